@@ -1,0 +1,49 @@
+import { loadConfig } from '../shared/config/load';
+import { countJobs } from '../shared/config/model';
+import { formatProblem } from '../shared/config/problems';
+import { parseFlags, UsageError } from './args';
+
+export const CHECKCONFIG_USAGE = `Usage: cutwater checkconfig --config-path FILE [--job-config-path DIR] [--plugin-config FILE] [--strict]
+
+Loads Prow configuration exactly as every Cutwater component will, and reports each problem
+as "path:line: message". Exits 0 and prints the job counts when the configuration is valid.
+
+  --config-path FILE      Prow's config.yaml
+  --job-config-path DIR   job-config directory (searched recursively; .prowignore honoured) or file
+  --plugin-config FILE    plugins.yaml
+  --strict                reject fields Prow does not know (catches typos that disable jobs)`;
+
+export interface CommandIO {
+  stdout(line: string): void;
+  stderr(line: string): void;
+}
+
+export async function checkconfig(argv: readonly string[], io: CommandIO): Promise<number> {
+  const { values } = parseFlags(argv, {
+    'config-path': { type: 'string' },
+    'job-config-path': { type: 'string' },
+    'plugin-config': { type: 'string' },
+    strict: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    io.stdout(CHECKCONFIG_USAGE);
+    return 0;
+  }
+  if (!values['config-path']) throw new UsageError('--config-path is required');
+  const result = await loadConfig(
+    {
+      configPath: values['config-path'],
+      ...(values['job-config-path'] ? { jobConfigPath: values['job-config-path'] } : {}),
+      ...(values['plugin-config'] ? { pluginConfigPath: values['plugin-config'] } : {}),
+    },
+    { strict: values.strict },
+  );
+  if (!result.ok) {
+    for (const problem of result.problems) io.stderr(formatProblem(problem));
+    return 1;
+  }
+  const counts = countJobs(result.config);
+  io.stdout(`${counts.presubmits} presubmits, ${counts.postsubmits} postsubmits, ${counts.periodics} periodics`);
+  return 0;
+}

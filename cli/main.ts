@@ -1,0 +1,47 @@
+import { UsageError } from './args';
+import { CHECKCONFIG_USAGE, type CommandIO, checkconfig } from './checkconfig';
+
+interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  run(argv: readonly string[], io: CommandIO): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  checkconfig: { summary: 'validate Prow configuration (config.yaml, job configs, plugins.yaml)', usage: CHECKCONFIG_USAGE, run: checkconfig },
+};
+
+function overview(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  return [
+    'Usage: cutwater <command> [flags]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Run "cutwater <command> --help" for a command\'s flags.',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[], io: CommandIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(overview());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`cutwater: unknown command "${name}"\n\n${overview()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`cutwater ${name}: ${error.message}\n\n${command.usage}`);
+      return 2;
+    }
+    io.stderr(`cutwater ${name}: ${(error as Error).stack ?? String(error)}`);
+    return 1;
+  }
+}

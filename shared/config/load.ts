@@ -1,0 +1,350 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import {
+  type DefaultingContext,
+  decorationDefaultEntries,
+  defaultPeriodic,
+  defaultPostsubmit,
+  defaultPresubmit,
+  type JobFieldProblem,
+} from './defaults';
+import { listJobConfigFiles } from './job-files';
+import {
+  JobConfigFileSchema,
+  PeriodicConfigSchema,
+  PostsubmitConfigSchema,
+  type Preset,
+  PresetSchema,
+  PresubmitConfigSchema,
+} from './job-schema';
+import type { Config, Periodic, Postsubmit, Presubmit } from './model';
+import { validatePluginConfig } from './plugin-config';
+import { ConfigInvalidError, type ConfigProblem, sortProblems } from './problems';
+import { type ProwConfigFile, ProwConfigSchema } from './prow-schema';
+import { findUnknownFields } from './unknown-fields';
+import { validatePeriodics, validatePostsubmits, validatePresubmits } from './validate';
+import { parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
+
+/** Prow's flag names, as `checkconfig` and every component take them. */
+export interface ConfigPaths {
+  readonly configPath: string;
+  readonly jobConfigPath?: string;
+  readonly pluginConfigPath?: string;
+}
+
+export interface LoadOptions {
+  /** Reject fields Prow does not know (Prow's `--strict`). */
+  readonly strict?: boolean;
+}
+
+export interface TextFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+/** The configuration as files: what the loader reads from disk, or a published snapshot holds. */
+export interface ConfigTexts {
+  readonly prowConfig: TextFile;
+  readonly jobConfigs: readonly TextFile[];
+  readonly pluginConfig?: TextFile;
+}
+
+export type LoadResult = { ok: true; config: Config; problems: [] } | { ok: false; problems: ConfigProblem[] };
+
+export async function readConfigTexts(paths: ConfigPaths): Promise<ConfigTexts | ConfigProblem[]> {
+  const problems: ConfigProblem[] = [];
+  const read = async (file: string): Promise<TextFile | undefined> => {
+    try {
+      return { path: file, text: await readFile(file, 'utf8') };
+    } catch (error) {
+      problems.push({ file, line: 0, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      return undefined;
+    }
+  };
+  const prowConfig = await read(paths.configPath);
+  let jobConfigs: TextFile[] = [];
+  if (paths.jobConfigPath) {
+    try {
+      const files = await listJobConfigFiles(paths.jobConfigPath);
+      jobConfigs = (await Promise.all(files.map(read))).filter((file): file is TextFile => file !== undefined);
+    } catch (error) {
+      problems.push({ file: paths.jobConfigPath, line: 0, message: `cannot read job config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+    }
+  }
+  const pluginConfig = paths.pluginConfigPath ? await read(paths.pluginConfigPath) : undefined;
+  if (!prowConfig || problems.length > 0) return problems;
+  return { prowConfig, jobConfigs, ...(pluginConfig ? { pluginConfig } : {}) };
+}
+
+export async function loadConfig(paths: ConfigPaths, options: LoadOptions = {}): Promise<LoadResult> {
+  const texts = await readConfigTexts(paths);
+  if (Array.isArray(texts)) return { ok: false, problems: texts };
+  return buildConfig(texts, options);
+}
+
+/** As `loadConfig`, for components that cannot start without a valid configuration. */
+export async function loadConfigOrThrow(paths: ConfigPaths, options: LoadOptions = {}): Promise<Config> {
+  const result = await loadConfig(paths, options);
+  if (!result.ok) throw new ConfigInvalidError(result.problems);
+  return result.config;
+}
+
+interface Located<T> {
+  readonly value: T;
+  readonly yaml: YamlSource;
+  readonly path: YamlPath;
+}
+
+/**
+ * Parse, default and validate a whole configuration, collecting every problem rather than
+ * stopping at the first — a person fixing a config wants the full list in one run.
+ */
+export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): LoadResult {
+  const problems: ConfigProblem[] = [];
+  const strict = options.strict ?? false;
+
+  const prowSource = parseFile(texts.prowConfig, problems);
+  let prow: ProwConfigFile = {};
+  if (prowSource) {
+    const parsed = ProwConfigSchema.safeParse(prowSource.value ?? {});
+    if (parsed.success) prow = parsed.data;
+    else reportZodIssues(prowSource, [], parsed.error, problems);
+    if (strict) reportUnknownFields(prowSource, ProwConfigSchema, prowSource.value, [], problems);
+  }
+
+  const jobSources: YamlSource[] = prowSource ? [prowSource] : [];
+  const basenames = new Map<string, string>();
+  for (const file of texts.jobConfigs) {
+    const base = path.basename(file.path);
+    const clash = basenames.get(base);
+    if (clash) {
+      problems.push({ file: file.path, line: 0, message: `duplicate file name ${base} (also ${clash}): Prow requires unique job-config basenames` });
+      continue;
+    }
+    basenames.set(base, file.path);
+    const source = parseFile(file, problems);
+    if (!source) continue;
+    if (!isObjectOrEmpty(source.value)) {
+      problems.push({ file: file.path, line: 1, message: 'a job-config file must be a mapping with presubmits, postsubmits, periodics or presets' });
+      continue;
+    }
+    if (strict) reportUnknownFields(source, JobConfigFileSchema, source.value, [], problems);
+    jobSources.push(source);
+  }
+
+  const presets: Located<Preset>[] = [];
+  const rawPresubmits: Located<z.infer<typeof PresubmitConfigSchema>>[] = [];
+  const rawPostsubmits: Located<z.infer<typeof PostsubmitConfigSchema>>[] = [];
+  const rawPeriodics: Located<z.infer<typeof PeriodicConfigSchema>>[] = [];
+  for (const source of jobSources) {
+    const root = (source.value ?? {}) as Record<string, unknown>;
+    collect(source, root.presets, ['presets'], PresetSchema, presets, problems);
+    collect(source, root.periodics, ['periodics'], PeriodicConfigSchema, rawPeriodics, problems);
+    for (const [section, schema, into] of [
+      ['presubmits', PresubmitConfigSchema, rawPresubmits],
+      ['postsubmits', PostsubmitConfigSchema, rawPostsubmits],
+    ] as const) {
+      const byRepo = root[section];
+      if (byRepo === undefined || byRepo === null) continue;
+      if (!isObjectOrEmpty(byRepo)) {
+        problems.push({ file: source.file, line: source.lineOf([section]), message: `${section} must map "org/repo" to a list of jobs` });
+        continue;
+      }
+      for (const [repo, jobs] of Object.entries(byRepo)) {
+        collect(source, jobs, [section, repo], schema as z.ZodType, into as Located<unknown>[], problems);
+      }
+    }
+  }
+
+  checkPresetLabels(presets, problems);
+
+  const podNamespace = prow.pod_namespace || 'default';
+  const context: DefaultingContext = {
+    prow,
+    presets: presets.map((preset) => preset.value),
+    podNamespace,
+    decorationDefaults: decorationDefaultEntries(prow),
+  };
+  if (prow.plank?.default_decoration_config_entries?.length && Object.keys(prow.plank.default_decoration_configs ?? {}).length) {
+    problems.push({
+      file: texts.prowConfig.path,
+      line: prowSource?.lineOf(['plank', 'default_decoration_configs']) ?? 0,
+      message: 'plank.default_decoration_configs and plank.default_decoration_config_entries are mutually exclusive: use the entries',
+    });
+  }
+
+  const jobLocations = new Map<Presubmit | Postsubmit | Periodic, Located<unknown>>();
+  const locate = (job: Presubmit | Postsubmit | Periodic, jobProblems: readonly JobFieldProblem[]) => {
+    const where = jobLocations.get(job)!;
+    for (const problem of jobProblems) {
+      problems.push({
+        file: where.yaml.file,
+        line: where.yaml.lineOf([...where.path, ...problem.path]),
+        message: `${job.kind} ${job.name}: ${problem.message}`,
+      });
+    }
+  };
+
+  const presubmits = new Map<string, Presubmit[]>();
+  for (const raw of rawPresubmits) {
+    const repo = String(raw.path[1]);
+    const fieldProblems: JobFieldProblem[] = [];
+    const job = defaultPresubmit(raw.value, repo, sourceOf(raw), context, fieldProblems);
+    jobLocations.set(job, raw);
+    locate(job, fieldProblems);
+    getOrCreate(presubmits, repo).push(job);
+  }
+  const postsubmits = new Map<string, Postsubmit[]>();
+  for (const raw of rawPostsubmits) {
+    const repo = String(raw.path[1]);
+    const fieldProblems: JobFieldProblem[] = [];
+    const job = defaultPostsubmit(raw.value, repo, sourceOf(raw), context, fieldProblems);
+    jobLocations.set(job, raw);
+    locate(job, fieldProblems);
+    getOrCreate(postsubmits, repo).push(job);
+  }
+  const periodics: Periodic[] = [];
+  for (const raw of rawPeriodics) {
+    const fieldProblems: JobFieldProblem[] = [];
+    const job = defaultPeriodic(raw.value, sourceOf(raw), context, fieldProblems);
+    jobLocations.set(job, raw);
+    locate(job, fieldProblems);
+    periodics.push(job);
+  }
+
+  const validationProblems = [
+    ...[...presubmits.values()].flatMap((jobs) => validatePresubmits(jobs, prow, podNamespace)),
+    ...[...postsubmits.values()].flatMap((jobs) => validatePostsubmits(jobs, prow, podNamespace)),
+    ...validatePeriodics(periodics, prow, podNamespace),
+  ];
+  for (const { job, ...problem } of validationProblems) locate(job, [problem]);
+
+  let plugins: Config['plugins'];
+  if (texts.pluginConfig) {
+    const pluginSource = parseFile(texts.pluginConfig, problems);
+    if (pluginSource) {
+      const result = validatePluginConfig(pluginSource, { strict });
+      problems.push(...result.problems);
+      plugins = result.config;
+    }
+  }
+
+  if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
+  return {
+    ok: true,
+    problems: [],
+    config: {
+      prow,
+      presets: context.presets,
+      presubmits,
+      postsubmits,
+      periodics,
+      ...(plugins ? { plugins } : {}),
+      podNamespace,
+      prowJobNamespace: prow.prowjob_namespace || 'default',
+    },
+  };
+}
+
+function parseFile(file: TextFile, problems: ConfigProblem[]): YamlSource | undefined {
+  const result = parseYamlSource(file.path, file.text);
+  if (!result.ok) {
+    problems.push(...result.problems);
+    return undefined;
+  }
+  return result.source;
+}
+
+/** Parse each list entry on its own, so one broken job does not hide the problems of the others. */
+function collect<T>(
+  source: YamlSource,
+  list: unknown,
+  at: YamlPath,
+  schema: z.ZodType<T>,
+  into: Located<T>[],
+  problems: ConfigProblem[],
+): void {
+  if (list === undefined || list === null) return;
+  if (!Array.isArray(list)) {
+    problems.push({ file: source.file, line: source.lineOf(at), message: `${formatPath(at)} must be a list` });
+    return;
+  }
+  list.forEach((item, index) => {
+    const itemPath = [...at, index];
+    const parsed = schema.safeParse(item);
+    if (parsed.success) into.push({ value: parsed.data, yaml: source, path: itemPath });
+    else reportZodIssues(source, itemPath, parsed.error, problems, describeItem(item));
+  });
+}
+
+function describeItem(item: unknown): string {
+  const name = typeof item === 'object' && item !== null ? (item as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? `job ${name}: ` : '';
+}
+
+function reportZodIssues(source: YamlSource, base: YamlPath, error: z.ZodError, problems: ConfigProblem[], prefix = ''): void {
+  for (const issue of error.issues) {
+    const issuePath = [...base, ...(issue.path as (string | number)[])];
+    problems.push({ file: source.file, line: source.lineOf(issuePath), message: `${prefix}${formatPath(issuePath)}: ${issue.message}` });
+  }
+}
+
+function reportUnknownFields(source: YamlSource, schema: z.ZodType, value: unknown, base: YamlPath, problems: ConfigProblem[]): void {
+  for (const unknownPath of findUnknownFields(schema, value, base)) {
+    const field = unknownPath[unknownPath.length - 1];
+    problems.push({
+      file: source.file,
+      line: source.lineOf(unknownPath),
+      message: `unknown field "${String(field)}" in ${formatPath(unknownPath.slice(0, -1)) || 'the top level'} (--strict)`,
+    });
+  }
+}
+
+/** Prow refuses two presets that select on the same label and value. */
+function checkPresetLabels(presets: readonly Located<Preset>[], problems: ConfigProblem[]): void {
+  const seen = new Map<string, Located<Preset>>();
+  for (const preset of presets) {
+    for (const [key, value] of Object.entries(preset.value.labels ?? {})) {
+      const pair = `${key}:${value}`;
+      const earlier = seen.get(pair);
+      if (earlier) {
+        problems.push({
+          file: preset.yaml.file,
+          line: preset.yaml.lineOf([...preset.path, 'labels', key]),
+          message: `duplicate preset label ${pair} (also at ${earlier.yaml.file}:${earlier.yaml.lineOf([...earlier.path, 'labels', key])})`,
+        });
+      } else {
+        seen.set(pair, preset);
+      }
+    }
+  }
+}
+
+/** `presubmits["org/repo"][3].spec.containers[0]` — how people read a YAML path. */
+export function formatPath(segments: YamlPath): string {
+  let out = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_][\w-]*$/.test(segment)) out += out ? `.${segment}` : segment;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+function sourceOf(located: Located<unknown>) {
+  return { file: located.yaml.file, line: located.yaml.lineOf(located.path) };
+}
+
+function isObjectOrEmpty(value: unknown): value is Record<string, unknown> | null | undefined {
+  return value === null || value === undefined || (typeof value === 'object' && !Array.isArray(value));
+}
+
+function getOrCreate<K, V>(map: Map<K, V[]>, key: K): V[] {
+  let list = map.get(key);
+  if (!list) {
+    list = [];
+    map.set(key, list);
+  }
+  return list;
+}

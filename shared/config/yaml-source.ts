@@ -1,0 +1,67 @@
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { ConfigProblem } from './problems';
+
+export type YamlPath = readonly (string | number)[];
+
+/** A parsed YAML file that still knows where each value came from. */
+export interface YamlSource {
+  readonly file: string;
+  readonly value: unknown;
+  /** The 1-based line of the value at `path`, or of its nearest existing ancestor. */
+  lineOf(path: YamlPath): number;
+}
+
+export type YamlParseResult = { ok: true; source: YamlSource } | { ok: false; problems: ConfigProblem[] };
+
+/**
+ * Parse as Prow does (sigs.k8s.io/yaml reads the first document; duplicate keys are errors),
+ * keeping a line counter so that later validation can point at the offending line.
+ */
+export function parseYamlSource(file: string, text: string): YamlParseResult {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
+  if (document.errors.length > 0) {
+    return {
+      ok: false,
+      problems: document.errors.map((error) => ({
+        file,
+        line: error.linePos?.[0]?.line ?? lineCounter.linePos(error.pos[0]).line,
+        message: `YAML: ${firstLine(error.message)}`,
+      })),
+    };
+  }
+  const value = document.toJS({ maxAliasCount: 10_000 }) as unknown;
+  const root = document.contents as Node | null;
+  return {
+    ok: true,
+    source: {
+      file,
+      value,
+      lineOf(path) {
+        let node: unknown = root;
+        let line = root?.range ? lineCounter.linePos(root.range[0]).line : 1;
+        for (const segment of path) {
+          if (isMap(node)) {
+            const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+            if (!pair) break;
+            const key = pair.key as Node;
+            if (key.range) line = lineCounter.linePos(key.range[0]).line;
+            node = pair.value;
+          } else if (isSeq(node) && typeof segment === 'number') {
+            const item = node.items[segment] as Node | undefined;
+            if (!item) break;
+            if (item.range) line = lineCounter.linePos(item.range[0]).line;
+            node = item;
+          } else {
+            break;
+          }
+        }
+        return line;
+      },
+    },
+  };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
