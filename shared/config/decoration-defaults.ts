@@ -72,8 +72,10 @@ function mergeStringFields<T extends Record<string, string | undefined>>(own: T 
 function mergePresentFields<T extends object>(own: T | undefined, fallback: T | undefined): T | undefined {
   if (!own) return fallback ? structuredClone(fallback) : undefined;
   if (!fallback) return own;
-  const merged: Record<string, unknown> = { ...own };
-  for (const [key, value] of Object.entries(fallback)) if (merged[key] === undefined) merged[key] = structuredClone(value);
+  const merged: Record<string, unknown> = { ...(own as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(fallback as Record<string, unknown>)) {
+    if (merged[key] === undefined) merged[key] = structuredClone(value);
+  }
   return merged as T;
 }
 

@@ -186,7 +186,7 @@ function tryCompile(compile: () => GoRegexp, path: YamlPath, problems: JobFieldP
   try {
     return compile();
   } catch (error) {
-    problems.push({ path, message: (error as Error).message });
+    problems.push({ path, message: `${path.join('.')}: ${(error as Error).message}` });
     return undefined;
   }
 }
@@ -267,7 +267,7 @@ export function defaultPeriodic(
     if (raw.interval) return { ...periodic, intervalMs: positiveDuration(raw.interval) };
     if (raw.minimum_interval) return { ...periodic, minimumIntervalMs: positiveDuration(raw.minimum_interval) };
   } catch (error) {
-    problems.push({ path: [triggers[0]!], message: (error as Error).message });
+    problems.push({ path: [triggers[0]!], message: `${triggers[0]}: ${(error as Error).message}` });
   }
   return periodic;
 }

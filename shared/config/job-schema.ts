@@ -6,6 +6,7 @@ import {
   ReporterConfigSchema,
   RerunAuthConfigSchema,
 } from '../prowjob/schema';
+import { kubernetesObject } from '../prowjob/kubernetes-object';
 
 /**
  * The job configuration as users write it (Prow's pkg/config/jobs.go field names). These
@@ -15,12 +16,15 @@ import {
 const KubernetesObject = z.record(z.string(), z.unknown());
 const StringMap = z.record(z.string(), z.string());
 
-export const PodSpecValueSchema = z.looseObject({
-  containers: z.array(KubernetesObject).optional(),
-  initContainers: z.array(KubernetesObject).optional(),
-  volumes: z.array(KubernetesObject).optional(),
-  tolerations: z.array(KubernetesObject).optional(),
-});
+export const PodSpecValueSchema = kubernetesObject(
+  'V1PodSpec',
+  z.looseObject({
+    containers: z.array(KubernetesObject).optional(),
+    initContainers: z.array(KubernetesObject).optional(),
+    volumes: z.array(KubernetesObject).optional(),
+    tolerations: z.array(KubernetesObject).optional(),
+  }),
+);
 
 const UtilityConfigShape = {
   decorate: z.boolean().optional(),
@@ -112,23 +116,25 @@ export type PeriodicConfig = z.infer<typeof PeriodicConfigSchema>;
 
 export const PresetSchema = z.object({
   labels: StringMap.optional(),
-  env: z.array(KubernetesObject).optional(),
-  volumes: z.array(KubernetesObject).optional(),
-  volumeMounts: z.array(KubernetesObject).optional(),
-  tolerations: z.array(KubernetesObject).optional(),
+  env: z.array(kubernetesObject('V1EnvVar')).optional(),
+  volumes: z.array(kubernetesObject('V1Volume')).optional(),
+  volumeMounts: z.array(kubernetesObject('V1VolumeMount')).optional(),
+  tolerations: z.array(kubernetesObject('V1Toleration')).optional(),
 });
 export type Preset = z.infer<typeof PresetSchema>;
 
-/** The job part of a config file: a job-config file holds only these keys (plus `prow_ignored`). */
+/**
+ * The keys of a job-config file. The four job sections are validated entry by entry (so one
+ * broken job does not hide the problems of the others); here they are only named.
+ */
 export const JobConfigShape = {
-  presets: z.array(PresetSchema).nullable().optional(),
-  presubmits: z.record(z.string(), z.array(PresubmitConfigSchema).nullable()).nullable().optional(),
-  postsubmits: z.record(z.string(), z.array(PostsubmitConfigSchema).nullable()).nullable().optional(),
-  periodics: z.array(PeriodicConfigSchema).nullable().optional(),
+  presets: z.unknown().optional(),
+  presubmits: z.unknown().optional(),
+  postsubmits: z.unknown().optional(),
+  periodics: z.unknown().optional(),
   decorate_all_jobs: z.boolean().optional(),
   /** A well-known key Prow never reads, for tools that keep their own data in job files. */
   prow_ignored: z.unknown().optional(),
 };
 
 export const JobConfigFileSchema = z.object(JobConfigShape);
-export type JobConfigFile = z.infer<typeof JobConfigFileSchema>;

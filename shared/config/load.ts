@@ -22,7 +22,7 @@ import type { Config, Periodic, Postsubmit, Presubmit } from './model';
 import { validatePluginConfig } from './plugin-config';
 import { ConfigInvalidError, type ConfigProblem, sortProblems } from './problems';
 import { type ProwConfigFile, ProwConfigSchema } from './prow-schema';
-import { findUnknownFields } from './unknown-fields';
+import { goDecode } from './go-decode';
 import { validatePeriodics, validatePostsubmits, validatePresubmits } from './validate';
 import { parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
 
@@ -107,10 +107,11 @@ export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): Load
   const prowSource = parseFile(texts.prowConfig, problems);
   let prow: ProwConfigFile = {};
   if (prowSource) {
-    const parsed = ProwConfigSchema.safeParse(prowSource.value ?? {});
+    const decoded = goDecode(ProwConfigSchema, prowSource.value ?? {});
+    const parsed = ProwConfigSchema.safeParse(decoded.value);
     if (parsed.success) prow = parsed.data;
     else reportZodIssues(prowSource, [], parsed.error, problems);
-    if (strict) reportUnknownFields(prowSource, ProwConfigSchema, prowSource.value, [], problems);
+    if (strict) reportUnknownFields(prowSource, decoded.unknownFields, problems);
   }
 
   const jobSources: YamlSource[] = prowSource ? [prowSource] : [];
@@ -129,7 +130,10 @@ export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): Load
       problems.push({ file: file.path, line: 1, message: 'a job-config file must be a mapping with presubmits, postsubmits, periodics or presets' });
       continue;
     }
-    if (strict) reportUnknownFields(source, JobConfigFileSchema, source.value, [], problems);
+    const decoded = goDecode(JobConfigFileSchema, source.value ?? {});
+    const parsed = JobConfigFileSchema.safeParse(decoded.value);
+    if (!parsed.success) reportZodIssues(source, [], parsed.error, problems);
+    if (strict) reportUnknownFields(source, decoded.unknownFields, problems);
     jobSources.push(source);
   }
 
@@ -139,8 +143,8 @@ export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): Load
   const rawPeriodics: Located<z.infer<typeof PeriodicConfigSchema>>[] = [];
   for (const source of jobSources) {
     const root = (source.value ?? {}) as Record<string, unknown>;
-    collect(source, root.presets, ['presets'], PresetSchema, presets, problems);
-    collect(source, root.periodics, ['periodics'], PeriodicConfigSchema, rawPeriodics, problems);
+    collect(strict, source, root.presets, ['presets'], PresetSchema, presets, problems);
+    collect(strict, source, root.periodics, ['periodics'], PeriodicConfigSchema, rawPeriodics, problems);
     for (const [section, schema, into] of [
       ['presubmits', PresubmitConfigSchema, rawPresubmits],
       ['postsubmits', PostsubmitConfigSchema, rawPostsubmits],
@@ -152,7 +156,7 @@ export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): Load
         continue;
       }
       for (const [repo, jobs] of Object.entries(byRepo)) {
-        collect(source, jobs, [section, repo], schema as z.ZodType, into as Located<unknown>[], problems);
+        collect(strict, source, jobs, [section, repo], schema as z.ZodType, into as Located<unknown>[], problems);
       }
     }
   }
@@ -258,6 +262,7 @@ function parseFile(file: TextFile, problems: ConfigProblem[]): YamlSource | unde
 
 /** Parse each list entry on its own, so one broken job does not hide the problems of the others. */
 function collect<T>(
+  strict: boolean,
   source: YamlSource,
   list: unknown,
   at: YamlPath,
@@ -272,15 +277,20 @@ function collect<T>(
   }
   list.forEach((item, index) => {
     const itemPath = [...at, index];
-    const parsed = schema.safeParse(item);
+    const decoded = goDecode(schema, item, itemPath);
+    if (strict) reportUnknownFields(source, decoded.unknownFields, problems, describeItem(item, at[0]));
+    const parsed = schema.safeParse(decoded.value);
     if (parsed.success) into.push({ value: parsed.data, yaml: source, path: itemPath });
-    else reportZodIssues(source, itemPath, parsed.error, problems, describeItem(item));
+    else reportZodIssues(source, itemPath, parsed.error, problems, describeItem(item, at[0]));
   });
 }
 
-function describeItem(item: unknown): string {
+const ITEM_KINDS: Record<string, string> = { presubmits: 'presubmit', postsubmits: 'postsubmit', periodics: 'periodic', presets: 'preset' };
+
+function describeItem(item: unknown, section: string | number | undefined): string {
   const name = typeof item === 'object' && item !== null ? (item as { name?: unknown }).name : undefined;
-  return typeof name === 'string' ? `job ${name}: ` : '';
+  const kind = ITEM_KINDS[String(section)] ?? 'entry';
+  return typeof name === 'string' ? `${kind} ${name}: ` : '';
 }
 
 function reportZodIssues(source: YamlSource, base: YamlPath, error: z.ZodError, problems: ConfigProblem[], prefix = ''): void {
@@ -290,13 +300,13 @@ function reportZodIssues(source: YamlSource, base: YamlPath, error: z.ZodError, 
   }
 }
 
-function reportUnknownFields(source: YamlSource, schema: z.ZodType, value: unknown, base: YamlPath, problems: ConfigProblem[]): void {
-  for (const unknownPath of findUnknownFields(schema, value, base)) {
+function reportUnknownFields(source: YamlSource, unknownFields: readonly YamlPath[], problems: ConfigProblem[], prefix = ''): void {
+  for (const unknownPath of unknownFields) {
     const field = unknownPath[unknownPath.length - 1];
     problems.push({
       file: source.file,
       line: source.lineOf(unknownPath),
-      message: `unknown field "${String(field)}" in ${formatPath(unknownPath.slice(0, -1)) || 'the top level'} (--strict)`,
+      message: `${prefix}unknown field "${String(field)}" in ${formatPath(unknownPath.slice(0, -1)) || 'the top level'} (--strict)`,
     });
   }
 }

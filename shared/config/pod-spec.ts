@@ -123,7 +123,7 @@ function kubernetesSchemaProblems(spec: Record<string, unknown>, containers: Rec
   const candidate =
     containers.length === 1 && !containers[0]!.name ? { ...spec, containers: [{ ...containers[0], name: 'test' }] } : spec;
   try {
-    new PodSpec(candidate as ConstructorParameters<typeof PodSpec>[0]).validate();
+    new PodSpec(candidate as unknown as ConstructorParameters<typeof PodSpec>[0]).validate();
     return [];
   } catch (error) {
     const details = (error as { errors?: { instancePath: string; message?: string; keyword: string }[] }).errors;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { kubernetesObject } from './kubernetes-object';
 
 /**
  * The ProwJob, in Prow's JSON shape (sigs.k8s.io/prow/pkg/apis/prowjobs/v1). Parsing never adds
@@ -16,8 +17,6 @@ export type ProwJobState = z.infer<typeof ProwJobStateSchema>;
 
 export const PROW_JOB_AGENTS = ['kubernetes', 'jenkins', 'tekton-pipeline'] as const;
 
-/** Kubernetes objects (pod specs, affinities, resource requirements) are validated against the Kubernetes schema elsewhere. */
-const KubernetesObject = z.record(z.string(), z.unknown());
 
 export const PullSchema = z.object({
   number: z.number().int(),
@@ -82,10 +81,10 @@ export const DecorationConfigSchema = z.object({
   utility_images: UtilityImagesSchema.optional(),
   resources: z
     .object({
-      clonerefs: KubernetesObject.optional(),
-      initupload: KubernetesObject.optional(),
-      place_entrypoint: KubernetesObject.optional(),
-      sidecar: KubernetesObject.optional(),
+      clonerefs: kubernetesObject('V1ResourceRequirements').optional(),
+      initupload: kubernetesObject('V1ResourceRequirements').optional(),
+      place_entrypoint: kubernetesObject('V1ResourceRequirements').optional(),
+      sidecar: kubernetesObject('V1ResourceRequirements').optional(),
     })
     .optional(),
   gcs_configuration: GCSConfigurationSchema.optional(),
@@ -116,7 +115,10 @@ export const DecorationConfigSchema = z.object({
   set_limit_equals_memory_request: z.boolean().optional(),
   default_memory_request: z.union([z.string(), z.number()]).optional(),
   scheduling_options: z
-    .object({ affinity: KubernetesObject.optional(), tolerations: z.array(KubernetesObject).optional() })
+    .object({
+      affinity: kubernetesObject('V1Affinity').optional(),
+      tolerations: z.array(kubernetesObject('V1Toleration')).optional(),
+    })
     .optional(),
   pod_pending_timeout: GoDurationValue.optional(),
   pod_running_timeout: GoDurationValue.optional(),
@@ -165,10 +167,10 @@ export const ProwJobSpecSchema = z.object({
   rerun_command: z.string().optional(),
   max_concurrency: z.number().int().nonnegative().optional(),
   error_on_eviction: z.boolean().optional(),
-  pod_spec: KubernetesObject.optional(),
+  pod_spec: kubernetesObject('V1PodSpec').optional(),
   jenkins_spec: z.object({ github_branch_source_job: z.boolean().optional() }).optional(),
-  pipeline_run_spec: KubernetesObject.optional(),
-  tekton_pipeline_run_spec: z.object({ v1beta1: KubernetesObject.optional() }).optional(),
+  pipeline_run_spec: z.record(z.string(), z.unknown()).optional(),
+  tekton_pipeline_run_spec: z.object({ v1beta1: z.record(z.string(), z.unknown()).optional() }).optional(),
   decoration_config: DecorationConfigSchema.optional(),
   reporter_config: ReporterConfigSchema.optional(),
   rerun_auth_config: RerunAuthConfigSchema.optional(),
