@@ -44,6 +44,8 @@ export async function checkconfig(argv: readonly string[], io: CommandIO): Promi
     return 1;
   }
   const counts = countJobs(result.config);
-  io.stdout(`${counts.presubmits} presubmits, ${counts.postsubmits} postsubmits, ${counts.periodics} periodics`);
+  io.stdout(
+    `${counts.presubmits} presubmits, ${counts.postsubmits} postsubmits, ${counts.periodics} periodics`,
+  );
   return 0;
 }

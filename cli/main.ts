@@ -8,7 +8,11 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  checkconfig: { summary: 'validate Prow configuration (config.yaml, job configs, plugins.yaml)', usage: CHECKCONFIG_USAGE, run: checkconfig },
+  checkconfig: {
+    summary: 'validate Prow configuration (config.yaml, job configs, plugins.yaml)',
+    usage: CHECKCONFIG_USAGE,
+    run: checkconfig,
+  },
 };
 
 function overview(): string {

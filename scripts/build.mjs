@@ -10,9 +10,11 @@ const outdir = path.join(root, 'dist');
 const entries = [{ name: 'cli/cutwater', file: 'cli/cutwater.ts' }];
 for (const name of readdirSync(path.join(root, 'functions'), { withFileTypes: true })) {
   const file = `functions/${name.name}/index.ts`;
-  if (name.isDirectory() && existsSync(path.join(root, file))) entries.push({ name: `functions/${name.name}/index`, file });
+  if (name.isDirectory() && existsSync(path.join(root, file)))
+    entries.push({ name: `functions/${name.name}/index`, file });
 }
-if (existsSync(path.join(root, 'runner/index.ts'))) entries.push({ name: 'runner/index', file: 'runner/index.ts' });
+if (existsSync(path.join(root, 'runner/index.ts')))
+  entries.push({ name: 'runner/index', file: 'runner/index.ts' });
 
 rmSync(outdir, { recursive: true, force: true });
 const started = performance.now();
@@ -28,9 +30,12 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
   // Some dependencies still call require(); give ESM bundles a require that works.
-  banner: { js: "import { createRequire as __cutwaterRequire } from 'node:module'; const require = __cutwaterRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cutwaterRequire } from 'node:module'; const require = __cutwaterRequire(import.meta.url);",
+  },
 });
 for (const [file, output] of Object.entries(result.metafile.outputs)) {
-  if (file.endsWith('.js')) console.log(`${file.padEnd(40)} ${(output.bytes / 1024).toFixed(0).padStart(6)} KiB`);
+  if (file.endsWith('.js'))
+    console.log(`${file.padEnd(40)} ${(output.bytes / 1024).toFixed(0).padStart(6)} KiB`);
 }
 console.log(`built ${entries.length} bundles in ${(performance.now() - started).toFixed(0)} ms`);

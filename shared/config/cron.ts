@@ -13,7 +13,10 @@ export interface CronSchedule {
 }
 
 export class CronError extends Error {
-  constructor(readonly expression: string, reason: string) {
+  constructor(
+    readonly expression: string,
+    reason: string,
+  ) {
     super(`invalid cron '${expression}': ${reason}`);
     this.name = 'CronError';
   }
@@ -78,8 +81,12 @@ export function parseProwCron(expression: string): CronSchedule {
   let rules: FieldRule[];
   if (fields.length === 5) rules = [MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK];
   else if (fields.length === 6) rules = [SECOND, MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK];
-  else throw new CronError(expression, `expected 5 fields (minute hour day-of-month month day-of-week), found ${fields.length}`);
-  fields.forEach((field, index) => checkField(expression, field, rules[index]!));
+  else
+    throw new CronError(
+      expression,
+      `expected 5 fields (minute hour day-of-month month day-of-week), found ${fields.length}`,
+    );
+  for (const [index, field] of fields.entries()) checkField(expression, field, rules[index]!);
   const normalized = fields.map((field) => field.replaceAll('?', '*')).join(' ');
   return {
     expression,

@@ -44,7 +44,12 @@ export function applyDecorationDefault(
       (merged as Record<string, unknown>)[key] = structuredClone(fallback[key]);
     }
   }
-  for (const key of ['ssh_key_secrets', 'ssh_host_fingerprints', 'github_api_endpoints', 'sparse_checkout_files'] as const) {
+  for (const key of [
+    'ssh_key_secrets',
+    'ssh_host_fingerprints',
+    'github_api_endpoints',
+    'sparse_checkout_files',
+  ] as const) {
     if (!merged[key]?.length && fallback[key]) merged[key] = [...fallback[key]];
   }
   if (!merged.github_app_id && fallback.github_app_id) merged.github_app_id = fallback.github_app_id;
@@ -61,7 +66,10 @@ export function mergeDecorationDefaults(
   return applyDecorationDefault(own, merged) ?? {};
 }
 
-function mergeStringFields<T extends Record<string, string | undefined>>(own: T | undefined, fallback: T | undefined): T | undefined {
+function mergeStringFields<T extends Record<string, string | undefined>>(
+  own: T | undefined,
+  fallback: T | undefined,
+): T | undefined {
   if (!own) return fallback ? { ...fallback } : undefined;
   if (!fallback) return own;
   const merged: Record<string, string | undefined> = { ...own };
@@ -81,10 +89,20 @@ function mergePresentFields<T extends object>(own: T | undefined, fallback: T | 
 
 type GcsConfiguration = NonNullable<DecorationConfig['gcs_configuration']>;
 
-function mergeGcsConfiguration(own: GcsConfiguration | undefined, fallback: GcsConfiguration | undefined): GcsConfiguration | undefined {
+function mergeGcsConfiguration(
+  own: GcsConfiguration | undefined,
+  fallback: GcsConfiguration | undefined,
+): GcsConfiguration | undefined {
   if (!own || !fallback) return own ?? (fallback ? structuredClone(fallback) : undefined);
   const merged: GcsConfiguration = { ...own };
-  for (const key of ['bucket', 'path_prefix', 'default_org', 'default_repo', 'job_url_prefix', 'local_output_dir'] as const) {
+  for (const key of [
+    'bucket',
+    'path_prefix',
+    'default_org',
+    'default_repo',
+    'job_url_prefix',
+    'local_output_dir',
+  ] as const) {
     if (!merged[key] && fallback[key]) merged[key] = fallback[key];
   }
   if (!merged.path_strategy && fallback.path_strategy) merged.path_strategy = fallback.path_strategy;

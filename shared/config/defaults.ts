@@ -1,3 +1,4 @@
+import type { DecorationConfig } from '../prowjob/schema';
 import { parseProwCron } from './cron';
 import { mergeDecorationDefaults } from './decoration-defaults';
 import { parseGoDuration } from './go-duration';
@@ -5,7 +6,6 @@ import { compileGoAlternation, compileGoRegexp, type GoRegexp } from './go-regex
 import type { PeriodicConfig, PostsubmitConfig, Preset, PresubmitConfig } from './job-schema';
 import type { BranchMatchers, ChangeMatcher, JobSource, Periodic, Postsubmit, Presubmit } from './model';
 import type { ProwConfigFile } from './prow-schema';
-import type { DecorationConfig } from '../prowjob/schema';
 import type { YamlPath } from './yaml-source';
 
 /** A problem inside one job, located by the path of the offending field relative to the job. */
@@ -47,7 +47,11 @@ export interface DecorationDefaultEntry {
 export function decorationDefaultEntries(prow: ProwConfigFile): DecorationDefaultEntry[] {
   const entries = prow.plank?.default_decoration_config_entries;
   if (entries?.length) {
-    return entries.map((entry) => ({ repo: entry.repo ?? '', cluster: entry.cluster ?? '', config: entry.config }));
+    return entries.map((entry) => ({
+      repo: entry.repo ?? '',
+      cluster: entry.cluster ?? '',
+      config: entry.config,
+    }));
   }
   const legacy = prow.plank?.default_decoration_configs ?? {};
   const keys = Object.keys(legacy).sort();
@@ -60,7 +64,11 @@ export function decorationDefaultEntries(prow: ProwConfigFile): DecorationDefaul
 }
 
 /** Prow's entry filter: cluster "", "*" or equal; repo "", "*", the repo itself or its org. */
-export function defaultEntryMatches(entry: { repo: string; cluster: string }, repo: string, cluster: string): boolean {
+export function defaultEntryMatches(
+  entry: { repo: string; cluster: string },
+  repo: string,
+  cluster: string,
+): boolean {
   if (entry.cluster !== '' && entry.cluster !== '*' && entry.cluster !== cluster) return false;
   if (entry.repo === '' || entry.repo === '*' || entry.repo === repo) return true;
   const bare = repo.replace(/^https?:\/\//, '');
@@ -123,7 +131,10 @@ function applyPresets(
       for (const container of containers) {
         const existing = (container.env ?? []) as { name?: unknown }[];
         if (existing.some((item) => item.name === env.name)) {
-          problems.push({ path: ['spec'], message: `preset env var "${String(env.name)}" is already set in the pod spec` });
+          problems.push({
+            path: ['spec'],
+            message: `preset env var "${String(env.name)}" is already set in the pod spec`,
+          });
           return spec;
         }
         container.env = [...existing, env];
@@ -132,7 +143,10 @@ function applyPresets(
     for (const volume of preset.volumes ?? []) {
       const existing = (spec.volumes ?? []) as { name?: unknown }[];
       if (existing.some((item) => item.name === volume.name)) {
-        problems.push({ path: ['spec'], message: `preset volume "${String(volume.name)}" is already defined in the pod spec` });
+        problems.push({
+          path: ['spec'],
+          message: `preset volume "${String(volume.name)}" is already defined in the pod spec`,
+        });
         return spec;
       }
       spec.volumes = [...existing, volume] as typeof spec.volumes;
@@ -141,7 +155,10 @@ function applyPresets(
       for (const container of containers) {
         const existing = (container.volumeMounts ?? []) as { name?: unknown }[];
         if (existing.some((item) => item.name === mount.name)) {
-          problems.push({ path: ['spec'], message: `preset volume mount "${String(mount.name)}" is already defined in the pod spec` });
+          problems.push({
+            path: ['spec'],
+            message: `preset volume mount "${String(mount.name)}" is already defined in the pod spec`,
+          });
           return spec;
         }
         container.volumeMounts = [...existing, mount];
@@ -150,7 +167,10 @@ function applyPresets(
     for (const toleration of preset.tolerations ?? []) {
       const existing = spec.tolerations ?? [];
       if (existing.some((item) => JSON.stringify(item) === JSON.stringify(toleration))) {
-        problems.push({ path: ['spec'], message: `preset toleration ${JSON.stringify(toleration)} is already in the pod spec` });
+        problems.push({
+          path: ['spec'],
+          message: `preset toleration ${JSON.stringify(toleration)} is already in the pod spec`,
+        });
         return spec;
       }
       spec.tolerations = [...existing, toleration];
@@ -159,7 +179,10 @@ function applyPresets(
   return spec;
 }
 
-function compileBranches(job: { branches?: string[]; skip_branches?: string[] }, problems: JobFieldProblem[]): BranchMatchers {
+function compileBranches(
+  job: { branches?: string[]; skip_branches?: string[] },
+  problems: JobFieldProblem[],
+): BranchMatchers {
   const matchers: { branches?: GoRegexp; skipBranches?: GoRegexp } = {};
   if (job.branches?.length) {
     const compiled = tryCompile(() => compileGoAlternation(job.branches!), ['branches'], problems);
@@ -176,13 +199,21 @@ function compileChanges(
   job: { run_if_changed?: string; skip_if_only_changed?: string },
   problems: JobFieldProblem[],
 ): ChangeMatcher | undefined {
-  const kind = job.run_if_changed ? 'run_if_changed' : job.skip_if_only_changed ? 'skip_if_only_changed' : undefined;
+  const kind = job.run_if_changed
+    ? 'run_if_changed'
+    : job.skip_if_only_changed
+      ? 'skip_if_only_changed'
+      : undefined;
   if (!kind) return undefined;
   const regexp = tryCompile(() => compileGoRegexp(job[kind]!), [kind], problems);
   return regexp ? { kind, regexp } : undefined;
 }
 
-function tryCompile(compile: () => GoRegexp, path: YamlPath, problems: JobFieldProblem[]): GoRegexp | undefined {
+function tryCompile(
+  compile: () => GoRegexp,
+  path: YamlPath,
+  problems: JobFieldProblem[],
+): GoRegexp | undefined {
   try {
     return compile();
   } catch (error) {
@@ -255,7 +286,10 @@ export function defaultPeriodic(
   const periodic: Periodic = { ...raw, ...common, kind: 'periodic', source };
   const triggers = (['cron', 'interval', 'minimum_interval'] as const).filter((key) => raw[key]);
   if (triggers.length > 1) {
-    problems.push({ path: [triggers[1]!], message: `${triggers.join(', ')} are mutually exclusive: set only one` });
+    problems.push({
+      path: [triggers[1]!],
+      message: `${triggers.join(', ')} are mutually exclusive: set only one`,
+    });
     return periodic;
   }
   if (triggers.length === 0) {
@@ -265,7 +299,8 @@ export function defaultPeriodic(
   try {
     if (raw.cron) return { ...periodic, schedule: parseProwCron(raw.cron) };
     if (raw.interval) return { ...periodic, intervalMs: positiveDuration(raw.interval) };
-    if (raw.minimum_interval) return { ...periodic, minimumIntervalMs: positiveDuration(raw.minimum_interval) };
+    if (raw.minimum_interval)
+      return { ...periodic, minimumIntervalMs: positiveDuration(raw.minimum_interval) };
   } catch (error) {
     problems.push({ path: [triggers[0]!], message: `${triggers[0]}: ${(error as Error).message}` });
   }

@@ -21,7 +21,12 @@ export function goDecode(schema: z.core.$ZodType, value: unknown, path: YamlPath
   return { value: decodeWithSchema(schema, value, path, unknownFields), unknownFields };
 }
 
-function decodeWithSchema(schema: z.core.$ZodType, value: unknown, path: YamlPath, unknown: YamlPath[]): unknown {
+function decodeWithSchema(
+  schema: z.core.$ZodType,
+  value: unknown,
+  path: YamlPath,
+  unknown: YamlPath[],
+): unknown {
   const kubernetesType = kubernetesTypeOf(schema);
   if (kubernetesType) return decodeKubernetes(kubernetesType, value, path, unknown);
   const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
@@ -70,12 +75,21 @@ function decodeWithSchema(schema: z.core.$ZodType, value: unknown, path: YamlPat
     }
     case 'array':
       if (!Array.isArray(value)) return value;
-      return value.map((item, index) => decodeWithSchema(def.element as z.core.$ZodType, item, [...path, index], unknown));
+      return value.map((item, index) =>
+        decodeWithSchema(def.element as z.core.$ZodType, item, [...path, index], unknown),
+      );
     case 'union': {
-      // Decode along the first alternative that accepts the value; strictness concerns names, not types.
+      // Decode along the first alternative that accepts the decoded value; strictness concerns names, not types.
       const options = def.options as z.core.$ZodType[];
-      const matching = options.find((option) => (option as unknown as z.ZodType).safeParse(value).success);
-      return matching ? decodeWithSchema(matching, value, path, unknown) : value;
+      for (const option of options) {
+        const optionUnknown: YamlPath[] = [];
+        const decoded = decodeWithSchema(option, value, path, optionUnknown);
+        if ((option as unknown as z.ZodType).safeParse(decoded).success) {
+          unknown.push(...optionUnknown);
+          return decoded;
+        }
+      }
+      return value;
     }
     default:
       return value;
@@ -88,18 +102,25 @@ interface AttributeType {
   readonly type: string;
 }
 
-const attributeCache = new Map<string, { byName: Map<string, AttributeType>; byLowerName: Map<string, AttributeType> } | null>();
+const attributeCache = new Map<
+  string,
+  { byName: Map<string, AttributeType>; byLowerName: Map<string, AttributeType> } | null
+>();
 
 function attributesOf(typeName: string) {
   if (!attributeCache.has(typeName)) {
-    const model = (kubernetesModels as unknown as Record<string, { getAttributeTypeMap?: () => AttributeType[] }>)[typeName];
+    const model = (
+      kubernetesModels as unknown as Record<string, { getAttributeTypeMap?: () => AttributeType[] }>
+    )[typeName];
     const attributes = model?.getAttributeTypeMap?.();
     attributeCache.set(
       typeName,
       attributes
         ? {
             byName: new Map(attributes.map((attribute) => [attribute.baseName, attribute])),
-            byLowerName: new Map(attributes.map((attribute) => [attribute.baseName.toLowerCase(), attribute])),
+            byLowerName: new Map(
+              attributes.map((attribute) => [attribute.baseName.toLowerCase(), attribute]),
+            ),
           }
         : null,
     );
@@ -110,7 +131,8 @@ function attributesOf(typeName: string) {
 function decodeKubernetes(type: string, value: unknown, path: YamlPath, unknown: YamlPath[]): unknown {
   if (value === null || value === undefined) return value;
   if (type === 'string') return scalarAsString(value);
-  if (type === 'any' || type === 'IntOrString' || type === 'number' || type === 'boolean' || type === 'Date') return value;
+  if (type === 'any' || type === 'IntOrString' || type === 'number' || type === 'boolean' || type === 'Date')
+    return value;
   const arrayOf = /^Array<(.+)>$/.exec(type);
   if (arrayOf) {
     if (!Array.isArray(value)) return value;
@@ -120,7 +142,10 @@ function decodeKubernetes(type: string, value: unknown, path: YamlPath, unknown:
   if (mapOf) {
     if (!isPlainObject(value)) return value;
     return Object.fromEntries(
-      Object.entries(value).map(([key, child]) => [key, decodeKubernetes(mapOf[1]!, child, [...path, key], unknown)]),
+      Object.entries(value).map(([key, child]) => [
+        key,
+        decodeKubernetes(mapOf[1]!, child, [...path, key], unknown),
+      ]),
     );
   }
   const attributes = attributesOf(type);

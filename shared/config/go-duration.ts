@@ -5,8 +5,8 @@
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  'µs': 1e-3,
-  'μs': 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -16,7 +16,10 @@ const UNIT_MS: Record<string, number> = {
 const COMPONENT = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
 
 export class GoDurationError extends Error {
-  constructor(readonly input: string, reason: string) {
+  constructor(
+    readonly input: string,
+    reason: string,
+  ) {
     super(`invalid duration '${input}': ${reason}`);
     this.name = 'GoDurationError';
   }
@@ -39,7 +42,9 @@ export function parseGoDuration(input: string): number {
     const match = COMPONENT.exec(text);
     if (!match) {
       const rest = text.slice(consumed);
-      const reason = /^[\d.]+$/.test(rest) ? `missing unit in '${rest}' (use h, m, s, ms…)` : `unknown unit or syntax at '${rest}'`;
+      const reason = /^[\d.]+$/.test(rest)
+        ? `missing unit in '${rest}' (use h, m, s, ms…)`
+        : `unknown unit or syntax at '${rest}'`;
       throw new GoDurationError(input, reason);
     }
     total += Number(match[1]) * (UNIT_MS[match[2]!] ?? 0);

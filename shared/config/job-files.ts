@@ -24,7 +24,12 @@ interface ScopedIgnore {
   readonly rules: Ignore;
 }
 
-async function walk(root: string, directory: string, inherited: ScopedIgnore[], files: string[]): Promise<void> {
+async function walk(
+  root: string,
+  directory: string,
+  inherited: ScopedIgnore[],
+  files: string[],
+): Promise<void> {
   const entries = await readdir(directory, { withFileTypes: true });
   const scopes = [...inherited];
   if (entries.some((entry) => entry.isFile() && entry.name === PROW_IGNORE_FILE)) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { kubernetesObject } from '../prowjob/kubernetes-object';
 import {
   DecorationConfigSchema,
   ProwJobDefaultSchema,
@@ -6,7 +7,6 @@ import {
   ReporterConfigSchema,
   RerunAuthConfigSchema,
 } from '../prowjob/schema';
-import { kubernetesObject } from '../prowjob/kubernetes-object';
 
 /**
  * The job configuration as users write it (Prow's pkg/config/jobs.go field names). These

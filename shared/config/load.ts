@@ -9,6 +9,7 @@ import {
   defaultPresubmit,
   type JobFieldProblem,
 } from './defaults';
+import { goDecode } from './go-decode';
 import { listJobConfigFiles } from './job-files';
 import {
   JobConfigFileSchema,
@@ -22,9 +23,8 @@ import type { Config, Periodic, Postsubmit, Presubmit } from './model';
 import { validatePluginConfig } from './plugin-config';
 import { ConfigInvalidError, type ConfigProblem, sortProblems } from './problems';
 import { type ProwConfigFile, ProwConfigSchema } from './prow-schema';
-import { goDecode } from './go-decode';
 import { validatePeriodics, validatePostsubmits, validatePresubmits } from './validate';
-import { parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
+import { formatYamlPath, parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
 
 /** Prow's flag names, as `checkconfig` and every component take them. */
 export interface ConfigPaths {
@@ -50,7 +50,9 @@ export interface ConfigTexts {
   readonly pluginConfig?: TextFile;
 }
 
-export type LoadResult = { ok: true; config: Config; problems: [] } | { ok: false; problems: ConfigProblem[] };
+export type LoadResult =
+  | { ok: true; config: Config; problems: [] }
+  | { ok: false; problems: ConfigProblem[] };
 
 export async function readConfigTexts(paths: ConfigPaths): Promise<ConfigTexts | ConfigProblem[]> {
   const problems: ConfigProblem[] = [];
@@ -58,7 +60,11 @@ export async function readConfigTexts(paths: ConfigPaths): Promise<ConfigTexts |
     try {
       return { path: file, text: await readFile(file, 'utf8') };
     } catch (error) {
-      problems.push({ file, line: 0, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      problems.push({
+        file,
+        line: 0,
+        message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      });
       return undefined;
     }
   };
@@ -67,9 +73,15 @@ export async function readConfigTexts(paths: ConfigPaths): Promise<ConfigTexts |
   if (paths.jobConfigPath) {
     try {
       const files = await listJobConfigFiles(paths.jobConfigPath);
-      jobConfigs = (await Promise.all(files.map(read))).filter((file): file is TextFile => file !== undefined);
+      jobConfigs = (await Promise.all(files.map(read))).filter(
+        (file): file is TextFile => file !== undefined,
+      );
     } catch (error) {
-      problems.push({ file: paths.jobConfigPath, line: 0, message: `cannot read job config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      problems.push({
+        file: paths.jobConfigPath,
+        line: 0,
+        message: `cannot read job config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      });
     }
   }
   const pluginConfig = paths.pluginConfigPath ? await read(paths.pluginConfigPath) : undefined;
@@ -120,14 +132,22 @@ export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): Load
     const base = path.basename(file.path);
     const clash = basenames.get(base);
     if (clash) {
-      problems.push({ file: file.path, line: 0, message: `duplicate file name ${base} (also ${clash}): Prow requires unique job-config basenames` });
+      problems.push({
+        file: file.path,
+        line: 0,
+        message: `duplicate file name ${base} (also ${clash}): Prow requires unique job-config basenames`,
+      });
       continue;
     }
     basenames.set(base, file.path);
     const source = parseFile(file, problems);
     if (!source) continue;
     if (!isObjectOrEmpty(source.value)) {
-      problems.push({ file: file.path, line: 1, message: 'a job-config file must be a mapping with presubmits, postsubmits, periodics or presets' });
+      problems.push({
+        file: file.path,
+        line: 1,
+        message: 'a job-config file must be a mapping with presubmits, postsubmits, periodics or presets',
+      });
       continue;
     }
     const decoded = goDecode(JobConfigFileSchema, source.value ?? {});
@@ -152,11 +172,23 @@ export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): Load
       const byRepo = root[section];
       if (byRepo === undefined || byRepo === null) continue;
       if (!isObjectOrEmpty(byRepo)) {
-        problems.push({ file: source.file, line: source.lineOf([section]), message: `${section} must map "org/repo" to a list of jobs` });
+        problems.push({
+          file: source.file,
+          line: source.lineOf([section]),
+          message: `${section} must map "org/repo" to a list of jobs`,
+        });
         continue;
       }
       for (const [repo, jobs] of Object.entries(byRepo)) {
-        collect(strict, source, jobs, [section, repo], schema as z.ZodType, into as Located<unknown>[], problems);
+        collect(
+          strict,
+          source,
+          jobs,
+          [section, repo],
+          schema as z.ZodType,
+          into as Located<unknown>[],
+          problems,
+        );
       }
     }
   }
@@ -170,11 +202,15 @@ export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): Load
     podNamespace,
     decorationDefaults: decorationDefaultEntries(prow),
   };
-  if (prow.plank?.default_decoration_config_entries?.length && Object.keys(prow.plank.default_decoration_configs ?? {}).length) {
+  if (
+    prow.plank?.default_decoration_config_entries?.length &&
+    Object.keys(prow.plank.default_decoration_configs ?? {}).length
+  ) {
     problems.push({
       file: texts.prowConfig.path,
       line: prowSource?.lineOf(['plank', 'default_decoration_configs']) ?? 0,
-      message: 'plank.default_decoration_configs and plank.default_decoration_config_entries are mutually exclusive: use the entries',
+      message:
+        'plank.default_decoration_configs and plank.default_decoration_config_entries are mutually exclusive: use the entries',
     });
   }
 
@@ -272,7 +308,11 @@ function collect<T>(
 ): void {
   if (list === undefined || list === null) return;
   if (!Array.isArray(list)) {
-    problems.push({ file: source.file, line: source.lineOf(at), message: `${formatPath(at)} must be a list` });
+    problems.push({
+      file: source.file,
+      line: source.lineOf(at),
+      message: `${formatYamlPath(at)} must be a list`,
+    });
     return;
   }
   list.forEach((item, index) => {
@@ -285,7 +325,12 @@ function collect<T>(
   });
 }
 
-const ITEM_KINDS: Record<string, string> = { presubmits: 'presubmit', postsubmits: 'postsubmit', periodics: 'periodic', presets: 'preset' };
+const ITEM_KINDS: Record<string, string> = {
+  presubmits: 'presubmit',
+  postsubmits: 'postsubmit',
+  periodics: 'periodic',
+  presets: 'preset',
+};
 
 function describeItem(item: unknown, section: string | number | undefined): string {
   const name = typeof item === 'object' && item !== null ? (item as { name?: unknown }).name : undefined;
@@ -293,20 +338,35 @@ function describeItem(item: unknown, section: string | number | undefined): stri
   return typeof name === 'string' ? `${kind} ${name}: ` : '';
 }
 
-function reportZodIssues(source: YamlSource, base: YamlPath, error: z.ZodError, problems: ConfigProblem[], prefix = ''): void {
+function reportZodIssues(
+  source: YamlSource,
+  base: YamlPath,
+  error: z.ZodError,
+  problems: ConfigProblem[],
+  prefix = '',
+): void {
   for (const issue of error.issues) {
     const issuePath = [...base, ...(issue.path as (string | number)[])];
-    problems.push({ file: source.file, line: source.lineOf(issuePath), message: `${prefix}${formatPath(issuePath)}: ${issue.message}` });
+    problems.push({
+      file: source.file,
+      line: source.lineOf(issuePath),
+      message: `${prefix}${formatYamlPath(issuePath)}: ${issue.message}`,
+    });
   }
 }
 
-function reportUnknownFields(source: YamlSource, unknownFields: readonly YamlPath[], problems: ConfigProblem[], prefix = ''): void {
+function reportUnknownFields(
+  source: YamlSource,
+  unknownFields: readonly YamlPath[],
+  problems: ConfigProblem[],
+  prefix = '',
+): void {
   for (const unknownPath of unknownFields) {
     const field = unknownPath[unknownPath.length - 1];
     problems.push({
       file: source.file,
       line: source.lineOf(unknownPath),
-      message: `${prefix}unknown field "${String(field)}" in ${formatPath(unknownPath.slice(0, -1)) || 'the top level'} (--strict)`,
+      message: `${prefix}unknown field "${String(field)}" in ${formatYamlPath(unknownPath.slice(0, -1)) || 'the top level'} (--strict)`,
     });
   }
 }
@@ -331,16 +391,8 @@ function checkPresetLabels(presets: readonly Located<Preset>[], problems: Config
   }
 }
 
-/** `presubmits["org/repo"][3].spec.containers[0]` — how people read a YAML path. */
-export function formatPath(segments: YamlPath): string {
-  let out = '';
-  for (const segment of segments) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (/^[A-Za-z_][\w-]*$/.test(segment)) out += out ? `.${segment}` : segment;
-    else out += `[${JSON.stringify(segment)}]`;
-  }
-  return out;
-}
+/** Kept for callers that know the loader's name for it. */
+export { formatYamlPath as formatPath };
 
 function sourceOf(located: Located<unknown>) {
   return { file: located.yaml.file, line: located.yaml.lineOf(located.path) };

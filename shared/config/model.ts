@@ -1,9 +1,9 @@
 import type { DecorationConfig } from '../prowjob/schema';
+import type { CronSchedule } from './cron';
 import type { GoRegexp } from './go-regexp';
 import type { PeriodicConfig, PostsubmitConfig, Preset, PresubmitConfig } from './job-schema';
 import type { PluginConfig } from './plugin-config';
 import type { ProwConfigFile } from './prow-schema';
-import type { CronSchedule } from './cron';
 
 /** Where a job was declared, for error messages and for the status pages' "configured jobs". */
 export interface JobSource {

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { goDecode } from './go-decode';
 import { parseGoDuration } from './go-duration';
 import { compileGoRegexp, type GoRegexp } from './go-regexp';
 import type { ConfigProblem } from './problems';
-import { findUnknownFields } from './unknown-fields';
-import { parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
+import { formatYamlPath, parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
+
+export { formatYamlPath };
 
 /**
  * Prow's `plugins.yaml` (pkg/plugins/config.go `Configuration`). Sections for plugins Cutwater
@@ -340,9 +342,10 @@ export function validatePluginConfig(source: YamlSource, options: PluginConfigOp
     });
   };
 
-  const raw = withoutNullFields(source.value ?? {});
+  const decoded = goDecode(PluginConfigSchema, source.value ?? {});
+  const raw = decoded.value;
   if (options.strict) {
-    for (const path of findUnknownFields(PluginConfigSchema, raw)) {
+    for (const path of decoded.unknownFields) {
       report(path, describeUnknownField(path, raw), path.slice(0, -1));
     }
   }
@@ -766,20 +769,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * Go's decoder treats `key: null` (and `key:` with nothing after it) as "not set" whatever the
- * field's type, so such keys are dropped before the schema sees them.
- */
-function withoutNullFields(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNullFields);
-  if (!isPlainObject(value)) return value;
-  const result: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) {
-    if (child !== null) result[key] = withoutNullFields(child);
-  }
-  return result;
-}
-
 function valueAt(root: unknown, path: YamlPath): unknown {
   let node = root;
   for (const segment of path) {
@@ -792,17 +781,6 @@ function valueAt(root: unknown, path: YamlPath): unknown {
 
 function toYamlPath(path: readonly PropertyKey[]): YamlPath {
   return path.map((segment) => (typeof segment === 'number' ? segment : String(segment)));
-}
-
-/** `triggers[0].trusted_apps`, `plugins["kubernetes/test-infra"].plugins[2]`. */
-export function formatYamlPath(path: YamlPath): string {
-  let formatted = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') formatted += `[${segment}]`;
-    else if (/^[A-Za-z_][\w-]*$/.test(segment)) formatted += formatted ? `.${segment}` : segment;
-    else formatted += `[${JSON.stringify(segment)}]`;
-  }
-  return formatted;
 }
 
 interface LocatedIssue {

@@ -55,10 +55,21 @@ export function validatePodSpec(
     const seen = new Set<string>();
     containers.forEach((container, index) => {
       const name = typeof container.name === 'string' ? container.name : '';
-      if (!name) problems.push({ path: ['containers', index], message: 'every container needs a name when there are several' });
-      else if (seen.has(name)) problems.push({ path: ['containers', index, 'name'], message: `container "${name}" is defined more than once` });
+      if (!name)
+        problems.push({
+          path: ['containers', index],
+          message: 'every container needs a name when there are several',
+        });
+      else if (seen.has(name))
+        problems.push({
+          path: ['containers', index, 'name'],
+          message: `container "${name}" is defined more than once`,
+        });
       else if (POD_UTILITY_CONTAINERS.has(name)) {
-        problems.push({ path: ['containers', index, 'name'], message: `container name "${name}" is reserved for decoration` });
+        problems.push({
+          path: ['containers', index, 'name'],
+          message: `container name "${name}" is reserved for decoration`,
+        });
       }
       seen.add(name);
     });
@@ -70,9 +81,16 @@ export function validatePodSpec(
     asArray(container.env).forEach((env, envIndex) => {
       const name = (env as Named).name;
       if (typeof name !== 'string') return;
-      if (names.has(name)) problems.push({ path: ['containers', index, 'env', envIndex], message: `env var "${name}" is defined more than once` });
+      if (names.has(name))
+        problems.push({
+          path: ['containers', index, 'env', envIndex],
+          message: `env var "${name}" is defined more than once`,
+        });
       if (reservedEnv.has(name)) {
-        problems.push({ path: ['containers', index, 'env', envIndex], message: `env var "${name}" is set by Prow for ${type} jobs and cannot be overridden` });
+        problems.push({
+          path: ['containers', index, 'env', envIndex],
+          message: `env var "${name}" is set by Prow for ${type} jobs and cannot be overridden`,
+        });
       }
       names.add(name);
     });
@@ -85,15 +103,24 @@ export function validatePodSpec(
   asArray(spec.volumes).forEach((volume, index) => {
     const name = (volume as Named).name;
     if (typeof name !== 'string') return;
-    if (volumeNames.has(name)) problems.push({ path: ['volumes', index], message: `volume "${name}" is defined more than once` });
-    if (decoration && decorationVolumes.has(name)) problems.push({ path: ['volumes', index], message: `volume name "${name}" is reserved for decoration` });
+    if (volumeNames.has(name))
+      problems.push({ path: ['volumes', index], message: `volume "${name}" is defined more than once` });
+    if (decoration && decorationVolumes.has(name))
+      problems.push({
+        path: ['volumes', index],
+        message: `volume name "${name}" is reserved for decoration`,
+      });
     volumeNames.add(name);
   });
   containers.forEach((container, index) => {
     asArray(container.volumeMounts).forEach((mount, mountIndex) => {
       const { name, mountPath } = mount as { name?: unknown; mountPath?: unknown };
       const where = ['containers', index, 'volumeMounts', mountIndex];
-      if (typeof name === 'string' && !volumeNames.has(name) && !(decoration && decorationVolumes.has(name))) {
+      if (
+        typeof name === 'string' &&
+        !volumeNames.has(name) &&
+        !(decoration && decorationVolumes.has(name))
+      ) {
         problems.push({ path: where, message: `volumeMount "${name}" refers to no volume of the pod` });
       }
       if (decoration && typeof name === 'string' && TEST_CONTAINER_DECORATION_MOUNTS.has(name)) {
@@ -109,7 +136,10 @@ export function validatePodSpec(
     containers.forEach((container, index) => {
       const argv = [...asArray(container.command), ...asArray(container.args)];
       if (argv.length === 0 || argv[0] === '') {
-        problems.push({ path: ['containers', index], message: 'decorated job containers must specify command and/or args' });
+        problems.push({
+          path: ['containers', index],
+          message: 'decorated job containers must specify command and/or args',
+        });
       }
     });
   }
@@ -118,24 +148,39 @@ export function validatePodSpec(
   return problems;
 }
 
-function kubernetesSchemaProblems(spec: Record<string, unknown>, containers: Record<string, unknown>[]): PodSpecProblem[] {
+function kubernetesSchemaProblems(
+  spec: Record<string, unknown>,
+  containers: Record<string, unknown>[],
+): PodSpecProblem[] {
   // Prow names a lone unnamed container "test" when it builds the pod, so the schema sees a name.
   const candidate =
-    containers.length === 1 && !containers[0]!.name ? { ...spec, containers: [{ ...containers[0], name: 'test' }] } : spec;
+    containers.length === 1 && !containers[0]!.name
+      ? { ...spec, containers: [{ ...containers[0], name: 'test' }] }
+      : spec;
   try {
     new PodSpec(candidate as unknown as ConstructorParameters<typeof PodSpec>[0]).validate();
     return [];
   } catch (error) {
-    const details = (error as { errors?: { instancePath: string; message?: string; keyword: string }[] }).errors;
-    if (!details) return [{ path: [], message: `pod spec rejected by the Kubernetes schema: ${(error as Error).message}` }];
+    const details = (error as { errors?: { instancePath: string; message?: string; keyword: string }[] })
+      .errors;
+    if (!details)
+      return [
+        { path: [], message: `pod spec rejected by the Kubernetes schema: ${(error as Error).message}` },
+      ];
     // ajv reports each failed branch of a oneOf (int-or-string quantities) separately; keep one line per place.
     const byPath = new Map<string, string>();
     for (const detail of details) {
       if (byPath.has(detail.instancePath) && detail.keyword !== 'oneOf') continue;
-      byPath.set(detail.instancePath, detail.keyword === 'oneOf' ? 'must be a number or a string' : (detail.message ?? 'is invalid'));
+      byPath.set(
+        detail.instancePath,
+        detail.keyword === 'oneOf' ? 'must be a number or a string' : (detail.message ?? 'is invalid'),
+      );
     }
     return [...byPath].map(([pointer, message]) => {
-      const path = pointer.split('/').slice(1).map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+      const path = pointer
+        .split('/')
+        .slice(1)
+        .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
       return { path, message: `${path.join('.') || 'spec'} ${message} (Kubernetes PodSpec schema)` };
     });
   }

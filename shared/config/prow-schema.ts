@@ -60,7 +60,13 @@ export const DeckConfigSchema = z.object({
   google_analytics: z.string().optional(),
   rerun_auth_configs: z.record(z.string(), RerunAuthConfigSchema).optional(),
   default_rerun_auth_configs: z
-    .array(z.object({ repo: z.string().optional(), cluster: z.string().optional(), config: RerunAuthConfigSchema.optional() }))
+    .array(
+      z.object({
+        repo: z.string().optional(),
+        cluster: z.string().optional(),
+        config: RerunAuthConfigSchema.optional(),
+      }),
+    )
     .optional(),
   skip_storage_path_validation: z.boolean().optional(),
   additional_allowed_buckets: z.array(z.string()).optional(),
@@ -85,7 +91,10 @@ export const ProwConfigSchema = z.object({
     .optional(),
   horologium: z.object({ tick_interval: GoDurationValue.optional() }).optional(),
   slack_reporter_configs: z
-    .record(z.string(), SlackReporterConfigSchema.extend({ job_types_to_report: z.array(ProwJobTypeSchema).optional() }))
+    .record(
+      z.string(),
+      SlackReporterConfigSchema.extend({ job_types_to_report: z.array(ProwJobTypeSchema).optional() }),
+    )
     .optional(),
   in_repo_config: Opaque.optional(),
   gangway: Opaque.optional(),
@@ -104,7 +113,13 @@ export const ProwConfigSchema = z.object({
   default_job_timeout: GoDurationValue.optional(),
   managed_webhooks: Opaque.optional(),
   prowjob_default_entries: z
-    .array(z.object({ repo: z.string().optional(), cluster: z.string().optional(), config: ProwJobDefaultSchema.optional() }))
+    .array(
+      z.object({
+        repo: z.string().optional(),
+        cluster: z.string().optional(),
+        config: ProwJobDefaultSchema.optional(),
+      }),
+    )
     .optional(),
   disabled_clusters: z.array(z.string()).optional(),
 });

@@ -1,5 +1,5 @@
-import type { ProwJobType } from '../prowjob/schema';
 import { branchesIntersect } from '../jobs/branches';
+import type { ProwJobType } from '../prowjob/schema';
 import type { JobFieldProblem } from './defaults';
 import type { Periodic, Postsubmit, Presubmit } from './model';
 import { validatePodSpec } from './pod-spec';
@@ -16,7 +16,8 @@ export interface LocatedJobProblem extends JobFieldProblem {
 
 const JOB_NAME = /^[A-Za-z0-9-._]+$/;
 const JENKINS_JOB_NAME = /^[A-Za-z0-9-._]([A-Za-z0-9-._/]*[A-Za-z0-9-_])?$/;
-const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const QUALIFIED_NAME =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 /** Labels the runner puts on every job pod; a job may not claim them. */
 const RESERVED_LABELS = new Set(['prow.k8s.io/type', 'created-by-prow', 'prow.k8s.io/id']);
@@ -34,15 +35,27 @@ export function validateJobBase(
     problems.push({ path: ['name'], message: `job name "${job.name}" must match ${nameRule.source}` });
   }
   if ((job.max_concurrency ?? 0) < 0) {
-    problems.push({ path: ['max_concurrency'], message: `max_concurrency must be 0 or more, not ${job.max_concurrency}` });
+    problems.push({
+      path: ['max_concurrency'],
+      message: `max_concurrency must be 0 or more, not ${job.max_concurrency}`,
+    });
   }
   if (KNOWN_AGENTS.has(job.agent)) {
     if (job.spec && job.agent !== 'kubernetes') {
-      problems.push({ path: ['agent'], message: `a job with a pod spec needs agent: kubernetes (found "${job.agent}")` });
+      problems.push({
+        path: ['agent'],
+        message: `a job with a pod spec needs agent: kubernetes (found "${job.agent}")`,
+      });
     } else if (job.agent === 'kubernetes' && !job.spec) {
-      problems.push({ path: ['name'], message: `job ${job.name} has no spec: kubernetes jobs need a pod spec` });
+      problems.push({
+        path: ['name'],
+        message: `job ${job.name} has no spec: kubernetes jobs need a pod spec`,
+      });
     } else if (job.namespace !== podNamespace && job.agent !== 'tekton-pipeline') {
-      problems.push({ path: ['namespace'], message: `namespace "${job.namespace}" differs from pod_namespace "${podNamespace}"; only tekton-pipeline jobs may choose their namespace` });
+      problems.push({
+        path: ['namespace'],
+        message: `namespace "${job.namespace}" differs from pod_namespace "${podNamespace}"; only tekton-pipeline jobs may choose their namespace`,
+      });
     }
   }
   if (job.spec) {
@@ -52,17 +65,32 @@ export function validateJobBase(
     }
   }
   for (const [key, value] of Object.entries(job.labels ?? {})) {
-    if (RESERVED_LABELS.has(key)) problems.push({ path: ['labels', key], message: `label ${key} is reserved for Prow` });
-    else if (!QUALIFIED_NAME.test(key)) problems.push({ path: ['labels', key], message: `label key "${key}" is not a valid Kubernetes label name` });
+    if (RESERVED_LABELS.has(key))
+      problems.push({ path: ['labels', key], message: `label ${key} is reserved for Prow` });
+    else if (!QUALIFIED_NAME.test(key))
+      problems.push({
+        path: ['labels', key],
+        message: `label key "${key}" is not a valid Kubernetes label name`,
+      });
     else if (value.length > 63 || !LABEL_VALUE.test(value)) {
-      problems.push({ path: ['labels', key], message: `label ${key} has invalid value "${value}" (at most 63 letters, digits, '-', '_' or '.')` });
+      problems.push({
+        path: ['labels', key],
+        message: `label ${key} has invalid value "${value}" (at most 63 letters, digits, '-', '_' or '.')`,
+      });
     }
   }
   for (const key of Object.keys(job.annotations ?? {})) {
-    if (!QUALIFIED_NAME.test(key)) problems.push({ path: ['annotations', key], message: `annotation key "${key}" is not a valid Kubernetes name` });
+    if (!QUALIFIED_NAME.test(key))
+      problems.push({
+        path: ['annotations', key],
+        message: `annotation key "${key}" is not a valid Kubernetes name`,
+      });
   }
   if (job.job_queue_name && !(job.job_queue_name in (prow.plank?.job_queue_capacities ?? {}))) {
-    problems.push({ path: ['job_queue_name'], message: `job_queue_name "${job.job_queue_name}" is not declared in plank.job_queue_capacities` });
+    problems.push({
+      path: ['job_queue_name'],
+      message: `job_queue_name "${job.job_queue_name}" is not declared in plank.job_queue_capacities`,
+    });
   }
   return problems;
 }
@@ -78,13 +106,24 @@ export function validatePresubmits(
     const earlier = jobs.slice(0, index);
     const sameName = earlier.find((other) => other.name === job.name && branchesIntersect(other, job));
     if (sameName) {
-      problems.push({ job, path: ['name'], message: `duplicate presubmit "${job.name}" for ${job.repo} (also at ${sameName.source.file}:${sameName.source.line})` });
+      problems.push({
+        job,
+        path: ['name'],
+        message: `duplicate presubmit "${job.name}" for ${job.repo} (also at ${sameName.source.file}:${sameName.source.line})`,
+      });
     }
-    const sameContext = earlier.find((other) => other.name !== job.name && other.context === job.context && branchesIntersect(other, job));
+    const sameContext = earlier.find(
+      (other) => other.name !== job.name && other.context === job.context && branchesIntersect(other, job),
+    );
     if (sameContext) {
-      problems.push({ job, path: job.context === job.name ? ['name'] : ['context'], message: `jobs ${sameContext.name} and ${job.name} report to the same GitHub context "${job.context}"` });
+      problems.push({
+        job,
+        path: job.context === job.name ? ['name'] : ['context'],
+        message: `jobs ${sameContext.name} and ${job.name} report to the same GitHub context "${job.context}"`,
+      });
     }
-    for (const problem of validateJobBase(job, 'presubmit', prow, podNamespace)) problems.push({ job, ...problem });
+    for (const problem of validateJobBase(job, 'presubmit', prow, podNamespace))
+      problems.push({ job, ...problem });
     for (const problem of triggeringProblems(job)) problems.push({ job, ...problem });
   });
   return problems;
@@ -100,42 +139,75 @@ export function validatePostsubmits(
     const earlier = jobs.slice(0, index);
     const sameName = earlier.find((other) => other.name === job.name && branchesIntersect(other, job));
     if (sameName) {
-      problems.push({ job, path: ['name'], message: `duplicate postsubmit "${job.name}" for ${job.repo} (also at ${sameName.source.file}:${sameName.source.line})` });
+      problems.push({
+        job,
+        path: ['name'],
+        message: `duplicate postsubmit "${job.name}" for ${job.repo} (also at ${sameName.source.file}:${sameName.source.line})`,
+      });
     }
-    const sameContext = earlier.find((other) => other.name !== job.name && other.context === job.context && branchesIntersect(other, job));
+    const sameContext = earlier.find(
+      (other) => other.name !== job.name && other.context === job.context && branchesIntersect(other, job),
+    );
     if (sameContext) {
-      problems.push({ job, path: job.context === job.name ? ['name'] : ['context'], message: `jobs ${sameContext.name} and ${job.name} report to the same GitHub context "${job.context}"` });
+      problems.push({
+        job,
+        path: job.context === job.name ? ['name'] : ['context'],
+        message: `jobs ${sameContext.name} and ${job.name} report to the same GitHub context "${job.context}"`,
+      });
     }
-    for (const problem of validateJobBase(job, 'postsubmit', prow, podNamespace)) problems.push({ job, ...problem });
-    for (const problem of changeFilterProblems(job, job.always_run === true)) problems.push({ job, ...problem });
+    for (const problem of validateJobBase(job, 'postsubmit', prow, podNamespace))
+      problems.push({ job, ...problem });
+    for (const problem of changeFilterProblems(job, job.always_run === true))
+      problems.push({ job, ...problem });
   });
   return problems;
 }
 
-export function validatePeriodics(jobs: readonly Periodic[], prow: ProwConfigFile, podNamespace: string): LocatedJobProblem[] {
+export function validatePeriodics(
+  jobs: readonly Periodic[],
+  prow: ProwConfigFile,
+  podNamespace: string,
+): LocatedJobProblem[] {
   const problems: LocatedJobProblem[] = [];
   const seen = new Map<string, Periodic>();
   for (const job of jobs) {
     const earlier = seen.get(job.name);
     if (earlier) {
-      problems.push({ job, path: ['name'], message: `duplicate periodic "${job.name}" (also at ${earlier.source.file}:${earlier.source.line})` });
+      problems.push({
+        job,
+        path: ['name'],
+        message: `duplicate periodic "${job.name}" (also at ${earlier.source.file}:${earlier.source.line})`,
+      });
     } else {
       seen.set(job.name, job);
     }
-    for (const problem of validateJobBase(job, 'periodic', prow, podNamespace)) problems.push({ job, ...problem });
+    for (const problem of validateJobBase(job, 'periodic', prow, podNamespace))
+      problems.push({ job, ...problem });
   }
   return problems;
 }
 
 function changeFilterProblems(job: Presubmit | Postsubmit, alwaysRun: boolean): JobFieldProblem[] {
   if (alwaysRun && job.run_if_changed) {
-    return [{ path: ['run_if_changed'], message: 'always_run and run_if_changed are mutually exclusive: drop one' }];
+    return [
+      { path: ['run_if_changed'], message: 'always_run and run_if_changed are mutually exclusive: drop one' },
+    ];
   }
   if (alwaysRun && job.skip_if_only_changed) {
-    return [{ path: ['skip_if_only_changed'], message: 'always_run and skip_if_only_changed are mutually exclusive: drop one' }];
+    return [
+      {
+        path: ['skip_if_only_changed'],
+        message: 'always_run and skip_if_only_changed are mutually exclusive: drop one',
+      },
+    ];
   }
   if (job.run_if_changed && job.skip_if_only_changed) {
-    return [{ path: ['skip_if_only_changed'], message: 'run_if_changed and skip_if_only_changed are mutually exclusive: drop one' }];
+    return [
+      {
+        path: ['skip_if_only_changed'],
+        message: 'run_if_changed and skip_if_only_changed are mutually exclusive: drop one',
+      },
+    ];
   }
   return [];
 }
@@ -148,7 +220,10 @@ function triggeringProblems(job: Presubmit): JobFieldProblem[] {
       message: 'trigger and rerun_command go together: set both, or neither to get the default /test command',
     });
   } else if (job.matchers.trigger && !job.matchers.trigger.test(job.rerun_command)) {
-    problems.push({ path: ['rerun_command'], message: `rerun_command "${job.rerun_command}" does not match trigger "${job.trigger}"` });
+    problems.push({
+      path: ['rerun_command'],
+      message: `rerun_command "${job.rerun_command}" does not match trigger "${job.trigger}"`,
+    });
   }
   return problems;
 }

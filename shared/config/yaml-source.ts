@@ -42,7 +42,9 @@ export function parseYamlSource(file: string, text: string): YamlParseResult {
         let line = root?.range ? lineCounter.linePos(root.range[0]).line : 1;
         for (const segment of path) {
           if (isMap(node)) {
-            const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+            const pair = node.items.find(
+              (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
+            );
             if (!pair) break;
             const key = pair.key as Node;
             if (key.range) line = lineCounter.linePos(key.range[0]).line;
@@ -64,4 +66,14 @@ export function parseYamlSource(file: string, text: string): YamlParseResult {
 
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
+}
+/** `triggers[0].trusted_apps`, `plugins["kubernetes/test-infra"].plugins[2]`. */
+export function formatYamlPath(path: YamlPath): string {
+  let formatted = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') formatted += `[${segment}]`;
+    else if (/^[A-Za-z_][\w-]*$/.test(segment)) formatted += formatted ? `.${segment}` : segment;
+    else formatted += `[${JSON.stringify(segment)}]`;
+  }
+  return formatted;
 }

@@ -61,10 +61,16 @@ export async function presubmitsForComment(
     },
   ];
   if (RETEST.test(input.body) || RETEST_REQUIRED.test(input.body)) {
-    const contexts = input.contexts ? await input.contexts() : { failed: new Set<string>(), all: new Set<string>() };
+    const contexts = input.contexts
+      ? await input.contexts()
+      : { failed: new Set<string>(), all: new Set<string>() };
     const retest: JobFilter = (job) => {
       const failed = contexts.failed.has(job.context);
-      return { matches: failed || (!needsExplicitTrigger(job) && !contexts.all.has(job.context)), forced: false, defaults: failed };
+      return {
+        matches: failed || (!needsExplicitTrigger(job) && !contexts.all.has(job.context)),
+        forced: false,
+        defaults: failed,
+      };
     };
     if (RETEST.test(input.body)) filters.push(retest);
     if (RETEST_REQUIRED.test(input.body)) filters.push((job) => (job.optional ? NO : retest(job)));
@@ -83,7 +89,9 @@ export async function presubmitsForComment(
     // As Prow's aggregate filter: the first filter that matches decides forced/defaults.
     const decision = filters.map((filter) => filter(job)).find((result) => result.matches);
     if (!decision) continue;
-    if (await presubmitShouldRun(job, input.baseRef, input.changedFiles, decision.forced, decision.defaults)) {
+    if (
+      await presubmitShouldRun(job, input.baseRef, input.changedFiles, decision.forced, decision.defaults)
+    ) {
       selected.push(job);
     }
   }
@@ -113,7 +121,8 @@ export async function availablePresubmits(
       testAll.add(job.name);
     }
     const named =
-      triggerMatches(job, job.rerun_command) || jobs.some((other) => triggerMatches(job, other.rerun_command));
+      triggerMatches(job, job.rerun_command) ||
+      jobs.some((other) => triggerMatches(job, other.rerun_command));
     if (named && (await presubmitShouldRun(job, baseRef, changedFiles, true, true))) {
       (job.optional ? optional : required).add(job.rerun_command);
     }
@@ -131,7 +140,8 @@ export function unmatchedTestCommands(jobs: readonly Presubmit[], body: string):
     const line = match[0].trimEnd();
     const targets = (match[1] ?? '').trim();
     if (targets === 'all' || targets.startsWith('all ') || targets.startsWith('all,')) continue;
-    if (targets === '' || targets === '?' || !jobs.some((job) => triggerMatches(job, line))) unmatched.push(line);
+    if (targets === '' || targets === '?' || !jobs.some((job) => triggerMatches(job, line)))
+      unmatched.push(line);
   }
   return unmatched;
 }

@@ -69,6 +69,7 @@ export async function presubmitsForPullRequest(
   changedFiles: ChangedFilesProvider,
 ): Promise<Presubmit[]> {
   const selected: Presubmit[] = [];
-  for (const job of jobs) if (await presubmitShouldRun(job, baseRef, changedFiles, false, false)) selected.push(job);
+  for (const job of jobs)
+    if (await presubmitShouldRun(job, baseRef, changedFiles, false, false)) selected.push(job);
   return selected;
 }

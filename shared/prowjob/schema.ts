@@ -11,12 +11,19 @@ export const ProwJobTypeSchema = z.enum(PROW_JOB_TYPES);
 export type ProwJobType = z.infer<typeof ProwJobTypeSchema>;
 
 /** `scheduling` exists in Prow for its scheduler; Cutwater never enters it but accepts it on input. */
-export const PROW_JOB_STATES = ['scheduling', 'triggered', 'pending', 'success', 'failure', 'aborted', 'error'] as const;
+export const PROW_JOB_STATES = [
+  'scheduling',
+  'triggered',
+  'pending',
+  'success',
+  'failure',
+  'aborted',
+  'error',
+] as const;
 export const ProwJobStateSchema = z.enum(PROW_JOB_STATES);
 export type ProwJobState = z.infer<typeof ProwJobStateSchema>;
 
 export const PROW_JOB_AGENTS = ['kubernetes', 'jenkins', 'tekton-pipeline'] as const;
-
 
 export const PullSchema = z.object({
   number: z.number().int(),

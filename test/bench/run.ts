@@ -1,0 +1,20 @@
+import os from 'node:os';
+import { benchConfig } from './config.bench';
+import { formatResults } from './measure';
+
+/**
+ * `npm run bench`: prints Markdown tables; the figures kept in docs/benchmarks.md come from here.
+ * Pass suite names to run only some (e.g. `npm run bench -- config`).
+ */
+const SUITES: Record<string, { title: string; run: () => Promise<Parameters<typeof formatResults>[1]> }> = {
+  config: { title: 'Configuration (Prow config corpus)', run: benchConfig },
+};
+
+const wanted = process.argv.slice(2);
+console.log(
+  `Cutwater benchmarks — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+);
+for (const [name, suite] of Object.entries(SUITES)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  console.log(`\n${formatResults(suite.title, await suite.run())}`);
+}
