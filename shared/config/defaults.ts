@@ -121,11 +121,13 @@ function applyPresets(
   presets: readonly Preset[],
   problems: JobFieldProblem[],
 ): PresubmitConfig['spec'] {
-  const spec = structuredClone(job.spec)!;
   const labels = job.labels ?? {};
-  for (const preset of presets) {
-    const applies = Object.entries(preset.labels ?? {}).every(([key, value]) => labels[key] === value);
-    if (!applies) continue;
+  const applicable = presets.filter((preset) =>
+    Object.entries(preset.labels ?? {}).every(([key, value]) => labels[key] === value),
+  );
+  if (applicable.length === 0) return job.spec;
+  const spec = structuredClone(job.spec)!;
+  for (const preset of applicable) {
     const containers = (spec.containers ?? []) as Record<string, unknown>[];
     for (const env of preset.env ?? []) {
       for (const container of containers) {
