@@ -11,7 +11,9 @@ as "path:line: message". Exits 0 and prints the job counts when the configuratio
   --config-path FILE      Prow's config.yaml
   --job-config-path DIR   job-config directory (searched recursively; .prowignore honoured) or file
   --plugin-config FILE    plugins.yaml
-  --strict                reject fields Prow does not know (catches typos that disable jobs)`;
+  --strict                reject fields Prow does not know (catches typos that disable jobs)
+  --warnings, --exclude-warning
+                          accepted for compatibility with Prow's checkconfig; every check always runs`;
 
 export interface CommandIO {
   stdout(line: string): void;
@@ -24,6 +26,9 @@ export async function checkconfig(argv: readonly string[], io: CommandIO): Promi
     'job-config-path': { type: 'string' },
     'plugin-config': { type: 'string' },
     strict: { type: 'boolean', default: false },
+    // Prow's checkconfig selects warning classes; Cutwater always runs every check it has.
+    warnings: { type: 'string', multiple: true },
+    'exclude-warning': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {

@@ -50,8 +50,12 @@ export function parseGoDuration(input: string): number {
     total += Number(match[1]) * (UNIT_MS[match[2]!] ?? 0);
     consumed = COMPONENT.lastIndex;
   }
+  // Go keeps durations as int64 nanoseconds: about 2562047h at most.
+  if (total * 1e6 > MAX_NANOSECONDS) throw new GoDurationError(input, 'too large for a Go duration');
   return sign * total;
 }
+
+const MAX_NANOSECONDS = 2 ** 63 - 1;
 
 /** Go's `Duration.String()`: "2h0m0s", "15m0s", "1.5s", "300ms", "0s". */
 export function formatGoDuration(milliseconds: number): string {
@@ -59,7 +63,11 @@ export function formatGoDuration(milliseconds: number): string {
   const negative = milliseconds < 0;
   let ms = Math.abs(milliseconds);
   let out: string;
-  if (ms < 1000) {
+  if (ms < 1e-3) {
+    out = `${trimFloat(ms * 1e6)}ns`;
+  } else if (ms < 1) {
+    out = `${trimFloat(ms * 1e3)}µs`;
+  } else if (ms < 1000) {
     out = `${trimFloat(ms)}ms`;
   } else {
     const hours = Math.floor(ms / 3_600_000);

@@ -9,14 +9,14 @@ export const PROW_IGNORE_FILE = '.prowignore';
  * The job-config files under `root`, as Prow's `ReadJobConfig` finds them: recursive, `.yaml`
  * or `.yml`, skipping names that start with ".." (Kubernetes ConfigMap volume internals), and
  * honouring `.prowignore` files with gitignore semantics in the directory that holds them and
- * below. A single file is accepted too. Sorted so that loading is deterministic.
+ * below. A single file is accepted too. The order is Prow's, since it decides preset env order.
  */
 export async function listJobConfigFiles(root: string): Promise<string[]> {
   const info = await stat(root);
   if (!info.isDirectory()) return [root];
   const files: string[] = [];
   await walk(root, root, [], files);
-  return files.sort();
+  return files;
 }
 
 interface ScopedIgnore {
@@ -30,7 +30,8 @@ async function walk(
   inherited: ScopedIgnore[],
   files: string[],
 ): Promise<void> {
-  const entries = await readdir(directory, { withFileTypes: true });
+  // Go's filepath.Walk: each directory's entries in name order, depth first.
+  const entries = (await readdir(directory, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const scopes = [...inherited];
   if (entries.some((entry) => entry.isFile() && entry.name === PROW_IGNORE_FILE)) {
     const text = await readFile(path.join(directory, PROW_IGNORE_FILE), 'utf8');

@@ -1,5 +1,5 @@
 import { branchesIntersect } from '../jobs/branches';
-import type { ProwJobType } from '../prowjob/schema';
+import type { DecorationConfig, ProwJobType } from '../prowjob/schema';
 import type { JobFieldProblem } from './defaults';
 import type { Periodic, Postsubmit, Presubmit } from './model';
 import { validatePodSpec } from './pod-spec';
@@ -64,6 +64,7 @@ export function validateJobBase(
       problems.push({ path: ['spec', ...problem.path], message: `spec: ${problem.message}` });
     }
   }
+  if (job.decorate && job.decoration_config) problems.push(...decorationProblems(job.decoration_config));
   for (const [key, value] of Object.entries(job.labels ?? {})) {
     if (RESERVED_LABELS.has(key))
       problems.push({ path: ['labels', key], message: `label ${key} is reserved for Prow` });
@@ -183,6 +184,29 @@ export function validatePeriodics(
     }
     for (const problem of validateJobBase(job, 'periodic', prow, podNamespace))
       problems.push({ job, ...problem });
+  }
+  return problems;
+}
+
+/**
+ * Prow's `DecorationConfig.Validate`, less its demand for Prow's utility images and a GCS
+ * section: Cutwater's runner clones and uploads itself, and artifacts default to the
+ * deployment's store. What Prow checks about the settings that remain meaningful, we check too.
+ */
+function decorationProblems(decoration: DecorationConfig): JobFieldProblem[] {
+  const problems: JobFieldProblem[] = [];
+  const gcs = decoration.gcs_configuration;
+  if (gcs?.path_strategy && gcs.path_strategy !== 'explicit' && (!gcs.default_org || !gcs.default_repo)) {
+    problems.push({
+      path: ['decoration_config', 'gcs_configuration'],
+      message: `decoration_config: path_strategy "${gcs.path_strategy}" needs default_org and default_repo`,
+    });
+  }
+  if (decoration.oauth_token_secret && decoration.ssh_key_secrets?.length) {
+    problems.push({
+      path: ['decoration_config'],
+      message: 'decoration_config: oauth_token_secret and ssh_key_secrets are mutually exclusive: clone with one or the other',
+    });
   }
   return problems;
 }

@@ -15,7 +15,7 @@ export const TEST_MANUAL_REQUIRED = compileGoRegexp('(?m)^/test-manual-required\
 export const OK_TO_TEST = compileGoRegexp('(?m)^/ok-to-test\\s*$');
 export const OK_TO_TEST_CANCEL = compileGoRegexp('(?m)^/ok-to-test\\s+cancel\\s*$');
 /** `/test` followed by nothing, `?`, or names none of which match a job: answered with the job list. */
-const TEST_WITH_ANY_TARGET = /^\/test(?:[ \t]+(\S.*))?[ \t]*$/gm;
+const TEST_WITH_ANY_TARGET = /^\/test(?:[ \t]*\?|[ \t]+(\S.*))?[ \t]*$/gm;
 
 /** The state of the pull request's statuses, for `/retest`: failed contexts and all contexts seen. */
 export interface ContextState {

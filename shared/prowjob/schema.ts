@@ -162,11 +162,11 @@ export const ProwJobDefaultSchema = z.object({
 });
 
 export const ProwJobSpecSchema = z.object({
-  type: ProwJobTypeSchema.optional(),
+  type: ProwJobTypeSchema,
   agent: z.string().optional(),
   cluster: z.string().optional(),
   namespace: z.string().optional(),
-  job: z.string().optional(),
+  job: z.string(),
   refs: RefsSchema.optional(),
   extra_refs: z.array(RefsSchema).optional(),
   report: z.boolean().optional(),
@@ -187,11 +187,12 @@ export const ProwJobSpecSchema = z.object({
 });
 export type ProwJobSpec = z.infer<typeof ProwJobSpecSchema>;
 
-export const ProwJobStatusSchema = z.object({
+export const ProwJobStatusSchema = z
+  .object({
   startTime: z.string().optional(),
   pendingTime: z.string().optional(),
   completionTime: z.string().optional(),
-  state: ProwJobStateSchema.optional(),
+  state: ProwJobStateSchema,
   description: z.string().optional(),
   url: z.string().optional(),
   pod_revival_count: z.number().int().optional(),
@@ -199,7 +200,12 @@ export const ProwJobStatusSchema = z.object({
   build_id: z.string().optional(),
   jenkins_build_id: z.string().optional(),
   prev_report_states: z.record(z.string(), ProwJobStateSchema).optional(),
-});
+})
+  // As Prow's CRD: a job that succeeded, failed or errored records when it finished.
+  .refine((status) => !['success', 'failure', 'error'].includes(status.state) || status.completionTime !== undefined, {
+    message: 'completionTime is required once the job has succeeded, failed or errored',
+    path: ['completionTime'],
+  });
 export type ProwJobStatus = z.infer<typeof ProwJobStatusSchema>;
 
 /** Kubernetes ObjectMeta: the fields Prow relies on, and any others kept as they are. */

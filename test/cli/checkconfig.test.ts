@@ -1,0 +1,281 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../cli/main';
+
+/**
+ * `cutwater checkconfig`, the contract in the brief: Prow's flag names (also Prow's single-dash
+ * form), exit 0 with "N presubmits, N postsubmits, N periodics", or one `path:line: message`
+ * line per problem and exit 1; usage mistakes exit 2.
+ */
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+const CORPUS = path.resolve(REPO_ROOT, '../shared/prow-config/kubernetes');
+const CORPUS_SUMMARY = '2261 presubmits, 253 postsubmits, 1335 periodics';
+
+/** The corpus flags; a missing corpus fails the test (it must never be skipped). */
+function corpus(): { config: string; jobs: string; plugins: string } {
+  const paths = {
+    config: path.join(CORPUS, 'config.yaml'),
+    jobs: path.join(CORPUS, 'jobs'),
+    plugins: path.join(CORPUS, 'plugins.yaml'),
+  };
+  for (const file of Object.values(paths)) {
+    if (!existsSync(file)) {
+      throw new Error(
+        `the Prow config corpus is missing: ${file} does not exist (expected ../shared/prow-config/kubernetes next to the repo)`,
+      );
+    }
+  }
+  return paths;
+}
+
+function corpusFlags(): string[] {
+  const { config, jobs, plugins } = corpus();
+  return ['--config-path', config, '--job-config-path', jobs, '--plugin-config', plugins];
+}
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string[];
+  readonly stderr: string[];
+}
+
+async function runMain(args: readonly string[]): Promise<Run> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await main(args, { stdout: (line) => stdout.push(line), stderr: (line) => stderr.push(line) });
+  // A "line" may hold several (usage text): compare by real lines.
+  return { code, stdout: stdout.flatMap((line) => line.split('\n')), stderr: stderr.flatMap((line) => line.split('\n')) };
+}
+
+interface Process {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runBinary(args: readonly string[]): Process {
+  const result = spawnSync(process.execPath, ['bin/cutwater.js', ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (result.error) throw result.error;
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Exactly these problem lines, in order: `file:line: message` with the message matching. */
+type ExpectedLine = [file: string, line: number, message: RegExp];
+
+function expectProblemLines(lines: readonly string[], expected: readonly ExpectedLine[]): void {
+  const problems = lines.filter((line) => line !== '');
+  expect(problems, problems.join('\n')).toHaveLength(expected.length);
+  problems.forEach((line, index) => {
+    const [file, number, message] = expected[index]!;
+    expect(line, problems.join('\n')).toMatch(new RegExp(`^${escape(file)}:${number}: .+`));
+    expect(line.slice(`${file}:${number}: `.length)).toMatch(message);
+  });
+}
+
+const POD = 'spec: {containers: [{image: alpine, command: [make]}]}';
+
+/** A config directory with known problems in every file (and a typo that only --strict rejects). */
+function brokenConfig(root: string) {
+  const files = {
+    config: path.join(root, 'config.yaml'),
+    broken: path.join(root, 'jobs', 'broken.yaml'),
+    typo: path.join(root, 'jobs', 'team', 'typo.yml'),
+    plugins: path.join(root, 'plugins.yaml'),
+  };
+  mkdirSync(path.dirname(files.typo), { recursive: true });
+  writeFileSync(files.config, 'pod_namespace: test-pods\n');
+  writeFileSync(
+    files.broken,
+    [
+      'presubmits:', // 1
+      '  org/repo:', // 2
+      '  - name: pull-bad-regex', // 3
+      '    run_if_changed: "(("', // 4
+      `    ${POD}`, // 5
+      '  - name: pull-dup', // 6
+      `    ${POD}`, // 7
+      '  - name: pull-dup', // 8
+      `    ${POD}`, // 9
+      'periodics:', // 10
+      '- name: ci-bad-cron', // 11
+      '  cron: "61 * * * *"', // 12
+      `  ${POD}`, // 13
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    files.typo,
+    ['postsubmits:', '  org/repo:', '  - name: post-typo', "    run_if_chnaged: '^src/'", `    ${POD}`, ''].join('\n'),
+  );
+  writeFileSync(files.plugins, ['plugins:', '  org/repo:', '    plugins:', '    - trigger', '    - lgmt', ''].join('\n'));
+  return {
+    files,
+    flags: ['--config-path', files.config, '--job-config-path', path.join(root, 'jobs'), '--plugin-config', files.plugins],
+    expected: [
+      [files.broken, 4, /pull-bad-regex.*run_if_changed/],
+      [files.broken, 8, /duplicate.*pull-dup/],
+      [files.broken, 12, /ci-bad-cron.*cron/],
+      [files.plugins, 5, /unknown plugin.*lgmt/],
+    ] as [string, number, RegExp][],
+    strictOnly: [files.typo, 4, /unknown field.*run_if_chnaged/] as [string, number, RegExp],
+  };
+}
+
+const temporary: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cutwater-checkconfig-'));
+  temporary.push(dir);
+  return dir;
+}
+
+afterAll(() => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('cutwater checkconfig, in process', () => {
+  it('accepts the kubernetes/test-infra corpus and prints the job counts', async () => {
+    const run = await runMain(['checkconfig', ...corpusFlags()]);
+    expect(run.stderr).toEqual([]);
+    expect(run.stdout).toEqual([CORPUS_SUMMARY]);
+    expect(run.code).toBe(0);
+  });
+
+  it('accepts the corpus with --strict, given with Prow’s single-dash flags', async () => {
+    const { config, jobs, plugins } = corpus();
+    const flags = [`-config-path=${config}`, '-job-config-path', jobs, `-plugin-config=${plugins}`, '-strict'];
+    const run = await runMain(['checkconfig', ...flags]);
+    expect(run.stderr).toEqual([]);
+    expect(run.stdout).toEqual([CORPUS_SUMMARY]);
+    expect(run.code).toBe(0);
+  });
+
+  it('reports each problem as path:line: message and exits 1', async () => {
+    const broken = brokenConfig(tempDir());
+    const run = await runMain(['checkconfig', ...broken.flags]);
+    expectProblemLines(run.stderr, broken.expected);
+    expect(run.stdout).toEqual([]);
+    expect(run.code).toBe(1);
+  });
+
+  it('also reports unknown fields under --strict', async () => {
+    const broken = brokenConfig(tempDir());
+    const run = await runMain(['checkconfig', ...broken.flags, '--strict']);
+    const expected = [...broken.expected];
+    expected.splice(3, 0, broken.strictOnly);
+    expectProblemLines(run.stderr, expected);
+    expect(run.code).toBe(1);
+  });
+
+  it('works with --config-path alone', async () => {
+    const root = tempDir();
+    writeFileSync(
+      path.join(root, 'config.yaml'),
+      `periodics:\n- name: ci-alone\n  interval: 1h\n  ${POD}\npostsubmits:\n  org/repo:\n  - name: post-alone\n    ${POD}\n`,
+    );
+    const run = await runMain(['checkconfig', '--config-path', path.join(root, 'config.yaml')]);
+    expect(run.stdout).toEqual(['0 presubmits, 1 postsubmits, 1 periodics']);
+    expect(run.code).toBe(0);
+  });
+
+  it('reports a config path that does not exist, naming it, with exit 1', async () => {
+    const missing = path.join(tempDir(), 'nope.yaml');
+    const run = await runMain(['checkconfig', '--config-path', missing]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toHaveLength(1);
+    expect(run.stderr[0]).toMatch(new RegExp(`^${escape(missing)}:0: .*(ENOENT|not found|no such file)`, 'i'));
+    expect(run.stdout).toEqual([]);
+  });
+
+  it('prints its usage for --help and -h and exits 0', async () => {
+    for (const flag of ['--help', '-h', '-help']) {
+      const run = await runMain(['checkconfig', flag]);
+      expect(run.code, flag).toBe(0);
+      expect(run.stdout.join('\n'), flag).toMatch(/Usage: cutwater checkconfig/);
+      for (const name of ['--config-path', '--job-config-path', '--plugin-config', '--strict']) {
+        expect(run.stdout.join('\n')).toContain(name);
+      }
+    }
+  });
+
+  it('exits 2 with the usage when --config-path is missing', async () => {
+    const run = await runMain(['checkconfig', '--job-config-path', '/tmp']);
+    expect(run.code).toBe(2);
+    expect(run.stderr.join('\n')).toMatch(/--config-path/);
+    expect(run.stderr.join('\n')).toMatch(/Usage: cutwater checkconfig/);
+    expect(run.stdout).toEqual([]);
+  });
+
+  it('exits 2 with the usage for an unknown flag or a flag without its value', async () => {
+    for (const args of [['--config-path', 'x', '--no-such-flag'], ['--config-path']]) {
+      const run = await runMain(['checkconfig', ...args]);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr.join('\n'), args.join(' ')).toMatch(/Usage: cutwater checkconfig/);
+    }
+  });
+
+  it('exits 2 for no command or an unknown command, and 0 for cutwater --help', async () => {
+    expect((await runMain([])).code).toBe(2);
+    const unknown = await runMain(['chekconfig']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.join('\n')).toMatch(/chekconfig/);
+    const help = await runMain(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout.join('\n')).toMatch(/checkconfig/);
+  });
+});
+
+describe('cutwater checkconfig, as a real process (bin/cutwater.js)', () => {
+  beforeAll(() => {
+    // Always bundle: the binary must run the code under test, not a stale dist/.
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 110_000 });
+    expect(existsSync(path.join(REPO_ROOT, 'dist/cli/cutwater.js'))).toBe(true);
+  });
+
+  it('accepts the corpus: exit 0 and exactly the summary line', () => {
+    const run = runBinary(['checkconfig', ...corpusFlags()]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(`${CORPUS_SUMMARY}\n`);
+    expect(run.code).toBe(0);
+  });
+
+  it('accepts the corpus with -strict and single-dash flags', () => {
+    const { config, jobs, plugins } = corpus();
+    const flags = [`-config-path=${config}`, `-job-config-path=${jobs}`, '-plugin-config', plugins, '-strict'];
+    const run = runBinary(['checkconfig', ...flags]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(`${CORPUS_SUMMARY}\n`);
+    expect(run.code).toBe(0);
+  });
+
+  it('prints one path:line: message line per problem on stderr and exits 1', () => {
+    const broken = brokenConfig(tempDir());
+    const run = runBinary(['checkconfig', ...broken.flags, '--strict']);
+    const expected = [...broken.expected];
+    expected.splice(3, 0, broken.strictOnly);
+    expectProblemLines(run.stderr.split('\n'), expected);
+    expect(run.stdout).toBe('');
+    expect(run.code).toBe(1);
+  });
+
+  it('exits 0 for --help and 2 with the usage for a missing --config-path', () => {
+    const help = runBinary(['checkconfig', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: cutwater checkconfig/);
+    const missing = runBinary(['checkconfig']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--config-path is required|--config-path/);
+    expect(missing.stderr).toMatch(/Usage: cutwater checkconfig/);
+  });
+});
