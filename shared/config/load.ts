@@ -226,32 +226,34 @@ export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): Load
     }
   };
 
+  /** Default one raw job, remembering where it came from so later problems can name its lines. */
+  const defaultJob = <Raw, Job extends Presubmit | Postsubmit | Periodic>(
+    raw: Located<Raw>,
+    build: (value: Raw, fieldProblems: JobFieldProblem[]) => Job,
+  ): Job => {
+    const fieldProblems: JobFieldProblem[] = [];
+    const job = build(raw.value, fieldProblems);
+    jobLocations.set(job, raw);
+    locate(job, fieldProblems);
+    return job;
+  };
   const presubmits = new Map<string, Presubmit[]>();
   for (const raw of rawPresubmits) {
     const repo = String(raw.path[1]);
-    const fieldProblems: JobFieldProblem[] = [];
-    const job = defaultPresubmit(raw.value, repo, sourceOf(raw), context, fieldProblems);
-    jobLocations.set(job, raw);
-    locate(job, fieldProblems);
-    getOrCreate(presubmits, repo).push(job);
+    getOrCreate(presubmits, repo).push(
+      defaultJob(raw, (value, found) => defaultPresubmit(value, repo, sourceOf(raw), context, found)),
+    );
   }
   const postsubmits = new Map<string, Postsubmit[]>();
   for (const raw of rawPostsubmits) {
     const repo = String(raw.path[1]);
-    const fieldProblems: JobFieldProblem[] = [];
-    const job = defaultPostsubmit(raw.value, repo, sourceOf(raw), context, fieldProblems);
-    jobLocations.set(job, raw);
-    locate(job, fieldProblems);
-    getOrCreate(postsubmits, repo).push(job);
+    getOrCreate(postsubmits, repo).push(
+      defaultJob(raw, (value, found) => defaultPostsubmit(value, repo, sourceOf(raw), context, found)),
+    );
   }
-  const periodics: Periodic[] = [];
-  for (const raw of rawPeriodics) {
-    const fieldProblems: JobFieldProblem[] = [];
-    const job = defaultPeriodic(raw.value, sourceOf(raw), context, fieldProblems);
-    jobLocations.set(job, raw);
-    locate(job, fieldProblems);
-    periodics.push(job);
-  }
+  const periodics = rawPeriodics.map((raw) =>
+    defaultJob(raw, (value, found) => defaultPeriodic(value, sourceOf(raw), context, found)),
+  );
 
   const validationProblems = [
     ...[...presubmits.values()].flatMap((jobs) => validatePresubmits(jobs, prow, podNamespace)),

@@ -96,11 +96,15 @@ export function validateJobBase(
   return problems;
 }
 
-/** Per repo: Prow's presubmit rules, including name and context clashes on overlapping branches. */
-export function validatePresubmits(
-  jobs: readonly Presubmit[],
+/**
+ * Per repo, for presubmits and postsubmits alike: a name may appear twice only on branches that
+ * cannot overlap, and two jobs that could run on one branch may not report to one context.
+ */
+function validateRepoJobs<Job extends Presubmit | Postsubmit>(
+  jobs: readonly Job[],
   prow: ProwConfigFile,
   podNamespace: string,
+  jobRules: (job: Job) => JobFieldProblem[],
 ): LocatedJobProblem[] {
   const problems: LocatedJobProblem[] = [];
   jobs.forEach((job, index) => {
@@ -110,7 +114,7 @@ export function validatePresubmits(
       problems.push({
         job,
         path: ['name'],
-        message: `duplicate presubmit "${job.name}" for ${job.repo} (also at ${sameName.source.file}:${sameName.source.line})`,
+        message: `duplicate ${job.kind} "${job.name}" for ${job.repo} (also at ${sameName.source.file}:${sameName.source.line})`,
       });
     }
     const sameContext = earlier.find(
@@ -123,45 +127,18 @@ export function validatePresubmits(
         message: `jobs ${sameContext.name} and ${job.name} report to the same GitHub context "${job.context}"`,
       });
     }
-    for (const problem of validateJobBase(job, 'presubmit', prow, podNamespace))
-      problems.push({ job, ...problem });
-    for (const problem of triggeringProblems(job)) problems.push({ job, ...problem });
+    for (const problem of validateJobBase(job, job.kind, prow, podNamespace)) problems.push({ job, ...problem });
+    for (const problem of jobRules(job)) problems.push({ job, ...problem });
   });
   return problems;
 }
 
-export function validatePostsubmits(
-  jobs: readonly Postsubmit[],
-  prow: ProwConfigFile,
-  podNamespace: string,
-): LocatedJobProblem[] {
-  const problems: LocatedJobProblem[] = [];
-  jobs.forEach((job, index) => {
-    const earlier = jobs.slice(0, index);
-    const sameName = earlier.find((other) => other.name === job.name && branchesIntersect(other, job));
-    if (sameName) {
-      problems.push({
-        job,
-        path: ['name'],
-        message: `duplicate postsubmit "${job.name}" for ${job.repo} (also at ${sameName.source.file}:${sameName.source.line})`,
-      });
-    }
-    const sameContext = earlier.find(
-      (other) => other.name !== job.name && other.context === job.context && branchesIntersect(other, job),
-    );
-    if (sameContext) {
-      problems.push({
-        job,
-        path: job.context === job.name ? ['name'] : ['context'],
-        message: `jobs ${sameContext.name} and ${job.name} report to the same GitHub context "${job.context}"`,
-      });
-    }
-    for (const problem of validateJobBase(job, 'postsubmit', prow, podNamespace))
-      problems.push({ job, ...problem });
-    for (const problem of changeFilterProblems(job, job.always_run === true))
-      problems.push({ job, ...problem });
-  });
-  return problems;
+export function validatePresubmits(jobs: readonly Presubmit[], prow: ProwConfigFile, podNamespace: string): LocatedJobProblem[] {
+  return validateRepoJobs(jobs, prow, podNamespace, triggeringProblems);
+}
+
+export function validatePostsubmits(jobs: readonly Postsubmit[], prow: ProwConfigFile, podNamespace: string): LocatedJobProblem[] {
+  return validateRepoJobs(jobs, prow, podNamespace, (job) => changeFilterProblems(job, job.always_run === true));
 }
 
 export function validatePeriodics(
