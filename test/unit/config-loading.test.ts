@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig, type LoadResult, loadConfig } from '../../shared/config/load';
 import { type Config, countJobs, type Periodic, type Postsubmit, type Presubmit } from '../../shared/config/model';
 import { formatProblem } from '../../shared/config/problems';
+import { useTempTrees } from './support/files';
 
 /**
  * Loading and defaulting, with Prow's meaning (pkg/config: defaultPresubmitFields,
@@ -623,20 +623,7 @@ describe('Go decoding of YAML (sigs.k8s.io/yaml into Go structs)', () => {
 });
 
 describe('job-config files on disk', () => {
-  const made: string[] = [];
-  afterEach(() => {
-    for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
-
-  function tree(files: Record<string, string>): string {
-    const root = mkdtempSync(path.join(tmpdir(), 'cutwater-config-loading-'));
-    made.push(root);
-    for (const [file, text] of Object.entries(files)) {
-      mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-      writeFileSync(path.join(root, file), text);
-    }
-    return root;
-  }
+  const tree = useTempTrees('config-loading');
 
   const job = (name: string) =>
     `presubmits:\n  org/repo:\n  - name: ${name}\n    spec: {containers: [{image: alpine, command: [make]}]}\n`;

@@ -1,9 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildConfig, type LoadResult, loadConfig } from '../../shared/config/load';
 import { type ConfigProblem, formatProblem } from '../../shared/config/problems';
+import { useTempTrees } from './support/files';
 
 /**
  * Broken configurations, each checked the way `cutwater checkconfig` reports them: which file,
@@ -1015,20 +1014,7 @@ describe('every problem is reported', () => {
 });
 
 describe('job-config files on disk', () => {
-  const made: string[] = [];
-  afterEach(() => {
-    for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
-
-  function tree(files: Record<string, string>): string {
-    const root = mkdtempSync(path.join(tmpdir(), 'cutwater-config-validation-'));
-    made.push(root);
-    for (const [file, text] of Object.entries(files)) {
-      mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-      writeFileSync(path.join(root, file), text);
-    }
-    return root;
-  }
+  const tree = useTempTrees('config-validation');
 
   const job = (name: string) =>
     `presubmits:\n  org/repo:\n  - name: ${name}\n    spec: {containers: [{image: alpine, command: [make]}]}\n`;
