@@ -56,11 +56,11 @@ function decodeWithSchema(
         const field = key in shape ? key : byLowerName.get(key.toLowerCase());
         if (field) {
           decoded[field] = decodeWithSchema(shape[field]!, child, [...path, key], unknown);
+        } else if (catchall) {
+          decoded[key] = decodeWithSchema(catchall, child, [...path, key], unknown);
         } else {
-          if (!catchall || isUnknownCatchall(catchall)) {
-            if (!catchall) unknown.push([...path, key]);
-          }
-          decoded[key] = catchall ? decodeWithSchema(catchall, child, [...path, key], unknown) : child;
+          unknown.push([...path, key]);
+          decoded[key] = child;
         }
       }
       return decoded;
@@ -170,11 +170,6 @@ function scalarAsString(value: unknown): unknown {
 
 function lowerNameIndex(names: readonly string[]): Map<string, string> {
   return new Map(names.map((name) => [name.toLowerCase(), name]));
-}
-
-function isUnknownCatchall(schema: z.core.$ZodType): boolean {
-  const type = (schema._zod.def as z.core.$ZodTypeDef).type;
-  return type === 'unknown' || type === 'any';
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

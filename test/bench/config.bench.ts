@@ -1,19 +1,13 @@
-import path from 'node:path';
 import { loadConfig } from '../../shared/config/load';
 import { countJobs } from '../../shared/config/model';
 import { fixedChangedFiles } from '../../shared/jobs/changes';
 import { presubmitsForComment } from '../../shared/jobs/comment-commands';
+import { corpusPaths } from '../support/config';
 import { type BenchResult, measure } from './measure';
-
-const CORPUS = path.resolve(import.meta.dirname, '../../../shared/prow-config/kubernetes');
 
 /** Loading + validating the kubernetes/test-infra corpus, and answering `/test all` for every repo. */
 export async function benchConfig(): Promise<BenchResult[]> {
-  const paths = {
-    configPath: path.join(CORPUS, 'config.yaml'),
-    jobConfigPath: path.join(CORPUS, 'jobs'),
-    pluginConfigPath: path.join(CORPUS, 'plugins.yaml'),
-  };
+  const paths = corpusPaths();
   const first = await loadConfig(paths, { strict: true });
   if (!first.ok) throw new Error(`corpus failed to load: ${first.problems[0]?.message}`);
   const counts = countJobs(first.config);

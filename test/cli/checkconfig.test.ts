@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main';
+import { corpusPaths, REPO_ROOT } from '../support/config';
 
 /**
  * `cutwater checkconfig`, the contract in the brief: Prow's flag names (also Prow's single-dash
@@ -11,30 +12,11 @@ import { main } from '../../cli/main';
  * line per problem and exit 1; usage mistakes exit 2.
  */
 
-const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-const CORPUS = path.resolve(REPO_ROOT, '../shared/prow-config/kubernetes');
 const CORPUS_SUMMARY = '2261 presubmits, 253 postsubmits, 1335 periodics';
 
-/** The corpus flags; a missing corpus fails the test (it must never be skipped). */
-function corpus(): { config: string; jobs: string; plugins: string } {
-  const paths = {
-    config: path.join(CORPUS, 'config.yaml'),
-    jobs: path.join(CORPUS, 'jobs'),
-    plugins: path.join(CORPUS, 'plugins.yaml'),
-  };
-  for (const file of Object.values(paths)) {
-    if (!existsSync(file)) {
-      throw new Error(
-        `the Prow config corpus is missing: ${file} does not exist (expected ../shared/prow-config/kubernetes next to the repo)`,
-      );
-    }
-  }
-  return paths;
-}
-
 function corpusFlags(): string[] {
-  const { config, jobs, plugins } = corpus();
-  return ['--config-path', config, '--job-config-path', jobs, '--plugin-config', plugins];
+  const { configPath, jobConfigPath, pluginConfigPath } = corpusPaths();
+  return ['--config-path', configPath, '--job-config-path', jobConfigPath, '--plugin-config', pluginConfigPath];
 }
 
 interface Run {
@@ -153,7 +135,7 @@ describe('cutwater checkconfig, in process', () => {
   });
 
   it('accepts the corpus with --strict, given with Prow’s single-dash flags', async () => {
-    const { config, jobs, plugins } = corpus();
+    const { configPath: config, jobConfigPath: jobs, pluginConfigPath: plugins } = corpusPaths();
     const flags = [`-config-path=${config}`, '-job-config-path', jobs, `-plugin-config=${plugins}`, '-strict'];
     const run = await runMain(['checkconfig', ...flags]);
     expect(run.stderr).toEqual([]);
@@ -251,7 +233,7 @@ describe('cutwater checkconfig, as a real process (bin/cutwater.js)', () => {
   });
 
   it('accepts the corpus with -strict and single-dash flags', () => {
-    const { config, jobs, plugins } = corpus();
+    const { configPath: config, jobConfigPath: jobs, pluginConfigPath: plugins } = corpusPaths();
     const flags = [`-config-path=${config}`, `-job-config-path=${jobs}`, '-plugin-config', plugins, '-strict'];
     const run = runBinary(['checkconfig', ...flags]);
     expect(run.stderr).toBe('');

@@ -15,7 +15,7 @@ import {
   unmatchedTestCommands,
 } from '../../shared/jobs/comment-commands';
 import { triggerMatches } from '../../shared/jobs/should-run';
-import { countingFiles, failingFiles, names, presubmit, presubmits } from './support/jobs';
+import { countingFiles, failingFiles, names, presubmit, presubmits } from '../support/jobs';
 
 /**
  * Prow's presubmit commands: the trigger plugin's comment handling (pkg/plugins/trigger) and the

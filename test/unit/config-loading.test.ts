@@ -1,42 +1,18 @@
 import { existsSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildConfig, type LoadResult, loadConfig } from '../../shared/config/load';
+import { loadConfig } from '../../shared/config/load';
 import { type Config, countJobs, type Periodic, type Postsubmit, type Presubmit } from '../../shared/config/model';
-import { formatProblem } from '../../shared/config/problems';
-import { useTempTrees } from './support/files';
+import { buildFromFiles, corpusPaths, expectLoaded, yaml } from '../support/config';
+import { useTempTrees } from '../support/files';
 
 /**
  * Loading and defaulting, with Prow's meaning (pkg/config: defaultPresubmitFields,
  * defaultJobBase, mergePreset, mergeDefaultDecorationConfig, ReadJobConfig).
  */
 
-const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-const CORPUS = path.resolve(REPO_ROOT, '../shared/prow-config/kubernetes');
-
-/** Strip the common indentation of a template literal, so YAML can be written indented in code. */
-function yaml(text: string): string {
-  const lines = text.replace(/^\n/, '').replace(/\n[ \t]*$/, '\n').split('\n');
-  const indents = lines.filter((line) => line.trim() !== '').map((line) => /^ */.exec(line)![0].length);
-  const indent = Math.min(...indents);
-  return lines.map((line) => line.slice(indent)).join('\n');
-}
-
 function mustBuild(jobs: string | Record<string, string>, config = '', strict = false): Config {
-  const files = typeof jobs === 'string' ? { 'jobs/jobs.yaml': jobs } : jobs;
-  const result = buildConfig(
-    {
-      prowConfig: { path: 'config.yaml', text: config },
-      jobConfigs: Object.entries(files).map(([file, text]) => ({ path: file, text })),
-    },
-    { strict },
-  );
-  return expectLoaded(result);
-}
-
-function expectLoaded(result: LoadResult): Config {
-  if (!result.ok) throw new Error(`config does not load:\n${result.problems.map(formatProblem).join('\n')}`);
-  return result.config;
+  return expectLoaded(buildFromFiles({ config, jobs: typeof jobs === 'string' ? { 'jobs/jobs.yaml': jobs } : jobs }, strict));
 }
 
 function presubmitNamed(config: Config, name: string, repo = 'org/repo'): Presubmit {
@@ -83,15 +59,12 @@ const DECORATION_BASE =
 describe('the kubernetes/test-infra corpus', () => {
   let config: Config;
 
+  let corpusJobs: string;
+
   beforeAll(async () => {
-    if (!existsSync(path.join(CORPUS, 'config.yaml')) || !existsSync(path.join(CORPUS, 'jobs'))) {
-      throw new Error(
-        `the Prow config corpus is missing: expected ${CORPUS}/config.yaml and ${CORPUS}/jobs (../shared next to the repo)`,
-      );
-    }
-    config = expectLoaded(
-      await loadConfig({ configPath: path.join(CORPUS, 'config.yaml'), jobConfigPath: path.join(CORPUS, 'jobs') }),
-    );
+    const { configPath, jobConfigPath } = corpusPaths();
+    corpusJobs = jobConfigPath;
+    config = expectLoaded(await loadConfig({ configPath, jobConfigPath }));
   });
 
   it('loads every job of the 602 files', () => {
@@ -102,7 +75,7 @@ describe('the kubernetes/test-infra corpus', () => {
 
   it('defaults a real presubmit as Prow does: context, trigger, namespace, decoration, presets', () => {
     const job = presubmitNamed(config, 'pull-test-infra-gubernator', 'kubernetes/test-infra');
-    expect(job.source.file).toBe(path.join(CORPUS, 'jobs/kubernetes/test-infra/test-infra-presubmits.yaml'));
+    expect(job.source.file).toBe(path.join(corpusJobs, 'kubernetes/test-infra/test-infra-presubmits.yaml'));
     expect(job.source.line).toBe(3);
     expect(job.context).toBe('pull-test-infra-gubernator');
     expect(job.trigger).toBe('(?m)^/test( | .* )pull-test-infra-gubernator,?($|\\s.*)');
@@ -143,7 +116,7 @@ describe('the kubernetes/test-infra corpus', () => {
   });
 
   it("honours the corpus's .prowignore (sig-cloud-provider/gcp/registry is not job config)", () => {
-    const ignored = path.join(CORPUS, 'jobs/kubernetes/sig-cloud-provider/gcp/registry');
+    const ignored = path.join(corpusJobs, 'kubernetes/sig-cloud-provider/gcp/registry');
     expect(existsSync(path.join(ignored, 'default.yaml'))).toBe(true);
     const sources = [
       ...[...config.presubmits.values()].flat(),

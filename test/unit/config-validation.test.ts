@@ -1,49 +1,15 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildConfig, type LoadResult, loadConfig } from '../../shared/config/load';
+import { type LoadResult, loadConfig } from '../../shared/config/load';
 import { type ConfigProblem, formatProblem } from '../../shared/config/problems';
-import { useTempTrees } from './support/files';
+import { buildFromFiles as check, lineOf, yaml } from '../support/config';
+import { useTempTrees } from '../support/files';
 
 /**
  * Broken configurations, each checked the way `cutwater checkconfig` reports them: which file,
  * which line, and a message that names what is wrong. Prow's pkg/config validation is the
  * reference for what counts as broken (and for what does not).
  */
-
-/** Strip the common indentation of a template literal, so YAML can be written indented in code. */
-function yaml(text: string): string {
-  const lines = text.replace(/^\n/, '').replace(/\n[ \t]*$/, '\n').split('\n');
-  const indents = lines.filter((line) => line.trim() !== '').map((line) => /^ */.exec(line)![0].length);
-  const indent = Math.min(...indents);
-  return lines.map((line) => line.slice(indent)).join('\n');
-}
-
-/** The 1-based line of the `occurrence`th line of `text` that contains `marker`. */
-function lineOf(text: string, marker: string, occurrence = 1): number {
-  let seen = 0;
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index++) {
-    if (lines[index]!.includes(marker) && ++seen === occurrence) return index + 1;
-  }
-  throw new Error(`test bug: "${marker}" (occurrence ${occurrence}) is not in:\n${text}`);
-}
-
-interface Files {
-  readonly config?: string;
-  readonly jobs?: Record<string, string>;
-  readonly plugins?: string;
-}
-
-function check(files: Files, strict = false): LoadResult {
-  return buildConfig(
-    {
-      prowConfig: { path: 'config.yaml', text: files.config ?? '' },
-      jobConfigs: Object.entries(files.jobs ?? {}).map(([file, text]) => ({ path: file, text })),
-      ...(files.plugins === undefined ? {} : { pluginConfig: { path: 'plugins.yaml', text: files.plugins } }),
-    },
-    { strict },
-  );
-}
 
 function listed(problems: readonly ConfigProblem[]): string {
   return problems.length === 0 ? '(no problems)' : problems.map(formatProblem).join('\n');

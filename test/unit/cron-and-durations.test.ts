@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CronError, parseProwCron } from '../../shared/config/cron';
 import { formatGoDuration, GoDurationError, parseGoDuration } from '../../shared/config/go-duration';
-import { periodics, problemsLoading } from './support/jobs';
+import { periodics, problemsLoading } from '../support/jobs';
 
 /**
  * Periodic schedules as Prow reads them: robfig/cron v3 with `SecondOptional | Minute | Hour |

@@ -19,7 +19,7 @@ import {
   presubmit,
   presubmits,
   problemsLoading,
-} from './support/jobs';
+} from '../support/jobs';
 
 /**
  * Prow's job selection (pkg/config/jobs.go: Brancher, RegexpChangeMatcher, Presubmit.ShouldRun,

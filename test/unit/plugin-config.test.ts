@@ -14,8 +14,9 @@ import {
 } from '../../shared/config/plugin-config';
 import type { ConfigProblem } from '../../shared/config/problems';
 import { parseYamlSource } from '../../shared/config/yaml-source';
+import { REPO_ROOT } from '../support/config';
 
-const CORPUS = path.resolve(__dirname, '../../../shared/prow-config/kubernetes/plugins.yaml');
+const CORPUS = path.resolve(REPO_ROOT, '../shared/prow-config/kubernetes/plugins.yaml');
 
 function validate(yaml: string, strict = false): PluginConfigResult {
   const parsed = parseYamlSource('plugins.yaml', yaml);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { z } from 'zod';
+import { REPO_ROOT } from '../support/config';
 import {
   DecorationConfigSchema,
   PROW_JOB_STATES,
@@ -20,7 +21,6 @@ import {
  * (../shared/prow-config/prowjob-api, from sigs.k8s.io/prow).
  */
 
-const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const API = path.resolve(REPO_ROOT, '../shared/prow-config/prowjob-api');
 
 function readYaml(file: string): unknown {

@@ -1,7 +1,7 @@
 import { parse, stringify } from 'yaml';
-import { buildConfig } from '../../../shared/config/load';
-import type { Config, Periodic, Postsubmit, Presubmit } from '../../../shared/config/model';
-import type { ConfigProblem } from '../../../shared/config/problems';
+import type { LoadResult } from '../../shared/config/load';
+import type { Config, Periodic, Postsubmit, Presubmit } from '../../shared/config/model';
+import { buildFromFiles, expectLoaded } from './config';
 
 /**
  * Test helpers that turn a short YAML list of jobs into real, defaulted and validated jobs by
@@ -25,24 +25,13 @@ function jobFile(section: Section, yaml: string, repo: string): string {
   return stringify(section === 'periodics' ? { periodics: jobs } : { [section]: { [repo]: jobs } });
 }
 
-export type LoadedJobs = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
-
 /** Load a job-config file (and an optional config.yaml), returning the config or the problems. */
-export function loadJobs(jobFileText: string, prowConfigText = ''): LoadedJobs {
-  const result = buildConfig({
-    prowConfig: { path: 'config.yaml', text: prowConfigText },
-    jobConfigs: [{ path: 'jobs.yaml', text: jobFileText }],
-  });
-  return result.ok ? { ok: true, config: result.config } : { ok: false, problems: result.problems };
+export function loadJobs(jobFileText: string, prowConfigText = ''): LoadResult {
+  return buildFromFiles({ config: prowConfigText, jobs: { 'jobs.yaml': jobFileText } });
 }
 
 function mustLoad(jobFileText: string): Config {
-  const result = loadJobs(jobFileText);
-  if (!result.ok) {
-    const problems = result.problems.map((problem) => `${problem.line}: ${problem.message}`).join('\n');
-    throw new Error(`test jobs do not load:\n${problems}`);
-  }
-  return result.config;
+  return expectLoaded(loadJobs(jobFileText));
 }
 
 /** Defaulted presubmits of `repo`, from a YAML list of presubmit configs. */
