@@ -1,0 +1,493 @@
+import { z } from 'zod';
+import { Journal, lockDirectory } from '../journal/journal';
+import type { ProwJob } from '../prowjob/schema';
+import { JobExistsError, JobNotFoundError } from './errors';
+import {
+  applyClaim,
+  applyRelease,
+  applyRenewal,
+  applyUpdate,
+  checkQuery,
+  compareNewestFirst,
+  decodeCursor,
+  encodeCursor,
+  jobIndexOf,
+  matchesQuery,
+  newStoredJob,
+  pageSize,
+} from './rules';
+import { PeriodicRunSchema, ReportedStateSchema, StoredJobSchema } from './schemas';
+import {
+  JOB_QUERY_FIELDS,
+  RECORD_RETENTION_MS,
+  type Claim,
+  type ClaimRequest,
+  type CreateResult,
+  type DeliveryStore,
+  type JobChange,
+  type JobPage,
+  type JobQuery,
+  type JobStore,
+  type JobUpdate,
+  type JobWatch,
+  type Lease,
+  type PageRequest,
+  type PeriodicRun,
+  type PeriodicStore,
+  type ReportedState,
+  type ReportStore,
+  type Store,
+  type StoredJob,
+  type WriteGuard,
+} from './store';
+
+/**
+ * The store for local mode: everything in memory, every change journalled to `dataDir` so it
+ * survives a restart (shared/journal/journal.ts). One process owns a data directory at a time.
+ *
+ * Concurrency is JavaScript's: each operation checks and applies its change synchronously, so two
+ * racing writers are ordered and the rules in rules.ts decide the loser exactly as Firestore's
+ * preconditions do. An operation resolves, and watchers hear of it, once its record is on disk.
+ */
+export interface EmbeddedStoreOptions {
+  /** Where the journal lives; without it the store is memory only (tests, throwaway runs). */
+  dataDir?: string;
+  now?: () => number;
+  /** fsync each group of writes (default true). */
+  fsync?: boolean;
+}
+
+const JournalRecordSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('job'), name: z.string(), value: StoredJobSchema.nullable() }),
+  z.object({ kind: z.literal('key'), key: z.string(), name: z.string(), expireAt: z.number() }),
+  z.object({ kind: z.literal('delivery'), id: z.string(), expireAt: z.number().nullable() }),
+  z.object({ kind: z.literal('periodic'), job: z.string(), value: PeriodicRunSchema }),
+  z.object({ kind: z.literal('report'), job: z.string(), channel: z.string(), value: ReportedStateSchema.nullable() }),
+]);
+type JournalRecord = z.infer<typeof JournalRecordSchema>;
+
+/** Compact once the log holds this many records more than the live state. */
+const COMPACTION_SLACK = 20_000;
+
+export class EmbeddedStore implements Store {
+  readonly jobs: EmbeddedJobStore;
+  readonly deliveries: DeliveryStore;
+  readonly periodics: PeriodicStore;
+  readonly reports: ReportStore;
+
+  private readonly state = new EmbeddedState();
+
+  private constructor(
+    private readonly journal: Journal<JournalRecord> | undefined,
+    private readonly unlock: (() => void) | undefined,
+    private readonly now: () => number,
+  ) {
+    const persist = (records: JournalRecord[]) => this.persist(records);
+    this.jobs = new EmbeddedJobStore(this.state, persist, now);
+    this.deliveries = new EmbeddedDeliveryStore(this.state, persist, now);
+    this.periodics = new EmbeddedPeriodicStore(this.state, persist);
+    this.reports = new EmbeddedReportStore(this.state, persist);
+  }
+
+  static open(options: EmbeddedStoreOptions = {}): EmbeddedStore {
+    const now = options.now ?? Date.now;
+    if (options.dataDir === undefined) return new EmbeddedStore(undefined, undefined, now);
+    const unlock = lockDirectory(options.dataDir);
+    try {
+      const opened = Journal.open({
+        dir: options.dataDir,
+        name: 'store',
+        parse: (value) => JournalRecordSchema.parse(value),
+        ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
+      });
+      const store = new EmbeddedStore(opened.journal, unlock, now);
+      for (const record of opened.records) store.state.apply(record);
+      store.state.dropExpired(now());
+      return store;
+    } catch (error) {
+      unlock();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.jobs.closeWatches();
+    await this.journal?.close();
+    this.unlock?.();
+  }
+
+  /**
+   * Applies records to memory at once (so the next operation sees them) and resolves once they are
+   * durable; only then do watchers hear of job changes, as Firestore listeners only see commits.
+   */
+  private async persist(records: JournalRecord[]): Promise<void> {
+    const changes = records.map((record) => this.state.apply(record)).filter((change) => change !== undefined);
+    if (this.journal) {
+      await Promise.all(records.map((record) => this.journal?.append(record)));
+      if (this.journal.appendedSinceCompaction > this.state.size() + COMPACTION_SLACK) {
+        this.state.dropExpired(this.now());
+        this.journal.compact(this.state.records());
+      }
+    } else {
+      // Still asynchronous, as a real backend is: callers and watchers see the same ordering.
+      await Promise.resolve();
+    }
+    for (const change of changes) this.jobs.notify(change.before, change.after);
+  }
+}
+
+type Persist = (records: JournalRecord[]) => Promise<void>;
+
+/** Ordered by (createdAt, name) ascending; newest-first reads walk it backwards. */
+class SortedJobList {
+  private readonly entries: { createdAt: number; name: string }[] = [];
+
+  get length(): number {
+    return this.entries.length;
+  }
+
+  /** Index of the first entry at or after the position. */
+  private lowerBound(createdAt: number, name: string): number {
+    let low = 0;
+    let high = this.entries.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const entry = this.entries[mid] as { createdAt: number; name: string };
+      if (entry.createdAt < createdAt || (entry.createdAt === createdAt && entry.name < name)) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  insert(createdAt: number, name: string): void {
+    this.entries.splice(this.lowerBound(createdAt, name), 0, { createdAt, name });
+  }
+
+  remove(createdAt: number, name: string): void {
+    const at = this.lowerBound(createdAt, name);
+    if (this.entries[at]?.name === name) this.entries.splice(at, 1);
+  }
+
+  /** Names newest first, starting strictly after `before` when given. */
+  *newestFirst(before?: { createdAt: number; name: string }): Generator<string> {
+    let at = before ? this.lowerBound(before.createdAt, before.name) - 1 : this.entries.length - 1;
+    for (; at >= 0; at--) yield (this.entries[at] as { name: string }).name;
+  }
+}
+
+/** The sorted lists a job is in, or that a query narrows to: all jobs, then one per field. */
+function indexKeys(index: JobQuery): string[] {
+  const keys = ['*'];
+  for (const field of JOB_QUERY_FIELDS) {
+    const value = index[field];
+    if (value !== undefined) keys.push(`${field}=${value}`);
+  }
+  return keys;
+}
+
+interface JobVersions {
+  before: StoredJob | undefined;
+  after: StoredJob | undefined;
+}
+
+/** The in-memory data and its indexes; changed only by applying journal records. */
+class EmbeddedState {
+  readonly jobs = new Map<string, StoredJob>();
+  readonly keys = new Map<string, { name: string; expireAt: number }>();
+  readonly deliveries = new Map<string, number>();
+  readonly periodics = new Map<string, PeriodicRun>();
+  readonly reports = new Map<string, Map<string, ReportedState>>();
+  private readonly lists = new Map<string, SortedJobList>();
+
+  list(key: string): SortedJobList | undefined {
+    return this.lists.get(key);
+  }
+
+  /** Applies a record; for a job, returns the versions before and after so watchers can be told. */
+  apply(record: JournalRecord): JobVersions | undefined {
+    switch (record.kind) {
+      case 'job': {
+        const before = this.jobs.get(record.name);
+        if (before) this.unindex(before);
+        if (record.value) {
+          this.jobs.set(record.name, record.value);
+          this.index(record.value);
+        } else {
+          this.jobs.delete(record.name);
+          this.reports.delete(record.name);
+        }
+        return { before, after: record.value ?? undefined };
+      }
+      case 'key':
+        this.keys.set(record.key, { name: record.name, expireAt: record.expireAt });
+        return;
+      case 'delivery':
+        if (record.expireAt === null) this.deliveries.delete(record.id);
+        else this.deliveries.set(record.id, record.expireAt);
+        return;
+      case 'periodic':
+        this.periodics.set(record.job, record.value);
+        return;
+      case 'report': {
+        const channels = this.reports.get(record.job) ?? new Map<string, ReportedState>();
+        if (record.value) channels.set(record.channel, record.value);
+        else channels.delete(record.channel);
+        if (channels.size > 0) this.reports.set(record.job, channels);
+        else this.reports.delete(record.job);
+        return;
+      }
+    }
+  }
+
+  private index(job: StoredJob): void {
+    const name = job.job.metadata.name ?? '';
+    for (const key of indexKeys(jobIndexOf(job.job))) {
+      let list = this.lists.get(key);
+      if (!list) this.lists.set(key, (list = new SortedJobList()));
+      list.insert(job.createdAt, name);
+    }
+  }
+
+  private unindex(job: StoredJob): void {
+    const name = job.job.metadata.name ?? '';
+    for (const key of indexKeys(jobIndexOf(job.job))) this.lists.get(key)?.remove(job.createdAt, name);
+  }
+
+  dropExpired(now: number): void {
+    for (const [key, entry] of this.keys) if (entry.expireAt <= now) this.keys.delete(key);
+    for (const [id, expireAt] of this.deliveries) if (expireAt <= now) this.deliveries.delete(id);
+  }
+
+  size(): number {
+    return this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.reports.size;
+  }
+
+  *records(): Generator<JournalRecord> {
+    for (const [name, value] of this.jobs) yield { kind: 'job', name, value };
+    for (const [key, entry] of this.keys) yield { kind: 'key', key, ...entry };
+    for (const [id, expireAt] of this.deliveries) yield { kind: 'delivery', id, expireAt };
+    for (const [job, value] of this.periodics) yield { kind: 'periodic', job, value };
+    for (const [job, channels] of this.reports) {
+      for (const [channel, value] of channels) yield { kind: 'report', job, channel, value };
+    }
+  }
+}
+
+interface Watcher {
+  query: JobQuery;
+  listener: (change: JobChange) => void;
+  /** Set once the initial jobs were delivered; changes before that are already in them. */
+  live: boolean;
+}
+
+class EmbeddedJobStore implements JobStore {
+  private readonly watchers = new Set<Watcher>();
+
+  constructor(
+    private readonly state: EmbeddedState,
+    private readonly persist: Persist,
+    private readonly now: () => number,
+  ) {}
+
+  async create(job: ProwJob, options: { idempotencyKey: string }): Promise<CreateResult> {
+    const now = this.now();
+    const earlier = this.state.keys.get(options.idempotencyKey);
+    if (earlier && earlier.expireAt > now) {
+      await Promise.resolve();
+      return { created: false, name: earlier.name, job: this.state.jobs.get(earlier.name) };
+    }
+    const stored = newStoredJob(job, now);
+    const name = stored.job.metadata.name ?? '';
+    if (this.state.jobs.has(name)) throw new JobExistsError(name);
+    await this.persist([
+      { kind: 'key', key: options.idempotencyKey, name, expireAt: now + RECORD_RETENTION_MS.idempotencyKey },
+      { kind: 'job', name, value: stored },
+    ]);
+    return { created: true, job: stored };
+  }
+
+  async get(name: string): Promise<StoredJob | undefined> {
+    await Promise.resolve();
+    return this.state.jobs.get(name);
+  }
+
+  async list(query: JobQuery, page: PageRequest = {}): Promise<JobPage> {
+    checkQuery(query);
+    const limit = pageSize(page.limit);
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    await Promise.resolve();
+    // Walk the narrowest index that the query names; the others are checked per job.
+    let narrowest = this.state.list('*');
+    for (const key of indexKeys(query).slice(1)) {
+      const list = this.state.list(key);
+      if (!list) return { jobs: [] };
+      if (!narrowest || list.length < narrowest.length) narrowest = list;
+    }
+    const jobs: StoredJob[] = [];
+    let hasMore = false;
+    for (const name of narrowest?.newestFirst(after) ?? []) {
+      const job = this.state.jobs.get(name);
+      if (!job || !matchesQuery(job, query)) continue;
+      if (jobs.length === limit) {
+        hasMore = true;
+        break;
+      }
+      jobs.push(job);
+    }
+    const last = jobs.at(-1);
+    return hasMore && last ? { jobs, nextCursor: encodeCursor(last) } : { jobs };
+  }
+
+  async update(name: string, update: JobUpdate, guard: WriteGuard): Promise<StoredJob> {
+    const current = this.state.jobs.get(name);
+    if (!current) throw new JobNotFoundError(name);
+    const next = applyUpdate(current, update, guard, this.now());
+    await this.persist([{ kind: 'job', name, value: next }]);
+    return next;
+  }
+
+  async delete(name: string): Promise<void> {
+    if (!this.state.jobs.has(name)) return;
+    await this.persist([{ kind: 'job', name, value: null }]);
+  }
+
+  async claim(name: string, request: ClaimRequest): Promise<Claim | undefined> {
+    const current = this.state.jobs.get(name);
+    const claim = current && applyClaim(current, request, this.now());
+    if (!claim) return undefined;
+    await this.persist([{ kind: 'job', name, value: claim.job }]);
+    return claim;
+  }
+
+  async claimNext(request: ClaimRequest): Promise<Claim | undefined> {
+    const now = this.now();
+    const candidates: StoredJob[] = [];
+    for (const state of ['triggered', 'pending'] as const) {
+      for (const name of this.state.list(`state=${state}`)?.newestFirst() ?? []) {
+        const job = this.state.jobs.get(name);
+        if (job && jobIndexOf(job.job).cluster === request.cluster) candidates.push(job);
+      }
+    }
+    candidates.sort((a, b) => -compareNewestFirst(a, b));
+    for (const candidate of candidates) {
+      const claim = applyClaim(candidate, request, now);
+      if (!claim) continue;
+      await this.persist([{ kind: 'job', name: claim.lease.jobName, value: claim.job }]);
+      return claim;
+    }
+    return undefined;
+  }
+
+  async renew(lease: Lease, ttlMs: number): Promise<Lease> {
+    const current = this.state.jobs.get(lease.jobName);
+    if (!current) throw new JobNotFoundError(lease.jobName);
+    const next = applyRenewal(current, lease, ttlMs, this.now());
+    await this.persist([{ kind: 'job', name: lease.jobName, value: next }]);
+    return next.lease as Lease;
+  }
+
+  async release(lease: Lease): Promise<void> {
+    const current = this.state.jobs.get(lease.jobName);
+    const next = current && applyRelease(current, lease, this.now());
+    if (next) await this.persist([{ kind: 'job', name: lease.jobName, value: next }]);
+  }
+
+  watch(query: JobQuery, listener: (change: JobChange) => void, onError?: (error: Error) => void): JobWatch {
+    const watcher: Watcher = { query, listener, live: false };
+    this.watchers.add(watcher);
+    const ready = Promise.resolve().then(() => {
+      if (!this.watchers.has(watcher)) return;
+      const initial = [...this.state.jobs.values()].filter((job) => matchesQuery(job, query));
+      initial.sort(compareNewestFirst);
+      watcher.live = true;
+      for (const job of initial) deliver(watcher, { kind: 'added', job }, onError);
+    });
+    return { ready, close: () => this.watchers.delete(watcher) };
+  }
+
+  closeWatches(): void {
+    this.watchers.clear();
+  }
+
+  notify(before: StoredJob | undefined, after: StoredJob | undefined): void {
+    for (const watcher of this.watchers) {
+      if (!watcher.live) continue;
+      const matchedBefore = before !== undefined && matchesQuery(before, watcher.query);
+      const matchesNow = after !== undefined && matchesQuery(after, watcher.query);
+      if (matchesNow) deliver(watcher, { kind: matchedBefore ? 'modified' : 'added', job: after });
+      else if (matchedBefore) deliver(watcher, { kind: 'removed', job: before });
+    }
+  }
+}
+
+function deliver(watcher: Watcher, change: JobChange, onError?: (error: Error) => void): void {
+  // A listener's exception is its own problem; it must not fail the write that triggered it.
+  queueMicrotask(() => {
+    try {
+      watcher.listener(change);
+    } catch (error) {
+      onError?.(error as Error);
+    }
+  });
+}
+
+class EmbeddedDeliveryStore implements DeliveryStore {
+  constructor(
+    private readonly state: EmbeddedState,
+    private readonly persist: Persist,
+    private readonly now: () => number,
+  ) {}
+
+  async claim(deliveryId: string, ttlMs: number): Promise<boolean> {
+    const now = this.now();
+    const expireAt = this.state.deliveries.get(deliveryId);
+    if (expireAt !== undefined && expireAt > now) {
+      await Promise.resolve();
+      return false;
+    }
+    await this.persist([{ kind: 'delivery', id: deliveryId, expireAt: now + ttlMs }]);
+    return true;
+  }
+
+  async forget(deliveryId: string): Promise<void> {
+    if (!this.state.deliveries.has(deliveryId)) return;
+    await this.persist([{ kind: 'delivery', id: deliveryId, expireAt: null }]);
+  }
+}
+
+class EmbeddedPeriodicStore implements PeriodicStore {
+  constructor(
+    private readonly state: EmbeddedState,
+    private readonly persist: Persist,
+  ) {}
+
+  async get(job: string): Promise<PeriodicRun | undefined> {
+    await Promise.resolve();
+    return this.state.periodics.get(job);
+  }
+
+  async advance(run: PeriodicRun, expectedLastRunAt: number | undefined): Promise<boolean> {
+    if (this.state.periodics.get(run.job)?.lastRunAt !== expectedLastRunAt) {
+      await Promise.resolve();
+      return false;
+    }
+    await this.persist([{ kind: 'periodic', job: run.job, value: run }]);
+    return true;
+  }
+}
+
+class EmbeddedReportStore implements ReportStore {
+  constructor(
+    private readonly state: EmbeddedState,
+    private readonly persist: Persist,
+  ) {}
+
+  async get(jobName: string): Promise<Record<string, ReportedState>> {
+    await Promise.resolve();
+    return Object.fromEntries(this.state.reports.get(jobName) ?? []);
+  }
+
+  async record(jobName: string, channel: string, reported: ReportedState): Promise<void> {
+    await this.persist([{ kind: 'report', job: jobName, channel, value: reported }]);
+  }
+}

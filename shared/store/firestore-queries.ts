@@ -1,0 +1,86 @@
+import { JOB_QUERY_FIELDS, type JobQuery } from './store';
+
+/**
+ * The shapes of the queries the Firestore store runs, and the composite indexes they need. The store
+ * builds its queries from these descriptions, and a test checks every shape against
+ * infra/firestore/firestore.indexes.json — the emulator serves any query, production does not.
+ */
+
+export type IndexOrder = 'ASCENDING' | 'DESCENDING';
+export interface IndexField {
+  fieldPath: string;
+  order: IndexOrder;
+}
+
+export interface QueryShape {
+  /** Fields compared with == (or `in`). */
+  equalities: string[];
+  /** The ordering after the equalities; a range filter, if any, is on its first field. */
+  orderBy: IndexField[];
+}
+
+/** Newest first; ties broken by document name in the same direction, which indexes imply. */
+export const NEWEST_FIRST: IndexField[] = [{ fieldPath: 'createdAt', order: 'DESCENDING' }];
+
+export function listQueryShape(query: JobQuery): QueryShape {
+  return { equalities: JOB_QUERY_FIELDS.filter((field) => query[field] !== undefined), orderBy: NEWEST_FIRST };
+}
+
+/** Active jobs of a cluster whose lease is free or expired, oldest first. */
+export const CLAIMABLE_QUERY: QueryShape = {
+  equalities: ['cluster', 'state'],
+  orderBy: [
+    { fieldPath: 'leaseExpiresAt', order: 'ASCENDING' },
+    { fieldPath: 'createdAt', order: 'ASCENDING' },
+  ],
+};
+
+/** Every shape the store can issue: each subset of list filters, and the claim query. */
+export function allQueryShapes(): QueryShape[] {
+  const shapes: QueryShape[] = [];
+  for (let mask = 0; mask < 1 << JOB_QUERY_FIELDS.length; mask++) {
+    const query: Record<string, string> = {};
+    JOB_QUERY_FIELDS.forEach((field, bit) => {
+      if (mask & (1 << bit)) query[field] = 'x';
+    });
+    shapes.push(listQueryShape(query as JobQuery));
+  }
+  shapes.push(CLAIMABLE_QUERY);
+  return shapes;
+}
+
+export interface CompositeIndex {
+  collectionGroup: string;
+  queryScope: 'COLLECTION' | 'COLLECTION_GROUP';
+  fields: IndexField[];
+}
+
+function sameFields(a: IndexField[], b: IndexField[]): boolean {
+  return a.length === b.length && a.every((field, i) => field.fieldPath === b[i]?.fieldPath && field.order === b[i]?.order);
+}
+
+/**
+ * Whether Firestore can serve the shape from `indexes`: with no equalities or no ordering, the
+ * automatic single-field indexes do; otherwise either one composite index lists the equalities
+ * (any order) then the ordering, or — Firestore's index merging — each equality field has its own
+ * composite index followed by the ordering.
+ */
+export function isServed(shape: QueryShape, indexes: CompositeIndex[], collection: string): boolean {
+  if (shape.orderBy.length === 0) return true;
+  if (shape.equalities.length === 0 && shape.orderBy.length === 1) return true;
+  const candidates = indexes.filter((index) => index.collectionGroup === collection && index.queryScope === 'COLLECTION');
+  const exact = candidates.some((index) => {
+    const head = index.fields.slice(0, shape.equalities.length);
+    return (
+      head.length === shape.equalities.length &&
+      head.every((field) => shape.equalities.includes(field.fieldPath)) &&
+      sameFields(index.fields.slice(shape.equalities.length), shape.orderBy)
+    );
+  });
+  if (exact) return true;
+  return shape.equalities.every((equality) =>
+    candidates.some(
+      (index) => index.fields[0]?.fieldPath === equality && sameFields(index.fields.slice(1), shape.orderBy),
+    ),
+  );
+}

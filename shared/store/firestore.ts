@@ -1,0 +1,559 @@
+import { createHash } from 'node:crypto';
+import {
+  FieldPath,
+  Firestore,
+  Timestamp,
+  type CollectionReference,
+  type DocumentReference,
+  type DocumentSnapshot,
+  type Query,
+  type QueryDocumentSnapshot,
+} from '@google-cloud/firestore';
+import { z } from 'zod';
+import { ProwJobSchema, type ProwJob } from '../prowjob/schema';
+import { CLAIMABLE_QUERY, listQueryShape, type IndexField } from './firestore-queries';
+import { JobExistsError, JobNotFoundError, StoreError } from './errors';
+import {
+  applyClaim,
+  applyRelease,
+  applyRenewal,
+  applyUpdate,
+  checkQuery,
+  decodeCursor,
+  encodeCursor,
+  jobIndexOf,
+  newStoredJob,
+  pageSize,
+} from './rules';
+import { PeriodicRunSchema, ReportedStateSchema } from './schemas';
+import {
+  JOB_QUERY_FIELDS,
+  RECORD_RETENTION_MS,
+  type Claim,
+  type ClaimRequest,
+  type CreateResult,
+  type DeliveryStore,
+  type JobChange,
+  type JobPage,
+  type JobQuery,
+  type JobStore,
+  type JobUpdate,
+  type JobWatch,
+  type Lease,
+  type PageRequest,
+  type PeriodicRun,
+  type PeriodicStore,
+  type ReportedState,
+  type ReportStore,
+  type Store,
+  type StoredJob,
+  type WriteGuard,
+} from './store';
+
+/**
+ * The store on Firestore. Every read-decide-write is optimistic: the write carries the read
+ * document's update time as a precondition, and a lost race re-reads and decides again. That is
+ * what makes "two writers, one winner" hold without transactions, which on Firestore take locks
+ * (and on its emulator queue for seconds under contention).
+ *
+ * Collections: `prowjobs/{metadata.name}`, `prowjob-keys/{key}` (idempotency), `deliveries/{id}`,
+ * `periodics/{job}`, `reports/{job}`. Records that must expire carry `expireAt`, the field
+ * infra/firestore's TTL policy names.
+ */
+export const COLLECTIONS = {
+  jobs: 'prowjobs',
+  idempotencyKeys: 'prowjob-keys',
+  deliveries: 'deliveries',
+  periodics: 'periodics',
+  reports: 'reports',
+} as const;
+
+/** Firestore's gRPC status codes that mean "someone else got there first". */
+const ALREADY_EXISTS = 6;
+const FAILED_PRECONDITION = 9;
+const MAX_WRITE_ATTEMPTS = 20;
+
+/** Document reads and writes as Firestore bills them, for `npm run bench`. */
+export interface OperationCounts {
+  reads: number;
+  writes: number;
+  deletes: number;
+}
+
+export interface FirestoreStoreOptions {
+  /** Google Cloud project; taken from the environment when omitted. */
+  projectId?: string;
+  /** host:port of an emulator; FIRESTORE_EMULATOR_HOST does the same. */
+  emulatorHost?: string;
+  now?: () => number;
+}
+
+/** The job document: the ProwJob as JSON text, beside the fields queries use. */
+const JobDocumentSchema = z.object({
+  prowjob: z.string(),
+  state: z.string(),
+  job: z.string(),
+  type: z.string(),
+  cluster: z.string(),
+  repo: z.string().optional(),
+  org: z.string().optional(),
+  pull: z.number().optional(),
+  author: z.string().optional(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  revision: z.number().int().positive(),
+  lease: z.object({ holder: z.string(), token: z.number().int().positive(), expiresAt: z.number() }).nullable(),
+  /** Mirrors lease.expiresAt (0 without a lease) so claimable jobs are one indexed range query. */
+  leaseExpiresAt: z.number(),
+});
+type JobDocument = z.infer<typeof JobDocumentSchema>;
+
+function toJobDocument(stored: StoredJob): JobDocument {
+  const index = jobIndexOf(stored.job);
+  return {
+    // Stored as text: Firestore would otherwise index every field of every pod spec, and could
+    // not hold nested arrays; JSON also round-trips Prow's shape exactly.
+    prowjob: JSON.stringify(stored.job),
+    ...index,
+    createdAt: stored.createdAt,
+    updatedAt: stored.updatedAt,
+    revision: stored.revision,
+    lease: stored.lease
+      ? { holder: stored.lease.holder, token: stored.lease.token, expiresAt: stored.lease.expiresAt }
+      : null,
+    leaseExpiresAt: stored.lease?.expiresAt ?? 0,
+  };
+}
+
+function fromJobDocument(snapshot: DocumentSnapshot): StoredJob {
+  const parsed = JobDocumentSchema.safeParse(snapshot.data());
+  if (!parsed.success) {
+    throw new StoreError(`Firestore document ${snapshot.ref.path} is not a stored ProwJob: ${parsed.error.message}`);
+  }
+  const document = parsed.data;
+  const stored: StoredJob = {
+    job: ProwJobSchema.parse(JSON.parse(document.prowjob)),
+    revision: document.revision,
+    createdAt: document.createdAt,
+    updatedAt: document.updatedAt,
+  };
+  if (document.lease) stored.lease = { jobName: snapshot.id, ...document.lease };
+  return stored;
+}
+
+/** Firestore document IDs cannot contain "/" or be "." / ".." / "__x__"; other keys are hashed. */
+function documentIdFor(key: string): string {
+  if (/^[A-Za-z0-9._@:-]{1,500}$/.test(key) && !/^\.\.?$/.test(key) && !/^__.*__$/.test(key)) return key;
+  return `sha256-${createHash('sha256').update(key).digest('hex')}`;
+}
+
+/**
+ * An emulator needs no credentials, but Google's auth library still probes for a GCE metadata
+ * server and warns on every client when there is none; tell it not to look.
+ */
+export function talkingToEmulator(): void {
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
+}
+
+function ordered(query: Query, orderBy: IndexField[]): Query {
+  return orderBy.reduce<Query>(
+    (sorted, field) => sorted.orderBy(field.fieldPath, field.order === 'DESCENDING' ? 'desc' : 'asc'),
+    query,
+  );
+}
+
+function errorCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+export class FirestoreStore implements Store {
+  readonly jobs: FirestoreJobStore;
+  readonly deliveries: DeliveryStore;
+  readonly periodics: PeriodicStore;
+  readonly reports: ReportStore;
+  readonly counts: OperationCounts = { reads: 0, writes: 0, deletes: 0 };
+
+  constructor(
+    private readonly db: Firestore,
+    now: () => number = Date.now,
+  ) {
+    this.jobs = new FirestoreJobStore(db, this.counts, now);
+    this.deliveries = new FirestoreDeliveryStore(db, this.counts, now);
+    this.periodics = new FirestorePeriodicStore(db, this.counts);
+    this.reports = new FirestoreReportStore(db, this.counts, now);
+  }
+
+  static connect(options: FirestoreStoreOptions = {}): FirestoreStore {
+    if (options.emulatorHost || process.env.FIRESTORE_EMULATOR_HOST) talkingToEmulator();
+    const db = new Firestore({
+      ...(options.projectId ? { projectId: options.projectId } : {}),
+      ...(options.emulatorHost ? { host: options.emulatorHost, ssl: false } : {}),
+      ignoreUndefinedProperties: true,
+    });
+    return new FirestoreStore(db, options.now);
+  }
+
+  resetCounts(): void {
+    Object.assign(this.counts, { reads: 0, writes: 0, deletes: 0 });
+  }
+
+  async close(): Promise<void> {
+    this.jobs.closeWatches();
+    await this.db.terminate();
+  }
+}
+
+class FirestoreJobStore implements JobStore {
+  private readonly collection: CollectionReference;
+  private readonly keys: CollectionReference;
+  private readonly watches = new Set<() => void>();
+
+  constructor(
+    private readonly db: Firestore,
+    private readonly counts: OperationCounts,
+    private readonly now: () => number,
+  ) {
+    this.collection = db.collection(COLLECTIONS.jobs);
+    this.keys = db.collection(COLLECTIONS.idempotencyKeys);
+  }
+
+  private ref(name: string): DocumentReference {
+    if (documentIdFor(name) !== name) throw new StoreError(`${JSON.stringify(name)} cannot name a ProwJob document`);
+    return this.collection.doc(name);
+  }
+
+  async create(job: ProwJob, options: { idempotencyKey: string }): Promise<CreateResult> {
+    const now = this.now();
+    const stored = newStoredJob(job, now);
+    const name = stored.job.metadata.name ?? '';
+    const jobRef = this.ref(name);
+    const keyRef = this.keys.doc(documentIdFor(options.idempotencyKey));
+    const keyDocument = {
+      key: options.idempotencyKey,
+      jobName: name,
+      expireAt: Timestamp.fromMillis(now + RECORD_RETENTION_MS.idempotencyKey),
+    };
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      // First try the common case blind: a new key and a new job, created together or not at all.
+      const earlierKey = attempt === 0 ? undefined : await this.getCounted(keyRef);
+      const batch = this.db.batch().create(jobRef, toJobDocument(stored));
+      if (earlierKey?.exists) {
+        const expireAt = earlierKey.get('expireAt') as Timestamp | undefined;
+        if (!expireAt || expireAt.toMillis() > now) {
+          const earlierName = String(earlierKey.get('jobName'));
+          return { created: false, name: earlierName, job: await this.get(earlierName) };
+        }
+        // A key past its retention is free again; take it over only if nobody else just did.
+        batch.update(keyRef, keyDocument, { lastUpdateTime: earlierKey.updateTime as Timestamp });
+      } else {
+        if (earlierKey && (await this.getCounted(jobRef)).exists) throw new JobExistsError(name);
+        batch.create(keyRef, keyDocument);
+      }
+      try {
+        await batch.commit();
+        this.counts.writes += 2;
+        return { created: true, job: stored };
+      } catch (error) {
+        const code = errorCode(error);
+        if (code !== ALREADY_EXISTS && code !== FAILED_PRECONDITION) throw error;
+      }
+    }
+    throw new StoreError(`gave up creating ProwJob ${name}: too many concurrent writers`);
+  }
+
+  async get(name: string): Promise<StoredJob | undefined> {
+    const snapshot = await this.getCounted(this.ref(name));
+    return snapshot.exists ? fromJobDocument(snapshot) : undefined;
+  }
+
+  async list(query: JobQuery, page: PageRequest = {}): Promise<JobPage> {
+    checkQuery(query);
+    const limit = pageSize(page.limit);
+    let firestoreQuery = ordered(this.filtered(query), listQueryShape(query).orderBy).orderBy(
+      FieldPath.documentId(),
+      'desc',
+    );
+    if (page.cursor !== undefined) {
+      const after = decodeCursor(page.cursor);
+      firestoreQuery = firestoreQuery.startAfter(after.createdAt, after.name);
+    }
+    const snapshot = await firestoreQuery.limit(limit + 1).get();
+    this.counts.reads += Math.max(1, snapshot.size);
+    const jobs = snapshot.docs.slice(0, limit).map(fromJobDocument);
+    const last = jobs.at(-1);
+    return snapshot.size > limit && last ? { jobs, nextCursor: encodeCursor(last) } : { jobs };
+  }
+
+  private filtered(query: JobQuery): Query {
+    let filtered: Query = this.collection;
+    for (const field of JOB_QUERY_FIELDS) {
+      const value = query[field];
+      if (value !== undefined) filtered = filtered.where(field, '==', value);
+    }
+    return filtered;
+  }
+
+  async update(name: string, update: JobUpdate, guard: WriteGuard): Promise<StoredJob> {
+    const next = await this.readDecideWrite(name, (current) => applyUpdate(current, update, guard, this.now()));
+    if (!next) throw new JobNotFoundError(name);
+    return next;
+  }
+
+  async delete(name: string): Promise<void> {
+    const batch = this.db.batch();
+    batch.delete(this.ref(name));
+    batch.delete(this.db.collection(COLLECTIONS.reports).doc(documentIdFor(name)));
+    await batch.commit();
+    this.counts.deletes += 2;
+  }
+
+  async claim(name: string, request: ClaimRequest): Promise<Claim | undefined> {
+    let claim: Claim | undefined;
+    await this.readDecideWrite(
+      name,
+      (current) => {
+        claim = applyClaim(current, request, this.now());
+        return claim?.job;
+      },
+      { missingIsNoop: true },
+    );
+    return claim;
+  }
+
+  async claimNext(request: ClaimRequest): Promise<Claim | undefined> {
+    // Claimers racing for the same oldest jobs would mostly collide; each starts at a random place
+    // among the oldest few, and a lost race simply moves on to the next candidate.
+    const CANDIDATES = 16;
+    for (let round = 0; round < MAX_WRITE_ATTEMPTS; round++) {
+      const now = this.now();
+      const claimable = this.collection
+        .where('cluster', '==', request.cluster)
+        .where('state', 'in', ['triggered', 'pending'])
+        .where('leaseExpiresAt', '<=', now);
+      const snapshot = await ordered(claimable, CLAIMABLE_QUERY.orderBy).limit(CANDIDATES).get();
+      this.counts.reads += Math.max(1, snapshot.size);
+      if (snapshot.empty) return undefined;
+      const start = Math.floor(Math.random() * snapshot.size);
+      for (let i = 0; i < snapshot.size; i++) {
+        const candidate = snapshot.docs[(start + i) % snapshot.size] as QueryDocumentSnapshot;
+        const claim = applyClaim(fromJobDocument(candidate), request, this.now());
+        if (!claim) continue;
+        if (await this.writeIfUnchanged(candidate, claim.job)) return claim;
+      }
+    }
+    return undefined;
+  }
+
+  async renew(lease: Lease, ttlMs: number): Promise<Lease> {
+    const next = await this.readDecideWrite(lease.jobName, (current) =>
+      applyRenewal(current, lease, ttlMs, this.now()),
+    );
+    if (!next?.lease) throw new JobNotFoundError(lease.jobName);
+    return next.lease;
+  }
+
+  async release(lease: Lease): Promise<void> {
+    await this.readDecideWrite(lease.jobName, (current) => applyRelease(current, lease, this.now()), {
+      missingIsNoop: true,
+    });
+  }
+
+  watch(query: JobQuery, listener: (change: JobChange) => void, onError?: (error: Error) => void): JobWatch {
+    checkQuery(query);
+    let markReady: () => void = () => undefined;
+    let failReady: (error: Error) => void = () => undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failReady = reject;
+    });
+    const unsubscribe = this.filtered(query).onSnapshot(
+      (snapshot) => {
+        const changes = snapshot.docChanges();
+        this.counts.reads += changes.length;
+        for (const change of changes) {
+          try {
+            listener({ kind: change.type, job: fromJobDocument(change.doc) });
+          } catch (error) {
+            onError?.(error as Error);
+          }
+        }
+        markReady();
+      },
+      (error) => {
+        failReady(error);
+        onError?.(error);
+      },
+    );
+    const close = () => {
+      unsubscribe();
+      this.watches.delete(close);
+    };
+    this.watches.add(close);
+    return { ready, close };
+  }
+
+  closeWatches(): void {
+    for (const close of [...this.watches]) close();
+  }
+
+  private async getCounted(ref: DocumentReference): Promise<DocumentSnapshot> {
+    const snapshot = await ref.get();
+    this.counts.reads += 1;
+    return snapshot;
+  }
+
+  /** Writes `next` over `read` only if the document has not changed since; false when it has. */
+  private async writeIfUnchanged(read: DocumentSnapshot, next: StoredJob): Promise<boolean> {
+    try {
+      await read.ref.update(toJobDocument(next), { lastUpdateTime: read.updateTime as Timestamp });
+      this.counts.writes += 1;
+      return true;
+    } catch (error) {
+      const code = errorCode(error);
+      // NOT_FOUND (5): deleted since it was read; the caller's next read will say so.
+      if (code === FAILED_PRECONDITION || code === 5) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Reads the job, asks `decide` for its next version (it throws to refuse, returns undefined for
+   * "nothing to write"), and writes it unless someone wrote first — then decides again on the new
+   * version. Returns what was written, or undefined.
+   */
+  private async readDecideWrite(
+    name: string,
+    decide: (current: StoredJob) => StoredJob | undefined,
+    options: { missingIsNoop?: boolean } = {},
+  ): Promise<StoredJob | undefined> {
+    const ref = this.ref(name);
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const snapshot = await this.getCounted(ref);
+      if (!snapshot.exists) {
+        if (options.missingIsNoop) return undefined;
+        throw new JobNotFoundError(name);
+      }
+      const next = decide(fromJobDocument(snapshot));
+      if (!next) return undefined;
+      if (await this.writeIfUnchanged(snapshot, next)) return next;
+    }
+    throw new StoreError(`gave up writing ProwJob ${name}: too many concurrent writers`);
+  }
+}
+
+class FirestoreDeliveryStore implements DeliveryStore {
+  private readonly collection: CollectionReference;
+
+  constructor(
+    db: Firestore,
+    private readonly counts: OperationCounts,
+    private readonly now: () => number,
+  ) {
+    this.collection = db.collection(COLLECTIONS.deliveries);
+  }
+
+  async claim(deliveryId: string, ttlMs: number): Promise<boolean> {
+    const ref = this.collection.doc(documentIdFor(deliveryId));
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const now = this.now();
+      const record = { deliveryId, expireAt: Timestamp.fromMillis(now + ttlMs) };
+      try {
+        await ref.create(record);
+        this.counts.writes += 1;
+        return true;
+      } catch (error) {
+        if (errorCode(error) !== ALREADY_EXISTS) throw error;
+      }
+      // Firestore's TTL deletes expired documents only eventually, so expiry is checked here too.
+      const existing = await ref.get();
+      this.counts.reads += 1;
+      if (!existing.exists) continue;
+      const expireAt = existing.get('expireAt') as Timestamp | undefined;
+      if (expireAt && expireAt.toMillis() > now) return false;
+      try {
+        await ref.update(record, { lastUpdateTime: existing.updateTime as Timestamp });
+        this.counts.writes += 1;
+        return true;
+      } catch (error) {
+        if (errorCode(error) === FAILED_PRECONDITION) return false;
+        throw error;
+      }
+    }
+    throw new StoreError(`gave up recording delivery ${deliveryId}: too many concurrent writers`);
+  }
+
+  async forget(deliveryId: string): Promise<void> {
+    await this.collection.doc(documentIdFor(deliveryId)).delete();
+    this.counts.deletes += 1;
+  }
+}
+
+class FirestorePeriodicStore implements PeriodicStore {
+  private readonly collection: CollectionReference;
+
+  constructor(
+    db: Firestore,
+    private readonly counts: OperationCounts,
+  ) {
+    this.collection = db.collection(COLLECTIONS.periodics);
+  }
+
+  async get(job: string): Promise<PeriodicRun | undefined> {
+    const snapshot = await this.collection.doc(documentIdFor(job)).get();
+    this.counts.reads += 1;
+    return snapshot.exists ? PeriodicRunSchema.parse(snapshot.data()) : undefined;
+  }
+
+  async advance(run: PeriodicRun, expectedLastRunAt: number | undefined): Promise<boolean> {
+    const ref = this.collection.doc(documentIdFor(run.job));
+    try {
+      if (expectedLastRunAt === undefined) {
+        await ref.create(run);
+      } else {
+        const snapshot = await ref.get();
+        this.counts.reads += 1;
+        if (!snapshot.exists || PeriodicRunSchema.parse(snapshot.data()).lastRunAt !== expectedLastRunAt) return false;
+        await ref.update({ ...run }, { lastUpdateTime: snapshot.updateTime as Timestamp });
+      }
+      this.counts.writes += 1;
+      return true;
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === ALREADY_EXISTS || code === FAILED_PRECONDITION) return false;
+      throw error;
+    }
+  }
+}
+
+const ReportDocumentSchema = z.object({ channels: z.record(z.string(), ReportedStateSchema).default({}) });
+
+class FirestoreReportStore implements ReportStore {
+  private readonly collection: CollectionReference;
+
+  constructor(
+    db: Firestore,
+    private readonly counts: OperationCounts,
+    private readonly now: () => number,
+  ) {
+    this.collection = db.collection(COLLECTIONS.reports);
+  }
+
+  async get(jobName: string): Promise<Record<string, ReportedState>> {
+    const snapshot = await this.collection.doc(documentIdFor(jobName)).get();
+    this.counts.reads += 1;
+    return snapshot.exists ? ReportDocumentSchema.parse(snapshot.data()).channels : {};
+  }
+
+  async record(jobName: string, channel: string, reported: ReportedState): Promise<void> {
+    await this.collection.doc(documentIdFor(jobName)).set(
+      {
+        job: jobName,
+        channels: { [channel]: reported },
+        expireAt: Timestamp.fromMillis(this.now() + RECORD_RETENTION_MS.report),
+      },
+      { merge: true },
+    );
+    this.counts.writes += 1;
+  }
+}

@@ -1,0 +1,196 @@
+import type { ProwJob, ProwJobState, ProwJobStatus, ProwJobType } from '../prowjob/schema';
+
+/**
+ * Where ProwJob state and the control plane's bookkeeping live. Firestore in the cloud
+ * (shared/store/firestore.ts), an embedded, disk-backed twin in local mode
+ * (shared/store/embedded.ts); both pass the one contract suite in test/contract/store.contract.ts.
+ * The rules every implementation enforces — lifecycle, leases, fencing, query matching — are pure
+ * functions in shared/store/rules.ts, so the two can only differ in how they persist.
+ */
+export interface Store {
+  readonly jobs: JobStore;
+  readonly deliveries: DeliveryStore;
+  readonly periodics: PeriodicStore;
+  readonly reports: ReportStore;
+  close(): Promise<void>;
+}
+
+/** A ProwJob plus what the store keeps about it. */
+export interface StoredJob {
+  job: ProwJob;
+  /** Increments on every write: the version optimistic writers compare against. */
+  revision: number;
+  /** Store clock, ms since the epoch: the order of "newest first". */
+  createdAt: number;
+  updatedAt: number;
+  lease?: Lease;
+}
+
+/**
+ * A runner's claim on an active job. `token` is the fencing token: it grows with every claim of
+ * the job, and a write carrying any token but the current one, or a lease that has expired, is
+ * rejected — so a runner that paused past its lease cannot overwrite its successor's work.
+ */
+export interface Lease {
+  jobName: string;
+  holder: string;
+  token: number;
+  /** ms since the epoch. */
+  expiresAt: number;
+}
+
+/** Equality filters, all optional, combined with AND. */
+export interface JobQuery {
+  state?: ProwJobState;
+  job?: string;
+  type?: ProwJobType;
+  /** "org/repo". */
+  repo?: string;
+  org?: string;
+  /** Pull request number (with `repo`, one PR). */
+  pull?: number;
+  cluster?: string;
+  /** The pull request author. */
+  author?: string;
+}
+
+export const JOB_QUERY_FIELDS = ['state', 'job', 'type', 'repo', 'org', 'pull', 'cluster', 'author'] as const;
+
+export interface PageRequest {
+  /** 1–1000; default 100. */
+  limit?: number;
+  /** From the previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface JobPage {
+  jobs: StoredJob[];
+  /** Present when more jobs match. */
+  nextCursor?: string;
+}
+
+/**
+ * What a writer changes. `state` must be a legal next state (shared/prowjob/lifecycle.ts); status
+ * fields are merged over the current status. The store stamps `pendingTime` when a job starts and
+ * `completionTime` when it finishes, unless the writer gives them.
+ */
+export interface JobUpdate {
+  state?: ProwJobState;
+  status?: Partial<Omit<ProwJobStatus, 'state'>>;
+}
+
+/**
+ * The condition a write is made under:
+ * - `{ revision }`: only if nobody wrote since the writer read that revision (two writers racing
+ *   from one read: exactly one wins).
+ * - `{ lease }`: only while that lease is current (the runner's writes).
+ * - `'latest'`: against whatever is current, re-checking the lifecycle rules on each retry (aborts).
+ */
+export type WriteGuard = { revision: number } | { lease: Lease } | 'latest';
+
+export interface ClaimRequest {
+  cluster: string;
+  /** Who claims: a stable runner identity, e.g. "<cluster>/<pod name>". */
+  holder: string;
+  ttlMs: number;
+}
+
+export interface Claim {
+  job: StoredJob;
+  lease: Lease;
+}
+
+export type CreateResult =
+  | { created: true; job: StoredJob }
+  /** The key was used before: `job` is that earlier job (undefined if since deleted). */
+  | { created: false; name: string; job: StoredJob | undefined };
+
+export type JobChangeKind = 'added' | 'modified' | 'removed';
+
+export interface JobChange {
+  /** `removed` also means "no longer matches the watched query". */
+  kind: JobChangeKind;
+  job: StoredJob;
+}
+
+export interface JobWatch {
+  /** Resolves once the jobs matching at the start have been delivered as `added`. */
+  ready: Promise<void>;
+  close(): void;
+}
+
+export interface JobStore {
+  /**
+   * Stores a new ProwJob named by `metadata.name`. The `idempotencyKey` identifies the cause (a
+   * webhook delivery and job, a scheduled run, a Pub/Sub message ID): a second create with the same
+   * key returns the first job instead of making another.
+   */
+  create(job: ProwJob, options: { idempotencyKey: string }): Promise<CreateResult>;
+  get(name: string): Promise<StoredJob | undefined>;
+  /** Newest first, paginated by cursor. */
+  list(query: JobQuery, page?: PageRequest): Promise<JobPage>;
+  /** Throws JobNotFoundError, ConflictError, StaleLeaseError or InvalidTransitionError. */
+  update(name: string, update: JobUpdate, guard: WriteGuard): Promise<StoredJob>;
+  /** For garbage collection; a no-op when already gone. */
+  delete(name: string): Promise<void>;
+
+  /** Leases `name` if it is active, for `request.cluster`, and not leased by anyone else. */
+  claim(name: string, request: ClaimRequest): Promise<Claim | undefined>;
+  /** Leases the oldest claimable job for the cluster, if any. */
+  claimNext(request: ClaimRequest): Promise<Claim | undefined>;
+  /** Heartbeat: extends a current lease. Throws StaleLeaseError when it is no longer current. */
+  renew(lease: Lease, ttlMs: number): Promise<Lease>;
+  /** Gives a lease up early; a no-op when it is no longer current. */
+  release(lease: Lease): Promise<void>;
+
+  /**
+   * The change feed: `listener` first receives every job matching `query` as `added`, then each
+   * change as it commits. Listeners in the cloud implementation, so nobody polls.
+   */
+  watch(query: JobQuery, listener: (change: JobChange) => void, onError?: (error: Error) => void): JobWatch;
+}
+
+/** Webhook delivery IDs already taken, so a redelivery is acknowledged but not processed twice. */
+export interface DeliveryStore {
+  /** True the first time an ID is seen (or once its record has expired). */
+  claim(deliveryId: string, ttlMs: number): Promise<boolean>;
+  /** Undoes a claim whose processing could not be handed on, so a redelivery is processed. */
+  forget(deliveryId: string): Promise<void>;
+}
+
+export interface PeriodicRun {
+  job: string;
+  /** The scheduled time of the last run started, ms since the epoch. */
+  lastRunAt: number;
+  /** The ProwJob created for it. */
+  lastJobName?: string;
+}
+
+/** When each periodic last ran, advanced by compare-and-set so overlapping ticks start a run once. */
+export interface PeriodicStore {
+  get(job: string): Promise<PeriodicRun | undefined>;
+  /**
+   * Records a run at `run.lastRunAt` only if the stored `lastRunAt` still equals `expectedLastRunAt`
+   * (undefined: no run recorded yet). True when this caller won.
+   */
+  advance(run: PeriodicRun, expectedLastRunAt: number | undefined): Promise<boolean>;
+}
+
+export interface ReportedState {
+  state: ProwJobState;
+  /** What the reporter needs to recognise a repeat (e.g. a hash of the description and URL). */
+  fingerprint?: string;
+  reportedAt: number;
+}
+
+/** What was last reported for each job and channel ("github-status:<context>", "slack:<channel>"…). */
+export interface ReportStore {
+  get(jobName: string): Promise<Record<string, ReportedState>>;
+  record(jobName: string, channel: string, reported: ReportedState): Promise<void>;
+}
+
+/** How long delivery, idempotency and report records are kept (Firestore TTL on `expireAt`). */
+export const RECORD_RETENTION_MS = {
+  idempotencyKey: 30 * 24 * 3600_000,
+  report: 30 * 24 * 3600_000,
+} as const;
