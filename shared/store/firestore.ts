@@ -324,7 +324,7 @@ class FirestoreJobStore implements JobStore {
   async claimNext(request: ClaimRequest): Promise<Claim | undefined> {
     // Claimers racing for the same oldest jobs would mostly collide; each starts at a random place
     // among the oldest few, and a lost race simply moves on to the next candidate.
-    const CANDIDATES = 16;
+    const CANDIDATES = 4;
     for (let round = 0; round < MAX_WRITE_ATTEMPTS; round++) {
       const now = this.now();
       const claimable = this.collection

@@ -1,13 +1,15 @@
 import os from 'node:os';
 import { benchConfig } from './config.bench';
+import { benchStore } from './store.bench';
 import { formatResults } from './measure';
 
 /**
  * `npm run bench`: prints Markdown tables; the figures kept in docs/benchmarks.md come from here.
  * Pass suite names to run only some (e.g. `npm run bench -- config`).
  */
-const SUITES: Record<string, { title: string; run: () => Promise<Parameters<typeof formatResults>[1]> }> = {
-  config: { title: 'Configuration (Prow config corpus)', run: benchConfig },
+const SUITES: Record<string, () => Promise<string>> = {
+  config: async () => formatResults('Configuration (Prow config corpus)', await benchConfig()),
+  store: benchStore,
 };
 
 const wanted = process.argv.slice(2);
@@ -16,5 +18,5 @@ console.log(
 );
 for (const [name, suite] of Object.entries(SUITES)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
-  console.log(`\n${formatResults(suite.title, await suite.run())}`);
+  console.log(`\n${await suite()}`);
 }
