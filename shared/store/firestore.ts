@@ -7,7 +7,6 @@ import {
   type DocumentReference,
   type DocumentSnapshot,
   type Query,
-  type QueryDocumentSnapshot,
 } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { ProwJobSchema, type ProwJob } from '../prowjob/schema';
@@ -153,6 +152,15 @@ function documentIdFor(key: string): string {
  */
 export function talkingToEmulator(): void {
   process.env.METADATA_SERVER_DETECTION ??= 'none';
+}
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy;
 }
 
 function ordered(query: Query, orderBy: IndexField[]): Query {
@@ -322,24 +330,23 @@ class FirestoreJobStore implements JobStore {
   }
 
   async claimNext(request: ClaimRequest): Promise<Claim | undefined> {
-    // Claimers racing for the same oldest jobs would mostly collide; each starts at a random place
-    // among the oldest few, and a lost race simply moves on to the next candidate.
+    // The oldest job goes first. Claimers racing for it all read the same few candidates, so one
+    // that loses a race tries the rest in random order rather than colliding again on the next.
     const CANDIDATES = 4;
     for (let round = 0; round < MAX_WRITE_ATTEMPTS; round++) {
-      const now = this.now();
       const claimable = this.collection
         .where('cluster', '==', request.cluster)
         .where('state', 'in', ['triggered', 'pending'])
-        .where('leaseExpiresAt', '<=', now);
+        .where('leaseExpiresAt', '<=', this.now());
       const snapshot = await ordered(claimable, CLAIMABLE_QUERY.orderBy).limit(CANDIDATES).get();
       this.counts.reads += Math.max(1, snapshot.size);
       if (snapshot.empty) return undefined;
-      const start = Math.floor(Math.random() * snapshot.size);
-      for (let i = 0; i < snapshot.size; i++) {
-        const candidate = snapshot.docs[(start + i) % snapshot.size] as QueryDocumentSnapshot;
+      const [oldest, ...others] = snapshot.docs;
+      const order = round === 0 ? [oldest, ...shuffled(others)] : shuffled(snapshot.docs);
+      for (const candidate of order) {
+        if (!candidate) continue;
         const claim = applyClaim(fromJobDocument(candidate), request, this.now());
-        if (!claim) continue;
-        if (await this.writeIfUnchanged(candidate, claim.job)) return claim;
+        if (claim && (await this.writeIfUnchanged(candidate, claim.job))) return claim;
       }
     }
     return undefined;

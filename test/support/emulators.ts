@@ -85,6 +85,17 @@ async function start(
     clearTimeout(forced);
   };
 
+  // If the test process dies without stopping it, the emulator must not outlive it.
+  const killOnExit = () => {
+    try {
+      process.kill(-(child.pid ?? 0), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
+
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exited !== undefined) {

@@ -1,0 +1,543 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { Journal } from '../journal/journal';
+import {
+  DEAD_LETTER_ATTRIBUTES,
+  DEFAULT_SUBSCRIPTION_POLICY,
+  PermanentMessageError,
+  backoffDelayMs,
+  checkResourceName,
+  checkSubscriptionSpec,
+  deadLetterTopicOf,
+  type MessageBus,
+  type MessageHandler,
+  type OutgoingMessage,
+  type ReceivedMessage,
+  type Subscriber,
+  type SubscriptionSpec,
+  type TopicName,
+} from './bus';
+
+/**
+ * The bus of local mode: Pub/Sub's semantics (see bus.ts) in one process, so that local mode and
+ * the cloud behave alike and the same contract suite covers both.
+ *
+ * With `dataDir`, the topology and every subscription's unacknowledged messages are journaled, so
+ * a restart redelivers whatever was not acknowledged, as Pub/Sub would. The data directory's lock
+ * belongs to whoever owns the whole directory (the local store), so the bus does not take it.
+ */
+export interface InProcessBusOptions {
+  dataDir?: string;
+}
+
+/** The project name the dead-letter attributes report, where Pub/Sub would name a real project. */
+const LOCAL_PROJECT = 'local';
+const JOURNAL_NAME = 'bus';
+/** Compact once the log holds this many records more than the live state needs. */
+const COMPACTION_SLACK = 1_000;
+
+/**
+ * A subscription's policy. Dead-letter subscriptions have no dead-letter topic of their own
+ * (`maxDeliveryAttempts` undefined): like Pub/Sub, they retain their messages until acknowledged.
+ */
+interface SubscriptionPolicy {
+  name: string;
+  topic: TopicName;
+  maxDeliveryAttempts?: number;
+  minBackoffMs: number;
+  maxBackoffMs: number;
+  ackDeadlineSeconds: number;
+}
+
+interface StoredMessage {
+  id: string;
+  data: Buffer;
+  attributes: Record<string, string>;
+  publishTime: Date;
+  /** Deliveries made so far; the next delivery is attempt `deliveryAttempts + 1`. */
+  deliveryAttempts: number;
+}
+
+/** One delivery of a message to a handler, current until acknowledged, failed or expired. */
+interface Lease {
+  message: StoredMessage;
+  deadlineTimer: NodeJS.Timeout;
+  /** Resolves when the delivery is over: the handler finished or the ack deadline passed. */
+  settled: Promise<void>;
+  settle: () => void;
+}
+
+interface BusStorage {
+  deliverToTopic(topic: TopicName, data: Buffer, attributes: Record<string, string>): Promise<string>;
+  persistMessage(subscription: string, message: StoredMessage): Promise<void> | undefined;
+  persistAck(subscription: string, id: string): void;
+  track(write: Promise<void> | undefined): void;
+}
+
+const journalRecordSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('topic'), name: z.string() }),
+  z.object({
+    kind: z.literal('subscription'),
+    name: z.string(),
+    topic: z.string(),
+    maxDeliveryAttempts: z.number().int().positive().optional(),
+    minBackoffMs: z.number().int().nonnegative(),
+    maxBackoffMs: z.number().int().nonnegative(),
+    ackDeadlineSeconds: z.number().int().positive(),
+  }),
+  z.object({
+    kind: z.literal('message'),
+    subscription: z.string(),
+    id: z.string(),
+    dataBase64: z.string(),
+    attributes: z.record(z.string(), z.string()),
+    publishTimeMs: z.number(),
+    deliveryAttempts: z.number().int().nonnegative(),
+  }),
+  z.object({ kind: z.literal('ack'), subscription: z.string(), id: z.string() }),
+]);
+type JournalRecord = z.infer<typeof journalRecordSchema>;
+
+export class InProcessBus implements MessageBus {
+  private readonly topics = new Set<TopicName>();
+  private readonly subscriptions = new Map<string, SubscriptionState>();
+  private readonly journal: Journal<JournalRecord> | undefined;
+  /** Journal writes not awaited by their caller (acks, failure counts), finished before close. */
+  private readonly pendingWrites = new Set<Promise<void>>();
+  private journalFailure: Error | undefined;
+  private closed = false;
+  /** What subscriptions may ask of the bus, kept off its public surface. */
+  private readonly storage: BusStorage = {
+    deliverToTopic: (topic, data, attributes) => this.deliverToTopic(topic, data, attributes),
+    persistMessage: (subscription, message) => this.persistMessage(subscription, message),
+    persistAck: (subscription, id) => this.persistAck(subscription, id),
+    track: (write) => this.track(write),
+  };
+
+  constructor(options: InProcessBusOptions = {}) {
+    if (options.dataDir === undefined) return;
+    const opened = Journal.open({ dir: options.dataDir, name: JOURNAL_NAME, parse: (value) => journalRecordSchema.parse(value) });
+    this.journal = opened.journal;
+    try {
+      for (const record of opened.records) this.replay(record);
+    } catch (error) {
+      void opened.journal.close();
+      throw error;
+    }
+    for (const state of this.subscriptions.values()) state.requeueAll();
+  }
+
+  async declare(topics: readonly TopicName[], subscriptions: readonly SubscriptionSpec[]): Promise<void> {
+    this.assertOpen();
+    for (const topic of topics) checkResourceName('topic', topic);
+    for (const spec of subscriptions) {
+      checkSubscriptionSpec(spec);
+      if (!this.topics.has(spec.topic) && !topics.includes(spec.topic)) {
+        throw new Error(`subscription "${spec.name}" is on topic "${spec.topic}", which is not declared`);
+      }
+      const existing = this.subscriptions.get(spec.name);
+      if (existing && existing.policy.topic !== spec.topic) {
+        throw new Error(`subscription "${spec.name}" already exists on topic "${existing.policy.topic}", not "${spec.topic}"`);
+      }
+    }
+
+    const writes: Promise<void>[] = [];
+    const declareTopic = (name: TopicName) => {
+      if (this.topics.has(name)) return;
+      this.topics.add(name);
+      if (this.journal) writes.push(this.journal.append({ kind: 'topic', name }));
+    };
+    const declareSubscription = (policy: SubscriptionPolicy) => {
+      const existing = this.subscriptions.get(policy.name);
+      if (existing && samePolicy(existing.policy, policy)) return;
+      if (existing) existing.policy = policy;
+      else this.subscriptions.set(policy.name, new SubscriptionState(this.storage, policy));
+      if (this.journal) writes.push(this.journal.append({ kind: 'subscription', ...policy }));
+    };
+
+    for (const topic of topics) declareTopic(topic);
+    for (const spec of subscriptions) {
+      const deadLetters = deadLetterTopicOf(spec.name);
+      declareTopic(deadLetters);
+      declareSubscription({
+        name: deadLetters,
+        topic: deadLetters,
+        minBackoffMs: DEFAULT_SUBSCRIPTION_POLICY.minBackoffMs,
+        maxBackoffMs: DEFAULT_SUBSCRIPTION_POLICY.maxBackoffMs,
+        ackDeadlineSeconds: DEFAULT_SUBSCRIPTION_POLICY.ackDeadlineSeconds,
+      });
+      declareSubscription({
+        name: spec.name,
+        topic: spec.topic,
+        maxDeliveryAttempts: spec.maxDeliveryAttempts,
+        minBackoffMs: spec.minBackoffMs,
+        maxBackoffMs: spec.maxBackoffMs,
+        ackDeadlineSeconds: spec.ackDeadlineSeconds,
+      });
+    }
+    await Promise.all(writes);
+  }
+
+  async publish(topic: TopicName, message: OutgoingMessage): Promise<string> {
+    this.assertOpen();
+    if (!this.topics.has(topic)) {
+      throw new Error(`cannot publish to topic "${topic}": it is not declared (declare the topology first)`);
+    }
+    const data = typeof message.data === 'string' ? Buffer.from(message.data, 'utf8') : Buffer.from(message.data);
+    return this.deliverToTopic(topic, data, { ...message.attributes });
+  }
+
+  async subscribe(subscription: string, handler: MessageHandler, options: { maxInFlight?: number } = {}): Promise<Subscriber> {
+    this.assertOpen();
+    const state = this.subscriptions.get(subscription);
+    if (!state) throw new Error(`cannot subscribe to "${subscription}": the subscription is not declared`);
+    const maxInFlight = options.maxInFlight ?? 10;
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
+      throw new Error(`maxInFlight must be a positive integer (got ${maxInFlight})`);
+    }
+    const consumer = new Consumer(handler, maxInFlight, state);
+    state.consumers.push(consumer);
+    state.pump();
+    return consumer;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const states = [...this.subscriptions.values()];
+    // Copied first: closing a consumer removes it from its subscription's list.
+    const consumers = states.flatMap((state) => [...state.consumers]);
+    await Promise.all(consumers.map((consumer) => consumer.close()));
+    for (const state of states) state.stopTimers();
+    await Promise.allSettled([...this.pendingWrites]);
+    await this.journal?.close();
+  }
+
+  /** Fans a message out to the topic's subscriptions; resolves once that is durable. */
+  private async deliverToTopic(topic: TopicName, data: Buffer, attributes: Record<string, string>): Promise<string> {
+    const id = randomUUID();
+    const publishTime = new Date();
+    const writes: Promise<void>[] = [];
+    for (const state of this.subscriptions.values()) {
+      if (state.policy.topic !== topic) continue;
+      const stored: StoredMessage = { id, data, attributes, publishTime, deliveryAttempts: 0 };
+      const write = this.persistMessage(state.policy.name, stored);
+      if (write) writes.push(write);
+      state.enqueue(stored);
+    }
+    await Promise.all(writes);
+    this.compactIfWorthwhile();
+    return id;
+  }
+
+  /** Journals a message's current state; undefined when the bus keeps nothing on disk. */
+  private persistMessage(subscription: string, message: StoredMessage): Promise<void> | undefined {
+    return this.journal?.append({
+      kind: 'message',
+      subscription,
+      id: message.id,
+      dataBase64: message.data.toString('base64'),
+      attributes: message.attributes,
+      publishTimeMs: message.publishTime.getTime(),
+      deliveryAttempts: message.deliveryAttempts,
+    });
+  }
+
+  private persistAck(subscription: string, id: string): void {
+    if (!this.journal) return;
+    this.track(this.journal.append({ kind: 'ack', subscription, id }));
+    this.compactIfWorthwhile();
+  }
+
+  /**
+   * Records a write nobody waits for. If it fails, the worst outcome is a redelivery after a
+   * restart, which at-least-once delivery allows; the failure is kept so the next publish reports it.
+   */
+  private track(write: Promise<void> | undefined): void {
+    if (!write) return;
+    const tracked = write.catch((error: unknown) => {
+      this.journalFailure ??= error instanceof Error ? error : new Error(String(error));
+    });
+    this.pendingWrites.add(tracked);
+    void tracked.finally(() => this.pendingWrites.delete(tracked));
+  }
+
+  private compactIfWorthwhile(): void {
+    if (!this.journal || this.closed) return;
+    let live = this.topics.size + this.subscriptions.size;
+    for (const state of this.subscriptions.values()) live += state.messages.size;
+    if (this.journal.appendedSinceCompaction < live + COMPACTION_SLACK) return;
+    try {
+      this.journal.compact(this.snapshot());
+    } catch (error) {
+      // The old snapshot and log are intact, so nothing is lost; but a disk that cannot take a
+      // compaction will soon fail appends too, so publishers hear about it now.
+      this.journalFailure ??= error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  private *snapshot(): Generator<JournalRecord> {
+    for (const name of this.topics) yield { kind: 'topic', name };
+    for (const state of this.subscriptions.values()) yield { kind: 'subscription', ...state.policy };
+    for (const state of this.subscriptions.values()) {
+      for (const message of state.messages.values()) {
+        yield {
+          kind: 'message',
+          subscription: state.policy.name,
+          id: message.id,
+          dataBase64: message.data.toString('base64'),
+          attributes: message.attributes,
+          publishTimeMs: message.publishTime.getTime(),
+          deliveryAttempts: message.deliveryAttempts,
+        };
+      }
+    }
+  }
+
+  private replay(record: JournalRecord): void {
+    switch (record.kind) {
+      case 'topic':
+        this.topics.add(record.name);
+        return;
+      case 'subscription': {
+        const { kind: _kind, ...policy } = record;
+        const existing = this.subscriptions.get(policy.name);
+        if (existing) existing.policy = policy;
+        else this.subscriptions.set(policy.name, new SubscriptionState(this.storage, policy));
+        return;
+      }
+      case 'message': {
+        const state = this.subscriptions.get(record.subscription);
+        if (!state) throw new Error(`bus journal: message ${record.id} is for unknown subscription "${record.subscription}"`);
+        state.messages.set(record.id, {
+          id: record.id,
+          data: Buffer.from(record.dataBase64, 'base64'),
+          attributes: record.attributes,
+          publishTime: new Date(record.publishTimeMs),
+          deliveryAttempts: record.deliveryAttempts,
+        });
+        return;
+      }
+      case 'ack':
+        this.subscriptions.get(record.subscription)?.messages.delete(record.id);
+        return;
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the in-process bus is closed');
+    if (this.journalFailure) {
+      throw new Error(`the in-process bus could not write its journal: ${this.journalFailure.message}`, {
+        cause: this.journalFailure,
+      });
+    }
+  }
+}
+
+function samePolicy(a: SubscriptionPolicy, b: SubscriptionPolicy): boolean {
+  return (
+    a.topic === b.topic &&
+    a.maxDeliveryAttempts === b.maxDeliveryAttempts &&
+    a.minBackoffMs === b.minBackoffMs &&
+    a.maxBackoffMs === b.maxBackoffMs &&
+    a.ackDeadlineSeconds === b.ackDeadlineSeconds
+  );
+}
+
+/** A subscription's unacknowledged messages and the machinery that delivers them. */
+class SubscriptionState {
+  /** Every unacknowledged message, in publish order. */
+  readonly messages = new Map<string, StoredMessage>();
+  /** Messages waiting for a consumer with room. */
+  private readonly ready: StoredMessage[] = [];
+  /** Failed messages waiting out their backoff. */
+  private readonly backoffTimers = new Map<string, NodeJS.Timeout>();
+  private readonly leases = new Map<string, Lease>();
+  readonly consumers: Consumer[] = [];
+  private nextConsumer = 0;
+
+  constructor(
+    private readonly bus: BusStorage,
+    public policy: SubscriptionPolicy,
+  ) {}
+
+  enqueue(message: StoredMessage): void {
+    this.messages.set(message.id, message);
+    this.ready.push(message);
+    this.pump();
+  }
+
+  /** After a restart nothing is leased or backing off: everything unacknowledged is due again. */
+  requeueAll(): void {
+    this.ready.push(...this.messages.values());
+  }
+
+  /** Hands ready messages to consumers with room, round robin. */
+  pump(): void {
+    while (this.ready.length > 0) {
+      const consumer = this.pickConsumer();
+      if (!consumer) return;
+      const message = this.ready.shift();
+      if (message && this.messages.has(message.id)) this.deliver(message, consumer);
+    }
+  }
+
+  private pickConsumer(): Consumer | undefined {
+    for (let tried = 0; tried < this.consumers.length; tried++) {
+      const index = (this.nextConsumer + tried) % this.consumers.length;
+      const consumer = this.consumers[index];
+      if (consumer?.hasRoom()) {
+        this.nextConsumer = index + 1;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+
+  removeConsumer(consumer: Consumer): void {
+    const index = this.consumers.indexOf(consumer);
+    if (index >= 0) this.consumers.splice(index, 1);
+  }
+
+  private deliver(message: StoredMessage, consumer: Consumer): void {
+    message.deliveryAttempts += 1;
+    let settle = () => {};
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const lease: Lease = {
+      message,
+      settled,
+      settle,
+      deadlineTimer: setTimeout(() => {
+        // Pub/Sub redelivers a message whose deadline passed even though the handler may still be
+        // running; its eventual result is then ignored, as an ack with an expired ack ID would be.
+        this.fail(lease, new Error(`ack deadline of ${this.policy.ackDeadlineSeconds}s exceeded`));
+      }, this.policy.ackDeadlineSeconds * 1000),
+    };
+    this.leases.set(message.id, lease);
+    const received: ReceivedMessage = {
+      id: message.id,
+      data: Buffer.from(message.data),
+      attributes: { ...message.attributes },
+      publishTime: new Date(message.publishTime),
+      deliveryAttempt: message.deliveryAttempts,
+    };
+    consumer.run(lease, received, (outcome) => {
+      if (outcome.ok) this.ack(lease);
+      else this.fail(lease, outcome.error);
+    });
+  }
+
+  private isCurrent(lease: Lease): boolean {
+    return this.leases.get(lease.message.id) === lease;
+  }
+
+  private endLease(lease: Lease): void {
+    clearTimeout(lease.deadlineTimer);
+    this.leases.delete(lease.message.id);
+    lease.settle();
+  }
+
+  private ack(lease: Lease): void {
+    if (!this.isCurrent(lease)) return;
+    this.endLease(lease);
+    this.messages.delete(lease.message.id);
+    this.bus.persistAck(this.policy.name, lease.message.id);
+  }
+
+  private fail(lease: Lease, error: unknown): void {
+    if (!this.isCurrent(lease)) return;
+    this.endLease(lease);
+    const message = lease.message;
+    if (error instanceof PermanentMessageError) {
+      this.deadLetter(message, error.message);
+      return;
+    }
+    if (this.policy.maxDeliveryAttempts !== undefined && message.deliveryAttempts >= this.policy.maxDeliveryAttempts) {
+      this.deadLetter(message, undefined);
+      return;
+    }
+    this.bus.track(this.bus.persistMessage(this.policy.name, message));
+    const timer = setTimeout(() => {
+      this.backoffTimers.delete(message.id);
+      if (!this.messages.has(message.id)) return;
+      this.ready.push(message);
+      this.pump();
+    }, backoffDelayMs(this.policy, message.deliveryAttempts));
+    this.backoffTimers.set(message.id, timer);
+  }
+
+  private deadLetter(message: StoredMessage, reason: string | undefined): void {
+    const attributes: Record<string, string> = {
+      ...message.attributes,
+      [DEAD_LETTER_ATTRIBUTES.deliveryCount]: String(message.deliveryAttempts),
+      [DEAD_LETTER_ATTRIBUTES.subscription]: this.policy.name,
+      [DEAD_LETTER_ATTRIBUTES.subscriptionProject]: LOCAL_PROJECT,
+      [DEAD_LETTER_ATTRIBUTES.topicPublishTime]: message.publishTime.toISOString(),
+    };
+    if (reason !== undefined) attributes[DEAD_LETTER_ATTRIBUTES.reason] = reason;
+    // The dead letter is journaled before the removal from this subscription, so a crash between
+    // the two can duplicate it but never lose it.
+    this.bus.track(this.bus.deliverToTopic(deadLetterTopicOf(this.policy.name), message.data, attributes).then(() => {}));
+    this.messages.delete(message.id);
+    this.bus.persistAck(this.policy.name, message.id);
+  }
+
+  stopTimers(): void {
+    for (const timer of this.backoffTimers.values()) clearTimeout(timer);
+    this.backoffTimers.clear();
+    for (const lease of this.leases.values()) {
+      clearTimeout(lease.deadlineTimer);
+      lease.settle();
+    }
+    this.leases.clear();
+  }
+}
+
+type Outcome = { ok: true } | { ok: false; error: unknown };
+
+/** One `subscribe` call: a handler and its share of the subscription's deliveries. */
+class Consumer implements Subscriber {
+  private inFlight = 0;
+  private readonly leases = new Set<Lease>();
+  private closed = false;
+
+  constructor(
+    private readonly handler: MessageHandler,
+    private readonly maxInFlight: number,
+    private readonly state: SubscriptionState,
+  ) {}
+
+  hasRoom(): boolean {
+    return !this.closed && this.inFlight < this.maxInFlight;
+  }
+
+  run(lease: Lease, message: ReceivedMessage, report: (outcome: Outcome) => void): void {
+    this.inFlight += 1;
+    this.leases.add(lease);
+    void lease.settled.then(() => this.leases.delete(lease));
+    // Through a promise so that a handler that throws synchronously is a failure like any other,
+    // and so that no handler runs inside the publish call that enqueued its message.
+    void Promise.resolve()
+      .then(() => this.handler(message))
+      .then(
+        () => report({ ok: true }),
+        (error: unknown) => report({ ok: false, error }),
+      )
+      .finally(() => {
+        // The slot is held until the handler returns, even past its ack deadline: maxInFlight
+        // bounds concurrent handler calls, not leases.
+        this.inFlight -= 1;
+        this.state.pump();
+      });
+  }
+
+  /** Waits for deliveries in flight, each until its handler finishes or its ack deadline passes. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.state.removeConsumer(this);
+    await Promise.all([...this.leases].map((lease) => lease.settled));
+  }
+}
