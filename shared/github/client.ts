@@ -1,0 +1,152 @@
+/**
+ * What Cutwater asks of GitHub: a narrow interface, so plugins and reporters depend on these
+ * operations rather than on octokit, and so the fake GitHub server in test/ has a definite surface.
+ * The implementation (shared/github/octokit.ts) speaks GitHub's REST API through @octokit/core,
+ * authenticated as a GitHub App installation or with a token, retrying secondary rate limits and
+ * 5xx with backoff.
+ *
+ * Shapes are the subset of GitHub's REST responses Cutwater reads, with GitHub's field names.
+ */
+
+export interface GitHubUser {
+  login: string;
+  type?: string;
+}
+
+export interface PullRequest {
+  number: number;
+  title: string;
+  body: string | null;
+  state: 'open' | 'closed';
+  draft?: boolean;
+  merged?: boolean;
+  /** null while GitHub is still computing it. */
+  mergeable: boolean | null;
+  user: GitHubUser;
+  head: { ref: string; sha: string; repo?: { full_name: string } | null };
+  base: { ref: string; sha: string; repo: { full_name: string; name: string; owner: { login: string } } };
+  labels: { name: string }[];
+  assignees?: GitHubUser[];
+  requested_reviewers?: GitHubUser[];
+  additions?: number;
+  deletions?: number;
+  html_url: string;
+  author_association?: string;
+}
+
+export interface Issue {
+  number: number;
+  title: string;
+  body: string | null;
+  state: 'open' | 'closed';
+  user: GitHubUser;
+  labels: { name: string }[];
+  assignees: GitHubUser[];
+  /** Present when the issue is a pull request. */
+  pull_request?: { url: string };
+  html_url: string;
+}
+
+export interface PullRequestFile {
+  filename: string;
+  status: 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged';
+  additions: number;
+  deletions: number;
+  changes: number;
+  previous_filename?: string;
+}
+
+export interface IssueComment {
+  id: number;
+  body: string;
+  user: GitHubUser;
+  created_at: string;
+  updated_at: string;
+  html_url?: string;
+}
+
+export interface Review {
+  id: number;
+  user: GitHubUser;
+  body: string | null;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING';
+  submitted_at?: string;
+}
+
+export type CommitState = 'error' | 'failure' | 'pending' | 'success';
+
+export interface CommitStatus {
+  state: CommitState;
+  context: string;
+  description?: string | null;
+  target_url?: string | null;
+}
+
+export interface CombinedStatus {
+  state: CommitState;
+  sha: string;
+  statuses: CommitStatus[];
+}
+
+export interface Label {
+  name: string;
+  color?: string;
+  description?: string | null;
+}
+
+export interface GitHubClient {
+  /** The login Cutwater comments as (the App's bot user, or the token's user). */
+  botLogin(): Promise<string>;
+
+  getPullRequest(owner: string, repo: string, number: number): Promise<PullRequest>;
+  /** Every changed file, all pages. */
+  listPullRequestFiles(owner: string, repo: string, number: number): Promise<PullRequestFile[]>;
+  listReviews(owner: string, repo: string, number: number): Promise<Review[]>;
+  requestReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
+  /** GitHub's search, for counts such as "has this author opened a PR here before". */
+  countSearchResults(query: string): Promise<number>;
+
+  getIssue(owner: string, repo: string, number: number): Promise<Issue>;
+  updateIssue(
+    owner: string,
+    repo: string,
+    number: number,
+    changes: { title?: string; state?: 'open' | 'closed' },
+  ): Promise<void>;
+  listIssueLabels(owner: string, repo: string, number: number): Promise<string[]>;
+  addLabels(owner: string, repo: string, number: number, labels: string[]): Promise<void>;
+  /** A label that is not there is not an error. */
+  removeLabel(owner: string, repo: string, number: number, label: string): Promise<void>;
+  listRepoLabels(owner: string, repo: string): Promise<Label[]>;
+  addAssignees(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
+  removeAssignees(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
+
+  /** Every comment on the issue or PR, oldest first, all pages. */
+  listComments(owner: string, repo: string, number: number): Promise<IssueComment[]>;
+  createComment(owner: string, repo: string, number: number, body: string): Promise<IssueComment>;
+  editComment(owner: string, repo: string, commentId: number, body: string): Promise<void>;
+  /** A comment already gone is not an error. */
+  deleteComment(owner: string, repo: string, commentId: number): Promise<void>;
+
+  createStatus(owner: string, repo: string, sha: string, status: CommitStatus): Promise<void>;
+  getCombinedStatus(owner: string, repo: string, ref: string): Promise<CombinedStatus>;
+
+  isOrgMember(org: string, login: string): Promise<boolean>;
+  isCollaborator(owner: string, repo: string, login: string): Promise<boolean>;
+  isTeamMember(org: string, teamSlug: string, login: string): Promise<boolean>;
+
+  /** A file's text at a ref (default branch when omitted); undefined when there is no such file. */
+  getFileContent(owner: string, repo: string, path: string, ref?: string): Promise<string | undefined>;
+}
+
+/** A GitHub API failure, with GitHub's status and message. */
+export class GitHubError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly request: string,
+  ) {
+    super(`${request}: GitHub answered ${status}: ${message}`);
+    this.name = 'GitHubError';
+  }
+}

@@ -1,0 +1,179 @@
+import { createHmac } from 'node:crypto';
+import type { EmitterWebhookEvent } from '@octokit/webhooks';
+import { z } from 'zod';
+import type { Config } from '../config/model';
+import { enabledPluginsFor, type PluginConfig } from '../config/plugin-config';
+import type { GitHubClient } from '../github/client';
+import type { Logger } from '../log/logger';
+import type { Store } from '../store/store';
+import { commentEventOf } from './comment-event';
+import { eventMatches, type Plugin, type PluginContext } from './plugin';
+
+/**
+ * Prow's hook dispatch: a delivery goes to every plugin enabled for its repository (plugins.yaml,
+ * org entry then repo entry) that handles its event, and to the external plugins configured for
+ * it. Plugins run concurrently and independently: one that throws is logged and the rest carry on,
+ * and the delivery is not retried for it — a retry would repeat the comments and labels of the
+ * plugins that did succeed. Transient GitHub failures are retried inside the GitHub client instead.
+ */
+
+/** A verified webhook delivery as the webhook function published it. */
+export interface Delivery {
+  /** X-GitHub-Event. */
+  name: string;
+  /** X-GitHub-Delivery. */
+  id: string;
+  /** The body exactly as GitHub sent it, for external plugins' signatures. */
+  rawBody: string;
+  payload: unknown;
+}
+
+export interface EngineDependencies {
+  plugins: readonly Plugin[];
+  /** A client for the App installation that sent the delivery (or the token client). */
+  github: (installationId: number | undefined) => GitHubClient;
+  store: Store;
+  config: Config;
+  pluginConfig: PluginConfig;
+  log: Logger;
+  now?: () => Date;
+  /** Signs deliveries forwarded to external plugins; the first webhook secret. */
+  hmacSecret?: string;
+  /** For external plugins; defaults to global fetch. */
+  fetch?: typeof fetch;
+}
+
+export interface DispatchOutcome {
+  /** Plugins (and external plugins, as "external:<name>") that handled the delivery. */
+  handled: string[];
+  failed: { plugin: string; error: string }[];
+}
+
+const RepositoryFields = z.object({
+  repository: z.object({ name: z.string(), owner: z.object({ login: z.string() }) }).optional(),
+  organization: z.object({ login: z.string() }).optional(),
+  installation: z.object({ id: z.number() }).optional(),
+  action: z.string().optional(),
+});
+
+export async function dispatch(dependencies: EngineDependencies, delivery: Delivery): Promise<DispatchOutcome> {
+  const fields = RepositoryFields.safeParse(delivery.payload);
+  const info = fields.success ? fields.data : {};
+  const org = info.repository?.owner.login ?? info.organization?.login ?? '';
+  const repo = info.repository?.name ?? '';
+  const log = dependencies.log.child({
+    deliveryId: delivery.id,
+    event: info.action ? `${delivery.name}.${info.action}` : delivery.name,
+    ...(repo ? { repo: `${org}/${repo}` } : org ? { org } : {}),
+  });
+  const outcome: DispatchOutcome = { handled: [], failed: [] };
+  if (!org) {
+    log.debug('delivery names no repository or organisation; no plugin applies');
+    return outcome;
+  }
+
+  const enabled = new Set(enabledPluginsFor(dependencies.pluginConfig, org, repo));
+  const github = dependencies.github(info.installation?.id);
+  const comment = commentEventOf(delivery.name, delivery.payload);
+  const runs: Promise<void>[] = [];
+
+  for (const plugin of dependencies.plugins) {
+    if (!enabled.has(plugin.name)) continue;
+    const handlers = plugin.eventHandlers.filter((registration) =>
+      registration.events.some((event) => eventMatches(event, delivery.name, info.action)),
+    );
+    const commentHandlers = comment ? plugin.commentHandlers : [];
+    if (handlers.length === 0 && commentHandlers.length === 0) continue;
+    const context: PluginContext = {
+      event: { id: delivery.id, name: delivery.name, payload: delivery.payload } as EmitterWebhookEvent,
+      org,
+      repo,
+      github,
+      store: dependencies.store,
+      config: dependencies.config,
+      plugins: dependencies.pluginConfig,
+      log: log.child({ plugin: plugin.name }),
+      now: dependencies.now ?? (() => new Date()),
+    };
+    const run = async () => {
+      for (const registration of handlers) await registration.handle(context);
+      if (comment) for (const handler of commentHandlers) await handler({ ...context, comment });
+    };
+    runs.push(
+      run().then(
+        () => void outcome.handled.push(plugin.name),
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          outcome.failed.push({ plugin: plugin.name, error: message });
+          context.log.error(`plugin ${plugin.name} failed: ${message}`, { error });
+        },
+      ),
+    );
+  }
+
+  for (const external of externalPluginsFor(dependencies.pluginConfig, org, repo, delivery.name)) {
+    runs.push(
+      forward(dependencies, delivery, external).then(
+        () => void outcome.handled.push(`external:${external.name}`),
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          outcome.failed.push({ plugin: `external:${external.name}`, error: message });
+          log.error(`external plugin ${external.name} failed: ${message}`, { endpoint: external.endpoint });
+        },
+      ),
+    );
+  }
+
+  await Promise.all(runs);
+  log.info(`delivery handled by ${outcome.handled.length} plugin(s)`, {
+    handled: outcome.handled,
+    ...(outcome.failed.length > 0 ? { failed: outcome.failed.map((failure) => failure.plugin) } : {}),
+  });
+  return outcome;
+}
+
+interface ExternalPluginTarget {
+  name: string;
+  endpoint: string;
+}
+
+/**
+ * External plugins for org/repo handling this event: the org's entries and the repo's, as Prow
+ * merges them. Prow's default endpoint is http://<name>; an empty events list means every event.
+ */
+export function externalPluginsFor(
+  config: PluginConfig,
+  org: string,
+  repo: string,
+  eventName: string,
+): ExternalPluginTarget[] {
+  const entries = [...(config.external_plugins?.[org] ?? []), ...(repo ? (config.external_plugins?.[`${org}/${repo}`] ?? []) : [])];
+  return entries
+    .filter((entry) => entry.name && (!entry.events || entry.events.length === 0 || entry.events.includes(eventName)))
+    .map((entry) => ({ name: entry.name ?? '', endpoint: entry.endpoint || `http://${entry.name}` }));
+}
+
+/** Sends the original delivery on, with GitHub's headers and a signature made with our secret. */
+async function forward(
+  dependencies: EngineDependencies,
+  delivery: Delivery,
+  target: ExternalPluginTarget,
+): Promise<void> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-github-event': delivery.name,
+    'x-github-delivery': delivery.id,
+  };
+  if (dependencies.hmacSecret) {
+    headers['x-hub-signature-256'] = `sha256=${createHmac('sha256', dependencies.hmacSecret).update(delivery.rawBody).digest('hex')}`;
+  }
+  const send = dependencies.fetch ?? fetch;
+  const response = await send(target.endpoint, {
+    method: 'POST',
+    headers,
+    body: delivery.rawBody,
+    signal: AbortSignal.timeout(10_000),
+  });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`${target.endpoint} answered ${response.status}`);
+}
