@@ -1,0 +1,34 @@
+import type { CommentEvent } from './comment-event';
+
+/**
+ * The shape of Prow's replies to a command: the person is mentioned first, then the answer, then —
+ * folded — the comment being answered and where the commands are documented. Prow users know it
+ * at a glance; keeping it means their habits (and their email filters) still work.
+ */
+export function formatResponse(user: string, message: string, inReplyTo?: { body: string; htmlUrl: string }): string {
+  const lines = [`@${user}: ${message}`];
+  if (inReplyTo) {
+    const quoted = inReplyTo.body
+      .trim()
+      .split(/\r?\n/)
+      .map((line) => `> ${line}`)
+      .join('\n');
+    lines.push(
+      '',
+      '<details>',
+      '',
+      `In response to [this](${inReplyTo.htmlUrl}):`,
+      '',
+      quoted,
+      '',
+      'The commands I understand, and who may use them, are listed on the `/command-help` page of this CI system.',
+      '</details>',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** A reply to a generic comment event, quoting it. */
+export function replyTo(comment: CommentEvent, message: string): string {
+  return formatResponse(comment.author, message, { body: comment.body, htmlUrl: comment.htmlUrl });
+}
