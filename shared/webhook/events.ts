@@ -1,0 +1,29 @@
+import { PermanentMessageError, type ReceivedMessage } from '../bus/bus';
+import { dispatch, type DispatchOutcome, type EngineDependencies } from '../plugins/engine';
+import { EVENT_ATTRIBUTES } from './receive';
+
+/**
+ * Prow's hook, plugin half: a message from `github-events` (published by receiveWebhook) becomes a
+ * delivery for the plugin engine. A message that cannot be a delivery — missing attributes, a body
+ * that is not JSON — will never succeed, so it is dead-lettered at once rather than retried.
+ */
+export async function handleGitHubEventMessage(
+  dependencies: EngineDependencies,
+  message: ReceivedMessage,
+): Promise<DispatchOutcome> {
+  const name = message.attributes[EVENT_ATTRIBUTES.event];
+  const id = message.attributes[EVENT_ATTRIBUTES.delivery];
+  if (!name || !id) {
+    throw new PermanentMessageError(
+      `message ${message.id} on github-events lacks the ${EVENT_ATTRIBUTES.event} or ${EVENT_ATTRIBUTES.delivery} attribute`,
+    );
+  }
+  const rawBody = message.data.toString('utf8');
+  let payload: unknown;
+  try {
+    payload = JSON.parse(rawBody);
+  } catch (error) {
+    throw new PermanentMessageError(`delivery ${id} (${name}) is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return dispatch(dependencies, { name, id, rawBody, payload });
+}

@@ -1,0 +1,119 @@
+import { Webhooks } from '@octokit/webhooks';
+import { TOPICS, type MessageBus } from '../bus/bus';
+import type { Logger } from '../log/logger';
+import type { DeliveryStore } from '../store/store';
+
+/**
+ * Prow's hook, ingest half: verify a GitHub webhook delivery, take its delivery ID so a
+ * redelivery is acknowledged but not processed twice, hand it to `github-events`, and answer —
+ * all within milliseconds, since GitHub gives up on a hook after ten seconds. Plugins run later,
+ * in the events function (shared/plugins/engine.ts), off GitHub's clock.
+ *
+ * The published message is the body exactly as GitHub sent it, with the event, delivery ID and
+ * signature context in attributes, so external plugins can be sent the original bytes.
+ */
+export interface WebhookDependencies {
+  /** Every secret currently accepted: more than one while a secret is being rotated. */
+  secrets: readonly string[];
+  deliveries: DeliveryStore;
+  bus: Pick<MessageBus, 'publish'>;
+  log: Logger;
+}
+
+export interface WebhookRequest {
+  /** Header names in lower case. */
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer;
+}
+
+export interface WebhookResponse {
+  status: number;
+  body: { message: string; delivery?: string };
+}
+
+/** GitHub retries for hours at most; after a week an ID may be seen as new again. */
+export const DELIVERY_RECORD_TTL_MS = 7 * 24 * 3600_000;
+
+/** Message attributes on `github-events`. */
+export const EVENT_ATTRIBUTES = { event: 'x-github-event', delivery: 'x-github-delivery', installation: 'installation' } as const;
+
+function header(request: WebhookRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+const verifiers = new Map<string, Webhooks>();
+function verifierFor(secret: string): Webhooks {
+  let verifier = verifiers.get(secret);
+  if (!verifier) verifiers.set(secret, (verifier = new Webhooks({ secret })));
+  return verifier;
+}
+
+/** True when the signature matches any accepted secret; each comparison is constant-time. */
+export async function signatureMatches(secrets: readonly string[], body: string, signature: string): Promise<boolean> {
+  if (!/^sha256=[0-9a-f]{64}$/.test(signature)) return false;
+  let matched = false;
+  // Check every secret even after a match, so timing does not tell which secret is current.
+  for (const secret of secrets) {
+    if (await verifierFor(secret).verify(body, signature)) matched = true;
+  }
+  return matched;
+}
+
+export async function receiveWebhook(dependencies: WebhookDependencies, request: WebhookRequest): Promise<WebhookResponse> {
+  const event = header(request, 'x-github-event');
+  const delivery = header(request, 'x-github-delivery');
+  const signature = header(request, 'x-hub-signature-256');
+  if (!signature) {
+    dependencies.log.warn('webhook refused: no X-Hub-Signature-256 header', { deliveryId: delivery });
+    return { status: 401, body: { message: 'missing X-Hub-Signature-256 header' } };
+  }
+  const body = request.rawBody.toString('utf8');
+  if (!(await signatureMatches(dependencies.secrets, body, signature))) {
+    dependencies.log.warn('webhook refused: signature does not match any configured secret', { deliveryId: delivery });
+    return { status: 401, body: { message: 'X-Hub-Signature-256 does not match' } };
+  }
+  if (!event || !/^[a-z_]{1,64}$/.test(event)) {
+    return { status: 400, body: { message: 'missing or invalid X-GitHub-Event header' } };
+  }
+  if (!delivery || !/^[\w.-]{1,128}$/.test(delivery)) {
+    return { status: 400, body: { message: 'missing or invalid X-GitHub-Delivery header' } };
+  }
+  const log = dependencies.log.child({ deliveryId: delivery, event });
+  let payload: unknown;
+  try {
+    payload = JSON.parse(body);
+  } catch (error) {
+    log.warn('webhook refused: body is not JSON', { error: (error as Error).message });
+    return { status: 400, body: { message: `body is not valid JSON: ${(error as Error).message}`, delivery } };
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    return { status: 400, body: { message: 'body must be a JSON object', delivery } };
+  }
+  if (event === 'ping') {
+    log.info('ping received');
+    return { status: 200, body: { message: 'pong', delivery } };
+  }
+
+  if (!(await dependencies.deliveries.claim(delivery, DELIVERY_RECORD_TTL_MS))) {
+    log.info('duplicate delivery acknowledged without processing');
+    return { status: 200, body: { message: 'duplicate delivery: already accepted', delivery } };
+  }
+  const repository = (payload as { repository?: { full_name?: unknown } }).repository?.full_name;
+  const installation = (payload as { installation?: { id?: unknown } }).installation?.id;
+  const attributes: Record<string, string> = {
+    [EVENT_ATTRIBUTES.event]: event,
+    [EVENT_ATTRIBUTES.delivery]: delivery,
+  };
+  if (typeof installation === 'number') attributes[EVENT_ATTRIBUTES.installation] = String(installation);
+  try {
+    await dependencies.bus.publish(TOPICS.githubEvents, { data: request.rawBody, attributes });
+  } catch (error) {
+    // Not handed on: give the ID back so GitHub's redelivery is processed, and say we failed.
+    await dependencies.deliveries.forget(delivery).catch(() => undefined);
+    log.error('could not publish the delivery; GitHub may redeliver it', { error });
+    return { status: 503, body: { message: 'could not accept the delivery right now; redeliver it', delivery } };
+  }
+  log.info('delivery accepted', typeof repository === 'string' ? { repo: repository } : {});
+  return { status: 200, body: { message: 'accepted', delivery } };
+}
