@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { DEAD_LETTER_ATTRIBUTES, PermanentMessageError, type MessageBus, type MessageHandler, type ReceivedMessage } from './bus';
+
+/**
+ * Cloud Functions receive Pub/Sub messages pushed by Eventarc rather than pulled: the function
+ * acknowledges by returning and asks for a retry by throwing. These helpers give a pushed message
+ * the same shape and outcomes as one from `MessageBus.subscribe`, so handlers are written once.
+ */
+
+const PushedDataSchema = z.object({
+  message: z.object({
+    data: z.string().optional(),
+    attributes: z.record(z.string(), z.string()).optional(),
+    messageId: z.string(),
+    publishTime: z.string(),
+  }),
+  subscription: z.string().optional(),
+  deliveryAttempt: z.number().int().optional(),
+});
+
+/** The CloudEvent `data` of a Pub/Sub push, as a ReceivedMessage; throws on anything else. */
+export function receivedFromPush(data: unknown): ReceivedMessage {
+  const parsed = PushedDataSchema.safeParse(data);
+  if (!parsed.success) throw new PermanentMessageError(`not a Pub/Sub push: ${parsed.error.message}`);
+  const { message, deliveryAttempt } = parsed.data;
+  return {
+    id: message.messageId,
+    data: Buffer.from(message.data ?? '', 'base64'),
+    attributes: message.attributes ?? {},
+    publishTime: new Date(message.publishTime),
+    deliveryAttempt: deliveryAttempt ?? 1,
+  };
+}
+
+/**
+ * Runs the handler on a pushed message. A PermanentMessageError sends the message to the dead-letter
+ * topic and returns (acknowledged); any other failure propagates, so Pub/Sub redelivers with backoff
+ * and dead-letters after the subscription's maximum attempts.
+ */
+export async function handlePushed(
+  message: ReceivedMessage,
+  handler: MessageHandler,
+  deadLetter: { bus: Pick<MessageBus, 'publish'>; topic: string; subscription: string },
+): Promise<void> {
+  try {
+    await handler(message);
+  } catch (error) {
+    if (!(error instanceof PermanentMessageError)) throw error;
+    await deadLetter.bus.publish(deadLetter.topic, {
+      data: message.data,
+      attributes: {
+        ...message.attributes,
+        [DEAD_LETTER_ATTRIBUTES.deliveryCount]: String(message.deliveryAttempt),
+        [DEAD_LETTER_ATTRIBUTES.subscription]: deadLetter.subscription,
+        [DEAD_LETTER_ATTRIBUTES.reason]: error.message,
+      },
+    });
+  }
+}

@@ -1,0 +1,22 @@
+import { PubSubBus } from '../bus/pubsub';
+import { createLogger, type Logger } from '../log/logger';
+import { FirestoreStore } from '../store/firestore';
+
+/**
+ * The Google backends for Cloud Functions, built once per instance (on first use, so a cold start
+ * pays only for what the function touches) and shared by every invocation it serves.
+ */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+export function projectId(env: NodeJS.ProcessEnv = process.env): string {
+  const project = env.GOOGLE_CLOUD_PROJECT || env.GCLOUD_PROJECT;
+  if (!project) throw new Error('GOOGLE_CLOUD_PROJECT is not set');
+  return project;
+}
+
+export const cloudLogger = once<Logger>(() => createLogger({ projectId: process.env.GOOGLE_CLOUD_PROJECT ?? '' }));
+export const cloudStore = once(() => FirestoreStore.connect({ projectId: projectId() }));
+export const cloudBus = once(() => new PubSubBus({ projectId: projectId() }));
