@@ -1,0 +1,862 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { App } from '@octokit/app';
+import { Octokit } from '@octokit/core';
+import { retry } from '@octokit/plugin-retry';
+import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
+import { githubApiUrl } from '../runtime/environment';
+import {
+  GitHubError,
+  type CombinedStatus,
+  type CommitState,
+  type CommitStatus,
+  type GitHubClient,
+  type GitHubUser,
+  type Issue,
+  type IssueComment,
+  type Label,
+  type PullRequest,
+  type PullRequestFile,
+  type Review,
+} from './client';
+
+/**
+ * GitHubClient over GitHub's REST API with @octokit/core. Rate limits are the throttling plugin's
+ * job (primary and secondary, honouring retry-after); transient 5xx and network failures are the
+ * retry plugin's. Tokens and private keys stay inside Octokit's auth strategies: errors carry only
+ * the method, the path and GitHub's message.
+ */
+
+export interface TokenAuth {
+  token: string;
+}
+
+export interface AppCredentials {
+  /** The App's ID (or its client ID, which GitHub also accepts as the JWT issuer). */
+  appId: string | number;
+  /** PEM, PKCS#1 as GitHub issues it or PKCS#8. */
+  privateKey: string;
+}
+
+export interface InstallationAuth extends AppCredentials {
+  installationId: number;
+}
+
+export type GitHubAuth = TokenAuth | InstallationAuth;
+
+export interface RetryInfo {
+  /** `METHOD /path`, without the query string. */
+  request: string;
+  /** 1 for the first retry. */
+  attempt: number;
+  reason: string;
+}
+
+export interface GitHubConnectionOptions {
+  /** Default: GITHUB_API_URL, else https://api.github.com. */
+  baseUrl?: string;
+  /** Told before every retry, so callers can log rate limiting and GitHub outages. */
+  onRetry?: (info: RetryInfo) => void;
+  /**
+   * Milliseconds per second of GitHub's retry-after, and the unit of the 5xx backoff (1, 4, 9 units
+   * before the three retries). 1000 in production; tests make it tiny.
+   */
+  retryAfterBaseMs?: number;
+  /**
+   * A rate limit whose wait is longer than this is reported as an error rather than waited out: a
+   * serverless handler would time out first. Default 60.
+   */
+  maxRetryAfterSeconds?: number;
+  /**
+   * Space writes out as GitHub asks (a second between writes, three between writes that notify
+   * people), per identity and per process. Default true; tests against the fake turn it off.
+   */
+  pacing?: boolean;
+}
+
+export interface GitHubClientOptions extends GitHubConnectionOptions {
+  auth: GitHubAuth;
+}
+
+export interface GitHubClientsOptions extends GitHubConnectionOptions {
+  /** For an App, installationId is the default for clientForInstallation() without an argument. */
+  auth: TokenAuth | (AppCredentials & { installationId?: number });
+}
+
+const RETRIES = 3;
+const PER_PAGE = 100;
+/** GitHub rejects longer status descriptions with 422. */
+const MAX_STATUS_DESCRIPTION = 140;
+/**
+ * 4xx answers are final as far as the retry plugin is concerned: rate-limit 403s and 429s belong
+ * to the throttling plugin, which knows how long to wait.
+ */
+const CLIENT_ERRORS = Array.from({ length: 100 }, (_, offset) => 400 + offset);
+
+type LimiterGroup = NonNullable<ThrottlingOptions['write']>;
+type LimitHandler = NonNullable<ThrottlingOptions['onRateLimit']>;
+
+/**
+ * Stands in for the throttling plugin's write, search and notification limiters when pacing is
+ * off. The plugin only ever calls `key(id).schedule(options, task, ...args)` on them, and the
+ * limiter library is not a dependency of ours, hence the structural stand-in and the cast.
+ */
+const UNPACED: LimiterGroup = {
+  key: () => ({
+    schedule: (_job: unknown, task: (...args: unknown[]) => unknown, ...args: unknown[]) =>
+      Promise.resolve().then(() => task(...args)),
+  }),
+} as unknown as LimiterGroup;
+
+function octokitClass(options: GitHubConnectionOptions, throttleId: string) {
+  const baseUrl = (options.baseUrl ?? githubApiUrl()).replace(/\/+$/, '');
+  const retryAfterBaseMs = options.retryAfterBaseMs ?? 1000;
+  const maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? 60;
+  const onRetry = (info: RetryInfo) => {
+    try {
+      options.onRetry?.(info);
+    } catch {
+      // A failing log line must not change how the request turns out.
+    }
+  };
+  const basePath = new URL(baseUrl).pathname.replace(/\/+$/, '');
+
+  const waitOutRateLimit =
+    (kind: string): LimitHandler =>
+    (retryAfter, request, octokit, retryCount) => {
+      if (retryCount >= RETRIES || retryAfter > maxRetryAfterSeconds) return false;
+      let described = `${request.method} ${request.url}`;
+      try {
+        described = describeRequest(request.method, octokit.request.endpoint.parse(request).url, basePath);
+      } catch {
+        // The route template is still a useful description.
+      }
+      onRetry({ request: described, attempt: retryCount + 1, reason: `${kind}, retrying after ${retryAfter}s` });
+      return true;
+    };
+
+  return Octokit.plugin(reportServerErrorRetries(onRetry, basePath), retry, throttling).defaults({
+    baseUrl,
+    userAgent: 'cutwater',
+    retry: { retries: RETRIES, retryAfterBaseValue: retryAfterBaseMs, doNotRetry: CLIENT_ERRORS },
+    throttle: {
+      id: throttleId,
+      retryAfterBaseValue: retryAfterBaseMs,
+      onRateLimit: waitOutRateLimit('rate limit'),
+      onSecondaryRateLimit: waitOutRateLimit('secondary rate limit'),
+      ...(options.pacing === false ? { write: UNPACED, search: UNPACED, notifications: UNPACED } : {}),
+    },
+  });
+}
+
+/** Octokit with Cutwater's plugins and defaults; what OctokitGitHubClient speaks through. */
+export type CutwaterOctokit = InstanceType<ReturnType<typeof octokitClass>>;
+
+/**
+ * The retry plugin retries silently; this plugin sits inside it and sees every failed attempt, so
+ * it can tell the caller about the ones the retry plugin will repeat (every 5xx, up to RETRIES).
+ */
+function reportServerErrorRetries(onRetry: (info: RetryInfo) => void, basePath: string) {
+  // The retry plugin reuses one options object for all attempts of a request.
+  const failures = new WeakMap<object, number>();
+  return (octokit: Octokit) => {
+    octokit.hook.error('request', (error, options) => {
+      const failure = httpFailure(error);
+      if (failure && failure.status >= 500) {
+        const attempt = (failures.get(options) ?? 0) + 1;
+        failures.set(options, attempt);
+        if (attempt <= RETRIES) {
+          const url = failure.url ?? octokit.request.endpoint.parse(options).url;
+          onRetry({
+            request: describeRequest(failure.method ?? options.method, url, basePath),
+            attempt,
+            reason: `GitHub answered ${failure.status}: ${failure.message}`,
+          });
+        }
+      }
+      throw error;
+    });
+  };
+}
+
+interface HttpFailure {
+  status: number;
+  message: string;
+  method?: string;
+  url?: string;
+}
+
+/** Octokit's RequestError, recognised by shape: @octokit/request-error is not our dependency. */
+function httpFailure(error: unknown): HttpFailure | undefined {
+  if (!(error instanceof Error) || !('status' in error) || typeof error.status !== 'number') return undefined;
+  const failure: HttpFailure = { status: error.status, message: error.message };
+  if ('request' in error && typeof error.request === 'object' && error.request !== null) {
+    const request = error.request as { method?: unknown; url?: unknown };
+    if (typeof request.method === 'string') failure.method = request.method;
+    if (typeof request.url === 'string') failure.url = request.url;
+  }
+  return failure;
+}
+
+/** `METHOD /path`: no origin, no API prefix (GitHub Enterprise's /api/v3), no query string. */
+function describeRequest(method: string, url: string, basePath: string): string {
+  let path = url.split('?')[0] ?? url;
+  try {
+    path = new URL(url, 'http://github.invalid').pathname;
+  } catch {
+    // Keep the query-less text.
+  }
+  if (basePath && path.startsWith(`${basePath}/`)) path = path.slice(basePath.length);
+  return `${method.toUpperCase()} ${path}`;
+}
+
+/** A promise computed once, unless it fails: a failed lookup is tried again next time. */
+function once<T>(compute: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= compute().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
+
+/** Shapes as GitHub sends them, only the fields read here; Octokit's own types must fit them. */
+interface WireUser {
+  login: string;
+  type?: string;
+}
+type WireLabel = string | { name?: string };
+
+function toUser(user: WireUser | null | undefined): GitHubUser {
+  // GitHub reports deleted accounts as null; it shows them as "ghost".
+  if (!user) return { login: 'ghost' };
+  return user.type === undefined ? { login: user.login } : { login: user.login, type: user.type };
+}
+
+function labelNames(labels: WireLabel[]): { name: string }[] {
+  return labels.flatMap((label) => {
+    const name = typeof label === 'string' ? label : label.name;
+    return name === undefined ? [] : [{ name }];
+  });
+}
+
+const REVIEW_STATES: ReadonlySet<string> = new Set(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED', 'PENDING']);
+const COMMIT_STATES: ReadonlySet<string> = new Set(['error', 'failure', 'pending', 'success']);
+
+function commitState(state: string, otherwise: CommitState): CommitState {
+  return COMMIT_STATES.has(state) ? (state as CommitState) : otherwise;
+}
+
+function truncate(text: string, length: number): string {
+  const characters = [...text];
+  return characters.length <= length ? text : `${characters.slice(0, length - 1).join('')}…`;
+}
+
+export class OctokitGitHubClient implements GitHubClient {
+  private readonly octokit: () => Promise<CutwaterOctokit>;
+  readonly botLogin: () => Promise<string>;
+
+  /**
+   * @param octokit the Octokit to speak through, or how to make it on first use.
+   * @param lookUpLogin how to learn the bot's login; asked once, the answer is kept.
+   */
+  constructor(
+    octokit: CutwaterOctokit | (() => Promise<CutwaterOctokit>),
+    lookUpLogin: () => Promise<string>,
+  ) {
+    this.octokit = typeof octokit === 'function' ? once(octokit) : () => Promise.resolve(octokit);
+    this.botLogin = once(lookUpLogin);
+  }
+
+  async getPullRequest(owner: string, repo: string, number: number): Promise<PullRequest> {
+    const { data } = await this.send((octokit) =>
+      octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { owner, repo, pull_number: number }),
+    );
+    const pull: PullRequest = {
+      number: data.number,
+      title: data.title,
+      body: data.body,
+      state: data.state === 'closed' ? 'closed' : 'open',
+      mergeable: data.mergeable,
+      user: toUser(data.user),
+      head: {
+        ref: data.head.ref,
+        sha: data.head.sha,
+        repo: data.head.repo ? { full_name: data.head.repo.full_name } : null,
+      },
+      base: {
+        ref: data.base.ref,
+        sha: data.base.sha,
+        repo: {
+          full_name: data.base.repo.full_name,
+          name: data.base.repo.name,
+          owner: { login: data.base.repo.owner.login },
+        },
+      },
+      labels: labelNames(data.labels),
+      html_url: data.html_url,
+      merged: data.merged,
+      additions: data.additions,
+      deletions: data.deletions,
+      author_association: data.author_association,
+    };
+    if (data.draft !== undefined) pull.draft = data.draft;
+    if (data.assignees) pull.assignees = data.assignees.map(toUser);
+    if (data.requested_reviewers) pull.requested_reviewers = data.requested_reviewers.map(toUser);
+    return pull;
+  }
+
+  listPullRequestFiles(owner: string, repo: string, number: number): Promise<PullRequestFile[]> {
+    return this.paginate(
+      (octokit, page) =>
+        octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', {
+          owner,
+          repo,
+          pull_number: number,
+          per_page: PER_PAGE,
+          page,
+        }),
+      (file) => {
+        const mapped: PullRequestFile = {
+          filename: file.filename,
+          status: file.status,
+          additions: file.additions,
+          deletions: file.deletions,
+          changes: file.changes,
+        };
+        if (file.previous_filename !== undefined) mapped.previous_filename = file.previous_filename;
+        return mapped;
+      },
+    );
+  }
+
+  listReviews(owner: string, repo: string, number: number): Promise<Review[]> {
+    return this.paginate(
+      (octokit, page) =>
+        octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', {
+          owner,
+          repo,
+          pull_number: number,
+          per_page: PER_PAGE,
+          page,
+        }),
+      (review) => {
+        const mapped: Review = {
+          id: Number(review.id),
+          user: toUser(review.user),
+          body: review.body,
+          // GitHub documents exactly these five; anything else would be a new kind of review.
+          state: REVIEW_STATES.has(review.state) ? (review.state as Review['state']) : 'COMMENTED',
+        };
+        if (review.submitted_at !== undefined) mapped.submitted_at = review.submitted_at;
+        return mapped;
+      },
+    );
+  }
+
+  /**
+   * GitHub refuses the whole request (422) if any one login cannot review (not a collaborator, or
+   * the author). Then each login is asked for on its own, so the others still get the request,
+   * and the refused ones are reported in one GitHubError afterwards.
+   */
+  async requestReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void> {
+    if (logins.length === 0) return;
+    const ask = (reviewers: string[]) =>
+      this.send((octokit) =>
+        octokit.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', {
+          owner,
+          repo,
+          pull_number: number,
+          reviewers,
+        }),
+      );
+    try {
+      await ask(logins);
+      return;
+    } catch (error) {
+      if (!(error instanceof GitHubError) || error.status !== 422 || logins.length === 1) throw error;
+    }
+    const refused: string[] = [];
+    let lastRefusal: GitHubError | undefined;
+    for (const login of logins) {
+      try {
+        await ask([login]);
+      } catch (error) {
+        if (!(error instanceof GitHubError) || error.status !== 422) throw error;
+        refused.push(login);
+        lastRefusal = error;
+      }
+    }
+    if (lastRefusal) {
+      throw new GitHubError(422, `cannot request review from ${refused.join(', ')}`, lastRefusal.request);
+    }
+  }
+
+  async countSearchResults(query: string): Promise<number> {
+    const { data } = await this.send((octokit) =>
+      octokit.request('GET /search/issues', { q: query, per_page: 1 }),
+    );
+    return data.total_count;
+  }
+
+  async getIssue(owner: string, repo: string, number: number): Promise<Issue> {
+    const { data } = await this.send((octokit) =>
+      octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}', { owner, repo, issue_number: number }),
+    );
+    const issue: Issue = {
+      number: data.number,
+      title: data.title,
+      body: data.body ?? null,
+      state: data.state === 'closed' ? 'closed' : 'open',
+      user: toUser(data.user),
+      labels: labelNames(data.labels),
+      assignees: (data.assignees ?? []).map(toUser),
+      html_url: data.html_url,
+    };
+    if (data.pull_request?.url) issue.pull_request = { url: data.pull_request.url };
+    return issue;
+  }
+
+  async updateIssue(
+    owner: string,
+    repo: string,
+    number: number,
+    changes: { title?: string; state?: 'open' | 'closed' },
+  ): Promise<void> {
+    const fields: { title?: string; state?: 'open' | 'closed' } = {};
+    if (changes.title !== undefined) fields.title = changes.title;
+    if (changes.state !== undefined) fields.state = changes.state;
+    if (Object.keys(fields).length === 0) return;
+    await this.send((octokit) =>
+      octokit.request('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
+        owner,
+        repo,
+        issue_number: number,
+        ...fields,
+      }),
+    );
+  }
+
+  listIssueLabels(owner: string, repo: string, number: number): Promise<string[]> {
+    return this.paginate(
+      (octokit, page) =>
+        octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/labels', {
+          owner,
+          repo,
+          issue_number: number,
+          per_page: PER_PAGE,
+          page,
+        }),
+      (label) => label.name,
+    );
+  }
+
+  async addLabels(owner: string, repo: string, number: number, labels: string[]): Promise<void> {
+    if (labels.length === 0) return;
+    await this.send((octokit) =>
+      octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', {
+        owner,
+        repo,
+        issue_number: number,
+        labels,
+      }),
+    );
+  }
+
+  async removeLabel(owner: string, repo: string, number: number, label: string): Promise<void> {
+    await this.sendUnlessGone((octokit) =>
+      octokit.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', {
+        owner,
+        repo,
+        issue_number: number,
+        name: label,
+      }),
+    );
+  }
+
+  listRepoLabels(owner: string, repo: string): Promise<Label[]> {
+    return this.paginate(
+      (octokit, page) =>
+        octokit.request('GET /repos/{owner}/{repo}/labels', { owner, repo, per_page: PER_PAGE, page }),
+      (label) => ({ name: label.name, color: label.color, description: label.description }),
+    );
+  }
+
+  async addAssignees(owner: string, repo: string, number: number, logins: string[]): Promise<void> {
+    if (logins.length === 0) return;
+    await this.send((octokit) =>
+      octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/assignees', {
+        owner,
+        repo,
+        issue_number: number,
+        assignees: logins,
+      }),
+    );
+  }
+
+  async removeAssignees(owner: string, repo: string, number: number, logins: string[]): Promise<void> {
+    if (logins.length === 0) return;
+    await this.send((octokit) =>
+      octokit.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees', {
+        owner,
+        repo,
+        issue_number: number,
+        assignees: logins,
+      }),
+    );
+  }
+
+  listComments(owner: string, repo: string, number: number): Promise<IssueComment[]> {
+    return this.paginate(
+      (octokit, page) =>
+        octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+          owner,
+          repo,
+          issue_number: number,
+          per_page: PER_PAGE,
+          page,
+        }),
+      toComment,
+    );
+  }
+
+  async createComment(owner: string, repo: string, number: number, body: string): Promise<IssueComment> {
+    const { data } = await this.send((octokit) =>
+      octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+        owner,
+        repo,
+        issue_number: number,
+        body,
+      }),
+    );
+    return toComment(data);
+  }
+
+  async editComment(owner: string, repo: string, commentId: number, body: string): Promise<void> {
+    await this.send((octokit) =>
+      octokit.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
+        owner,
+        repo,
+        comment_id: commentId,
+        body,
+      }),
+    );
+  }
+
+  async deleteComment(owner: string, repo: string, commentId: number): Promise<void> {
+    await this.sendUnlessGone((octokit) =>
+      octokit.request('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', {
+        owner,
+        repo,
+        comment_id: commentId,
+      }),
+    );
+  }
+
+  async createStatus(owner: string, repo: string, sha: string, status: CommitStatus): Promise<void> {
+    await this.send((octokit) =>
+      octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
+        owner,
+        repo,
+        sha,
+        state: status.state,
+        context: status.context,
+        ...(status.description ? { description: truncate(status.description, MAX_STATUS_DESCRIPTION) } : {}),
+        ...(status.target_url ? { target_url: status.target_url } : {}),
+      }),
+    );
+  }
+
+  /** The combined status pages its statuses like any list; the overall state is on every page. */
+  async getCombinedStatus(owner: string, repo: string, ref: string): Promise<CombinedStatus> {
+    const statuses: CommitStatus[] = [];
+    for (let page = 1; ; page++) {
+      const { data } = await this.send((octokit) =>
+        octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', {
+          owner,
+          repo,
+          ref,
+          per_page: PER_PAGE,
+          page,
+        }),
+      );
+      for (const status of data.statuses) {
+        statuses.push({
+          state: commitState(status.state, 'error'),
+          context: status.context,
+          description: status.description,
+          target_url: status.target_url,
+        });
+      }
+      if (data.statuses.length < PER_PAGE || statuses.length >= data.total_count) {
+        return { state: commitState(data.state, 'pending'), sha: data.sha, statuses };
+      }
+    }
+  }
+
+  async isOrgMember(org: string, login: string): Promise<boolean> {
+    // GitHub redirects (302) to the public-members check when it will not show private
+    // membership to the asker; that is not an answer of "member", so the redirect is not followed.
+    const response = await this.sendUnlessGone((octokit) =>
+      octokit.request('GET /orgs/{org}/members/{username}', {
+        org,
+        username: login,
+        request: { redirect: 'manual' },
+      }),
+    );
+    // Octokit's types list only the 302; the member answer is a 204 without a body.
+    const status: number | undefined = response?.status;
+    return status === 204;
+  }
+
+  async isCollaborator(owner: string, repo: string, login: string): Promise<boolean> {
+    const response = await this.sendUnlessGone((octokit) =>
+      octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}', { owner, repo, username: login }),
+    );
+    return response?.status === 204;
+  }
+
+  async isTeamMember(org: string, teamSlug: string, login: string): Promise<boolean> {
+    const response = await this.sendUnlessGone((octokit) =>
+      octokit.request('GET /orgs/{org}/teams/{team_slug}/memberships/{username}', {
+        org,
+        team_slug: teamSlug,
+        username: login,
+      }),
+    );
+    // A "pending" membership is an invitation not yet accepted.
+    return response?.data.state === 'active';
+  }
+
+  async getFileContent(owner: string, repo: string, path: string, ref?: string): Promise<string | undefined> {
+    const response = await this.sendUnlessGone((octokit) =>
+      octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
+        owner,
+        repo,
+        path,
+        ...(ref === undefined ? {} : { ref }),
+      }),
+    );
+    if (!response) return undefined;
+    const { data } = response;
+    // A directory answers with its listing, and a symlink or submodule with its own shape.
+    if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return undefined;
+    if (data.encoding !== 'base64') {
+      // GitHub leaves files over 1 MB out of this answer (encoding "none").
+      throw new GitHubError(
+        413,
+        `${path} is too large to read through the contents API (encoding ${data.encoding})`,
+        `GET /repos/${owner}/${repo}/contents/${path}`,
+      );
+    }
+    return Buffer.from(data.content, 'base64').toString('utf8');
+  }
+
+  /** Runs one Octokit call, turning its failures into GitHubErrors. */
+  private async send<T>(call: (octokit: CutwaterOctokit) => Promise<T>): Promise<T> {
+    const octokit = await this.octokit();
+    return sendWith(octokit, call);
+  }
+
+  /** As send, but a 404 (the thing is not there) is an answer: undefined. */
+  private async sendUnlessGone<T>(call: (octokit: CutwaterOctokit) => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.send(call);
+    } catch (error) {
+      if (error instanceof GitHubError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Every page of a list. GitHub says in the Link header whether there is a next page; a short
+   * page also ends the list, for servers that leave the header out.
+   */
+  private async paginate<Item, Result>(
+    fetchPage: (octokit: CutwaterOctokit, page: number) => Promise<{ data: Item[]; headers: { link?: string } }>,
+    map: (item: Item) => Result,
+  ): Promise<Result[]> {
+    const results: Result[] = [];
+    for (let page = 1; ; page++) {
+      const { data, headers } = await this.send((octokit) => fetchPage(octokit, page));
+      results.push(...data.map(map));
+      const hasNext = headers.link === undefined || /\brel="next"/.test(headers.link);
+      if (data.length < PER_PAGE || !hasNext) return results;
+    }
+  }
+}
+
+function toComment(comment: {
+  /** Octokit allows for IDs beyond 2^53; JSON parsing yields numbers all the same. */
+  id: number | bigint;
+  body?: string;
+  user: WireUser | null;
+  created_at: string;
+  updated_at: string;
+  html_url: string;
+}): IssueComment {
+  return {
+    id: Number(comment.id),
+    body: comment.body ?? '',
+    user: toUser(comment.user),
+    created_at: comment.created_at,
+    updated_at: comment.updated_at,
+    html_url: comment.html_url,
+  };
+}
+
+async function sendWith<T>(octokit: CutwaterOctokit, call: (octokit: CutwaterOctokit) => Promise<T>): Promise<T> {
+  try {
+    return await call(octokit);
+  } catch (error) {
+    const failure = httpFailure(error);
+    if (!failure) throw error;
+    const baseUrl = String(octokit.request.endpoint.DEFAULTS.baseUrl);
+    const basePath = new URL(baseUrl).pathname.replace(/\/+$/, '');
+    const request = describeRequest(failure.method ?? 'GET', failure.url ?? baseUrl, basePath);
+    throw new GitHubError(failure.status, failure.message, request);
+  }
+}
+
+/** Tokens of one identity share the throttling plugin's per-process limiters; a hash names them. */
+function tokenIdentity(token: string): string {
+  return `token-${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
+}
+
+async function tokenUserLogin(octokit: CutwaterOctokit): Promise<string> {
+  const { data } = await sendWith(octokit, (o) => o.request('GET /user'));
+  return data.login;
+}
+
+/** An App comments as its bot user, `<slug>[bot]`. */
+async function appBotLogin(octokit: CutwaterOctokit): Promise<string> {
+  const { data } = await sendWith(octokit, (o) => o.request('GET /app'));
+  if (!data?.slug) throw new Error('GitHub did not say the App’s slug (GET /app), so its bot login is unknown');
+  return `${data.slug}[bot]`;
+}
+
+/**
+ * GitHub Apps' keys are PEM files; set through an environment variable they often arrive with
+ * their newlines written as `\n`.
+ */
+function normalizePrivateKey(privateKey: string): string {
+  const key = privateKey.includes('\\n') && !privateKey.includes('\n') ? privateKey.replace(/\\n/g, '\n') : privateKey;
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+    throw new Error('the GitHub App private key is not a PEM private key (expected "-----BEGIN ... PRIVATE KEY-----")');
+  }
+  return key.trim() + '\n';
+}
+
+/**
+ * Clients for one identity: a token, or a GitHub App and its installations. Webhook payloads say
+ * which installation they came from; a client per installation is made once and kept.
+ */
+export class GitHubClients {
+  private readonly tokenClient: GitHubClient | undefined;
+  private readonly app:
+    | {
+        app: App<{ Octokit: ReturnType<typeof octokitClass> }>;
+        defaultInstallation: number | undefined;
+        botLogin: () => Promise<string>;
+        clients: Map<number, GitHubClient>;
+      }
+    | undefined;
+
+  constructor(options: GitHubClientsOptions) {
+    const { auth } = options;
+    if ('token' in auth) {
+      if (!auth.token) throw new Error('the GitHub token is empty');
+      const octokit = new (octokitClass(options, tokenIdentity(auth.token)))({ auth: auth.token });
+      this.tokenClient = new OctokitGitHubClient(octokit, () => tokenUserLogin(octokit));
+      return;
+    }
+    const app = new App({
+      appId: auth.appId,
+      privateKey: normalizePrivateKey(auth.privateKey),
+      Octokit: octokitClass(options, `app-${auth.appId}`),
+    });
+    this.app = {
+      app,
+      defaultInstallation: auth.installationId,
+      // Installation tokens cannot read GET /app; the App's own JWT can, once for all installations.
+      botLogin: once(() => appBotLogin(app.octokit)),
+      clients: new Map(),
+    };
+  }
+
+  /** The token's client, or the client for this App installation (default: the configured one). */
+  clientForInstallation(installationId?: number): GitHubClient {
+    if (this.tokenClient) return this.tokenClient;
+    const app = this.app;
+    if (!app) throw new Error('GitHubClients has neither a token nor an App');
+    const id = installationId ?? app.defaultInstallation;
+    if (id === undefined) {
+      throw new Error('no GitHub App installation ID: the event carries none and GITHUB_APP_INSTALLATION_ID is not set');
+    }
+    let client = app.clients.get(id);
+    if (!client) {
+      // Octokit's App auth fetches the installation token on first use and renews it before it expires.
+      client = new OctokitGitHubClient(() => app.app.getInstallationOctokit(id), app.botLogin);
+      app.clients.set(id, client);
+    }
+    return client;
+  }
+}
+
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  return new GitHubClients(options).clientForInstallation();
+}
+
+/**
+ * GitHub credentials from the environment: GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY or
+ * GITHUB_APP_PRIVATE_KEY_FILE (and optionally GITHUB_APP_INSTALLATION_ID), else GITHUB_TOKEN.
+ * App settings win over a token, since a stray GITHUB_TOKEN in a shell is common. Undefined when
+ * nothing is set; an Error naming the missing variable when an App is half configured.
+ */
+export function githubAuthFromEnv(
+  env: NodeJS.ProcessEnv,
+): TokenAuth | (AppCredentials & { installationId?: number }) | undefined {
+  const setting = (name: string) => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const appId = setting('GITHUB_APP_ID');
+  const inlineKey = setting('GITHUB_APP_PRIVATE_KEY');
+  const keyFile = setting('GITHUB_APP_PRIVATE_KEY_FILE');
+  const installation = setting('GITHUB_APP_INSTALLATION_ID');
+
+  if (appId || inlineKey || keyFile || installation) {
+    if (!appId) {
+      const present = [inlineKey && 'GITHUB_APP_PRIVATE_KEY', keyFile && 'GITHUB_APP_PRIVATE_KEY_FILE', installation && 'GITHUB_APP_INSTALLATION_ID'].filter(Boolean);
+      throw new Error(`${present.join(' and ')} set but GITHUB_APP_ID is not: set GITHUB_APP_ID for GitHub App authentication`);
+    }
+    if (!inlineKey && !keyFile) {
+      throw new Error('GITHUB_APP_ID is set but its private key is not: set GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE');
+    }
+    if (inlineKey && keyFile) {
+      throw new Error('both GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_FILE are set: set only one');
+    }
+    const privateKey = normalizePrivateKey(keyFile ? readKeyFile(keyFile) : (inlineKey ?? ''));
+    const auth: AppCredentials & { installationId?: number } = { appId, privateKey };
+    if (installation) {
+      const installationId = Number(installation);
+      if (!Number.isSafeInteger(installationId) || installationId <= 0) {
+        throw new Error(`GITHUB_APP_INSTALLATION_ID must be a positive integer, not "${installation}"`);
+      }
+      auth.installationId = installationId;
+    }
+    return auth;
+  }
+  const token = setting('GITHUB_TOKEN');
+  return token ? { token } : undefined;
+}
+
+function readKeyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read GITHUB_APP_PRIVATE_KEY_FILE ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}

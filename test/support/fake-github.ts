@@ -1,0 +1,1396 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CommitState, CommitStatus, Review } from '../../shared/github/client';
+
+/**
+ * A stateful stand-in for GitHub's REST API on a loopback port, for tests that run the real
+ * client (shared/github/octokit.ts) over real HTTP. It answers the routes the client uses with
+ * GitHub's shapes and GitHub's quirks that Cutwater depends on: labels created on first use,
+ * assignees silently dropped when they cannot be assigned, reviews requested all-or-nothing,
+ * lists paged 30 at a time unless asked for up to 100, combined statuses keeping the latest per
+ * context. Anything it does not implement answers 404 or 422 rather than pretending.
+ *
+ * Tests seed state with the synchronous methods, drive code under test, then inspect state and
+ * `requests`, the record of every request in arrival order.
+ */
+
+export interface RecordedRequest {
+  method: string;
+  /** As sent, percent-encoding included, without the query string. */
+  path: string;
+  query: Record<string, string>;
+  /** The parsed JSON body, or undefined when there was none. */
+  body: unknown;
+  authorization: string | undefined;
+  /** The GitHub route the request was for, e.g. `GET /repos/{owner}/{repo}/pulls/{pull_number}`; undefined when the fake has no such route. */
+  route: string | undefined;
+  /** The status answered (0 until the answer is sent). */
+  status: number;
+}
+
+export interface InjectedResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface FakeGitHubOptions {
+  /** The login a personal token acts as. Default `cutwater-bot`. */
+  botLogin?: string;
+  /** The App's slug: installation tokens act as `<slug>[bot]`. Default `cutwater`. */
+  appSlug?: string;
+  /** The App ID that GET /app reports. Default 1. */
+  appId?: number;
+  /** The clock for created_at and updated_at. */
+  now?: () => Date;
+}
+
+export interface SeedPullRequest {
+  number: number;
+  author: string;
+  title?: string;
+  body?: string;
+  headSha?: string;
+  /** The head branch's name. Default `pr-<number>`. */
+  headRef?: string;
+  baseRef?: string;
+  draft?: boolean;
+  mergeable?: boolean | null;
+  labels?: string[];
+  files?: { filename: string; additions?: number; deletions?: number; status?: string; previousFilename?: string }[];
+  authorAssociation?: string;
+}
+
+export interface SeedIssue {
+  number: number;
+  author: string;
+  title?: string;
+  body?: string;
+  labels?: string[];
+}
+
+export interface FakeGitHub {
+  /** Base URL for the client (GITHUB_API_URL), e.g. http://127.0.0.1:PORT. */
+  url: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+
+  addRepo(fullName: string, options?: { defaultBranch?: string }): void;
+  addOrgMember(org: string, login: string): void;
+  addCollaborator(fullName: string, login: string): void;
+  /** Team members are members of the org too, as on GitHub. */
+  addTeamMember(org: string, teamSlug: string, login: string): void;
+  /**
+   * A file's text at a ref (default: the default branch). Reads at any ref fall back to the
+   * default branch for files not set at that ref, so a test sets only what a PR changes.
+   */
+  setFile(fullName: string, path: string, content: string, ref?: string): void;
+  addPullRequest(fullName: string, pr: SeedPullRequest): void;
+  addIssue(fullName: string, issue: SeedIssue): void;
+  addRepoLabels(fullName: string, labels: string[]): void;
+  /** A comment by someone else. */
+  addComment(fullName: string, number: number, user: string, body: string): { id: number };
+  addReview(fullName: string, number: number, review: { user: string; state: Review['state']; body?: string }): void;
+
+  repoLabels(fullName: string): string[];
+  labels(fullName: string, number: number): string[];
+  comments(fullName: string, number: number): { id: number; body: string; user: string }[];
+  reviews(fullName: string, number: number): { id: number; user: string; state: Review['state']; body: string }[];
+  /** The latest status per context, in the order the contexts first appeared. */
+  statuses(fullName: string, sha: string): CommitStatus[];
+  assignees(fullName: string, number: number): string[];
+  requestedReviewers(fullName: string, number: number): string[];
+  issue(fullName: string, number: number): { title: string; body: string | null; state: 'open' | 'closed' };
+
+  /**
+   * The next `times` requests whose method matches and whose path (as sent, no query) matches the
+   * pattern get this answer instead; see secondaryRateLimit() and primaryRateLimit().
+   */
+  failNext(method: string, pathPattern: RegExp, response: InjectedResponse, times?: number): void;
+  /** Overrides the computed count for exactly this query; the search otherwise runs over the state. */
+  setSearchCount(query: string, count: number): void;
+}
+
+/** GitHub's answer when a client writes too fast. */
+export function secondaryRateLimit(retryAfterSeconds = 0): InjectedResponse {
+  return {
+    status: 403,
+    headers: { 'retry-after': String(retryAfterSeconds) },
+    body: {
+      message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+      documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+    },
+  };
+}
+
+/** GitHub's answer when the hourly quota is spent, until `resetAt`. */
+export function primaryRateLimit(resetAt: Date): InjectedResponse {
+  return {
+    status: 403,
+    headers: {
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(Math.ceil(resetAt.getTime() / 1000)),
+    },
+    body: { message: 'API rate limit exceeded for installation.' },
+  };
+}
+
+const HTML_BASE = 'https://github.com';
+const DEFAULT_PER_PAGE = 30;
+const MAX_PER_PAGE = 100;
+const MAX_STATUS_DESCRIPTION = 140;
+const COMMIT_STATES: ReadonlySet<string> = new Set(['error', 'failure', 'pending', 'success']);
+const REVIEW_STATES: ReadonlySet<string> = new Set(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED', 'PENDING']);
+const FILE_STATUSES: ReadonlySet<string> = new Set(['added', 'removed', 'modified', 'renamed', 'copied', 'changed', 'unchanged']);
+
+interface LabelState {
+  id: number;
+  name: string;
+  color: string;
+  description: string | null;
+}
+
+interface FileChange {
+  filename: string;
+  status: string;
+  additions: number;
+  deletions: number;
+  previousFilename?: string;
+}
+
+interface ReviewState {
+  id: number;
+  user: string;
+  state: Review['state'];
+  body: string;
+  submittedAt: string;
+}
+
+interface PullState {
+  headSha: string;
+  headRef: string;
+  baseRef: string;
+  baseSha: string;
+  draft: boolean;
+  mergeable: boolean | null;
+  merged: boolean;
+  files: FileChange[];
+  requestedReviewers: string[];
+  reviews: ReviewState[];
+}
+
+interface IssueState {
+  id: number;
+  number: number;
+  title: string;
+  body: string | null;
+  state: 'open' | 'closed';
+  author: string;
+  authorAssociation: string | undefined;
+  labels: string[];
+  assignees: string[];
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  pull: PullState | undefined;
+}
+
+interface CommentState {
+  id: number;
+  repoKey: string;
+  number: number;
+  body: string;
+  user: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface StatusState {
+  id: number;
+  state: CommitState;
+  context: string;
+  description: string | null;
+  targetUrl: string | null;
+  creator: string;
+  createdAt: string;
+}
+
+interface RepoState {
+  id: number;
+  owner: string;
+  name: string;
+  fullName: string;
+  defaultBranch: string;
+  /** Lower-cased name → label: GitHub matches label names without regard to case. */
+  labels: Map<string, LabelState>;
+  collaborators: Set<string>;
+  /** ref → path → text. */
+  files: Map<string, Map<string, string>>;
+  issues: Map<number, IssueState>;
+  statuses: Map<string, StatusState[]>;
+}
+
+interface Incoming {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: unknown;
+  /** The login the credentials act as. */
+  actor: string;
+  host: string;
+}
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A GitHub error answer, thrown from deep inside a handler. */
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errors?: unknown[],
+  ) {
+    super(message);
+  }
+}
+
+const notFound = (message = 'Not Found') => new Refusal(404, message);
+const invalid = (message: string) => new Refusal(422, 'Validation Failed', [{ message }]);
+
+interface Route {
+  method: string;
+  template: string;
+  pattern: RegExp;
+  /** Parameter names in template order. */
+  names: string[];
+  handle: (request: Incoming, param: Param) => Reply;
+}
+
+/** A path parameter by its name in the route template, percent-decoded. */
+type Param = (name: string) => string;
+
+function compileRoute(method: string, template: string, handle: Route['handle']): Route {
+  // A repository path ({path}) spans segments; every other parameter is one segment.
+  const names: string[] = [];
+  const source = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    names.push(name);
+    return name === 'path' ? '(.+)' : '([^/]+)';
+  });
+  return { method, template, pattern: new RegExp(`^${source}/?$`), names, handle };
+}
+
+function lower(text: string): string {
+  return text.toLowerCase();
+}
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
+
+function textOf(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw invalid(`${field} must be a string`);
+  return value;
+}
+
+function stringList(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw invalid(`${field} must be an array of strings`);
+  }
+  return value as string[];
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** The fake implements some fields of a write; a test relying on another should hear about it. */
+function onlyFields(body: Record<string, unknown>, allowed: readonly string[]): void {
+  const unsupported = Object.keys(body).filter((field) => !allowed.includes(field));
+  if (unsupported.length > 0) {
+    throw invalid(`the fake GitHub does not implement the field(s) ${unsupported.join(', ')} here`);
+  }
+}
+
+/** GitHub's search syntax, as far as Cutwater uses it: `qualifier:value`, `-qualifier:value`, `"quoted values"`, words. */
+function searchTerms(query: string): string[] {
+  return [...query.matchAll(/-?[\w-]+:"[^"]*"|"[^"]*"|\S+/g)].map((match) => match[0].replace(/"/g, ''));
+}
+
+export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
+  const botLogin = options.botLogin ?? 'cutwater-bot';
+  const appSlug = options.appSlug ?? 'cutwater';
+  const appId = options.appId ?? 1;
+  const appBot = `${appSlug}[bot]`;
+  const clock = options.now ?? (() => new Date());
+  // GitHub's timestamps have whole seconds.
+  const timestamp = () => clock().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+  const repos = new Map<string, RepoState>();
+  const orgMembers = new Map<string, Set<string>>();
+  const teamMembers = new Map<string, Set<string>>();
+  const comments = new Map<number, CommentState>();
+  const installationTokens = new Set<string>();
+  const searchCounts = new Map<string, number>();
+  const injected: { method: string; pattern: RegExp; response: InjectedResponse; remaining: number }[] = [];
+  const userIds = new Map<string, number>();
+  /** Lower-cased login → the spelling it was seeded with, which is how GitHub answers. */
+  const knownLogins = new Map<string, string>();
+  const requests: RecordedRequest[] = [];
+  let nextId = 1;
+  let apiBase = '';
+
+  const know = (login: string) => {
+    if (!knownLogins.has(lower(login))) knownLogins.set(lower(login), login);
+    return login;
+  };
+  const canonical = (login: string) => knownLogins.get(lower(login)) ?? login;
+
+  // ---- state -----------------------------------------------------------------------------------
+
+  function splitName(fullName: string): [string, string] {
+    const [owner, name, ...rest] = fullName.split('/');
+    if (!owner || !name || rest.length > 0) throw new Error(`test bug: "${fullName}" is not owner/name`);
+    return [owner, name];
+  }
+
+  function ensureRepo(fullName: string, defaultBranch?: string): RepoState {
+    const existing = repos.get(lower(fullName));
+    if (existing) {
+      if (defaultBranch) existing.defaultBranch = defaultBranch;
+      return existing;
+    }
+    const [owner, name] = splitName(fullName);
+    const repo: RepoState = {
+      id: nextId++,
+      owner,
+      name,
+      fullName,
+      defaultBranch: defaultBranch ?? 'main',
+      labels: new Map(),
+      collaborators: new Set(),
+      files: new Map(),
+      issues: new Map(),
+      statuses: new Map(),
+    };
+    repos.set(lower(fullName), repo);
+    return repo;
+  }
+
+  function seededIssue(fullName: string, number: number): IssueState {
+    const issue = repos.get(lower(fullName))?.issues.get(number);
+    if (!issue) throw new Error(`test bug: ${fullName}#${number} was never added`);
+    return issue;
+  }
+
+  function seededPull(fullName: string, number: number): PullState {
+    const pull = seededIssue(fullName, number).pull;
+    if (!pull) throw new Error(`test bug: ${fullName}#${number} is an issue, not a pull request`);
+    return pull;
+  }
+
+  /** The label as the repository spells it, created (as GitHub does) on first use. */
+  function repoLabel(repo: RepoState, name: string): LabelState {
+    const existing = repo.labels.get(lower(name));
+    if (existing) return existing;
+    const label: LabelState = { id: nextId++, name, color: 'ededed', description: null };
+    repo.labels.set(lower(name), label);
+    return label;
+  }
+
+  function isOrgMember(org: string, login: string): boolean {
+    return orgMembers.get(lower(org))?.has(lower(login)) ?? false;
+  }
+
+  /** Who GitHub lets be assigned or asked for review: people with access to the repository. */
+  function hasAccess(repo: RepoState, login: string): boolean {
+    return repo.collaborators.has(lower(login)) || isOrgMember(repo.owner, login) || lower(repo.owner) === lower(login);
+  }
+
+  function association(repo: RepoState, login: string): string {
+    if (lower(repo.owner) === lower(login)) return 'OWNER';
+    if (isOrgMember(repo.owner, login)) return 'MEMBER';
+    if (repo.collaborators.has(lower(login))) return 'COLLABORATOR';
+    return 'NONE';
+  }
+
+  function addIssueState(
+    fullName: string,
+    seed: { number: number; author: string; title?: string; body?: string; labels?: string[] },
+    pull: PullState | undefined,
+    authorAssociation?: string,
+  ): void {
+    const repo = ensureRepo(fullName);
+    if (repo.issues.has(seed.number)) throw new Error(`test bug: ${fullName}#${seed.number} was added twice`);
+    const now = timestamp();
+    repo.issues.set(seed.number, {
+      id: nextId++,
+      number: seed.number,
+      title: seed.title ?? `${pull ? 'Pull request' : 'Issue'} ${seed.number}`,
+      body: seed.body ?? null,
+      state: 'open',
+      author: know(seed.author),
+      authorAssociation,
+      labels: [...new Set((seed.labels ?? []).map((name) => repoLabel(repo, name).name))],
+      assignees: [],
+      createdAt: now,
+      updatedAt: now,
+      closedAt: null,
+      pull,
+    });
+  }
+
+  function latestStatuses(repo: RepoState, sha: string): StatusState[] {
+    const latest = new Map<string, StatusState>();
+    for (const status of repo.statuses.get(sha) ?? []) latest.set(status.context, status);
+    return [...latest.values()];
+  }
+
+  // ---- GitHub's JSON ---------------------------------------------------------------------------
+
+  function userJson(login: string) {
+    let id = userIds.get(lower(login));
+    if (id === undefined) {
+      id = nextId++;
+      userIds.set(lower(login), id);
+    }
+    return {
+      login,
+      id,
+      node_id: `U_${id}`,
+      type: login.endsWith('[bot]') ? 'Bot' : 'User',
+      site_admin: false,
+      url: `${apiBase}/users/${encodeURIComponent(login)}`,
+      html_url: `${HTML_BASE}/${login}`,
+    };
+  }
+
+  function repoJson(repo: RepoState) {
+    return {
+      id: repo.id,
+      node_id: `R_${repo.id}`,
+      name: repo.name,
+      full_name: repo.fullName,
+      owner: userJson(repo.owner),
+      private: false,
+      default_branch: repo.defaultBranch,
+      html_url: `${HTML_BASE}/${repo.fullName}`,
+      url: `${apiBase}/repos/${repo.fullName}`,
+    };
+  }
+
+  function labelJson(repo: RepoState, label: LabelState) {
+    return {
+      id: label.id,
+      node_id: `LA_${label.id}`,
+      url: `${apiBase}/repos/${repo.fullName}/labels/${encodeURIComponent(label.name)}`,
+      name: label.name,
+      color: label.color,
+      description: label.description,
+      default: false,
+    };
+  }
+
+  function issueLabelsJson(repo: RepoState, issue: IssueState) {
+    return issue.labels.map((name) => labelJson(repo, repoLabel(repo, name)));
+  }
+
+  function htmlUrl(repo: RepoState, issue: IssueState): string {
+    return `${HTML_BASE}/${repo.fullName}/${issue.pull ? 'pull' : 'issues'}/${issue.number}`;
+  }
+
+  function issueJson(repo: RepoState, issue: IssueState) {
+    const apiUrl = `${apiBase}/repos/${repo.fullName}/issues/${issue.number}`;
+    const commentCount = [...comments.values()].filter(
+      (comment) => comment.repoKey === lower(repo.fullName) && comment.number === issue.number,
+    ).length;
+    return {
+      id: issue.id,
+      node_id: `I_${issue.id}`,
+      url: apiUrl,
+      html_url: htmlUrl(repo, issue),
+      number: issue.number,
+      state: issue.state,
+      state_reason: issue.state === 'closed' ? 'completed' : null,
+      title: issue.title,
+      body: issue.body,
+      user: userJson(issue.author),
+      labels: issueLabelsJson(repo, issue),
+      assignee: issue.assignees[0] === undefined ? null : userJson(issue.assignees[0]),
+      assignees: issue.assignees.map(userJson),
+      comments: commentCount,
+      locked: false,
+      created_at: issue.createdAt,
+      updated_at: issue.updatedAt,
+      closed_at: issue.closedAt,
+      author_association: issue.authorAssociation ?? association(repo, issue.author),
+      ...(issue.pull
+        ? {
+            pull_request: {
+              url: `${apiBase}/repos/${repo.fullName}/pulls/${issue.number}`,
+              html_url: htmlUrl(repo, issue),
+              diff_url: `${htmlUrl(repo, issue)}.diff`,
+              patch_url: `${htmlUrl(repo, issue)}.patch`,
+              merged_at: null,
+            },
+          }
+        : {}),
+    };
+  }
+
+  function pullJson(repo: RepoState, issue: IssueState, pull: PullState) {
+    const additions = pull.files.reduce((sum, file) => sum + file.additions, 0);
+    const deletions = pull.files.reduce((sum, file) => sum + file.deletions, 0);
+    const author = userJson(issue.author);
+    return {
+      id: issue.id,
+      node_id: `PR_${issue.id}`,
+      url: `${apiBase}/repos/${repo.fullName}/pulls/${issue.number}`,
+      html_url: htmlUrl(repo, issue),
+      issue_url: `${apiBase}/repos/${repo.fullName}/issues/${issue.number}`,
+      number: issue.number,
+      state: issue.state,
+      locked: false,
+      title: issue.title,
+      body: issue.body,
+      user: author,
+      labels: issueLabelsJson(repo, issue),
+      assignee: issue.assignees[0] === undefined ? null : userJson(issue.assignees[0]),
+      assignees: issue.assignees.map(userJson),
+      requested_reviewers: pull.requestedReviewers.map(userJson),
+      requested_teams: [],
+      head: {
+        label: `${issue.author}:${pull.headRef}`,
+        ref: pull.headRef,
+        sha: pull.headSha,
+        user: author,
+        repo: repoJson(repo),
+      },
+      base: {
+        label: `${repo.owner}:${pull.baseRef}`,
+        ref: pull.baseRef,
+        sha: pull.baseSha,
+        user: userJson(repo.owner),
+        repo: repoJson(repo),
+      },
+      draft: pull.draft,
+      merged: pull.merged,
+      mergeable: pull.mergeable,
+      mergeable_state: pull.mergeable === null ? 'unknown' : pull.mergeable ? 'clean' : 'dirty',
+      merged_at: null,
+      merge_commit_sha: null,
+      created_at: issue.createdAt,
+      updated_at: issue.updatedAt,
+      closed_at: issue.closedAt,
+      author_association: issue.authorAssociation ?? association(repo, issue.author),
+      additions,
+      deletions,
+      changed_files: pull.files.length,
+      commits: 1,
+      comments: 0,
+      review_comments: 0,
+    };
+  }
+
+  function commentJson(repo: RepoState, comment: CommentState) {
+    const issue = repo.issues.get(comment.number);
+    const issueHtml = issue ? htmlUrl(repo, issue) : `${HTML_BASE}/${repo.fullName}/issues/${comment.number}`;
+    return {
+      id: comment.id,
+      node_id: `IC_${comment.id}`,
+      url: `${apiBase}/repos/${repo.fullName}/issues/comments/${comment.id}`,
+      html_url: `${issueHtml}#issuecomment-${comment.id}`,
+      issue_url: `${apiBase}/repos/${repo.fullName}/issues/${comment.number}`,
+      body: comment.body,
+      user: userJson(comment.user),
+      created_at: comment.createdAt,
+      updated_at: comment.updatedAt,
+      author_association: association(repo, comment.user),
+    };
+  }
+
+  function reviewJson(repo: RepoState, issue: IssueState, pull: PullState, review: ReviewState) {
+    return {
+      id: review.id,
+      node_id: `PRR_${review.id}`,
+      user: userJson(review.user),
+      body: review.body,
+      state: review.state,
+      html_url: `${htmlUrl(repo, issue)}#pullrequestreview-${review.id}`,
+      pull_request_url: `${apiBase}/repos/${repo.fullName}/pulls/${issue.number}`,
+      commit_id: pull.headSha,
+      author_association: association(repo, review.user),
+      ...(review.state === 'PENDING' ? {} : { submitted_at: review.submittedAt }),
+    };
+  }
+
+  function statusJson(repo: RepoState, sha: string, status: StatusState) {
+    return {
+      id: status.id,
+      node_id: `SC_${status.id}`,
+      url: `${apiBase}/repos/${repo.fullName}/statuses/${sha}`,
+      state: status.state,
+      description: status.description,
+      target_url: status.targetUrl,
+      context: status.context,
+      creator: userJson(status.creator),
+      created_at: status.createdAt,
+      updated_at: status.createdAt,
+    };
+  }
+
+  /** A list answer, paged as GitHub pages: 30 by default, at most 100, with a Link header. */
+  function paged(request: Incoming, items: unknown[]): Reply {
+    const { first, count, headers } = pageOf(request, items.length);
+    return { status: 200, body: items.slice(first, first + count), headers };
+  }
+
+  function pageOf(request: Incoming, total: number) {
+    const perPage = Math.min(Math.max(Number(request.query.get('per_page')) || DEFAULT_PER_PAGE, 1), MAX_PER_PAGE);
+    const page = Math.max(Number(request.query.get('page')) || 1, 1);
+    const lastPage = Math.max(Math.ceil(total / perPage), 1);
+    const link = (target: number, rel: string) => {
+      const query = new URLSearchParams(request.query);
+      query.set('page', String(target));
+      return `<http://${request.host}${request.path}?${query.toString()}>; rel="${rel}"`;
+    };
+    const links: string[] = [];
+    if (page > 1) links.push(link(page - 1, 'prev'), link(1, 'first'));
+    if (page < lastPage) links.push(link(page + 1, 'next'), link(lastPage, 'last'));
+    const headers: Record<string, string> = links.length > 0 ? { link: links.join(', ') } : {};
+    return { first: (page - 1) * perPage, count: perPage, headers };
+  }
+
+  // ---- routes ----------------------------------------------------------------------------------
+
+  function repoAt(param: Param): RepoState {
+    const repo = repos.get(lower(`${param('owner')}/${param('repo')}`));
+    if (!repo) throw notFound();
+    return repo;
+  }
+
+  function issueAt(param: Param, numberParam = 'issue_number'): [RepoState, IssueState] {
+    const repo = repoAt(param);
+    const issue = repo.issues.get(Number(param(numberParam)));
+    if (!issue) throw notFound();
+    return [repo, issue];
+  }
+
+  function pullAt(param: Param): [RepoState, IssueState, PullState] {
+    const [repo, issue] = issueAt(param, 'pull_number');
+    if (!issue.pull) throw notFound();
+    return [repo, issue, issue.pull];
+  }
+
+  function commentAt(param: Param): [RepoState, CommentState] {
+    const repo = repoAt(param);
+    const comment = comments.get(Number(param('comment_id')));
+    if (!comment || comment.repoKey !== lower(repo.fullName)) throw notFound();
+    return [repo, comment];
+  }
+
+  function touch(issue: IssueState): void {
+    issue.updatedAt = timestamp();
+  }
+
+  function setState(issue: IssueState, value: unknown): void {
+    if (value !== 'open' && value !== 'closed') throw invalid('state must be "open" or "closed"');
+    if (issue.state !== value) issue.closedAt = value === 'closed' ? timestamp() : null;
+    issue.state = value;
+  }
+
+  function applyIssueEdits(issue: IssueState, body: Record<string, unknown>): void {
+    onlyFields(body, ['title', 'body', 'state']);
+    if (body.title !== undefined) issue.title = textOf(body.title, 'title');
+    if (body.body !== undefined) issue.body = body.body === null ? null : textOf(body.body, 'body');
+    if (body.state !== undefined) setState(issue, body.state);
+    touch(issue);
+  }
+
+  function matchesSearch(term: string, repo: RepoState, issue: IssueState): boolean {
+    const negated = term.startsWith('-') && term.includes(':');
+    const [rawQualifier, ...valueParts] = (negated ? term.slice(1) : term).split(':');
+    const qualifier = lower(rawQualifier ?? '');
+    const value = valueParts.join(':');
+    if (valueParts.length === 0) {
+      const text = lower(`${issue.title}\n${issue.body ?? ''}`);
+      return text.includes(lower(term));
+    }
+    let matches: boolean;
+    switch (qualifier) {
+      case 'is':
+      case 'type':
+      case 'state':
+        if (qualifier === 'state' && !['open', 'closed'].includes(lower(value))) {
+          throw invalid(`the fake GitHub does not implement the search term "${term}"`);
+        }
+        switch (lower(value)) {
+          case 'pr':
+            matches = issue.pull !== undefined;
+            break;
+          case 'issue':
+            matches = issue.pull === undefined;
+            break;
+          case 'open':
+            matches = issue.state === 'open';
+            break;
+          case 'closed':
+            matches = issue.state === 'closed';
+            break;
+          case 'merged':
+            matches = issue.pull?.merged === true;
+            break;
+          case 'unmerged':
+            matches = issue.pull !== undefined && !issue.pull.merged;
+            break;
+          case 'draft':
+            matches = issue.pull?.draft === true;
+            break;
+          default:
+            throw invalid(`the fake GitHub does not implement the search term "${term}"`);
+        }
+        break;
+      case 'repo':
+        matches = lower(repo.fullName) === lower(value);
+        break;
+      case 'org':
+      case 'user':
+        matches = lower(repo.owner) === lower(value);
+        break;
+      case 'author':
+        matches = lower(issue.author) === lower(value);
+        break;
+      case 'assignee':
+        matches = issue.assignees.some((login) => lower(login) === lower(value));
+        break;
+      case 'label':
+        matches = issue.labels.some((name) => lower(name) === lower(value));
+        break;
+      case 'archived':
+        matches = lower(value) === 'false';
+        break;
+      default:
+        throw invalid(`the fake GitHub does not implement the search term "${term}"`);
+    }
+    return negated ? !matches : matches;
+  }
+
+  const routes: Route[] = [
+    compileRoute('GET', '/user', (request) => {
+      if (request.actor === appBot) throw new Refusal(403, 'Resource not accessible by integration');
+      return { status: 200, body: userJson(request.actor) };
+    }),
+    compileRoute('GET', '/app', () => ({
+      status: 200,
+      body: {
+        id: appId,
+        slug: appSlug,
+        node_id: `A_${appId}`,
+        name: appSlug,
+        owner: userJson(botLogin),
+        permissions: {},
+        events: [],
+        created_at: timestamp(),
+        updated_at: timestamp(),
+      },
+    })),
+    compileRoute('POST', '/app/installations/{installation_id}/access_tokens', () => {
+      const token = `ghs_${randomBytes(18).toString('hex')}`;
+      installationTokens.add(token);
+      return {
+        status: 201,
+        body: {
+          token,
+          expires_at: new Date(clock().getTime() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          permissions: { issues: 'write', pull_requests: 'write', statuses: 'write', contents: 'read', members: 'read' },
+          repository_selection: 'all',
+        },
+      };
+    }),
+
+    compileRoute('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', (_request, param) => {
+      const [repo, issue, pull] = pullAt(param);
+      return { status: 200, body: pullJson(repo, issue, pull) };
+    }),
+    compileRoute('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', (request, param) => {
+      const [repo, issue, pull] = pullAt(param);
+      applyIssueEdits(issue, objectBody(request.body));
+      return { status: 200, body: pullJson(repo, issue, pull) };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/files', (request, param) => {
+      const [repo, , pull] = pullAt(param);
+      const files = pull.files.map((file) => ({
+        sha: sha1(`${pull.headSha}:${file.filename}`),
+        filename: file.filename,
+        status: file.status,
+        additions: file.additions,
+        deletions: file.deletions,
+        changes: file.additions + file.deletions,
+        blob_url: `${HTML_BASE}/${repo.fullName}/blob/${pull.headSha}/${file.filename}`,
+        raw_url: `${HTML_BASE}/${repo.fullName}/raw/${pull.headSha}/${file.filename}`,
+        contents_url: `${apiBase}/repos/${repo.fullName}/contents/${file.filename}?ref=${pull.headSha}`,
+        patch: '',
+        ...(file.previousFilename === undefined ? {} : { previous_filename: file.previousFilename }),
+      }));
+      return paged(request, files);
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', (request, param) => {
+      const [repo, issue, pull] = pullAt(param);
+      return paged(
+        request,
+        pull.reviews.map((review) => reviewJson(repo, issue, pull, review)),
+      );
+    }),
+    compileRoute('POST', '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', (request, param) => {
+      const [repo, issue, pull] = pullAt(param);
+      const body = objectBody(request.body);
+      onlyFields(body, ['reviewers', 'team_reviewers']);
+      const reviewers = body.reviewers === undefined ? [] : stringList(body.reviewers, 'reviewers');
+      // GitHub refuses the whole request if any one reviewer cannot be asked.
+      if (reviewers.some((login) => lower(login) === lower(issue.author))) {
+        throw invalid('Review cannot be requested from pull request author.');
+      }
+      if (!reviewers.every((login) => hasAccess(repo, login))) {
+        throw invalid(
+          `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${repo.fullName} repository.`,
+        );
+      }
+      for (const login of reviewers.map(canonical)) {
+        if (!pull.requestedReviewers.some((existing) => lower(existing) === lower(login))) {
+          pull.requestedReviewers.push(login);
+        }
+      }
+      touch(issue);
+      return { status: 201, body: pullJson(repo, issue, pull) };
+    }),
+
+    compileRoute('GET', '/repos/{owner}/{repo}/issues/{issue_number}', (_request, param) => {
+      const [repo, issue] = issueAt(param);
+      return { status: 200, body: issueJson(repo, issue) };
+    }),
+    compileRoute('PATCH', '/repos/{owner}/{repo}/issues/{issue_number}', (request, param) => {
+      const [repo, issue] = issueAt(param);
+      applyIssueEdits(issue, objectBody(request.body));
+      return { status: 200, body: issueJson(repo, issue) };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/issues/{issue_number}/labels', (request, param) => {
+      const [repo, issue] = issueAt(param);
+      return paged(request, issueLabelsJson(repo, issue));
+    }),
+    compileRoute('POST', '/repos/{owner}/{repo}/issues/{issue_number}/labels', (request, param) => {
+      const [repo, issue] = issueAt(param);
+      // GitHub takes `{labels: [...]}` or a bare array, of names or of `{name}` objects.
+      const given = Array.isArray(request.body) ? request.body : objectBody(request.body).labels;
+      if (!Array.isArray(given)) throw invalid('labels must be an array');
+      const names = given.map((label: unknown) => {
+        if (typeof label === 'string') return label;
+        if (typeof label === 'object' && label !== null && typeof (label as { name?: unknown }).name === 'string') {
+          return (label as { name: string }).name;
+        }
+        throw invalid('each label must be a name or {name}');
+      });
+      for (const labelName of names) {
+        const label = repoLabel(repo, labelName);
+        if (!issue.labels.includes(label.name)) issue.labels.push(label.name);
+      }
+      touch(issue);
+      return { status: 200, body: issueLabelsJson(repo, issue) };
+    }),
+    compileRoute('DELETE', '/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', (_request, param) => {
+      const [repo, issue] = issueAt(param);
+      const index = issue.labels.findIndex((label) => lower(label) === lower(param('name')));
+      if (index < 0) throw notFound('Label does not exist');
+      issue.labels.splice(index, 1);
+      touch(issue);
+      return { status: 200, body: issueLabelsJson(repo, issue) };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/labels', (request, param) => {
+      const repo = repoAt(param);
+      return paged(
+        request,
+        [...repo.labels.values()].map((label) => labelJson(repo, label)),
+      );
+    }),
+    compileRoute('POST', '/repos/{owner}/{repo}/issues/{issue_number}/assignees', (request, param) => {
+      const [repo, issue] = issueAt(param);
+      const body = objectBody(request.body);
+      onlyFields(body, ['assignees']);
+      // GitHub drops, without a word, anyone who cannot be assigned.
+      for (const login of stringList(body.assignees, 'assignees').filter((login) => hasAccess(repo, login))) {
+        const spelled = canonical(login);
+        if (!issue.assignees.some((existing) => lower(existing) === lower(spelled))) issue.assignees.push(spelled);
+      }
+      touch(issue);
+      return { status: 201, body: issueJson(repo, issue) };
+    }),
+    compileRoute('DELETE', '/repos/{owner}/{repo}/issues/{issue_number}/assignees', (request, param) => {
+      const [repo, issue] = issueAt(param);
+      const body = objectBody(request.body);
+      onlyFields(body, ['assignees']);
+      const leaving = new Set(stringList(body.assignees, 'assignees').map(lower));
+      issue.assignees = issue.assignees.filter((login) => !leaving.has(lower(login)));
+      touch(issue);
+      return { status: 200, body: issueJson(repo, issue) };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments', (request, param) => {
+      const [repo, issue] = issueAt(param);
+      const onIssue = [...comments.values()].filter(
+        (comment) => comment.repoKey === lower(repo.fullName) && comment.number === issue.number,
+      );
+      return paged(
+        request,
+        onIssue.map((comment) => commentJson(repo, comment)),
+      );
+    }),
+    compileRoute('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', (request, param) => {
+      const [repo, issue] = issueAt(param);
+      const body = objectBody(request.body);
+      onlyFields(body, ['body']);
+      const comment = newComment(repo, issue.number, request.actor, textOf(body.body, 'body'));
+      touch(issue);
+      return { status: 201, body: commentJson(repo, comment) };
+    }),
+    compileRoute('PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}', (request, param) => {
+      const [repo, comment] = commentAt(param);
+      const body = objectBody(request.body);
+      onlyFields(body, ['body']);
+      comment.body = textOf(body.body, 'body');
+      comment.updatedAt = timestamp();
+      return { status: 200, body: commentJson(repo, comment) };
+    }),
+    compileRoute('DELETE', '/repos/{owner}/{repo}/issues/comments/{comment_id}', (_request, param) => {
+      const [, comment] = commentAt(param);
+      comments.delete(comment.id);
+      return { status: 204 };
+    }),
+
+    compileRoute('POST', '/repos/{owner}/{repo}/statuses/{sha}', (request, param) => {
+      const repo = repoAt(param);
+      const body = objectBody(request.body);
+      onlyFields(body, ['state', 'context', 'description', 'target_url']);
+      if (typeof body.state !== 'string' || !COMMIT_STATES.has(body.state)) {
+        throw invalid('state must be one of error, failure, pending, success');
+      }
+      const description = body.description === undefined || body.description === null ? null : textOf(body.description, 'description');
+      if (description !== null && [...description].length > MAX_STATUS_DESCRIPTION) {
+        throw invalid(`description is too long (maximum is ${MAX_STATUS_DESCRIPTION} characters)`);
+      }
+      const status: StatusState = {
+        id: nextId++,
+        state: body.state as CommitState,
+        context: body.context === undefined ? 'default' : textOf(body.context, 'context'),
+        description,
+        targetUrl: body.target_url === undefined || body.target_url === null ? null : textOf(body.target_url, 'target_url'),
+        creator: request.actor,
+        createdAt: timestamp(),
+      };
+      const sha = param('sha');
+      const list = repo.statuses.get(sha) ?? [];
+      list.push(status);
+      repo.statuses.set(sha, list);
+      return { status: 201, body: statusJson(repo, sha, status) };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/commits/{ref}/status', (request, param) => {
+      const repo = repoAt(param);
+      const ref = param('ref');
+      const latest = latestStatuses(repo, ref);
+      // GitHub's rule: any error or failure fails; otherwise no statuses or any pending is pending.
+      const state: CommitState = latest.some((status) => status.state === 'error' || status.state === 'failure')
+        ? 'failure'
+        : latest.length === 0 || latest.some((status) => status.state === 'pending')
+          ? 'pending'
+          : 'success';
+      const { first, count, headers } = pageOf(request, latest.length);
+      return {
+        status: 200,
+        headers,
+        body: {
+          state,
+          sha: ref,
+          total_count: latest.length,
+          statuses: latest.slice(first, first + count).map((status) => statusJson(repo, ref, status)),
+          repository: repoJson(repo),
+          commit_url: `${apiBase}/repos/${repo.fullName}/commits/${ref}`,
+          url: `${apiBase}/repos/${repo.fullName}/commits/${ref}/status`,
+        },
+      };
+    }),
+
+    compileRoute('GET', '/orgs/{org}/members/{username}', (_request, param) => {
+      if (!isOrgMember(param('org'), param('username'))) throw notFound('User does not exist or is not a member of the organization');
+      return { status: 204 };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/collaborators/{username}', (_request, param) => {
+      const repo = repoAt(param);
+      if (!repo.collaborators.has(lower(param('username')))) throw notFound('Not Found');
+      return { status: 204 };
+    }),
+    compileRoute('GET', '/orgs/{org}/teams/{team_slug}/memberships/{username}', (_request, param) => {
+      const [org, slug, login] = [param('org'), param('team_slug'), param('username')];
+      if (!teamMembers.get(lower(`${org}/${slug}`))?.has(lower(login))) throw notFound();
+      return {
+        status: 200,
+        body: {
+          url: `${apiBase}/orgs/${org}/teams/${slug}/memberships/${login}`,
+          role: 'member',
+          state: 'active',
+        },
+      };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/contents/{path}', (request, param) => {
+      const repo = repoAt(param);
+      const path = param('path').replace(/^\/+|\/+$/g, '');
+      const ref = request.query.get('ref') || repo.defaultBranch;
+      const view = new Map([...(repo.files.get(repo.defaultBranch) ?? []), ...(repo.files.get(ref) ?? [])]);
+      const text = view.get(path);
+      if (text !== undefined) {
+        const content = Buffer.from(text, 'utf8');
+        const fileName = path.split('/').pop() ?? path;
+        return {
+          status: 200,
+          body: {
+            type: 'file',
+            encoding: 'base64',
+            size: content.length,
+            name: fileName,
+            path,
+            // GitHub wraps the base64 at 60 characters.
+            content: (content.toString('base64').match(/.{1,60}/g) ?? []).join('\n') + '\n',
+            sha: sha1(`blob ${content.length}\0${text}`),
+            url: `${apiBase}/repos/${repo.fullName}/contents/${path}?ref=${ref}`,
+            html_url: `${HTML_BASE}/${repo.fullName}/blob/${ref}/${path}`,
+            download_url: `https://raw.githubusercontent.com/${repo.fullName}/${ref}/${path}`,
+          },
+        };
+      }
+      const prefix = `${path}/`;
+      const entries = new Map<string, 'file' | 'dir'>();
+      for (const filePath of view.keys()) {
+        if (!filePath.startsWith(prefix)) continue;
+        const [entry, ...deeper] = filePath.slice(prefix.length).split('/');
+        if (entry) entries.set(entry, deeper.length > 0 ? 'dir' : 'file');
+      }
+      if (entries.size === 0) throw notFound();
+      return {
+        status: 200,
+        body: [...entries].map(([entry, type]) => ({ type, name: entry, path: `${path}/${entry}` })),
+      };
+    }),
+
+    compileRoute('GET', '/search/issues', (request) => {
+      const query = request.query.get('q');
+      if (!query) throw invalid('q is required');
+      const found: { repo: RepoState; issue: IssueState }[] = [];
+      const terms = searchTerms(query);
+      for (const repo of repos.values()) {
+        for (const issue of repo.issues.values()) {
+          if (terms.every((term) => matchesSearch(term, repo, issue))) found.push({ repo, issue });
+        }
+      }
+      found.sort((a, b) => b.issue.id - a.issue.id);
+      const { first, count, headers } = pageOf(request, found.length);
+      return {
+        status: 200,
+        headers,
+        body: {
+          total_count: searchCounts.get(query) ?? found.length,
+          incomplete_results: false,
+          items: found.slice(first, first + count).map(({ repo, issue }) => issueJson(repo, issue)),
+        },
+      };
+    }),
+  ];
+
+  function newComment(repo: RepoState, number: number, user: string, body: string): CommentState {
+    const now = timestamp();
+    const comment: CommentState = {
+      id: nextId++,
+      repoKey: lower(repo.fullName),
+      number,
+      body,
+      user,
+      createdAt: now,
+      updatedAt: now,
+    };
+    comments.set(comment.id, comment);
+    return comment;
+  }
+
+  // ---- HTTP ------------------------------------------------------------------------------------
+
+  /** Who the credentials act as; App routes take the App's JWT, everything else a token. */
+  function authenticate(authorization: string | undefined, path: string): string {
+    if (!authorization) throw new Refusal(401, 'Requires authentication');
+    const match = /^(token|bearer)\s+(\S+)$/i.exec(authorization);
+    if (!match) throw new Refusal(401, 'Bad credentials');
+    const credential = match[2]!;
+    const parts = credential.split('.');
+    const isJwt = parts.length === 3;
+    if (path === '/app' || path.startsWith('/app/')) {
+      if (!isJwt) throw new Refusal(401, 'A JSON web token could not be decoded');
+      try {
+        const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { iss?: unknown };
+        if (claims.iss === undefined) throw new Error('no issuer');
+      } catch {
+        throw new Refusal(401, 'A JSON web token could not be decoded');
+      }
+      return appBot;
+    }
+    if (isJwt) throw new Refusal(401, 'A JSON web token cannot be used here; use an installation token');
+    return installationTokens.has(credential) ? appBot : botLogin;
+  }
+
+  function answer(request: IncomingMessage, rawBody: string): { reply: Reply; route: string | undefined } {
+    const url = new URL(request.url ?? '/', 'http://fake-github.invalid');
+    const method = (request.method ?? 'GET').toUpperCase();
+    let matched: { route: Route; captures: RegExpExecArray } | undefined;
+    for (const candidate of routes) {
+      const captures = candidate.method === method ? candidate.pattern.exec(url.pathname) : null;
+      if (captures) {
+        matched = { route: candidate, captures };
+        break;
+      }
+    }
+    const route = matched ? `${matched.route.method} ${matched.route.template}` : undefined;
+    try {
+      const actor = authenticate(request.headers.authorization, url.pathname);
+      const injection = injected.find(
+        (candidate) => candidate.remaining > 0 && candidate.method === method && regexMatches(candidate.pattern, url.pathname),
+      );
+      if (injection) {
+        injection.remaining--;
+        return { reply: injection.response, route };
+      }
+      if (!matched) throw notFound();
+      let body: unknown;
+      try {
+        body = rawBody === '' ? undefined : JSON.parse(rawBody);
+      } catch {
+        throw new Refusal(400, 'Problems parsing JSON');
+      }
+      const values = new Map<string, string>();
+      try {
+        matched.route.names.forEach((name, index) => values.set(name, decodeURIComponent(matched.captures[index + 1] ?? '')));
+      } catch {
+        throw new Refusal(400, 'Malformed percent-encoding in the path');
+      }
+      const param: Param = (name) => {
+        const value = values.get(name);
+        if (value === undefined) throw new Error(`fake GitHub bug: ${route} has no {${name}}`);
+        return value;
+      };
+      const incoming: Incoming = {
+        method,
+        path: url.pathname,
+        query: url.searchParams,
+        body,
+        actor,
+        host: request.headers.host ?? '127.0.0.1',
+      };
+      return { reply: matched.route.handle(incoming, param), route };
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      const body: Record<string, unknown> = { message: error.message, documentation_url: 'https://docs.github.com/rest' };
+      if (error.errors) body.errors = error.errors;
+      return { reply: { status: error.status, body }, route };
+    }
+  }
+
+  function regexMatches(pattern: RegExp, text: string): boolean {
+    // A global or sticky pattern remembers where it last matched; every request starts afresh.
+    pattern.lastIndex = 0;
+    return pattern.test(text);
+  }
+
+  function serve(request: IncomingMessage, response: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const url = new URL(request.url ?? '/', 'http://fake-github.invalid');
+      let parsedBody: unknown = undefined;
+      try {
+        parsedBody = rawBody === '' ? undefined : JSON.parse(rawBody);
+      } catch {
+        parsedBody = rawBody;
+      }
+      const record: RecordedRequest = {
+        method: (request.method ?? 'GET').toUpperCase(),
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        body: parsedBody,
+        authorization: request.headers.authorization,
+        route: undefined,
+        status: 0,
+      };
+      requests.push(record);
+      let reply: Reply;
+      try {
+        const answered = answer(request, rawBody);
+        reply = answered.reply;
+        record.route = answered.route;
+      } catch (error) {
+        reply = { status: 500, body: { message: `fake GitHub bug: ${String(error)}` } };
+      }
+      record.status = reply.status;
+      const headers: Record<string, string> = {
+        'x-github-request-id': `FAKE:${requests.length}`,
+        ...reply.headers,
+      };
+      if (reply.status === 204 || reply.body === undefined) {
+        response.writeHead(reply.status, headers).end();
+        return;
+      }
+      response
+        .writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...headers })
+        .end(JSON.stringify(reply.body));
+    });
+  }
+
+  const server = createServer(serve);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  apiBase = `http://127.0.0.1:${port}`;
+
+  return {
+    url: apiBase,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Clients keep connections alive; close would otherwise wait for them to time out.
+        server.closeAllConnections();
+      }),
+
+    addRepo: (fullName, repoOptions) => {
+      ensureRepo(fullName, repoOptions?.defaultBranch);
+    },
+    addOrgMember: (org, login) => {
+      const members = orgMembers.get(lower(org)) ?? new Set<string>();
+      members.add(lower(know(login)));
+      orgMembers.set(lower(org), members);
+    },
+    addCollaborator: (fullName, login) => {
+      ensureRepo(fullName).collaborators.add(lower(know(login)));
+    },
+    addTeamMember: (org, teamSlug, login) => {
+      const key = lower(`${org}/${teamSlug}`);
+      const members = teamMembers.get(key) ?? new Set<string>();
+      members.add(lower(know(login)));
+      teamMembers.set(key, members);
+      const orgSet = orgMembers.get(lower(org)) ?? new Set<string>();
+      orgSet.add(lower(login));
+      orgMembers.set(lower(org), orgSet);
+    },
+    setFile: (fullName, path, content, ref) => {
+      const repo = ensureRepo(fullName);
+      const at = ref ?? repo.defaultBranch;
+      const files = repo.files.get(at) ?? new Map<string, string>();
+      files.set(path.replace(/^\/+/, ''), content);
+      repo.files.set(at, files);
+    },
+    addPullRequest: (fullName, pr) => {
+      const repo = ensureRepo(fullName);
+      const baseRef = pr.baseRef ?? repo.defaultBranch;
+      const files = (pr.files ?? []).map((file): FileChange => {
+        const status = file.status ?? 'modified';
+        if (!FILE_STATUSES.has(status)) throw new Error(`test bug: "${status}" is not a GitHub file status`);
+        const change: FileChange = {
+          filename: file.filename,
+          status,
+          additions: file.additions ?? 0,
+          deletions: file.deletions ?? 0,
+        };
+        if (file.previousFilename !== undefined) change.previousFilename = file.previousFilename;
+        return change;
+      });
+      addIssueState(
+        fullName,
+        pr,
+        {
+          headSha: pr.headSha ?? sha1(`${fullName}#${pr.number}:head`),
+          headRef: pr.headRef ?? `pr-${pr.number}`,
+          baseRef,
+          baseSha: sha1(`${fullName}:${baseRef}`),
+          draft: pr.draft ?? false,
+          mergeable: pr.mergeable === undefined ? true : pr.mergeable,
+          merged: false,
+          files,
+          requestedReviewers: [],
+          reviews: [],
+        },
+        pr.authorAssociation,
+      );
+    },
+    addIssue: (fullName, issue) => addIssueState(fullName, issue, undefined),
+    addRepoLabels: (fullName, labels) => {
+      const repo = ensureRepo(fullName);
+      for (const name of labels) repoLabel(repo, name);
+    },
+    addComment: (fullName, number, user, body) => {
+      const issue = seededIssue(fullName, number);
+      const comment = newComment(ensureRepo(fullName), issue.number, know(user), body);
+      return { id: comment.id };
+    },
+    addReview: (fullName, number, review) => {
+      const pull = seededPull(fullName, number);
+      if (!REVIEW_STATES.has(review.state)) throw new Error(`test bug: "${review.state}" is not a review state`);
+      pull.reviews.push({
+        id: nextId++,
+        user: know(review.user),
+        state: review.state,
+        body: review.body ?? '',
+        submittedAt: timestamp(),
+      });
+      // Reviewing answers a review request.
+      pull.requestedReviewers = pull.requestedReviewers.filter((login) => lower(login) !== lower(review.user));
+    },
+
+    repoLabels: (fullName) => [...(repos.get(lower(fullName))?.labels.values() ?? [])].map((label) => label.name),
+    labels: (fullName, number) => [...seededIssue(fullName, number).labels],
+    comments: (fullName, number) => {
+      seededIssue(fullName, number);
+      return [...comments.values()]
+        .filter((comment) => comment.repoKey === lower(fullName) && comment.number === number)
+        .map((comment) => ({ id: comment.id, body: comment.body, user: comment.user }));
+    },
+    reviews: (fullName, number) =>
+      seededPull(fullName, number).reviews.map((review) => ({
+        id: review.id,
+        user: review.user,
+        state: review.state,
+        body: review.body,
+      })),
+    statuses: (fullName, sha) => {
+      const repo = repos.get(lower(fullName));
+      if (!repo) return [];
+      return latestStatuses(repo, sha).map((status) => ({
+        state: status.state,
+        context: status.context,
+        description: status.description,
+        target_url: status.targetUrl,
+      }));
+    },
+    assignees: (fullName, number) => [...seededIssue(fullName, number).assignees],
+    requestedReviewers: (fullName, number) => [...seededPull(fullName, number).requestedReviewers],
+    issue: (fullName, number) => {
+      const issue = seededIssue(fullName, number);
+      return { title: issue.title, body: issue.body, state: issue.state };
+    },
+
+    failNext: (method, pathPattern, response, times = 1) => {
+      injected.push({ method: method.toUpperCase(), pattern: pathPattern, response, remaining: times });
+    },
+    setSearchCount: (query, count) => {
+      searchCounts.set(query, count);
+    },
+  };
+}
