@@ -72,7 +72,15 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
     return outcome;
   }
 
-  const enabled = new Set(enabledPluginsFor(dependencies.pluginConfig, org, repo));
+  const externals = externalPluginsFor(dependencies.pluginConfig, org, repo, delivery.name);
+  const builtIn = new Set(dependencies.plugins.map((plugin) => plugin.name));
+  // Prow's external plugins that Cutwater has built in (needs-rebase) run in-process when their
+  // entry names no endpoint of its own, so a migrated plugins.yaml needs no extra service.
+  const servedInProcess = externals.filter((external) => !external.explicitEndpoint && builtIn.has(external.name));
+  const enabled = new Set([
+    ...enabledPluginsFor(dependencies.pluginConfig, org, repo),
+    ...servedInProcess.map((external) => external.name),
+  ]);
   const github = dependencies.github(info.installation?.id);
   const comment = commentEventOf(delivery.name, delivery.payload);
   const runs: Promise<void>[] = [];
@@ -111,7 +119,8 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
     );
   }
 
-  for (const external of externalPluginsFor(dependencies.pluginConfig, org, repo, delivery.name)) {
+  for (const external of externals) {
+    if (servedInProcess.includes(external)) continue;
     runs.push(
       forward(dependencies, delivery, external).then(
         () => void outcome.handled.push(`external:${external.name}`),
@@ -135,6 +144,8 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
 interface ExternalPluginTarget {
   name: string;
   endpoint: string;
+  /** False when the endpoint is Prow's default, http://<name>. */
+  explicitEndpoint: boolean;
 }
 
 /**
@@ -150,7 +161,11 @@ export function externalPluginsFor(
   const entries = [...(config.external_plugins?.[org] ?? []), ...(repo ? (config.external_plugins?.[`${org}/${repo}`] ?? []) : [])];
   return entries
     .filter((entry) => entry.name && (!entry.events || entry.events.length === 0 || entry.events.includes(eventName)))
-    .map((entry) => ({ name: entry.name ?? '', endpoint: entry.endpoint || `http://${entry.name}` }));
+    .map((entry) => ({
+      name: entry.name ?? '',
+      endpoint: entry.endpoint || `http://${entry.name}`,
+      explicitEndpoint: Boolean(entry.endpoint),
+    }));
 }
 
 /** Sends the original delivery on, with GitHub's headers and a signature made with our secret. */

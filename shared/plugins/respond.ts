@@ -1,5 +1,8 @@
 import type { CommentEvent } from './comment-event';
 
+const COMMAND_HELP_FOOTER =
+  'The commands I understand, and who may use them, are listed on the `/command-help` page of this CI system.';
+
 /**
  * The shape of Prow's replies to a command: the person is mentioned first, then the answer, then —
  * folded — the comment being answered and where the commands are documented. Prow users know it
@@ -21,11 +24,19 @@ export function formatResponse(user: string, message: string, inReplyTo?: { body
       '',
       quoted,
       '',
-      'The commands I understand, and who may use them, are listed on the `/command-help` page of this CI system.',
+      COMMAND_HELP_FOOTER,
       '</details>',
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * Prow's "simple response": a notice addressed to nobody in particular, with the pointer to the
+ * command help folded away underneath, as in Prow's FormatSimpleResponse.
+ */
+export function formatNotice(message: string): string {
+  return [message, '', '<details>', '', COMMAND_HELP_FOOTER, '</details>'].join('\n');
 }
 
 /** A reply to a generic comment event, quoting it. */

@@ -1,0 +1,49 @@
+import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
+import { deadLetterTopicOf } from '../../shared/bus/bus';
+import { handlePushed, receivedFromPush } from '../../shared/bus/push';
+import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
+import { PLUGINS } from '../../shared/plugins/registry';
+import { cloudBus, cloudLogger, cloudStore } from '../../shared/runtime/cloud';
+import { configPathsFromEnv, fileConfigSource, type ConfigSource } from '../../shared/runtime/config-source';
+import { githubApiUrl, webhookSecrets } from '../../shared/runtime/environment';
+import { handleGitHubEventMessage } from '../../shared/webhook/events';
+
+/** Pub/Sub `github-events` → the plugins (Prow's hook, plugin half). Wiring only. */
+const SUBSCRIPTION = 'events';
+
+let wiring: { clients: GitHubClients; config: ConfigSource; hmacSecret: string | undefined } | undefined;
+
+function wire(): NonNullable<typeof wiring> {
+  const auth = githubAuthFromEnv(process.env);
+  if (!auth) throw new Error('no GitHub credentials: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY(_FILE), or GITHUB_TOKEN');
+  return {
+    clients: new GitHubClients({ baseUrl: githubApiUrl(), auth }),
+    config: fileConfigSource(configPathsFromEnv(), cloudLogger()),
+    hmacSecret: webhookSecrets()[0],
+  };
+}
+
+cloudEvent('events', async (event: CloudEvent<unknown>) => {
+  wiring ??= wire();
+  const { clients, config: configSource, hmacSecret } = wiring;
+  const message = receivedFromPush(event.data);
+  await handlePushed(
+    message,
+    async (received) => {
+      const config = await configSource.current();
+      await handleGitHubEventMessage(
+        {
+          plugins: PLUGINS,
+          github: (installationId) => clients.clientForInstallation(installationId),
+          store: cloudStore(),
+          config,
+          pluginConfig: config.plugins ?? {},
+          log: cloudLogger(),
+          ...(hmacSecret ? { hmacSecret } : {}),
+        },
+        received,
+      );
+    },
+    { bus: cloudBus(), topic: deadLetterTopicOf(SUBSCRIPTION), subscription: SUBSCRIPTION },
+  );
+});

@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import { parseGoDuration } from '../config/go-duration';
+import { compileGoRegexp, type GoRegexp } from '../config/go-regexp';
+import type { RequireMatchingLabel } from '../config/plugin-config';
+import { findCommands } from './comment-event';
+import { deleteBotComments, realSleep, type Sleep } from './github-support';
+import { formatNotice } from './respond';
+import { definePlugin, type Plugin, type PluginContext } from './plugin';
+
+/**
+ * require-matching-label (Prow's pkg/plugins/require-matching-label): marks issues and PRs that
+ * lack any label of a family (e.g. no `sig/*` label → `needs-sig`), optionally explaining why,
+ * and unmarks them once a label of the family arrives.
+ */
+
+/** Prow's default when a rule sets no grace_period. */
+export const DEFAULT_GRACE_PERIOD = '5s';
+
+export interface LabelRule {
+  readonly org: string;
+  readonly repo: string;
+  readonly branch: string;
+  readonly prs: boolean;
+  readonly issues: boolean;
+  readonly regexp: GoRegexp;
+  readonly missingLabel: string;
+  readonly missingComment: string;
+  readonly gracePeriodMs: number;
+}
+
+/** The configured rules, compiled. The config loader has already rejected broken ones. */
+export function compileRules(entries: readonly RequireMatchingLabel[] | undefined): LabelRule[] {
+  return (entries ?? []).map((entry) => ({
+    org: entry.org ?? '',
+    repo: entry.repo ?? '',
+    branch: entry.branch ?? '',
+    prs: entry.prs ?? false,
+    issues: entry.issues ?? false,
+    regexp: compileGoRegexp(entry.regexp ?? ''),
+    missingLabel: entry.missing_label ?? '',
+    missingComment: entry.missing_comment ?? '',
+    gracePeriodMs: parseGoDuration(entry.grace_period || DEFAULT_GRACE_PERIOD),
+  }));
+}
+
+export interface LabelTarget {
+  org: string;
+  repo: string;
+  /** The PR's base branch; undefined for an issue. */
+  branch?: string;
+  /** The label just added or removed; undefined unless the event is about a label. */
+  label?: string;
+}
+
+/**
+ * The rules that concern this issue or PR: its kind, its org/repo/branch, and — for a label
+ * event — only rules whose family the changed label belongs to (any other label cannot change
+ * the outcome).
+ */
+export function rulesFor(rules: readonly LabelRule[], target: LabelTarget): LabelRule[] {
+  const isPR = target.branch !== undefined;
+  return rules.filter((rule) => {
+    if (isPR ? !rule.prs : !rule.issues) return false;
+    if (rule.org !== target.org) return false;
+    if (rule.repo && rule.repo !== target.repo) return false;
+    if (isPR && rule.branch && rule.branch !== target.branch) return false;
+    if (target.label && !rule.regexp.test(target.label)) return false;
+    return true;
+  });
+}
+
+export type LabelRuleAction = 'add' | 'remove' | 'none';
+
+/**
+ * Add the marker when no label matches and it is absent; remove it when a label matches and it is
+ * present. When both are present or both absent it is already right.
+ */
+export function ruleAction(rule: LabelRule, labels: readonly string[]): LabelRuleAction {
+  const hasMissingLabel = labels.includes(rule.missingLabel);
+  const hasMatchingLabel = labels.some((label) => rule.regexp.test(label));
+  if (hasMatchingLabel && hasMissingLabel) return 'remove';
+  if (!hasMatchingLabel && !hasMissingLabel) return 'add';
+  return 'none';
+}
+
+/** The longest grace period among the rules: the wait serves every rule at once. */
+export function gracePeriodFor(rules: readonly LabelRule[]): number {
+  return Math.max(0, ...rules.map((rule) => rule.gracePeriodMs));
+}
+
+const Repository = z.object({ name: z.string(), owner: z.object({ login: z.string() }) });
+const IssueEventPayload = z.object({
+  action: z.string(),
+  repository: Repository,
+  issue: z.object({ number: z.number(), labels: z.array(z.object({ name: z.string() })).optional() }),
+  label: z.object({ name: z.string() }).optional(),
+});
+const PullRequestEventPayload = z.object({
+  action: z.string(),
+  repository: Repository,
+  pull_request: z.object({ number: z.number(), base: z.object({ ref: z.string() }) }),
+  label: z.object({ name: z.string() }).optional(),
+});
+
+interface Subject extends LabelTarget {
+  number: number;
+  /** Labels the event carried, when they can be trusted to be current. */
+  labels?: readonly string[];
+}
+
+export interface RequireMatchingLabelOptions {
+  /** How to wait out a grace period; tests pass one that returns at once. */
+  sleep?: Sleep;
+}
+
+export function createRequireMatchingLabelPlugin(options: RequireMatchingLabelOptions = {}): Plugin {
+  const sleep = options.sleep ?? realSleep;
+
+  async function enforce(context: PluginContext, subject: Subject): Promise<void> {
+    const rules = rulesFor(compileRules(context.plugins.require_matching_label), subject);
+    if (rules.length === 0) return;
+    const { github, org, repo } = context;
+    let labels = subject.labels;
+    if (subject.label === undefined) {
+      // Just opened (or asked to check): give other automation time to apply its labels first, so
+      // the marker does not appear only to vanish a moment later. Any labels seen before are stale.
+      await sleep(gracePeriodFor(rules));
+      labels = undefined;
+    }
+    labels ??= await github.listIssueLabels(org, repo, subject.number);
+
+    for (const rule of rules) {
+      const action = ruleAction(rule, labels);
+      // One rule's GitHub failure must not stop the others, as in Prow.
+      try {
+        if (action === 'add') {
+          await github.addLabels(org, repo, subject.number, [rule.missingLabel]);
+          if (rule.missingComment) {
+            await github.createComment(org, repo, subject.number, formatNotice(rule.missingComment));
+          }
+          context.log.info('no label matches; added the marker label', {
+            number: subject.number,
+            label: rule.missingLabel,
+          });
+        } else if (action === 'remove') {
+          await github.removeLabel(org, repo, subject.number, rule.missingLabel);
+          if (rule.missingComment) {
+            const comment = rule.missingComment;
+            await deleteBotComments(github, org, repo, subject.number, (body) => body.includes(comment));
+          }
+          context.log.info('a matching label arrived; removed the marker label', {
+            number: subject.number,
+            label: rule.missingLabel,
+          });
+        }
+      } catch (error) {
+        context.log.error(`could not ${action} the "${rule.missingLabel}" label`, {
+          number: subject.number,
+          error,
+        });
+      }
+    }
+  }
+
+  return definePlugin('require-matching-label', {
+    description:
+      'Applies a label to issues and/or pull requests that have no label matching a regular expression (for ' +
+      "example 'needs-sig' on anything without a 'sig/*' label), optionally with an explanatory comment, and " +
+      'removes both once a matching label is added. Several such rules can be configured.',
+    config:
+      'Entries under `require_matching_label:`, each with `org` (and optionally `repo`, and `branch` for ' +
+      'pull requests), `prs` and/or `issues`, `regexp` (the label family), `missing_label` (applied when no ' +
+      'label matches), an optional `missing_comment`, and `grace_period` (default 5s): how long to wait after ' +
+      'an issue or pull request is opened, so other automation can label it first.',
+    commands: [
+      {
+        usage: '/check-required-labels',
+        description: 'Checks the labels of this issue or pull request against the rules now.',
+        examples: ['/check-required-labels'],
+        who: 'Anyone',
+        featured: true,
+      },
+    ],
+  })
+    .on(['issues.opened', 'issues.reopened', 'issues.labeled', 'issues.unlabeled'], async (context) => {
+      const payload = IssueEventPayload.parse(context.event.payload);
+      await enforce(context, {
+        org: context.org,
+        repo: context.repo,
+        number: payload.issue.number,
+        ...(payload.label ? { label: payload.label.name } : {}),
+        ...(payload.issue.labels ? { labels: payload.issue.labels.map((label) => label.name) } : {}),
+      });
+    })
+    .on(
+      ['pull_request.opened', 'pull_request.reopened', 'pull_request.labeled', 'pull_request.unlabeled'],
+      async (context) => {
+        const payload = PullRequestEventPayload.parse(context.event.payload);
+        // A PR's labels in a label event can race with other changes; they are read from GitHub.
+        await enforce(context, {
+          org: context.org,
+          repo: context.repo,
+          number: payload.pull_request.number,
+          branch: payload.pull_request.base.ref,
+          ...(payload.label ? { label: payload.label.name } : {}),
+        });
+      },
+    )
+    .onComment(async (context) => {
+      const { comment } = context;
+      if (comment.issueState !== 'open' || comment.action !== 'created') return;
+      if (!findCommands(comment.body, 'check-required-labels').some((command) => command.args === '')) return;
+      const branch = comment.isPR
+        ? (await context.github.getPullRequest(context.org, context.repo, comment.number)).base.ref
+        : undefined;
+      await enforce(context, {
+        org: context.org,
+        repo: context.repo,
+        number: comment.number,
+        ...(branch === undefined ? {} : { branch }),
+      });
+    });
+}
+
+export const requireMatchingLabel = createRequireMatchingLabelPlugin();

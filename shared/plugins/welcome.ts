@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { definePlugin } from './plugin';
+import { membershipChecks } from './github-support';
+import { settingsFor } from './settings';
+import { triggerSettings, trustedUser } from './trigger-rules';
+
+/**
+ * welcome (Prow's pkg/plugins/welcome): greets someone's first pull request to a repository.
+ */
+
+/** Used when the repository's `welcome` entry sets no `message_template`. */
+export const DEFAULT_WELCOME_TEMPLATE =
+  'Hi @{{.AuthorLogin}}, and welcome! This appears to be your first pull request to {{.Org}}/{{.Repo}} 🎉';
+
+/** The fields Prow hands the template: nothing else can be named in it. */
+export interface WelcomeInfo {
+  Org: string;
+  Repo: string;
+  AuthorLogin: string;
+  AuthorName: string;
+}
+
+/**
+ * Prow renders the template with Go's html/template, which escapes every value for HTML text.
+ * Escaping the same characters keeps messages identical, and keeps a display name such as
+ * `<img src=…>` from turning into markup in the comment.
+ */
+function escapeLikeGoHtmlTemplate(value: string): string {
+  const replacements: Record<string, string> = {
+    '\0': '\uFFFD',
+    '"': '&#34;',
+    '&': '&amp;',
+    "'": '&#39;',
+    '+': '&#43;',
+    '<': '&lt;',
+    '>': '&gt;',
+  };
+  return value.replace(/[\0"&'+<>]/g, (character) => replacements[character] ?? character);
+}
+
+export class WelcomeTemplateError extends Error {
+  constructor(action: string) {
+    super(
+      `welcome template action ${action} is not supported; only {{.AuthorLogin}}, {{.AuthorName}}, {{.Org}} and {{.Repo}} are`,
+    );
+    this.name = 'WelcomeTemplateError';
+  }
+}
+
+/**
+ * Fills in `{{.AuthorLogin}}`, `{{.AuthorName}}`, `{{.Org}}` and `{{.Repo}}`. Any other action is
+ * an error rather than left in place: Prow fails on a field it does not know, and posting a
+ * half-rendered greeting to a newcomer is worse than posting none.
+ */
+export function renderWelcome(template: string, info: WelcomeInfo): string {
+  return template.replace(/\{\{(.*?)\}\}/gs, (action, inner: string) => {
+    const field = /^\s*\.(AuthorLogin|AuthorName|Org|Repo)\s*$/.exec(inner)?.[1] as keyof WelcomeInfo | undefined;
+    if (!field) throw new WelcomeTemplateError(action);
+    return escapeLikeGoHtmlTemplate(info[field]);
+  });
+}
+
+export interface WelcomeDecisionInput {
+  /** GitHub's account type of the author; only people ("User") are greeted. */
+  authorType: string | undefined;
+  alwaysPost: boolean;
+  /** Only asked when it matters: trusted people are not newcomers. */
+  isTrusted: () => Promise<boolean>;
+  /** How many pull requests GitHub's search finds by this author in the repository, this one included. */
+  authoredPullRequests: () => Promise<number>;
+}
+
+/**
+ * Should this newly opened PR be greeted? Bots never are (GitHub's search cannot list their PRs);
+ * with `always_post` everyone else is; otherwise only untrusted authors whose only PR here is this
+ * one. The checks run in Prow's order so the same GitHub calls are made.
+ */
+export async function shouldWelcome(input: WelcomeDecisionInput): Promise<boolean> {
+  if (input.authorType !== 'User') return false;
+  if (input.alwaysPost) return true;
+  if (await input.isTrusted()) return false;
+  return (await input.authoredPullRequests()) <= 1;
+}
+
+const OpenedPayload = z.object({
+  pull_request: z.object({
+    number: z.number(),
+    user: z.object({ login: z.string(), type: z.string().optional(), name: z.string().nullish() }),
+  }),
+});
+
+export const welcome = definePlugin('welcome', {
+  description: 'Greets the author of a pull request when it is their first one to the repository.',
+  config:
+    'Entries under `welcome:`, each listing `repos` ("org" or "org/repo"; a repository entry wins over its ' +
+    'org): `message_template` is the greeting, where {{.AuthorLogin}}, {{.AuthorName}}, {{.Org}} and {{.Repo}} ' +
+    `are filled in (default: "${DEFAULT_WELCOME_TEMPLATE}"); with \`always_post: true\` every pull request is ` +
+    'greeted, not only first ones from people who are neither org members nor collaborators.',
+}).on('pull_request.opened', async (context) => {
+  const { github, org, repo } = context;
+  const pr = OpenedPayload.parse(context.event.payload).pull_request;
+  const author = pr.user.login;
+  const settings = settingsFor(context.plugins.welcome, org, repo);
+  const greet = await shouldWelcome({
+    authorType: pr.user.type,
+    alwaysPost: settings?.always_post ?? false,
+    isTrusted: async () =>
+      (await trustedUser(membershipChecks(github), triggerSettings(context.plugins, org, repo), author, org, repo))
+        .trusted,
+    authoredPullRequests: () => github.countSearchResults(`is:pr repo:${org}/${repo} author:${author}`),
+  });
+  if (!greet) return;
+  const message = renderWelcome(settings?.message_template || DEFAULT_WELCOME_TEMPLATE, {
+    Org: org,
+    Repo: repo,
+    AuthorLogin: author,
+    AuthorName: pr.user.name ?? '',
+  });
+  await github.createComment(org, repo, pr.number, message);
+  context.log.info('welcomed a first-time contributor', { number: pr.number, author });
+});
