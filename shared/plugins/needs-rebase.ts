@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { GitHubClient, PullRequest } from '../github/client';
-import { deleteBotComments, isBotAccount, realSleep, type Sleep } from './github-support';
+import type { PullRequest } from '../github/client';
+import { deleteBotComments, realSleep, type Sleep } from './github-support';
 import { definePlugin, type Plugin, type PluginContext } from './plugin';
 import { formatNotice } from './respond';
 
