@@ -1,0 +1,125 @@
+import type { PluginConfig } from '../config/plugin-config';
+import { commandLines } from './comment-event';
+import { hasLabel } from './label';
+import { definePlugin } from './plugin';
+import { replyTo } from './respond';
+
+/**
+ * Prow's help plugin (pkg/plugins/help): anyone may mark an open issue as wanting help
+ * (`help wanted`) or as a good first issue (`good first issue`, which implies `help wanted`).
+ * Marking it posts the guidelines such issues should meet; unmarking it deletes that comment.
+ */
+
+export const HELP_WANTED_LABEL = 'help wanted';
+export const GOOD_FIRST_ISSUE_LABEL = 'good first issue';
+export const DEFAULT_HELP_GUIDELINES_URL = 'https://git.k8s.io/community/contributors/guide/help-wanted.md';
+
+/** The first sentence of each guidelines comment; it finds the comment again when the label goes. */
+export const HELP_WANTED_MARKER = 'This issue has been marked as looking for a contributor.';
+export const GOOD_FIRST_ISSUE_MARKER = 'This issue has been marked as a good first issue for new contributors.';
+
+const HELP_COMMAND = /^\/help\s*$/i;
+const REMOVE_HELP_COMMAND = /^\/remove-help\s*$/i;
+const GOOD_FIRST_ISSUE_COMMAND = /^\/good-first-issue\s*$/i;
+const REMOVE_GOOD_FIRST_ISSUE_COMMAND = /^\/remove-good-first-issue\s*$/i;
+
+export type Guidelines = 'help' | 'good-first-issue';
+
+export interface HelpAction {
+  add: string[];
+  remove: string[];
+  /** The guidelines comment to post. */
+  post?: Guidelines;
+  /** The guidelines comments to delete. */
+  prune: Guidelines[];
+}
+
+/**
+ * What the comment does to an issue with these labels. As in Prow, one command takes effect, in
+ * this order: removing help (which also removes good-first-issue), adding good-first-issue (which
+ * also adds help), adding help, removing good-first-issue.
+ */
+export function helpAction(body: string, labels: readonly string[]): HelpAction | undefined {
+  const lines = commandLines(body);
+  const says = (command: RegExp) => lines.some((line) => command.test(line));
+  const wantsHelp = hasLabel(labels, HELP_WANTED_LABEL);
+  const goodFirst = hasLabel(labels, GOOD_FIRST_ISSUE_LABEL);
+  if (wantsHelp && says(REMOVE_HELP_COMMAND)) {
+    return goodFirst
+      ? { add: [], remove: [HELP_WANTED_LABEL, GOOD_FIRST_ISSUE_LABEL], prune: ['help', 'good-first-issue'] }
+      : { add: [], remove: [HELP_WANTED_LABEL], prune: ['help'] };
+  }
+  if (!goodFirst && says(GOOD_FIRST_ISSUE_COMMAND)) {
+    return {
+      add: wantsHelp ? [GOOD_FIRST_ISSUE_LABEL] : [GOOD_FIRST_ISSUE_LABEL, HELP_WANTED_LABEL],
+      remove: [],
+      post: 'good-first-issue',
+      prune: [],
+    };
+  }
+  if (!wantsHelp && says(HELP_COMMAND)) return { add: [HELP_WANTED_LABEL], remove: [], post: 'help', prune: [] };
+  if (goodFirst && says(REMOVE_GOOD_FIRST_ISSUE_COMMAND)) {
+    return { add: [], remove: [GOOD_FIRST_ISSUE_LABEL], prune: ['good-first-issue'] };
+  }
+  return undefined;
+}
+
+/** The guidelines comment's text, with the summary from plugins.yaml when there is one. */
+export function guidelinesMessage(kind: Guidelines, settings: PluginConfig['help']): string {
+  const url = settings?.help_guidelines_url || DEFAULT_HELP_GUIDELINES_URL;
+  const summary = settings?.help_guidelines_summary;
+  const [marker, link, removal] =
+    kind === 'help'
+      ? [HELP_WANTED_MARKER, url, '/remove-help']
+      : [GOOD_FIRST_ISSUE_MARKER, `${url}#good-first-issue`, '/remove-good-first-issue'];
+  const body = summary
+    ? ['### Guidelines', summary, '', `The full requirements are described [here](${link}); please make sure this issue meets them.`]
+    : [`Please make sure this issue meets [the requirements](${link}) for such issues.`];
+  return [marker, '', ...body, '', `If it no longer meets them, the label can be taken off by commenting \`${removal}\`.`].join('\n');
+}
+
+/** GitHub Apps comment as "name[bot]" but may be configured as "name"; both are the bot. */
+function sameAccount(login: string, bot: string): boolean {
+  const normalise = (name: string) => name.toLowerCase().replace(/\[bot\]$/, '');
+  return normalise(login) === normalise(bot);
+}
+
+export const help = definePlugin('help', {
+  description: `Adds and removes the \`${HELP_WANTED_LABEL}\` and \`${GOOD_FIRST_ISSUE_LABEL}\` labels on open issues. Adding one posts the guidelines such issues should meet; removing it deletes that comment again.`,
+  config:
+    'Reads `help.help_guidelines_url` (the page of guidelines linked from the comment; by default the Kubernetes contributor guide\'s help-wanted page) and `help.help_guidelines_summary` (a summary shown in the comment itself).',
+  commands: [
+    {
+      usage: '/[remove-](help|good-first-issue)',
+      description: `\`/help\` adds \`${HELP_WANTED_LABEL}\`; \`/good-first-issue\` adds \`${GOOD_FIRST_ISSUE_LABEL}\` and \`${HELP_WANTED_LABEL}\`. \`/remove-help\` removes both; \`/remove-good-first-issue\` removes only \`${GOOD_FIRST_ISSUE_LABEL}\`.`,
+      examples: ['/help', '/remove-help', '/good-first-issue', '/remove-good-first-issue'],
+      who: 'Anyone, on open issues.',
+    },
+  ],
+}).onComment(async ({ comment, github, org, repo, plugins, log }) => {
+  if (comment.isPR || comment.issueState !== 'open' || comment.action !== 'created') return;
+  const { number } = comment;
+  const action = helpAction(comment.body, await github.listIssueLabels(org, repo, number));
+  if (!action) return;
+
+  if (action.post) {
+    await github.createComment(org, repo, number, replyTo(comment, guidelinesMessage(action.post, plugins.help)));
+  }
+  if (action.add.length > 0) {
+    log.info('adding labels', { number, labels: action.add, by: comment.author });
+    await github.addLabels(org, repo, number, action.add);
+  }
+  for (const name of action.remove) {
+    log.info(`removing ${name}`, { number, by: comment.author });
+    await github.removeLabel(org, repo, number, name);
+  }
+  if (action.prune.length > 0) {
+    const markers = action.prune.map((kind) => (kind === 'help' ? HELP_WANTED_MARKER : GOOD_FIRST_ISSUE_MARKER));
+    const [bot, comments] = await Promise.all([github.botLogin(), github.listComments(org, repo, number)]);
+    for (const old of comments) {
+      if (sameAccount(old.user.login, bot) && markers.some((marker) => old.body.includes(marker))) {
+        await github.deleteComment(org, repo, old.id);
+      }
+    }
+  }
+});

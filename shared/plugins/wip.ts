@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { definePlugin } from './plugin';
+
+/**
+ * Prow's wip plugin (pkg/plugins/wip): a PR that is a draft, or whose title says it is a work in
+ * progress, carries a label that keeps it from merging; the label goes once neither is true.
+ */
+
+export const WORK_IN_PROGRESS_LABEL = 'do-not-merge/work-in-progress';
+
+/** Prow's title test: "WIP" at the start, optionally after one non-word character ("[WIP] …"), and followed by one ("WIP: …"). */
+const WORK_IN_PROGRESS_TITLE = /^\W?WIP\W/i;
+
+export function isWorkInProgressTitle(title: string): boolean {
+  return WORK_IN_PROGRESS_TITLE.test(title);
+}
+
+/**
+ * Whether to add or remove the label. Prow compares the label name exactly here, so a
+ * differently-cased look-alike label is left alone.
+ */
+export function wipLabelChange(pr: { title: string; draft: boolean; labels: readonly string[] }): 'add' | 'remove' | undefined {
+  const inProgress = pr.draft || isWorkInProgressTitle(pr.title);
+  const labelled = pr.labels.includes(WORK_IN_PROGRESS_LABEL);
+  if (inProgress && !labelled) return 'add';
+  if (!inProgress && labelled) return 'remove';
+  return undefined;
+}
+
+const PullRequestFields = z.object({
+  pull_request: z.object({
+    number: z.number(),
+    title: z.string(),
+    draft: z.boolean().nullish(),
+  }),
+});
+
+export const wip = definePlugin('wip', {
+  description: `Adds the \`${WORK_IN_PROGRESS_LABEL}\` label to pull requests that are drafts or whose title starts with "WIP" (such as "WIP: …" or "[WIP] …"), and removes it when the PR is marked ready for review and the title no longer starts that way. The label keeps the PR from merging.`,
+}).on(
+  [
+    'pull_request.opened',
+    'pull_request.reopened',
+    'pull_request.edited',
+    'pull_request.ready_for_review',
+    'pull_request.converted_to_draft',
+  ],
+  async ({ event, github, org, repo, log }) => {
+    const parsed = PullRequestFields.safeParse(event.payload);
+    if (!parsed.success) {
+      log.warn('pull_request payload without the fields wip reads; ignored', { issues: parsed.error.issues });
+      return;
+    }
+    const { number, title, draft } = parsed.data.pull_request;
+    const labels = await github.listIssueLabels(org, repo, number);
+    const change = wipLabelChange({ title, draft: draft ?? false, labels });
+    if (change === 'add') {
+      log.info(`adding ${WORK_IN_PROGRESS_LABEL}`, { number });
+      await github.addLabels(org, repo, number, [WORK_IN_PROGRESS_LABEL]);
+    } else if (change === 'remove') {
+      log.info(`removing ${WORK_IN_PROGRESS_LABEL}`, { number });
+      await github.removeLabel(org, repo, number, WORK_IN_PROGRESS_LABEL);
+    }
+  },
+);
