@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { benchConfig } from './config.bench';
 import { benchStore } from './store.bench';
+import { benchWebhook } from './webhook.bench';
 import { formatResults } from './measure';
 
 /**
@@ -10,6 +11,7 @@ import { formatResults } from './measure';
 const SUITES: Record<string, () => Promise<string>> = {
   config: async () => formatResults('Configuration (Prow config corpus)', await benchConfig()),
   store: benchStore,
+  webhook: benchWebhook,
 };
 
 const wanted = process.argv.slice(2);
