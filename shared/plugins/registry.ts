@@ -1,15 +1,20 @@
 import type { Plugin } from './plugin';
+import { approve } from './approve';
 import { assign } from './assign';
+import { blunderbuss } from './blunderbuss';
 import { help } from './help';
 import { hold } from './hold';
 import { label } from './label';
+import { lgtm } from './lgtm';
 import { lifecycle } from './lifecycle';
 import { needsRebase } from './needs-rebase';
+import { override } from './override';
 import { requireMatchingLabel } from './require-matching-label';
 import { retitle } from './retitle';
 import { size } from './size';
 import { skip } from './skip';
 import { trigger } from './trigger';
+import { verifyOwners } from './verify-owners';
 import { welcome } from './welcome';
 import { wip } from './wip';
 
@@ -18,17 +23,22 @@ import { wip } from './wip';
  * this folder plus one line here.
  */
 export const PLUGINS: readonly Plugin[] = [
+  approve,
   assign,
+  blunderbuss,
   help,
   hold,
   label,
+  lgtm,
   lifecycle,
   needsRebase,
+  override,
   requireMatchingLabel,
   retitle,
   size,
   skip,
   trigger,
+  verifyOwners,
   welcome,
   wip,
 ];

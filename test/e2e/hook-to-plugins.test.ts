@@ -38,7 +38,7 @@ const JOBS = yaml(`
 const PLUGINS_YAML = yaml(`
   plugins:
     acme:
-      plugins: [trigger, hold, assign, label, size, wip]
+      plugins: [trigger, lgtm, hold, assign, label, size, wip]
 `);
 
 describe('webhook to plugins, end to end', () => {
@@ -134,12 +134,19 @@ describe('webhook to plugins, end to end', () => {
   });
 
   it('applies each command of a several-command comment exactly once', async () => {
-    github.addPullRequest(REPO, { number: 9, author: 'maintainer', headSha: '9'.repeat(40) });
+    github.addCollaborator(REPO, 'reviewer');
+    github.addPullRequest(REPO, { number: 9, author: 'maintainer', headSha: '9'.repeat(40), files: [{ filename: 'main.go' }] });
     const writesBefore = github.requests.filter((request) => request.method !== 'GET').length;
-    await send('issue_comment', issueComment({ number: 9, author: 'maintainer', commenter: 'maintainer', comment: '/hold\n/assign @xavier\n/kind bug' }));
-    expect(github.labels(REPO, 9).sort()).toEqual(['do-not-merge/hold', 'kind/bug']);
-    expect(github.assignees(REPO, 9)).toEqual(['xavier']);
-    const writes = github.requests.slice(0).filter((request) => request.method !== 'GET').length - writesBefore;
-    expect(writes).toBe(3);
+    await send(
+      'issue_comment',
+      issueComment({ number: 9, author: 'maintainer', commenter: 'reviewer', comment: '/lgtm\n/hold\n/assign @xavier\n/kind bug' }),
+    );
+    expect(github.labels(REPO, 9).sort()).toEqual(['do-not-merge/hold', 'kind/bug', 'lgtm']);
+    expect(github.assignees(REPO, 9).sort()).toEqual(['reviewer', 'xavier']);
+    const writes = github.requests.filter((request) => request.method !== 'GET');
+    // One write per effect: three labels, and the assignments (lgtm assigns the reviewer, as Prow does).
+    const labelWrites = writes.slice(writesBefore).filter((request) => request.path.endsWith('/labels'));
+    expect(labelWrites).toHaveLength(3);
+    expect(github.comments(REPO, 9)).toEqual([]);
   });
 });

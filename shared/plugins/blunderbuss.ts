@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import type { PluginConfig } from '../config/plugin-config';
+import { LayeredSet, normLogin, type RepoOwners } from '../owners/owners';
+import { loadOwnersForPaths } from '../owners/repo-owners-loader';
+import { commandLines } from './comment-event';
+import { definePlugin, type PluginContext } from './plugin';
+
+/**
+ * Prow's blunderbuss plugin (pkg/plugins/blunderbuss with pkg/reviewer): when a PR is opened (or
+ * on `/auto-cc`), request reviews from people listed as reviewers in the OWNERS files of the
+ * changed files. One reviewer is drawn at random from the nearest reviewers of each OWNERS file
+ * touched; if that gives fewer than `request_count`, more are drawn from the nearest reviewers,
+ * then from reviewers further up the tree, then (unless `exclude_approvers`) from approvers.
+ * `required_reviewers` are always requested. The PR author is never asked.
+ */
+
+export interface BlunderbussSettings {
+  /** At least this many reviewers, when OWNERS offer enough (Prow's default is 2). */
+  requestCount: number;
+  /** At most this many (0: no limit), not counting required reviewers. */
+  maxRequestCount: number;
+  excludeApprovers: boolean;
+  ignoreDrafts: boolean;
+  ignoreAuthors: string[];
+  /** Prow then waits for a status instead of acting when the PR opens. */
+  waitsForStatus: boolean;
+}
+
+export function blunderbussSettings(config: PluginConfig): BlunderbussSettings {
+  const section = config.blunderbuss;
+  return {
+    requestCount: section?.request_count ?? 2,
+    maxRequestCount: section?.max_request_count ?? 0,
+    excludeApprovers: section?.exclude_approvers ?? false,
+    ignoreDrafts: section?.ignore_drafts ?? false,
+    ignoreAuthors: section?.ignore_authors ?? [],
+    waitsForStatus: section?.wait_for_status !== undefined,
+  };
+}
+
+/** Where candidates come from: reviewers, or approvers standing in for them. */
+interface CandidateSource {
+  ownersFileFor(path: string): string;
+  all(path: string): LayeredSet;
+  nearest(path: string): Set<string>;
+  required(path: string): Set<string>;
+}
+
+function reviewersOf(owners: RepoOwners): CandidateSource {
+  return {
+    ownersFileFor: (path) => owners.findReviewersOwnersForFile(path),
+    all: (path) => owners.reviewers(path),
+    nearest: (path) => owners.leafReviewers(path),
+    required: (path) => owners.requiredReviewers(path),
+  };
+}
+
+function approversOf(owners: RepoOwners): CandidateSource {
+  return {
+    ownersFileFor: (path) => owners.findApproverOwnersForFile(path),
+    all: (path) => owners.approvers(path),
+    nearest: (path) => owners.leafApprovers(path),
+    required: (path) => owners.requiredReviewers(path),
+  };
+}
+
+/** Prow's reviewer.GetReviewers: candidates drawn nearest-first until `minimum` is reached. */
+function drawReviewers(
+  source: CandidateSource,
+  author: string,
+  files: readonly string[],
+  minimum: number,
+  random: () => number,
+): { reviewers: string[]; required: string[] } {
+  const authorSet = new Set([normLogin(author)]);
+  const chosen = new LayeredSet();
+  const required = new Set<string>();
+  if (minimum <= 0) return { reviewers: [], required: [] };
+
+  let nearestPool = new LayeredSet();
+  const seenOwnersFiles = new Set<string>();
+  for (const file of files) {
+    const ownersFile = source.ownersFileFor(file);
+    if (seenOwnersFiles.has(ownersFile)) continue;
+    seenOwnersFiles.add(ownersFile);
+    for (const login of source.required(file)) required.add(login);
+    const unused = new LayeredSet([...source.nearest(file)].sort()).difference(chosen.toSet()).difference(authorSet);
+    if (unused.size === 0) continue;
+    nearestPool = nearestPool.union(unused);
+    const pick = unused.popRandom(random);
+    if (pick) chosen.insert(0, pick);
+  }
+
+  const unusedNearest = nearestPool.difference(chosen.toSet());
+  while (chosen.size < minimum && unusedNearest.size > 0) {
+    const pick = unusedNearest.popRandom(random);
+    if (!pick) break;
+    chosen.insert(1, pick);
+  }
+
+  for (const file of files) {
+    if (chosen.size >= minimum) break;
+    const fileCandidates = source.all(file).difference(authorSet);
+    while (chosen.size < minimum && fileCandidates.size > 0) {
+      const pick = fileCandidates.popRandom(random);
+      if (!pick) break;
+      chosen.insert(2, pick);
+    }
+  }
+  return { reviewers: chosen.list(), required: [...required].sort() };
+}
+
+export interface ReviewerSelection {
+  owners: RepoOwners;
+  /** Changed files, in GitHub's order. */
+  files: readonly string[];
+  author: string;
+  settings: Pick<BlunderbussSettings, 'requestCount' | 'maxRequestCount' | 'excludeApprovers'>;
+  /** [0, 1), like Math.random; injected so the draw can be tested. */
+  random: () => number;
+}
+
+/** Whom to ask for a review; never the author. */
+export function selectReviewers(selection: ReviewerSelection): string[] {
+  const { owners, files, author, settings, random } = selection;
+  const drawn = drawReviewers(reviewersOf(owners), author, files, settings.requestCount, random);
+  let reviewers = drawn.reviewers;
+  if (reviewers.length < settings.requestCount && !settings.excludeApprovers) {
+    const approvers = drawReviewers(approversOf(owners), author, files, settings.requestCount, random).reviewers;
+    reviewers = [...new Set([...reviewers, ...approvers])];
+  }
+  if (settings.maxRequestCount > 0 && reviewers.length > settings.maxRequestCount) {
+    reviewers = reviewers.slice(0, settings.maxRequestCount);
+  }
+  const authorLogin = normLogin(author);
+  return [...new Set([...reviewers, ...drawn.required])].filter((login) => login !== authorLogin);
+}
+
+/** A `/cc` in the PR body means the author chose reviewers; Prow then leaves the PR alone. */
+export function mentionsCc(body: string): boolean {
+  return commandLines(body).some((line) => /^\/(?:un)?cc(?:(?: +@?[-/\w]+?)*)\s*$/i.test(line));
+}
+
+export function isAutoCcCommand(body: string): boolean {
+  return commandLines(body).some((line) => /^\/auto-cc$/i.test(line));
+}
+
+async function requestReviews(context: PluginContext, number: number, author: string, baseRef: string): Promise<void> {
+  const { github, org, repo, log } = context;
+  const files = (await github.listPullRequestFiles(org, repo, number)).map((file) => file.filename);
+  const owners = await loadOwnersForPaths(context, baseRef, files);
+  const reviewers = selectReviewers({
+    owners,
+    files,
+    author,
+    settings: blunderbussSettings(context.plugins),
+    random: Math.random,
+  });
+  if (reviewers.length === 0) {
+    log.info('no reviewers found in OWNERS for the changed files', { number });
+    return;
+  }
+  log.info('requesting reviews', { number, reviewers });
+  await github.requestReviewers(org, repo, number, reviewers);
+}
+
+const PullRequestEventSchema = z.object({
+  number: z.number(),
+  pull_request: z.object({
+    body: z.string().nullish(),
+    draft: z.boolean().nullish(),
+    user: z.object({ login: z.string() }),
+    base: z.object({ ref: z.string() }),
+  }),
+});
+
+export const blunderbuss = definePlugin('blunderbuss', {
+  description:
+    'Requests reviews automatically when a pull request is opened (or marked ready for review): reviewers are drawn at random from the OWNERS files of the changed files, one from the nearest reviewers of each OWNERS file, topped up to the configured count from reviewers further up and then from approvers. Required reviewers are always requested; the author never is. A PR whose description already `/cc`s people is left alone.',
+  config:
+    'plugins.yaml `blunderbuss:` — `request_count` (the minimum number of reviewers, default 2), `max_request_count` (the maximum, 0 for no limit), `exclude_approvers` (never fall back to approvers), `ignore_drafts` (leave draft PRs alone), `ignore_authors` (leave these authors\' PRs alone).',
+  commands: [
+    {
+      usage: '/auto-cc',
+      description: 'Requests reviews from reviewers in OWNERS now, for example after the OWNERS files changed.',
+      examples: ['/auto-cc'],
+      who: 'Anyone, on pull requests.',
+    },
+  ],
+})
+  .on(['pull_request.opened', 'pull_request.ready_for_review'], async (context) => {
+    const parsed = PullRequestEventSchema.safeParse(context.event.payload);
+    if (!parsed.success) return;
+    const { number, pull_request: pr } = parsed.data;
+    const settings = blunderbussSettings(context.plugins);
+    if (settings.waitsForStatus || mentionsCc(pr.body ?? '')) return;
+    if (pr.draft && settings.ignoreDrafts) return;
+    if (settings.ignoreAuthors.includes(pr.user.login)) return;
+    await requestReviews(context, number, pr.user.login, pr.base.ref);
+  })
+  .onComment(async (context) => {
+    const { comment, github, org, repo } = context;
+    if (comment.action !== 'created' || !comment.isPR || comment.issueState === 'closed') return;
+    if (!isAutoCcCommand(comment.body)) return;
+    const pr = await github.getPullRequest(org, repo, comment.number);
+    await requestReviews(context, comment.number, pr.user.login, pr.base.ref);
+  });

@@ -1,0 +1,269 @@
+import { z } from 'zod';
+import type { PluginConfig } from '../config/plugin-config';
+import { normLogin } from '../owners/owners';
+import { loadOwnersForPaths, repoOwnersSettings } from '../owners/repo-owners-loader';
+import { commandLines } from './comment-event';
+import { isBotAccount } from './github-support';
+import { definePlugin, type PluginContext } from './plugin';
+import { formatResponse } from './respond';
+import { settingsFor } from './settings';
+
+/**
+ * Prow's lgtm plugin (pkg/plugins/lgtm): `/lgtm` and `/lgtm cancel` add and remove the `lgtm`
+ * label. Repository collaborators may use them (and are assigned to the PR when they do, so the
+ * reviewer is on record); where plugins.yaml `owners.skip_collaborators` lists the repo, the
+ * reviewers and approvers in the changed files' OWNERS files may instead. The author may withdraw
+ * an LGTM but not give one. New commits remove the label.
+ */
+
+export const LGTM_LABEL = 'lgtm';
+
+/** Posted when new commits remove the label; found again by this text to be tidied away. */
+export const LGTM_REMOVED_NOTICE = 'New commits were pushed to this pull request, so its `lgtm` label has been removed.';
+
+export interface LgtmSettings {
+  reviewActsAsLgtm: boolean;
+  storeTreeHash: boolean;
+  /** Team (by name) whose members' new commits keep the label. */
+  stickyLgtmTeam: string | undefined;
+}
+
+export function lgtmSettingsFor(config: PluginConfig, org: string, repo: string): LgtmSettings {
+  const entry = settingsFor(config.lgtm, org, repo);
+  return {
+    reviewActsAsLgtm: entry?.review_acts_as_lgtm ?? false,
+    storeTreeHash: entry?.store_tree_hash ?? false,
+    stickyLgtmTeam: entry?.trusted_team_for_sticky_lgtm || undefined,
+  };
+}
+
+export type LgtmRequest = 'add' | 'remove';
+
+/**
+ * `/lgtm` (or `/lgtm no-issue`) asks for the label, `/lgtm cancel` or `/remove-lgtm` withdraws it.
+ * A comment with both asks for it, as in Prow. Anything else after `/lgtm` is not the command.
+ */
+export function lgtmRequest(body: string): LgtmRequest | undefined {
+  const lines = commandLines(body);
+  if (lines.some((line) => /^\/lgtm(?: no-issue)?$/i.test(line))) return 'add';
+  if (lines.some((line) => /^\/(?:remove-lgtm|lgtm cancel)$/i.test(line))) return 'remove';
+  return undefined;
+}
+
+export interface LgtmPermissionInput {
+  request: LgtmRequest;
+  isAuthor: boolean;
+  isAssignee: boolean;
+  /** plugins.yaml `owners.skip_collaborators` lists the repo: OWNERS decide instead of collaborator status. */
+  skipCollaborators: boolean;
+  isCollaborator: boolean;
+  /** A reviewer or approver of some changed file (only consulted with skipCollaborators). */
+  listedInOwners: boolean;
+}
+
+export type LgtmPermission = { allowed: false; reply: string } | { allowed: true; assignCommenter: boolean };
+
+export const SELF_LGTM_REPLY = "pull request authors can't LGTM their own pull requests.";
+export const NOT_COLLABORATOR_REPLY = 'only collaborators on this repository can change LGTM.';
+export const NOT_IN_OWNERS_REPLY =
+  'only the reviewers and approvers listed in the OWNERS files for the changed files can add LGTM.';
+
+/** Who may change LGTM, in Prow's order of checks. */
+export function lgtmPermission(input: LgtmPermissionInput): LgtmPermission {
+  if (input.isAuthor && input.request === 'add') return { allowed: false, reply: SELF_LGTM_REPLY };
+  if (input.isAuthor) return { allowed: true, assignCommenter: false };
+  if (!input.skipCollaborators) {
+    if (!input.isCollaborator) return { allowed: false, reply: NOT_COLLABORATOR_REPLY };
+    // Assigning the reviewer records who looked at the PR.
+    return { allowed: true, assignCommenter: !input.isAssignee };
+  }
+  if (!input.listedInOwners) return { allowed: false, reply: NOT_IN_OWNERS_REPLY };
+  return { allowed: true, assignCommenter: false };
+}
+
+/** The label change the request needs, if the PR is not already in that state. */
+export function lgtmLabelChange(request: LgtmRequest, labels: readonly string[]): LgtmRequest | undefined {
+  const has = labels.includes(LGTM_LABEL);
+  if (request === 'add' && !has) return 'add';
+  if (request === 'remove' && has) return 'remove';
+  return undefined;
+}
+
+/** GitHub derives a team's slug from its name like this; Prow's setting names the team. */
+function teamSlug(name: string): string {
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+async function isStickyAuthor(context: PluginContext, settings: LgtmSettings, author: string): Promise<boolean> {
+  if (!settings.stickyLgtmTeam) return false;
+  return context.github.isTeamMember(context.org, teamSlug(settings.stickyLgtmTeam), author);
+}
+
+interface LgtmAction {
+  request: LgtmRequest;
+  number: number;
+  /** Who asked. */
+  actor: string;
+  prAuthor: string;
+  assignees: readonly string[];
+  /** What is being answered, for the reply's quote. */
+  inReplyTo: { body: string; htmlUrl: string };
+}
+
+async function handleRequest(context: PluginContext, action: LgtmAction): Promise<void> {
+  const { github, org, repo, log } = context;
+  const isAuthor = normLogin(action.actor) === normLogin(action.prAuthor);
+  const ownersSettings = repoOwnersSettings(context, org, repo);
+  const skipCollaborators = ownersSettings.skipCollaborators;
+
+  const needsCollaborator = !skipCollaborators && !isAuthor;
+  const isCollaborator = needsCollaborator ? await github.isCollaborator(org, repo, action.actor) : false;
+  let listedInOwners = false;
+  if (skipCollaborators && !isAuthor) {
+    const pr = await github.getPullRequest(org, repo, action.number);
+    const paths = (await github.listPullRequestFiles(org, repo, action.number)).map((file) => file.filename);
+    const owners = await loadOwnersForPaths(context, pr.base.ref, paths, ownersSettings);
+    const login = normLogin(action.actor);
+    listedInOwners = paths.some((path) => owners.approvers(path).has(login) || owners.reviewers(path).has(login));
+  }
+
+  const permission = lgtmPermission({
+    request: action.request,
+    isAuthor,
+    isAssignee: action.assignees.some((assignee) => normLogin(assignee) === normLogin(action.actor)),
+    skipCollaborators,
+    isCollaborator,
+    listedInOwners,
+  });
+  if (!permission.allowed) {
+    log.info('refusing LGTM change', { number: action.number, by: action.actor, reply: permission.reply });
+    await github.createComment(org, repo, action.number, formatResponse(action.actor, permission.reply, action.inReplyTo));
+    return;
+  }
+  if (permission.assignCommenter) {
+    try {
+      await github.addAssignees(org, repo, action.number, [action.actor]);
+    } catch (error) {
+      // Prow carries on when the assignment fails: the LGTM itself was allowed.
+      log.warn('could not assign the reviewer', { number: action.number, by: action.actor, error: String(error) });
+    }
+  }
+
+  const settings = lgtmSettingsFor(context.plugins, org, repo);
+  const change = lgtmLabelChange(action.request, await github.listIssueLabels(org, repo, action.number));
+  if (change === 'remove') {
+    log.info(`removing ${LGTM_LABEL}`, { number: action.number, by: action.actor });
+    await removeLgtm(context, action.number, action.prAuthor, action.assignees, settings);
+  } else if (change === 'add') {
+    log.info(`adding ${LGTM_LABEL}`, { number: action.number, by: action.actor });
+    await github.addLabels(org, repo, action.number, [LGTM_LABEL]);
+    if (!(await isStickyAuthor(context, settings, action.prAuthor))) await pruneRemovalNotices(context, action.number);
+  }
+}
+
+async function removeLgtm(
+  context: PluginContext,
+  number: number,
+  prAuthor: string,
+  assignees: readonly string[],
+  settings: LgtmSettings,
+): Promise<void> {
+  await context.github.removeLabel(context.org, context.repo, number, LGTM_LABEL);
+  // With store_tree_hash, Prow asks the assignees to review again once the LGTM is gone.
+  const reviewers = assignees.filter((login) => normLogin(login) !== normLogin(prAuthor));
+  if (settings.storeTreeHash && reviewers.length > 0) {
+    await context.github.requestReviewers(context.org, context.repo, number, reviewers);
+  }
+}
+
+async function pruneRemovalNotices(context: PluginContext, number: number): Promise<void> {
+  const { github, org, repo } = context;
+  const [bot, comments] = await Promise.all([github.botLogin(), github.listComments(org, repo, number)]);
+  for (const comment of comments) {
+    if (isBotAccount(bot, comment.user.login) && comment.body.includes(LGTM_REMOVED_NOTICE)) {
+      await github.deleteComment(org, repo, comment.id);
+    }
+  }
+}
+
+const User = z.object({ login: z.string(), type: z.string().optional() });
+
+const ReviewEventSchema = z.object({
+  action: z.string(),
+  review: z.object({ body: z.string().nullish(), state: z.string(), user: User, html_url: z.string() }),
+  pull_request: z.object({ number: z.number(), user: User, assignees: z.array(User).nullish() }),
+});
+
+const SynchronizeEventSchema = z.object({
+  number: z.number(),
+  pull_request: z.object({ merged: z.boolean().nullish(), user: User, assignees: z.array(User).nullish() }),
+});
+
+export const lgtm = definePlugin('lgtm', {
+  description:
+    "Adds and removes the `lgtm` (Looks Good To Me) label, which usually gates merging. New commits pushed to the PR remove the label again (unless the author is in the repo's sticky-LGTM team).",
+  config:
+    'plugins.yaml `lgtm:` entries (a repo entry wins over its org\'s): `review_acts_as_lgtm` (an approving GitHub review adds LGTM and a changes-requested review removes it), `store_tree_hash` (removing LGTM asks the assignees to review again), `trusted_team_for_sticky_lgtm` (new commits from members of this team keep the label). With `owners.skip_collaborators` listing the repo, OWNERS reviewers and approvers decide who may LGTM instead of collaborator status.',
+  commands: [
+    {
+      usage: '/[remove-]lgtm [cancel]',
+      description:
+        'Adds the `lgtm` label (`/lgtm`), or removes it (`/lgtm cancel`, `/remove-lgtm`). Collaborators who LGTM a PR they are not assigned to are assigned to it. With `review_acts_as_lgtm`, approving or requesting changes in a GitHub review does the same.',
+      examples: ['/lgtm', '/lgtm cancel', '/remove-lgtm'],
+      who: "Collaborators on the repository (or, where the repo skips the collaborator check, reviewers and approvers in the changed files' OWNERS). The PR author may use `/lgtm cancel` but not `/lgtm`.",
+      featured: true,
+    },
+  ],
+})
+  .onComment(async (context) => {
+    const { comment } = context;
+    if (!comment.isPR || comment.issueState !== 'open' || comment.action !== 'created') return;
+    const request = lgtmRequest(comment.body);
+    if (!request) return;
+    await handleRequest(context, {
+      request,
+      number: comment.number,
+      actor: comment.author,
+      prAuthor: comment.issueAuthor,
+      assignees: comment.assignees,
+      inReplyTo: { body: comment.body, htmlUrl: comment.htmlUrl },
+    });
+  })
+  .on('pull_request_review.submitted', async (context) => {
+    if (!lgtmSettingsFor(context.plugins, context.org, context.repo).reviewActsAsLgtm) return;
+    const parsed = ReviewEventSchema.safeParse(context.event.payload);
+    if (!parsed.success) return;
+    const { review, pull_request: pr } = parsed.data;
+    // A review carrying a command is handled as a comment.
+    if (lgtmRequest(review.body ?? '')) return;
+    const state = review.state.toUpperCase();
+    const request: LgtmRequest | undefined =
+      state === 'APPROVED' ? 'add' : state === 'CHANGES_REQUESTED' ? 'remove' : undefined;
+    if (!request) return;
+    // Other Apps' reviews cannot be collaborators' reviews.
+    if (review.user.type === 'Bot' || isBotAccount(await context.github.botLogin(), review.user.login)) return;
+    await handleRequest(context, {
+      request,
+      number: pr.number,
+      actor: review.user.login,
+      prAuthor: pr.user.login,
+      assignees: (pr.assignees ?? []).map((user) => user.login),
+      inReplyTo: { body: review.body ?? '', htmlUrl: review.html_url },
+    });
+  })
+  .on('pull_request.synchronize', async (context) => {
+    const parsed = SynchronizeEventSchema.safeParse(context.event.payload);
+    if (!parsed.success || parsed.data.pull_request.merged) return;
+    const { number, pull_request: pr } = parsed.data;
+    const { github, org, repo, log } = context;
+    const settings = lgtmSettingsFor(context.plugins, org, repo);
+    if (await isStickyAuthor(context, settings, pr.user.login)) return;
+    if (!(await github.listIssueLabels(org, repo, number)).includes(LGTM_LABEL)) return;
+    log.info(`removing ${LGTM_LABEL} after new commits`, { number });
+    await removeLgtm(context, number, pr.user.login, (pr.assignees ?? []).map((user) => user.login), settings);
+    await github.createComment(org, repo, number, LGTM_REMOVED_NOTICE);
+  });
