@@ -38,6 +38,8 @@ export interface HarnessOptions {
   /** Plugins to register (default: all in-tree plugins). */
   registry?: readonly Plugin[];
   now?: () => Date;
+  /** The webhook secret external plugins' deliveries are signed with. */
+  hmacSecret?: string;
 }
 
 let deliveries = 0;
@@ -73,6 +75,7 @@ export async function startPluginHarness(options: HarnessOptions): Promise<Plugi
           pluginConfig,
           log,
           ...(options.now ? { now: options.now } : {}),
+          ...(options.hmacSecret ? { hmacSecret: options.hmacSecret } : {}),
         },
         { name: eventName, id: `delivery-${++deliveries}`, rawBody: JSON.stringify(payload), payload },
       ),
