@@ -103,6 +103,8 @@ export interface GitHubClient {
   listPullRequestFiles(owner: string, repo: string, number: number): Promise<PullRequestFile[]>;
   listReviews(owner: string, repo: string, number: number): Promise<Review[]>;
   requestReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
+  /** Withdraws review requests; logins not requested are ignored. */
+  removeRequestedReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
   /** GitHub's search, for counts such as "has this author opened a PR here before". */
   countSearchResults(query: string): Promise<number>;
 

@@ -361,6 +361,18 @@ export class OctokitGitHubClient implements GitHubClient {
    * the author). Then each login is asked for on its own, so the others still get the request,
    * and the refused ones are reported in one GitHubError afterwards.
    */
+  async removeRequestedReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void> {
+    if (logins.length === 0) return;
+    await this.send((octokit) =>
+      octokit.request('DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', {
+        owner,
+        repo,
+        pull_number: number,
+        reviewers: logins,
+      }),
+    );
+  }
+
   async requestReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void> {
     if (logins.length === 0) return;
     const ask = (reviewers: string[]) =>

@@ -81,18 +81,6 @@ export function reviewRefusal(org: string, refused: readonly string[]): string {
   ].join('\n');
 }
 
-/**
- * Withdrawing review requests is not in the GitHubClient interface yet; a client that offers it is
- * used, so `/uncc` works as soon as the interface gains it.
- */
-interface ReviewRequestRemover {
-  removeRequestedReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
-}
-
-function canRemoveReviewRequests(github: GitHubClient): github is GitHubClient & ReviewRequestRemover {
-  return typeof (github as Partial<ReviewRequestRemover>).removeRequestedReviewers === 'function';
-}
-
 interface Target {
   github: GitHubClient;
   org: string;
@@ -137,12 +125,8 @@ async function refusedReviewers({ github, org, repo, comment }: Target, logins: 
 async function applyReviewRequests(target: Target, changes: PeopleChanges): Promise<void> {
   const { github, org, repo, comment, log } = target;
   if (changes.remove.length > 0) {
-    if (canRemoveReviewRequests(github)) {
-      log.info('withdrawing review requests', { number: comment.number, logins: changes.remove, by: comment.author });
-      await github.removeRequestedReviewers(org, repo, comment.number, changes.remove);
-    } else {
-      log.warn('this GitHub client cannot withdraw review requests; /uncc ignored', { logins: changes.remove });
-    }
+    log.info('withdrawing review requests', { number: comment.number, logins: changes.remove, by: comment.author });
+    await github.removeRequestedReviewers(org, repo, comment.number, changes.remove);
   }
   if (changes.add.length === 0) return;
   log.info('requesting reviews', { number: comment.number, logins: changes.add, by: comment.author });

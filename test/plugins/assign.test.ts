@@ -49,6 +49,14 @@ describe('assign plugin', () => {
     expect(reply?.body).toMatch(/^@alice: GitHub did not let me assign: outsider\./);
   });
 
+  it('withdraws review requests on /uncc', async () => {
+    const { github, deliver } = await start();
+    await deliver('issue_comment', issueComment({ number: 4, commenter: 'alice', comment: '/cc @bob @carol' }));
+    expect(github.requestedReviewers(REPO, 4).sort()).toEqual(['bob', 'carol']);
+    await deliver('issue_comment', issueComment({ number: 4, commenter: 'alice', comment: '/uncc @bob' }));
+    expect(github.requestedReviewers(REPO, 4)).toEqual(['carol']);
+  });
+
   it('unassigns the commenter or the people named', async () => {
     const { github, deliver } = await start();
     await deliver('issue_comment', issueComment({ number: 6, commenter: 'alice', comment: '/assign alice bob', isPR: false }));

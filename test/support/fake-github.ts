@@ -869,6 +869,16 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return { status: 201, body: pullJson(repo, issue, pull) };
     }),
 
+    compileRoute('DELETE', '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', (request, param) => {
+      const [repo, issue, pull] = pullAt(param);
+      const body = objectBody(request.body);
+      onlyFields(body, ['reviewers', 'team_reviewers']);
+      const withdrawn = new Set((body.reviewers === undefined ? [] : stringList(body.reviewers, 'reviewers')).map(lower));
+      pull.requestedReviewers = pull.requestedReviewers.filter((login) => !withdrawn.has(lower(login)));
+      touch(issue);
+      return { status: 200, body: pullJson(repo, issue, pull) };
+    }),
+
     compileRoute('GET', '/repos/{owner}/{repo}/issues/{issue_number}', (_request, param) => {
       const [repo, issue] = issueAt(param);
       return { status: 200, body: issueJson(repo, issue) };
