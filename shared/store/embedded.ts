@@ -15,6 +15,9 @@ import {
   matchesQuery,
   newStoredJob,
   pageSize,
+  applySlotAcquire,
+  currentSlotHolders,
+  type SlotHolders,
 } from './rules';
 import { PeriodicRunSchema, ReportedStateSchema, StoredJobSchema } from './schemas';
 import {
@@ -36,6 +39,7 @@ import {
   type PeriodicStore,
   type ReportedState,
   type ReportStore,
+  type SlotStore,
   type Store,
   type StoredJob,
   type WriteGuard,
@@ -63,6 +67,7 @@ const JournalRecordSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('delivery'), id: z.string(), expireAt: z.number().nullable() }),
   z.object({ kind: z.literal('periodic'), job: z.string(), value: PeriodicRunSchema }),
   z.object({ kind: z.literal('report'), job: z.string(), channel: z.string(), value: ReportedStateSchema.nullable() }),
+  z.object({ kind: z.literal('slot'), key: z.string(), holders: z.record(z.string(), z.number()) }),
 ]);
 type JournalRecord = z.infer<typeof JournalRecordSchema>;
 
@@ -74,6 +79,7 @@ export class EmbeddedStore implements Store {
   readonly deliveries: DeliveryStore;
   readonly periodics: PeriodicStore;
   readonly reports: ReportStore;
+  readonly slots: SlotStore;
 
   private readonly state = new EmbeddedState();
 
@@ -87,6 +93,7 @@ export class EmbeddedStore implements Store {
     this.deliveries = new EmbeddedDeliveryStore(this.state, persist, now);
     this.periodics = new EmbeddedPeriodicStore(this.state, persist);
     this.reports = new EmbeddedReportStore(this.state, persist);
+    this.slots = new EmbeddedSlotStore(this.state, persist, now);
   }
 
   static open(options: EmbeddedStoreOptions = {}): EmbeddedStore {
@@ -197,6 +204,7 @@ class EmbeddedState {
   readonly deliveries = new Map<string, number>();
   readonly periodics = new Map<string, PeriodicRun>();
   readonly reports = new Map<string, Map<string, ReportedState>>();
+  readonly slots = new Map<string, SlotHolders>();
   private readonly lists = new Map<string, SortedJobList>();
 
   list(key: string): SortedJobList | undefined {
@@ -227,6 +235,10 @@ class EmbeddedState {
         return;
       case 'periodic':
         this.periodics.set(record.job, record.value);
+        return;
+      case 'slot':
+        if (Object.keys(record.holders).length > 0) this.slots.set(record.key, record.holders);
+        else this.slots.delete(record.key);
         return;
       case 'report': {
         const channels = this.reports.get(record.job) ?? new Map<string, ReportedState>();
@@ -259,7 +271,7 @@ class EmbeddedState {
   }
 
   size(): number {
-    return this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.reports.size;
+    return this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.reports.size + this.slots.size;
   }
 
   *records(): Generator<JournalRecord> {
@@ -267,6 +279,7 @@ class EmbeddedState {
     for (const [key, entry] of this.keys) yield { kind: 'key', key, ...entry };
     for (const [id, expireAt] of this.deliveries) yield { kind: 'delivery', id, expireAt };
     for (const [job, value] of this.periodics) yield { kind: 'periodic', job, value };
+    for (const [key, holders] of this.slots) yield { kind: 'slot', key, holders };
     for (const [job, channels] of this.reports) {
       for (const [channel, value] of channels) yield { kind: 'report', job, channel, value };
     }
@@ -489,5 +502,36 @@ class EmbeddedReportStore implements ReportStore {
 
   async record(jobName: string, channel: string, reported: ReportedState): Promise<void> {
     await this.persist([{ kind: 'report', job: jobName, channel, value: reported }]);
+  }
+}
+
+class EmbeddedSlotStore implements SlotStore {
+  constructor(
+    private readonly state: EmbeddedState,
+    private readonly persist: Persist,
+    private readonly now: () => number,
+  ) {}
+
+  async acquire(key: string, holder: string, capacity: number, ttlMs: number): Promise<boolean> {
+    const now = this.now();
+    const next = applySlotAcquire(this.state.slots.get(key) ?? {}, holder, capacity, now + ttlMs, now);
+    if (!next) {
+      await Promise.resolve();
+      return false;
+    }
+    await this.persist([{ kind: 'slot', key, holders: next }]);
+    return true;
+  }
+
+  async release(key: string, holder: string): Promise<void> {
+    const holders = this.state.slots.get(key);
+    if (!holders || !(holder in holders)) return;
+    const { [holder]: _released, ...rest } = holders;
+    await this.persist([{ kind: 'slot', key, holders: rest }]);
+  }
+
+  async holders(key: string): Promise<string[]> {
+    await Promise.resolve();
+    return currentSlotHolders(this.state.slots.get(key) ?? {}, this.now());
   }
 }

@@ -23,6 +23,8 @@ import {
   jobIndexOf,
   newStoredJob,
   pageSize,
+  applySlotAcquire,
+  currentSlotHolders,
 } from './rules';
 import { PeriodicRunSchema, ReportedStateSchema } from './schemas';
 import {
@@ -44,6 +46,7 @@ import {
   type PeriodicStore,
   type ReportedState,
   type ReportStore,
+  type SlotStore,
   type Store,
   type StoredJob,
   type WriteGuard,
@@ -65,6 +68,7 @@ export const COLLECTIONS = {
   deliveries: 'deliveries',
   periodics: 'periodics',
   reports: 'reports',
+  slots: 'slots',
 } as const;
 
 /** Firestore's gRPC status codes that mean "someone else got there first". */
@@ -180,6 +184,7 @@ export class FirestoreStore implements Store {
   readonly deliveries: DeliveryStore;
   readonly periodics: PeriodicStore;
   readonly reports: ReportStore;
+  readonly slots: SlotStore;
   readonly counts: OperationCounts = { reads: 0, writes: 0, deletes: 0 };
 
   constructor(
@@ -190,6 +195,7 @@ export class FirestoreStore implements Store {
     this.deliveries = new FirestoreDeliveryStore(db, this.counts, now);
     this.periodics = new FirestorePeriodicStore(db, this.counts);
     this.reports = new FirestoreReportStore(db, this.counts, now);
+    this.slots = new FirestoreSlotStore(db, this.counts, now);
   }
 
   static connect(options: FirestoreStoreOptions = {}): FirestoreStore {
@@ -562,5 +568,68 @@ class FirestoreReportStore implements ReportStore {
       { merge: true },
     );
     this.counts.writes += 1;
+  }
+}
+
+const SlotDocumentSchema = z.object({ holders: z.record(z.string(), z.number()) });
+
+class FirestoreSlotStore implements SlotStore {
+  private readonly collection: CollectionReference;
+
+  constructor(
+    db: Firestore,
+    private readonly counts: OperationCounts,
+    private readonly now: () => number,
+  ) {
+    this.collection = db.collection(COLLECTIONS.slots);
+  }
+
+  async acquire(key: string, holder: string, capacity: number, ttlMs: number): Promise<boolean> {
+    const ref = this.collection.doc(documentIdFor(key));
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const snapshot = await ref.get();
+      this.counts.reads += 1;
+      const now = this.now();
+      const holders = snapshot.exists ? SlotDocumentSchema.parse(snapshot.data()).holders : {};
+      const next = applySlotAcquire(holders, holder, capacity, now + ttlMs, now);
+      if (!next) return false;
+      try {
+        if (snapshot.exists) await ref.update({ holders: next }, { lastUpdateTime: snapshot.updateTime as Timestamp });
+        else await ref.create({ key, holders: next });
+        this.counts.writes += 1;
+        return true;
+      } catch (error) {
+        const code = errorCode(error);
+        if (code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) throw error;
+      }
+    }
+    throw new StoreError(`gave up taking a slot of ${key}: too many concurrent writers`);
+  }
+
+  async release(key: string, holder: string): Promise<void> {
+    const ref = this.collection.doc(documentIdFor(key));
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const snapshot = await ref.get();
+      this.counts.reads += 1;
+      if (!snapshot.exists) return;
+      const holders = SlotDocumentSchema.parse(snapshot.data()).holders;
+      if (!(holder in holders)) return;
+      const { [holder]: _released, ...rest } = holders;
+      try {
+        // A whole-map write: update() with a nested object replaces the map, dropping the holder.
+        await ref.update({ holders: rest }, { lastUpdateTime: snapshot.updateTime as Timestamp });
+        this.counts.writes += 1;
+        return;
+      } catch (error) {
+        if (errorCode(error) !== FAILED_PRECONDITION) throw error;
+      }
+    }
+    throw new StoreError(`gave up releasing a slot of ${key}: too many concurrent writers`);
+  }
+
+  async holders(key: string): Promise<string[]> {
+    const snapshot = await this.collection.doc(documentIdFor(key)).get();
+    this.counts.reads += 1;
+    return snapshot.exists ? currentSlotHolders(SlotDocumentSchema.parse(snapshot.data()).holders, this.now()) : [];
   }
 }

@@ -214,3 +214,29 @@ export function checkQuery(query: JobQuery): void {
     throw new InvalidQueryError(`pull must be a pull request number, not ${query.pull}`);
   }
 }
+
+/** Slot holders by expiry time (ms since the epoch). */
+export type SlotHolders = Record<string, number>;
+
+/**
+ * The holders after `holder` asks for a slot: expired holders are dropped first; a current holder
+ * renews; a newcomer gets in only while fewer than `capacity` hold one. Undefined when full.
+ */
+export function applySlotAcquire(
+  holders: SlotHolders,
+  holder: string,
+  capacity: number,
+  expiresAt: number,
+  now: number,
+): SlotHolders | undefined {
+  const current = Object.fromEntries(Object.entries(holders).filter(([, until]) => until > now));
+  if (!(holder in current) && Object.keys(current).length >= capacity) return undefined;
+  return { ...current, [holder]: expiresAt };
+}
+
+export function currentSlotHolders(holders: SlotHolders, now: number): string[] {
+  return Object.entries(holders)
+    .filter(([, until]) => until > now)
+    .map(([holder]) => holder)
+    .sort();
+}

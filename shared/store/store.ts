@@ -12,6 +12,7 @@ export interface Store {
   readonly deliveries: DeliveryStore;
   readonly periodics: PeriodicStore;
   readonly reports: ReportStore;
+  readonly slots: SlotStore;
   close(): Promise<void>;
 }
 
@@ -187,6 +188,20 @@ export interface ReportedState {
 export interface ReportStore {
   get(jobName: string): Promise<Record<string, ReportedState>>;
   record(jobName: string, channel: string, reported: ReportedState): Promise<void>;
+}
+
+/**
+ * Counted capacity shared by every runner: a job's `max_concurrency`, a `job_queue_capacities`
+ * queue. A holder (a ProwJob's name) keeps its slot by acquiring again before `ttlMs` runs out, as
+ * a lease, so a crashed runner's slots free themselves.
+ */
+export interface SlotStore {
+  /** True when `holder` now holds one of `capacity` slots of `key` (renewed if it already did). */
+  acquire(key: string, holder: string, capacity: number, ttlMs: number): Promise<boolean>;
+  /** Gives a slot back; a no-op when not held. */
+  release(key: string, holder: string): Promise<void>;
+  /** The holders whose slots have not expired. */
+  holders(key: string): Promise<string[]>;
 }
 
 /** How long delivery, idempotency and report records are kept (Firestore TTL on `expireAt`). */

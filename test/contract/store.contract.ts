@@ -385,6 +385,32 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
       });
     });
 
+    describe('concurrency slots', () => {
+      it('lets at most `capacity` holders in at once, even when they race', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, index) => store.slots.acquire('job:e2e', `job-${index}`, 2, LEASE_MS)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(2);
+        const holders = await store.slots.holders('job:e2e');
+        expect(holders).toHaveLength(2);
+        // A holder renews its slot by acquiring again; others stay out until one leaves.
+        expect(await store.slots.acquire('job:e2e', holders[0] ?? '', 2, LEASE_MS)).toBe(true);
+        expect(await store.slots.acquire('job:e2e', 'job-late', 2, LEASE_MS)).toBe(false);
+        await store.slots.release('job:e2e', holders[0] ?? '');
+        await store.slots.release('job:e2e', 'not-a-holder');
+        expect(await store.slots.acquire('job:e2e', 'job-late', 2, LEASE_MS)).toBe(true);
+        expect((await store.slots.holders('job:e2e')).sort()).toEqual([holders[1], 'job-late'].sort());
+      });
+
+      it('frees the slots of holders that stop renewing', async () => {
+        expect(await store.slots.acquire('queue:gpu', 'job-a', 1, LEASE_MS)).toBe(true);
+        expect(await store.slots.acquire('queue:gpu', 'job-b', 1, LEASE_MS)).toBe(false);
+        clock.advance(LEASE_MS + 1);
+        expect(await store.slots.holders('queue:gpu')).toEqual([]);
+        expect(await store.slots.acquire('queue:gpu', 'job-b', 1, LEASE_MS)).toBe(true);
+      });
+    });
+
     describe('reported states', () => {
       it('keeps the last reported state per job and channel', async () => {
         expect(await store.reports.get('job-1')).toEqual({});

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { V1PodSpec } from '@kubernetes/client-node';
 import { Pod } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { cloneScript, podForJob, repositoryPath, shellQuote } from '../../runner/executor/pod';
@@ -34,7 +35,7 @@ describe('job pod', () => {
 
   it('does not let a job config override the environment the runner owns', () => {
     const job = testProwJob();
-    job.spec.pod_spec?.containers[0]?.env?.push({ name: 'JOB_NAME', value: 'spoofed' });
+    (job.spec.pod_spec as unknown as V1PodSpec).containers[0]?.env?.push({ name: 'JOB_NAME', value: 'spoofed' });
     const env = podForJob(job, options).spec?.containers[0]?.env ?? [];
     expect(env.filter((entry) => entry.name === 'JOB_NAME')).toEqual([{ name: 'JOB_NAME', value: 'unit-tests' }]);
   });
