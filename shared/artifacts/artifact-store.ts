@@ -33,3 +33,23 @@ export function checkArtifactPath(path: string): string {
   }
   return path;
 }
+
+/** A prefix is "" or a valid path, optionally ending in "/": nothing that could leave the root. */
+export function checkPrefix(prefix: string): string {
+  if (prefix === '') return prefix;
+  checkArtifactPath(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+  return prefix;
+}
+
+/** Offsets must be whole, non-negative and in order; anything else is a caller's bug. */
+export function checkRange(start: number, endExclusive: number | undefined): void {
+  if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`invalid range start ${start}`);
+  if (endExclusive !== undefined && (!Number.isSafeInteger(endExclusive) || endExclusive < start)) {
+    throw new RangeError(`invalid range end ${endExclusive} for start ${start}`);
+  }
+}
+
+/** Object stores order names by their UTF-8 bytes; JavaScript's default sort uses UTF-16 units. */
+export function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
