@@ -1,0 +1,307 @@
+import { finishedJson, jobArtifactsDir, PROW_FILES, revisionOf, startedForJob, startedJson, type FinishedResult } from '../shared/artifacts/layout';
+import type { ArtifactStore } from '../shared/artifacts/artifact-store';
+import type { Logger } from '../shared/log/logger';
+import { isFinalState } from '../shared/prowjob/lifecycle';
+import type { ProwJob, ProwJobState } from '../shared/prowjob/schema';
+import type { ConfigSource } from '../shared/runtime/config-source';
+import { InvalidTransitionError, StaleLeaseError } from '../shared/store/errors';
+import type { JobUpdate, JobWatch, Lease, Store, StoredJob } from '../shared/store/store';
+import { decide, timeoutsFor } from './decide';
+import type { ExecutionStatus, Executor } from './executor/executor';
+import { newBuildId } from './build-id';
+
+/**
+ * The runner agent (Prow's plank, per build cluster): it hears of triggered jobs for its cluster
+ * from the store's change feed, leases them (so at most one runner works on a job), takes their
+ * concurrency slots, starts them through its executor, and turns what the executor reports into
+ * job state under the lease. Heartbeats keep leases alive; a heartbeat that finds its lease gone
+ * learns that the job was aborted (abort ends the lease) or taken over.
+ *
+ * Crash safety comes from the store, not from this process: a runner that dies stops renewing,
+ * its leases and slots expire, and another runner's sweep claims the jobs and adopts their pods,
+ * which are found again by job name rather than created twice.
+ */
+export interface RunnerOptions {
+  cluster: string;
+  /** Stable identity of this runner, e.g. "<cluster>/<pod name>". */
+  holder: string;
+  store: Store;
+  executor: Executor;
+  config: ConfigSource;
+  log: Logger;
+  artifacts?: ArtifactStore;
+  leaseTtlMs?: number;
+  heartbeatMs?: number;
+  /** How often to look for claimable jobs the feed cannot announce (expired leases, freed slots). */
+  sweepMs?: number;
+  now?: () => number;
+}
+
+interface HeldJob {
+  lease: Lease;
+  job: ProwJob;
+  /** When this runner started (or adopted) the execution, for the scheduling timeout. */
+  startedAt: number;
+  slots: { key: string; capacity: number }[];
+  finishing: boolean;
+}
+
+export const DEFAULT_LEASE_TTL_MS = 60_000;
+
+export class Runner {
+  private readonly held = new Map<string, HeldJob>();
+  private readonly starting = new Set<string>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private stopWatchingJobs: JobWatch | undefined;
+  private stopWatchingExecutions: (() => void) | undefined;
+  private stopped = false;
+  private readonly leaseTtlMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RunnerOptions) {
+    this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Names of the jobs this runner currently holds (for tests and health). */
+  heldJobs(): string[] {
+    return [...this.held.keys()].sort();
+  }
+
+  async start(): Promise<void> {
+    const { store, executor, cluster, log } = this.options;
+    this.stopWatchingExecutions = executor.watch(
+      (status) => void this.guard(status.jobName, () => this.onExecution(status)),
+      (jobName) => void this.guard(jobName, () => this.onVanished(jobName)),
+    );
+    // Adopt what is already running for this cluster (a restart, or a crashed peer's work).
+    for (const execution of await executor.list()) await this.guard(execution.jobName, () => this.tryClaim(execution.jobName));
+    this.stopWatchingJobs = store.jobs.watch(
+      { cluster, state: 'triggered' },
+      (change) => {
+        if (change.kind !== 'removed') void this.guard(change.job.job.metadata.name ?? '', () => this.tryClaim(change.job.job.metadata.name ?? ''));
+      },
+      (error) => log.error('job change feed failed', { error }),
+    );
+    await this.stopWatchingJobs.ready;
+    const heartbeatMs = this.options.heartbeatMs ?? Math.floor(this.leaseTtlMs / 3);
+    this.timers.push(setInterval(() => void this.heartbeat(), heartbeatMs));
+    this.timers.push(setInterval(() => void this.sweep(), this.options.sweepMs ?? this.leaseTtlMs));
+    log.info('runner started', { cluster, holder: this.options.holder, leaseTtlMs: this.leaseTtlMs });
+  }
+
+  /**
+   * Stops working: no new claims, and every lease given back so a peer adopts the executions at
+   * once instead of waiting for expiry. Executions keep running.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.stopWatchingJobs?.close();
+    this.stopWatchingExecutions?.();
+    await Promise.all([...this.held.values()].map((held) => this.options.store.jobs.release(held.lease).catch(() => undefined)));
+    this.held.clear();
+  }
+
+  /** Runs a step for one job, logging instead of throwing: one job's trouble never stops the others. */
+  private async guard(jobName: string, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      if (error instanceof StaleLeaseError) {
+        this.options.log.warn('lease lost; leaving the job to its new holder', { jobId: jobName, reason: error.message });
+        this.held.delete(jobName);
+        return;
+      }
+      this.options.log.error('runner step failed', { jobId: jobName, error });
+    }
+  }
+
+  /** Leases a job, takes its concurrency slots, and starts (or adopts) its execution. */
+  private async tryClaim(name: string): Promise<void> {
+    if (this.stopped || !name || this.held.has(name) || this.starting.has(name)) return;
+    this.starting.add(name);
+    try {
+      const claim = await this.options.store.jobs.claim(name, {
+        cluster: this.options.cluster,
+        holder: this.options.holder,
+        ttlMs: this.leaseTtlMs,
+      });
+      if (claim) await this.begin(claim.job, claim.lease);
+    } finally {
+      this.starting.delete(name);
+    }
+  }
+
+  private async begin(stored: StoredJob, lease: Lease): Promise<void> {
+    const { store, executor, log } = this.options;
+    const name = lease.jobName;
+    const jobLog = log.child({ jobId: name, job: stored.job.spec.job });
+    const slots = await this.takeSlots(stored.job);
+    if (!slots) {
+      // At capacity: give the job back untouched; a slot freed later brings it round again.
+      await store.jobs.release(lease);
+      jobLog.info('job waits for a concurrency slot');
+      return;
+    }
+    let job = stored.job;
+    if (job.status?.state === 'triggered') {
+      const buildId = newBuildId(this.now());
+      const pending = await store.jobs.update(
+        name,
+        { state: 'pending', status: { build_id: buildId, pod_name: name, description: 'Job triggered.' } },
+        { lease },
+      );
+      job = pending.job;
+      await this.writeStarted(job);
+    }
+    this.held.set(name, { lease, job, startedAt: this.now(), slots, finishing: false });
+    const execution = await executor.start(job);
+    jobLog.info(stored.job.status?.state === 'pending' ? 'adopted a running job' : 'started job', { phase: execution.phase });
+    await this.onExecution(execution);
+  }
+
+  /** Acquires the job's max_concurrency and queue slots; undefined (holding none) when one is full. */
+  private async takeSlots(job: ProwJob): Promise<{ key: string; capacity: number }[] | undefined> {
+    const config = await this.options.config.current();
+    const wanted: { key: string; capacity: number }[] = [];
+    if (job.spec.max_concurrency && job.spec.max_concurrency > 0) wanted.push({ key: `job:${job.spec.job}`, capacity: job.spec.max_concurrency });
+    const queue = job.spec.job_queue_name;
+    const queueCapacity = queue ? config.prow.plank?.job_queue_capacities?.[queue] : undefined;
+    if (queue && queueCapacity !== undefined && queueCapacity >= 0) wanted.push({ key: `queue:${queue}`, capacity: queueCapacity });
+    const taken: { key: string; capacity: number }[] = [];
+    for (const slot of wanted) {
+      if (!(await this.options.store.slots.acquire(slot.key, job.metadata.name ?? '', slot.capacity, this.leaseTtlMs))) {
+        for (const { key } of taken) await this.options.store.slots.release(key, job.metadata.name ?? '');
+        return undefined;
+      }
+      taken.push(slot);
+    }
+    return taken;
+  }
+
+  private async onExecution(execution: ExecutionStatus): Promise<void> {
+    const held = this.held.get(execution.jobName);
+    if (!held || held.finishing) return;
+    const config = await this.options.config.current();
+    const timeouts = timeoutsFor(held.job, config.prow.plank);
+    const decision = decide(held.job, execution, this.now(), timeouts, held.startedAt);
+    if (decision.kind === 'wait') return;
+    if (decision.kind === 'revive') return;
+    if (decision.stop) await this.options.executor.abort(execution.jobName, timeouts.gracePeriodMs);
+    await this.apply(execution.jobName, held, decision.update);
+  }
+
+  private async onVanished(jobName: string): Promise<void> {
+    const held = this.held.get(jobName);
+    if (!held || held.finishing) return;
+    const config = await this.options.config.current();
+    const decision = decide(held.job, undefined, this.now(), timeoutsFor(held.job, config.prow.plank), held.startedAt);
+    if (decision.kind === 'wait') return;
+    await this.apply(jobName, held, decision.update);
+    if (decision.kind === 'revive') {
+      this.options.log.warn('pod vanished; starting it again', { jobId: jobName });
+      held.startedAt = this.now();
+      await this.onExecution(await this.options.executor.start(held.job));
+    }
+  }
+
+  /** Writes an update under the lease; a final state ends the job here. */
+  private async apply(jobName: string, held: HeldJob, update: JobUpdate): Promise<void> {
+    if (update.state && isFinalState(update.state)) held.finishing = true;
+    try {
+      const written = await this.options.store.jobs.update(jobName, update, { lease: held.lease });
+      held.job = written.job;
+    } catch (error) {
+      if (!(error instanceof InvalidTransitionError)) throw error;
+      // Finished meanwhile (aborted by someone): nothing left to write.
+    }
+    if (held.finishing) await this.finish(jobName, held, update.state ?? 'error');
+  }
+
+  private async finish(jobName: string, held: HeldJob, state: ProwJobState): Promise<void> {
+    const { executor, store, log } = this.options;
+    await this.writeFinished(held.job, state).catch((error: unknown) => log.error('could not store the job’s logs and results', { jobId: jobName, error }));
+    await executor.remove(jobName);
+    for (const { key } of held.slots) await store.slots.release(key, jobName);
+    this.held.delete(jobName);
+    log.info('job finished', { jobId: jobName, job: held.job.spec.job, state });
+    // A freed slot may let a waiting run of the same job start now rather than at the next sweep.
+    if (held.slots.length > 0) void this.sweep();
+  }
+
+  /** Renews every lease; a renewal refused means the job was aborted or someone else has it. */
+  private async heartbeat(): Promise<void> {
+    await Promise.all(
+      [...this.held.entries()].map(([name, held]) =>
+        this.guard(name, async () => {
+          try {
+            held.lease = await this.options.store.jobs.renew(held.lease, this.leaseTtlMs);
+            for (const slot of held.slots) await this.options.store.slots.acquire(slot.key, name, slot.capacity, this.leaseTtlMs);
+          } catch (error) {
+            if (!(error instanceof StaleLeaseError)) throw error;
+            await this.onLeaseLost(name, held);
+          }
+        }),
+      ),
+    );
+  }
+
+  private async onLeaseLost(name: string, held: HeldJob): Promise<void> {
+    const current = await this.options.store.jobs.get(name);
+    const state = current?.job.status?.state;
+    if (state === 'aborted' && !held.finishing) {
+      held.finishing = true;
+      const config = await this.options.config.current();
+      this.options.log.info('job aborted; stopping its execution', { jobId: name });
+      await this.options.executor.abort(name, timeoutsFor(held.job, config.prow.plank).gracePeriodMs);
+      held.job = current?.job ?? held.job;
+      await this.finish(name, held, 'aborted');
+      return;
+    }
+    // Someone else holds it now (we paused past the lease): their job, their execution.
+    this.held.delete(name);
+  }
+
+  /** Claims whatever the feed could not announce: expired leases of crashed peers, jobs waiting for slots. */
+  private async sweep(): Promise<void> {
+    if (this.stopped) return;
+    for (let claimed = 0; claimed < 50; claimed++) {
+      const claim = await this.options.store.jobs
+        .claimNext({ cluster: this.options.cluster, holder: this.options.holder, ttlMs: this.leaseTtlMs })
+        .catch(() => undefined);
+      if (!claim) return;
+      const name = claim.lease.jobName;
+      if (this.held.has(name)) continue;
+      this.starting.add(name);
+      await this.guard(name, () => this.begin(claim.job, claim.lease)).finally(() => this.starting.delete(name));
+    }
+  }
+
+  private async writeStarted(job: ProwJob): Promise<void> {
+    const artifacts = this.options.artifacts;
+    const buildId = job.status?.build_id;
+    if (!artifacts || !buildId) return;
+    const dir = jobArtifactsDir(job, buildId);
+    await artifacts.write(`${dir}${PROW_FILES.started}`, startedJson(startedForJob(job, { timestamp: Math.floor(this.now() / 1000) })), {
+      contentType: 'application/json',
+    });
+  }
+
+  private async writeFinished(job: ProwJob, state: ProwJobState): Promise<void> {
+    const artifacts = this.options.artifacts;
+    const buildId = job.status?.build_id;
+    if (!artifacts || !buildId) return;
+    const dir = jobArtifactsDir(job, buildId);
+    const result: FinishedResult = state === 'success' ? 'SUCCESS' : state === 'aborted' ? 'ABORTED' : state === 'failure' ? 'FAILURE' : 'ERROR';
+    const log = await this.options.executor.log(job.metadata.name ?? '').catch(() => '');
+    const revision = revisionOf(job);
+    await artifacts.write(`${dir}${PROW_FILES.buildLog}`, log, { contentType: 'text/plain; charset=utf-8' });
+    await artifacts.write(`${dir}${PROW_FILES.prowJob}`, `${JSON.stringify(job, null, 2)}\n`, { contentType: 'application/json' });
+    await artifacts.write(
+      `${dir}${PROW_FILES.finished}`,
+      finishedJson({ timestamp: Math.floor(this.now() / 1000), passed: state === 'success', result, ...(revision ? { revision } : {}) }),
+      { contentType: 'application/json' },
+    );
+  }
+}
