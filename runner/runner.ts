@@ -44,6 +44,8 @@ interface HeldJob {
   startedAt: number;
   slots: { key: string; capacity: number }[];
   finishing: boolean;
+  /** The execution's last reported status, re-judged at each heartbeat (timeouts need no event). */
+  lastExecution?: ExecutionStatus;
 }
 
 export const DEFAULT_LEASE_TTL_MS = 60_000;
@@ -51,6 +53,11 @@ export const DEFAULT_LEASE_TTL_MS = 60_000;
 export class Runner {
   private readonly held = new Map<string, HeldJob>();
   private readonly starting = new Set<string>();
+  /**
+   * Jobs this runner gave back for want of a slot. Giving a lease back changes the job, which the
+   * change feed reports; without this the runner would claim it again at once, forever.
+   */
+  private readonly waitingForSlot = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopWatchingJobs: JobWatch | undefined;
   private stopWatchingExecutions: (() => void) | undefined;
@@ -79,7 +86,8 @@ export class Runner {
     this.stopWatchingJobs = store.jobs.watch(
       { cluster, state: 'triggered' },
       (change) => {
-        if (change.kind !== 'removed') void this.guard(change.job.job.metadata.name ?? '', () => this.tryClaim(change.job.job.metadata.name ?? ''));
+        const name = change.job.job.metadata.name ?? '';
+        if (change.kind !== 'removed' && !this.waitingForSlot.has(name)) void this.guard(name, () => this.tryClaim(name));
       },
       (error) => log.error('job change feed failed', { error }),
     );
@@ -92,19 +100,23 @@ export class Runner {
 
   /**
    * Stops working: no new claims, and every lease given back so a peer adopts the executions at
-   * once instead of waiting for expiry. Executions keep running.
+   * once instead of waiting for expiry. Executions keep running. With `releaseLeases: false` the
+   * runner just goes silent, as a crashed one would (tests use it).
    */
-  async stop(): Promise<void> {
+  async stop(options: { releaseLeases?: boolean } = {}): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     this.stopWatchingJobs?.close();
     this.stopWatchingExecutions?.();
-    await Promise.all([...this.held.values()].map((held) => this.options.store.jobs.release(held.lease).catch(() => undefined)));
+    if (options.releaseLeases ?? true) {
+      await Promise.all([...this.held.values()].map((held) => this.options.store.jobs.release(held.lease).catch(() => undefined)));
+    }
     this.held.clear();
   }
 
   /** Runs a step for one job, logging instead of throwing: one job's trouble never stops the others. */
   private async guard(jobName: string, step: () => Promise<void>): Promise<void> {
+    if (this.stopped) return;
     try {
       await step();
     } catch (error) {
@@ -139,11 +151,13 @@ export class Runner {
     const jobLog = log.child({ jobId: name, job: stored.job.spec.job });
     const slots = await this.takeSlots(stored.job);
     if (!slots) {
-      // At capacity: give the job back untouched; a slot freed later brings it round again.
+      // At capacity: give the job back untouched; a slot freed later (or the sweep) brings it round again.
+      if (!this.waitingForSlot.has(name)) jobLog.info('job waits for a concurrency slot');
+      this.waitingForSlot.add(name);
       await store.jobs.release(lease);
-      jobLog.info('job waits for a concurrency slot');
       return;
     }
+    this.waitingForSlot.delete(name);
     let job = stored.job;
     if (job.status?.state === 'triggered') {
       const buildId = newBuildId(this.now());
@@ -183,6 +197,7 @@ export class Runner {
   private async onExecution(execution: ExecutionStatus): Promise<void> {
     const held = this.held.get(execution.jobName);
     if (!held || held.finishing) return;
+    held.lastExecution = execution;
     const config = await this.options.config.current();
     const timeouts = timeoutsFor(held.job, config.prow.plank);
     const decision = decide(held.job, execution, this.now(), timeouts, held.startedAt);
@@ -238,6 +253,7 @@ export class Runner {
           try {
             held.lease = await this.options.store.jobs.renew(held.lease, this.leaseTtlMs);
             for (const slot of held.slots) await this.options.store.slots.acquire(slot.key, name, slot.capacity, this.leaseTtlMs);
+            if (held.lastExecution) await this.onExecution(held.lastExecution);
           } catch (error) {
             if (!(error instanceof StaleLeaseError)) throw error;
             await this.onLeaseLost(name, held);
@@ -263,18 +279,41 @@ export class Runner {
     this.held.delete(name);
   }
 
-  /** Claims whatever the feed could not announce: expired leases of crashed peers, jobs waiting for slots. */
+  /**
+   * Claims whatever the feed could not announce — expired leases of crashed peers, jobs waiting
+   * for slots — and removes executions whose jobs have finished without them (a runner that died
+   * between writing the result and removing the pod).
+   */
   private async sweep(): Promise<void> {
     if (this.stopped) return;
-    for (let claimed = 0; claimed < 50; claimed++) {
+    for (const name of [...this.waitingForSlot]) await this.guard(name, () => this.tryClaim(name));
+    for (let claimed = 0; claimed < 50 && !this.stopped; claimed++) {
       const claim = await this.options.store.jobs
         .claimNext({ cluster: this.options.cluster, holder: this.options.holder, ttlMs: this.leaseTtlMs })
         .catch(() => undefined);
-      if (!claim) return;
+      if (!claim) break;
       const name = claim.lease.jobName;
-      if (this.held.has(name)) continue;
+      if (this.held.has(name) || this.starting.has(name)) continue;
       this.starting.add(name);
       await this.guard(name, () => this.begin(claim.job, claim.lease)).finally(() => this.starting.delete(name));
+      // The oldest claimable job still waits for a slot: claimNext would only offer it again.
+      if (this.waitingForSlot.has(name)) break;
+    }
+    await this.removeOrphans();
+  }
+
+  private async removeOrphans(): Promise<void> {
+    const executions = await this.options.executor.list().catch(() => []);
+    for (const execution of executions) {
+      const name = execution.jobName;
+      if (this.stopped || this.held.has(name) || this.starting.has(name)) continue;
+      await this.guard(name, async () => {
+        const stored = await this.options.store.jobs.get(name);
+        const state = stored?.job.status?.state;
+        if (stored && state && !isFinalState(state)) return;
+        this.options.log.info('removing the execution of a finished or deleted job', { jobId: name, state: state ?? 'deleted' });
+        await this.options.executor.remove(name);
+      });
     }
   }
 

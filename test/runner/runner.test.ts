@@ -1,0 +1,169 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KubernetesExecutor } from '../../runner/executor/kubernetes';
+import { Runner } from '../../runner/runner';
+import { memoryLogger } from '../../shared/log/logger';
+import type { ProwJob } from '../../shared/prowjob/schema';
+import { staticConfigSource } from '../../shared/runtime/config-source';
+import { EmbeddedStore } from '../../shared/store/embedded';
+import { buildFromFiles, expectLoaded } from '../support/config';
+import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes';
+import { testProwJob } from '../support/prowjobs';
+
+/**
+ * Runners against the fake Kubernetes API server and a real store: leases make each job run
+ * once, and the store (not any one runner) carries the work through crashes.
+ */
+const NAMESPACE = 'test-pods';
+const LEASE = { leaseTtlMs: 1_500, heartbeatMs: 250, sweepMs: 400 };
+
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('runner', () => {
+  let kube: FakeKubernetes;
+  let store: EmbeddedStore;
+  const runners: Runner[] = [];
+  const log = memoryLogger();
+  const config = staticConfigSource(expectLoaded(buildFromFiles({ config: 'plank:\n  max_revivals: 2\n' })));
+
+  async function setUp(): Promise<void> {
+    kube = await startFakeKubernetes({ namespaces: [NAMESPACE] });
+    store = EmbeddedStore.open();
+  }
+  afterEach(async () => {
+    for (const runner of runners.splice(0)) await runner.stop({ releaseLeases: false });
+    await kube.close();
+    await store.close();
+  });
+
+  async function startRunner(index: number): Promise<Runner> {
+    const executor = new KubernetesExecutor({ kubeConfig: kube.kubeConfig(), namespace: NAMESPACE, cluster: 'default' });
+    const runner = new Runner({ cluster: 'default', holder: `runner-${index}`, store, executor, config, log, ...LEASE });
+    await runner.start();
+    runners.push(runner);
+    return runner;
+  }
+
+  async function trigger(job: ProwJob): Promise<string> {
+    await store.jobs.create(job, { idempotencyKey: job.metadata.name ?? '' });
+    return job.metadata.name ?? '';
+  }
+
+  /** Plays the kubelet: every new pod runs, then succeeds after `runMs`. */
+  function autoRun(runMs: number, live?: Set<string>): Map<string, number> {
+    const created = new Map<string, number>();
+    kube.onCreate((pod: V1Pod) => {
+      const name = pod.metadata?.name ?? '';
+      created.set(name, (created.get(name) ?? 0) + 1);
+      live?.add(name);
+      setTimeout(() => {
+        if (!kube.pods(NAMESPACE).some((p) => p.metadata?.name === name)) return;
+        kube.setPhase(NAMESPACE, name, 'Running');
+        setTimeout(() => {
+          live?.delete(name);
+          if (kube.pods(NAMESPACE).some((p) => p.metadata?.name === name)) kube.setPhase(NAMESPACE, name, 'Succeeded');
+        }, runMs);
+      }, 10);
+    });
+    return created;
+  }
+
+  const stateOf = async (name: string) => (await store.jobs.get(name))?.job.status?.state;
+
+  it('runs 200 jobs on three runners with exactly one pod each, even when one runner dies mid-way', async () => {
+    await setUp();
+    const created = autoRun(150);
+    await Promise.all([0, 1, 2].map(startRunner));
+    const names = await Promise.all(Array.from({ length: 200 }, () => trigger(testProwJob())));
+    await waitFor(async () => (await store.jobs.list({ state: 'success' }, { limit: 1000 })).jobs.length >= 60, 'a third of the jobs');
+    // The first runner crashes: it stops renewing but never gives its leases back.
+    await runners[0]?.stop({ releaseLeases: false });
+    await waitFor(
+      async () => (await store.jobs.list({}, { limit: 1000 })).jobs.every((job) => job.job.status?.state === 'success'),
+      'every job to succeed',
+      90_000,
+    );
+    for (const name of names) expect(created.get(name), `pods created for ${name}`).toBe(1);
+    // Finished pods are removed, including those the dead runner finished but never removed.
+    await waitFor(() => kube.pods(NAMESPACE).length === 0, 'every pod to be removed');
+  }, 120_000);
+
+  it('never runs more pods of a job than its max_concurrency, across runners', async () => {
+    await setUp();
+    const live = new Set<string>();
+    let most = 0;
+    autoRun(200, live);
+    kube.onCreate(() => void (most = Math.max(most, live.size)));
+    await Promise.all([0, 1, 2].map(startRunner));
+    const names: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const job = testProwJob({ job: 'pull-widgets-e2e' });
+      job.spec.max_concurrency = 2;
+      names.push(await trigger(job));
+    }
+    await waitFor(async () => (await Promise.all(names.map(stateOf))).every((state) => state === 'success'), 'all eight runs');
+    expect(most).toBeLessThanOrEqual(2);
+    expect(most).toBe(2);
+  }, 60_000);
+
+  it('deletes the pod of a job aborted in the store', async () => {
+    await setUp();
+    await startRunner(0);
+    const name = await trigger(testProwJob());
+    await waitFor(() => kube.pods(NAMESPACE).length === 1, 'the pod');
+    kube.setPhase(NAMESPACE, name, 'Running');
+    await store.jobs.update(name, { state: 'aborted', status: { description: 'Aborted by trigger plugin.' } }, 'latest');
+    await waitFor(() => kube.pods(NAMESPACE).length === 0, 'the pod to be deleted');
+    expect(await stateOf(name)).toBe('aborted');
+  });
+
+  it('fails a job that outlives its decoration timeout, and stops its pod', async () => {
+    await setUp();
+    await startRunner(0);
+    const job = testProwJob();
+    job.spec.decoration_config = { timeout: '1s', grace_period: '1s' };
+    const name = await trigger(job);
+    await waitFor(() => kube.pods(NAMESPACE).length === 1, 'the pod');
+    kube.setPhase(NAMESPACE, name, 'Running');
+    await waitFor(async () => (await stateOf(name)) === 'failure', 'the timeout');
+    expect((await store.jobs.get(name))?.job.status?.description).toBe('Job timed out after 1s.');
+    await waitFor(() => kube.pods(NAMESPACE).length === 0, 'the pod to be deleted');
+  });
+
+  it('starts a vanished pod again a bounded number of times, then errors the job', async () => {
+    await setUp();
+    const created = autoRun(60_000);
+    await startRunner(0);
+    const name = await trigger(testProwJob());
+    for (let lost = 1; lost <= 3; lost++) {
+      await waitFor(() => (created.get(name) ?? 0) === lost && kube.pods(NAMESPACE).length === 1, `pod ${lost}`);
+      kube.vanish(NAMESPACE, name);
+    }
+    await waitFor(async () => (await stateOf(name)) === 'error', 'the job to error');
+    const job = (await store.jobs.get(name))?.job;
+    expect(job?.status?.pod_revival_count).toBe(2);
+    expect(job?.status?.description).toBe('Job pod reached max revivals (2) after being deleted unexpectedly.');
+    expect(created.get(name)).toBe(3);
+  });
+
+  it('adopts the running pods of a restarted runner instead of creating them again', async () => {
+    await setUp();
+    const created = autoRun(60_000);
+    const first = await startRunner(0);
+    const name = await trigger(testProwJob());
+    await waitFor(() => kube.pods(NAMESPACE)[0]?.status?.phase === 'Running', 'the pod to run');
+    await first.stop();
+    runners.splice(runners.indexOf(first), 1);
+    await startRunner(1);
+    await waitFor(async () => (await store.jobs.get(name))?.lease?.holder === 'runner-1', 'the new runner to hold the job');
+    kube.setPhase(NAMESPACE, name, 'Succeeded');
+    await waitFor(async () => (await stateOf(name)) === 'success', 'success');
+    expect(created.get(name)).toBe(1);
+  });
+});
