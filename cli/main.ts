@@ -1,5 +1,6 @@
 import { UsageError } from './args';
 import { CHECKCONFIG_USAGE, type CommandIO, checkconfig } from './checkconfig';
+import { RUNNER_USAGE, runnerCommand } from './runner';
 
 interface Command {
   readonly summary: string;
@@ -12,6 +13,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'validate Prow configuration (config.yaml, job configs, plugins.yaml)',
     usage: CHECKCONFIG_USAGE,
     run: checkconfig,
+  },
+  runner: {
+    summary: 'the runner agent: lease a build cluster\'s ProwJobs and run them as pods',
+    usage: RUNNER_USAGE,
+    run: runnerCommand,
   },
 };
 

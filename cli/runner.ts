@@ -1,0 +1,94 @@
+import { createServer } from 'node:http';
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubernetesExecutor } from '../runner/executor/kubernetes';
+import { Runner } from '../runner/runner';
+import { GcsArtifactStore } from '../shared/artifacts/gcs';
+import { createLogger } from '../shared/log/logger';
+import { fileConfigSource } from '../shared/runtime/config-source';
+import { FirestoreStore } from '../shared/store/firestore';
+import { parseFlags, UsageError } from './args';
+import type { CommandIO } from './checkconfig';
+
+export const RUNNER_USAGE = `Usage: cutwater runner --cluster NAME [--kubeconfig FILE] [--config-path FILE] [--job-config-path DIR]
+                       [--namespace NS] [--artifacts-bucket BUCKET] [--port N]
+
+The runner agent for one build cluster: leases the cluster's triggered ProwJobs from Firestore and
+runs them as pods, reporting their state back. Needs no inbound network access. Several replicas
+may run at once; leases keep each job on one runner.
+
+  --cluster NAME            the build cluster's name, as jobs' "cluster:" field says (required)
+  --kubeconfig FILE         a kubeconfig; without it the in-cluster service account is used
+  --config-path FILE        Prow's config.yaml (default: $CONFIG_PATH)
+  --job-config-path DIR     job-config directory or file (default: $JOB_CONFIG_PATH)
+  --namespace NS            namespace for job pods (default: the config's pod_namespace)
+  --artifacts-bucket BUCKET GCS bucket for logs and artifacts in Prow's layout (default: $ARTIFACTS_BUCKET)
+  --port N                  port for /healthz (default: $PORT or 8080)
+
+Environment: GOOGLE_CLOUD_PROJECT (and FIRESTORE_EMULATOR_HOST for the emulator).
+SIGTERM or Ctrl-C gives every lease back, so another runner adopts the running pods at once.`;
+
+export async function runnerCommand(argv: readonly string[], io: CommandIO): Promise<number> {
+  const { values } = parseFlags(argv, {
+    cluster: { type: 'string' },
+    kubeconfig: { type: 'string' },
+    'config-path': { type: 'string' },
+    'job-config-path': { type: 'string' },
+    namespace: { type: 'string' },
+    'artifacts-bucket': { type: 'string' },
+    port: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    io.stdout(RUNNER_USAGE);
+    return 0;
+  }
+  if (!values.cluster) throw new UsageError('--cluster is required');
+  const configPath = values['config-path'] ?? process.env.CONFIG_PATH;
+  if (!configPath) throw new UsageError('--config-path (or $CONFIG_PATH) is required');
+  const port = Number(values.port ?? process.env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${values.port}`);
+
+  const log = createLogger({ projectId: process.env.GOOGLE_CLOUD_PROJECT ?? '' }).child({ component: 'runner', cluster: values.cluster });
+  const jobConfigPath = values['job-config-path'] ?? process.env.JOB_CONFIG_PATH;
+  const config = fileConfigSource({ configPath, ...(jobConfigPath ? { jobConfigPath } : {}) }, log);
+  const namespace = values.namespace ?? (await config.current()).podNamespace;
+
+  const kubeConfig = new KubeConfig();
+  if (values.kubeconfig) kubeConfig.loadFromFile(values.kubeconfig);
+  else kubeConfig.loadFromCluster();
+  const store = FirestoreStore.connect(process.env.GOOGLE_CLOUD_PROJECT ? { projectId: process.env.GOOGLE_CLOUD_PROJECT } : {});
+  const bucket = values['artifacts-bucket'] ?? process.env.ARTIFACTS_BUCKET;
+  const runner = new Runner({
+    cluster: values.cluster,
+    holder: `${values.cluster}/${hostname()}-${process.pid}`,
+    store,
+    executor: new KubernetesExecutor({ kubeConfig, namespace, cluster: values.cluster, log }),
+    config,
+    log,
+    ...(bucket ? { artifacts: new GcsArtifactStore({ bucket }) } : {}),
+  });
+
+  let ready = false;
+  const health = createServer((request, response) => {
+    const ok = request.url === '/healthz' && ready;
+    response.writeHead(ok ? 200 : request.url === '/healthz' ? 503 : 404, { 'content-type': 'text/plain' });
+    response.end(ok ? 'ok\n' : request.url === '/healthz' ? 'starting\n' : 'not found\n');
+  });
+  await new Promise<void>((resolve) => health.listen(port, resolve));
+  await runner.start();
+  ready = true;
+  const address = health.address();
+  io.stdout(`cutwater runner for cluster ${values.cluster}: pods in namespace ${namespace}; /healthz on port ${typeof address === 'object' && address ? address.port : port}`);
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  ready = false;
+  await runner.stop();
+  await new Promise((resolve) => health.close(resolve));
+  await store.close();
+  io.stdout('cutwater runner stopped; leases given back');
+  return 0;
+}
