@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { benchConfig } from './config.bench';
+import { benchRunner } from './runner.bench';
 import { benchStore } from './store.bench';
 import { benchWebhook } from './webhook.bench';
 import { formatResults } from './measure';
@@ -12,6 +13,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   config: async () => formatResults('Configuration (Prow config corpus)', await benchConfig()),
   store: benchStore,
   webhook: benchWebhook,
+  runner: benchRunner,
 };
 
 const wanted = process.argv.slice(2);
