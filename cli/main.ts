@@ -1,6 +1,6 @@
 import { UsageError } from './args';
 import { CHECKCONFIG_USAGE, type CommandIO, checkconfig } from './checkconfig';
-import { RUNNER_USAGE, runnerCommand } from './runner';
+import { RUNNER_USAGE } from './runner-usage';
 
 interface Command {
   readonly summary: string;
@@ -17,7 +17,8 @@ const COMMANDS: Record<string, Command> = {
   runner: {
     summary: 'the runner agent: lease a build cluster\'s ProwJobs and run them as pods',
     usage: RUNNER_USAGE,
-    run: runnerCommand,
+    // Loaded on demand: the Kubernetes and Google clients are heavy, and checkconfig needs neither.
+    run: async (argv, io) => (await import('./runner')).runnerCommand(argv, io),
   },
 };
 

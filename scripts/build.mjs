@@ -1,5 +1,7 @@
-// Bundles every deployable (each Cloud Function, the runner, the CLI) into one self-contained
-// ESM file with esbuild, so deploys ship small artifacts and cold starts load a single file.
+// Bundles every deployable (each Cloud Function, the runner, the CLI) into one ESM file with
+// esbuild: all of Cutwater's own code in one file, npm packages left as imports. The Google and
+// Kubernetes clients locate their protos and certificates relative to their own files, which
+// breaks when they are bundled, and deploys install node_modules anyway.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -26,6 +28,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
+  packages: 'external',
   sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',

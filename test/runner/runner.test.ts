@@ -112,6 +112,30 @@ describe('runner', () => {
     expect(most).toBe(2);
   }, 60_000);
 
+  it('shares a job queue’s capacity (plank.job_queue_capacities) between runners', async () => {
+    kube = await startFakeKubernetes({ namespaces: [NAMESPACE] });
+    store = EmbeddedStore.open();
+    const live = new Set<string>();
+    let most = 0;
+    autoRun(150, live);
+    kube.onCreate(() => void (most = Math.max(most, live.size)));
+    const queued = staticConfigSource(expectLoaded(buildFromFiles({ config: 'plank:\n  job_queue_capacities:\n    gpu: 1\n' })));
+    for (const index of [0, 1]) {
+      const executor = new KubernetesExecutor({ kubeConfig: kube.kubeConfig(), namespace: NAMESPACE, cluster: 'default' });
+      const runner = new Runner({ cluster: 'default', holder: `runner-${index}`, store, executor, config: queued, log, ...LEASE });
+      await runner.start();
+      runners.push(runner);
+    }
+    const names: string[] = [];
+    for (const job of ['gpu-a', 'gpu-b', 'gpu-c', 'gpu-d']) {
+      const prowJob = testProwJob({ job });
+      prowJob.spec.job_queue_name = 'gpu';
+      names.push(await trigger(prowJob));
+    }
+    await waitFor(async () => (await Promise.all(names.map(stateOf))).every((state) => state === 'success'), 'all four jobs');
+    expect(most).toBe(1);
+  }, 60_000);
+
   it('deletes the pod of a job aborted in the store', async () => {
     await setUp();
     await startRunner(0);
