@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -223,6 +223,25 @@ describe('cutwater checkconfig, as a real process (bin/cutwater.js)', () => {
     // Always bundle: the binary must run the code under test, not a stale dist/.
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 110_000 });
     expect(existsSync(path.join(REPO_ROOT, 'dist/cli/cutwater.js'))).toBe(true);
+  });
+
+  it('builds every Cloud Function into a bundle that loads and registers its function', () => {
+    const functionsDir = path.join(REPO_ROOT, 'dist/functions');
+    const names = readdirSync(functionsDir);
+    expect(names).toEqual(expect.arrayContaining(['events', 'webhook']));
+    for (const name of names) {
+      // Loading a bundle registers its function with the Functions Framework: nothing may fail at import.
+      const load = spawnSync(process.execPath, ['-e', `await import(${JSON.stringify(path.join(functionsDir, name, 'index.js'))}); console.log('loaded')`, '--input-type=module'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(load.stderr, name).toBe('');
+      expect(load.stdout.trim(), name).toBe('loaded');
+    }
+    const runnerHelp = runBinary(['runner', '--help']);
+    expect(runnerHelp.code).toBe(0);
+    expect(runnerHelp.stdout).toContain('Usage: cutwater runner --cluster NAME');
   });
 
   it('accepts the corpus: exit 0 and exactly the summary line', () => {
