@@ -336,6 +336,9 @@ export class Runner {
     const log = await this.options.executor.log(job.metadata.name ?? '').catch(() => '');
     const revision = revisionOf(job);
     await artifacts.write(`${dir}${PROW_FILES.buildLog}`, log, { contentType: 'text/plain; charset=utf-8' });
+    for (const file of await this.options.executor.artifacts(job.metadata.name ?? '').catch(() => [])) {
+      await artifacts.write(`${dir}${PROW_FILES.artifacts}${file.path}`, file.content);
+    }
     await artifacts.write(`${dir}${PROW_FILES.prowJob}`, `${JSON.stringify(job, null, 2)}\n`, { contentType: 'application/json' });
     await artifacts.write(
       `${dir}${PROW_FILES.finished}`,

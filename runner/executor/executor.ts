@@ -37,6 +37,11 @@ export interface Executor {
   watch(listener: (status: ExecutionStatus) => void, onVanished: (jobName: string) => void): () => void;
   /** The build log so far (the test container's output). */
   log(jobName: string): Promise<string>;
+  /**
+   * The files the job left in $ARTIFACTS, relative to it, read once the execution has ended.
+   * An executor that cannot reach them returns none.
+   */
+  artifacts(jobName: string): Promise<{ path: string; content: Buffer }[]>;
   /** Stops an execution: graceful termination, then kill after `gracePeriodMs`. */
   abort(jobName: string, gracePeriodMs: number): Promise<void>;
   /** Removes a finished execution's resources. A no-op when already gone. */

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFile, mkdir, open, readFile, rm } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { appendFile, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -184,6 +185,27 @@ export class LocalExecutor implements Executor {
   }
 
   /** Kills a still running execution at once (as deleting its pod would) and deletes its workspace. */
+  async artifacts(jobName: string): Promise<{ path: string; content: Buffer }[]> {
+    const root = this.workspace(jobName).artifacts;
+    const found: { path: string; content: Buffer }[] = [];
+    const walk = async (dir: string, prefix: string): Promise<void> => {
+      let entries: Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+        // Symbolic links could point anywhere on this machine: only real files are collected.
+        if (entry.isDirectory()) await walk(path.join(dir, entry.name), relative);
+        else if (entry.isFile()) found.push({ path: relative, content: await readFile(path.join(dir, entry.name)) });
+      }
+    };
+    await walk(root, '');
+    return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
   async remove(jobName: string): Promise<void> {
     const workspace = this.workspace(jobName);
     const pending = this.removals.get(jobName);
