@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { ProwJob } from '../../shared/prowjob/schema';
 import type { Logger } from '../../shared/log/logger';
 import type { ExecutionStatus, Executor } from './executor';
-import { POD_LABELS, podForJob } from './pod';
+import { artifactsFromSidecarLog, sidecarFinishedPrinting } from './artifact-stream';
+import { ARTIFACTS_CONTAINER, POD_LABELS, podForJob } from './pod';
 import { executionStatusOfPod } from './pod-status';
 
 /**
@@ -282,11 +283,27 @@ export class KubernetesExecutor implements Executor {
   }
 
   /**
-   * A pod's $ARTIFACTS lives in an emptyDir the runner cannot read with its RBAC (pods and
-   * pods/log only); collecting it needs an uploading sidecar, which is not built yet.
+   * The runner may read pods and their logs, nothing else inside them, so a decorated pod's
+   * sidecar prints $ARTIFACTS to its log once the test ends (pod.ts). This waits briefly for the
+   * sidecar to finish printing, then unpacks what it printed.
    */
-  async artifacts(_jobName: string): Promise<{ path: string; content: Buffer }[]> {
-    return Promise.resolve([]);
+  async artifacts(jobName: string): Promise<{ path: string; content: Buffer }[]> {
+    const pod = await this.readPod(jobName);
+    if (!pod?.spec?.containers.some((container) => container.name === ARTIFACTS_CONTAINER)) return [];
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      let log = '';
+      try {
+        log = await this.api.readNamespacedPodLog({ name: jobName, namespace: this.namespace, container: ARTIFACTS_CONTAINER });
+      } catch (error) {
+        const failure = apiFailureOf(error);
+        if (failure?.code !== 400 && failure?.code !== 404) throw failedTo(`reading the artifacts of pod ${jobName}`, error);
+        if (failure.code === 404) return [];
+      }
+      if (sidecarFinishedPrinting(log)) return artifactsFromSidecarLog(log);
+      if (Date.now() > deadline) return [];
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 
   async remove(jobName: string): Promise<void> {

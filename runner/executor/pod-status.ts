@@ -54,6 +54,13 @@ export function executionStatusOfPod(pod: V1Pod): ExecutionStatus {
   const finishedAt = terminated?.finishedAt ? new Date(terminated.finishedAt) : undefined;
   const ended = { ...(finishedAt ? { finishedAt } : {}), ...(terminated ? { exitCode: terminated.exitCode } : {}) };
 
+  // The pod runs on while its artifacts sidecar uploads, but the job's result is the test container's.
+  if (terminated && (pod.status?.phase === 'Running' || pod.status?.phase === 'Pending')) {
+    if (terminated.exitCode === 0) return make('succeeded', 'Job succeeded.', ended);
+    if (terminated.reason === 'OOMKilled') return make('failed', `Job failed: container ${testContainerStatus(pod)?.name} ran out of memory (OOMKilled).`, ended);
+    return make('failed', `Job failed: exit code ${terminated.exitCode}.`, ended);
+  }
+
   switch (pod.status?.phase) {
     case 'Succeeded':
       return make('succeeded', 'Job succeeded.', ended);

@@ -21,6 +21,33 @@ export const CODE_MOUNT = '/home/prow/go';
 export const LOGS_MOUNT = '/logs';
 export const ARTIFACTS_DIR = `${LOGS_MOUNT}/artifacts`;
 export const DEFAULT_CLONE_IMAGE = 'alpine/git:2.47.2';
+/** The decorated pod's sidecar that hands $ARTIFACTS to the runner through its log. */
+export const ARTIFACTS_CONTAINER = 'artifacts';
+/** Written by the wrapped test command when it ends: the sidecar's cue, and the exit code. */
+export const DONE_MARKER = `${LOGS_MOUNT}/test-exit-code`;
+
+/**
+ * The test command, wrapped so that its end is visible to the sidecar (Prow's entrypoint does this
+ * with its own binary; a stock image's sh does it here). The exit code passes through unchanged.
+ */
+export function wrapTestCommand(command: readonly string[], args: readonly string[]): { command: string[]; args: string[] } {
+  return {
+    command: ['/bin/sh', '-c', `"$@"; code=$?; echo "$code" > ${DONE_MARKER}; exit "$code"`, '--'],
+    args: [...command, ...args],
+  };
+}
+
+/**
+ * The sidecar's script: wait for the test to end, then print $ARTIFACTS as a base64 tar between
+ * markers. The runner can read pod logs but nothing else in the pod (its RBAC is pods and
+ * pods/log), so the log is the way out.
+ */
+export const ARTIFACTS_SCRIPT = [
+  `while [ ! -f ${DONE_MARKER} ]; do sleep 1; done`,
+  'echo "--- cutwater artifacts (base64 tar) ---"',
+  `tar -cf - -C ${ARTIFACTS_DIR} . | base64`,
+  'echo "--- end of artifacts ---"',
+].join('\n');
 
 export interface PodOptions {
   namespace: string;
@@ -137,15 +164,26 @@ export function podForJob(job: ProwJob, options: PodOptions): V1Pod {
         ...(spec.initContainers ?? []),
       ];
     }
-    spec.containers = spec.containers.map((container) => ({
+    spec.containers = spec.containers.map((container, index) => ({
       ...container,
       volumeMounts: [...(container.volumeMounts ?? []), ...mounts],
       ...(workingRefs && !container.workingDir ? { workingDir: repositoryPath(workingRefs) } : {}),
+      // Prow decorates only jobs that give a command; the first container is the test.
+      ...(index === 0 && container.command && container.command.length > 0 ? wrapTestCommand(container.command, container.args ?? []) : {}),
     }));
+    if (spec.containers[0]?.command?.[0] === '/bin/sh') {
+      spec.containers.push({
+        name: ARTIFACTS_CONTAINER,
+        image: options.cloneImage ?? DEFAULT_CLONE_IMAGE,
+        command: ['sh', '-c', ARTIFACTS_SCRIPT],
+        volumeMounts: [{ name: 'logs', mountPath: LOGS_MOUNT }],
+        resources: { requests: { cpu: '10m', memory: '16Mi' } },
+      });
+    }
     const graceMs = durationMs(job.spec.decoration_config?.grace_period);
     if (graceMs !== undefined) spec.terminationGracePeriodSeconds = Math.ceil(graceMs / 1000);
   }
-  spec.containers = spec.containers.map((container) => withEnvironment(container, env));
+  spec.containers = spec.containers.map((container) => (container.name === ARTIFACTS_CONTAINER ? container : withEnvironment(container, env)));
 
   return {
     apiVersion: 'v1',

@@ -1,6 +1,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig, V1PodSpec } from '@kubernetes/client-node';
+import { pack } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutionStatus } from '../../runner/executor/executor';
 import { KubernetesExecutor } from '../../runner/executor/kubernetes';
@@ -274,6 +275,25 @@ describe('Kubernetes executor', () => {
 
     fake.vanish(NAMESPACE, name);
     expect(await executor.log(name)).toBe('');
+  });
+
+  it('collects the artifacts a decorated pod’s sidecar printed, and none from an undecorated pod', async () => {
+    const job = pendingJob({ pull: 1 });
+    job.spec.decoration_config = { timeout: '1h' };
+    const name = job.metadata.name!;
+    await executor.start(job);
+    fake.setPhase(NAMESPACE, name, 'Running');
+    const archive = pack();
+    archive.entry({ name: './junit/junit_01.xml' }, '<testsuite tests="1"/>');
+    archive.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of archive) chunks.push(Buffer.from(chunk as Uint8Array));
+    fake.appendLog(NAMESPACE, name, 'artifacts', `--- cutwater artifacts (base64 tar) ---\n${Buffer.concat(chunks).toString('base64')}\n--- end of artifacts ---\n`);
+    expect(await executor.artifacts(name)).toEqual([{ path: 'junit/junit_01.xml', content: Buffer.from('<testsuite tests="1"/>') }]);
+
+    const plain = pendingJob();
+    await executor.start(plain);
+    expect(await executor.artifacts(plain.metadata.name!)).toEqual([]);
   });
 
   it('aborts by deleting the pod with the grace period in whole seconds; deleting what is gone is fine', async () => {
