@@ -1,5 +1,10 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pack } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DiskArtifactStore } from '../../shared/artifacts/disk';
 import { KubernetesExecutor } from '../../runner/executor/kubernetes';
 import { Runner } from '../../runner/runner';
 import { memoryLogger } from '../../shared/log/logger';
@@ -135,6 +140,45 @@ describe('runner', () => {
     await waitFor(async () => (await Promise.all(names.map(stateOf))).every((state) => state === 'success'), 'all four jobs');
     expect(most).toBe(1);
   }, 60_000);
+
+  it('stores a decorated pod’s build log, metadata and artifacts in Prow’s layout', async () => {
+    await setUp();
+    const root = mkdtempSync(path.join(tmpdir(), 'cutwater-runner-artifacts-'));
+    try {
+      const artifacts = new DiskArtifactStore(root);
+      const executor = new KubernetesExecutor({ kubeConfig: kube.kubeConfig(), namespace: NAMESPACE, cluster: 'default' });
+      const runner = new Runner({ cluster: 'default', holder: 'runner-a', store, executor, config, log, artifacts, ...LEASE });
+      await runner.start();
+      runners.push(runner);
+      const job = testProwJob({ pull: 4, job: 'pull-widgets-unit' });
+      job.spec.decoration_config = { timeout: '1h' };
+      const name = await trigger(job);
+      await waitFor(() => kube.pods(NAMESPACE).length === 1, 'the pod');
+      kube.setPhase(NAMESPACE, name, 'Running');
+      kube.appendLog(NAMESPACE, name, 'test', 'PASS: TestWidgets\n');
+      const archive = pack();
+      archive.entry({ name: './junit_01.xml' }, '<testsuite tests="1"/>');
+      archive.finalize();
+      const chunks: Buffer[] = [];
+      for await (const chunk of archive) chunks.push(Buffer.from(chunk as Uint8Array));
+      kube.appendLog(NAMESPACE, name, 'artifacts', `--- cutwater artifacts (base64 tar) ---\n${Buffer.concat(chunks).toString('base64')}\n--- end of artifacts ---\n`);
+      kube.setPhase(NAMESPACE, name, 'Succeeded');
+      await waitFor(async () => (await stateOf(name)) === 'success', 'success');
+      const finished = (await store.jobs.get(name))?.job;
+      const dir = `pr-logs/pull/acme_widgets/4/pull-widgets-unit/${finished?.status?.build_id}/`;
+      await waitFor(async () => (await artifacts.list(dir)).length === 5, 'the uploads');
+      expect((await artifacts.list(dir)).map((file) => file.path.slice(dir.length))).toEqual([
+        'artifacts/junit_01.xml',
+        'build-log.txt',
+        'finished.json',
+        'prowjob.json',
+        'started.json',
+      ]);
+      expect((await artifacts.read(`${dir}build-log.txt`))?.toString()).toBe('PASS: TestWidgets\n');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 
   it('deletes the pod of a job aborted in the store', async () => {
     await setUp();
