@@ -290,7 +290,10 @@ export class Runner {
     for (let claimed = 0; claimed < 50 && !this.stopped; claimed++) {
       const claim = await this.options.store.jobs
         .claimNext({ cluster: this.options.cluster, holder: this.options.holder, ttlMs: this.leaseTtlMs })
-        .catch(() => undefined);
+        .catch((error: unknown) => {
+          this.options.log.error('sweep could not claim jobs', { error });
+          return undefined;
+        });
       if (!claim) break;
       const name = claim.lease.jobName;
       if (this.held.has(name) || this.starting.has(name)) continue;
@@ -303,9 +306,15 @@ export class Runner {
   }
 
   private async removeOrphans(): Promise<void> {
-    const executions = await this.options.executor.list().catch(() => []);
+    const executions = await this.options.executor.list().catch((error: unknown) => {
+      this.options.log.error('sweep could not list executions', { error });
+      return [];
+    });
     for (const execution of executions) {
       const name = execution.jobName;
+      // Running executions belong to a peer (or to a job whose lease the sweep will claim); only
+      // ended ones can be leftovers, so only they cost a store read.
+      if (execution.phase === 'pending' || execution.phase === 'running') continue;
       if (this.stopped || this.held.has(name) || this.starting.has(name)) continue;
       await this.guard(name, async () => {
         const stored = await this.options.store.jobs.get(name);

@@ -8,19 +8,13 @@ import { REPO_ROOT } from '../support/config';
 import { freePort, startFirestoreEmulator, type RunningEmulator } from '../support/emulators';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes';
 import { testProwJob } from '../support/prowjobs';
+import { waitFor } from '../support/wait';
 
 /**
  * `cutwater runner --cluster NAME --kubeconfig F` as a real process: on the Firestore emulator and
  * the fake Kubernetes API server, it runs a triggered job as a pod, answers /healthz, and on
  * SIGTERM exits cleanly with its lease given back.
  */
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('cutwater runner, as a real process', () => {
   let emulator: RunningEmulator;

@@ -8,6 +8,7 @@ import {
   type ReceivedMessage,
   type SubscriptionSpec,
 } from '../../shared/bus/bus';
+import { waitFor } from '../support/wait';
 
 /**
  * The behaviour every MessageBus must show, written once and run against each implementation
@@ -81,7 +82,7 @@ export function describeBusContract(
         received.set(message.id, message);
       });
 
-      await waitFor(() => received.size === 2, 'both messages delivered');
+      await waitFor(() => received.size === 2, 'both messages delivered', WAIT_TIMEOUT_MS);
       expect(bufferId).not.toBe(stringId);
       const binary = received.get(bufferId);
       expect(binary?.data).toEqual(Buffer.from([0, 1, 2, 255]));
@@ -113,7 +114,7 @@ export function describeBusContract(
       await bus.subscribe(first, async (message) => void seenByFirst.push(message.id));
       await bus.subscribe(second, async (message) => void seenBySecond.push(message.id));
 
-      await waitFor(() => seenByFirst.length === 1 && seenBySecond.length === 1, 'delivery to both subscriptions');
+      await waitFor(() => seenByFirst.length === 1 && seenBySecond.length === 1, 'delivery to both subscriptions', WAIT_TIMEOUT_MS);
       expect(seenByFirst).toEqual([id]);
       expect(seenBySecond).toEqual([id]);
     });
@@ -129,7 +130,7 @@ export function describeBusContract(
       const received: string[] = [];
       await bus.subscribe(subscription, async (message) => void received.push(message.id));
 
-      await waitFor(() => received.length === 3, 'all three messages delivered');
+      await waitFor(() => received.length === 3, 'all three messages delivered', WAIT_TIMEOUT_MS);
       expect(received.sort()).toEqual([...ids].sort());
     });
 
@@ -148,7 +149,7 @@ export function describeBusContract(
           if (message.deliveryAttempt < 3) throw new Error(`transient failure ${message.deliveryAttempt}`);
         });
 
-        await waitFor(() => attempts.length === 3, 'three delivery attempts');
+        await waitFor(() => attempts.length === 3, 'three delivery attempts', WAIT_TIMEOUT_MS);
         // Past the ack deadline, so an acknowledgement that never arrived would show as a fourth.
         await sleep(PAST_ACK_DEADLINE_MS);
         expect(attempts).toEqual([1, 2, 3]);
@@ -168,7 +169,7 @@ export function describeBusContract(
       const deadLetters: ReceivedMessage[] = [];
       await bus.subscribe(deadLetterTopicOf(subscription), async (message) => void deadLetters.push(message));
 
-      await waitFor(() => deadLetters.length === 1, 'the message on the dead-letter subscription');
+      await waitFor(() => deadLetters.length === 1, 'the message on the dead-letter subscription', WAIT_TIMEOUT_MS);
       await sleep(QUIET_PERIOD_MS);
       expect(attempts).toEqual([1, 2, 3, 4, 5]);
       expect(deadLetters).toHaveLength(1);
@@ -194,7 +195,7 @@ export function describeBusContract(
       const deadLetters: ReceivedMessage[] = [];
       await bus.subscribe(deadLetterTopicOf(subscription), async (message) => void deadLetters.push(message));
 
-      await waitFor(() => deadLetters.length === 1, 'the message on the dead-letter subscription');
+      await waitFor(() => deadLetters.length === 1, 'the message on the dead-letter subscription', WAIT_TIMEOUT_MS);
       await sleep(QUIET_PERIOD_MS);
       expect(attempts).toEqual([1]);
       expect(deadLetters).toHaveLength(1);
@@ -216,7 +217,7 @@ export function describeBusContract(
       const received: string[] = [];
       await bus.subscribe(subscription, async (message) => void received.push(message.id));
 
-      await waitFor(() => received.length === 1, 'the message delivered');
+      await waitFor(() => received.length === 1, 'the message delivered', WAIT_TIMEOUT_MS);
       await sleep(QUIET_PERIOD_MS);
       expect(received).toEqual([id]);
     });
@@ -258,7 +259,7 @@ export function describeBusContract(
         { maxInFlight: 2 },
       );
 
-      await waitFor(() => done.size === 6, 'all six messages handled');
+      await waitFor(() => done.size === 6, 'all six messages handled', WAIT_TIMEOUT_MS);
       expect(mostRunning).toBe(2);
     });
 
@@ -268,7 +269,7 @@ export function describeBusContract(
       const firstId = await bus.publish(topic, { data: 'first' });
       const receivedByFirst: string[] = [];
       const first = await bus.subscribe(subscription, async (message) => void receivedByFirst.push(message.id));
-      await waitFor(() => receivedByFirst.length === 1, 'the first message delivered');
+      await waitFor(() => receivedByFirst.length === 1, 'the first message delivered', WAIT_TIMEOUT_MS);
       await first.close();
 
       const secondId = await bus.publish(topic, { data: 'second' });
@@ -277,7 +278,7 @@ export function describeBusContract(
 
       const receivedBySecond: string[] = [];
       await bus.subscribe(subscription, async (message) => void receivedBySecond.push(message.id));
-      await waitFor(() => receivedBySecond.length === 1, 'the second message delivered to the new subscriber');
+      await waitFor(() => receivedBySecond.length === 1, 'the second message delivered to the new subscriber', WAIT_TIMEOUT_MS);
       expect(receivedBySecond).toEqual([secondId]);
     });
 
@@ -324,7 +325,7 @@ export function describeBusContract(
         else redelivered.resolve();
       });
 
-      await waitFor(() => attempts.length === 2, 'a second delivery after the ack deadline');
+      await waitFor(() => attempts.length === 2, 'a second delivery after the ack deadline', WAIT_TIMEOUT_MS);
       await sleep(QUIET_PERIOD_MS);
       expect(attempts).toEqual([1, 2]);
     });
@@ -342,7 +343,7 @@ export function describeBusContract(
           handled.push(message);
           if (message.id === failedId) throw new Error('fails before the restart');
         });
-        await waitFor(() => handled.length === 2, 'both messages handled once');
+        await waitFor(() => handled.length === 2, 'both messages handled once', WAIT_TIMEOUT_MS);
         await subscriber.close();
         const waitingId = await bus.publish(topic, { data: 'published after the subscriber stopped' });
         await bus.close();
@@ -351,7 +352,7 @@ export function describeBusContract(
         try {
           const afterRestart: ReceivedMessage[] = [];
           await reopened.subscribe(subscription, async (message) => void afterRestart.push(message));
-          await waitFor(() => afterRestart.length === 2, 'the unacknowledged messages redelivered');
+          await waitFor(() => afterRestart.length === 2, 'the unacknowledged messages redelivered', WAIT_TIMEOUT_MS);
           await sleep(QUIET_PERIOD_MS);
           const byId = new Map(afterRestart.map((message) => [message.id, message]));
           expect([...byId.keys()].sort()).toEqual([failedId, waitingId].sort());
@@ -362,7 +363,7 @@ export function describeBusContract(
 
           // The topology survived too: publishing needs no new declare.
           const laterId = await reopened.publish(topic, { data: 'after the restart' });
-          await waitFor(() => afterRestart.some((message) => message.id === laterId), 'a message published after reopening');
+          await waitFor(() => afterRestart.some((message) => message.id === laterId), 'a message published after reopening', WAIT_TIMEOUT_MS);
         } finally {
           await reopened.close();
         }
@@ -380,13 +381,6 @@ function uniqueName(label: string): string {
 }
 
 /** Polls until `condition` holds; fails naming `what` after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = WAIT_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 function sleep(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));

@@ -6,7 +6,8 @@ import { DEFAULT_SUBSCRIPTION_POLICY } from '../../shared/bus/bus';
 import { InProcessBus } from '../../shared/bus/in-process';
 import { PubSubBus } from '../../shared/bus/pubsub';
 import { startPubSubEmulator, type RunningEmulator } from '../support/emulators';
-import { describeBusContract, waitFor } from './bus.contract';
+import { waitFor } from '../support/wait';
+import { describeBusContract } from './bus.contract';
 
 describeBusContract('in-process', async () => {
   const bus = new InProcessBus();

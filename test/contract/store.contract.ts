@@ -9,6 +9,7 @@ import {
 } from '../../shared/store/errors';
 import type { JobChange, Lease, Store, StoredJob } from '../../shared/store/store';
 import { testProwJob, type TestJobOptions } from '../support/prowjobs';
+import { waitFor } from '../support/wait';
 
 /**
  * The behaviour every Store implementation must have. Run against each implementation by
@@ -33,13 +34,6 @@ export type OpenStore = (clock: TestClock) => Promise<OpenedStore>;
 
 const LEASE_MS = 30_000;
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 export function describeStoreContract(implementation: string, open: OpenStore): void {
   describe(`store contract [${implementation}]`, () => {

@@ -14,6 +14,7 @@ import { EmbeddedStore } from '../../shared/store/embedded';
 import { buildFromFiles, expectLoaded } from '../support/config';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes';
 import { testProwJob } from '../support/prowjobs';
+import { waitFor } from '../support/wait';
 
 /**
  * Runners against the fake Kubernetes API server and a real store: leases make each job run
@@ -22,13 +23,6 @@ import { testProwJob } from '../support/prowjobs';
 const NAMESPACE = 'test-pods';
 const LEASE = { leaseTtlMs: 1_500, heartbeatMs: 250, sweepMs: 400 };
 
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('runner', () => {
   let kube: FakeKubernetes;
