@@ -167,7 +167,8 @@ export class Runner {
         { lease },
       );
       job = pending.job;
-      await this.writeStarted(job);
+      // started.json only records the start; failing to store it must not hold the job back.
+      await this.writeStarted(job).catch((error: unknown) => jobLog.error('could not store started.json', { error }));
     }
     this.held.set(name, { lease, job, startedAt: this.now(), slots, finishing: false });
     const execution = await executor.start(job);
@@ -223,7 +224,18 @@ export class Runner {
 
   /** Writes an update under the lease; a final state ends the job here. */
   private async apply(jobName: string, held: HeldJob, update: JobUpdate): Promise<void> {
-    if (update.state && isFinalState(update.state)) held.finishing = true;
+    if (update.state && isFinalState(update.state)) {
+      held.finishing = true;
+      // Results are stored before the state says "finished", as Prow's sidecar uploads before the
+      // pod ends: a failed upload leaves the job held and the next heartbeat tries again, instead
+      // of removing the pod and losing its log.
+      try {
+        await this.writeResults(held.job, update.state);
+      } catch (error) {
+        held.finishing = false;
+        throw error;
+      }
+    }
     try {
       const written = await this.options.store.jobs.update(jobName, update, { lease: held.lease });
       held.job = written.job;
@@ -236,7 +248,8 @@ export class Runner {
 
   private async finish(jobName: string, held: HeldJob, state: ProwJobState): Promise<void> {
     const { executor, store, log } = this.options;
-    await this.writeFinished(held.job, state).catch((error: unknown) => log.error('could not store the job’s logs and results', { jobId: jobName, error }));
+    // prowjob.json is a copy of the final record, already safe in the store: a failure only costs the copy.
+    await this.writeProwJob(held.job).catch((error: unknown) => log.error('could not store prowjob.json', { jobId: jobName, error }));
     await executor.remove(jobName);
     for (const { key } of held.slots) await store.slots.release(key, jobName);
     this.held.delete(jobName);
@@ -272,6 +285,10 @@ export class Runner {
       this.options.log.info('job aborted; stopping its execution', { jobId: name });
       await this.options.executor.abort(name, timeoutsFor(held.job, config.prow.plank).gracePeriodMs);
       held.job = current?.job ?? held.job;
+      // The lease is gone, so there is no retrying later: store what can be stored now.
+      await this.writeResults(held.job, 'aborted').catch((error: unknown) =>
+        this.options.log.error('could not store the aborted job’s log and results', { jobId: name, error }),
+      );
       await this.finish(name, held, 'aborted');
       return;
     }
@@ -336,23 +353,32 @@ export class Runner {
     });
   }
 
-  private async writeFinished(job: ProwJob, state: ProwJobState): Promise<void> {
+  /** The build log, $ARTIFACTS and finished.json, in Prow's layout. */
+  private async writeResults(job: ProwJob, state: ProwJobState): Promise<void> {
     const artifacts = this.options.artifacts;
     const buildId = job.status?.build_id;
     if (!artifacts || !buildId) return;
+    const name = job.metadata.name ?? '';
     const dir = jobArtifactsDir(job, buildId);
     const result: FinishedResult = state === 'success' ? 'SUCCESS' : state === 'aborted' ? 'ABORTED' : state === 'failure' ? 'FAILURE' : 'ERROR';
-    const log = await this.options.executor.log(job.metadata.name ?? '').catch(() => '');
     const revision = revisionOf(job);
-    await artifacts.write(`${dir}${PROW_FILES.buildLog}`, log, { contentType: 'text/plain; charset=utf-8' });
-    for (const file of await this.options.executor.artifacts(job.metadata.name ?? '').catch(() => [])) {
+    await artifacts.write(`${dir}${PROW_FILES.buildLog}`, await this.options.executor.log(name), { contentType: 'text/plain; charset=utf-8' });
+    for (const file of await this.options.executor.artifacts(name)) {
       await artifacts.write(`${dir}${PROW_FILES.artifacts}${file.path}`, file.content);
     }
-    await artifacts.write(`${dir}${PROW_FILES.prowJob}`, `${JSON.stringify(job, null, 2)}\n`, { contentType: 'application/json' });
     await artifacts.write(
       `${dir}${PROW_FILES.finished}`,
       finishedJson({ timestamp: Math.floor(this.now() / 1000), passed: state === 'success', result, ...(revision ? { revision } : {}) }),
       { contentType: 'application/json' },
     );
+  }
+
+  private async writeProwJob(job: ProwJob): Promise<void> {
+    const artifacts = this.options.artifacts;
+    const buildId = job.status?.build_id;
+    if (!artifacts || !buildId) return;
+    await artifacts.write(`${jobArtifactsDir(job, buildId)}${PROW_FILES.prowJob}`, `${JSON.stringify(job, null, 2)}\n`, {
+      contentType: 'application/json',
+    });
   }
 }

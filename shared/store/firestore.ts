@@ -25,6 +25,7 @@ import {
   pageSize,
   applySlotAcquire,
   currentSlotHolders,
+  type SlotHolders,
 } from './rules';
 import { PeriodicRunSchema, ReportedStateSchema } from './schemas';
 import {
@@ -585,15 +586,30 @@ class FirestoreSlotStore implements SlotStore {
   }
 
   async acquire(key: string, holder: string, capacity: number, ttlMs: number): Promise<boolean> {
+    return this.change(key, (holders, now) => applySlotAcquire(holders, holder, capacity, now + ttlMs, now));
+  }
+
+  async release(key: string, holder: string): Promise<void> {
+    await this.change(key, (holders) => {
+      if (!(holder in holders)) return undefined;
+      const { [holder]: _released, ...rest } = holders;
+      return rest;
+    });
+  }
+
+  /**
+   * Rewrites the key's holders with `decide`'s answer, if the document is unchanged since it was
+   * read; decides again after a lost race. False when `decide` declines (returns undefined).
+   */
+  private async change(key: string, decide: (holders: SlotHolders, now: number) => SlotHolders | undefined): Promise<boolean> {
     const ref = this.collection.doc(documentIdFor(key));
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const snapshot = await ref.get();
       this.counts.reads += 1;
-      const now = this.now();
-      const holders = snapshot.exists ? SlotDocumentSchema.parse(snapshot.data()).holders : {};
-      const next = applySlotAcquire(holders, holder, capacity, now + ttlMs, now);
+      const next = decide(snapshot.exists ? SlotDocumentSchema.parse(snapshot.data()).holders : {}, this.now());
       if (!next) return false;
       try {
+        // A whole-map write: update() with a nested object replaces the map, so dropped holders go.
         if (snapshot.exists) await ref.update({ holders: next }, { lastUpdateTime: snapshot.updateTime as Timestamp });
         else await ref.create({ key, holders: next });
         this.counts.writes += 1;
@@ -603,28 +619,7 @@ class FirestoreSlotStore implements SlotStore {
         if (code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) throw error;
       }
     }
-    throw new StoreError(`gave up taking a slot of ${key}: too many concurrent writers`);
-  }
-
-  async release(key: string, holder: string): Promise<void> {
-    const ref = this.collection.doc(documentIdFor(key));
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const snapshot = await ref.get();
-      this.counts.reads += 1;
-      if (!snapshot.exists) return;
-      const holders = SlotDocumentSchema.parse(snapshot.data()).holders;
-      if (!(holder in holders)) return;
-      const { [holder]: _released, ...rest } = holders;
-      try {
-        // A whole-map write: update() with a nested object replaces the map, dropping the holder.
-        await ref.update({ holders: rest }, { lastUpdateTime: snapshot.updateTime as Timestamp });
-        this.counts.writes += 1;
-        return;
-      } catch (error) {
-        if (errorCode(error) !== FAILED_PRECONDITION) throw error;
-      }
-    }
-    throw new StoreError(`gave up releasing a slot of ${key}: too many concurrent writers`);
+    throw new StoreError(`gave up changing the slots of ${key}: too many concurrent writers`);
   }
 
   async holders(key: string): Promise<string[]> {

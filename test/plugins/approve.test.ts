@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { approve } from '../../shared/plugins/approve';
 import { issueComment, pullRequest, pullRequestReview } from '../support/payloads';
 import { startPluginHarness, type PluginHarness } from '../support/plugin-harness';
@@ -12,10 +12,6 @@ plugins:
 
 describe('approve plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(options: { plugins?: string; files?: string[]; author?: string; labels?: string[] } = {}): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins: options.plugins ?? PLUGINS, registry: [approve] });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assign } from '../../shared/plugins/assign';
 import { issueComment } from '../support/payloads';
 import { startPluginHarness, type PluginHarness } from '../support/plugin-harness';
@@ -12,10 +12,6 @@ plugins:
 
 describe('assign plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins: PLUGINS, registry: [assign] });

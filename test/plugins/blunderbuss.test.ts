@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { blunderbuss } from '../../shared/plugins/blunderbuss';
 import { issueComment, pullRequest } from '../support/payloads';
 import { startPluginHarness, type PluginHarness } from '../support/plugin-harness';
@@ -12,10 +12,6 @@ plugins:
 
 describe('blunderbuss plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(plugins = PLUGINS, pr: { author?: string; draft?: boolean } = {}): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins, registry: [blunderbuss] });

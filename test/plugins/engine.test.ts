@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readBody } from '../../shared/http/node';
 import { definePlugin } from '../../shared/plugins/plugin';
 import { signatureMatches } from '../../shared/webhook/receive';
@@ -11,10 +11,6 @@ import { startPluginHarness, type PluginHarness } from '../support/plugin-harnes
 /** The plugin engine as Prow's hook: enabling per org and repo, isolation, external plugins. */
 describe('plugin engine', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   const calls: string[] = [];
   const recorder = (name: string) =>

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GOOD_FIRST_ISSUE_MARKER, help, HELP_WANTED_MARKER } from '../../shared/plugins/help';
 import { issueComment } from '../support/payloads';
 import { startPluginHarness, type PluginHarness } from '../support/plugin-harness';
@@ -13,10 +13,6 @@ const ISSUE = 21;
 
 describe('help plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(options: { labels?: string[]; plugins?: string } = {}): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins: options.plugins ?? PLUGINS, registry: [help] });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assign } from '../../shared/plugins/assign';
 import { help } from '../../shared/plugins/help';
 import { hold } from '../../shared/plugins/hold';
@@ -18,10 +18,6 @@ plugins:
 
 describe('hold plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(labels: string[] = []): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins: PLUGINS, registry: [hold] });
@@ -61,10 +57,6 @@ describe('hold plugin', () => {
 
 describe('hold with the other command plugins', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   it('applies each command of a comment exactly once', async () => {
     harness = await startPluginHarness({

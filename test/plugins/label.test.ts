@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { label } from '../../shared/plugins/label';
 import { issueComment, pullRequest } from '../support/payloads';
 import { startPluginHarness, type PluginHarness } from '../support/plugin-harness';
@@ -21,10 +21,6 @@ label:
 
 describe('label plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(labels: string[] = []): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins: PLUGINS, registry: [label] });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LGTM_REMOVED_NOTICE, lgtm } from '../../shared/plugins/lgtm';
 import { issueComment, pullRequest, pullRequestReview } from '../support/payloads';
 import { startPluginHarness, type PluginHarness } from '../support/plugin-harness';
@@ -12,10 +12,6 @@ plugins:
 
 describe('lgtm plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(plugins = PLUGINS, labels: string[] = []): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins, registry: [lgtm] });

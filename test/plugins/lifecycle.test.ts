@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lifecycle } from '../../shared/plugins/lifecycle';
 import { issueComment } from '../support/payloads';
 import { startPluginHarness, type PluginHarness } from '../support/plugin-harness';
@@ -14,10 +14,6 @@ const PR = 12;
 
 describe('lifecycle plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(labels: string[] = []): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins: PLUGINS, registry: [lifecycle] });

@@ -14,9 +14,7 @@ const HEAD = 'a'.repeat(40);
 describe('needs-rebase plugin', () => {
   let harness: PluginHarness | undefined;
   let waits: number[] = [];
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
+  afterEach(() => {
     waits = [];
   });
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CommitStatus } from '../../shared/github/client';
 import { override } from '../../shared/plugins/override';
 import { yaml } from '../support/config';
@@ -19,10 +19,6 @@ const JOBS = yaml(`
 
 describe('override plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(settings = ''): Promise<PluginHarness> {
     harness = await startPluginHarness({

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { retitle } from '../../shared/plugins/retitle';
 import { yaml } from '../support/config';
 import { issueComment } from '../support/payloads';
@@ -8,10 +8,6 @@ const REPO = 'acme/widgets';
 
 describe('retitle plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(extra = ''): Promise<PluginHarness> {
     harness = await startPluginHarness({

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { size } from '../../shared/plugins/size';
 import { pullRequest } from '../support/payloads';
 import { startPluginHarness, type PluginHarness } from '../support/plugin-harness';
@@ -14,10 +14,6 @@ type Files = { filename: string; additions?: number; deletions?: number }[];
 
 describe('size plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(files: Files, options: { labels?: string[]; plugins?: string } = {}): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins: options.plugins ?? PLUGINS, registry: [size] });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CommitStatus } from '../../shared/github/client';
 import { skip } from '../../shared/plugins/skip';
 import { yaml } from '../support/config';
@@ -32,10 +32,6 @@ const JOBS = yaml(`
 
 describe('skip plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(statuses: CommitStatus[]): Promise<PluginHarness> {
     harness = await startPluginHarness({

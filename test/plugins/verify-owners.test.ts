@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { INVALID_OWNERS_LABEL, UNTRUSTED_NOTICE_START, verifyOwners } from '../../shared/plugins/verify-owners';
 import { issueComment, pullRequest } from '../support/payloads';
 import { startPluginHarness, type PluginHarness } from '../support/plugin-harness';
@@ -14,10 +14,6 @@ const FIXED = '2'.repeat(40);
 
 describe('verify-owners plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(files: string[], plugins = PLUGINS): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins, registry: [verifyOwners] });

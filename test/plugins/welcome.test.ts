@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { welcome } from '../../shared/plugins/welcome';
 import { yaml } from '../support/config';
 import { pullRequest } from '../support/payloads';
@@ -13,10 +13,6 @@ const ENABLED = yaml(`
 
 describe('welcome plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(extra = ''): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins: ENABLED + extra, registry: [welcome] });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { wip } from '../../shared/plugins/wip';
 import { pullRequest } from '../support/payloads';
 import { startPluginHarness, type PluginHarness } from '../support/plugin-harness';
@@ -18,10 +18,6 @@ function edited(options: Parameters<typeof pullRequest>[1]) {
 
 describe('wip plugin', () => {
   let harness: PluginHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
 
   async function start(pr: { title: string; draft?: boolean; labels?: string[] }): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins: PLUGINS, registry: [wip] });

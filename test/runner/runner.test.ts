@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pack } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ArtifactStore } from '../../shared/artifacts/artifact-store';
 import { DiskArtifactStore } from '../../shared/artifacts/disk';
+import { jobArtifactsDir } from '../../shared/artifacts/layout';
 import { KubernetesExecutor } from '../../runner/executor/kubernetes';
 import { Runner } from '../../runner/runner';
 import { memoryLogger } from '../../shared/log/logger';
@@ -169,6 +171,46 @@ describe('runner', () => {
         'started.json',
       ]);
       expect((await artifacts.read(`${dir}build-log.txt`))?.toString()).toBe('PASS: TestWidgets\n');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a job running until its results are stored, retrying a failed upload', async () => {
+    await setUp();
+    const root = mkdtempSync(path.join(tmpdir(), 'cutwater-runner-retry-'));
+    try {
+      const disk = new DiskArtifactStore(root);
+      let failuresLeft = 2;
+      const flaky: ArtifactStore = {
+        write: (file, content) => {
+          if (failuresLeft > 0) {
+            failuresLeft--;
+            return Promise.reject(new Error('GCS unavailable'));
+          }
+          return disk.write(file, content);
+        },
+        read: disk.read.bind(disk),
+        readRange: disk.readRange.bind(disk),
+        list: disk.list.bind(disk),
+        urlFor: disk.urlFor.bind(disk),
+      };
+      const executor = new KubernetesExecutor({ kubeConfig: kube.kubeConfig(), namespace: NAMESPACE, cluster: 'default' });
+      const runner = new Runner({ cluster: 'default', holder: 'runner-a', store, executor, config, log, artifacts: flaky, ...LEASE });
+      await runner.start();
+      runners.push(runner);
+      const name = await trigger(testProwJob());
+      await waitFor(() => kube.pods(NAMESPACE).length === 1, 'the pod');
+      kube.setPhase(NAMESPACE, name, 'Running');
+      kube.appendLog(NAMESPACE, name, 'test', 'all good\n');
+      // started.json is the first write, and fails; so does the first attempt at the results.
+      kube.setPhase(NAMESPACE, name, 'Succeeded');
+      await waitFor(async () => (await stateOf(name)) === 'success', 'success once the upload works');
+      expect(failuresLeft).toBe(0);
+      const job = (await store.jobs.get(name))?.job;
+      const dir = jobArtifactsDir(job as ProwJob, job?.status?.build_id ?? '');
+      expect((await disk.read(`${dir}build-log.txt`))?.toString()).toBe('all good\n');
+      await waitFor(() => kube.pods(NAMESPACE).length === 0, 'the pod to be removed');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

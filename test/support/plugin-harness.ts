@@ -1,3 +1,4 @@
+import { onTestFinished } from 'vitest';
 import { buildFromFiles, expectLoaded } from './config';
 import { startFakeGitHub, type FakeGitHub } from './fake-github';
 import type { Config } from '../../shared/config/model';
@@ -25,6 +26,7 @@ export interface PluginHarness {
   deliver(eventName: string, payload: Record<string, unknown>): Promise<DispatchOutcome>;
   /** Every stored ProwJob, newest first. */
   jobs(): Promise<StoredJob[]>;
+  /** Also run automatically when the test that started the harness finishes. */
   close(): Promise<void>;
 }
 
@@ -59,6 +61,14 @@ export async function startPluginHarness(options: HarnessOptions): Promise<Plugi
   const client = createGitHubClient({ baseUrl: github.url, auth: { token: 'test-token' }, pacing: false, retryAfterBaseMs: 1 });
   const store = EmbeddedStore.open();
   const log = memoryLogger();
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await github.close();
+      await store.close();
+    })());
+  // Every test that starts a harness gets it stopped, without each file repeating the teardown.
+  onTestFinished(close);
   return {
     github,
     store,
@@ -80,9 +90,6 @@ export async function startPluginHarness(options: HarnessOptions): Promise<Plugi
         { name: eventName, id: `delivery-${++deliveries}`, rawBody: JSON.stringify(payload), payload },
       ),
     jobs: async () => (await store.jobs.list({}, { limit: 1000 })).jobs,
-    close: async () => {
-      await github.close();
-      await store.close();
-    },
+    close,
   };
 }
