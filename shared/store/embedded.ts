@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { Journal, lockDirectory } from '../journal/journal';
-import type { ProwJob } from '../prowjob/schema';
+import type { ProwJob, ProwJobState } from '../prowjob/schema';
 import { JobExistsError, JobNotFoundError } from './errors';
 import {
   applyClaim,
   applyRelease,
   applyRenewal,
+  applyReported,
   applyUpdate,
   checkQuery,
   compareNewestFirst,
@@ -205,6 +206,8 @@ class EmbeddedState {
   readonly periodics = new Map<string, PeriodicRun>();
   readonly reports = new Map<string, Map<string, ReportedState>>();
   readonly slots = new Map<string, SlotHolders>();
+  /** Names of the jobs with `reportDue` set. */
+  readonly reportDue = new Set<string>();
   private readonly lists = new Map<string, SortedJobList>();
 
   list(key: string): SortedJobList | undefined {
@@ -217,9 +220,11 @@ class EmbeddedState {
       case 'job': {
         const before = this.jobs.get(record.name);
         if (before) this.unindex(before);
+        this.reportDue.delete(record.name);
         if (record.value) {
           this.jobs.set(record.name, record.value);
           this.index(record.value);
+          if (record.value.reportDue) this.reportDue.add(record.name);
         } else {
           this.jobs.delete(record.name);
           this.reports.delete(record.name);
@@ -286,6 +291,15 @@ class EmbeddedState {
   }
 }
 
+/** Where a newest-first walk starts: after the cursor, and before `createdBefore`, whichever is older. */
+function startingAfter(page: PageRequest): { createdAt: number; name: string } | undefined {
+  const cursor = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+  if (page.createdBefore === undefined) return cursor;
+  // "" sorts before every name, so the walk starts at the newest job created before the bound.
+  const bound = { createdAt: page.createdBefore, name: '' };
+  return cursor && cursor.createdAt < bound.createdAt ? cursor : bound;
+}
+
 interface Watcher {
   query: JobQuery;
   listener: (change: JobChange) => void;
@@ -327,7 +341,7 @@ class EmbeddedJobStore implements JobStore {
   async list(query: JobQuery, page: PageRequest = {}): Promise<JobPage> {
     checkQuery(query);
     const limit = pageSize(page.limit);
-    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const after = startingAfter(page);
     await Promise.resolve();
     // Walk the narrowest index that the query names; the others are checked per job.
     let narrowest = this.state.list('*');
@@ -362,6 +376,24 @@ class EmbeddedJobStore implements JobStore {
   async delete(name: string): Promise<void> {
     if (!this.state.jobs.has(name)) return;
     await this.persist([{ kind: 'job', name, value: null }]);
+  }
+
+  async listReportDue(options: { updatedBefore: number; limit?: number }): Promise<StoredJob[]> {
+    const limit = pageSize(options.limit);
+    await Promise.resolve();
+    const due: StoredJob[] = [];
+    for (const name of this.state.reportDue) {
+      const job = this.state.jobs.get(name);
+      if (job && job.updatedAt < options.updatedBefore) due.push(job);
+    }
+    due.sort((a, b) => a.updatedAt - b.updatedAt);
+    return due.slice(0, limit);
+  }
+
+  async markReported(name: string, state: ProwJobState): Promise<void> {
+    const current = this.state.jobs.get(name);
+    const next = current && applyReported(current, state);
+    if (next) await this.persist([{ kind: 'job', name, value: next }]);
   }
 
   async claim(name: string, request: ClaimRequest): Promise<Claim | undefined> {

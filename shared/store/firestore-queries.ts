@@ -35,7 +35,13 @@ export const CLAIMABLE_QUERY: QueryShape = {
   ],
 };
 
-/** Every shape the store can issue: each subset of list filters, and the claim query. */
+/** Jobs whose latest state is not yet reported, changed before a time, oldest change first. */
+export const REPORT_DUE_QUERY: QueryShape = {
+  equalities: ['reportDue'],
+  orderBy: [{ fieldPath: 'updatedAt', order: 'ASCENDING' }],
+};
+
+/** Every shape the store can issue: each subset of list filters, the claim query and the report sweep's. */
 export function allQueryShapes(): QueryShape[] {
   const shapes: QueryShape[] = [];
   for (let mask = 0; mask < 1 << JOB_QUERY_FIELDS.length; mask++) {
@@ -45,7 +51,7 @@ export function allQueryShapes(): QueryShape[] {
     });
     shapes.push(listQueryShape(query as JobQuery));
   }
-  shapes.push(CLAIMABLE_QUERY);
+  shapes.push(CLAIMABLE_QUERY, REPORT_DUE_QUERY);
   return shapes;
 }
 

@@ -9,13 +9,14 @@ import {
   type Query,
 } from '@google-cloud/firestore';
 import { z } from 'zod';
-import { ProwJobSchema, type ProwJob } from '../prowjob/schema';
-import { CLAIMABLE_QUERY, listQueryShape, type IndexField } from './firestore-queries';
+import { ProwJobSchema, type ProwJob, type ProwJobState } from '../prowjob/schema';
+import { CLAIMABLE_QUERY, REPORT_DUE_QUERY, listQueryShape, type IndexField } from './firestore-queries';
 import { JobExistsError, JobNotFoundError, StoreError } from './errors';
 import {
   applyClaim,
   applyRelease,
   applyRenewal,
+  applyReported,
   applyUpdate,
   checkQuery,
   decodeCursor,
@@ -109,6 +110,7 @@ const JobDocumentSchema = z.object({
   lease: z.object({ holder: z.string(), token: z.number().int().positive(), expiresAt: z.number() }).nullable(),
   /** Mirrors lease.expiresAt (0 without a lease) so claimable jobs are one indexed range query. */
   leaseExpiresAt: z.number(),
+  reportDue: z.boolean().default(false),
 });
 type JobDocument = z.infer<typeof JobDocumentSchema>;
 
@@ -126,6 +128,7 @@ function toJobDocument(stored: StoredJob): JobDocument {
       ? { holder: stored.lease.holder, token: stored.lease.token, expiresAt: stored.lease.expiresAt }
       : null,
     leaseExpiresAt: stored.lease?.expiresAt ?? 0,
+    reportDue: stored.reportDue ?? false,
   };
 }
 
@@ -142,6 +145,7 @@ function fromJobDocument(snapshot: DocumentSnapshot): StoredJob {
     updatedAt: document.updatedAt,
   };
   if (document.lease) stored.lease = { jobName: snapshot.id, ...document.lease };
+  if (document.reportDue) stored.reportDue = true;
   return stored;
 }
 
@@ -289,6 +293,7 @@ class FirestoreJobStore implements JobStore {
       FieldPath.documentId(),
       'desc',
     );
+    if (page.createdBefore !== undefined) firestoreQuery = firestoreQuery.where('createdAt', '<', page.createdBefore);
     if (page.cursor !== undefined) {
       const after = decodeCursor(page.cursor);
       firestoreQuery = firestoreQuery.startAfter(after.createdAt, after.name);
@@ -321,6 +326,22 @@ class FirestoreJobStore implements JobStore {
     batch.delete(this.db.collection(COLLECTIONS.reports).doc(documentIdFor(name)));
     await batch.commit();
     this.counts.deletes += 2;
+  }
+
+  async listReportDue(options: { updatedBefore: number; limit?: number }): Promise<StoredJob[]> {
+    const [equality] = REPORT_DUE_QUERY.equalities;
+    const snapshot = await ordered(
+      this.collection.where(equality as string, '==', true).where('updatedAt', '<', options.updatedBefore),
+      REPORT_DUE_QUERY.orderBy,
+    )
+      .limit(pageSize(options.limit))
+      .get();
+    this.counts.reads += Math.max(1, snapshot.size);
+    return snapshot.docs.map(fromJobDocument);
+  }
+
+  async markReported(name: string, state: ProwJobState): Promise<void> {
+    await this.readDecideWrite(name, (current) => applyReported(current, state), { missingIsNoop: true });
   }
 
   async claim(name: string, request: ClaimRequest): Promise<Claim | undefined> {

@@ -83,7 +83,7 @@ export function newStoredJob(job: ProwJob, now: number): StoredJob {
     status: { ...job.status, state: job.status?.state ?? 'triggered', startTime: job.status?.startTime ?? kubernetesTime(now) },
   };
   ProwJobSchema.parse(stored);
-  return { job: stored, revision: 1, createdAt: now, updatedAt: now };
+  return { job: stored, revision: 1, createdAt: now, updatedAt: now, reportDue: true };
 }
 
 /** A lease is current while unexpired; a released or finished job's lease has `expiresAt` 0. */
@@ -123,9 +123,17 @@ export function applyUpdate(current: StoredJob, update: JobUpdate, guard: WriteG
     createdAt: current.createdAt,
     updatedAt: now,
   };
+  if (to !== from || current.reportDue) next.reportDue = true;
   // A finished job needs no runner: its lease ends with it.
   if (current.lease) next.lease = isFinalState(to) ? { ...current.lease, expiresAt: 0 } : current.lease;
   return next;
+}
+
+/** The job with `reportDue` cleared, or undefined when nothing changes (reported, or a newer state). */
+export function applyReported(current: StoredJob, state: ProwJobState): StoredJob | undefined {
+  if (!current.reportDue || (current.job.status?.state ?? 'triggered') !== state) return undefined;
+  const { reportDue: _reported, ...rest } = current;
+  return rest;
 }
 
 /** Why a job cannot be claimed now, or undefined when it can. */

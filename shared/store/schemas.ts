@@ -17,6 +17,7 @@ export const StoredJobSchema = z.object({
   createdAt: z.number(),
   updatedAt: z.number(),
   lease: LeaseSchema.optional(),
+  reportDue: z.boolean().optional(),
 }) satisfies z.ZodType<StoredJob>;
 
 export const PeriodicRunSchema = z.object({

@@ -25,6 +25,12 @@ export interface StoredJob {
   createdAt: number;
   updatedAt: number;
   lease?: Lease;
+  /**
+   * Set by every state change (and creation), cleared by `markReported` once the reporter has
+   * reported that state everywhere: the outbox the reporter's reconcile sweep reads, written in
+   * the same write as the state, so a change can never be missed.
+   */
+  reportDue?: boolean;
 }
 
 /**
@@ -62,6 +68,8 @@ export interface PageRequest {
   limit?: number;
   /** From the previous page's `nextCursor`. */
   cursor?: string;
+  /** Only jobs the store created strictly before this time (ms since the epoch). */
+  createdBefore?: number;
 }
 
 export interface JobPage {
@@ -134,6 +142,17 @@ export interface JobStore {
   update(name: string, update: JobUpdate, guard: WriteGuard): Promise<StoredJob>;
   /** For garbage collection; a no-op when already gone. */
   delete(name: string): Promise<void>;
+
+  /**
+   * Jobs whose latest state change is not yet reported (`reportDue`) and was written before
+   * `updatedBefore`, oldest change first: what the reporter's sweep must heal.
+   */
+  listReportDue(options: { updatedBefore: number; limit?: number }): Promise<StoredJob[]>;
+  /**
+   * Clears `reportDue` if the job is still in `state` (a newer state stays due). Does not count as
+   * a change of the job: revision and updatedAt stay. A no-op when the job is gone.
+   */
+  markReported(name: string, state: ProwJobState): Promise<void>;
 
   /** Leases `name` if it is active, for `request.cluster`, and not leased by anyone else. */
   claim(name: string, request: ClaimRequest): Promise<Claim | undefined>;

@@ -144,6 +144,22 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
         expect(pages).toBe(3);
       });
 
+      it('lists only jobs created before a time when asked, still newest first and by cursor', async () => {
+        const created: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          created.push((await createJob({ job: 'unit' })).job.metadata.name ?? '');
+          clock.advance(60_000);
+        }
+        const stamps = await Promise.all(created.map(async (name) => (await store.jobs.get(name))?.createdAt ?? 0));
+        const bound = stamps[4] ?? 0;
+        const older = [created[3], created[2], created[1], created[0]];
+        expect((await store.jobs.list({ job: 'unit' }, { createdBefore: bound })).jobs.map((j) => j.job.metadata.name)).toEqual(older);
+        const first = await store.jobs.list({}, { createdBefore: bound, limit: 3 });
+        expect(first.nextCursor).toBeDefined();
+        const second = await store.jobs.list({}, { createdBefore: bound, limit: 3, cursor: first.nextCursor as string });
+        expect([...first.jobs, ...second.jobs].map((j) => j.job.metadata.name)).toEqual(older);
+      });
+
       it('rejects a forged cursor and an impossible page size with a clear error', async () => {
         await expect(store.jobs.list({}, { cursor: 'not-a-cursor' })).rejects.toThrow(/invalid page cursor/);
         await expect(store.jobs.list({}, { limit: 0 })).rejects.toBeInstanceOf(InvalidQueryError);
@@ -406,6 +422,38 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
     });
 
     describe('reported states', () => {
+      it('keeps every state change due for reporting until that state is marked reported', async () => {
+        const due = async () => (await store.jobs.listReportDue({ updatedBefore: clock.now() + 1 })).map((j) => j.job.metadata.name);
+        const first = (await createJob()).job.metadata.name ?? '';
+        const second = (await createJob()).job.metadata.name ?? '';
+        expect(await due()).toEqual([first, second]);
+        // Not yet "before" the bound: a change the trigger is probably reporting right now.
+        expect(await store.jobs.listReportDue({ updatedBefore: (await store.jobs.get(second))?.updatedAt ?? 0 })).toHaveLength(1);
+
+        await store.jobs.markReported(first, 'triggered');
+        expect(await due()).toEqual([second]);
+        const { job: pending, lease } = await startJob(first);
+        expect(pending.reportDue).toBe(true);
+        expect(await due()).toEqual([second, first]);
+
+        // A heartbeat is not a state change; marking an older state leaves the newer one due.
+        await store.jobs.markReported(first, 'triggered');
+        await store.jobs.renew(lease, LEASE_MS);
+        expect(await due()).toEqual([second, first]);
+        const before = await store.jobs.get(first);
+        await store.jobs.markReported(first, 'pending');
+        const after = await store.jobs.get(first);
+        expect(after?.reportDue).toBeUndefined();
+        expect(after?.revision).toBe(before?.revision);
+        await store.jobs.renew(lease, LEASE_MS);
+        expect(await due()).toEqual([second]);
+
+        await store.jobs.update(first, { state: 'success' }, { lease });
+        expect(await due()).toEqual([second, first]);
+        await store.jobs.markReported('gone', 'success');
+      });
+
+
       it('keeps the last reported state per job and channel', async () => {
         expect(await store.reports.get('job-1')).toEqual({});
         await store.reports.record('job-1', 'github-status:pull-unit', { state: 'pending', reportedAt: 1 });
