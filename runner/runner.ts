@@ -8,6 +8,7 @@ import { InvalidTransitionError, StaleLeaseError } from '../shared/store/errors'
 import type { JobUpdate, JobWatch, Lease, Store, StoredJob } from '../shared/store/store';
 import { decide, timeoutsFor } from './decide';
 import type { ExecutionStatus, Executor } from './executor/executor';
+import { decidePodCleanup, needsJobLookup, podCleanupPolicy, podRemovalLogFields } from './pod-cleanup';
 import { newBuildId } from './build-id';
 
 /**
@@ -62,6 +63,8 @@ export class Runner {
   private stopWatchingJobs: JobWatch | undefined;
   private stopWatchingExecutions: (() => void) | undefined;
   private stopped = false;
+  /** When the sweep last applied the sinker's pod rules to live executions (runner/pod-cleanup.ts). */
+  private lastSinkerPassAt = Number.NEGATIVE_INFINITY;
   private readonly leaseTtlMs: number;
   private readonly now: () => number;
 
@@ -299,7 +302,8 @@ export class Runner {
   /**
    * Claims whatever the feed could not announce — expired leases of crashed peers, jobs waiting
    * for slots — and removes executions whose jobs have finished without them (a runner that died
-   * between writing the result and removing the pod).
+   * between writing the result and removing the pod), or, by Prow's sinker rules, whose jobs are
+   * gone or finished long ago.
    */
   private async sweep(): Promise<void> {
     if (this.stopped) return;
@@ -323,22 +327,35 @@ export class Runner {
   }
 
   private async removeOrphans(): Promise<void> {
-    const executions = await this.options.executor.list().catch((error: unknown) => {
-      this.options.log.error('sweep could not list executions', { error });
+    const { log, executor, store } = this.options;
+    const executions = await executor.list().catch((error: unknown) => {
+      log.error('sweep could not list executions', { error });
       return [];
     });
+    const config = await this.options.config.current().catch((error: unknown) => {
+      log.error('sweep could not read the config; pods are left for the next sweep', { error });
+      return undefined;
+    });
+    if (!config) return;
+    const policy = podCleanupPolicy(config, this.options.cluster);
+    // Live executions mostly belong to active jobs, so judging them costs a store read each for
+    // little: that pass runs once per sinker.resync_period, as Prow's sinker does.
+    const sinkerPass = policy.sinkerRules && this.now() - this.lastSinkerPassAt >= policy.resyncPeriodMs;
+    if (sinkerPass) {
+      this.lastSinkerPassAt = this.now();
+      for (const problem of policy.problems) log.warn('sinker setting not usable; using the default', { problem });
+    }
     for (const execution of executions) {
       const name = execution.jobName;
-      // Running executions belong to a peer (or to a job whose lease the sweep will claim); only
-      // ended ones can be leftovers, so only they cost a store read.
-      if (execution.phase === 'pending' || execution.phase === 'running') continue;
+      if (!needsJobLookup(execution, sinkerPass)) continue;
       if (this.stopped || this.held.has(name) || this.starting.has(name)) continue;
       await this.guard(name, async () => {
-        const stored = await this.options.store.jobs.get(name);
-        const state = stored?.job.status?.state;
-        if (stored && state && !isFinalState(state)) return;
-        this.options.log.info('removing the execution of a finished or deleted job', { jobId: name, state: state ?? 'deleted' });
-        await this.options.executor.remove(name);
+        const candidate = { execution, job: await store.jobs.get(name) };
+        const verdict = decidePodCleanup(candidate, policy, this.now());
+        if (!verdict.remove) return;
+        log.info('removing a leftover pod', podRemovalLogFields(candidate, verdict));
+        if (verdict.stop) await executor.abort(name, verdict.gracePeriodMs);
+        else await executor.remove(name);
       });
     }
   }

@@ -773,6 +773,7 @@ export class GitHubClients {
         defaultInstallation: number | undefined;
         botLogin: () => Promise<string>;
         clients: Map<number, GitHubClient>;
+        installations: Map<string, Promise<number>>;
       }
     | undefined;
 
@@ -795,7 +796,28 @@ export class GitHubClients {
       // Installation tokens cannot read GET /app; the App's own JWT can, once for all installations.
       botLogin: once(() => appBotLogin(app.octokit)),
       clients: new Map(),
+      installations: new Map(),
     };
+  }
+
+  /**
+   * The client for a repository, for work that starts from a ProwJob rather than a webhook (the
+   * reporter): with an App, the installation covering the repository is looked up once and kept.
+   */
+  async clientForRepository(owner: string, repo: string): Promise<GitHubClient> {
+    const app = this.app;
+    if (this.tokenClient || !app) return this.clientForInstallation();
+    const key = `${owner}/${repo}`.toLowerCase();
+    let installation = app.installations.get(key);
+    if (!installation) {
+      installation = app.app.octokit
+        .request('GET /repos/{owner}/{repo}/installation', { owner, repo })
+        .then((response) => response.data.id);
+      // A failed lookup is not remembered: the App may be installed on the repository later.
+      installation.catch(() => app.installations.delete(key));
+      app.installations.set(key, installation);
+    }
+    return this.clientForInstallation(await installation);
   }
 
   /** The token's client, or the client for this App installation (default: the configured one). */

@@ -20,3 +20,11 @@ export function projectId(env: NodeJS.ProcessEnv = process.env): string {
 export const cloudLogger = once<Logger>(() => createLogger({ projectId: process.env.GOOGLE_CLOUD_PROJECT ?? '' }));
 export const cloudStore = once(() => FirestoreStore.connect({ projectId: projectId() }));
 export const cloudBus = once(() => new PubSubBus({ projectId: projectId() }));
+
+/** Prow's Pub/Sub reports go to whichever project and topic the job names: one client per project. */
+const reportBuses = new Map<string, PubSubBus>();
+export async function publishToProject(project: string, topic: string, data: string): Promise<void> {
+  let bus = reportBuses.get(project);
+  if (!bus) reportBuses.set(project, (bus = new PubSubBus({ projectId: project })));
+  await bus.publish(topic, { data });
+}

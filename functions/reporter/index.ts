@@ -1,0 +1,25 @@
+import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
+import { describeJobWrite } from '../../shared/reporter/firestore-event';
+import { reportJob } from '../../shared/reporter/report-job';
+import { cloudLogger, cloudStore, publishToProject } from '../../shared/runtime/cloud';
+import { configPathsFromEnv, fileConfigSource, type ConfigSource } from '../../shared/runtime/config-source';
+import { reportChannelsFromEnv, type ReportChannels } from '../../shared/runtime/reporting';
+
+/**
+ * Firestore `document.written` on `prowjobs/{name}` (Eventarc) → Prow's crier. Wiring only; a
+ * thrown error makes Eventarc retry, and the scheduler's sweep heals whatever is still due after.
+ */
+let wiring: { config: ConfigSource; channels: ReportChannels } | undefined;
+
+cloudEvent('reporter', async (event: CloudEvent<unknown>) => {
+  const write = describeJobWrite(event.subject ?? String(event.document ?? ''), event.data);
+  if (!write?.reportWorthy) return;
+  const log = cloudLogger();
+  wiring ??= {
+    config: fileConfigSource(configPathsFromEnv(), log),
+    channels: reportChannelsFromEnv(process.env, log, (project, topic, message) =>
+      publishToProject(project, topic, JSON.stringify(message)),
+    ),
+  };
+  await reportJob({ ...wiring.channels, store: cloudStore(), log, config: await wiring.config.current() }, write.jobName);
+});

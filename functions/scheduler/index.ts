@@ -1,0 +1,35 @@
+import { http } from '@google-cloud/functions-framework';
+import { cloudLogger, cloudStore, publishToProject } from '../../shared/runtime/cloud';
+import { configPathsFromEnv, fileConfigSource, type ConfigSource } from '../../shared/runtime/config-source';
+import { reportChannelsFromEnv, type ReportChannels } from '../../shared/runtime/reporting';
+import { runSchedulerTick, tickFailed } from '../../shared/scheduler/tick';
+
+/**
+ * Cloud Scheduler → HTTPS, once a minute: periodics, cleanup, the report sweep (Prow's horologium,
+ * sinker and crier resync). Wiring only. Who may invoke it is IAM's business (Cloud Scheduler's
+ * OIDC token), not this code's.
+ */
+let wiring: { config: ConfigSource; channels: ReportChannels } | undefined;
+
+http('scheduler', async (request, response) => {
+  if (request.path === '/healthz') {
+    response.status(200).send('ok');
+    return;
+  }
+  if (request.method !== 'POST') {
+    response.set('allow', 'POST').status(405).json({ message: 'Cloud Scheduler POSTs here once a minute' });
+    return;
+  }
+  const log = cloudLogger();
+  wiring ??= {
+    config: fileConfigSource(configPathsFromEnv(), log),
+    channels: reportChannelsFromEnv(process.env, log, (project, topic, message) =>
+      publishToProject(project, topic, JSON.stringify(message)),
+    ),
+  };
+  const result = await runSchedulerTick(
+    { store: cloudStore(), config: await wiring.config.current(), log, reporter: wiring.channels },
+    new Date(),
+  );
+  response.status(tickFailed(result) ? 500 : 200).json(result);
+});

@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import { jobArtifactsDir } from '../artifacts/layout';
+import type { Config } from '../config/model';
+import { GitHubError, type GitHubClient } from '../github/client';
+import type { Logger } from '../log/logger';
+import { isBotAccount } from '../plugins/github-support';
+import { isFinalState } from '../prowjob/lifecycle';
+import type { ProwJob } from '../prowjob/schema';
+import type { ReportedState, Store, StoredJob } from '../store/store';
+import { jobPageUrl } from '../status/links';
+import { githubStatusFor, reportsToGitHub, DEFAULT_GITHUB_JOB_TYPES } from './github-status';
+import { pubsubReportFor, type PubSubReportMessage } from './pubsub-report';
+import { slackMessageFor, type SlackSender } from './slack';
+import { planSummaryComment } from './summary-comment';
+import { renderReportTemplate } from './report-template';
+
+/**
+ * Prow's crier: brings what GitHub, Slack and Pub/Sub show about a job up to the job's current
+ * state. Each channel's last report is recorded (store.reports), so a repeated trigger is a no-op;
+ * a job stays `reportDue` until every channel has its state, so the scheduler's sweep
+ * (sweepReports) heals a trigger that was missed, crashed or failed. Reporting the *current*
+ * state, not the transition that caused the call, makes late and out-of-order triggers harmless.
+ */
+
+export interface ReporterDependencies {
+  store: Store;
+  config: Config;
+  log: Logger;
+  now: () => number;
+  /** A client for the job's repository; without it GitHub reporting is off. */
+  github?: (org: string, repo: string) => Promise<GitHubClient>;
+  slack?: SlackSender;
+  /** Publishes a report message to `topic` in `project`. */
+  publishReport?: (project: string, topic: string, message: PubSubReportMessage) => Promise<void>;
+  /** STATUS_URL: statuses, comments and messages link to the job's page under it. */
+  statusUrl?: string;
+  /** gs://bucket the artifacts are in, for the Pub/Sub report's gcs_path. */
+  artifactsBucket?: string;
+}
+
+export type ReportOutcome = 'reported' | 'up-to-date' | 'gone';
+
+/** How long the PR comment lock is held at most: one report's GitHub calls. */
+const COMMENT_LOCK_MS = 60_000;
+
+interface Channel {
+  name: string;
+  /** Identifies the content reported; a recorded report with the same fingerprint is not repeated. */
+  fingerprint: string;
+  send(): Promise<void>;
+}
+
+/** Reports job `name`'s current state wherever it has not been yet. Throws when a channel failed. */
+export async function reportJob(deps: ReporterDependencies, name: string): Promise<ReportOutcome> {
+  const stored = await deps.store.jobs.get(name);
+  if (!stored) return 'gone';
+  if (!stored.reportDue) return 'up-to-date';
+  const state = stored.job.status?.state ?? 'triggered';
+  const log = deps.log.child(logFieldsOf(stored.job));
+  const reported = await deps.store.reports.get(name);
+  const failures: Error[] = [];
+  let sent = 0;
+  for (const channel of channelsFor(deps, stored, log)) {
+    if (reported[channel.name]?.fingerprint === channel.fingerprint) continue;
+    try {
+      await channel.send();
+      const record: ReportedState = { state, fingerprint: channel.fingerprint, reportedAt: deps.now() };
+      await deps.store.reports.record(name, channel.name, record);
+      sent++;
+      log.info(`reported ${state} to ${channel.name}`, { channel: channel.name, state });
+    } catch (error) {
+      failures.push(error as Error);
+      log.error(`reporting ${state} to ${channel.name} failed; it will be retried`, {
+        channel: channel.name,
+        state,
+        error: (error as Error).message,
+      });
+    }
+  }
+  if (failures.length > 0) {
+    throw new AggregateError(failures, `job ${name}: ${failures.length} report(s) failed: ${failures.map((e) => e.message).join('; ')}`);
+  }
+  await deps.store.jobs.markReported(name, state);
+  return sent > 0 ? 'reported' : 'up-to-date';
+}
+
+export function logFieldsOf(job: ProwJob): Record<string, string> {
+  const refs = job.spec.refs;
+  return {
+    job: job.spec.job,
+    jobId: job.metadata.name ?? '',
+    ...(refs ? { repo: `${refs.org}/${refs.repo}` } : {}),
+  };
+}
+
+function fingerprintOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
+function channelsFor(deps: ReporterDependencies, stored: StoredJob, log: Logger): Channel[] {
+  const { job } = stored;
+  const state = job.status?.state ?? 'triggered';
+  const name = job.metadata.name ?? '';
+  const pageUrl = deps.statusUrl ? jobPageUrl(deps.statusUrl, name) : job.status?.url;
+  const channels: Channel[] = [];
+
+  const github = deps.github;
+  const jobTypesToReport = deps.config.prow.github_reporter?.job_types_to_report ?? DEFAULT_GITHUB_JOB_TYPES;
+  if (github && reportsToGitHub(job, jobTypesToReport)) {
+    const target = githubStatusFor(job, { jobTypesToReport, ...(pageUrl ? { targetUrl: pageUrl } : {}) });
+    if (target) {
+      channels.push({
+        name: `github-status:${target.status.context}`,
+        // The status as GitHub shows it: triggered and pending look alike, so the second is not sent.
+        fingerprint: fingerprintOf([target.sha, target.status]),
+        send: () =>
+          tolerateGoneCommit(log, async () => {
+            const client = await github(target.owner, target.repo);
+            await client.createStatus(target.owner, target.repo, target.sha, target.status);
+          }),
+      });
+    }
+    if (wantsSummaryComment(deps.config, job) && isFinalState(state)) {
+      channels.push({
+        name: 'github-comment',
+        fingerprint: state,
+        send: () => updateSummaryComment(deps, job, pageUrl, log),
+      });
+    }
+  }
+
+  const slack = deps.slack;
+  const message = slack && slackMessageFor(job, deps.config, pageUrl);
+  if (slack && message) {
+    channels.push({ name: `slack:${message.channel}`, fingerprint: state, send: () => slack(message) });
+  }
+
+  const publish = deps.publishReport;
+  const gcsPath = deps.artifactsBucket && job.status?.build_id ? gcsPathOf(deps.artifactsBucket, job) : undefined;
+  const report = publish && pubsubReportFor(job, { ...(pageUrl ? { url: pageUrl } : {}), ...(gcsPath ? { gcsPath } : {}) });
+  if (publish && report) {
+    channels.push({
+      name: `pubsub:${report.project}/${report.topic}`,
+      fingerprint: state,
+      send: () => publish(report.project, report.topic, report.message),
+    });
+  }
+  return channels;
+}
+
+function gcsPathOf(bucket: string, job: ProwJob): string {
+  return `${bucket.replace(/\/+$/, '')}/${jobArtifactsDir(job, job.status?.build_id ?? '').replace(/\/+$/, '')}`;
+}
+
+/** Presubmits of one PR get the summary comment, unless their repo opted out (`no_comment_repos`). */
+function wantsSummaryComment(config: Config, job: ProwJob): boolean {
+  const refs = job.spec.refs;
+  if (job.spec.type !== 'presubmit' || !refs || refs.pulls?.length !== 1) return false;
+  const optedOut = config.prow.github_reporter?.no_comment_repos ?? [];
+  return !optedOut.includes(refs.org) && !optedOut.includes(`${refs.org}/${refs.repo}`);
+}
+
+/**
+ * Two jobs of one PR finishing together would each rewrite the comment from what they read; a
+ * one-holder slot serialises them across every reporter instance. A busy lock is a retryable error.
+ */
+async function updateSummaryComment(deps: ReporterDependencies, job: ProwJob, pageUrl: string | undefined, log: Logger): Promise<void> {
+  const refs = job.spec.refs;
+  const pull = refs?.pulls?.[0];
+  const github = deps.github;
+  if (!refs || !pull || !github) return;
+  const lock = `report-comment/${refs.org}/${refs.repo}#${pull.number}`;
+  const holder = job.metadata.name ?? '';
+  if (!(await deps.store.slots.acquire(lock, holder, 1, COMMENT_LOCK_MS))) {
+    throw new Error(`another report is updating the test report comment on ${refs.org}/${refs.repo}#${pull.number}`);
+  }
+  try {
+    const client = await github(refs.org, refs.repo);
+    const [bot, comments] = await Promise.all([client.botLogin(), client.listComments(refs.org, refs.repo, pull.number)]);
+    const extra = renderReportTemplate(deps.config, job, log);
+    const plan = planSummaryComment({
+      job,
+      comments,
+      isBot: (login) => isBotAccount(bot, login),
+      ...(pageUrl ? { detailsUrl: pageUrl } : {}),
+      ...(extra ? { extra } : {}),
+    });
+    for (const id of plan.deleteIds) await client.deleteComment(refs.org, refs.repo, id);
+    if (plan.edit) await client.editComment(refs.org, refs.repo, plan.edit.id, plan.edit.body);
+    if (plan.create !== undefined) await client.createComment(refs.org, refs.repo, pull.number, plan.create);
+  } finally {
+    await deps.store.slots.release(lock, holder);
+  }
+}
+
+/**
+ * As crier: a commit that no longer exists (force-pushed away) or whose context is full (GitHub
+ * keeps at most 1000 statuses) can never take the status; retrying forever would not help.
+ */
+async function tolerateGoneCommit(log: Logger, send: () => Promise<void>): Promise<void> {
+  try {
+    await send();
+  } catch (error) {
+    if (error instanceof GitHubError && (error.status === 404 || /maximum number of statuses/i.test(error.message))) {
+      log.warn('GitHub cannot take this status (the commit is gone or its context is full); not retrying', {
+        error: error.message,
+      });
+      return;
+    }
+    throw error;
+  }
+}
+
+export interface SweepResult {
+  checked: number;
+  reported: number;
+  failed: number;
+}
+
+/**
+ * The reconcile sweep: reports every job whose last state change is still due after `graceMs`
+ * (left there by a trigger that was lost, crashed or failed). Failures stay due for the next sweep.
+ */
+export async function sweepReports(
+  deps: ReporterDependencies,
+  options: { graceMs?: number; limit?: number } = {},
+): Promise<SweepResult> {
+  const due = await deps.store.jobs.listReportDue({
+    updatedBefore: deps.now() - (options.graceMs ?? 60_000),
+    limit: options.limit ?? 200,
+  });
+  const result: SweepResult = { checked: due.length, reported: 0, failed: 0 };
+  for (const stored of due) {
+    const name = stored.job.metadata.name ?? '';
+    try {
+      if ((await reportJob(deps, name)) === 'reported') result.reported++;
+    } catch {
+      // reportJob logged each failed channel with the job's fields; the job stays due.
+      result.failed++;
+    }
+  }
+  if (due.length > 0) deps.log.info('report sweep finished', { ...result });
+  return result;
+}

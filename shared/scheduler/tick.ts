@@ -1,0 +1,60 @@
+import type { Config } from '../config/model';
+import type { Logger } from '../log/logger';
+import { sweepReports, type ReporterDependencies, type SweepResult } from '../reporter/report-job';
+import type { Store } from '../store/store';
+import { triggerDuePeriodics } from './periodics';
+import { cleanUpProwJobs, type CleanUpResult } from './sinker';
+
+/**
+ * One scheduler call (Cloud Scheduler, every minute; a timer in local mode): Prow's horologium,
+ * sinker and crier's resync, each on its own — one failing does not stop the others, and each is
+ * safe to run twice at once or to miss a call.
+ */
+export interface TickDependencies {
+  store: Store;
+  config: Config;
+  log: Logger;
+  /** The reporter's wiring, for the reconcile sweep; without it reports are not swept. */
+  reporter?: Omit<ReporterDependencies, 'store' | 'config' | 'log'>;
+}
+
+export interface TickResult {
+  periodicsStarted: string[] | { error: string };
+  cleanup: CleanUpResult | { error: string };
+  reports: SweepResult | { error: string } | 'off';
+}
+
+export function tickFailed(result: TickResult): boolean {
+  return [result.periodicsStarted, result.cleanup, result.reports].some(
+    (part) => typeof part === 'object' && 'error' in part,
+  );
+}
+
+export async function runSchedulerTick(deps: TickDependencies, now: Date): Promise<TickResult> {
+  const { store, config, log } = deps;
+  const guarded = async <T>(task: string, run: () => Promise<T>): Promise<T | { error: string }> => {
+    try {
+      return await run();
+    } catch (error) {
+      log.error(`scheduler: ${task} failed; the next tick tries again`, { task, error: (error as Error).message });
+      return { error: (error as Error).message };
+    }
+  };
+  const reporter = deps.reporter;
+  const [periodicsStarted, cleanup, reports] = await Promise.all([
+    guarded('periodics', () => triggerDuePeriodics({ store, config, log }, now)),
+    guarded('cleanup', () => cleanUpProwJobs({ store, config, log }, now)),
+    reporter ? guarded('report sweep', () => sweepReports({ ...reporter, store, config, log })) : Promise.resolve('off' as const),
+  ]);
+  const result: TickResult = { periodicsStarted, cleanup, reports };
+  log.info('scheduler tick done', { ...summaryOf(result) });
+  return result;
+}
+
+function summaryOf(result: TickResult): Record<string, unknown> {
+  return {
+    periodics_started: Array.isArray(result.periodicsStarted) ? result.periodicsStarted.length : result.periodicsStarted,
+    cleanup: result.cleanup,
+    reports: result.reports,
+  };
+}
