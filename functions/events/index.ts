@@ -1,5 +1,6 @@
 import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
 import { deadLetterTopicOf } from '../../shared/bus/bus';
+import { EVENTS_SUBSCRIPTION } from '../../shared/runtime/deployment';
 import { handlePushed, receivedFromPush } from '../../shared/bus/push';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
 import { PLUGINS } from '../../shared/plugins/registry';
@@ -9,7 +10,7 @@ import { githubApiUrl, webhookSecrets } from '../../shared/runtime/environment';
 import { handleGitHubEventMessage } from '../../shared/webhook/events';
 
 /** Pub/Sub `github-events` → the plugins (Prow's hook, plugin half). Wiring only. */
-const SUBSCRIPTION = 'events';
+const SUBSCRIPTION = EVENTS_SUBSCRIPTION;
 
 let wiring: { clients: GitHubClients; config: ConfigSource; hmacSecret: string | undefined } | undefined;
 

@@ -19,8 +19,6 @@ export const TOPICS = {
   githubEvents: 'github-events',
   /** Job triggers in Prow's "sub" message format. */
   prowJobs: 'prow-jobs',
-  /** ProwJob state changes, for reporters and anyone else who listens. */
-  jobUpdates: 'job-updates',
 } as const;
 export type TopicName = string;
 

@@ -47,14 +47,14 @@ describe('in-process bus journal', () => {
     });
     const bus = new InProcessBus({ dataDir });
     buses.push(bus);
-    const policy = { topic: 'job-updates', ...DEFAULT_SUBSCRIPTION_POLICY };
-    await bus.declare(['job-updates'], [
+    const policy = { topic: 'load-test', ...DEFAULT_SUBSCRIPTION_POLICY };
+    await bus.declare(['load-test'], [
       { name: 'consumed', ...policy },
       { name: 'left-alone', ...policy },
     ]);
     const count = 1_200;
     // Published together, so the journal commits them in a few groups rather than 1,200 fsyncs.
-    await Promise.all(Array.from({ length: count }, (_, index) => bus.publish('job-updates', { data: String(index) })));
+    await Promise.all(Array.from({ length: count }, (_, index) => bus.publish('load-test', { data: String(index) })));
     let acknowledged = 0;
     await bus.subscribe('consumed', async () => {
       acknowledged += 1;

@@ -1,0 +1,60 @@
+import { TOPICS } from '../bus/bus';
+import { PROW_JOBS_SUBSCRIPTION } from '../pubsub/prow-job-event';
+
+/**
+ * What the code expects a Google Cloud deployment to provide: its functions and how each is
+ * triggered, its topics and subscriptions, its secrets. infra/terraform declares them; a test
+ * (test/unit/terraform.test.ts) holds the Terraform to this list, so the two cannot drift.
+ */
+
+export type FunctionTrigger =
+  | { kind: 'http' }
+  | { kind: 'pubsub'; topic: string; subscription: string }
+  | { kind: 'firestore'; eventType: 'google.cloud.firestore.document.v1.written'; document: string }
+  | { kind: 'scheduler'; schedule: string };
+
+export interface FunctionSpec {
+  /** The directory under functions/ and the registered entry point name. */
+  name: string;
+  trigger: FunctionTrigger;
+  /** Secrets exposed to it as environment variables (Secret Manager secret id → env name). */
+  secrets: Record<string, string>;
+}
+
+export const SECRETS = {
+  webhookSecret: 'cutwater-webhook-secret',
+  githubAppId: 'cutwater-github-app-id',
+  githubAppPrivateKey: 'cutwater-github-app-private-key',
+  slackWebhooks: 'cutwater-slack-webhooks',
+} as const;
+
+const github = {
+  [SECRETS.githubAppId]: 'GITHUB_APP_ID',
+  [SECRETS.githubAppPrivateKey]: 'GITHUB_APP_PRIVATE_KEY',
+};
+
+export const EVENTS_SUBSCRIPTION = 'events';
+
+export const FUNCTIONS: readonly FunctionSpec[] = [
+  { name: 'webhook', trigger: { kind: 'http' }, secrets: { [SECRETS.webhookSecret]: 'WEBHOOK_SECRET' } },
+  {
+    name: 'events',
+    trigger: { kind: 'pubsub', topic: TOPICS.githubEvents, subscription: EVENTS_SUBSCRIPTION },
+    // The webhook secret signs deliveries forwarded to external plugins.
+    secrets: { ...github, [SECRETS.webhookSecret]: 'WEBHOOK_SECRET' },
+  },
+  { name: 'pubsub', trigger: { kind: 'pubsub', topic: TOPICS.prowJobs, subscription: PROW_JOBS_SUBSCRIPTION }, secrets: {} },
+  {
+    name: 'scheduler',
+    trigger: { kind: 'scheduler', schedule: '* * * * *' },
+    secrets: { ...github, [SECRETS.slackWebhooks]: 'SLACK_WEBHOOKS' },
+  },
+  {
+    name: 'reporter',
+    trigger: { kind: 'firestore', eventType: 'google.cloud.firestore.document.v1.written', document: 'prowjobs/{name}' },
+    secrets: { ...github, [SECRETS.slackWebhooks]: 'SLACK_WEBHOOKS' },
+  },
+];
+
+/** Every topic: the triggers' and each push subscription's dead-letter topic. */
+export const DEPLOYED_TOPICS: readonly string[] = Object.values(TOPICS);
