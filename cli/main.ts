@@ -1,5 +1,7 @@
 import { UsageError } from './args';
 import { CHECKCONFIG_USAGE, type CommandIO, checkconfig } from './checkconfig';
+import { LOCAL_USAGE } from './local-usage';
+import { PHONY_USAGE } from './phony-usage';
 import { RUNNER_USAGE } from './runner-usage';
 
 interface Command {
@@ -13,6 +15,16 @@ const COMMANDS: Record<string, Command> = {
     summary: 'validate Prow configuration (config.yaml, job configs, plugins.yaml)',
     usage: CHECKCONFIG_USAGE,
     run: checkconfig,
+  },
+  local: {
+    summary: 'the whole system on this machine (what `npm start` runs)',
+    usage: LOCAL_USAGE,
+    run: async (argv, io) => (await import('./local')).localCommand(argv, io),
+  },
+  phony: {
+    summary: 'send a signed GitHub webhook to a hook endpoint',
+    usage: PHONY_USAGE,
+    run: async (argv, io) => (await import('./phony')).phonyCommand(argv, io),
   },
   runner: {
     summary: 'the runner agent: lease a build cluster\'s ProwJobs and run them as pods',

@@ -251,7 +251,9 @@ export class LocalExecutor implements Executor {
 
       const allRefs = [...(job.spec.refs ? [job.spec.refs] : []), ...(job.spec.extra_refs ?? [])];
       for (const refs of allRefs) checkInsideCodeRoot(workspace, refs);
-      if (!job.spec.decoration_config?.skip_cloning) {
+      // As in a pod: only decoration adds the clonerefs container; an undecorated job clones nothing.
+      const decorated = job.spec.decoration_config !== undefined && job.spec.decoration_config !== null;
+      if (decorated && !job.spec.decoration_config?.skip_cloning) {
         for (const refs of allRefs) {
           if (execution.aborted) break;
           await this.clone(execution, refs);

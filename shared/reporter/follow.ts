@@ -1,3 +1,4 @@
+import type { ConfigSource } from '../runtime/config-source';
 import type { JobWatch } from '../store/store';
 import { reportJob, type ReporterDependencies } from './report-job';
 
@@ -15,7 +16,7 @@ export interface FollowingReporter {
   stop(): Promise<void>;
 }
 
-export function followAndReport(deps: ReporterDependencies): FollowingReporter {
+export function followAndReport(deps: Omit<ReporterDependencies, 'config'>, config: ConfigSource): FollowingReporter {
   const running = new Map<string, Promise<void>>();
   const again = new Set<string>();
   let stopped = false;
@@ -26,10 +27,16 @@ export function followAndReport(deps: ReporterDependencies): FollowingReporter {
       again.add(name);
       return;
     }
-    const done = reportJob(deps, name)
+    const done = config
+      .current()
+      .then((current) => reportJob({ ...deps, config: current }, name))
       .then(
         () => undefined,
-        () => undefined,
+        (error: unknown) => {
+          // Channel failures (AggregateError) were logged by reportJob, with the job's fields.
+          if (error instanceof AggregateError) return;
+          deps.log.error('could not report a job; the sweep will retry it', { jobId: name, error: (error as Error).message });
+        },
       )
       .finally(() => {
         running.delete(name);

@@ -4,6 +4,7 @@ import { trigger } from '../../shared/plugins/trigger';
 import { followAndReport, type FollowingReporter } from '../../shared/reporter/follow';
 import { reportJob, sweepReports, type ReporterDependencies } from '../../shared/reporter/report-job';
 import type { ProwJobState } from '../../shared/prowjob/schema';
+import { staticConfigSource } from '../../shared/runtime/config-source';
 import type { StoredJob } from '../../shared/store/store';
 import { yaml } from '../support/config';
 import { startPluginHarness, type PluginHarness } from '../support/plugin-harness';
@@ -94,7 +95,7 @@ const reportComments = () => harness.github.comments(REPO, 1).filter((comment) =
 
 describe('a failing presubmit, then /retest', () => {
   it('shows pending then failure, one comment naming the job and its /test command, then success and no comment', async () => {
-    reporter = followAndReport(deps);
+    reporter = followAndReport(deps, staticConfigSource(harness.config));
     await reporter.ready;
     await deliver('pull_request', pullRequest('opened', { author: 'alice', number: 1, headSha: HEAD }));
     await reporter.idle();
@@ -133,7 +134,7 @@ describe('a failing presubmit, then /retest', () => {
   });
 
   it('edits the one comment in place when a second job fails', async () => {
-    reporter = followAndReport(deps);
+    reporter = followAndReport(deps, staticConfigSource(harness.config));
     await reporter.ready;
     await deliver('pull_request', pullRequest('opened', { author: 'alice', number: 1, headSha: HEAD }));
     const [unit] = await jobNamed('unit');

@@ -26,6 +26,8 @@ function shellJob(script: string, options: { pull?: number; refs?: Refs; extraRe
   if (options.refs) job.spec.refs = options.refs;
   else if (options.pull === undefined) delete job.spec.refs;
   if (options.extraRefs) job.spec.extra_refs = options.extraRefs;
+  // Decorated, as Prow's jobs that clone are: decoration is what adds the clone step.
+  if (options.refs || options.extraRefs) job.spec.decoration_config = {};
   job.spec.pod_spec = { containers: [{ name: 'test', image: 'alpine:3', command: ['sh', '-c', script], ...options.container }] };
   job.status = { state: 'pending', build_id: BUILD_ID };
   return job;
@@ -80,6 +82,13 @@ describe('local executor', () => {
     expect(failed).toMatchObject({ phase: 'failed', description: 'Job failed: exit code 3.', exitCode: 3 });
     expect(failed.startedAt).toBeInstanceOf(Date);
     expect(failed.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('clones nothing for an undecorated job, as a pod without decoration has no clone step', async () => {
+    // testProwJob gives the PR's refs, on github.com, which this machine cannot reach.
+    const status = await runToEnd(executor, shellJob('echo "ran PR $PULL_NUMBER"', { pull: 3 }));
+    expect(status).toMatchObject({ phase: 'succeeded', description: 'Job succeeded.' });
+    expect(await executor.log(status.jobName)).toBe('ran PR 3\n');
   });
 
   it('gives the job Prow’s environment and an $ARTIFACTS directory it can write to', async () => {
