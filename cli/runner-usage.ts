@@ -8,7 +8,8 @@ may run at once; leases keep each job on one runner.
 
   --cluster NAME            the build cluster's name, as jobs' "cluster:" field says (required)
   --kubeconfig FILE         a kubeconfig; without it the in-cluster service account is used
-  --config-path FILE        Prow's config.yaml (default: $CONFIG_PATH)
+  --config-path FILE        Prow's config.yaml (default: $CONFIG_PATH; or set $CONFIG_SNAPSHOTS=gs://bucket/prefix
+                            to follow the config snapshots the config-updater plugin publishes)
   --job-config-path DIR     job-config directory or file (default: $JOB_CONFIG_PATH)
   --namespace NS            namespace for job pods (default: the config's pod_namespace)
   --artifacts-bucket BUCKET GCS bucket for logs and artifacts in Prow's layout (default: $ARTIFACTS_BUCKET)

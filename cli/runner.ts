@@ -5,7 +5,7 @@ import { KubernetesExecutor } from '../runner/executor/kubernetes';
 import { Runner } from '../runner/runner';
 import { GcsArtifactStore } from '../shared/artifacts/gcs';
 import { createLogger } from '../shared/log/logger';
-import { fileConfigSource } from '../shared/runtime/config-source';
+import { configSourceFromEnv, fileConfigSource } from '../shared/runtime/config-source';
 import { FirestoreStore } from '../shared/store/firestore';
 import { parseFlags, UsageError } from './args';
 import type { CommandIO } from './checkconfig';
@@ -29,13 +29,18 @@ export async function runnerCommand(argv: readonly string[], io: CommandIO): Pro
   }
   if (!values.cluster) throw new UsageError('--cluster is required');
   const configPath = values['config-path'] ?? process.env.CONFIG_PATH;
-  if (!configPath) throw new UsageError('--config-path (or $CONFIG_PATH) is required');
+  if (!configPath && !process.env.CONFIG_SNAPSHOTS) {
+    throw new UsageError('--config-path (or $CONFIG_PATH, or $CONFIG_SNAPSHOTS for published config snapshots) is required');
+  }
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${values.port}`);
 
   const log = createLogger({ projectId: process.env.GOOGLE_CLOUD_PROJECT ?? '' }).child({ component: 'runner', cluster: values.cluster });
   const jobConfigPath = values['job-config-path'] ?? process.env.JOB_CONFIG_PATH;
-  const config = fileConfigSource({ configPath, ...(jobConfigPath ? { jobConfigPath } : {}) }, log);
+  // Flags name files; otherwise the environment does, with published snapshots (CONFIG_SNAPSHOTS) first.
+  const config = values['config-path']
+    ? fileConfigSource({ configPath: values['config-path'], ...(jobConfigPath ? { jobConfigPath } : {}) }, log)
+    : configSourceFromEnv(process.env, log);
   const namespace = values.namespace ?? (await config.current()).podNamespace;
 
   const kubeConfig = new KubeConfig();

@@ -5,7 +5,7 @@ import { handlePushed, receivedFromPush } from '../../shared/bus/push';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
 import { PLUGINS } from '../../shared/plugins/registry';
 import { cloudBus, cloudLogger, cloudStore } from '../../shared/runtime/cloud';
-import { configPathsFromEnv, fileConfigSource, type ConfigSource } from '../../shared/runtime/config-source';
+import { configSourceFromEnv, type ConfigSource } from '../../shared/runtime/config-source';
 import { githubApiUrl, webhookSecrets } from '../../shared/runtime/environment';
 import { handleGitHubEventMessage } from '../../shared/webhook/events';
 
@@ -19,7 +19,7 @@ function wire(): NonNullable<typeof wiring> {
   if (!auth) throw new Error('no GitHub credentials: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY(_FILE), or GITHUB_TOKEN');
   return {
     clients: new GitHubClients({ baseUrl: githubApiUrl(), auth }),
-    config: fileConfigSource(configPathsFromEnv(), cloudLogger()),
+    config: configSourceFromEnv(process.env, cloudLogger()),
     hmacSecret: webhookSecrets()[0],
   };
 }

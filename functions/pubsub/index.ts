@@ -3,14 +3,14 @@ import { TOPICS, deadLetterTopicOf } from '../../shared/bus/bus';
 import { handlePushed, receivedFromPush } from '../../shared/bus/push';
 import { PROW_JOBS_SUBSCRIPTION, handleProwJobMessage } from '../../shared/pubsub/trigger';
 import { cloudBus, cloudLogger, cloudStore, projectId } from '../../shared/runtime/cloud';
-import { configPathsFromEnv, fileConfigSource, type ConfigSource } from '../../shared/runtime/config-source';
+import { configSourceFromEnv, type ConfigSource } from '../../shared/runtime/config-source';
 
 /** Pub/Sub `prow-jobs` → ProwJobs (Prow's sub). Wiring only. */
 let config: ConfigSource | undefined;
 
 cloudEvent('pubsub', async (event: CloudEvent<unknown>) => {
   // Built on first use, so loading the bundle needs no environment.
-  config ??= fileConfigSource(configPathsFromEnv(), cloudLogger());
+  config ??= configSourceFromEnv(process.env, cloudLogger());
   const configSource = config;
   const message = receivedFromPush(event.data);
   await handlePushed(

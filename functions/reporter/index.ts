@@ -2,7 +2,7 @@ import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
 import { describeJobWrite } from '../../shared/reporter/firestore-event';
 import { reportJob } from '../../shared/reporter/report-job';
 import { cloudLogger, cloudStore, publishToProject } from '../../shared/runtime/cloud';
-import { configPathsFromEnv, fileConfigSource, type ConfigSource } from '../../shared/runtime/config-source';
+import { configSourceFromEnv, type ConfigSource } from '../../shared/runtime/config-source';
 import { reportChannelsFromEnv, type ReportChannels } from '../../shared/runtime/reporting';
 
 /**
@@ -16,7 +16,7 @@ cloudEvent('reporter', async (event: CloudEvent<unknown>) => {
   if (!write?.reportWorthy) return;
   const log = cloudLogger();
   wiring ??= {
-    config: fileConfigSource(configPathsFromEnv(), log),
+    config: configSourceFromEnv(process.env, log),
     channels: reportChannelsFromEnv(process.env, log, (project, topic, message) =>
       publishToProject(project, topic, JSON.stringify(message)),
     ),

@@ -1,6 +1,6 @@
 import { http } from '@google-cloud/functions-framework';
 import { cloudLogger, cloudStore, publishToProject } from '../../shared/runtime/cloud';
-import { configPathsFromEnv, fileConfigSource, type ConfigSource } from '../../shared/runtime/config-source';
+import { configSourceFromEnv, type ConfigSource } from '../../shared/runtime/config-source';
 import { reportChannelsFromEnv, type ReportChannels } from '../../shared/runtime/reporting';
 import { runSchedulerTick, tickFailed } from '../../shared/scheduler/tick';
 
@@ -22,7 +22,7 @@ http('scheduler', async (request, response) => {
   }
   const log = cloudLogger();
   wiring ??= {
-    config: fileConfigSource(configPathsFromEnv(), log),
+    config: configSourceFromEnv(process.env, log),
     channels: reportChannelsFromEnv(process.env, log, (project, topic, message) =>
       publishToProject(project, topic, JSON.stringify(message)),
     ),

@@ -178,6 +178,7 @@ export const ConfigUpdaterSchema = z.object({
   maps: z.record(z.string(), ConfigMapSpecSchema).optional(),
   gzip: z.boolean().optional(),
 });
+export type ConfigUpdater = z.infer<typeof ConfigUpdaterSchema>;
 
 export const OverrideSchema = z.object({
   allow_top_level_owners: z.boolean().optional(),

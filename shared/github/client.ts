@@ -88,6 +88,15 @@ export interface CombinedStatus {
   statuses: CommitStatus[];
 }
 
+/** A file in a repository's tree at some commit, as GitHub's trees API lists it. */
+export interface RepositoryFile {
+  /** From the repository root, with "/" separators. */
+  path: string;
+  /** Git's blob SHA: equal SHAs mean equal content. */
+  sha: string;
+  size?: number;
+}
+
 export interface Label {
   name: string;
   color?: string;
@@ -139,6 +148,11 @@ export interface GitHubClient {
 
   /** A file's text at a ref (default branch when omitted); undefined when there is no such file. */
   getFileContent(owner: string, repo: string, path: string, ref?: string): Promise<string | undefined>;
+  /**
+   * Every regular file in the repository at a ref (a commit SHA or branch), recursively, in one
+   * request; symlinks and submodules are left out. Fails when GitHub truncates the listing.
+   */
+  listRepositoryFiles(owner: string, repo: string, ref: string): Promise<RepositoryFile[]>;
 }
 
 /** A GitHub API failure, with GitHub's status and message. */

@@ -17,6 +17,7 @@ import {
   type Label,
   type PullRequest,
   type PullRequestFile,
+  type RepositoryFile,
   type Review,
 } from './client';
 
@@ -664,6 +665,29 @@ export class OctokitGitHubClient implements GitHubClient {
       );
     }
     return Buffer.from(data.content, 'base64').toString('utf8');
+  }
+
+  async listRepositoryFiles(owner: string, repo: string, ref: string): Promise<RepositoryFile[]> {
+    const { data } = await this.send((octokit) =>
+      octokit.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { owner, repo, tree_sha: ref, recursive: '1' }),
+    );
+    if (data.truncated) {
+      // GitHub stops at 100,000 entries or 7 MB; a partial listing would silently lose files.
+      throw new GitHubError(
+        413,
+        `the tree of ${owner}/${repo} at ${ref} is too large for one listing (GitHub truncated it)`,
+        `GET /repos/${owner}/${repo}/git/trees/${ref}`,
+      );
+    }
+    const files: RepositoryFile[] = [];
+    for (const entry of data.tree) {
+      // Mode 120000 is a symlink, whose blob holds the link's target rather than file content.
+      if (entry.type !== 'blob' || entry.mode === '120000') continue;
+      const file: RepositoryFile = { path: entry.path, sha: entry.sha };
+      if (entry.size !== undefined) file.size = entry.size;
+      files.push(file);
+    }
+    return files;
   }
 
   /** Runs one Octokit call, turning its failures into GitHubErrors. */

@@ -2,6 +2,7 @@ import type { Plugin } from './plugin';
 import { approve } from './approve';
 import { assign } from './assign';
 import { blunderbuss } from './blunderbuss';
+import { configUpdater } from './config-updater';
 import { help } from './help';
 import { hold } from './hold';
 import { label } from './label';
@@ -26,6 +27,7 @@ export const PLUGINS: readonly Plugin[] = [
   approve,
   assign,
   blunderbuss,
+  configUpdater,
   help,
   hold,
   label,

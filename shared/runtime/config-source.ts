@@ -1,5 +1,11 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ArtifactStore } from '../artifacts/artifact-store';
+import { DiskArtifactStore } from '../artifacts/disk';
+import { GcsArtifactStore } from '../artifacts/gcs';
 import { loadConfigOrThrow, type ConfigPaths } from '../config/load';
 import type { Config } from '../config/model';
+import { snapshotConfigSource } from '../config/snapshots';
 import type { Logger } from '../log/logger';
 
 /**
@@ -11,7 +17,7 @@ export interface ConfigSource {
   current(): Promise<Config>;
 }
 
-/** From files (local mode, and functions deployed with their config until snapshots arrive). */
+/** From files (local mode, and functions deployed without CONFIG_SNAPSHOTS). */
 export function fileConfigSource(paths: ConfigPaths, log: Logger, refreshMs = 60_000): ConfigSource {
   let loaded: { config: Config; at: number } | undefined;
   let loading: Promise<Config> | undefined;
@@ -48,4 +54,52 @@ export function configPathsFromEnv(env: NodeJS.ProcessEnv = process.env): Config
     ...(env.JOB_CONFIG_PATH ? { jobConfigPath: env.JOB_CONFIG_PATH } : {}),
     ...(env.PLUGIN_CONFIG_PATH ? { pluginConfigPath: env.PLUGIN_CONFIG_PATH } : {}),
   };
+}
+
+/** Where published config snapshots live (shared/config/snapshots.ts): a store and a prefix in it. */
+export interface SnapshotStore {
+  readonly store: ArtifactStore;
+  readonly prefix: string;
+}
+
+const openedSnapshotStores = new Map<string, SnapshotStore>();
+
+/**
+ * `gs://bucket[/prefix]` is a Cloud Storage bucket; anything else is a local directory (or a
+ * `file://` URL), as local mode uses. One store per location per process.
+ */
+export function openSnapshotStore(location: string): SnapshotStore {
+  let opened = openedSnapshotStores.get(location);
+  if (!opened) {
+    const bucketPath = /^gs:\/\/([^/]+)\/*(.*)$/.exec(location);
+    if (bucketPath) {
+      opened = { store: new GcsArtifactStore({ bucket: bucketPath[1] ?? '' }), prefix: bucketPath[2] ?? '' };
+    } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !location.startsWith('file://')) {
+      throw new Error(`CONFIG_SNAPSHOTS=${location}: give gs://bucket/prefix or a local directory`);
+    } else {
+      const directory = location.startsWith('file://') ? fileURLToPath(location) : path.resolve(location);
+      opened = { store: new DiskArtifactStore(directory), prefix: '' };
+    }
+    openedSnapshotStores.set(location, opened);
+  }
+  return opened;
+}
+
+/** CONFIG_SNAPSHOTS, when set: where config-updater publishes and every component reads. */
+export function snapshotLocationFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const location = env.CONFIG_SNAPSHOTS?.trim();
+  return location ? location : undefined;
+}
+
+/**
+ * What every function uses: published snapshots when CONFIG_SNAPSHOTS is set, else the files named
+ * by CONFIG_PATH / JOB_CONFIG_PATH / PLUGIN_CONFIG_PATH. With both, snapshots win as soon as one
+ * has been published; until then the files serve, so a fresh deployment can run config-updater.
+ */
+export function configSourceFromEnv(env: NodeJS.ProcessEnv, log: Logger): ConfigSource {
+  const location = snapshotLocationFromEnv(env);
+  if (!location) return fileConfigSource(configPathsFromEnv(env), log);
+  const fallback = env.CONFIG_PATH ? fileConfigSource(configPathsFromEnv(env), log) : undefined;
+  const { store, prefix } = openSnapshotStore(location);
+  return snapshotConfigSource(store, prefix, log, fallback ? { fallback } : {});
 }

@@ -1092,6 +1092,37 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       };
     }),
 
+    compileRoute('GET', '/repos/{owner}/{repo}/git/trees/{tree_sha}', (request, param) => {
+      // The tree of the files visible at a ref, as the contents route sees them; a commit SHA or a
+      // branch name, like GitHub. Without ?recursive only the top level is listed.
+      const repo = repoAt(param);
+      const ref = param('tree_sha');
+      const view = new Map([...(repo.files.get(repo.defaultBranch) ?? []), ...(repo.files.get(ref) ?? [])]);
+      const recursive = request.query.has('recursive');
+      const entries = new Map<string, { type: 'blob' | 'tree'; text?: string }>();
+      for (const [filePath, text] of view) {
+        const parts = filePath.split('/');
+        for (let depth = 1; depth < parts.length && (recursive || depth === 1); depth++) {
+          entries.set(parts.slice(0, depth).join('/'), { type: 'tree' });
+        }
+        if (recursive || parts.length === 1) entries.set(filePath, { type: 'blob', text });
+      }
+      const tree = [...entries]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([entryPath, entry]) => {
+          if (entry.type === 'tree') {
+            return { path: entryPath, mode: '040000', type: 'tree', sha: sha1(`tree ${ref}:${entryPath}`) };
+          }
+          const size = Buffer.byteLength(entry.text ?? '', 'utf8');
+          const sha = sha1(`blob ${size}\0${entry.text ?? ''}`);
+          return { path: entryPath, mode: '100644', type: 'blob', sha, size, url: `${apiBase}/repos/${repo.fullName}/git/blobs/${sha}` };
+        });
+      return {
+        status: 200,
+        body: { sha: sha1(`tree ${ref}`), url: `${apiBase}/repos/${repo.fullName}/git/trees/${ref}`, tree, truncated: false },
+      };
+    }),
+
     compileRoute('GET', '/search/issues', (request) => {
       const query = request.query.get('q');
       if (!query) throw invalid('q is required');
