@@ -56,5 +56,5 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   },
 ];
 
-/** Every topic: the triggers' and each push subscription's dead-letter topic. */
+/** The topics functions are triggered by (each push subscription also has a `<subscription>-dead-letter` topic). */
 export const DEPLOYED_TOPICS: readonly string[] = Object.values(TOPICS);

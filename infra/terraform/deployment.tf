@@ -1,0 +1,114 @@
+# What the code expects a deployment to provide, repeated from shared/runtime/deployment.ts
+# (FUNCTIONS, SECRETS, DEPLOYED_TOPICS) and shared/bus/bus.ts (DEFAULT_SUBSCRIPTION_POLICY,
+# deadLetterTopicOf). Terraform cannot read TypeScript, so the tables live in both places and
+# test/unit/terraform.test.ts fails as soon as they disagree. Change the code first, then here.
+
+locals {
+  # TOPICS in shared/bus/bus.ts: the code publishes to and subscribes on these names.
+  topics = ["github-events", "prow-jobs"]
+
+  # SECRETS: Secret Manager secret ids. Only the secrets are declared here, never their values.
+  secrets = {
+    webhookSecret       = "cutwater-webhook-secret"
+    githubAppId         = "cutwater-github-app-id"
+    githubAppPrivateKey = "cutwater-github-app-private-key"
+    slackWebhooks       = "cutwater-slack-webhooks"
+  }
+
+  # DEFAULT_SUBSCRIPTION_POLICY, in Pub/Sub's units. The in-process bus applies the same numbers,
+  # so local mode retries and dead-letters exactly as the cloud does.
+  subscription_policy = {
+    max_delivery_attempts = 5
+    minimum_backoff       = "1s"
+    maximum_backoff       = "60s"
+    ack_deadline_seconds  = 60
+  }
+
+  # FUNCTIONS: name (the directory under functions/ and the registered entry point) -> trigger
+  # and secrets (secret id -> environment variable). The rest is deployment sizing:
+  #   publishes        topics the function publishes to, besides its own dead-letter topic
+  #   pubsub_reports   whether it runs Prow's crier, which may publish to var.report_topics
+  #   config_snapshots "read" to follow the published config (CONFIG_SNAPSHOTS); "write" where the
+  #                    config-updater plugin runs and publishes it; "none" for the webhook, which
+  #                    reads no config
+  #   timeout_seconds  for Pub/Sub-pushed functions at most the ack deadline, or a slow delivery
+  #                    would be redelivered while still running
+  functions = {
+    webhook = {
+      trigger          = "http"
+      secrets          = { "cutwater-webhook-secret" = "WEBHOOK_SECRET" }
+      publishes        = ["github-events"]
+      pubsub_reports   = false
+      config_snapshots = "none"
+      timeout_seconds  = 60
+      max_instances    = 20
+      concurrency      = 80
+    }
+    events = {
+      trigger      = "pubsub"
+      topic        = "github-events"
+      subscription = "events"
+      secrets = {
+        "cutwater-github-app-id"          = "GITHUB_APP_ID"
+        "cutwater-github-app-private-key" = "GITHUB_APP_PRIVATE_KEY"
+        "cutwater-webhook-secret"         = "WEBHOOK_SECRET"
+      }
+      publishes        = []
+      pubsub_reports   = false
+      config_snapshots = "write"
+      timeout_seconds  = 60
+      max_instances    = 20
+      concurrency      = 8
+    }
+    pubsub = {
+      trigger          = "pubsub"
+      topic            = "prow-jobs"
+      subscription     = "pubsub"
+      secrets          = {}
+      publishes        = []
+      pubsub_reports   = false
+      config_snapshots = "read"
+      timeout_seconds  = 60
+      max_instances    = 10
+      concurrency      = 8
+    }
+    scheduler = {
+      trigger  = "scheduler"
+      schedule = "* * * * *"
+      secrets = {
+        "cutwater-github-app-id"          = "GITHUB_APP_ID"
+        "cutwater-github-app-private-key" = "GITHUB_APP_PRIVATE_KEY"
+        "cutwater-slack-webhooks"         = "SLACK_WEBHOOKS"
+      }
+      publishes        = []
+      pubsub_reports   = true
+      config_snapshots = "read"
+      # A tick may take longer than the minute between ticks; one instance serving one request
+      # keeps ticks from overlapping (a tick that finds the instance busy fails and is skipped).
+      timeout_seconds = 300
+      max_instances   = 1
+      concurrency     = 1
+    }
+    reporter = {
+      trigger    = "firestore"
+      event_type = "google.cloud.firestore.document.v1.written"
+      document   = "prowjobs/{name}"
+      secrets = {
+        "cutwater-github-app-id"          = "GITHUB_APP_ID"
+        "cutwater-github-app-private-key" = "GITHUB_APP_PRIVATE_KEY"
+        "cutwater-slack-webhooks"         = "SLACK_WEBHOOKS"
+      }
+      publishes        = []
+      pubsub_reports   = true
+      config_snapshots = "read"
+      timeout_seconds  = 120
+      max_instances    = 10
+      concurrency      = 8
+    }
+  }
+
+  http_functions      = { for name, fn in local.functions : name => fn if fn.trigger == "http" }
+  pubsub_functions    = { for name, fn in local.functions : name => fn if fn.trigger == "pubsub" }
+  scheduled_functions = { for name, fn in local.functions : name => fn if fn.trigger == "scheduler" }
+  firestore_functions = { for name, fn in local.functions : name => fn if fn.trigger == "firestore" }
+}
