@@ -2,7 +2,8 @@
 // esbuild: all of Cutwater's own code in one file, npm packages left as imports. The Google and
 // Kubernetes clients locate their protos and certificates relative to their own files, which
 // breaks when they are bundled, and deploys install node_modules anyway.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -40,5 +41,30 @@ const result = await build({
 for (const [file, output] of Object.entries(result.metafile.outputs)) {
   if (file.endsWith('.js'))
     console.log(`${file.padEnd(40)} ${(output.bytes / 1024).toFixed(0).padStart(6)} KiB`);
+}
+
+// Each function deploys as its own directory: it needs a package.json naming exactly the packages
+// its bundle imports, at the versions installed here, so the cloud build installs what was tested.
+const builtins = new Set([...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
+const packageOf = (specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+for (const [file, output] of Object.entries(result.metafile.outputs)) {
+  const match = /^dist\/functions\/([^/]+)\/index\.js$/.exec(file);
+  if (!match) continue;
+  const dependencies = {};
+  for (const imported of output.imports) {
+    if (!imported.external || builtins.has(imported.path) || imported.path.startsWith('node:')) continue;
+    const name = packageOf(imported.path);
+    const installed = JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8'));
+    dependencies[name] = installed.version;
+  }
+  const manifest = {
+    name: `cutwater-function-${match[1]}`,
+    private: true,
+    type: 'module',
+    main: 'index.js',
+    engines: { node: '>=22' },
+    dependencies: Object.fromEntries(Object.entries(dependencies).sort(([a], [b]) => a.localeCompare(b))),
+  };
+  writeFileSync(path.join(root, 'dist', 'functions', match[1], 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 console.log(`built ${entries.length} bundles in ${(performance.now() - started).toFixed(0)} ms`);

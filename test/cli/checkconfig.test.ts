@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -238,6 +238,13 @@ describe('cutwater checkconfig, as a real process (bin/cutwater.js)', () => {
       });
       expect(load.stderr, name).toBe('');
       expect(load.stdout.trim(), name).toBe('loaded');
+      // Deployable as a directory: an ESM package naming the exact versions its bundle imports.
+      const manifest = JSON.parse(readFileSync(path.join(functionsDir, name, 'package.json'), 'utf8')) as {
+        type: string;
+        dependencies: Record<string, string>;
+      };
+      expect(manifest.type, name).toBe('module');
+      expect(manifest.dependencies['@google-cloud/functions-framework'], name).toMatch(/^\d+\.\d+\.\d+$/);
     }
     const runnerHelp = runBinary(['runner', '--help']);
     expect(runnerHelp.code).toBe(0);
