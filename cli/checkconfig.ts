@@ -12,6 +12,9 @@ as "path:line: message". Exits 0 and prints the job counts when the configuratio
   --job-config-path DIR   job-config directory (searched recursively; .prowignore honoured) or file
   --plugin-config FILE    plugins.yaml
   --strict                reject fields Prow does not know (catches typos that disable jobs)
+  --publish-snapshot LOC  once valid, publish it as the current config snapshot at LOC
+                          (gs://bucket/prefix or a directory; what CONFIG_SNAPSHOTS names): the way
+                          to give a fresh deployment its first config, before config-updater runs
   --warnings, --exclude-warning
                           accepted for compatibility with Prow's checkconfig; every check always runs`;
 
@@ -26,6 +29,7 @@ export async function checkconfig(argv: readonly string[], io: CommandIO): Promi
     'job-config-path': { type: 'string' },
     'plugin-config': { type: 'string' },
     strict: { type: 'boolean', default: false },
+    'publish-snapshot': { type: 'string' },
     // Prow's checkconfig selects warning classes; Cutwater always runs every check it has.
     warnings: { type: 'string', multiple: true },
     'exclude-warning': { type: 'string', multiple: true },
@@ -36,14 +40,12 @@ export async function checkconfig(argv: readonly string[], io: CommandIO): Promi
     return 0;
   }
   if (!values['config-path']) throw new UsageError('--config-path is required');
-  const result = await loadConfig(
-    {
-      configPath: values['config-path'],
-      ...(values['job-config-path'] ? { jobConfigPath: values['job-config-path'] } : {}),
-      ...(values['plugin-config'] ? { pluginConfigPath: values['plugin-config'] } : {}),
-    },
-    { strict: values.strict },
-  );
+  const paths = {
+    configPath: values['config-path'],
+    ...(values['job-config-path'] ? { jobConfigPath: values['job-config-path'] } : {}),
+    ...(values['plugin-config'] ? { pluginConfigPath: values['plugin-config'] } : {}),
+  };
+  const result = await loadConfig(paths, { strict: values.strict });
   if (!result.ok) {
     for (const problem of result.problems) io.stderr(formatProblem(problem));
     return 1;
@@ -52,5 +54,26 @@ export async function checkconfig(argv: readonly string[], io: CommandIO): Promi
   io.stdout(
     `${counts.presubmits} presubmits, ${counts.postsubmits} postsubmits, ${counts.periodics} periodics`,
   );
+  const location = values['publish-snapshot'];
+  if (!location) return 0;
+  // Loaded only when publishing: the storage clients are heavy and plain checks need none of them.
+  const [{ readConfigTexts }, { createSnapshot, publishSnapshot }, { openSnapshotStore }] = await Promise.all([
+    import('../shared/config/load'),
+    import('../shared/config/snapshots'),
+    import('../shared/runtime/config-source'),
+  ]);
+  const texts = await readConfigTexts(paths);
+  if (Array.isArray(texts)) {
+    for (const problem of texts) io.stderr(formatProblem(problem));
+    return 1;
+  }
+  const { store, prefix } = openSnapshotStore(location);
+  const snapshot = createSnapshot(texts, { repo: 'local files', sha: 'cutwater checkconfig' }, new Date());
+  const published = await publishSnapshot(store, prefix, snapshot, { strict: values.strict });
+  if (!published.ok) {
+    for (const problem of published.problems) io.stderr(formatProblem(problem));
+    return 1;
+  }
+  io.stdout(`published config snapshot ${published.version} to ${location} (pointer ${published.pointer})`);
   return 0;
 }

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main';
+import { snapshotConfigSource } from '../../shared/config/snapshots';
+import { memoryLogger } from '../../shared/log/logger';
+import { openSnapshotStore } from '../../shared/runtime/config-source';
 import { corpusPaths, REPO_ROOT } from '../support/config';
 
 /**
@@ -215,6 +218,29 @@ describe('cutwater checkconfig, in process', () => {
     const help = await runMain(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout.join('\n')).toMatch(/checkconfig/);
+  });
+});
+
+describe('cutwater checkconfig --publish-snapshot', () => {
+  it('publishes a valid config as the current snapshot that components follow, and an invalid one not at all', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cutwater-publish-'));
+    try {
+      const good = path.join(dir, 'good.yaml');
+      writeFileSync(good, 'periodics:\n- name: nightly\n  interval: 24h\n  spec: {containers: [{image: alpine}]}\n');
+      const bad = path.join(dir, 'bad.yaml');
+      writeFileSync(bad, 'periodics:\n- name: broken\n  interval: sometimes\n  spec: {containers: [{image: alpine}]}\n');
+      const location = path.join(dir, 'snapshots');
+      const published = await runMain(['checkconfig', '--config-path', good, '--publish-snapshot', location]);
+      expect(published.code).toBe(0);
+      expect(published.stdout[1]).toMatch(/^published config snapshot [0-9a-f]+ to .* \(pointer moved\)$/);
+      const refused = await runMain(['checkconfig', '--config-path', bad, '--publish-snapshot', location]);
+      expect(refused.code).toBe(1);
+      const { store, prefix } = openSnapshotStore(location);
+      const config = await snapshotConfigSource(store, prefix, memoryLogger()).current();
+      expect(config.periodics.map((periodic) => periodic.name)).toEqual(['nightly']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
