@@ -54,6 +54,8 @@ export interface LocalSystem {
   url: string;
   /** Where the webhook secret is, when local mode made one up. */
   generatedSecretFile?: string;
+  /** The token `POST /api/prowjobs` (cutwater mkpj) needs, kept in the data dir. */
+  apiTokenFile: string;
   /** What is running, one line each, for the start-up banner. */
   summary: string[];
   store: Store;
@@ -61,6 +63,8 @@ export interface LocalSystem {
 }
 
 const LOCAL_HOLDER = 'local';
+/** In the data dir: the token for the local job API (`cutwater mkpj` reads it from there). */
+export const API_TOKEN_FILE = 'api-token';
 
 export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
   const { env, log } = options;
@@ -85,6 +89,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   );
 
   const { secrets, generatedSecretFile } = localWebhookSecrets(env, options.dataDir);
+  const apiTokenFile = path.join(options.dataDir, API_TOKEN_FILE);
   const auth = githubAuthFromEnv(env);
   const clients = auth ? new GitHubClients({ baseUrl: githubApiUrl(env), auth }) : undefined;
 
@@ -125,7 +130,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     store,
     artifacts,
     log,
-    allowJobCreation: true,
+    jobCreationToken: secretInDataDir(apiTokenFile),
     liveLog: async (jobName) => executor.log(jobName).catch(() => undefined),
   });
   const server: Server = createServer((request, response) => {
@@ -177,6 +182,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   return {
     url: bound,
     ...(generatedSecretFile ? { generatedSecretFile } : {}),
+    apiTokenFile,
     summary,
     store,
     stop: () =>
@@ -198,6 +204,11 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
 function localWebhookSecrets(env: NodeJS.ProcessEnv, dataDir: string): { secrets: string[]; generatedSecretFile?: string } {
   if (env.WEBHOOK_SECRET || env.WEBHOOK_SECRET_FILE) return { secrets: webhookSecrets(env) };
   const file = path.join(dataDir, 'hmac-secret');
+  return { secrets: [secretInDataDir(file)], generatedSecretFile: file };
+}
+
+/** A random secret kept in a file only this user can read, made on first use. */
+function secretInDataDir(file: string): string {
   if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
-  return { secrets: [readFileSync(file, 'utf8').trim()], generatedSecretFile: file };
+  return readFileSync(file, 'utf8').trim();
 }

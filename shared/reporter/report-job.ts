@@ -40,6 +40,13 @@ export interface ReporterDependencies {
 
 export type ReportOutcome = 'reported' | 'up-to-date' | 'gone';
 
+/**
+ * A report still failing a day after its state change (a Slack channel with no webhook, a repo the
+ * App lost) is given up, loudly: otherwise such jobs would fill the sweep's page forever and keep
+ * newer missed reports from being healed.
+ */
+export const GIVE_UP_AFTER_MS = 24 * 3600_000;
+
 /** How long the PR comment lock is held at most: one report's GitHub calls. */
 const COMMENT_LOCK_MS = 60_000;
 
@@ -234,9 +241,17 @@ export async function sweepReports(
     const name = stored.job.metadata.name ?? '';
     try {
       if ((await reportJob(deps, name)) === 'reported') result.reported++;
-    } catch {
-      // reportJob logged each failed channel with the job's fields; the job stays due.
+    } catch (error) {
+      // reportJob logged each failed channel with the job's fields; the job stays due for a day.
       result.failed++;
+      if (deps.now() - stored.updatedAt > GIVE_UP_AFTER_MS) {
+        deps.log.error('giving up reporting this state after a day of failures', {
+          ...logFieldsOf(stored.job),
+          state: stored.job.status?.state,
+          error: (error as Error).message,
+        });
+        await deps.store.jobs.markReported(name, stored.job.status?.state ?? 'triggered');
+      }
     }
   }
   if (due.length > 0) deps.log.info('report sweep finished', { ...result });

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendJson } from '../http/node';
 import type { Logger } from '../log/logger';
@@ -14,8 +15,12 @@ import { parseProwJobsRequest, withoutOmitted } from './prowjobs-js';
 export interface StatusDependencies extends JobLogSources {
   log: Logger;
   now?: () => number;
-  /** `POST /api/prowjobs` creates jobs: local mode only, and only from this machine. */
-  allowJobCreation?: boolean;
+  /**
+   * `POST /api/prowjobs` creates jobs (local mode only) for requests from this machine that carry
+   * `Authorization: Bearer <token>`. Loopback alone is not enough: a tunnel that forwards GitHub's
+   * webhooks to local mode also arrives from 127.0.0.1.
+   */
+  jobCreationToken?: string;
 }
 
 const MAX_JOB_BYTES = 1024 * 1024;
@@ -84,8 +89,15 @@ export function statusListener(deps: StatusDependencies) {
 
 async function createJob(deps: StatusDependencies, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const remote = request.socket.remoteAddress ?? '';
-  if (!deps.allowJobCreation || !/^(127\.|::1$|::ffff:127\.)/.test(remote)) {
+  const token = deps.jobCreationToken;
+  if (!token || !/^(127\.|::1$|::ffff:127\.)/.test(remote)) {
     sendJson(response, 403, { message: 'creating jobs over HTTP is only allowed from this machine in local mode' });
+    return;
+  }
+  const given = Buffer.from(request.headers.authorization ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    sendJson(response, 401, { message: 'give the local API token (the api-token file in the data dir) as "Authorization: Bearer <token>"' });
     return;
   }
   let body: unknown;

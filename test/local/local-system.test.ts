@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -129,7 +129,7 @@ describe('cutwater local on the embedded backends', () => {
     await phonyRunsDemoPresubmit(system, github, dir);
   }, 120_000);
 
-  it('refuses to create jobs for the network, and serves Prow’s prowjobs.js filters', async () => {
+  it('creates jobs over its API only with the local token, and serves Prow’s prowjobs.js filters', async () => {
     const system = await start({ dataDir: tempDir() });
     await demoPeriodicSucceeds(system);
     expect((await fetch(`${system.url}/prowjobs.js?state=bogus`)).status).toBe(400);
@@ -137,7 +137,11 @@ describe('cutwater local on the embedded backends', () => {
     const [slim] = await prowJobs(system, '?omit=pod_spec,annotations');
     expect(slim?.spec.pod_spec).toBeUndefined();
     expect(slim?.metadata.annotations).toBeUndefined();
-    expect((await fetch(`${system.url}/api/prowjobs`, { method: 'POST', body: '{}' })).status).toBe(400);
+    // Job creation needs the token from the data dir, even from this machine (a tunnel is local too).
+    expect((await fetch(`${system.url}/api/prowjobs`, { method: 'POST', body: '{}' })).status).toBe(401);
+    const token = readFileSync(system.apiTokenFile, 'utf8').trim();
+    const authorized = { authorization: `Bearer ${token}` };
+    expect((await fetch(`${system.url}/api/prowjobs`, { method: 'POST', body: '{}', headers: authorized })).status).toBe(400);
   }, 120_000);
 });
 

@@ -132,4 +132,25 @@ describe('Slack and Pub/Sub reports', () => {
     expect(slack).toHaveLength(1);
     expect((await store.jobs.get(name))?.reportDue).toBeUndefined();
   });
+
+  it('gives up, with an error in the log, on a report that still fails a day after the change', async () => {
+    const job = testProwJob({ type: 'periodic', job: 'nightly-e2e' });
+    job.spec.reporter_config = { slack: { channel: 'nowhere', job_states_to_report: ['aborted'] } };
+    const name = job.metadata.name ?? '';
+    await store.jobs.create(job, { idempotencyKey: name });
+    await store.jobs.update(name, { state: 'aborted' }, 'latest');
+    const log = memoryLogger();
+    const broken: ReporterDependencies = {
+      ...deps,
+      log,
+      slack: async () => {
+        throw new Error('no Slack incoming webhook for channel nowhere (and no "*" webhook)');
+      },
+    };
+    expect(await sweepReports({ ...broken, now: () => Date.now() + 3_600_000 })).toMatchObject({ failed: 1 });
+    expect((await store.jobs.get(name))?.reportDue).toBe(true);
+    expect(await sweepReports({ ...broken, now: () => Date.now() + 25 * 3_600_000 })).toMatchObject({ failed: 1 });
+    expect((await store.jobs.get(name))?.reportDue).toBeUndefined();
+    expect(log.entries).toContainEqual(expect.objectContaining({ severity: 'ERROR', message: 'giving up reporting this state after a day of failures', jobId: name }));
+  });
 });
