@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ConfigPaths } from '../shared/config/load';
 import { startLocalSystem } from '../shared/local/system';
@@ -8,27 +7,10 @@ import { createLogger } from '../shared/log/logger';
 import { startFirestoreEmulator, startPubSubEmulator, type RunningEmulator } from '../shared/runtime/emulators';
 import { parseFlags, UsageError } from './args';
 import type { CommandIO } from './checkconfig';
+import { demoConfigPaths } from './demo-config';
 import { LOCAL_USAGE } from './local-usage';
 
 
-
-/** The demo config shipped in the repo (cli/demo), found from the source file or the bundle. */
-function demoConfigPaths(): ConfigPaths {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  // From cli/ (running the source) or dist/cli/ (the bundle), the repository root is one or two up.
-  for (let depth = 0; depth < 4; depth++) {
-    const candidate = path.join(dir, 'cli', 'demo');
-    if (existsSync(path.join(candidate, 'config.yaml'))) {
-      return {
-        configPath: path.join(candidate, 'config.yaml'),
-        jobConfigPath: path.join(candidate, 'jobs'),
-        pluginConfigPath: path.join(candidate, 'plugins.yaml'),
-      };
-    }
-    dir = path.dirname(dir);
-  }
-  throw new Error('the demo config (cli/demo) is missing from this installation; give --config-path');
-}
 
 const FirebaseEmulatorsSchema = z.object({
   emulators: z.object({

@@ -1,6 +1,7 @@
 import { UsageError } from './args';
 import { CHECKCONFIG_USAGE, type CommandIO, checkconfig } from './checkconfig';
 import { LOCAL_USAGE } from './local-usage';
+import { MKPJ_USAGE } from './mkpj-usage';
 import { PHONY_USAGE } from './phony-usage';
 import { RUNNER_USAGE } from './runner-usage';
 
@@ -20,6 +21,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'the whole system on this machine (what `npm start` runs)',
     usage: LOCAL_USAGE,
     run: async (argv, io) => (await import('./local')).localCommand(argv, io),
+  },
+  mkpj: {
+    summary: 'make a ProwJob from config and start it (--dry-run prints it, --wait follows it)',
+    usage: MKPJ_USAGE,
+    run: async (argv, io) => (await import('./mkpj')).mkpjCommand(argv, io),
   },
   phony: {
     summary: 'send a signed GitHub webhook to a hook endpoint',
