@@ -35,6 +35,12 @@ export interface RunnerOptions {
   heartbeatMs?: number;
   /** How often to look for claimable jobs the feed cannot announce (expired leases, freed slots). */
   sweepMs?: number;
+  /**
+   * How often a running job's log so far is copied to build-log.txt, so the status pages can show
+   * and stream it while the job runs (Prow's deck reads pod logs from the cluster instead; the
+   * status function cannot reach build clusters). 0 turns it off.
+   */
+  liveLogMs?: number;
   now?: () => number;
 }
 
@@ -47,7 +53,13 @@ interface HeldJob {
   finishing: boolean;
   /** The execution's last reported status, re-judged at each heartbeat (timeouts need no event). */
   lastExecution?: ExecutionStatus;
+  /** Bytes of log last copied for the status pages, and the copy in flight (the final upload waits for it). */
+  liveLogBytes?: number;
+  liveLogUpload?: Promise<void>;
 }
+
+/** A log bigger than this is not re-copied while running; it appears whole once the job ends. */
+const MAX_LIVE_LOG_BYTES = 10 * 1024 * 1024;
 
 export const DEFAULT_LEASE_TTL_MS = 60_000;
 
@@ -98,6 +110,8 @@ export class Runner {
     const heartbeatMs = this.options.heartbeatMs ?? Math.floor(this.leaseTtlMs / 3);
     this.timers.push(setInterval(() => void this.heartbeat(), heartbeatMs));
     this.timers.push(setInterval(() => void this.sweep(), this.options.sweepMs ?? this.leaseTtlMs));
+    const liveLogMs = this.options.liveLogMs ?? 5_000;
+    if (liveLogMs > 0 && this.options.artifacts) this.timers.push(setInterval(() => this.copyLiveLogs(), liveLogMs));
     log.info('runner started', { cluster, holder: this.options.holder, leaseTtlMs: this.leaseTtlMs });
   }
 
@@ -225,10 +239,32 @@ export class Runner {
     }
   }
 
+  /** Copies each running job's log so far where the status pages read it, when it has grown. */
+  private copyLiveLogs(): void {
+    const artifacts = this.options.artifacts;
+    if (!artifacts || this.stopped) return;
+    for (const [name, held] of this.held) {
+      const buildId = held.job.status?.build_id;
+      if (held.finishing || held.liveLogUpload || !buildId) continue;
+      held.liveLogUpload = (async () => {
+        const log = await this.options.executor.log(name);
+        const bytes = Buffer.byteLength(log, 'utf8');
+        // Checked again after the read: the final upload may have begun meanwhile, and must win.
+        if (held.finishing || bytes === held.liveLogBytes || bytes > MAX_LIVE_LOG_BYTES) return;
+        await artifacts.write(`${jobArtifactsDir(held.job, buildId)}${PROW_FILES.buildLog}`, log, { contentType: 'text/plain; charset=utf-8' });
+        held.liveLogBytes = bytes;
+      })()
+        .catch((error: unknown) => this.options.log.warn('could not copy the running log', { jobId: name, error }))
+        .finally(() => (held.liveLogUpload = undefined));
+    }
+  }
+
   /** Writes an update under the lease; a final state ends the job here. */
   private async apply(jobName: string, held: HeldJob, update: JobUpdate): Promise<void> {
     if (update.state && isFinalState(update.state)) {
       held.finishing = true;
+      // A live copy still in flight must land before the final log, never after it.
+      await held.liveLogUpload;
       // Results are stored before the state says "finished", as Prow's sidecar uploads before the
       // pod ends: a failed upload leaves the job held and the next heartbeat tries again, instead
       // of removing the pod and losing its log.
@@ -288,6 +324,7 @@ export class Runner {
       this.options.log.info('job aborted; stopping its execution', { jobId: name });
       await this.options.executor.abort(name, timeoutsFor(held.job, config.prow.plank).gracePeriodMs);
       held.job = current?.job ?? held.job;
+      await held.liveLogUpload;
       // The lease is gone, so there is no retrying later: store what can be stored now.
       await this.writeResults(held.job, 'aborted').catch((error: unknown) =>
         this.options.log.error('could not store the aborted job’s log and results', { jobId: name, error }),

@@ -23,7 +23,7 @@ import type { Config, Periodic, Postsubmit, Presubmit } from './model';
 import { validatePluginConfig } from './plugin-config';
 import { ConfigInvalidError, type ConfigProblem, sortProblems } from './problems';
 import { type ProwConfigFile, ProwConfigSchema } from './prow-schema';
-import { validatePeriodics, validatePostsubmits, validatePresubmits } from './validate';
+import { rerunAuthProblem, validatePeriodics, validatePostsubmits, validatePresubmits } from './validate';
 import { formatYamlPath, parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
 
 /** Prow's flag names, as `checkconfig` and every component take them. */
@@ -212,6 +212,23 @@ export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): Load
       message:
         'plank.default_decoration_configs and plank.default_decoration_config_entries are mutually exclusive: use the entries',
     });
+  }
+
+  // Prow's deck refuses both rerun-authorisation forms at once, and allow_anyone beside allowlists.
+  if (Object.keys(prow.deck?.rerun_auth_configs ?? {}).length && prow.deck?.default_rerun_auth_configs?.length) {
+    problems.push({
+      file: texts.prowConfig.path,
+      line: prowSource?.lineOf(['deck', 'rerun_auth_configs']) ?? 0,
+      message: 'deck.rerun_auth_configs and deck.default_rerun_auth_configs are mutually exclusive: use one or the other',
+    });
+  }
+  for (const [key, auth] of Object.entries(prow.deck?.rerun_auth_configs ?? {})) {
+    const problem = rerunAuthProblem(auth);
+    if (problem) problems.push({ file: texts.prowConfig.path, line: prowSource?.lineOf(['deck', 'rerun_auth_configs', key]) ?? 0, message: `deck.rerun_auth_configs[${key}]: ${problem}` });
+  }
+  for (const [index, entry] of (prow.deck?.default_rerun_auth_configs ?? []).entries()) {
+    const problem = entry.rerun_auth_configs && rerunAuthProblem(entry.rerun_auth_configs);
+    if (problem) problems.push({ file: texts.prowConfig.path, line: prowSource?.lineOf(['deck', 'default_rerun_auth_configs', index]) ?? 0, message: `deck.default_rerun_auth_configs[${index}]: ${problem}` });
   }
 
   const jobLocations = new Map<Presubmit | Postsubmit | Periodic, Located<unknown>>();

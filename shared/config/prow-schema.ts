@@ -59,12 +59,14 @@ export const DeckConfigSchema = z.object({
   branding: Opaque.optional(),
   google_analytics: z.string().optional(),
   rerun_auth_configs: z.record(z.string(), RerunAuthConfigSchema).optional(),
+  // Unlike the decoration and ProwJob default entries, Prow names this entry's config field
+  // `rerun_auth_configs` (pkg/config/config.go DefaultRerunAuthConfigEntry).
   default_rerun_auth_configs: z
     .array(
       z.object({
         repo: z.string().optional(),
         cluster: z.string().optional(),
-        config: RerunAuthConfigSchema.optional(),
+        rerun_auth_configs: RerunAuthConfigSchema.optional(),
       }),
     )
     .optional(),

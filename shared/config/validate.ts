@@ -1,5 +1,5 @@
 import { branchesIntersect } from '../jobs/branches';
-import type { DecorationConfig, ProwJobType } from '../prowjob/schema';
+import type { DecorationConfig, ProwJobType, RerunAuthConfig } from '../prowjob/schema';
 import type { JobFieldProblem } from './defaults';
 import type { Periodic, Postsubmit, Presubmit } from './model';
 import { validatePodSpec } from './pod-spec';
@@ -87,6 +87,8 @@ export function validateJobBase(
         message: `annotation key "${key}" is not a valid Kubernetes name`,
       });
   }
+  const rerunAuth = job.rerun_auth_config && rerunAuthProblem(job.rerun_auth_config);
+  if (rerunAuth) problems.push({ path: ['rerun_auth_config'], message: `rerun_auth_config: ${rerunAuth}` });
   if (job.job_queue_name && !(job.job_queue_name in (prow.plank?.job_queue_capacities ?? {}))) {
     problems.push({
       path: ['job_queue_name'],
@@ -94,6 +96,12 @@ export function validateJobBase(
     });
   }
   return problems;
+}
+
+/** Prow's `RerunAuthConfig.Validate`: allowing anyone while naming who is allowed is a mistake. */
+export function rerunAuthProblem(auth: RerunAuthConfig): string | undefined {
+  const lists = [auth.github_users, auth.github_orgs, auth.github_team_slugs, auth.github_team_ids].some((list) => (list?.length ?? 0) > 0);
+  return auth.allow_anyone && lists ? 'allow_anyone is true and users, orgs or teams are also listed: drop one or the other' : undefined;
 }
 
 /**

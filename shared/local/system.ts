@@ -22,6 +22,7 @@ import { githubApiUrl, webhookSecrets } from '../runtime/environment';
 import { GitHubClients, githubAuthFromEnv } from '../github/octokit';
 import { reportChannelsFromEnv } from '../runtime/reporting';
 import { runSchedulerTick } from '../scheduler/tick';
+import { statusAuthFromEnv } from '../status/auth/from-env';
 import { statusListener } from '../status/http';
 import { EmbeddedStore } from '../store/embedded';
 import { FirestoreStore } from '../store/firestore';
@@ -65,6 +66,8 @@ export interface LocalSystem {
 const LOCAL_HOLDER = 'local';
 /** In the data dir: the token for the local job API (`cutwater mkpj` reads it from there). */
 export const API_TOKEN_FILE = 'api-token';
+/** In the data dir: signs status-page sessions and CSRF tokens unless STATUS_SESSION_SECRET is set. */
+const SESSION_SECRET_FILE = 'session-secret';
 
 export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
   const { env, log } = options;
@@ -122,23 +125,21 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
 
   const artifacts = new DiskArtifactStore(path.join(options.dataDir, 'artifacts'));
   const executor = new LocalExecutor({ workRoot: path.join(options.dataDir, 'work'), log });
-  const runner = new Runner({ cluster, holder: LOCAL_HOLDER, store, executor, artifacts, config, log });
+  // The status pages read a running job's log from the executor itself, so no live copies are needed.
+  const runner = new Runner({ cluster, holder: LOCAL_HOLDER, store, executor, artifacts, config, log, liveLogMs: 0 });
   await runner.start();
 
   const hook = webhookListener({ secrets, deliveries: store.deliveries, bus, log });
-  const status = statusListener({
-    store,
-    artifacts,
-    log,
-    jobCreationToken: secretInDataDir(apiTokenFile),
-    liveLog: async (jobName) => executor.log(jobName).catch(() => undefined),
-  });
+  // The status pages need the server's own URL (GitHub sign-in sends people back to it), so they
+  // are built once it listens; a request in that instant is told to retry.
+  const ready: { status?: ReturnType<typeof statusListener> } = {};
   const server: Server = createServer((request, response) => {
     const route = async () => {
       const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
       if (pathname === '/healthz') return sendJson(response, 200, { status: 'ok' });
       if (pathname === '/hook') return hook(request, response);
-      if (!(await status(request, response))) sendJson(response, 404, { message: `nothing at ${pathname}` });
+      if (!ready.status) return sendJson(response, 503, { message: 'starting; try again in a moment' });
+      if (!(await ready.status(request, response))) sendJson(response, 404, { message: `nothing at ${pathname}` });
     };
     route().catch((error: unknown) => {
       log.error('request failed', { path: request.url, error: (error as Error).message });
@@ -151,6 +152,17 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     server.listen(options.port, options.host ?? '127.0.0.1', resolve);
   });
   const bound = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+  const statusAuth = statusAuthFromEnv(env, { publicUrl: bound, fallbackSecret: () => secretInDataDir(path.join(options.dataDir, SESSION_SECRET_FILE)) });
+  ready.status = statusListener({
+    store,
+    artifacts,
+    log,
+    config,
+    auth: statusAuth,
+    ...(clients ? { github: (owner: string, repo: string) => clients.clientForRepository(owner, repo) } : {}),
+    jobCreationToken: secretInDataDir(apiTokenFile),
+    liveLog: async (jobName) => executor.log(jobName).catch(() => undefined),
+  });
 
   const channels = reportChannelsFromEnv(env, log);
   // Links in reports point at this server unless STATUS_URL says where it is published.
@@ -176,6 +188,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     `runner           cluster "${cluster}", jobs run as local processes in ${path.join(options.dataDir, 'work')}`,
     `scheduler        every ${Math.round((options.tickMs ?? 60_000) / 1000)} s: ${initial.periodics.length} periodic(s), cleanup, report sweep`,
     `GitHub           ${clients ? `plugins and reporting to ${githubApiUrl(env)}` : 'OFF — set GITHUB_TOKEN (and GITHUB_API_URL) to run plugins and report statuses'}`,
+    `sign-in          ${statusAuth.oauth ? `GitHub OAuth app ${statusAuth.oauth.clientId} (rerun and abort as deck.rerun_auth_configs allows)` : 'off — rerun and abort only where deck.rerun_auth_configs says allow_anyone; set GITHUB_OAUTH_CLIENT_ID and _SECRET to sign in'}`,
   ];
 
   let stopping: Promise<void> | undefined;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { ProwJobStateSchema, ProwJobTypeSchema, type ProwJob } from '../prowjob/schema';
+import type { ProwJob } from '../prowjob/schema';
 import type { JobQuery, PageRequest } from '../store/store';
+import { JobFilterShape } from './job-search';
 
 /**
  * Deck's `/prowjobs.js`: `{"items": [ProwJob…]}` newest first, which Prow's own tools and scripts
@@ -12,17 +13,7 @@ import type { JobQuery, PageRequest } from '../store/store';
 const OMITTABLE = ['annotations', 'labels', 'decoration_config', 'pod_spec'] as const;
 
 const ProwJobsQuerySchema = z.object({
-  job: z.string().min(1).optional(),
-  type: ProwJobTypeSchema.optional(),
-  state: ProwJobStateSchema.optional(),
-  repo: z
-    .string()
-    .regex(/^[^/\s]+\/[^/\s]+$/, 'repo must be org/repo')
-    .optional(),
-  org: z.string().min(1).optional(),
-  pull: z.coerce.number().int().positive().optional(),
-  cluster: z.string().min(1).optional(),
-  author: z.string().min(1).optional(),
+  ...JobFilterShape,
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   cursor: z.string().optional(),
   omit: z

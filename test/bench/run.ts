@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { benchConfig } from './config.bench';
 import { benchRunner } from './runner.bench';
+import { benchStatus } from './status.bench';
 import { benchStore } from './store.bench';
 import { benchWebhook } from './webhook.bench';
 import { formatResults } from './measure';
@@ -14,6 +15,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   store: benchStore,
   webhook: benchWebhook,
   runner: benchRunner,
+  status: benchStatus,
 };
 
 const wanted = process.argv.slice(2);

@@ -13,6 +13,10 @@ import type { CommitState, CommitStatus, Review } from '../../shared/github/clie
  *
  * Tests seed state with the synchronous methods, drive code under test, then inspect state and
  * `requests`, the record of every request in arrival order.
+ *
+ * It also plays GitHub's OAuth web flow (`/login/oauth/...`, on github.com's web host rather than
+ * the API): `oauth.nextLogin` says who approves the authorization, and the user token it issues
+ * answers `GET /user` as that user.
  */
 
 export interface RecordedRequest {
@@ -44,6 +48,23 @@ export interface FakeGitHubOptions {
   appId?: number;
   /** The clock for created_at and updated_at. */
   now?: () => Date;
+  /** The OAuth App the web flow accepts. Default `fake-oauth-client` / `fake-oauth-secret`. */
+  oauthClientId?: string;
+  oauthClientSecret?: string;
+}
+
+/** GitHub's OAuth web flow, as the fake plays it. */
+export interface FakeOAuth {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /**
+   * Who approves authorizations: `GET /login/oauth/authorize` sends the browser straight back to
+   * `redirect_uri` with a code for this user. Unset, the user declines (`error=access_denied`),
+   * as when they press Cancel on GitHub.
+   */
+  nextLogin: string | undefined;
+  /** The user tokens the flow has issued, with the login each acts as. */
+  readonly issuedTokens: ReadonlyMap<string, string>;
 }
 
 export interface SeedPullRequest {
@@ -74,6 +95,8 @@ export interface FakeGitHub {
   /** Base URL for the client (GITHUB_API_URL), e.g. http://127.0.0.1:PORT. */
   url: string;
   requests: RecordedRequest[];
+  /** The OAuth web flow, served on `url` too (a non-github.com API URL is its own web host). */
+  oauth: FakeOAuth;
   close(): Promise<void>;
 
   addRepo(fullName: string, options?: { defaultBranch?: string }): void;
@@ -237,14 +260,19 @@ interface Incoming {
   path: string;
   query: URLSearchParams;
   body: unknown;
-  /** The login the credentials act as. */
+  /** An `application/x-www-form-urlencoded` body; empty for any other. */
+  form: URLSearchParams;
+  /** The login the credentials act as; empty on the web routes, which take none. */
   actor: string;
   host: string;
+  accept: string;
 }
 
 interface Reply {
   status: number;
   body?: unknown;
+  /** A body sent as it is (with the content-type in `headers`) rather than as JSON. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -269,6 +297,8 @@ interface Route {
   /** Parameter names in template order. */
   names: string[];
   handle: (request: Incoming, param: Param) => Reply;
+  /** On GitHub's web host (the OAuth flow): no API credentials asked for. */
+  web?: boolean;
 }
 
 /** A path parameter by its name in the route template, percent-decoded. */
@@ -339,6 +369,16 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const searchCounts = new Map<string, number>();
   const injected: { method: string; pattern: RegExp; response: InjectedResponse; remaining: number }[] = [];
   const userIds = new Map<string, number>();
+  /** User tokens from the OAuth flow → the login each acts as. */
+  const userTokens = new Map<string, string>();
+  /** Unexchanged OAuth codes; GitHub's are single-use and bound to the redirect URI. */
+  const oauthCodes = new Map<string, { login: string; redirectUri: string }>();
+  const oauth: FakeOAuth = {
+    clientId: options.oauthClientId ?? 'fake-oauth-client',
+    clientSecret: options.oauthClientSecret ?? 'fake-oauth-secret',
+    nextLogin: undefined,
+    issuedTokens: userTokens,
+  };
   /** Lower-cased login → the spelling it was seeded with, which is how GitHub answers. */
   const knownLogins = new Map<string, string>();
   const requests: RecordedRequest[] = [];
@@ -780,7 +820,69 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     return negated ? !matches : matches;
   }
 
+  /** GitHub's answer to a failed code exchange: a 200 with an error, as GitHub sends it. */
+  function oauthFailure(error: string, description: string): Reply {
+    return { status: 200, body: { error, error_description: description, error_uri: 'https://docs.github.com/apps/oauth' } };
+  }
+
+  /** OAuth parameters from a JSON body (as octokit sends them) or a form (as other clients do). */
+  function oauthParam(request: Incoming, name: string): string {
+    const body = request.body;
+    if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+      const value = (body as Record<string, unknown>)[name];
+      return typeof value === 'string' ? value : '';
+    }
+    return request.form.get(name) ?? request.query.get(name) ?? '';
+  }
+
   const routes: Route[] = [
+    {
+      ...compileRoute('GET', '/login/oauth/authorize', (request) => {
+        if (request.query.get('client_id') !== oauth.clientId) throw notFound('no OAuth App has this client_id');
+        const redirectUri = request.query.get('redirect_uri');
+        if (!redirectUri) throw new Refusal(400, 'the fake GitHub needs redirect_uri (it has no registered callback URL)');
+        const back = new URL(redirectUri);
+        const state = request.query.get('state');
+        if (oauth.nextLogin === undefined) {
+          back.searchParams.set('error', 'access_denied');
+          back.searchParams.set('error_description', 'The user has denied your application access.');
+        } else {
+          const code = randomBytes(10).toString('hex');
+          oauthCodes.set(code, { login: know(oauth.nextLogin), redirectUri });
+          back.searchParams.set('code', code);
+        }
+        if (state !== null) back.searchParams.set('state', state);
+        return { status: 302, headers: { location: back.toString() } };
+      }),
+      web: true,
+    },
+    {
+      ...compileRoute('POST', '/login/oauth/access_token', (request) => {
+        const code = oauthParam(request, 'code');
+        if (oauthParam(request, 'client_id') !== oauth.clientId || oauthParam(request, 'client_secret') !== oauth.clientSecret) {
+          return oauthFailure('incorrect_client_credentials', 'The client_id and/or client_secret passed are incorrect.');
+        }
+        const issued = oauthCodes.get(code);
+        oauthCodes.delete(code);
+        if (!issued) {
+          return oauthFailure('bad_verification_code', 'The code passed is incorrect or expired.');
+        }
+        const redirectUri = oauthParam(request, 'redirect_uri');
+        if (redirectUri && redirectUri !== issued.redirectUri) {
+          return oauthFailure('redirect_uri_mismatch', 'The redirect_uri MUST match the registered callback URL for this application.');
+        }
+        const token = `gho_${randomBytes(18).toString('hex')}`;
+        userTokens.set(token, issued.login);
+        const answer = { access_token: token, token_type: 'bearer', scope: '' };
+        if (request.accept.includes('application/json')) return { status: 200, body: answer };
+        return {
+          status: 200,
+          text: new URLSearchParams(answer).toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+        };
+      }),
+      web: true,
+    },
     compileRoute('GET', '/user', (request) => {
       if (request.actor === appBot) throw new Refusal(403, 'Resource not accessible by integration');
       return { status: 200, body: userJson(request.actor) };
@@ -1183,6 +1285,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return appBot;
     }
     if (isJwt) throw new Refusal(401, 'A JSON web token cannot be used here; use an installation token');
+    const user = userTokens.get(credential);
+    if (user !== undefined) return user;
     return installationTokens.has(credential) ? appBot : botLogin;
   }
 
@@ -1199,7 +1303,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     }
     const route = matched ? `${matched.route.method} ${matched.route.template}` : undefined;
     try {
-      const actor = authenticate(request.headers.authorization, url.pathname);
+      const actor = matched?.route.web ? '' : authenticate(request.headers.authorization, url.pathname);
       const injection = injected.find(
         (candidate) => candidate.remaining > 0 && candidate.method === method && regexMatches(candidate.pattern, url.pathname),
       );
@@ -1209,10 +1313,15 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       }
       if (!matched) throw notFound();
       let body: unknown;
-      try {
-        body = rawBody === '' ? undefined : JSON.parse(rawBody);
-      } catch {
-        throw new Refusal(400, 'Problems parsing JSON');
+      let form = new URLSearchParams();
+      if (/^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) {
+        form = new URLSearchParams(rawBody);
+      } else {
+        try {
+          body = rawBody === '' ? undefined : JSON.parse(rawBody);
+        } catch {
+          throw new Refusal(400, 'Problems parsing JSON');
+        }
       }
       const values = new Map<string, string>();
       try {
@@ -1230,8 +1339,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         path: url.pathname,
         query: url.searchParams,
         body,
+        form,
         actor,
         host: request.headers.host ?? '127.0.0.1',
+        accept: request.headers.accept ?? '',
       };
       return { reply: matched.route.handle(incoming, param), route };
     } catch (error) {
@@ -1283,6 +1394,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         'x-github-request-id': `FAKE:${requests.length}`,
         ...reply.headers,
       };
+      if (reply.text !== undefined) {
+        response.writeHead(reply.status, headers).end(reply.text);
+        return;
+      }
       if (reply.status === 204 || reply.body === undefined) {
         response.writeHead(reply.status, headers).end();
         return;
@@ -1304,6 +1419,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   return {
     url: apiBase,
     requests,
+    oauth,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -1,0 +1,124 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
+import type { ArtifactStore } from '../artifacts/artifact-store';
+import { jobArtifactsDir, PROW_FILES } from '../artifacts/layout';
+import type { ProwJob } from '../prowjob/schema';
+import type { Store } from '../store/store';
+import { LogStreamRenderer } from './build-log';
+import { isActiveState, stateBadge, stateOf } from './pages/layout';
+
+/**
+ * A running job's build log as server-sent events, for the job page: `lines` events carry newly
+ * written lines already rendered (escaped, coloured, numbered), `state` a new state badge, and `end`
+ * the final state once the job finished and the last bytes were sent. Each event's id is
+ * "<byte offset>:<next line number>", so a browser that reconnects (EventSource does so by itself,
+ * sending Last-Event-ID) resumes where it was instead of starting over.
+ *
+ * The log comes from where the job's output is while it runs: the executor's live log in local
+ * mode, or the partial build-log.txt the runner uploads as the job runs; the finished log after.
+ */
+
+export interface LogTailSources {
+  store: Store;
+  artifacts: ArtifactStore;
+  liveLog?: (jobName: string) => Promise<string | undefined>;
+}
+
+export interface StreamOptions {
+  pollMs?: number;
+  /** The stream ends after this long (the browser reconnects); keeps a function within its timeout. */
+  maxMs?: number;
+  keepAliveMs?: number;
+}
+
+/** The bytes of the job's log from `offset`, wherever the log is now. */
+export async function readLogFrom(sources: LogTailSources, job: ProwJob, offset: number): Promise<Buffer | undefined> {
+  if (sources.liveLog && isActiveState(stateOf(job))) {
+    const text = await sources.liveLog(job.metadata.name ?? '');
+    if (text !== undefined) return Buffer.from(text, 'utf8').subarray(offset);
+  }
+  const buildId = job.status?.build_id;
+  if (!buildId) return undefined;
+  return sources.artifacts.readRange(`${jobArtifactsDir(job, buildId)}${PROW_FILES.buildLog}`, offset);
+}
+
+/** Where a page that showed `text` (whole lines only) leaves the stream to continue. */
+export function streamPosition(text: string): { offset: number; line: number; shown: string } {
+  const end = text.lastIndexOf('\n') + 1;
+  const shown = text.slice(0, end);
+  return { offset: Buffer.byteLength(shown, 'utf8'), line: shown.split('\n').length, shown };
+}
+
+/** Parses `id` / Last-Event-ID "<offset>:<line>"; undefined when absent or malformed. */
+export function parsePosition(value: string | null | undefined): { offset: number; line: number } | undefined {
+  const match = /^(\d{1,15}):(\d{1,12})$/.exec(value ?? '');
+  if (!match) return undefined;
+  return { offset: Number(match[1]), line: Math.max(1, Number(match[2])) };
+}
+
+function event(response: ServerResponse, name: string, data: string, id?: string): void {
+  const lines = data.split('\n').map((line) => `data: ${line}`);
+  response.write(`${id ? `id: ${id}\n` : ''}event: ${name}\n${lines.join('\n')}\n\n`);
+}
+
+export async function streamJobLog(
+  sources: LogTailSources,
+  request: IncomingMessage,
+  response: ServerResponse,
+  jobName: string,
+  start: { offset: number; line: number },
+  options: StreamOptions = {},
+): Promise<void> {
+  const pollMs = options.pollMs ?? 1_000;
+  const maxMs = options.maxMs ?? 10 * 60_000;
+  const keepAliveMs = options.keepAliveMs ?? 15_000;
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    'x-accel-buffering': 'no',
+    'x-content-type-options': 'nosniff',
+  });
+  response.write('retry: 2000\n\n');
+  let closed = false;
+  request.on('close', () => (closed = true));
+  const renderer = new LogStreamRenderer(start.line);
+  const decoder = new StringDecoder('utf8');
+  let offset = start.offset;
+  let lastState: string | undefined;
+  let lastWrite = Date.now();
+  const began = Date.now();
+  while (!closed && Date.now() - began < maxMs) {
+    const stored = await sources.store.jobs.get(jobName);
+    if (!stored) {
+      event(response, 'end', 'gone');
+      break;
+    }
+    const state = stateOf(stored.job);
+    const bytes = await readLogFrom(sources, stored.job, offset).catch(() => undefined);
+    let html = '';
+    if (bytes && bytes.length > 0) {
+      offset += bytes.length;
+      html += renderer.push(decoder.write(bytes));
+    }
+    const finished = !isActiveState(state);
+    if (finished) html += renderer.push(decoder.end()) + renderer.flush();
+    if (html) {
+      event(response, 'lines', html, `${offset}:${renderer.nextLineNumber}`);
+      lastWrite = Date.now();
+    }
+    if (state !== lastState) {
+      if (lastState !== undefined) event(response, 'state', stateBadge(state).replace('<span class="state', '<span id="job-state" class="state'));
+      lastState = state;
+    }
+    if (finished) {
+      event(response, 'end', state);
+      break;
+    }
+    if (Date.now() - lastWrite > keepAliveMs) {
+      response.write(': still running\n\n');
+      lastWrite = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  response.end();
+}

@@ -1,0 +1,166 @@
+import type { ProwJob, ProwJobState } from '../../prowjob/schema';
+
+/**
+ * The frame every status page shares: header with navigation and sign-in, the stylesheet and the
+ * client scripts (served from /static, so a strict Content-Security-Policy forbids anything
+ * inline), and the small formatting helpers the pages agree on. Everything that comes from a job,
+ * a config or a user is escaped — job names, descriptions and logs are other people's text.
+ */
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** The icon carries the state for readers who cannot tell the colours apart; the word for everyone. */
+export const STATE_ICON: Record<ProwJobState, string> = {
+  triggered: '◌',
+  scheduling: '◌',
+  pending: '◔',
+  success: '✔',
+  failure: '✖',
+  aborted: '⊘',
+  error: '⚠',
+};
+
+const STATE_WORD: Record<ProwJobState, string> = {
+  triggered: 'triggered',
+  scheduling: 'scheduling',
+  pending: 'running',
+  success: 'success',
+  failure: 'failure',
+  aborted: 'aborted',
+  error: 'error',
+};
+
+export function stateOf(job: ProwJob): ProwJobState {
+  return job.status?.state ?? 'triggered';
+}
+
+export function stateText(state: ProwJobState): string {
+  return `${STATE_ICON[state]} ${STATE_WORD[state]}`;
+}
+
+/** A state as a badge: class for colour, icon and word for meaning. */
+export function stateBadge(state: ProwJobState): string {
+  return `<span class="state state-${state}">${stateText(state)}</span>`;
+}
+
+export function isActiveState(state: ProwJobState): boolean {
+  return state === 'triggered' || state === 'scheduling' || state === 'pending';
+}
+
+/** "42s", "3m07s", "1h02m". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** How long a job ran (or has been running), in ms; undefined before it started. */
+export function jobDurationMs(job: ProwJob, now: number): number | undefined {
+  const start = Date.parse(job.status?.startTime ?? '');
+  if (Number.isNaN(start)) return undefined;
+  const end = job.status?.completionTime ? Date.parse(job.status.completionTime) : now;
+  return Math.max(0, end - start);
+}
+
+export function jobDuration(job: ProwJob, now: number): string {
+  const ms = jobDurationMs(job, now);
+  return ms === undefined ? '' : formatDuration(ms);
+}
+
+/** A timestamp a script can turn into the reader's local time; UTC text until it does. */
+export function timeElement(iso: string | undefined): string {
+  if (!iso) return '';
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return escapeHtml(iso);
+  const text = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return `<time datetime="${escapeHtml(new Date(ms).toISOString())}">${text}</time>`;
+}
+
+export function jobPageHref(name: string): string {
+  return `/view/${encodeURIComponent(name)}`;
+}
+
+export function jobHistoryHref(job: string): string {
+  return `/job-history/${encodeURIComponent(job)}`;
+}
+
+export function prHistoryHref(org: string, repo: string, pull: number): string {
+  return `/pr-history?${new URLSearchParams({ org, repo, pr: String(pull) }).toString()}`;
+}
+
+/** Only http(s) links from a job's refs become hrefs: a `javascript:` URL in a ProwJob must not. */
+export function safeHref(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function link(href: string | undefined, text: string): string {
+  return href ? `<a href="${escapeHtml(href)}">${escapeHtml(text)}</a>` : escapeHtml(text);
+}
+
+export type NavItem = 'jobs' | 'plugins' | 'command-help' | 'configured-jobs' | 'history' | 'pr';
+
+export interface Viewer {
+  /** The signed-in GitHub login. */
+  login?: string;
+  /** Where "Sign in with GitHub" goes; absent when sign-in is not configured. */
+  loginUrl?: string;
+  /** For the sign-out form. */
+  csrfToken?: string;
+}
+
+export interface PageOptions {
+  title: string;
+  nav?: NavItem;
+  body: string;
+  viewer?: Viewer;
+  /** Client scripts from /static to load (deferred). */
+  scripts?: readonly string[];
+}
+
+const NAV: { item: NavItem; href: string; text: string }[] = [
+  { item: 'jobs', href: '/', text: 'Jobs' },
+  { item: 'configured-jobs', href: '/configured-jobs', text: 'Configured jobs' },
+  { item: 'plugins', href: '/plugins', text: 'Plugins' },
+  { item: 'command-help', href: '/command-help', text: 'Command help' },
+];
+
+function viewerHtml(viewer: Viewer | undefined): string {
+  if (viewer?.login) {
+    return `<span class="viewer">Signed in as <strong>${escapeHtml(viewer.login)}</strong></span>
+<form method="post" action="/logout" class="inline"><input type="hidden" name="csrf_token" value="${escapeHtml(viewer.csrfToken ?? '')}"><button type="submit" class="link-button">Sign out</button></form>`;
+  }
+  return viewer?.loginUrl ? `<a class="sign-in" href="${escapeHtml(viewer.loginUrl)}">Sign in with GitHub</a>` : '';
+}
+
+export function page(options: PageOptions): string {
+  const nav = NAV.map(
+    ({ item, href, text }) => `<a href="${href}"${item === options.nav ? ' aria-current="page"' : ''}>${text}</a>`,
+  ).join('');
+  const scripts = ['common', ...(options.scripts ?? [])]
+    .map((name) => `<script src="/static/${name}.js" defer></script>`)
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(options.title)} · Cutwater</title>
+<link rel="stylesheet" href="/static/status.css">${scripts}
+</head><body>
+<a class="skip-link" href="#main">Skip to content</a>
+<header class="site"><a class="brand" href="/">Cutwater</a><nav aria-label="Main">${nav}</nav><div class="account">${viewerHtml(options.viewer)}</div></header>
+<main id="main" tabindex="-1">${options.body}</main>
+</body></html>`;
+}
+
+/** A short page for a refusal or a missing thing, with the status code's meaning in words. */
+export function messagePage(title: string, message: string, viewer?: Viewer, extraHtml = ''): string {
+  return page({ title, body: `<h1>${escapeHtml(title)}</h1><p class="message">${escapeHtml(message)}</p>${extraHtml}<p><a href="/">All jobs</a></p>`, ...(viewer ? { viewer } : {}) });
+}
