@@ -9,10 +9,12 @@ locals {
 
   # SECRETS: Secret Manager secret ids. Only the secrets are declared here, never their values.
   secrets = {
-    webhookSecret       = "cutwater-webhook-secret"
-    githubAppId         = "cutwater-github-app-id"
-    githubAppPrivateKey = "cutwater-github-app-private-key"
-    slackWebhooks       = "cutwater-slack-webhooks"
+    webhookSecret           = "cutwater-webhook-secret"
+    githubAppId             = "cutwater-github-app-id"
+    githubAppPrivateKey     = "cutwater-github-app-private-key"
+    slackWebhooks           = "cutwater-slack-webhooks"
+    githubOAuthClientSecret = "cutwater-github-oauth-client-secret"
+    statusSessionSecret     = "cutwater-status-session-secret"
   }
 
   # DEFAULT_SUBSCRIPTION_POLICY, in Pub/Sub's units. The in-process bus applies the same numbers,
@@ -31,6 +33,9 @@ locals {
   #   config_snapshots "read" to follow the published config (CONFIG_SNAPSHOTS); "write" where the
   #                    config-updater plugin runs and publishes it; "none" for the webhook, which
   #                    reads no config
+  #   artifacts        "read" for the status pages, which show logs and artifacts from the
+  #                    artifacts bucket; "none" for the rest (the runners write it)
+  #   environment      variables for this function only, besides local.function_environment
   #   timeout_seconds  for Pub/Sub-pushed functions at most the ack deadline, or a slow delivery
   #                    would be redelivered while still running
   functions = {
@@ -40,6 +45,7 @@ locals {
       publishes        = ["github-events"]
       pubsub_reports   = false
       config_snapshots = "none"
+      artifacts        = "none"
       timeout_seconds  = 60
       max_instances    = 20
       concurrency      = 80
@@ -56,6 +62,7 @@ locals {
       publishes        = []
       pubsub_reports   = false
       config_snapshots = "write"
+      artifacts        = "none"
       timeout_seconds  = 60
       max_instances    = 20
       concurrency      = 8
@@ -68,6 +75,7 @@ locals {
       publishes        = []
       pubsub_reports   = false
       config_snapshots = "read"
+      artifacts        = "none"
       timeout_seconds  = 60
       max_instances    = 10
       concurrency      = 8
@@ -83,6 +91,7 @@ locals {
       publishes        = []
       pubsub_reports   = true
       config_snapshots = "read"
+      artifacts        = "none"
       # A tick may take longer than the minute between ticks; one instance serving one request
       # keeps ticks from overlapping (a tick that finds the instance busy fails and is skipped).
       timeout_seconds = 300
@@ -101,9 +110,32 @@ locals {
       publishes        = []
       pubsub_reports   = true
       config_snapshots = "read"
+      artifacts        = "none"
       timeout_seconds  = 120
       max_instances    = 10
       concurrency      = 8
+    }
+    # Prow's deck, public behind Firebase Hosting. It writes to Firestore too: a rerun creates a
+    # ProwJob and an abort updates one.
+    status = {
+      trigger = "http"
+      secrets = {
+        "cutwater-github-app-id"              = "GITHUB_APP_ID"
+        "cutwater-github-app-private-key"     = "GITHUB_APP_PRIVATE_KEY"
+        "cutwater-github-oauth-client-secret" = "GITHUB_OAUTH_CLIENT_SECRET"
+        "cutwater-status-session-secret"      = "STATUS_SESSION_SECRET"
+      }
+      environment      = { GITHUB_OAUTH_CLIENT_ID = var.github_oauth_client_id }
+      publishes        = []
+      pubsub_reports   = false
+      config_snapshots = "read"
+      artifacts        = "read"
+      # Live logs end each stream after 20 s (functions/status: Hosting cuts requests at 60 s and
+      # buffers streamed responses) and the browser reconnects, so no request lasts long; the
+      # slack is for a large artifact download.
+      timeout_seconds = 120
+      max_instances   = 10
+      concurrency     = 80
     }
   }
 

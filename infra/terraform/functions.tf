@@ -97,11 +97,12 @@ resource "google_cloudfunctions2_function" "function" {
     max_instance_request_concurrency = each.value.concurrency
     all_traffic_on_latest_revision   = true
 
-    # Only the webhook is reached from outside Google; Pub/Sub push, Cloud Scheduler and
-    # Eventarc count as internal traffic. IAM still decides who may invoke.
+    # Only the webhook and the status pages are reached from outside Google (GitHub, browsers
+    # through Firebase Hosting); Pub/Sub push, Cloud Scheduler and Eventarc count as internal
+    # traffic. IAM still decides who may invoke.
     ingress_settings = each.value.trigger == "http" ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
 
-    environment_variables = local.function_environment
+    environment_variables = merge(local.function_environment, lookup(each.value, "environment", {}))
 
     # "latest" is resolved when an instance starts: after `gcloud secrets versions add`, new
     # instances get the new value (redeploy, or wait for old instances to go, to rotate fully).

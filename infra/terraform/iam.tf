@@ -52,6 +52,14 @@ resource "google_storage_bucket_iam_member" "function_config" {
   member   = "serviceAccount:${google_service_account.function[each.key].email}"
 }
 
+# The status pages show job logs and artifacts; only the runners write them.
+resource "google_storage_bucket_iam_member" "function_artifacts" {
+  for_each = { for name, fn in local.functions : name => fn if fn.artifacts == "read" }
+  bucket   = google_storage_bucket.artifacts.name
+  role     = "roles/storage.objectViewer"
+  member   = "serviceAccount:${google_service_account.function[each.key].email}"
+}
+
 resource "google_secret_manager_secret_iam_member" "function" {
   for_each  = local.function_secret_access
   project   = var.project_id
@@ -90,7 +98,9 @@ resource "google_pubsub_topic_iam_member" "function_report_publisher" {
 # --- who may invoke which function -----------------------------------------------------------
 # A 2nd gen function is a Cloud Run service of the same name; invoking it takes run.invoker.
 
-# GitHub has no Google identity: the webhook is public and checks X-Hub-Signature-256 itself.
+# GitHub and browsers have no Google identity: the webhook is public and checks
+# X-Hub-Signature-256 itself; the status pages are public (Firebase Hosting forwards to them as
+# an anonymous caller) and check sign-in, CSRF tokens and rerun rights themselves.
 resource "google_cloud_run_v2_service_iam_member" "public" {
   for_each = local.http_functions
   project  = var.project_id

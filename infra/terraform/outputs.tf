@@ -8,6 +8,16 @@ output "function_urls" {
   value       = { for name, fn in google_cloudfunctions2_function.function : name => fn.service_config[0].uri }
 }
 
+output "status_function_url" {
+  description = "The status function's own URL. People use status_url, where Firebase Hosting serves it (firebase.json); this one streams live logs without Hosting's buffering."
+  value       = google_cloudfunctions2_function.function["status"].service_config[0].uri
+}
+
+output "status_url" {
+  description = "Where the status pages are published (STATUS_URL); the GitHub OAuth App's callback URL is this plus /github-login/redirect."
+  value       = local.status_url
+}
+
 output "artifacts_bucket" {
   description = "Where runners store logs and artifacts; give it to each runner as ARTIFACTS_BUCKET."
   value       = "gs://${google_storage_bucket.artifacts.name}"

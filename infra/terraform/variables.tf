@@ -56,6 +56,12 @@ variable "github_api_url" {
   default     = "https://api.github.com"
 }
 
+variable "github_oauth_client_id" {
+  description = "Client ID of the GitHub OAuth App people sign in to the status pages with (its callback URL is <status_url>/github-login/redirect; its secret goes in cutwater-github-oauth-client-secret). Empty: no sign-in, so only reruns and aborts that deck.rerun_auth_configs allows anyone are possible."
+  type        = string
+  default     = ""
+}
+
 variable "function_environment" {
   description = "Extra environment variables for every function (for example CONFIG_PATH, JOB_CONFIG_PATH, PLUGIN_CONFIG_PATH). The variables Cutwater itself sets win over these."
   type        = map(string)

@@ -26,6 +26,8 @@ export const SECRETS = {
   githubAppId: 'cutwater-github-app-id',
   githubAppPrivateKey: 'cutwater-github-app-private-key',
   slackWebhooks: 'cutwater-slack-webhooks',
+  githubOAuthClientSecret: 'cutwater-github-oauth-client-secret',
+  statusSessionSecret: 'cutwater-status-session-secret',
 } as const;
 
 const github = {
@@ -53,6 +55,18 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     name: 'reporter',
     trigger: { kind: 'firestore', eventType: 'google.cloud.firestore.document.v1.written', document: 'prowjobs/{name}' },
     secrets: { ...github, [SECRETS.slackWebhooks]: 'SLACK_WEBHOOKS' },
+  },
+  {
+    name: 'status',
+    trigger: { kind: 'http' },
+    // The App answers org and team membership for rerun and abort; the OAuth App signs people in
+    // (its client ID is not secret: a Terraform variable); the session secret signs cookies and
+    // CSRF tokens.
+    secrets: {
+      ...github,
+      [SECRETS.githubOAuthClientSecret]: 'GITHUB_OAUTH_CLIENT_SECRET',
+      [SECRETS.statusSessionSecret]: 'STATUS_SESSION_SECRET',
+    },
   },
 ];
 

@@ -5,7 +5,7 @@ import { newPeriodicJob, newPostsubmitJob, newPresubmitJob, newProwJob } from '.
 import type { ProwJob } from '../prowjob/schema';
 import { InvalidTransitionError } from '../store/errors';
 import type { Store } from '../store/store';
-import { decideRerun, membershipLookupFor, type RerunDecision } from './auth/rerun-auth';
+import { decideRerun, membershipLookupFor, type MembershipLookup, type RerunDecision } from './auth/rerun-auth';
 import { isActiveState, stateOf } from './pages/layout';
 import { RERUN_BY_ANNOTATION, RERUN_OF_ANNOTATION } from './triggered-by';
 
@@ -32,8 +32,16 @@ export type ActionResult =
 
 async function authorise(deps: ActionDependencies, job: ProwJob, login: string | undefined): Promise<RerunDecision> {
   const refs = job.spec.refs ?? job.spec.extra_refs?.[0];
-  // GitHub is asked as the installation on the job's repository (a GitHub App has one per org).
-  const lookup = login && refs && deps.github ? membershipLookupFor(await deps.github(refs.org, refs.repo), deps.config.plugins) : undefined;
+  let lookup: MembershipLookup | undefined;
+  if (login && refs && deps.github) {
+    try {
+      // GitHub is asked as the installation on the job's repository (a GitHub App has one per org).
+      lookup = membershipLookupFor(await deps.github(refs.org, refs.repo), deps.config.plugins);
+    } catch (error) {
+      deps.log.error('cannot reach GitHub to check rerun authorisation', { jobId: job.metadata.name, repo: `${refs.org}/${refs.repo}`, error: (error as Error).message });
+      return { allowed: false, status: 500, reason: `GitHub could not be asked about ${refs.org}/${refs.repo}; try again later` };
+    }
+  }
   return decideRerun({ job, deck: deps.config.prow.deck, ...(login ? { login } : {}), ...(lookup ? { lookup } : {}) });
 }
 

@@ -470,8 +470,9 @@ async function jobAction(deps: StatusDependencies, context: RequestContext, acti
   }
   const viewer = context.viewer();
   const signIn = result.signInMayHelp && viewer.loginUrl ? `<p><a href="${viewer.loginUrl.replace(/dest=[^&]*/, `dest=${encodeURIComponent(`/view/${encodeURIComponent(name)}`)}`)}">Sign in with GitHub</a> to ${action} jobs.</p>` : '';
+  const unconfigured = result.status === 401 && !deps.auth.oauth ? '<p>GitHub sign-in is not set up on this deployment, so only jobs whose rerun_auth_configs say allow_anyone can be rerun or aborted here.</p>' : '';
   const title = result.status === 404 ? 'Not found' : action === 'rerun' ? 'Rerun refused' : 'Abort refused';
-  sendHtml(response, result.status, messagePage(title, result.message, viewer, `${signIn}<p><a href="/view/${encodeURIComponent(name)}">Back to the job</a></p>`));
+  sendHtml(response, result.status, messagePage(title, result.message, viewer, `${signIn}${unconfigured}<p><a href="/view/${encodeURIComponent(name)}">Back to the job</a></p>`));
 }
 
 // ---------------------------------------------------------------------------------------------

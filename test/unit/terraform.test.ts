@@ -968,6 +968,8 @@ interface Expectations {
   readonly reporting: readonly string[];
   /** What each function does with the published config snapshots. */
   readonly configAccess: Readonly<Record<string, ConfigAccess>>;
+  /** Functions that read logs and artifacts from the artifacts bucket (the status pages). */
+  readonly artifactReaders: readonly string[];
   readonly reportTopics: readonly string[];
   readonly firestoreIndexes: IndexFile;
   readonly firestoreRules: string;
@@ -1138,6 +1140,7 @@ function checkFunctionAccount(
   const wanted = new Set([
     grantKey({ role: 'roles/datastore.user', on: 'project' }),
     ...(configRole ? [grantKey({ role: configRole, on: buckets(view).config })] : []),
+    ...(expected.artifactReaders.includes(spec.name) ? [grantKey({ role: 'roles/storage.objectViewer', on: buckets(view).artifacts })] : []),
     ...Object.keys(spec.secrets).map((secret) => {
       const on = view.addressOfNamed('google_secret_manager_secret', 'secret_id', secret);
       return grantKey({ role: 'roles/secretmanager.secretAccessor', on });
@@ -1386,6 +1389,11 @@ function reportingFunctions(): string[] {
   return FUNCTIONS.filter((spec) => entryFile(spec.name).includes('publishToProject(')).map((spec) => spec.name);
 }
 
+/** Functions whose entry file opens the artifacts bucket; only runners write it. */
+function artifactReaders(): string[] {
+  return FUNCTIONS.filter((spec) => entryFile(spec.name).includes('new GcsArtifactStore(')).map((spec) => spec.name);
+}
+
 function entryFile(name: string): string {
   return readFileSync(path.join(REPO_ROOT, 'functions', name, 'index.ts'), 'utf8');
 }
@@ -1416,6 +1424,7 @@ function expectations(indexFile: string = readFileSync(INDEX_FILE, 'utf8')): Exp
     publishes: { webhook: [TOPICS.githubEvents] },
     reporting: reportingFunctions(),
     configAccess: configAccess(),
+    artifactReaders: artifactReaders(),
     reportTopics: TFVARS.report_topics,
     firestoreIndexes: JSON.parse(indexFile) as IndexFile,
     firestoreRules: readFileSync(RULES_FILE, 'utf8'),
@@ -1435,7 +1444,8 @@ describe('infra/terraform', () => {
     const functions = model.instances.filter((i) => i.type === 'google_cloudfunctions2_function').map((i) => i.attrs.name);
     expect(functions).toEqual(expect.arrayContaining(FUNCTIONS.map((spec) => spec.name)));
     expect(reportingFunctions().sort()).toEqual(['reporter', 'scheduler']);
-    expect(configAccess()).toEqual({ webhook: 'none', events: 'write', pubsub: 'read', scheduler: 'read', reporter: 'read' });
+    expect(configAccess()).toEqual({ webhook: 'none', events: 'write', pubsub: 'read', scheduler: 'read', reporter: 'read', status: 'read' });
+    expect(artifactReaders()).toEqual(['status']);
   });
 
   it('reports a function the code has but the Terraform lacks', () => {
