@@ -30,6 +30,12 @@ export type ActionResult =
   | { ok: true; job: ProwJob; message: string }
   | { ok: false; status: number; message: string; signInMayHelp?: boolean };
 
+/** The repository a log line concerns, as every Cutwater log line names it. */
+function repoField(job: ProwJob): { repo?: string } {
+  const refs = job.spec.refs ?? job.spec.extra_refs?.[0];
+  return refs ? { repo: `${refs.org}/${refs.repo}` } : {};
+}
+
 async function authorise(deps: ActionDependencies, job: ProwJob, login: string | undefined): Promise<RerunDecision> {
   const refs = job.spec.refs ?? job.spec.extra_refs?.[0];
   let lookup: MembershipLookup | undefined;
@@ -98,7 +104,7 @@ export async function rerunJob(deps: ActionDependencies, request: RerunRequest):
   if (!stored || !request.visible(stored.job)) return { ok: false, status: 404, message: `No ProwJob named ${request.name}.` };
   const old = stored.job;
   const decision = await authorise(deps, old, request.login);
-  deps.log.info('rerun requested from the status page', { jobId: request.name, job: old.spec.job, user: request.login ?? '(anonymous)', allowed: decision.allowed });
+  deps.log.info('rerun requested from the status page', { jobId: request.name, job: old.spec.job, ...repoField(old), user: request.login ?? '(anonymous)', allowed: decision.allowed });
   if (!decision.allowed) return refusal(decision, 'rerun', request.login);
   const fresh = rerunOf(old, request.mode, deps.config, new Date(deps.now()));
   if (typeof fresh === 'string') return { ok: false, status: 400, message: `Cannot rerun with the latest config: ${fresh}.` };
@@ -112,7 +118,7 @@ export async function rerunJob(deps: ActionDependencies, request: RerunRequest):
   const created = await deps.store.jobs.create(fresh, { idempotencyKey: `rerun/${request.name}/${request.requestId}` });
   const job = created.created ? created.job.job : created.job?.job;
   if (!job) return { ok: false, status: 409, message: 'That rerun was already made and has since been deleted.' };
-  deps.log.info(description, { jobId: job.metadata.name, job: job.spec.job, rerunOf: request.name, user: request.login ?? '(anonymous)' });
+  deps.log.info(description, { jobId: job.metadata.name, job: job.spec.job, ...repoField(job), rerunOf: request.name, user: request.login ?? '(anonymous)' });
   return { ok: true, job, message: created.created ? description : 'This rerun was already requested.' };
 }
 
@@ -122,12 +128,12 @@ export async function abortJob(deps: ActionDependencies, request: Omit<RerunRequ
   const job = stored.job;
   if (!isActiveState(stateOf(job))) return { ok: false, status: 400, message: `Cannot abort a job that is already ${stateOf(job)}.` };
   const decision = await authorise(deps, job, request.login);
-  deps.log.info('abort requested from the status page', { jobId: request.name, job: job.spec.job, user: request.login ?? '(anonymous)', allowed: decision.allowed });
+  deps.log.info('abort requested from the status page', { jobId: request.name, job: job.spec.job, ...repoField(job), user: request.login ?? '(anonymous)', allowed: decision.allowed });
   if (!decision.allowed) return refusal(decision, 'abort', request.login);
   const description = request.login ? `${request.login} successfully aborted ${request.name}.` : `Successfully aborted ${request.name}.`;
   try {
     const written = await deps.store.jobs.update(request.name, { state: 'aborted', status: { description } }, 'latest');
-    deps.log.info(description, { jobId: request.name, job: job.spec.job, user: request.login ?? '(anonymous)' });
+    deps.log.info(description, { jobId: request.name, job: job.spec.job, ...repoField(job), user: request.login ?? '(anonymous)' });
     return { ok: true, job: written.job, message: description };
   } catch (error) {
     if (!(error instanceof InvalidTransitionError)) throw error;

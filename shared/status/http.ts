@@ -277,7 +277,8 @@ async function runArtifactsOf(deps: StatusDependencies, job: ProwJob): Promise<R
   try {
     return await readRunArtifacts(deps.artifacts, job);
   } catch (error) {
-    deps.log.warn('could not read the run\'s artifacts', { jobId: job.metadata.name, job: job.spec.job, error: (error as Error).message });
+    const refs = job.spec.refs;
+    deps.log.warn('could not read the run\'s artifacts', { jobId: job.metadata.name, job: job.spec.job, ...(refs ? { repo: `${refs.org}/${refs.repo}` } : {}), error: (error as Error).message });
     return undefined;
   }
 }
