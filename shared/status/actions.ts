@@ -76,8 +76,10 @@ function rerunOf(old: ProwJob, mode: 'original' | 'latest', config: Config, now:
       const periodic = config.periodics.find((job) => job.name === old.spec.job);
       return periodic ? newPeriodicJob(periodic, { now, config }) : `no periodic named ${old.spec.job} in the current config`;
     }
-    case 'presubmit':
-    case 'batch': {
+    case 'batch':
+      // As Prow: a batch's latest spec would be a presubmit's, not a batch's.
+      return 'a batch job can only be rerun as it was (without mode=latest)';
+    case 'presubmit': {
       const presubmit = refs && config.presubmits.get(`${refs.org}/${refs.repo}`)?.find((job) => job.name === old.spec.job);
       if (!presubmit || !refs) return `no presubmit named ${old.spec.job} for this repository in the current config`;
       return newPresubmitJob(presubmit, refs, { now, config });

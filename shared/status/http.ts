@@ -7,7 +7,7 @@ import type { GitHubClient } from '../github/client';
 import { readBody, sendJson } from '../http/node';
 import type { Logger } from '../log/logger';
 import { PLUGINS } from '../plugins/registry';
-import { ProwJobSchema, type ProwJob, type ProwJobState } from '../prowjob/schema';
+import { ProwJobSchema, type ProwJob } from '../prowjob/schema';
 import type { ConfigSource } from '../runtime/config-source';
 import { InvalidQueryError, JobExistsError } from '../store/errors';
 import { abortJob, rerunJob, type ActionResult } from './actions';
@@ -17,9 +17,9 @@ import { submittedCsrfToken } from './auth/csrf';
 import { authRoutes, LOGIN_PATH, type GitHubOAuthSettings } from './auth/github-oauth';
 import type { SessionCodec } from './auth/session';
 import { badgeStatus, badgeSvg, parseBadgeJobs } from './badge';
-import { buildLogOf, findRun, type JobLogSources } from './job-log';
+import { buildLogOf, findRun, readLogFrom, type JobLogSources } from './job-log';
 import { parseJobListRequest, searchJobs } from './job-search';
-import { parsePosition, readLogFrom, streamJobLog, streamPosition, type StreamOptions } from './log-stream';
+import { parsePosition, streamJobLog, streamPosition, type StreamOptions } from './log-stream';
 import { configuredJobsBody, configuredReposIndexBody } from './pages/configured-jobs';
 import { jobHistoryBody, prHistoryBody } from './pages/history';
 import { jobListBody, jobRows } from './pages/job-list';
@@ -68,6 +68,8 @@ interface RequestContext {
   url: URL;
   config: Config;
   visible: JobVisibility;
+  /** The signed-in GitHub login, if any. */
+  login: string | undefined;
   viewer: () => Viewer;
   now: number;
 }
@@ -85,21 +87,23 @@ export function statusListener(deps: StatusDependencies) {
       return true;
     }
     const config = await deps.config.current();
+    const login = deps.auth.sessions.readLogin(request);
+    let viewer: Viewer | undefined;
     const context: RequestContext = {
       request,
       response,
       url,
       config,
       visible: jobVisibility(config),
+      login,
       now: now(),
-      viewer: () => {
-        const login = deps.auth.sessions.readLogin(request);
-        return {
+      // Once per request: it may set the anonymous CSRF cookie, and every page part asks for it.
+      viewer: () =>
+        (viewer ??= {
           ...(login ? { login } : {}),
           ...(deps.auth.oauth ? { loginUrl: `${LOGIN_PATH}?${new URLSearchParams({ dest: `${path}${url.search}` }).toString()}` } : {}),
           csrfToken: deps.auth.csrf.csrfTokenFor(request, response),
-        };
-      },
+        }),
     };
     if (request.method === 'POST' && (path === '/rerun' || path === '/abort')) {
       await jobAction(deps, context, path === '/rerun' ? 'rerun' : 'abort');
@@ -123,7 +127,7 @@ export function statusListener(deps: StatusDependencies) {
     if (path === '/plugins' || path === '/command-help') {
       const repo = url.searchParams.get('repo') ?? undefined;
       const visibleRepo = repoVisibility(config);
-      const repos = [...new Set([...configuredRepos(config), ...pluginRepos(config)])].filter(visibleRepo).sort();
+      const repos = configIndex(config).repos.filter(visibleRepo);
       const input = { plugins: PLUGINS, pluginConfig: config.plugins, repos, visible: visibleRepo, ...(repo && repos.includes(repo) ? { repo } : {}) };
       const body = path === '/plugins' ? pluginHelpBody(input) : commandHelpBody(input);
       const nav: NavItem = path === '/plugins' ? 'plugins' : 'command-help';
@@ -233,9 +237,8 @@ async function jobList(deps: StatusDependencies, context: RequestContext): Promi
     sendHtml(context.response, 200, jobRows(result.jobs.map((stored) => stored.job), context.now));
     return true;
   }
-  const repos = configuredRepos(context.config).filter(repoVisibility(context.config));
-  const jobs = configuredJobNames(context.config);
-  const body = jobListBody({ request: listRequest, result, now: context.now, knownRepos: repos, knownJobs: jobs });
+  const { repos, jobNames } = configIndex(context.config);
+  const body = jobListBody({ request: listRequest, result, now: context.now, knownRepos: repos.filter(repoVisibility(context.config)), knownJobs: jobNames });
   sendPage(context, 200, 'Jobs', body, 'jobs', ['job-list']);
   return true;
 }
@@ -364,17 +367,23 @@ async function rawLog(deps: StatusDependencies, context: RequestContext): Promis
 }
 
 /** Deck's `/badge.svg?jobs=a,b*`: the latest finished run of each matching job. */
+/** More jobs than this in one badge is a mistake (`jobs=*`), and would cost a query each. */
+const MAX_BADGE_JOBS = 50;
+
 async function badge(deps: StatusDependencies, context: RequestContext): Promise<true> {
   const wanted = parseBadgeJobs(context.url.searchParams.get('jobs') ?? '');
-  const names = new Set<string>();
-  for (const name of configuredJobNames(context.config)) if (wanted.matches(name)) names.add(name);
-  const latest: { job: string; state: ProwJobState }[] = [];
-  for (const name of names) {
-    // A job's runs, newest first: the first finished one is its result.
-    const page = await deps.store.jobs.list({ job: name }, { limit: 20 });
-    const finished = page.jobs.find((stored) => context.visible(stored.job) && !isActiveState(stateOf(stored.job)));
-    if (finished) latest.push({ job: name, state: stateOf(finished.job) });
-  }
+  const names = configIndex(context.config).jobNames.filter((name) => wanted.matches(name));
+  if (names.length > MAX_BADGE_JOBS) return badRequest(context, `jobs= matches ${names.length} jobs; a badge can show at most ${MAX_BADGE_JOBS}. Name the jobs, or use a narrower pattern.`);
+  const latest = (
+    await Promise.all(
+      names.map(async (name) => {
+        // A job's runs, newest first: the first finished one is its result.
+        const page = await deps.store.jobs.list({ job: name }, { limit: 20 });
+        const finished = page.jobs.find((stored) => context.visible(stored.job) && !isActiveState(stateOf(stored.job)));
+        return finished ? [{ job: name, state: stateOf(finished.job) }] : [];
+      }),
+    )
+  ).flat();
   const status = badgeStatus(latest);
   context.response.writeHead(200, {
     'content-type': 'image/svg+xml; charset=utf-8',
@@ -418,7 +427,7 @@ async function jobHistory(deps: StatusDependencies, context: RequestContext, job
     throw error;
   }
   const runs = page.jobs.map((stored) => stored.job).filter(context.visible);
-  if (runs.length === 0 && !cursor && !configuredJobNames(context.config).includes(job)) return notFound(context, `No job named ${job}.`);
+  if (runs.length === 0 && !cursor && !configIndex(context.config).jobNames.includes(job)) return notFound(context, `No job named ${job}.`);
   const base = `/job-history/${encodeURIComponent(job)}`;
   const body = jobHistoryBody({
     job,
@@ -452,7 +461,7 @@ async function jobAction(deps: StatusDependencies, context: RequestContext, acti
     sendHtml(response, 403, messagePage('Request refused', 'This form has expired or did not come from this site. Reload the job page and try again.', context.viewer()));
     return;
   }
-  const login = deps.auth.sessions.readLogin(request);
+  const login = context.login;
   const actionDeps = { store: deps.store, config: context.config, log: deps.log, now: () => context.now, ...(deps.github ? { github: deps.github } : {}) };
   const result: ActionResult =
     action === 'rerun'
@@ -479,23 +488,31 @@ async function jobAction(deps: StatusDependencies, context: RequestContext, acti
 // ---------------------------------------------------------------------------------------------
 // Config lookups
 
-function configuredRepos(config: Config): string[] {
-  const repos = new Set<string>([...config.presubmits.keys(), ...config.postsubmits.keys()]);
-  for (const periodic of config.periodics) for (const refs of periodic.extra_refs ?? []) repos.add(`${refs.org}/${refs.repo}`);
-  return [...repos].sort();
+interface ConfigIndex {
+  /** Repositories with jobs or their own plugins.yaml entry, sorted. */
+  repos: string[];
+  /** Every configured job name, sorted. */
+  jobNames: string[];
 }
 
-/** The org/repo entries of plugins.yaml, so a repository with plugins but no jobs can be chosen. */
-function pluginRepos(config: Config): string[] {
-  return Object.keys(config.plugins?.plugins ?? {}).filter((key) => key.includes('/'));
-}
+/** Derived once per loaded config, not per request: a large config has thousands of jobs. */
+const configIndexes = new WeakMap<Config, ConfigIndex>();
 
-function configuredJobNames(config: Config): string[] {
-  const names = new Set<string>();
-  for (const jobs of config.presubmits.values()) for (const job of jobs) names.add(job.name);
-  for (const jobs of config.postsubmits.values()) for (const job of jobs) names.add(job.name);
-  for (const job of config.periodics) names.add(job.name);
-  return [...names].sort();
+function configIndex(config: Config): ConfigIndex {
+  let index = configIndexes.get(config);
+  if (!index) {
+    const repos = new Set<string>([...config.presubmits.keys(), ...config.postsubmits.keys()]);
+    for (const periodic of config.periodics) for (const refs of periodic.extra_refs ?? []) repos.add(`${refs.org}/${refs.repo}`);
+    // A repository with plugins but no jobs can still be chosen on the plugin pages.
+    for (const key of Object.keys(config.plugins?.plugins ?? {})) if (key.includes('/')) repos.add(key);
+    const names = new Set<string>();
+    for (const jobs of config.presubmits.values()) for (const job of jobs) names.add(job.name);
+    for (const jobs of config.postsubmits.values()) for (const job of jobs) names.add(job.name);
+    for (const job of config.periodics) names.add(job.name);
+    index = { repos: [...repos].sort(), jobNames: [...names].sort() };
+    configIndexes.set(config, index);
+  }
+  return index;
 }
 
 // ---------------------------------------------------------------------------------------------

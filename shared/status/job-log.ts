@@ -2,22 +2,34 @@ import type { ArtifactStore } from '../artifacts/artifact-store';
 import { jobArtifactsDir, PROW_FILES } from '../artifacts/layout';
 import type { ProwJob } from '../prowjob/schema';
 import type { Store, StoredJob } from '../store/store';
+import { isActiveState } from './pages/layout';
 
-/** Where a job's build log is: the stored artifact once it finished, the live log while it runs. */
+/**
+ * Where a job's build log is: while it runs, the executor's live log (local mode has the executor
+ * in process) or else the partial build-log.txt the runner copies as the job runs; once it has
+ * finished, the build-log.txt stored with its results.
+ */
 export interface JobLogSources {
   store: Store;
   artifacts: ArtifactStore;
-  /** The log of a running execution (local mode has the executor in process). */
+  /** The log of a running execution, when this process can see it. */
   liveLog?: (jobName: string) => Promise<string | undefined>;
 }
 
-export async function buildLogOf(sources: JobLogSources, job: ProwJob): Promise<string | undefined> {
-  const buildId = job.status?.build_id;
-  if (buildId) {
-    const stored = await sources.artifacts.read(`${jobArtifactsDir(job, buildId)}${PROW_FILES.buildLog}`);
-    if (stored) return stored.toString('utf8');
+/** The bytes of the job's log from `offset`, wherever the log is now; undefined when there is none yet. */
+export async function readLogFrom(sources: JobLogSources, job: ProwJob, offset: number): Promise<Buffer | undefined> {
+  if (sources.liveLog && isActiveState(job.status?.state ?? 'triggered')) {
+    const text = await sources.liveLog(job.metadata.name ?? '');
+    if (text !== undefined) return Buffer.from(text, 'utf8').subarray(offset);
   }
-  return sources.liveLog ? sources.liveLog(job.metadata.name ?? '') : undefined;
+  const buildId = job.status?.build_id;
+  if (!buildId) return undefined;
+  return sources.artifacts.readRange(`${jobArtifactsDir(job, buildId)}${PROW_FILES.buildLog}`, offset);
+}
+
+/** The whole log as text. */
+export async function buildLogOf(sources: JobLogSources, job: ProwJob): Promise<string | undefined> {
+  return (await readLogFrom(sources, job, 0))?.toString('utf8');
 }
 
 /** Deck's `/log?job=&id=`: the run of `job` whose build ID is `id`. */

@@ -1,10 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
-import type { ArtifactStore } from '../artifacts/artifact-store';
-import { jobArtifactsDir, PROW_FILES } from '../artifacts/layout';
-import type { ProwJob } from '../prowjob/schema';
-import type { Store } from '../store/store';
 import { LogStreamRenderer } from './build-log';
+import { readLogFrom, type JobLogSources } from './job-log';
 import { isActiveState, stateBadge, stateOf } from './pages/layout';
 
 /**
@@ -14,32 +11,14 @@ import { isActiveState, stateBadge, stateOf } from './pages/layout';
  * "<byte offset>:<next line number>", so a browser that reconnects (EventSource does so by itself,
  * sending Last-Event-ID) resumes where it was instead of starting over.
  *
- * The log comes from where the job's output is while it runs: the executor's live log in local
- * mode, or the partial build-log.txt the runner uploads as the job runs; the finished log after.
+ * Where the bytes come from while the job runs and after is `readLogFrom`'s business (job-log.ts).
  */
-
-export interface LogTailSources {
-  store: Store;
-  artifacts: ArtifactStore;
-  liveLog?: (jobName: string) => Promise<string | undefined>;
-}
 
 export interface StreamOptions {
   pollMs?: number;
   /** The stream ends after this long (the browser reconnects); keeps a function within its timeout. */
   maxMs?: number;
   keepAliveMs?: number;
-}
-
-/** The bytes of the job's log from `offset`, wherever the log is now. */
-export async function readLogFrom(sources: LogTailSources, job: ProwJob, offset: number): Promise<Buffer | undefined> {
-  if (sources.liveLog && isActiveState(stateOf(job))) {
-    const text = await sources.liveLog(job.metadata.name ?? '');
-    if (text !== undefined) return Buffer.from(text, 'utf8').subarray(offset);
-  }
-  const buildId = job.status?.build_id;
-  if (!buildId) return undefined;
-  return sources.artifacts.readRange(`${jobArtifactsDir(job, buildId)}${PROW_FILES.buildLog}`, offset);
 }
 
 /** Where a page that showed `text` (whole lines only) leaves the stream to continue. */
@@ -62,7 +41,7 @@ function event(response: ServerResponse, name: string, data: string, id?: string
 }
 
 export async function streamJobLog(
-  sources: LogTailSources,
+  sources: JobLogSources,
   request: IncomingMessage,
   response: ServerResponse,
   jobName: string,

@@ -8,24 +8,18 @@ import type { ProwJob } from '../prowjob/schema';
  */
 export type JobVisibility = (job: ProwJob) => boolean;
 
-export function jobVisibility(config: Config | undefined): JobVisibility {
-  const hidden = new Set((config?.prow.deck?.hidden_repos ?? []).map((entry) => entry.toLowerCase()));
-  return (job) => {
-    if (job.spec.hidden) return false;
-    if (hidden.size === 0) return true;
-    for (const refs of [job.spec.refs, ...(job.spec.extra_refs ?? [])]) {
-      if (!refs) continue;
-      if (hidden.has(refs.org.toLowerCase()) || hidden.has(`${refs.org}/${refs.repo}`.toLowerCase())) return false;
-    }
-    return true;
-  };
-}
-
-/** For pages about a repository (configured jobs, plugins, PR history). */
+/** For pages about a repository (configured jobs, plugins, PR history): "org/repo" → shown? */
 export function repoVisibility(config: Config | undefined): (orgRepo: string) => boolean {
   const hidden = new Set((config?.prow.deck?.hidden_repos ?? []).map((entry) => entry.toLowerCase()));
   return (orgRepo) => {
     const lower = orgRepo.toLowerCase();
     return !hidden.has(lower) && !hidden.has(lower.split('/')[0] ?? '');
   };
+}
+
+export function jobVisibility(config: Config | undefined): JobVisibility {
+  const repoShown = repoVisibility(config);
+  return (job) =>
+    !job.spec.hidden &&
+    [job.spec.refs, ...(job.spec.extra_refs ?? [])].every((refs) => !refs || repoShown(`${refs.org}/${refs.repo}`));
 }

@@ -1,7 +1,8 @@
 import { defaultTriggerFor } from '../../config/defaults';
 import type { Config, JobDefinition, Periodic, Postsubmit, Presubmit } from '../../config/model';
 import { contextRequired } from '../../jobs/should-run';
-import { escapeHtml, jobHistoryHref } from './layout';
+import { jobHistoryHref } from '../links';
+import { escapeHtml } from './layout';
 
 /**
  * Deck's configured jobs: `/configured-jobs` lists the repositories that have jobs, and

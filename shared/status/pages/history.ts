@@ -1,10 +1,10 @@
 import type { ProwJob } from '../../prowjob/schema';
+import { jobPageHref } from '../links';
 import {
   escapeHtml,
   formatDuration,
   jobDuration,
   jobDurationMs,
-  jobPageHref,
   link,
   safeHref,
   stateOf,

@@ -1,7 +1,8 @@
 import type { ProwJob } from '../../prowjob/schema';
 import { ProwJobStateSchema, ProwJobTypeSchema } from '../../prowjob/schema';
 import { listHref, SCAN_BUDGET, type JobListRequest, type JobListResult } from '../job-search';
-import { escapeHtml, jobDuration, jobPageHref, prHistoryHref, stateOf, stateText, timeElement } from './layout';
+import { jobPageHref, prHistoryHref } from '../links';
+import { escapeHtml, jobDuration, stateOf, stateText, timeElement } from './layout';
 
 /**
  * Deck's job list (`/`): filters in a GET form (so they live in the URL and survive reloads and

@@ -3,14 +3,13 @@ import { renderBuildLog } from '../build-log';
 import { summariseJUnit, type JUnitCase } from '../junit';
 import type { RunArtifacts } from '../run-artifacts';
 import { triggeredBy } from '../triggered-by';
+import { jobHistoryHref, prHistoryHref } from '../links';
 import {
   escapeHtml,
   formatDuration,
   isActiveState,
   jobDuration,
-  jobHistoryHref,
   link,
-  prHistoryHref,
   safeHref,
   stateBadge,
   stateOf,

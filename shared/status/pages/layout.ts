@@ -80,18 +80,6 @@ export function timeElement(iso: string | undefined): string {
   return `<time datetime="${escapeHtml(new Date(ms).toISOString())}">${text}</time>`;
 }
 
-export function jobPageHref(name: string): string {
-  return `/view/${encodeURIComponent(name)}`;
-}
-
-export function jobHistoryHref(job: string): string {
-  return `/job-history/${encodeURIComponent(job)}`;
-}
-
-export function prHistoryHref(org: string, repo: string, pull: number): string {
-  return `/pr-history?${new URLSearchParams({ org, repo, pr: String(pull) }).toString()}`;
-}
-
 /** Only http(s) links from a job's refs become hrefs: a `javascript:` URL in a ProwJob must not. */
 export function safeHref(url: string | undefined): string | undefined {
   if (!url) return undefined;
