@@ -13,6 +13,27 @@ module.exports = {
       from: { path: '^(shared|runner|functions|cli)/' },
       to: { circular: true },
     },
+    {
+      name: 'shared-is-a-library',
+      severity: 'error',
+      comment: 'shared/ is library code: the entry points (functions, runner, cli) use it, never the reverse.',
+      from: { path: '^shared/' },
+      to: { path: '^(functions|runner|cli)/' },
+    },
+    {
+      name: 'entry-points-stand-alone',
+      severity: 'error',
+      comment: 'A function, the runner and the CLI share code only through shared/.',
+      from: { path: '^(functions|runner)/' },
+      to: { path: '^(functions|cli)/' },
+    },
+    {
+      name: 'one-function-one-folder',
+      severity: 'error',
+      comment: 'Each Cloud Function is bundled on its own: one function never imports another.',
+      from: { path: '^functions/([^/]+)/' },
+      to: { path: '^functions/', pathNot: '^functions/$1/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

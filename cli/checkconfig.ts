@@ -60,7 +60,7 @@ export async function checkconfig(argv: readonly string[], io: CommandIO): Promi
   const [{ readConfigTexts }, { createSnapshot, publishSnapshot }, { openSnapshotStore }] = await Promise.all([
     import('../shared/config/load'),
     import('../shared/config/snapshots'),
-    import('../shared/runtime/config-source'),
+    import('../shared/config/config-source'),
   ]);
   const texts = await readConfigTexts(paths);
   if (Array.isArray(texts)) {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ConfigPaths } from '../shared/config/load';
-import { startLocalSystem } from '../shared/local/system';
+import { startLocalSystem } from './local/system';
 import { createLogger } from '../shared/log/logger';
 import { startFirestoreEmulator, startPubSubEmulator, type RunningEmulator } from '../shared/runtime/emulators';
 import { parseFlags, UsageError } from './args';

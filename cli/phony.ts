@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { webhookSecrets } from '../shared/runtime/environment';
+import { webhookSecrets } from '../shared/github/environment';
 import { signedHeaders } from '../shared/webhook/signing';
 import { parseFlags, UsageError } from './args';
 import type { CommandIO } from './checkconfig';

@@ -5,7 +5,7 @@ import { KubernetesExecutor } from '../runner/executor/kubernetes';
 import { Runner } from '../runner/runner';
 import { GcsArtifactStore } from '../shared/artifacts/gcs';
 import { createLogger } from '../shared/log/logger';
-import { configSourceFromEnv, fileConfigSource } from '../shared/runtime/config-source';
+import { configSourceFromEnv, fileConfigSource } from '../shared/config/config-source';
 import { FirestoreStore } from '../shared/store/firestore';
 import { parseFlags, UsageError } from './args';
 import type { CommandIO } from './checkconfig';

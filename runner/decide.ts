@@ -1,5 +1,5 @@
 import type { PlankConfig } from '../shared/config/prow-schema';
-import { formatGoDuration } from '../shared/config/go-duration';
+import { formatGoDuration } from '../shared/go/duration';
 import type { ProwJob } from '../shared/prowjob/schema';
 import type { JobUpdate } from '../shared/store/store';
 import type { ExecutionStatus } from './executor/executor';

@@ -1,5 +1,5 @@
 import type { Config } from '../shared/config/model';
-import { formatGoDuration } from '../shared/config/go-duration';
+import { formatGoDuration } from '../shared/go/duration';
 import { isFinalState } from '../shared/prowjob/lifecycle';
 import { sinkerPolicy } from '../shared/scheduler/sinker';
 import { jobIndexOf } from '../shared/store/rules';

@@ -3,7 +3,7 @@ import type { ArtifactStore } from '../shared/artifacts/artifact-store';
 import type { Logger } from '../shared/log/logger';
 import { isFinalState } from '../shared/prowjob/lifecycle';
 import type { ProwJob, ProwJobState } from '../shared/prowjob/schema';
-import type { ConfigSource } from '../shared/runtime/config-source';
+import type { ConfigSource } from '../shared/config/config-source';
 import { InvalidTransitionError, StaleLeaseError } from '../shared/store/errors';
 import type { JobUpdate, JobWatch, Lease, Store, StoredJob } from '../shared/store/store';
 import { decide, timeoutsFor } from './decide';

@@ -5,8 +5,8 @@ import { handlePushed, receivedFromPush } from '../../shared/bus/push';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
 import { PLUGINS } from '../../shared/plugins/registry';
 import { cloudBus, cloudLogger, cloudStore } from '../../shared/runtime/cloud';
-import { configSourceFromEnv, type ConfigSource } from '../../shared/runtime/config-source';
-import { githubApiUrl, webhookSecrets } from '../../shared/runtime/environment';
+import { configSourceFromEnv, type ConfigSource } from '../../shared/config/config-source';
+import { githubApiUrl, webhookSecrets } from '../../shared/github/environment';
 import { handleGitHubEventMessage } from '../../shared/webhook/events';
 
 /** Pub/Sub `github-events` → the plugins (Prow's hook, plugin half). Wiring only. */

@@ -3,7 +3,7 @@ import { TOPICS, deadLetterTopicOf } from '../../shared/bus/bus';
 import { handlePushed, receivedFromPush } from '../../shared/bus/push';
 import { PROW_JOBS_SUBSCRIPTION, handleProwJobMessage } from '../../shared/pubsub/trigger';
 import { cloudBus, cloudLogger, cloudStore, projectId } from '../../shared/runtime/cloud';
-import { configSourceFromEnv, type ConfigSource } from '../../shared/runtime/config-source';
+import { configSourceFromEnv, type ConfigSource } from '../../shared/config/config-source';
 
 /** Pub/Sub `prow-jobs` → ProwJobs (Prow's sub). Wiring only. */
 let config: ConfigSource | undefined;

@@ -2,7 +2,7 @@ import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
 import { describeJobWrite } from '../../shared/reporter/firestore-event';
 import { reportJob } from '../../shared/reporter/report-job';
 import { cloudLogger, cloudStore, publishToProject } from '../../shared/runtime/cloud';
-import { configSourceFromEnv, type ConfigSource } from '../../shared/runtime/config-source';
+import { configSourceFromEnv, type ConfigSource } from '../../shared/config/config-source';
 import { reportChannelsFromEnv, type ReportChannels } from '../../shared/runtime/reporting';
 
 /**

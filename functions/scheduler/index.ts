@@ -1,6 +1,6 @@
 import { http } from '@google-cloud/functions-framework';
 import { cloudLogger, cloudStore, publishToProject } from '../../shared/runtime/cloud';
-import { configSourceFromEnv, type ConfigSource } from '../../shared/runtime/config-source';
+import { configSourceFromEnv, type ConfigSource } from '../../shared/config/config-source';
 import { reportChannelsFromEnv, type ReportChannels } from '../../shared/runtime/reporting';
 import { runSchedulerTick, tickFailed } from '../../shared/scheduler/tick';
 

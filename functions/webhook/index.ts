@@ -1,6 +1,6 @@
 import { http } from '@google-cloud/functions-framework';
 import { cloudBus, cloudLogger, cloudStore } from '../../shared/runtime/cloud';
-import { webhookSecrets } from '../../shared/runtime/environment';
+import { webhookSecrets } from '../../shared/github/environment';
 import { receiveWebhook, type WebhookDependencies } from '../../shared/webhook/receive';
 
 /** `POST /hook` (Prow's hook, ingest): GitHub App webhooks in, `github-events` out. Wiring only. */

@@ -1,5 +1,5 @@
 import type { V1Container, V1EnvVar, V1Pod, V1PodSpec, V1Volume } from '@kubernetes/client-node';
-import { parseGoDuration } from '../../shared/config/go-duration';
+import { parseGoDuration } from '../../shared/go/duration';
 import { jobEnvironment } from '../../shared/prowjob/environment';
 import type { ProwJob, Refs } from '../../shared/prowjob/schema';
 

@@ -1,8 +1,8 @@
 import type { DecorationConfig } from '../prowjob/schema';
-import { parseProwCron } from './cron';
+import { parseProwCron } from '../go/cron';
 import { mergeDecorationDefaults } from './decoration-defaults';
-import { parseGoDuration } from './go-duration';
-import { compileGoAlternation, compileGoRegexp, type GoRegexp } from './go-regexp';
+import { parseGoDuration } from '../go/duration';
+import { compileGoAlternation, compileGoRegexp, type GoRegexp } from '../go/regexp';
 import type { PeriodicConfig, PostsubmitConfig, Preset, PresubmitConfig } from './job-schema';
 import type { BranchMatchers, ChangeMatcher, JobSource, Periodic, Postsubmit, Presubmit } from './model';
 import type { ProwConfigFile } from './prow-schema';

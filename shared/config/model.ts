@@ -1,6 +1,6 @@
 import type { DecorationConfig } from '../prowjob/schema';
-import type { CronSchedule } from './cron';
-import type { GoRegexp } from './go-regexp';
+import type { CronSchedule } from '../go/cron';
+import type { GoRegexp } from '../go/regexp';
 import type { PeriodicConfig, PostsubmitConfig, Preset, PresubmitConfig } from './job-schema';
 import type { PluginConfig } from './plugin-config';
 import type { ProwConfigFile } from './prow-schema';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { goDecode } from './go-decode';
-import { parseGoDuration } from './go-duration';
-import { compileGoRegexp, type GoRegexp } from './go-regexp';
+import { parseGoDuration } from '../go/duration';
+import { compileGoRegexp, type GoRegexp } from '../go/regexp';
 import type { ConfigProblem } from './problems';
 import { formatYamlPath, parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
 

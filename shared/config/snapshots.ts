@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ArtifactStore } from '../artifacts/artifact-store';
 import type { Logger } from '../log/logger';
-import type { ConfigSource } from '../runtime/config-source';
+import type { ConfigSource } from './config-source';
 import { buildConfig, type ConfigTexts, type TextFile } from './load';
 import { countJobs, type Config, type JobCounts } from './model';
 import { formatProblem, type ConfigProblem } from './problems';

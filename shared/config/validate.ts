@@ -1,4 +1,4 @@
-import { branchesIntersect } from '../jobs/branches';
+import { branchesIntersect } from './branches';
 import type { DecorationConfig, ProwJobType, RerunAuthConfig } from '../prowjob/schema';
 import type { JobFieldProblem } from './defaults';
 import type { Periodic, Postsubmit, Presubmit } from './model';

@@ -4,7 +4,7 @@ import { App } from '@octokit/app';
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
-import { githubApiUrl } from '../runtime/environment';
+import { githubApiUrl } from './environment';
 import {
   GitHubError,
   type CombinedStatus,

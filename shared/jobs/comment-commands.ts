@@ -1,4 +1,4 @@
-import { compileGoRegexp } from '../config/go-regexp';
+import { compileGoRegexp } from '../go/regexp';
 import type { Presubmit } from '../config/model';
 import type { ChangedFilesProvider } from './changes';
 import { needsExplicitTrigger, presubmitShouldRun, triggerMatches } from './should-run';

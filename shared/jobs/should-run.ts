@@ -1,5 +1,5 @@
 import type { Postsubmit, Presubmit } from '../config/model';
-import { runsAgainstBranch } from './branches';
+import { runsAgainstBranch } from '../config/branches';
 import { type ChangedFilesProvider, runsAgainstChanges } from './changes';
 
 /** Prow's `NeedsExplicitTrigger`: neither always_run nor a file filter, so only a command starts it. */

@@ -1,6 +1,6 @@
 import { LineCounter, parseAllDocuments, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { compileGoRegexp, type GoRegexp } from '../config/go-regexp';
+import { compileGoRegexp, type GoRegexp } from '../go/regexp';
 import { LayeredSet } from './layered-set';
 
 /**

@@ -3,9 +3,9 @@ import type { PluginConfig } from '../config/plugin-config';
 import type { IssueComment, Review } from '../github/client';
 import { Approvers, ChangeOwners, type Approval } from '../owners/approvers';
 import type { RepoOwners } from '../owners/owners';
-import { githubLinkUrl, loadOwnersForPaths } from '../owners/repo-owners-loader';
+import { githubLinkUrl, loadOwnersForPaths } from './repo-owners';
 import { commandLines } from './comment-event';
-import { isBotAccount } from './github-support';
+import { isBotAccount } from '../github/membership';
 import { definePlugin, type PluginContext } from './plugin';
 import { settingsFor } from './settings';
 

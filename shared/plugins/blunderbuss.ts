@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PluginConfig } from '../config/plugin-config';
 import { LayeredSet, normLogin, type RepoOwners } from '../owners/owners';
-import { loadOwnersForPaths } from '../owners/repo-owners-loader';
+import { loadOwnersForPaths } from './repo-owners';
 import { commandLines } from './comment-event';
 import { definePlugin, type PluginContext } from './plugin';
 

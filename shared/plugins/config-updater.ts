@@ -16,8 +16,8 @@ import {
 } from '../config/snapshots';
 import type { GitHubClient, IssueComment, PullRequestFile, RepositoryFile } from '../github/client';
 import type { Logger } from '../log/logger';
-import { openSnapshotStore, snapshotLocationFromEnv, type SnapshotStore } from '../runtime/config-source';
-import { isBotAccount } from './github-support';
+import { openSnapshotStore, snapshotLocationFromEnv, type SnapshotStore } from '../config/config-source';
+import { isBotAccount } from '../github/membership';
 import { definePlugin, type Plugin } from './plugin';
 
 /**

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { PluginConfig } from '../config/plugin-config';
 import { normLogin } from '../owners/owners';
-import { loadOwnersForPaths, repoOwnersSettings } from '../owners/repo-owners-loader';
+import { loadOwnersForPaths, repoOwnersSettings } from './repo-owners';
 import { commandLines } from './comment-event';
-import { isBotAccount } from './github-support';
+import { isBotAccount } from '../github/membership';
 import { definePlugin, type PluginContext } from './plugin';
 import { formatResponse } from './respond';
 import { settingsFor } from './settings';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PullRequest } from '../github/client';
-import { deleteBotComments, realSleep, type Sleep } from './github-support';
+import { deleteBotComments } from '../github/membership';
+import { realSleep, type Sleep } from './plugin';
 import { definePlugin, type Plugin, type PluginContext } from './plugin';
 import { formatNotice } from './respond';
 

@@ -2,7 +2,7 @@ import type { Presubmit } from '../config/model';
 import type { PluginConfig } from '../config/plugin-config';
 import type { CommitStatus } from '../github/client';
 import { normLogin } from '../owners/owners';
-import { loadOwnersForPaths } from '../owners/repo-owners-loader';
+import { loadOwnersForPaths } from './repo-owners';
 import { findCommands } from './comment-event';
 import { definePlugin, type CommentContext } from './plugin';
 import { replyTo } from './respond';

@@ -102,3 +102,8 @@ export function definePlugin(name: string, help: PluginHelp): Plugin {
 export function eventMatches(registered: string, name: string, action: string | undefined): boolean {
   return registered === name || (action !== undefined && registered === `${name}.${action}`);
 }
+
+/** Plugins that wait for GitHub (mergeability is computed after a push) take their sleep as a parameter, so tests do not wait. */
+export type Sleep = (milliseconds: number) => Promise<void>;
+
+export const realSleep: Sleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));

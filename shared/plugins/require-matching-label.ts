@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { parseGoDuration } from '../config/go-duration';
-import { compileGoRegexp, type GoRegexp } from '../config/go-regexp';
+import { parseGoDuration } from '../go/duration';
+import { compileGoRegexp, type GoRegexp } from '../go/regexp';
 import type { RequireMatchingLabel } from '../config/plugin-config';
 import { findCommands } from './comment-event';
-import { deleteBotComments, realSleep, type Sleep } from './github-support';
+import { deleteBotComments } from '../github/membership';
+import { realSleep, type Sleep } from './plugin';
 import { formatNotice } from './respond';
 import { definePlugin, type Plugin, type PluginContext } from './plugin';
 

@@ -1,7 +1,7 @@
 import { findCommands } from './comment-event';
 import { definePlugin } from './plugin';
 import { replyTo } from './respond';
-import { membershipChecks } from './github-support';
+import { membershipChecks } from '../github/membership';
 import { triggerSettings, trustedUser } from './trigger-rules';
 
 /**

@@ -1,4 +1,5 @@
-import { compileGoRegexp } from '../config/go-regexp';
+import type { MembershipChecks } from '../github/membership';
+import { compileGoRegexp } from '../go/regexp';
 import type { Presubmit } from '../config/model';
 import type { PluginConfig, Trigger } from '../config/plugin-config';
 import type { AvailablePresubmits } from '../jobs/comment-commands';
@@ -45,12 +46,6 @@ export function honorsOkToTest(settings: Trigger): boolean {
 // ---------------------------------------------------------------------------------------------
 // Trust
 
-/** The membership questions trust is decided from; the GitHub client answers them in the plugin. */
-export interface MembershipChecks {
-  isBot(login: string): Promise<boolean>;
-  isOrgMember(org: string, login: string): Promise<boolean>;
-  isCollaborator(org: string, repo: string, login: string): Promise<boolean>;
-}
 
 export interface TrustDecision {
   trusted: boolean;

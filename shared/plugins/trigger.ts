@@ -1,3 +1,4 @@
+import type { MembershipChecks } from '../github/membership';
 import { z } from 'zod';
 import type { Presubmit } from '../config/model';
 import type { Trigger } from '../config/plugin-config';
@@ -11,7 +12,7 @@ import {
   PROW_LABELS,
   refsForPullRequest,
   type PullRequestForRefs,
-} from '../prowjob/factory';
+} from '../jobs/factory';
 import type { Refs } from '../prowjob/schema';
 import { InvalidTransitionError, JobNotFoundError } from '../store/errors';
 import type { JobQuery, StoredJob } from '../store/store';
@@ -32,7 +33,6 @@ import {
   isRetest,
   makesHelpStale,
   mayNudgeToJoin,
-  type MembershipChecks,
   NEEDS_OK_TO_TEST_LABEL,
   OK_TO_TEST_LABEL,
   planCommentLabels,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { compileGoRegexp } from '../config/go-regexp';
+import { compileGoRegexp } from '../go/regexp';
 import type { PluginConfig } from '../config/plugin-config';
 import {
   directoryOf,
@@ -9,9 +9,9 @@ import {
   parseOwnersFile,
   type OwnersFilenames,
 } from '../owners/owners';
-import { cachedFileReader, repoOwnersSettings } from '../owners/repo-owners-loader';
+import { cachedFileReader, repoOwnersSettings } from './repo-owners';
 import { commandLines } from './comment-event';
-import { isBotAccount } from './github-support';
+import { isBotAccount } from '../github/membership';
 import { definePlugin, type PluginContext } from './plugin';
 import { formatResponse } from './respond';
 import { settingsFor } from './settings';

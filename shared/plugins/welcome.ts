@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { definePlugin } from './plugin';
-import { membershipChecks } from './github-support';
+import { membershipChecks } from '../github/membership';
 import { settingsFor } from './settings';
 import { triggerSettings, trustedUser } from './trigger-rules';
 

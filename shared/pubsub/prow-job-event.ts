@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { TOPICS, type ReceivedMessage } from '../bus/bus';
 import type { Config, JobDefinition, Postsubmit, Presubmit } from '../config/model';
-import { runsAgainstBranch } from '../jobs/branches';
-import { newPeriodicJob, newPostsubmitJob, newPresubmitJob, type NewJobOptions } from '../prowjob/factory';
+import { runsAgainstBranch } from '../config/branches';
+import { newPeriodicJob, newPostsubmitJob, newPresubmitJob, type NewJobOptions } from '../jobs/factory';
 import { PullSchema, RefsSchema, type ProwJob, type Refs } from '../prowjob/schema';
 
 /**

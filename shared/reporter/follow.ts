@@ -1,4 +1,4 @@
-import type { ConfigSource } from '../runtime/config-source';
+import type { ConfigSource } from '../config/config-source';
 import type { JobWatch } from '../store/store';
 import { reportJob, type ReporterDependencies } from './report-job';
 

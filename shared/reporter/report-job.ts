@@ -3,7 +3,7 @@ import { jobArtifactsDir } from '../artifacts/layout';
 import type { Config } from '../config/model';
 import { GitHubError, type GitHubClient } from '../github/client';
 import type { Logger } from '../log/logger';
-import { isBotAccount } from '../plugins/github-support';
+import { isBotAccount } from '../github/membership';
 import { isFinalState } from '../prowjob/lifecycle';
 import type { ProwJob } from '../prowjob/schema';
 import type { ReportedState, Store, StoredJob } from '../store/store';

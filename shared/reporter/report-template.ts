@@ -1,5 +1,5 @@
 import type { Config } from '../config/model';
-import { GoTemplateError, renderGoTemplate } from '../config/go-template';
+import { GoTemplateError, renderGoTemplate } from '../go/template';
 import type { Logger } from '../log/logger';
 import type { ProwJob } from '../prowjob/schema';
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config/model';
-import { compiledGoTemplate } from '../config/go-template';
+import { compiledGoTemplate } from '../go/template';
 import type { ProwJob, ProwJobState } from '../prowjob/schema';
 
 /**

@@ -1,5 +1,5 @@
 import type { IssueComment } from '../github/client';
-import { PROW_LABELS } from '../prowjob/factory';
+import { PROW_LABELS } from '../jobs/factory';
 import type { ProwJob } from '../prowjob/schema';
 
 /**

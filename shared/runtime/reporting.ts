@@ -2,7 +2,7 @@ import { GitHubClients, githubAuthFromEnv } from '../github/octokit';
 import type { Logger } from '../log/logger';
 import type { ReporterDependencies } from '../reporter/report-job';
 import { incomingWebhookSender, slackWebhooksFromEnv } from '../reporter/slack';
-import { githubApiUrl } from './environment';
+import { githubApiUrl } from '../github/environment';
 
 /** Where reports go, from the environment: what functions/reporter and the scheduler's sweep share. */
 export type ReportChannels = Omit<ReporterDependencies, 'store' | 'config' | 'log'>;

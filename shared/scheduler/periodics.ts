@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config, Periodic } from '../config/model';
 import { decidePeriodic, periodicRunKey, type PreviousRun } from '../jobs/periodic-schedule';
 import type { Logger } from '../log/logger';
-import { newPeriodicJob } from '../prowjob/factory';
+import { newPeriodicJob } from '../jobs/factory';
 import { isFinalState } from '../prowjob/lifecycle';
 import type { Store } from '../store/store';
 

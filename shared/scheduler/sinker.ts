@@ -1,5 +1,5 @@
 import type { Config } from '../config/model';
-import { formatGoDuration, parseGoDuration } from '../config/go-duration';
+import { formatGoDuration, parseGoDuration } from '../go/duration';
 import type { Logger } from '../log/logger';
 import { FINAL_STATES, isFinalState } from '../prowjob/lifecycle';
 import { jobIndexOf } from '../store/rules';

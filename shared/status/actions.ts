@@ -1,7 +1,7 @@
 import type { Config } from '../config/model';
 import type { GitHubClient } from '../github/client';
 import type { Logger } from '../log/logger';
-import { newPeriodicJob, newPostsubmitJob, newPresubmitJob, newProwJob } from '../prowjob/factory';
+import { newPeriodicJob, newPostsubmitJob, newPresubmitJob, newProwJob } from '../jobs/factory';
 import type { ProwJob } from '../prowjob/schema';
 import { InvalidTransitionError } from '../store/errors';
 import type { Store } from '../store/store';

@@ -8,7 +8,7 @@ import { readBody, sendJson } from '../http/node';
 import type { Logger } from '../log/logger';
 import { PLUGINS } from '../plugins/registry';
 import { ProwJobSchema, type ProwJob } from '../prowjob/schema';
-import type { ConfigSource } from '../runtime/config-source';
+import type { ConfigSource } from '../config/config-source';
 import { InvalidQueryError, JobExistsError } from '../store/errors';
 import { abortJob, rerunJob, type ActionResult } from './actions';
 import { STATIC_ASSETS } from './assets';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { canTransition, isActiveState, isFinalState } from '../prowjob/lifecycle';
 import { ProwJobSchema, type ProwJob, type ProwJobState, type ProwJobType } from '../prowjob/schema';
+import { kubernetesTime } from '../prowjob/time';
 import { ConflictError, InvalidQueryError, InvalidTransitionError, StaleLeaseError } from './errors';
 import type { Claim, ClaimRequest, JobQuery, JobUpdate, Lease, StoredJob, WriteGuard } from './store';
 
@@ -66,11 +67,6 @@ export function compareNewestFirst(a: StoredJob, b: StoredJob): number {
 
 function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Prow writes Kubernetes times: RFC 3339, whole seconds, UTC. */
-export function kubernetesTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** The job as first stored: state triggered and a start time unless the creator set them. */

@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { KubernetesExecutor } from '../../runner/executor/kubernetes';
 import { Runner } from '../../runner/runner';
 import { createLogger } from '../../shared/log/logger';
-import { staticConfigSource } from '../../shared/runtime/config-source';
+import { staticConfigSource } from '../../shared/config/config-source';
 import { FirestoreStore } from '../../shared/store/firestore';
 import { buildFromFiles, expectLoaded } from '../support/config';
 import { startFirestoreEmulator } from '../support/emulators';

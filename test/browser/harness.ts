@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { ConfigPaths } from '../../shared/config/load';
-import { startLocalSystem, type LocalSystem } from '../../shared/local/system';
+import { startLocalSystem, type LocalSystem } from '../../cli/local/system';
 import { memoryLogger } from '../../shared/log/logger';
 import type { ProwJob } from '../../shared/prowjob/schema';
 import { REPO_ROOT } from '../support/config';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main';
 import { snapshotConfigSource } from '../../shared/config/snapshots';
 import { memoryLogger } from '../../shared/log/logger';
-import { openSnapshotStore } from '../../shared/runtime/config-source';
+import { openSnapshotStore } from '../../shared/config/config-source';
 import { corpusPaths, REPO_ROOT } from '../support/config';
 
 /**

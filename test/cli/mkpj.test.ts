@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { main } from '../../cli/main';
-import { startLocalSystem, type LocalSystem } from '../../shared/local/system';
+import { startLocalSystem, type LocalSystem } from '../../cli/local/system';
 import { memoryLogger } from '../../shared/log/logger';
 import type { ProwJob } from '../../shared/prowjob/schema';
 import { startFakeGitHub } from '../support/fake-github';

@@ -11,7 +11,7 @@ import {
 import { Runner } from '../../runner/runner';
 import { memoryLogger } from '../../shared/log/logger';
 import type { ProwJob, ProwJobState } from '../../shared/prowjob/schema';
-import { staticConfigSource } from '../../shared/runtime/config-source';
+import { staticConfigSource } from '../../shared/config/config-source';
 import { EmbeddedStore } from '../../shared/store/embedded';
 import type { StoredJob } from '../../shared/store/store';
 import { buildFromFiles, expectLoaded } from '../support/config';

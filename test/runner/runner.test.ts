@@ -11,7 +11,7 @@ import { KubernetesExecutor } from '../../runner/executor/kubernetes';
 import { Runner } from '../../runner/runner';
 import { memoryLogger } from '../../shared/log/logger';
 import type { ProwJob } from '../../shared/prowjob/schema';
-import { staticConfigSource } from '../../shared/runtime/config-source';
+import { staticConfigSource } from '../../shared/config/config-source';
 import { EmbeddedStore } from '../../shared/store/embedded';
 import { buildFromFiles, expectLoaded } from '../support/config';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes';

@@ -6,7 +6,7 @@ import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from '@octokit/oauth-
 import { z } from 'zod';
 import { readBody } from '../../http/node';
 import type { Logger } from '../../log/logger';
-import { githubApiUrl } from '../../runtime/environment';
+import { githubApiUrl } from '../../github/environment';
 import { escapeHtml } from '../pages/layout';
 import { submittedCsrfToken, appendSetCookie, type CsrfGuard } from './csrf';
 import { sameText, cookieValue, type SessionCodec } from './session';

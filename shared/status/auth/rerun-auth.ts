@@ -3,7 +3,7 @@ import { defaultEntryMatches } from '../../config/defaults';
 import type { PluginConfig } from '../../config/plugin-config';
 import type { DeckConfigSchema } from '../../config/prow-schema';
 import { GitHubError, type GitHubClient } from '../../github/client';
-import { membershipChecks } from '../../plugins/github-support';
+import { membershipChecks } from '../../github/membership';
 import { pullRequestTrusted, triggerSettings, trustedUser } from '../../plugins/trigger-rules';
 import type { ProwJob, ProwJobSpec, RerunAuthConfig } from '../../prowjob/schema';
 

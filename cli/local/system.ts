@@ -1,0 +1,227 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { LocalExecutor } from '../../runner/executor/local';
+import { Runner } from '../../runner/runner';
+import { DiskArtifactStore } from '../../shared/artifacts/disk';
+import { DEFAULT_SUBSCRIPTION_POLICY, TOPICS, type MessageBus, type Subscriber } from '../../shared/bus/bus';
+import { InProcessBus } from '../../shared/bus/in-process';
+import { PubSubBus } from '../../shared/bus/pubsub';
+import { sendJson } from '../../shared/http/node';
+import type { Logger } from '../../shared/log/logger';
+import { PLUGINS } from '../../shared/plugins/registry';
+import { PROW_JOBS_SUBSCRIPTION } from '../../shared/pubsub/prow-job-event';
+import { handleProwJobMessage } from '../../shared/pubsub/trigger';
+import { followAndReport, type FollowingReporter } from '../../shared/reporter/follow';
+import type { ConfigPaths } from '../../shared/config/load';
+import { fileConfigSource } from '../../shared/config/config-source';
+import { EVENTS_SUBSCRIPTION } from '../../shared/runtime/deployment';
+import { githubApiUrl, webhookSecrets } from '../../shared/github/environment';
+import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
+import { reportChannelsFromEnv } from '../../shared/runtime/reporting';
+import { runSchedulerTick } from '../../shared/scheduler/tick';
+import { statusAuthFromEnv } from '../../shared/status/auth/from-env';
+import { statusListener } from '../../shared/status/http';
+import { EmbeddedStore } from '../../shared/store/embedded';
+import { FirestoreStore } from '../../shared/store/firestore';
+import type { Store } from '../../shared/store/store';
+import { handleGitHubEventMessage } from '../../shared/webhook/events';
+import { webhookListener } from '../../shared/webhook/http';
+
+/**
+ * `cutwater local`: every function on one HTTP server, with the runner, the reporter and the
+ * scheduler in the same process — on the embedded store and bus (data in `dataDir`, surviving
+ * restarts), or on the Firestore and Pub/Sub emulators (`emulators`).
+ */
+export interface LocalSystemOptions {
+  configPaths: ConfigPaths;
+  dataDir: string;
+  port: number;
+  /** 127.0.0.1 unless given: the job-creation API must not face the network. */
+  host?: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  /** The Google backends' emulators instead of the embedded store and bus. */
+  emulators?: { projectId: string; firestoreHost: string; pubsubHost: string };
+  /** How often the scheduler runs (default: each minute, as Cloud Scheduler would). */
+  tickMs?: number;
+  /** The cluster whose jobs the local runner takes (default "default"). */
+  cluster?: string;
+}
+
+export interface LocalSystem {
+  url: string;
+  /** Where the webhook secret is, when local mode made one up. */
+  generatedSecretFile?: string;
+  /** The token `POST /api/prowjobs` (cutwater mkpj) needs, kept in the data dir. */
+  apiTokenFile: string;
+  /** What is running, one line each, for the start-up banner. */
+  summary: string[];
+  store: Store;
+  stop(): Promise<void>;
+}
+
+const LOCAL_HOLDER = 'local';
+/** In the data dir: the token for the local job API (`cutwater mkpj` reads it from there). */
+export const API_TOKEN_FILE = 'api-token';
+/** In the data dir: signs status-page sessions and CSRF tokens unless STATUS_SESSION_SECRET is set. */
+const SESSION_SECRET_FILE = 'session-secret';
+
+export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
+  const { env, log } = options;
+  const cluster = options.cluster ?? 'default';
+  mkdirSync(options.dataDir, { recursive: true });
+  const config = fileConfigSource(options.configPaths, log);
+  // Fail before anything starts when the config does not load: the error names file and line.
+  const initial = await config.current();
+
+  const store: Store = options.emulators
+    ? FirestoreStore.connect({ projectId: options.emulators.projectId, emulatorHost: options.emulators.firestoreHost })
+    : EmbeddedStore.open({ dataDir: path.join(options.dataDir, 'store') });
+  const bus: MessageBus = options.emulators
+    ? new PubSubBus({ projectId: options.emulators.projectId, apiEndpoint: options.emulators.pubsubHost })
+    : new InProcessBus({ dataDir: path.join(options.dataDir, 'bus') });
+  await bus.declare(
+    [TOPICS.githubEvents, TOPICS.prowJobs],
+    [
+      { name: EVENTS_SUBSCRIPTION, topic: TOPICS.githubEvents, ...DEFAULT_SUBSCRIPTION_POLICY },
+      { name: PROW_JOBS_SUBSCRIPTION, topic: TOPICS.prowJobs, ...DEFAULT_SUBSCRIPTION_POLICY },
+    ],
+  );
+
+  const { secrets, generatedSecretFile } = localWebhookSecrets(env, options.dataDir);
+  const apiTokenFile = path.join(options.dataDir, API_TOKEN_FILE);
+  const auth = githubAuthFromEnv(env);
+  const clients = auth ? new GitHubClients({ baseUrl: githubApiUrl(env), auth }) : undefined;
+
+  const subscribers: Subscriber[] = [
+    await bus.subscribe(EVENTS_SUBSCRIPTION, async (message) => {
+      if (!clients) {
+        log.warn('webhook accepted but not handled: plugins need GitHub credentials (GITHUB_TOKEN or a GitHub App)', {
+          messageId: message.id,
+        });
+        return;
+      }
+      const current = await config.current();
+      await handleGitHubEventMessage(
+        {
+          plugins: PLUGINS,
+          github: (installation) => clients.clientForInstallation(installation),
+          store,
+          config: current,
+          pluginConfig: current.plugins ?? {},
+          log,
+          ...(secrets[0] ? { hmacSecret: secrets[0] } : {}),
+        },
+        message,
+      );
+    }),
+    await bus.subscribe(PROW_JOBS_SUBSCRIPTION, async (message) => {
+      await handleProwJobMessage({ store, config: await config.current(), log }, message);
+    }),
+  ];
+
+  const artifacts = new DiskArtifactStore(path.join(options.dataDir, 'artifacts'));
+  const executor = new LocalExecutor({ workRoot: path.join(options.dataDir, 'work'), log });
+  // The status pages read a running job's log from the executor itself, so no live copies are needed.
+  const runner = new Runner({ cluster, holder: LOCAL_HOLDER, store, executor, artifacts, config, log, liveLogMs: 0 });
+  await runner.start();
+
+  const hook = webhookListener({ secrets, deliveries: store.deliveries, bus, log });
+  // The status pages need the server's own URL (GitHub sign-in sends people back to it), so they
+  // are built once it listens; a request in that instant is told to retry.
+  const ready: { status?: ReturnType<typeof statusListener> } = {};
+  const server: Server = createServer((request, response) => {
+    const route = async () => {
+      const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+      if (pathname === '/healthz') return sendJson(response, 200, { status: 'ok' });
+      if (pathname === '/hook') return hook(request, response);
+      if (!ready.status) return sendJson(response, 503, { message: 'starting; try again in a moment' });
+      if (!(await ready.status(request, response))) sendJson(response, 404, { message: `nothing at ${pathname}` });
+    };
+    route().catch((error: unknown) => {
+      log.error('request failed', { path: request.url, error: (error as Error).message });
+      if (!response.headersSent) sendJson(response, 500, { message: 'internal error; see the log' });
+      else response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', resolve);
+  });
+  const bound = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+  const statusAuth = statusAuthFromEnv(env, { publicUrl: bound, fallbackSecret: () => secretInDataDir(path.join(options.dataDir, SESSION_SECRET_FILE)) });
+  ready.status = statusListener({
+    store,
+    artifacts,
+    log,
+    config,
+    auth: statusAuth,
+    ...(clients ? { github: (owner: string, repo: string) => clients.clientForRepository(owner, repo) } : {}),
+    jobCreationToken: secretInDataDir(apiTokenFile),
+    liveLog: async (jobName) => executor.log(jobName).catch(() => undefined),
+  });
+
+  const channels = reportChannelsFromEnv(env, log);
+  // Links in reports point at this server unless STATUS_URL says where it is published.
+  const reporting = { ...channels, statusUrl: env.STATUS_URL ?? bound };
+  const reporter: FollowingReporter = followAndReport({ ...reporting, store, log }, config);
+  await reporter.ready;
+
+  let ticking: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    ticking = ticking
+      .then(async () => runSchedulerTick({ store, config: await config.current(), log, reporter: reporting }, new Date()))
+      .catch((error: unknown) => log.error('scheduler tick failed', { error: (error as Error).message }));
+  };
+  tick();
+  const timer = setInterval(tick, options.tickMs ?? 60_000);
+
+  const summary = [
+    `status page      ${bound}/`,
+    `webhook          ${bound}/hook${generatedSecretFile ? ` (HMAC secret in ${generatedSecretFile})` : ''}`,
+    `prowjobs.js      ${bound}/prowjobs.js`,
+    `state            ${options.emulators ? `Firestore emulator ${options.emulators.firestoreHost}` : `embedded store in ${path.join(options.dataDir, 'store')}`}`,
+    `events           ${options.emulators ? `Pub/Sub emulator ${options.emulators.pubsubHost}` : 'in-process bus'}`,
+    `runner           cluster "${cluster}", jobs run as local processes in ${path.join(options.dataDir, 'work')}`,
+    `scheduler        every ${Math.round((options.tickMs ?? 60_000) / 1000)} s: ${initial.periodics.length} periodic(s), cleanup, report sweep`,
+    `GitHub           ${clients ? `plugins and reporting to ${githubApiUrl(env)}` : 'OFF — set GITHUB_TOKEN (and GITHUB_API_URL) to run plugins and report statuses'}`,
+    `sign-in          ${statusAuth.oauth ? `GitHub OAuth app ${statusAuth.oauth.clientId} (rerun and abort as deck.rerun_auth_configs allows)` : 'off — rerun and abort only where deck.rerun_auth_configs says allow_anyone; set GITHUB_OAUTH_CLIENT_ID and _SECRET to sign in'}`,
+  ];
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: bound,
+    ...(generatedSecretFile ? { generatedSecretFile } : {}),
+    apiTokenFile,
+    summary,
+    store,
+    stop: () =>
+      (stopping ??= (async () => {
+        clearInterval(timer);
+        await new Promise((resolve) => server.close(resolve));
+        await Promise.all(subscribers.map((subscriber) => subscriber.close()));
+        await ticking;
+        await reporter.stop();
+        await runner.stop({ releaseLeases: true });
+        await executor.shutdown(5_000);
+        await bus.close();
+        await store.close();
+      })()),
+  };
+}
+
+/** The configured webhook secrets, or one made up and kept in the data dir so `phony` can sign. */
+function localWebhookSecrets(env: NodeJS.ProcessEnv, dataDir: string): { secrets: string[]; generatedSecretFile?: string } {
+  if (env.WEBHOOK_SECRET || env.WEBHOOK_SECRET_FILE) return { secrets: webhookSecrets(env) };
+  const file = path.join(dataDir, 'hmac-secret');
+  return { secrets: [secretInDataDir(file)], generatedSecretFile: file };
+}
+
+/** A random secret kept in a file only this user can read, made on first use. */
+function secretInDataDir(file: string): string {
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}

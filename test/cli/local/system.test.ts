@@ -1,0 +1,194 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { phonyCommand } from '../../../cli/phony';
+import type { ConfigPaths } from '../../../shared/config/load';
+import { startLocalSystem, type LocalSystem, type LocalSystemOptions } from '../../../cli/local/system';
+import { memoryLogger } from '../../../shared/log/logger';
+import type { ProwJob } from '../../../shared/prowjob/schema';
+import { REPO_ROOT } from '../../support/config';
+import { startFirestoreEmulator, startPubSubEmulator, type RunningEmulator } from '../../support/emulators';
+import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github';
+import { pullRequest } from '../../support/payloads';
+import { waitFor } from '../../support/wait';
+
+/**
+ * `cutwater local` as a newcomer meets it: the demo config, the whole system in one process, the
+ * demo periodic run and shown; a webhook sent with `cutwater phony` running the demo presubmit and
+ * reporting to a (fake) GitHub — on the embedded backends and on the Google emulators.
+ */
+
+const DEMO: ConfigPaths = {
+  configPath: path.join(REPO_ROOT, 'cli/demo/config.yaml'),
+  jobConfigPath: path.join(REPO_ROOT, 'cli/demo/jobs'),
+  pluginConfigPath: path.join(REPO_ROOT, 'cli/demo/plugins.yaml'),
+};
+const HEAD = 'd'.repeat(40);
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cutwater-local-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function start(options: Partial<LocalSystemOptions> & { dataDir: string }): Promise<LocalSystem> {
+  const system = await startLocalSystem({ configPaths: DEMO, port: 0, env: {}, log: memoryLogger(), ...options });
+  cleanups.push(() => system.stop());
+  return system;
+}
+
+async function prowJobs(system: LocalSystem, query = ''): Promise<ProwJob[]> {
+  const response = await fetch(`${system.url}/prowjobs.js${query}`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { items: ProwJob[] }).items;
+}
+
+async function demoPeriodicSucceeds(system: LocalSystem): Promise<ProwJob> {
+  let done: ProwJob | undefined;
+  await waitFor(async () => {
+    done = (await prowJobs(system, '?job=demo-periodic')).find((job) => job.status?.state === 'success');
+    return done !== undefined;
+  }, 'the demo periodic to succeed', 60_000);
+  return done as ProwJob;
+}
+
+async function expectShownWithLog(system: LocalSystem, job: ProwJob): Promise<void> {
+  const list = await (await fetch(`${system.url}/`)).text();
+  expect(list).toContain(`href="/view/${job.metadata.name}"`);
+  expect(list).toContain('✔ success');
+  const page = await (await fetch(`${system.url}/view/${job.metadata.name}`)).text();
+  expect(page).toContain(`demo-periodic build ${job.status?.build_id}: checking the time`);
+  const log = await (await fetch(`${system.url}/log?job=demo-periodic&id=${job.status?.build_id}`)).text();
+  expect(log).toMatch(/checking the time\n.*\nPASS\n$/);
+}
+
+/** The fake GitHub as the demo repo's host, with a member's PR; env for local mode to reach it. */
+async function demoGitHub(): Promise<{ github: FakeGitHub; env: NodeJS.ProcessEnv }> {
+  const github = await startFakeGitHub();
+  cleanups.push(() => github.close());
+  github.addRepo('demo-org/demo-repo');
+  github.addOrgMember('demo-org', 'alice');
+  github.addPullRequest('demo-org/demo-repo', { number: 1, author: 'alice', headSha: HEAD, baseRef: 'main', files: [{ filename: 'README.md' }] });
+  return { github, env: { GITHUB_TOKEN: 'test-token', GITHUB_API_URL: github.url, WEBHOOK_SECRET: 'local-secret' } };
+}
+
+/** `cutwater phony` sends the PR opened event; the demo presubmit runs; GitHub hears pending, then success. */
+async function phonyRunsDemoPresubmit(system: LocalSystem, github: FakeGitHub, dir: string): Promise<void> {
+  const payloadFile = path.join(dir, 'opened.json');
+  writeFileSync(payloadFile, JSON.stringify(pullRequest('opened', { repo: 'demo-org/demo-repo', number: 1, author: 'alice', headSha: HEAD })));
+  const secretFile = path.join(dir, 'secret');
+  writeFileSync(secretFile, 'local-secret\n');
+  const out: string[] = [];
+  const code = await phonyCommand(
+    ['--address', `${system.url}/hook`, '--hmac-secret-file', secretFile, '--event', 'pull_request', '--payload', payloadFile],
+    { stdout: (line) => out.push(line), stderr: (line) => out.push(line) },
+  );
+  expect(out.join('\n')).toMatch(/^20\d /);
+  expect(code).toBe(0);
+  const statuses = () =>
+    github.requests
+      .filter((request) => request.route === 'POST /repos/{owner}/{repo}/statuses/{sha}')
+      .map((request) => request.body as { context: string; state: string; target_url?: string })
+      .filter((body) => body.context === 'demo-unit');
+  await waitFor(() => statuses().at(-1)?.state === 'success', 'the demo presubmit’s success status', 60_000);
+  expect(statuses().map((status) => status.state)).toEqual(['pending', 'success']);
+  expect(statuses()[1]?.target_url).toMatch(new RegExp(`^${system.url}/view/`));
+  const [presubmit] = await prowJobs(system, '?job=demo-unit');
+  expect(presubmit?.status?.state).toBe('success');
+  const log = await (await fetch(`${system.url}/log?job=demo-unit&id=${presubmit?.status?.build_id}`)).text();
+  expect(log).toContain(`Testing demo-org/demo-repo PR #1 at ${HEAD}`);
+}
+
+describe('cutwater local on the embedded backends', () => {
+  it('runs the demo periodic at start-up and shows it with its log; it is still there after a restart', async () => {
+    const dataDir = tempDir();
+    const first = await start({ dataDir });
+    const job = await demoPeriodicSucceeds(first);
+    await expectShownWithLog(first, job);
+    expect(first.summary.join('\n')).toContain('GitHub           OFF');
+    await first.stop();
+
+    const second = await start({ dataDir });
+    const after = await prowJobs(second, '?job=demo-periodic');
+    // Kept on disk, and not run again: its 10m interval has not passed.
+    expect(after.map((kept) => kept.metadata.name)).toEqual([job.metadata.name]);
+    await expectShownWithLog(second, job);
+  }, 120_000);
+
+  it('runs the demo presubmit for a member’s PR sent by cutwater phony, reporting pending then success', async () => {
+    const dir = tempDir();
+    const { github, env } = await demoGitHub();
+    const system = await start({ dataDir: path.join(dir, 'data'), env });
+    await phonyRunsDemoPresubmit(system, github, dir);
+  }, 120_000);
+
+  it('creates jobs over its API only with the local token, and serves Prow’s prowjobs.js filters', async () => {
+    const system = await start({ dataDir: tempDir() });
+    await demoPeriodicSucceeds(system);
+    expect((await fetch(`${system.url}/prowjobs.js?state=bogus`)).status).toBe(400);
+    expect(await prowJobs(system, '?type=presubmit')).toEqual([]);
+    const [slim] = await prowJobs(system, '?omit=pod_spec,annotations');
+    expect(slim?.spec.pod_spec).toBeUndefined();
+    expect(slim?.metadata.annotations).toBeUndefined();
+    // Job creation needs the token from the data dir, even from this machine (a tunnel is local too).
+    expect((await fetch(`${system.url}/api/prowjobs`, { method: 'POST', body: '{}' })).status).toBe(401);
+    const token = readFileSync(system.apiTokenFile, 'utf8').trim();
+    const authorized = { authorization: `Bearer ${token}` };
+    expect((await fetch(`${system.url}/api/prowjobs`, { method: 'POST', body: '{}', headers: authorized })).status).toBe(400);
+  }, 120_000);
+});
+
+describe('cutwater local on the Firestore and Pub/Sub emulators', () => {
+  it('runs the same flow: the demo periodic, and a phony-sent PR reported to GitHub', async () => {
+    const [firestore, pubsub] = (await Promise.all([startFirestoreEmulator('local-mode'), startPubSubEmulator('local-mode')])) as [
+      RunningEmulator,
+      RunningEmulator,
+    ];
+    cleanups.push(() => firestore.stop(), () => pubsub.stop());
+    const dir = tempDir();
+    const { github, env } = await demoGitHub();
+    const system = await start({
+      dataDir: path.join(dir, 'data'),
+      env,
+      emulators: { projectId: 'local-mode', firestoreHost: firestore.host, pubsubHost: pubsub.host },
+    });
+    expect(system.summary.join('\n')).toContain(`Firestore emulator ${firestore.host}`);
+    const job = await demoPeriodicSucceeds(system);
+    await expectShownWithLog(system, job);
+    await phonyRunsDemoPresubmit(system, github, dir);
+  }, 180_000);
+});
+
+describe('npm start (cutwater local as a process)', () => {
+  it('prints what runs, runs the demo periodic, and stops cleanly on Ctrl-C', async () => {
+    const dataDir = tempDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/cutwater.ts', 'local', '--port', '0', '--data-dir', dataDir], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.resume();
+    await waitFor(() => /status page\s+(http:\S+)/.test(stdout), 'the start-up banner', 60_000);
+    const url = (/status page\s+(http:\/\/[^/\s]+)/.exec(stdout) ?? [])[1] as string;
+    await waitFor(async () => {
+      const items = ((await (await fetch(`${url}/prowjobs.js`)).json()) as { items: ProwJob[] }).items;
+      return items.some((job) => job.spec.job === 'demo-periodic' && job.status?.state === 'success');
+    }, 'the demo periodic to succeed', 60_000);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('stopped cleanly.');
+  }, 120_000);
+});

@@ -1,0 +1,582 @@
+import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GitHubError, type GitHubClient } from '../../../shared/github/client';
+import {
+  createGitHubClient,
+  GitHubClients,
+  githubAuthFromEnv,
+  type GitHubConnectionOptions,
+  type RetryInfo,
+} from '../../../shared/github/octokit';
+import { useTempTrees } from '../../support/files';
+import { primaryRateLimit, secondaryRateLimit, startFakeGitHub, type FakeGitHub } from '../../support/fake-github';
+
+// Shaped like a real personal token, so a leak would be recognisable.
+const TOKEN = 'ghp_T0kenThatMustNeverBeSeen1234567890ab';
+const REPO = 'acme/widgets';
+
+let fake: FakeGitHub;
+let retries: RetryInfo[];
+
+/** Fast retries and no write pacing, so tests take milliseconds rather than seconds. */
+function connection(): GitHubConnectionOptions {
+  return { baseUrl: fake.url, onRetry: (info) => retries.push(info), retryAfterBaseMs: 1, pacing: false };
+}
+
+function tokenClient(): GitHubClient {
+  return createGitHubClient({ ...connection(), auth: { token: TOKEN } });
+}
+
+async function failure(promise: Promise<unknown>): Promise<GitHubError> {
+  const error = await promise.then(
+    () => undefined,
+    (rejection: unknown) => rejection,
+  );
+  expect(error).toBeInstanceOf(GitHubError);
+  return error as GitHubError;
+}
+
+beforeEach(async () => {
+  fake = await startFakeGitHub();
+  fake.addRepo(REPO);
+  retries = [];
+});
+
+afterEach(async () => {
+  await fake.close();
+});
+
+describe('GitHub client against the fake GitHub: reads and writes', () => {
+  it('learns its login from GET /user once', async () => {
+    const client = tokenClient();
+    expect(await client.botLogin()).toBe('cutwater-bot');
+    expect(await client.botLogin()).toBe('cutwater-bot');
+    expect(fake.requests.filter((request) => request.path === '/user')).toHaveLength(1);
+    expect(fake.requests[0]?.authorization).toBe(`token ${TOKEN}`);
+  });
+
+  it('reads a pull request with the fields plugins use', async () => {
+    fake.addCollaborator(REPO, 'alice');
+    fake.addPullRequest(REPO, {
+      number: 7,
+      author: 'alice',
+      title: 'Add sprockets',
+      body: 'Fixes #3',
+      headSha: 'a'.repeat(40),
+      baseRef: 'release-1.0',
+      draft: true,
+      mergeable: null,
+      labels: ['kind/feature'],
+      files: [
+        { filename: 'a.go', additions: 3, deletions: 1 },
+        { filename: 'b.go', additions: 2 },
+      ],
+    });
+    const pull = await tokenClient().getPullRequest('acme', 'widgets', 7);
+    expect(pull).toMatchObject({
+      number: 7,
+      title: 'Add sprockets',
+      body: 'Fixes #3',
+      state: 'open',
+      draft: true,
+      merged: false,
+      mergeable: null,
+      user: { login: 'alice', type: 'User' },
+      head: { ref: 'pr-7', sha: 'a'.repeat(40), repo: { full_name: REPO } },
+      base: { ref: 'release-1.0', repo: { full_name: REPO, name: 'widgets', owner: { login: 'acme' } } },
+      labels: [{ name: 'kind/feature' }],
+      assignees: [],
+      requested_reviewers: [],
+      additions: 5,
+      deletions: 1,
+      html_url: 'https://github.com/acme/widgets/pull/7',
+      author_association: 'COLLABORATOR',
+    });
+  });
+
+  it('lists every changed file across pages of 100', async () => {
+    const files = Array.from({ length: 250 }, (_, index) => ({ filename: `pkg/file${index}.go`, additions: 1 }));
+    files[3] = { ...files[3]!, filename: 'pkg/renamed.go' };
+    fake.addPullRequest(REPO, {
+      number: 1,
+      author: 'alice',
+      files: files.map((file, index) =>
+        index === 3 ? { ...file, status: 'renamed', previousFilename: 'pkg/old.go' } : file,
+      ),
+    });
+    const listed = await tokenClient().listPullRequestFiles('acme', 'widgets', 1);
+    expect(listed).toHaveLength(250);
+    expect(listed[249]).toEqual({ filename: 'pkg/file249.go', status: 'modified', additions: 1, deletions: 0, changes: 1 });
+    expect(listed[3]).toMatchObject({ filename: 'pkg/renamed.go', status: 'renamed', previous_filename: 'pkg/old.go' });
+    const pages = fake.requests.filter((request) => request.path === '/repos/acme/widgets/pulls/1/files');
+    expect(pages.map((request) => request.query)).toEqual([
+      { per_page: '100', page: '1' },
+      { per_page: '100', page: '2' },
+      { per_page: '100', page: '3' },
+    ]);
+  });
+
+  it('requests reviewers and reads reviews', async () => {
+    fake.addCollaborator(REPO, 'alice');
+    fake.addCollaborator(REPO, 'bob');
+    fake.addPullRequest(REPO, { number: 2, author: 'carol' });
+    const client = tokenClient();
+    await client.requestReviewers('acme', 'widgets', 2, ['alice', 'bob']);
+    expect(fake.requestedReviewers(REPO, 2)).toEqual(['alice', 'bob']);
+
+    fake.addReview(REPO, 2, { user: 'alice', state: 'APPROVED', body: 'looks good' });
+    const reviews = await client.listReviews('acme', 'widgets', 2);
+    expect(reviews).toEqual([
+      expect.objectContaining({ user: { login: 'alice', type: 'User' }, state: 'APPROVED', body: 'looks good' }),
+    ]);
+    expect(reviews[0]?.submitted_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(fake.requestedReviewers(REPO, 2)).toEqual(['bob']);
+  });
+
+  it('still requests the reviewers GitHub accepts when it refuses one, then reports the refused', async () => {
+    fake.addCollaborator(REPO, 'alice');
+    fake.addPullRequest(REPO, { number: 2, author: 'carol' });
+    const error = await failure(tokenClient().requestReviewers('acme', 'widgets', 2, ['alice', 'mallory', 'carol']));
+    expect(error.status).toBe(422);
+    expect(error.message).toContain('mallory, carol');
+    expect(error.request).toBe('POST /repos/acme/widgets/pulls/2/requested_reviewers');
+    expect(fake.requestedReviewers(REPO, 2)).toEqual(['alice']);
+  });
+
+  it('counts search results computed from the fake’s state, or as set', async () => {
+    fake.addPullRequest(REPO, { number: 1, author: 'newbie' });
+    fake.addPullRequest(REPO, { number: 2, author: 'newbie' });
+    fake.addPullRequest(REPO, { number: 3, author: 'veteran' });
+    fake.addIssue(REPO, { number: 4, author: 'newbie' });
+    fake.addPullRequest('acme/other', { number: 1, author: 'newbie' });
+    const client = tokenClient();
+    expect(await client.countSearchResults('is:pr repo:acme/widgets author:newbie')).toBe(2);
+    expect(await client.countSearchResults('repo:acme/widgets author:newbie')).toBe(3);
+    expect(await client.countSearchResults('is:pr org:acme author:newbie')).toBe(3);
+    expect(await client.countSearchResults('is:pr repo:acme/widgets author:nobody')).toBe(0);
+    fake.setSearchCount('is:pr repo:acme/widgets author:nobody', 12);
+    expect(await client.countSearchResults('is:pr repo:acme/widgets author:nobody')).toBe(12);
+    const unknown = await failure(client.countSearchResults('is:pr review:approved'));
+    expect(unknown.status).toBe(422);
+  });
+
+  it('reads issues and pull requests as issues, and edits title and state', async () => {
+    fake.addIssue(REPO, { number: 4, author: 'dave', title: 'Broken', body: 'It broke', labels: ['kind/bug'] });
+    fake.addPullRequest(REPO, { number: 5, author: 'erin' });
+    const client = tokenClient();
+    const issue = await client.getIssue('acme', 'widgets', 4);
+    expect(issue).toEqual({
+      number: 4,
+      title: 'Broken',
+      body: 'It broke',
+      state: 'open',
+      user: { login: 'dave', type: 'User' },
+      labels: [{ name: 'kind/bug' }],
+      assignees: [],
+      html_url: 'https://github.com/acme/widgets/issues/4',
+    });
+    const pullAsIssue = await client.getIssue('acme', 'widgets', 5);
+    expect(pullAsIssue.pull_request?.url).toBe(`${fake.url}/repos/acme/widgets/pulls/5`);
+
+    await client.updateIssue('acme', 'widgets', 4, { title: 'Broken badly', state: 'closed' });
+    expect(fake.issue(REPO, 4)).toEqual({ title: 'Broken badly', body: 'It broke', state: 'closed' });
+    await client.updateIssue('acme', 'widgets', 5, { state: 'closed' });
+    expect(fake.issue(REPO, 5).state).toBe('closed');
+    const patches = fake.requests.filter((request) => request.method === 'PATCH');
+    expect(patches.map((request) => request.body)).toEqual([{ title: 'Broken badly', state: 'closed' }, { state: 'closed' }]);
+  });
+
+  it('adds labels, creating the ones the repository lacks, and removes them by encoded name', async () => {
+    fake.addRepoLabels(REPO, ['LGTM']);
+    fake.addPullRequest(REPO, { number: 1, author: 'alice' });
+    const client = tokenClient();
+    await client.addLabels('acme', 'widgets', 1, ['lgtm', 'do-not-merge/hold']);
+    expect(await client.listIssueLabels('acme', 'widgets', 1)).toEqual(['LGTM', 'do-not-merge/hold']);
+    expect(fake.requests.find((request) => request.method === 'POST')?.body).toEqual({
+      labels: ['lgtm', 'do-not-merge/hold'],
+    });
+
+    await client.removeLabel('acme', 'widgets', 1, 'do-not-merge/hold');
+    expect(fake.labels(REPO, 1)).toEqual(['LGTM']);
+    expect(fake.requests.find((request) => request.method === 'DELETE')?.path).toBe(
+      '/repos/acme/widgets/issues/1/labels/do-not-merge%2Fhold',
+    );
+
+    await client.removeLabel('acme', 'widgets', 1, 'needs-rebase');
+    expect(fake.requests.at(-1)?.status).toBe(404);
+
+    const repoLabels = await client.listRepoLabels('acme', 'widgets');
+    expect(repoLabels.map((label) => label.name)).toEqual(['LGTM', 'do-not-merge/hold']);
+    expect(repoLabels[0]).toEqual({ name: 'LGTM', color: 'ededed', description: null });
+  });
+
+  it('assigns only people who can be assigned, as GitHub does, and unassigns', async () => {
+    fake.addCollaborator(REPO, 'alice');
+    fake.addOrgMember('acme', 'bob');
+    fake.addIssue(REPO, { number: 9, author: 'dave' });
+    const client = tokenClient();
+    await client.addAssignees('acme', 'widgets', 9, ['alice', 'stranger', 'BOB']);
+    expect(fake.assignees(REPO, 9)).toEqual(['alice', 'bob']);
+    await client.removeAssignees('acme', 'widgets', 9, ['alice']);
+    expect(fake.assignees(REPO, 9)).toEqual(['bob']);
+    expect((await client.getIssue('acme', 'widgets', 9)).assignees).toEqual([{ login: 'bob', type: 'User' }]);
+  });
+
+  it('creates, lists (all pages), edits and deletes comments', async () => {
+    fake.addPullRequest(REPO, { number: 3, author: 'alice' });
+    for (let index = 0; index < 120; index++) fake.addComment(REPO, 3, 'alice', `comment ${index}`);
+    const client = tokenClient();
+
+    const created = await client.createComment('acme', 'widgets', 3, 'Hello from the bot');
+    expect(created.user.login).toBe('cutwater-bot');
+    expect(created.body).toBe('Hello from the bot');
+    expect(created.created_at).toMatch(/Z$/);
+    expect(created.html_url).toBe(`https://github.com/acme/widgets/pull/3#issuecomment-${created.id}`);
+
+    const listed = await client.listComments('acme', 'widgets', 3);
+    expect(listed).toHaveLength(121);
+    expect(listed[0]?.body).toBe('comment 0');
+    expect(listed.at(-1)).toEqual(created);
+    expect(listed.map((comment) => comment.id)).toEqual([...listed.map((comment) => comment.id)].sort((a, b) => a - b));
+
+    await client.editComment('acme', 'widgets', created.id, 'Edited');
+    expect(fake.comments(REPO, 3).at(-1)).toEqual({ id: created.id, body: 'Edited', user: 'cutwater-bot' });
+
+    await client.deleteComment('acme', 'widgets', created.id);
+    await client.deleteComment('acme', 'widgets', created.id);
+    expect(fake.comments(REPO, 3)).toHaveLength(120);
+  });
+
+  it('sets commit statuses and reads the combined status, latest per context', async () => {
+    const sha = 'b'.repeat(40);
+    const client = tokenClient();
+    expect(await client.getCombinedStatus('acme', 'widgets', sha)).toEqual({ state: 'pending', sha, statuses: [] });
+
+    await client.createStatus('acme', 'widgets', sha, { state: 'pending', context: 'ci/unit', description: 'Running' });
+    await client.createStatus('acme', 'widgets', sha, {
+      state: 'success',
+      context: 'ci/unit',
+      description: 'Passed',
+      target_url: 'https://ci.example/1',
+    });
+    expect((await client.getCombinedStatus('acme', 'widgets', sha)).state).toBe('success');
+
+    await client.createStatus('acme', 'widgets', sha, { state: 'error', context: 'ci/lint', description: 'x'.repeat(300) });
+    const combined = await client.getCombinedStatus('acme', 'widgets', sha);
+    expect(combined).toEqual({
+      state: 'failure',
+      sha,
+      statuses: [
+        { state: 'success', context: 'ci/unit', description: 'Passed', target_url: 'https://ci.example/1' },
+        { state: 'error', context: 'ci/lint', description: `${'x'.repeat(139)}…`, target_url: null },
+      ],
+    });
+    expect(fake.statuses(REPO, sha)).toEqual(combined.statuses);
+  });
+
+  it('reads the combined status across pages when there are more than 100 contexts', async () => {
+    const sha = 'c'.repeat(40);
+    const client = tokenClient();
+    await Promise.all(
+      Array.from({ length: 105 }, (_, index) =>
+        client.createStatus('acme', 'widgets', sha, { state: 'success', context: `job-${index}` }),
+      ),
+    );
+    const combined = await client.getCombinedStatus('acme', 'widgets', sha);
+    expect(combined.state).toBe('success');
+    expect(combined.statuses).toHaveLength(105);
+  });
+
+  it('answers membership questions', async () => {
+    fake.addOrgMember('acme', 'alice');
+    fake.addCollaborator(REPO, 'bob');
+    fake.addTeamMember('acme', 'reviewers', 'carol');
+    const client = tokenClient();
+    expect(await client.isOrgMember('acme', 'alice')).toBe(true);
+    expect(await client.isOrgMember('acme', 'bob')).toBe(false);
+    expect(await client.isOrgMember('acme', 'carol')).toBe(true);
+    expect(await client.isCollaborator('acme', 'widgets', 'bob')).toBe(true);
+    expect(await client.isCollaborator('acme', 'widgets', 'alice')).toBe(false);
+    expect(await client.isTeamMember('acme', 'reviewers', 'carol')).toBe(true);
+    expect(await client.isTeamMember('acme', 'reviewers', 'alice')).toBe(false);
+    expect(await client.isTeamMember('acme', 'nobody', 'carol')).toBe(false);
+  });
+
+  it('does not take GitHub’s redirect to public membership as membership', async () => {
+    fake.addOrgMember('acme', 'dave');
+    fake.failNext('GET', /\/members\/dave$/, {
+      status: 302,
+      headers: { location: `${fake.url}/orgs/acme/public_members/dave` },
+    });
+    expect(await tokenClient().isOrgMember('acme', 'dave')).toBe(false);
+    expect(fake.requests.map((request) => request.path)).toEqual(['/orgs/acme/members/dave']);
+  });
+
+  it('reads files at the default branch or a ref, and undefined for what is not a file', async () => {
+    fake.setFile(REPO, 'OWNERS', 'approvers:\n- alice\n');
+    fake.setFile(REPO, 'docs/OWNERS', 'reviewers:\n- zoë\n');
+    fake.setFile(REPO, 'OWNERS', 'approvers:\n- bob\n', 'd'.repeat(40));
+    const client = tokenClient();
+    expect(await client.getFileContent('acme', 'widgets', 'OWNERS')).toBe('approvers:\n- alice\n');
+    expect(await client.getFileContent('acme', 'widgets', 'OWNERS', 'd'.repeat(40))).toBe('approvers:\n- bob\n');
+    expect(await client.getFileContent('acme', 'widgets', 'OWNERS', 'e'.repeat(40))).toBe('approvers:\n- alice\n');
+    expect(await client.getFileContent('acme', 'widgets', 'docs/OWNERS', 'd'.repeat(40))).toBe('reviewers:\n- zoë\n');
+    expect(await client.getFileContent('acme', 'widgets', 'docs')).toBeUndefined();
+    expect(await client.getFileContent('acme', 'widgets', 'missing/OWNERS')).toBeUndefined();
+    const reads = fake.requests.filter((request) => request.route === 'GET /repos/{owner}/{repo}/contents/{path}');
+    expect(reads[1]?.query).toEqual({ ref: 'd'.repeat(40) });
+    expect(reads[0]?.query).toEqual({});
+  });
+
+  it('reports a 404 as a GitHubError without retrying', async () => {
+    const error = await failure(tokenClient().getPullRequest('acme', 'widgets', 404));
+    expect(error.status).toBe(404);
+    expect(error.request).toBe('GET /repos/acme/widgets/pulls/404');
+    expect(error.message).toBe('GET /repos/acme/widgets/pulls/404: GitHub answered 404: Not Found - https://docs.github.com/rest');
+    expect(fake.requests).toHaveLength(1);
+    expect(retries).toEqual([]);
+  });
+});
+
+describe('GitHub client against the fake GitHub: retries', () => {
+  beforeEach(() => {
+    fake.addPullRequest(REPO, { number: 1, author: 'alice', title: 'Retry me' });
+  });
+
+  it('retries a 5xx and succeeds, telling onRetry each time', async () => {
+    fake.failNext('GET', /\/pulls\/1$/, { status: 502, body: { message: 'Server Error' } }, 2);
+    const pull = await tokenClient().getPullRequest('acme', 'widgets', 1);
+    expect(pull.title).toBe('Retry me');
+    expect(fake.requests.map((request) => request.status)).toEqual([502, 502, 200]);
+    expect(retries).toEqual([
+      { request: 'GET /repos/acme/widgets/pulls/1', attempt: 1, reason: 'GitHub answered 502: Server Error' },
+      { request: 'GET /repos/acme/widgets/pulls/1', attempt: 2, reason: 'GitHub answered 502: Server Error' },
+    ]);
+  });
+
+  it('retries a write after a 5xx', async () => {
+    fake.failNext('POST', /\/comments$/, { status: 500 });
+    const comment = await tokenClient().createComment('acme', 'widgets', 1, 'persistent');
+    expect(fake.comments(REPO, 1)).toEqual([{ id: comment.id, body: 'persistent', user: 'cutwater-bot' }]);
+  });
+
+  it('waits out a secondary rate limit and retries', async () => {
+    fake.failNext('POST', /\/labels$/, secondaryRateLimit(0));
+    await tokenClient().addLabels('acme', 'widgets', 1, ['lgtm']);
+    expect(fake.labels(REPO, 1)).toEqual(['lgtm']);
+    expect(fake.requests.map((request) => request.status)).toEqual([403, 200]);
+    expect(retries).toEqual([
+      {
+        request: 'POST /repos/acme/widgets/issues/1/labels',
+        attempt: 1,
+        // GitHub's retry-after of 0 means "unknown"; Octokit then waits its default minute.
+        reason: 'secondary rate limit, retrying after 60s',
+      },
+    ]);
+  });
+
+  it('waits out a primary rate limit until its reset and retries', async () => {
+    fake.failNext('GET', /\/pulls\/1$/, primaryRateLimit(new Date()));
+    expect((await tokenClient().getPullRequest('acme', 'widgets', 1)).number).toBe(1);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]?.reason).toMatch(/^rate limit, retrying after \d+s$/);
+  });
+
+  it('gives up on a rate limit whose wait is longer than a handler can wait', async () => {
+    fake.failNext('GET', /\/pulls\/1$/, secondaryRateLimit(3600));
+    const error = await failure(tokenClient().getPullRequest('acme', 'widgets', 1));
+    expect(error.status).toBe(403);
+    expect(error.message).toContain('secondary rate limit');
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('stops after three retries of a persistent 500 with a GitHubError naming the request, never the token', async () => {
+    fake.failNext('GET', /\/pulls\/1$/, { status: 500, body: { message: 'Internal Server Error' } }, 10);
+    const error = await failure(tokenClient().getPullRequest('acme', 'widgets', 1));
+    expect(error.status).toBe(500);
+    expect(error.request).toBe('GET /repos/acme/widgets/pulls/1');
+    expect(error.message).toBe('GET /repos/acme/widgets/pulls/1: GitHub answered 500: Internal Server Error');
+    expect(fake.requests).toHaveLength(4);
+    expect(retries.map((retry) => retry.attempt)).toEqual([1, 2, 3]);
+    const everything = JSON.stringify({ error, stack: error.stack, retries, ...error });
+    expect(everything).not.toContain(TOKEN);
+  });
+});
+
+describe('GitHub client as a GitHub App installation', () => {
+  let privateKey: string;
+  let publicKey: KeyObject;
+
+  beforeEach(() => {
+    // GitHub issues App keys as PKCS#1 PEM.
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    privateKey = pair.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    publicKey = pair.publicKey;
+  });
+
+  function jwtOf(authorization: string | undefined): { iss: unknown; signedBy: boolean } {
+    const [scheme, jwt] = (authorization ?? '').split(' ');
+    expect(scheme?.toLowerCase()).toBe('bearer');
+    const [header, payload, signature] = (jwt ?? '').split('.');
+    const signedBy = verify(
+      'RSA-SHA256',
+      Buffer.from(`${header}.${payload}`),
+      publicKey,
+      Buffer.from(signature ?? '', 'base64url'),
+    );
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as { iss: unknown };
+    return { iss: claims.iss, signedBy };
+  }
+
+  it('gets an installation token with a signed JWT, uses it, and keeps it', async () => {
+    fake.addIssue(REPO, { number: 1, author: 'alice' });
+    const client = createGitHubClient({ ...connection(), auth: { appId: 42, privateKey, installationId: 7 } });
+
+    const comment = await client.createComment('acme', 'widgets', 1, 'from the app');
+    await client.addLabels('acme', 'widgets', 1, ['triage/accepted']);
+    expect(comment.user.login).toBe('cutwater[bot]');
+    expect(await client.botLogin()).toBe('cutwater[bot]');
+
+    const tokenRequests = fake.requests.filter((request) => request.path === '/app/installations/7/access_tokens');
+    expect(tokenRequests).toHaveLength(1);
+    expect(jwtOf(tokenRequests[0]?.authorization)).toEqual({ iss: 42, signedBy: true });
+
+    const repoRequests = fake.requests.filter((request) => request.path.startsWith('/repos/'));
+    expect(repoRequests).toHaveLength(2);
+    for (const request of repoRequests) expect(request.authorization).toMatch(/^token ghs_[0-9a-f]{36}$/);
+
+    const appRequest = fake.requests.find((request) => request.path === '/app');
+    expect(jwtOf(appRequest?.authorization).signedBy).toBe(true);
+  });
+
+  it('keeps one client per installation and asks for each installation’s token', async () => {
+    fake.addIssue(REPO, { number: 1, author: 'alice' });
+    const clients = new GitHubClients({ ...connection(), auth: { appId: '42', privateKey } });
+    const first = clients.clientForInstallation(7);
+    expect(clients.clientForInstallation(7)).toBe(first);
+    const second = clients.clientForInstallation(8);
+    expect(second).not.toBe(first);
+    await first.getIssue('acme', 'widgets', 1);
+    await second.getIssue('acme', 'widgets', 1);
+    expect(
+      fake.requests.filter((request) => request.route?.includes('access_tokens')).map((request) => request.path),
+    ).toEqual(['/app/installations/7/access_tokens', '/app/installations/8/access_tokens']);
+    expect(await first.botLogin()).toBe(await second.botLogin());
+    expect(fake.requests.filter((request) => request.path === '/app')).toHaveLength(1);
+    expect(() => clients.clientForInstallation()).toThrow(/no GitHub App installation ID/);
+  });
+
+  it('returns the one token client whatever the installation', () => {
+    const clients = new GitHubClients({ ...connection(), auth: { token: TOKEN } });
+    expect(clients.clientForInstallation(7)).toBe(clients.clientForInstallation());
+  });
+
+  it('reports a refused installation token without the key or the JWT', async () => {
+    fake.failNext('POST', /access_tokens$/, { status: 401, body: { message: 'Bad credentials' } });
+    const client = createGitHubClient({ ...connection(), auth: { appId: 42, privateKey, installationId: 7 } });
+    const error = await failure(client.getIssue('acme', 'widgets', 1));
+    expect(error.status).toBe(401);
+    expect(error.request).toBe('POST /app/installations/7/access_tokens');
+    const jwt = (fake.requests[0]?.authorization ?? '').split(' ')[1] ?? '';
+    expect(jwt.length).toBeGreaterThan(100);
+    const everything = JSON.stringify({ error, stack: error.stack, ...error });
+    expect(everything).not.toContain(jwt);
+    expect(everything).not.toContain('PRIVATE KEY');
+  });
+
+  it('refuses a private key that is not PEM, without echoing it', () => {
+    expect(() =>
+      createGitHubClient({ ...connection(), auth: { appId: 42, privateKey: 'hunter2-not-a-key', installationId: 7 } }),
+    ).toThrow(/^(?!.*hunter2).*not a PEM private key/);
+  });
+});
+
+describe('githubAuthFromEnv', () => {
+  const tree = useTempTrees('github-auth');
+  const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END RSA PRIVATE KEY-----\n';
+
+  it('is undefined when nothing is set', () => {
+    expect(githubAuthFromEnv({})).toBeUndefined();
+    expect(githubAuthFromEnv({ GITHUB_TOKEN: '  ', GITHUB_APP_ID: '' })).toBeUndefined();
+  });
+
+  it('reads a token', () => {
+    expect(githubAuthFromEnv({ GITHUB_TOKEN: TOKEN })).toEqual({ token: TOKEN });
+  });
+
+  it('reads an App with an inline key, turning escaped newlines back into newlines', () => {
+    const escaped = pem.replace(/\n/g, '\\n');
+    expect(
+      githubAuthFromEnv({ GITHUB_APP_ID: '42', GITHUB_APP_PRIVATE_KEY: escaped, GITHUB_APP_INSTALLATION_ID: '7' }),
+    ).toEqual({ appId: '42', privateKey: pem, installationId: 7 });
+  });
+
+  it('reads an App key from a file, and prefers the App to a stray token', () => {
+    const dir = tree({ 'app.pem': pem });
+    expect(
+      githubAuthFromEnv({ GITHUB_APP_ID: '42', GITHUB_APP_PRIVATE_KEY_FILE: `${dir}/app.pem`, GITHUB_TOKEN: TOKEN }),
+    ).toEqual({ appId: '42', privateKey: pem });
+  });
+
+  it('says what is missing when an App is half configured', () => {
+    expect(() => githubAuthFromEnv({ GITHUB_APP_ID: '42' })).toThrow(
+      'GITHUB_APP_ID is set but its private key is not: set GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE',
+    );
+    expect(() => githubAuthFromEnv({ GITHUB_APP_PRIVATE_KEY: pem })).toThrow(
+      'GITHUB_APP_PRIVATE_KEY set but GITHUB_APP_ID is not: set GITHUB_APP_ID for GitHub App authentication',
+    );
+    expect(() => githubAuthFromEnv({ GITHUB_APP_INSTALLATION_ID: '7', GITHUB_TOKEN: TOKEN })).toThrow(/GITHUB_APP_ID is not/);
+    expect(() =>
+      githubAuthFromEnv({ GITHUB_APP_ID: '42', GITHUB_APP_PRIVATE_KEY: pem, GITHUB_APP_PRIVATE_KEY_FILE: '/key.pem' }),
+    ).toThrow('both GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_FILE are set: set only one');
+    expect(() =>
+      githubAuthFromEnv({ GITHUB_APP_ID: '42', GITHUB_APP_PRIVATE_KEY: pem, GITHUB_APP_INSTALLATION_ID: 'seven' }),
+    ).toThrow('GITHUB_APP_INSTALLATION_ID must be a positive integer, not "seven"');
+  });
+
+  it('names an unreadable key file but never shows a key', () => {
+    const dir = tree({});
+    expect(() => githubAuthFromEnv({ GITHUB_APP_ID: '42', GITHUB_APP_PRIVATE_KEY_FILE: `${dir}/absent.pem` })).toThrow(
+      `cannot read GITHUB_APP_PRIVATE_KEY_FILE ${dir}/absent.pem: ENOENT`,
+    );
+    expect(() => githubAuthFromEnv({ GITHUB_APP_ID: '42', GITHUB_APP_PRIVATE_KEY: 'sekrit' })).toThrow(
+      /^(?!.*sekrit).*not a PEM private key/,
+    );
+  });
+});
+
+describe('fake GitHub', () => {
+  it('requires credentials, answers unknown routes 404, and records both', async () => {
+    const anonymous = await fetch(`${fake.url}/repos/acme/widgets/pulls/1`);
+    expect(anonymous.status).toBe(401);
+    const unknown = await fetch(`${fake.url}/repos/acme/widgets/deployments?x=1`, { headers: { authorization: 'token t' } });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ message: 'Not Found' });
+    expect(fake.requests).toEqual([
+      expect.objectContaining({ method: 'GET', path: '/repos/acme/widgets/pulls/1', status: 401, authorization: undefined }),
+      expect.objectContaining({ path: '/repos/acme/widgets/deployments', query: { x: '1' }, status: 404, route: undefined }),
+    ]);
+  });
+
+  it('pages lists 30 at a time by default with Link headers', async () => {
+    fake.addPullRequest(REPO, {
+      number: 1,
+      author: 'alice',
+      files: Array.from({ length: 45 }, (_, index) => ({ filename: `f${index}` })),
+    });
+    const first = await fetch(`${fake.url}/repos/acme/widgets/pulls/1/files`, { headers: { authorization: 'token t' } });
+    expect(((await first.json()) as unknown[]).length).toBe(30);
+    expect(first.headers.get('link')).toContain('page=2>; rel="next"');
+    const second = await fetch(`${fake.url}/repos/acme/widgets/pulls/1/files?page=2`, { headers: { authorization: 'token t' } });
+    expect(((await second.json()) as unknown[]).length).toBe(15);
+    expect(second.headers.get('link')).not.toContain('rel="next"');
+  });
+
+  it('refuses an installation token on App routes and a JWT elsewhere', async () => {
+    const withToken = await fetch(`${fake.url}/app`, { headers: { authorization: 'token t' } });
+    expect(withToken.status).toBe(401);
+    const jwtShaped = `bearer ${Buffer.from('{}').toString('base64url')}.${Buffer.from('{"iss":"1"}').toString('base64url')}.sig`;
+    const withJwt = await fetch(`${fake.url}/repos/acme/widgets/labels`, { headers: { authorization: jwtShaped } });
+    expect(withJwt.status).toBe(401);
+  });
+});

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { Journal } from '../../../shared/journal/journal';
+import { EmbeddedStore } from '../../../shared/store/embedded';
+import { useTempTrees } from '../../support/files';
+import { testProwJob } from '../../support/prowjobs';
+
+const Entry = z.object({ n: z.number() });
+const parse = (value: unknown) => Entry.parse(value);
+
+describe('journal', () => {
+  const tree = useTempTrees('journal');
+
+  it('writes concurrent appends in order, each durable when its promise resolves', async () => {
+    const dir = tree({});
+    const { journal } = Journal.open({ dir, name: 'test', parse });
+    await Promise.all(Array.from({ length: 100 }, (_, n) => journal.append({ n })));
+    await journal.close();
+    const lines = readFileSync(path.join(dir, 'test.log.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(100);
+    const { records } = Journal.open({ dir, name: 'test', parse });
+    expect(records.map((record) => record.n)).toEqual(Array.from({ length: 100 }, (_, n) => n));
+  });
+
+  it('replays the snapshot, then what was appended after the compaction', async () => {
+    const dir = tree({});
+    const first = Journal.open({ dir, name: 'test', parse }).journal;
+    for (let n = 0; n < 10; n++) await first.append({ n });
+    first.compact([{ n: 100 }]);
+    expect(first.appendedSinceCompaction).toBe(0);
+    await first.append({ n: 101 });
+    await first.close();
+    expect(Journal.open({ dir, name: 'test', parse }).records).toEqual([{ n: 100 }, { n: 101 }]);
+  });
+
+  it('rejects a record that fails validation, naming the file and line', () => {
+    const dir = tree({ 'test.log.jsonl': '{"n":1}\n{"n":"two"}\n' });
+    expect(() => Journal.open({ dir, name: 'test', parse })).toThrow(/test\.log\.jsonl:2: unreadable journal record/);
+  });
+
+  it('keeps the embedded store’s journal bounded by compacting, without losing the latest state', async () => {
+    const dir = tree({});
+    const store = EmbeddedStore.open({ dataDir: dir, fsync: false });
+    const job = testProwJob();
+    const name = job.metadata.name ?? '';
+    await store.jobs.create(job, { idempotencyKey: 'k' });
+    for (let i = 0; i < 25_000; i++) await store.jobs.update(name, { status: { description: `step ${i}` } }, 'latest');
+    await store.close();
+    // 25,001 writes, but the log only holds those since the last compaction.
+    const logLines = readFileSync(path.join(dir, 'store.log.jsonl'), 'utf8').split('\n').length - 1;
+    expect(logLines).toBeLessThan(20_000);
+    expect(readFileSync(path.join(dir, 'store.snapshot.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    const reopened = EmbeddedStore.open({ dataDir: dir });
+    const stored = await reopened.jobs.get(name);
+    expect(stored?.job.status?.description).toBe('step 24999');
+    expect(stored?.revision).toBe(25_001);
+    await reopened.close();
+  });
+});

@@ -1,0 +1,98 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { readBody } from '../../../shared/http/node';
+import { definePlugin } from '../../../shared/plugins/plugin';
+import { signatureMatches } from '../../../shared/webhook/receive';
+import { yaml } from '../../support/config';
+import { issueComment, pullRequest } from '../../support/payloads';
+import { startPluginHarness, type PluginHarness } from '../../support/plugin-harness';
+
+/** The plugin engine as Prow's hook: enabling per org and repo, isolation, external plugins. */
+describe('plugin engine', () => {
+  let harness: PluginHarness | undefined;
+
+  const calls: string[] = [];
+  const recorder = (name: string) =>
+    definePlugin(name, { description: `records ${name}` })
+      .on('pull_request.opened', async () => void calls.push(`${name}:opened`))
+      .onComment(async (context) => void calls.push(`${name}:comment:${context.comment.body}`));
+  const broken = definePlugin('hold', { description: 'always fails' }).onComment(async () => {
+    throw new Error('the hold plugin broke');
+  });
+
+  it('runs the plugins enabled for the org and the repo, minus excluded repos', async () => {
+    calls.length = 0;
+    harness = await startPluginHarness({
+      plugins: yaml(`
+        plugins:
+          acme:
+            excluded_repos: [legacy]
+            plugins: [size]
+          acme/widgets:
+            plugins: [wip]
+      `),
+      registry: [recorder('size'), recorder('wip'), recorder('lgtm')],
+    });
+    await harness.deliver('pull_request', pullRequest('opened', { repo: 'acme/widgets' }));
+    expect(calls.sort()).toEqual(['size:comment:', 'size:opened', 'wip:comment:', 'wip:opened']);
+    calls.length = 0;
+    await harness.deliver('pull_request', pullRequest('opened', { repo: 'acme/legacy' }));
+    expect(calls).toEqual([]);
+  });
+
+  it('keeps running the other plugins when one fails, and reports and logs the failure', async () => {
+    calls.length = 0;
+    harness = await startPluginHarness({
+      plugins: 'plugins:\n  acme:\n    plugins: [hold, lgtm]\n',
+      registry: [broken, recorder('lgtm')],
+    });
+    const outcome = await harness.deliver('issue_comment', issueComment({ commenter: 'alice', comment: '/hold' }));
+    expect(outcome.handled).toEqual(['lgtm']);
+    expect(outcome.failed).toEqual([{ plugin: 'hold', error: 'the hold plugin broke' }]);
+    expect(calls).toEqual(['lgtm:comment:/hold']);
+    expect(harness.log.entries).toContainEqual(
+      expect.objectContaining({ severity: 'ERROR', plugin: 'hold', repo: 'acme/widgets', deliveryId: expect.any(String) }),
+    );
+  });
+
+  it('sends external plugins the original body and GitHub’s headers, signed with the webhook secret', async () => {
+    const received: { request: IncomingMessage; body: string }[] = [];
+    const external = createServer((request, response) => {
+      void readBody(request).then((body) => {
+        received.push({ request, body: body.toString() });
+        response.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => external.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(external.address() as AddressInfo).port}/`;
+    try {
+      harness = await startPluginHarness({
+        plugins: yaml(`
+          external_plugins:
+            acme/widgets:
+            - name: cherrypicker
+              endpoint: ${endpoint}
+              events: [issue_comment]
+        `),
+        registry: [],
+        hmacSecret: 'external-secret',
+      });
+      const payload = issueComment({ commenter: 'alice', comment: '/cherrypick release-1.0' });
+      const outcome = await harness.deliver('issue_comment', payload);
+      expect(outcome.handled).toEqual(['external:cherrypicker']);
+      expect(received).toHaveLength(1);
+      const [forwarded] = received;
+      expect(forwarded?.body).toBe(JSON.stringify(payload));
+      expect(forwarded?.request.headers['x-github-event']).toBe('issue_comment');
+      expect(forwarded?.request.headers['x-github-delivery']).toMatch(/^delivery-/);
+      const signature = String(forwarded?.request.headers['x-hub-signature-256']);
+      expect(await signatureMatches(['external-secret'], forwarded?.body ?? '', signature)).toBe(true);
+      // Events the plugin did not ask for are not sent.
+      await harness.deliver('pull_request', pullRequest('opened'));
+      expect(received).toHaveLength(1);
+    } finally {
+      external.close();
+    }
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { GOOD_FIRST_ISSUE_MARKER, help, HELP_WANTED_MARKER } from '../../../shared/plugins/help';
+import { issueComment } from '../../support/payloads';
+import { startPluginHarness, type PluginHarness } from '../../support/plugin-harness';
+
+const REPO = 'acme/widgets';
+const PLUGINS = `
+plugins:
+  acme/widgets:
+    plugins: [help]
+`;
+const ISSUE = 21;
+
+describe('help plugin', () => {
+  let harness: PluginHarness | undefined;
+
+  async function start(options: { labels?: string[]; plugins?: string } = {}): Promise<PluginHarness> {
+    harness = await startPluginHarness({ plugins: options.plugins ?? PLUGINS, registry: [help] });
+    harness.github.addIssue(REPO, { number: ISSUE, author: 'reporter', labels: options.labels ?? [] });
+    return harness;
+  }
+
+  const command = (comment: string) => issueComment({ number: ISSUE, commenter: 'passer-by', comment, isPR: false });
+
+  it('/help marks the issue and posts the guidelines', async () => {
+    const { github, deliver } = await start();
+    const outcome = await deliver('issue_comment', command('/help'));
+    expect(outcome.failed).toEqual([]);
+    expect(github.labels(REPO, ISSUE)).toEqual(['help wanted']);
+    const [guidelines] = github.comments(REPO, ISSUE);
+    expect(guidelines?.body).toMatch(new RegExp(`^@passer-by: ${HELP_WANTED_MARKER}`));
+    expect(guidelines?.body).toContain('https://git.k8s.io/community/contributors/guide/help-wanted.md');
+  });
+
+  it('/good-first-issue adds both labels and links the configured guidelines', async () => {
+    const { github, deliver } = await start({
+      plugins: `${PLUGINS}help:\n  help_guidelines_url: https://example.com/contributing\n  help_guidelines_summary: Small and well described.\n`,
+    });
+    await deliver('issue_comment', command('/good-first-issue'));
+    expect(github.labels(REPO, ISSUE).sort()).toEqual(['good first issue', 'help wanted']);
+    const [guidelines] = github.comments(REPO, ISSUE);
+    expect(guidelines?.body).toContain(GOOD_FIRST_ISSUE_MARKER);
+    expect(guidelines?.body).toContain('https://example.com/contributing#good-first-issue');
+    expect(guidelines?.body).toContain('Small and well described.');
+  });
+
+  it('/remove-help removes both labels and deletes the guidelines the bot posted, and only those', async () => {
+    const { github, deliver } = await start();
+    await deliver('issue_comment', command('/good-first-issue'));
+    github.addComment(REPO, ISSUE, 'reporter', `Quoting the bot: ${GOOD_FIRST_ISSUE_MARKER}`);
+    await deliver('issue_comment', command('/remove-help'));
+    expect(github.labels(REPO, ISSUE)).toEqual([]);
+    expect(github.comments(REPO, ISSUE).map((comment) => comment.user)).toEqual(['reporter']);
+  });
+
+  it('/remove-good-first-issue keeps help wanted', async () => {
+    const { github, deliver } = await start({ labels: ['help wanted', 'good first issue'] });
+    await deliver('issue_comment', command('/remove-good-first-issue'));
+    expect(github.labels(REPO, ISSUE)).toEqual(['help wanted']);
+  });
+
+  it('is for issues, not pull requests', async () => {
+    const { github, deliver } = await start();
+    github.addPullRequest(REPO, { number: 22, author: 'contributor' });
+    await deliver('issue_comment', issueComment({ number: 22, commenter: 'passer-by', comment: '/help', isPR: true }));
+    expect(github.labels(REPO, 22)).toEqual([]);
+    expect(github.comments(REPO, 22)).toEqual([]);
+  });
+});

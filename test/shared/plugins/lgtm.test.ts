@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { LGTM_REMOVED_NOTICE, lgtm } from '../../../shared/plugins/lgtm';
+import { issueComment, pullRequest, pullRequestReview } from '../../support/payloads';
+import { startPluginHarness, type PluginHarness } from '../../support/plugin-harness';
+
+const REPO = 'acme/widgets';
+const PLUGINS = `
+plugins:
+  acme/widgets:
+    plugins: [lgtm]
+`;
+
+describe('lgtm plugin', () => {
+  let harness: PluginHarness | undefined;
+
+  async function start(plugins = PLUGINS, labels: string[] = []): Promise<PluginHarness> {
+    harness = await startPluginHarness({ plugins, registry: [lgtm] });
+    harness.github.addCollaborator(REPO, 'reviewer');
+    harness.github.addCollaborator(REPO, 'contributor');
+    harness.github.setFile(REPO, 'OWNERS', 'approvers: [lead]\n');
+    harness.github.setFile(REPO, 'api/OWNERS', 'reviewers: [api-reviewer]\n');
+    harness.github.addPullRequest(REPO, { number: 3, author: 'contributor', labels, files: [{ filename: 'api/server.go' }] });
+    return harness;
+  }
+
+  function say(h: PluginHarness, commenter: string, comment: string) {
+    return h.deliver('issue_comment', issueComment({ number: 3, author: 'contributor', commenter, comment }));
+  }
+
+  function botComments(h: PluginHarness): string[] {
+    return h.github.comments(REPO, 3).filter((entry) => entry.user === 'cutwater-bot').map((entry) => entry.body);
+  }
+
+  it('adds the label for a collaborator and assigns them', async () => {
+    const h = await start();
+    const outcome = await say(h, 'reviewer', '/lgtm');
+    expect(outcome.failed).toEqual([]);
+    expect(h.github.labels(REPO, 3)).toEqual(['lgtm']);
+    expect(h.github.assignees(REPO, 3)).toEqual(['reviewer']);
+    expect(botComments(h)).toEqual([]);
+  });
+
+  it('removes the label on /lgtm cancel', async () => {
+    const h = await start(PLUGINS, ['lgtm']);
+    await say(h, 'reviewer', '/lgtm cancel');
+    expect(h.github.labels(REPO, 3)).toEqual([]);
+  });
+
+  it('refuses people who are not collaborators', async () => {
+    const h = await start();
+    await say(h, 'passer-by', '/lgtm');
+    expect(h.github.labels(REPO, 3)).toEqual([]);
+    expect(botComments(h)[0]).toMatch(/^@passer-by: only collaborators on this repository can change LGTM\./);
+  });
+
+  it('refuses the author their own LGTM but lets them withdraw one', async () => {
+    const h = await start();
+    await say(h, 'contributor', '/lgtm');
+    expect(h.github.labels(REPO, 3)).toEqual([]);
+    expect(botComments(h)[0]).toMatch(/^@contributor: pull request authors can't LGTM their own pull requests\./);
+    h.github.addPullRequest(REPO, { number: 4, author: 'contributor', labels: ['lgtm'] });
+    await h.deliver('issue_comment', issueComment({ number: 4, author: 'contributor', commenter: 'contributor', comment: '/lgtm cancel' }));
+    expect(h.github.labels(REPO, 4)).toEqual([]);
+  });
+
+  it('removes the label when new commits arrive, and tidies the notice away on the next LGTM', async () => {
+    const h = await start(PLUGINS, ['lgtm']);
+    await h.deliver('pull_request', pullRequest('synchronize', { number: 3, author: 'contributor' }));
+    expect(h.github.labels(REPO, 3)).toEqual([]);
+    expect(botComments(h)).toEqual([LGTM_REMOVED_NOTICE]);
+    await say(h, 'reviewer', '/lgtm');
+    expect(h.github.labels(REPO, 3)).toEqual(['lgtm']);
+    expect(botComments(h)).toEqual([]);
+  });
+
+  it('keeps the label on new commits from members of the sticky-LGTM team', async () => {
+    const h = await start(`${PLUGINS}lgtm:\n- repos: [acme/widgets]\n  trusted_team_for_sticky_lgtm: Release Managers\n`, ['lgtm']);
+    h.github.addTeamMember('acme', 'release-managers', 'contributor');
+    await h.deliver('pull_request', pullRequest('synchronize', { number: 3, author: 'contributor' }));
+    expect(h.github.labels(REPO, 3)).toEqual(['lgtm']);
+  });
+
+  it('treats reviews as LGTM only with review_acts_as_lgtm', async () => {
+    const h = await start();
+    await h.deliver('pull_request_review', pullRequestReview({ number: 3, author: 'contributor', reviewer: 'reviewer', reviewState: 'approved' }));
+    expect(h.github.labels(REPO, 3)).toEqual([]);
+    await h.close();
+
+    const acting = await start(`${PLUGINS}lgtm:\n- repos: [acme]\n  review_acts_as_lgtm: true\n`);
+    await acting.deliver('pull_request_review', pullRequestReview({ number: 3, author: 'contributor', reviewer: 'reviewer', reviewState: 'approved' }));
+    expect(acting.github.labels(REPO, 3)).toEqual(['lgtm']);
+    await acting.deliver('pull_request_review', pullRequestReview({ number: 3, author: 'contributor', reviewer: 'reviewer', reviewState: 'changes_requested' }));
+    expect(acting.github.labels(REPO, 3)).toEqual([]);
+  });
+
+  it('lets OWNERS reviewers and approvers LGTM where the repo skips the collaborator check', async () => {
+    const h = await start(`${PLUGINS}owners:\n  skip_collaborators: [acme/widgets]\n`);
+    await say(h, 'reviewer', '/lgtm');
+    expect(h.github.labels(REPO, 3)).toEqual([]);
+    expect(botComments(h)[0]).toMatch(/^@reviewer: only the reviewers and approvers listed in the OWNERS files/);
+    await say(h, 'api-reviewer', '/lgtm');
+    expect(h.github.labels(REPO, 3)).toEqual(['lgtm']);
+    expect(h.github.assignees(REPO, 3)).toEqual([]);
+  });
+});

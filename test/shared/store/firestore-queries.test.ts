@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { COLLECTIONS } from '../../../shared/store/firestore';
+import { allQueryShapes, isServed, listQueryShape, type CompositeIndex } from '../../../shared/store/firestore-queries';
+import { REPO_ROOT } from '../../support/config';
+
+/**
+ * The Firestore emulator answers any query; production Firestore refuses one without its index.
+ * These tests hold the declared indexes to the queries the store actually builds.
+ */
+interface IndexFile {
+  indexes: CompositeIndex[];
+  fieldOverrides: { collectionGroup: string; fieldPath: string; ttl?: boolean; indexes: unknown[] }[];
+}
+const declared = JSON.parse(
+  readFileSync(path.join(REPO_ROOT, 'infra/firestore/firestore.indexes.json'), 'utf8'),
+) as IndexFile;
+
+describe('Firestore indexes', () => {
+  it('serve every query the store can issue (each combination of job-list filters, the claim query, the report sweep)', () => {
+    const unserved = allQueryShapes().filter((shape) => !isServed(shape, declared.indexes, COLLECTIONS.jobs));
+    expect(unserved).toEqual([]);
+    expect(allQueryShapes()).toHaveLength(258);
+  });
+
+  it('would catch a missing index', () => {
+    const withoutPull = declared.indexes.filter((index) => index.fields[0]?.fieldPath !== 'pull');
+    expect(isServed(listQueryShape({ repo: 'acme/widgets', pull: 7 }), withoutPull, COLLECTIONS.jobs)).toBe(false);
+    expect(isServed(listQueryShape({ repo: 'acme/widgets' }), withoutPull, COLLECTIONS.jobs)).toBe(true);
+    expect(isServed(listQueryShape({}), [], COLLECTIONS.jobs)).toBe(true);
+  });
+
+  it('expire delivery, idempotency and report records by TTL, and keep the ProwJob text out of the indexes', () => {
+    const ttl = declared.fieldOverrides.filter((override) => override.ttl).map((o) => `${o.collectionGroup}.${o.fieldPath}`);
+    expect(ttl.sort()).toEqual(
+      [COLLECTIONS.deliveries, COLLECTIONS.idempotencyKeys, COLLECTIONS.reports].map((c) => `${c}.expireAt`).sort(),
+    );
+    expect(declared.fieldOverrides).toContainEqual({
+      collectionGroup: COLLECTIONS.jobs,
+      fieldPath: 'prowjob',
+      ttl: false,
+      indexes: [],
+    });
+  });
+});

@@ -1,0 +1,76 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedStore } from '../../../shared/store/embedded';
+import { FirestoreStore } from '../../../shared/store/firestore';
+import { REPO_ROOT } from '../../support/config';
+import { startFirestoreEmulator, type RunningEmulator } from '../../support/emulators';
+import { testProwJob } from '../../support/prowjobs';
+import { describeStoreContract } from './store.contract';
+
+/** The store contract on every implementation: embedded (memory and on disk) and Firestore (emulator). */
+
+describeStoreContract('embedded, in memory', async (clock) => {
+  const store = EmbeddedStore.open({ now: clock.now });
+  return { store, cleanup: () => store.close() };
+});
+
+describeStoreContract('embedded, on disk', async (clock) => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'cutwater-store-'));
+  const store = EmbeddedStore.open({ dataDir, now: clock.now });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+});
+
+let emulator: RunningEmulator | undefined;
+let projects = 0;
+beforeAll(async () => {
+  emulator = await startFirestoreEmulator();
+});
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+describeStoreContract('firestore, on the emulator', async (clock) => {
+  if (!emulator) throw new Error('the Firestore emulator did not start');
+  // A project of its own per test: the emulator keeps projects apart, so tests never see each other's data.
+  const store = FirestoreStore.connect({ projectId: `contract-${++projects}`, emulatorHost: emulator.host, now: clock.now });
+  return { store, cleanup: () => store.close() };
+});
+
+describe('firestore.rules on the emulator', () => {
+  it('deny every client read and write, while the service account’s access still works', async () => {
+    if (!emulator) throw new Error('the Firestore emulator did not start');
+    const project = 'rules-check';
+    const rules = readFileSync(path.join(REPO_ROOT, 'infra/firestore/firestore.rules'), 'utf8');
+    const loaded = await fetch(`http://${emulator.host}/emulator/v1/projects/${project}:securityRules`, {
+      method: 'PUT',
+      body: JSON.stringify({ rules: { files: [{ name: 'firestore.rules', content: rules }] } }),
+    });
+    expect(loaded.status).toBe(200);
+
+    const store = FirestoreStore.connect({ projectId: project, emulatorHost: emulator.host });
+    const job = testProwJob();
+    await store.jobs.create(job, { idempotencyKey: 'rules' });
+    await store.close();
+
+    const documents = `http://${emulator.host}/v1/projects/${project}/databases/(default)/documents`;
+    const read = await fetch(`${documents}/prowjobs/${job.metadata.name}`);
+    expect(read.status).toBe(403);
+    const list = await fetch(`${documents}/deliveries`);
+    expect(list.status).toBe(403);
+    const write = await fetch(`${documents}/prowjobs?documentId=forged`, {
+      method: 'POST',
+      body: JSON.stringify({ fields: { state: { stringValue: 'success' } } }),
+    });
+    expect(write.status).toBe(403);
+    const asAdmin = await fetch(`${documents}/prowjobs/${job.metadata.name}`, { headers: { Authorization: 'Bearer owner' } });
+    expect(asAdmin.status).toBe(200);
+  });
+});
