@@ -5,6 +5,7 @@ import { parseGoDuration } from '../go/duration';
 import { compileGoRegexp, type GoRegexp } from '../go/regexp';
 import type { ConfigProblem } from './problems';
 import { formatYamlPath, parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
+import { goPathBase } from '../go/path';
 
 export { formatYamlPath };
 
@@ -755,12 +756,6 @@ function checkRegexp(context: CheckContext, path: YamlPath, pattern: string): Go
   }
 }
 
-/** Go's `path.Base`: the last element, ignoring trailing slashes. */
-function goPathBase(file: string): string {
-  const trimmed = file.replace(/\/+$/, '');
-  if (trimmed === '') return file === '' ? '.' : '/';
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
-}
 
 function ownEntry<T>(record: Record<string, T> | undefined, key: string): T | undefined {
   return record && Object.hasOwn(record, key) ? record[key] : undefined;

@@ -3,6 +3,7 @@ import { defaultEntryMatches } from '../config/defaults';
 import type { Config, Periodic, Postsubmit, Presubmit } from '../config/model';
 import { kubernetesTime } from '../prowjob/time';
 import type { ProwJob, ProwJobSpec, Refs, ReporterConfig } from '../prowjob/schema';
+import { goPathBase } from '../go/path';
 
 /**
  * Making ProwJobs from configured jobs, as Prow's pjutil does (NewProwJob, NewPresubmit and the
@@ -191,13 +192,6 @@ export function truncateLabelValue(value: string): string {
   return bytes.subarray(0, LABEL_VALUE_MAX_BYTES).toString().replace(/[._-]+$/, '');
 }
 
-/** Go's `filepath.Base` on Linux, which Prow uses to rescue label values such as paths. */
-function goPathBase(path: string): string {
-  if (path === '') return '.';
-  const trimmed = path.replace(/\/+$/, '');
-  if (trimmed === '') return '/';
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
-}
 
 /** Prow's `PresubmitSpec`. */
 export function presubmitSpec(job: Presubmit, refs: Refs, config: Config): ProwJobSpec {
