@@ -1,7 +1,7 @@
 import type { Config } from '../shared/config/model';
 import { formatGoDuration } from '../shared/go/duration';
 import { isFinalState } from '../shared/prowjob/lifecycle';
-import { sinkerPolicy } from '../shared/scheduler/sinker';
+import { sinkerPolicy } from '../shared/config/sinker';
 import { jobIndexOf } from '../shared/store/rules';
 import type { StoredJob } from '../shared/store/store';
 import { PLANK_DEFAULTS } from './decide';
