@@ -6,7 +6,8 @@ import type { ProwJob } from '../prowjob/schema';
 import { InvalidTransitionError } from '../store/errors';
 import type { Store } from '../store/store';
 import { decideRerun, membershipLookupFor, type MembershipLookup, type RerunDecision } from './auth/rerun-auth';
-import { isActiveState, stateOf } from './pages/layout';
+import { isActiveState } from '../prowjob/lifecycle';
+import { stateOf } from './pages/layout';
 import { RERUN_BY_ANNOTATION, RERUN_OF_ANNOTATION } from './triggered-by';
 
 /**

@@ -1,3 +1,5 @@
+import type { RouteHandler } from './router';
+
 /**
  * The status pages' stylesheet and client scripts, served from /static. The pages are complete
  * without them (server-rendered HTML, plain links and forms); the scripts only add what needs a
@@ -224,3 +226,13 @@ export const STATIC_ASSETS: Readonly<Record<string, { contentType: string; body:
   'job-page.js': { contentType: 'text/javascript; charset=utf-8', body: JOB_PAGE_SCRIPT },
   'command-help.js': { contentType: 'text/javascript; charset=utf-8', body: COMMAND_HELP_SCRIPT },
 };
+
+/** `GET /static/<name>`; cached briefly, so a deployment's new scripts reach readers within minutes. */
+export function serveStaticAsset(name: string): RouteHandler {
+  const asset = STATIC_ASSETS[name];
+  if (!asset) throw new Error(`no static asset ${name}`);
+  return ({ response }) => {
+    response.writeHead(200, { 'content-type': asset.contentType, 'cache-control': 'public, max-age=300', 'x-content-type-options': 'nosniff' });
+    response.end(asset.body);
+  };
+}

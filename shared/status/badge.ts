@@ -1,5 +1,9 @@
+import { isActiveState } from '../prowjob/lifecycle';
 import type { ProwJobState } from '../prowjob/schema';
-import { escapeHtml } from './pages/layout';
+import { configIndex } from './config-index';
+import { html } from './html';
+import { stateOf } from './pages/layout';
+import { badRequest, type StatusRequest } from './status-request';
 
 /**
  * Deck's `/badge.svg?jobs=a,b-*`: a shields-style `[build | passing]` image for a README. The
@@ -245,16 +249,43 @@ export function badgeSvg(input: BadgeInput): string {
   const left = labelText + 2 * PADDING;
   const right = statusText + 2 * PADDING;
   const width = left + right;
-  const spoken = escapeHtml(`${label}: ${text}`);
-  const textAttributes = 'y="14" lengthAdjust="spacingAndGlyphs"';
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${HEIGHT}" viewBox="0 0 ${width} ${HEIGHT}" role="img" aria-label="${spoken}">
+  const spoken = `${label}: ${text}`;
+  const textAttributes = html`y="14" lengthAdjust="spacingAndGlyphs"`;
+  return html`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${HEIGHT}" viewBox="0 0 ${width} ${HEIGHT}" role="img" aria-label="${spoken}">
 <title>${spoken}</title>
 <linearGradient id="shine" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>
 <clipPath id="round"><rect width="${width}" height="${HEIGHT}" rx="3" fill="#fff"/></clipPath>
 <g clip-path="url(#round)"><rect width="${left}" height="${HEIGHT}" fill="${BADGE_COLOURS.label}"/><rect x="${left}" width="${right}" height="${HEIGHT}" fill="${BADGE_COLOURS[input.status]}"/><rect width="${width}" height="${HEIGHT}" fill="url(#shine)"/></g>
 <g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11" aria-hidden="true">
-<text x="${left / 2}" ${textAttributes} textLength="${labelText}">${escapeHtml(label)}</text>
-<text x="${left + right / 2}" ${textAttributes} textLength="${statusText}">${escapeHtml(text)}</text>
+<text x="${left / 2}" ${textAttributes} textLength="${labelText}">${label}</text>
+<text x="${left + right / 2}" ${textAttributes} textLength="${statusText}">${text}</text>
 </g>
-</svg>`;
+</svg>`.toString();
+}
+
+/** More jobs than this in one badge is a mistake (`jobs=*`), and would cost a query each. */
+const MAX_BADGE_JOBS = 50;
+
+/** Deck's `GET /badge.svg?jobs=a,b*`: the latest finished run of each matching job. */
+export async function serveBadge(request: StatusRequest): Promise<void> {
+  const wanted = parseBadgeJobs(request.url.searchParams.get('jobs') ?? '');
+  const names = configIndex(request.config).jobNames.filter((name) => wanted.matches(name));
+  if (names.length > MAX_BADGE_JOBS) return badRequest(request, `jobs= matches ${names.length} jobs; a badge can show at most ${MAX_BADGE_JOBS}. Name the jobs, or use a narrower pattern.`);
+  const latest = (
+    await Promise.all(
+      names.map(async (name) => {
+        // A job's runs, newest first: the first finished one is its result.
+        const page = await request.deps.store.jobs.list({ job: name }, { limit: 20 });
+        const finished = page.jobs.find((stored) => request.visible(stored.job) && !isActiveState(stateOf(stored.job)));
+        return finished ? [{ job: name, state: stateOf(finished.job) }] : [];
+      }),
+    )
+  ).flat();
+  request.response.writeHead(200, {
+    'content-type': 'image/svg+xml; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'",
+  });
+  request.response.end(badgeSvg(badgeStatus(latest)));
 }

@@ -1,4 +1,5 @@
 import { AnsiUp } from 'ansi_up';
+import { html, joinHtml, trustedHtml, type SafeHtml } from './html';
 
 /**
  * A build log as HTML for the job page (Spyglass's buildlog lens): one element per line with an
@@ -53,7 +54,7 @@ export function countLines(text: string): number {
   return splitLines(text).length;
 }
 
-export function renderBuildLog(text: string, options: BuildLogOptions = {}): string {
+export function renderBuildLog(text: string, options: BuildLogOptions = {}): SafeHtml {
   const foldMinLines = Math.max(1, options.foldMinLines ?? DEFAULTS.foldMinLines);
   const contextLines = Math.max(0, options.contextLines ?? DEFAULTS.contextLines);
   const tailLines = Math.max(0, options.tailLines ?? DEFAULTS.tailLines);
@@ -63,7 +64,7 @@ export function renderBuildLog(text: string, options: BuildLogOptions = {}): str
   const skipped = Math.max(0, all.length - maxLines);
   const lines = skipped > 0 ? all.slice(skipped) : all;
   const renderer = new LineRenderer();
-  const parts: string[] = [];
+  const parts: SafeHtml[] = [];
   if (skipped > 0) {
     parts.push(skippedNotice(skipped, options.rawUrl));
     // Colours set in the skipped part still apply to what follows.
@@ -83,13 +84,13 @@ export function renderBuildLog(text: string, options: BuildLogOptions = {}): str
       const from = firstNumber + index;
       const to = firstNumber + end - 1;
       const count = end - index;
-      parts.push(`<details class="fold"><summary>Show ${count} ${count === 1 ? 'line' : 'lines'} (L${from}–L${to})</summary>${run.join('')}</details>`);
+      parts.push(html`<details class="fold"><summary>Show ${count} ${count === 1 ? 'line' : 'lines'} (L${from}–L${to})</summary>${run}</details>`);
     } else {
-      for (const line of run) parts.push(line);
+      parts.push(...run);
     }
     index = end;
   }
-  return parts.join('');
+  return joinHtml(parts);
 }
 
 /**
@@ -113,27 +114,24 @@ export class LogStreamRenderer {
   }
 
   /** The HTML of every line completed by this chunk. */
-  push(chunk: string): string {
+  push(chunk: string): SafeHtml {
     this.pending += chunk;
     const lastNewline = this.pending.lastIndexOf('\n');
-    if (lastNewline < 0) return '';
+    if (lastNewline < 0) return html``;
     const complete = this.pending.slice(0, lastNewline);
     this.pending = this.pending.slice(lastNewline + 1);
-    return complete
-      .split('\n')
-      .map((line) => this.renderLine(line))
-      .join('');
+    return joinHtml(complete.split('\n').map((line) => this.renderLine(line)));
   }
 
-  /** The HTML of the final line when the log did not end with a newline; '' otherwise. */
-  flush(): string {
-    if (this.pending === '') return '';
+  /** The HTML of the final line when the log did not end with a newline; empty otherwise. */
+  flush(): SafeHtml {
+    if (this.pending === '') return html``;
     const line = this.pending;
     this.pending = '';
     return this.renderLine(line);
   }
 
-  private renderLine(rawLine: string): string {
+  private renderLine(rawLine: string): SafeHtml {
     const shown = terminalText(rawLine);
     return this.renderer.render(this.next++, shown, isInteresting(shown));
   }
@@ -158,10 +156,10 @@ function splitLines(text: string): string[] {
   return lines;
 }
 
-function skippedNotice(skipped: number, rawUrl: string | undefined): string {
-  const where = rawUrl ? `<a href="${escapeHtml(rawUrl)}">the raw log</a>` : 'the raw log';
+function skippedNotice(skipped: number, rawUrl: string | undefined): SafeHtml {
+  const where = rawUrl ? html`<a href="${rawUrl}">the raw log</a>` : 'the raw log';
   const noun = skipped === 1 ? 'line' : 'lines';
-  return `<div class="skipped">${skipped} earlier ${noun} not shown here; the full log is at ${where}.</div>`;
+  return html`<div class="skipped">${skipped} earlier ${noun} not shown here; the full log is at ${where}.</div>`;
 }
 
 /** One ansi_up per log: it keeps the colour state, which runs on from line to line as in a terminal. */
@@ -174,10 +172,11 @@ class LineRenderer {
   }
 
   /** `shown` is a line after `terminalText`: text and colour sequences only. */
-  render(number: number, shown: string, interesting: boolean): string {
-    const content = this.ansi.ansi_to_html(shown);
+  render(number: number, shown: string, interesting: boolean): SafeHtml {
+    // ansi_up escapes the text itself (escape_html above); what it adds is its own colour spans.
+    const content = trustedHtml(this.ansi.ansi_to_html(shown));
     const className = interesting ? 'line interesting' : 'line';
-    return `<div class="${className}" id="L${number}"><a class="ln" href="#L${number}" aria-hidden="true" tabindex="-1">${number}</a><span class="lc">${content}</span></div>`;
+    return html`<div class="${className}" id="L${number}"><a class="ln" href="#L${number}" aria-hidden="true" tabindex="-1">${number}</a><span class="lc">${content}</span></div>`;
   }
 
   /** Applies the colour changes in lines that are not rendered, so the first rendered line starts in the right colours. */
@@ -230,8 +229,4 @@ function keepOnlySgr(text: string): string {
 /** Matched against what a reader sees, so a colour code cannot split or fake a word. */
 function isInteresting(shown: string): boolean {
   return INTERESTING_LINE.test(shown.replace(SGR_GLOBAL, ''));
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }

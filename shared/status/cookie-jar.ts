@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { cookieHeader, parsedSetCookie, requestCookies, setCookie } from './cookies';
 
 /**
  * Firebase Hosting forwards exactly one cookie to the functions behind it: `__session`; every other
@@ -7,21 +8,14 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
  * in, the jar is unpacked into an ordinary Cookie header; on the way out, the Set-Cookie headers the
  * pages wrote are folded into one new jar. Each entry keeps its own signature and expiry, so the
  * jar needs neither; it only has to live as long as the longest entry (a session's week).
+ *
+ * Duplicate names follow ./cookies.ts (the first counts), for the jar itself and inside it; a
+ * cookie that reached the function beside the jar (its own URL, no Hosting) counts over the jar's.
  */
 export const HOSTING_COOKIE = '__session';
 const JAR_MAX_AGE_SECONDS = 7 * 24 * 3600;
 
 type Jar = Record<string, string>;
-
-function parseCookies(header: string | undefined): Jar {
-  const cookies: Jar = {};
-  for (const part of (header ?? '').split(';')) {
-    const at = part.indexOf('=');
-    if (at <= 0) continue;
-    cookies[part.slice(0, at).trim()] = part.slice(at + 1).trim();
-  }
-  return cookies;
-}
 
 function decodeJar(value: string | undefined): Jar {
   if (!value) return {};
@@ -37,40 +31,26 @@ function decodeJar(value: string | undefined): Jar {
 
 /** The Cookie header the pages should see: the request's cookies with the jar's entries unpacked. */
 export function unpackedCookieHeader(header: string | undefined): string | undefined {
-  const cookies = parseCookies(header);
+  const cookies = requestCookies(header);
   const jar = decodeJar(cookies[HOSTING_COOKIE]);
   delete cookies[HOSTING_COOKIE];
-  const merged = { ...jar, ...cookies };
-  const text = Object.entries(merged)
-    .map(([name, value]) => `${name}=${value}`)
-    .join('; ');
-  return text || undefined;
-}
-
-function expired(attributes: string[]): boolean {
-  for (const attribute of attributes) {
-    const [key, value = ''] = attribute.split('=').map((part) => part.trim());
-    if (key?.toLowerCase() === 'max-age' && Number(value) <= 0) return true;
-    if (key?.toLowerCase() === 'expires' && Date.parse(value) <= Date.now()) return true;
-  }
-  return false;
+  return cookieHeader({ ...jar, ...cookies }) || undefined;
 }
 
 /** The one Set-Cookie that replaces `setCookies`, given the jar the request brought; undefined if nothing changed. */
 export function packedSetCookie(requestCookieHeader: string | undefined, setCookies: readonly string[], secure: boolean): string | undefined {
   if (setCookies.length === 0) return undefined;
-  const jar = decodeJar(parseCookies(requestCookieHeader)[HOSTING_COOKIE]);
-  for (const cookie of setCookies) {
-    const [pair = '', ...attributes] = cookie.split(';');
-    const at = pair.indexOf('=');
-    if (at <= 0) continue;
-    const name = pair.slice(0, at).trim();
-    if (expired(attributes)) delete jar[name];
-    else jar[name] = pair.slice(at + 1).trim();
+  const jar = decodeJar(requestCookies(requestCookieHeader)[HOSTING_COOKIE]);
+  const now = Date.now();
+  for (const header of setCookies) {
+    const cookie = parsedSetCookie(header, now);
+    if (!cookie) continue;
+    if (cookie.deletes) delete jar[cookie.name];
+    else jar[cookie.name] = cookie.value;
   }
-  const attributes = `Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
-  if (Object.keys(jar).length === 0) return `${HOSTING_COOKIE}=; Max-Age=0; ${attributes}`;
-  return `${HOSTING_COOKIE}=${Buffer.from(JSON.stringify(jar)).toString('base64url')}; Max-Age=${JAR_MAX_AGE_SECONDS}; ${attributes}`;
+  const scope = { path: '/', secure };
+  if (Object.keys(jar).length === 0) return setCookie(HOSTING_COOKIE, '', scope, 0);
+  return setCookie(HOSTING_COOKIE, Buffer.from(JSON.stringify(jar)).toString('base64url'), scope, JAR_MAX_AGE_SECONDS);
 }
 
 function setCookieList(value: unknown): string[] {

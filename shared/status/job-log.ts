@@ -2,7 +2,9 @@ import type { ArtifactStore } from '../artifacts/artifact-store';
 import { jobArtifactsDir, PROW_FILES } from '../artifacts/layout';
 import type { ProwJob } from '../prowjob/schema';
 import type { Store, StoredJob } from '../store/store';
-import { isActiveState } from './pages/layout';
+import type { StatusRequest } from './status-request';
+import { sendText } from './respond';
+import { isActiveState } from '../prowjob/lifecycle';
 
 /**
  * Where a job's build log is: while it runs, the executor's live log (local mode has the executor
@@ -43,4 +45,15 @@ export async function findRun(store: Store, job: string, buildId: string): Promi
     cursor = page.nextCursor;
   }
   return undefined;
+}
+
+/** Deck's `GET /log?job=<job>&id=<build id>`: the whole log as text. */
+export async function serveRawLog(page: StatusRequest): Promise<void> {
+  const job = page.url.searchParams.get('job');
+  const id = page.url.searchParams.get('id');
+  if (!job || !id) return sendText(page.response, 400, 'give the job name and build ID: /log?job=<job>&id=<build id>\n');
+  const run = await findRun(page.deps.store, job, id);
+  const log = run && page.visible(run.job) ? await buildLogOf(page.deps, run.job) : undefined;
+  if (log === undefined) sendText(page.response, 404, `no log for ${job} build ${id}\n`);
+  else sendText(page.response, 200, log);
 }

@@ -1,8 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
+import { isActiveState } from '../prowjob/lifecycle';
 import { LogStreamRenderer } from './build-log';
+import { joinHtml, type SafeHtml } from './html';
 import { readLogFrom, type JobLogSources } from './job-log';
-import { isActiveState, stateBadge, stateOf } from './pages/layout';
+import type { StatusRequest } from './status-request';
+import { stateBadge, stateOf } from './pages/layout';
+import { sendText } from './respond';
 
 /**
  * A running job's build log as server-sent events, for the job page: `lines` events carry newly
@@ -33,6 +37,15 @@ export function parsePosition(value: string | null | undefined): { offset: numbe
   const match = /^(\d{1,15}):(\d{1,12})$/.exec(value ?? '');
   if (!match) return undefined;
   return { offset: Number(match[1]), line: Math.max(1, Number(match[2])) };
+}
+
+/** `GET /view/<ProwJob name>/stream`: from Last-Event-ID when the browser reconnects, else from `?from=`. */
+export async function serveLogStream(page: StatusRequest, name: string): Promise<void> {
+  const stored = await page.deps.store.jobs.get(name);
+  if (!stored || !page.visible(stored.job)) return sendText(page.response, 404, `no ProwJob named ${name}\n`);
+  const lastEventId = page.request.headers['last-event-id'];
+  const start = parsePosition(typeof lastEventId === 'string' ? lastEventId : undefined) ?? parsePosition(page.url.searchParams.get('from')) ?? { offset: 0, line: 1 };
+  await streamJobLog(page.deps, page.request, page.response, name, start, page.deps.stream);
 }
 
 function event(response: ServerResponse, name: string, data: string, id?: string): void {
@@ -74,19 +87,20 @@ export async function streamJobLog(
     }
     const state = stateOf(stored.job);
     const bytes = await readLogFrom(sources, stored.job, offset).catch(() => undefined);
-    let html = '';
+    const rendered: SafeHtml[] = [];
     if (bytes && bytes.length > 0) {
       offset += bytes.length;
-      html += renderer.push(decoder.write(bytes));
+      rendered.push(renderer.push(decoder.write(bytes)));
     }
     const finished = !isActiveState(state);
-    if (finished) html += renderer.push(decoder.end()) + renderer.flush();
+    if (finished) rendered.push(renderer.push(decoder.end()), renderer.flush());
+    const html = joinHtml(rendered).toString();
     if (html) {
       event(response, 'lines', html, `${offset}:${renderer.nextLineNumber}`);
       lastWrite = Date.now();
     }
     if (state !== lastState) {
-      if (lastState !== undefined) event(response, 'state', stateBadge(state).replace('<span class="state', '<span id="job-state" class="state'));
+      if (lastState !== undefined) event(response, 'state', stateBadge(state, 'job-state').toString());
       lastState = state;
     }
     if (finished) {

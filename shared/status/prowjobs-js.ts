@@ -1,13 +1,17 @@
 import { z } from 'zod';
 import type { ProwJob } from '../prowjob/schema';
+import { sendJson } from '../http/node';
+import { InvalidQueryError } from '../store/errors';
 import type { JobQuery, PageRequest } from '../store/store';
 import { JobFilterShape } from './job-search';
+import { sendCompressible } from './respond';
+import type { StatusRequest } from './status-request';
 
 /**
  * Deck's `/prowjobs.js`: `{"items": [ProwJob…]}` newest first, which Prow's own tools and scripts
  * read. Filters are query parameters named as the store's (job, type, state, repo, org, pull,
  * cluster, author); `omit=` drops bulky fields as deck does; pages by `cursor` (the next one is in
- * the `X-Next-Cursor` header, so the body stays Prow's).
+ * the `X-Next-Cursor` header, so the body stays Prow's). One job alone is at `/api/prowjobs/<name>`.
  */
 
 const OMITTABLE = ['annotations', 'labels', 'decoration_config', 'pod_spec'] as const;
@@ -51,4 +55,32 @@ export function withoutOmitted(job: ProwJob, omit: ProwJobsRequest['omit']): Pro
   if (omit.includes('decoration_config')) delete spec.decoration_config;
   if (omit.includes('pod_spec')) delete spec.pod_spec;
   return { ...job, metadata, spec };
+}
+
+/** `GET /prowjobs.js`. */
+export async function serveProwJobsJs(request: StatusRequest): Promise<void> {
+  const { response } = request;
+  let parsed;
+  try {
+    parsed = parseProwJobsRequest(request.url.searchParams);
+  } catch (error) {
+    return sendJson(response, 400, { message: (error as Error).message });
+  }
+  let page;
+  try {
+    page = await request.deps.store.jobs.list(parsed.query, parsed.page);
+  } catch (error) {
+    if (!(error instanceof InvalidQueryError)) throw error;
+    return sendJson(response, 400, { message: error.message });
+  }
+  if (page.nextCursor) response.setHeader('x-next-cursor', page.nextCursor);
+  const items = page.jobs.filter((stored) => request.visible(stored.job)).map((stored) => withoutOmitted(stored.job, parsed.omit));
+  sendCompressible(response, 200, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ items }));
+}
+
+/** `GET /api/prowjobs/<name>`: the job page's "JSON" link. */
+export async function serveProwJob(request: StatusRequest, name: string): Promise<void> {
+  const stored = await request.deps.store.jobs.get(name);
+  if (stored && request.visible(stored.job)) sendJson(request.response, 200, stored.job);
+  else sendJson(request.response, 404, { message: 'no such ProwJob' });
 }

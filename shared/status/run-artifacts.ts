@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ArtifactInfo, ArtifactStore } from '../artifacts/artifact-store';
 import { jobArtifactsDir, PROW_FILES } from '../artifacts/layout';
+import type { Logger } from '../log/logger';
 import type { ProwJob } from '../prowjob/schema';
 import { isJUnitFile, parseJUnit, type JUnitSuite } from './junit';
 
@@ -192,4 +193,15 @@ function formatBytes(bytes: number): string {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** What the run stored, for a page; a store that cannot be read costs the page its results, not the page. */
+export async function runArtifactsForPage(artifacts: ArtifactStore, log: Logger, job: ProwJob): Promise<RunArtifacts | undefined> {
+  try {
+    return await readRunArtifacts(artifacts, job);
+  } catch (error) {
+    const refs = job.spec.refs;
+    log.warn('could not read the run\'s artifacts', { jobId: job.metadata.name, job: job.spec.job, ...(refs ? { repo: `${refs.org}/${refs.repo}` } : {}), error: (error as Error).message });
+    return undefined;
+  }
 }

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { cookieValue, sameText, type SessionCodec } from './session';
+import { requestCookie, setCookie } from '../cookies';
+import { sameText, type SessionCodec } from './session';
 
 /**
  * CSRF protection for the status pages' POSTs (rerun, abort, sign-out). A token is an HMAC of
@@ -34,14 +35,14 @@ export function createCsrfGuard(secrets: readonly string[], options: CsrfOptions
   if (secrets.length === 0) throw new Error('no session secret for CSRF tokens: set STATUS_SESSION_SECRET or STATUS_SESSION_SECRET_FILE');
   const { sessions } = options;
   const publicOrigin = options.publicUrl ? new URL(options.publicUrl).origin : undefined;
-  const anonymousAttributes = `Path=/; HttpOnly; SameSite=Lax${sessions.secure ? '; Secure' : ''}`;
+  const anonymousScope = { path: '/', secure: sessions.secure };
   // A page may ask for its token more than once while the new anonymous cookie is still unsent.
   const issued = new WeakMap<IncomingMessage, string>();
 
   const binding = (request: IncomingMessage): string | undefined => {
     const session = sessions.readSession(request);
     if (session) return `session:${session.id}`;
-    const anonymous = issued.get(request) ?? cookieValue(request, ANONYMOUS_CSRF_COOKIE);
+    const anonymous = issued.get(request) ?? requestCookie(request, ANONYMOUS_CSRF_COOKIE);
     return anonymous && ANONYMOUS_ID.test(anonymous) ? `anonymous:${anonymous}` : undefined;
   };
 
@@ -53,7 +54,8 @@ export function createCsrfGuard(secrets: readonly string[], options: CsrfOptions
       if (!bound) {
         const anonymous = randomBytes(32).toString('base64url');
         issued.set(request, anonymous);
-        appendSetCookie(response, `${ANONYMOUS_CSRF_COOKIE}=${anonymous}; ${anonymousAttributes}`);
+        // No Max-Age: the binding lasts as long as the browser session, like the page it protects.
+        appendSetCookie(response, setCookie(ANONYMOUS_CSRF_COOKIE, anonymous, anonymousScope));
         bound = `anonymous:${anonymous}`;
       }
       return token(secrets[0]!, bound);

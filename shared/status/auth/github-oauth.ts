@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { Octokit } from '@octokit/core';
 import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from '@octokit/oauth-methods';
 import { z } from 'zod';
 import { readBody } from '../../http/node';
 import type { Logger } from '../../log/logger';
 import { githubApiUrl } from '../../github/environment';
-import { escapeHtml } from '../pages/layout';
+import { requestCookie, setCookie } from '../cookies';
+import { html, type SafeHtml } from '../html';
+import type { Exchange, HttpMethod } from '../router';
 import { submittedCsrfToken, appendSetCookie, type CsrfGuard } from './csrf';
-import { sameText, cookieValue, type SessionCodec } from './session';
+import { sameText, type SessionCodec } from './session';
 
 /**
  * Signing in to the status pages with GitHub's OAuth web flow, at Prow deck's paths:
@@ -109,7 +111,7 @@ export function safeDestination(dest: string | null | undefined): string {
   return `${parsed.pathname}${parsed.search}${parsed.hash}`;
 }
 
-export interface AuthRouteDependencies {
+export interface SignInDependencies {
   /** Undefined when sign-in is not configured: the login routes then explain how to set it up. */
   oauth?: GitHubOAuthSettings;
   sessions: SessionCodec;
@@ -124,8 +126,19 @@ export interface AuthRouteDependencies {
 const UserSchema = z.object({ login: z.string().max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/) });
 const OAuthErrorSchema = z.object({ error: z.string().regex(/^[a-z_]{1,64}$/) });
 
-/** Serves the sign-in routes; resolves false for any other request. */
-export function authRoutes(deps: AuthRouteDependencies) {
+export interface SignInHandlers {
+  /** `GET /github-login`. */
+  startLogin(exchange: Exchange): void;
+  /** `GET /github-login/redirect`. */
+  finishLogin(exchange: Exchange): Promise<void>;
+  /** `POST /logout`. */
+  logout(exchange: Exchange): Promise<void>;
+  /** Any other method on those paths. */
+  methodNotAllowed(exchange: Exchange, allowed: readonly HttpMethod[]): void;
+}
+
+/** The handlers of the sign-in routes; the status pages' route table (../http.ts) mounts them. */
+export function signInHandlers(deps: SignInDependencies): SignInHandlers {
   const { oauth, sessions, csrf, log } = deps;
   const github = oauth
     ? new Octokit({
@@ -134,8 +147,8 @@ export function authRoutes(deps: AuthRouteDependencies) {
       })
     : undefined;
   const redirectUrl = oauth ? `${oauth.publicUrl}${REDIRECT_PATH}` : '';
-  const stateAttributes = `Path=${LOGIN_PATH}; HttpOnly; SameSite=Lax${sessions.secure ? '; Secure' : ''}`;
-  const clearState = `${STATE_COOKIE}=; Max-Age=0; ${stateAttributes}`;
+  const stateScope = { path: LOGIN_PATH, secure: sessions.secure };
+  const clearState = setCookie(STATE_COOKIE, '', stateScope, 0);
 
   const fetchLogin =
     deps.fetchLogin ??
@@ -144,8 +157,8 @@ export function authRoutes(deps: AuthRouteDependencies) {
       return UserSchema.parse(response.data).login;
     });
 
-  const startLogin = (response: ServerResponse, url: URL) => {
-    if (!oauth || !github) return sendPage(response, 404, 'Sign-in unavailable', escapeHtml(NOT_CONFIGURED));
+  const startLogin = ({ response, url }: Exchange) => {
+    if (!oauth || !github) return sendPage(response, 404, 'Sign-in unavailable', html`${NOT_CONFIGURED}`);
     const state = randomBytes(32).toString('base64url');
     const dest = safeDestination(url.searchParams.get('dest'));
     const sealed = sessions.seal('oauth-state', { state, dest }, STATE_TTL_MS);
@@ -159,22 +172,22 @@ export function authRoutes(deps: AuthRouteDependencies) {
       allowSignup: false,
       request: github.request,
     });
-    appendSetCookie(response, `${STATE_COOKIE}=${sealed}; Max-Age=${STATE_TTL_MS / 1000}; ${stateAttributes}`);
+    appendSetCookie(response, setCookie(STATE_COOKIE, sealed, stateScope, STATE_TTL_MS / 1000));
     response.writeHead(302, { location: authorizeUrl, 'cache-control': 'no-store' });
     response.end();
   };
 
-  const finishLogin = async (request: IncomingMessage, response: ServerResponse, url: URL) => {
-    if (!oauth || !github) return sendPage(response, 404, 'Sign-in unavailable', escapeHtml(NOT_CONFIGURED));
+  const finishLogin = async ({ request, response, url }: Exchange) => {
+    if (!oauth || !github) return sendPage(response, 404, 'Sign-in unavailable', html`${NOT_CONFIGURED}`);
     // The state is single-use whatever happens next.
     appendSetCookie(response, clearState);
-    const again = `<a href="${LOGIN_PATH}">Sign in again</a>`;
+    const again = html`<a href="${LOGIN_PATH}">Sign in again</a>`;
     const refused = url.searchParams.get('error');
     if (refused) {
       log.info('GitHub sign-in refused on GitHub', { githubError: OAuthErrorSchema.safeParse({ error: refused }).data?.error ?? 'other' });
-      return sendPage(response, 400, 'Sign-in cancelled', `GitHub did not sign you in (the authorization was declined). ${again} or <a href="/">go back</a>.`, true);
+      return sendPage(response, 400, 'Sign-in cancelled', html`GitHub did not sign you in (the authorization was declined). ${again} or <a href="/">go back</a>.`, true);
     }
-    const saved = sessions.unseal('oauth-state', cookieValue(request, STATE_COOKIE));
+    const saved = sessions.unseal('oauth-state', requestCookie(request, STATE_COOKIE));
     const state = url.searchParams.get('state') ?? '';
     if (!saved?.state || !sameText(saved.state, state)) {
       log.warn('GitHub sign-in refused: the state does not match this browser\'s sign-in', { hadStateCookie: saved !== undefined });
@@ -182,12 +195,12 @@ export function authRoutes(deps: AuthRouteDependencies) {
         response,
         400,
         'Sign-in not verified',
-        `This sign-in could not be verified: it expired, was started in another browser, or did not come from this site. ${again}.`,
+        html`This sign-in could not be verified: it expired, was started in another browser, or did not come from this site. ${again}.`,
         true,
       );
     }
     const code = url.searchParams.get('code');
-    if (!code) return sendPage(response, 400, 'Sign-in failed', `GitHub sent no authorization code. ${again}.`, true);
+    if (!code) return sendPage(response, 400, 'Sign-in failed', html`GitHub sent no authorization code. ${again}.`, true);
     let userToken: string;
     try {
       const exchanged = await exchangeWebFlowCode({
@@ -203,14 +216,14 @@ export function authRoutes(deps: AuthRouteDependencies) {
       // Only GitHub's error code leaves here: the error also carries the request, secret included.
       const githubError = oauthErrorCode(error);
       log.warn('GitHub sign-in failed: the code exchange was refused', { githubError, status: statusOf(error) });
-      return sendPage(response, 502, 'Sign-in failed', `GitHub did not accept the sign-in${githubError ? ` (${githubError})` : ''}. ${again}.`, true);
+      return sendPage(response, 502, 'Sign-in failed', html`GitHub did not accept the sign-in${githubError ? ` (${githubError})` : ''}. ${again}.`, true);
     }
     let login: string;
     try {
       login = await fetchLogin(userToken);
     } catch (error) {
       log.warn('GitHub sign-in failed: GitHub did not say whose token it issued', { status: statusOf(error) });
-      return sendPage(response, 502, 'Sign-in failed', `GitHub did not tell us who you are. ${again}.`, true);
+      return sendPage(response, 502, 'Sign-in failed', html`GitHub did not tell us who you are. ${again}.`, true);
     }
     appendSetCookie(response, sessions.sessionCookie(login));
     log.info('signed in with GitHub', { login });
@@ -218,7 +231,7 @@ export function authRoutes(deps: AuthRouteDependencies) {
     response.end();
   };
 
-  const logout = async (request: IncomingMessage, response: ServerResponse) => {
+  const logout = async ({ request, response }: Exchange) => {
     let form: URLSearchParams | undefined;
     if (/^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) {
       try {
@@ -228,32 +241,20 @@ export function authRoutes(deps: AuthRouteDependencies) {
       }
     }
     if (!csrf.checkCsrf(request, submittedCsrfToken(request, form))) {
-      return sendPage(response, 403, 'Not signed out', 'The sign-out form has expired or came from another site: reload the page and sign out again.');
+      return sendPage(response, 403, 'Not signed out', html`The sign-out form has expired or came from another site: reload the page and sign out again.`);
     }
     appendSetCookie(response, sessions.clearCookie());
     response.writeHead(303, { location: '/', 'cache-control': 'no-store' });
     response.end();
   };
 
-  return async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> => {
-    const method = request.method ?? 'GET';
-    switch (url.pathname) {
-      case LOGIN_PATH:
-        if (method !== 'GET') return methodNotAllowed(response, 'GET');
-        startLogin(response, url);
-        return true;
-      case REDIRECT_PATH:
-        if (method !== 'GET') return methodNotAllowed(response, 'GET');
-        await finishLogin(request, response, url);
-        return true;
-      case LOGOUT_PATH:
-        if (method !== 'POST') return methodNotAllowed(response, 'POST');
-        await logout(request, response);
-        return true;
-      default:
-        return false;
-    }
+  const methodNotAllowed = ({ response }: Exchange, allowed: readonly HttpMethod[]) => {
+    const allow = allowed.join(', ');
+    response.setHeader('allow', allow);
+    sendPage(response, 405, 'Method not allowed', html`Use ${allow} here.`);
   };
+
+  return { startLogin, finishLogin, logout, methodNotAllowed };
 }
 
 function oauthErrorCode(error: unknown): string | undefined {
@@ -265,14 +266,8 @@ function statusOf(error: unknown): number | undefined {
   return z.object({ status: z.number() }).safeParse(error).data?.status;
 }
 
-function methodNotAllowed(response: ServerResponse, allow: string): true {
-  response.setHeader('allow', allow);
-  sendPage(response, 405, 'Method not allowed', `Use ${allow} here.`);
-  return true;
-}
-
-/** `bodyHtml` is fixed text written here, with only escaped values in it. */
-function sendPage(response: ServerResponse, status: number, title: string, bodyHtml: string, fromGitHub = false): void {
+/** A bare page: these answer before (and apart from) the status pages' layout. */
+function sendPage(response: ServerResponse, status: number, title: string, body: SafeHtml, fromGitHub = false): void {
   const headers: Record<string, string> = {
     'content-type': 'text/html; charset=utf-8',
     'x-content-type-options': 'nosniff',
@@ -281,8 +276,5 @@ function sendPage(response: ServerResponse, status: number, title: string, bodyH
   // The redirect URL holds the authorization code: keep it out of Referer headers.
   if (fromGitHub) headers['referrer-policy'] = 'no-referrer';
   response.writeHead(status, headers);
-  response.end(
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
-      `<body><h1>${escapeHtml(title)}</h1><p>${bodyHtml}</p></body></html>`,
-  );
+  response.end(html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${body}</p></body></html>`.toString());
 }

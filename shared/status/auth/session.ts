@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import { requestCookie, setCookie } from '../cookies';
 
 /**
  * Who is signed in to the status pages: a cookie holding `{login, exp}` as base64url JSON and an
@@ -56,7 +57,7 @@ export function createSessionCodec(secrets: readonly string[], options: SessionO
   const ttlMs = options.ttlMs ?? DEFAULT_SESSION_TTL_MS;
   const secure = options.secure ?? false;
   const now = options.now ?? Date.now;
-  const attributes = `Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+  const scope = { path: '/', secure };
 
   const sign = (purpose: string, payload: unknown) => {
     const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
@@ -79,7 +80,7 @@ export function createSessionCodec(secrets: readonly string[], options: SessionO
   };
 
   const readSession = (request: IncomingMessage) => {
-    const verified = verify('session', cookieValue(request, SESSION_COOKIE));
+    const verified = verify('session', requestCookie(request, SESSION_COOKIE));
     const parsed = SessionPayload.safeParse(verified?.payload);
     if (!verified || !parsed.success || parsed.data.exp <= now()) return undefined;
     return { login: parsed.data.login, id: verified.signature };
@@ -89,9 +90,9 @@ export function createSessionCodec(secrets: readonly string[], options: SessionO
     secure,
     sessionCookie: (login) => {
       const value = sign('session', { login, exp: now() + ttlMs });
-      return `${SESSION_COOKIE}=${value}; Max-Age=${Math.floor(ttlMs / 1000)}; ${attributes}`;
+      return setCookie(SESSION_COOKIE, value, scope, Math.floor(ttlMs / 1000));
     },
-    clearCookie: () => `${SESSION_COOKIE}=; Max-Age=0; ${attributes}`,
+    clearCookie: () => setCookie(SESSION_COOKIE, '', scope, 0),
     readLogin: (request) => readSession(request)?.login,
     readSession,
     seal: (purpose, data, sealTtlMs) => sign(`sealed:${purpose}`, { data, exp: now() + sealTtlMs }),
@@ -122,19 +123,4 @@ export function sameText(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
-}
-
-/**
- * A cookie's value from the request's `Cookie` header. The first occurrence wins, as browsers
- * send the most specific (longest path) cookie first.
- */
-export function cookieValue(request: IncomingMessage, name: string): string | undefined {
-  const header = request.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }

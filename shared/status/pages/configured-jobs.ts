@@ -2,7 +2,9 @@ import { defaultTriggerFor } from '../../config/defaults';
 import type { Config, JobDefinition, Periodic, Postsubmit, Presubmit } from '../../config/model';
 import { contextRequired } from '../../jobs/should-run';
 import { jobHistoryHref } from '../links';
-import { escapeHtml } from './layout';
+import { notFound, sendPage, type StatusRequest } from '../status-request';
+import { repoVisibility } from '../visibility';
+import { html, joinHtml, type SafeHtml } from '../html';
 
 /**
  * Deck's configured jobs: `/configured-jobs` lists the repositories that have jobs, and
@@ -11,6 +13,22 @@ import { escapeHtml } from './layout';
  * is declared, so "why did (or didn't) this job run?" can be answered without reading the YAML.
  * Jobs marked `hidden` are left out, as everywhere on the status pages.
  */
+
+/** `GET /configured-jobs`. */
+export function serveConfiguredRepos(page: StatusRequest): void {
+  const { title, body } = configuredReposIndexBody(page.config, repoVisibility(page.config));
+  sendPage(page, title, body, 'configured-jobs');
+}
+
+/** `GET /configured-jobs/<org>/<repo>`. */
+export function serveConfiguredJobs(page: StatusRequest, org: string, repo: string): void {
+  const visible = repoVisibility(page.config);
+  const missing = `No configured jobs for ${org}/${repo}.`;
+  if (!visible(`${org}/${repo}`)) return notFound(page, missing);
+  const { title, body, found } = configuredJobsBody({ config: page.config, org, repo, hidden: (orgRepo) => !visible(orgRepo) });
+  if (!found) return notFound(page, missing);
+  sendPage(page, title, body, 'configured-jobs');
+}
 
 export interface ConfiguredJobsInput {
   config: Config;
@@ -22,7 +40,7 @@ export interface ConfiguredJobsInput {
 
 export interface ConfiguredJobsBody {
   title: string;
-  body: string;
+  body: SafeHtml;
   /** False when the repository is hidden or has no visible jobs: the route answers 404. */
   found: boolean;
 }
@@ -42,75 +60,77 @@ function periodicsFor(config: Config, orgRepo: string): Periodic[] {
   );
 }
 
-function code(text: string): string {
-  return `<code>${escapeHtml(text)}</code>`;
+function code(text: string): SafeHtml {
+  return html`<code>${text}</code>`;
 }
 
-function codeList(items: readonly string[]): string {
-  return items.map(code).join(', ');
+function codeList(items: readonly string[]): SafeHtml {
+  return joinHtml(items.map(code), html`, `);
 }
 
-function branchesText(job: Presubmit | Postsubmit): string {
-  const parts: string[] = [];
-  parts.push(job.branches?.length ? `Branches ${codeList(job.branches)}` : 'All branches');
-  if (job.skip_branches?.length) parts.push(`except ${codeList(job.skip_branches)}`);
-  return parts.join(' ');
+function branchesText(job: Presubmit | Postsubmit): SafeHtml {
+  const branches = job.branches?.length ? html`Branches ${codeList(job.branches)}` : html`All branches`;
+  return job.skip_branches?.length ? html`${branches} except ${codeList(job.skip_branches)}` : branches;
 }
 
-function concurrencyText(job: JobDefinition): string {
-  return job.max_concurrency ? `At most ${job.max_concurrency} at a time` : '';
+function concurrencyText(job: JobDefinition): SafeHtml | undefined {
+  return job.max_concurrency ? html`At most ${job.max_concurrency} at a time` : undefined;
 }
 
-function lines(parts: readonly string[]): string {
-  return parts.filter(Boolean).join('<br>');
+/** The parts that apply, one per line. */
+function lines(parts: readonly (SafeHtml | undefined)[]): SafeHtml {
+  return joinHtml(
+    parts.filter((part): part is SafeHtml => part !== undefined),
+    html`<br>`,
+  );
 }
 
-function presubmitRuns(job: Presubmit): string {
-  let when: string;
-  if (job.always_run) when = 'On every pull request';
-  else if (job.run_if_changed) when = `When a changed file matches ${code(job.run_if_changed)}`;
-  else if (job.skip_if_only_changed) when = `Unless every changed file matches ${code(job.skip_if_only_changed)}`;
-  else when = `Only on ${code(job.rerun_command || `/test ${job.name}`)}`;
+function presubmitRuns(job: Presubmit): SafeHtml {
+  let when: SafeHtml;
+  if (job.always_run) when = html`On every pull request`;
+  else if (job.run_if_changed) when = html`When a changed file matches ${code(job.run_if_changed)}`;
+  else if (job.skip_if_only_changed) when = html`Unless every changed file matches ${code(job.skip_if_only_changed)}`;
+  else when = html`Only on ${code(job.rerun_command || `/test ${job.name}`)}`;
   return lines([
     when,
     branchesText(job),
-    job.run_before_merge ? 'Also just before merging' : '',
+    job.run_before_merge ? html`Also just before merging` : undefined,
     concurrencyText(job),
   ]);
 }
 
-function postsubmitRuns(job: Postsubmit): string {
-  let when: string;
+function postsubmitRuns(job: Postsubmit): SafeHtml {
+  let when: SafeHtml;
   // Prow's order: a file filter decides when present; otherwise always_run, which defaults to true.
-  if (job.run_if_changed) when = `After a push that changes a file matching ${code(job.run_if_changed)}`;
-  else if (job.skip_if_only_changed) when = `After a push, unless every changed file matches ${code(job.skip_if_only_changed)}`;
-  else if (job.always_run ?? true) when = 'After every push';
-  else when = 'Never automatically';
+  if (job.run_if_changed) when = html`After a push that changes a file matching ${code(job.run_if_changed)}`;
+  else if (job.skip_if_only_changed) when = html`After a push, unless every changed file matches ${code(job.skip_if_only_changed)}`;
+  else if (job.always_run ?? true) when = html`After every push`;
+  else when = html`Never automatically`;
   return lines([when, branchesText(job), concurrencyText(job)]);
 }
 
-function periodicRuns(job: Periodic): string {
-  const when: string[] = [];
-  if (job.cron) when.push(`Cron ${code(job.cron)}`);
-  if (job.interval) when.push(`Every ${code(job.interval)}`);
-  if (job.minimum_interval) when.push(`${code(job.minimum_interval)} after the previous run finished`);
+function periodicRuns(job: Periodic): SafeHtml {
+  const when: SafeHtml[] = [];
+  if (job.cron) when.push(html`Cron ${code(job.cron)}`);
+  if (job.interval) when.push(html`Every ${code(job.interval)}`);
+  if (job.minimum_interval) when.push(html`${code(job.minimum_interval)} after the previous run finished`);
   const refs = (job.extra_refs ?? []).map((ref) => code(`${ref.org}/${ref.repo}${ref.base_ref ? `@${ref.base_ref}` : ''}`));
   return lines([
-    when.length > 0 ? when.join(', ') : 'Never on a schedule',
-    refs.length > 0 ? `Checks out ${refs.join(', ')}` : '',
+    when.length > 0 ? joinHtml(when, html`, `) : html`Never on a schedule`,
+    refs.length > 0 ? html`Checks out ${joinHtml(refs, html`, `)}` : undefined,
     concurrencyText(job),
   ]);
 }
 
-function mergeText(job: Presubmit): string {
-  const verdict = contextRequired(job) ? '<strong>Required</strong>' : job.skip_report ? 'Not reported' : 'Optional';
-  return lines([verdict, job.skip_report ? '' : `Context ${code(job.context)}`]);
+function mergeText(job: Presubmit): SafeHtml {
+  const verdict = contextRequired(job) ? html`<strong>Required</strong>` : job.skip_report ? html`Not reported` : html`Optional`;
+  return lines([verdict, job.skip_report ? undefined : html`Context ${code(job.context)}`]);
 }
 
-function triggerText(job: Presubmit): string {
+function triggerText(job: Presubmit): SafeHtml {
   // The regex is only worth showing when the config replaced the default one for the command.
   const custom = job.trigger && job.trigger !== defaultTriggerFor(job.name);
-  return lines([job.rerun_command ? code(job.rerun_command) : '', custom ? `<span class="muted">matches ${code(job.trigger)}</span>` : '']);
+  return lines([job.rerun_command ? code(job.rerun_command) : undefined, custom ? html`<span class="muted">matches ${code(job.trigger)}</span>` : undefined]);
 }
 
 interface Container {
@@ -138,10 +158,10 @@ function shellWord(word: string): string {
  * A short command reads as a shell line. Long ones — usually an inline script as the last argument
  * — fold away behind their first words, and unfold as written, without shell quoting to untangle.
  */
-function commandHtml(container: Container | undefined): string {
-  if (!container) return '';
+function commandHtml(container: Container | undefined): SafeHtml | undefined {
+  if (!container) return undefined;
   const words = [...container.command, ...container.args];
-  if (words.length === 0) return '<span class="muted">image default</span>';
+  if (words.length === 0) return html`<span class="muted">image default</span>`;
   const line = words.map(shellWord).join(' ');
   if (line.length <= 100 && !words.some((word) => word.includes('\n'))) return code(line);
   const script = words.findIndex((word) => word.includes('\n') || word.length > 60);
@@ -159,28 +179,27 @@ function commandHtml(container: Container | undefined): string {
     current = [];
   }
   if (current.length > 0) lines.push(current.join(' '));
-  return `<details><summary>${code(`${lead.slice(0, 60)} …`)}</summary><pre>${escapeHtml(lines.join('\n'))}</pre></details>`;
+  return html`<details><summary>${code(`${lead.slice(0, 60)} …`)}</summary><pre>${lines.join('\n')}</pre></details>`;
 }
 
-function runnerCells(job: JobDefinition): string {
+function runnerCells(job: JobDefinition): SafeHtml {
   const containers = containersOf(job);
   const images = containers.map((container) => container.image).filter((image): image is string => Boolean(image));
-  return `<td>${escapeHtml(job.cluster)}</td><td class="hide-narrow">${images.length > 0 ? images.map(code).join('<br>') : ''}</td><td>${commandHtml(containers[0])}</td><td class="hide-narrow">${job.decorate ? 'yes' : 'no'}</td>`;
+  return html`<td>${job.cluster}</td><td class="hide-narrow">${joinHtml(images.map(code), html`<br>`)}</td><td>${commandHtml(containers[0])}</td><td class="hide-narrow">${job.decorate ? 'yes' : 'no'}</td>`;
 }
 
-function nameCell(job: JobDefinition): string {
-  return `<th scope="row"><a href="${escapeHtml(jobHistoryHref(job.name))}">${escapeHtml(job.name)}</a><br><span class="muted source">${escapeHtml(`${job.source.file}:${job.source.line}`)}</span></th>`;
+function nameCell(job: JobDefinition): SafeHtml {
+  return html`<th scope="row"><a href="${jobHistoryHref(job.name)}">${job.name}</a><br><span class="muted source">${`${job.source.file}:${job.source.line}`}</span></th>`;
 }
 
-const RUNNER_HEADINGS =
-  '<th scope="col">Cluster</th><th scope="col" class="hide-narrow">Image</th><th scope="col">Command</th><th scope="col" class="hide-narrow">Decorated</th>';
+const RUNNER_HEADINGS = html`<th scope="col">Cluster</th><th scope="col" class="hide-narrow">Image</th><th scope="col">Command</th><th scope="col" class="hide-narrow">Decorated</th>`;
 
-function section(id: string, heading: string, headings: string, rows: readonly string[]): string {
-  if (rows.length === 0) return '';
-  return `<section aria-labelledby="${id}">
+function section(id: string, heading: string, headings: SafeHtml, rows: readonly SafeHtml[]): SafeHtml | undefined {
+  if (rows.length === 0) return undefined;
+  return html`<section aria-labelledby="${id}">
 <h2 id="${id}">${heading} <span class="muted">(${rows.length})</span></h2>
 <div class="table-wrap"><table aria-labelledby="${id}"><thead><tr><th scope="col">Job and source</th>${headings}${RUNNER_HEADINGS}</tr></thead>
-<tbody>${rows.join('\n')}</tbody></table></div>
+<tbody>${joinHtml(rows, html`\n`)}</tbody></table></div>
 </section>`;
 }
 
@@ -188,7 +207,7 @@ export function configuredJobsBody(input: ConfiguredJobsInput): ConfiguredJobsBo
   const orgRepo = `${input.org}/${input.repo}`;
   const notFound = (): ConfiguredJobsBody => ({
     title: orgRepo,
-    body: `<h1>${escapeHtml(orgRepo)}</h1><p class="message">No jobs are configured for ${escapeHtml(orgRepo)}.</p><p><a href="/configured-jobs">All repositories with jobs</a></p>`,
+    body: html`<h1>${orgRepo}</h1><p class="message">No jobs are configured for ${orgRepo}.</p><p><a href="/configured-jobs">All repositories with jobs</a></p>`,
     found: false,
   });
   if (input.hidden?.(orgRepo)) return notFound();
@@ -198,25 +217,25 @@ export function configuredJobsBody(input: ConfiguredJobsInput): ConfiguredJobsBo
   const total = presubmits.length + postsubmits.length + periodics.length;
   if (total === 0) return notFound();
 
-  const body = `<h1>Configured jobs: ${escapeHtml(orgRepo)}</h1>
-<p>${total} job${total === 1 ? '' : 's'} configured · <a href="/?${escapeHtml(new URLSearchParams({ repo: orgRepo }).toString())}">recent runs</a> · <a href="/plugins?${escapeHtml(new URLSearchParams({ repo: orgRepo }).toString())}">plugins</a> · <a href="/configured-jobs">all repositories</a></p>
+  const body = html`<h1>Configured jobs: ${orgRepo}</h1>
+<p>${total} job${total === 1 ? '' : 's'} configured · <a href="/?${new URLSearchParams({ repo: orgRepo }).toString()}">recent runs</a> · <a href="/plugins?${new URLSearchParams({ repo: orgRepo }).toString()}">plugins</a> · <a href="/configured-jobs">all repositories</a></p>
 ${section(
   'presubmits',
   'Presubmits',
-  '<th scope="col">Runs</th><th scope="col">Merge</th><th scope="col">Trigger</th>',
-  presubmits.map((job) => `<tr>${nameCell(job)}<td>${presubmitRuns(job)}</td><td>${mergeText(job)}</td><td>${triggerText(job)}</td>${runnerCells(job)}</tr>`),
+  html`<th scope="col">Runs</th><th scope="col">Merge</th><th scope="col">Trigger</th>`,
+  presubmits.map((job) => html`<tr>${nameCell(job)}<td>${presubmitRuns(job)}</td><td>${mergeText(job)}</td><td>${triggerText(job)}</td>${runnerCells(job)}</tr>`),
 )}
 ${section(
   'postsubmits',
   'Postsubmits',
-  '<th scope="col">Runs</th>',
-  postsubmits.map((job) => `<tr>${nameCell(job)}<td>${postsubmitRuns(job)}</td>${runnerCells(job)}</tr>`),
+  html`<th scope="col">Runs</th>`,
+  postsubmits.map((job) => html`<tr>${nameCell(job)}<td>${postsubmitRuns(job)}</td>${runnerCells(job)}</tr>`),
 )}
 ${section(
   'periodics',
   'Periodics',
-  '<th scope="col">Runs</th>',
-  periodics.map((job) => `<tr>${nameCell(job)}<td>${periodicRuns(job)}</td>${runnerCells(job)}</tr>`),
+  html`<th scope="col">Runs</th>`,
+  periodics.map((job) => html`<tr>${nameCell(job)}<td>${periodicRuns(job)}</td>${runnerCells(job)}</tr>`),
 )}`;
   return { title: `Configured jobs: ${orgRepo}`, body, found: true };
 }
@@ -257,18 +276,18 @@ function countByRepo(config: Config): Map<string, RepoCounts> {
 }
 
 /** `visible`: false for "org/repo" the public pages must not name (deck's hidden_repos). */
-export function configuredReposIndexBody(config: Config, visible: (orgRepo: string) => boolean = () => true): { title: string; body: string } {
+export function configuredReposIndexBody(config: Config, visible: (orgRepo: string) => boolean = () => true): { title: string; body: SafeHtml } {
   const counts = [...countByRepo(config).entries()]
     .filter(([orgRepo]) => visible(orgRepo))
     .sort(([a], [b]) => a.localeCompare(b));
   const rows = counts.map(
     ([orgRepo, count]) =>
-      `<tr><th scope="row"><a href="${escapeHtml(configuredJobsHref(orgRepo))}">${escapeHtml(orgRepo)}</a></th><td>${count.presubmits}</td><td>${count.postsubmits}</td><td>${count.periodics}</td></tr>`,
+      html`<tr><th scope="row"><a href="${configuredJobsHref(orgRepo)}">${orgRepo}</a></th><td>${count.presubmits}</td><td>${count.postsubmits}</td><td>${count.periodics}</td></tr>`,
   );
-  const body = `<h1>Configured jobs</h1>
+  const body = html`<h1>Configured jobs</h1>
 <p>Repositories with jobs in the configuration. Periodics are counted for the repositories they check out.</p>
 <div class="table-wrap"><table><caption>Repositories and their jobs</caption>
 <thead><tr><th scope="col">Repository</th><th scope="col">Presubmits</th><th scope="col">Postsubmits</th><th scope="col">Periodics</th></tr></thead>
-<tbody>${rows.length > 0 ? rows.join('\n') : '<tr><td colspan="4">No repository has jobs configured.</td></tr>'}</tbody></table></div>`;
+<tbody>${rows.length > 0 ? joinHtml(rows, html`\n`) : html`<tr><td colspan="4">No repository has jobs configured.</td></tr>`}</tbody></table></div>`;
   return { title: 'Configured jobs', body };
 }

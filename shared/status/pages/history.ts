@@ -1,7 +1,11 @@
 import type { ProwJob } from '../../prowjob/schema';
+import { InvalidQueryError } from '../../store/errors';
+import { configIndex } from '../config-index';
 import { jobPageHref } from '../links';
+import { badRequest, notFound, sendPage, type StatusRequest } from '../status-request';
+import { repoVisibility } from '../visibility';
+import { html, joinHtml, type SafeHtml } from '../html';
 import {
-  escapeHtml,
   formatDuration,
   jobDuration,
   jobDurationMs,
@@ -17,13 +21,66 @@ import {
  * (`/pr-history`), and one job's runs with a chart of results and durations (`/job-history`).
  */
 
-function runRow(job: ProwJob, now: number, withJobName: boolean): string {
+/** Runs read for one pull request's page. */
+const PR_RUNS_LIMIT = 500;
+/** Runs per page of a job's history. */
+const HISTORY_PAGE_SIZE = 100;
+
+/** `GET /pr-history?org=&repo=&pr=`. */
+export async function servePrHistory(page: StatusRequest): Promise<void> {
+  const search = page.url.searchParams;
+  const org = search.get('org') ?? '';
+  const repo = search.get('repo') ?? '';
+  const pull = Number(search.get('pr'));
+  if (!/^[^/\s]+$/.test(org) || !/^[^/\s]+$/.test(repo) || !Number.isSafeInteger(pull) || pull <= 0) {
+    return badRequest(page, 'Give the pull request as /pr-history?org=<org>&repo=<repo>&pr=<number>.');
+  }
+  if (!repoVisibility(page.config)(`${org}/${repo}`)) return notFound(page, `No jobs for ${org}/${repo}#${pull}.`);
+  const found = await page.deps.store.jobs.list({ repo: `${org}/${repo}`, pull }, { limit: PR_RUNS_LIMIT });
+  const jobs = found.jobs.map((stored) => stored.job).filter(page.visible);
+  const body = prHistoryBody({ org, repo, pull, jobs, now: page.now, truncated: found.nextCursor !== undefined });
+  sendPage(page, `${org}/${repo}#${pull}`, body, 'pr');
+}
+
+/**
+ * `GET /job-history/<job>`, and Prow's `/job-history/gs/<bucket>/logs/<job>`: the job is the last
+ * segment. Read from the path as sent, so a `%2F` in a job name stays part of the name.
+ */
+export function jobNameFromHistoryPath(pathname: string): string {
+  const segments = pathname.slice('/job-history/'.length).split('/').filter(Boolean).map(decodeURIComponent);
+  return segments.at(-1) ?? '';
+}
+
+export async function serveJobHistory(page: StatusRequest): Promise<void> {
+  const job = jobNameFromHistoryPath(page.url.pathname);
+  const cursor = page.url.searchParams.get('cursor') ?? undefined;
+  let found;
+  try {
+    found = await page.deps.store.jobs.list({ job }, { limit: HISTORY_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+  } catch (error) {
+    if (error instanceof InvalidQueryError) return badRequest(page, error.message);
+    throw error;
+  }
+  const runs = found.jobs.map((stored) => stored.job).filter(page.visible);
+  if (runs.length === 0 && !cursor && !configIndex(page.config).jobNames.includes(job)) return notFound(page, `No job named ${job}.`);
+  const base = `/job-history/${encodeURIComponent(job)}`;
+  const body = jobHistoryBody({
+    job,
+    runs,
+    now: page.now,
+    ...(found.nextCursor ? { olderHref: `${base}?cursor=${encodeURIComponent(found.nextCursor)}` } : {}),
+    ...(cursor ? { newestHref: base } : {}),
+  });
+  sendPage(page, `${job} history`, body, 'history');
+}
+
+function runRow(job: ProwJob, now: number, withJobName: boolean): SafeHtml {
   const state = stateOf(job);
-  const name = `<a href="${escapeHtml(jobPageHref(job.metadata.name ?? ''))}">${escapeHtml(withJobName ? job.spec.job : (job.status?.build_id ?? job.metadata.name ?? ''))}</a>`;
+  const name = html`<a href="${jobPageHref(job.metadata.name ?? '')}">${withJobName ? job.spec.job : (job.status?.build_id ?? job.metadata.name ?? '')}</a>`;
   const refs = job.spec.refs;
   const pull = refs?.pulls?.[0];
-  const what = withJobName ? '' : `<td>${escapeHtml(refs ? `${refs.org}/${refs.repo}${pull ? `#${pull.number}` : refs.base_ref ? ` ${refs.base_ref}` : ''}` : '')}</td>`;
-  return `<tr><td class="state state-${state}">${stateText(state)}</td><td>${name}</td>${what}<td class="hide-narrow">${timeElement(job.status?.startTime)}</td><td>${jobDuration(job, now)}</td></tr>`;
+  const what = withJobName ? '' : html`<td>${refs ? `${refs.org}/${refs.repo}${pull ? `#${pull.number}` : refs.base_ref ? ` ${refs.base_ref}` : ''}` : ''}</td>`;
+  return html`<tr><td class="state state-${state}">${stateText(state)}</td><td>${name}</td>${what}<td class="hide-narrow">${timeElement(job.status?.startTime)}</td><td>${jobDuration(job, now)}</td></tr>`;
 }
 
 export interface PrHistoryInput {
@@ -36,7 +93,7 @@ export interface PrHistoryInput {
   truncated: boolean;
 }
 
-export function prHistoryBody(input: PrHistoryInput): string {
+export function prHistoryBody(input: PrHistoryInput): SafeHtml {
   const groups = new Map<string, ProwJob[]>();
   for (const job of input.jobs) {
     const sha = job.spec.refs?.pulls?.find((pull) => pull.number === input.pull)?.sha ?? 'unknown';
@@ -52,16 +109,16 @@ export function prHistoryBody(input: PrHistoryInput): string {
     const older = jobs.filter((job) => latest.get(job.spec.job) !== job);
     const passing = [...latest.values()].filter((job) => stateOf(job) === 'success').length;
     const commit = pullInfo?.commit_link && sha === pullInfo.sha ? safeHref(pullInfo.commit_link) : `https://github.com/${input.org}/${input.repo}/commit/${sha}`;
-    return `<section class="group" aria-labelledby="commit-${index}"><h2 id="commit-${index}">Commit <span class="commit">${link(commit, sha.slice(0, 10))}</span>${index === 0 ? ' <span class="muted">(latest)</span>' : ''}</h2>
-<p class="muted">${passing} of ${latest.size} jobs passing${jobs[0]?.spec.refs?.pulls?.[0]?.author ? ` · by ${escapeHtml(jobs[0].spec.refs.pulls[0].author ?? '')}` : ''}</p>
+    return html`<section class="group" aria-labelledby="commit-${index}"><h2 id="commit-${index}">Commit <span class="commit">${link(commit, sha.slice(0, 10))}</span>${index === 0 ? html` <span class="muted">(latest)</span>` : ''}</h2>
+<p class="muted">${passing} of ${latest.size} jobs passing${jobs[0]?.spec.refs?.pulls?.[0]?.author ? ` · by ${jobs[0].spec.refs.pulls[0].author ?? ''}` : ''}</p>
 <div class="table-wrap"><table aria-labelledby="commit-${index}"><thead><tr><th scope="col">State</th><th scope="col">Job</th><th scope="col" class="hide-narrow">Started</th><th scope="col">Duration</th></tr></thead><tbody>
-${[...latest.values()].map((job) => runRow(job, input.now, true)).join('\n')}
-</tbody></table></div>${older.length > 0 ? `<details><summary>${older.length} earlier run${older.length === 1 ? '' : 's'} on this commit</summary><div class="table-wrap"><table aria-label="Earlier runs"><tbody>${older.map((job) => runRow(job, input.now, true)).join('\n')}</tbody></table></div></details>` : ''}</section>`;
+${joinHtml([...latest.values()].map((job) => runRow(job, input.now, true)), html`\n`)}
+</tbody></table></div>${older.length > 0 ? html`<details><summary>${older.length} earlier run${older.length === 1 ? '' : 's'} on this commit</summary><div class="table-wrap"><table aria-label="Earlier runs"><tbody>${joinHtml(older.map((job) => runRow(job, input.now, true)), html`\n`)}</tbody></table></div></details>` : ''}</section>`;
   });
-  return `<h1>${escapeHtml(`${input.org}/${input.repo}`)} #${input.pull}</h1>
-<p>${link(prHref, 'Pull request on GitHub')}${pullInfo?.title ? ` · ${escapeHtml(pullInfo.title)}` : ''} · <a href="/?${escapeHtml(new URLSearchParams({ repo: `${input.org}/${input.repo}`, pull: String(input.pull) }).toString())}">as a job list</a></p>
-${input.truncated ? '<p class="muted">Showing the newest runs only.</p>' : ''}
-${sections.length > 0 ? sections.join('\n') : '<p>No jobs have run for this pull request.</p>'}`;
+  return html`<h1>${`${input.org}/${input.repo}`} #${input.pull}</h1>
+<p>${link(prHref, 'Pull request on GitHub')}${pullInfo?.title ? ` · ${pullInfo.title}` : ''} · <a href="/?${new URLSearchParams({ repo: `${input.org}/${input.repo}`, pull: String(input.pull) }).toString()}">as a job list</a></p>
+${input.truncated ? html`<p class="muted">Showing the newest runs only.</p>` : ''}
+${sections.length > 0 ? joinHtml(sections, html`\n`) : html`<p>No jobs have run for this pull request.</p>`}`;
 }
 
 export interface JobHistoryInput {
@@ -78,7 +135,7 @@ const BAR_WIDTH = 12;
 const BAR_GAP = 4;
 
 /** Runs oldest → newest, left → right; bar height is duration, colour and pattern the result. */
-export function historyChart(runs: readonly ProwJob[], now: number): string {
+export function historyChart(runs: readonly ProwJob[], now: number): SafeHtml {
   const ordered = [...runs].reverse();
   const durations = ordered.map((job) => jobDurationMs(job, now) ?? 0);
   const longest = Math.max(1, ...durations);
@@ -91,26 +148,25 @@ export function historyChart(runs: readonly ProwJob[], now: number): string {
       const height = Math.max(3, Math.round(((durations[index] ?? 0) / longest) * (CHART_HEIGHT - 10)));
       const state = stateOf(job);
       const x = BAR_GAP + index * (BAR_WIDTH + BAR_GAP);
-      return `<a href="${escapeHtml(jobPageHref(job.metadata.name ?? ''))}"><rect class="bar-${state}" x="${x}" y="${CHART_HEIGHT - height}" width="${BAR_WIDTH}" height="${height}"><title>${escapeHtml(`${job.status?.build_id ?? ''} ${state} ${jobDuration(job, now)}`)}</title></rect>${state === 'success' ? '' : `<text x="${x + BAR_WIDTH / 2}" y="${CHART_HEIGHT - height - 2}" font-size="9" text-anchor="middle" aria-hidden="true">${state === 'failure' || state === 'error' ? '✖' : '·'}</text>`}</a>`;
-    })
-    .join('');
-  return `<svg class="chart" role="img" aria-label="${escapeHtml(label)}" viewBox="0 0 ${width} ${CHART_HEIGHT}" width="${width}" height="${CHART_HEIGHT}" xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(label)}</title>${bars}</svg>`;
+      return html`<a href="${jobPageHref(job.metadata.name ?? '')}"><rect class="bar-${state}" x="${x}" y="${CHART_HEIGHT - height}" width="${BAR_WIDTH}" height="${height}"><title>${`${job.status?.build_id ?? ''} ${state} ${jobDuration(job, now)}`}</title></rect>${state === 'success' ? '' : html`<text x="${x + BAR_WIDTH / 2}" y="${CHART_HEIGHT - height - 2}" font-size="9" text-anchor="middle" aria-hidden="true">${state === 'failure' || state === 'error' ? '✖' : '·'}</text>`}</a>`;
+    });
+  return html`<svg class="chart" role="img" aria-label="${label}" viewBox="0 0 ${width} ${CHART_HEIGHT}" width="${width}" height="${CHART_HEIGHT}" xmlns="http://www.w3.org/2000/svg"><title>${label}</title>${bars}</svg>`;
 }
 
-export function jobHistoryBody(input: JobHistoryInput): string {
+export function jobHistoryBody(input: JobHistoryInput): SafeHtml {
   const finished = input.runs.filter((job) => ['success', 'failure', 'error'].includes(stateOf(job)));
   const passed = finished.filter((job) => stateOf(job) === 'success').length;
   const durations = finished.map((job) => jobDurationMs(job, input.now) ?? 0).sort((a, b) => a - b);
   const median = durations.length > 0 ? formatDuration(durations[Math.floor(durations.length / 2)] ?? 0) : '—';
   const pager = [
-    input.newestHref ? `<a href="${escapeHtml(input.newestHref)}">Newest</a>` : '',
-    input.olderHref ? `<a rel="next" href="${escapeHtml(input.olderHref)}">Older runs</a>` : '',
-  ].join('');
-  return `<h1>${escapeHtml(input.job)}</h1>
+    input.newestHref ? html`<a href="${input.newestHref}">Newest</a>` : '',
+    input.olderHref ? html`<a rel="next" href="${input.olderHref}">Older runs</a>` : '',
+  ];
+  return html`<h1>${input.job}</h1>
 <p class="summary-counts">${finished.length > 0 ? `${Math.round((passed / finished.length) * 100)}% passed (${passed} of ${finished.length} finished runs on this page) · median ${median}` : 'No finished runs on this page.'} · <a href="/?job=${encodeURIComponent(input.job)}">as a job list</a></p>
 ${input.runs.length > 0 ? historyChart(input.runs, input.now) : ''}
 <div class="table-wrap"><table aria-label="Runs"><thead><tr><th scope="col">State</th><th scope="col">Build</th><th scope="col">Repository</th><th scope="col" class="hide-narrow">Started</th><th scope="col">Duration</th></tr></thead><tbody>
-${input.runs.length > 0 ? input.runs.map((job) => runRow(job, input.now, false)).join('\n') : '<tr><td colspan="5">No runs of this job are stored.</td></tr>'}
+${input.runs.length > 0 ? joinHtml(input.runs.map((job) => runRow(job, input.now, false)), html`\n`) : html`<tr><td colspan="5">No runs of this job are stored.</td></tr>`}
 </tbody></table></div>
 <nav class="pager" aria-label="Pages">${pager}</nav>`;
 }

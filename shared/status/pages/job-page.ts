@@ -1,13 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import type { ProwJob } from '../../prowjob/schema';
 import { renderBuildLog } from '../build-log';
 import { summariseJUnit, type JUnitCase } from '../junit';
-import type { RunArtifacts } from '../run-artifacts';
+import { buildLogOf, readLogFrom } from '../job-log';
+import { streamPosition } from '../log-stream';
+import { notFound, sendPage, type StatusRequest } from '../status-request';
+import { runArtifactsForPage, type RunArtifacts } from '../run-artifacts';
 import { triggeredBy } from '../triggered-by';
-import { jobHistoryHref, prHistoryHref } from '../links';
+import { jobHistoryHref, jobPageHref, prHistoryHref } from '../links';
+import { isActiveState } from '../../prowjob/lifecycle';
+import { html, type SafeHtml } from '../html';
 import {
-  escapeHtml,
   formatDuration,
-  isActiveState,
   jobDuration,
   link,
   safeHref,
@@ -21,6 +25,39 @@ import {
  * failed: the JUnit failures with their messages, then the build log (coloured, numbered, long
  * passing stretches folded; streamed while the job runs), then everything the run stored.
  */
+
+/** `GET /view/<ProwJob name>`. */
+export async function serveJobPage(page: StatusRequest, name: string): Promise<void> {
+  const { deps } = page;
+  const stored = await deps.store.jobs.get(name);
+  if (!stored || !page.visible(stored.job)) return notFound(page, `No ProwJob named ${name}.`);
+  const job = stored.job;
+  const run = await runArtifactsForPage(deps.artifacts, deps.log, job);
+  let log: string | undefined;
+  let stream: { url: string } | undefined;
+  if (isActiveState(stateOf(job))) {
+    // Whole lines only: the live stream carries on from the next one.
+    const bytes = await readLogFrom(deps, job, 0).catch(() => undefined);
+    const position = streamPosition(bytes?.toString('utf8') ?? '');
+    log = position.shown;
+    stream = { url: `${jobPageHref(name)}/stream?from=${position.offset}:${position.line}` };
+  } else {
+    log = await buildLogOf(deps, job);
+  }
+  const buildId = job.status?.build_id;
+  const body = jobPageBody({
+    job,
+    log,
+    run,
+    now: page.now,
+    csrfToken: page.viewer().csrfToken ?? '',
+    requestId: randomUUID(),
+    artifactHref: (relative) => `${jobPageHref(name)}/artifacts/${relative.split('/').map(encodeURIComponent).join('/')}`,
+    ...(stream ? { stream } : {}),
+    ...(buildId ? { rawLogHref: `/log?${new URLSearchParams({ job: job.spec.job, id: buildId }).toString()}` } : {}),
+  });
+  sendPage(page, `${job.spec.job} ${stateOf(job)}`, body, undefined, ['job-page']);
+}
 
 export interface JobPageInput {
   job: ProwJob;
@@ -40,57 +77,57 @@ export interface JobPageInput {
   notice?: string;
 }
 
-function commitLink(base: string | undefined, sha: string | undefined, explicit?: string): string {
-  if (!sha) return '';
+function commitLink(base: string | undefined, sha: string | undefined, explicit?: string): SafeHtml {
+  if (!sha) return html``;
   const href = safeHref(explicit) ?? (base ? safeHref(`${base}/commit/${sha}`) : undefined);
-  return `<span class="commit">${link(href, sha.slice(0, 10))}</span>`;
+  return html`<span class="commit">${link(href, sha.slice(0, 10))}</span>`;
 }
 
-function facts(job: ProwJob, now: number): string {
+function facts(job: ProwJob, now: number): SafeHtml {
   const refs = job.spec.refs;
   const repoLink = safeHref(refs?.repo_link) ?? (refs ? `https://github.com/${refs.org}/${refs.repo}` : undefined);
-  const rows: [string, string][] = [];
+  const rows: [string, SafeHtml | string][] = [];
   if (refs) {
     rows.push(['Repository', link(repoLink, `${refs.org}/${refs.repo}`)]);
-    if (refs.base_ref) rows.push(['Base', `${escapeHtml(refs.base_ref)} ${commitLink(repoLink, refs.base_sha, refs.base_link)}`]);
+    if (refs.base_ref) rows.push(['Base', html`${refs.base_ref} ${commitLink(repoLink, refs.base_sha, refs.base_link)}`]);
     for (const pull of refs.pulls ?? []) {
       const prHref = safeHref(pull.link) ?? (repoLink ? `${repoLink}/pull/${pull.number}` : undefined);
-      rows.push(['Pull request', `${link(prHref, `#${pull.number}${pull.title ? ` ${pull.title}` : ''}`)} · <a href="${escapeHtml(prHistoryHref(refs.org, refs.repo, pull.number))}">PR history</a>`]);
+      rows.push(['Pull request', html`${link(prHref, `#${pull.number}${pull.title ? ` ${pull.title}` : ''}`)} · <a href="${prHistoryHref(refs.org, refs.repo, pull.number)}">PR history</a>`]);
       if (pull.sha) rows.push(['Head commit', commitLink(repoLink, pull.sha, pull.commit_link)]);
       if (pull.author) rows.push(['Author', link(safeHref(pull.author_link) ?? `https://github.com/${encodeURIComponent(pull.author)}`, pull.author)]);
     }
   }
-  for (const extra of job.spec.extra_refs ?? []) rows.push(['Also checks out', escapeHtml(`${extra.org}/${extra.repo}${extra.base_ref ? ` ${extra.base_ref}` : ''}`)]);
-  rows.push(['Triggered by', escapeHtml(triggeredBy(job))]);
-  rows.push(['Type', escapeHtml(job.spec.type)]);
-  if (job.status?.build_id) rows.push(['Build ID', escapeHtml(job.status.build_id)]);
-  if (job.spec.cluster) rows.push(['Cluster', escapeHtml(job.spec.cluster)]);
-  if (job.status?.pod_name) rows.push(['Pod', escapeHtml(job.status.pod_name)]);
+  for (const extra of job.spec.extra_refs ?? []) rows.push(['Also checks out', `${extra.org}/${extra.repo}${extra.base_ref ? ` ${extra.base_ref}` : ''}`]);
+  rows.push(['Triggered by', triggeredBy(job)]);
+  rows.push(['Type', job.spec.type]);
+  if (job.status?.build_id) rows.push(['Build ID', job.status.build_id]);
+  if (job.spec.cluster) rows.push(['Cluster', job.spec.cluster]);
+  if (job.status?.pod_name) rows.push(['Pod', job.status.pod_name]);
   rows.push(['Created', timeElement(job.status?.startTime)]);
   const started = Date.parse(job.status?.startTime ?? '');
   const pending = Date.parse(job.status?.pendingTime ?? '');
   if (!Number.isNaN(pending)) {
-    rows.push(['Started running', `${timeElement(job.status?.pendingTime)}${Number.isNaN(started) ? '' : ` <span class="muted">(queued ${formatDuration(pending - started)})</span>`}`]);
+    rows.push(['Started running', html`${timeElement(job.status?.pendingTime)}${Number.isNaN(started) ? '' : html` <span class="muted">(queued ${formatDuration(pending - started)})</span>`}`]);
   }
   if (job.status?.completionTime) rows.push(['Finished', timeElement(job.status.completionTime)]);
   rows.push(['Duration', jobDuration(job, now) || '—']);
-  if (job.status?.description) rows.push(['Description', escapeHtml(job.status.description)]);
-  rows.push(['ProwJob', `<span class="commit">${escapeHtml(job.metadata.name ?? '')}</span> · <a href="/api/prowjobs/${encodeURIComponent(job.metadata.name ?? '')}">JSON</a>`]);
-  return `<dl class="facts">${rows.map(([label, value]) => `<dt>${label}</dt><dd>${value}</dd>`).join('')}</dl>`;
+  if (job.status?.description) rows.push(['Description', job.status.description]);
+  rows.push(['ProwJob', html`<span class="commit">${job.metadata.name ?? ''}</span> · <a href="/api/prowjobs/${encodeURIComponent(job.metadata.name ?? '')}">JSON</a>`]);
+  return html`<dl class="facts">${rows.map(([label, value]) => html`<dt>${label}</dt><dd>${value}</dd>`)}</dl>`;
 }
 
-function actions(input: JobPageInput): string {
+function actions(input: JobPageInput): SafeHtml {
   const job = input.job;
   const name = encodeURIComponent(job.metadata.name ?? '');
-  const token = `<input type="hidden" name="csrf_token" value="${escapeHtml(input.csrfToken)}">`;
-  const requestId = `<input type="hidden" name="request_id" value="${escapeHtml(input.requestId)}">`;
+  const token = html`<input type="hidden" name="csrf_token" value="${input.csrfToken}">`;
+  const requestId = html`<input type="hidden" name="request_id" value="${input.requestId}">`;
   const buttons = [
-    `<form method="post" action="/rerun?prowjob=${name}" class="inline">${token}${requestId}<button type="submit" class="secondary">Rerun</button></form>`,
-    isActiveState(stateOf(job)) ? `<form method="post" action="/abort?prowjob=${name}" class="inline">${token}<button type="submit" class="danger">Abort</button></form>` : '',
-    input.rawLogHref ? `<a href="${escapeHtml(input.rawLogHref)}">Raw log</a>` : '',
-    `<a href="${escapeHtml(jobHistoryHref(job.spec.job))}">Job history</a>`,
+    html`<form method="post" action="/rerun?prowjob=${name}" class="inline">${token}${requestId}<button type="submit" class="secondary">Rerun</button></form>`,
+    isActiveState(stateOf(job)) ? html`<form method="post" action="/abort?prowjob=${name}" class="inline">${token}<button type="submit" class="danger">Abort</button></form>` : '',
+    input.rawLogHref ? html`<a href="${input.rawLogHref}">Raw log</a>` : '',
+    html`<a href="${jobHistoryHref(job.spec.job)}">Job history</a>`,
   ];
-  return `<div class="toolbar">${buttons.join('')}</div>`;
+  return html`<div class="toolbar">${buttons}</div>`;
 }
 
 function caseTitle(testCase: JUnitCase): string {
@@ -101,41 +138,35 @@ function seconds(value: number | undefined): string {
   return value === undefined ? '' : formatDuration(value * 1000);
 }
 
-function testResults(run: RunArtifacts | undefined): { failures: string; all: string } {
-  if (!run || (run.junit.length === 0 && run.junitErrors.length === 0)) return { failures: '', all: '' };
+function testResults(run: RunArtifacts | undefined): { failures: SafeHtml | undefined; all: SafeHtml | undefined } {
+  if (!run || (run.junit.length === 0 && run.junitErrors.length === 0)) return { failures: undefined, all: undefined };
   const summary = summariseJUnit(run.junit);
-  const counts = `<p class="summary-counts">${summary.tests} tests, ${summary.failed} failed, ${summary.skipped} skipped${summary.durationSeconds ? ` · ${seconds(summary.durationSeconds)}` : ''}</p>`;
-  const problems = run.junitErrors.map((problem) => `<p class="muted">Could not read ${escapeHtml(problem.path)}: ${escapeHtml(problem.message)}</p>`).join('');
+  const counts = html`<p class="summary-counts">${summary.tests} tests, ${summary.failed} failed, ${summary.skipped} skipped${summary.durationSeconds ? ` · ${seconds(summary.durationSeconds)}` : ''}</p>`;
+  const problems = run.junitErrors.map((problem) => html`<p class="muted">Could not read ${problem.path}: ${problem.message}</p>`);
   const failures =
     summary.failures.length > 0
-      ? `<section class="failures" aria-labelledby="failed-tests"><h2 id="failed-tests">Failed tests</h2>${counts}${summary.failures
-          .map(
-            (failure) => `<div class="failure-case"><h3>✖ ${escapeHtml(caseTitle(failure))} <span class="muted">${escapeHtml(seconds(failure.durationSeconds))}</span></h3>
-${failure.message ? `<p class="failure-message">${escapeHtml(failure.message)}</p>` : ''}${failure.output ? `<details${summary.failures.length <= 3 ? ' open' : ''}><summary>Output</summary><pre class="output">${escapeHtml(failure.output)}</pre></details>` : ''}
-<p class="muted">${escapeHtml(failure.suite)} · ${escapeHtml(failure.file)}</p></div>`,
-          )
-          .join('')}${problems}</section>`
-      : '';
-  const rows = summary.all
-    .map(
-      (testCase) =>
-        `<tr><td class="state state-${testCase.status === 'passed' ? 'success' : testCase.status === 'failed' ? 'failure' : 'aborted'}">${testCase.status === 'passed' ? '✔ passed' : testCase.status === 'failed' ? '✖ failed' : '⊘ skipped'}</td><td>${escapeHtml(caseTitle(testCase))}</td><td>${escapeHtml(seconds(testCase.durationSeconds))}</td></tr>`,
-    )
-    .join('');
-  const all = `<h2 id="test-results">Test results</h2>${failures ? '' : counts + problems}<details><summary>All ${summary.tests} tests</summary><div class="table-wrap"><table aria-labelledby="test-results"><thead><tr><th scope="col">Result</th><th scope="col">Test</th><th scope="col">Duration</th></tr></thead><tbody>${rows}</tbody></table></div></details>`;
+      ? html`<section class="failures" aria-labelledby="failed-tests"><h2 id="failed-tests">Failed tests</h2>${counts}${summary.failures.map(
+          (failure) => html`<div class="failure-case"><h3>✖ ${caseTitle(failure)} <span class="muted">${seconds(failure.durationSeconds)}</span></h3>
+${failure.message ? html`<p class="failure-message">${failure.message}</p>` : ''}${failure.output ? html`<details${summary.failures.length <= 3 ? html` open` : ''}><summary>Output</summary><pre class="output">${failure.output}</pre></details>` : ''}
+<p class="muted">${failure.suite} · ${failure.file}</p></div>`,
+        )}${problems}</section>`
+      : undefined;
+  const rows = summary.all.map(
+    (testCase) =>
+      html`<tr><td class="state state-${testCase.status === 'passed' ? 'success' : testCase.status === 'failed' ? 'failure' : 'aborted'}">${testCase.status === 'passed' ? '✔ passed' : testCase.status === 'failed' ? '✖ failed' : '⊘ skipped'}</td><td>${caseTitle(testCase)}</td><td>${seconds(testCase.durationSeconds)}</td></tr>`,
+  );
+  const all = html`<h2 id="test-results">Test results</h2>${failures ? '' : [counts, problems]}<details><summary>All ${summary.tests} tests</summary><div class="table-wrap"><table aria-labelledby="test-results"><thead><tr><th scope="col">Result</th><th scope="col">Test</th><th scope="col">Duration</th></tr></thead><tbody>${rows}</tbody></table></div></details>`;
   return { failures, all };
 }
 
-function artifactsSection(input: JobPageInput): string {
+function artifactsSection(input: JobPageInput): SafeHtml | undefined {
   const run = input.run;
-  if (!run) return '';
-  const files = run.files
-    .map((file) => `<li><a href="${escapeHtml(input.artifactHref(file.path))}">${escapeHtml(file.path)}</a> <span class="muted">${formatBytes(file.size)}</span></li>`)
-    .join('');
+  if (!run) return undefined;
+  const files = run.files.map((file) => html`<li><a href="${input.artifactHref(file.path)}">${file.path}</a> <span class="muted">${formatBytes(file.size)}</span></li>`);
   const metadata = (label: string, value: unknown) =>
-    value === undefined ? '' : `<details><summary>${label}</summary><pre class="output">${escapeHtml(JSON.stringify(value, null, 2))}</pre></details>`;
-  const problems = run.metadataErrors.map((problem) => `<p class="muted">Could not read ${escapeHtml(problem.path)}: ${escapeHtml(problem.message)}</p>`).join('');
-  return `<h2 id="artifacts">Artifacts</h2>${files ? `<ul>${files}</ul>` : '<p class="muted">No artifacts stored yet.</p>'}${metadata('started.json', run.started)}${metadata('finished.json', run.finished)}${problems}`;
+    value === undefined ? '' : html`<details><summary>${label}</summary><pre class="output">${JSON.stringify(value, null, 2)}</pre></details>`;
+  const problems = run.metadataErrors.map((problem) => html`<p class="muted">Could not read ${problem.path}: ${problem.message}</p>`);
+  return html`<h2 id="artifacts">Artifacts</h2>${files.length > 0 ? html`<ul>${files}</ul>` : html`<p class="muted">No artifacts stored yet.</p>`}${metadata('started.json', run.started)}${metadata('finished.json', run.finished)}${problems}`;
 }
 
 function formatBytes(bytes: number): string {
@@ -144,7 +175,7 @@ function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-export function jobPageBody(input: JobPageInput): string {
+export function jobPageBody(input: JobPageInput): SafeHtml {
   const job = input.job;
   const state = stateOf(job);
   const results = testResults(input.run);
@@ -153,17 +184,17 @@ export function jobPageBody(input: JobPageInput): string {
     input.log === undefined || input.log === ''
       ? streaming
         ? ''
-        : '<p class="muted" id="no-log">No log stored for this job.</p>'
+        : html`<p class="muted" id="no-log">No log stored for this job.</p>`
       : renderBuildLog(input.log, input.rawLogHref ? { rawUrl: input.rawLogHref } : {});
-  return `${input.notice ? `<p class="notice" role="status">${escapeHtml(input.notice)}</p>` : ''}
-<h1>${escapeHtml(job.spec.job)}</h1>
-<p>${stateBadge(state).replace('<span class="state', '<span id="job-state" class="state')} ${job.status?.description ? `<span class="muted">${escapeHtml(job.status.description)}</span>` : ''}</p>
+  return html`${input.notice ? html`<p class="notice" role="status">${input.notice}</p>` : ''}
+<h1>${job.spec.job}</h1>
+<p>${stateBadge(state, 'job-state')} ${job.status?.description ? html`<span class="muted">${job.status.description}</span>` : ''}</p>
 ${actions(input)}
 ${results.failures}
 ${facts(job, input.now)}
 <h2 id="build-log-heading">Build log <span id="live-status" class="live" role="status" aria-live="polite"></span></h2>
-${streaming && !input.log ? '<p class="muted" id="no-log">Waiting for output…</p>' : ''}
-<div id="build-log" class="log" role="log" aria-labelledby="build-log-heading"${streaming ? ` data-stream="${escapeHtml(input.stream?.url ?? '')}"` : ''}>${logHtml}</div>
+${streaming && !input.log ? html`<p class="muted" id="no-log">Waiting for output…</p>` : ''}
+<div id="build-log" class="log" role="log" aria-labelledby="build-log-heading"${streaming ? html` data-stream="${input.stream?.url ?? ''}"` : ''}>${logHtml}</div>
 ${results.all}
 ${artifactsSection(input)}`;
 }

@@ -1,15 +1,13 @@
 import type { ProwJob, ProwJobState } from '../../prowjob/schema';
+import { html, type SafeHtml } from '../html';
 
 /**
  * The frame every status page shares: header with navigation and sign-in, the stylesheet and the
  * client scripts (served from /static, so a strict Content-Security-Policy forbids anything
  * inline), and the small formatting helpers the pages agree on. Everything that comes from a job,
- * a config or a user is escaped — job names, descriptions and logs are other people's text.
+ * a config or a user is escaped by `html` (../html.ts) — job names, descriptions and logs are
+ * other people's text.
  */
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
 
 /** The icon carries the state for readers who cannot tell the colours apart; the word for everyone. */
 export const STATE_ICON: Record<ProwJobState, string> = {
@@ -40,13 +38,9 @@ export function stateText(state: ProwJobState): string {
   return `${STATE_ICON[state]} ${STATE_WORD[state]}`;
 }
 
-/** A state as a badge: class for colour, icon and word for meaning. */
-export function stateBadge(state: ProwJobState): string {
-  return `<span class="state state-${state}">${stateText(state)}</span>`;
-}
-
-export function isActiveState(state: ProwJobState): boolean {
-  return state === 'triggered' || state === 'scheduling' || state === 'pending';
+/** A state as a badge: class for colour, icon and word for meaning; `id` lets a script replace it. */
+export function stateBadge(state: ProwJobState, id?: string): SafeHtml {
+  return html`<span${id ? html` id="${id}"` : ''} class="state state-${state}">${stateText(state)}</span>`;
 }
 
 /** "42s", "3m07s", "1h02m". */
@@ -72,12 +66,12 @@ export function jobDuration(job: ProwJob, now: number): string {
 }
 
 /** A timestamp a script can turn into the reader's local time; UTC text until it does. */
-export function timeElement(iso: string | undefined): string {
-  if (!iso) return '';
+export function timeElement(iso: string | undefined): SafeHtml {
+  if (!iso) return html``;
   const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return escapeHtml(iso);
+  if (Number.isNaN(ms)) return html`${iso}`;
   const text = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  return `<time datetime="${escapeHtml(new Date(ms).toISOString())}">${text}</time>`;
+  return html`<time datetime="${new Date(ms).toISOString()}">${text}</time>`;
 }
 
 /** Only http(s) links from a job's refs become hrefs: a `javascript:` URL in a ProwJob must not. */
@@ -91,8 +85,8 @@ export function safeHref(url: string | undefined): string | undefined {
   }
 }
 
-export function link(href: string | undefined, text: string): string {
-  return href ? `<a href="${escapeHtml(href)}">${escapeHtml(text)}</a>` : escapeHtml(text);
+export function link(href: string | undefined, text: string): SafeHtml {
+  return href ? html`<a href="${href}">${text}</a>` : html`${text}`;
 }
 
 export type NavItem = 'jobs' | 'plugins' | 'command-help' | 'configured-jobs' | 'history' | 'pr';
@@ -109,7 +103,7 @@ export interface Viewer {
 export interface PageOptions {
   title: string;
   nav?: NavItem;
-  body: string;
+  body: SafeHtml;
   viewer?: Viewer;
   /** Client scripts from /static to load (deferred). */
   scripts?: readonly string[];
@@ -122,24 +116,20 @@ const NAV: { item: NavItem; href: string; text: string }[] = [
   { item: 'command-help', href: '/command-help', text: 'Command help' },
 ];
 
-function viewerHtml(viewer: Viewer | undefined): string {
+function viewerHtml(viewer: Viewer | undefined): SafeHtml {
   if (viewer?.login) {
-    return `<span class="viewer">Signed in as <strong>${escapeHtml(viewer.login)}</strong></span>
-<form method="post" action="/logout" class="inline"><input type="hidden" name="csrf_token" value="${escapeHtml(viewer.csrfToken ?? '')}"><button type="submit" class="link-button">Sign out</button></form>`;
+    return html`<span class="viewer">Signed in as <strong>${viewer.login}</strong></span>
+<form method="post" action="/logout" class="inline"><input type="hidden" name="csrf_token" value="${viewer.csrfToken ?? ''}"><button type="submit" class="link-button">Sign out</button></form>`;
   }
-  return viewer?.loginUrl ? `<a class="sign-in" href="${escapeHtml(viewer.loginUrl)}">Sign in with GitHub</a>` : '';
+  return viewer?.loginUrl ? html`<a class="sign-in" href="${viewer.loginUrl}">Sign in with GitHub</a>` : html``;
 }
 
-export function page(options: PageOptions): string {
-  const nav = NAV.map(
-    ({ item, href, text }) => `<a href="${href}"${item === options.nav ? ' aria-current="page"' : ''}>${text}</a>`,
-  ).join('');
-  const scripts = ['common', ...(options.scripts ?? [])]
-    .map((name) => `<script src="/static/${name}.js" defer></script>`)
-    .join('');
-  return `<!doctype html>
+export function page(options: PageOptions): SafeHtml {
+  const nav = NAV.map(({ item, href, text }) => html`<a href="${href}"${item === options.nav ? html` aria-current="page"` : ''}>${text}</a>`);
+  const scripts = ['common', ...(options.scripts ?? [])].map((name) => html`<script src="/static/${name}.js" defer></script>`);
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(options.title)} · Cutwater</title>
+<title>${options.title} · Cutwater</title>
 <link rel="stylesheet" href="/static/status.css">${scripts}
 </head><body>
 <a class="skip-link" href="#main">Skip to content</a>
@@ -149,6 +139,6 @@ export function page(options: PageOptions): string {
 }
 
 /** A short page for a refusal or a missing thing, with the status code's meaning in words. */
-export function messagePage(title: string, message: string, viewer?: Viewer, extraHtml = ''): string {
-  return page({ title, body: `<h1>${escapeHtml(title)}</h1><p class="message">${escapeHtml(message)}</p>${extraHtml}<p><a href="/">All jobs</a></p>`, ...(viewer ? { viewer } : {}) });
+export function messagePage(title: string, message: string, viewer?: Viewer, extra: SafeHtml = html``): SafeHtml {
+  return page({ title, body: html`<h1>${title}</h1><p class="message">${message}</p>${extra}<p><a href="/">All jobs</a></p>`, ...(viewer ? { viewer } : {}) });
 }

@@ -1,7 +1,11 @@
 import { enabledPluginsFor, type ExternalPlugin, type PluginConfig } from '../../config/plugin-config';
 import { externalPluginsFor } from '../../plugins/engine';
 import type { CommandHelp, Plugin } from '../../plugins/plugin';
-import { escapeHtml } from './layout';
+import { PLUGINS } from '../../plugins/registry';
+import { configIndex } from '../config-index';
+import { sendPage, type StatusRequest } from '../status-request';
+import { repoVisibility } from '../visibility';
+import { html, joinHtml, type SafeHtml } from '../html';
 
 /**
  * Deck's plugin help (`/plugins`) and command help (`/command-help`): what each plugin does, what
@@ -10,6 +14,24 @@ import { escapeHtml } from './layout';
  * Which plugins are enabled is decided by the same helpers the plugin engine dispatches with, so
  * the page cannot disagree with what actually runs.
  */
+
+/** `GET /plugins` and `GET /command-help`, for all repositories or `?repo=<org/repo>`. */
+export function servePluginHelp(page: StatusRequest): void {
+  const { title, body } = pluginHelpBody(pluginHelpInput(page));
+  sendPage(page, title, body, 'plugins');
+}
+
+export function serveCommandHelp(page: StatusRequest): void {
+  const { title, body } = commandHelpBody(pluginHelpInput(page));
+  sendPage(page, title, body, 'command-help', ['command-help']);
+}
+
+function pluginHelpInput(page: StatusRequest): PluginHelpInput {
+  const repo = page.url.searchParams.get('repo') ?? undefined;
+  const visibleRepo = repoVisibility(page.config);
+  const repos = configIndex(page.config).repos.filter(visibleRepo);
+  return { plugins: PLUGINS, pluginConfig: page.config.plugins, repos, visible: visibleRepo, ...(repo && repos.includes(repo) ? { repo } : {}) };
+}
 
 export interface PluginHelpInput {
   /** The in-tree plugins (shared/plugins/registry.ts). */
@@ -29,7 +51,7 @@ export interface PluginHelpInput {
 
 export interface RenderedBody {
   title: string;
-  body: string;
+  body: SafeHtml;
 }
 
 export function pluginSectionId(name: string): string {
@@ -41,8 +63,9 @@ export function pluginHelpHref(name: string): string {
 }
 
 /** Help texts mark commands and labels with backticks, as in Prow's markdown help. */
-function prose(text: string): string {
-  return escapeHtml(text).replace(/`([^`\n]+)`/g, '<code>$1</code>');
+function prose(text: string): SafeHtml {
+  // Splitting on the capture group leaves the backticked spans at the odd indexes.
+  return joinHtml(text.split(/`([^`\n]+)`/).map((part, index) => (index % 2 === 1 ? html`<code>${part}</code>` : part)));
 }
 
 function splitRepo(orgRepo: string): { org: string; repo: string } {
@@ -104,49 +127,54 @@ function enabledWhere(config: PluginConfig | undefined, plugin: Plugin, visible:
   return [...new Set(places)].sort();
 }
 
-function repoSelector(input: PluginHelpInput, action: string): string {
+function repoSelector(input: PluginHelpInput, action: string): SafeHtml {
   const options = [
-    `<option value="">All repositories</option>`,
-    ...input.repos.map(
-      (repo) => `<option value="${escapeHtml(repo)}"${repo === input.repo ? ' selected' : ''}>${escapeHtml(repo)}</option>`,
-    ),
+    html`<option value="">All repositories</option>`,
+    ...input.repos.map((repo) => html`<option value="${repo}"${repo === input.repo ? html` selected` : ''}>${repo}</option>`),
   ];
-  return `<form class="filters" method="get" action="${action}" aria-label="Choose a repository">
-<label for="repo-select">Repository<select id="repo-select" name="repo">${options.join('')}</select></label>
+  return html`<form class="filters" method="get" action="${action}" aria-label="Choose a repository">
+<label for="repo-select">Repository<select id="repo-select" name="repo">${options}</select></label>
 <button type="submit" class="primary">Show</button>
 </form>`;
 }
 
-function examplesHtml(command: CommandHelp): string {
-  return command.examples.map((example) => `<code>${escapeHtml(example)}</code>`).join(' ');
+function examplesHtml(command: CommandHelp): SafeHtml {
+  return joinHtml(command.examples.map((example) => html`<code>${example}</code>`), html` `);
 }
 
-function commandsTable(plugin: Plugin, commands: readonly CommandHelp[]): string {
+function usageCell(command: CommandHelp): SafeHtml {
+  return html`<th scope="row"><code>${command.usage}</code>${command.featured ? html` <span class="muted">(featured)</span>` : ''}</th>`;
+}
+
+function commandsTable(plugin: Plugin, commands: readonly CommandHelp[]): SafeHtml {
   const rows = commands.map(
-    (command) =>
-      `<tr><th scope="row"><code>${escapeHtml(command.usage)}</code>${command.featured ? ' <span class="muted">(featured)</span>' : ''}</th><td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td></tr>`,
+    (command) => html`<tr>${usageCell(command)}<td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td></tr>`,
   );
-  return `<div class="table-wrap"><table><caption>Commands of ${escapeHtml(plugin.name)}</caption>
+  return html`<div class="table-wrap"><table><caption>Commands of ${plugin.name}</caption>
 <thead><tr><th scope="col">Command</th><th scope="col">What it does</th><th scope="col">Examples</th><th scope="col">Who can use it</th></tr></thead>
-<tbody>${rows.join('\n')}</tbody></table></div>`;
+<tbody>${joinHtml(rows, html`\n`)}</tbody></table></div>`;
 }
 
-function pluginSection(input: PluginHelpInput, plugin: Plugin, visible: (orgOrRepo: string) => boolean): string {
-  const id = escapeHtml(pluginSectionId(plugin.name));
-  const facts: string[] = [];
+function eventList(events: readonly string[]): SafeHtml {
+  return joinHtml(events.map((event) => html`<code>${event}</code>`), html`, `);
+}
+
+function pluginSection(input: PluginHelpInput, plugin: Plugin, visible: (orgOrRepo: string) => boolean): SafeHtml {
+  const id = pluginSectionId(plugin.name);
+  const facts: SafeHtml[] = [];
   if (!input.repo) {
     const where = enabledWhere(input.pluginConfig, plugin, visible);
-    facts.push(`<dt>Enabled for</dt><dd>${where.length > 0 ? escapeHtml(where.join('; ')) : 'Not enabled in plugins.yaml'}</dd>`);
+    facts.push(html`<dt>Enabled for</dt><dd>${where.length > 0 ? where.join('; ') : 'Not enabled in plugins.yaml'}</dd>`);
   }
-  facts.push(`<dt>Configuration</dt><dd>${plugin.help.config ? prose(plugin.help.config) : 'None: it reads no settings from plugins.yaml.'}</dd>`);
+  facts.push(html`<dt>Configuration</dt><dd>${plugin.help.config ? prose(plugin.help.config) : 'None: it reads no settings from plugins.yaml.'}</dd>`);
   const events = plugin.events;
-  if (events.length > 0) facts.push(`<dt>Events</dt><dd>${events.map((event) => `<code>${escapeHtml(event)}</code>`).join(', ')}</dd>`);
+  if (events.length > 0) facts.push(html`<dt>Events</dt><dd>${eventList(events)}</dd>`);
   const commands = plugin.help.commands ?? [];
-  return `<section class="plugin" id="${id}" aria-labelledby="${id}-title">
-<h2 id="${id}-title">${escapeHtml(plugin.name)}</h2>
+  return html`<section class="plugin" id="${id}" aria-labelledby="${id}-title">
+<h2 id="${id}-title">${plugin.name}</h2>
 <p>${prose(plugin.help.description)}</p>
-<dl class="facts">${facts.join('')}</dl>
-${commands.length > 0 ? commandsTable(plugin, commands) : '<p class="muted">No commands.</p>'}
+<dl class="facts">${facts}</dl>
+${commands.length > 0 ? commandsTable(plugin, commands) : html`<p class="muted">No commands.</p>`}
 </section>`;
 }
 
@@ -171,28 +199,28 @@ function externalEntries(input: PluginHelpInput, visible: (orgOrRepo: string) =>
   return keys.flatMap((key) => (Object.hasOwn(all, key) ? (all[key] ?? []) : []).filter((entry) => entry.name).map((entry) => ({ where: key, entry })));
 }
 
-function externalSection(input: PluginHelpInput, visible: (orgOrRepo: string) => boolean): string {
+function externalSection(input: PluginHelpInput, visible: (orgOrRepo: string) => boolean): SafeHtml | undefined {
   const entries = externalEntries(input, visible);
-  if (entries.length === 0) return '';
+  if (entries.length === 0) return undefined;
   const builtIn = new Set(input.plugins.map((plugin) => plugin.name));
   const rows = entries.map(({ where, entry }) => {
     const name = entry.name ?? '';
-    const endpoint = !entry.endpoint && builtIn.has(name) ? 'built in (runs inside Cutwater)' : escapeHtml(endpointHost(entry));
-    const events = entry.events?.length ? entry.events.map((event) => `<code>${escapeHtml(event)}</code>`).join(', ') : 'all events';
-    return `<tr><th scope="row">${escapeHtml(name)}</th><td>${escapeHtml(where)}</td><td>${endpoint}</td><td>${events}</td></tr>`;
+    const endpoint = !entry.endpoint && builtIn.has(name) ? 'built in (runs inside Cutwater)' : endpointHost(entry);
+    const events = entry.events?.length ? eventList(entry.events) : 'all events';
+    return html`<tr><th scope="row">${name}</th><td>${where}</td><td>${endpoint}</td><td>${events}</td></tr>`;
   });
-  return `<section id="external-plugins" aria-labelledby="external-plugins-title">
+  return html`<section id="external-plugins" aria-labelledby="external-plugins-title">
 <h2 id="external-plugins-title">External plugins</h2>
 <p>Services that receive this installation's webhook events.</p>
 <div class="table-wrap"><table aria-labelledby="external-plugins-title">
 <thead><tr><th scope="col">Name</th><th scope="col">Configured for</th><th scope="col">Endpoint host</th><th scope="col">Events</th></tr></thead>
-<tbody>${rows.join('\n')}</tbody></table></div>
+<tbody>${joinHtml(rows, html`\n`)}</tbody></table></div>
 </section>`;
 }
 
-function missingNote(missing: readonly string[]): string {
-  if (missing.length === 0) return '';
-  return `<p class="muted">Enabled in plugins.yaml but not provided by Cutwater, so they do nothing here: ${missing.map((name) => escapeHtml(name)).join(', ')}.</p>`;
+function missingNote(missing: readonly string[]): SafeHtml | undefined {
+  if (missing.length === 0) return undefined;
+  return html`<p class="muted">Enabled in plugins.yaml but not provided by Cutwater, so they do nothing here: ${missing.join(', ')}.</p>`;
 }
 
 export function pluginHelpBody(input: PluginHelpInput): RenderedBody {
@@ -200,20 +228,23 @@ export function pluginHelpBody(input: PluginHelpInput): RenderedBody {
   const { plugins, missing } = enablementFor(input);
   const title = input.repo ? `Plugins for ${input.repo}` : 'Plugins';
   const intro = input.repo
-    ? `<p>The plugins enabled for ${escapeHtml(input.repo)} in plugins.yaml. <a href="/command-help?${escapeHtml(new URLSearchParams({ repo: input.repo }).toString())}">Their commands</a>.</p>`
-    : '<p>Every plugin Cutwater provides, and where plugins.yaml enables it. Choose a repository to see only the plugins enabled there. <a href="/command-help">All commands</a>.</p>';
+    ? html`<p>The plugins enabled for ${input.repo} in plugins.yaml. <a href="/command-help?${new URLSearchParams({ repo: input.repo }).toString()}">Their commands</a>.</p>`
+    : html`<p>Every plugin Cutwater provides, and where plugins.yaml enables it. Choose a repository to see only the plugins enabled there. <a href="/command-help">All commands</a>.</p>`;
   const contents =
     plugins.length > 0
-      ? `<nav aria-label="Plugins on this page"><ul class="plugin-index">${plugins
-          .map((plugin) => `<li><a href="#${escapeHtml(pluginSectionId(plugin.name))}">${escapeHtml(plugin.name)}</a></li>`)
-          .join('')}</ul></nav>`
-      : `<p>No plugins are enabled for ${escapeHtml(input.repo ?? 'any repository')}.</p>`;
-  const body = `<h1>${escapeHtml(title)}</h1>
+      ? html`<nav aria-label="Plugins on this page"><ul class="plugin-index">${plugins.map(
+          (plugin) => html`<li><a href="#${pluginSectionId(plugin.name)}">${plugin.name}</a></li>`,
+        )}</ul></nav>`
+      : html`<p>No plugins are enabled for ${input.repo ?? 'any repository'}.</p>`;
+  const body = html`<h1>${title}</h1>
 ${repoSelector(input, '/plugins')}
 ${intro}
 ${contents}
 ${missingNote(missing)}
-${plugins.map((plugin) => pluginSection(input, plugin, visible)).join('\n')}
+${joinHtml(
+  plugins.map((plugin) => pluginSection(input, plugin, visible)),
+  html`\n`,
+)}
 ${externalSection(input, visible)}`;
   return { title, body };
 }
@@ -226,15 +257,15 @@ export function commandHelpBody(input: PluginHelpInput): RenderedBody {
   const ordered = [...commands.filter(({ command }) => command.featured), ...commands.filter(({ command }) => !command.featured)];
   const rows = ordered.map(({ plugin, command }) => {
     const search = [command.usage, command.description, ...command.examples, command.who, plugin.name].join(' ').toLowerCase();
-    return `<tr data-search="${escapeHtml(search)}"${command.featured ? ' class="featured"' : ''}><th scope="row"><code>${escapeHtml(command.usage)}</code>${command.featured ? ' <span class="muted">(featured)</span>' : ''}</th><td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td><td><a href="${escapeHtml(pluginHelpHref(plugin.name))}">${escapeHtml(plugin.name)}</a></td></tr>`;
+    return html`<tr data-search="${search}"${command.featured ? html` class="featured"` : ''}>${usageCell(command)}<td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td><td><a href="${pluginHelpHref(plugin.name)}">${plugin.name}</a></td></tr>`;
   });
-  const scope = input.repo ? `enabled for ${escapeHtml(input.repo)}` : 'Cutwater provides';
-  const body = `<h1>${escapeHtml(title)}</h1>
+  const scope = input.repo ? `enabled for ${input.repo}` : 'Cutwater provides';
+  const body = html`<h1>${title}</h1>
 ${repoSelector(input, '/command-help')}
 <p>Commands are typed in a comment on an issue or pull request, each on a line of its own.</p>
 <p><label for="command-filter" hidden>Filter commands</label> <input id="command-filter" type="search" autocomplete="off" hidden></p>
 <div class="table-wrap"><table id="commands"><caption>Commands of the plugins ${scope}</caption>
 <thead><tr><th scope="col">Command</th><th scope="col">What it does</th><th scope="col">Examples</th><th scope="col">Who can use it</th><th scope="col">Plugin</th></tr></thead>
-<tbody>${rows.length > 0 ? rows.join('\n') : '<tr><td colspan="5">No commands: no plugin with commands is enabled here.</td></tr>'}</tbody></table></div>`;
+<tbody>${rows.length > 0 ? joinHtml(rows, html`\n`) : html`<tr><td colspan="5">No commands: no plugin with commands is enabled here.</td></tr>`}</tbody></table></div>`;
   return { title, body };
 }

@@ -1,9 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { countLines, INTERESTING_LINE, LogStreamRenderer, renderBuildLog } from '../../../shared/status/build-log';
+import { countLines, INTERESTING_LINE, LogStreamRenderer as HtmlLogStreamRenderer, renderBuildLog as renderBuildLogHtml } from '../../../shared/status/build-log';
 
 /** The job page's build log: line anchors, colours, escaping, folding and live streaming. */
 
 const ESC = '\x1b';
+
+/** The renderers' HTML as text, to search. */
+function renderBuildLog(...args: Parameters<typeof renderBuildLogHtml>): string {
+  return String(renderBuildLogHtml(...args));
+}
+
+class LogStreamRenderer {
+  private readonly renderer: HtmlLogStreamRenderer;
+
+  constructor(firstLineNumber?: number) {
+    this.renderer = new HtmlLogStreamRenderer(firstLineNumber);
+  }
+
+  get nextLineNumber(): number {
+    return this.renderer.nextLineNumber;
+  }
+
+  push(chunk: string): string {
+    return String(this.renderer.push(chunk));
+  }
+
+  flush(): string {
+    return String(this.renderer.flush());
+  }
+}
 
 /** `go test -v` output for `count` passing tests, one line each for RUN, a log line and PASS. */
 function goTestLines(count: number): string[] {

@@ -362,3 +362,16 @@ describe('a running job', () => {
     expect(received).toMatch(/event: end\ndata: success/);
   });
 });
+
+describe('the URLs served', () => {
+  it('leaves unknown paths and methods a page does not take to the host, and says 405 on the sign-in paths', async () => {
+    expect(await get('/no-such-page')).toMatchObject({ status: 404, text: 'not served' });
+    expect(await get('/plugins/')).toMatchObject({ status: 404, text: 'not served' });
+    expect(await get('/static/nope.js')).toMatchObject({ status: 404, text: 'not served' });
+    expect((await fetch(`${base}/`, { method: 'DELETE' })).status).toBe(404);
+    const logout = await get('/logout');
+    expect(logout.status).toBe(405);
+    expect(logout.headers.get('allow')).toBe('POST');
+    expect((await fetch(`${base}/github-login`, { method: 'POST' })).status).toBe(405);
+  });
+});

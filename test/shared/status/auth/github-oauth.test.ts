@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGitHubClient } from '../../../../shared/github/octokit';
 import { memoryLogger } from '../../../../shared/log/logger';
 import { createCsrfGuard, CSRF_FIELD, type CsrfGuard } from '../../../../shared/status/auth/csrf';
-import { authRoutes, type GitHubOAuthSettings } from '../../../../shared/status/auth/github-oauth';
+import { LOGIN_PATH, LOGOUT_PATH, REDIRECT_PATH, signInHandlers, type GitHubOAuthSettings } from '../../../../shared/status/auth/github-oauth';
 import { decideRerun, membershipLookupFor } from '../../../../shared/status/auth/rerun-auth';
 import { createSessionCodec, SESSION_COOKIE, type SessionCodec } from '../../../../shared/status/auth/session';
 import { buildFromFiles, expectLoaded, yaml } from '../../../support/config';
@@ -12,7 +12,7 @@ import { startFakeGitHub, type FakeGitHub } from '../../../support/fake-github';
 import { testProwJob } from '../../../support/prowjobs';
 
 /**
- * GitHub sign-in end to end: authRoutes on a real node:http server, a browser played by fetch
+ * GitHub sign-in end to end: the sign-in handlers on a real node:http server, a browser played by fetch
  * with a small cookie jar, and the fake GitHub's OAuth web flow.
  */
 
@@ -36,11 +36,18 @@ async function startStatus(settings: (defaults: GitHubOAuthSettings) => GitHubOA
   await new Promise<void>((resolve) => status.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(status.address() as AddressInfo).port}`;
   const oauth = settings({ clientId: fake.oauth.clientId, clientSecret: fake.oauth.clientSecret, apiUrl: fake.url, publicUrl: base });
-  const routes = authRoutes({ ...(oauth ? { oauth } : {}), sessions, csrf, log });
+  const signIn = signInHandlers({ ...(oauth ? { oauth } : {}), sessions, csrf, log });
+  // The paths and methods the status pages' route table (shared/status/http.ts) mounts them at.
+  const routes: Record<string, (exchange: { request: IncomingMessage; response: ServerResponse; url: URL }) => Promise<void> | void> = {
+    [`GET ${LOGIN_PATH}`]: signIn.startLogin,
+    [`GET ${REDIRECT_PATH}`]: signIn.finishLogin,
+    [`POST ${LOGOUT_PATH}`]: signIn.logout,
+  };
   status.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     void (async () => {
-      if (await routes(request, response, url)) return;
+      const route = routes[`${request.method ?? 'GET'} ${url.pathname}`];
+      if (route) return route({ request, response, url });
       // Stand-ins for the lead's pages: who is signed in, and a page with a sign-out token.
       if (url.pathname === '/whoami') {
         response.end(sessions.readLogin(request) ?? '(signed out)');

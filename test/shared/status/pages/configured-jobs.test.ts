@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../../../shared/config/model';
-import { configuredJobsBody, configuredReposIndexBody } from '../../../../shared/status/pages/configured-jobs';
+import {
+  configuredJobsBody as renderConfiguredJobs,
+  configuredReposIndexBody as renderConfiguredReposIndex,
+} from '../../../../shared/status/pages/configured-jobs';
 import { buildFromFiles, expectLoaded, lineOf, yaml } from '../../../support/config';
 
 /**
@@ -8,6 +11,17 @@ import { buildFromFiles, expectLoaded, lineOf, yaml } from '../../../support/con
  * such as the `/test <name>` trigger and decoration are the real ones): what a contributor asking
  * "which jobs run on my PR, and why?" sees.
  */
+
+/** The pages' HTML as text, to search. */
+function configuredJobsBody(...args: Parameters<typeof renderConfiguredJobs>): { title: string; body: string; found: boolean } {
+  const rendered = renderConfiguredJobs(...args);
+  return { ...rendered, body: String(rendered.body) };
+}
+
+function configuredReposIndexBody(...args: Parameters<typeof renderConfiguredReposIndex>): { title: string; body: string } {
+  const rendered = renderConfiguredReposIndex(...args);
+  return { ...rendered, body: String(rendered.body) };
+}
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 

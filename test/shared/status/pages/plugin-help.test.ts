@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PluginConfig } from '../../../../shared/config/plugin-config';
 import { definePlugin } from '../../../../shared/plugins/plugin';
 import { PLUGINS } from '../../../../shared/plugins/registry';
-import { commandHelpBody, pluginHelpBody, type PluginHelpInput } from '../../../../shared/status/pages/plugin-help';
+import { commandHelpBody as renderCommandHelp, pluginHelpBody as renderPluginHelp, type PluginHelpInput } from '../../../../shared/status/pages/plugin-help';
 import { buildFromFiles, expectLoaded, yaml } from '../../../support/config';
 
 /**
@@ -10,6 +10,17 @@ import { buildFromFiles, expectLoaded, yaml } from '../../../support/config';
  * plugins.yaml loaded by the real loader: what a contributor looking for "how do I hold this PR?"
  * sees, and that a repository's page shows only the plugins that actually run there.
  */
+
+/** The pages' HTML as text, to search. */
+function pluginHelpBody(input: PluginHelpInput): { title: string; body: string } {
+  const { title, body } = renderPluginHelp(input);
+  return { title, body: String(body) };
+}
+
+function commandHelpBody(input: PluginHelpInput): { title: string; body: string } {
+  const { title, body } = renderCommandHelp(input);
+  return { title, body: String(body) };
+}
 
 const PLUGINS_YAML = yaml(`
   plugins:

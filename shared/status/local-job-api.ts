@@ -1,0 +1,50 @@
+import { timingSafeEqual } from 'node:crypto';
+import { readBody, sendJson } from '../http/node';
+import { ProwJobSchema } from '../prowjob/schema';
+import { JobExistsError } from '../store/errors';
+import type { StatusDependencies } from './status-request';
+import type { Exchange } from './router';
+
+/**
+ * `POST /api/prowjobs`: how `cutwater mkpj` creates a job in `cutwater local`. Only from this
+ * machine and only with the local API token (the api-token file in the data dir), so that nothing
+ * reaching local mode through a tunnel can create jobs; the body is a ProwJob, checked by its schema.
+ */
+
+const MAX_JOB_BYTES = 1024 * 1024;
+
+export async function createJobOverLocalApi(deps: StatusDependencies, { request, response }: Exchange): Promise<void> {
+  const remote = request.socket.remoteAddress ?? '';
+  const token = deps.jobCreationToken;
+  if (!token || !/^(127\.|::1$|::ffff:127\.)/.test(remote)) {
+    sendJson(response, 403, { message: 'creating jobs over HTTP is only allowed from this machine in local mode' });
+    return;
+  }
+  const given = Buffer.from(request.headers.authorization ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    sendJson(response, 401, { message: 'give the local API token (the api-token file in the data dir) as "Authorization: Bearer <token>"' });
+    return;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse((await readBody(request, MAX_JOB_BYTES)).toString('utf8'));
+  } catch {
+    sendJson(response, 400, { message: 'the body must be a ProwJob as JSON' });
+    return;
+  }
+  const parsed = ProwJobSchema.safeParse(body);
+  if (!parsed.success || !parsed.data.metadata.name) {
+    sendJson(response, 400, { message: `not a ProwJob: ${parsed.success ? 'metadata.name is missing' : parsed.error.message}` });
+    return;
+  }
+  const name = parsed.data.metadata.name;
+  try {
+    const created = await deps.store.jobs.create(parsed.data, { idempotencyKey: `api/${name}` });
+    deps.log.info('ProwJob created over the local API', { job: parsed.data.spec.job, jobId: name });
+    sendJson(response, created.created ? 201 : 200, created.created ? created.job.job : (created.job?.job ?? { metadata: { name } }));
+  } catch (error) {
+    if (!(error instanceof JobExistsError)) throw error;
+    sendJson(response, 409, { message: error.message });
+  }
+}

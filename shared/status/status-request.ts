@@ -1,0 +1,82 @@
+import type { Config } from '../config/model';
+import type { ConfigSource } from '../config/config-source';
+import type { GitHubClient } from '../github/client';
+import type { Logger } from '../log/logger';
+import type { CsrfGuard } from './auth/csrf';
+import { LOGIN_PATH, type GitHubOAuthSettings } from './auth/github-oauth';
+import type { SessionCodec } from './auth/session';
+import type { SafeHtml } from './html';
+import type { JobLogSources } from './job-log';
+import type { StreamOptions } from './log-stream';
+import { messagePage, page as renderPage, type NavItem, type Viewer } from './pages/layout';
+import { sendHtml } from './respond';
+import type { Exchange } from './router';
+import { jobVisibility, type JobVisibility } from './visibility';
+
+/**
+ * What a status page handler is given: the request, the backends, and what every page reads —
+ * the config current for this request, the one visibility rule (hidden jobs and repos), who is
+ * signed in — plus the replies every page shares (a page in the layout, 404, 400).
+ */
+
+export interface StatusDependencies extends JobLogSources {
+  log: Logger;
+  config: ConfigSource;
+  /** Sign-in and CSRF; see shared/status/auth/. */
+  auth: { sessions: SessionCodec; csrf: CsrfGuard; oauth?: GitHubOAuthSettings };
+  /** GitHub as the installation on a repository, for rerun authorisation (org and team membership). */
+  github?: (org: string, repo: string) => Promise<GitHubClient>;
+  now?: () => number;
+  stream?: StreamOptions;
+  /**
+   * `POST /api/prowjobs` creates jobs (local mode only) for requests from this machine that carry
+   * `Authorization: Bearer <token>`. Loopback alone is not enough: a tunnel that forwards GitHub's
+   * webhooks to local mode also arrives from 127.0.0.1.
+   */
+  jobCreationToken?: string;
+}
+
+export interface StatusRequest extends Exchange {
+  deps: StatusDependencies;
+  config: Config;
+  visible: JobVisibility;
+  /** The signed-in GitHub login, if any. */
+  login: string | undefined;
+  viewer: () => Viewer;
+  now: number;
+}
+
+export async function statusRequest(deps: StatusDependencies, exchange: Exchange): Promise<StatusRequest> {
+  const { request, response, url } = exchange;
+  const config = await deps.config.current();
+  const login = deps.auth.sessions.readLogin(request);
+  let viewer: Viewer | undefined;
+  return {
+    ...exchange,
+    deps,
+    config,
+    visible: jobVisibility(config),
+    login,
+    now: (deps.now ?? Date.now)(),
+    // Once per request: it may set the anonymous CSRF cookie, and every page part asks for it.
+    viewer: () =>
+      (viewer ??= {
+        ...(login ? { login } : {}),
+        ...(deps.auth.oauth ? { loginUrl: `${LOGIN_PATH}?${new URLSearchParams({ dest: `${url.pathname}${url.search}` }).toString()}` } : {}),
+        csrfToken: deps.auth.csrf.csrfTokenFor(request, response),
+      }),
+  };
+}
+
+export function sendPage(page: StatusRequest, title: string, body: SafeHtml, nav?: NavItem, scripts: readonly string[] = []): void {
+  sendHtml(page.response, 200, renderPage({ title, body, viewer: page.viewer(), scripts, ...(nav ? { nav } : {}) }));
+}
+
+export function notFound(page: StatusRequest, message: string): void {
+  sendHtml(page.response, 404, messagePage('Not found', message, page.viewer()));
+}
+
+export function badRequest(page: StatusRequest, message: string): void {
+  sendHtml(page.response, 400, messagePage('Bad request', message, page.viewer()));
+}
+
