@@ -7,7 +7,7 @@ import { isBotAccount } from '../github/membership';
 import { isFinalState } from '../prowjob/lifecycle';
 import type { ProwJob } from '../prowjob/schema';
 import type { ReportedState, Store, StoredJob } from '../store/store';
-import { jobPageUrl } from '../status/links';
+import { jobPageUrl } from '../prowjob/job-page';
 import { githubStatusFor, reportsToGitHub, DEFAULT_GITHUB_JOB_TYPES } from './github-status';
 import { pubsubReportFor, type PubSubReportMessage } from './pubsub-report';
 import { slackMessageFor, type SlackSender } from './slack';

@@ -1,18 +1,10 @@
 /**
  * The URLs of the status pages (served by functions/status and `cutwater local`): paths for links
- * between the pages, and `jobPageUrl` for links that leave the system — GitHub status target URLs,
- * PR comments, Slack messages.
+ * between the pages. A job's own page is defined with the ProwJob model (shared/prowjob/job-page.ts),
+ * since the reporter links to it too.
  */
 
-/** A job's own page: `/view/<ProwJob name>`. */
-export function jobPageHref(prowJobName: string): string {
-  return `/view/${encodeURIComponent(prowJobName)}`;
-}
-
-/** `<STATUS_URL>/view/<ProwJob name>`. */
-export function jobPageUrl(statusUrl: string, prowJobName: string): string {
-  return `${statusUrl.replace(/\/+$/, '')}${jobPageHref(prowJobName)}`;
-}
+export { jobPageHref, jobPageUrl } from '../prowjob/job-page';
 
 export function jobHistoryHref(job: string): string {
   return `/job-history/${encodeURIComponent(job)}`;
