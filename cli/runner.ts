@@ -6,7 +6,7 @@ import { Runner } from '../runner/runner';
 import { GcsArtifactStore } from '../shared/artifacts/gcs';
 import { createLogger } from '../shared/log/logger';
 import { configSourceFromEnv, fileConfigSource } from '../shared/config/config-source';
-import { FirestoreStore } from '../shared/store/firestore';
+import { openStore } from '../shared/store/open';
 import { parseFlags, UsageError } from './args';
 import type { CommandIO } from './checkconfig';
 import { RUNNER_USAGE } from './runner-usage';
@@ -46,7 +46,7 @@ export async function runnerCommand(argv: readonly string[], io: CommandIO): Pro
   const kubeConfig = new KubeConfig();
   if (values.kubeconfig) kubeConfig.loadFromFile(values.kubeconfig);
   else kubeConfig.loadFromCluster();
-  const store = FirestoreStore.connect(process.env.GOOGLE_CLOUD_PROJECT ? { projectId: process.env.GOOGLE_CLOUD_PROJECT } : {});
+  const store = openStore({ backend: 'firestore', ...(process.env.GOOGLE_CLOUD_PROJECT ? { projectId: process.env.GOOGLE_CLOUD_PROJECT } : {}) });
   const bucket = values['artifacts-bucket'] ?? process.env.ARTIFACTS_BUCKET;
   const runner = new Runner({
     cluster: values.cluster,
