@@ -11,7 +11,7 @@ import { newPeriodicJob, newPostsubmitJob, newPresubmitJob } from '../shared/job
 import { isFinalState } from '../shared/prowjob/lifecycle';
 import { ProwJobSchema, type ProwJob, type Refs } from '../shared/prowjob/schema';
 import { githubApiUrl } from '../shared/github/environment';
-import { FirestoreStore } from '../shared/store/firestore';
+import { openStore } from '../shared/store/open';
 import { parseFlags, UsageError } from './args';
 import type { CommandIO } from './checkconfig';
 import { demoConfigPaths } from './demo-config';
@@ -151,7 +151,7 @@ function localTarget(address: string, dataDir: string): Target {
 }
 
 function firestoreTarget(projectId: string): Target {
-  const store = FirestoreStore.connect({ projectId });
+  const store = openStore({ backend: 'firestore', projectId });
   return {
     describe: `Firestore of project ${projectId}`,
     async create(job) {

@@ -2,15 +2,40 @@ import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubernetesExecutor } from '../runner/executor/kubernetes';
+import { leaseTiming, LeaseTimingError, type LeaseTiming } from '../runner/lease-timing';
 import { Runner } from '../runner/runner';
 import { GcsArtifactStore } from '../shared/artifacts/gcs';
 import { createLogger } from '../shared/log/logger';
 import { configSourceFromEnv, fileConfigSource } from '../shared/config/config-source';
-import { FirestoreStore } from '../shared/store/firestore';
+import { parseGoDuration } from '../shared/go/duration';
+import { openStore } from '../shared/store/open';
 import { parseFlags, UsageError } from './args';
 import type { CommandIO } from './checkconfig';
 import { RUNNER_USAGE } from './runner-usage';
 
+/** A Go duration ("90s", "1m30s") from a flag, or else from its environment variable; undefined when neither is set. */
+function durationSetting(flag: string, flagValue: string | undefined, variable: string, env: NodeJS.ProcessEnv): number | undefined {
+  const fromFlag = flagValue !== undefined;
+  const value = fromFlag ? flagValue : env[variable]?.trim() || undefined;
+  if (value === undefined) return undefined;
+  try {
+    return parseGoDuration(value);
+  } catch (error) {
+    throw new UsageError(`${fromFlag ? `--${flag}` : `$${variable}`}: ${(error as Error).message} (a Go duration such as 60s or 1m30s)`);
+  }
+}
+
+/** --lease-ttl and --heartbeat (or $LEASE_TTL and $HEARTBEAT), defaults filled in; a usage error when they cannot work together. */
+export function runnerLeaseTiming(flags: { 'lease-ttl'?: string | undefined; heartbeat?: string | undefined }, env: NodeJS.ProcessEnv): LeaseTiming {
+  const leaseTtlMs = durationSetting('lease-ttl', flags['lease-ttl'], 'LEASE_TTL', env);
+  const heartbeatMs = durationSetting('heartbeat', flags.heartbeat, 'HEARTBEAT', env);
+  try {
+    return leaseTiming({ leaseTtlMs, heartbeatMs });
+  } catch (error) {
+    if (!(error instanceof LeaseTimingError)) throw error;
+    throw new UsageError(`--lease-ttl and --heartbeat: ${error.message}`);
+  }
+}
 
 export async function runnerCommand(argv: readonly string[], io: CommandIO): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -21,6 +46,8 @@ export async function runnerCommand(argv: readonly string[], io: CommandIO): Pro
     namespace: { type: 'string' },
     'artifacts-bucket': { type: 'string' },
     port: { type: 'string' },
+    'lease-ttl': { type: 'string' },
+    heartbeat: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
@@ -34,6 +61,7 @@ export async function runnerCommand(argv: readonly string[], io: CommandIO): Pro
   }
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${values.port}`);
+  const timing = runnerLeaseTiming(values, process.env);
 
   const log = createLogger({ projectId: process.env.GOOGLE_CLOUD_PROJECT ?? '' }).child({ component: 'runner', cluster: values.cluster });
   const jobConfigPath = values['job-config-path'] ?? process.env.JOB_CONFIG_PATH;
@@ -46,7 +74,7 @@ export async function runnerCommand(argv: readonly string[], io: CommandIO): Pro
   const kubeConfig = new KubeConfig();
   if (values.kubeconfig) kubeConfig.loadFromFile(values.kubeconfig);
   else kubeConfig.loadFromCluster();
-  const store = FirestoreStore.connect(process.env.GOOGLE_CLOUD_PROJECT ? { projectId: process.env.GOOGLE_CLOUD_PROJECT } : {});
+  const store = openStore({ backend: 'firestore', ...(process.env.GOOGLE_CLOUD_PROJECT ? { projectId: process.env.GOOGLE_CLOUD_PROJECT } : {}) });
   const bucket = values['artifacts-bucket'] ?? process.env.ARTIFACTS_BUCKET;
   const runner = new Runner({
     cluster: values.cluster,
@@ -55,6 +83,7 @@ export async function runnerCommand(argv: readonly string[], io: CommandIO): Pro
     executor: new KubernetesExecutor({ kubeConfig, namespace, cluster: values.cluster, log }),
     config,
     log,
+    ...timing,
     ...(bucket ? { artifacts: new GcsArtifactStore({ bucket }) } : {}),
   });
 

@@ -10,6 +10,7 @@ import { decide, timeoutsFor } from './decide';
 import type { ExecutionStatus, Executor } from './executor/executor';
 import { decidePodCleanup, needsJobLookup, podCleanupPolicy, podRemovalLogFields } from './pod-cleanup';
 import { newBuildId } from './build-id';
+import { leaseTiming } from './lease-timing';
 
 /**
  * The runner agent (Prow's plank, per build cluster): it hears of triggered jobs for its cluster
@@ -31,6 +32,7 @@ export interface RunnerOptions {
   config: ConfigSource;
   log: Logger;
   artifacts?: ArtifactStore;
+  /** Defaults in lease-timing.ts; the heartbeat must be shorter than the TTL. */
   leaseTtlMs?: number;
   heartbeatMs?: number;
   /** How often to look for claimable jobs the feed cannot announce (expired leases, freed slots). */
@@ -61,8 +63,6 @@ interface HeldJob {
 /** A log bigger than this is not re-copied while running; it appears whole once the job ends. */
 const MAX_LIVE_LOG_BYTES = 10 * 1024 * 1024;
 
-export const DEFAULT_LEASE_TTL_MS = 60_000;
-
 export class Runner {
   private readonly held = new Map<string, HeldJob>();
   private readonly starting = new Set<string>();
@@ -78,10 +78,11 @@ export class Runner {
   /** When the sweep last applied the sinker's pod rules to live executions (runner/pod-cleanup.ts). */
   private lastSinkerPassAt = Number.NEGATIVE_INFINITY;
   private readonly leaseTtlMs: number;
+  private readonly heartbeatMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: RunnerOptions) {
-    this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    ({ leaseTtlMs: this.leaseTtlMs, heartbeatMs: this.heartbeatMs } = leaseTiming(options));
     this.now = options.now ?? Date.now;
   }
 
@@ -107,12 +108,11 @@ export class Runner {
       (error) => log.error('job change feed failed', { error }),
     );
     await this.stopWatchingJobs.ready;
-    const heartbeatMs = this.options.heartbeatMs ?? Math.floor(this.leaseTtlMs / 3);
-    this.timers.push(setInterval(() => void this.heartbeat(), heartbeatMs));
+    this.timers.push(setInterval(() => void this.heartbeat(), this.heartbeatMs));
     this.timers.push(setInterval(() => void this.sweep(), this.options.sweepMs ?? this.leaseTtlMs));
     const liveLogMs = this.options.liveLogMs ?? 5_000;
     if (liveLogMs > 0 && this.options.artifacts) this.timers.push(setInterval(() => this.copyLiveLogs(), liveLogMs));
-    log.info('runner started', { cluster, holder: this.options.holder, leaseTtlMs: this.leaseTtlMs });
+    log.info('runner started', { cluster, holder: this.options.holder, leaseTtlMs: this.leaseTtlMs, heartbeatMs: this.heartbeatMs });
   }
 
   /**

@@ -24,8 +24,7 @@ import { reportChannelsFromEnv } from '../../shared/runtime/reporting';
 import { runSchedulerTick } from '../../shared/scheduler/tick';
 import { statusAuthFromEnv } from '../../shared/status/auth/from-env';
 import { statusListener } from '../../shared/status/http';
-import { EmbeddedStore } from '../../shared/store/embedded';
-import { FirestoreStore } from '../../shared/store/firestore';
+import { openStore } from '../../shared/store/open';
 import type { Store } from '../../shared/store/store';
 import { handleGitHubEventMessage } from '../../shared/webhook/events';
 import { webhookListener } from '../../shared/webhook/http';
@@ -77,9 +76,11 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   // Fail before anything starts when the config does not load: the error names file and line.
   const initial = await config.current();
 
-  const store: Store = options.emulators
-    ? FirestoreStore.connect({ projectId: options.emulators.projectId, emulatorHost: options.emulators.firestoreHost })
-    : EmbeddedStore.open({ dataDir: path.join(options.dataDir, 'store') });
+  const store: Store = openStore(
+    options.emulators
+      ? { backend: 'firestore', projectId: options.emulators.projectId, emulatorHost: options.emulators.firestoreHost }
+      : { backend: 'embedded', dataDir: path.join(options.dataDir, 'store') },
+  );
   const bus: MessageBus = options.emulators
     ? new PubSubBus({ projectId: options.emulators.projectId, apiEndpoint: options.emulators.pubsubHost })
     : new InProcessBus({ dataDir: path.join(options.dataDir, 'bus') });

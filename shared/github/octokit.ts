@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { App } from '@octokit/app';
 import { Octokit } from '@octokit/core';
+import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
 import { githubApiUrl } from './environment';
@@ -24,8 +25,9 @@ import {
 /**
  * GitHubClient over GitHub's REST API with @octokit/core. Rate limits are the throttling plugin's
  * job (primary and secondary, honouring retry-after); transient 5xx and network failures are the
- * retry plugin's. Tokens and private keys stay inside Octokit's auth strategies: errors carry only
- * the method, the path and GitHub's message.
+ * retry plugin's; following a list's Link headers page by page is the paginate plugin's. Tokens
+ * and private keys stay inside Octokit's auth strategies: errors carry only the method, the path
+ * and GitHub's message.
  */
 
 export interface TokenAuth {
@@ -86,6 +88,8 @@ export interface GitHubClientsOptions extends GitHubConnectionOptions {
 
 const RETRIES = 3;
 const PER_PAGE = 100;
+/** Lists start at page 1, said explicitly, in pages of the most GitHub gives; the paginate plugin follows the Link header from there. */
+const FIRST_PAGE = { per_page: PER_PAGE, page: 1 } as const;
 /** GitHub rejects longer status descriptions with 422. */
 const MAX_STATUS_DESCRIPTION = 140;
 /**
@@ -136,7 +140,7 @@ function octokitClass(options: GitHubConnectionOptions, throttleId: string) {
       return true;
     };
 
-  return Octokit.plugin(reportServerErrorRetries(onRetry, basePath), retry, throttling).defaults({
+  return Octokit.plugin(reportServerErrorRetries(onRetry, basePath), retry, throttling, paginateRest).defaults({
     baseUrl,
     userAgent: 'cutwater',
     retry: { retries: RETRIES, retryAfterBaseValue: retryAfterBaseMs, doNotRetry: CLIENT_ERRORS },
@@ -309,52 +313,38 @@ export class OctokitGitHubClient implements GitHubClient {
     return pull;
   }
 
-  listPullRequestFiles(owner: string, repo: string, number: number): Promise<PullRequestFile[]> {
-    return this.paginate(
-      (octokit, page) =>
-        octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', {
-          owner,
-          repo,
-          pull_number: number,
-          per_page: PER_PAGE,
-          page,
-        }),
-      (file) => {
-        const mapped: PullRequestFile = {
-          filename: file.filename,
-          status: file.status,
-          additions: file.additions,
-          deletions: file.deletions,
-          changes: file.changes,
-        };
-        if (file.previous_filename !== undefined) mapped.previous_filename = file.previous_filename;
-        return mapped;
-      },
+  async listPullRequestFiles(owner: string, repo: string, number: number): Promise<PullRequestFile[]> {
+    const files = await this.send((octokit) =>
+      octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', { owner, repo, pull_number: number, ...FIRST_PAGE }),
     );
+    return files.map((file) => {
+      const mapped: PullRequestFile = {
+        filename: file.filename,
+        status: file.status,
+        additions: file.additions,
+        deletions: file.deletions,
+        changes: file.changes,
+      };
+      if (file.previous_filename !== undefined) mapped.previous_filename = file.previous_filename;
+      return mapped;
+    });
   }
 
-  listReviews(owner: string, repo: string, number: number): Promise<Review[]> {
-    return this.paginate(
-      (octokit, page) =>
-        octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', {
-          owner,
-          repo,
-          pull_number: number,
-          per_page: PER_PAGE,
-          page,
-        }),
-      (review) => {
-        const mapped: Review = {
-          id: Number(review.id),
-          user: toUser(review.user),
-          body: review.body,
-          // GitHub documents exactly these five; anything else would be a new kind of review.
-          state: REVIEW_STATES.has(review.state) ? (review.state as Review['state']) : 'COMMENTED',
-        };
-        if (review.submitted_at !== undefined) mapped.submitted_at = review.submitted_at;
-        return mapped;
-      },
+  async listReviews(owner: string, repo: string, number: number): Promise<Review[]> {
+    const reviews = await this.send((octokit) =>
+      octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { owner, repo, pull_number: number, ...FIRST_PAGE }),
     );
+    return reviews.map((review) => {
+      const mapped: Review = {
+        id: Number(review.id),
+        user: toUser(review.user),
+        body: review.body,
+        // GitHub documents exactly these five; anything else would be a new kind of review.
+        state: REVIEW_STATES.has(review.state) ? (review.state as Review['state']) : 'COMMENTED',
+      };
+      if (review.submitted_at !== undefined) mapped.submitted_at = review.submitted_at;
+      return mapped;
+    });
   }
 
   /**
@@ -452,18 +442,11 @@ export class OctokitGitHubClient implements GitHubClient {
     );
   }
 
-  listIssueLabels(owner: string, repo: string, number: number): Promise<string[]> {
-    return this.paginate(
-      (octokit, page) =>
-        octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/labels', {
-          owner,
-          repo,
-          issue_number: number,
-          per_page: PER_PAGE,
-          page,
-        }),
-      (label) => label.name,
+  async listIssueLabels(owner: string, repo: string, number: number): Promise<string[]> {
+    const labels = await this.send((octokit) =>
+      octokit.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/labels', { owner, repo, issue_number: number, ...FIRST_PAGE }),
     );
+    return labels.map((label) => label.name);
   }
 
   async addLabels(owner: string, repo: string, number: number, labels: string[]): Promise<void> {
@@ -489,12 +472,9 @@ export class OctokitGitHubClient implements GitHubClient {
     );
   }
 
-  listRepoLabels(owner: string, repo: string): Promise<Label[]> {
-    return this.paginate(
-      (octokit, page) =>
-        octokit.request('GET /repos/{owner}/{repo}/labels', { owner, repo, per_page: PER_PAGE, page }),
-      (label) => ({ name: label.name, color: label.color, description: label.description }),
-    );
+  async listRepoLabels(owner: string, repo: string): Promise<Label[]> {
+    const labels = await this.send((octokit) => octokit.paginate('GET /repos/{owner}/{repo}/labels', { owner, repo, ...FIRST_PAGE }));
+    return labels.map((label) => ({ name: label.name, color: label.color, description: label.description }));
   }
 
   async addAssignees(owner: string, repo: string, number: number, logins: string[]): Promise<void> {
@@ -521,18 +501,11 @@ export class OctokitGitHubClient implements GitHubClient {
     );
   }
 
-  listComments(owner: string, repo: string, number: number): Promise<IssueComment[]> {
-    return this.paginate(
-      (octokit, page) =>
-        octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-          owner,
-          repo,
-          issue_number: number,
-          per_page: PER_PAGE,
-          page,
-        }),
-      toComment,
+  async listComments(owner: string, repo: string, number: number): Promise<IssueComment[]> {
+    const comments = await this.send((octokit) =>
+      octokit.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: number, ...FIRST_PAGE }),
     );
+    return comments.map(toComment);
   }
 
   async createComment(owner: string, repo: string, number: number, body: string): Promise<IssueComment> {
@@ -582,7 +555,10 @@ export class OctokitGitHubClient implements GitHubClient {
     );
   }
 
-  /** The combined status pages its statuses like any list; the overall state is on every page. */
+  /**
+   * The combined status pages its statuses like any list; the overall state is on every page. Its
+   * answer is an object, not a list, which the paginate plugin would not know how to join.
+   */
   async getCombinedStatus(owner: string, repo: string, ref: string): Promise<CombinedStatus> {
     const statuses: CommitStatus[] = [];
     for (let page = 1; ; page++) {
@@ -703,23 +679,6 @@ export class OctokitGitHubClient implements GitHubClient {
     } catch (error) {
       if (error instanceof GitHubError && error.status === 404) return undefined;
       throw error;
-    }
-  }
-
-  /**
-   * Every page of a list. GitHub says in the Link header whether there is a next page; a short
-   * page also ends the list, for servers that leave the header out.
-   */
-  private async paginate<Item, Result>(
-    fetchPage: (octokit: CutwaterOctokit, page: number) => Promise<{ data: Item[]; headers: { link?: string } }>,
-    map: (item: Item) => Result,
-  ): Promise<Result[]> {
-    const results: Result[] = [];
-    for (let page = 1; ; page++) {
-      const { data, headers } = await this.send((octokit) => fetchPage(octokit, page));
-      results.push(...data.map(map));
-      const hasNext = headers.link === undefined || /\brel="next"/.test(headers.link);
-      if (data.length < PER_PAGE || !hasNext) return results;
     }
   }
 }

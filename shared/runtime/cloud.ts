@@ -1,6 +1,6 @@
 import { PubSubBus } from '../bus/pubsub';
 import { createLogger, type Logger } from '../log/logger';
-import { FirestoreStore } from '../store/firestore';
+import { openStore } from '../store/open';
 
 /**
  * The Google backends for Cloud Functions, built once per instance (on first use, so a cold start
@@ -18,7 +18,7 @@ export function projectId(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export const cloudLogger = once<Logger>(() => createLogger({ projectId: process.env.GOOGLE_CLOUD_PROJECT ?? '' }));
-export const cloudStore = once(() => FirestoreStore.connect({ projectId: projectId() }));
+export const cloudStore = once(() => openStore({ backend: 'firestore', projectId: projectId() }));
 export const cloudBus = once(() => new PubSubBus({ projectId: projectId() }));
 
 /** Prow's Pub/Sub reports go to whichever project and topic the job names: one client per project. */

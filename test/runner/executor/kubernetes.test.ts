@@ -461,6 +461,28 @@ describe('Kubernetes executor', () => {
       await eventually(() => expect(seen.vanished).toEqual([lost.metadata.name, started.metadata.name]));
     });
 
+    it('reports a pod replaced under the same name while it was away as vanished, then the new pod', async () => {
+      const job = pendingJob();
+      const name = job.metadata.name!;
+      await proxied.start(job);
+      const seen = recorder();
+      stops.push(proxied.watch(seen.listener, seen.onVanished));
+      fake.setPhase(NAMESPACE, name, 'Running');
+      await eventually(() => expect(seen.latest(name)?.phase).toBe('running'));
+      await eventually(() => expect(proxy.established()).toBe(1));
+
+      proxy.hold();
+      proxy.endWatches();
+      fake.vanish(NAMESPACE, name);
+      await proxied.start(job);
+      fake.compactHistory();
+      await eventually(() => expect(proxy.open()).toBe(1));
+      proxy.release();
+
+      await eventually(() => expect(seen.vanished).toEqual([name]));
+      await eventually(() => expect(seen.latest(name)?.phase).toBe('pending'));
+    });
+
     it('stops for good: the connection is closed and not re-established', async () => {
       const job = pendingJob();
       const name = job.metadata.name!;

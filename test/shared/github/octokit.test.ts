@@ -354,6 +354,19 @@ describe('GitHub client against the fake GitHub: retries', () => {
     ]);
   });
 
+  it('retries a 5xx while paging a list, and still lists every item', async () => {
+    for (let index = 0; index < 120; index++) fake.addComment(REPO, 1, 'alice', `comment ${index}`);
+    fake.failNext('GET', /\/issues\/1\/comments$/, { status: 502, body: { message: 'Server Error' } });
+    const comments = await tokenClient().listComments('acme', 'widgets', 1);
+    expect(comments.map((comment) => comment.body)).toEqual(Array.from({ length: 120 }, (_, index) => `comment ${index}`));
+    expect(fake.requests.map((request) => [request.status, request.query.page])).toEqual([
+      [502, '1'],
+      [200, '1'],
+      [200, '2'],
+    ]);
+    expect(retries).toEqual([{ request: 'GET /repos/acme/widgets/issues/1/comments', attempt: 1, reason: 'GitHub answered 502: Server Error' }]);
+  });
+
   it('retries a write after a 5xx', async () => {
     fake.failNext('POST', /\/comments$/, { status: 500 });
     const comment = await tokenClient().createComment('acme', 'widgets', 1, 'persistent');
