@@ -19,26 +19,36 @@ export function isBotAccount(botLogin: string, candidate: string): boolean {
 
 /** Deletes the bot's own comments that `isStale` picks, leaving everybody else's alone. */
 export async function deleteBotComments(
-  github: GitHubClient,
-  org: string,
-  repo: string,
-  number: number,
+  github: Pick<GitHubClient, 'botLogin' | 'listComments' | 'deleteComment'>,
+  { org, repo, number }: { org: string; repo: string; number: number },
   isStale: (body: string) => boolean,
 ): Promise<number> {
-  const bot = await github.botLogin();
-  const stale = (await github.listComments(org, repo, number)).filter(
-    (comment) => isBotAccount(bot, comment.user.login) && isStale(comment.body),
-  );
+  const [bot, comments] = await Promise.all([github.botLogin(), github.listComments(org, repo, number)]);
+  const stale = comments.filter((comment) => isBotAccount(bot, comment.user.login) && isStale(comment.body));
   for (const comment of stale) await github.deleteComment(org, repo, comment.id);
   return stale.length;
 }
 
-/** The membership questions trust is decided from, answered by the GitHub client. */
-export function membershipChecks(github: GitHubClient): MembershipChecks {
+/**
+ * The membership questions trust is decided from, answered by the GitHub client. Each question is
+ * asked at most once per checks object: one decision often asks about the same person twice.
+ */
+export function membershipChecks(
+  github: Pick<GitHubClient, 'botLogin' | 'isOrgMember' | 'isCollaborator'>,
+): MembershipChecks {
+  const answers = new Map<string, Promise<boolean>>();
+  const once = (key: string, ask: () => Promise<boolean>) => {
+    let answer = answers.get(key);
+    if (!answer) {
+      answer = ask();
+      answers.set(key, answer);
+    }
+    return answer;
+  };
   return {
-    isBot: async (login) => isBotAccount(await github.botLogin(), login),
-    isOrgMember: (org, login) => github.isOrgMember(org, login),
-    isCollaborator: (org, repo, login) => github.isCollaborator(org, repo, login),
+    isBot: (login) => once(`bot:${login}`, async () => isBotAccount(await github.botLogin(), login)),
+    isOrgMember: (org, login) => once(`member:${org}:${login}`, () => github.isOrgMember(org, login)),
+    isCollaborator: (org, repo, login) =>
+      once(`collaborator:${org}/${repo}:${login}`, () => github.isCollaborator(org, repo, login)),
   };
 }
-

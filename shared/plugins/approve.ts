@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { PluginConfig } from '../config/plugin-config';
 import type { IssueComment, Review } from '../github/client';
 import { Approvers, ChangeOwners, type Approval } from '../owners/approvers';
@@ -6,7 +5,9 @@ import type { RepoOwners } from '../owners/owners';
 import { githubLinkUrl, loadOwnersForPaths } from './repo-owners';
 import { commandLines } from './comment-event';
 import { isBotAccount } from '../github/membership';
-import { definePlugin, type PluginContext } from './plugin';
+import { loginOf } from './delivery-check';
+import type { IssueHandle } from './handles';
+import { definePlugin, type PluginScope } from './plugin';
 import { settingsFor } from './settings';
 
 /**
@@ -332,15 +333,16 @@ export function isApprovalNotifier(body: string): boolean {
 
 // ---- the plugin ----
 
-async function reconcile(context: PluginContext, number: number, labeledByHuman = false): Promise<void> {
+async function reconcile(context: PluginScope, pull: IssueHandle, labeledByHuman = false): Promise<void> {
   const { github, org, repo, log } = context;
+  const { number } = pull;
   const settings = approveSettingsFor(context.plugins, org, repo);
-  const pr = await github.getPullRequest(org, repo, number);
+  const pr = await pull.getPullRequest();
   const [files, labels, comments, reviews, botLogin] = await Promise.all([
-    github.listPullRequestFiles(org, repo, number),
-    github.listIssueLabels(org, repo, number),
-    github.listComments(org, repo, number),
-    github.listReviews(org, repo, number),
+    pull.listPullRequestFiles(),
+    pull.listIssueLabels(),
+    pull.listComments(),
+    pull.listReviews(),
     github.botLogin(),
   ]);
   const paths = files.map((file) => file.filename);
@@ -376,36 +378,18 @@ async function reconcile(context: PluginContext, number: number, labeledByHuman 
   });
 
   const update = planNotifierUpdate(notifiers, outcome.notification);
-  for (const id of update.remove) await github.deleteComment(org, repo, id);
-  if (update.edit) await github.editComment(org, repo, update.edit.id, update.edit.body);
-  if (update.create) await github.createComment(org, repo, number, update.create);
+  for (const id of update.remove) await context.repository.deleteComment(id);
+  if (update.edit) await context.repository.editComment(update.edit.id, update.edit.body);
+  if (update.create) await pull.createComment(update.create);
 
   if (!outcome.approved && hasApprovedLabel) {
     log.info(`removing ${APPROVED_LABEL}`, { number, unapproved: [...outcome.approvers.unapprovedFiles()] });
-    await github.removeLabel(org, repo, number, APPROVED_LABEL);
+    await pull.removeLabel(APPROVED_LABEL);
   } else if (outcome.approved && !hasApprovedLabel) {
     log.info(`adding ${APPROVED_LABEL}`, { number });
-    await github.addLabels(org, repo, number, [APPROVED_LABEL]);
+    await pull.addLabels([APPROVED_LABEL]);
   }
 }
-
-const ReviewEventSchema = z.object({
-  action: z.string(),
-  review: z.object({
-    body: z.string().nullish(),
-    state: z.string(),
-    user: z.object({ login: z.string(), type: z.string().optional() }),
-  }),
-  pull_request: z.object({ number: z.number() }),
-});
-
-const PullRequestEventSchema = z.object({
-  action: z.string(),
-  number: z.number(),
-  pull_request: z.object({ state: z.string() }),
-  label: z.object({ name: z.string() }).optional(),
-  sender: z.object({ login: z.string() }),
-});
 
 export const approve = definePlugin('approve', {
   description:
@@ -429,32 +413,29 @@ export const approve = definePlugin('approve', {
     const settings = approveSettingsFor(context.plugins, context.org, context.repo);
     if (!isApprovalCommand(comment.body, settings.lgtmActsAsApprove)) return;
     if (isBotAccount(await context.github.botLogin(), comment.author)) return;
-    await reconcile(context, comment.number);
+    await reconcile(context, context.issue);
   })
   .on('pull_request_review', async (context) => {
-    const parsed = ReviewEventSchema.safeParse(context.event.payload);
-    if (!parsed.success) return;
-    const { action, review, pull_request: pr } = parsed.data;
+    const { action, review } = context.event.payload;
     if (action !== 'submitted' && action !== 'dismissed') return;
     const settings = approveSettingsFor(context.plugins, context.org, context.repo);
     // A review whose text holds a command is handled as a comment; the command wins over the state.
     if (isApprovalCommand(review.body ?? '', settings.lgtmActsAsApprove)) return;
     if (!isApprovalReviewState(review.state, settings.reviewActsAsApprove)) return;
-    if (review.user.type === 'Bot' || isBotAccount(await context.github.botLogin(), review.user.login)) return;
-    await reconcile(context, pr.number);
+    if (review.user?.type === 'Bot' || isBotAccount(await context.github.botLogin(), loginOf(review.user))) return;
+    await reconcile(context, context.issue);
   })
   .on(
     ['pull_request.opened', 'pull_request.reopened', 'pull_request.synchronize', 'pull_request.labeled'],
     async (context) => {
-      const parsed = PullRequestEventSchema.safeParse(context.event.payload);
-      if (!parsed.success) return;
-      const { action, number, pull_request: pr, label, sender } = parsed.data;
+      const { action, pull_request: pr, sender } = context.event.payload;
+      const label = 'label' in context.event.payload ? context.event.payload.label : undefined;
       let labeledByHuman = false;
       if (action === 'labeled') {
         if (label?.name !== APPROVED_LABEL || pr.state === 'closed') return;
         if (isBotAccount(await context.github.botLogin(), sender.login)) return;
         labeledByHuman = true;
       }
-      await reconcile(context, number, labeledByHuman);
+      await reconcile(context, context.issue, labeledByHuman);
     },
   );

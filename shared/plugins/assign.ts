@@ -1,6 +1,7 @@
-import { GitHubError, type GitHubClient } from '../github/client';
+import { GitHubError } from '../github/client';
 import type { Logger } from '../log/logger';
 import { commandLines, type CommentEvent } from './comment-event';
+import type { IssueHandle } from './handles';
 import { definePlugin } from './plugin';
 import { replyTo } from './respond';
 
@@ -82,27 +83,26 @@ export function reviewRefusal(org: string, refused: readonly string[]): string {
 }
 
 interface Target {
-  github: GitHubClient;
+  issue: IssueHandle;
   org: string;
-  repo: string;
   comment: CommentEvent;
   log: Logger;
 }
 
-async function applyAssignments({ github, org, repo, comment, log }: Target, changes: PeopleChanges): Promise<void> {
+async function applyAssignments({ issue, org, comment, log }: Target, changes: PeopleChanges): Promise<void> {
   if (changes.remove.length > 0) {
     log.info('unassigning', { number: comment.number, logins: changes.remove, by: comment.author });
-    await github.removeAssignees(org, repo, comment.number, changes.remove);
+    await issue.removeAssignees(changes.remove);
   }
   if (changes.add.length === 0) return;
   log.info('assigning', { number: comment.number, logins: changes.add, by: comment.author });
-  await github.addAssignees(org, repo, comment.number, changes.add);
+  await issue.addAssignees(changes.add);
   // GitHub answers success even when it drops people who cannot be assigned; only the issue tells.
-  const assignees = (await github.getIssue(org, repo, comment.number)).assignees.map((user) => user.login);
+  const assignees = (await issue.getIssue()).assignees.map((user) => user.login);
   const refused = missingLogins(changes.add, assignees);
   if (refused.length === 0) return;
   log.info('GitHub refused some assignees', { number: comment.number, refused });
-  await github.createComment(org, repo, comment.number, replyTo(comment, assignRefusal(org, refused)));
+  await issue.createComment(replyTo(comment, assignRefusal(org, refused)));
 }
 
 /** 422 is GitHub's answer when one of the people cannot be asked for a review. */
@@ -114,8 +114,8 @@ function isUnprocessable(error: unknown): boolean {
  * After GitHub refused part of a review request, those not among the PR's requested reviewers are
  * the refused ones. (The client has already asked for the others one by one, as Prow does.)
  */
-async function refusedReviewers({ github, org, repo, comment }: Target, logins: readonly string[]): Promise<string[]> {
-  const pull = await github.getPullRequest(org, repo, comment.number);
+async function refusedReviewers({ issue }: Target, logins: readonly string[]): Promise<string[]> {
+  const pull = await issue.getPullRequest();
   return missingLogins(
     logins,
     (pull.requested_reviewers ?? []).map((user) => user.login),
@@ -123,23 +123,23 @@ async function refusedReviewers({ github, org, repo, comment }: Target, logins: 
 }
 
 async function applyReviewRequests(target: Target, changes: PeopleChanges): Promise<void> {
-  const { github, org, repo, comment, log } = target;
+  const { issue, org, comment, log } = target;
   if (changes.remove.length > 0) {
     log.info('withdrawing review requests', { number: comment.number, logins: changes.remove, by: comment.author });
-    await github.removeRequestedReviewers(org, repo, comment.number, changes.remove);
+    await issue.removeRequestedReviewers(changes.remove);
   }
   if (changes.add.length === 0) return;
   log.info('requesting reviews', { number: comment.number, logins: changes.add, by: comment.author });
   let refused: string[] = [];
   try {
-    await github.requestReviewers(org, repo, comment.number, changes.add);
+    await issue.requestReviewers(changes.add);
   } catch (error) {
     if (!isUnprocessable(error)) throw error;
     refused = await refusedReviewers(target, changes.add);
   }
   if (refused.length === 0) return;
   log.info('GitHub refused some reviewers', { number: comment.number, refused });
-  await github.createComment(org, repo, comment.number, replyTo(comment, reviewRefusal(org, refused)));
+  await issue.createComment(replyTo(comment, reviewRefusal(org, refused)));
 }
 
 export const assign = definePlugin('assign', {
@@ -161,9 +161,9 @@ export const assign = definePlugin('assign', {
       featured: true,
     },
   ],
-}).onComment(async ({ comment, github, org, repo, log }) => {
+}).onComment(async ({ comment, issue, org, log }) => {
   if (comment.action !== 'created') return;
-  const target: Target = { github, org, repo, comment, log };
+  const target: Target = { issue, org, comment, log };
   const assignments = assignmentChanges(comment.body, comment.author);
   const reviews = comment.isPR ? reviewRequestChanges(comment.body, comment.author) : undefined;
   // Assigning and requesting reviews are independent: one failing must not stop the other.

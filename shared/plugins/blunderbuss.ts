@@ -1,9 +1,10 @@
-import { z } from 'zod';
 import type { PluginConfig } from '../config/plugin-config';
 import { LayeredSet, normLogin, type RepoOwners } from '../owners/owners';
 import { loadOwnersForPaths } from './repo-owners';
 import { commandLines } from './comment-event';
-import { definePlugin, type PluginContext } from './plugin';
+import { loginOf } from './delivery-check';
+import type { IssueHandle } from './handles';
+import { definePlugin, type PluginScope } from './plugin';
 
 /**
  * Prow's blunderbuss plugin (pkg/plugins/blunderbuss with pkg/reviewer): when a PR is opened (or
@@ -145,9 +146,10 @@ export function isAutoCcCommand(body: string): boolean {
   return commandLines(body).some((line) => /^\/auto-cc$/i.test(line));
 }
 
-async function requestReviews(context: PluginContext, number: number, author: string, baseRef: string): Promise<void> {
-  const { github, org, repo, log } = context;
-  const files = (await github.listPullRequestFiles(org, repo, number)).map((file) => file.filename);
+async function requestReviews(context: PluginScope, pull: IssueHandle, author: string, baseRef: string): Promise<void> {
+  const { log } = context;
+  const { number } = pull;
+  const files = (await pull.listPullRequestFiles()).map((file) => file.filename);
   const owners = await loadOwnersForPaths(context, baseRef, files);
   const reviewers = selectReviewers({
     owners,
@@ -161,18 +163,8 @@ async function requestReviews(context: PluginContext, number: number, author: st
     return;
   }
   log.info('requesting reviews', { number, reviewers });
-  await github.requestReviewers(org, repo, number, reviewers);
+  await pull.requestReviewers(reviewers);
 }
-
-const PullRequestEventSchema = z.object({
-  number: z.number(),
-  pull_request: z.object({
-    body: z.string().nullish(),
-    draft: z.boolean().nullish(),
-    user: z.object({ login: z.string() }),
-    base: z.object({ ref: z.string() }),
-  }),
-});
 
 export const blunderbuss = definePlugin('blunderbuss', {
   description:
@@ -189,19 +181,17 @@ export const blunderbuss = definePlugin('blunderbuss', {
   ],
 })
   .on(['pull_request.opened', 'pull_request.ready_for_review'], async (context) => {
-    const parsed = PullRequestEventSchema.safeParse(context.event.payload);
-    if (!parsed.success) return;
-    const { number, pull_request: pr } = parsed.data;
+    const { pull_request: pr } = context.event.payload;
     const settings = blunderbussSettings(context.plugins);
     if (settings.waitsForStatus || mentionsCc(pr.body ?? '')) return;
     if (pr.draft && settings.ignoreDrafts) return;
-    if (settings.ignoreAuthors.includes(pr.user.login)) return;
-    await requestReviews(context, number, pr.user.login, pr.base.ref);
+    if (settings.ignoreAuthors.includes(loginOf(pr.user))) return;
+    await requestReviews(context, context.issue, loginOf(pr.user), pr.base.ref);
   })
   .onComment(async (context) => {
-    const { comment, github, org, repo } = context;
+    const { comment, issue } = context;
     if (comment.action !== 'created' || !comment.isPR || comment.issueState === 'closed') return;
     if (!isAutoCcCommand(comment.body)) return;
-    const pr = await github.getPullRequest(org, repo, comment.number);
-    await requestReviews(context, comment.number, pr.user.login, pr.base.ref);
+    const pr = await issue.getPullRequest();
+    await requestReviews(context, issue, pr.user.login, pr.base.ref);
   });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { EmitterWebhookEvent } from '@octokit/webhooks';
 
 /**
  * Prow's GenericCommentEvent: every place a person can write a command, normalised. Issue and PR
@@ -27,43 +27,6 @@ export interface CommentEvent {
   commentId?: number;
 }
 
-const User = z.object({ login: z.string() });
-const Labels = z.array(z.object({ name: z.string() })).optional();
-const Assignees = z.array(User).nullish();
-const Repository = z.object({ name: z.string(), owner: User });
-const IssueLike = z.object({
-  number: z.number(),
-  title: z.string(),
-  body: z.string().nullish(),
-  state: z.string(),
-  html_url: z.string(),
-  user: User,
-  labels: Labels,
-  assignees: Assignees,
-  pull_request: z.unknown().optional(),
-});
-
-const CommentPayload = z.object({
-  action: z.string(),
-  repository: Repository,
-  issue: IssueLike,
-  comment: z.object({ id: z.number(), body: z.string().nullish(), user: User, html_url: z.string() }),
-});
-const ReviewPayload = z.object({
-  action: z.string(),
-  repository: Repository,
-  pull_request: IssueLike,
-  review: z.object({ body: z.string().nullish(), user: User, html_url: z.string(), state: z.string() }),
-});
-const ReviewCommentPayload = z.object({
-  action: z.string(),
-  repository: Repository,
-  pull_request: IssueLike,
-  comment: z.object({ id: z.number(), body: z.string().nullish(), user: User, html_url: z.string() }),
-});
-const IssuePayload = z.object({ action: z.string(), repository: Repository, issue: IssueLike });
-const PullRequestPayload = z.object({ action: z.string(), repository: Repository, pull_request: IssueLike });
-
 function commentAction(action: string): CommentEvent['action'] | undefined {
   switch (action) {
     case 'created':
@@ -80,11 +43,21 @@ function commentAction(action: string): CommentEvent['action'] | undefined {
   }
 }
 
-type Issueish = z.infer<typeof IssueLike>;
+/** The issue-like part every commentable payload has (an issue, or a pull request as an issue). */
+interface Issueish {
+  number: number;
+  title: string;
+  body?: string | null;
+  state?: string | undefined;
+  html_url: string;
+  user: { login: string } | null;
+  labels?: { name: string }[] | null;
+  assignees?: ({ login: string } | null)[] | null;
+}
 
 function base(
   action: CommentEvent['action'],
-  repository: z.infer<typeof Repository>,
+  repository: { name: string; owner: { login: string } },
   issue: Issueish,
   isPR: boolean,
 ): Omit<CommentEvent, 'body' | 'author' | 'htmlUrl'> {
@@ -94,80 +67,63 @@ function base(
     org: repository.owner.login,
     repo: repository.name,
     number: issue.number,
-    issueAuthor: issue.user.login,
-    issueState: issue.state,
+    issueAuthor: issue.user?.login ?? '',
+    issueState: issue.state ?? '',
     issueTitle: issue.title,
     issueBody: issue.body ?? '',
-    assignees: (issue.assignees ?? []).map((user) => user.login),
+    assignees: (issue.assignees ?? []).flatMap((user) => (user ? [user.login] : [])),
     labels: (issue.labels ?? []).map((label) => label.name),
   };
 }
 
-/** The generic comment carried by a delivery, or undefined when the event carries none. */
+/**
+ * The generic comment carried by a delivery, or undefined when the event carries none. The
+ * payload's fields were checked when the delivery entered the engine (delivery-check.ts).
+ */
 export function commentEventOf(eventName: string, payload: unknown): CommentEvent | undefined {
-  const action = commentAction((payload as { action?: unknown } | null)?.action as string);
+  const event = { name: eventName, payload } as EmitterWebhookEvent;
+  const action = 'action' in event.payload ? commentAction(event.payload.action) : undefined;
   if (!action) return undefined;
-  switch (eventName) {
+  switch (event.name) {
     case 'issue_comment': {
-      const parsed = CommentPayload.safeParse(payload);
-      if (!parsed.success) return undefined;
-      const { repository, issue, comment } = parsed.data;
+      const { repository, issue, comment } = event.payload;
       return {
         ...base(action, repository, issue, issue.pull_request !== undefined),
         body: comment.body ?? '',
-        author: comment.user.login,
+        author: comment.user?.login ?? '',
         htmlUrl: comment.html_url,
         commentId: comment.id,
       };
     }
     case 'pull_request_review': {
-      const parsed = ReviewPayload.safeParse(payload);
-      if (!parsed.success) return undefined;
-      const { repository, pull_request: pr, review } = parsed.data;
+      const { repository, pull_request: pr, review } = event.payload;
       return {
         ...base(action, repository, pr, true),
         body: review.body ?? '',
-        author: review.user.login,
+        author: review.user?.login ?? '',
         htmlUrl: review.html_url,
         reviewState: review.state.toLowerCase(),
       };
     }
     case 'pull_request_review_comment': {
-      const parsed = ReviewCommentPayload.safeParse(payload);
-      if (!parsed.success) return undefined;
-      const { repository, pull_request: pr, comment } = parsed.data;
+      const { repository, pull_request: pr, comment } = event.payload;
       return {
         ...base(action, repository, pr, true),
         body: comment.body ?? '',
-        author: comment.user.login,
+        author: comment.user?.login ?? '',
         htmlUrl: comment.html_url,
       };
     }
-    case 'issues':
+    // Only opening or editing an issue or PR writes its body; other actions carry no comment.
+    case 'issues': {
+      if (event.payload.action !== 'opened' && event.payload.action !== 'edited') return undefined;
+      const { repository, issue } = event.payload;
+      return { ...base(action, repository, issue, false), body: issue.body ?? '', author: issue.user?.login ?? '', htmlUrl: issue.html_url };
+    }
     case 'pull_request': {
-      // Only opening or editing an issue or PR writes its body; other actions carry no comment.
-      const raw = (payload as { action: string }).action;
-      if (raw !== 'opened' && raw !== 'edited') return undefined;
-      if (eventName === 'issues') {
-        const parsed = IssuePayload.safeParse(payload);
-        if (!parsed.success) return undefined;
-        const { repository, issue } = parsed.data;
-        return {
-          ...base(action, repository, issue, false),
-          body: issue.body ?? '',
-          author: issue.user.login,
-          htmlUrl: issue.html_url,
-        };
-      }
-      const parsed = PullRequestPayload.safeParse(payload);
-      if (!parsed.success) return undefined;
-      const { repository, pull_request: pr } = parsed.data;
-      return {
-        ...base(action, repository, pr, true),
-        body: pr.body ?? '',
-        author: pr.user.login,
-        htmlUrl: pr.html_url,
-      };
+      if (event.payload.action !== 'opened' && event.payload.action !== 'edited') return undefined;
+      const { repository, pull_request: pr } = event.payload;
+      return { ...base(action, repository, pr, true), body: pr.body ?? '', author: pr.user?.login ?? '', htmlUrl: pr.html_url };
     }
     default:
       return undefined;

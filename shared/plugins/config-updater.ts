@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { z } from 'zod';
 import { PROW_IGNORE_FILE } from '../config/job-files';
 import type { ConfigTexts, TextFile } from '../config/load';
 import type { ConfigMapSpec, ConfigUpdater } from '../config/plugin-config';
@@ -14,10 +13,12 @@ import {
   type PublishResult,
   type SnapshotPointer,
 } from '../config/snapshots';
-import type { GitHubClient, IssueComment, PullRequestFile, RepositoryFile } from '../github/client';
+import type { EmitterWebhookEvent } from '@octokit/webhooks';
+import type { IssueComment, PullRequestFile, RepositoryFile } from '../github/client';
 import type { Logger } from '../log/logger';
 import { openSnapshotStore, snapshotLocationFromEnv, type SnapshotStore } from '../config/config-source';
 import { isBotAccount } from '../github/membership';
+import type { RepositoryHandle } from './handles';
 import { definePlugin, type Plugin } from './plugin';
 
 /**
@@ -362,17 +363,6 @@ export function rejectedComment(
 
 // ---- the plugin -------------------------------------------------------------------------------
 
-const MergedPullRequestPayload = z.object({
-  pull_request: z.object({
-    number: z.number().int(),
-    merged: z.boolean().nullish(),
-    merge_commit_sha: z.string().nullish(),
-    merged_at: z.string().nullish(),
-    user: z.object({ login: z.string() }).nullish(),
-    base: z.object({ ref: z.string(), repo: z.object({ default_branch: z.string() }) }),
-  }),
-});
-
 export interface MergedPullRequest {
   number: number;
   mergeSha: string;
@@ -381,17 +371,17 @@ export interface MergedPullRequest {
 }
 
 /** Prow's filter: only a pull request merged into its repository's default branch. */
-export function mergedIntoDefaultBranch(payload: unknown): MergedPullRequest | undefined {
-  const parsed = MergedPullRequestPayload.safeParse(payload);
-  if (!parsed.success) return undefined;
-  const pr = parsed.data.pull_request;
+export function mergedIntoDefaultBranch(
+  payload: EmitterWebhookEvent<'pull_request.closed'>['payload'],
+): MergedPullRequest | undefined {
+  const pr = payload.pull_request;
   if (!pr.merged || !pr.merge_commit_sha || pr.base.ref !== pr.base.repo.default_branch) return undefined;
   const mergedAt = pr.merged_at ? new Date(pr.merged_at) : undefined;
   return {
     number: pr.number,
     mergeSha: pr.merge_commit_sha,
     mergedAt: mergedAt && !Number.isNaN(mergedAt.getTime()) ? mergedAt : undefined,
-    author: pr.user?.login,
+    author: pr.user?.login ?? undefined,
   };
 }
 
@@ -404,9 +394,7 @@ const READ_CONCURRENCY = 8;
 
 /** Reads files at the commit, reusing a current snapshot's copy whenever Git says it is unchanged. */
 async function readAtCommit(
-  github: GitHubClient,
-  org: string,
-  repo: string,
+  repository: RepositoryHandle,
   sha: string,
   wanted: readonly string[],
   blobs: ReadonlyMap<string, string>,
@@ -423,7 +411,7 @@ async function readAtCommit(
   const worker = async () => {
     while (next < toFetch.length) {
       const file = toFetch[next++] ?? '';
-      const text = await github.getFileContent(org, repo, file, sha);
+      const text = await repository.getFileContent(file, sha);
       if (text !== undefined) texts.set(file, text);
     }
   };
@@ -457,13 +445,13 @@ export function createConfigUpdater(dependencies: ConfigUpdaterDependencies): Pl
       'configs (`.prowignore` below them is honoured), the file mapped to `plugins` is plugins.yaml. Without maps, ' +
       'Prow\'s defaults apply: config/prow/config.yaml and config/prow/plugins.yaml. `allowed_repos` and ' +
       '`denied_repos` choose which repositories may publish; other maps, `key`, `gzip` and clusters only matter to Prow.',
-  }).on('pull_request.closed', async ({ event, github, org, repo, plugins, log, now }) => {
+  }).on('pull_request.closed', async ({ event, github, repository, issue, org, repo, plugins, log, now }) => {
     const merged = mergedIntoDefaultBranch(event.payload);
     if (!merged) return;
     const fullName = `${org}/${repo}`;
     const maps = roleMapsFor(plugins.config_updater, fullName);
     if (maps.length === 0) return;
-    const changes = await github.listPullRequestFiles(org, repo, merged.number);
+    const changes = await issue.listPullRequestFiles();
     if (touchedRoles(changes, maps).size === 0) {
       log.debug('merged pull request changes no configuration', { number: merged.number });
       return;
@@ -475,17 +463,17 @@ export function createConfigUpdater(dependencies: ConfigUpdaterDependencies): Pl
     }
     const prLog = log.child({ number: merged.number, sha: merged.mergeSha });
     const bot = await github.botLogin();
-    const comments = await github.listComments(org, repo, merged.number);
+    const comments = await issue.listComments();
     if (alreadyReported(comments, bot, merged.mergeSha)) {
       prLog.info('configuration from this merge was already handled');
       return;
     }
 
     // Decide: which files make the configuration at the merge commit.
-    const tree = await github.listRepositoryFiles(org, repo, merged.mergeSha);
+    const tree = await repository.listRepositoryFiles(merged.mergeSha);
     const treePaths = tree.map((file) => file.path);
     const ignoreTexts = await Promise.all(
-      prowIgnorePaths(treePaths, maps).map(async (file) => ({ path: file, text: (await github.getFileContent(org, repo, file, merged.mergeSha)) ?? '' })),
+      prowIgnorePaths(treePaths, maps).map(async (file) => ({ path: file, text: (await repository.getFileContent(file, merged.mergeSha)) ?? '' })),
     );
     const selection = selectConfigFiles(treePaths, maps, ignoreTexts);
     const current = await currentSnapshotOrNothing(target, prLog);
@@ -496,13 +484,13 @@ export function createConfigUpdater(dependencies: ConfigUpdaterDependencies): Pl
     }
     const wanted = [selection.config, selection.plugins, ...selection.jobConfigs].filter((file): file is string => file !== undefined);
     const blobs = new Map(tree.map((file: RepositoryFile) => [file.path, file.sha]));
-    const { texts, fetched } = await readAtCommit(github, org, repo, merged.mergeSha, wanted, blobs, reusable);
+    const { texts, fetched } = await readAtCommit(repository, merged.mergeSha, wanted, blobs, reusable);
     const assembled = assembleTexts(selection, texts, current?.snapshot);
 
     // Act: publish, then tell the pull request.
     if (Array.isArray(assembled)) {
       prLog.warn('configuration not published: files missing', { problems: assembled.length });
-      await github.createComment(org, repo, merged.number, rejectedComment(merged.mergeSha, assembled, current?.pointer));
+      await issue.createComment(rejectedComment(merged.mergeSha, assembled, current?.pointer));
       return;
     }
     const snapshot = createSnapshot(
@@ -522,7 +510,7 @@ export function createConfigUpdater(dependencies: ConfigUpdaterDependencies): Pl
     const result = await publishSnapshot(target.store, target.prefix, snapshot, { log: prLog });
     if (!result.ok) {
       prLog.warn('configuration not published: it does not validate', { version: result.version, problems: result.problems.length });
-      await github.createComment(org, repo, merged.number, rejectedComment(merged.mergeSha, result.problems, current?.pointer, result.version));
+      await issue.createComment(rejectedComment(merged.mergeSha, result.problems, current?.pointer, result.version));
       return;
     }
     prLog.info('configuration published', {
@@ -532,7 +520,7 @@ export function createConfigUpdater(dependencies: ConfigUpdaterDependencies): Pl
       filesRead: fetched,
       jobConfigFiles: result.jobConfigFiles,
     });
-    await github.createComment(org, repo, merged.number, publishedComment(merged.mergeSha, result));
+    await issue.createComment(publishedComment(merged.mergeSha, result));
   });
 }
 

@@ -7,7 +7,11 @@ import type { GitHubClient } from '../github/client';
 import type { Logger } from '../log/logger';
 import type { Store } from '../store/store';
 import { commentEventOf } from './comment-event';
+import { payloadProblems } from './delivery-check';
+import { issueHandle, repositoryHandle } from './handles';
 import { eventMatches, type Plugin, type PluginContext } from './plugin';
+import { pluginGitHubOf } from './plugin-github';
+import { pluginJobsOf } from './plugin-jobs';
 
 /**
  * Prow's hook dispatch: a delivery goes to every plugin enabled for its repository (plugins.yaml,
@@ -47,6 +51,8 @@ export interface DispatchOutcome {
   /** Plugins (and external plugins, as "external:<name>") that handled the delivery. */
   handled: string[];
   failed: { plugin: string; error: string }[];
+  /** Why no in-process plugin saw the delivery, when its payload lacks fields they read. */
+  refused?: string;
 }
 
 const RepositoryFields = z.object({
@@ -81,12 +87,21 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
     ...enabledPluginsFor(dependencies.pluginConfig, org, repo),
     ...servedInProcess.map((external) => external.name),
   ]);
-  const github = dependencies.github(info.installation?.id);
-  const comment = commentEventOf(delivery.name, delivery.payload);
   const runs: Promise<void>[] = [];
+  const refused = enabled.size > 0 ? payloadProblems(delivery.name, delivery.payload) : undefined;
+  if (refused) {
+    outcome.refused = refused;
+    log.error(`delivery ${delivery.id} (${delivery.name}) is malformed, so no plugin runs for it: ${refused}`);
+  }
+  const inProcess = refused ? [] : dependencies.plugins.filter((plugin) => enabled.has(plugin.name));
+  const github = pluginGitHubOf(dependencies.github(info.installation?.id));
+  const jobs = pluginJobsOf(dependencies.store.jobs);
+  const repository = repositoryHandle(github, { org, repo });
+  const comment = inProcess.length > 0 ? commentEventOf(delivery.name, delivery.payload) : undefined;
+  const number = issueNumberOf(delivery.payload);
+  const issue = number === undefined ? undefined : issueHandle(github, { org, repo, number });
 
-  for (const plugin of dependencies.plugins) {
-    if (!enabled.has(plugin.name)) continue;
+  for (const plugin of inProcess) {
     const handlers = plugin.eventHandlers.filter((registration) =>
       registration.events.some((event) => eventMatches(event, delivery.name, info.action)),
     );
@@ -96,8 +111,10 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
       event: { id: delivery.id, name: delivery.name, payload: delivery.payload } as EmitterWebhookEvent,
       org,
       repo,
+      repository,
+      issue,
       github,
-      store: dependencies.store,
+      jobs,
       config: dependencies.config,
       plugins: dependencies.pluginConfig,
       log: log.child({ plugin: plugin.name }),
@@ -105,7 +122,10 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
     };
     const run = async () => {
       for (const registration of handlers) await registration.handle(context);
-      if (comment) for (const handler of commentHandlers) await handler({ ...context, comment });
+      if (comment) {
+        const commented = issueHandle(github, { org, repo, number: comment.number });
+        for (const handler of commentHandlers) await handler({ ...context, comment, issue: commented });
+      }
     };
     runs.push(
       run().then(
@@ -139,6 +159,13 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
     ...(outcome.failed.length > 0 ? { failed: outcome.failed.map((failure) => failure.plugin) } : {}),
   });
   return outcome;
+}
+
+/** The issue's or pull request's number, for events about one (checked by payloadProblems). */
+function issueNumberOf(payload: unknown): number | undefined {
+  const { issue, pull_request: pullRequest } = payload as { issue?: { number?: unknown }; pull_request?: { number?: unknown } };
+  const number = pullRequest?.number ?? issue?.number;
+  return typeof number === 'number' ? number : undefined;
 }
 
 interface ExternalPluginTarget {

@@ -1,6 +1,7 @@
 import type { PluginConfig } from '../config/plugin-config';
 import { commandLines } from './comment-event';
 import { hasLabel } from './label';
+import { deleteBotComments } from '../github/membership';
 import { definePlugin } from './plugin';
 import { replyTo } from './respond';
 
@@ -78,12 +79,6 @@ export function guidelinesMessage(kind: Guidelines, settings: PluginConfig['help
   return [marker, '', ...body, '', `If it no longer meets them, the label can be taken off by commenting \`${removal}\`.`].join('\n');
 }
 
-/** GitHub Apps comment as "name[bot]" but may be configured as "name"; both are the bot. */
-function sameAccount(login: string, bot: string): boolean {
-  const normalise = (name: string) => name.toLowerCase().replace(/\[bot\]$/, '');
-  return normalise(login) === normalise(bot);
-}
-
 export const help = definePlugin('help', {
   description: `Adds and removes the \`${HELP_WANTED_LABEL}\` and \`${GOOD_FIRST_ISSUE_LABEL}\` labels on open issues. Adding one posts the guidelines such issues should meet; removing it deletes that comment again.`,
   config:
@@ -96,30 +91,25 @@ export const help = definePlugin('help', {
       who: 'Anyone, on open issues.',
     },
   ],
-}).onComment(async ({ comment, github, org, repo, plugins, log }) => {
+}).onComment(async ({ comment, issue, github, plugins, log }) => {
   if (comment.isPR || comment.issueState !== 'open' || comment.action !== 'created') return;
   const { number } = comment;
-  const action = helpAction(comment.body, await github.listIssueLabels(org, repo, number));
+  const action = helpAction(comment.body, await issue.listIssueLabels());
   if (!action) return;
 
   if (action.post) {
-    await github.createComment(org, repo, number, replyTo(comment, guidelinesMessage(action.post, plugins.help)));
+    await issue.createComment(replyTo(comment, guidelinesMessage(action.post, plugins.help)));
   }
   if (action.add.length > 0) {
     log.info('adding labels', { number, labels: action.add, by: comment.author });
-    await github.addLabels(org, repo, number, action.add);
+    await issue.addLabels(action.add);
   }
   for (const name of action.remove) {
     log.info(`removing ${name}`, { number, by: comment.author });
-    await github.removeLabel(org, repo, number, name);
+    await issue.removeLabel(name);
   }
   if (action.prune.length > 0) {
     const markers = action.prune.map((kind) => (kind === 'help' ? HELP_WANTED_MARKER : GOOD_FIRST_ISSUE_MARKER));
-    const [bot, comments] = await Promise.all([github.botLogin(), github.listComments(org, repo, number)]);
-    for (const old of comments) {
-      if (sameAccount(old.user.login, bot) && markers.some((marker) => old.body.includes(marker))) {
-        await github.deleteComment(org, repo, old.id);
-      }
-    }
+    await deleteBotComments(github, issue, (body) => markers.some((marker) => body.includes(marker)));
   }
 });

@@ -47,17 +47,17 @@ export const hold = definePlugin('hold', {
       who: 'Anyone, on pull requests.',
     },
   ],
-}).onComment(async ({ comment, github, org, repo, log }) => {
+}).onComment(async ({ comment, issue, log }) => {
   if (!comment.isPR || comment.action !== 'created') return;
   const request = holdRequest(comment.body);
   if (!request) return;
-  const change = holdLabelChange(request, await github.listIssueLabels(org, repo, comment.number));
+  const change = holdLabelChange(request, await issue.listIssueLabels());
   if (!change) return;
   if ('add' in change) {
     log.info(`adding ${change.add}`, { number: comment.number, by: comment.author });
-    await github.addLabels(org, repo, comment.number, [change.add]);
+    await issue.addLabels([change.add]);
   } else {
     log.info(`removing ${change.remove}`, { number: comment.number, by: comment.author });
-    await github.removeLabel(org, repo, comment.number, change.remove);
+    await issue.removeLabel(change.remove);
   }
 });

@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import type { PluginConfig } from '../config/plugin-config';
-import type { GitHubClient } from '../github/client';
+import type { PluginGitHubReads } from './plugin-github';
 import type { Logger } from '../log/logger';
 import { commandLines } from './comment-event';
 import { definePlugin } from './plugin';
@@ -194,7 +193,7 @@ export function labelSummaryReply(plan: LabelPlan, offered: readonly string[], t
 }
 
 async function mayChangeRestrictedLabel(
-  github: GitHubClient,
+  github: Pick<PluginGitHubReads, 'isTeamMember'>,
   org: string,
   user: string,
   restriction: LabelRestriction,
@@ -226,11 +225,6 @@ async function permitted(
   return allowed;
 }
 
-const LabeledPullRequest = z.object({
-  label: z.object({ name: z.string() }),
-  pull_request: z.object({ number: z.number() }),
-});
-
 export const label = definePlugin('label', {
   description:
     "Adds and removes labels of the families area/*, committee/*, kind/*, language/*, priority/*, sig/*, triage/* and wg/* (`/kind bug` adds `kind/bug`), and any label plugins.yaml offers through `/label`. Only labels that already exist in the repository are applied. When the last label of the kind, priority, sig or triage family is removed and the repository has a `needs-<family>` label, that label is added back. Restricted labels can only be changed by the teams and users configured for them, who can also be assigned automatically when another label is added to a PR.",
@@ -251,7 +245,7 @@ export const label = definePlugin('label', {
     },
   ],
 })
-  .onComment(async ({ comment, github, org, repo, plugins, log }) => {
+  .onComment(async ({ comment, issue, repository, github, org, repo, plugins, log }) => {
     if (comment.action !== 'created') return;
     const settings = plugins.label;
     const restrictions = labelRestrictionsFor(settings, org, repo);
@@ -260,8 +254,8 @@ export const label = definePlugin('label', {
     if (commands.add.length + commands.remove.length + commands.unsupported.length === 0) return;
 
     const [repoLabels, issueLabels] = await Promise.all([
-      github.listRepoLabels(org, repo),
-      github.listIssueLabels(org, repo, comment.number),
+      repository.listRepoLabels(),
+      issue.listIssueLabels(),
     ]);
     const plan = planLabelChanges(
       commands,
@@ -273,7 +267,7 @@ export const label = definePlugin('label', {
     const mayChange = async (name: string): Promise<boolean> => {
       const restriction = restrictions.get(name.toLowerCase());
       if (!restriction || (await mayChangeRestrictedLabel(github, org, comment.author, restriction))) return true;
-      await github.createComment(org, repo, comment.number, replyTo(comment, restrictedLabelRefusal(restriction)));
+      await issue.createComment(replyTo(comment, restrictedLabelRefusal(restriction)));
       return false;
     };
     const toAdd = await permitted(
@@ -291,26 +285,25 @@ export const label = definePlugin('label', {
 
     if (toAdd.length > 0) {
       log.info('adding labels', { number: comment.number, labels: toAdd, by: comment.author });
-      await github.addLabels(org, repo, comment.number, toAdd);
+      await issue.addLabels(toAdd);
     }
     for (const name of toRemove) {
       log.info(`removing ${name}`, { number: comment.number, by: comment.author });
-      await github.removeLabel(org, repo, comment.number, name);
+      await issue.removeLabel(name);
     }
     const summary = labelSummaryReply(plan, offeredLabels(settings, restrictions), triageRefused);
-    if (summary) await github.createComment(org, repo, comment.number, replyTo(comment, summary));
+    if (summary) await issue.createComment(replyTo(comment, summary));
   })
-  .on('pull_request.labeled', async ({ event, github, org, repo, plugins, log }) => {
-    const parsed = LabeledPullRequest.safeParse(event.payload);
-    if (!parsed.success) return;
-    const added = parsed.data.label.name.toLowerCase();
-    const number = parsed.data.pull_request.number;
+  .on('pull_request.labeled', async ({ event, issue, org, repo, plugins, log }) => {
+    if (!event.payload.label) return;
+    const added = event.payload.label.name.toLowerCase();
+    const { number } = issue;
     for (const restriction of labelRestrictionsFor(plugins.label, org, repo).values()) {
       if (restriction.allowedUsers.length === 0) continue;
       if (!restriction.assignOn.some((trigger) => trigger.toLowerCase() === added)) continue;
       log.info(`assigning the people allowed to set ${restriction.label}`, { number, users: restriction.allowedUsers });
       try {
-        await github.addAssignees(org, repo, number, restriction.allowedUsers);
+        await issue.addAssignees(restriction.allowedUsers);
       } catch (error) {
         // One restricted label's assignment failing should not keep the others from being made.
         log.error(`could not assign the people allowed to set ${restriction.label}`, { error });

@@ -1,10 +1,11 @@
-import { z } from 'zod';
 import type { PluginConfig } from '../config/plugin-config';
 import { normLogin } from '../owners/owners';
 import { loadOwnersForPaths, repoOwnersSettings } from './repo-owners';
 import { commandLines } from './comment-event';
-import { isBotAccount } from '../github/membership';
+import { deleteBotComments, isBotAccount } from '../github/membership';
 import { definePlugin, type PluginContext } from './plugin';
+import type { IssueHandle } from './handles';
+import { loginOf } from './delivery-check';
 import { formatResponse } from './respond';
 import { settingsFor } from './settings';
 
@@ -105,7 +106,7 @@ async function isStickyAuthor(context: PluginContext, settings: LgtmSettings, au
 
 interface LgtmAction {
   request: LgtmRequest;
-  number: number;
+  pull: IssueHandle;
   /** Who asked. */
   actor: string;
   prAuthor: string;
@@ -115,17 +116,19 @@ interface LgtmAction {
 }
 
 async function handleRequest(context: PluginContext, action: LgtmAction): Promise<void> {
-  const { github, org, repo, log } = context;
+  const { org, repo, log } = context;
+  const { pull } = action;
+  const { number } = pull;
   const isAuthor = normLogin(action.actor) === normLogin(action.prAuthor);
   const ownersSettings = repoOwnersSettings(context, org, repo);
   const skipCollaborators = ownersSettings.skipCollaborators;
 
   const needsCollaborator = !skipCollaborators && !isAuthor;
-  const isCollaborator = needsCollaborator ? await github.isCollaborator(org, repo, action.actor) : false;
+  const isCollaborator = needsCollaborator ? await context.repository.isCollaborator(action.actor) : false;
   let listedInOwners = false;
   if (skipCollaborators && !isAuthor) {
-    const pr = await github.getPullRequest(org, repo, action.number);
-    const paths = (await github.listPullRequestFiles(org, repo, action.number)).map((file) => file.filename);
+    const pr = await pull.getPullRequest();
+    const paths = (await pull.listPullRequestFiles()).map((file) => file.filename);
     const owners = await loadOwnersForPaths(context, pr.base.ref, paths, ownersSettings);
     const login = normLogin(action.actor);
     listedInOwners = paths.some((path) => owners.approvers(path).has(login) || owners.reviewers(path).has(login));
@@ -140,68 +143,50 @@ async function handleRequest(context: PluginContext, action: LgtmAction): Promis
     listedInOwners,
   });
   if (!permission.allowed) {
-    log.info('refusing LGTM change', { number: action.number, by: action.actor, reply: permission.reply });
-    await github.createComment(org, repo, action.number, formatResponse(action.actor, permission.reply, action.inReplyTo));
+    log.info('refusing LGTM change', { number, by: action.actor, reply: permission.reply });
+    await pull.createComment(formatResponse(action.actor, permission.reply, action.inReplyTo));
     return;
   }
   if (permission.assignCommenter) {
     try {
-      await github.addAssignees(org, repo, action.number, [action.actor]);
+      await pull.addAssignees([action.actor]);
     } catch (error) {
       // Prow carries on when the assignment fails: the LGTM itself was allowed.
-      log.warn('could not assign the reviewer', { number: action.number, by: action.actor, error: String(error) });
+      log.warn('could not assign the reviewer', { number, by: action.actor, error: String(error) });
     }
   }
 
   const settings = lgtmSettingsFor(context.plugins, org, repo);
-  const change = lgtmLabelChange(action.request, await github.listIssueLabels(org, repo, action.number));
+  const change = lgtmLabelChange(action.request, await pull.listIssueLabels());
   if (change === 'remove') {
-    log.info(`removing ${LGTM_LABEL}`, { number: action.number, by: action.actor });
-    await removeLgtm(context, action.number, action.prAuthor, action.assignees, settings);
+    log.info(`removing ${LGTM_LABEL}`, { number, by: action.actor });
+    await removeLgtm(pull, action.prAuthor, action.assignees, settings);
   } else if (change === 'add') {
-    log.info(`adding ${LGTM_LABEL}`, { number: action.number, by: action.actor });
-    await github.addLabels(org, repo, action.number, [LGTM_LABEL]);
-    if (!(await isStickyAuthor(context, settings, action.prAuthor))) await pruneRemovalNotices(context, action.number);
-  }
-}
-
-async function removeLgtm(
-  context: PluginContext,
-  number: number,
-  prAuthor: string,
-  assignees: readonly string[],
-  settings: LgtmSettings,
-): Promise<void> {
-  await context.github.removeLabel(context.org, context.repo, number, LGTM_LABEL);
-  // With store_tree_hash, Prow asks the assignees to review again once the LGTM is gone.
-  const reviewers = assignees.filter((login) => normLogin(login) !== normLogin(prAuthor));
-  if (settings.storeTreeHash && reviewers.length > 0) {
-    await context.github.requestReviewers(context.org, context.repo, number, reviewers);
-  }
-}
-
-async function pruneRemovalNotices(context: PluginContext, number: number): Promise<void> {
-  const { github, org, repo } = context;
-  const [bot, comments] = await Promise.all([github.botLogin(), github.listComments(org, repo, number)]);
-  for (const comment of comments) {
-    if (isBotAccount(bot, comment.user.login) && comment.body.includes(LGTM_REMOVED_NOTICE)) {
-      await github.deleteComment(org, repo, comment.id);
+    log.info(`adding ${LGTM_LABEL}`, { number, by: action.actor });
+    await pull.addLabels([LGTM_LABEL]);
+    if (!(await isStickyAuthor(context, settings, action.prAuthor))) {
+      await deleteBotComments(context.github, pull, (body) => body.includes(LGTM_REMOVED_NOTICE));
     }
   }
 }
 
-const User = z.object({ login: z.string(), type: z.string().optional() });
+async function removeLgtm(
+  pull: IssueHandle,
+  prAuthor: string,
+  assignees: readonly string[],
+  settings: LgtmSettings,
+): Promise<void> {
+  await pull.removeLabel(LGTM_LABEL);
+  // With store_tree_hash, Prow asks the assignees to review again once the LGTM is gone.
+  const reviewers = assignees.filter((login) => normLogin(login) !== normLogin(prAuthor));
+  if (settings.storeTreeHash && reviewers.length > 0) {
+    await pull.requestReviewers(reviewers);
+  }
+}
 
-const ReviewEventSchema = z.object({
-  action: z.string(),
-  review: z.object({ body: z.string().nullish(), state: z.string(), user: User, html_url: z.string() }),
-  pull_request: z.object({ number: z.number(), user: User, assignees: z.array(User).nullish() }),
-});
-
-const SynchronizeEventSchema = z.object({
-  number: z.number(),
-  pull_request: z.object({ merged: z.boolean().nullish(), user: User, assignees: z.array(User).nullish() }),
-});
+function loginsOf(users: readonly ({ login: string } | null)[] | null | undefined): string[] {
+  return (users ?? []).map(loginOf);
+}
 
 export const lgtm = definePlugin('lgtm', {
   description:
@@ -226,7 +211,7 @@ export const lgtm = definePlugin('lgtm', {
     if (!request) return;
     await handleRequest(context, {
       request,
-      number: comment.number,
+      pull: context.issue,
       actor: comment.author,
       prAuthor: comment.issueAuthor,
       assignees: comment.assignees,
@@ -235,9 +220,7 @@ export const lgtm = definePlugin('lgtm', {
   })
   .on('pull_request_review.submitted', async (context) => {
     if (!lgtmSettingsFor(context.plugins, context.org, context.repo).reviewActsAsLgtm) return;
-    const parsed = ReviewEventSchema.safeParse(context.event.payload);
-    if (!parsed.success) return;
-    const { review, pull_request: pr } = parsed.data;
+    const { review, pull_request: pr } = context.event.payload;
     // A review carrying a command is handled as a comment.
     if (lgtmRequest(review.body ?? '')) return;
     const state = review.state.toUpperCase();
@@ -245,25 +228,26 @@ export const lgtm = definePlugin('lgtm', {
       state === 'APPROVED' ? 'add' : state === 'CHANGES_REQUESTED' ? 'remove' : undefined;
     if (!request) return;
     // Other Apps' reviews cannot be collaborators' reviews.
-    if (review.user.type === 'Bot' || isBotAccount(await context.github.botLogin(), review.user.login)) return;
+    const reviewer = loginOf(review.user);
+    if (review.user?.type === 'Bot' || isBotAccount(await context.github.botLogin(), reviewer)) return;
     await handleRequest(context, {
       request,
-      number: pr.number,
-      actor: review.user.login,
-      prAuthor: pr.user.login,
-      assignees: (pr.assignees ?? []).map((user) => user.login),
+      pull: context.issue,
+      actor: reviewer,
+      prAuthor: loginOf(pr.user),
+      assignees: loginsOf(pr.assignees),
       inReplyTo: { body: review.body ?? '', htmlUrl: review.html_url },
     });
   })
   .on('pull_request.synchronize', async (context) => {
-    const parsed = SynchronizeEventSchema.safeParse(context.event.payload);
-    if (!parsed.success || parsed.data.pull_request.merged) return;
-    const { number, pull_request: pr } = parsed.data;
-    const { github, org, repo, log } = context;
+    const { pull_request: pr } = context.event.payload;
+    if (pr.merged) return;
+    const { issue, org, repo, log } = context;
     const settings = lgtmSettingsFor(context.plugins, org, repo);
-    if (await isStickyAuthor(context, settings, pr.user.login)) return;
-    if (!(await github.listIssueLabels(org, repo, number)).includes(LGTM_LABEL)) return;
-    log.info(`removing ${LGTM_LABEL} after new commits`, { number });
-    await removeLgtm(context, number, pr.user.login, (pr.assignees ?? []).map((user) => user.login), settings);
-    await github.createComment(org, repo, number, LGTM_REMOVED_NOTICE);
+    const author = loginOf(pr.user);
+    if (await isStickyAuthor(context, settings, author)) return;
+    if (!(await issue.listIssueLabels()).includes(LGTM_LABEL)) return;
+    log.info(`removing ${LGTM_LABEL} after new commits`, { number: issue.number });
+    await removeLgtm(issue, author, loginsOf(pr.assignees), settings);
+    await issue.createComment(LGTM_REMOVED_NOTICE);
   });

@@ -145,14 +145,14 @@ export const lifecycle = definePlugin('lifecycle', {
       who: 'Anyone.',
     },
   ],
-}).onComment(async ({ comment, github, org, repo, log }) => {
+}).onComment(async ({ comment, issue, repository, log }) => {
   if (comment.action !== 'created') return;
   const { number } = comment;
-  const reply = (message: string) => github.createComment(org, repo, number, replyTo(comment, message));
+  const reply = (message: string) => issue.createComment(replyTo(comment, message));
   const isAuthor = comment.issueAuthor.toLowerCase() === comment.author.toLowerCase();
   const isCollaborator = async () => {
     try {
-      return await github.isCollaborator(org, repo, comment.author);
+      return await repository.isCollaborator(comment.author);
     } catch (error) {
       log.error(`could not tell whether ${comment.author} is a collaborator; treating them as not one`, { error });
       return false;
@@ -166,7 +166,7 @@ export const lifecycle = definePlugin('lifecycle', {
     } else if (decision) {
       let message = decision.message;
       try {
-        await github.updateIssue(org, repo, number, { state: 'open' });
+        await issue.updateIssue({ state: 'open' });
         log.info(`reopened by ${comment.author}`, { number });
       } catch (error) {
         // GitHub refuses to reopen, for example, a PR whose branch is gone; say so rather than fail silently.
@@ -180,7 +180,7 @@ export const lifecycle = definePlugin('lifecycle', {
   if (comment.issueState === 'open' && hasCloseCommand(comment.body)) {
     let labels: string[] = [];
     try {
-      labels = await github.listIssueLabels(org, repo, number);
+      labels = await issue.listIssueLabels();
     } catch (error) {
       // Without the labels the issue counts as active: only the author and collaborators may close it.
       log.warn('could not read the labels; treating the issue as active', { error });
@@ -195,7 +195,7 @@ export const lifecycle = definePlugin('lifecycle', {
       await reply(decision.message);
     } else if (decision) {
       // GitHubClient.updateIssue cannot set state_reason yet, so "not planned" shows only in the reply.
-      await github.updateIssue(org, repo, number, { state: 'closed' });
+      await issue.updateIssue({ state: 'closed' });
       log.info(`closed by ${comment.author}`, { number, notPlanned: decision.notPlanned });
       await reply(decision.message);
     }
@@ -203,14 +203,14 @@ export const lifecycle = definePlugin('lifecycle', {
 
   const requests = lifecycleRequests(comment.body);
   if (requests.length === 0) return;
-  const steps = lifecycleSteps(requests, comment.isPR, await github.listIssueLabels(org, repo, number));
+  const steps = lifecycleSteps(requests, comment.isPR, await issue.listIssueLabels());
   for (const step of steps) {
     if (step.kind === 'refuse') {
       await reply(step.message);
       continue;
     }
-    for (const name of step.remove) await github.removeLabel(org, repo, number, name);
-    if (step.add.length > 0) await github.addLabels(org, repo, number, step.add);
+    for (const name of step.remove) await issue.removeLabel(name);
+    if (step.add.length > 0) await issue.addLabels(step.add);
   }
 });
 

@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import type { PullRequest } from '../github/client';
 import { deleteBotComments } from '../github/membership';
 import { realSleep, type Sleep } from './plugin';
 import { definePlugin, type Plugin, type PluginContext } from './plugin';
+import type { IssueHandle } from './handles';
 import { formatNotice } from './respond';
 
 /**
@@ -50,14 +50,6 @@ export function needsRebaseNotice(author: string): string {
  */
 export const MERGEABILITY_RETRY_DELAYS_MS: readonly number[] = [3_000, 6_000];
 
-const PullRequestEventPayload = z.object({
-  pull_request: z.object({ number: z.number(), state: z.string(), head: z.object({ sha: z.string() }) }),
-});
-
-const IssueCommentPayload = z.object({
-  issue: z.object({ number: z.number(), state: z.string(), pull_request: z.unknown().optional() }),
-});
-
 export interface NeedsRebaseOptions {
   /** How to wait between mergeability checks; tests pass one that returns at once. */
   sleep?: Sleep;
@@ -68,14 +60,15 @@ export function createNeedsRebasePlugin(options: NeedsRebaseOptions = {}): Plugi
 
   async function settledPullRequest(
     context: PluginContext,
-    number: number,
+    pull: IssueHandle,
     expectedHeadSha: string | undefined,
   ): Promise<PullRequest | undefined> {
-    let pr = await context.github.getPullRequest(context.org, context.repo, number);
+    const { number } = pull;
+    let pr = await pull.getPullRequest();
     for (const delay of MERGEABILITY_RETRY_DELAYS_MS) {
       if (pr.mergeable !== null) break;
       await sleep(delay);
-      pr = await context.github.getPullRequest(context.org, context.repo, number);
+      pr = await pull.getPullRequest();
     }
     if (expectedHeadSha !== undefined && pr.head.sha !== expectedHeadSha) {
       // A newer push has its own event, which will judge the newer head.
@@ -89,25 +82,23 @@ export function createNeedsRebasePlugin(options: NeedsRebaseOptions = {}): Plugi
     return pr;
   }
 
-  async function check(context: PluginContext, number: number, expectedHeadSha?: string): Promise<void> {
-    const pr = await settledPullRequest(context, number, expectedHeadSha);
+  async function check(context: PluginContext, pull: IssueHandle, expectedHeadSha?: string): Promise<void> {
+    const { number } = pull;
+    const pr = await settledPullRequest(context, pull, expectedHeadSha);
     if (!pr || pr.state !== 'open' || pr.merged) return;
     if (pr.mergeable === null) {
       context.log.info('GitHub has not computed mergeability yet; leaving the label as it is', { number });
       return;
     }
-    const labels = await context.github.listIssueLabels(context.org, context.repo, number);
+    const labels = await pull.listIssueLabels();
     const action = rebaseAction(pr.mergeable, labels.includes(NEEDS_REBASE_LABEL));
-    const { github, org, repo } = context;
     if (action === 'add') {
-      await github.addLabels(org, repo, number, [NEEDS_REBASE_LABEL]);
-      await github.createComment(org, repo, number, needsRebaseNotice(pr.user.login));
+      await pull.addLabels([NEEDS_REBASE_LABEL]);
+      await pull.createComment(needsRebaseNotice(pr.user.login));
       context.log.info('pull request has conflicts; labelled it', { number });
     } else if (action === 'remove') {
-      await github.removeLabel(org, repo, number, NEEDS_REBASE_LABEL);
-      const deleted = await deleteBotComments(github, org, repo, number, (body) =>
-        body.includes(NEEDS_REBASE_NOTICE),
-      );
+      await pull.removeLabel(NEEDS_REBASE_LABEL);
+      const deleted = await deleteBotComments(context.github, pull, (body) => body.includes(NEEDS_REBASE_NOTICE));
       context.log.info('pull request is mergeable again; removed the label', { number, deletedNotices: deleted });
     }
   }
@@ -120,14 +111,14 @@ export function createNeedsRebasePlugin(options: NeedsRebaseOptions = {}): Plugi
       'or pushed to, and whenever someone comments on them.',
   })
     .on(['pull_request.opened', 'pull_request.reopened', 'pull_request.synchronize'], async (context) => {
-      const payload = PullRequestEventPayload.parse(context.event.payload);
-      if (payload.pull_request.state !== 'open') return;
-      await check(context, payload.pull_request.number, payload.pull_request.head.sha);
+      const pr = context.event.payload.pull_request;
+      if (pr.state !== 'open') return;
+      await check(context, context.issue, pr.head.sha);
     })
     .on('issue_comment.created', async (context) => {
-      const payload = IssueCommentPayload.parse(context.event.payload);
-      if (payload.issue.pull_request === undefined || payload.issue.state !== 'open') return;
-      await check(context, payload.issue.number);
+      const { issue } = context.event.payload;
+      if (issue.pull_request === undefined || issue.state !== 'open') return;
+      await check(context, context.issue);
     });
 }
 

@@ -234,12 +234,12 @@ function authorityFor(context: CommentContext, baseRef: string): OverrideAuthori
 }
 
 async function reply(context: CommentContext, message: string): Promise<void> {
-  await context.github.createComment(context.org, context.repo, context.comment.number, replyTo(context.comment, message));
+  await context.issue.createComment(replyTo(context.comment, message));
 }
 
 async function handleCancel(context: CommentContext, command: OverrideCommand): Promise<void> {
-  const { github, org, repo, comment } = context;
-  const pr = await github.getPullRequest(org, repo, comment.number);
+  const { issue, repository, org, repo, comment } = context;
+  const pr = await issue.getPullRequest();
   if (!(await mayOverride(authorityFor(context, pr.base.ref)))) {
     await reply(
       context,
@@ -247,11 +247,11 @@ async function handleCancel(context: CommentContext, command: OverrideCommand): 
     );
     return;
   }
-  const { statuses } = await github.getCombinedStatus(org, repo, pr.head.sha);
+  const { statuses } = await repository.getCombinedStatus(pr.head.sha);
   const cancelled: string[] = [];
   for (const status of statusesToCancel(statuses, command)) {
     try {
-      await github.createStatus(org, repo, pr.head.sha, {
+      await repository.createStatus(pr.head.sha, {
         ...status,
         state: 'failure',
         description: cancelDescription(comment.author),
@@ -272,18 +272,18 @@ async function handleOverride(
   command: OverrideCommand,
   name: 'override' | 'override-sticky',
 ): Promise<void> {
-  const { github, org, repo, comment } = context;
+  const { issue, repository, org, repo, comment } = context;
   if (command.bare) {
     await reply(context, missingContextsMessage(name));
     return;
   }
-  const pr = await github.getPullRequest(org, repo, comment.number);
+  const pr = await issue.getPullRequest();
   if (!(await mayOverride(authorityFor(context, pr.base.ref)))) {
     context.log.info('refused an override from an unauthorised user', { user: comment.author });
     await reply(context, unauthorizedMessage(comment.author, name, whoCanOverride(context.plugins.override, org, repo)));
     return;
   }
-  const { statuses } = await github.getCombinedStatus(org, repo, pr.head.sha);
+  const { statuses } = await repository.getCombinedStatus(pr.head.sha);
   const jobs = context.config.presubmits.get(`${org}/${repo}`) ?? [];
   const known = overridableNames(statuses, jobs);
   const unknown = [...command.contexts].filter((requested) => !known.has(requested));
@@ -295,7 +295,7 @@ async function handleOverride(
   const done: string[] = [];
   for (const status of statusesToOverride(statuses, jobs, command.contexts)) {
     try {
-      await github.createStatus(org, repo, pr.head.sha, {
+      await repository.createStatus(pr.head.sha, {
         context: status.context,
         state: 'success',
         description: overrideDescription(comment.author, sticky),

@@ -1,10 +1,11 @@
 import type { EmitterWebhookEvent, EmitterWebhookEventName } from '@octokit/webhooks';
 import type { Config } from '../config/model';
 import type { PluginConfig } from '../config/plugin-config';
-import type { GitHubClient } from '../github/client';
 import type { Logger } from '../log/logger';
-import type { Store } from '../store/store';
 import type { CommentEvent } from './comment-event';
+import type { IssueHandle, RepositoryHandle } from './handles';
+import type { PluginGitHub } from './plugin-github';
+import type { PluginJobs } from './plugin-jobs';
 
 /**
  * A plugin is one file (shared/plugins/<name>.ts): its help, and handlers registered Probot-style
@@ -35,14 +36,27 @@ export interface PluginHelp {
   commands?: CommandHelp[];
 }
 
-/** Everything a handler may use; built per event by the engine (shared/plugins/engine.ts). */
+/**
+ * Everything a handler may use; built per event by the engine (shared/plugins/engine.ts). The
+ * payload's fields that plugins read were checked when the delivery entered the engine
+ * (delivery-check.ts), so handlers trust `event.payload`'s type.
+ */
 export interface PluginContext<E extends EmitterWebhookEventName = EmitterWebhookEventName> {
   event: EmitterWebhookEvent<E>;
   /** Repository the event concerns ("" for org-level events). */
   org: string;
   repo: string;
-  github: GitHubClient;
-  store: Store;
+  /** That repository, with its operations bound: `repository.getFileContent(path, ref)`. */
+  repository: RepositoryHandle;
+  /**
+   * The issue or pull request the event concerns, with its operations bound:
+   * `issue.addLabels(['lgtm'])`. Present for events about one (see `ConcernsIssue`).
+   */
+  issue?: IssueHandle | undefined;
+  /** GitHub as plugins use it; prefer `issue` and `repository` for calls about them. */
+  github: PluginGitHub;
+  /** Creating, finding and aborting ProwJobs. */
+  jobs: PluginJobs;
   /** Prow config and job config, as of this event. */
   config: Config;
   /** plugins.yaml: each plugin picks its section for this org/repo. */
@@ -51,11 +65,30 @@ export interface PluginContext<E extends EmitterWebhookEventName = EmitterWebhoo
   now: () => Date;
 }
 
+/**
+ * The context without its event, for helpers that act on the repository but do not read the
+ * delivery. (It also spares the compiler comparing every event type with every other.)
+ */
+export type PluginScope = Omit<PluginContext, 'event'>;
+
+/**
+ * Events about one issue or pull request, for which the context's `issue` is set: their names
+ * start with "issues", "issue_comment" or "pull_request" (reviews and review comments included).
+ * Told by the name rather than the payload type, which is cheaper for the compiler.
+ */
+type ConcernsIssue<E extends EmitterWebhookEventName> = [E] extends [`issues${string}` | `issue_comment${string}` | `pull_request${string}`]
+  ? { issue: IssueHandle }
+  : unknown;
+
+export type EventContext<E extends EmitterWebhookEventName> = PluginContext<E> & ConcernsIssue<E>;
+
 export interface CommentContext extends PluginContext {
   comment: CommentEvent;
+  /** The issue or pull request commented on. */
+  issue: IssueHandle;
 }
 
-export type EventHandler<E extends EmitterWebhookEventName> = (context: PluginContext<E>) => Promise<void>;
+export type EventHandler<E extends EmitterWebhookEventName> = (context: EventContext<E>) => Promise<void>;
 export type CommentHandler = (context: CommentContext) => Promise<void>;
 
 export interface EventRegistration {

@@ -81,12 +81,12 @@ export function repoOwnersSettings(context: Pick<PluginContext, 'config' | 'plug
  * Reads files at `ref` through the GitHub API, each path at most once: several plugins' questions
  * about one event touch the same OWNERS files.
  */
-export function cachedFileReader(context: Pick<PluginContext, 'github' | 'org' | 'repo'>, ref: string): (path: string) => Promise<string | undefined> {
+export function cachedFileReader(context: Pick<PluginContext, 'repository'>, ref: string): (path: string) => Promise<string | undefined> {
   const cache = new Map<string, Promise<string | undefined>>();
   return (path) => {
     let read = cache.get(path);
     if (!read) {
-      read = context.github.getFileContent(context.org, context.repo, path, ref);
+      read = context.repository.getFileContent(path, ref);
       cache.set(path, read);
     }
     return read;
@@ -98,7 +98,7 @@ export function cachedFileReader(context: Pick<PluginContext, 'github' | 'org' |
  * collaborators as approvers and reviewers unless the repo skips that check.
  */
 export async function loadOwnersForPaths(
-  context: Pick<PluginContext, 'github' | 'org' | 'repo' | 'config' | 'plugins' | 'log'>,
+  context: Pick<PluginContext, 'repository' | 'org' | 'repo' | 'config' | 'plugins' | 'log'>,
   ref: string,
   paths: readonly string[],
   settings: RepoOwnersSettings = repoOwnersSettings(context, context.org, context.repo),
@@ -107,7 +107,7 @@ export async function loadOwnersForPaths(
   const isCollaborator = (login: string) => {
     let verdict = collaborators.get(login);
     if (!verdict) {
-      verdict = context.github.isCollaborator(context.org, context.repo, login).catch((error: unknown) => {
+      verdict = context.repository.isCollaborator(login).catch((error: unknown) => {
         // Prow skips the collaborator filter when it cannot list collaborators, rather than fail.
         context.log.warn('could not check collaborator status; counting the OWNERS entry', { login, error: String(error) });
         return true;

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { parseGoDuration } from '../go/duration';
 import { compileGoRegexp, type GoRegexp } from '../go/regexp';
 import type { RequireMatchingLabel } from '../config/plugin-config';
@@ -7,6 +6,7 @@ import { deleteBotComments } from '../github/membership';
 import { realSleep, type Sleep } from './plugin';
 import { formatNotice } from './respond';
 import { definePlugin, type Plugin, type PluginContext } from './plugin';
+import type { IssueHandle } from './handles';
 
 /**
  * require-matching-label (Prow's pkg/plugins/require-matching-label): marks issues and PRs that
@@ -89,22 +89,8 @@ export function gracePeriodFor(rules: readonly LabelRule[]): number {
   return Math.max(0, ...rules.map((rule) => rule.gracePeriodMs));
 }
 
-const Repository = z.object({ name: z.string(), owner: z.object({ login: z.string() }) });
-const IssueEventPayload = z.object({
-  action: z.string(),
-  repository: Repository,
-  issue: z.object({ number: z.number(), labels: z.array(z.object({ name: z.string() })).optional() }),
-  label: z.object({ name: z.string() }).optional(),
-});
-const PullRequestEventPayload = z.object({
-  action: z.string(),
-  repository: Repository,
-  pull_request: z.object({ number: z.number(), base: z.object({ ref: z.string() }) }),
-  label: z.object({ name: z.string() }).optional(),
-});
-
 interface Subject extends LabelTarget {
-  number: number;
+  issue: IssueHandle;
   /** Labels the event carried, when they can be trusted to be current. */
   labels?: readonly string[];
 }
@@ -120,7 +106,8 @@ export function createRequireMatchingLabelPlugin(options: RequireMatchingLabelOp
   async function enforce(context: PluginContext, subject: Subject): Promise<void> {
     const rules = rulesFor(compileRules(context.plugins.require_matching_label), subject);
     if (rules.length === 0) return;
-    const { github, org, repo } = context;
+    const { issue } = subject;
+    const { number } = issue;
     let labels = subject.labels;
     if (subject.label === undefined) {
       // Just opened (or asked to check): give other automation time to apply its labels first, so
@@ -128,35 +115,35 @@ export function createRequireMatchingLabelPlugin(options: RequireMatchingLabelOp
       await sleep(gracePeriodFor(rules));
       labels = undefined;
     }
-    labels ??= await github.listIssueLabels(org, repo, subject.number);
+    labels ??= await issue.listIssueLabels();
 
     for (const rule of rules) {
       const action = ruleAction(rule, labels);
       // One rule's GitHub failure must not stop the others, as in Prow.
       try {
         if (action === 'add') {
-          await github.addLabels(org, repo, subject.number, [rule.missingLabel]);
+          await issue.addLabels([rule.missingLabel]);
           if (rule.missingComment) {
-            await github.createComment(org, repo, subject.number, formatNotice(rule.missingComment));
+            await issue.createComment(formatNotice(rule.missingComment));
           }
           context.log.info('no label matches; added the marker label', {
-            number: subject.number,
+            number,
             label: rule.missingLabel,
           });
         } else if (action === 'remove') {
-          await github.removeLabel(org, repo, subject.number, rule.missingLabel);
+          await issue.removeLabel(rule.missingLabel);
           if (rule.missingComment) {
             const comment = rule.missingComment;
-            await deleteBotComments(github, org, repo, subject.number, (body) => body.includes(comment));
+            await deleteBotComments(context.github, issue, (body) => body.includes(comment));
           }
           context.log.info('a matching label arrived; removed the marker label', {
-            number: subject.number,
+            number,
             label: rule.missingLabel,
           });
         }
       } catch (error) {
         context.log.error(`could not ${action} the "${rule.missingLabel}" label`, {
-          number: subject.number,
+          number,
           error,
         });
       }
@@ -184,26 +171,28 @@ export function createRequireMatchingLabelPlugin(options: RequireMatchingLabelOp
     ],
   })
     .on(['issues.opened', 'issues.reopened', 'issues.labeled', 'issues.unlabeled'], async (context) => {
-      const payload = IssueEventPayload.parse(context.event.payload);
+      const { payload } = context.event;
+      const label = 'label' in payload ? payload.label : undefined;
       await enforce(context, {
         org: context.org,
         repo: context.repo,
-        number: payload.issue.number,
-        ...(payload.label ? { label: payload.label.name } : {}),
-        ...(payload.issue.labels ? { labels: payload.issue.labels.map((label) => label.name) } : {}),
+        issue: context.issue,
+        ...(label ? { label: label.name } : {}),
+        ...(payload.issue.labels ? { labels: payload.issue.labels.flatMap((each) => (each ? [each.name] : [])) } : {}),
       });
     })
     .on(
       ['pull_request.opened', 'pull_request.reopened', 'pull_request.labeled', 'pull_request.unlabeled'],
       async (context) => {
-        const payload = PullRequestEventPayload.parse(context.event.payload);
+        const { payload } = context.event;
+        const label = 'label' in payload ? payload.label : undefined;
         // A PR's labels in a label event can race with other changes; they are read from GitHub.
         await enforce(context, {
           org: context.org,
           repo: context.repo,
-          number: payload.pull_request.number,
+          issue: context.issue,
           branch: payload.pull_request.base.ref,
-          ...(payload.label ? { label: payload.label.name } : {}),
+          ...(label ? { label: label.name } : {}),
         });
       },
     )
@@ -211,13 +200,11 @@ export function createRequireMatchingLabelPlugin(options: RequireMatchingLabelOp
       const { comment } = context;
       if (comment.issueState !== 'open' || comment.action !== 'created') return;
       if (!findCommands(comment.body, 'check-required-labels').some((command) => command.args === '')) return;
-      const branch = comment.isPR
-        ? (await context.github.getPullRequest(context.org, context.repo, comment.number)).base.ref
-        : undefined;
+      const branch = comment.isPR ? (await context.issue.getPullRequest()).base.ref : undefined;
       await enforce(context, {
         org: context.org,
         repo: context.repo,
-        number: comment.number,
+        issue: context.issue,
         ...(branch === undefined ? {} : { branch }),
       });
     });

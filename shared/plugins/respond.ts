@@ -1,6 +1,7 @@
 import type { CommentEvent } from './comment-event';
 
-const COMMAND_HELP_FOOTER =
+/** Where Prow's replies point people for the commands; ends replies and notices. */
+export const COMMAND_HELP_FOOTER =
   'The commands I understand, and who may use them, are listed on the `/command-help` page of this CI system.';
 
 /**

@@ -57,7 +57,7 @@ export const retitle = definePlugin('retitle', {
     },
   ],
 }).onComment(async (context) => {
-  const { comment, github, org, repo } = context;
+  const { comment, issue, github, org, repo } = context;
   if (!(context.plugins.retitle?.allow_closed_issues ?? false) && comment.issueState !== 'open') return;
   if (comment.action !== 'created') return;
   const title = requestedTitle(comment.body);
@@ -72,14 +72,14 @@ export const retitle = definePlugin('retitle', {
   );
   if (!trust.trusted) {
     context.log.info('refused /retitle from an untrusted user', { user: comment.author });
-    await github.createComment(org, repo, comment.number, replyTo(comment, UNTRUSTED_MESSAGE));
+    await issue.createComment(replyTo(comment, UNTRUSTED_MESSAGE));
     return;
   }
   const problem = titleProblem(title);
   if (problem) {
-    await github.createComment(org, repo, comment.number, replyTo(comment, problem));
+    await issue.createComment(replyTo(comment, problem));
     return;
   }
-  await github.updateIssue(org, repo, comment.number, { title });
+  await issue.updateIssue({ title });
   context.log.info('retitled', { number: comment.number, user: comment.author });
 });

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import type { PluginConfig } from '../config/plugin-config';
-import type { GitHubClient, PullRequestFile } from '../github/client';
+import type { PullRequestFile } from '../github/client';
+import type { RepositoryHandle } from './handles';
 import { definePlugin } from './plugin';
 
 /**
@@ -278,24 +278,17 @@ function classCharacter(next: () => string | undefined): string | undefined {
 
 // ---- the plugin ----
 
-async function generatedFilesAt(github: GitHubClient, org: string, repo: string, ref: string): Promise<GeneratedFiles | undefined> {
-  const text = await github.getFileContent(org, repo, '.generated_files', ref);
+async function generatedFilesAt(repository: RepositoryHandle, ref: string): Promise<GeneratedFiles | undefined> {
+  const text = await repository.getFileContent('.generated_files', ref);
   if (text === undefined) return undefined;
   const generated = parseGeneratedFiles(text);
   for (const file of generated.pathListFiles) {
-    const listed = await github.getFileContent(org, repo, file, ref);
+    const listed = await repository.getFileContent(file, ref);
     if (listed === undefined) throw new Error(`.generated_files names ${file}, which does not exist at ${ref}`);
     addListedPaths(generated, listed);
   }
   return generated;
 }
-
-const PullRequestFields = z.object({
-  pull_request: z.object({
-    number: z.number(),
-    base: z.object({ sha: z.string() }),
-  }),
-});
 
 export const size = definePlugin('size', {
   description:
@@ -304,26 +297,21 @@ export const size = definePlugin('size', {
     'Reads `size`: `s`, `m`, `l`, `xl` and `xxl`, the smallest number of changed lines for each label (defaults 10, 30, 100, 500 and 1000; smaller PRs are `size/XS`). The settings apply to every repository.',
 }).on(
   ['pull_request.opened', 'pull_request.reopened', 'pull_request.synchronize', 'pull_request.edited'],
-  async ({ event, github, org, repo, plugins, log }) => {
-    const parsed = PullRequestFields.safeParse(event.payload);
-    if (!parsed.success) {
-      log.warn('pull_request payload without the fields size reads; ignored', { issues: parsed.error.issues });
-      return;
-    }
-    const { number, base } = parsed.data.pull_request;
+  async ({ event, issue, repository, plugins, log }) => {
+    const { number, base } = event.payload.pull_request;
 
     let generated: GeneratedFiles | undefined;
     try {
-      generated = await generatedFilesAt(github, org, repo, base.sha);
+      generated = await generatedFilesAt(repository, base.sha);
     } catch (error) {
       // A typo in .generated_files should not leave every PR without a size; count everything.
       if (!(error instanceof GeneratedFilesSyntaxError)) throw error;
       log.warn(error.message);
     }
-    const attributes = await github.getFileContent(org, repo, '.gitattributes', base.sha);
+    const attributes = await repository.getFileContent('.gitattributes', base.sha);
     const linguistGenerated = attributes === undefined ? [] : parseLinguistGenerated(attributes);
 
-    const files = await github.listPullRequestFiles(org, repo, number);
+    const files = await issue.listPullRequestFiles();
     const changedLines = countChangedLines(
       files,
       (path) => (generated !== undefined && isListedAsGenerated(generated, path)) || isLinguistGenerated(linguistGenerated, path),
@@ -332,7 +320,7 @@ export const size = definePlugin('size', {
 
     let current: string[] = [];
     try {
-      current = await github.listIssueLabels(org, repo, number);
+      current = await issue.listIssueLabels();
     } catch (error) {
       // Without the current labels the right one can still be added; stale ones go next time.
       log.warn('could not read the labels; adding the size label without removing others', { error });
@@ -340,14 +328,14 @@ export const size = definePlugin('size', {
     const changes = sizeLabelChanges(current, wanted);
     for (const name of changes.remove) {
       try {
-        await github.removeLabel(org, repo, number, name);
+        await issue.removeLabel(name);
       } catch (error) {
         log.warn(`could not remove ${name}`, { error });
       }
     }
     if (changes.add) {
       log.info(`labelling ${changes.add}`, { number, changedLines });
-      await github.addLabels(org, repo, number, [changes.add]);
+      await issue.addLabels([changes.add]);
     }
   },
 );

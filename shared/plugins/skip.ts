@@ -56,13 +56,13 @@ export const skip = definePlugin('skip', {
     },
   ],
 }).onComment(async (context) => {
-  const { comment, github, org, repo } = context;
+  const { comment, issue, repository, org, repo } = context;
   if (!comment.isPR || comment.issueState !== 'open' || comment.action !== 'created') return;
   if (!asksToSkip(comment.body)) return;
 
-  const pr = await github.getPullRequest(org, repo, comment.number);
+  const pr = await issue.getPullRequest();
   const sha = pr.head.sha;
-  const combined = await github.getCombinedStatus(org, repo, sha);
+  const combined = await repository.getCombinedStatus(sha);
   // Nothing failed, so there is nothing to clean up.
   if (combined.state === 'success') return;
 
@@ -72,7 +72,7 @@ export const skip = definePlugin('skip', {
     body: comment.body,
     baseRef: pr.base.ref,
     changedFiles: changedFilesOnce(async () =>
-      (await github.listPullRequestFiles(org, repo, comment.number)).map((file) => file.filename),
+      (await issue.listPullRequestFiles()).map((file) => file.filename),
     ),
     contexts: () =>
       Promise.resolve({
@@ -88,17 +88,14 @@ export const skip = definePlugin('skip', {
 
   for (const statusContext of contextsToSkip(jobs, combined.statuses, triggered)) {
     try {
-      await github.createStatus(org, repo, sha, {
+      await repository.createStatus(sha, {
         state: 'success',
         context: statusContext,
         description: SKIPPED_DESCRIPTION,
       });
     } catch (error) {
       context.log.error('could not mark a context as skipped', { context: statusContext, error });
-      await github.createComment(
-        org,
-        repo,
-        comment.number,
+      await issue.createComment(
         replyTo(comment, `I could not mark the status \`${statusContext}\` as skipped; please try again later.`),
       );
       return;

@@ -14,6 +14,8 @@ import {
 import { triggerMatches } from '../jobs/should-run';
 import { isFinalState } from '../prowjob/lifecycle';
 import type { StoredJob } from '../store/store';
+import { LGTM_LABEL } from './lgtm';
+import { COMMAND_HELP_FOOTER } from './respond';
 import { settingsFor } from './settings';
 
 /**
@@ -26,7 +28,6 @@ import { settingsFor } from './settings';
 /** Prow's fixed label names: users and other tools (tide queries, dashboards) rely on them. */
 export const OK_TO_TEST_LABEL = 'ok-to-test';
 export const NEEDS_OK_TO_TEST_LABEL = 'needs-ok-to-test';
-export const LGTM_LABEL = 'lgtm';
 
 /** Prow's description on the jobs the trigger aborts: reporters and people search for it. */
 export const ABORTED_DESCRIPTION = 'Aborted by trigger plugin.';
@@ -324,9 +325,6 @@ export function draftMessage(): string {
     'To get CI results, mark it ready for review; to run the tests anyway, comment `/test all`.',
   ].join('\n');
 }
-
-const COMMAND_HELP_FOOTER =
-  'The commands I understand, and who may use them, are listed on the `/command-help` page of this CI system.';
 
 export interface WelcomeInput {
   author: string;

@@ -1,8 +1,7 @@
-import type { MembershipChecks } from '../github/membership';
-import { z } from 'zod';
+import type { EmitterWebhookEvent } from '@octokit/webhooks';
+import { deleteBotComments, membershipChecks, type MembershipChecks } from '../github/membership';
 import type { Presubmit } from '../config/model';
 import type { Trigger } from '../config/plugin-config';
-import type { GitHubClient } from '../github/client';
 import { changedFilesOnce, fixedChangedFiles, type ChangedFilesProvider } from '../jobs/changes';
 import { availablePresubmits, presubmitsForComment, type ContextState } from '../jobs/comment-commands';
 import { postsubmitsForPush, presubmitsForPullRequest } from '../jobs/should-run';
@@ -14,9 +13,10 @@ import {
   type PullRequestForRefs,
 } from '../jobs/factory';
 import type { Refs } from '../prowjob/schema';
-import { InvalidTransitionError, JobNotFoundError } from '../store/errors';
-import type { JobQuery, StoredJob } from '../store/store';
-import type { CommentContext, PluginContext } from './plugin';
+import type { StoredJob } from '../store/store';
+import { loginOf } from './delivery-check';
+import type { IssueHandle } from './handles';
+import type { CommentContext, EventContext, PluginScope } from './plugin';
 import { definePlugin } from './plugin';
 import { replyTo } from './respond';
 import {
@@ -55,53 +55,30 @@ import {
  * starts postsubmits on pushes. The decisions are in trigger-rules.ts; this file does the I/O.
  */
 
-const PullRequestPayload = z.object({
-  action: z.string(),
-  pull_request: z.object({
-    number: z.number().int(),
-    title: z.string(),
-    html_url: z.string(),
-    draft: z.boolean().nullish(),
-    mergeable: z.boolean().nullish(),
-    user: z.object({ login: z.string(), type: z.string().nullish() }),
-    head: z.object({ ref: z.string(), sha: z.string() }),
-    base: z.object({
-      ref: z.string(),
-      sha: z.string(),
-      repo: z.object({ name: z.string(), owner: z.object({ login: z.string() }) }),
-    }),
-  }),
-  label: z.object({ name: z.string() }).nullish(),
-  sender: z.object({ login: z.string() }),
-  changes: z
-    .object({
-      base: z
-        .object({
-          ref: z.object({ from: z.string() }).nullish(),
-          sha: z.object({ from: z.string() }).nullish(),
-        })
-        .nullish(),
-    })
-    .nullish(),
-});
-type PullRequestEvent = z.infer<typeof PullRequestPayload>;
+type PullRequestAction = (typeof PULL_REQUEST_ACTIONS)[number];
+type PullRequestEvent = EmitterWebhookEvent<PullRequestAction>['payload'];
 
 /** A pull request as the trigger uses it, whether from a webhook or from the API. */
 interface TriggerPullRequest extends PullRequestForRefs {
+  user: PullRequestForRefs['user'] & { type?: string | null | undefined };
   draft?: boolean | null | undefined;
   mergeable?: boolean | null | undefined;
   base: PullRequestForRefs['base'] & { sha: string };
 }
 
-const ChangedPaths = z.array(z.string()).nullish();
-const PushPayload = z.object({
-  ref: z.string(),
-  after: z.string(),
-  deleted: z.boolean().nullish(),
-  compare: z.string().nullish(),
-  repository: z.object({ name: z.string(), owner: z.object({ login: z.string() }), html_url: z.string().nullish() }),
-  commits: z.array(z.object({ added: ChangedPaths, removed: ChangedPaths, modified: ChangedPaths })).nullish(),
-});
+/** The webhook's pull request in the shape the API's has, which the rest of the trigger reads. */
+function triggerPullRequestOf(pr: PullRequestEvent['pull_request']): TriggerPullRequest {
+  return {
+    number: pr.number,
+    title: pr.title,
+    html_url: pr.html_url,
+    user: { login: loginOf(pr.user), type: pr.user?.type },
+    head: { ref: pr.head.ref, sha: pr.head.sha },
+    base: { ref: pr.base.ref, sha: pr.base.sha, repo: { name: pr.base.repo.name, owner: { login: loginOf(pr.base.repo.owner) } } },
+    draft: pr.draft,
+    mergeable: pr.mergeable,
+  };
+}
 
 const PULL_REQUEST_ACTIONS = [
   'pull_request.opened',
@@ -189,63 +166,27 @@ export const trigger = definePlugin('trigger', {
 // ---------------------------------------------------------------------------------------------
 // Shared I/O
 
-/** Membership answers from GitHub, each asked at most once per delivery. */
-function membershipChecks(github: GitHubClient): MembershipChecks {
-  const answers = new Map<string, Promise<boolean>>();
-  const once = (key: string, ask: () => Promise<boolean>) => {
-    let answer = answers.get(key);
-    if (!answer) {
-      answer = ask();
-      answers.set(key, answer);
-    }
-    return answer;
-  };
-  return {
-    isBot: (login) => once(`bot:${login}`, async () => sameUser(await github.botLogin(), login)),
-    isOrgMember: (org, login) => once(`member:${org}:${login}`, () => github.isOrgMember(org, login)),
-    isCollaborator: (org, repo, login) =>
-      once(`collaborator:${org}/${repo}:${login}`, () => github.isCollaborator(org, repo, login)),
-  };
-}
+/** What the trigger's steps work with: the context, of which only the delivery's ID is read from the event. */
+type TriggerContext = PluginScope & { event: { id: string } };
 
-/** An App's bot comments as "<slug>[bot]", which is the same user as "<slug>". */
-function sameUser(bot: string, login: string): boolean {
-  const normalise = (name: string) => name.toLowerCase().replace(/\[bot\]$/, '');
-  return normalise(bot) === normalise(login);
-}
-
-function presubmitsOf(ctx: PluginContext): readonly Presubmit[] {
+function presubmitsOf(ctx: TriggerContext): readonly Presubmit[] {
   return ctx.config.presubmits.get(`${ctx.org}/${ctx.repo}`) ?? [];
 }
 
-function pullRequestFiles(ctx: PluginContext, number: number): ChangedFilesProvider {
-  return changedFilesOnce(async () =>
-    (await ctx.github.listPullRequestFiles(ctx.org, ctx.repo, number)).map((file) => file.filename),
-  );
-}
-
-/** Every stored job matching `query`, all pages. */
-async function listAllJobs(ctx: PluginContext, query: JobQuery): Promise<StoredJob[]> {
-  const jobs: StoredJob[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await ctx.store.jobs.list(query, { limit: 1000, ...(cursor ? { cursor } : {}) });
-    jobs.push(...page.jobs);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return jobs;
+function pullRequestFiles(pull: IssueHandle): ChangedFilesProvider {
+  return changedFilesOnce(async () => (await pull.listPullRequestFiles()).map((file) => file.filename));
 }
 
 /** Aborts jobs; one that finished (or vanished) meanwhile is left as it is. */
-async function abortJobs(ctx: PluginContext, jobs: readonly StoredJob[]): Promise<void> {
+async function abortJobs(ctx: TriggerContext, jobs: readonly StoredJob[]): Promise<void> {
   const failures: unknown[] = [];
   for (const stored of jobs) {
     const name = stored.job.metadata.name ?? '';
     try {
-      await ctx.store.jobs.update(name, { state: 'aborted', status: { description: ABORTED_DESCRIPTION } }, 'latest');
-      ctx.log.info('aborted ProwJob', { prowJob: name, job: stored.job.spec.job });
+      if (await ctx.jobs.abort(name, ABORTED_DESCRIPTION)) {
+        ctx.log.info('aborted ProwJob', { prowJob: name, job: stored.job.spec.job });
+      }
     } catch (error) {
-      if (error instanceof InvalidTransitionError || error instanceof JobNotFoundError) continue;
       failures.push(error);
     }
   }
@@ -253,8 +194,8 @@ async function abortJobs(ctx: PluginContext, jobs: readonly StoredJob[]): Promis
 }
 
 /** Prow's `abortAllJobs` for one pull request. */
-async function abortPullRequestJobs(ctx: PluginContext, number: number, keepHeadSha?: string): Promise<void> {
-  const jobs = await listAllJobs(ctx, { repo: `${ctx.org}/${ctx.repo}`, pull: number, type: 'presubmit' });
+async function abortPullRequestJobs(ctx: TriggerContext, number: number, keepHeadSha?: string): Promise<void> {
+  const jobs = await ctx.jobs.ofPullRequest(`${ctx.org}/${ctx.repo}`, number, { type: 'presubmit' });
   await abortJobs(ctx, presubmitsToAbort(jobs, keepHeadSha));
 }
 
@@ -264,7 +205,7 @@ async function abortPullRequestJobs(ctx: PluginContext, number: number, keepHead
  * the pull request, as Prow's plank does. A pull request GitHub knows cannot merge gets nothing.
  */
 async function startPresubmits(
-  ctx: PluginContext,
+  ctx: TriggerContext,
   pr: TriggerPullRequest,
   jobs: readonly Presubmit[],
   labels: Record<string, string> = {},
@@ -278,10 +219,10 @@ async function startPresubmits(
   for (const job of jobs) {
     try {
       const prowJob = newPresubmitJob(job, refs, { now: ctx.now(), config: ctx.config, eventGuid: ctx.event.id, labels });
-      const result = await ctx.store.jobs.create(prowJob, { idempotencyKey: `${ctx.event.id}/${job.name}` });
+      const result = await ctx.jobs.create(prowJob, `${ctx.event.id}/${job.name}`);
       if (!result.created) continue;
       ctx.log.info('created ProwJob', { prowJob: result.job.job.metadata.name, job: job.name, pull: pr.number });
-      const sameJob = await listAllJobs(ctx, { repo: `${ctx.org}/${ctx.repo}`, pull: pr.number, job: job.name });
+      const sameJob = await ctx.jobs.ofPullRequest(`${ctx.org}/${ctx.repo}`, pr.number, { job: job.name });
       await abortJobs(ctx, supersededRuns(sameJob, result.job));
     } catch (error) {
       failures.push(error);
@@ -293,47 +234,45 @@ async function startPresubmits(
 // ---------------------------------------------------------------------------------------------
 // Pull requests
 
-async function handlePullRequest(ctx: PluginContext): Promise<void> {
-  const parsed = PullRequestPayload.safeParse(ctx.event.payload);
-  if (!parsed.success) {
-    ctx.log.warn('pull_request payload is not as expected; ignoring it', { issues: parsed.error.issues.slice(0, 3) });
-    return;
-  }
-  const event = parsed.data;
+async function handlePullRequest(ctx: EventContext<PullRequestAction>): Promise<void> {
+  const event = ctx.event.payload;
   const presubmits = presubmitsOf(ctx);
   // As Prow: a repository without presubmits is not the trigger's business (no welcome either).
   if (presubmits.length === 0) return;
-  const pr = event.pull_request;
+  const pr = triggerPullRequestOf(event.pull_request);
+  const pull = ctx.issue;
   const settings = triggerSettings(ctx.plugins, ctx.org, ctx.repo);
   const checks = membershipChecks(ctx.github);
+  const label = 'label' in event ? event.label : undefined;
+  const changes = event.action === 'edited' ? event.changes : undefined;
   const plan = pullRequestPlan({
     action: event.action,
-    ...(event.label ? { label: event.label.name } : {}),
-    baseChanged: Boolean(event.changes?.base?.ref?.from || event.changes?.base?.sha?.from),
-    senderIsBot: await checks.isBot(event.sender.login),
+    ...(label ? { label: label.name } : {}),
+    baseChanged: Boolean(changes?.base?.ref?.from || changes?.base?.sha?.from),
+    senderIsBot: await checks.isBot(loginOf(event.sender)),
   });
   switch (plan) {
     case 'run-or-welcome':
-      return openedPullRequest(ctx, event, presubmits, settings, checks);
+      return openedPullRequest(ctx, pull, pr, presubmits, settings, checks);
     case 'run-if-trusted':
-      return runIfTrusted(ctx, pr, presubmits, settings, checks);
+      return runIfTrusted(ctx, pull, pr, presubmits, settings, checks);
     case 'abort-then-run-if-trusted': {
       const failures: unknown[] = [];
       await abortPullRequestJobs(ctx, pr.number, pr.head.sha).catch((error: unknown) => failures.push(error));
-      await runIfTrusted(ctx, pr, presubmits, settings, checks).catch((error: unknown) => failures.push(error));
+      await runIfTrusted(ctx, pull, pr, presubmits, settings, checks).catch((error: unknown) => failures.push(error));
       if (failures.length > 0) throw new AggregateError(failures, 'synchronize handling failed');
       return;
     }
     case 'run-if-untrusted': {
-      const { trusted } = await trustedPullRequest(ctx, checks, settings, pr.user.login, pr.number);
+      const { trusted } = await trustedPullRequest(ctx, pull, checks, settings, pr.user.login);
       if (!trusted) {
         ctx.log.info('starting all jobs for an untrusted pull request with lgtm', { pull: pr.number });
-        await runAllUnlessDraft(ctx, pr, presubmits);
+        await runAllUnlessDraft(ctx, pull, pr, presubmits);
       }
       return;
     }
     case 'run':
-      return runAllUnlessDraft(ctx, pr, presubmits);
+      return runAllUnlessDraft(ctx, pull, pr, presubmits);
     case 'abort':
       return abortPullRequestJobs(ctx, pr.number);
     case 'nothing':
@@ -342,35 +281,33 @@ async function handlePullRequest(ctx: PluginContext): Promise<void> {
 }
 
 async function openedPullRequest(
-  ctx: PluginContext,
-  event: PullRequestEvent,
+  ctx: TriggerContext,
+  pull: IssueHandle,
+  pr: TriggerPullRequest,
   presubmits: readonly Presubmit[],
   settings: Trigger,
   checks: MembershipChecks,
 ): Promise<void> {
-  const pr = event.pull_request;
   const author = await trustedUser(checks, settings, pr.user.login, ctx.org, ctx.repo);
   if (author.trusted) {
     if (pr.draft) {
       ctx.log.info('draft pull request from a trusted author: no jobs', { pull: pr.number });
-      await ctx.github.createComment(ctx.org, ctx.repo, pr.number, draftMessage());
+      await pull.createComment(draftMessage());
       return;
     }
-    return runAll(ctx, pr, presubmits);
+    return runAll(ctx, pull, pr, presubmits);
   }
   ctx.log.info('pull request from an untrusted author: asking for /ok-to-test', { pull: pr.number, author: pr.user.login, reason: author.reason });
-  await welcome(ctx, pr, settings);
+  await welcome(ctx, pull, pr, settings);
 }
 
 /** Prow's `welcomeMsg`: needs-ok-to-test (unless something already added ok-to-test) and the welcome. */
-async function welcome(ctx: PluginContext, pr: PullRequestEvent['pull_request'], settings: Trigger): Promise<void> {
+async function welcome(ctx: TriggerContext, pull: IssueHandle, pr: TriggerPullRequest, settings: Trigger): Promise<void> {
   const failures: unknown[] = [];
   if (honorsOkToTest(settings)) {
     try {
-      const labels = await ctx.github.listIssueLabels(ctx.org, ctx.repo, pr.number);
-      if (!labels.includes(OK_TO_TEST_LABEL)) {
-        await ctx.github.addLabels(ctx.org, ctx.repo, pr.number, [NEEDS_OK_TO_TEST_LABEL]);
-      }
+      const labels = await pull.listIssueLabels();
+      if (!labels.includes(OK_TO_TEST_LABEL)) await pull.addLabels([NEEDS_OK_TO_TEST_LABEL]);
     } catch (error) {
       failures.push(error);
     }
@@ -379,7 +316,7 @@ async function welcome(ctx: PluginContext, pr: PullRequestEvent['pull_request'],
   const host = hostOf(pr.html_url);
   const message = welcomeMessage({ author: pr.user.login, org: ctx.org, settings, frequentContributor, ...(host ? { host } : {}) });
   try {
-    await ctx.github.createComment(ctx.org, ctx.repo, pr.number, message);
+    await pull.createComment(message);
   } catch (error) {
     failures.push(error);
   }
@@ -388,8 +325,8 @@ async function welcome(ctx: PluginContext, pr: PullRequestEvent['pull_request'],
 
 /** Has the author had enough PRs merged in the org to be told firmly to join? A failed search says no. */
 async function mergedPullRequestsNudge(
-  ctx: PluginContext,
-  pr: PullRequestEvent['pull_request'],
+  ctx: TriggerContext,
+  pr: TriggerPullRequest,
   settings: Trigger,
 ): Promise<boolean> {
   if (!mayNudgeToJoin(settings, pr.user.type === 'Bot')) return false;
@@ -412,45 +349,54 @@ function hostOf(url: string): string | undefined {
 
 /** Prow's `TrustedPullRequest`: the author's trust, else the ok-to-test label (labels fetched only then). */
 async function trustedPullRequest(
-  ctx: PluginContext,
+  ctx: TriggerContext,
+  pull: IssueHandle,
   checks: MembershipChecks,
   settings: Trigger,
   author: string,
-  number: number,
 ): Promise<{ trusted: boolean; labels?: string[] }> {
   const decision = await trustedUser(checks, settings, author, ctx.org, ctx.repo);
   if (decision.trusted) return { trusted: true };
-  const labels = await ctx.github.listIssueLabels(ctx.org, ctx.repo, number);
+  const labels = await pull.listIssueLabels();
   return { trusted: pullRequestTrusted(false, labels), labels };
 }
 
 /** Prow's `buildAllIfTrusted`: run everything, and retire needs-ok-to-test once trusted. */
 async function runIfTrusted(
-  ctx: PluginContext,
+  ctx: TriggerContext,
+  pull: IssueHandle,
   pr: TriggerPullRequest,
   presubmits: readonly Presubmit[],
   settings: Trigger,
   checks: MembershipChecks,
 ): Promise<void> {
-  const { trusted, labels } = await trustedPullRequest(ctx, checks, settings, pr.user.login, pr.number);
+  const { trusted, labels } = await trustedPullRequest(ctx, pull, checks, settings, pr.user.login);
   if (!trusted) return;
-  if (labels?.includes(NEEDS_OK_TO_TEST_LABEL)) {
-    await ctx.github.removeLabel(ctx.org, ctx.repo, pr.number, NEEDS_OK_TO_TEST_LABEL);
-  }
-  await runAllUnlessDraft(ctx, pr, presubmits);
+  if (labels?.includes(NEEDS_OK_TO_TEST_LABEL)) await pull.removeLabel(NEEDS_OK_TO_TEST_LABEL);
+  await runAllUnlessDraft(ctx, pull, pr, presubmits);
 }
 
-async function runAllUnlessDraft(ctx: PluginContext, pr: TriggerPullRequest, presubmits: readonly Presubmit[]): Promise<void> {
+async function runAllUnlessDraft(
+  ctx: TriggerContext,
+  pull: IssueHandle,
+  pr: TriggerPullRequest,
+  presubmits: readonly Presubmit[],
+): Promise<void> {
   if (pr.draft) {
     ctx.log.info('draft pull request: no jobs', { pull: pr.number });
     return;
   }
-  await runAll(ctx, pr, presubmits);
+  await runAll(ctx, pull, pr, presubmits);
 }
 
 /** Prow's `buildAll`: what `/test all` would run, by branch and changed files. */
-async function runAll(ctx: PluginContext, pr: TriggerPullRequest, presubmits: readonly Presubmit[]): Promise<void> {
-  const selected = await presubmitsForPullRequest(presubmits, pr.base.ref, pullRequestFiles(ctx, pr.number));
+async function runAll(
+  ctx: TriggerContext,
+  pull: IssueHandle,
+  pr: TriggerPullRequest,
+  presubmits: readonly Presubmit[],
+): Promise<void> {
+  const selected = await presubmitsForPullRequest(presubmits, pr.base.ref, pullRequestFiles(pull));
   ctx.log.info(`starting ${selected.length} presubmit(s)`, { pull: pr.number, jobs: selected.map((job) => job.name) });
   await startPresubmits(ctx, pr, selected);
 }
@@ -472,24 +418,24 @@ async function handleComment(ctx: CommentContext): Promise<void> {
   const commenter = await trustedUser(checks, settings, comment.author, ctx.org, ctx.repo);
   let labels: string[] | undefined;
   if (!commenter.trusted) {
-    const pullRequest = await trustedPullRequest(ctx, checks, settings, comment.issueAuthor, comment.number);
+    const pullRequest = await trustedPullRequest(ctx, ctx.issue, checks, settings, comment.issueAuthor);
     labels = pullRequest.labels;
     if (!pullRequest.trusted) {
       ctx.log.info('command from an untrusted user on an untrusted pull request', { author: comment.author, reason: commenter.reason });
-      await ctx.github.createComment(ctx.org, ctx.repo, comment.number, replyTo(comment, untrustedCommandReply(honorOkToTest)));
+      await ctx.issue.createComment(replyTo(comment, untrustedCommandReply(honorOkToTest)));
       return;
     }
   }
-  labels ??= await ctx.github.listIssueLabels(ctx.org, ctx.repo, comment.number);
+  labels ??= await ctx.issue.listIssueLabels();
 
   const labelPlan = planCommentLabels({ labels, text, honorOkToTest, commenterTrusted: commenter.trusted });
-  if (labelPlan.add.length > 0) await ctx.github.addLabels(ctx.org, ctx.repo, comment.number, labelPlan.add);
-  for (const label of labelPlan.remove) await ctx.github.removeLabel(ctx.org, ctx.repo, comment.number, label);
-  if (labelPlan.reply) await ctx.github.createComment(ctx.org, ctx.repo, comment.number, replyTo(comment, labelPlan.reply));
+  if (labelPlan.add.length > 0) await ctx.issue.addLabels(labelPlan.add);
+  for (const label of labelPlan.remove) await ctx.issue.removeLabel(label);
+  if (labelPlan.reply) await ctx.issue.createComment(replyTo(comment, labelPlan.reply));
   if (labelPlan.stop) return;
 
-  const pr = await ctx.github.getPullRequest(ctx.org, ctx.repo, comment.number);
-  const changedFiles = pullRequestFiles(ctx, pr.number);
+  const pr = await ctx.issue.getPullRequest();
+  const changedFiles = pullRequestFiles(ctx.issue);
   const selected = await presubmitsForComment(presubmits, {
     body: text,
     baseRef: pr.base.ref,
@@ -501,17 +447,17 @@ async function handleComment(ctx: CommentContext): Promise<void> {
   if (help.needed) {
     const available = await availablePresubmits(presubmits, pr.base.ref, changedFiles);
     const message = helpMessage(ctx.org, ctx.repo, pr.base.ref, help.note, available);
-    await ctx.github.createComment(ctx.org, ctx.repo, pr.number, replyTo(comment, message));
+    await ctx.issue.createComment(replyTo(comment, message));
     return;
   }
-  if (makesHelpStale(text)) await pruneHelpComments(ctx, pr.number);
+  if (makesHelpStale(text)) await pruneHelpComments(ctx, ctx.issue);
   ctx.log.info(`starting ${selected.length} presubmit(s) on request`, { pull: pr.number, jobs: selected.map((job) => job.name) });
   await startPresubmits(ctx, pr, selected, isRetest(text) ? { [PROW_LABELS.retest]: 'true' } : {});
 }
 
 /** For `/retest`: the head commit's contexts, and those that failed or errored. */
-async function failedContexts(ctx: PluginContext, headSha: string): Promise<ContextState> {
-  const combined = await ctx.github.getCombinedStatus(ctx.org, ctx.repo, headSha);
+async function failedContexts(ctx: TriggerContext, headSha: string): Promise<ContextState> {
+  const combined = await ctx.repository.getCombinedStatus(headSha);
   const failed = new Set<string>();
   const all = new Set<string>();
   for (const status of combined.statuses) {
@@ -522,15 +468,9 @@ async function failedContexts(ctx: PluginContext, headSha: string): Promise<Cont
 }
 
 /** Once someone runs a test, the job lists we posted earlier only clutter the conversation. */
-async function pruneHelpComments(ctx: PluginContext, number: number): Promise<void> {
+async function pruneHelpComments(ctx: TriggerContext, pull: IssueHandle): Promise<void> {
   try {
-    const bot = await ctx.github.botLogin();
-    const comments = await ctx.github.listComments(ctx.org, ctx.repo, number);
-    for (const comment of comments) {
-      if (sameUser(bot, comment.user.login) && isHelpComment(comment.body)) {
-        await ctx.github.deleteComment(ctx.org, ctx.repo, comment.id);
-      }
-    }
+    await deleteBotComments(ctx.github, pull, isHelpComment);
   } catch (error) {
     // Tidying up must not stop the tests the comment asked for.
     ctx.log.warn('could not delete earlier /test help replies', { error });
@@ -540,20 +480,15 @@ async function pruneHelpComments(ctx: PluginContext, number: number): Promise<vo
 // ---------------------------------------------------------------------------------------------
 // Pushes
 
-async function handlePush(ctx: PluginContext): Promise<void> {
-  const parsed = PushPayload.safeParse(ctx.event.payload);
-  if (!parsed.success) {
-    ctx.log.warn('push payload is not as expected; ignoring it', { issues: parsed.error.issues.slice(0, 3) });
-    return;
-  }
-  const push = parsed.data;
+async function handlePush(ctx: EventContext<'push'>): Promise<void> {
+  const push = ctx.event.payload;
   if (isDeletion(push)) return;
   const postsubmits = ctx.config.postsubmits.get(`${ctx.org}/${ctx.repo}`) ?? [];
   if (postsubmits.length === 0) return;
   const ref = pushedRef(push.ref);
   const selected = await postsubmitsForPush(postsubmits, ref, fixedChangedFiles(pushChangedFiles(push.commits ?? [])));
   const refs: Refs = {
-    org: push.repository.owner.login,
+    org: loginOf(push.repository.owner),
     repo: push.repository.name,
     ...(push.repository.html_url ? { repo_link: push.repository.html_url } : {}),
     base_ref: ref,
@@ -563,7 +498,7 @@ async function handlePush(ctx: PluginContext): Promise<void> {
   ctx.log.info(`starting ${selected.length} postsubmit(s)`, { ref, sha: push.after, jobs: selected.map((job) => job.name) });
   for (const job of selected) {
     const prowJob = newPostsubmitJob(job, refs, { now: ctx.now(), config: ctx.config, eventGuid: ctx.event.id });
-    const result = await ctx.store.jobs.create(prowJob, { idempotencyKey: `${ctx.event.id}/${job.name}` });
+    const result = await ctx.jobs.create(prowJob, `${ctx.event.id}/${job.name}`);
     if (result.created) ctx.log.info('created ProwJob', { prowJob: result.job.job.metadata.name, job: job.name });
   }
 }

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { compileGoRegexp } from '../go/regexp';
 import type { PluginConfig } from '../config/plugin-config';
 import {
@@ -12,7 +11,9 @@ import {
 import { cachedFileReader, repoOwnersSettings } from './repo-owners';
 import { commandLines } from './comment-event';
 import { isBotAccount } from '../github/membership';
-import { definePlugin, type PluginContext } from './plugin';
+import { loginOf } from './delivery-check';
+import type { IssueHandle } from './handles';
+import { definePlugin, type PluginScope } from './plugin';
 import { formatResponse } from './respond';
 import { settingsFor } from './settings';
 
@@ -171,7 +172,7 @@ function triggerRules(config: PluginConfig, org: string, repo: string): TrustRul
 }
 
 interface PullRequestFacts {
-  number: number;
+  pull: IssueHandle;
   author: string;
   body: string;
   htmlUrl: string;
@@ -179,13 +180,14 @@ interface PullRequestFacts {
   baseRef: string;
 }
 
-async function verify(context: PluginContext, pr: PullRequestFacts): Promise<void> {
-  const { github, org, repo, log } = context;
+async function verify(context: PluginScope, pr: PullRequestFacts): Promise<void> {
+  const { github, repository, org, repo, log } = context;
+  const { pull } = pr;
   const settings = repoOwnersSettings(context, org, repo);
   const { filenames } = settings;
   const [changes, labels] = await Promise.all([
-    github.listPullRequestFiles(org, repo, pr.number),
-    github.listIssueLabels(org, repo, pr.number),
+    pull.listPullRequestFiles(),
+    pull.listIssueLabels(),
   ]);
   const changedOwners = changes.filter(
     (change) => change.filename.split('/').pop() === filenames.owners && change.status !== 'removed',
@@ -197,14 +199,14 @@ async function verify(context: PluginContext, pr: PullRequestFacts): Promise<voi
   const readHead = cachedFileReader(context, pr.headSha);
   const readBase = cachedFileReader(context, pr.baseRef);
   const botLogin = await github.botLogin();
-  const comments = await github.listComments(org, repo, pr.number);
+  const comments = await pull.listComments();
   const ourComments = comments.filter((comment) => isBotAccount(botLogin, comment.user.login));
   const deleteOurs = async (matches: (body: string) => boolean) => {
-    for (const comment of ourComments) if (matches(comment.body)) await github.deleteComment(org, repo, comment.id);
+    for (const comment of ourComments) if (matches(comment.body)) await repository.deleteComment(comment.id);
   };
   let labelled = hasLabel;
   const ensureLabel = async () => {
-    if (!labelled) await github.addLabels(org, repo, pr.number, [INVALID_OWNERS_LABEL]);
+    if (!labelled) await pull.addLabels([INVALID_OWNERS_LABEL]);
     labelled = true;
   };
 
@@ -214,17 +216,17 @@ async function verify(context: PluginContext, pr: PullRequestFacts): Promise<voi
   if (aliasesText !== undefined) {
     const parsed = parseOwnersAliases(aliasesText);
     if (!parsed.ok) {
-      log.info('OWNERS_ALIASES is invalid', { number: pr.number, reason: parsed.error.message });
+      log.info('OWNERS_ALIASES is invalid', { number: pull.number, reason: parsed.error.message });
       await ensureLabel();
       await deleteOurs((body) => body.startsWith(INVALID_ALIASES_NOTICE_START));
       const where = `${filenames.ownersAliases}${parsed.error.line ? `, line ${parsed.error.line}` : ''}`;
-      await github.createComment(org, repo, pr.number, `${INVALID_ALIASES_NOTICE_START} ${where}: ${parsed.error.message}`);
+      await pull.createComment(`${INVALID_ALIASES_NOTICE_START} ${where}: ${parsed.error.message}`);
       return;
     }
     aliases = parsed.aliases;
     const hasEmptyAlias = [...aliases.values()].some((members) => members.size === 0);
     if (hasEmptyAlias && !ourComments.some((comment) => comment.body.includes(EMPTY_ALIASES_NOTICE))) {
-      await github.createComment(org, repo, pr.number, EMPTY_ALIASES_NOTICE);
+      await pull.createComment(EMPTY_ALIASES_NOTICE);
     }
   }
 
@@ -238,7 +240,7 @@ async function verify(context: PluginContext, pr: PullRequestFacts): Promise<voi
     isCollaborator: (login) => {
       let verdict = collaborators.get(login);
       if (!verdict) {
-        verdict = github.isCollaborator(org, repo, login);
+        verdict = repository.isCollaborator(login);
         collaborators.set(login, verdict);
       }
       return verdict;
@@ -288,37 +290,22 @@ async function verify(context: PluginContext, pr: PullRequestFacts): Promise<voi
 
   await deleteOurs((body) => body.includes(INVALID_FILES_MARKER) || body.startsWith(INVALID_ALIASES_NOTICE_START));
   if (problems.length > 0) {
-    log.info('invalid OWNERS files', { number: pr.number, files: problems.map((problem) => problem.path) });
+    log.info('invalid OWNERS files', { number: pull.number, files: problems.map((problem) => problem.path) });
     await ensureLabel();
-    await github.createComment(
-      org,
-      repo,
-      pr.number,
-      formatResponse(pr.author, invalidFilesComment(problems, filenames), { body: pr.body, htmlUrl: pr.htmlUrl }),
+    await pull.createComment(formatResponse(pr.author, invalidFilesComment(problems, filenames), { body: pr.body, htmlUrl: pr.htmlUrl }),
     );
   }
   await deleteOurs((body) => body.startsWith(UNTRUSTED_NOTICE_START));
   if (untrusted.size > 0) {
-    log.info('OWNERS changes name untrusted people', { number: pr.number, people: [...untrusted.keys()] });
+    log.info('OWNERS changes name untrusted people', { number: pull.number, people: [...untrusted.keys()] });
     await ensureLabel();
-    await github.createComment(org, repo, pr.number, untrustedComment([...untrusted.values()], org, rules.joinOrgUrl));
+    await pull.createComment(untrustedComment([...untrusted.values()], org, rules.joinOrgUrl));
   }
   if (problems.length === 0 && untrusted.size === 0 && hasLabel) {
-    log.info(`removing ${INVALID_OWNERS_LABEL}`, { number: pr.number });
-    await github.removeLabel(org, repo, pr.number, INVALID_OWNERS_LABEL);
+    log.info(`removing ${INVALID_OWNERS_LABEL}`, { number: pull.number });
+    await pull.removeLabel(INVALID_OWNERS_LABEL);
   }
 }
-
-const PullRequestEventSchema = z.object({
-  number: z.number(),
-  pull_request: z.object({
-    body: z.string().nullish(),
-    html_url: z.string(),
-    user: z.object({ login: z.string() }),
-    head: z.object({ sha: z.string() }),
-    base: z.object({ ref: z.string() }),
-  }),
-});
 
 export const verifyOwners = definePlugin('verify-owners', {
   description: `Checks the OWNERS and OWNERS_ALIASES files a pull request changes, as they are at the PR's head: they must parse, must not use labels on the deny list, the root OWNERS file must name approvers, and people they add must be trusted (org members, or collaborators where the trigger config allows). Problems add the \`${INVALID_OWNERS_LABEL}\` label and a comment; the label goes once the files are fixed.`,
@@ -334,12 +321,10 @@ export const verifyOwners = definePlugin('verify-owners', {
   ],
 })
   .on(['pull_request.opened', 'pull_request.reopened', 'pull_request.synchronize'], async (context) => {
-    const parsed = PullRequestEventSchema.safeParse(context.event.payload);
-    if (!parsed.success) return;
-    const { number, pull_request: pr } = parsed.data;
+    const { pull_request: pr } = context.event.payload;
     await verify(context, {
-      number,
-      author: pr.user.login,
+      pull: context.issue,
+      author: loginOf(pr.user),
       body: pr.body ?? '',
       htmlUrl: pr.html_url,
       headSha: pr.head.sha,
@@ -347,12 +332,12 @@ export const verifyOwners = definePlugin('verify-owners', {
     });
   })
   .onComment(async (context) => {
-    const { comment, github, org, repo } = context;
+    const { comment, issue } = context;
     if (comment.action !== 'created' || !comment.isPR || comment.issueState !== 'open') return;
     if (!isVerifyOwnersCommand(comment.body)) return;
-    const pr = await github.getPullRequest(org, repo, comment.number);
+    const pr = await issue.getPullRequest();
     await verify(context, {
-      number: comment.number,
+      pull: issue,
       author: pr.user.login,
       body: pr.body ?? '',
       htmlUrl: pr.html_url,

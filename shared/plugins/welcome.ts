@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { definePlugin } from './plugin';
 import { membershipChecks } from '../github/membership';
 import { settingsFor } from './settings';
@@ -82,13 +81,6 @@ export async function shouldWelcome(input: WelcomeDecisionInput): Promise<boolea
   return (await input.authoredPullRequests()) <= 1;
 }
 
-const OpenedPayload = z.object({
-  pull_request: z.object({
-    number: z.number(),
-    user: z.object({ login: z.string(), type: z.string().optional(), name: z.string().nullish() }),
-  }),
-});
-
 export const welcome = definePlugin('welcome', {
   description: 'Greets the author of a pull request when it is their first one to the repository.',
   config:
@@ -98,7 +90,7 @@ export const welcome = definePlugin('welcome', {
     'greeted, not only first ones from people who are neither org members nor collaborators.',
 }).on('pull_request.opened', async (context) => {
   const { github, org, repo } = context;
-  const pr = OpenedPayload.parse(context.event.payload).pull_request;
+  const pr = context.event.payload.pull_request;
   const author = pr.user.login;
   const settings = settingsFor(context.plugins.welcome, org, repo);
   const greet = await shouldWelcome({
@@ -116,6 +108,6 @@ export const welcome = definePlugin('welcome', {
     AuthorLogin: author,
     AuthorName: pr.user.name ?? '',
   });
-  await github.createComment(org, repo, pr.number, message);
+  await context.issue.createComment(message);
   context.log.info('welcomed a first-time contributor', { number: pr.number, author });
 });

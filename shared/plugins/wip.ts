@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { definePlugin } from './plugin';
 
 /**
@@ -27,14 +26,6 @@ export function wipLabelChange(pr: { title: string; draft: boolean; labels: read
   return undefined;
 }
 
-const PullRequestFields = z.object({
-  pull_request: z.object({
-    number: z.number(),
-    title: z.string(),
-    draft: z.boolean().nullish(),
-  }),
-});
-
 export const wip = definePlugin('wip', {
   description: `Adds the \`${WORK_IN_PROGRESS_LABEL}\` label to pull requests that are drafts or whose title starts with "WIP" (such as "WIP: …" or "[WIP] …"), and removes it when the PR is marked ready for review and the title no longer starts that way. The label keeps the PR from merging.`,
 }).on(
@@ -45,21 +36,16 @@ export const wip = definePlugin('wip', {
     'pull_request.ready_for_review',
     'pull_request.converted_to_draft',
   ],
-  async ({ event, github, org, repo, log }) => {
-    const parsed = PullRequestFields.safeParse(event.payload);
-    if (!parsed.success) {
-      log.warn('pull_request payload without the fields wip reads; ignored', { issues: parsed.error.issues });
-      return;
-    }
-    const { number, title, draft } = parsed.data.pull_request;
-    const labels = await github.listIssueLabels(org, repo, number);
+  async ({ event, issue, log }) => {
+    const { number, title, draft } = event.payload.pull_request;
+    const labels = await issue.listIssueLabels();
     const change = wipLabelChange({ title, draft: draft ?? false, labels });
     if (change === 'add') {
       log.info(`adding ${WORK_IN_PROGRESS_LABEL}`, { number });
-      await github.addLabels(org, repo, number, [WORK_IN_PROGRESS_LABEL]);
+      await issue.addLabels([WORK_IN_PROGRESS_LABEL]);
     } else if (change === 'remove') {
       log.info(`removing ${WORK_IN_PROGRESS_LABEL}`, { number });
-      await github.removeLabel(org, repo, number, WORK_IN_PROGRESS_LABEL);
+      await issue.removeLabel(WORK_IN_PROGRESS_LABEL);
     }
   },
 );

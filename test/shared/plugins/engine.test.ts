@@ -56,6 +56,46 @@ describe('plugin engine', () => {
     );
   });
 
+  it('refuses a payload missing a field plugins read, with a clear error, before any plugin runs', async () => {
+    calls.length = 0;
+    harness = await startPluginHarness({
+      plugins: 'plugins:\n  acme:\n    plugins: [size, lgtm]\n',
+      registry: [recorder('size'), recorder('lgtm')],
+    });
+    const payload = issueComment({ commenter: 'alice', comment: '/lgtm' });
+    delete (payload['comment'] as Record<string, unknown>)['html_url'];
+    const outcome = await harness.deliver('issue_comment', payload);
+    expect(outcome).toEqual({ handled: [], failed: [], refused: expect.stringContaining('comment.html_url') as unknown });
+    expect(calls).toEqual([]);
+    expect(harness.log.entries).toContainEqual(
+      expect.objectContaining({
+        severity: 'ERROR',
+        repo: 'acme/widgets',
+        message: expect.stringMatching(/^delivery delivery-\d+ \(issue_comment\) is malformed, so no plugin runs for it: comment\.html_url/) as unknown,
+      }),
+    );
+  });
+
+  it('hands a handler the issue its event concerns, with its operations bound, and nothing of the store', async () => {
+    const seen: { number?: number; keys?: string[]; labels?: string[] } = {};
+    const inspector = definePlugin('hold', { description: 'inspects its context' }).onComment(async (context) => {
+      seen.number = context.issue.number;
+      seen.keys = Object.keys(context).sort();
+      await context.issue.addLabels(['inspected']);
+      seen.labels = await context.issue.listIssueLabels();
+    });
+    harness = await startPluginHarness({ plugins: 'plugins:\n  acme:\n    plugins: [hold]\n', registry: [inspector] });
+    harness.github.addPullRequest('acme/widgets', { number: 12, author: 'contributor' });
+    const outcome = await harness.deliver('issue_comment', issueComment({ number: 12, commenter: 'alice', comment: 'hello' }));
+    expect(outcome.failed).toEqual([]);
+    expect(seen.number).toBe(12);
+    expect(seen.labels).toEqual(['inspected']);
+    expect(seen.keys).not.toContain('store');
+    expect(seen.keys).toEqual(
+      expect.arrayContaining(['comment', 'config', 'event', 'github', 'issue', 'jobs', 'log', 'org', 'plugins', 'repo', 'repository']),
+    );
+  });
+
   it('sends external plugins the original body and GitHub’s headers, signed with the webhook secret', async () => {
     const received: { request: IncomingMessage; body: string }[] = [];
     const external = createServer((request, response) => {

@@ -1,0 +1,84 @@
+import type { GitHubClient } from '../github/client';
+
+/**
+ * The GitHub a plugin sees: the reads and writes plugins make, nothing else (no installation
+ * tokens, no commit statuses of other components' making, no pacing knobs). Reads and writes are
+ * separate interfaces because they will be served differently: writes are about to go through a
+ * durable, coalescing outbox, and reads will then see the writes still pending in it. So a write
+ * resolves to nothing a plugin could act on; a plugin awaits it only to learn that it failed.
+ *
+ * The signatures are the GitHubClient's, so the membership helpers in shared/github take either.
+ */
+export type PluginGitHubReads = Pick<
+  GitHubClient,
+  | 'botLogin'
+  | 'getPullRequest'
+  | 'listPullRequestFiles'
+  | 'listReviews'
+  | 'countSearchResults'
+  | 'getIssue'
+  | 'listIssueLabels'
+  | 'listRepoLabels'
+  | 'listComments'
+  | 'getCombinedStatus'
+  | 'isOrgMember'
+  | 'isCollaborator'
+  | 'isTeamMember'
+  | 'getFileContent'
+  | 'listRepositoryFiles'
+>;
+
+/** GitHub's writes, each resolving to nothing (see PluginGitHubReads). */
+export type PluginGitHubWrites = {
+  [Name in
+    | 'requestReviewers'
+    | 'removeRequestedReviewers'
+    | 'updateIssue'
+    | 'addLabels'
+    | 'removeLabel'
+    | 'addAssignees'
+    | 'removeAssignees'
+    | 'createComment'
+    | 'editComment'
+    | 'deleteComment'
+    | 'createStatus']: (...args: Parameters<GitHubClient[Name]>) => Promise<void>;
+};
+
+export type PluginGitHub = PluginGitHubReads & PluginGitHubWrites;
+
+/**
+ * The plugin-facing view of a full client: a new object holding only those operations, so a plugin
+ * cannot reach past its interface even with a cast.
+ */
+export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
+  return {
+    botLogin: () => client.botLogin(),
+    getPullRequest: (owner, repo, number) => client.getPullRequest(owner, repo, number),
+    listPullRequestFiles: (owner, repo, number) => client.listPullRequestFiles(owner, repo, number),
+    listReviews: (owner, repo, number) => client.listReviews(owner, repo, number),
+    countSearchResults: (query) => client.countSearchResults(query),
+    getIssue: (owner, repo, number) => client.getIssue(owner, repo, number),
+    listIssueLabels: (owner, repo, number) => client.listIssueLabels(owner, repo, number),
+    listRepoLabels: (owner, repo) => client.listRepoLabels(owner, repo),
+    listComments: (owner, repo, number) => client.listComments(owner, repo, number),
+    getCombinedStatus: (owner, repo, ref) => client.getCombinedStatus(owner, repo, ref),
+    isOrgMember: (org, login) => client.isOrgMember(org, login),
+    isCollaborator: (owner, repo, login) => client.isCollaborator(owner, repo, login),
+    isTeamMember: (org, team, login) => client.isTeamMember(org, team, login),
+    getFileContent: (owner, repo, path, ref) => client.getFileContent(owner, repo, path, ref),
+    listRepositoryFiles: (owner, repo, ref) => client.listRepositoryFiles(owner, repo, ref),
+
+    requestReviewers: (owner, repo, number, logins) => client.requestReviewers(owner, repo, number, logins),
+    removeRequestedReviewers: (owner, repo, number, logins) =>
+      client.removeRequestedReviewers(owner, repo, number, logins),
+    updateIssue: (owner, repo, number, changes) => client.updateIssue(owner, repo, number, changes),
+    addLabels: (owner, repo, number, labels) => client.addLabels(owner, repo, number, labels),
+    removeLabel: (owner, repo, number, label) => client.removeLabel(owner, repo, number, label),
+    addAssignees: (owner, repo, number, logins) => client.addAssignees(owner, repo, number, logins),
+    removeAssignees: (owner, repo, number, logins) => client.removeAssignees(owner, repo, number, logins),
+    createComment: async (owner, repo, number, body) => void (await client.createComment(owner, repo, number, body)),
+    editComment: (owner, repo, id, body) => client.editComment(owner, repo, id, body),
+    deleteComment: (owner, repo, id) => client.deleteComment(owner, repo, id),
+    createStatus: (owner, repo, sha, status) => client.createStatus(owner, repo, sha, status),
+  };
+}

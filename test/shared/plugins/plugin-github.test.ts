@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import type { GitHubClient, IssueComment } from '../../../shared/github/client';
+import { pluginGitHubOf } from '../../../shared/plugins/plugin-github';
+
+describe('the GitHub plugins see', () => {
+  const comment: IssueComment = { id: 1, body: 'hi', user: { login: 'bot' }, created_at: '', updated_at: '' };
+  const client = {
+    createComment: () => Promise.resolve(comment),
+    listIssueLabels: () => Promise.resolve(['lgtm']),
+    getCombinedStatus: () => Promise.reject(new Error('not for plugins to see here')),
+  } as unknown as GitHubClient;
+
+  it('passes reads through, and answers writes with nothing a plugin could wait on', async () => {
+    const github = pluginGitHubOf(client);
+    expect(await github.listIssueLabels('acme', 'widgets', 7)).toEqual(['lgtm']);
+    expect(await github.createComment('acme', 'widgets', 7, 'hi')).toBeUndefined();
+  });
+
+  it('holds the plugin operations only', () => {
+    const operations = Object.keys(pluginGitHubOf(client));
+    expect(operations).toHaveLength(26);
+    expect(operations).not.toContain('clientForInstallation');
+  });
+});
