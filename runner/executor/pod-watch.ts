@@ -61,8 +61,8 @@ interface WatchOutcome {
 /** What a connection asks of the watch it serves. */
 interface ConnectionPacing {
   readonly stopped: AbortSignal;
-  /** Resolves when a new connection may be made; rejects once the watch has stopped. */
-  beforeConnecting(): Promise<void>;
+  /** Waits, if need be, until a new connection may be made; throws or rejects once the watch has stopped. */
+  beforeConnecting(): Promise<void> | undefined;
   ended(outcome: WatchOutcome): void;
   log: Logger;
 }
@@ -94,9 +94,10 @@ export class PodWatch {
     const path = `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods`;
     const pacing: ConnectionPacing = {
       stopped: this.stopping.signal,
-      beforeConnecting: async () => {
-        if (!this.watchFollowsList) await this.beginAttempt();
+      beforeConnecting: () => {
+        const followsList = this.watchFollowsList;
         this.watchFollowsList = false;
+        return followsList ? undefined : this.beginAttempt();
       },
       ended: (outcome) => this.watchEnded(outcome),
       log: options.log,
@@ -128,16 +129,27 @@ export class PodWatch {
     });
   }
 
-  /** Waits out the spacing since the last attempt; rejects (AbortError) once stopped. */
-  private async beginAttempt(): Promise<void> {
-    const wait = this.lastAttemptAt + MIN_ATTEMPT_SPACING_MS - Date.now();
-    if (wait > 0) await delay(wait, undefined, { signal: this.stopping.signal });
+  /**
+   * Starts an attempt once the spacing since the last one has passed; throws or rejects
+   * (AbortError) once stopped. Synchronous when there is nothing to wait for: a request put off by
+   * even one tick goes out behind the runner's own start-up requests, and a watch connected late
+   * leaves the runner blind to its pods until then.
+   */
+  private beginAttempt(): Promise<void> | undefined {
     this.stopping.signal.throwIfAborted();
-    this.lastAttemptAt = Date.now();
+    const wait = this.lastAttemptAt + MIN_ATTEMPT_SPACING_MS - Date.now();
+    if (wait <= 0) {
+      this.lastAttemptAt = Date.now();
+      return undefined;
+    }
+    return delay(wait, undefined, { signal: this.stopping.signal }).then(() => {
+      this.lastAttemptAt = Date.now();
+    });
   }
 
   private async list(): Promise<KubernetesListObject<V1Pod>> {
-    await this.beginAttempt();
+    const spacing = this.beginAttempt();
+    if (spacing) await spacing;
     const { pods, resourceVersion } = await this.options.listPods();
     this.watchFollowsList = true;
     // Deletions of ours not in this list will never send a DELETED event, unless the informer still
@@ -239,7 +251,8 @@ class PacedWatch extends Watch {
     const notConnected = new AbortController();
     notConnected.abort();
     try {
-      await pacing.beforeConnecting();
+      const spacing = pacing.beforeConnecting();
+      if (spacing) await spacing;
     } catch {
       // Stopped while waiting: the informer is stopped too and expects nothing more.
       return notConnected;
