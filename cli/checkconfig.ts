@@ -1,6 +1,7 @@
 import { loadConfig } from '../shared/config/load';
 import { countJobs } from '../shared/config/model';
 import { formatProblem } from '../shared/config/problems';
+import { PLUGIN_SETTINGS } from '../shared/plugins/registry';
 import { parseFlags, UsageError } from './args';
 
 export const CHECKCONFIG_USAGE = `Usage: cutwater checkconfig --config-path FILE [--job-config-path DIR] [--plugin-config FILE] [--strict]
@@ -45,7 +46,7 @@ export async function checkconfig(argv: readonly string[], io: CommandIO): Promi
     ...(values['job-config-path'] ? { jobConfigPath: values['job-config-path'] } : {}),
     ...(values['plugin-config'] ? { pluginConfigPath: values['plugin-config'] } : {}),
   };
-  const result = await loadConfig(paths, { strict: values.strict });
+  const result = await loadConfig(paths, { strict: values.strict, pluginSettings: PLUGIN_SETTINGS });
   if (!result.ok) {
     for (const problem of result.problems) io.stderr(formatProblem(problem));
     return 1;
@@ -69,7 +70,7 @@ export async function checkconfig(argv: readonly string[], io: CommandIO): Promi
   }
   const { store, prefix } = openSnapshotStore(location);
   const snapshot = createSnapshot(texts, { repo: 'local files', sha: 'cutwater checkconfig' }, new Date());
-  const published = await publishSnapshot(store, prefix, snapshot, { strict: values.strict });
+  const published = await publishSnapshot(store, prefix, snapshot, { strict: values.strict, pluginSettings: PLUGIN_SETTINGS });
   if (!published.ok) {
     for (const problem of published.problems) io.stderr(formatProblem(problem));
     return 1;

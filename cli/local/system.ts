@@ -11,7 +11,7 @@ import { InProcessBus } from '../../shared/bus/in-process';
 import { PubSubBus } from '../../shared/bus/pubsub';
 import { sendJson } from '../../shared/http/node';
 import type { Logger } from '../../shared/log/logger';
-import { PLUGINS } from '../../shared/plugins/registry';
+import { PLUGIN_SETTINGS, PLUGINS } from '../../shared/plugins/registry';
 import { PROW_JOBS_SUBSCRIPTION } from '../../shared/pubsub/prow-job-event';
 import { handleProwJobMessage } from '../../shared/pubsub/trigger';
 import { followAndReport, type FollowingReporter } from '../../shared/reporter/follow';
@@ -72,7 +72,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const { env, log } = options;
   const cluster = options.cluster ?? 'default';
   mkdirSync(options.dataDir, { recursive: true });
-  const config = fileConfigSource(options.configPaths, log);
+  const config = fileConfigSource(options.configPaths, log, { pluginSettings: PLUGIN_SETTINGS });
   // Fail before anything starts when the config does not load: the error names file and line.
   const initial = await config.current();
 

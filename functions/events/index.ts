@@ -3,7 +3,7 @@ import { deadLetterTopicOf } from '../../shared/bus/bus';
 import { EVENTS_SUBSCRIPTION } from '../../shared/runtime/deployment';
 import { handlePushed, receivedFromPush } from '../../shared/bus/push';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
-import { PLUGINS } from '../../shared/plugins/registry';
+import { PLUGIN_SETTINGS, PLUGINS } from '../../shared/plugins/registry';
 import { cloudBus, cloudLogger, cloudStore } from '../../shared/runtime/cloud';
 import { configSourceFromEnv, type ConfigSource } from '../../shared/config/config-source';
 import { githubApiUrl, webhookSecrets } from '../../shared/github/environment';
@@ -19,7 +19,7 @@ function wire(): NonNullable<typeof wiring> {
   if (!auth) throw new Error('no GitHub credentials: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY(_FILE), or GITHUB_TOKEN');
   return {
     clients: new GitHubClients({ baseUrl: githubApiUrl(), auth }),
-    config: configSourceFromEnv(process.env, cloudLogger()),
+    config: configSourceFromEnv(process.env, cloudLogger(), { pluginSettings: PLUGIN_SETTINGS }),
     hmacSecret: webhookSecrets()[0],
   };
 }

@@ -8,6 +8,7 @@ import { githubApiUrl } from '../../shared/github/environment';
 import { statusAuthFromEnv } from '../../shared/status/auth/from-env';
 import { throughHostingCookieJar } from '../../shared/status/cookie-jar';
 import { statusListener } from '../../shared/status/http';
+import { PLUGIN_SETTINGS } from '../../shared/plugins/registry';
 
 /**
  * The status pages (Prow's deck and spyglass), published through Firebase Hosting: every page
@@ -40,7 +41,7 @@ function wire(): Handler {
     store: cloudStore(),
     artifacts: new GcsArtifactStore({ bucket }),
     log,
-    config: configSourceFromEnv(env, log),
+    config: configSourceFromEnv(env, log, { pluginSettings: PLUGIN_SETTINGS }),
     auth,
     ...(clients ? { github: (org: string, repo: string) => clients.clientForRepository(org, repo) } : {}),
     stream: { maxMs: STREAM_MAX_MS },

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { ArtifactStore } from '../artifacts/artifact-store';
 import { DiskArtifactStore } from '../artifacts/disk';
 import { GcsArtifactStore } from '../artifacts/gcs';
-import { loadConfigOrThrow, type ConfigPaths } from './load';
+import { loadConfigOrThrow, type ConfigPaths, type LoadOptions } from './load';
 import type { Config } from './model';
 import { snapshotConfigSource } from './snapshots';
 import type { Logger } from '../log/logger';
@@ -17,12 +17,25 @@ export interface ConfigSource {
   current(): Promise<Config>;
 }
 
+/**
+ * What a component loads beyond the files: the plugin sections to validate, given by components
+ * that read plugin settings (`PLUGIN_SETTINGS`, shared/plugins/registry.ts). Without them, those
+ * sections are carried unvalidated, which suits components that never read them.
+ */
+export type ConfigSourceOptions = Pick<LoadOptions, 'pluginSettings'>;
+
 /** From files (local mode, and functions deployed without CONFIG_SNAPSHOTS). */
-export function fileConfigSource(paths: ConfigPaths, log: Logger, refreshMs = 60_000): ConfigSource {
+export function fileConfigSource(
+  paths: ConfigPaths,
+  log: Logger,
+  options: ConfigSourceOptions & { refreshMs?: number } = {},
+): ConfigSource {
+  const refreshMs = options.refreshMs ?? 60_000;
+  const loadOptions: LoadOptions = options.pluginSettings ? { pluginSettings: options.pluginSettings } : {};
   let loaded: { config: Config; at: number } | undefined;
   let loading: Promise<Config> | undefined;
   const load = async (): Promise<Config> => {
-    const config = await loadConfigOrThrow(paths);
+    const config = await loadConfigOrThrow(paths, loadOptions);
     loaded = { config, at: Date.now() };
     return config;
   };
@@ -96,10 +109,10 @@ export function snapshotLocationFromEnv(env: NodeJS.ProcessEnv = process.env): s
  * by CONFIG_PATH / JOB_CONFIG_PATH / PLUGIN_CONFIG_PATH. With both, snapshots win as soon as one
  * has been published; until then the files serve, so a fresh deployment can run config-updater.
  */
-export function configSourceFromEnv(env: NodeJS.ProcessEnv, log: Logger): ConfigSource {
+export function configSourceFromEnv(env: NodeJS.ProcessEnv, log: Logger, options: ConfigSourceOptions = {}): ConfigSource {
   const location = snapshotLocationFromEnv(env);
-  if (!location) return fileConfigSource(configPathsFromEnv(env), log);
-  const fallback = env.CONFIG_PATH ? fileConfigSource(configPathsFromEnv(env), log) : undefined;
+  if (!location) return fileConfigSource(configPathsFromEnv(env), log, options);
+  const fallback = env.CONFIG_PATH ? fileConfigSource(configPathsFromEnv(env), log, options) : undefined;
   const { store, prefix } = openSnapshotStore(location);
-  return snapshotConfigSource(store, prefix, log, fallback ? { fallback } : {});
+  return snapshotConfigSource(store, prefix, log, { ...options, ...(fallback ? { fallback } : {}) });
 }

@@ -21,6 +21,7 @@ import {
 } from './job-schema';
 import type { Config, Periodic, Postsubmit, Presubmit } from './model';
 import { validatePluginConfig } from './plugin-config';
+import type { PluginSectionSpec } from './plugin-section';
 import { ConfigInvalidError, type ConfigProblem, sortProblems } from './problems';
 import { type ProwConfigFile, ProwConfigSchema } from './prow-schema';
 import { rerunAuthProblem, validatePeriodics, validatePostsubmits, validatePresubmits } from './validate';
@@ -36,6 +37,12 @@ export interface ConfigPaths {
 export interface LoadOptions {
   /** Reject fields Prow does not know (Prow's `--strict`). */
   readonly strict?: boolean;
+  /**
+   * The plugins.yaml sections in-tree plugins own (`PLUGIN_SETTINGS`, shared/plugins/registry.ts).
+   * Components that read plugin settings, and checkconfig, pass them; without them those sections
+   * are carried unvalidated (see `PluginConfigOptions.sections`).
+   */
+  readonly pluginSettings?: readonly PluginSectionSpec[];
 }
 
 export interface TextFile {
@@ -283,7 +290,10 @@ export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): Load
   if (texts.pluginConfig) {
     const pluginSource = parseFile(texts.pluginConfig, problems);
     if (pluginSource) {
-      const result = validatePluginConfig(pluginSource, { strict });
+      const result = validatePluginConfig(pluginSource, {
+        strict,
+        ...(options.pluginSettings ? { sections: options.pluginSettings } : {}),
+      });
       problems.push(...result.problems);
       plugins = result.config;
     }

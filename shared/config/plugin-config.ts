@@ -1,25 +1,26 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { goDecode } from './go-decode';
-import { parseGoDuration } from '../go/duration';
-import { compileGoRegexp, type GoRegexp } from '../go/regexp';
 import type { ConfigProblem } from './problems';
+import { checkGoRegexp, type PluginSectionSpec } from './plugin-section';
 import { formatYamlPath, parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
-import { goPathBase } from '../go/path';
 
 export { formatYamlPath };
+export type { PluginSectionSpec };
 
 /**
- * Prow's `plugins.yaml` (pkg/plugins/config.go `Configuration`). Sections for plugins Cutwater
- * implements are modelled field by field with Prow's JSON names; the other sections are accepted
- * with their outer shape only, so that an existing file loads unchanged. Only the regular
- * expressions Prow compiles while loading are read from those sections.
+ * Prow's `plugins.yaml` (pkg/plugins/config.go `Configuration`). This file models what no single
+ * plugin owns: which plugins are enabled where (`plugins`, `external_plugins`), the OWNERS settings
+ * several plugins read, and the sections of plugins Cutwater does not implement, accepted with their
+ * outer shape only so that an existing file loads unchanged (only the regular expressions Prow
+ * compiles while loading are read from those). A section an in-tree plugin owns (`size:`,
+ * `triggers:`, …) is declared in that plugin's file (shared/config/plugin-section.ts) and reaches
+ * the loader through `PluginConfigOptions.sections`.
  */
 
 const StringList = z.array(z.string());
 /** Entries are "org" or "org/repo". */
 const RepoList = StringList;
-const Int = z.number().int();
 const OpaqueSection = z.record(z.string(), z.unknown());
 const OpaqueList = z.array(z.unknown());
 
@@ -41,28 +42,6 @@ export const ExternalPluginSchema = z.object({
 });
 export type ExternalPlugin = z.infer<typeof ExternalPluginSchema>;
 
-export const TriggerSchema = z.object({
-  repos: RepoList.optional(),
-  trusted_apps: StringList.optional(),
-  trusted_org: z.string().optional(),
-  join_org_url: z.string().optional(),
-  only_org_members: z.boolean().optional(),
-  ignore_ok_to_test: z.boolean().optional(),
-  trigger_github_workflows: z.boolean().optional(),
-  org_invite: z
-    .object({
-      prominent: z
-        .object({
-          disabled: z.boolean().optional(),
-          merged_pr_threshold: Int.optional(),
-          message: z.string().optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-});
-export type Trigger = z.infer<typeof TriggerSchema>;
-
 export const OwnersSchema = z.object({
   mdyamlrepos: RepoList.optional(),
   skip_collaborators: RepoList.optional(),
@@ -72,143 +51,20 @@ export const OwnersSchema = z.object({
     .optional(),
 });
 
-export const ApproveSchema = z.object({
-  repos: RepoList.optional(),
-  issue_required: z.boolean().optional(),
-  require_self_approval: z.boolean().optional(),
-  lgtm_acts_as_approve: z.boolean().optional(),
-  ignore_review_state: z.boolean().optional(),
-  commandHelpLink: z.string().optional(),
-  pr_process_link: z.string().optional(),
-});
-export type Approve = z.infer<typeof ApproveSchema>;
-
-export const LgtmSchema = z.object({
-  repos: RepoList.optional(),
-  review_acts_as_lgtm: z.boolean().optional(),
-  store_tree_hash: z.boolean().optional(),
-  trusted_team_for_sticky_lgtm: z.string().optional(),
-});
-export type Lgtm = z.infer<typeof LgtmSchema>;
-
-export const RestrictedLabelSchema = z.object({
-  label: z.string().optional(),
-  allowed_teams: StringList.optional(),
-  allowed_users: StringList.optional(),
-  assign_on: z.array(z.object({ label: z.string().optional() })).optional(),
-});
-export type RestrictedLabel = z.infer<typeof RestrictedLabelSchema>;
-
-export const LabelSchema = z.object({
-  additional_labels: StringList.optional(),
-  /** Keyed by "*", "org" or "org/repo". */
-  restricted_labels: z.record(z.string(), z.array(RestrictedLabelSchema)).optional(),
-});
-
-/** Lower bounds in lines changed; XS starts at zero. */
-export const SizeSchema = z.object({
-  s: Int.optional(),
-  m: Int.optional(),
-  l: Int.optional(),
-  xl: Int.optional(),
-  xxl: Int.optional(),
-});
-
-export const HelpSchema = z.object({
-  help_guidelines_url: z.string().optional(),
-  help_guidelines_summary: z.string().optional(),
-});
-
-/** Shared by blunderbuss and rifle, which Prow configures with identical structs. */
-export const ReviewerRequestSchema = z.object({
-  request_count: Int.optional(),
-  max_request_count: Int.optional(),
-  exclude_approvers: z.boolean().optional(),
-  use_status_availability: z.boolean().optional(),
-  ignore_drafts: z.boolean().optional(),
-  ignore_authors: StringList.optional(),
-  wait_for_status: z
-    .object({
-      context: z.string().optional(),
-      description: z.string().optional(),
-      state: z.string().optional(),
-    })
-    .optional(),
-});
-
-export const WelcomeSchema = z.object({
-  repos: RepoList.optional(),
-  message_template: z.string().optional(),
-  always_post: z.boolean().optional(),
-});
-
-export const RequireMatchingLabelSchema = z.object({
-  org: z.string().optional(),
-  repo: z.string().optional(),
-  branch: z.string().optional(),
-  prs: z.boolean().optional(),
-  issues: z.boolean().optional(),
-  regexp: z.string().optional(),
-  missing_label: z.string().optional(),
-  missing_comment: z.string().optional(),
-  grace_period: z.string().optional(),
-});
-export type RequireMatchingLabel = z.infer<typeof RequireMatchingLabelSchema>;
-
-export const RetitleSchema = z.object({ allow_closed_issues: z.boolean().optional() });
-
-export const ConfigMapSpecSchema = z.object({
-  name: z.string().optional(),
-  partitioned_names: StringList.optional(),
-  key: z.string().optional(),
-  gzip: z.boolean().optional(),
-  /** Cluster name → namespaces. */
-  clusters: z.record(z.string(), StringList).optional(),
-  cluster_groups: StringList.optional(),
-  use_full_path_as_key: z.boolean().optional(),
-  allowed_repos: RepoList.optional(),
-  denied_repos: RepoList.optional(),
-});
-export type ConfigMapSpec = z.infer<typeof ConfigMapSpecSchema>;
-
-export const ConfigUpdaterSchema = z.object({
-  cluster_groups: z
-    .record(z.string(), z.object({ clusters: StringList.optional(), namespaces: StringList.optional() }))
-    .optional(),
-  /** File path (or glob) in the config repository → the ConfigMap it updates. */
-  maps: z.record(z.string(), ConfigMapSpecSchema).optional(),
-  gzip: z.boolean().optional(),
-});
-export type ConfigUpdater = z.infer<typeof ConfigUpdaterSchema>;
-
-export const OverrideSchema = z.object({
-  allow_top_level_owners: z.boolean().optional(),
-  /** "org" or "org/repo" → team slugs whose members may override contexts. */
-  allowed_github_teams: z.record(z.string(), StringList).optional(),
-});
-
 export const SigMentionSchema = z.object({ regexp: z.string().optional() });
 
-export const PluginConfigSchema = z.object({
+/**
+ * Loose, so that plugin sections pass through: validated when the loader is given their specs,
+ * carried unvalidated by components that never read them.
+ */
+export const PluginConfigSchema = z.looseObject({
   /** "org" or "org/repo" → the in-tree plugins enabled there. */
   plugins: z.record(z.string(), PluginsEntrySchema).optional(),
   /** "org" or "org/repo" → external plugins that receive its events. */
   external_plugins: z.record(z.string(), z.array(ExternalPluginSchema)).optional(),
+  /** Read by every plugin that reads OWNERS files (approve, blunderbuss, lgtm, verify-owners). */
   owners: OwnersSchema.optional(),
-  approve: z.array(ApproveSchema).optional(),
-  blunderbuss: ReviewerRequestSchema.optional(),
-  rifle: ReviewerRequestSchema.optional(),
-  config_updater: ConfigUpdaterSchema.optional(),
-  help: HelpSchema.optional(),
-  label: LabelSchema.optional(),
-  lgtm: z.array(LgtmSchema).optional(),
-  override: OverrideSchema.optional(),
-  require_matching_label: z.array(RequireMatchingLabelSchema).optional(),
-  retitle: RetitleSchema.optional(),
   sigmention: SigMentionSchema.optional(),
-  size: SizeSchema.optional(),
-  triggers: z.array(TriggerSchema).optional(),
-  welcome: z.array(WelcomeSchema).optional(),
 
   // Accepted, not interpreted; only the expressions Prow compiles at load time are typed.
   blockades: z.array(z.looseObject({ branchregexp: z.string().optional() })).optional(),
@@ -304,6 +160,12 @@ export interface PluginConfigResult {
 export interface PluginConfigOptions {
   /** Prow's checkconfig `--strict`: unknown fields and checkconfig's plugin warnings become problems. */
   readonly strict: boolean;
+  /**
+   * The sections in-tree plugins own (`PLUGIN_SETTINGS` in shared/plugins/registry.ts), validated
+   * with their checks. Without them those sections are carried unvalidated, and under `strict` a
+   * section no spec names is still accepted: give them wherever plugin settings are read or checked.
+   */
+  readonly sections?: readonly PluginSectionSpec[];
 }
 
 /** The plugins enabled for org/repo: the org entry's (unless it excludes the repo), then the repo entry's. */
@@ -344,14 +206,16 @@ export function validatePluginConfig(source: YamlSource, options: PluginConfigOp
     });
   };
 
-  const decoded = goDecode(PluginConfigSchema, source.value ?? {});
+  const sections = options.sections ?? [];
+  const fileSchema = withSections(sections);
+  const decoded = goDecode(fileSchema, source.value ?? {});
   const raw = decoded.value;
   if (options.strict) {
     for (const path of decoded.unknownFields) {
-      report(path, describeUnknownField(path, raw), path.slice(0, -1));
+      report(path, describeUnknownField(fileSchema, path, raw), path.slice(0, -1));
     }
   }
-  const parsed = PluginConfigSchema.safeParse(raw);
+  const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       for (const located of flattenIssue(issue, toYamlPath(issue.path))) {
@@ -361,7 +225,8 @@ export function validatePluginConfig(source: YamlSource, options: PluginConfigOp
     return { problems };
   }
 
-  const config = parsed.data;
+  // Parsed again with the general schema only for its type: the sections pass through as parsed.
+  const config = PluginConfigSchema.parse(parsed.data);
   const rawPlugins = isPlainObject(raw) && isPlainObject(raw.plugins) ? raw.plugins : {};
   const context: CheckContext = { config, rawPlugins, report };
   checkPluginsMapForm(context);
@@ -369,21 +234,27 @@ export function validatePluginConfig(source: YamlSource, options: PluginConfigOp
   checkPluginsDuplicatedForOrg(context);
   checkReviewerPluginsExclusive(context);
   checkExternalPluginsDuplicatedForOrg(context);
-  checkReviewerRequest(context, 'blunderbuss');
-  checkReviewerRequest(context, 'rifle');
-  checkConfigUpdater(context);
-  checkSizes(context);
-  checkRequireMatchingLabel(context);
-  checkReposListedOnce(context, 'approve');
-  checkReposListedOnce(context, 'welcome');
+  for (const section of sections) section.check(config, report, { strict: options.strict });
   checkLoadTimeRegexps(context);
-  if (options.strict) {
-    checkRestrictedLabels(context);
-    checkConfigUpdaterRepoFilters(context);
-    checkOwnersFilesVerified(context);
-  }
+  if (options.strict) checkOwnersFilesVerified(context);
 
   return problems.length === 0 ? { config, problems } : { problems };
+}
+
+/**
+ * The schema of the whole file: the general sections plus each plugin's, strict at the top level
+ * once the plugins' sections are known, so that a section nothing owns is an unknown field.
+ */
+function withSections(sections: readonly PluginSectionSpec[]): z.ZodObject {
+  if (sections.length === 0) return PluginConfigSchema;
+  const shape: Record<string, z.ZodType> = { ...PluginConfigSchema.shape };
+  for (const section of sections) {
+    if (Object.hasOwn(shape, section.key)) {
+      throw new Error(`plugins.yaml section "${section.key}" is declared twice; one plugin owns each section`);
+    }
+    shape[section.key] = section.schema.optional();
+  }
+  return z.object(shape);
 }
 
 /** `shownPath` names the place in the message when it differs from the one whose line is reported. */
@@ -499,151 +370,6 @@ function checkExternalPluginsDuplicatedForOrg(context: CheckContext): void {
   }
 }
 
-// ---- per-plugin sections ----
-
-function checkReviewerRequest(context: CheckContext, section: 'blunderbuss' | 'rifle'): void {
-  const settings = context.config[section];
-  if (settings?.request_count !== undefined && settings.request_count < 1) {
-    context.report(
-      [section, 'request_count'],
-      `must be at least 1 (got ${settings.request_count}); omit it to request 2 reviewers`,
-    );
-  }
-  const description = settings?.wait_for_status?.description;
-  if (description) checkRegexp(context, [section, 'wait_for_status', 'description'], description);
-}
-
-const SIZE_ORDER = ['s', 'm', 'l', 'xl', 'xxl'] as const;
-
-function checkSizes(context: CheckContext): void {
-  const size = context.config.size;
-  if (!size) return;
-  // Go reads an omitted threshold as zero, which breaks the order as surely as a wrong number.
-  for (let index = 1; index < SIZE_ORDER.length; index++) {
-    const smaller = SIZE_ORDER[index - 1]!;
-    const larger = SIZE_ORDER[index]!;
-    const smallerValue = size[smaller] ?? 0;
-    const largerValue = size[larger] ?? 0;
-    if (smallerValue <= largerValue) continue;
-    const shown = size[larger] === undefined ? '0 when omitted' : String(largerValue);
-    context.report(
-      size[larger] === undefined ? ['size'] : ['size', larger],
-      `${larger} (${shown}) is smaller than ${smaller} (${smallerValue}); thresholds must not decrease from s to xxl`,
-    );
-  }
-}
-
-function checkRequireMatchingLabel(context: CheckContext): void {
-  (context.config.require_matching_label ?? []).forEach((rule, index) => {
-    const at = (field?: keyof RequireMatchingLabel): YamlPath =>
-      field ? ['require_matching_label', index, field] : ['require_matching_label', index];
-    if (!rule.org) context.report(at(), 'must specify org');
-    if (rule.repo?.includes('/')) {
-      context.report(
-        at('repo'),
-        'may not contain "/"; put the organization in org and the repository name here',
-      );
-    }
-    if (!rule.missing_label) context.report(at(), 'must specify missing_label');
-    if (!rule.prs && !rule.issues) context.report(at(), 'must set prs: true and/or issues: true');
-    if (!rule.prs && rule.branch)
-      context.report(at('branch'), 'branch only applies to pull requests; set prs: true');
-    if (rule.grace_period !== undefined) {
-      try {
-        parseGoDuration(rule.grace_period);
-      } catch (error) {
-        context.report(at('grace_period'), `${messageOf(error)} (a Go duration such as "5s" or "1m")`);
-      }
-    }
-    if (!rule.regexp) {
-      context.report(at(), 'must specify regexp');
-      return;
-    }
-    const regexp = checkRegexp(context, at('regexp'), rule.regexp);
-    if (regexp && rule.missing_label && regexp.test(rule.missing_label)) {
-      context.report(
-        at('regexp'),
-        `matches missing_label "${rule.missing_label}", so adding that label would satisfy the rule; make them disjoint`,
-      );
-    }
-  });
-}
-
-function checkReposListedOnce(context: CheckContext, section: 'approve' | 'welcome'): void {
-  const firstSeen = new Map<string, number>();
-  (context.config[section] ?? []).forEach((entry, entryIndex) => {
-    (entry.repos ?? []).forEach((orgOrRepo, repoIndex) => {
-      const earlier = firstSeen.get(orgOrRepo);
-      if (earlier === undefined) {
-        firstSeen.set(orgOrRepo, entryIndex);
-        return;
-      }
-      const kind = orgOrRepo.includes('/') ? 'repo' : 'org';
-      context.report(
-        [section, entryIndex, 'repos', repoIndex],
-        `${kind} "${orgOrRepo}" is already configured in ${section}[${earlier}]; list it in one entry only`,
-      );
-    });
-  });
-}
-
-function checkConfigUpdater(context: CheckContext): void {
-  const updater = context.config.config_updater;
-  if (!updater) return;
-  const groups = updater.cluster_groups ?? {};
-  // ConfigMap (cluster, namespace, name) → data key → the file that writes it.
-  const writers = new Map<string, Map<string, string>>();
-  for (const [file, spec] of Object.entries(updater.maps ?? {})) {
-    const at = (...rest: (string | number)[]): YamlPath => ['config_updater', 'maps', file, ...rest];
-    const partitions = spec.partitioned_names ?? [];
-    if (spec.name && partitions.length > 0) {
-      context.report(at('partitioned_names'), 'name and partitioned_names are mutually exclusive; keep one');
-    }
-    if (partitions.length > 256) {
-      context.report(
-        at('partitioned_names'),
-        `at most 256 partitions are supported, found ${partitions.length}`,
-      );
-    }
-    const clusters = spec.clusters ?? {};
-    const clusterGroups = spec.cluster_groups ?? [];
-    if (Object.keys(clusters).length > 0 && clusterGroups.length > 0) {
-      context.report(at('cluster_groups'), 'clusters and cluster_groups are mutually exclusive; keep one');
-    } else if (Object.keys(clusters).length === 0) {
-      clusterGroups.forEach((group, index) => {
-        if (!Object.hasOwn(groups, group)) {
-          context.report(
-            at('cluster_groups', index),
-            `cluster group "${group}" is not defined under config_updater.cluster_groups`,
-          );
-        }
-      });
-    }
-
-    // Prow defaults a map without targets to the default cluster's default namespace.
-    const targets =
-      Object.keys(clusters).length > 0 ? clusters : clusterGroups.length === 0 ? { default: [''] } : {};
-    const name = spec.name || partitions.join(',');
-    const key = spec.key || goPathBase(file);
-    for (const [cluster, namespaces] of Object.entries(targets)) {
-      for (const namespace of namespaces) {
-        const configMap = JSON.stringify([cluster, namespace, name]);
-        const keys = writers.get(configMap) ?? new Map<string, string>();
-        writers.set(configMap, keys);
-        const other = keys.get(key);
-        if (other !== undefined && other !== file) {
-          context.report(
-            at(),
-            `key "${key}" of configmap "${name}" (cluster "${cluster}", namespace "${namespace}") is also written by "${other}"; set a distinct key`,
-          );
-        } else {
-          keys.set(key, file);
-        }
-      }
-    }
-  }
-}
-
 function checkLoadTimeRegexps(context: CheckContext): void {
   const { config } = context;
   if (config.sigmention?.regexp) checkRegexp(context, ['sigmention', 'regexp'], config.sigmention.regexp);
@@ -662,47 +388,7 @@ function checkLoadTimeRegexps(context: CheckContext): void {
   });
 }
 
-// ---- checkconfig's plugin warnings, which fail only under --strict ----
-
-function checkRestrictedLabels(context: CheckContext): void {
-  const additional = new Set(context.config.label?.additional_labels ?? []);
-  for (const [orgOrRepo, labels] of Object.entries(context.config.label?.restricted_labels ?? {})) {
-    labels.forEach((restricted, index) => {
-      const at: YamlPath = ['label', 'restricted_labels', orgOrRepo, index];
-      if (!restricted.label) {
-        context.report(at, 'restricted label needs a non-empty label name');
-      } else if (additional.has(restricted.label)) {
-        context.report(
-          [...at, 'label'],
-          `"${restricted.label}" is also listed in label.additional_labels, which lets anyone apply it; remove one of them`,
-        );
-      }
-    });
-  }
-}
-
-function checkConfigUpdaterRepoFilters(context: CheckContext): void {
-  for (const [file, spec] of Object.entries(context.config.config_updater?.maps ?? {})) {
-    for (const field of ['allowed_repos', 'denied_repos'] as const) {
-      (spec[field] ?? []).forEach((entry, index) => {
-        const problem =
-          entry === ''
-            ? 'must not be empty'
-            : entry.split('/').length > 2
-              ? 'has too many "/"'
-              : entry.startsWith('/')
-                ? 'names a repo without its org'
-                : undefined;
-        if (problem) {
-          context.report(
-            ['config_updater', 'maps', file, field, index],
-            `"${entry}" ${problem}; write "org" or "org/repo"`,
-          );
-        }
-      });
-    }
-  }
-}
+// ---- checkconfig's warning about the plugins map, which fails only under --strict ----
 
 const OWNERS_READERS = ['approve', 'blunderbuss', 'rifle', 'owners-label'] as const;
 
@@ -747,15 +433,9 @@ function checkOwnersFilesVerified(context: CheckContext): void {
 
 // ---- helpers ----
 
-function checkRegexp(context: CheckContext, path: YamlPath, pattern: string): GoRegexp | undefined {
-  try {
-    return compileGoRegexp(pattern);
-  } catch (error) {
-    context.report(path, messageOf(error));
-    return undefined;
-  }
+function checkRegexp(context: CheckContext, path: YamlPath, pattern: string): void {
+  checkGoRegexp(context.report, path, pattern);
 }
-
 
 function ownEntry<T>(record: Record<string, T> | undefined, key: string): T | undefined {
   return record && Object.hasOwn(record, key) ? record[key] : undefined;
@@ -819,18 +499,18 @@ function typeNameOf(value: unknown): string {
   return typeof value;
 }
 
-function describeUnknownField(path: YamlPath, root: unknown): string {
+function describeUnknownField(fileSchema: z.core.$ZodType, path: YamlPath, root: unknown): string {
   const name = String(path[path.length - 1]);
   const parent = valueAt(root, path.slice(0, -1));
   const siblings = isPlainObject(parent) ? Object.keys(parent) : [];
-  const known = knownFieldsAt(path.slice(0, -1)).filter((field) => !siblings.includes(field));
+  const known = knownFieldsAt(fileSchema, path.slice(0, -1)).filter((field) => !siblings.includes(field));
   const suggestion = closestName(name, known);
   return `unknown field "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
 }
 
 /** The field names the schema declares for the object at `path`, for "did you mean" hints. */
-function knownFieldsAt(path: YamlPath): string[] {
-  let schema: z.core.$ZodType | undefined = PluginConfigSchema;
+function knownFieldsAt(fileSchema: z.core.$ZodType, path: YamlPath): string[] {
+  let schema: z.core.$ZodType | undefined = fileSchema;
   for (const segment of path) {
     schema = schema && childSchema(schema, segment);
   }
@@ -901,8 +581,4 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length]!;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

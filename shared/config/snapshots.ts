@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger';
 import type { ConfigSource } from './config-source';
 import { buildConfig, type ConfigTexts, type TextFile } from './load';
 import { countJobs, type Config, type JobCounts } from './model';
+import type { PluginSectionSpec } from './plugin-section';
 import { formatProblem, type ConfigProblem } from './problems';
 
 /**
@@ -182,6 +183,8 @@ export async function readCurrentSnapshot(
 export interface PublishOptions {
   /** Validate as `checkconfig --strict` does. Default false: what components accept when they load. */
   strict?: boolean;
+  /** The plugin sections to validate, as every component that reads plugin settings loads them. */
+  pluginSettings?: readonly PluginSectionSpec[];
   log?: Logger;
 }
 
@@ -222,7 +225,10 @@ export async function publishSnapshot(
   if (version !== snapshot.version) {
     throw new Error(`snapshot version ${snapshot.version} does not match its content (${version}); make snapshots with createSnapshot`);
   }
-  const loaded = buildConfig(texts, { strict: options.strict ?? false });
+  const loaded = buildConfig(texts, {
+    strict: options.strict ?? false,
+    ...(options.pluginSettings ? { pluginSettings: options.pluginSettings } : {}),
+  });
   if (!loaded.ok) return { ok: false, version, problems: loaded.problems };
 
   const paths = snapshotPaths(prefix);
@@ -287,6 +293,8 @@ export interface SnapshotSourceOptions {
    * deployment runs on its deployed files until the first config change merges.
    */
   fallback?: ConfigSource;
+  /** Given by components that read plugin settings (see `LoadOptions.pluginSettings`). */
+  pluginSettings?: readonly PluginSectionSpec[];
 }
 
 export interface SnapshotConfigSource extends ConfigSource {
@@ -360,7 +368,7 @@ export function snapshotConfigSource(
     const path = paths.snapshot(version);
     const snapshot = await readSnapshot(store, prefix, version);
     if (!snapshot) throw new SnapshotUnusableError(path, 'named by current.json but missing');
-    const result = buildConfig(snapshotTexts(snapshot));
+    const result = buildConfig(snapshotTexts(snapshot), options.pluginSettings ? { pluginSettings: options.pluginSettings } : {});
     if (!result.ok) {
       const shown = result.problems.slice(0, 5).map(formatProblem).join('; ');
       throw new SnapshotUnusableError(path, `does not validate (${result.problems.length} problem(s)): ${shown}`);

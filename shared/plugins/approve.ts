@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { PluginConfig } from '../config/plugin-config';
+import { checkReposListedOnce, pluginSection } from '../config/plugin-section';
 import type { IssueComment, Review } from '../github/client';
 import { Approvers, ChangeOwners, type Approval } from '../owners/approvers';
 import type { RepoOwners } from '../owners/owners';
@@ -33,6 +35,21 @@ export const HAND_APPROVAL_MARKER = '<!-- approved label added by hand -->';
 const DEFAULT_COMMAND_HELP_LINK = 'https://go.k8s.io/bot-commands';
 const DEFAULT_PR_PROCESS_LINK = 'https://git.k8s.io/community/contributors/guide/owners.md#the-code-review-process';
 
+/** plugins.yaml `approve:`: entries for orgs and repos ("org" or "org/repo"). */
+export const ApproveEntrySchema = z.object({
+  repos: z.array(z.string()).optional(),
+  issue_required: z.boolean().optional(),
+  require_self_approval: z.boolean().optional(),
+  lgtm_acts_as_approve: z.boolean().optional(),
+  ignore_review_state: z.boolean().optional(),
+  commandHelpLink: z.string().optional(),
+  pr_process_link: z.string().optional(),
+});
+
+export const approveSection = pluginSection('approve', z.array(ApproveEntrySchema), (entries, report) =>
+  checkReposListedOnce('approve', entries, report),
+);
+
 export interface ApproveSettings {
   issueRequired: boolean;
   /** The PR author approves the files they own without saying so (unless `require_self_approval`). */
@@ -45,7 +62,7 @@ export interface ApproveSettings {
 }
 
 export function approveSettingsFor(config: PluginConfig, org: string, repo: string): ApproveSettings {
-  const entry = settingsFor(config.approve, org, repo);
+  const entry = settingsFor(approveSection.read(config), org, repo);
   return {
     issueRequired: entry?.issue_required ?? false,
     selfApproval: !(entry?.require_self_approval ?? false),
@@ -407,6 +424,7 @@ export const approve = definePlugin('approve', {
     },
   ],
 })
+  .settings(approveSection)
   .onComment(async (context) => {
     const { comment } = context;
     if (comment.action !== 'created' || !comment.isPR || comment.issueState === 'closed') return;

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { PluginConfig } from '../config/plugin-config';
+import { checkGoRegexp, pluginSection, type SectionReport } from '../config/plugin-section';
 import { LayeredSet, normLogin, type RepoOwners } from '../owners/owners';
 import { loadOwnersForPaths } from './repo-owners';
 import { commandLines } from './comment-event';
@@ -15,6 +17,41 @@ import { definePlugin, type PluginScope } from './plugin';
  * `required_reviewers` are always requested. The PR author is never asked.
  */
 
+// ---- plugins.yaml `blunderbuss:` (and `rifle:`) ----
+
+/** Shared by blunderbuss and rifle, which Prow configures with identical structs. */
+export const ReviewerRequestSchema = z.object({
+  request_count: z.number().int().optional(),
+  max_request_count: z.number().int().optional(),
+  exclude_approvers: z.boolean().optional(),
+  use_status_availability: z.boolean().optional(),
+  ignore_drafts: z.boolean().optional(),
+  ignore_authors: z.array(z.string()).optional(),
+  wait_for_status: z
+    .object({
+      context: z.string().optional(),
+      description: z.string().optional(),
+      state: z.string().optional(),
+    })
+    .optional(),
+});
+export type ReviewerRequest = z.infer<typeof ReviewerRequestSchema>;
+
+function checkReviewerRequest(settings: ReviewerRequest, report: SectionReport): void {
+  if (settings.request_count !== undefined && settings.request_count < 1) {
+    report(['request_count'], `must be at least 1 (got ${settings.request_count}); omit it to request 2 reviewers`);
+  }
+  const description = settings.wait_for_status?.description;
+  if (description) checkGoRegexp(report, ['wait_for_status', 'description'], description);
+}
+
+export const blunderbussSection = pluginSection('blunderbuss', ReviewerRequestSchema, checkReviewerRequest);
+/**
+ * Prow's rifle plugin, which Cutwater does not implement, reads the same settings; its section is
+ * declared here so that it is checked as Prow checks it.
+ */
+export const rifleSection = pluginSection('rifle', ReviewerRequestSchema, checkReviewerRequest);
+
 export interface BlunderbussSettings {
   /** At least this many reviewers, when OWNERS offer enough (Prow's default is 2). */
   requestCount: number;
@@ -28,7 +65,7 @@ export interface BlunderbussSettings {
 }
 
 export function blunderbussSettings(config: PluginConfig): BlunderbussSettings {
-  const section = config.blunderbuss;
+  const section = blunderbussSection.read(config);
   return {
     requestCount: section?.request_count ?? 2,
     maxRequestCount: section?.max_request_count ?? 0,
@@ -180,6 +217,8 @@ export const blunderbuss = definePlugin('blunderbuss', {
     },
   ],
 })
+  .settings(blunderbussSection)
+  .settings(rifleSection)
   .on(['pull_request.opened', 'pull_request.ready_for_review'], async (context) => {
     const { pull_request: pr } = context.event.payload;
     const settings = blunderbussSettings(context.plugins);

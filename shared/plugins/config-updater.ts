@@ -3,7 +3,10 @@ import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { PROW_IGNORE_FILE } from '../config/job-files';
 import type { ConfigTexts, TextFile } from '../config/load';
-import type { ConfigMapSpec, ConfigUpdater } from '../config/plugin-config';
+import { z } from 'zod';
+import { pluginSection, type PluginSectionSpec, type SectionCheck, type SectionReport } from '../config/plugin-section';
+import type { YamlPath } from '../config/yaml-source';
+import { goPathBase } from '../go/path';
 import { formatProblem, type ConfigProblem } from '../config/problems';
 import {
   createSnapshot,
@@ -38,6 +41,104 @@ import { definePlugin, type Plugin } from './plugin';
  * (label_sync's labels, anything else) are Prow's business and ignored here; so are `key`, `gzip`
  * and the target clusters. `allowed_repos` / `denied_repos` are honoured.
  */
+
+// ---- plugins.yaml `config_updater:` ----
+
+export const ConfigMapSpecSchema = z.object({
+  name: z.string().optional(),
+  partitioned_names: z.array(z.string()).optional(),
+  key: z.string().optional(),
+  gzip: z.boolean().optional(),
+  /** Cluster name → namespaces. */
+  clusters: z.record(z.string(), z.array(z.string())).optional(),
+  cluster_groups: z.array(z.string()).optional(),
+  use_full_path_as_key: z.boolean().optional(),
+  /** "org" or "org/repo". */
+  allowed_repos: z.array(z.string()).optional(),
+  denied_repos: z.array(z.string()).optional(),
+});
+export type ConfigMapSpec = z.infer<typeof ConfigMapSpecSchema>;
+
+export const ConfigUpdaterSchema = z.object({
+  cluster_groups: z
+    .record(z.string(), z.object({ clusters: z.array(z.string()).optional(), namespaces: z.array(z.string()).optional() }))
+    .optional(),
+  /** File path (or glob) in the config repository → the ConfigMap it updates. */
+  maps: z.record(z.string(), ConfigMapSpecSchema).optional(),
+  gzip: z.boolean().optional(),
+});
+export type ConfigUpdater = z.infer<typeof ConfigUpdaterSchema>;
+
+/** Prow's load-time checks of the maps, and (under --strict) checkconfig's warning about repo filters. */
+const checkConfigUpdater: SectionCheck<ConfigUpdater> = (updater, report, { strict }) => {
+  const groups = updater.cluster_groups ?? {};
+  // ConfigMap (cluster, namespace, name) → data key → the file that writes it.
+  const writers = new Map<string, Map<string, string>>();
+  for (const [file, spec] of Object.entries(updater.maps ?? {})) {
+    const at = (...rest: (string | number)[]): YamlPath => ['maps', file, ...rest];
+    const partitions = spec.partitioned_names ?? [];
+    if (spec.name && partitions.length > 0) {
+      report(at('partitioned_names'), 'name and partitioned_names are mutually exclusive; keep one');
+    }
+    if (partitions.length > 256) {
+      report(at('partitioned_names'), `at most 256 partitions are supported, found ${partitions.length}`);
+    }
+    const clusters = spec.clusters ?? {};
+    const clusterGroups = spec.cluster_groups ?? [];
+    if (Object.keys(clusters).length > 0 && clusterGroups.length > 0) {
+      report(at('cluster_groups'), 'clusters and cluster_groups are mutually exclusive; keep one');
+    } else if (Object.keys(clusters).length === 0) {
+      clusterGroups.forEach((group, index) => {
+        if (!Object.hasOwn(groups, group)) {
+          report(at('cluster_groups', index), `cluster group "${group}" is not defined under config_updater.cluster_groups`);
+        }
+      });
+    }
+
+    // Prow defaults a map without targets to the default cluster's default namespace.
+    const targets =
+      Object.keys(clusters).length > 0 ? clusters : clusterGroups.length === 0 ? { default: [''] } : {};
+    const name = spec.name || partitions.join(',');
+    const key = spec.key || goPathBase(file);
+    for (const [cluster, namespaces] of Object.entries(targets)) {
+      for (const namespace of namespaces) {
+        const configMap = JSON.stringify([cluster, namespace, name]);
+        const keys = writers.get(configMap) ?? new Map<string, string>();
+        writers.set(configMap, keys);
+        const other = keys.get(key);
+        if (other !== undefined && other !== file) {
+          report(
+            at(),
+            `key "${key}" of configmap "${name}" (cluster "${cluster}", namespace "${namespace}") is also written by "${other}"; set a distinct key`,
+          );
+        } else {
+          keys.set(key, file);
+        }
+      }
+    }
+  }
+  if (strict) checkRepoFilters(updater, report);
+};
+
+function checkRepoFilters(updater: ConfigUpdater, report: SectionReport): void {
+  for (const [file, spec] of Object.entries(updater.maps ?? {})) {
+    for (const field of ['allowed_repos', 'denied_repos'] as const) {
+      (spec[field] ?? []).forEach((entry, index) => {
+        const problem =
+          entry === ''
+            ? 'must not be empty'
+            : entry.split('/').length > 2
+              ? 'has too many "/"'
+              : entry.startsWith('/')
+                ? 'names a repo without its org'
+                : undefined;
+        if (problem) report(['maps', file, field, index], `"${entry}" ${problem}; write "org" or "org/repo"`);
+      });
+    }
+  }
+}
+
+export const configUpdaterSection = pluginSection('config_updater', ConfigUpdaterSchema, checkConfigUpdater);
 
 /** Prow's maps when `config_updater.maps` is empty (pkg/plugins/config.go, ConfigUpdater.SetDefaults). */
 export const DEFAULT_CONFIG_UPDATER_MAPS: Readonly<Record<string, ConfigMapSpec>> = {
@@ -388,6 +489,12 @@ export function mergedIntoDefaultBranch(
 export interface ConfigUpdaterDependencies {
   /** Where snapshots are published; undefined when this deployment does not publish any. */
   snapshots: () => Promise<SnapshotStore | undefined>;
+  /**
+   * Every in-tree plugin's plugins.yaml section (registry.ts `PLUGIN_SETTINGS`), so a snapshot is
+   * validated as the components that read plugin settings will load it. A function, because the
+   * list includes this plugin's own section.
+   */
+  pluginSettings: () => readonly PluginSectionSpec[];
 }
 
 const READ_CONCURRENCY = 8;
@@ -445,11 +552,11 @@ export function createConfigUpdater(dependencies: ConfigUpdaterDependencies): Pl
       'configs (`.prowignore` below them is honoured), the file mapped to `plugins` is plugins.yaml. Without maps, ' +
       'Prow\'s defaults apply: config/prow/config.yaml and config/prow/plugins.yaml. `allowed_repos` and ' +
       '`denied_repos` choose which repositories may publish; other maps, `key`, `gzip` and clusters only matter to Prow.',
-  }).on('pull_request.closed', async ({ event, github, repository, issue, org, repo, plugins, log, now }) => {
+  }).settings(configUpdaterSection).on('pull_request.closed', async ({ event, github, repository, issue, org, repo, plugins, log, now }) => {
     const merged = mergedIntoDefaultBranch(event.payload);
     if (!merged) return;
     const fullName = `${org}/${repo}`;
-    const maps = roleMapsFor(plugins.config_updater, fullName);
+    const maps = roleMapsFor(configUpdaterSection.read(plugins), fullName);
     if (maps.length === 0) return;
     const changes = await issue.listPullRequestFiles();
     if (touchedRoles(changes, maps).size === 0) {
@@ -507,7 +614,10 @@ export function createConfigUpdater(dependencies: ConfigUpdaterDependencies): Pl
       prLog.info('this configuration version was already reported', { version: snapshot.version });
       return;
     }
-    const result = await publishSnapshot(target.store, target.prefix, snapshot, { log: prLog });
+    const result = await publishSnapshot(target.store, target.prefix, snapshot, {
+      log: prLog,
+      pluginSettings: dependencies.pluginSettings(),
+    });
     if (!result.ok) {
       prLog.warn('configuration not published: it does not validate', { version: result.version, problems: result.problems.length });
       await issue.createComment(rejectedComment(merged.mergeSha, result.problems, current?.pointer, result.version));
@@ -524,10 +634,8 @@ export function createConfigUpdater(dependencies: ConfigUpdaterDependencies): Pl
   });
 }
 
-/** The deployed plugin: it publishes where CONFIG_SNAPSHOTS says, the place every component reads. */
-export const configUpdater = createConfigUpdater({
-  snapshots: () => {
-    const location = snapshotLocationFromEnv();
-    return Promise.resolve(location ? openSnapshotStore(location) : undefined);
-  },
-});
+/** Where the deployed plugin publishes: where CONFIG_SNAPSHOTS says, the place every component reads. */
+export function deployedSnapshotStore(): Promise<SnapshotStore | undefined> {
+  const location = snapshotLocationFromEnv();
+  return Promise.resolve(location ? openSnapshotStore(location) : undefined);
+}

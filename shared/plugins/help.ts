@@ -1,4 +1,5 @@
-import type { PluginConfig } from '../config/plugin-config';
+import { z } from 'zod';
+import { pluginSection } from '../config/plugin-section';
 import { commandLines } from './comment-event';
 import { hasLabel } from './label';
 import { deleteBotComments } from '../github/membership';
@@ -65,8 +66,17 @@ export function helpAction(body: string, labels: readonly string[]): HelpAction 
   return undefined;
 }
 
+/** plugins.yaml `help:`. */
+export const HelpSettingsSchema = z.object({
+  help_guidelines_url: z.string().optional(),
+  help_guidelines_summary: z.string().optional(),
+});
+export type HelpSettings = z.infer<typeof HelpSettingsSchema>;
+
+export const helpSection = pluginSection('help', HelpSettingsSchema);
+
 /** The guidelines comment's text, with the summary from plugins.yaml when there is one. */
-export function guidelinesMessage(kind: Guidelines, settings: PluginConfig['help']): string {
+export function guidelinesMessage(kind: Guidelines, settings: HelpSettings | undefined): string {
   const url = settings?.help_guidelines_url || DEFAULT_HELP_GUIDELINES_URL;
   const summary = settings?.help_guidelines_summary;
   const [marker, link, removal] =
@@ -91,14 +101,14 @@ export const help = definePlugin('help', {
       who: 'Anyone, on open issues.',
     },
   ],
-}).onComment(async ({ comment, issue, github, plugins, log }) => {
+}).settings(helpSection).onComment(async ({ comment, issue, github, plugins, log }) => {
   if (comment.isPR || comment.issueState !== 'open' || comment.action !== 'created') return;
   const { number } = comment;
   const action = helpAction(comment.body, await issue.listIssueLabels());
   if (!action) return;
 
   if (action.post) {
-    await issue.createComment(replyTo(comment, guidelinesMessage(action.post, plugins.help)));
+    await issue.createComment(replyTo(comment, guidelinesMessage(action.post, helpSection.read(plugins))));
   }
   if (action.add.length > 0) {
     log.info('adding labels', { number, labels: action.add, by: comment.author });

@@ -1,4 +1,5 @@
-import type { PluginConfig } from '../config/plugin-config';
+import { z } from 'zod';
+import { pluginSection, type SectionCheck } from '../config/plugin-section';
 import type { PluginGitHubReads } from './plugin-github';
 import type { Logger } from '../log/logger';
 import { commandLines } from './comment-event';
@@ -65,6 +66,44 @@ export function parseLabelCommands(body: string, isOffered: (label: string) => b
   return { add: [...add], remove: [...remove], unsupported };
 }
 
+// ---- plugins.yaml `label:` ----
+
+export const RestrictedLabelSchema = z.object({
+  label: z.string().optional(),
+  allowed_teams: z.array(z.string()).optional(),
+  allowed_users: z.array(z.string()).optional(),
+  assign_on: z.array(z.object({ label: z.string().optional() })).optional(),
+});
+export type RestrictedLabel = z.infer<typeof RestrictedLabelSchema>;
+
+export const LabelSettingsSchema = z.object({
+  additional_labels: z.array(z.string()).optional(),
+  /** Keyed by "*", "org" or "org/repo". */
+  restricted_labels: z.record(z.string(), z.array(RestrictedLabelSchema)).optional(),
+});
+export type LabelSettings = z.infer<typeof LabelSettingsSchema>;
+
+/** One of checkconfig's plugin warnings, so it fails only under --strict. */
+const checkRestrictedLabels: SectionCheck<LabelSettings> = (settings, report, { strict }) => {
+  if (!strict) return;
+  const additional = new Set(settings.additional_labels ?? []);
+  for (const [orgOrRepo, labels] of Object.entries(settings.restricted_labels ?? {})) {
+    labels.forEach((restricted, index) => {
+      const at = ['restricted_labels', orgOrRepo, index];
+      if (!restricted.label) {
+        report(at, 'restricted label needs a non-empty label name');
+      } else if (additional.has(restricted.label)) {
+        report(
+          [...at, 'label'],
+          `"${restricted.label}" is also listed in label.additional_labels, which lets anyone apply it; remove one of them`,
+        );
+      }
+    });
+  }
+};
+
+export const labelSection = pluginSection('label', LabelSettingsSchema, checkRestrictedLabels);
+
 export interface LabelRestriction {
   label: string;
   allowedTeams: string[];
@@ -78,7 +117,7 @@ export interface LabelRestriction {
  * and "org/repo" together, with the people allowed for one label by several entries combined.
  */
 export function labelRestrictionsFor(
-  settings: PluginConfig['label'],
+  settings: LabelSettings | undefined,
   org: string,
   repo: string,
 ): Map<string, LabelRestriction> {
@@ -105,7 +144,7 @@ function union(first: readonly string[] | undefined, second: readonly string[] |
 }
 
 /** The labels `/label` and `/remove-label` work for: additional_labels plus restricted labels. */
-export function offeredLabels(settings: PluginConfig['label'], restrictions: ReadonlyMap<string, LabelRestriction>): string[] {
+export function offeredLabels(settings: LabelSettings | undefined, restrictions: ReadonlyMap<string, LabelRestriction>): string[] {
   return [...(settings?.additional_labels ?? []), ...[...restrictions.keys()].sort()];
 }
 
@@ -245,9 +284,10 @@ export const label = definePlugin('label', {
     },
   ],
 })
+  .settings(labelSection)
   .onComment(async ({ comment, issue, repository, github, org, repo, plugins, log }) => {
     if (comment.action !== 'created') return;
-    const settings = plugins.label;
+    const settings = labelSection.read(plugins);
     const restrictions = labelRestrictionsFor(settings, org, repo);
     const additional = new Set((settings?.additional_labels ?? []).map((name) => name.toLowerCase()));
     const commands = parseLabelCommands(comment.body, (name) => restrictions.has(name) || additional.has(name));
@@ -298,7 +338,7 @@ export const label = definePlugin('label', {
     if (!event.payload.label) return;
     const added = event.payload.label.name.toLowerCase();
     const { number } = issue;
-    for (const restriction of labelRestrictionsFor(plugins.label, org, repo).values()) {
+    for (const restriction of labelRestrictionsFor(labelSection.read(plugins), org, repo).values()) {
       if (restriction.allowedUsers.length === 0) continue;
       if (!restriction.assignOn.some((trigger) => trigger.toLowerCase() === added)) continue;
       log.info(`assigning the people allowed to set ${restriction.label}`, { number, users: restriction.allowedUsers });

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { PluginConfig } from '../config/plugin-config';
+import { pluginSection } from '../config/plugin-section';
 import { normLogin } from '../owners/owners';
 import { loadOwnersForPaths, repoOwnersSettings } from './repo-owners';
 import { commandLines } from './comment-event';
@@ -22,6 +24,16 @@ export const LGTM_LABEL = 'lgtm';
 /** Posted when new commits remove the label; found again by this text to be tidied away. */
 export const LGTM_REMOVED_NOTICE = 'New commits were pushed to this pull request, so its `lgtm` label has been removed.';
 
+/** plugins.yaml `lgtm:`: entries for orgs and repos ("org" or "org/repo"). */
+export const LgtmEntrySchema = z.object({
+  repos: z.array(z.string()).optional(),
+  review_acts_as_lgtm: z.boolean().optional(),
+  store_tree_hash: z.boolean().optional(),
+  trusted_team_for_sticky_lgtm: z.string().optional(),
+});
+
+export const lgtmSection = pluginSection('lgtm', z.array(LgtmEntrySchema));
+
 export interface LgtmSettings {
   reviewActsAsLgtm: boolean;
   storeTreeHash: boolean;
@@ -30,7 +42,7 @@ export interface LgtmSettings {
 }
 
 export function lgtmSettingsFor(config: PluginConfig, org: string, repo: string): LgtmSettings {
-  const entry = settingsFor(config.lgtm, org, repo);
+  const entry = settingsFor(lgtmSection.read(config), org, repo);
   return {
     reviewActsAsLgtm: entry?.review_acts_as_lgtm ?? false,
     storeTreeHash: entry?.store_tree_hash ?? false,
@@ -204,6 +216,7 @@ export const lgtm = definePlugin('lgtm', {
     },
   ],
 })
+  .settings(lgtmSection)
   .onComment(async (context) => {
     const { comment } = context;
     if (!comment.isPR || comment.issueState !== 'open' || comment.action !== 'created') return;

@@ -1,5 +1,6 @@
 import type { Presubmit } from '../config/model';
-import type { PluginConfig } from '../config/plugin-config';
+import { z } from 'zod';
+import { pluginSection } from '../config/plugin-section';
 import type { CommitStatus } from '../github/client';
 import { normLogin } from '../owners/owners';
 import { loadOwnersForPaths } from './repo-owners';
@@ -12,7 +13,15 @@ import { replyTo } from './respond';
  * failing status context green, e.g. when a flaky or retired job blocks an urgent merge.
  */
 
-export type OverrideSettings = NonNullable<PluginConfig['override']>;
+/** plugins.yaml `override:`. */
+export const OverrideSettingsSchema = z.object({
+  allow_top_level_owners: z.boolean().optional(),
+  /** "org" or "org/repo" → team slugs whose members may override contexts. */
+  allowed_github_teams: z.record(z.string(), z.array(z.string())).optional(),
+});
+export type OverrideSettings = z.infer<typeof OverrideSettingsSchema>;
+
+export const overrideSection = pluginSection('override', OverrideSettingsSchema);
 
 /**
  * Status descriptions are read back, so these are fixed: `/override-cancel` finds overrides by
@@ -197,7 +206,7 @@ export const NOTHING_TO_CANCEL_MESSAGE = 'There are no overrides on this pull re
 
 function authorityFor(context: CommentContext, baseRef: string): OverrideAuthority {
   const { github, org, repo, comment } = context;
-  const settings = context.plugins.override;
+  const settings = overrideSection.read(context.plugins);
   const user = comment.author;
   return {
     // Prow asks GitHub whether the user has the admin role. The GitHub client can tell
@@ -243,7 +252,7 @@ async function handleCancel(context: CommentContext, command: OverrideCommand): 
   if (!(await mayOverride(authorityFor(context, pr.base.ref)))) {
     await reply(
       context,
-      unauthorizedMessage(comment.author, 'override-cancel', whoCanOverride(context.plugins.override, org, repo)),
+      unauthorizedMessage(comment.author, 'override-cancel', whoCanOverride(overrideSection.read(context.plugins), org, repo)),
     );
     return;
   }
@@ -280,7 +289,7 @@ async function handleOverride(
   const pr = await issue.getPullRequest();
   if (!(await mayOverride(authorityFor(context, pr.base.ref)))) {
     context.log.info('refused an override from an unauthorised user', { user: comment.author });
-    await reply(context, unauthorizedMessage(comment.author, name, whoCanOverride(context.plugins.override, org, repo)));
+    await reply(context, unauthorizedMessage(comment.author, name, whoCanOverride(overrideSection.read(context.plugins), org, repo)));
     return;
   }
   const { statuses } = await repository.getCombinedStatus(pr.head.sha);
@@ -344,7 +353,7 @@ export const override = definePlugin('override', {
       who: whoCanOverride(undefined),
     },
   ],
-}).onComment(async (context) => {
+}).settings(overrideSection).onComment(async (context) => {
   const { comment } = context;
   if (!comment.isPR || comment.issueState !== 'open' || comment.action !== 'created') return;
   // One comment may cancel and override at once; cancelling first lets it re-override cleanly.

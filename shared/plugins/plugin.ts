@@ -1,6 +1,7 @@
 import type { EmitterWebhookEvent, EmitterWebhookEventName } from '@octokit/webhooks';
 import type { Config } from '../config/model';
 import type { PluginConfig } from '../config/plugin-config';
+import type { PluginSectionSpec } from '../config/plugin-section';
 import type { Logger } from '../log/logger';
 import type { CommentEvent } from './comment-event';
 import type { IssueHandle, RepositoryHandle } from './handles';
@@ -13,6 +14,13 @@ import type { PluginJobs } from './plugin-jobs';
  *
  *   export const hold = definePlugin('hold', { description: …, commands: […] })
  *     .onComment(async (ctx) => { … });
+ *
+ * A plugin with settings in plugins.yaml declares their section in the same file and reads it
+ * typed through the same value, so the schema, its checks and its reader never drift apart:
+ *
+ *   export const sizeSection = pluginSection('size', SizeSettingsSchema, checkSizes);
+ *   export const size = definePlugin('size', { … }).settings(sizeSection)
+ *     .on('pull_request', async (ctx) => { const settings = sizeSection.read(ctx.plugins); … });
  *
  * `onComment` receives Prow's "generic comment": a new or edited issue or PR comment, review or
  * review comment, or the body of a newly opened issue or PR, normalised into one shape — so a
@@ -59,7 +67,10 @@ export interface PluginContext<E extends EmitterWebhookEventName = EmitterWebhoo
   jobs: PluginJobs;
   /** Prow config and job config, as of this event. */
   config: Config;
-  /** plugins.yaml: each plugin picks its section for this org/repo. */
+  /**
+   * plugins.yaml: each plugin reads its own section through the `PluginSection` it declares
+   * (`sizeSection.read(plugins)`), then picks the entry for this org/repo.
+   */
   plugins: PluginConfig;
   log: Logger;
   now: () => Date;
@@ -99,6 +110,8 @@ export interface EventRegistration {
 export class Plugin {
   readonly eventHandlers: EventRegistration[] = [];
   readonly commentHandlers: CommentHandler[] = [];
+  /** The plugins.yaml sections this plugin owns, which the loader validates (registry.ts `PLUGIN_SETTINGS`). */
+  readonly sections: PluginSectionSpec[] = [];
 
   constructor(
     readonly name: string,
@@ -111,6 +124,12 @@ export class Plugin {
       events: typeof events === 'string' ? [events] : events,
       handle: handler as (context: PluginContext) => Promise<void>,
     });
+    return this;
+  }
+
+  /** Own a plugins.yaml section: its schema and checks join the loader's (several calls for several sections). */
+  settings(section: PluginSectionSpec): this {
+    this.sections.push(section);
     return this;
   }
 

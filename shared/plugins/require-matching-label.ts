@@ -1,6 +1,8 @@
 import { parseGoDuration } from '../go/duration';
 import { compileGoRegexp, type GoRegexp } from '../go/regexp';
-import type { RequireMatchingLabel } from '../config/plugin-config';
+import { z } from 'zod';
+import { checkGoRegexp, pluginSection, type SectionReport } from '../config/plugin-section';
+import type { YamlPath } from '../config/yaml-source';
 import { findCommands } from './comment-event';
 import { deleteBotComments } from '../github/membership';
 import { realSleep, type Sleep } from './plugin';
@@ -16,6 +18,60 @@ import type { IssueHandle } from './handles';
 
 /** Prow's default when a rule sets no grace_period. */
 export const DEFAULT_GRACE_PERIOD = '5s';
+
+// ---- plugins.yaml `require_matching_label:` ----
+
+export const RequireMatchingLabelSchema = z.object({
+  org: z.string().optional(),
+  repo: z.string().optional(),
+  branch: z.string().optional(),
+  prs: z.boolean().optional(),
+  issues: z.boolean().optional(),
+  regexp: z.string().optional(),
+  missing_label: z.string().optional(),
+  missing_comment: z.string().optional(),
+  grace_period: z.string().optional(),
+});
+export type RequireMatchingLabel = z.infer<typeof RequireMatchingLabelSchema>;
+
+/** Prow refuses these rules while loading, so the handler can compile every rule it is given. */
+function checkRules(rules: readonly RequireMatchingLabel[], report: SectionReport): void {
+  rules.forEach((rule, index) => {
+    const at = (field?: keyof RequireMatchingLabel): YamlPath => (field ? [index, field] : [index]);
+    if (!rule.org) report(at(), 'must specify org');
+    if (rule.repo?.includes('/')) {
+      report(at('repo'), 'may not contain "/"; put the organization in org and the repository name here');
+    }
+    if (!rule.missing_label) report(at(), 'must specify missing_label');
+    if (!rule.prs && !rule.issues) report(at(), 'must set prs: true and/or issues: true');
+    if (!rule.prs && rule.branch) report(at('branch'), 'branch only applies to pull requests; set prs: true');
+    if (rule.grace_period !== undefined) {
+      try {
+        parseGoDuration(rule.grace_period);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        report(at('grace_period'), `${message} (a Go duration such as "5s" or "1m")`);
+      }
+    }
+    if (!rule.regexp) {
+      report(at(), 'must specify regexp');
+      return;
+    }
+    const regexp = checkGoRegexp(report, at('regexp'), rule.regexp);
+    if (regexp && rule.missing_label && regexp.test(rule.missing_label)) {
+      report(
+        at('regexp'),
+        `matches missing_label "${rule.missing_label}", so adding that label would satisfy the rule; make them disjoint`,
+      );
+    }
+  });
+}
+
+export const requireMatchingLabelSection = pluginSection(
+  'require_matching_label',
+  z.array(RequireMatchingLabelSchema),
+  checkRules,
+);
 
 export interface LabelRule {
   readonly org: string;
@@ -104,7 +160,7 @@ export function createRequireMatchingLabelPlugin(options: RequireMatchingLabelOp
   const sleep = options.sleep ?? realSleep;
 
   async function enforce(context: PluginContext, subject: Subject): Promise<void> {
-    const rules = rulesFor(compileRules(context.plugins.require_matching_label), subject);
+    const rules = rulesFor(compileRules(requireMatchingLabelSection.read(context.plugins)), subject);
     if (rules.length === 0) return;
     const { issue } = subject;
     const { number } = issue;
@@ -170,6 +226,7 @@ export function createRequireMatchingLabelPlugin(options: RequireMatchingLabelOp
       },
     ],
   })
+    .settings(requireMatchingLabelSection)
     .on(['issues.opened', 'issues.reopened', 'issues.labeled', 'issues.unlabeled'], async (context) => {
       const { payload } = context.event;
       const label = 'label' in payload ? payload.label : undefined;

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { pluginSection } from '../config/plugin-section';
 import { findCommands } from './comment-event';
 import { definePlugin } from './plugin';
 import { replyTo } from './respond';
@@ -38,6 +40,11 @@ export function titleProblem(title: string): string | undefined {
   return undefined;
 }
 
+/** plugins.yaml `retitle:`. */
+export const RetitleSettingsSchema = z.object({ allow_closed_issues: z.boolean().optional() });
+
+export const retitleSection = pluginSection('retitle', RetitleSettingsSchema);
+
 export const retitle = definePlugin('retitle', {
   description:
     "Lets trusted users change the title of an issue or pull request when GitHub's permissions would not let them.",
@@ -56,9 +63,9 @@ export const retitle = definePlugin('retitle', {
       featured: true,
     },
   ],
-}).onComment(async (context) => {
+}).settings(retitleSection).onComment(async (context) => {
   const { comment, issue, github, org, repo } = context;
-  if (!(context.plugins.retitle?.allow_closed_issues ?? false) && comment.issueState !== 'open') return;
+  if (!(retitleSection.read(context.plugins)?.allow_closed_issues ?? false) && comment.issueState !== 'open') return;
   if (comment.action !== 'created') return;
   const title = requestedTitle(comment.body);
   if (title === undefined) return;

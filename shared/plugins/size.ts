@@ -1,4 +1,5 @@
-import type { PluginConfig } from '../config/plugin-config';
+import { z } from 'zod';
+import { pluginSection, type SectionReport } from '../config/plugin-section';
 import type { PullRequestFile } from '../github/client';
 import type { RepositoryHandle } from './handles';
 import { definePlugin } from './plugin';
@@ -21,8 +22,40 @@ export interface SizeThresholds {
 
 export const DEFAULT_SIZE_THRESHOLDS: SizeThresholds = { s: 10, m: 30, l: 100, xl: 500, xxl: 1000 };
 
+// ---- plugins.yaml `size:` ----
+
+/** Lower bounds in lines changed; XS starts at zero. */
+export const SizeSettingsSchema = z.object({
+  s: z.number().int().optional(),
+  m: z.number().int().optional(),
+  l: z.number().int().optional(),
+  xl: z.number().int().optional(),
+  xxl: z.number().int().optional(),
+});
+export type SizeSettings = z.infer<typeof SizeSettingsSchema>;
+
+const SIZE_ORDER = ['s', 'm', 'l', 'xl', 'xxl'] as const;
+
+function checkSizes(size: SizeSettings, report: SectionReport): void {
+  // Go reads an omitted threshold as zero, which breaks the order as surely as a wrong number.
+  for (let index = 1; index < SIZE_ORDER.length; index++) {
+    const smaller = SIZE_ORDER[index - 1]!;
+    const larger = SIZE_ORDER[index]!;
+    const smallerValue = size[smaller] ?? 0;
+    const largerValue = size[larger] ?? 0;
+    if (smallerValue <= largerValue) continue;
+    const shown = size[larger] === undefined ? '0 when omitted' : String(largerValue);
+    report(
+      size[larger] === undefined ? [] : [larger],
+      `${larger} (${shown}) is smaller than ${smaller} (${smallerValue}); thresholds must not decrease from s to xxl`,
+    );
+  }
+}
+
+export const sizeSection = pluginSection('size', SizeSettingsSchema, checkSizes);
+
 /** Each threshold is the smallest line count of its size; one left out (or zero) takes Prow's default. */
-export function sizeThresholds(settings: PluginConfig['size']): SizeThresholds {
+export function sizeThresholds(settings: SizeSettings | undefined): SizeThresholds {
   const pick = (value: number | undefined, fallback: number) => (value ? value : fallback);
   return {
     s: pick(settings?.s, DEFAULT_SIZE_THRESHOLDS.s),
@@ -295,7 +328,7 @@ export const size = definePlugin('size', {
     'Keeps one `size/*` label on each pull request, from `size/XS` to `size/XXL`, according to the number of lines it changes (additions plus deletions), updated whenever the PR changes. Generated files are not counted: those named in a `.generated_files` file at the repository root, and those marked `linguist-generated=true` in the root `.gitattributes`.',
   config:
     'Reads `size`: `s`, `m`, `l`, `xl` and `xxl`, the smallest number of changed lines for each label (defaults 10, 30, 100, 500 and 1000; smaller PRs are `size/XS`). The settings apply to every repository.',
-}).on(
+}).settings(sizeSection).on(
   ['pull_request.opened', 'pull_request.reopened', 'pull_request.synchronize', 'pull_request.edited'],
   async ({ event, issue, repository, plugins, log }) => {
     const { number, base } = event.payload.pull_request;
@@ -316,7 +349,7 @@ export const size = definePlugin('size', {
       files,
       (path) => (generated !== undefined && isListedAsGenerated(generated, path)) || isLinguistGenerated(linguistGenerated, path),
     );
-    const wanted = sizeLabelFor(changedLines, sizeThresholds(plugins.size));
+    const wanted = sizeLabelFor(changedLines, sizeThresholds(sizeSection.read(plugins)));
 
     let current: string[] = [];
     try {

@@ -7,6 +7,7 @@ import { findCommands } from './comment-event';
 import { definePlugin } from './plugin';
 import { replyTo } from './respond';
 import { settingsFor } from './settings';
+import { triggersSection } from './trigger-rules';
 
 /**
  * skip (Prow's pkg/plugins/skip): `/skip` turns the stale failures of jobs that do not block
@@ -67,7 +68,7 @@ export const skip = definePlugin('skip', {
   if (combined.state === 'success') return;
 
   const jobs = context.config.presubmits.get(`${org}/${repo}`) ?? [];
-  const trigger = settingsFor(context.plugins.triggers, org, repo);
+  const trigger = settingsFor(triggersSection.read(context.plugins), org, repo);
   const triggered = await presubmitsForComment(jobs, {
     body: comment.body,
     baseRef: pr.base.ref,

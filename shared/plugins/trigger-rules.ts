@@ -1,7 +1,9 @@
 import type { MembershipChecks } from '../github/membership';
 import { compileGoRegexp } from '../go/regexp';
 import type { Presubmit } from '../config/model';
-import type { PluginConfig, Trigger } from '../config/plugin-config';
+import { z } from 'zod';
+import type { PluginConfig } from '../config/plugin-config';
+import { pluginSection } from '../config/plugin-section';
 import type { AvailablePresubmits } from '../jobs/comment-commands';
 import {
   OK_TO_TEST,
@@ -35,8 +37,37 @@ export const ABORTED_DESCRIPTION = 'Aborted by trigger plugin.';
 /** Prow's default for `org_invite.prominent.merged_pr_threshold`. */
 export const DEFAULT_MERGED_PR_THRESHOLD = 3;
 
+/**
+ * plugins.yaml `triggers:`: entries for orgs and repos ("org" or "org/repo"). Owned by trigger and
+ * declared here, beside the rules, because the other readers of a repository's trust settings
+ * (skip, retitle, welcome, verify-owners, the status pages' rerun permission) use these rules too.
+ */
+export const TriggerSchema = z.object({
+  repos: z.array(z.string()).optional(),
+  trusted_apps: z.array(z.string()).optional(),
+  trusted_org: z.string().optional(),
+  join_org_url: z.string().optional(),
+  only_org_members: z.boolean().optional(),
+  ignore_ok_to_test: z.boolean().optional(),
+  trigger_github_workflows: z.boolean().optional(),
+  org_invite: z
+    .object({
+      prominent: z
+        .object({
+          disabled: z.boolean().optional(),
+          merged_pr_threshold: z.number().int().optional(),
+          message: z.string().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+export type Trigger = z.infer<typeof TriggerSchema>;
+
+export const triggersSection = pluginSection('triggers', z.array(TriggerSchema));
+
 export function triggerSettings(config: PluginConfig, org: string, repo: string): Trigger {
-  return settingsFor(config.triggers, org, repo) ?? {};
+  return settingsFor(triggersSection.read(config), org, repo) ?? {};
 }
 
 /** `ignore_ok_to_test` turns `/ok-to-test` (and its cancel) off for the repository. */

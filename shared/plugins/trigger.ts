@@ -1,7 +1,6 @@
 import type { EmitterWebhookEvent } from '@octokit/webhooks';
 import { deleteBotComments, membershipChecks, type MembershipChecks } from '../github/membership';
 import type { Presubmit } from '../config/model';
-import type { Trigger } from '../config/plugin-config';
 import { changedFilesOnce, fixedChangedFiles, type ChangedFilesProvider } from '../jobs/changes';
 import { availablePresubmits, presubmitsForComment, type ContextState } from '../jobs/comment-commands';
 import { postsubmitsForPush, presubmitsForPullRequest } from '../jobs/should-run';
@@ -43,6 +42,8 @@ import {
   pushedRef,
   supersededRuns,
   triggerSettings,
+  triggersSection,
+  type Trigger,
   trustedUser,
   untrustedCommandReply,
   welcomeMessage,
@@ -159,6 +160,7 @@ export const trigger = definePlugin('trigger', {
     },
   ],
 })
+  .settings(triggersSection)
   .on(PULL_REQUEST_ACTIONS, (ctx) => handlePullRequest(ctx))
   .on('push', (ctx) => handlePush(ctx))
   .onComment((ctx) => handleComment(ctx));

@@ -16,6 +16,7 @@ import type { IssueHandle } from './handles';
 import { definePlugin, type PluginScope } from './plugin';
 import { formatResponse } from './respond';
 import { settingsFor } from './settings';
+import { triggersSection } from './trigger-rules';
 
 /**
  * Prow's verify-owners plugin (pkg/plugins/verify-owners): when a PR changes OWNERS or
@@ -162,7 +163,7 @@ export function isVerifyOwnersCommand(body: string): boolean {
 }
 
 function triggerRules(config: PluginConfig, org: string, repo: string): TrustRules & { joinOrgUrl: string } {
-  const trigger = settingsFor(config.triggers, org, repo);
+  const trigger = settingsFor(triggersSection.read(config), org, repo);
   return {
     onlyOrgMembers: trigger?.only_org_members ?? false,
     trustedApps: trigger?.trusted_apps ?? [],

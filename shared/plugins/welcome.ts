@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { checkReposListedOnce, pluginSection } from '../config/plugin-section';
 import { definePlugin } from './plugin';
 import { membershipChecks } from '../github/membership';
 import { settingsFor } from './settings';
@@ -81,6 +83,18 @@ export async function shouldWelcome(input: WelcomeDecisionInput): Promise<boolea
   return (await input.authoredPullRequests()) <= 1;
 }
 
+/** plugins.yaml `welcome:`: entries for orgs and repos ("org" or "org/repo"). */
+export const WelcomeSettingsSchema = z.object({
+  repos: z.array(z.string()).optional(),
+  message_template: z.string().optional(),
+  always_post: z.boolean().optional(),
+});
+export type WelcomeSettings = z.infer<typeof WelcomeSettingsSchema>;
+
+export const welcomeSection = pluginSection('welcome', z.array(WelcomeSettingsSchema), (entries, report) =>
+  checkReposListedOnce('welcome', entries, report),
+);
+
 export const welcome = definePlugin('welcome', {
   description: 'Greets the author of a pull request when it is their first one to the repository.',
   config:
@@ -88,11 +102,11 @@ export const welcome = definePlugin('welcome', {
     'org): `message_template` is the greeting, where {{.AuthorLogin}}, {{.AuthorName}}, {{.Org}} and {{.Repo}} ' +
     `are filled in (default: "${DEFAULT_WELCOME_TEMPLATE}"); with \`always_post: true\` every pull request is ` +
     'greeted, not only first ones from people who are neither org members nor collaborators.',
-}).on('pull_request.opened', async (context) => {
+}).settings(welcomeSection).on('pull_request.opened', async (context) => {
   const { github, org, repo } = context;
   const pr = context.event.payload.pull_request;
   const author = pr.user.login;
-  const settings = settingsFor(context.plugins.welcome, org, repo);
+  const settings = settingsFor(welcomeSection.read(context.plugins), org, repo);
   const greet = await shouldWelcome({
     authorType: pr.user.type,
     alwaysPost: settings?.always_post ?? false,

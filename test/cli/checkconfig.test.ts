@@ -163,6 +163,32 @@ describe('cutwater checkconfig, in process', () => {
     expect(run.code).toBe(1);
   });
 
+  it('checks a plugin\'s own plugins.yaml section at path:line, and under --strict reports a section no plugin owns', async () => {
+    const root = tempDir();
+    const config = path.join(root, 'config.yaml');
+    const plugins = path.join(root, 'plugins.yaml');
+    writeFileSync(config, 'pod_namespace: test-pods\n');
+    writeFileSync(plugins, ['plugins:', '  org/repo: [size]', 'size:', '  s: ten', 'sizes:', '  s: 10', ''].join('\n'));
+    const flags = ['--config-path', config, '--plugin-config', plugins];
+
+    const run = await runMain(['checkconfig', ...flags]);
+    expectProblemLines(run.stderr, [[plugins, 4, /^size\.s: expected (integer|number), received string$/]]);
+    expect(run.code).toBe(1);
+
+    const strict = await runMain(['checkconfig', ...flags, '--strict']);
+    expectProblemLines(strict.stderr, [
+      [plugins, 4, /^size\.s: expected (integer|number), received string$/],
+      [plugins, 5, /^unknown field "sizes"/],
+    ]);
+    expect(strict.code).toBe(1);
+
+    // The size plugin's own check, beyond its schema.
+    writeFileSync(plugins, ['plugins:', '  org/repo: [size]', 'size:', '  s: 100', '  m: 5', '  l: 500', '  xl: 600', '  xxl: 700', ''].join('\n'));
+    const ordered = await runMain(['checkconfig', ...flags]);
+    expectProblemLines(ordered.stderr, [[plugins, 5, /^size\.m: m \(5\) is smaller than s \(100\)/]]);
+    expect(ordered.code).toBe(1);
+  });
+
   it('works with --config-path alone', async () => {
     const root = tempDir();
     writeFileSync(

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { buildConfig, type LoadResult } from '../../shared/config/load';
 import type { Config } from '../../shared/config/model';
 import { formatProblem } from '../../shared/config/problems';
+import { PLUGIN_SETTINGS } from '../../shared/plugins/registry';
 
 /** Configuration written inline in a test: config.yaml text, job files by path, plugins.yaml text. */
 export interface ConfigFiles {
@@ -11,7 +12,7 @@ export interface ConfigFiles {
   readonly plugins?: string;
 }
 
-/** Run inline files through the same loader every component uses. */
+/** Run inline files through the same loader every component uses, with every plugin's section as checkconfig checks them. */
 export function buildFromFiles(files: ConfigFiles, strict = false): LoadResult {
   return buildConfig(
     {
@@ -19,7 +20,7 @@ export function buildFromFiles(files: ConfigFiles, strict = false): LoadResult {
       jobConfigs: Object.entries(files.jobs ?? {}).map(([file, text]) => ({ path: file, text })),
       ...(files.plugins === undefined ? {} : { pluginConfig: { path: 'plugins.yaml', text: files.plugins } }),
     },
-    { strict },
+    { strict, pluginSettings: PLUGIN_SETTINGS },
   );
 }
 

@@ -14,6 +14,7 @@ import {
 } from '../../../shared/config/plugin-config';
 import type { ConfigProblem } from '../../../shared/config/problems';
 import { parseYamlSource } from '../../../shared/config/yaml-source';
+import { PLUGIN_SETTINGS } from '../../../shared/plugins/registry';
 import { REPO_ROOT } from '../../support/config';
 
 const CORPUS = path.resolve(REPO_ROOT, '../shared/prow-config/kubernetes/plugins.yaml');
@@ -21,7 +22,7 @@ const CORPUS = path.resolve(REPO_ROOT, '../shared/prow-config/kubernetes/plugins
 function validate(yaml: string, strict = false): PluginConfigResult {
   const parsed = parseYamlSource('plugins.yaml', yaml);
   if (!parsed.ok) throw new Error(`test YAML does not parse: ${JSON.stringify(parsed.problems)}`);
-  return validatePluginConfig(parsed.source, { strict });
+  return validatePluginConfig(parsed.source, { strict, sections: PLUGIN_SETTINGS });
 }
 
 function problemsOf(yaml: string, strict = false): ConfigProblem[] {
@@ -48,7 +49,7 @@ describe('the kubernetes/test-infra plugins.yaml', () => {
 
   for (const strict of [false, true]) {
     it(`validates with no problems (strict: ${strict})`, async () => {
-      const result = await loadPluginConfigFile(CORPUS, { strict });
+      const result = await loadPluginConfigFile(CORPUS, { strict, sections: PLUGIN_SETTINGS });
       expect(result.problems).toEqual([]);
       expect(result.config?.plugins?.kubernetes?.plugins).toContain('trigger');
       expect(result.config?.external_plugins?.kubernetes?.[0]?.name).toBe('needs-rebase');
@@ -57,7 +58,7 @@ describe('the kubernetes/test-infra plugins.yaml', () => {
   }
 
   it('enables org-level and repo-level plugins for kubernetes/kubernetes', async () => {
-    const { config } = await loadPluginConfigFile(CORPUS, { strict: false });
+    const { config } = await loadPluginConfigFile(CORPUS, { strict: false, sections: PLUGIN_SETTINGS });
     const enabled = enabledPluginsFor(config!, 'kubernetes', 'kubernetes');
     expect(enabled).toEqual(
       expect.arrayContaining(['trigger', 'lgtm', 'cherry-pick-approved', 'release-note']),
@@ -486,7 +487,7 @@ describe('validatePluginConfig result', () => {
 describe('loadPluginConfigFile', () => {
   it('reports a missing file as one problem on line 0', async () => {
     const file = path.join(tmpdir(), 'cutwater-no-such-dir', 'plugins.yaml');
-    expect(await loadPluginConfigFile(file, { strict: false })).toEqual({
+    expect(await loadPluginConfigFile(file, { strict: false, sections: PLUGIN_SETTINGS })).toEqual({
       problems: [{ file, line: 0, message: 'cannot read plugin config: file not found' }],
     });
   });
@@ -494,7 +495,7 @@ describe('loadPluginConfigFile', () => {
   it('reports YAML syntax errors with their line', async () => {
     const file = path.join(await mkdtemp(path.join(tmpdir(), 'cutwater-plugins-')), 'plugins.yaml');
     await writeFile(file, 'plugins:\n  org: [trigger\n');
-    const { problems, config } = await loadPluginConfigFile(file, { strict: false });
+    const { problems, config } = await loadPluginConfigFile(file, { strict: false, sections: PLUGIN_SETTINGS });
     expect(config).toBeUndefined();
     expect(problems.length).toBeGreaterThan(0);
     expect(problems[0]!.message).toMatch(/^YAML: /);
@@ -504,7 +505,7 @@ describe('loadPluginConfigFile', () => {
   it('loads and validates a file', async () => {
     const file = path.join(await mkdtemp(path.join(tmpdir(), 'cutwater-plugins-')), 'plugins.yaml');
     await writeFile(file, 'plugins:\n  org:\n  - lgmt\n');
-    expect(await loadPluginConfigFile(file, { strict: false })).toEqual({
+    expect(await loadPluginConfigFile(file, { strict: false, sections: PLUGIN_SETTINGS })).toEqual({
       problems: [{ file, line: 3, message: 'plugins.org[0]: unknown plugin "lgmt" (did you mean "lgtm"?)' }],
     });
   });

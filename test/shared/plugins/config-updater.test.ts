@@ -10,11 +10,13 @@ import { readCurrentSnapshot, readPointer, snapshotConfigSource } from '../../..
 import { memoryLogger } from '../../../shared/log/logger';
 import {
   compileConfigGlob,
+  configUpdaterSection,
   createConfigUpdater,
   rejectedComment,
   roleMapsFor,
   selectConfigFiles,
 } from '../../../shared/plugins/config-updater';
+import { PLUGIN_SETTINGS } from '../../../shared/plugins/registry';
 import { corpusPaths, lineOf, yaml } from '../../support/config';
 import { useTempTrees } from '../../support/files';
 import { pullRequest } from '../../support/payloads';
@@ -78,14 +80,17 @@ describe('config-updater plugin', () => {
     const snapshots = new DiskArtifactStore(tree({}));
     const harness = await startPluginHarness({
       plugins,
-      registry: [createConfigUpdater({ snapshots: () => Promise.resolve({ store: snapshots, prefix: PREFIX }) })],
+      registry: [createConfigUpdater({
+        snapshots: () => Promise.resolve({ store: snapshots, prefix: PREFIX }),
+        pluginSettings: () => PLUGIN_SETTINGS,
+      })],
     });
     harness.github.addRepo(REPO);
     harness.github.setFile(REPO, 'config/prow/config.yaml', 'pod_namespace: test-pods\n');
     harness.github.setFile(REPO, 'config/prow/plugins.yaml', PLUGINS_YAML);
     harness.github.setFile(REPO, 'config/jobs/acme/widgets/widgets.yaml', jobFile('unit'));
     harness.github.setFile(REPO, 'README.md', '# config\n');
-    const source = () => snapshotConfigSource(snapshots, PREFIX, memoryLogger());
+    const source = () => snapshotConfigSource(snapshots, PREFIX, memoryLogger(), { pluginSettings: PLUGIN_SETTINGS });
     return { ...harness, snapshots, source };
   }
 
@@ -236,8 +241,8 @@ describe('config-updater with the kubernetes/test-infra configuration', () => {
   const tree = useTempTrees('config-updater-corpus');
 
   it('reads Prow\'s config_updater maps from the real plugins.yaml by role', async () => {
-    const loaded = await loadPluginConfigFile(corpus.pluginConfigPath, { strict: false });
-    const maps = roleMapsFor(loaded.config?.config_updater, 'kubernetes/test-infra');
+    const loaded = await loadPluginConfigFile(corpus.pluginConfigPath, { strict: false, sections: PLUGIN_SETTINGS });
+    const maps = roleMapsFor(configUpdaterSection.read(loaded.config ?? {}), 'kubernetes/test-infra');
 
     expect(maps.map((map) => [map.pattern, map.role, map.root])).toEqual([
       ['config/prow/config.yaml', 'config', 'config/prow'],
@@ -275,7 +280,7 @@ describe('config-updater with the kubernetes/test-infra configuration', () => {
     delete runWith['external_plugins'];
     const harness = await startPluginHarness({
       plugins: stringify(runWith),
-      registry: [createConfigUpdater({ snapshots: () => Promise.resolve({ store, prefix: '' }) })],
+      registry: [createConfigUpdater({ snapshots: () => Promise.resolve({ store, prefix: '' }), pluginSettings: () => PLUGIN_SETTINGS })],
     });
     const repo = 'kubernetes/test-infra';
     harness.github.addRepo(repo, { defaultBranch: 'master' });
@@ -296,7 +301,7 @@ describe('config-updater with the kubernetes/test-infra configuration', () => {
 
     expect(outcome).toEqual({ handled: expect.arrayContaining(['config-updater']) as unknown, failed: [] });
     // The README's checkconfig figures for this corpus.
-    const published = await snapshotConfigSource(store, '', memoryLogger()).current();
+    const published = await snapshotConfigSource(store, '', memoryLogger(), { pluginSettings: PLUGIN_SETTINGS }).current();
     expect(countJobs(published)).toEqual({ presubmits: 2261, postsubmits: 253, periodics: 1335 });
     expect(harness.github.comments(repo, 1234)[0]?.body).toContain('2261 presubmits, 253 postsubmits, 1335 periodics');
     // The same files checkconfig reads: .prowignore honoured, OWNERS files left out.

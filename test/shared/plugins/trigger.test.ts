@@ -7,7 +7,6 @@ import { yaml } from '../../support/config';
 import { startPluginHarness, type PluginHarness } from '../../support/plugin-harness';
 import { issueComment, pullRequest, push } from '../../support/payloads';
 import type { MembershipChecks } from '../../../shared/github/membership';
-import type { Trigger } from '../../../shared/config/plugin-config';
 import type { ProwJobState } from '../../../shared/prowjob/schema';
 import {
   commentConcernsTrigger,
@@ -29,6 +28,7 @@ import {
   pushChangedFiles,
   pushedRef,
   supersededRuns,
+  type Trigger,
   trustedUser,
   welcomeMessage,
 } from '../../../shared/plugins/trigger-rules';
