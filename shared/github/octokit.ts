@@ -1,11 +1,14 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { App } from '@octokit/app';
 import { Octokit } from '@octokit/core';
 import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
+import { createLogger, type Logger } from '../log/logger';
+import { BudgetLedger, budgetRecording, type InstallationBudget } from './budget';
 import { githubApiUrl } from './environment';
+import { tokenIdentity } from './identity';
+import { conditionalReads, ResponseCache } from './response-cache';
 import {
   GitHubError,
   type CombinedStatus,
@@ -27,7 +30,8 @@ import {
  * job (primary and secondary, honouring retry-after); transient 5xx and network failures are the
  * retry plugin's; following a list's Link headers page by page is the paginate plugin's. Tokens
  * and private keys stay inside Octokit's auth strategies: errors carry only the method, the path
- * and GitHub's message.
+ * and GitHub's message. GETs are conditional, answered from a per-identity cache on 304
+ * (response-cache.ts), and every answer's rate-limit headers go to a budget ledger (budget.ts).
  */
 
 export interface TokenAuth {
@@ -75,6 +79,13 @@ export interface GitHubConnectionOptions {
    * people), per identity and per process. Default true; tests against the fake turn it off.
    */
   pacing?: boolean;
+  /**
+   * Bytes of GET answers kept for conditional requests, across all identities. Default 32 MiB;
+   * 0 turns conditional requests off.
+   */
+  cacheBytes?: number;
+  /** Where the low-budget WARNING goes. Default: JSON lines on stdout, which Cloud Logging reads. */
+  logger?: Logger;
 }
 
 export interface GitHubClientOptions extends GitHubConnectionOptions {
@@ -113,7 +124,13 @@ const UNPACED: LimiterGroup = {
   }),
 } as unknown as LimiterGroup;
 
-function octokitClass(options: GitHubConnectionOptions, throttleId: string) {
+/** What all Octokits of one GitHubClients share: entries and accounts are kept per identity inside. */
+interface SharedState {
+  cache: ResponseCache;
+  ledger: BudgetLedger;
+}
+
+function octokitClass(options: GitHubConnectionOptions, throttleId: string, shared: SharedState) {
   const baseUrl = (options.baseUrl ?? githubApiUrl()).replace(/\/+$/, '');
   const retryAfterBaseMs = options.retryAfterBaseMs ?? 1000;
   const maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? 60;
@@ -140,7 +157,16 @@ function octokitClass(options: GitHubConnectionOptions, throttleId: string) {
       return true;
     };
 
-  return Octokit.plugin(reportServerErrorRetries(onRetry, basePath), retry, throttling, paginateRest).defaults({
+  // Plugins wrap requests in this order, the first innermost: the ledger sees every attempt as
+  // GitHub answered it, the cache turns 304s into answers before the retry plugin sees them.
+  return Octokit.plugin(
+    budgetRecording(shared.ledger),
+    conditionalReads(shared.cache),
+    reportServerErrorRetries(onRetry, basePath),
+    retry,
+    throttling,
+    paginateRest,
+  ).defaults({
     baseUrl,
     userAgent: 'cutwater',
     retry: { retries: RETRIES, retryAfterBaseValue: retryAfterBaseMs, doNotRetry: CLIENT_ERRORS },
@@ -715,11 +741,6 @@ async function sendWith<T>(octokit: CutwaterOctokit, call: (octokit: CutwaterOct
   }
 }
 
-/** Tokens of one identity share the throttling plugin's per-process limiters; a hash names them. */
-function tokenIdentity(token: string): string {
-  return `token-${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
-}
-
 async function tokenUserLogin(octokit: CutwaterOctokit): Promise<string> {
   const { data } = await sendWith(octokit, (o) => o.request('GET /user'));
   return data.login;
@@ -749,6 +770,7 @@ function normalizePrivateKey(privateKey: string): string {
  * which installation they came from; a client per installation is made once and kept.
  */
 export class GitHubClients {
+  private readonly ledger: BudgetLedger;
   private readonly tokenClient: GitHubClient | undefined;
   private readonly app:
     | {
@@ -762,16 +784,22 @@ export class GitHubClients {
 
   constructor(options: GitHubClientsOptions) {
     const { auth } = options;
+    this.ledger = new BudgetLedger({ logger: options.logger ?? createLogger() });
+    const shared: SharedState = {
+      cache: new ResponseCache(options.cacheBytes === undefined ? {} : { maxBytes: options.cacheBytes }),
+      ledger: this.ledger,
+    };
     if ('token' in auth) {
       if (!auth.token) throw new Error('the GitHub token is empty');
-      const octokit = new (octokitClass(options, tokenIdentity(auth.token)))({ auth: auth.token });
+      // Tokens of one identity share the throttling plugin's per-process limiters; a hash names them.
+      const octokit = new (octokitClass(options, tokenIdentity(auth.token), shared))({ auth: auth.token });
       this.tokenClient = new OctokitGitHubClient(octokit, () => tokenUserLogin(octokit));
       return;
     }
     const app = new App({
       appId: auth.appId,
       privateKey: normalizePrivateKey(auth.privateKey),
-      Octokit: octokitClass(options, `app-${auth.appId}`),
+      Octokit: octokitClass(options, `app-${auth.appId}`, shared),
     });
     this.app = {
       app,
@@ -781,6 +809,14 @@ export class GitHubClients {
       clients: new Map(),
       installations: new Map(),
     };
+  }
+
+  /**
+   * The GitHub API budget of every identity these clients have spoken as: each installation, the
+   * token, and the App itself (installation tokens and lookups). For the health page and logs.
+   */
+  budget(): InstallationBudget[] {
+    return this.ledger.snapshot();
   }
 
   /**

@@ -14,6 +14,10 @@ import type { CommitState, CommitStatus, Review } from '../../shared/github/clie
  * Tests seed state with the synchronous methods, drive code under test, then inspect state and
  * `requests`, the record of every request in arrival order.
  *
+ * Like GitHub, it sends an ETag with every GET it answers 200 and answers a matching
+ * `If-None-Match` with 304 Not Modified, and it reports a primary rate limit per credential in
+ * `X-RateLimit-*` headers (every answer but a 304 uses one request; nothing is refused for it).
+ *
  * It also plays GitHub's OAuth web flow (`/login/oauth/...`, on github.com's web host rather than
  * the API): `oauth.nextLogin` says who approves the authorization, and the user token it issues
  * answers `GET /user` as that user.
@@ -31,6 +35,8 @@ export interface RecordedRequest {
   route: string | undefined;
   /** The status answered (0 until the answer is sent). */
   status: number;
+  /** The request's `If-None-Match` header: a conditional request. */
+  ifNoneMatch: string | undefined;
 }
 
 export interface InjectedResponse {
@@ -133,6 +139,13 @@ export interface FakeGitHub {
   failNext(method: string, pathPattern: RegExp, response: InjectedResponse, times?: number): void;
   /** Overrides the computed count for exactly this query; the search otherwise runs over the state. */
   setSearchCount(query: string, count: number): void;
+  /**
+   * Sets the primary rate limit of every credential, those seen and those to come, as if this
+   * much of the current window were left (default limit 5000, as for an installation).
+   */
+  setRateLimit(budget: { remaining: number; limit?: number }): void;
+  /** GET answers whose path matches carry `Cache-Control: no-store` (and still an ETag). */
+  noStore(pathPattern: RegExp): void;
 }
 
 /** GitHub's answer when a client writes too fast. */
@@ -382,6 +395,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   /** Lower-cased login → the spelling it was seeded with, which is how GitHub answers. */
   const knownLogins = new Map<string, string>();
   const requests: RecordedRequest[] = [];
+  /** Per credential and rate-limit resource: what is left of the window. */
+  const rateLimits = new Map<string, { limit: number; remaining: number }>();
+  let defaultRateLimit = { limit: 5000, remaining: 5000 };
+  // One window for the fake's lifetime; an hour, as GitHub's.
+  const rateLimitReset = Math.ceil(clock().getTime() / 1000) + 3600;
+  const noStorePaths: RegExp[] = [];
   let nextId = 1;
   let apiBase = '';
 
@@ -1290,7 +1309,42 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     return installationTokens.has(credential) ? appBot : botLogin;
   }
 
-  function answer(request: IncomingMessage, rawBody: string): { reply: Reply; route: string | undefined } {
+  /** GitHub's rate-limit headers for this credential, after counting this answer against them. */
+  function rateLimitHeaders(authorization: string | undefined, path: string, status: number): Record<string, string> {
+    const resource = path.startsWith('/search/') ? 'search' : 'core';
+    const key = `${authorization ?? ''}\n${resource}`;
+    let budget = rateLimits.get(key);
+    if (!budget) {
+      budget = { ...defaultRateLimit };
+      rateLimits.set(key, budget);
+    }
+    // A 304 costs nothing, as on GitHub.
+    if (status !== 304) budget.remaining = Math.max(0, budget.remaining - 1);
+    return {
+      'x-ratelimit-limit': String(budget.limit),
+      'x-ratelimit-remaining': String(budget.remaining),
+      'x-ratelimit-reset': String(rateLimitReset),
+      'x-ratelimit-used': String(budget.limit - budget.remaining),
+      'x-ratelimit-resource': resource,
+    };
+  }
+
+  /** A weak ETag over what GitHub's varies with: the representation (body and media type). */
+  function etagOf(body: unknown, accept: string): string {
+    return `W/"${createHash('sha256').update(accept).update('\n').update(JSON.stringify(body)).digest('hex')}"`;
+  }
+
+  function answer(
+    request: IncomingMessage,
+    rawBody: string,
+  ): {
+    reply: Reply;
+    route: string | undefined;
+    /** Answered by a route of the API from the fake's state: a GET's answer gets an ETag. */
+    conditional: boolean;
+    /** On the web host (OAuth): no rate limit. */
+    web: boolean;
+  } {
     const url = new URL(request.url ?? '/', 'http://fake-github.invalid');
     const method = (request.method ?? 'GET').toUpperCase();
     let matched: { route: Route; captures: RegExpExecArray } | undefined;
@@ -1302,6 +1356,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       }
     }
     const route = matched ? `${matched.route.method} ${matched.route.template}` : undefined;
+    const web = matched?.route.web === true;
     try {
       const actor = matched?.route.web ? '' : authenticate(request.headers.authorization, url.pathname);
       const injection = injected.find(
@@ -1309,7 +1364,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       );
       if (injection) {
         injection.remaining--;
-        return { reply: injection.response, route };
+        return { reply: injection.response, route, conditional: false, web };
       }
       if (!matched) throw notFound();
       let body: unknown;
@@ -1344,12 +1399,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         host: request.headers.host ?? '127.0.0.1',
         accept: request.headers.accept ?? '',
       };
-      return { reply: matched.route.handle(incoming, param), route };
+      return { reply: matched.route.handle(incoming, param), route, conditional: !web, web };
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       const body: Record<string, unknown> = { message: error.message, documentation_url: 'https://docs.github.com/rest' };
       if (error.errors) body.errors = error.errors;
-      return { reply: { status: error.status, body }, route };
+      return { reply: { status: error.status, body }, route, conditional: false, web };
     }
   }
 
@@ -1379,26 +1434,43 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         authorization: request.headers.authorization,
         route: undefined,
         status: 0,
+        ifNoneMatch: request.headers['if-none-match'],
       };
       requests.push(record);
       let reply: Reply;
+      let conditional = false;
+      let web = false;
       try {
         const answered = answer(request, rawBody);
         reply = answered.reply;
         record.route = answered.route;
+        conditional = answered.conditional;
+        web = answered.web;
       } catch (error) {
         reply = { status: 500, body: { message: `fake GitHub bug: ${String(error)}` } };
+      }
+      const cacheHeaders: Record<string, string> = {};
+      if (conditional && record.method === 'GET' && reply.status === 200 && reply.body !== undefined && reply.text === undefined) {
+        const etag = etagOf(reply.body, request.headers.accept ?? '');
+        cacheHeaders.etag = etag;
+        cacheHeaders['cache-control'] = noStorePaths.some((pattern) => regexMatches(pattern, url.pathname))
+          ? 'no-store'
+          : 'private, max-age=60, s-maxage=60';
+        cacheHeaders.vary = 'Accept, Authorization, Cookie, X-GitHub-OTP';
+        if (request.headers['if-none-match'] === etag) reply = { status: 304 };
       }
       record.status = reply.status;
       const headers: Record<string, string> = {
         'x-github-request-id': `FAKE:${requests.length}`,
+        ...(web ? {} : rateLimitHeaders(request.headers.authorization, url.pathname, reply.status)),
+        ...cacheHeaders,
         ...reply.headers,
       };
       if (reply.text !== undefined) {
         response.writeHead(reply.status, headers).end(reply.text);
         return;
       }
-      if (reply.status === 204 || reply.body === undefined) {
+      if (reply.status === 204 || reply.status === 304 || reply.body === undefined) {
         response.writeHead(reply.status, headers).end();
         return;
       }
@@ -1548,6 +1620,13 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     },
     setSearchCount: (query, count) => {
       searchCounts.set(query, count);
+    },
+    setRateLimit: ({ remaining, limit = 5000 }) => {
+      defaultRateLimit = { limit, remaining };
+      for (const budget of rateLimits.values()) Object.assign(budget, defaultRateLimit);
+    },
+    noStore: (pathPattern) => {
+      noStorePaths.push(pathPattern);
     },
   };
 }
