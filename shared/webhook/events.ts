@@ -2,6 +2,7 @@ import { PermanentMessageError, type ReceivedMessage } from '../bus/bus';
 import { dispatch, type DispatchOutcome, type EngineDependencies } from '../plugins/engine';
 import { processOnce, type ProcessOnceOptions } from './process-once';
 import { EVENT_ATTRIBUTES } from './receive';
+import { replayGuarded } from './replay-guard';
 
 /**
  * Prow's hook, plugin half: a message from `github-events` (published by receiveWebhook) becomes a
@@ -28,7 +29,8 @@ export async function handleGitHubEventMessage(
     throw new PermanentMessageError(`delivery ${id} (${name}) is not JSON: ${(error as Error).message}`, { cause: error });
   }
   // At most once per delivery, however many copies of the message arrive (process-once.ts).
-  const run = () => dispatch(dependencies, { name, id, rawBody, payload });
+  const run = ({ takeover }: { takeover: boolean }) =>
+    dispatch(takeover ? replayGuarded(dependencies) : dependencies, { name, id, rawBody, payload });
   const once = await processOnce(dependencies.store.deliveries, id, dependencies.log, run, intake);
   return once.ran ? once.result : { handled: [], failed: [] };
 }

@@ -16,7 +16,8 @@ import type { DeliveryStore } from '../store/store';
  *   busy), throw DeliveryBusyError so the bus redelivers later rather than acknowledging a
  *   delivery that might yet fail.
  * An attempt whose work throws gives its claim back, so the bus's retry runs at once; a crashed
- * one cannot, and its lease lapses instead.
+ * one cannot, and its lease lapses instead: the work is then told it is a takeover, since the
+ * crashed attempt may have done some of it.
  */
 export interface ProcessOnceOptions {
   /** How long a claim lasts unless renewed; renewed every third of it while the work runs. */
@@ -42,19 +43,22 @@ export async function processOnce<T>(
   deliveries: DeliveryStore,
   deliveryId: string,
   log: Logger,
-  work: () => Promise<T>,
+  work: (attempt: { takeover: boolean }) => Promise<T>,
   options: ProcessOnceOptions = {},
 ): Promise<ProcessOnceResult<T>> {
   const leaseMs = options.leaseMs ?? DEFAULT_PROCESSING_LEASE_MS;
   const maxWaitMs = options.maxWaitMs ?? leaseMs;
   const holder = randomUUID();
   let claim = await deliveries.claimProcessing(deliveryId, holder, leaseMs);
-  if (claim.outcome === 'held') {
-    // A little past the lease's end, so that a lapsed lease is seen as lapsed.
-    await sleep(Math.min(maxWaitMs, Math.max(0, claim.lease.expiresAt - Date.now()) + 50));
+  // Polled rather than slept through, so a copy is acknowledged as soon as the holder is done; the
+  // wait ends a little past the lease's end, so that a lapsed lease is seen as lapsed.
+  const waitUntil = Date.now() + maxWaitMs;
+  const pollMs = Math.min(1_000, Math.max(100, leaseMs / 10));
+  while (claim.outcome === 'held' && Date.now() < Math.min(waitUntil, claim.lease.expiresAt + 50)) {
+    await sleep(pollMs);
     claim = await deliveries.claimProcessing(deliveryId, holder, leaseMs);
-    if (claim.outcome === 'held') throw new DeliveryBusyError(deliveryId, claim.lease.holder, claim.lease.expiresAt);
   }
+  if (claim.outcome === 'held') throw new DeliveryBusyError(deliveryId, claim.lease.holder, claim.lease.expiresAt);
   if (claim.outcome === 'done') {
     log.info('delivery already processed; this copy is acknowledged without running the plugins', { deliveryId });
     return { ran: false };
@@ -72,7 +76,7 @@ export async function processOnce<T>(
   heartbeat.unref();
   let result: T;
   try {
-    result = await work();
+    result = await work({ takeover: claim.takeover });
   } catch (error) {
     clearInterval(heartbeat);
     await deliveries.releaseProcessing(deliveryId, holder).catch(() => undefined);
