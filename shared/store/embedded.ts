@@ -19,14 +19,22 @@ import {
   applySlotAcquire,
   currentSlotHolders,
   type SlotHolders,
+  applyDeliveryAccepted,
+  applyProcessingClaim,
+  applyProcessingDone,
+  applyProcessingRelease,
+  applyProcessingRenewal,
+  currentDelivery,
+  isDeliveryAccepted,
 } from './rules';
-import { PeriodicRunSchema, ReportedStateSchema, StoredJobSchema } from './schemas';
+import { DeliveryRecordSchema, PeriodicRunSchema, ReportedStateSchema, StoredJobSchema } from './schemas';
 import {
   JOB_QUERY_FIELDS,
   RECORD_RETENTION_MS,
   type Claim,
   type ClaimRequest,
   type CreateResult,
+  type DeliveryRecord,
   type DeliveryStore,
   type JobChange,
   type JobPage,
@@ -38,6 +46,7 @@ import {
   type PageRequest,
   type PeriodicRun,
   type PeriodicStore,
+  type ProcessingClaim,
   type ReportedState,
   type ReportStore,
   type SlotStore,
@@ -65,7 +74,9 @@ export interface EmbeddedStoreOptions {
 const JournalRecordSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('job'), name: z.string(), value: StoredJobSchema.nullable() }),
   z.object({ kind: z.literal('key'), key: z.string(), name: z.string(), expireAt: z.number() }),
-  z.object({ kind: z.literal('delivery'), id: z.string(), expireAt: z.number().nullable() }),
+  // `record` absent: a journal written before deliveries had a processing half, where a record
+  // meant "accepted" (and `expireAt` null, forgotten).
+  z.object({ kind: z.literal('delivery'), id: z.string(), expireAt: z.number().nullable(), record: DeliveryRecordSchema.optional() }),
   z.object({ kind: z.literal('periodic'), job: z.string(), value: PeriodicRunSchema }),
   z.object({ kind: z.literal('report'), job: z.string(), channel: z.string(), value: ReportedStateSchema.nullable() }),
   z.object({ kind: z.literal('slot'), key: z.string(), holders: z.record(z.string(), z.number()) }),
@@ -202,7 +213,7 @@ interface JobVersions {
 class EmbeddedState {
   readonly jobs = new Map<string, StoredJob>();
   readonly keys = new Map<string, { name: string; expireAt: number }>();
-  readonly deliveries = new Map<string, number>();
+  readonly deliveries = new Map<string, DeliveryRecord>();
   readonly periodics = new Map<string, PeriodicRun>();
   readonly reports = new Map<string, Map<string, ReportedState>>();
   readonly slots = new Map<string, SlotHolders>();
@@ -236,7 +247,7 @@ class EmbeddedState {
         return;
       case 'delivery':
         if (record.expireAt === null) this.deliveries.delete(record.id);
-        else this.deliveries.set(record.id, record.expireAt);
+        else this.deliveries.set(record.id, record.record ?? { accepted: true, done: false, expireAt: record.expireAt });
         return;
       case 'periodic':
         this.periodics.set(record.job, record.value);
@@ -272,7 +283,7 @@ class EmbeddedState {
 
   dropExpired(now: number): void {
     for (const [key, entry] of this.keys) if (entry.expireAt <= now) this.keys.delete(key);
-    for (const [id, expireAt] of this.deliveries) if (expireAt <= now) this.deliveries.delete(id);
+    for (const [id, record] of this.deliveries) if (record.expireAt <= now) this.deliveries.delete(id);
   }
 
   size(): number {
@@ -282,7 +293,7 @@ class EmbeddedState {
   *records(): Generator<JournalRecord> {
     for (const [name, value] of this.jobs) yield { kind: 'job', name, value };
     for (const [key, entry] of this.keys) yield { kind: 'key', key, ...entry };
-    for (const [id, expireAt] of this.deliveries) yield { kind: 'delivery', id, expireAt };
+    for (const [id, record] of this.deliveries) yield { kind: 'delivery', id, expireAt: record.expireAt, record };
     for (const [job, value] of this.periodics) yield { kind: 'periodic', job, value };
     for (const [key, holders] of this.slots) yield { kind: 'slot', key, holders };
     for (const [job, channels] of this.reports) {
@@ -483,20 +494,53 @@ class EmbeddedDeliveryStore implements DeliveryStore {
     private readonly now: () => number,
   ) {}
 
-  async claim(deliveryId: string, ttlMs: number): Promise<boolean> {
-    const now = this.now();
-    const expireAt = this.state.deliveries.get(deliveryId);
-    if (expireAt !== undefined && expireAt > now) {
-      await Promise.resolve();
-      return false;
-    }
-    await this.persist([{ kind: 'delivery', id: deliveryId, expireAt: now + ttlMs }]);
-    return true;
+  async isAccepted(deliveryId: string): Promise<boolean> {
+    await Promise.resolve();
+    return isDeliveryAccepted(this.state.deliveries.get(deliveryId), this.now());
   }
 
-  async forget(deliveryId: string): Promise<void> {
-    if (!this.state.deliveries.has(deliveryId)) return;
-    await this.persist([{ kind: 'delivery', id: deliveryId, expireAt: null }]);
+  async recordAccepted(deliveryId: string): Promise<void> {
+    await this.write(deliveryId, applyDeliveryAccepted(this.state.deliveries.get(deliveryId), this.now(), RECORD_RETENTION_MS.delivery));
+  }
+
+  async claimProcessing(deliveryId: string, holder: string, leaseMs: number): Promise<ProcessingClaim> {
+    const { claim, next } = applyProcessingClaim(
+      this.state.deliveries.get(deliveryId),
+      holder,
+      leaseMs,
+      this.now(),
+      RECORD_RETENTION_MS.delivery,
+    );
+    await this.write(deliveryId, next);
+    return claim;
+  }
+
+  async renewProcessing(deliveryId: string, holder: string, leaseMs: number): Promise<boolean> {
+    const next = applyProcessingRenewal(this.state.deliveries.get(deliveryId), holder, leaseMs, this.now());
+    await this.write(deliveryId, next);
+    return next !== undefined;
+  }
+
+  async finishProcessing(deliveryId: string): Promise<void> {
+    await this.write(deliveryId, applyProcessingDone(this.state.deliveries.get(deliveryId), this.now(), RECORD_RETENTION_MS.delivery));
+  }
+
+  async releaseProcessing(deliveryId: string, holder: string): Promise<void> {
+    await this.write(deliveryId, applyProcessingRelease(this.state.deliveries.get(deliveryId), holder, this.now()));
+  }
+
+  async get(deliveryId: string): Promise<DeliveryRecord | undefined> {
+    await Promise.resolve();
+    return currentDelivery(this.state.deliveries.get(deliveryId), this.now());
+  }
+
+  /** Decisions are made synchronously before this is called, so racing callers are ordered. */
+  private async write(deliveryId: string, next: DeliveryRecord | undefined): Promise<void> {
+    if (!next) {
+      await Promise.resolve();
+      return;
+    }
+    await this.persist([{ kind: 'delivery', id: deliveryId, expireAt: next.expireAt, record: next }]);
   }
 }
 

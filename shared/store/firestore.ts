@@ -27,6 +27,13 @@ import {
   applySlotAcquire,
   currentSlotHolders,
   type SlotHolders,
+  applyDeliveryAccepted,
+  applyProcessingClaim,
+  applyProcessingDone,
+  applyProcessingRelease,
+  applyProcessingRenewal,
+  currentDelivery,
+  isDeliveryAccepted,
 } from './rules';
 import { PeriodicRunSchema, ReportedStateSchema } from './schemas';
 import {
@@ -35,6 +42,7 @@ import {
   type Claim,
   type ClaimRequest,
   type CreateResult,
+  type DeliveryRecord,
   type DeliveryStore,
   type JobChange,
   type JobPage,
@@ -46,6 +54,7 @@ import {
   type PageRequest,
   type PeriodicRun,
   type PeriodicStore,
+  type ProcessingClaim,
   type ReportedState,
   type ReportStore,
   type SlotStore,
@@ -477,6 +486,29 @@ class FirestoreJobStore implements JobStore {
   }
 }
 
+/**
+ * A delivery document. `accepted` defaults to true and `done` to false for documents written
+ * before deliveries had a processing half, when a document meant "accepted".
+ */
+const DeliveryDocumentSchema = z.object({
+  deliveryId: z.string(),
+  accepted: z.boolean().default(true),
+  done: z.boolean().default(false),
+  processing: z.object({ holder: z.string(), expiresAt: z.number() }).nullable().default(null),
+  expireAt: z.instanceof(Timestamp),
+});
+
+function fromDeliveryDocument(snapshot: DocumentSnapshot): DeliveryRecord | undefined {
+  if (!snapshot.exists) return undefined;
+  const document = DeliveryDocumentSchema.parse(snapshot.data());
+  return {
+    accepted: document.accepted,
+    done: document.done,
+    ...(document.processing ? { processing: document.processing } : {}),
+    expireAt: document.expireAt.toMillis(),
+  };
+}
+
 class FirestoreDeliveryStore implements DeliveryStore {
   private readonly collection: CollectionReference;
 
@@ -488,39 +520,92 @@ class FirestoreDeliveryStore implements DeliveryStore {
     this.collection = db.collection(COLLECTIONS.deliveries);
   }
 
-  async claim(deliveryId: string, ttlMs: number): Promise<boolean> {
+  async isAccepted(deliveryId: string): Promise<boolean> {
+    return isDeliveryAccepted(await this.read(deliveryId), this.now());
+  }
+
+  async get(deliveryId: string): Promise<DeliveryRecord | undefined> {
+    return currentDelivery(await this.read(deliveryId), this.now());
+  }
+
+  async recordAccepted(deliveryId: string): Promise<void> {
+    // Usually the first write about the delivery, so try a bare create (one write) before reading.
+    const ref = this.collection.doc(documentIdFor(deliveryId));
+    const fresh = applyDeliveryAccepted(undefined, this.now(), RECORD_RETENTION_MS.delivery);
+    try {
+      if (fresh) await ref.create(this.toDocument(deliveryId, fresh));
+      this.counts.writes += 1;
+      return;
+    } catch (error) {
+      if (errorCode(error) !== ALREADY_EXISTS) throw error;
+    }
+    await this.change(deliveryId, (record, now) => ({ next: applyDeliveryAccepted(record, now, RECORD_RETENTION_MS.delivery), result: undefined }));
+  }
+
+  async claimProcessing(deliveryId: string, holder: string, leaseMs: number): Promise<ProcessingClaim> {
+    return this.change(deliveryId, (record, now) => {
+      const { claim, next } = applyProcessingClaim(record, holder, leaseMs, now, RECORD_RETENTION_MS.delivery);
+      return { next, result: claim };
+    });
+  }
+
+  async renewProcessing(deliveryId: string, holder: string, leaseMs: number): Promise<boolean> {
+    return this.change(deliveryId, (record, now) => {
+      const next = applyProcessingRenewal(record, holder, leaseMs, now);
+      return { next, result: next !== undefined };
+    });
+  }
+
+  async finishProcessing(deliveryId: string): Promise<void> {
+    await this.change(deliveryId, (record, now) => ({ next: applyProcessingDone(record, now, RECORD_RETENTION_MS.delivery), result: undefined }));
+  }
+
+  async releaseProcessing(deliveryId: string, holder: string): Promise<void> {
+    await this.change(deliveryId, (record, now) => ({ next: applyProcessingRelease(record, holder, now), result: undefined }));
+  }
+
+  private async read(deliveryId: string): Promise<DeliveryRecord | undefined> {
+    const snapshot = await this.collection.doc(documentIdFor(deliveryId)).get();
+    this.counts.reads += 1;
+    return fromDeliveryDocument(snapshot);
+  }
+
+  private toDocument(deliveryId: string, record: DeliveryRecord): Record<string, unknown> {
+    return {
+      deliveryId,
+      accepted: record.accepted,
+      done: record.done,
+      // null rather than absent: an update replaces named fields only, so a released lease must be overwritten.
+      processing: record.processing ?? null,
+      expireAt: Timestamp.fromMillis(record.expireAt),
+    };
+  }
+
+  /**
+   * Reads the record, asks `decide` for the next one, and writes it if the document is unchanged
+   * since the read (created if absent); decides again after a lost race, as the other stores do.
+   */
+  private async change<T>(
+    deliveryId: string,
+    decide: (record: DeliveryRecord | undefined, now: number) => { next: DeliveryRecord | undefined; result: T },
+  ): Promise<T> {
     const ref = this.collection.doc(documentIdFor(deliveryId));
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const now = this.now();
-      const record = { deliveryId, expireAt: Timestamp.fromMillis(now + ttlMs) };
-      try {
-        await ref.create(record);
-        this.counts.writes += 1;
-        return true;
-      } catch (error) {
-        if (errorCode(error) !== ALREADY_EXISTS) throw error;
-      }
-      // Firestore's TTL deletes expired documents only eventually, so expiry is checked here too.
-      const existing = await ref.get();
+      const snapshot = await ref.get();
       this.counts.reads += 1;
-      if (!existing.exists) continue;
-      const expireAt = existing.get('expireAt') as Timestamp | undefined;
-      if (expireAt && expireAt.toMillis() > now) return false;
+      const { next, result } = decide(fromDeliveryDocument(snapshot), this.now());
+      if (!next) return result;
       try {
-        await ref.update(record, { lastUpdateTime: existing.updateTime as Timestamp });
+        if (snapshot.exists) await ref.update(this.toDocument(deliveryId, next), { lastUpdateTime: snapshot.updateTime as Timestamp });
+        else await ref.create(this.toDocument(deliveryId, next));
         this.counts.writes += 1;
-        return true;
+        return result;
       } catch (error) {
-        if (errorCode(error) === FAILED_PRECONDITION) return false;
-        throw error;
+        const code = errorCode(error);
+        if (code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) throw error;
       }
     }
     throw new StoreError(`gave up recording delivery ${deliveryId}: too many concurrent writers`);
-  }
-
-  async forget(deliveryId: string): Promise<void> {
-    await this.collection.doc(documentIdFor(deliveryId)).delete();
-    this.counts.deletes += 1;
   }
 }
 

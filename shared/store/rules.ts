@@ -3,7 +3,7 @@ import { canTransition, isActiveState, isFinalState } from '../prowjob/lifecycle
 import { ProwJobSchema, type ProwJob, type ProwJobState, type ProwJobType } from '../prowjob/schema';
 import { kubernetesTime } from '../prowjob/time';
 import { ConflictError, InvalidQueryError, InvalidTransitionError, StaleLeaseError } from './errors';
-import type { Claim, ClaimRequest, JobQuery, JobUpdate, Lease, StoredJob, WriteGuard } from './store';
+import type { Claim, ClaimRequest, DeliveryRecord, JobQuery, JobUpdate, Lease, ProcessingClaim, StoredJob, WriteGuard } from './store';
 
 /**
  * The store's rules as pure functions: both implementations read a job, ask these what the new
@@ -243,4 +243,72 @@ export function currentSlotHolders(holders: SlotHolders, now: number): string[] 
     .filter(([, until]) => until > now)
     .map(([holder]) => holder)
     .sort();
+}
+
+/** A delivery record past its `expireAt` counts as absent: Firestore's TTL deletes only eventually. */
+export function currentDelivery(record: DeliveryRecord | undefined, now: number): DeliveryRecord | undefined {
+  return record && record.expireAt > now ? record : undefined;
+}
+
+export function isDeliveryAccepted(record: DeliveryRecord | undefined, now: number): boolean {
+  return currentDelivery(record, now)?.accepted === true;
+}
+
+/** The record once the webhook has published the delivery; undefined when already recorded. */
+export function applyDeliveryAccepted(record: DeliveryRecord | undefined, now: number, retentionMs: number): DeliveryRecord | undefined {
+  const current = currentDelivery(record, now);
+  if (current?.accepted) return undefined;
+  return { ...(current ?? { done: false }), accepted: true, expireAt: now + retentionMs };
+}
+
+/**
+ * Decides a processing claim and the record after it (undefined: nothing to write). A lapsed
+ * lease belongs to an attempt that stopped without finishing: the claimant takes over.
+ */
+export function applyProcessingClaim(
+  record: DeliveryRecord | undefined,
+  holder: string,
+  leaseMs: number,
+  now: number,
+  retentionMs: number,
+): { claim: ProcessingClaim; next: DeliveryRecord | undefined } {
+  const current = currentDelivery(record, now);
+  if (current?.done) return { claim: { outcome: 'done' }, next: undefined };
+  const lease = current?.processing;
+  if (lease && lease.holder !== holder && lease.expiresAt > now) return { claim: { outcome: 'held', lease }, next: undefined };
+  return {
+    claim: { outcome: 'claimed', takeover: lease !== undefined && lease.holder !== holder },
+    next: {
+      accepted: current?.accepted ?? false,
+      done: false,
+      processing: { holder, expiresAt: now + leaseMs },
+      // Kept as long as redeliveries may come, counted from the latest activity.
+      expireAt: Math.max(current?.expireAt ?? 0, now + retentionMs),
+    },
+  };
+}
+
+/** The record after `holder` renews; undefined when the claim is no longer its own. */
+export function applyProcessingRenewal(record: DeliveryRecord | undefined, holder: string, leaseMs: number, now: number): DeliveryRecord | undefined {
+  const current = currentDelivery(record, now);
+  if (!current || current.done || current.processing?.holder !== holder) return undefined;
+  return { ...current, processing: { holder, expiresAt: Math.max(current.processing.expiresAt, now + leaseMs) } };
+}
+
+/**
+ * The record once processing is done, whoever holds the lease now: the plugins did run, and
+ * saying so stops any further copy from running them again. Undefined when already done.
+ */
+export function applyProcessingDone(record: DeliveryRecord | undefined, now: number, retentionMs: number): DeliveryRecord | undefined {
+  const current = currentDelivery(record, now);
+  if (current?.done) return undefined;
+  return { accepted: current?.accepted ?? false, done: true, expireAt: Math.max(current?.expireAt ?? 0, now + retentionMs) };
+}
+
+/** The record after `holder` gives its claim up; undefined when it holds none. */
+export function applyProcessingRelease(record: DeliveryRecord | undefined, holder: string, now: number): DeliveryRecord | undefined {
+  const current = currentDelivery(record, now);
+  if (!current || current.processing?.holder !== holder) return undefined;
+  const { processing: _released, ...rest } = current;
+  return rest;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ProwJobSchema, ProwJobStateSchema } from '../prowjob/schema';
-import type { Lease, PeriodicRun, ReportedState, StoredJob } from './store';
+import type { DeliveryRecord, Lease, PeriodicRun, ReportedState, StoredJob } from './store';
 
 /** zod schemas for what a store reads back from disk or Firestore: stored data is input too. */
 
@@ -31,3 +31,10 @@ export const ReportedStateSchema = z.object({
   fingerprint: z.string().optional(),
   reportedAt: z.number(),
 }) satisfies z.ZodType<ReportedState>;
+
+export const DeliveryRecordSchema = z.object({
+  accepted: z.boolean(),
+  processing: z.object({ holder: z.string(), expiresAt: z.number() }).optional(),
+  done: z.boolean(),
+  expireAt: z.number(),
+}) satisfies z.ZodType<DeliveryRecord>;

@@ -170,12 +170,56 @@ export interface JobStore {
   watch(query: JobQuery, listener: (change: JobChange) => void, onError?: (error: Error) => void): JobWatch;
 }
 
-/** Webhook delivery IDs already taken, so a redelivery is acknowledged but not processed twice. */
+/**
+ * What the control plane knows about one webhook delivery (by `X-GitHub-Delivery`), in two halves
+ * that different functions write:
+ * - `accepted`: the webhook function handed the delivery to `github-events`. Recorded only after
+ *   the publish succeeded, so a redelivery is refused as a duplicate only when its event is surely
+ *   on the bus — a crash between publish and record means a second publish, never a lost event.
+ * - processing: the events function's claim to run the plugins for it, a lease (`holder` until
+ *   `expiresAt`) so that a second copy of the message (Pub/Sub is at least once, and redelivers a
+ *   message whose handler outlives the ack deadline) waits instead of running the plugins again,
+ *   while an attempt that crashed lets a later copy take over once its lease has lapsed. `done`
+ *   once the plugins ran: every later copy is acknowledged without running anything.
+ */
+export interface DeliveryRecord {
+  accepted: boolean;
+  processing?: DeliveryLease;
+  done: boolean;
+  /** When the whole record may be forgotten (ms since the epoch; Firestore TTL on `expireAt`). */
+  expireAt: number;
+}
+
+export interface DeliveryLease {
+  holder: string;
+  /** ms since the epoch. */
+  expiresAt: number;
+}
+
+/** The answer to a processing claim. */
+export type ProcessingClaim =
+  /** Run the plugins; `takeover` when an earlier attempt claimed it and stopped without finishing. */
+  | { outcome: 'claimed'; takeover: boolean }
+  /** Already processed: acknowledge without running anything. */
+  | { outcome: 'done' }
+  /** Another attempt is processing it now: neither run nor acknowledge. */
+  | { outcome: 'held'; lease: DeliveryLease };
+
 export interface DeliveryStore {
-  /** True the first time an ID is seen (or once its record has expired). */
-  claim(deliveryId: string, ttlMs: number): Promise<boolean>;
-  /** Undoes a claim whose processing could not be handed on, so a redelivery is processed. */
-  forget(deliveryId: string): Promise<void>;
+  /** True when the delivery was recorded as accepted (and its record has not expired). */
+  isAccepted(deliveryId: string): Promise<boolean>;
+  /** Records the delivery as accepted, leaving any processing state as it is. Idempotent. */
+  recordAccepted(deliveryId: string): Promise<void>;
+  /** Claims the processing of a delivery for `holder` for `leaseMs` (see ProcessingClaim). */
+  claimProcessing(deliveryId: string, holder: string, leaseMs: number): Promise<ProcessingClaim>;
+  /** Extends `holder`'s claim; false when it is no longer `holder`'s (lapsed and taken, or done). */
+  renewProcessing(deliveryId: string, holder: string, leaseMs: number): Promise<boolean>;
+  /** Marks the delivery processed; later claims answer `done`. */
+  finishProcessing(deliveryId: string, holder: string): Promise<void>;
+  /** Gives up `holder`'s claim without finishing, so the next copy runs at once; no-op otherwise. */
+  releaseProcessing(deliveryId: string, holder: string): Promise<void>;
+  /** The record as stored, for tests and diagnostics; undefined when absent or expired. */
+  get(deliveryId: string): Promise<DeliveryRecord | undefined>;
 }
 
 export interface PeriodicRun {
@@ -225,6 +269,8 @@ export interface SlotStore {
 
 /** How long delivery, idempotency and report records are kept (Firestore TTL on `expireAt`). */
 export const RECORD_RETENTION_MS = {
+  /** GitHub redelivers for days at most; after a week an ID may be seen as new again. */
+  delivery: 7 * 24 * 3600_000,
   idempotencyKey: 30 * 24 * 3600_000,
   report: 30 * 24 * 3600_000,
 } as const;

@@ -1,6 +1,8 @@
 import { PermanentMessageError, type ReceivedMessage } from '../bus/bus';
 import { dispatch, type DispatchOutcome, type EngineDependencies } from '../plugins/engine';
+import { processOnce, type ProcessOnceOptions } from './process-once';
 import { EVENT_ATTRIBUTES } from './receive';
+import { replayGuarded } from './replay-guard';
 
 /**
  * Prow's hook, plugin half: a message from `github-events` (published by receiveWebhook) becomes a
@@ -10,6 +12,7 @@ import { EVENT_ATTRIBUTES } from './receive';
 export async function handleGitHubEventMessage(
   dependencies: EngineDependencies,
   message: ReceivedMessage,
+  intake: ProcessOnceOptions = {},
 ): Promise<DispatchOutcome> {
   const name = message.attributes[EVENT_ATTRIBUTES.event];
   const id = message.attributes[EVENT_ATTRIBUTES.delivery];
@@ -25,5 +28,9 @@ export async function handleGitHubEventMessage(
   } catch (error) {
     throw new PermanentMessageError(`delivery ${id} (${name}) is not JSON: ${(error as Error).message}`, { cause: error });
   }
-  return dispatch(dependencies, { name, id, rawBody, payload });
+  // At most once per delivery, however many copies of the message arrive (process-once.ts).
+  const run = ({ takeover }: { takeover: boolean }) =>
+    dispatch(takeover ? replayGuarded(dependencies) : dependencies, { name, id, rawBody, payload });
+  const once = await processOnce(dependencies.store.deliveries, id, dependencies.log, run, intake);
+  return once.ran ? once.result : { handled: [], failed: [] };
 }

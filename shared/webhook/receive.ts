@@ -4,10 +4,15 @@ import type { Logger } from '../log/logger';
 import type { DeliveryStore } from '../store/store';
 
 /**
- * Prow's hook, ingest half: verify a GitHub webhook delivery, take its delivery ID so a
- * redelivery is acknowledged but not processed twice, hand it to `github-events`, and answer —
- * all within milliseconds, since GitHub gives up on a hook after ten seconds. Plugins run later,
- * in the events function (shared/plugins/engine.ts), off GitHub's clock.
+ * Prow's hook, ingest half: verify a GitHub webhook delivery, hand it to `github-events`, record
+ * its delivery ID as accepted, and answer — all within milliseconds, since GitHub gives up on a
+ * hook after ten seconds. Plugins run later, in the events function (shared/webhook/events.ts),
+ * off GitHub's clock.
+ *
+ * The order is publish, then record: a delivery is answered "duplicate" only once its event is
+ * known to be on the bus. A crash between the two leaves no record, so GitHub's redelivery is
+ * published again — a second copy on the bus, which the events function's processing claim
+ * (shared/webhook/process-once.ts) runs at most once. Recording first would lose the event.
  *
  * The published message is the body exactly as GitHub sent it, with the event, delivery ID and
  * signature context in attributes, so external plugins can be sent the original bytes.
@@ -30,9 +35,6 @@ export interface WebhookResponse {
   status: number;
   body: { message: string; delivery?: string };
 }
-
-/** GitHub retries for hours at most; after a week an ID may be seen as new again. */
-export const DELIVERY_RECORD_TTL_MS = 7 * 24 * 3600_000;
 
 /** Message attributes on `github-events`. */
 export const EVENT_ATTRIBUTES = { event: 'x-github-event', delivery: 'x-github-delivery', installation: 'installation' } as const;
@@ -95,7 +97,7 @@ export async function receiveWebhook(dependencies: WebhookDependencies, request:
     return { status: 200, body: { message: 'pong', delivery } };
   }
 
-  if (!(await dependencies.deliveries.claim(delivery, DELIVERY_RECORD_TTL_MS))) {
+  if (await dependencies.deliveries.isAccepted(delivery)) {
     log.info('duplicate delivery acknowledged without processing');
     return { status: 200, body: { message: 'duplicate delivery: already accepted', delivery } };
   }
@@ -109,10 +111,16 @@ export async function receiveWebhook(dependencies: WebhookDependencies, request:
   try {
     await dependencies.bus.publish(TOPICS.githubEvents, { data: request.rawBody, attributes });
   } catch (error) {
-    // Not handed on: give the ID back so GitHub's redelivery is processed, and say we failed.
-    await dependencies.deliveries.forget(delivery).catch(() => undefined);
+    // Nothing recorded, so GitHub's redelivery is processed.
     log.error('could not publish the delivery; GitHub may redeliver it', { error });
     return { status: 503, body: { message: 'could not accept the delivery right now; redeliver it', delivery } };
+  }
+  try {
+    await dependencies.deliveries.recordAccepted(delivery);
+  } catch (error) {
+    // The event is on the bus and will be processed; without the record a redelivery publishes it
+    // again, and the events function runs it once all the same. So this is still a success.
+    log.warn('delivery published but not recorded; a redelivery would be published again', { error });
   }
   log.info('delivery accepted', typeof repository === 'string' ? { repo: repository } : {});
   return { status: 200, body: { message: 'accepted', delivery } };

@@ -68,10 +68,12 @@ async function lifecycleCounts(store: FirestoreStore): Promise<string> {
 
   const steps: [string, () => Promise<unknown>][] = [
     [
-      'trigger: delivery ID recorded, ProwJob created (idempotent)',
+      'trigger: delivery accepted and claimed, ProwJob created (idempotent), delivery done',
       async () => {
-        await store.deliveries.claim('bench-delivery-1', 3_600_000);
+        await store.deliveries.recordAccepted('bench-delivery-1');
+        await store.deliveries.claimProcessing('bench-delivery-1', 'bench', 30_000);
         await store.jobs.create(job, { idempotencyKey: 'bench-delivery-1/pull-unit' });
+        await store.deliveries.finishProcessing('bench-delivery-1', 'bench');
       },
     ],
     ['lease: runner claims the job its feed announced', async () => (lease = (await store.jobs.claim(name, request))?.lease)],

@@ -28,7 +28,8 @@ describe('embedded store across restarts', () => {
     const claim = await first.jobs.claim(job.metadata.name ?? '', { cluster: 'default', holder: 'runner-a', ttlMs: 3_600_000 });
     if (!claim) throw new Error('claim failed');
     await first.jobs.update(job.metadata.name ?? '', { state: 'pending', status: { pod_name: 'pod-1' } }, { lease: claim.lease });
-    await first.deliveries.claim('delivery-1', 3_600_000);
+    await first.deliveries.recordAccepted('delivery-1');
+    await first.deliveries.claimProcessing('delivery-2', 'events-a', 60_000);
     await first.periodics.advance({ job: 'nightly', lastRunAt: 5_000 }, undefined);
     await first.reports.record(job.metadata.name ?? '', 'github-status:unit', { state: 'pending', reportedAt: 1 });
     await first.close();
@@ -39,7 +40,8 @@ describe('embedded store across restarts', () => {
     expect(stored?.lease?.holder).toBe('runner-a');
     expect((await second.jobs.list({ repo: 'acme/widgets', pull: 3 })).jobs).toHaveLength(1);
     expect((await second.jobs.create(testProwJob(), { idempotencyKey: 'delivery-1/unit' })).created).toBe(false);
-    expect(await second.deliveries.claim('delivery-1', 3_600_000)).toBe(false);
+    expect(await second.deliveries.isAccepted('delivery-1')).toBe(true);
+    expect((await second.deliveries.claimProcessing('delivery-2', 'events-b', 60_000)).outcome).toBe('held');
     expect((await second.periodics.get('nightly'))?.lastRunAt).toBe(5_000);
     expect(await second.reports.get(job.metadata.name ?? '')).toEqual({ 'github-status:unit': { state: 'pending', reportedAt: 1 } });
     await second.close();

@@ -7,7 +7,7 @@ import {
   JobNotFoundError,
   StaleLeaseError,
 } from '../../../shared/store/errors';
-import type { JobChange, Lease, Store, StoredJob } from '../../../shared/store/store';
+import { RECORD_RETENTION_MS, type JobChange, type Lease, type Store, type StoredJob } from '../../../shared/store/store';
 import { testProwJob, type TestJobOptions } from '../../support/prowjobs';
 import { waitFor } from '../../support/wait';
 
@@ -362,18 +362,60 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
     });
 
     describe('webhook deliveries', () => {
-      it('accepts a delivery ID once until its record expires, or until it is forgotten', async () => {
-        expect(await store.deliveries.claim('72d3162e-cc78-11e3-81ab-4c9367dc0958', 60_000)).toBe(true);
-        expect(await store.deliveries.claim('72d3162e-cc78-11e3-81ab-4c9367dc0958', 60_000)).toBe(false);
-        await store.deliveries.forget('72d3162e-cc78-11e3-81ab-4c9367dc0958');
-        expect(await store.deliveries.claim('72d3162e-cc78-11e3-81ab-4c9367dc0958', 60_000)).toBe(true);
-        clock.advance(60_001);
-        expect(await store.deliveries.claim('72d3162e-cc78-11e3-81ab-4c9367dc0958', 60_000)).toBe(true);
+      const ID = '72d3162e-cc78-11e3-81ab-4c9367dc0958';
+
+      it('knows a delivery as accepted once recorded, until its record expires', async () => {
+        expect(await store.deliveries.isAccepted(ID)).toBe(false);
+        await store.deliveries.recordAccepted(ID);
+        await store.deliveries.recordAccepted(ID);
+        expect(await store.deliveries.isAccepted(ID)).toBe(true);
+        clock.advance(RECORD_RETENTION_MS.delivery + 1);
+        expect(await store.deliveries.isAccepted(ID)).toBe(false);
+        expect(await store.deliveries.get(ID)).toBeUndefined();
       });
 
-      it('lets exactly one of several concurrent receivers of a redelivery process it', async () => {
-        const results = await Promise.all(Array.from({ length: 5 }, () => store.deliveries.claim('delivery/with/slashes', 60_000)));
-        expect(results.filter(Boolean)).toHaveLength(1);
+      it('runs a delivery once: one claim wins, a held claim waits, a finished one is done', async () => {
+        expect(await store.deliveries.claimProcessing(ID, 'attempt-1', 30_000)).toEqual({ outcome: 'claimed', takeover: false });
+        expect(await store.deliveries.claimProcessing(ID, 'attempt-2', 30_000)).toEqual({
+          outcome: 'held',
+          lease: { holder: 'attempt-1', expiresAt: clock.now() + 30_000 },
+        });
+        await store.deliveries.finishProcessing(ID, 'attempt-1');
+        expect(await store.deliveries.claimProcessing(ID, 'attempt-2', 30_000)).toEqual({ outcome: 'done' });
+        expect(await store.deliveries.renewProcessing(ID, 'attempt-1', 30_000)).toBe(false);
+      });
+
+      it('lets a later attempt take over once a crashed attempt’s claim has lapsed, unless it was renewed', async () => {
+        await store.deliveries.claimProcessing(ID, 'attempt-1', 30_000);
+        clock.advance(20_000);
+        expect(await store.deliveries.renewProcessing(ID, 'attempt-1', 30_000)).toBe(true);
+        clock.advance(20_000);
+        expect((await store.deliveries.claimProcessing(ID, 'attempt-2', 30_000)).outcome).toBe('held');
+        clock.advance(10_001);
+        expect(await store.deliveries.claimProcessing(ID, 'attempt-2', 30_000)).toEqual({ outcome: 'claimed', takeover: true });
+        expect(await store.deliveries.renewProcessing(ID, 'attempt-1', 30_000)).toBe(false);
+      });
+
+      it('frees a released claim at once, and keeps the accepted and processing halves apart', async () => {
+        await store.deliveries.claimProcessing(ID, 'attempt-1', 30_000);
+        // The consumer may run before the webhook records the delivery (publish, then record).
+        await store.deliveries.recordAccepted(ID);
+        expect((await store.deliveries.get(ID))?.processing?.holder).toBe('attempt-1');
+        await store.deliveries.releaseProcessing(ID, 'attempt-2');
+        expect((await store.deliveries.claimProcessing(ID, 'attempt-2', 30_000)).outcome).toBe('held');
+        await store.deliveries.releaseProcessing(ID, 'attempt-1');
+        expect(await store.deliveries.claimProcessing(ID, 'attempt-2', 30_000)).toEqual({ outcome: 'claimed', takeover: false });
+        await store.deliveries.finishProcessing(ID, 'attempt-2');
+        expect(await store.deliveries.get(ID)).toMatchObject({ accepted: true, done: true });
+        expect((await store.deliveries.get(ID))?.processing).toBeUndefined();
+      });
+
+      it('lets exactly one of several concurrent copies of a delivery claim it', async () => {
+        const claims = await Promise.all(
+          Array.from({ length: 5 }, (_, i) => store.deliveries.claimProcessing('delivery/with/slashes', `attempt-${i}`, 30_000)),
+        );
+        expect(claims.filter((claim) => claim.outcome === 'claimed')).toHaveLength(1);
+        expect(claims.filter((claim) => claim.outcome === 'held')).toHaveLength(4);
       });
     });
 
