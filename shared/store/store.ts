@@ -214,8 +214,11 @@ export interface DeliveryStore {
   claimProcessing(deliveryId: string, holder: string, leaseMs: number): Promise<ProcessingClaim>;
   /** Extends `holder`'s claim; false when it is no longer `holder`'s (lapsed and taken, or done). */
   renewProcessing(deliveryId: string, holder: string, leaseMs: number): Promise<boolean>;
-  /** Marks the delivery processed; later claims answer `done`. */
-  finishProcessing(deliveryId: string, holder: string): Promise<void>;
+  /**
+   * Marks the delivery processed; later claims answer `done`. Not tied to a holder: the plugins ran
+   * to the end, so the delivery is done even if this attempt's claim lapsed meanwhile.
+   */
+  finishProcessing(deliveryId: string): Promise<void>;
   /** Gives up `holder`'s claim without finishing, so the next copy runs at once; no-op otherwise. */
   releaseProcessing(deliveryId: string, holder: string): Promise<void>;
   /** The record as stored, for tests and diagnostics; undefined when absent or expired. */

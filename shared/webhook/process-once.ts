@@ -83,7 +83,7 @@ export async function processOnce<T>(
     throw error;
   }
   clearInterval(heartbeat);
-  await deliveries.finishProcessing(deliveryId, holder);
+  await deliveries.finishProcessing(deliveryId);
   return { ran: true, result };
 }
 

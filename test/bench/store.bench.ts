@@ -73,7 +73,7 @@ async function lifecycleCounts(store: FirestoreStore): Promise<string> {
         await store.deliveries.recordAccepted('bench-delivery-1');
         await store.deliveries.claimProcessing('bench-delivery-1', 'bench', 30_000);
         await store.jobs.create(job, { idempotencyKey: 'bench-delivery-1/pull-unit' });
-        await store.deliveries.finishProcessing('bench-delivery-1', 'bench');
+        await store.deliveries.finishProcessing('bench-delivery-1');
       },
     ],
     ['lease: runner claims the job its feed announced', async () => (lease = (await store.jobs.claim(name, request))?.lease)],

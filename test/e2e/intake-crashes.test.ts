@@ -92,9 +92,9 @@ function crashingDeliveries(deliveries: DeliveryStore, crash: Crash): DeliverySt
       return claim;
     },
     renewProcessing: (id, holder, leaseMs) => deliveries.renewProcessing(id, holder, leaseMs),
-    finishProcessing: async (id, holder) => {
+    finishProcessing: async (id) => {
       crash.at('after plugins');
-      await deliveries.finishProcessing(id, holder);
+      await deliveries.finishProcessing(id);
       crash.at('after done');
     },
     releaseProcessing: (id, holder) => deliveries.releaseProcessing(id, holder),

@@ -380,7 +380,7 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
           outcome: 'held',
           lease: { holder: 'attempt-1', expiresAt: clock.now() + 30_000 },
         });
-        await store.deliveries.finishProcessing(ID, 'attempt-1');
+        await store.deliveries.finishProcessing(ID);
         expect(await store.deliveries.claimProcessing(ID, 'attempt-2', 30_000)).toEqual({ outcome: 'done' });
         expect(await store.deliveries.renewProcessing(ID, 'attempt-1', 30_000)).toBe(false);
       });
@@ -405,7 +405,7 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
         expect((await store.deliveries.claimProcessing(ID, 'attempt-2', 30_000)).outcome).toBe('held');
         await store.deliveries.releaseProcessing(ID, 'attempt-1');
         expect(await store.deliveries.claimProcessing(ID, 'attempt-2', 30_000)).toEqual({ outcome: 'claimed', takeover: false });
-        await store.deliveries.finishProcessing(ID, 'attempt-2');
+        await store.deliveries.finishProcessing(ID);
         expect(await store.deliveries.get(ID)).toMatchObject({ accepted: true, done: true });
         expect((await store.deliveries.get(ID))?.processing).toBeUndefined();
       });
