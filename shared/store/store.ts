@@ -1,4 +1,5 @@
 import type { ProwJob, ProwJobState, ProwJobStatus, ProwJobType } from '../prowjob/schema';
+import type { OutboxStore } from './outbox';
 
 /**
  * Where ProwJob state and the control plane's bookkeeping live. Firestore in the cloud
@@ -13,6 +14,8 @@ export interface Store {
   readonly periodics: PeriodicStore;
   readonly reports: ReportStore;
   readonly slots: SlotStore;
+  /** GitHub writes waiting to be sent (shared/store/outbox.ts). */
+  readonly outbox: OutboxStore;
   close(): Promise<void>;
 }
 

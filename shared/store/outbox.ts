@@ -1,0 +1,257 @@
+import { z } from 'zod';
+
+/**
+ * The GitHub write outbox: every write Cutwater makes to GitHub (labels, comments, statuses,
+ * assignees, review requests, titles, open/closed) is first stored here and sent later by one
+ * paced writer per installation (shared/outbox/writer.ts). Storing is fast and durable, so event
+ * handlers never wait for GitHub; the writer sends at the pace GitHub's secondary limits allow,
+ * across every function instance, and a write GitHub refuses for now stays until GitHub allows it.
+ *
+ * The store keeps it because the store already is the durable, transactional place both
+ * implementations share (Firestore in the cloud, the embedded journal in local mode), and the
+ * rules for what a new write does to the pending ones (idempotency, coalescing) must run inside
+ * the same transaction as the insert. Those rules are pure, in shared/store/outbox-rules.ts.
+ */
+
+/** Where a write lands: one issue or pull request, or (statuses) one commit. */
+const IssueTarget = { owner: z.string().min(1), repo: z.string().min(1), number: z.number().int().positive() };
+const RepositoryTarget = { owner: z.string().min(1), repo: z.string().min(1) };
+
+/**
+ * One write as GitHub's REST API takes it, split per label and per person so that a later write
+ * can cancel exactly the part it undoes; the writer joins writes to one issue back into one
+ * request when it sends them.
+ */
+export const GitHubWriteSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('addLabel'), ...IssueTarget, label: z.string().min(1) }),
+  z.object({ kind: z.literal('removeLabel'), ...IssueTarget, label: z.string().min(1) }),
+  z.object({ kind: z.literal('addAssignee'), ...IssueTarget, login: z.string().min(1) }),
+  z.object({ kind: z.literal('removeAssignee'), ...IssueTarget, login: z.string().min(1) }),
+  /** `login` may be "org/team" for a team review request. */
+  z.object({ kind: z.literal('requestReviewer'), ...IssueTarget, login: z.string().min(1) }),
+  z.object({ kind: z.literal('removeRequestedReviewer'), ...IssueTarget, login: z.string().min(1) }),
+  z.object({ kind: z.literal('setTitle'), ...IssueTarget, title: z.string() }),
+  z.object({
+    kind: z.literal('setState'),
+    ...IssueTarget,
+    state: z.enum(['open', 'closed']),
+    stateReason: z.enum(['completed', 'not_planned', 'reopened']).optional(),
+  }),
+  z.object({ kind: z.literal('createComment'), ...IssueTarget, body: z.string() }),
+  /**
+   * `commentId` is GitHub's ID, or the placeholder (a negative number) that readers saw for a
+   * comment still in the outbox; the writer resolves a placeholder to the ID GitHub gave.
+   */
+  z.object({ kind: z.literal('editComment'), ...IssueTarget, commentId: z.number().int(), body: z.string() }),
+  z.object({ kind: z.literal('deleteComment'), ...IssueTarget, commentId: z.number().int() }),
+  z.object({
+    kind: z.literal('createStatus'),
+    ...RepositoryTarget,
+    sha: z.string().min(1),
+    context: z.string().min(1),
+    state: z.enum(['error', 'failure', 'pending', 'success']),
+    description: z.string().nullable().optional(),
+    targetUrl: z.string().nullable().optional(),
+  }),
+]);
+export type GitHubWrite = z.infer<typeof GitHubWriteSchema>;
+export type GitHubWriteKind = GitHubWrite['kind'];
+
+/**
+ * Sending order across subjects: commit statuses and labels (what merging is gated on) first,
+ * then people and issue state, then comments, which only inform. Writes waiting longer than
+ * OUTBOX_AGING_MS count as priority 0, so a steady stream of statuses cannot starve comments.
+ */
+export type OutboxPriority = 0 | 1 | 2;
+export const OUTBOX_AGING_MS = 60_000;
+
+/** What a caller asks to enqueue. */
+export interface OutboxWriteRequest {
+  /**
+   * The idempotency key, unique within the installation: the same cause asking for the same
+   * write again (a redelivered or re-run event, a repeated report) yields the same key, and a
+   * second enqueue with a key already used is a no-op, whatever became of the first.
+   */
+  id: string;
+  /** "token", or the GitHub App installation's ID as a decimal string. */
+  installation: string;
+  write: GitHubWrite;
+  /**
+   * Whether the write changes what GitHub shows, as far as the caller could see when deciding
+   * (addLabel: the label was absent; removeLabel: present; likewise for people). A later write that
+   * undoes a pending one marked so cancels it, and neither is sent. Unmarked, the later write
+   * replaces the pending one instead (the state before is unknown, so only the last is sent).
+   */
+  changesState?: boolean;
+  /**
+   * For addAssignee and requestReviewer: a comment to post on the issue when GitHub refuses some of
+   * the people, with `{{logins}}` replaced by them (as "@a, @b"). Writes of one request share it,
+   * and one comment names everyone refused.
+   */
+  refusalNotice?: string;
+  /** Where the write came from, for the logs and the health page ("delivery <id>", "report <job>"). */
+  cause: string;
+}
+
+export type OutboxEntryState =
+  /** Waiting to be sent (from `notBefore`, when set). */
+  | 'pending'
+  /** Taken by a writer (`writerToken`); if that writer stops, the next one sends it again. */
+  | 'sending'
+  | 'sent'
+  /** GitHub refused it for good (a 4xx other than rate limits); `error` says why. */
+  | 'failed'
+  /** Made unnecessary by a later write before it was sent (coalesced). */
+  | 'cancelled';
+
+export interface OutboxEntry extends OutboxWriteRequest {
+  /** "owner/repo#number" for issue writes, "owner/repo@sha" for statuses: what readers overlay. */
+  subject: string;
+  /**
+   * What the write sets, e.g. "owner/repo#12 label:lgtm", "owner/repo@abc status:ci/test",
+   * "owner/repo#12 comment:<id>": at most one pending write per resource after coalescing.
+   */
+  resource: string;
+  priority: OutboxPriority;
+  /** Store-assigned, increasing per installation: the order writes were enqueued in. */
+  seq: number;
+  state: OutboxEntryState;
+  enqueuedAt: number;
+  /** Not to be sent before this time (ms since the epoch): GitHub's Retry-After, or a backoff. */
+  notBefore?: number;
+  /** Send attempts so far. */
+  attempts: number;
+  /** The writer lease token under which it is `sending`. */
+  writerToken?: number;
+  /** createComment: the ID readers see until GitHub gives one (negative, derived from `id`). */
+  placeholderId?: number;
+  /** createComment once sent: GitHub's ID. */
+  commentId?: number;
+  /** When it reached sent, failed or cancelled. */
+  settledAt?: number;
+  /** failed: GitHub's answer. cancelled: the ID of the write that made it unnecessary. */
+  error?: string;
+  cancelledBy?: string;
+}
+
+/** What an enqueue did, for the callers' logs and the ledger. */
+export interface EnqueueOutcome {
+  /** New entries stored. */
+  stored: number;
+  /** Requests whose key was used before (nothing stored). */
+  duplicates: number;
+  /** Writes that will not be sent because of coalescing: cancelled pending ones plus dropped new ones. */
+  saved: number;
+}
+
+/** One writer's exclusive right to send an installation's writes, fenced as job leases are. */
+export interface WriterLease {
+  installation: string;
+  holder: string;
+  /** Grows with every claim; a write carrying an older token is refused (StaleLeaseError). */
+  token: number;
+  expiresAt: number;
+}
+
+/** How one taken entry ended, as the writer reports it. */
+export type SendOutcome =
+  | { id: string; result: 'sent'; commentId?: number }
+  | { id: string; result: 'failed'; error: string }
+  /** Back to pending, not before `notBefore` (GitHub's Retry-After, a 5xx backoff). */
+  | { id: string; result: 'retry'; notBefore: number; error: string };
+
+/** An installation's pacing state, shared by whichever instance holds its writer lease. */
+export interface InstallationPace {
+  installation: string;
+  /** When each request of the last hour went out (ms since the epoch), oldest first. */
+  sentAt: number[];
+  /** GitHub asked for no writes before this time (a secondary or primary limit answer). */
+  blockedUntil?: number;
+  blockedReason?: string;
+}
+
+/** The write side of the budget ledger, per installation. */
+export interface OutboxStats {
+  installation: string;
+  /** Pending and sending entries. */
+  depth: number;
+  /** enqueuedAt of the oldest pending or sending entry. */
+  oldestEnqueuedAt?: number;
+  /** Total writes saved by coalescing since the installation's outbox was created. */
+  saved: number;
+  /** Requests sent in the last minute and the last hour. */
+  sentLastMinute: number;
+  sentLastHour: number;
+  failed: number;
+  blockedUntil?: number;
+  blockedReason?: string;
+  writer?: { holder: string; expiresAt: number };
+}
+
+export interface OutboxStore {
+  /**
+   * Stores writes durably, applying the rules of shared/store/outbox-rules.ts atomically with
+   * respect to other enqueues and to the writer: an already-used `id` is a duplicate; a write to a
+   * resource with a pending (not yet `sending`) entry coalesces with it. Requests are applied in
+   * the order given.
+   */
+  enqueue(requests: readonly OutboxWriteRequest[]): Promise<EnqueueOutcome>;
+  /** Pending and sending entries about one subject, in `seq` order: what readers overlay. */
+  unsent(installation: string, subject: string): Promise<OutboxEntry[]>;
+  /** Any entry by its key, for tests and diagnostics. */
+  get(installation: string, id: string): Promise<OutboxEntry | undefined>;
+  /** GitHub's ID for a comment that was created through the outbox, by its placeholder. */
+  commentIdFor(installation: string, placeholderId: number): Promise<number | undefined>;
+
+  /** The writer lease of an installation, if nobody else holds a live one. */
+  claimWriter(installation: string, holder: string, ttlMs: number): Promise<WriterLease | undefined>;
+  /** Extends a current lease. Throws StaleLeaseError when it is no longer current. */
+  renewWriter(lease: WriterLease, ttlMs: number): Promise<WriterLease>;
+  /** Gives the lease up early; a no-op when it is no longer current. */
+  releaseWriter(lease: WriterLease): Promise<void>;
+
+  /**
+   * Marks up to `limit` entries `sending` under the lease and returns them, best first: entries
+   * already `sending` under an older token (their writer stopped mid-send), then due pending ones
+   * (no `notBefore`, or `notBefore` <= now) by effective priority (see OUTBOX_AGING_MS), then `seq`.
+   * Throws StaleLeaseError when the lease is not current.
+   */
+  take(lease: WriterLease, limit: number): Promise<OutboxEntry[]>;
+  /**
+   * Records how sent entries ended, and appends `requestTimes` (one per request made; requests
+   * joined several entries) to the installation's pace window, dropping times older than an hour.
+   * Throws StaleLeaseError when the lease is not current.
+   */
+  settle(lease: WriterLease, outcomes: readonly SendOutcome[], requestTimes: readonly number[]): Promise<void>;
+  /** Records GitHub's "no writes before `until`" for the installation (cleared once passed). */
+  block(lease: WriterLease, until: number, reason: string): Promise<void>;
+  pace(installation: string): Promise<InstallationPace>;
+
+  /**
+   * Installations with entries a writer could send now (pending and due, or `sending` under a
+   * lease that has lapsed) and no live writer lease: what the periodic sweep wakes writers for.
+   */
+  installationsNeedingWriter(): Promise<string[]>;
+  /** The ledger's write side, for every installation that has an outbox. */
+  stats(): Promise<OutboxStats[]>;
+}
+
+/** How long settled entries are kept, for idempotency keys and the health page. */
+export const OUTBOX_RETENTION_MS = 7 * 24 * 3600_000;
+
+/** The subject of a write, as OutboxEntry.subject. */
+export function subjectOf(write: GitHubWrite): string {
+  return write.kind === 'createStatus'
+    ? commitSubject(write.owner, write.repo, write.sha)
+    : issueSubject(write.owner, write.repo, write.number);
+}
+
+/** The subject of an issue or pull request, for readers. GitHub's names ignore case, so do subjects. */
+export function issueSubject(owner: string, repo: string, number: number): string {
+  return `${owner}/${repo}#${number}`.toLowerCase();
+}
+
+/** The subject of a commit's statuses, for readers. */
+export function commitSubject(owner: string, repo: string, sha: string): string {
+  return `${owner}/${repo}@${sha}`.toLowerCase();
+}
