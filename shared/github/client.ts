@@ -103,6 +103,16 @@ export interface Label {
   description?: string | null;
 }
 
+/**
+ * GitHub drops people it cannot assign without saying so, and refuses review requests from people
+ * who cannot review. Writes go out later, through the outbox (shared/outbox), so whoever asked is
+ * gone by then: the request carries the comment to post when someone is refused, `{{logins}}`
+ * standing for who. A client that sends at once has nobody to tell and ignores it.
+ */
+export interface PeopleWriteOptions {
+  refusalNotice?: string;
+}
+
 export interface GitHubClient {
   /** The login Cutwater comments as (the App's bot user, or the token's user). */
   botLogin(): Promise<string>;
@@ -111,7 +121,7 @@ export interface GitHubClient {
   /** Every changed file, all pages. */
   listPullRequestFiles(owner: string, repo: string, number: number): Promise<PullRequestFile[]>;
   listReviews(owner: string, repo: string, number: number): Promise<Review[]>;
-  requestReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
+  requestReviewers(owner: string, repo: string, number: number, logins: string[], options?: PeopleWriteOptions): Promise<void>;
   /** Withdraws review requests; logins not requested are ignored. */
   removeRequestedReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
   /** GitHub's search, for counts such as "has this author opened a PR here before". */
@@ -129,7 +139,7 @@ export interface GitHubClient {
   /** A label that is not there is not an error. */
   removeLabel(owner: string, repo: string, number: number, label: string): Promise<void>;
   listRepoLabels(owner: string, repo: string): Promise<Label[]>;
-  addAssignees(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
+  addAssignees(owner: string, repo: string, number: number, logins: string[], options?: PeopleWriteOptions): Promise<void>;
   removeAssignees(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
 
   /** Every comment on the issue or PR, oldest first, all pages. */

@@ -765,6 +765,9 @@ function normalizePrivateKey(privateKey: string): string {
   return key.trim() + '\n';
 }
 
+/** The outbox's installation key for token authentication (see GitHubClients.installationKey). */
+export const TOKEN_INSTALLATION_KEY = 'token';
+
 /**
  * Clients for one identity: a token, or a GitHub App and its installations. Webhook payloads say
  * which installation they came from; a client per installation is made once and kept.
@@ -824,8 +827,13 @@ export class GitHubClients {
    * reporter): with an App, the installation covering the repository is looked up once and kept.
    */
   async clientForRepository(owner: string, repo: string): Promise<GitHubClient> {
+    if (this.tokenClient || !this.app) return this.clientForInstallation();
+    return this.clientForInstallation(await this.installationOf(owner, repo));
+  }
+
+  private installationOf(owner: string, repo: string): Promise<number> {
     const app = this.app;
-    if (this.tokenClient || !app) return this.clientForInstallation();
+    if (!app) throw new Error('GitHubClients has no App');
     const key = `${owner}/${repo}`.toLowerCase();
     let installation = app.installations.get(key);
     if (!installation) {
@@ -836,7 +844,34 @@ export class GitHubClients {
       installation.catch(() => app.installations.delete(key));
       app.installations.set(key, installation);
     }
-    return this.clientForInstallation(await installation);
+    return installation;
+  }
+
+  /**
+   * The key the write outbox paces an identity's writes under: "token" for a token (whatever
+   * installation a payload names, the token is one identity with one budget), else the App
+   * installation's ID. clientForInstallationKey turns it back into a client.
+   */
+  installationKey(installationId?: number): string {
+    if (this.tokenClient) return TOKEN_INSTALLATION_KEY;
+    const id = installationId ?? this.app?.defaultInstallation;
+    if (id === undefined) {
+      throw new Error('no GitHub App installation ID: the event carries none and GITHUB_APP_INSTALLATION_ID is not set');
+    }
+    return String(id);
+  }
+
+  /** installationKey for the installation covering a repository (looked up once with an App). */
+  async installationKeyForRepository(owner: string, repo: string): Promise<string> {
+    if (this.tokenClient) return TOKEN_INSTALLATION_KEY;
+    return this.installationKey(await this.installationOf(owner, repo));
+  }
+
+  clientForInstallationKey(key: string): GitHubClient {
+    if (key === TOKEN_INSTALLATION_KEY) return this.clientForInstallation();
+    const id = Number(key);
+    if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`"${key}" is not an installation key (token, or an installation ID)`);
+    return this.clientForInstallation(id);
   }
 
   /** The token's client, or the client for this App installation (default: the configured one). */

@@ -89,6 +89,9 @@ interface Target {
   log: Logger;
 }
 
+/** How a refusal notice names the people GitHub refused; the writer fills it in (PeopleWriteOptions). */
+const REFUSED = '{{logins}}';
+
 async function applyAssignments({ issue, org, comment, log }: Target, changes: PeopleChanges): Promise<void> {
   if (changes.remove.length > 0) {
     log.info('unassigning', { number: comment.number, logins: changes.remove, by: comment.author });
@@ -96,30 +99,7 @@ async function applyAssignments({ issue, org, comment, log }: Target, changes: P
   }
   if (changes.add.length === 0) return;
   log.info('assigning', { number: comment.number, logins: changes.add, by: comment.author });
-  await issue.addAssignees(changes.add);
-  // GitHub answers success even when it drops people who cannot be assigned; only the issue tells.
-  const assignees = (await issue.getIssue()).assignees.map((user) => user.login);
-  const refused = missingLogins(changes.add, assignees);
-  if (refused.length === 0) return;
-  log.info('GitHub refused some assignees', { number: comment.number, refused });
-  await issue.createComment(replyTo(comment, assignRefusal(org, refused)));
-}
-
-/** 422 is GitHub's answer when one of the people cannot be asked for a review. */
-function isUnprocessable(error: unknown): boolean {
-  return error instanceof GitHubError && error.status === 422;
-}
-
-/**
- * After GitHub refused part of a review request, those not among the PR's requested reviewers are
- * the refused ones. (The client has already asked for the others one by one, as Prow does.)
- */
-async function refusedReviewers({ issue }: Target, logins: readonly string[]): Promise<string[]> {
-  const pull = await issue.getPullRequest();
-  return missingLogins(
-    logins,
-    (pull.requested_reviewers ?? []).map((user) => user.login),
-  );
+  await issue.addAssignees(changes.add, { refusalNotice: replyTo(comment, assignRefusal(org, [REFUSED])) });
 }
 
 async function applyReviewRequests(target: Target, changes: PeopleChanges): Promise<void> {
@@ -130,16 +110,7 @@ async function applyReviewRequests(target: Target, changes: PeopleChanges): Prom
   }
   if (changes.add.length === 0) return;
   log.info('requesting reviews', { number: comment.number, logins: changes.add, by: comment.author });
-  let refused: string[] = [];
-  try {
-    await issue.requestReviewers(changes.add);
-  } catch (error) {
-    if (!isUnprocessable(error)) throw error;
-    refused = await refusedReviewers(target, changes.add);
-  }
-  if (refused.length === 0) return;
-  log.info('GitHub refused some reviewers', { number: comment.number, refused });
-  await issue.createComment(replyTo(comment, reviewRefusal(org, refused)));
+  await issue.requestReviewers(changes.add, { refusalNotice: replyTo(comment, reviewRefusal(org, [REFUSED])) });
 }
 
 export const assign = definePlugin('assign', {

@@ -6,6 +6,8 @@ import { enabledPluginsFor, type PluginConfig } from '../config/plugin-config';
 import type { GitHubClient } from '../github/client';
 import type { Logger } from '../log/logger';
 import type { Store } from '../store/store';
+import { outboxGitHub } from '../outbox/github';
+import type { WriterNudge } from '../outbox/nudge';
 import { commentEventOf } from './comment-event';
 import { payloadProblems } from './delivery-check';
 import { issueHandle, repositoryHandle } from './handles';
@@ -45,6 +47,18 @@ export interface EngineDependencies {
   hmacSecret?: string;
   /** For external plugins; defaults to global fetch. */
   fetch?: typeof fetch;
+  /**
+   * Plugins' GitHub writes go through the store's outbox (shared/outbox), and their reads see the
+   * writes still waiting there: how every deployment runs. Without it, writes go straight to
+   * GitHub, as single-plugin tests want.
+   */
+  outbox?: OutboxWiring;
+}
+
+export interface OutboxWiring {
+  nudge: WriterNudge;
+  /** The outbox's key for the identity that sends for this installation ("token" with a token). */
+  installationKey: (installationId: number | undefined) => string;
 }
 
 export interface DispatchOutcome {
@@ -94,7 +108,7 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
     log.error(`delivery ${delivery.id} (${delivery.name}) is malformed, so no plugin runs for it: ${refused}`);
   }
   const inProcess = refused ? [] : dependencies.plugins.filter((plugin) => enabled.has(plugin.name));
-  const github = pluginGitHubOf(dependencies.github(info.installation?.id));
+  const github = pluginGitHubOf(githubFor(dependencies, delivery, info.installation?.id, log));
   const jobs = pluginJobsOf(dependencies.store.jobs);
   const repository = repositoryHandle(github, { org, repo });
   const comment = inProcess.length > 0 ? commentEventOf(delivery.name, delivery.payload) : undefined;
@@ -159,6 +173,25 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
     ...(outcome.failed.length > 0 ? { failed: outcome.failed.map((failure) => failure.plugin) } : {}),
   });
   return outcome;
+}
+
+/**
+ * The delivery's GitHub. Through the outbox, the delivery is the cause of its writes: running it
+ * again (a redelivery after a crash) asks for the same writes under the same keys, and none is
+ * stored twice.
+ */
+function githubFor(dependencies: EngineDependencies, delivery: Delivery, installationId: number | undefined, log: Logger): GitHubClient {
+  const client = dependencies.github(installationId);
+  const outbox = dependencies.outbox;
+  if (!outbox) return client;
+  return outboxGitHub({
+    client,
+    outbox: dependencies.store.outbox,
+    installation: outbox.installationKey(installationId),
+    cause: `delivery ${delivery.id}`,
+    nudge: outbox.nudge,
+    log,
+  });
 }
 
 /** The issue's or pull request's number, for events about one (checked by payloadProblems). */

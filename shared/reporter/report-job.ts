@@ -27,8 +27,11 @@ export interface ReporterDependencies {
   config: Config;
   log: Logger;
   now: () => number;
-  /** A client for the job's repository; without it GitHub reporting is off. */
-  github?: (org: string, repo: string) => Promise<GitHubClient>;
+  /**
+   * A client for the job's repository; without it GitHub reporting is off. `cause` names the
+   * report ("report <job>"), for the outbox's idempotency keys (shared/outbox/clients.ts).
+   */
+  github?: (org: string, repo: string, cause: string) => Promise<GitHubClient>;
   slack?: SlackSender;
   /** Publishes a report message to `topic` in `project`. */
   publishReport?: (project: string, topic: string, message: PubSubReportMessage) => Promise<void>;
@@ -122,7 +125,7 @@ function channelsFor(deps: ReporterDependencies, stored: StoredJob, log: Logger)
         fingerprint: fingerprintOf([target.sha, target.status]),
         send: () =>
           tolerateGoneCommit(log, async () => {
-            const client = await github(target.owner, target.repo);
+            const client = await github(target.owner, target.repo, `report ${name}`);
             await client.createStatus(target.owner, target.repo, target.sha, target.status);
           }),
       });
@@ -182,7 +185,7 @@ async function updateSummaryComment(deps: ReporterDependencies, job: ProwJob, pa
     throw new Error(`another report is updating the test report comment on ${refs.org}/${refs.repo}#${pull.number}`);
   }
   try {
-    const client = await github(refs.org, refs.repo);
+    const client = await github(refs.org, refs.repo, `report ${holder}`);
     const [bot, comments] = await Promise.all([client.botLogin(), client.listComments(refs.org, refs.repo, pull.number)]);
     const extra = renderReportTemplate(deps.config, job, log);
     const plan = planSummaryComment({

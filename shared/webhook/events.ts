@@ -30,7 +30,8 @@ export async function handleGitHubEventMessage(
   }
   // At most once per delivery, however many copies of the message arrive (process-once.ts).
   const run = ({ takeover }: { takeover: boolean }) =>
-    dispatch(takeover ? replayGuarded(dependencies) : dependencies, { name, id, rawBody, payload });
+    // Through the outbox a re-run's writes dedupe by key; straight to GitHub, the guard does it.
+    dispatch(takeover && !dependencies.outbox ? replayGuarded(dependencies) : dependencies, { name, id, rawBody, payload });
   const once = await processOnce(dependencies.store.deliveries, id, dependencies.log, run, intake);
   return once.ran ? once.result : { handled: [], failed: [] };
 }
