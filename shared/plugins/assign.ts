@@ -1,4 +1,3 @@
-import { GitHubError } from '../github/client';
 import type { Logger } from '../log/logger';
 import { commandLines, type CommentEvent } from './comment-event';
 import type { IssueHandle } from './handles';
