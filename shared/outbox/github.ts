@@ -148,7 +148,7 @@ class OutboxGitHub implements GitHubClient {
   // Writes: stored, then the writer is nudged.
 
   async addLabels(owner: string, repo: string, number: number, labels: string[]) {
-    const known = this.knownIssue(owner, repo, number);
+    const known = await this.knowing(owner, repo, number, 'labels');
     await this.enqueue(
       labels.map((label) => ({ write: { kind: 'addLabel', owner, repo, number, label }, changesState: absent(known.labels, label) })),
     );
@@ -156,13 +156,13 @@ class OutboxGitHub implements GitHubClient {
   }
 
   async removeLabel(owner: string, repo: string, number: number, label: string) {
-    const known = this.knownIssue(owner, repo, number);
+    const known = await this.knowing(owner, repo, number, 'labels');
     await this.enqueue([{ write: { kind: 'removeLabel', owner, repo, number, label }, changesState: present(known.labels, label) }]);
     known.labels?.delete(label.toLowerCase());
   }
 
   async addAssignees(owner: string, repo: string, number: number, logins: string[], options: { refusalNotice?: string } = {}) {
-    const known = this.knownIssue(owner, repo, number);
+    const known = await this.knowing(owner, repo, number, 'assignees');
     await this.enqueue(
       logins.map((login) => ({
         write: { kind: 'addAssignee', owner, repo, number, login },
@@ -174,7 +174,7 @@ class OutboxGitHub implements GitHubClient {
   }
 
   async removeAssignees(owner: string, repo: string, number: number, logins: string[]) {
-    const known = this.knownIssue(owner, repo, number);
+    const known = await this.knowing(owner, repo, number, 'assignees');
     await this.enqueue(
       logins.map((login) => ({ write: { kind: 'removeAssignee', owner, repo, number, login }, changesState: present(known.assignees, login) })),
     );
@@ -182,7 +182,7 @@ class OutboxGitHub implements GitHubClient {
   }
 
   async requestReviewers(owner: string, repo: string, number: number, logins: string[], options: { refusalNotice?: string } = {}) {
-    const known = this.knownIssue(owner, repo, number);
+    const known = await this.knowing(owner, repo, number, 'reviewers');
     await this.enqueue(
       logins.map((login) => ({
         write: { kind: 'requestReviewer', owner, repo, number, login },
@@ -194,7 +194,7 @@ class OutboxGitHub implements GitHubClient {
   }
 
   async removeRequestedReviewers(owner: string, repo: string, number: number, logins: string[]) {
-    const known = this.knownIssue(owner, repo, number);
+    const known = await this.knowing(owner, repo, number, 'reviewers');
     await this.enqueue(
       logins.map((login) => ({
         write: { kind: 'removeRequestedReviewer', owner, repo, number, login },
@@ -245,6 +245,28 @@ class OutboxGitHub implements GitHubClient {
         },
       },
     ]);
+  }
+
+  /**
+   * What this client knows of one set (labels, assignees, reviewers) of an issue, reading it
+   * (through the overlay) when it has not yet: whether a write changes what GitHub shows decides
+   * whether a later write undoing it cancels both (shared/store/outbox-rules.ts). Reads are cheap
+   * (usually a 304); without the answer only the last of such a pair would be sent.
+   */
+  private async knowing(owner: string, repo: string, number: number, set: keyof KnownIssue): Promise<KnownIssue> {
+    const known = this.knownIssue(owner, repo, number);
+    if (known[set]) return known;
+    try {
+      if (set === 'labels') await this.listIssueLabels(owner, repo, number);
+      else if (set === 'assignees') await this.getIssue(owner, repo, number);
+      else await this.getPullRequest(owner, repo, number);
+    } catch (error) {
+      this.options.log?.debug('could not read the issue before writing; the write will replace rather than cancel', {
+        subject: issueSubject(owner, repo, number),
+        error: (error as Error).message,
+      });
+    }
+    return known;
   }
 
   private issueOfComment(owner: string, repo: string, commentId: number): number {
