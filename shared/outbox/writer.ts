@@ -348,6 +348,18 @@ export class OutboxWriter {
     const entries = request.entries;
     const first = entries[0]!;
     const sent = (entry: OutboxEntry): SendOutcome => ({ id: entry.id, result: 'sent' });
+    if (first.write.kind === 'createStatus') {
+      const status = first.write;
+      await write(() =>
+        client.createStatus(status.owner, status.repo, status.sha, {
+          state: status.state,
+          context: status.context,
+          ...(status.description === undefined ? {} : { description: status.description }),
+          ...(status.targetUrl === undefined ? {} : { target_url: status.targetUrl }),
+        }),
+      );
+      return entries.map(sent);
+    }
     const target = issueOf(first);
     switch (request.kind) {
       case 'addLabels':
@@ -425,19 +437,8 @@ export class OutboxWriter {
         }
         return entries.map(sent);
       }
-      case 'createStatus': {
-        const status = first.write;
-        if (status.kind !== 'createStatus') throw new Error(`outbox writer bug: ${first.id} is not a createStatus`);
-        await write(() =>
-          client.createStatus(status.owner, status.repo, status.sha, {
-            state: status.state,
-            context: status.context,
-            ...(status.description === undefined ? {} : { description: status.description }),
-            ...(status.targetUrl === undefined ? {} : { target_url: status.targetUrl }),
-          }),
-        );
-        return entries.map(sent);
-      }
+      case 'createStatus':
+        throw new Error(`outbox writer bug: ${first.id} is a commit status, sent above`);
     }
   }
 
