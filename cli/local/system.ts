@@ -11,6 +11,9 @@ import { InProcessBus } from '../../shared/bus/in-process';
 import { PubSubBus } from '../../shared/bus/pubsub';
 import { sendJson } from '../../shared/http/node';
 import type { Logger } from '../../shared/log/logger';
+import { startLocalWriters, type LocalWriters } from '../../shared/outbox/local-writers';
+import { writeLimitsFromEnv, type WriteLimits } from '../../shared/outbox/pace';
+import { OutboxWriter, writerClientsOf } from '../../shared/outbox/writer';
 import { PLUGIN_SETTINGS, PLUGINS } from '../../shared/plugins/registry';
 import { PROW_JOBS_SUBSCRIPTION } from '../../shared/pubsub/prow-job-event';
 import { handleProwJobMessage } from '../../shared/pubsub/trigger';
@@ -59,6 +62,11 @@ export interface LocalSystem {
   /** What is running, one line each, for the start-up banner. */
   summary: string[];
   store: Store;
+  /**
+   * The GitHub write outbox's writers, when there are GitHub credentials: `kick` is the nudge
+   * whoever enqueues writes calls (the plugin facade), to have them sent at once.
+   */
+  writers?: LocalWriters;
   stop(): Promise<void>;
 }
 
@@ -95,7 +103,17 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const { secrets, generatedSecretFile } = localWebhookSecrets(env, options.dataDir);
   const apiTokenFile = path.join(options.dataDir, API_TOKEN_FILE);
   const auth = githubAuthFromEnv(env);
-  const clients = auth ? new GitHubClients({ baseUrl: githubApiUrl(env), auth }) : undefined;
+  const clients = auth ? new GitHubClients({ baseUrl: githubApiUrl(env), auth, logger: log }) : undefined;
+  // Read before anything starts, so a bad GITHUB_WRITES_PER_* stops local mode with its name.
+  const writeLimits: WriteLimits = writeLimitsFromEnv(env);
+  // Without credentials there is nothing to write to GitHub with, and nothing enqueues writes.
+  const writers: LocalWriters | undefined = clients
+    ? startLocalWriters({
+        writer: new OutboxWriter({ outbox: store.outbox, github: writerClientsOf(clients), log, limits: writeLimits }),
+        outbox: store.outbox,
+        log,
+      })
+    : undefined;
 
   const subscribers: Subscriber[] = [
     await bus.subscribe(EVENTS_SUBSCRIPTION, async (message) => {
@@ -115,6 +133,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
           pluginConfig: current.plugins ?? {},
           log,
           ...(secrets[0] ? { hmacSecret: secrets[0] } : {}),
+          ...(writers ? { outbox: { nudge: writers.kick, installationKey: (installation) => clients.installationKey(installation) } } : {}),
         },
         message,
       );
@@ -165,7 +184,11 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     liveLog: async (jobName) => executor.log(jobName).catch(() => undefined),
   });
 
-  const channels = reportChannelsFromEnv(env, log);
+  const channels = reportChannelsFromEnv(env, log, {
+    outbox: store.outbox,
+    nudge: writers?.kick ?? (() => undefined),
+    ...(clients ? { clients } : {}),
+  });
   // Links in reports point at this server unless STATUS_URL says where it is published.
   const reporting = { ...channels, statusUrl: env.STATUS_URL ?? bound };
   const reporter: FollowingReporter = followAndReport({ ...reporting, store, log }, config);
@@ -189,6 +212,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     `runner           cluster "${cluster}", jobs run as local processes in ${path.join(options.dataDir, 'work')}`,
     `scheduler        every ${Math.round((options.tickMs ?? 60_000) / 1000)} s: ${initial.periodics.length} periodic(s), cleanup, report sweep`,
     `GitHub           ${clients ? `plugins and reporting to ${githubApiUrl(env)}` : 'OFF — set GITHUB_TOKEN (and GITHUB_API_URL) to run plugins and report statuses'}`,
+    ...(writers ? [`GitHub writes    paced per installation: at most ${writeLimits.windows.map((window) => `${window.max} per ${window.ms / 60_000} min`).join(', ')}`] : []),
     `sign-in          ${statusAuth.oauth ? `GitHub OAuth app ${statusAuth.oauth.clientId} (rerun and abort as deck.rerun_auth_configs allows)` : 'off — rerun and abort only where deck.rerun_auth_configs says allow_anyone; set GITHUB_OAUTH_CLIENT_ID and _SECRET to sign in'}`,
   ];
 
@@ -199,6 +223,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     apiTokenFile,
     summary,
     store,
+    ...(writers ? { writers } : {}),
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(timer);
@@ -206,6 +231,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         await Promise.all(subscribers.map((subscriber) => subscriber.close()));
         await ticking;
         await reporter.stop();
+        await writers?.stop();
         await runner.stop({ releaseLeases: true });
         await executor.shutdown(5_000);
         await bus.close();

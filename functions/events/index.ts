@@ -4,7 +4,7 @@ import { EVENTS_SUBSCRIPTION } from '../../shared/runtime/deployment';
 import { handlePushed, receivedFromPush } from '../../shared/bus/push';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
 import { PLUGIN_SETTINGS, PLUGINS } from '../../shared/plugins/registry';
-import { cloudBus, cloudLogger, cloudStore } from '../../shared/runtime/cloud';
+import { cloudBus, cloudLogger, cloudNudge, cloudStore } from '../../shared/runtime/cloud';
 import { configSourceFromEnv, type ConfigSource } from '../../shared/config/config-source';
 import { githubApiUrl, webhookSecrets } from '../../shared/github/environment';
 import { handleGitHubEventMessage } from '../../shared/webhook/events';
@@ -18,7 +18,7 @@ function wire(): NonNullable<typeof wiring> {
   const auth = githubAuthFromEnv(process.env);
   if (!auth) throw new Error('no GitHub credentials: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY(_FILE), or GITHUB_TOKEN');
   return {
-    clients: new GitHubClients({ baseUrl: githubApiUrl(), auth }),
+    clients: new GitHubClients({ baseUrl: githubApiUrl(), auth, logger: cloudLogger() }),
     config: configSourceFromEnv(process.env, cloudLogger(), { pluginSettings: PLUGIN_SETTINGS }),
     hmacSecret: webhookSecrets()[0],
   };
@@ -41,6 +41,7 @@ cloudEvent('events', async (event: CloudEvent<unknown>) => {
           pluginConfig: config.plugins ?? {},
           log: cloudLogger(),
           ...(hmacSecret ? { hmacSecret } : {}),
+          outbox: { nudge: cloudNudge, installationKey: (installationId) => clients.installationKey(installationId) },
         },
         received,
       );

@@ -1,7 +1,7 @@
 import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
 import { describeJobWrite } from '../../shared/reporter/firestore-event';
 import { reportJob } from '../../shared/reporter/report-job';
-import { cloudLogger, cloudStore, publishToProject } from '../../shared/runtime/cloud';
+import { cloudLogger, cloudNudge, cloudStore, publishToProject } from '../../shared/runtime/cloud';
 import { configSourceFromEnv, type ConfigSource } from '../../shared/config/config-source';
 import { reportChannelsFromEnv, type ReportChannels } from '../../shared/runtime/reporting';
 
@@ -17,9 +17,11 @@ cloudEvent('reporter', async (event: CloudEvent<unknown>) => {
   const log = cloudLogger();
   wiring ??= {
     config: configSourceFromEnv(process.env, log),
-    channels: reportChannelsFromEnv(process.env, log, (project, topic, message) =>
-      publishToProject(project, topic, JSON.stringify(message)),
-    ),
+    channels: reportChannelsFromEnv(process.env, log, {
+      outbox: cloudStore().outbox,
+      nudge: cloudNudge,
+      publishReport: (project, topic, message) => publishToProject(project, topic, JSON.stringify(message)),
+    }),
   };
   await reportJob({ ...wiring.channels, store: cloudStore(), log, config: await wiring.config.current() }, write.jobName);
 });

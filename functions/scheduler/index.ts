@@ -1,15 +1,17 @@
 import { http } from '@google-cloud/functions-framework';
-import { cloudLogger, cloudStore, publishToProject } from '../../shared/runtime/cloud';
+import { StaleWriteWarnings } from '../../shared/outbox/writer';
+import { cloudLogger, cloudNudge, cloudStore, publishToProject } from '../../shared/runtime/cloud';
 import { configSourceFromEnv, type ConfigSource } from '../../shared/config/config-source';
 import { reportChannelsFromEnv, type ReportChannels } from '../../shared/runtime/reporting';
 import { runSchedulerTick, tickFailed } from '../../shared/scheduler/tick';
 
 /**
  * Cloud Scheduler → HTTPS, once a minute: periodics, cleanup, the report sweep (Prow's horologium,
- * sinker and crier resync). Wiring only. Who may invoke it is IAM's business (Cloud Scheduler's
+ * sinker and crier resync), and a nudge to the GitHub writer of every installation whose writes
+ * have come due. Wiring only. Who may invoke it is IAM's business (Cloud Scheduler's
  * OIDC token), not this code's.
  */
-let wiring: { config: ConfigSource; channels: ReportChannels } | undefined;
+let wiring: { config: ConfigSource; channels: ReportChannels; writeWarnings: StaleWriteWarnings } | undefined;
 
 http('scheduler', async (request, response) => {
   if (request.path === '/healthz') {
@@ -23,12 +25,22 @@ http('scheduler', async (request, response) => {
   const log = cloudLogger();
   wiring ??= {
     config: configSourceFromEnv(process.env, log),
-    channels: reportChannelsFromEnv(process.env, log, (project, topic, message) =>
-      publishToProject(project, topic, JSON.stringify(message)),
-    ),
+    channels: reportChannelsFromEnv(process.env, log, {
+      outbox: cloudStore().outbox,
+      nudge: cloudNudge,
+      publishReport: (project, topic, message) => publishToProject(project, topic, JSON.stringify(message)),
+    }),
+    writeWarnings: new StaleWriteWarnings(log, Date.now),
   };
   const result = await runSchedulerTick(
-    { store: cloudStore(), config: await wiring.config.current(), log, reporter: wiring.channels },
+    {
+      store: cloudStore(),
+      config: await wiring.config.current(),
+      log,
+      reporter: wiring.channels,
+      nudge: cloudNudge,
+      writeWarnings: wiring.writeWarnings,
+    },
     new Date(),
   );
   response.status(tickFailed(result) ? 500 : 200).json(result);

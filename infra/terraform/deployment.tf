@@ -4,8 +4,9 @@
 # test/unit/terraform.test.ts fails as soon as they disagree. Change the code first, then here.
 
 locals {
-  # TOPICS in shared/bus/bus.ts: the code publishes to and subscribes on these names.
-  topics = ["github-events", "prow-jobs"]
+  # TOPICS in shared/bus/bus.ts: the code publishes to and subscribes on these names (the GitHub
+  # write outbox's in outbox.tf).
+  topics = concat(["github-events", "prow-jobs"], local.outbox_topics)
 
   # SECRETS: Secret Manager secret ids. Only the secrets are declared here, never their values.
   secrets = {
@@ -38,7 +39,11 @@ locals {
   #   environment      variables for this function only, besides local.function_environment
   #   timeout_seconds  for Pub/Sub-pushed functions at most the ack deadline, or a slow delivery
   #                    would be redelivered while still running
-  functions = {
+  #   ack_deadline_seconds (Pub/Sub-pushed, optional) its subscription's, instead of the policy's
+  # The GitHub writer's entry is in outbox.tf.
+  functions = merge(local.core_functions, local.outbox_functions)
+
+  core_functions = {
     webhook = {
       trigger          = "http"
       secrets          = { "cutwater-webhook-secret" = "WEBHOOK_SECRET" }

@@ -31,7 +31,7 @@ resource "google_pubsub_subscription" "push" {
 
   # For a push subscription this is how long Pub/Sub waits for the function's response before
   # it counts the delivery as failed.
-  ack_deadline_seconds = local.subscription_policy.ack_deadline_seconds
+  ack_deadline_seconds = lookup(each.value, "ack_deadline_seconds", local.subscription_policy.ack_deadline_seconds)
 
   retry_policy {
     minimum_backoff = local.subscription_policy.minimum_backoff

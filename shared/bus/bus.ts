@@ -19,6 +19,8 @@ export const TOPICS = {
   githubEvents: 'github-events',
   /** Job triggers in Prow's "sub" message format. */
   prowJobs: 'prow-jobs',
+  /** Nudges for an installation's outbox writer (attribute `installation`; shared/outbox/cloud-writers.ts). */
+  githubWrites: 'github-writes',
 } as const;
 export type TopicName = string;
 

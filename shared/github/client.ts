@@ -121,8 +121,12 @@ export interface GitHubClient {
   /** Every changed file, all pages. */
   listPullRequestFiles(owner: string, repo: string, number: number): Promise<PullRequestFile[]>;
   listReviews(owner: string, repo: string, number: number): Promise<Review[]>;
+  /**
+   * Asks people, and teams written "org/team", for a review. When GitHub refuses some, the rest
+   * are still asked and a ReviewRequestRefusedError names the refused.
+   */
   requestReviewers(owner: string, repo: string, number: number, logins: string[], options?: PeopleWriteOptions): Promise<void>;
-  /** Withdraws review requests; logins not requested are ignored. */
+  /** Withdraws review requests of people and teams ("org/team"); those not requested are ignored. */
   removeRequestedReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
   /** GitHub's search, for counts such as "has this author opened a PR here before". */
   countSearchResults(query: string): Promise<number>;
@@ -132,14 +136,20 @@ export interface GitHubClient {
     owner: string,
     repo: string,
     number: number,
-    changes: { title?: string; state?: 'open' | 'closed' },
+    changes: { title?: string; state?: 'open' | 'closed'; stateReason?: 'completed' | 'not_planned' | 'reopened' },
   ): Promise<void>;
   listIssueLabels(owner: string, repo: string, number: number): Promise<string[]>;
   addLabels(owner: string, repo: string, number: number, labels: string[]): Promise<void>;
   /** A label that is not there is not an error. */
   removeLabel(owner: string, repo: string, number: number, label: string): Promise<void>;
   listRepoLabels(owner: string, repo: string): Promise<Label[]>;
-  addAssignees(owner: string, repo: string, number: number, logins: string[], options?: PeopleWriteOptions): Promise<void>;
+  /**
+   * GitHub answers success even when it leaves out people who cannot be assigned; the answer is
+   * the issue's assignees afterwards, so a caller can tell who was left out (empty, with no
+   * request made, when no one is asked for). Through the outbox, the assignees as readers will
+   * see them once the write is sent.
+   */
+  addAssignees(owner: string, repo: string, number: number, logins: string[], options?: PeopleWriteOptions): Promise<string[]>;
   removeAssignees(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
 
   /** Every comment on the issue or PR, oldest first, all pages. */
@@ -165,14 +175,46 @@ export interface GitHubClient {
   listRepositoryFiles(owner: string, repo: string, ref: string): Promise<RepositoryFile[]>;
 }
 
+/**
+ * What a rate-limit answer (403 or 429) said about when to ask again, for callers that wait it
+ * out themselves (the outbox writer) instead of letting the client retry.
+ */
+export interface RateLimitAnswer {
+  /** A secondary (abuse) limit rather than the hourly primary quota. */
+  secondary: boolean;
+  /** GitHub's `Retry-After`, in milliseconds. */
+  retryAfterMs?: number;
+  /** With the primary quota spent (`x-ratelimit-remaining: 0`): when it resets, ms since the epoch. */
+  resetAt?: number;
+}
+
 /** A GitHub API failure, with GitHub's status and message. */
 export class GitHubError extends Error {
+  /** Set when GitHub refused for a rate limit: how long it asked to be left alone. */
+  readonly rateLimit: RateLimitAnswer | undefined;
+
   constructor(
     readonly status: number,
     message: string,
     readonly request: string,
+    details: { rateLimit?: RateLimitAnswer } = {},
   ) {
     super(`${request}: GitHub answered ${status}: ${message}`);
     this.name = 'GitHubError';
+    this.rateLimit = details.rateLimit;
+  }
+}
+
+/**
+ * GitHub refused a review request for some of the people or teams asked (422), after the client
+ * asked for each on its own so that the others still got theirs.
+ */
+export class ReviewRequestRefusedError extends GitHubError {
+  constructor(
+    readonly refused: readonly string[],
+    request: string,
+  ) {
+    super(422, `cannot request review from ${refused.join(', ')}`, request);
+    this.name = 'ReviewRequestRefusedError';
   }
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { App } from '@octokit/app';
 import { Octokit } from '@octokit/core';
@@ -5,12 +6,13 @@ import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
 import { createLogger, type Logger } from '../log/logger';
-import { BudgetLedger, budgetRecording, type InstallationBudget } from './budget';
+import { answerOfError, BudgetLedger, budgetRecording, isSecondaryRateLimit, type InstallationBudget, type ResponseHeaders } from './budget';
 import { githubApiUrl } from './environment';
 import { tokenIdentity } from './identity';
 import { conditionalReads, ResponseCache } from './response-cache';
 import {
   GitHubError,
+  ReviewRequestRefusedError,
   type CombinedStatus,
   type CommitState,
   type CommitStatus,
@@ -21,6 +23,7 @@ import {
   type Label,
   type PullRequest,
   type PullRequestFile,
+  type RateLimitAnswer,
   type RepositoryFile,
   type Review,
 } from './client';
@@ -32,6 +35,11 @@ import {
  * and private keys stay inside Octokit's auth strategies: errors carry only the method, the path
  * and GitHub's message. GETs are conditional, answered from a per-identity cache on 304
  * (response-cache.ts), and every answer's rate-limit headers go to a budget ledger (budget.ts).
+ *
+ * The outbox writer (shared/outbox/writer.ts) speaks through clients of another flavour
+ * (`GitHubClients.writerClientForInstallation`): it paces writes itself, across every instance, so
+ * its clients neither pace nor wait out rate limits — a rate-limit answer surfaces at once as a
+ * GitHubError saying how long GitHub asked to be left alone — and retry a 5xx only once, quickly.
  */
 
 export interface TokenAuth {
@@ -98,6 +106,11 @@ export interface GitHubClientsOptions extends GitHubConnectionOptions {
 }
 
 const RETRIES = 3;
+/**
+ * The writer's clients retry a 5xx once, a second later (the retry plugin waits retryCount²
+ * units), so a request never holds the writer for long; the writer backs off itself after that.
+ */
+const WRITER_RETRIES = 1;
 const PER_PAGE = 100;
 /** Lists start at page 1, said explicitly, in pages of the most GitHub gives; the paginate plugin follows the Link header from there. */
 const FIRST_PAGE = { per_page: PER_PAGE, page: 1 } as const;
@@ -124,13 +137,44 @@ const UNPACED: LimiterGroup = {
   }),
 } as unknown as LimiterGroup;
 
+/**
+ * `standard` for reads and for everything but the outbox writer; `outbox-writer` for the writer's
+ * clients, which do no pacing and no rate-limit waiting of their own.
+ */
+type Flavour = 'standard' | 'outbox-writer';
+
+/** The write requests made inside countingWriteRequests(), per call. */
+const writeTallies = new AsyncLocalStorage<{ requests: number }>();
+/** Minting an installation token is a POST, but creates no content and is not the caller's write. */
+const TOKEN_MINT = /\/app\/installations\/[^/]+\/access_tokens/;
+
+/**
+ * Runs `call` and adds to `tally.requests` every write request (not GET or HEAD) that any client
+ * makes on its behalf — retries and the one-by-one review requests after a refusal included —
+ * for callers that must account for each request GitHub counts (the outbox writer's pace).
+ */
+export function countingWriteRequests<T>(tally: { requests: number }, call: () => Promise<T>): Promise<T> {
+  return writeTallies.run(tally, call);
+}
+
+function writeCounting() {
+  return (octokit: Octokit) => {
+    octokit.hook.before('request', (options) => {
+      const tally = writeTallies.getStore();
+      const method = String(options.method).toUpperCase();
+      if (!tally || method === 'GET' || method === 'HEAD' || TOKEN_MINT.test(String(options.url))) return;
+      tally.requests++;
+    });
+  };
+}
+
 /** What all Octokits of one GitHubClients share: entries and accounts are kept per identity inside. */
 interface SharedState {
   cache: ResponseCache;
   ledger: BudgetLedger;
 }
 
-function octokitClass(options: GitHubConnectionOptions, throttleId: string, shared: SharedState) {
+function octokitClass(options: GitHubConnectionOptions, throttleId: string, shared: SharedState, flavour: Flavour = 'standard') {
   const baseUrl = (options.baseUrl ?? githubApiUrl()).replace(/\/+$/, '');
   const retryAfterBaseMs = options.retryAfterBaseMs ?? 1000;
   const maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? 60;
@@ -159,24 +203,30 @@ function octokitClass(options: GitHubConnectionOptions, throttleId: string, shar
 
   // Plugins wrap requests in this order, the first innermost: the ledger sees every attempt as
   // GitHub answered it, the cache turns 304s into answers before the retry plugin sees them.
+  const writer = flavour === 'outbox-writer';
+  const retries = writer ? WRITER_RETRIES : RETRIES;
   return Octokit.plugin(
+    writeCounting(),
     budgetRecording(shared.ledger),
     conditionalReads(shared.cache),
-    reportServerErrorRetries(onRetry, basePath),
+    reportServerErrorRetries(onRetry, basePath, retries),
     retry,
     throttling,
     paginateRest,
   ).defaults({
     baseUrl,
     userAgent: 'cutwater',
-    retry: { retries: RETRIES, retryAfterBaseValue: retryAfterBaseMs, doNotRetry: CLIENT_ERRORS },
-    throttle: {
-      id: throttleId,
-      retryAfterBaseValue: retryAfterBaseMs,
-      onRateLimit: waitOutRateLimit('rate limit'),
-      onSecondaryRateLimit: waitOutRateLimit('secondary rate limit'),
-      ...(options.pacing === false ? { write: UNPACED, search: UNPACED, notifications: UNPACED } : {}),
-    },
+    retry: { retries, retryAfterBaseValue: retryAfterBaseMs, doNotRetry: CLIENT_ERRORS },
+    throttle: writer
+      ? // Both the limiters and the rate-limit retries off: the 403s and 429s reach the writer.
+        { enabled: false }
+      : {
+          id: throttleId,
+          retryAfterBaseValue: retryAfterBaseMs,
+          onRateLimit: waitOutRateLimit('rate limit'),
+          onSecondaryRateLimit: waitOutRateLimit('secondary rate limit'),
+          ...(options.pacing === false ? { write: UNPACED, search: UNPACED, notifications: UNPACED } : {}),
+        },
   });
 }
 
@@ -185,9 +235,9 @@ export type CutwaterOctokit = InstanceType<ReturnType<typeof octokitClass>>;
 
 /**
  * The retry plugin retries silently; this plugin sits inside it and sees every failed attempt, so
- * it can tell the caller about the ones the retry plugin will repeat (every 5xx, up to RETRIES).
+ * it can tell the caller about the ones the retry plugin will repeat (every 5xx, up to `retries`).
  */
-function reportServerErrorRetries(onRetry: (info: RetryInfo) => void, basePath: string) {
+function reportServerErrorRetries(onRetry: (info: RetryInfo) => void, basePath: string, retries: number) {
   // The retry plugin reuses one options object for all attempts of a request.
   const failures = new WeakMap<object, number>();
   return (octokit: Octokit) => {
@@ -196,7 +246,7 @@ function reportServerErrorRetries(onRetry: (info: RetryInfo) => void, basePath: 
       if (failure && failure.status >= 500) {
         const attempt = (failures.get(options) ?? 0) + 1;
         failures.set(options, attempt);
-        if (attempt <= RETRIES) {
+        if (attempt <= retries) {
           const url = failure.url ?? octokit.request.endpoint.parse(options).url;
           onRetry({
             request: describeRequest(failure.method ?? options.method, url, basePath),
@@ -215,6 +265,7 @@ interface HttpFailure {
   message: string;
   method?: string;
   url?: string;
+  headers?: ResponseHeaders;
 }
 
 /** Octokit's RequestError, recognised by shape: @octokit/request-error is not our dependency. */
@@ -226,7 +277,37 @@ function httpFailure(error: unknown): HttpFailure | undefined {
     if (typeof request.method === 'string') failure.method = request.method;
     if (typeof request.url === 'string') failure.url = request.url;
   }
+  const answer = answerOfError(error);
+  if (answer) failure.headers = answer.headers;
   return failure;
+}
+
+/**
+ * What a 403 or 429 says about waiting, by GitHub's documented rules: a secondary limit (429, a
+ * Retry-After, or GitHub's message saying so), or the primary quota spent (remaining 0, until
+ * x-ratelimit-reset). Undefined for any other refusal, such as a missing permission.
+ */
+function rateLimitOf(failure: HttpFailure): RateLimitAnswer | undefined {
+  const headers = failure.headers;
+  if (!headers || (failure.status !== 403 && failure.status !== 429)) return undefined;
+  const secondary = isSecondaryRateLimit({ status: failure.status, headers, message: failure.message });
+  const spent = String(headers['x-ratelimit-remaining']) === '0';
+  if (!secondary && !spent) return undefined;
+  const answer: RateLimitAnswer = { secondary };
+  const retryAfterMs = retryAfterMsOf(headers['retry-after']);
+  if (retryAfterMs !== undefined) answer.retryAfterMs = retryAfterMs;
+  const reset = Number(headers['x-ratelimit-reset']);
+  if (spent && Number.isFinite(reset) && reset > 0) answer.resetAt = reset * 1000;
+  return answer;
+}
+
+/** Retry-After is seconds, or (HTTP allows it, GitHub does not send it) a date. */
+function retryAfterMsOf(value: string | number | undefined): number | undefined {
+  if (value === undefined || String(value).trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(String(value));
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** `METHOD /path`: no origin, no API prefix (GitHub Enterprise's /api/v3), no query string. */
@@ -385,7 +466,7 @@ export class OctokitGitHubClient implements GitHubClient {
         owner,
         repo,
         pull_number: number,
-        reviewers: logins,
+        ...reviewersOf(logins),
       }),
     );
   }
@@ -398,7 +479,7 @@ export class OctokitGitHubClient implements GitHubClient {
           owner,
           repo,
           pull_number: number,
-          reviewers,
+          ...reviewersOf(reviewers),
         }),
       );
     try {
@@ -418,9 +499,7 @@ export class OctokitGitHubClient implements GitHubClient {
         lastRefusal = error;
       }
     }
-    if (lastRefusal) {
-      throw new GitHubError(422, `cannot request review from ${refused.join(', ')}`, lastRefusal.request);
-    }
+    if (lastRefusal) throw new ReviewRequestRefusedError(refused, lastRefusal.request);
   }
 
   async countSearchResults(query: string): Promise<number> {
@@ -452,11 +531,12 @@ export class OctokitGitHubClient implements GitHubClient {
     owner: string,
     repo: string,
     number: number,
-    changes: { title?: string; state?: 'open' | 'closed' },
+    changes: { title?: string; state?: 'open' | 'closed'; stateReason?: 'completed' | 'not_planned' | 'reopened' },
   ): Promise<void> {
-    const fields: { title?: string; state?: 'open' | 'closed' } = {};
+    const fields: { title?: string; state?: 'open' | 'closed'; state_reason?: 'completed' | 'not_planned' | 'reopened' } = {};
     if (changes.title !== undefined) fields.title = changes.title;
     if (changes.state !== undefined) fields.state = changes.state;
+    if (changes.stateReason !== undefined) fields.state_reason = changes.stateReason;
     if (Object.keys(fields).length === 0) return;
     await this.send((octokit) =>
       octokit.request('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
@@ -503,9 +583,9 @@ export class OctokitGitHubClient implements GitHubClient {
     return labels.map((label) => ({ name: label.name, color: label.color, description: label.description }));
   }
 
-  async addAssignees(owner: string, repo: string, number: number, logins: string[]): Promise<void> {
-    if (logins.length === 0) return;
-    await this.send((octokit) =>
+  async addAssignees(owner: string, repo: string, number: number, logins: string[]): Promise<string[]> {
+    if (logins.length === 0) return [];
+    const { data } = await this.send((octokit) =>
       octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/assignees', {
         owner,
         repo,
@@ -513,6 +593,7 @@ export class OctokitGitHubClient implements GitHubClient {
         assignees: logins,
       }),
     );
+    return (data.assignees ?? []).map((user) => toUser(user).login);
   }
 
   async removeAssignees(owner: string, repo: string, number: number, logins: string[]): Promise<void> {
@@ -709,6 +790,13 @@ export class OctokitGitHubClient implements GitHubClient {
   }
 }
 
+/** GitHub takes people as `reviewers` and teams, by slug, as `team_reviewers`; Prow writes teams "org/team". */
+function reviewersOf(logins: readonly string[]): { reviewers: string[]; team_reviewers?: string[] } {
+  const people = logins.filter((login) => !login.includes('/'));
+  const teams = logins.filter((login) => login.includes('/')).map((team) => team.slice(team.indexOf('/') + 1));
+  return teams.length === 0 ? { reviewers: people } : { reviewers: people, team_reviewers: teams };
+}
+
 function toComment(comment: {
   /** Octokit allows for IDs beyond 2^53; JSON parsing yields numbers all the same. */
   id: number | bigint;
@@ -737,7 +825,8 @@ async function sendWith<T>(octokit: CutwaterOctokit, call: (octokit: CutwaterOct
     const baseUrl = String(octokit.request.endpoint.DEFAULTS.baseUrl);
     const basePath = new URL(baseUrl).pathname.replace(/\/+$/, '');
     const request = describeRequest(failure.method ?? 'GET', failure.url ?? baseUrl, basePath);
-    throw new GitHubError(failure.status, failure.message, request);
+    const rateLimit = rateLimitOf(failure);
+    throw new GitHubError(failure.status, failure.message, request, rateLimit ? { rateLimit } : {});
   }
 }
 
@@ -768,22 +857,29 @@ function normalizePrivateKey(privateKey: string): string {
 /** The outbox's installation key for token authentication (see GitHubClients.installationKey). */
 export const TOKEN_INSTALLATION_KEY = 'token';
 
+type CutwaterApp = App<{ Octokit: ReturnType<typeof octokitClass> }>;
+
 /**
  * Clients for one identity: a token, or a GitHub App and its installations. Webhook payloads say
  * which installation they came from; a client per installation is made once and kept.
+ *
+ * Each identity has two flavours of client sharing one response cache and one budget ledger:
+ * the standard one, and the outbox writer's (see the top of this file), made on first use.
  */
 export class GitHubClients {
   private readonly ledger: BudgetLedger;
   private readonly tokenClient: GitHubClient | undefined;
   private readonly app:
     | {
-        app: App<{ Octokit: ReturnType<typeof octokitClass> }>;
+        app: CutwaterApp;
         defaultInstallation: number | undefined;
         botLogin: () => Promise<string>;
         clients: Map<number, GitHubClient>;
         installations: Map<string, Promise<number>>;
       }
     | undefined;
+  /** The writer flavour: for a token its one client, for an App an App of its own and a client per installation. */
+  private readonly writerFlavour: () => { token: GitHubClient } | { app: CutwaterApp; clients: Map<number, GitHubClient> };
 
   constructor(options: GitHubClientsOptions) {
     const { auth } = options;
@@ -795,15 +891,18 @@ export class GitHubClients {
     if ('token' in auth) {
       if (!auth.token) throw new Error('the GitHub token is empty');
       // Tokens of one identity share the throttling plugin's per-process limiters; a hash names them.
-      const octokit = new (octokitClass(options, tokenIdentity(auth.token), shared))({ auth: auth.token });
-      this.tokenClient = new OctokitGitHubClient(octokit, () => tokenUserLogin(octokit));
+      const identity = tokenIdentity(auth.token);
+      const octokit = new (octokitClass(options, identity, shared))({ auth: auth.token });
+      const botLogin = once(() => tokenUserLogin(octokit));
+      this.tokenClient = new OctokitGitHubClient(octokit, botLogin);
+      this.writerFlavour = onceValue(() => {
+        const writer = new (octokitClass(options, identity, shared, 'outbox-writer'))({ auth: auth.token });
+        return { token: new OctokitGitHubClient(writer, botLogin) };
+      });
       return;
     }
-    const app = new App({
-      appId: auth.appId,
-      privateKey: normalizePrivateKey(auth.privateKey),
-      Octokit: octokitClass(options, `app-${auth.appId}`, shared),
-    });
+    const privateKey = normalizePrivateKey(auth.privateKey);
+    const app = new App({ appId: auth.appId, privateKey, Octokit: octokitClass(options, `app-${auth.appId}`, shared) });
     this.app = {
       app,
       defaultInstallation: auth.installationId,
@@ -812,6 +911,12 @@ export class GitHubClients {
       clients: new Map(),
       installations: new Map(),
     };
+    // An App of its own, so its installation Octokits are of the writer's flavour; it mints its own
+    // installation tokens (one more request per installation and hour).
+    this.writerFlavour = onceValue(() => ({
+      app: new App({ appId: auth.appId, privateKey, Octokit: octokitClass(options, `app-${auth.appId}`, shared, 'outbox-writer') }),
+      clients: new Map<number, GitHubClient>(),
+    }));
   }
 
   /**
@@ -850,7 +955,7 @@ export class GitHubClients {
   /**
    * The key the write outbox paces an identity's writes under: "token" for a token (whatever
    * installation a payload names, the token is one identity with one budget), else the App
-   * installation's ID. clientForInstallationKey turns it back into a client.
+   * installation's ID (shared/outbox/writer.ts writerClientsOf turns it back into a client).
    */
   installationKey(installationId?: number): string {
     if (this.tokenClient) return TOKEN_INSTALLATION_KEY;
@@ -865,13 +970,6 @@ export class GitHubClients {
   async installationKeyForRepository(owner: string, repo: string): Promise<string> {
     if (this.tokenClient) return TOKEN_INSTALLATION_KEY;
     return this.installationKey(await this.installationOf(owner, repo));
-  }
-
-  clientForInstallationKey(key: string): GitHubClient {
-    if (key === TOKEN_INSTALLATION_KEY) return this.clientForInstallation();
-    const id = Number(key);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`"${key}" is not an installation key (token, or an installation ID)`);
-    return this.clientForInstallation(id);
   }
 
   /** The token's client, or the client for this App installation (default: the configured one). */
@@ -891,6 +989,33 @@ export class GitHubClients {
     }
     return client;
   }
+
+  /**
+   * The outbox writer's client for the token or an App installation (as clientForInstallation):
+   * no pacing, and a rate-limit answer is a GitHubError at once, carrying GitHub's Retry-After or
+   * reset time (`rateLimit`), for the writer to wait out across all instances.
+   */
+  writerClientForInstallation(installationId?: number): GitHubClient {
+    const flavour = this.writerFlavour();
+    if ('token' in flavour) return flavour.token;
+    const app = this.app;
+    const id = installationId ?? app?.defaultInstallation;
+    if (!app || id === undefined) {
+      throw new Error('no GitHub App installation ID: the outbox entry names none and GITHUB_APP_INSTALLATION_ID is not set');
+    }
+    let client = flavour.clients.get(id);
+    if (!client) {
+      client = new OctokitGitHubClient(() => flavour.app.getInstallationOctokit(id), app.botLogin);
+      flavour.clients.set(id, client);
+    }
+    return client;
+  }
+}
+
+/** A value made on first use and kept (unlike `once`, for values made synchronously). */
+function onceValue<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }
 
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {

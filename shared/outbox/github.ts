@@ -171,6 +171,7 @@ class OutboxGitHub implements GitHubClient {
       })),
     );
     for (const login of logins) known.assignees?.add(login.toLowerCase());
+    return [...(known.assignees ?? [])];
   }
 
   async removeAssignees(owner: string, repo: string, number: number, logins: string[]) {
@@ -204,10 +205,13 @@ class OutboxGitHub implements GitHubClient {
     for (const login of logins) known.reviewers?.delete(login.toLowerCase());
   }
 
-  async updateIssue(owner: string, repo: string, number: number, changes: { title?: string; state?: 'open' | 'closed' }) {
+  async updateIssue(owner: string, repo: string, number: number, changes: Parameters<GitHubClient['updateIssue']>[3]) {
     const writes: WriteRequest[] = [];
     if (changes.title !== undefined) writes.push({ write: { kind: 'setTitle', owner, repo, number, title: changes.title } });
-    if (changes.state !== undefined) writes.push({ write: { kind: 'setState', owner, repo, number, state: changes.state } });
+    if (changes.state !== undefined) {
+      const reason = changes.stateReason ? { stateReason: changes.stateReason } : {};
+      writes.push({ write: { kind: 'setState', owner, repo, number, state: changes.state, ...reason } });
+    }
     await this.enqueue(writes);
   }
 

@@ -74,7 +74,7 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     updateIssue: (owner, repo, number, changes) => client.updateIssue(owner, repo, number, changes),
     addLabels: (owner, repo, number, labels) => client.addLabels(owner, repo, number, labels),
     removeLabel: (owner, repo, number, label) => client.removeLabel(owner, repo, number, label),
-    addAssignees: (owner, repo, number, logins) => client.addAssignees(owner, repo, number, logins),
+    addAssignees: async (owner, repo, number, logins) => void (await client.addAssignees(owner, repo, number, logins)),
     removeAssignees: (owner, repo, number, logins) => client.removeAssignees(owner, repo, number, logins),
     createComment: async (owner, repo, number, body) => void (await client.createComment(owner, repo, number, body)),
     editComment: (owner, repo, id, body) => client.editComment(owner, repo, id, body),

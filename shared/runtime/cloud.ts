@@ -1,5 +1,7 @@
 import { PubSubBus } from '../bus/pubsub';
 import { createLogger, type Logger } from '../log/logger';
+import { publishingNudge } from '../outbox/cloud-writers';
+import type { WriterNudge } from '../outbox/nudge';
 import { openStore } from '../store/open';
 
 /**
@@ -20,6 +22,10 @@ export function projectId(env: NodeJS.ProcessEnv = process.env): string {
 export const cloudLogger = once<Logger>(() => createLogger({ projectId: process.env.GOOGLE_CLOUD_PROJECT ?? '' }));
 export const cloudStore = once(() => openStore({ backend: 'firestore', projectId: projectId() }));
 export const cloudBus = once(() => new PubSubBus({ projectId: projectId() }));
+
+const nudger = once(() => publishingNudge(cloudBus(), cloudLogger()));
+/** Wakes an installation's GitHub writer: a message on `github-writes`, which starts the github-writer function. */
+export const cloudNudge: WriterNudge = (installation) => nudger()(installation);
 
 /** Prow's Pub/Sub reports go to whichever project and topic the job names: one client per project. */
 const reportBuses = new Map<string, PubSubBus>();

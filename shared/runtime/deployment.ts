@@ -9,7 +9,13 @@ import { PROW_JOBS_SUBSCRIPTION } from '../pubsub/prow-job-event';
 
 export type FunctionTrigger =
   | { kind: 'http' }
-  | { kind: 'pubsub'; topic: string; subscription: string }
+  | {
+      kind: 'pubsub';
+      topic: string;
+      subscription: string;
+      /** Its push subscription's ack deadline, when the default's (DEFAULT_SUBSCRIPTION_POLICY) is too short for the function's timeout. */
+      ackDeadlineSeconds?: number;
+    }
   | { kind: 'firestore'; eventType: 'google.cloud.firestore.document.v1.written'; document: string }
   | { kind: 'scheduler'; schedule: string };
 
@@ -19,6 +25,8 @@ export interface FunctionSpec {
   trigger: FunctionTrigger;
   /** Secrets exposed to it as environment variables (Secret Manager secret id → env name). */
   secrets: Record<string, string>;
+  /** Its timeout, where the code depends on it (the writer drains until shortly before it). */
+  timeoutSeconds?: number;
 }
 
 export const SECRETS = {
@@ -36,6 +44,14 @@ const github = {
 };
 
 export const EVENTS_SUBSCRIPTION = 'events';
+export const GITHUB_WRITER_SUBSCRIPTION = 'github-writer';
+/**
+ * The GitHub writer drains an installation's outbox for most of a call, waiting for the pace of
+ * GitHub's secondary limits in between; its subscription's ack deadline (Pub/Sub's maximum) lies
+ * beyond the timeout, so a nudge is not redelivered while its drain still runs.
+ */
+export const GITHUB_WRITER_TIMEOUT_SECONDS = 540;
+const GITHUB_WRITER_ACK_DEADLINE_SECONDS = 600;
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'webhook', trigger: { kind: 'http' }, secrets: { [SECRETS.webhookSecret]: 'WEBHOOK_SECRET' } },
@@ -55,6 +71,17 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     name: 'reporter',
     trigger: { kind: 'firestore', eventType: 'google.cloud.firestore.document.v1.written', document: 'prowjobs/{name}' },
     secrets: { ...github, [SECRETS.slackWebhooks]: 'SLACK_WEBHOOKS' },
+  },
+  {
+    name: 'github-writer',
+    trigger: {
+      kind: 'pubsub',
+      topic: TOPICS.githubWrites,
+      subscription: GITHUB_WRITER_SUBSCRIPTION,
+      ackDeadlineSeconds: GITHUB_WRITER_ACK_DEADLINE_SECONDS,
+    },
+    secrets: github,
+    timeoutSeconds: GITHUB_WRITER_TIMEOUT_SECONDS,
   },
   {
     name: 'status',

@@ -1,5 +1,8 @@
 import type { Config } from '../config/model';
 import type { Logger } from '../log/logger';
+import type { WriterNudge } from '../outbox/nudge';
+import { wakeWriters } from '../outbox/sweep';
+import type { StaleWriteWarnings } from '../outbox/writer';
 import { sweepReports, type ReporterDependencies, type SweepResult } from '../reporter/report-job';
 import type { Store } from '../store/store';
 import { triggerDuePeriodics } from './periodics';
@@ -7,8 +10,9 @@ import { cleanUpProwJobs, type CleanUpResult } from './sinker';
 
 /**
  * One scheduler call (Cloud Scheduler, every minute; a timer in local mode): Prow's horologium,
- * sinker and crier's resync, each on its own — one failing does not stop the others, and each is
- * safe to run twice at once or to miss a call.
+ * sinker and crier's resync, and waking the GitHub writers of installations whose writes have come
+ * due, each on its own — one failing does not stop the others, and each is safe to run twice at
+ * once or to miss a call.
  */
 export interface TickDependencies {
   store: Store;
@@ -16,16 +20,25 @@ export interface TickDependencies {
   log: Logger;
   /** The reporter's wiring, for the reconcile sweep; without it reports are not swept. */
   reporter?: Omit<ReporterDependencies, 'store' | 'config' | 'log'>;
+  /**
+   * Wakes an installation's outbox writer (in the cloud, a `github-writes` message); without it
+   * writers are not woken here (local mode wakes its own, every few seconds).
+   */
+  nudge?: WriterNudge;
+  /** Where the WARNING about writes waiting over a minute is kept from repeating. */
+  writeWarnings?: StaleWriteWarnings;
 }
 
 export interface TickResult {
   periodicsStarted: string[] | { error: string };
   cleanup: CleanUpResult | { error: string };
   reports: SweepResult | { error: string } | 'off';
+  /** Installations whose writer was nudged. */
+  writers: string[] | { error: string } | 'off';
 }
 
 export function tickFailed(result: TickResult): boolean {
-  return [result.periodicsStarted, result.cleanup, result.reports].some(
+  return [result.periodicsStarted, result.cleanup, result.reports, result.writers].some(
     (part) => typeof part === 'object' && 'error' in part,
   );
 }
@@ -40,13 +53,14 @@ export async function runSchedulerTick(deps: TickDependencies, now: Date): Promi
       return { error: (error as Error).message };
     }
   };
-  const reporter = deps.reporter;
-  const [periodicsStarted, cleanup, reports] = await Promise.all([
+  const { reporter, nudge } = deps;
+  const [periodicsStarted, cleanup, reports, writers] = await Promise.all([
     guarded('periodics', () => triggerDuePeriodics({ store, config, log }, now)),
     guarded('cleanup', () => cleanUpProwJobs({ store, config, log }, now)),
     reporter ? guarded('report sweep', () => sweepReports({ ...reporter, store, config, log })) : Promise.resolve('off' as const),
+    nudge ? guarded('waking GitHub writers', () => wakeWriters(store.outbox, nudge, deps.writeWarnings)) : Promise.resolve('off' as const),
   ]);
-  const result: TickResult = { periodicsStarted, cleanup, reports };
+  const result: TickResult = { periodicsStarted, cleanup, reports, writers };
   log.info('scheduler tick done', { ...summaryOf(result) });
   return result;
 }
@@ -56,5 +70,6 @@ function summaryOf(result: TickResult): Record<string, unknown> {
     periodics_started: Array.isArray(result.periodicsStarted) ? result.periodicsStarted.length : result.periodicsStarted,
     cleanup: result.cleanup,
     reports: result.reports,
+    writers_nudged: Array.isArray(result.writers) ? result.writers.length : result.writers,
   };
 }

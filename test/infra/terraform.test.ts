@@ -1069,6 +1069,9 @@ function checkFunction(
   const service = first(fn.attrs.service_config);
   if (build.runtime !== 'nodejs22') problems.push(`${where}: runtime is ${shown(build.runtime)}, not nodejs22`);
   if (build.entry_point !== spec.name) problems.push(`${where}: entry_point is ${shown(build.entry_point)}, not "${spec.name}"`);
+  if (spec.timeoutSeconds !== undefined && service.timeout_seconds !== spec.timeoutSeconds) {
+    problems.push(`${where}: timeout is ${shown(service.timeout_seconds)} s, but the code counts on ${spec.timeoutSeconds} s`);
+  }
 
   const env = isObject(service.environment_variables) ? service.environment_variables : {};
   for (const name of REQUIRED_ENV.filter((name) => !(name in env))) problems.push(`${where}: environment variable ${name} is not set`);
@@ -1191,10 +1194,11 @@ function checkPushSubscription(
   }
   checkPubsubAgent(view, TOKEN_CREATOR, pusher, `to sign ${sub}'s push requests`, problems);
 
-  if (attrs.ack_deadline_seconds !== policy.ackDeadlineSeconds) {
-    problems.push(`${sub}: ack deadline is ${shown(attrs.ack_deadline_seconds)}, not ${policy.ackDeadlineSeconds}`);
+  const ackDeadlineSeconds = trigger.ackDeadlineSeconds ?? policy.ackDeadlineSeconds;
+  if (attrs.ack_deadline_seconds !== ackDeadlineSeconds) {
+    problems.push(`${sub}: ack deadline is ${shown(attrs.ack_deadline_seconds)}, not ${ackDeadlineSeconds}`);
   }
-  if (typeof service.timeout_seconds !== 'number' || service.timeout_seconds > policy.ackDeadlineSeconds) {
+  if (typeof service.timeout_seconds !== 'number' || service.timeout_seconds > ackDeadlineSeconds) {
     problems.push(`function ${String(fn.attrs.name)}: its timeout exceeds ${sub}'s ack deadline (slow deliveries get redelivered)`);
   }
   const retry = first(attrs.retry_policy);
@@ -1389,6 +1393,11 @@ function reportingFunctions(): string[] {
   return FUNCTIONS.filter((spec) => entryFile(spec.name).includes('publishToProject(')).map((spec) => spec.name);
 }
 
+/** Functions whose entry file wakes the GitHub writers (publishing to github-writes). */
+function nudgingFunctions(): string[] {
+  return FUNCTIONS.filter((spec) => entryFile(spec.name).includes('cloudNudge')).map((spec) => spec.name);
+}
+
 /** Functions whose entry file opens the artifacts bucket; only runners write it. */
 function artifactReaders(): string[] {
   return FUNCTIONS.filter((spec) => entryFile(spec.name).includes('new GcsArtifactStore(')).map((spec) => spec.name);
@@ -1420,8 +1429,12 @@ function expectations(indexFile: string = readFileSync(INDEX_FILE, 'utf8')): Exp
     secrets: Object.values(SECRETS),
     topics: DEPLOYED_TOPICS,
     subscriptionPolicy: DEFAULT_SUBSCRIPTION_POLICY,
-    // shared/webhook/receive.ts hands each verified delivery on to github-events.
-    publishes: { webhook: [TOPICS.githubEvents] },
+    // shared/webhook/receive.ts hands each verified delivery on to github-events; whoever wakes
+    // the GitHub writers (cloudNudge) publishes to github-writes.
+    publishes: {
+      ...Object.fromEntries(nudgingFunctions().map((name) => [name, [TOPICS.githubWrites]])),
+      webhook: [TOPICS.githubEvents],
+    },
     reporting: reportingFunctions(),
     configAccess: configAccess(),
     artifactReaders: artifactReaders(),
@@ -1444,8 +1457,17 @@ describe('infra/terraform', () => {
     const functions = model.instances.filter((i) => i.type === 'google_cloudfunctions2_function').map((i) => i.attrs.name);
     expect(functions).toEqual(expect.arrayContaining(FUNCTIONS.map((spec) => spec.name)));
     expect(reportingFunctions().sort()).toEqual(['reporter', 'scheduler']);
-    expect(configAccess()).toEqual({ webhook: 'none', events: 'write', pubsub: 'read', scheduler: 'read', reporter: 'read', status: 'read' });
+    expect(configAccess()).toEqual({
+      webhook: 'none',
+      events: 'write',
+      pubsub: 'read',
+      scheduler: 'read',
+      reporter: 'read',
+      'github-writer': 'none',
+      status: 'read',
+    });
     expect(artifactReaders()).toEqual(['status']);
+    expect(nudgingFunctions()).toEqual(['scheduler']);
   });
 
   it('reports a function the code has but the Terraform lacks', () => {
@@ -1473,6 +1495,27 @@ describe('infra/terraform', () => {
     expect(checkTerraform(model, stricter)).toEqual([
       'subscription events: max delivery attempts is 5, not 10',
       'subscription pubsub: max delivery attempts is 5, not 10',
+      'subscription github-writer: max delivery attempts is 5, not 10',
+    ]);
+  });
+
+  it('reports a function whose timeout or ack deadline is not the one the code counts on', () => {
+    const functions = FUNCTIONS.map((spec) =>
+      spec.name === 'github-writer' && spec.trigger.kind === 'pubsub'
+        ? { ...spec, timeoutSeconds: 300, trigger: { ...spec.trigger, ackDeadlineSeconds: 120 } }
+        : spec,
+    );
+    expect(checkTerraform(model, { ...expectations(), functions })).toEqual([
+      'function github-writer: timeout is 540 s, but the code counts on 300 s',
+      'subscription github-writer: ack deadline is 600, not 120',
+      'function github-writer: its timeout exceeds subscription github-writer\'s ack deadline (slow deliveries get redelivered)',
+    ]);
+  });
+
+  it('reports a function that wakes the GitHub writers without the right to publish to github-writes', () => {
+    const instances = model.instances.filter((i) => i.type !== 'google_pubsub_topic_iam_member' || !i.address.includes('outbox_nudge'));
+    expect(checkTerraform({ ...model, instances }, expectations())).toEqual([
+      'function scheduler: its service account lacks roles/pubsub.publisher on google_pubsub_topic.topic["github-writes"]',
     ]);
   });
 

@@ -18,6 +18,11 @@ import type { CommitState, CommitStatus, Review } from '../../shared/github/clie
  * `If-None-Match` with 304 Not Modified, and it reports a primary rate limit per credential in
  * `X-RateLimit-*` headers (every answer but a 304 uses one request; nothing is refused for it).
  *
+ * Writes can be made slow (`writeDelayMs`) and held to GitHub's secondary limits
+ * (`secondaryLimits`): beyond so many content writes per credential in a sliding minute or hour,
+ * a write is answered 403 with GitHub's secondary-limit message and a Retry-After saying when the
+ * window has room again. `counters()` says how many writes were taken and refused.
+ *
  * It also plays GitHub's OAuth web flow (`/login/oauth/...`, on github.com's web host rather than
  * the API): `oauth.nextLogin` says who approves the authorization, and the user token it issues
  * answers `GET /user` as that user.
@@ -57,6 +62,28 @@ export interface FakeGitHubOptions {
   /** The OAuth App the web flow accepts. Default `fake-oauth-client` / `fake-oauth-secret`. */
   oauthClientId?: string;
   oauthClientSecret?: string;
+  /** Every content write is answered this long after it arrives (GitHub's writes take a while). Default 0. */
+  writeDelayMs?: number;
+  /** GitHub's secondary limits on content writes, per credential; unset, no write is refused for speed. */
+  secondaryLimits?: SecondaryLimits;
+}
+
+/**
+ * Content writes (POST, PATCH, PUT, DELETE on the API, but not minting installation tokens) each
+ * credential may make in any sliding minute and hour; GitHub documents 80 and 500.
+ */
+export interface SecondaryLimits {
+  perMinute?: number;
+  perHour?: number;
+}
+
+export interface FakeGitHubCounters {
+  /** Content writes taken (not refused for a secondary limit), all credentials. */
+  writes: number;
+  /** Writes refused with a secondary-limit 403. */
+  secondaryLimited: number;
+  /** The most content writes of one credential that were in flight at once. */
+  peakConcurrentWrites: number;
 }
 
 /** GitHub's OAuth web flow, as the fake plays it. */
@@ -130,7 +157,11 @@ export interface FakeGitHub {
   statuses(fullName: string, sha: string): CommitStatus[];
   assignees(fullName: string, number: number): string[];
   requestedReviewers(fullName: string, number: number): string[];
+  /** Teams asked for a review, as "org/slug". */
+  requestedTeams(fullName: string, number: number): string[];
   issue(fullName: string, number: number): { title: string; body: string | null; state: 'open' | 'closed' };
+  /** Why the issue was closed or reopened, as last set with `state_reason`; null when never said. */
+  stateReason(fullName: string, number: number): string | null;
 
   /**
    * The next `times` requests whose method matches and whose path (as sent, no query) matches the
@@ -146,6 +177,11 @@ export interface FakeGitHub {
   setRateLimit(budget: { remaining: number; limit?: number }): void;
   /** GET answers whose path matches carry `Cache-Control: no-store` (and still an ETag). */
   noStore(pathPattern: RegExp): void;
+  /** As the option `writeDelayMs`, from now on. */
+  setWriteDelay(ms: number): void;
+  /** As the option `secondaryLimits`, from now on (undefined: no limits); writes already taken count. */
+  enforceSecondaryLimits(limits: SecondaryLimits | undefined): void;
+  counters(): FakeGitHubCounters;
 }
 
 /** GitHub's answer when a client writes too fast. */
@@ -214,6 +250,8 @@ interface PullState {
   merged: boolean;
   files: FileChange[];
   requestedReviewers: string[];
+  /** "org/slug". */
+  requestedTeams: string[];
   reviews: ReviewState[];
 }
 
@@ -223,6 +261,7 @@ interface IssueState {
   title: string;
   body: string | null;
   state: 'open' | 'closed';
+  stateReason: string | null;
   author: string;
   authorAssociation: string | undefined;
   labels: string[];
@@ -401,6 +440,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   // One window for the fake's lifetime; an hour, as GitHub's.
   const rateLimitReset = Math.ceil(clock().getTime() / 1000) + 3600;
   const noStorePaths: RegExp[] = [];
+  let writeDelayMs = options.writeDelayMs ?? 0;
+  let secondaryLimits = options.secondaryLimits;
+  /** Per credential: when each content write it was let through arrived (ms), oldest first. */
+  const writeTimes = new Map<string, number[]>();
+  const writesInFlight = new Map<string, number>();
+  const counters: FakeGitHubCounters = { writes: 0, secondaryLimited: 0, peakConcurrentWrites: 0 };
   let nextId = 1;
   let apiBase = '';
 
@@ -493,6 +538,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       title: seed.title ?? `${pull ? 'Pull request' : 'Issue'} ${seed.number}`,
       body: seed.body ?? null,
       state: 'open',
+      stateReason: null,
       author: know(seed.author),
       authorAssociation,
       labels: [...new Set((seed.labels ?? []).map((name) => repoLabel(repo, name).name))],
@@ -575,7 +621,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       html_url: htmlUrl(repo, issue),
       number: issue.number,
       state: issue.state,
-      state_reason: issue.state === 'closed' ? 'completed' : null,
+      state_reason: issue.stateReason ?? (issue.state === 'closed' ? 'completed' : null),
       title: issue.title,
       body: issue.body,
       user: userJson(issue.author),
@@ -622,7 +668,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       assignee: issue.assignees[0] === undefined ? null : userJson(issue.assignees[0]),
       assignees: issue.assignees.map(userJson),
       requested_reviewers: pull.requestedReviewers.map(userJson),
-      requested_teams: [],
+      requested_teams: pull.requestedTeams.map((team) => {
+        const slug = team.slice(team.indexOf('/') + 1);
+        return { id: nextId++, slug, name: slug, url: `${apiBase}/orgs/${repo.owner}/teams/${slug}` };
+      }),
       head: {
         label: `${issue.author}:${pull.headRef}`,
         ref: pull.headRef,
@@ -764,10 +813,19 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   }
 
   function applyIssueEdits(issue: IssueState, body: Record<string, unknown>): void {
-    onlyFields(body, ['title', 'body', 'state']);
+    onlyFields(body, ['title', 'body', 'state', 'state_reason']);
     if (body.title !== undefined) issue.title = textOf(body.title, 'title');
     if (body.body !== undefined) issue.body = body.body === null ? null : textOf(body.body, 'body');
     if (body.state !== undefined) setState(issue, body.state);
+    if (body.state_reason !== undefined) {
+      const reason = body.state_reason === null ? null : textOf(body.state_reason, 'state_reason');
+      if (reason !== null && !['completed', 'not_planned', 'reopened'].includes(reason)) {
+        throw invalid('state_reason must be one of completed, not_planned, reopened');
+      }
+      issue.stateReason = reason;
+    } else if (body.state !== undefined) {
+      issue.stateReason = null;
+    }
     touch(issue);
   }
 
@@ -972,11 +1030,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const body = objectBody(request.body);
       onlyFields(body, ['reviewers', 'team_reviewers']);
       const reviewers = body.reviewers === undefined ? [] : stringList(body.reviewers, 'reviewers');
+      const teams = (body.team_reviewers === undefined ? [] : stringList(body.team_reviewers, 'team_reviewers')).map(
+        (slug) => `${repo.owner}/${slug}`,
+      );
       // GitHub refuses the whole request if any one reviewer cannot be asked.
       if (reviewers.some((login) => lower(login) === lower(issue.author))) {
         throw invalid('Review cannot be requested from pull request author.');
       }
-      if (!reviewers.every((login) => hasAccess(repo, login))) {
+      if (!reviewers.every((login) => hasAccess(repo, login)) || !teams.every((team) => teamMembers.has(lower(team)))) {
         throw invalid(
           `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${repo.fullName} repository.`,
         );
@@ -985,6 +1046,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         if (!pull.requestedReviewers.some((existing) => lower(existing) === lower(login))) {
           pull.requestedReviewers.push(login);
         }
+      }
+      for (const team of teams) {
+        if (!pull.requestedTeams.some((existing) => lower(existing) === lower(team))) pull.requestedTeams.push(team);
       }
       touch(issue);
       return { status: 201, body: pullJson(repo, issue, pull) };
@@ -996,6 +1060,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       onlyFields(body, ['reviewers', 'team_reviewers']);
       const withdrawn = new Set((body.reviewers === undefined ? [] : stringList(body.reviewers, 'reviewers')).map(lower));
       pull.requestedReviewers = pull.requestedReviewers.filter((login) => !withdrawn.has(lower(login)));
+      const withdrawnTeams = new Set(
+        (body.team_reviewers === undefined ? [] : stringList(body.team_reviewers, 'team_reviewers')).map((slug) => lower(`${repo.owner}/${slug}`)),
+      );
+      pull.requestedTeams = pull.requestedTeams.filter((team) => !withdrawnTeams.has(lower(team)));
       touch(issue);
       return { status: 200, body: pullJson(repo, issue, pull) };
     }),
@@ -1408,6 +1476,38 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     }
   }
 
+  /** Creates content, as GitHub's secondary limits count it: a write on the API, not minting a token. */
+  function isContentWrite(method: string, path: string): boolean {
+    if (!['POST', 'PATCH', 'PUT', 'DELETE'].includes(method)) return false;
+    return !path.startsWith('/app/') && !path.startsWith('/login/');
+  }
+
+  /**
+   * Takes a content write into its credential's windows, or says how many seconds until they
+   * have room for it (a refusal, which GitHub does not count against the windows).
+   */
+  function admitWrite(credential: string): { retryAfterSeconds: number } | undefined {
+    const now = clock().getTime();
+    const windows = [
+      { max: secondaryLimits?.perMinute, ms: 60_000 },
+      { max: secondaryLimits?.perHour, ms: 3_600_000 },
+    ];
+    const times = (writeTimes.get(credential) ?? []).filter((time) => time > now - 3_600_000);
+    let waitMs = 0;
+    for (const window of windows) {
+      if (window.max === undefined) continue;
+      const inside = times.filter((time) => time > now - window.ms);
+      if (inside.length < window.max) continue;
+      // The window has room once enough of the oldest inside it have left.
+      const leaving = inside[inside.length - window.max] ?? now;
+      waitMs = Math.max(waitMs, leaving + window.ms - now);
+    }
+    if (waitMs > 0) return { retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+    times.push(now);
+    writeTimes.set(credential, times);
+    return undefined;
+  }
+
   function regexMatches(pattern: RegExp, text: string): boolean {
     // A global or sticky pattern remembers where it last matched; every request starts afresh.
     pattern.lastIndex = 0;
@@ -1437,49 +1537,86 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         ifNoneMatch: request.headers['if-none-match'],
       };
       requests.push(record);
-      let reply: Reply;
-      let conditional = false;
-      let web = false;
-      try {
-        const answered = answer(request, rawBody);
-        reply = answered.reply;
-        record.route = answered.route;
-        conditional = answered.conditional;
-        web = answered.web;
-      } catch (error) {
-        reply = { status: 500, body: { message: `fake GitHub bug: ${String(error)}` } };
-      }
-      const cacheHeaders: Record<string, string> = {};
-      // Serialised once, for the ETag and the answer: the corpus tests read thousands of files.
-      const json = reply.body === undefined ? undefined : JSON.stringify(reply.body);
-      if (conditional && record.method === 'GET' && reply.status === 200 && json !== undefined && reply.text === undefined) {
-        const etag = etagOf(json, request.headers.accept ?? '');
-        cacheHeaders.etag = etag;
-        cacheHeaders['cache-control'] = noStorePaths.some((pattern) => regexMatches(pattern, url.pathname))
-          ? 'no-store'
-          : 'private, max-age=60, s-maxage=60';
-        cacheHeaders.vary = 'Accept, Authorization, Cookie, X-GitHub-OTP';
-        if (request.headers['if-none-match'] === etag) reply = { status: 304 };
-      }
-      record.status = reply.status;
-      const headers: Record<string, string> = {
-        'x-github-request-id': `FAKE:${requests.length}`,
-        ...(web ? {} : rateLimitHeaders(request.headers.authorization, url.pathname, reply.status)),
-        ...cacheHeaders,
-        ...reply.headers,
-      };
-      if (reply.text !== undefined) {
-        response.writeHead(reply.status, headers).end(reply.text);
+      const credential = request.headers.authorization ?? '';
+      if (isContentWrite(record.method, url.pathname)) {
+        const refusal = secondaryLimits ? admitWrite(credential) : undefined;
+        if (refusal) {
+          counters.secondaryLimited++;
+          respond(request, response, record, url, secondaryRateLimit(refusal.retryAfterSeconds), false, false);
+          return;
+        }
+        counters.writes++;
+        const inFlight = (writesInFlight.get(credential) ?? 0) + 1;
+        writesInFlight.set(credential, inFlight);
+        counters.peakConcurrentWrites = Math.max(counters.peakConcurrentWrites, inFlight);
+        const finish = () => {
+          writesInFlight.set(credential, (writesInFlight.get(credential) ?? 1) - 1);
+          answerAndRespond(request, response, record, url, rawBody);
+        };
+        if (writeDelayMs > 0) setTimeout(finish, writeDelayMs);
+        else finish();
         return;
       }
-      if (reply.status === 204 || reply.status === 304 || json === undefined) {
-        response.writeHead(reply.status, headers).end();
-        return;
-      }
-      response
-        .writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...headers })
-        .end(json);
+      answerAndRespond(request, response, record, url, rawBody);
     });
+  }
+
+  function answerAndRespond(request: IncomingMessage, response: ServerResponse, record: RecordedRequest, url: URL, rawBody: string): void {
+    let reply: Reply;
+    let conditional = false;
+    let web = false;
+    try {
+      const answered = answer(request, rawBody);
+      reply = answered.reply;
+      record.route = answered.route;
+      conditional = answered.conditional;
+      web = answered.web;
+    } catch (error) {
+      reply = { status: 500, body: { message: `fake GitHub bug: ${String(error)}` } };
+    }
+    respond(request, response, record, url, reply, conditional, web);
+  }
+
+  function respond(
+    request: IncomingMessage,
+    response: ServerResponse,
+    record: RecordedRequest,
+    url: URL,
+    answered: Reply,
+    conditional: boolean,
+    web: boolean,
+  ): void {
+    let reply = answered;
+    const cacheHeaders: Record<string, string> = {};
+    // Serialised once, for the ETag and the answer: the corpus tests read thousands of files.
+    const json = reply.body === undefined ? undefined : JSON.stringify(reply.body);
+    if (conditional && record.method === 'GET' && reply.status === 200 && json !== undefined && reply.text === undefined) {
+      const etag = etagOf(json, request.headers.accept ?? '');
+      cacheHeaders.etag = etag;
+      cacheHeaders['cache-control'] = noStorePaths.some((pattern) => regexMatches(pattern, url.pathname))
+        ? 'no-store'
+        : 'private, max-age=60, s-maxage=60';
+      cacheHeaders.vary = 'Accept, Authorization, Cookie, X-GitHub-OTP';
+      if (request.headers['if-none-match'] === etag) reply = { status: 304 };
+    }
+    record.status = reply.status;
+    const headers: Record<string, string> = {
+      'x-github-request-id': `FAKE:${requests.length}`,
+      ...(web ? {} : rateLimitHeaders(request.headers.authorization, url.pathname, reply.status)),
+      ...cacheHeaders,
+      ...reply.headers,
+    };
+    if (reply.text !== undefined) {
+      response.writeHead(reply.status, headers).end(reply.text);
+      return;
+    }
+    if (reply.status === 204 || reply.status === 304 || json === undefined) {
+      response.writeHead(reply.status, headers).end();
+      return;
+    }
+    response
+      .writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...headers })
+      .end(json);
   }
 
   const server = createServer(serve);
@@ -1556,6 +1693,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
           merged: false,
           files,
           requestedReviewers: [],
+          requestedTeams: [],
           reviews: [],
         },
         pr.authorAssociation,
@@ -1612,10 +1750,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     },
     assignees: (fullName, number) => [...seededIssue(fullName, number).assignees],
     requestedReviewers: (fullName, number) => [...seededPull(fullName, number).requestedReviewers],
+    requestedTeams: (fullName, number) => [...seededPull(fullName, number).requestedTeams],
     issue: (fullName, number) => {
       const issue = seededIssue(fullName, number);
       return { title: issue.title, body: issue.body, state: issue.state };
     },
+    stateReason: (fullName, number) => seededIssue(fullName, number).stateReason,
 
     failNext: (method, pathPattern, response, times = 1) => {
       injected.push({ method: method.toUpperCase(), pattern: pathPattern, response, remaining: times });
@@ -1630,5 +1770,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     noStore: (pathPattern) => {
       noStorePaths.push(pathPattern);
     },
+    setWriteDelay: (ms) => {
+      writeDelayMs = ms;
+    },
+    enforceSecondaryLimits: (limits) => {
+      secondaryLimits = limits;
+    },
+    counters: () => ({ ...counters }),
   };
 }

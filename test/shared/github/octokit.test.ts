@@ -1,7 +1,8 @@
 import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GitHubError, type GitHubClient } from '../../../shared/github/client';
+import { GitHubError, ReviewRequestRefusedError, type GitHubClient } from '../../../shared/github/client';
 import {
+  countingWriteRequests,
   createGitHubClient,
   GitHubClients,
   githubAuthFromEnv,
@@ -141,6 +142,22 @@ describe('GitHub client against the fake GitHub: reads and writes', () => {
     expect(error.message).toContain('mallory, carol');
     expect(error.request).toBe('POST /repos/acme/widgets/pulls/2/requested_reviewers');
     expect(fake.requestedReviewers(REPO, 2)).toEqual(['alice']);
+    expect(error).toBeInstanceOf(ReviewRequestRefusedError);
+    expect((error as ReviewRequestRefusedError).refused).toEqual(['mallory', 'carol']);
+  });
+
+  it('requests and withdraws reviews from teams written org/team', async () => {
+    fake.addCollaborator(REPO, 'alice');
+    fake.addTeamMember('acme', 'reviewers', 'carol');
+    fake.addPullRequest(REPO, { number: 2, author: 'dave' });
+    const client = tokenClient();
+    await client.requestReviewers('acme', 'widgets', 2, ['alice', 'acme/reviewers']);
+    expect(fake.requestedReviewers(REPO, 2)).toEqual(['alice']);
+    expect(fake.requestedTeams(REPO, 2)).toEqual(['acme/reviewers']);
+    expect(fake.requests.find((request) => request.method === 'POST')?.body).toEqual({ reviewers: ['alice'], team_reviewers: ['reviewers'] });
+    await client.removeRequestedReviewers('acme', 'widgets', 2, ['acme/reviewers']);
+    expect(fake.requestedTeams(REPO, 2)).toEqual([]);
+    expect(fake.requestedReviewers(REPO, 2)).toEqual(['alice']);
   });
 
   it('counts search results computed from the fake’s state, or as set', async () => {
@@ -184,6 +201,9 @@ describe('GitHub client against the fake GitHub: reads and writes', () => {
     expect(fake.issue(REPO, 5).state).toBe('closed');
     const patches = fake.requests.filter((request) => request.method === 'PATCH');
     expect(patches.map((request) => request.body)).toEqual([{ title: 'Broken badly', state: 'closed' }, { state: 'closed' }]);
+
+    await client.updateIssue('acme', 'widgets', 4, { state: 'closed', stateReason: 'not_planned' });
+    expect(fake.stateReason(REPO, 4)).toBe('not_planned');
   });
 
   it('adds labels, creating the ones the repository lacks, and removes them by encoded name', async () => {
@@ -215,7 +235,8 @@ describe('GitHub client against the fake GitHub: reads and writes', () => {
     fake.addOrgMember('acme', 'bob');
     fake.addIssue(REPO, { number: 9, author: 'dave' });
     const client = tokenClient();
-    await client.addAssignees('acme', 'widgets', 9, ['alice', 'stranger', 'BOB']);
+    // GitHub's answer tells who was assigned; "stranger" was silently left out.
+    expect(await client.addAssignees('acme', 'widgets', 9, ['alice', 'stranger', 'BOB'])).toEqual(['alice', 'bob']);
     expect(fake.assignees(REPO, 9)).toEqual(['alice', 'bob']);
     await client.removeAssignees('acme', 'widgets', 9, ['alice']);
     expect(fake.assignees(REPO, 9)).toEqual(['bob']);
@@ -416,6 +437,72 @@ describe('GitHub client against the fake GitHub: retries', () => {
   });
 });
 
+describe('the outbox writer’s clients', () => {
+  beforeEach(() => {
+    fake.addPullRequest(REPO, { number: 1, author: 'alice' });
+  });
+
+  function writerClient(): GitHubClient {
+    return new GitHubClients({ ...connection(), auth: { token: TOKEN } }).writerClientForInstallation();
+  }
+
+  it('hand a secondary rate limit straight back with GitHub’s Retry-After, without waiting or retrying', async () => {
+    fake.failNext('POST', /\/labels$/, secondaryRateLimit(3600));
+    const error = await failure(writerClient().addLabels('acme', 'widgets', 1, ['lgtm']));
+    expect(error.status).toBe(403);
+    expect(error.rateLimit).toEqual({ secondary: true, retryAfterMs: 3_600_000 });
+    expect(fake.requests).toHaveLength(1);
+    expect(retries).toEqual([]);
+  });
+
+  it('hand a spent primary quota back with its reset time', async () => {
+    const resetAt = new Date(Math.ceil((Date.now() + 1_800_000) / 1000) * 1000);
+    fake.failNext('POST', /\/comments$/, primaryRateLimit(resetAt));
+    const error = await failure(writerClient().createComment('acme', 'widgets', 1, 'hello'));
+    expect(error.rateLimit).toEqual({ secondary: false, resetAt: resetAt.getTime() });
+    expect(fake.comments(REPO, 1)).toEqual([]);
+  });
+
+  it('say nothing of rate limits for a 403 that is a missing permission', async () => {
+    fake.failNext('POST', /\/labels$/, { status: 403, body: { message: 'Resource not accessible by integration' } });
+    const error = await failure(writerClient().addLabels('acme', 'widgets', 1, ['lgtm']));
+    expect(error.rateLimit).toBeUndefined();
+  });
+
+  it('retry a 5xx once, promptly', async () => {
+    fake.failNext('POST', /\/labels$/, { status: 502, body: { message: 'Bad Gateway' } }, 5);
+    const error = await failure(writerClient().addLabels('acme', 'widgets', 1, ['lgtm']));
+    expect(error.status).toBe(502);
+    expect(fake.requests.map((request) => request.status)).toEqual([502, 502]);
+  });
+
+  it('do not pace writes: they go out as they are sent, even at once (the writer paces)', async () => {
+    fake.setWriteDelay(100);
+    // Pacing on, as in production: the standard clients would send these one at a time.
+    const client = new GitHubClients({ ...connection(), pacing: true, auth: { token: TOKEN } }).writerClientForInstallation();
+    await Promise.all(Array.from({ length: 4 }, (_, index) => client.addLabels('acme', 'widgets', 1, [`label-${index}`])));
+    expect(fake.labels(REPO, 1)).toHaveLength(4);
+    expect(fake.counters().peakConcurrentWrites).toBeGreaterThan(1);
+  });
+
+  it('count every write request a call makes, retries and one-by-one review requests included, reads and token minting not', async () => {
+    fake.addCollaborator(REPO, 'bob');
+    const client = writerClient();
+    const tally = { requests: 0 };
+    fake.failNext('POST', /\/labels$/, { status: 502, body: { message: 'Bad Gateway' } });
+    await countingWriteRequests(tally, () => client.addLabels('acme', 'widgets', 1, ['lgtm']));
+    expect(tally.requests).toBe(2);
+    await countingWriteRequests(tally, () => client.listComments('acme', 'widgets', 1));
+    expect(tally.requests).toBe(2);
+    const refused = await countingWriteRequests(tally, () => client.requestReviewers('acme', 'widgets', 1, ['bob', 'mallory'])).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(ReviewRequestRefusedError);
+    // The joint request, then bob's and mallory's on their own.
+    expect(tally.requests).toBe(5);
+  });
+});
+
 describe('GitHub client as a GitHub App installation', () => {
   let privateKey: string;
   let publicKey: KeyObject;
@@ -477,6 +564,20 @@ describe('GitHub client as a GitHub App installation', () => {
     expect(await first.botLogin()).toBe(await second.botLogin());
     expect(fake.requests.filter((request) => request.path === '/app')).toHaveLength(1);
     expect(() => clients.clientForInstallation()).toThrow(/no GitHub App installation ID/);
+  });
+
+  it('gives the outbox writer clients of its own per installation, with their own installation token', async () => {
+    fake.addIssue(REPO, { number: 1, author: 'alice' });
+    const clients = new GitHubClients({ ...connection(), auth: { appId: '42', privateKey } });
+    const writer = clients.writerClientForInstallation(7);
+    expect(clients.writerClientForInstallation(7)).toBe(writer);
+    expect(writer).not.toBe(clients.clientForInstallation(7));
+    const tally = { requests: 0 };
+    await countingWriteRequests(tally, () => writer.addLabels('acme', 'widgets', 1, ['lgtm']));
+    expect(tally.requests).toBe(1);
+    expect(fake.labels(REPO, 1)).toEqual(['lgtm']);
+    expect(await writer.botLogin()).toBe('cutwater[bot]');
+    expect(() => clients.writerClientForInstallation()).toThrow(/no GitHub App installation ID/);
   });
 
   it('returns the one token client whatever the installation', () => {

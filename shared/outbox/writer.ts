@@ -1,0 +1,646 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { GitHubError, ReviewRequestRefusedError, type GitHubClient } from '../github/client';
+import { countingWriteRequests, type GitHubClients } from '../github/octokit';
+import type { Logger } from '../log/logger';
+import { StaleLeaseError } from '../store/errors';
+import type { OutboxEntry, OutboxStore, SendOutcome, WriterLease } from '../store/outbox';
+import { distinctNames, joinIntoRequests, type OutboxRequest } from './join';
+import { GITHUB_WRITE_LIMITS, nextSendAt, recentSends, type WriteLimits } from './pace';
+
+/**
+ * The outbox writer: sends an installation's GitHub writes from the outbox (shared/store/outbox.ts)
+ * at the pace GitHub's secondary limits allow, one request at a time, as GitHub asks of
+ * integrations ("make requests serially instead of concurrently"). One writer per installation
+ * across every process: it sends only while it holds the installation's writer lease, and the pace
+ * window lives in the store beside the lease, so the pace holds whichever instance writes.
+ *
+ * Nothing GitHub refuses for now is dropped: a rate-limit answer blocks the installation until the
+ * time GitHub named, however long, and a 5xx or a network failure is retried with backoff. Only a
+ * refusal GitHub means for good (another 4xx) fails a write, and that is logged as an ERROR.
+ */
+
+/** Time as the writer sees it; tests pass a simulated one. */
+export interface WriterClock {
+  now(): number;
+  /** Resolves after `ms`, or early once `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `beat` every `ms` until the returned function is called: the lease's heartbeat while a
+   * request is in flight. A simulated clock, whose time stands still during a request, may omit it.
+   */
+  every?(ms: number, beat: () => void): () => void;
+}
+
+export const SYSTEM_CLOCK: WriterClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      signal?.addEventListener('abort', done, { once: true });
+    }),
+  every: (ms, beat) => {
+    const timer = setInterval(beat, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
+
+export interface OutboxWriterOptions {
+  outbox: OutboxStore;
+  /** The client to send an installation's writes through: the writer's flavour (no pacing of its own). */
+  github: (installation: string) => GitHubClient;
+  log: Logger;
+  /** Default: GitHub's documented secondary limits (writeLimitsFromEnv reads overrides). */
+  limits?: WriteLimits;
+  clock?: WriterClock;
+  /** Unique per writer; default host, process and a random part. */
+  holder?: string;
+  /** Default 60 s; renewed every third of it while the writer works or waits. */
+  leaseTtlMs?: number;
+  /** Entries taken from the outbox at a time, and so at most joined into one request. Default 10. */
+  batchSize?: number;
+}
+
+export interface DrainOptions {
+  /** Stop before waiting past this time (ms since the epoch, on the writer's clock). */
+  deadline: number;
+  /** Stops the drain early (local mode shutting down); what is taken and unsent goes back. */
+  signal?: AbortSignal;
+}
+
+export type DrainEnd =
+  /** Nothing more is due now. */
+  | 'drained'
+  /** Another writer holds the installation's lease (or this one is already draining it). */
+  | 'busy'
+  /** The pace or a rate-limit block would keep it waiting past the deadline. */
+  | 'deadline'
+  /** The lease was lost to another writer (this one paused too long). */
+  | 'lease lost'
+  | 'stopped';
+
+export interface DrainReport {
+  installation: string;
+  end: DrainEnd;
+  /** Entries GitHub took. */
+  sent: number;
+  /** Requests made (a joined request sent several entries). */
+  requests: number;
+  /** Entries that went out joined to another one's request. */
+  joined: number;
+  /** Entries put back to be sent later: rate limits, 5xx, pace beyond the deadline. */
+  retried: number;
+  /** Entries GitHub refused for good. */
+  failed: number;
+  /** Time spent waiting for the pace or a rate-limit block. */
+  waitedMs: number;
+  /** GitHub's "not before", when a rate-limit answer ended or shaped the drain. */
+  blockedUntil?: number;
+}
+
+const DEFAULT_LEASE_TTL_MS = 60_000;
+const DEFAULT_BATCH_SIZE = 10;
+/** A pace wait longer than this first puts the taken entries back, so new writes can still coalesce with them. */
+const LONG_WAIT_MS = 5_000;
+/** 5xx and network failures: 2 s, doubling, at most 10 min. */
+const FIRST_BACKOFF_MS = 2_000;
+const MAX_BACKOFF_MS = 600_000;
+/** A secondary limit without Retry-After: GitHub says to wait at least a minute, longer each time. */
+const SECONDARY_LIMIT_WAIT_MS = 60_000;
+const MAX_SECONDARY_LIMIT_WAIT_MS = 3_600_000;
+/** Retry an edit of a comment whose creation is still in the outbox this much later. */
+const PLACEHOLDER_RETRY_MS = 2_000;
+/** The oldest unsent write is worth a WARNING once it has waited this long, at most once per this long. */
+export const STALE_WRITE_MS = 60_000;
+
+/**
+ * How one request turned out, for the entries it carried. `requests` is how many write requests
+ * it took (0 when an earlier attempt was found to have gone through).
+ */
+interface RequestResult {
+  outcomes: SendOutcome[];
+  requests: number;
+  /** GitHub's rate-limit answer: block the installation until then. */
+  blockUntil?: { until: number; reason: string };
+}
+
+export class OutboxWriter {
+  private readonly outbox: OutboxStore;
+  private readonly github: (installation: string) => GitHubClient;
+  private readonly log: Logger;
+  private readonly limits: WriteLimits;
+  private readonly clock: WriterClock;
+  readonly holder: string;
+  private readonly leaseTtlMs: number;
+  private readonly batchSize: number;
+  /** Installations this writer is draining, and whether it was nudged again meanwhile. */
+  private readonly draining = new Map<string, { nudged: boolean }>();
+  readonly warnings: StaleWriteWarnings;
+
+  constructor(options: OutboxWriterOptions) {
+    this.outbox = options.outbox;
+    this.github = options.github;
+    this.log = options.log;
+    this.limits = options.limits ?? GITHUB_WRITE_LIMITS;
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.holder = options.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.warnings = new StaleWriteWarnings(this.log, () => this.clock.now());
+  }
+
+  /**
+   * Sends what is due for the installation, if no other writer is at it. Ends when nothing more
+   * is due, when waiting for the pace or for GitHub would pass the deadline, or when the lease is
+   * lost. Before returning it releases the lease and looks once more, under a new lease, for
+   * writes enqueued while it was finishing: their nudges found the lease still held.
+   */
+  async drain(installation: string, options: DrainOptions): Promise<DrainReport> {
+    const report: DrainReport = { installation, end: 'drained', sent: 0, requests: 0, joined: 0, retried: 0, failed: 0, waitedMs: 0 };
+    const running = this.draining.get(installation);
+    if (running) {
+      // The running drain looks again before it ends.
+      running.nudged = true;
+      return { ...report, end: 'busy' };
+    }
+    const state = { nudged: false };
+    this.draining.set(installation, state);
+    const log = this.log.child({ installation });
+    try {
+      for (let pass = 0; ; pass++) {
+        state.nudged = false;
+        const lease = await this.outbox.claimWriter(installation, this.holder, this.leaseTtlMs);
+        if (!lease) {
+          if (pass === 0) report.end = 'busy';
+          break;
+        }
+        const { end, took } = await this.drainUnderLease(new HeldLease(lease, this.outbox, this.leaseTtlMs, this.clock), report, options, log);
+        report.end = end;
+        if (end !== 'drained' || (!took && !state.nudged)) break;
+      }
+    } finally {
+      this.draining.delete(installation);
+    }
+    this.logDrain(report, log);
+    return report;
+  }
+
+  private logDrain(report: DrainReport, log: Logger): void {
+    const { installation: _installation, ...fields } = report;
+    const busy = report.sent + report.retried + report.failed > 0 || report.waitedMs > 0;
+    const message =
+      `outbox writer: ${report.sent} sent in ${report.requests} request(s), ${report.retried} put back, ${report.failed} failed` +
+      (report.end === 'drained' ? '' : ` (${report.end})`);
+    if (busy) log.info(message, fields);
+    else log.debug(message, fields);
+  }
+
+  /** One pass under one lease; the lease is released before it returns. */
+  private async drainUnderLease(
+    lease: HeldLease,
+    report: DrainReport,
+    options: DrainOptions,
+    log: Logger,
+  ): Promise<{ end: DrainEnd; took: boolean }> {
+    const installation = lease.current.installation;
+    let took = false;
+    try {
+      const pace = await this.outbox.pace(installation);
+      const window = { sentAt: pace.sentAt, blockedUntil: pace.blockedUntil };
+      let limitAnswers = 0;
+      for (;;) {
+        if (options.signal?.aborted) return { end: 'stopped', took };
+        if (this.clock.now() >= options.deadline) return { end: 'deadline', took };
+        // Blocked, the store hands out nothing: wait for the block to pass first.
+        if (window.blockedUntil !== undefined && window.blockedUntil > this.clock.now()) {
+          report.blockedUntil = window.blockedUntil;
+          if (window.blockedUntil > options.deadline) return { end: 'deadline', took };
+          if (!(await this.waitUntil(window.blockedUntil, lease, report, options.signal))) return { end: 'stopped', took };
+        }
+        const entries = await this.outbox.take(lease.current, this.batchSize);
+        if (entries.length === 0) return { end: 'drained', took };
+        took = true;
+        this.warnings.consider(installation, Math.min(...entries.map((entry) => entry.enqueuedAt)));
+        const client = this.github(installation);
+        const requests = joinIntoRequests(entries);
+        for (let index = 0; index < requests.length; index++) {
+          const request = requests[index]!;
+          const later = requests.slice(index).flatMap((each) => each.entries);
+          const sendAt = nextSendAt(window.sentAt, window.blockedUntil, this.clock.now(), this.limits);
+          if (sendAt > options.deadline || options.signal?.aborted || sendAt - this.clock.now() > LONG_WAIT_MS) {
+            // Back to pending until the pace allows, so later writes can still coalesce with them.
+            await this.putBack(lease, later, sendAt, 'waiting for the pace of GitHub’s secondary limits', report);
+            if (sendAt > options.deadline) return { end: 'deadline', took };
+            if (options.signal?.aborted) return { end: 'stopped', took };
+            if (!(await this.waitUntil(sendAt, lease, report, options.signal))) return { end: 'stopped', took };
+            break;
+          }
+          if (!(await this.waitUntil(sendAt, lease, report, options.signal))) {
+            await this.putBack(lease, later, this.clock.now(), 'the writer stopped', report);
+            return { end: 'stopped', took };
+          }
+          await lease.renewIfDue();
+          const result = await this.withHeartbeat(lease, () => this.send(client, request, limitAnswers, lease.current, log));
+          const sentAt = this.clock.now();
+          const times = Array.from({ length: result.requests }, () => sentAt);
+          window.sentAt = recentSends([...window.sentAt, ...times], sentAt, this.limits);
+          let outcomes = result.outcomes;
+          if (result.blockUntil) {
+            limitAnswers++;
+            window.blockedUntil = result.blockUntil.until;
+            report.blockedUntil = result.blockUntil.until;
+            await this.outbox.block(lease.current, result.blockUntil.until, result.blockUntil.reason);
+            // The rest of the batch waits with the refused request.
+            const rest = requests.slice(index + 1).flatMap((each) => each.entries);
+            outcomes = [...outcomes, ...rest.map((entry) => retry(entry, result.blockUntil!.until, result.blockUntil!.reason))];
+            log.warn(`GitHub asked for no writes until ${new Date(result.blockUntil.until).toISOString()}; ${request.entries.length + rest.length} write(s) wait`, {
+              blockedUntil: result.blockUntil.until,
+              reason: result.blockUntil.reason,
+            });
+          }
+          await this.outbox.settle(lease.current, outcomes, times);
+          count(report, request, outcomes, result.requests);
+          if (result.blockUntil) break;
+        }
+      }
+    } catch (error) {
+      if (error instanceof StaleLeaseError) {
+        log.warn('outbox writer lost its lease; another writer carries on', { error: error.message });
+        return { end: 'lease lost', took };
+      }
+      throw error;
+    } finally {
+      await lease.release().catch((error: unknown) => log.warn('outbox writer could not release its lease; it lapses by itself', { error: (error as Error).message }));
+    }
+  }
+
+  /** Settles `entries` as to be sent again from `notBefore`. */
+  private async putBack(lease: HeldLease, entries: readonly OutboxEntry[], notBefore: number, reason: string, report: DrainReport): Promise<void> {
+    if (entries.length === 0) return;
+    await this.outbox.settle(
+      lease.current,
+      entries.map((entry) => retry(entry, notBefore, reason)),
+      [],
+    );
+    report.retried += entries.length;
+  }
+
+  /** Waits until `time`, renewing the lease; false when stopped first. */
+  private async waitUntil(time: number, lease: HeldLease, report: DrainReport, signal: AbortSignal | undefined): Promise<boolean> {
+    const slice = Math.max(1, Math.floor(this.leaseTtlMs / 3));
+    for (;;) {
+      const now = this.clock.now();
+      if (now >= time) return true;
+      if (signal?.aborted) return false;
+      const step = Math.min(time - now, slice);
+      await this.clock.sleep(step, signal);
+      report.waitedMs += this.clock.now() - now;
+      await lease.renewIfDue();
+    }
+  }
+
+  /** Keeps the lease alive while a request is in flight: GitHub may take a while to answer. */
+  private async withHeartbeat<T>(lease: HeldLease, work: () => Promise<T>): Promise<T> {
+    const stop = this.clock.every?.(Math.max(1, Math.floor(this.leaseTtlMs / 3)), () => {
+      lease.renewIfDue().catch(() => {
+        // A lost lease shows when the request's outcome is settled.
+      });
+    });
+    try {
+      return await work();
+    } finally {
+      stop?.();
+    }
+  }
+
+  /** Sends one request and says how each of its entries ended. Never throws for GitHub's answers. */
+  private async send(client: GitHubClient, request: OutboxRequest, limitAnswers: number, lease: WriterLease, log: Logger): Promise<RequestResult> {
+    const tally = { requests: 0 };
+    let wrote = false;
+    const write = <T>(call: () => Promise<T>): Promise<T> => {
+      wrote = true;
+      return countingWriteRequests(tally, call);
+    };
+    const requests = () => (wrote ? Math.max(1, tally.requests) : tally.requests);
+    try {
+      const outcomes = await this.perform(client, request, write, lease, log);
+      return { outcomes, requests: requests() };
+    } catch (error) {
+      return { ...this.classifyFailure(error, request, limitAnswers, log), requests: requests() };
+    }
+  }
+
+  /** The request itself, by kind; failures GitHub sends back are thrown to `classifyFailure`. */
+  private async perform(
+    client: GitHubClient,
+    request: OutboxRequest,
+    write: <T>(call: () => Promise<T>) => Promise<T>,
+    lease: WriterLease,
+    log: Logger,
+  ): Promise<SendOutcome[]> {
+    const entries = request.entries;
+    const first = entries[0]!;
+    const sent = (entry: OutboxEntry): SendOutcome => ({ id: entry.id, result: 'sent' });
+    if (first.write.kind === 'createStatus') {
+      const status = first.write;
+      await write(() =>
+        client.createStatus(status.owner, status.repo, status.sha, {
+          state: status.state,
+          context: status.context,
+          ...(status.description === undefined ? {} : { description: status.description }),
+          ...(status.targetUrl === undefined ? {} : { target_url: status.targetUrl }),
+        }),
+      );
+      return entries.map(sent);
+    }
+    const target = issueOf(first);
+    switch (request.kind) {
+      case 'addLabels':
+        await write(() => client.addLabels(target.owner, target.repo, target.number, distinctNames(entries.map(labelOf))));
+        return entries.map(sent);
+      case 'removeLabel':
+        // The client takes a 404 (the label is not there) as done.
+        await write(() => client.removeLabel(target.owner, target.repo, target.number, labelOf(first)));
+        return entries.map(sent);
+      case 'addAssignees': {
+        const logins = distinctNames(entries.map(loginOf));
+        const assigned = await write(() => client.addAssignees(target.owner, target.repo, target.number, logins));
+        const present = new Set(assigned.map((login) => login.toLowerCase()));
+        // GitHub answers 201 and leaves out whoever cannot be assigned.
+        return this.withRefusals(request, (entry) => !present.has(loginOf(entry).toLowerCase()), 'GitHub did not assign', log);
+      }
+      case 'removeAssignees':
+        await write(() => client.removeAssignees(target.owner, target.repo, target.number, distinctNames(entries.map(loginOf))));
+        return entries.map(sent);
+      case 'requestReviewers': {
+        try {
+          await write(() => client.requestReviewers(target.owner, target.repo, target.number, distinctNames(entries.map(loginOf))));
+          return entries.map(sent);
+        } catch (error) {
+          if (!(error instanceof ReviewRequestRefusedError)) throw error;
+          const refused = new Set(error.refused.map((login) => login.toLowerCase()));
+          return this.withRefusals(request, (entry) => refused.has(loginOf(entry).toLowerCase()), 'GitHub refused the review request for', log);
+        }
+      }
+      case 'removeRequestedReviewers':
+        await write(() => client.removeRequestedReviewers(target.owner, target.repo, target.number, distinctNames(entries.map(loginOf))));
+        return entries.map(sent);
+      case 'updateIssue': {
+        const changes: { title?: string; state?: 'open' | 'closed'; stateReason?: 'completed' | 'not_planned' | 'reopened' } = {};
+        // In take order, so the later of two writes to the same field wins.
+        for (const entry of entries) {
+          if (entry.write.kind === 'setTitle') changes.title = entry.write.title;
+          if (entry.write.kind === 'setState') {
+            changes.state = entry.write.state;
+            if (entry.write.stateReason === undefined) delete changes.stateReason;
+            else changes.stateReason = entry.write.stateReason;
+          }
+        }
+        await write(() => client.updateIssue(target.owner, target.repo, target.number, changes));
+        return entries.map(sent);
+      }
+      case 'createComment': {
+        if (first.write.kind !== 'createComment') throw new Error(`outbox writer bug: ${first.id} is not a createComment`);
+        const body = first.write.body;
+        // Taken before: an earlier attempt may have posted it even though its answer never came back.
+        if (first.attempts > 1) {
+          const posted = await this.findPosted(client, first, body);
+          if (posted !== undefined) {
+            log.info('found the comment an earlier attempt posted; not posting it again', { ...describe(first), commentId: posted });
+            return [{ id: first.id, result: 'sent', commentId: posted }];
+          }
+        }
+        const comment = await write(() => client.createComment(target.owner, target.repo, target.number, body));
+        return [{ id: first.id, result: 'sent', commentId: comment.id }];
+      }
+      case 'editComment':
+      case 'deleteComment': {
+        const commentWrite = first.write;
+        if (commentWrite.kind !== 'editComment' && commentWrite.kind !== 'deleteComment') {
+          throw new Error(`outbox writer bug: ${first.id} is not a comment edit`);
+        }
+        const resolved = await this.resolveComment(first, commentWrite.commentId, lease);
+        if ('outcome' in resolved) return [resolved.outcome];
+        if (commentWrite.kind === 'editComment') {
+          const body = commentWrite.body;
+          await write(() => client.editComment(target.owner, target.repo, resolved.commentId, body));
+        } else {
+          // The client takes a 404 (already gone) as done.
+          await write(() => client.deleteComment(target.owner, target.repo, resolved.commentId));
+        }
+        return entries.map(sent);
+      }
+      case 'createStatus':
+        throw new Error(`outbox writer bug: ${first.id} is a commit status, sent above`);
+    }
+  }
+
+  /**
+   * Outcomes for a request GitHub took only in part: the refused entries fail (GitHub will not
+   * change its mind), the rest are sent, and the issue gets one comment naming everyone refused,
+   * when the writes asked for one.
+   */
+  private async withRefusals(
+    request: OutboxRequest,
+    isRefused: (entry: OutboxEntry) => boolean,
+    saying: string,
+    log: Logger,
+  ): Promise<SendOutcome[]> {
+    const refused = request.entries.filter(isRefused);
+    const outcomes: SendOutcome[] = request.entries.map((entry) =>
+      isRefused(entry) ? { id: entry.id, result: 'failed', error: `${saying} ${loginOf(entry)}` } : { id: entry.id, result: 'sent' },
+    );
+    if (refused.length === 0) return outcomes;
+    const first = request.entries[0]!;
+    const notice = request.entries.find((entry) => entry.refusalNotice !== undefined)?.refusalNotice;
+    log.info(`${saying} ${refused.map(loginOf).join(', ')}`, { ...describe(first), refused: refused.map(loginOf), notice: notice !== undefined });
+    if (notice !== undefined) {
+      const target = issueOf(first);
+      const logins = distinctNames(refused.map(loginOf)).map((login) => `@${login}`).join(', ');
+      await this.outbox.enqueue([
+        {
+          id: `${first.id}/refused`,
+          installation: first.installation,
+          write: { kind: 'createComment', owner: target.owner, repo: target.repo, number: target.number, body: notice.replaceAll('{{logins}}', logins) },
+          cause: first.cause,
+        },
+      ]);
+    }
+    return outcomes;
+  }
+
+  /**
+   * The comment an earlier attempt of `entry` posted, if any: by the bot, with exactly this body,
+   * created no earlier than the entry was enqueued (GitHub's times have whole seconds).
+   */
+  private async findPosted(client: GitHubClient, entry: OutboxEntry, body: string): Promise<number | undefined> {
+    const target = issueOf(entry);
+    const [bot, comments] = await Promise.all([client.botLogin(), client.listComments(target.owner, target.repo, target.number)]);
+    const since = Math.floor(entry.enqueuedAt / 1000) * 1000;
+    const found = comments.find(
+      (comment) => comment.user.login.toLowerCase() === bot.toLowerCase() && comment.body === body && Date.parse(comment.created_at) >= since,
+    );
+    return found?.id;
+  }
+
+  /**
+   * GitHub's ID for the comment an edit or delete names. A negative ID is the placeholder of a
+   * comment created through the outbox: its ID once created; a retry while its creation is still
+   * waiting; a failure when it never will be created.
+   */
+  private async resolveComment(entry: OutboxEntry, commentId: number, lease: WriterLease): Promise<{ commentId: number } | { outcome: SendOutcome }> {
+    if (commentId >= 0) return { commentId };
+    const created = await this.outbox.commentIdFor(lease.installation, commentId);
+    if (created !== undefined) return { commentId: created };
+    const waiting = (await this.outbox.unsent(lease.installation, entry.subject)).find(
+      (other) => other.write.kind === 'createComment' && other.placeholderId === commentId,
+    );
+    if (waiting) {
+      const notBefore = Math.max(this.clock.now() + PLACEHOLDER_RETRY_MS, waiting.notBefore ?? 0);
+      return { outcome: retry(entry, notBefore, 'the comment it changes is not created yet') };
+    }
+    return { outcome: { id: entry.id, result: 'failed', error: 'the comment it changes was never created (its creation failed or was cancelled)' } };
+  }
+
+  /** What a failed request means for its entries; logs what failed for good. */
+  private classifyFailure(error: unknown, request: OutboxRequest, limitAnswers: number, log: Logger): Omit<RequestResult, 'requests'> {
+    const now = this.clock.now();
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof GitHubError && error.rateLimit) {
+      const { rateLimit } = error;
+      const candidates = [
+        rateLimit.retryAfterMs === undefined ? undefined : now + rateLimit.retryAfterMs,
+        rateLimit.resetAt,
+      ].filter((time): time is number => time !== undefined);
+      const until =
+        candidates.length > 0
+          ? Math.max(...candidates)
+          : now + Math.min(SECONDARY_LIMIT_WAIT_MS * 2 ** limitAnswers, MAX_SECONDARY_LIMIT_WAIT_MS);
+      const reason = `${rateLimit.secondary ? 'secondary rate limit' : 'primary rate limit spent'}: ${message}`;
+      return { outcomes: request.entries.map((entry) => retry(entry, until, reason)), blockUntil: { until, reason } };
+    }
+    if (!(error instanceof GitHubError) || error.status >= 500) {
+      // GitHub down, a network failure, or something unforeseen: never dropped, tried again later.
+      const outcomes = request.entries.map((entry) => retry(entry, now + backoffMs(entry.attempts), message));
+      log.warn('GitHub write failed for now; it is tried again later', { ...describe(request.entries[0]!), entries: request.entries.length, error: message });
+      return { outcomes };
+    }
+    for (const entry of request.entries) {
+      log.error(`GitHub refused a write for good: ${message}`, { ...describe(entry), status: error.status, error: message });
+    }
+    return { outcomes: request.entries.map((entry) => ({ id: entry.id, result: 'failed', error: message })) };
+  }
+}
+
+/** Tallies one settled request into the drain's report. */
+function count(report: DrainReport, request: OutboxRequest, outcomes: readonly SendOutcome[], requests: number): void {
+  report.requests += requests;
+  const sent = outcomes.filter((outcome) => outcome.result === 'sent');
+  report.sent += sent.length;
+  const sentHere = sent.filter((outcome) => request.entries.some((entry) => entry.id === outcome.id)).length;
+  report.joined += Math.max(0, sentHere - 1);
+  report.retried += outcomes.filter((outcome) => outcome.result === 'retry').length;
+  report.failed += outcomes.filter((outcome) => outcome.result === 'failed').length;
+}
+
+function retry(entry: OutboxEntry, notBefore: number, error: string): SendOutcome {
+  return { id: entry.id, result: 'retry', notBefore, error };
+}
+
+/** Before the n-th attempt's retry: 2 s, 4 s, 8 s, … at most 10 min. */
+export function backoffMs(attempts: number): number {
+  return Math.min(FIRST_BACKOFF_MS * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
+}
+
+function issueOf(entry: OutboxEntry): { owner: string; repo: string; number: number } {
+  const write = entry.write;
+  if (write.kind === 'createStatus') throw new Error(`outbox writer bug: ${entry.id} is a commit status, not an issue write`);
+  return { owner: write.owner, repo: write.repo, number: write.number };
+}
+
+function labelOf(entry: OutboxEntry): string {
+  const write = entry.write;
+  if (write.kind !== 'addLabel' && write.kind !== 'removeLabel') throw new Error(`outbox writer bug: ${entry.id} is not a label write`);
+  return write.label;
+}
+
+function loginOf(entry: OutboxEntry): string {
+  const write = entry.write;
+  if (!('login' in write)) throw new Error(`outbox writer bug: ${entry.id} names no one`);
+  return write.login;
+}
+
+/** The log fields of one write: where it lands and why it was made. */
+export function describe(entry: OutboxEntry): Record<string, unknown> {
+  const write = entry.write;
+  const fields: Record<string, unknown> = { write: entry.id, kind: write.kind, repo: `${write.owner}/${write.repo}`, cause: entry.cause };
+  if (write.kind === 'createStatus') fields.sha = write.sha;
+  else fields.issue = write.number;
+  return fields;
+}
+
+/** The writer's lease, renewed in time: every third of its TTL. */
+class HeldLease {
+  constructor(
+    public current: WriterLease,
+    private readonly outbox: OutboxStore,
+    private readonly ttlMs: number,
+    private readonly clock: WriterClock,
+  ) {}
+
+  async renewIfDue(): Promise<void> {
+    if (this.current.expiresAt - this.clock.now() > (this.ttlMs * 2) / 3) return;
+    this.current = await this.outbox.renewWriter(this.current, this.ttlMs);
+  }
+
+  release(): Promise<void> {
+    return this.outbox.releaseWriter(this.current);
+  }
+}
+
+/**
+ * The WARNING that a write has waited more than a minute to go out, at most once a minute per
+ * installation (per process): from what the writer takes, and from the sweep's look at the
+ * outbox's stats, which also sees installations whose writer waits out a block.
+ */
+export class StaleWriteWarnings {
+  private readonly lastWarned = new Map<string, number>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  consider(installation: string, oldestEnqueuedAt: number | undefined, details: { depth?: number; blockedUntil?: number } = {}): void {
+    if (oldestEnqueuedAt === undefined) return;
+    const now = this.now();
+    const waitedMs = now - oldestEnqueuedAt;
+    if (waitedMs <= STALE_WRITE_MS) return;
+    const last = this.lastWarned.get(installation);
+    if (last !== undefined && now - last < STALE_WRITE_MS) return;
+    this.lastWarned.set(installation, now);
+    const fields: Record<string, unknown> = { installation, oldestWaitMs: waitedMs };
+    if (details.depth !== undefined) fields.depth = details.depth;
+    if (details.blockedUntil !== undefined) fields.blockedUntil = new Date(details.blockedUntil).toISOString();
+    this.log.warn(`GitHub writes of installation ${installation} have waited ${Math.round(waitedMs / 1000)} s to be sent`, fields);
+  }
+}
+
+/**
+ * The writer's clients for the outbox's installation names: "token", or an App installation's ID.
+ * A name that is neither is refused, naming it.
+ */
+export function writerClientsOf(clients: GitHubClients): (installation: string) => GitHubClient {
+  return (installation) => {
+    if (installation === 'token') return clients.writerClientForInstallation();
+    if (!/^[1-9]\d*$/.test(installation)) throw new Error(`outbox installation "${installation}" is neither "token" nor a GitHub App installation ID`);
+    return clients.writerClientForInstallation(Number(installation));
+  };
+}
