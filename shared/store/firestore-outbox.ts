@@ -71,10 +71,11 @@ export const OUTBOX_COLLECTIONS = {
 } as const;
 
 /**
- * At most this many requests go in one group commit: each request writes up to three entries, and
- * a Firestore batch takes 500 writes.
+ * At most this many requests go in one group commit: a request writes itself and the few pending
+ * entries it coalesces with (rarely more than three documents), and a Firestore batch takes 500.
  */
-const GROUP_COMMIT_REQUESTS = 100;
+const GROUP_COMMIT_REQUESTS = 50;
+const MAX_BATCH_WRITES = 500;
 /** Contention on one installation's document is the normal case under a burst: retry patiently. */
 const MAX_ATTEMPTS = 100;
 /** Firestore's gRPC status codes that mean "someone else got there first". */
@@ -467,6 +468,11 @@ export class FirestoreOutboxStore implements OutboxStore {
         if (!changed.has(entry.installation)) changed.set(entry.installation, records.get(entry.installation) ?? emptyInstallation(entry.installation));
       }
       if (changed.size === 0) return decision.result;
+      if (changed.size + entries.length > MAX_BATCH_WRITES) {
+        throw new StoreError(
+          `one outbox change would write ${changed.size + entries.length} documents, more than a Firestore batch takes (${MAX_BATCH_WRITES}): enqueue fewer writes at once`,
+        );
+      }
       const batch = this.db.batch();
       for (const [name, record] of changed) {
         const snapshot = read.get(name);
