@@ -113,6 +113,15 @@ export interface PeopleWriteOptions {
   refusalNotice?: string;
 }
 
+/**
+ * The same for a change of an issue's state: `confirmation` is posted once GitHub took it,
+ * `refusalNotice` (with `{{error}}` for GitHub's answer) when GitHub refused it for good.
+ */
+export interface IssueWriteOptions {
+  confirmation?: string;
+  refusalNotice?: string;
+}
+
 export interface GitHubClient {
   /** The login Cutwater comments as (the App's bot user, or the token's user). */
   botLogin(): Promise<string>;
@@ -137,6 +146,7 @@ export interface GitHubClient {
     repo: string,
     number: number,
     changes: { title?: string; state?: 'open' | 'closed'; stateReason?: 'completed' | 'not_planned' | 'reopened' },
+    options?: IssueWriteOptions,
   ): Promise<void>;
   listIssueLabels(owner: string, repo: string, number: number): Promise<string[]>;
   addLabels(owner: string, repo: string, number: number, labels: string[]): Promise<void>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GitHubClient, IssueComment } from '../github/client';
+import type { GitHubClient, IssueComment, IssueWriteOptions } from '../github/client';
 import type { Logger } from '../log/logger';
 import { commitSubject, issueSubject, type GitHubWrite, type OutboxStore, type OutboxWriteRequest } from '../store/outbox';
 import { placeholderIdFor } from '../store/outbox-rules';
@@ -205,12 +205,12 @@ class OutboxGitHub implements GitHubClient {
     for (const login of logins) known.reviewers?.delete(login.toLowerCase());
   }
 
-  async updateIssue(owner: string, repo: string, number: number, changes: Parameters<GitHubClient['updateIssue']>[3]) {
+  async updateIssue(owner: string, repo: string, number: number, changes: Parameters<GitHubClient['updateIssue']>[3], options: IssueWriteOptions = {}) {
     const writes: WriteRequest[] = [];
     if (changes.title !== undefined) writes.push({ write: { kind: 'setTitle', owner, repo, number, title: changes.title } });
     if (changes.state !== undefined) {
       const reason = changes.stateReason ? { stateReason: changes.stateReason } : {};
-      writes.push({ write: { kind: 'setState', owner, repo, number, state: changes.state, ...reason } });
+      writes.push({ write: { kind: 'setState', owner, repo, number, state: changes.state, ...reason }, ...options });
     }
     await this.enqueue(writes);
   }
@@ -318,12 +318,14 @@ interface WriteRequest {
   write: GitHubWrite;
   changesState?: boolean | undefined;
   refusalNotice?: string;
+  confirmation?: string;
 }
 
 function definedOnly(fields: Omit<WriteRequest, 'write'>): Partial<OutboxWriteRequest> {
   const result: Partial<OutboxWriteRequest> = {};
   if (fields.changesState !== undefined) result.changesState = fields.changesState;
   if (fields.refusalNotice !== undefined) result.refusalNotice = fields.refusalNotice;
+  if (fields.confirmation !== undefined) result.confirmation = fields.confirmation;
   return result;
 }
 

@@ -4,7 +4,7 @@ import { GitHubError, ReviewRequestRefusedError, type GitHubClient } from '../gi
 import { countingWriteRequests, type GitHubClients } from '../github/octokit';
 import type { Logger } from '../log/logger';
 import { StaleLeaseError } from '../store/errors';
-import type { OutboxEntry, OutboxStore, SendOutcome, WriterLease } from '../store/outbox';
+import type { GitHubWrite, OutboxEntry, OutboxStore, OutboxWriteRequest, SendOutcome, WriterLease } from '../store/outbox';
 import { distinctNames, joinIntoRequests, type OutboxRequest } from './join';
 import { GITHUB_WRITE_LIMITS, nextSendAt, recentSends, type WriteLimits } from './pace';
 
@@ -265,6 +265,8 @@ export class OutboxWriter {
               reason: result.blockUntil.reason,
             });
           }
+          // Before settling: a crash in between resends the write, and the follow-ups' keys dedupe.
+          await this.enqueueFollowUps(request.entries, outcomes);
           await this.outbox.settle(lease.current, outcomes, times);
           count(report, request, outcomes, result.requests);
           if (result.blockUntil) break;
@@ -279,6 +281,31 @@ export class OutboxWriter {
     } finally {
       await lease.release().catch((error: unknown) => log.warn('outbox writer could not release its lease; it lapses by itself', { error: (error as Error).message }));
     }
+  }
+
+  /**
+   * The comments a write asked for once it settled: its confirmation when GitHub took it, its
+   * refusal notice when GitHub refused it for good (people's refusals are handled with the request,
+   * since GitHub takes such a request in part).
+   */
+  private async enqueueFollowUps(entries: readonly OutboxEntry[], outcomes: readonly SendOutcome[]): Promise<void> {
+    const followUps: OutboxWriteRequest[] = [];
+    for (const outcome of outcomes) {
+      const entry = entries.find((candidate) => candidate.id === outcome.id);
+      if (!entry || entry.write.kind === 'createStatus') continue;
+      const { owner, repo, number } = entry.write;
+      const comment = (suffix: string, body: string): OutboxWriteRequest => ({
+        id: `${entry.id}/${suffix}`,
+        installation: entry.installation,
+        write: { kind: 'createComment', owner, repo, number, body },
+        cause: entry.cause,
+      });
+      if (outcome.result === 'sent' && entry.confirmation !== undefined) followUps.push(comment('confirmed', entry.confirmation));
+      if (outcome.result === 'failed' && entry.refusalNotice !== undefined && !PEOPLE_KINDS.has(entry.write.kind)) {
+        followUps.push(comment('refused', entry.refusalNotice.replaceAll('{{error}}', outcome.error)));
+      }
+    }
+    if (followUps.length > 0) await this.outbox.enqueue(followUps);
   }
 
   /** Settles `entries` as to be sent again from `notBefore`. */
@@ -463,7 +490,7 @@ export class OutboxWriter {
     log.info(`${saying} ${refused.map(loginOf).join(', ')}`, { ...describe(first), refused: refused.map(loginOf), notice: notice !== undefined });
     if (notice !== undefined) {
       const target = issueOf(first);
-      const logins = distinctNames(refused.map(loginOf)).map((login) => `@${login}`).join(', ');
+      const logins = distinctNames(refused.map(loginOf)).join(', ');
       await this.outbox.enqueue([
         {
           id: `${first.id}/refused`,
@@ -538,6 +565,9 @@ export class OutboxWriter {
     return { outcomes: request.entries.map((entry) => ({ id: entry.id, result: 'failed', error: message })) };
   }
 }
+
+/** Writes whose refusal notice names the people GitHub refused (sent with the request itself). */
+const PEOPLE_KINDS: ReadonlySet<GitHubWrite['kind']> = new Set(['addAssignee', 'requestReviewer']);
 
 /** Tallies one settled request into the drain's report. */
 function count(report: DrainReport, request: OutboxRequest, outcomes: readonly SendOutcome[], requests: number): void {

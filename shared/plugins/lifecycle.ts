@@ -1,4 +1,3 @@
-import { GitHubError } from '../github/client';
 import { commandLines } from './comment-event';
 import { hasLabel } from './label';
 import { definePlugin } from './plugin';
@@ -164,16 +163,16 @@ export const lifecycle = definePlugin('lifecycle', {
     if (decision?.kind === 'refuse') {
       await reply(decision.message);
     } else if (decision) {
-      let message = decision.message;
-      try {
-        await issue.updateIssue({ state: 'open' });
-        log.info(`reopened by ${comment.author}`, { number });
-      } catch (error) {
-        // GitHub refuses to reopen, for example, a PR whose branch is gone; say so rather than fail silently.
-        if (!(error instanceof GitHubError && error.status === 422)) throw error;
-        message = `GitHub would not reopen this ${comment.isPR ? 'PR' : 'issue'}: ${error.message}`;
-      }
-      await reply(message);
+      // The reply goes out once GitHub took the change: a confirmation, or why GitHub would not
+      // (for example a PR whose branch is gone).
+      await issue.updateIssue(
+        { state: 'open' },
+        {
+          confirmation: replyTo(comment, decision.message),
+          refusalNotice: replyTo(comment, `GitHub would not reopen this ${comment.isPR ? 'PR' : 'issue'}: {{error}}`),
+        },
+      );
+      log.info(`reopening for ${comment.author}`, { number });
     }
   }
 

@@ -68,13 +68,13 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     getFileContent: (owner, repo, path, ref) => client.getFileContent(owner, repo, path, ref),
     listRepositoryFiles: (owner, repo, ref) => client.listRepositoryFiles(owner, repo, ref),
 
-    requestReviewers: (owner, repo, number, logins) => client.requestReviewers(owner, repo, number, logins),
+    requestReviewers: (owner, repo, number, logins, options) => client.requestReviewers(owner, repo, number, logins, options),
     removeRequestedReviewers: (owner, repo, number, logins) =>
       client.removeRequestedReviewers(owner, repo, number, logins),
-    updateIssue: (owner, repo, number, changes) => client.updateIssue(owner, repo, number, changes),
+    updateIssue: (owner, repo, number, changes, options) => client.updateIssue(owner, repo, number, changes, options),
     addLabels: (owner, repo, number, labels) => client.addLabels(owner, repo, number, labels),
     removeLabel: (owner, repo, number, label) => client.removeLabel(owner, repo, number, label),
-    addAssignees: async (owner, repo, number, logins) => void (await client.addAssignees(owner, repo, number, logins)),
+    addAssignees: async (owner, repo, number, logins, options) => void (await client.addAssignees(owner, repo, number, logins, options)),
     removeAssignees: (owner, repo, number, logins) => client.removeAssignees(owner, repo, number, logins),
     createComment: async (owner, repo, number, body) => void (await client.createComment(owner, repo, number, body)),
     editComment: (owner, repo, id, body) => client.editComment(owner, repo, id, body),

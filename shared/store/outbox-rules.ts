@@ -168,6 +168,7 @@ export function newOutboxEntry(request: OutboxWriteRequest, seq: number, now: nu
   };
   if (request.changesState !== undefined) entry.changesState = request.changesState;
   if (request.refusalNotice !== undefined) entry.refusalNotice = request.refusalNotice;
+  if (request.confirmation !== undefined) entry.confirmation = request.confirmation;
   if (request.write.kind === 'createComment') entry.placeholderId = placeholderIdFor(request.id);
   return entry;
 }

@@ -85,10 +85,16 @@ export interface OutboxWriteRequest {
   changesState?: boolean;
   /**
    * For addAssignee and requestReviewer: a comment to post on the issue when GitHub refuses some of
-   * the people, with `{{logins}}` replaced by them (as "@a, @b"). Writes of one request share it,
+   * the people, with `{{logins}}` replaced by them (as "a, b": named, not mentioned, so nobody is pinged). Writes of one request share it,
    * and one comment names everyone refused.
    */
   refusalNotice?: string;
+  /**
+   * A comment to post on the issue once GitHub took the write ("Reopened …" as an audit trail).
+   * For writes other than people's, `refusalNotice` is posted instead when GitHub refuses the write
+   * for good, with `{{error}}` replaced by GitHub's answer.
+   */
+  confirmation?: string;
   /** Where the write came from, for the logs and the health page ("delivery <id>", "report <job>"). */
   cause: string;
 }
@@ -100,6 +106,7 @@ export const OutboxWriteRequestSchema = z.object({
   write: GitHubWriteSchema,
   changesState: z.boolean().optional(),
   refusalNotice: z.string().optional(),
+  confirmation: z.string().optional(),
   cause: z.string(),
 }) satisfies z.ZodType<OutboxWriteRequest>;
 

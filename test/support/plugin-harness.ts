@@ -3,7 +3,8 @@ import { buildFromFiles, expectLoaded } from './config';
 import { startFakeGitHub, type FakeGitHub } from './fake-github';
 import type { Config } from '../../shared/config/model';
 import type { PluginConfig } from '../../shared/config/plugin-config';
-import { createGitHubClient } from '../../shared/github/octokit';
+import { GitHubClients } from '../../shared/github/octokit';
+import { OutboxWriter, writerClientsOf } from '../../shared/outbox/writer';
 import { memoryLogger } from '../../shared/log/logger';
 import { dispatch, type DispatchOutcome } from '../../shared/plugins/engine';
 import type { Plugin } from '../../shared/plugins/plugin';
@@ -58,9 +59,13 @@ export async function startPluginHarness(options: HarnessOptions): Promise<Plugi
   if (!pluginConfig) throw new Error('test bug: plugins.yaml did not load');
   const github = await startFakeGitHub();
   // Unpaced: GitHub asks for a second between writes, which would only slow the tests.
-  const client = createGitHubClient({ baseUrl: github.url, auth: { token: 'test-token' }, pacing: false, retryAfterBaseMs: 1 });
+  const clients = new GitHubClients({ baseUrl: github.url, auth: { token: 'test-token' }, pacing: false, retryAfterBaseMs: 1 });
+  const client = clients.clientForInstallation();
   const store = EmbeddedStore.open();
   const log = memoryLogger();
+  // Writes go through the outbox as in production; each delivery's are sent before deliver resolves.
+  const writer = new OutboxWriter({ outbox: store.outbox, github: writerClientsOf(clients), log, limits: { windows: [] } });
+  const installation = clients.installationKey();
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
@@ -75,8 +80,8 @@ export async function startPluginHarness(options: HarnessOptions): Promise<Plugi
     log,
     config,
     pluginConfig,
-    deliver: (eventName, payload) =>
-      dispatch(
+    deliver: async (eventName, payload) => {
+      const outcome = await dispatch(
         {
           plugins: options.registry ?? PLUGINS,
           github: () => client,
@@ -86,9 +91,13 @@ export async function startPluginHarness(options: HarnessOptions): Promise<Plugi
           log,
           ...(options.now ? { now: options.now } : {}),
           ...(options.hmacSecret ? { hmacSecret: options.hmacSecret } : {}),
+          outbox: { nudge: () => undefined, installationKey: () => installation },
         },
         { name: eventName, id: `delivery-${++deliveries}`, rawBody: JSON.stringify(payload), payload },
-      ),
+      );
+      await writer.drain(installation, { deadline: Date.now() + 60_000 });
+      return outcome;
+    },
     jobs: async () => (await store.jobs.list({}, { limit: 1000 })).jobs,
     close,
   };

@@ -285,7 +285,7 @@ describe('outbox writer on the embedded store', () => {
       await w.enqueue('a3', { kind: 'addAssignee', ...issue, login: 'nobody' }, { refusalNotice: notice });
       await w.drain();
       expect(w.github.assignees(REPO, 1)).toEqual(['bob']);
-      expect(w.github.comments(REPO, 1).map((each) => each.body)).toEqual(['GitHub did not let me assign @stranger, @nobody.']);
+      expect(w.github.comments(REPO, 1).map((each) => each.body)).toEqual(['GitHub did not let me assign stranger, nobody.']);
       expect(await w.outbox.get(INSTALLATION, 'a1')).toMatchObject({ state: 'sent' });
       expect(await w.outbox.get(INSTALLATION, 'a2')).toMatchObject({ state: 'failed' });
       expect(await w.outbox.get(INSTALLATION, 'a1/refused')).toMatchObject({ state: 'sent' });
@@ -300,7 +300,7 @@ describe('outbox writer on the embedded store', () => {
       await w.enqueue('r3', { kind: 'requestReviewer', ...issue, login: 'alice' }, { refusalNotice: notice });
       await w.drain();
       expect(w.github.requestedReviewers(REPO, 1)).toEqual(['bob']);
-      expect(w.github.comments(REPO, 1).map((each) => each.body)).toEqual(['I could not request a review from @mallory, @alice.']);
+      expect(w.github.comments(REPO, 1).map((each) => each.body)).toEqual(['I could not request a review from mallory, alice.']);
     });
 
     it('says nothing when the writes asked for no notice', async () => {
