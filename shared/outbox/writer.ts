@@ -117,6 +117,13 @@ const SECONDARY_LIMIT_WAIT_MS = 60_000;
 const MAX_SECONDARY_LIMIT_WAIT_MS = 3_600_000;
 /** Retry an edit of a comment whose creation is still in the outbox this much later. */
 const PLACEHOLDER_RETRY_MS = 2_000;
+/**
+ * A drain with nothing else to send waits for its own retries (5xx backoffs, edits waiting for
+ * their comment) when they come due within this long; later ones are the sweep's to wake.
+ */
+const RETRY_WAIT_MS = 60_000;
+/** GitHub's clock and ours may disagree a little; a comment found this much "before" its write still counts. */
+const CLOCK_SLACK_MS = 5_000;
 /** The oldest unsent write is worth a WARNING once it has waited this long, at most once per this long. */
 export const STALE_WRITE_MS = 60_000;
 
@@ -215,6 +222,8 @@ export class OutboxWriter {
       const pace = await this.outbox.pace(installation);
       const window = { sentAt: pace.sentAt, blockedUntil: pace.blockedUntil };
       let limitAnswers = 0;
+      /** The earliest retry this pass settled, which it may wait for rather than leave to the sweep. */
+      let soonestRetry: number | undefined;
       for (;;) {
         if (options.signal?.aborted) return { end: 'stopped', took };
         if (this.clock.now() >= options.deadline) return { end: 'deadline', took };
@@ -225,7 +234,13 @@ export class OutboxWriter {
           if (!(await this.waitUntil(window.blockedUntil, lease, report, options.signal))) return { end: 'stopped', took };
         }
         const entries = await this.outbox.take(lease.current, this.batchSize);
-        if (entries.length === 0) return { end: 'drained', took };
+        if (entries.length === 0) {
+          const retryAt = soonestRetry;
+          soonestRetry = undefined;
+          if (retryAt === undefined || retryAt > options.deadline || retryAt - this.clock.now() > RETRY_WAIT_MS) return { end: 'drained', took };
+          if (!(await this.waitUntil(retryAt, lease, report, options.signal))) return { end: 'stopped', took };
+          continue;
+        }
         took = true;
         this.warnings.consider(installation, Math.min(...entries.map((entry) => entry.enqueuedAt)));
         const client = this.github(installation);
@@ -267,6 +282,11 @@ export class OutboxWriter {
           }
           await this.outbox.settle(lease.current, outcomes, times);
           count(report, request, outcomes, result.requests);
+          if (!result.blockUntil) {
+            for (const outcome of outcomes) {
+              if (outcome.result === 'retry') soonestRetry = Math.min(soonestRetry ?? Infinity, outcome.notBefore);
+            }
+          }
           if (result.blockUntil) break;
         }
       }
@@ -478,12 +498,15 @@ export class OutboxWriter {
 
   /**
    * The comment an earlier attempt of `entry` posted, if any: by the bot, with exactly this body,
-   * created no earlier than the entry was enqueued (GitHub's times have whole seconds).
+   * created no earlier than the entry was enqueued (GitHub's times have whole seconds). Asked for
+   * every createComment taken before, since `take` does not say whether the last taker stopped
+   * mid-send or settled it to retry: a read too many, never a comment twice. (A comment of the
+   * same words posted for another write since is taken for this one's: the same words once.)
    */
   private async findPosted(client: GitHubClient, entry: OutboxEntry, body: string): Promise<number | undefined> {
     const target = issueOf(entry);
     const [bot, comments] = await Promise.all([client.botLogin(), client.listComments(target.owner, target.repo, target.number)]);
-    const since = Math.floor(entry.enqueuedAt / 1000) * 1000;
+    const since = Math.floor((entry.enqueuedAt - CLOCK_SLACK_MS) / 1000) * 1000;
     const found = comments.find(
       (comment) => comment.user.login.toLowerCase() === bot.toLowerCase() && comment.body === body && Date.parse(comment.created_at) >= since,
     );
