@@ -31,7 +31,6 @@ import {
   checkRequests,
   emptyInstallation,
   enqueueReads,
-  groupByInstallation,
   isBlocked,
   isOutboxEntryExpired,
   outboxExpireAt,
@@ -41,6 +40,7 @@ import {
   planTake,
   requireCurrentWriter,
   statsOf,
+  sumOutcomes,
   wantsWriter,
   type OutboxInstallationRecord,
   type OutboxView,
@@ -70,6 +70,12 @@ export const OUTBOX_COLLECTIONS = {
   installations: 'outbox-installations',
 } as const;
 
+/**
+ * At most this many requests go in one group commit: a request writes itself and the few pending
+ * entries it coalesces with (rarely more than three documents), and a Firestore batch takes 500.
+ */
+const GROUP_COMMIT_REQUESTS = 50;
+const MAX_BATCH_WRITES = 500;
 /** Contention on one installation's document is the normal case under a burst: retry patiently. */
 const MAX_ATTEMPTS = 100;
 /** Firestore's gRPC status codes that mean "someone else got there first". */
@@ -160,9 +166,17 @@ function pause(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * (attempt + 1))));
 }
 
+interface WaitingEnqueue {
+  requests: OutboxWriteRequest[];
+  resolve: (outcome: EnqueueOutcome) => void;
+  reject: (error: Error) => void;
+}
+
 export class FirestoreOutboxStore implements OutboxStore {
   private readonly entries: CollectionReference;
   private readonly installations: CollectionReference;
+  /** Enqueues per installation waiting for this instance's commit in flight (see `drain`). */
+  private readonly waiting = new Map<string, WaitingEnqueue[]>();
 
   constructor(
     private readonly db: Firestore,
@@ -174,25 +188,76 @@ export class FirestoreOutboxStore implements OutboxStore {
   }
 
   async enqueue(requests: readonly OutboxWriteRequest[]): Promise<EnqueueOutcome> {
-    const groups = [...groupByInstallation(checkRequests(requests))];
-    return this.change(
-      groups.map(([installation]) => installation),
-      async (records, now) => {
-        const outcome: EnqueueOutcome = { stored: 0, duplicates: 0, saved: 0 };
-        const decision: Required<Decision<EnqueueOutcome>> = { result: outcome, installations: [], entries: [] };
-        for (const [installation, group] of groups) {
-          const view = await this.readForEnqueue(installation, group, now);
-          const plan = planEnqueue(records.get(installation) ?? emptyInstallation(installation), group, view, now);
-          outcome.stored += plan.outcome.stored;
-          outcome.duplicates += plan.outcome.duplicates;
-          outcome.saved += plan.outcome.saved;
-          if (plan.writes.length === 0) continue;
-          decision.installations.push(plan.installation);
-          decision.entries.push(...plan.writes);
+    const checked = checkRequests(requests);
+    const installations = new Set(checked.map((request) => request.installation));
+    const [installation] = installations;
+    if (installation === undefined || installations.size > 1) return sumOutcomes(await this.commitEnqueue(checked));
+    return new Promise((resolve, reject) => {
+      const caller = { requests: checked, resolve, reject };
+      const queue = this.waiting.get(installation);
+      if (queue) {
+        queue.push(caller);
+        return;
+      }
+      this.waiting.set(installation, [caller]);
+      void this.drain(installation);
+    });
+  }
+
+  /**
+   * Group commit: while one enqueue of an installation is being committed, later ones from this
+   * instance wait and then go together in one commit, rather than racing for the installation's
+   * document and losing to each other (a function instance serves several events at once).
+   */
+  private async drain(installation: string): Promise<void> {
+    for (;;) {
+      const queue = this.waiting.get(installation) ?? [];
+      if (queue.length === 0) {
+        this.waiting.delete(installation);
+        return;
+      }
+      let size = 0;
+      const batch = [];
+      while (queue[0] && (batch.length === 0 || size + queue[0].requests.length <= GROUP_COMMIT_REQUESTS)) {
+        const caller = queue.shift() as WaitingEnqueue;
+        size += caller.requests.length;
+        batch.push(caller);
+      }
+      try {
+        const outcomes = await this.commitEnqueue(batch.flatMap((caller) => caller.requests));
+        let at = 0;
+        for (const caller of batch) {
+          caller.resolve(sumOutcomes(outcomes.slice(at, at + caller.requests.length)));
+          at += caller.requests.length;
         }
-        return decision;
-      },
-    );
+      } catch (error) {
+        for (const caller of batch) caller.reject(error as Error);
+      }
+    }
+  }
+
+  /** Enqueues `requests` in one commit; what each did, in the order given. */
+  private async commitEnqueue(requests: readonly OutboxWriteRequest[]): Promise<EnqueueOutcome[]> {
+    const indexesOf = new Map<string, number[]>();
+    requests.forEach((request, index) => {
+      const indexes = indexesOf.get(request.installation);
+      if (indexes) indexes.push(index);
+      else indexesOf.set(request.installation, [index]);
+    });
+    return this.change([...indexesOf.keys()], async (records, now) => {
+      const byRequest: EnqueueOutcome[] = [];
+      const decision: Required<Decision<EnqueueOutcome[]>> = { result: byRequest, installations: [], entries: [] };
+      for (const [installation, indexes] of indexesOf) {
+        const group = indexes.map((index) => requests[index] as OutboxWriteRequest);
+        const view = await this.readForEnqueue(installation, group, now);
+        const plan = planEnqueue(records.get(installation) ?? emptyInstallation(installation), group, view, now);
+        indexes.forEach((index, k) => (byRequest[index] = plan.byRequest[k] ?? { stored: 0, duplicates: 0, saved: 0 }));
+        if (plan.writes.length === 0) continue;
+        decision.installations.push(plan.installation);
+        decision.entries.push(...plan.writes);
+      }
+      return decision;
+    });
   }
 
   /** What planEnqueue may look at: the requests' keys, their resources' unsent entries, placeholders. */
@@ -403,6 +468,11 @@ export class FirestoreOutboxStore implements OutboxStore {
         if (!changed.has(entry.installation)) changed.set(entry.installation, records.get(entry.installation) ?? emptyInstallation(entry.installation));
       }
       if (changed.size === 0) return decision.result;
+      if (changed.size + entries.length > MAX_BATCH_WRITES) {
+        throw new StoreError(
+          `one outbox change would write ${changed.size + entries.length} documents, more than a Firestore batch takes (${MAX_BATCH_WRITES}): enqueue fewer writes at once`,
+        );
+      }
       const batch = this.db.batch();
       for (const [name, record] of changed) {
         const snapshot = read.get(name);

@@ -293,6 +293,8 @@ export function enqueueReads(requests: readonly OutboxWriteRequest[]): EnqueueRe
 
 export interface EnqueuePlan {
   outcome: EnqueueOutcome;
+  /** What each request did, in the order given (each counts 0 or 1 as stored or duplicate). */
+  byRequest: EnqueueOutcome[];
   /** Every new or changed entry, each in its final version. */
   writes: OutboxEntry[];
   installation: OutboxInstallationRecord;
@@ -328,11 +330,11 @@ export function planEnqueue(
     return stored && latest(stored);
   };
 
-  const outcome: EnqueueOutcome = { stored: 0, duplicates: 0, saved: 0 };
+  const byRequest: EnqueueOutcome[] = [];
   let seq = installation.seq;
   for (const request of requests) {
     if (written.has(request.id) || view.entry(request.id) !== undefined) {
-      outcome.duplicates += 1;
+      byRequest.push({ stored: 0, duplicates: 1, saved: 0 });
       continue;
     }
     seq += 1;
@@ -346,9 +348,9 @@ export function planEnqueue(
     const result = coalesce(related, incoming, now);
     for (const entry of result.changed) record(entry, related.find((r) => r.id === entry.id));
     record(result.incoming, undefined);
-    outcome.saved += result.saved;
-    if (result.incoming.state === 'pending') outcome.stored += 1;
+    byRequest.push({ stored: result.incoming.state === 'pending' ? 1 : 0, duplicates: 0, saved: result.saved });
   }
+  const outcome = sumOutcomes(byRequest);
 
   let depth = installation.depth;
   for (const [id, entry] of written) {
@@ -357,9 +359,20 @@ export function planEnqueue(
   }
   return {
     outcome,
+    byRequest,
     writes: [...written.values()],
     installation: { ...installation, seq, depth, saved: installation.saved + outcome.saved },
   };
+}
+
+export function sumOutcomes(outcomes: readonly EnqueueOutcome[]): EnqueueOutcome {
+  const sum: EnqueueOutcome = { stored: 0, duplicates: 0, saved: 0 };
+  for (const outcome of outcomes) {
+    sum.stored += outcome.stored;
+    sum.duplicates += outcome.duplicates;
+    sum.saved += outcome.saved;
+  }
+  return sum;
 }
 
 /** Writes waiting longer than OUTBOX_AGING_MS go first, whatever their kind. */

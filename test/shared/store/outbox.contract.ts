@@ -22,6 +22,11 @@ import { TestClock } from './store.contract';
 
 export interface OpenedOutboxStore {
   store: Store;
+  /**
+   * Another instance's access to the same data, as a second function instance has: a client of
+   * its own for Firestore; the same store for the embedded one, which one process owns.
+   */
+  connect: () => Store;
   /** Closes the store and opens the same data again, as a restarted process would; for durable stores. */
   reopen?: () => Promise<Store>;
   cleanup: () => Promise<void>;
@@ -162,6 +167,20 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
         expect(seqs[1]).toBeLessThan(seqs[2] ?? 0);
         expect((await entry('c', 'token')).installation).toBe('token');
         expect(await outbox.get(INSTALLATION, 'c')).toBeUndefined();
+      });
+
+      it('answers each of several concurrent callers for its own writes', async () => {
+        const [add, remove, comment, again] = await Promise.all([
+          outbox.enqueue([request('add', write.addLabel('lgtm'), { changesState: true })]),
+          outbox.enqueue([request('remove', write.removeLabel('lgtm'), { changesState: true })]),
+          outbox.enqueue([request('comment', write.comment('hi')), request('edit', write.edit(placeholderIdFor('comment'), 'hello'))]),
+          outbox.enqueue([request('add', write.addLabel('lgtm'))]),
+        ]);
+        expect(add).toEqual({ stored: 1, duplicates: 0, saved: 0 });
+        expect(remove).toEqual({ stored: 0, duplicates: 0, saved: 2 });
+        expect(comment).toEqual({ stored: 1, duplicates: 0, saved: 1 });
+        expect(again).toEqual({ stored: 0, duplicates: 1, saved: 0 });
+        expect(await outbox.unsent(INSTALLATION, SUBJECT)).toMatchObject([{ id: 'comment', write: { body: 'hello' } }]);
       });
 
       it('refuses a write GitHub could not take, and stores nothing of that call', async () => {
@@ -578,13 +597,14 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
 
     describe('concurrency', () => {
       it('keeps one unsent status per commit and context, and unique sequence numbers, when many instances enqueue at once', async () => {
+        const instances = [outbox, ...Array.from({ length: 3 }, () => opened.connect().outbox)];
         const outcomes = await Promise.all(
           Array.from({ length: 20 }, (_, i) =>
-            outbox.enqueue([request(`status-${i}`, write.status('ci/unit', i % 2 ? 'success' : 'failure'))]),
+            instances[i % instances.length]?.enqueue([request(`status-${i}`, write.status('ci/unit', i % 2 ? 'success' : 'failure'))]),
           ),
         );
-        expect(outcomes.reduce((sum, o) => sum + o.stored, 0)).toBe(20);
-        expect(outcomes.reduce((sum, o) => sum + o.saved, 0)).toBe(19);
+        expect(outcomes.reduce((sum, o) => sum + (o?.stored ?? 0), 0)).toBe(20);
+        expect(outcomes.reduce((sum, o) => sum + (o?.saved ?? 0), 0)).toBe(19);
         const unsent = await outbox.unsent(INSTALLATION, commitSubject('acme', 'widgets', SHA));
         expect(unsent).toHaveLength(1);
         const all = await Promise.all(Array.from({ length: 20 }, (_, i) => entry(`status-${i}`)));
@@ -593,6 +613,32 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
         expect(unsent[0]?.seq).toBe(Math.max(...all.map((e) => e.seq)));
         expect(all.filter((e) => e.state === 'cancelled')).toHaveLength(19);
         expect((await outbox.stats())[0]).toMatchObject({ depth: 1, saved: 19 });
+      });
+
+      it('never cancels a write its writer has taken, while other instances enqueue at the same time', async () => {
+        const lease = await claim();
+        const writer = opened.connect().outbox;
+        const instances = [outbox, opened.connect().outbox];
+        const taken: string[] = [];
+        const takes = (async () => {
+          for (let round = 0; round < 6; round++) taken.push(...(await writer.take(lease, 2)).map((e) => e.id));
+        })();
+        await Promise.all([
+          takes,
+          ...Array.from({ length: 12 }, (_, i) =>
+            instances[i % 2]?.enqueue([
+              request(`status-${i}`, write.status('ci/unit', 'pending')),
+              request(`label-${i}`, i % 2 ? write.removeLabel('lgtm') : write.addLabel('lgtm'), { changesState: true }),
+            ]),
+          ),
+        ]);
+        for (const id of taken) expect((await entry(id)).state, id).toBe('sending');
+        expect(new Set(taken).size).toBe(taken.length);
+        const unsent = await outbox.unsent(INSTALLATION, commitSubject('acme', 'widgets', SHA));
+        expect(unsent.filter((e) => e.state === 'pending').length).toBeLessThanOrEqual(1);
+        const stats = (await outbox.stats())[0];
+        const states = await Promise.all(Array.from({ length: 12 }, (_, i) => [`status-${i}`, `label-${i}`]).flat().map((id) => entry(id)));
+        expect(stats?.depth).toBe(states.filter((e) => e.state === 'pending' || e.state === 'sending').length);
       });
 
       it('gives the writer lease to exactly one of several claimants', async () => {

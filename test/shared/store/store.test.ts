@@ -17,7 +17,7 @@ import { describeStoreContract } from './store.contract';
 
 const inMemory: OpenOutboxStore = async (clock) => {
   const store = EmbeddedStore.open({ now: clock.now });
-  return { store, cleanup: () => store.close() };
+  return { store, connect: () => store, cleanup: () => store.close() };
 };
 
 const onDisk: OpenOutboxStore = async (clock) => {
@@ -25,6 +25,7 @@ const onDisk: OpenOutboxStore = async (clock) => {
   let store = EmbeddedStore.open({ dataDir, now: clock.now });
   return {
     store,
+    connect: () => store,
     reopen: async () => {
       await store.close();
       store = EmbeddedStore.open({ dataDir, now: clock.now });
@@ -57,14 +58,22 @@ const onEmulator: OpenOutboxStore = async (clock) => {
   // A project of its own per test: the emulator keeps projects apart, so tests never see each other's data.
   const projectId = `contract-${++projects}`;
   let store = FirestoreStore.connect({ projectId, emulatorHost: host, now: clock.now });
+  const others: FirestoreStore[] = [];
   return {
     store,
+    connect: () => {
+      const other = FirestoreStore.connect({ projectId, emulatorHost: host, now: clock.now });
+      others.push(other);
+      return other;
+    },
     reopen: async () => {
       await store.close();
       store = FirestoreStore.connect({ projectId, emulatorHost: host, now: clock.now });
       return store;
     },
-    cleanup: () => store.close(),
+    cleanup: async () => {
+      await Promise.all([store, ...others].map((each) => each.close()));
+    },
   };
 };
 
