@@ -83,6 +83,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const config = fileConfigSource(options.configPaths, log, { pluginSettings: PLUGIN_SETTINGS });
   // Fail before anything starts when the config does not load: the error names file and line.
   const initial = await config.current();
+  // Likewise a bad GITHUB_WRITES_PER_MINUTE / _PER_HOUR, named in the error.
+  const writeLimits: WriteLimits = writeLimitsFromEnv(env);
 
   const store: Store = openStore(
     options.emulators
@@ -104,8 +106,6 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const apiTokenFile = path.join(options.dataDir, API_TOKEN_FILE);
   const auth = githubAuthFromEnv(env);
   const clients = auth ? new GitHubClients({ baseUrl: githubApiUrl(env), auth, logger: log }) : undefined;
-  // Read before anything starts, so a bad GITHUB_WRITES_PER_* stops local mode with its name.
-  const writeLimits: WriteLimits = writeLimitsFromEnv(env);
   // Without credentials there is nothing to write to GitHub with, and nothing enqueues writes.
   const writers: LocalWriters | undefined = clients
     ? startLocalWriters({

@@ -3,7 +3,7 @@
  * operations rather than on octokit, and so the fake GitHub server in test/ has a definite surface.
  * The implementation (shared/github/octokit.ts) speaks GitHub's REST API through @octokit/core,
  * authenticated as a GitHub App installation or with a token, retrying secondary rate limits and
- * 5xx with backoff.
+ * 5xx with backoff — except the outbox writer's clients, which hand rate limits back at once.
  *
  * Shapes are the subset of GitHub's REST responses Cutwater reads, with GitHub's field names.
  */

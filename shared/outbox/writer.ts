@@ -117,8 +117,26 @@ const SECONDARY_LIMIT_WAIT_MS = 60_000;
 const MAX_SECONDARY_LIMIT_WAIT_MS = 3_600_000;
 /** Retry an edit of a comment whose creation is still in the outbox this much later. */
 const PLACEHOLDER_RETRY_MS = 2_000;
+/**
+ * A drain with nothing else to send waits for its own retries (5xx backoffs, edits waiting for
+ * their comment) when they come due within this long; later ones are the sweep's to wake.
+ */
+const RETRY_WAIT_MS = 60_000;
+/** GitHub's clock and ours may disagree a little; a comment found this much "before" its write still counts. */
+const CLOCK_SLACK_MS = 5_000;
 /** The oldest unsent write is worth a WARNING once it has waited this long, at most once per this long. */
 export const STALE_WRITE_MS = 60_000;
+
+/** What one pass under a lease keeps between takes. */
+interface Pass {
+  /** The pace window: when the installation's requests of the last hour went out. */
+  sentAt: number[];
+  blockedUntil: number | undefined;
+  /** Secondary-limit answers without Retry-After so far, for the doubling wait. */
+  limitAnswers: number;
+  /** The earliest retry this pass settled, which it may wait for rather than leave to the sweep. */
+  soonestRetry: number | undefined;
+}
 
 /**
  * How one request turned out, for the entries it carried. `requests` is how many write requests
@@ -213,64 +231,28 @@ export class OutboxWriter {
     let took = false;
     try {
       const pace = await this.outbox.pace(installation);
-      const window = { sentAt: pace.sentAt, blockedUntil: pace.blockedUntil };
-      let limitAnswers = 0;
+      const pass: Pass = { sentAt: pace.sentAt, blockedUntil: pace.blockedUntil, limitAnswers: 0, soonestRetry: undefined };
       for (;;) {
         if (options.signal?.aborted) return { end: 'stopped', took };
         if (this.clock.now() >= options.deadline) return { end: 'deadline', took };
         // Blocked, the store hands out nothing: wait for the block to pass first.
-        if (window.blockedUntil !== undefined && window.blockedUntil > this.clock.now()) {
-          report.blockedUntil = window.blockedUntil;
-          if (window.blockedUntil > options.deadline) return { end: 'deadline', took };
-          if (!(await this.waitUntil(window.blockedUntil, lease, report, options.signal))) return { end: 'stopped', took };
+        if (pass.blockedUntil !== undefined && pass.blockedUntil > this.clock.now()) {
+          report.blockedUntil = pass.blockedUntil;
+          if (pass.blockedUntil > options.deadline) return { end: 'deadline', took };
+          if (!(await this.waitUntil(pass.blockedUntil, lease, report, options.signal))) return { end: 'stopped', took };
         }
         const entries = await this.outbox.take(lease.current, this.batchSize);
-        if (entries.length === 0) return { end: 'drained', took };
+        if (entries.length === 0) {
+          const retryAt = pass.soonestRetry;
+          pass.soonestRetry = undefined;
+          if (retryAt === undefined || retryAt > options.deadline || retryAt - this.clock.now() > RETRY_WAIT_MS) return { end: 'drained', took };
+          if (!(await this.waitUntil(retryAt, lease, report, options.signal))) return { end: 'stopped', took };
+          continue;
+        }
         took = true;
         this.warnings.consider(installation, Math.min(...entries.map((entry) => entry.enqueuedAt)));
-        const client = this.github(installation);
-        const requests = joinIntoRequests(entries);
-        for (let index = 0; index < requests.length; index++) {
-          const request = requests[index]!;
-          const later = requests.slice(index).flatMap((each) => each.entries);
-          const sendAt = nextSendAt(window.sentAt, window.blockedUntil, this.clock.now(), this.limits);
-          if (sendAt > options.deadline || options.signal?.aborted || sendAt - this.clock.now() > LONG_WAIT_MS) {
-            // Back to pending until the pace allows, so later writes can still coalesce with them.
-            await this.putBack(lease, later, sendAt, 'waiting for the pace of GitHub’s secondary limits', report);
-            if (sendAt > options.deadline) return { end: 'deadline', took };
-            if (options.signal?.aborted) return { end: 'stopped', took };
-            if (!(await this.waitUntil(sendAt, lease, report, options.signal))) return { end: 'stopped', took };
-            break;
-          }
-          if (!(await this.waitUntil(sendAt, lease, report, options.signal))) {
-            await this.putBack(lease, later, this.clock.now(), 'the writer stopped', report);
-            return { end: 'stopped', took };
-          }
-          await lease.renewIfDue();
-          const result = await this.withHeartbeat(lease, () => this.send(client, request, limitAnswers, lease.current, log));
-          const sentAt = this.clock.now();
-          const times = Array.from({ length: result.requests }, () => sentAt);
-          window.sentAt = recentSends([...window.sentAt, ...times], sentAt, this.limits);
-          let outcomes = result.outcomes;
-          if (result.blockUntil) {
-            limitAnswers++;
-            window.blockedUntil = result.blockUntil.until;
-            report.blockedUntil = result.blockUntil.until;
-            await this.outbox.block(lease.current, result.blockUntil.until, result.blockUntil.reason);
-            // The rest of the batch waits with the refused request.
-            const rest = requests.slice(index + 1).flatMap((each) => each.entries);
-            outcomes = [...outcomes, ...rest.map((entry) => retry(entry, result.blockUntil!.until, result.blockUntil!.reason))];
-            log.warn(`GitHub asked for no writes until ${new Date(result.blockUntil.until).toISOString()}; ${request.entries.length + rest.length} write(s) wait`, {
-              blockedUntil: result.blockUntil.until,
-              reason: result.blockUntil.reason,
-            });
-          }
-          // Before settling: a crash in between resends the write, and the follow-ups' keys dedupe.
-          await this.enqueueFollowUps(request.entries, outcomes);
-          await this.outbox.settle(lease.current, outcomes, times);
-          count(report, request, outcomes, result.requests);
-          if (result.blockUntil) break;
-        }
+        const end = await this.sendBatch(lease, joinIntoRequests(entries), pass, options, report, log);
+        if (end) return { end, took };
       }
     } catch (error) {
       if (error instanceof StaleLeaseError) {
@@ -281,6 +263,68 @@ export class OutboxWriter {
     } finally {
       await lease.release().catch((error: unknown) => log.warn('outbox writer could not release its lease; it lapses by itself', { error: (error as Error).message }));
     }
+  }
+
+  /**
+   * Sends the requests of one take, one at a time at the pace's leave, and settles each. Returns
+   * how the pass ends, or undefined to take more: after the last request, after a rate-limit
+   * answer (what is left waits with it), or after putting the rest back for a long pace wait.
+   */
+  private async sendBatch(
+    lease: HeldLease,
+    requests: readonly OutboxRequest[],
+    pass: Pass,
+    options: DrainOptions,
+    report: DrainReport,
+    log: Logger,
+  ): Promise<DrainEnd | undefined> {
+    const client = this.github(lease.current.installation);
+    for (let index = 0; index < requests.length; index++) {
+      const request = requests[index]!;
+      const unsent = requests.slice(index).flatMap((each) => each.entries);
+      const sendAt = nextSendAt(pass.sentAt, pass.blockedUntil, this.clock.now(), this.limits);
+      if (sendAt > options.deadline || options.signal?.aborted || sendAt - this.clock.now() > LONG_WAIT_MS) {
+        // Back to pending until the pace allows, so later writes can still coalesce with them.
+        await this.putBack(lease, unsent, sendAt, 'waiting for the pace of GitHub’s secondary limits', report);
+        if (sendAt > options.deadline) return 'deadline';
+        if (options.signal?.aborted) return 'stopped';
+        return (await this.waitUntil(sendAt, lease, report, options.signal)) ? undefined : 'stopped';
+      }
+      if (!(await this.waitUntil(sendAt, lease, report, options.signal))) {
+        await this.putBack(lease, unsent, this.clock.now(), 'the writer stopped', report);
+        return 'stopped';
+      }
+      await lease.renewIfDue();
+      const result = await this.withHeartbeat(lease, () => this.send(client, request, pass.limitAnswers, lease.current, log));
+      const sentAt = this.clock.now();
+      const times = Array.from({ length: result.requests }, () => sentAt);
+      pass.sentAt = recentSends([...pass.sentAt, ...times], sentAt, this.limits);
+      const block = result.blockUntil;
+      if (!block) {
+        await this.outbox.settle(lease.current, result.outcomes, times);
+        count(report, request, result.outcomes, result.requests);
+        for (const outcome of result.outcomes) {
+          if (outcome.result === 'retry') pass.soonestRetry = Math.min(pass.soonestRetry ?? Infinity, outcome.notBefore);
+        }
+        continue;
+      }
+      pass.limitAnswers++;
+      pass.blockedUntil = block.until;
+      report.blockedUntil = block.until;
+      await this.outbox.block(lease.current, block.until, block.reason);
+      const rest = requests.slice(index + 1).flatMap((each) => each.entries);
+      const outcomes = [...result.outcomes, ...rest.map((entry) => retry(entry, block.until, block.reason))];
+      // Before settling: a crash in between resends the write, and the follow-ups' keys dedupe.
+      await this.enqueueFollowUps(request.entries, outcomes);
+      await this.outbox.settle(lease.current, outcomes, times);
+      count(report, request, outcomes, result.requests);
+      log.warn(`GitHub asked for no writes until ${new Date(block.until).toISOString()}; ${unsent.length} write(s) wait`, {
+        blockedUntil: block.until,
+        reason: block.reason,
+      });
+      return undefined;
+    }
+    return undefined;
   }
 
   /**
@@ -505,12 +549,15 @@ export class OutboxWriter {
 
   /**
    * The comment an earlier attempt of `entry` posted, if any: by the bot, with exactly this body,
-   * created no earlier than the entry was enqueued (GitHub's times have whole seconds).
+   * created no earlier than the entry was enqueued (GitHub's times have whole seconds). Asked for
+   * every createComment taken before, since `take` does not say whether the last taker stopped
+   * mid-send or settled it to retry: a read too many, never a comment twice. (A comment of the
+   * same words posted for another write since is taken for this one's: the same words once.)
    */
   private async findPosted(client: GitHubClient, entry: OutboxEntry, body: string): Promise<number | undefined> {
     const target = issueOf(entry);
     const [bot, comments] = await Promise.all([client.botLogin(), client.listComments(target.owner, target.repo, target.number)]);
-    const since = Math.floor(entry.enqueuedAt / 1000) * 1000;
+    const since = Math.floor((entry.enqueuedAt - CLOCK_SLACK_MS) / 1000) * 1000;
     const found = comments.find(
       (comment) => comment.user.login.toLowerCase() === bot.toLowerCase() && comment.body === body && Date.parse(comment.created_at) >= since,
     );

@@ -113,6 +113,8 @@ describe('cutwater local on the embedded backends', () => {
     const job = await demoPeriodicSucceeds(first);
     await expectShownWithLog(first, job);
     expect(first.summary.join('\n')).toContain('GitHub           OFF');
+    // No credentials, nothing to write GitHub with: no writers either.
+    expect(first.writers).toBeUndefined();
     await first.stop();
 
     const second = await start({ dataDir });
@@ -126,6 +128,8 @@ describe('cutwater local on the embedded backends', () => {
     const dir = tempDir();
     const { github, env } = await demoGitHub();
     const system = await start({ dataDir: path.join(dir, 'data'), env });
+    expect(system.summary.join('\n')).toContain('GitHub writes    paced per installation: at most 80 per 1 min, 500 per 60 min');
+    expect(system.writers?.kick).toBeTypeOf('function');
     await phonyRunsDemoPresubmit(system, github, dir);
   }, 120_000);
 

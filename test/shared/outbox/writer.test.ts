@@ -217,13 +217,16 @@ describe('outbox writer on the embedded store', () => {
       await waitFor(() => w.github.requests.some((request) => request.method === 'POST'), 'the comment to be on its way');
       // The creation is on its way, so the edit cannot be folded into it and waits in the outbox.
       await w.enqueue('edit', { kind: 'editComment', ...issue, commentId: placeholder!, body: 'Hello, edited' });
-      expect(await draining).toMatchObject({ sent: 0, retried: 2 });
-      expect(await w.outbox.get(INSTALLATION, 'edit')).toMatchObject({ state: 'pending', error: expect.stringContaining('not created yet') });
-      expect(w.github.comments(REPO, 1)).toEqual([]);
-
-      w.clock.advance(2_000);
-      expect(await w.drain()).toMatchObject({ sent: 2, failed: 0 });
-      expect(w.github.comments(REPO, 1).map((each) => each.body)).toEqual(['Hello, edited']);
+      // The drain waits out the creation's backoff, creates the comment, then edits it.
+      expect(await draining).toMatchObject({ end: 'drained', sent: 2, retried: 2, failed: 0 });
+      const posted = w.github.comments(REPO, 1);
+      expect(posted.map((each) => each.body)).toEqual(['Hello, edited']);
+      expect(w.writes()).toEqual([
+        'POST /repos/acme/widgets/issues/1/comments',
+        'POST /repos/acme/widgets/issues/1/comments',
+        'POST /repos/acme/widgets/issues/1/comments',
+        `PATCH /repos/acme/widgets/issues/comments/${posted[0]!.id}`,
+      ]);
     });
 
     it('fails an edit of a comment that GitHub refused to create, saying so', async () => {
@@ -312,21 +315,24 @@ describe('outbox writer on the embedded store', () => {
   });
 
   describe('failures', () => {
-    it('sends a write again after a 5xx, once its backoff has passed, never dropping it', async () => {
+    it('sends a write again after a 5xx, waiting out a doubling backoff, never dropping it', async () => {
       await w.enqueue('label', addLabel('lgtm'));
-      // The writer's client retries once at once, so each drain meets two of these.
+      // The writer's client retries once at once, so each attempt meets two of these.
       w.github.failNext('POST', /\/labels$/, { status: 502, body: { message: 'Bad Gateway' } }, 4);
-      expect(await w.drain()).toMatchObject({ sent: 0, retried: 1 });
-      expect(await w.outbox.get(INSTALLATION, 'label')).toMatchObject({ state: 'pending', error: expect.stringContaining('502') });
-      expect(await w.outbox.installationsNeedingWriter()).toEqual([]);
+      const report = await w.drain();
+      expect(report).toMatchObject({ end: 'drained', sent: 1, retried: 2, failed: 0, waitedMs: 2_000 + 4_000 });
+      expect(w.github.labels(REPO, 1)).toEqual(['lgtm']);
+      expect(w.log.entries.filter((entry) => entry.severity === 'WARNING' && entry.write === 'label')).toHaveLength(2);
+    });
 
+    it('leaves a write whose backoff outlasts the drain to the sweep, which wakes a writer when it is due', async () => {
+      await w.enqueue('label', addLabel('lgtm'));
+      w.github.failNext('POST', /\/labels$/, { status: 503, body: { message: 'Unavailable' } }, 2);
+      expect(await w.drain(undefined, 1_000)).toMatchObject({ end: 'drained', sent: 0, retried: 1 });
+      expect(await w.outbox.get(INSTALLATION, 'label')).toMatchObject({ state: 'pending', error: expect.stringContaining('503') });
+      expect(await w.outbox.installationsNeedingWriter()).toEqual([]);
       w.clock.advance(2_000);
       expect(await w.outbox.installationsNeedingWriter()).toEqual([INSTALLATION]);
-      expect(await w.drain()).toMatchObject({ sent: 0, retried: 1 });
-      // The second backoff is longer.
-      w.clock.advance(2_000);
-      expect(await w.outbox.installationsNeedingWriter()).toEqual([]);
-      w.clock.advance(2_000);
       expect(await w.drain()).toMatchObject({ sent: 1 });
       expect(w.github.labels(REPO, 1)).toEqual(['lgtm']);
     });
