@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { DEAD_LETTER_ATTRIBUTES, PermanentMessageError, type MessageBus, type MessageHandler, type ReceivedMessage } from './bus';
 
 /**
- * Cloud Functions receive Pub/Sub messages pushed by Eventarc rather than pulled: the function
- * acknowledges by returning and asks for a retry by throwing. These helpers give a pushed message
+ * Cloud Functions receive Pub/Sub messages pushed to them rather than pulled: the function
+ * acknowledges by returning and asks for a retry by throwing. On an ordered push subscription
+ * Pub/Sub pushes a key's next message only once the one before is acknowledged, so throwing also
+ * holds the key's later messages back until the retry succeeds or the message is dead-lettered. These helpers give a pushed message
  * the same shape and outcomes as one from `MessageBus.subscribe`, so handlers are written once.
  */
 
@@ -13,6 +15,7 @@ const PushedDataSchema = z.object({
     attributes: z.record(z.string(), z.string()).optional(),
     messageId: z.string(),
     publishTime: z.string(),
+    orderingKey: z.string().optional(),
   }),
   subscription: z.string().optional(),
   deliveryAttempt: z.number().int().optional(),
@@ -29,6 +32,7 @@ export function receivedFromPush(data: unknown): ReceivedMessage {
     attributes: message.attributes ?? {},
     publishTime: new Date(message.publishTime),
     deliveryAttempt: deliveryAttempt ?? 1,
+    ...(message.orderingKey ? { orderingKey: message.orderingKey } : {}),
   };
 }
 
