@@ -40,23 +40,30 @@ export function receivedFromPush(data: unknown): ReceivedMessage {
  * Runs the handler on a pushed message. A PermanentMessageError sends the message to the dead-letter
  * topic and returns (acknowledged); any other failure propagates, so Pub/Sub redelivers with backoff
  * and dead-letters after the subscription's maximum attempts.
+ *
+ * Given `maxDeliveryAttempts`, the last attempt's failure is dead-lettered here too, as Pub/Sub
+ * would: on an ordered subscription Pub/Sub forwards to the dead-letter topic only on a best-effort
+ * basis, while the key's later messages wait for this one. If that publish fails, the failure
+ * propagates and Pub/Sub's own dead-lettering remains.
  */
 export async function handlePushed(
   message: ReceivedMessage,
   handler: MessageHandler,
-  deadLetter: { bus: Pick<MessageBus, 'publish'>; topic: string; subscription: string },
+  deadLetter: { bus: Pick<MessageBus, 'publish'>; topic: string; subscription: string; maxDeliveryAttempts?: number },
 ): Promise<void> {
   try {
     await handler(message);
   } catch (error) {
-    if (!(error instanceof PermanentMessageError)) throw error;
+    const permanent = error instanceof PermanentMessageError;
+    const lastAttempt = deadLetter.maxDeliveryAttempts !== undefined && message.deliveryAttempt >= deadLetter.maxDeliveryAttempts;
+    if (!permanent && !lastAttempt) throw error;
     await deadLetter.bus.publish(deadLetter.topic, {
       data: message.data,
       attributes: {
         ...message.attributes,
         [DEAD_LETTER_ATTRIBUTES.deliveryCount]: String(message.deliveryAttempt),
         [DEAD_LETTER_ATTRIBUTES.subscription]: deadLetter.subscription,
-        [DEAD_LETTER_ATTRIBUTES.reason]: error.message,
+        ...(permanent ? { [DEAD_LETTER_ATTRIBUTES.reason]: error.message } : {}),
       },
     });
   }

@@ -1201,6 +1201,13 @@ function checkPushSubscription(
   const [min, max] = [`${policy.minBackoffMs / 1000}s`, `${policy.maxBackoffMs / 1000}s`];
   if (retry.minimum_backoff !== min || retry.maximum_backoff !== max) problems.push(`${sub}: retry backoff is not ${min} to ${max}`);
   if (first(attrs.expiration_policy).ttl !== '') problems.push(`${sub}: expires when idle (set expiration_policy ttl = "")`);
+  // Terraform's default is off; the code relies on an ordered subscription for the order of one PR's events.
+  const ordered = attrs.enable_message_ordering ?? false;
+  if (ordered !== trigger.messageOrdering) {
+    problems.push(
+      `${sub}: enable_message_ordering is ${shown(ordered)}, but the code declares messageOrdering ${String(trigger.messageOrdering)}`,
+    );
+  }
 
   const deadLetter = first(attrs.dead_letter_policy);
   const deadLetterName = deadLetterTopicOf(trigger.subscription);
@@ -1473,6 +1480,16 @@ describe('infra/terraform', () => {
     expect(checkTerraform(model, stricter)).toEqual([
       'subscription events: max delivery attempts is 5, not 10',
       'subscription pubsub: max delivery attempts is 5, not 10',
+    ]);
+  });
+
+  it('reports a subscription whose message ordering differs from the code', () => {
+    const functions = FUNCTIONS.map((spec) =>
+      spec.trigger.kind === 'pubsub' ? { ...spec, trigger: { ...spec.trigger, messageOrdering: !spec.trigger.messageOrdering } } : spec,
+    );
+    expect(checkTerraform(model, { ...expectations(), functions })).toEqual([
+      'subscription events: enable_message_ordering is true, but the code declares messageOrdering false',
+      'subscription pubsub: enable_message_ordering is false, but the code declares messageOrdering true',
     ]);
   });
 
