@@ -383,13 +383,22 @@ class PubSubSubscriber implements Subscriber {
     }
     const key = this.orderedKeyOf(message);
     if (key === undefined) {
-      this.waiting.push(message);
+      // A message whose lease ran out while it waited for a slot comes again: one run of it will do.
+      const index = this.waiting.findIndex((waiting) => waiting.id === message.id);
+      if (index >= 0) this.waiting[index] = message;
+      else this.waiting.push(message);
       this.pump();
       return;
     }
     let lane = this.lanes.get(key);
     if (!lane) this.lanes.set(key, (lane = { held: [] }));
-    if (lane.current?.id === message.id) {
+    const waitingCurrent = lane.current ? this.waiting.indexOf(lane.current) : -1;
+    if (lane.current?.id === message.id && waitingCurrent >= 0) {
+      // Redelivered while still waiting for a slot: the newer ack ID is the one to answer.
+      this.waiting[waitingCurrent] = message;
+      lane.current = message;
+      return;
+    } else if (lane.current?.id === message.id) {
       // Redelivered because its ack deadline passed while the handler still runs: that handler's
       // result no longer counts (its ack ID has expired), so this delivery takes its turn.
       lane.current = undefined;
