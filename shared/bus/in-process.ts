@@ -387,16 +387,8 @@ class SubscriptionState {
 
   enqueue(message: StoredMessage): void {
     this.messages.set(message.id, message);
-    const key = this.orderedKeyOf(message);
-    if (key !== undefined) {
-      const queue = this.keyQueues.get(key);
-      if (queue) {
-        // Behind an earlier message of its key: delivered once that one is acknowledged.
-        queue.push(message);
-        return;
-      }
-      this.keyQueues.set(key, [message]);
-    }
+    // Otherwise behind an earlier message of its key: delivered once that one is acknowledged.
+    if (!this.joinKeyQueue(message)) return;
     this.ready.push(message);
     this.pump();
   }
@@ -425,17 +417,22 @@ class SubscriptionState {
     this.ready.length = 0;
     this.keyQueues.clear();
     for (const message of this.messages.values()) {
-      const key = this.orderedKeyOf(message);
-      if (key !== undefined) {
-        const queue = this.keyQueues.get(key);
-        if (queue) {
-          queue.push(message);
-          continue;
-        }
-        this.keyQueues.set(key, [message]);
-      }
-      if (!this.leases.has(message.id) && !this.backoffTimers.has(message.id)) this.ready.push(message);
+      const due = this.joinKeyQueue(message);
+      if (due && !this.leases.has(message.id) && !this.backoffTimers.has(message.id)) this.ready.push(message);
     }
+  }
+
+  /** Appends the message to its key's queue; true when nothing of its key is before it. */
+  private joinKeyQueue(message: StoredMessage): boolean {
+    const key = this.orderedKeyOf(message);
+    if (key === undefined) return true;
+    const queue = this.keyQueues.get(key);
+    if (!queue) {
+      this.keyQueues.set(key, [message]);
+      return true;
+    }
+    queue.push(message);
+    return false;
   }
 
   /** The key that orders this message here: none on an unordered subscription. */

@@ -398,7 +398,8 @@ class PubSubSubscriber implements Subscriber {
       this.waiting[waitingCurrent] = message;
       lane.current = message;
       return;
-    } else if (lane.current?.id === message.id) {
+    }
+    if (lane.current?.id === message.id) {
       // Redelivered because its ack deadline passed while the handler still runs: that handler's
       // result no longer counts (its ack ID has expired), so this delivery takes its turn.
       lane.current = undefined;
@@ -448,7 +449,7 @@ class PubSubSubscriber implements Subscriber {
     }
   }
 
-  /** On an ordered subscription, keyed or not: the emulator dead-letters neither. */
+  /** The last attempt of a message on an ordered subscription, keyed or not (the emulator dead-letters neither). */
   private isLastOrderedAttempt(message: Message): boolean {
     const maxAttempts = this.ordering?.maxDeliveryAttempts;
     return maxAttempts !== undefined && deliveryAttemptOf(message) >= maxAttempts;
