@@ -6,7 +6,7 @@ import path from 'node:path';
 import { LocalExecutor } from '../../runner/executor/local';
 import { Runner } from '../../runner/runner';
 import { DiskArtifactStore } from '../../shared/artifacts/disk';
-import { DEFAULT_SUBSCRIPTION_POLICY, TOPICS, type MessageBus, type Subscriber } from '../../shared/bus/bus';
+import { TOPICS, type MessageBus, type Subscriber } from '../../shared/bus/bus';
 import { InProcessBus } from '../../shared/bus/in-process';
 import { PubSubBus } from '../../shared/bus/pubsub';
 import { sendJson } from '../../shared/http/node';
@@ -20,7 +20,7 @@ import { handleProwJobMessage } from '../../shared/pubsub/trigger';
 import { followAndReport, type FollowingReporter } from '../../shared/reporter/follow';
 import type { ConfigPaths } from '../../shared/config/load';
 import { fileConfigSource } from '../../shared/config/config-source';
-import { EVENTS_SUBSCRIPTION } from '../../shared/runtime/deployment';
+import { DEPLOYED_SUBSCRIPTIONS, EVENTS_SUBSCRIPTION } from '../../shared/runtime/deployment';
 import { githubApiUrl, webhookSecrets } from '../../shared/github/environment';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
 import { reportChannelsFromEnv } from '../../shared/runtime/reporting';
@@ -94,13 +94,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const bus: MessageBus = options.emulators
     ? new PubSubBus({ projectId: options.emulators.projectId, apiEndpoint: options.emulators.pubsubHost })
     : new InProcessBus({ dataDir: path.join(options.dataDir, 'bus') });
-  await bus.declare(
-    [TOPICS.githubEvents, TOPICS.prowJobs],
-    [
-      { name: EVENTS_SUBSCRIPTION, topic: TOPICS.githubEvents, ...DEFAULT_SUBSCRIPTION_POLICY },
-      { name: PROW_JOBS_SUBSCRIPTION, topic: TOPICS.prowJobs, ...DEFAULT_SUBSCRIPTION_POLICY },
-    ],
-  );
+  // The cloud's subscriptions, ordering included: one PR's deliveries are handled in order here too.
+  await bus.declare([TOPICS.githubEvents, TOPICS.prowJobs], DEPLOYED_SUBSCRIPTIONS);
 
   const { secrets, generatedSecretFile } = localWebhookSecrets(env, options.dataDir);
   const apiTokenFile = path.join(options.dataDir, API_TOKEN_FILE);

@@ -1,5 +1,5 @@
 import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
-import { deadLetterTopicOf } from '../../shared/bus/bus';
+import { DEFAULT_SUBSCRIPTION_POLICY, deadLetterTopicOf } from '../../shared/bus/bus';
 import { EVENTS_SUBSCRIPTION } from '../../shared/runtime/deployment';
 import { handlePushed, receivedFromPush } from '../../shared/bus/push';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
@@ -46,6 +46,13 @@ cloudEvent('events', async (event: CloudEvent<unknown>) => {
         received,
       );
     },
-    { bus: cloudBus(), topic: deadLetterTopicOf(SUBSCRIPTION), subscription: SUBSCRIPTION },
+    {
+      bus: cloudBus(),
+      topic: deadLetterTopicOf(SUBSCRIPTION),
+      subscription: SUBSCRIPTION,
+      // The subscription is ordered: a delivery that keeps failing is dead-lettered here on its
+      // last attempt rather than left to Pub/Sub's best effort, so the PR's later deliveries go on.
+      maxDeliveryAttempts: DEFAULT_SUBSCRIPTION_POLICY.maxDeliveryAttempts,
+    },
   );
 });

@@ -1,7 +1,7 @@
 # What the code expects a deployment to provide, repeated from shared/runtime/deployment.ts
 # (FUNCTIONS, SECRETS, DEPLOYED_TOPICS) and shared/bus/bus.ts (DEFAULT_SUBSCRIPTION_POLICY,
 # deadLetterTopicOf). Terraform cannot read TypeScript, so the tables live in both places and
-# test/unit/terraform.test.ts fails as soon as they disagree. Change the code first, then here.
+# test/infra/terraform.test.ts fails as soon as they disagree. Change the code first, then here.
 
 locals {
   # TOPICS in shared/bus/bus.ts: the code publishes to and subscribes on these names (the GitHub
@@ -40,6 +40,8 @@ locals {
   #   timeout_seconds  for Pub/Sub-pushed functions at most the ack deadline, or a slow delivery
   #                    would be redelivered while still running
   #   ack_deadline_seconds (Pub/Sub-pushed, optional) its subscription's, instead of the policy's
+  #   message_ordering for Pub/Sub-pushed functions: the trigger's messageOrdering, whether the
+  #                    subscription pushes each ordering key's messages one at a time, in order
   # The GitHub writer's entry is in outbox.tf.
   functions = merge(local.core_functions, local.outbox_functions)
 
@@ -59,6 +61,8 @@ locals {
       trigger      = "pubsub"
       topic        = "github-events"
       subscription = "events"
+      # One issue's or PR's deliveries in the order GitHub sent them (shared/webhook/ordering-key.ts).
+      message_ordering = true
       secrets = {
         "cutwater-github-app-id"          = "GITHUB_APP_ID"
         "cutwater-github-app-private-key" = "GITHUB_APP_PRIVATE_KEY"
@@ -76,6 +80,7 @@ locals {
       trigger          = "pubsub"
       topic            = "prow-jobs"
       subscription     = "pubsub"
+      message_ordering = false
       secrets          = {}
       publishes        = []
       pubsub_reports   = false

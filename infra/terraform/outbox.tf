@@ -31,6 +31,7 @@ locals {
       # deadline (Pub/Sub's maximum) lies beyond it, so a nudge is not redelivered mid-drain.
       timeout_seconds      = 540
       ack_deadline_seconds = 600
+      message_ordering     = false
       # One instance drains one installation at a time (the lease); most nudges find the lease
       # held and return at once, so a few instances serve many installations.
       max_instances = 5

@@ -2,15 +2,18 @@
 #
 # Why the subscriptions are declared here rather than left to Eventarc: a Pub/Sub event_trigger
 # on google_cloudfunctions2_function makes Eventarc create a subscription of its own, and neither
-# the function's event_trigger nor google_eventarc_trigger can give that subscription a
-# dead-letter policy (hashicorp/terraform-provider-google#17697, #25069). Without one, a message
-# that keeps failing is retried until retention runs out and then lost. So each Pub/Sub-triggered
-# function is deployed without an event_trigger, and a push subscription of ours, named as the
-# code names it (`events`, `pubsub`), delivers to the function's URL with an OIDC token, retries
-# with backoff, and dead-letters to <subscription>-dead-letter after the code's maximum attempts.
+# the function's event_trigger nor google_eventarc_trigger can set that subscription's options
+# (hashicorp/terraform-provider-google#17697, #25069). It gets no dead-letter policy, so a message
+# that keeps failing is retried until retention runs out and then lost; and no message ordering,
+# so one PR's deliveries would reach the events function side by side and out of order. So each
+# Pub/Sub-triggered function is deployed without an event_trigger, and a push subscription of
+# ours, named as the code names it (`events`, `pubsub`), delivers to the function's URL with an
+# OIDC token, retries with backoff, dead-letters to <subscription>-dead-letter after the code's
+# maximum attempts, and, where the code asks for it (`events`), is ordered: Pub/Sub then pushes an
+# ordering key's next message only once the function has acknowledged the one before.
 #
 # The Functions Framework turns such a push into the same CloudEvent an Eventarc trigger would
-# deliver (data.message with data, attributes, messageId, publishTime), which is what
+# deliver (data.message with data, attributes, messageId, publishTime, orderingKey), which is what
 # shared/bus/push.ts reads. It finds the topic in the request path, hence the
 # /projects/P/topics/T suffix on the push endpoint.
 
@@ -32,6 +35,12 @@ resource "google_pubsub_subscription" "push" {
   # For a push subscription this is how long Pub/Sub waits for the function's response before
   # it counts the delivery as failed.
   ack_deadline_seconds = lookup(each.value, "ack_deadline_seconds", local.subscription_policy.ack_deadline_seconds)
+
+  # Pub/Sub cannot change this on an existing subscription, so changing it replaces the
+  # subscription: what waits in the old one, and what is published before the new one exists, is
+  # lost. Apply such a change when the subscription is drained, and redeliver anything GitHub sent
+  # meanwhile from the App's "Recent Deliveries".
+  enable_message_ordering = each.value.message_ordering
 
   retry_policy {
     minimum_backoff = local.subscription_policy.minimum_backoff

@@ -1,7 +1,7 @@
 /**
  * The message bus: how events and job triggers travel between functions. Pub/Sub in the cloud
  * (shared/bus/pubsub.ts), an in-process twin in local mode (shared/bus/in-process.ts); both pass
- * the one contract suite in test/contract/bus.contract.ts.
+ * the one contract suite in test/shared/bus/bus.contract.ts.
  *
  * Semantics shared by both, which are Pub/Sub's:
  * - Topics fan out to subscriptions; a subscription exists independently of whoever consumes it, so
@@ -11,6 +11,14 @@
  * - After `maxDeliveryAttempts` failed deliveries the message goes to the subscription's dead-letter
  *   topic, with Pub/Sub's `CloudPubSubDeadLetterSource*` attributes; a handler that throws
  *   `PermanentMessageError` sends it there at once (a malformed message never succeeds on retry).
+ * - Ordering, on a subscription declared with `messageOrdering` (Pub/Sub's ordering keys): messages
+ *   published with the same `orderingKey` are delivered one at a time, in publish order. The next
+ *   one is not delivered until the one before it is acknowledged or dead-lettered; one whose
+ *   handler throws (or outlives its ack deadline) is redelivered after its backoff, and the later
+ *   ones wait for it. Messages with different keys, and messages without a key, are delivered in
+ *   parallel as on any subscription. So a handler must never wait for a later message of its own
+ *   key: that message is not delivered until the handler has finished.
+ *   Without `messageOrdering` a key is carried but gives no order.
  */
 
 /** Topic names, fixed: infra/ declares the same ones. */
@@ -32,7 +40,15 @@ export function deadLetterTopicOf(subscription: string): string {
 export interface OutgoingMessage {
   data: Buffer | string;
   attributes?: Record<string, string>;
+  /**
+   * Messages about one thing (one pull request) share a key, so an ordered subscription hands them
+   * over in publish order, one at a time. At most 1 KB, as Pub/Sub allows; empty means no key.
+   */
+  orderingKey?: string;
 }
+
+/** Pub/Sub's limit on an ordering key, in UTF-8 bytes. */
+export const MAX_ORDERING_KEY_BYTES = 1_024;
 
 export interface ReceivedMessage {
   /** Unique per published message, stable across redeliveries. */
@@ -42,6 +58,8 @@ export interface ReceivedMessage {
   publishTime: Date;
   /** 1 on first delivery, counting up on each redelivery. */
   deliveryAttempt: number;
+  /** The key it was published with, if any. */
+  orderingKey?: string;
 }
 
 export interface SubscriptionSpec {
@@ -53,6 +71,11 @@ export interface SubscriptionSpec {
   maxBackoffMs: number;
   /** How long a delivery may take before it counts as failed and is redelivered. */
   ackDeadlineSeconds: number;
+  /**
+   * Deliver messages of one ordering key one at a time, in publish order (see above). Pub/Sub
+   * cannot change this on an existing subscription: it is fixed when the subscription is created.
+   */
+  messageOrdering?: boolean;
 }
 
 export const DEFAULT_SUBSCRIPTION_POLICY = {
@@ -122,6 +145,13 @@ export function checkResourceName(kind: 'topic' | 'subscription', name: string):
     throw new Error(
       `invalid ${kind} name "${name}": it must be 3–255 characters of letters, digits and -_.~+%, start with a letter, and not start with "goog"`,
     );
+  }
+}
+
+/** Pub/Sub's limit on ordering keys, checked before a message is published. */
+export function checkOrderingKey(key: string): void {
+  if (Buffer.byteLength(key, 'utf8') > MAX_ORDERING_KEY_BYTES) {
+    throw new Error(`ordering key "${key.slice(0, 40)}…" is longer than Pub/Sub's ${MAX_ORDERING_KEY_BYTES} bytes`);
   }
 }
 

@@ -6,6 +6,7 @@ import {
   DEFAULT_SUBSCRIPTION_POLICY,
   PermanentMessageError,
   backoffDelayMs,
+  checkOrderingKey,
   checkResourceName,
   checkSubscriptionSpec,
   deadLetterTopicOf,
@@ -23,7 +24,9 @@ import {
  * the cloud behave alike and the same contract suite covers both.
  *
  * With `dataDir`, the topology and every subscription's unacknowledged messages are journaled, so
- * a restart redelivers whatever was not acknowledged, as Pub/Sub would. The data directory's lock
+ * a restart redelivers whatever was not acknowledged, as Pub/Sub would. Messages keep their
+ * publish order in the journal, so an ordered subscription delivers each key in the same order
+ * after a restart as before it. The data directory's lock
  * belongs to whoever owns the whole directory (the local store), so the bus does not take it.
  */
 export interface InProcessBusOptions {
@@ -47,6 +50,7 @@ interface SubscriptionPolicy {
   minBackoffMs: number;
   maxBackoffMs: number;
   ackDeadlineSeconds: number;
+  messageOrdering: boolean;
 }
 
 interface StoredMessage {
@@ -56,6 +60,7 @@ interface StoredMessage {
   publishTime: Date;
   /** Deliveries made so far; the next delivery is attempt `deliveryAttempts + 1`. */
   deliveryAttempts: number;
+  orderingKey?: string;
 }
 
 /** One delivery of a message to a handler, current until acknowledged, failed or expired. */
@@ -68,7 +73,7 @@ interface Lease {
 }
 
 interface BusStorage {
-  deliverToTopic(topic: TopicName, data: Buffer, attributes: Record<string, string>): Promise<string>;
+  deliverToTopic(topic: TopicName, data: Buffer, attributes: Record<string, string>, orderingKey: string | undefined): Promise<string>;
   persistMessage(subscription: string, message: StoredMessage): Promise<void> | undefined;
   persistAck(subscription: string, id: string): void;
   track(write: Promise<void> | undefined): void;
@@ -84,6 +89,8 @@ const journalRecordSchema = z.discriminatedUnion('kind', [
     minBackoffMs: z.number().int().nonnegative(),
     maxBackoffMs: z.number().int().nonnegative(),
     ackDeadlineSeconds: z.number().int().positive(),
+    // Absent in journals written before ordering existed: those subscriptions were unordered.
+    messageOrdering: z.boolean().optional(),
   }),
   z.object({
     kind: z.literal('message'),
@@ -93,6 +100,7 @@ const journalRecordSchema = z.discriminatedUnion('kind', [
     attributes: z.record(z.string(), z.string()),
     publishTimeMs: z.number(),
     deliveryAttempts: z.number().int().nonnegative(),
+    orderingKey: z.string().optional(),
   }),
   z.object({ kind: z.literal('ack'), subscription: z.string(), id: z.string() }),
 ]);
@@ -108,7 +116,7 @@ export class InProcessBus implements MessageBus {
   private closed = false;
   /** What subscriptions may ask of the bus, kept off its public surface. */
   private readonly storage: BusStorage = {
-    deliverToTopic: (topic, data, attributes) => this.deliverToTopic(topic, data, attributes),
+    deliverToTopic: (topic, data, attributes, orderingKey) => this.deliverToTopic(topic, data, attributes, orderingKey),
     persistMessage: (subscription, message) => this.persistMessage(subscription, message),
     persistAck: (subscription, id) => this.persistAck(subscription, id),
     track: (write) => this.track(write),
@@ -150,7 +158,9 @@ export class InProcessBus implements MessageBus {
     const declareSubscription = (policy: SubscriptionPolicy) => {
       const existing = this.subscriptions.get(policy.name);
       if (existing && samePolicy(existing.policy, policy)) return;
-      if (existing) existing.policy = policy;
+      // Unlike Pub/Sub, ordering may be switched on an existing subscription here, so that a data
+      // directory from before a subscription became ordered keeps its messages.
+      if (existing) existing.changePolicy(policy);
       else this.subscriptions.set(policy.name, new SubscriptionState(this.storage, policy));
       if (this.journal) writes.push(this.journal.append({ kind: 'subscription', ...policy }));
     };
@@ -165,6 +175,7 @@ export class InProcessBus implements MessageBus {
         minBackoffMs: DEFAULT_SUBSCRIPTION_POLICY.minBackoffMs,
         maxBackoffMs: DEFAULT_SUBSCRIPTION_POLICY.maxBackoffMs,
         ackDeadlineSeconds: DEFAULT_SUBSCRIPTION_POLICY.ackDeadlineSeconds,
+        messageOrdering: false,
       });
       declareSubscription({
         name: spec.name,
@@ -173,6 +184,7 @@ export class InProcessBus implements MessageBus {
         minBackoffMs: spec.minBackoffMs,
         maxBackoffMs: spec.maxBackoffMs,
         ackDeadlineSeconds: spec.ackDeadlineSeconds,
+        messageOrdering: spec.messageOrdering ?? false,
       });
     }
     await Promise.all(writes);
@@ -184,7 +196,8 @@ export class InProcessBus implements MessageBus {
       throw new Error(`cannot publish to topic "${topic}": it is not declared (declare the topology first)`);
     }
     const data = typeof message.data === 'string' ? Buffer.from(message.data, 'utf8') : Buffer.from(message.data);
-    return this.deliverToTopic(topic, data, { ...message.attributes });
+    if (message.orderingKey) checkOrderingKey(message.orderingKey);
+    return this.deliverToTopic(topic, data, { ...message.attributes }, message.orderingKey || undefined);
   }
 
   async subscribe(subscription: string, handler: MessageHandler, options: { maxInFlight?: number } = {}): Promise<Subscriber> {
@@ -214,13 +227,18 @@ export class InProcessBus implements MessageBus {
   }
 
   /** Fans a message out to the topic's subscriptions; resolves once that is durable. */
-  private async deliverToTopic(topic: TopicName, data: Buffer, attributes: Record<string, string>): Promise<string> {
+  private async deliverToTopic(
+    topic: TopicName,
+    data: Buffer,
+    attributes: Record<string, string>,
+    orderingKey: string | undefined,
+  ): Promise<string> {
     const id = randomUUID();
     const publishTime = new Date();
     const writes: Promise<void>[] = [];
     for (const state of this.subscriptions.values()) {
       if (state.policy.topic !== topic) continue;
-      const stored: StoredMessage = { id, data, attributes, publishTime, deliveryAttempts: 0 };
+      const stored: StoredMessage = { id, data, attributes, publishTime, deliveryAttempts: 0, ...(orderingKey ? { orderingKey } : {}) };
       const write = this.persistMessage(state.policy.name, stored);
       if (write) writes.push(write);
       state.enqueue(stored);
@@ -232,15 +250,7 @@ export class InProcessBus implements MessageBus {
 
   /** Journals a message's current state; undefined when the bus keeps nothing on disk. */
   private persistMessage(subscription: string, message: StoredMessage): Promise<void> | undefined {
-    return this.journal?.append({
-      kind: 'message',
-      subscription,
-      id: message.id,
-      dataBase64: message.data.toString('base64'),
-      attributes: message.attributes,
-      publishTimeMs: message.publishTime.getTime(),
-      deliveryAttempts: message.deliveryAttempts,
-    });
+    return this.journal?.append(messageRecord(subscription, message));
   }
 
   private persistAck(subscription: string, id: string): void {
@@ -280,17 +290,8 @@ export class InProcessBus implements MessageBus {
     for (const name of this.topics) yield { kind: 'topic', name };
     for (const state of this.subscriptions.values()) yield { kind: 'subscription', ...state.policy };
     for (const state of this.subscriptions.values()) {
-      for (const message of state.messages.values()) {
-        yield {
-          kind: 'message',
-          subscription: state.policy.name,
-          id: message.id,
-          dataBase64: message.data.toString('base64'),
-          attributes: message.attributes,
-          publishTimeMs: message.publishTime.getTime(),
-          deliveryAttempts: message.deliveryAttempts,
-        };
-      }
+      // In publish order: the order an ordered subscription delivers each key in after a restart.
+      for (const message of state.messages.values()) yield messageRecord(state.policy.name, message);
     }
   }
 
@@ -300,7 +301,8 @@ export class InProcessBus implements MessageBus {
         this.topics.add(record.name);
         return;
       case 'subscription': {
-        const { kind: _kind, ...policy } = record;
+        const { kind: _kind, messageOrdering, ...rest } = record;
+        const policy: SubscriptionPolicy = { ...rest, messageOrdering: messageOrdering ?? false };
         const existing = this.subscriptions.get(policy.name);
         if (existing) existing.policy = policy;
         else this.subscriptions.set(policy.name, new SubscriptionState(this.storage, policy));
@@ -309,12 +311,15 @@ export class InProcessBus implements MessageBus {
       case 'message': {
         const state = this.subscriptions.get(record.subscription);
         if (!state) throw new Error(`bus journal: message ${record.id} is for unknown subscription "${record.subscription}"`);
+        // A later record of the same message (its failure count) updates it in place: a Map keeps
+        // the first insertion's position, which is its publish position.
         state.messages.set(record.id, {
           id: record.id,
           data: Buffer.from(record.dataBase64, 'base64'),
           attributes: record.attributes,
           publishTime: new Date(record.publishTimeMs),
           deliveryAttempts: record.deliveryAttempts,
+          ...(record.orderingKey ? { orderingKey: record.orderingKey } : {}),
         });
         return;
       }
@@ -334,9 +339,23 @@ export class InProcessBus implements MessageBus {
   }
 }
 
+function messageRecord(subscription: string, message: StoredMessage): JournalRecord {
+  return {
+    kind: 'message',
+    subscription,
+    id: message.id,
+    dataBase64: message.data.toString('base64'),
+    attributes: message.attributes,
+    publishTimeMs: message.publishTime.getTime(),
+    deliveryAttempts: message.deliveryAttempts,
+    ...(message.orderingKey ? { orderingKey: message.orderingKey } : {}),
+  };
+}
+
 function samePolicy(a: SubscriptionPolicy, b: SubscriptionPolicy): boolean {
   return (
     a.topic === b.topic &&
+    a.messageOrdering === b.messageOrdering &&
     a.maxDeliveryAttempts === b.maxDeliveryAttempts &&
     a.minBackoffMs === b.minBackoffMs &&
     a.maxBackoffMs === b.maxBackoffMs &&
@@ -348,8 +367,13 @@ function samePolicy(a: SubscriptionPolicy, b: SubscriptionPolicy): boolean {
 class SubscriptionState {
   /** Every unacknowledged message, in publish order. */
   readonly messages = new Map<string, StoredMessage>();
-  /** Messages waiting for a consumer with room. */
+  /**
+   * Messages waiting for a consumer with room: on an ordered subscription, of each key only the
+   * first unacknowledged message, the others waiting in `keyQueues` behind it.
+   */
   private readonly ready: StoredMessage[] = [];
+  /** On an ordered subscription, each key's unacknowledged messages in publish order. */
+  private readonly keyQueues = new Map<string, StoredMessage[]>();
   /** Failed messages waiting out their backoff. */
   private readonly backoffTimers = new Map<string, NodeJS.Timeout>();
   private readonly leases = new Map<string, Lease>();
@@ -363,13 +387,84 @@ class SubscriptionState {
 
   enqueue(message: StoredMessage): void {
     this.messages.set(message.id, message);
+    // Otherwise behind an earlier message of its key: delivered once that one is acknowledged.
+    if (!this.joinKeyQueue(message)) return;
     this.ready.push(message);
     this.pump();
   }
 
-  /** After a restart nothing is leased or backing off: everything unacknowledged is due again. */
+  /**
+   * After a restart nothing is leased or backing off: every unacknowledged message is due again,
+   * each key's in publish order.
+   */
   requeueAll(): void {
-    this.ready.push(...this.messages.values());
+    this.rebuildQueues();
+  }
+
+  changePolicy(policy: SubscriptionPolicy): void {
+    const orderingChanged = policy.messageOrdering !== this.policy.messageOrdering;
+    this.policy = policy;
+    if (!orderingChanged) return;
+    this.rebuildQueues();
+    this.pump();
+  }
+
+  /**
+   * Sorts the unacknowledged messages into ready and waiting under the current policy. Messages
+   * being delivered or backing off stay where they are; they come back to ready by themselves.
+   */
+  private rebuildQueues(): void {
+    this.ready.length = 0;
+    this.keyQueues.clear();
+    for (const message of this.messages.values()) {
+      const due = this.joinKeyQueue(message);
+      if (due && !this.leases.has(message.id) && !this.backoffTimers.has(message.id)) this.ready.push(message);
+    }
+  }
+
+  /** Appends the message to its key's queue; true when nothing of its key is before it. */
+  private joinKeyQueue(message: StoredMessage): boolean {
+    const key = this.orderedKeyOf(message);
+    if (key === undefined) return true;
+    const queue = this.keyQueues.get(key);
+    if (!queue) {
+      this.keyQueues.set(key, [message]);
+      return true;
+    }
+    queue.push(message);
+    return false;
+  }
+
+  /** The key that orders this message here: none on an unordered subscription. */
+  private orderedKeyOf(message: StoredMessage): string | undefined {
+    return this.policy.messageOrdering ? message.orderingKey : undefined;
+  }
+
+  /** Whether nothing published before it with its key is still unacknowledged. */
+  private isFirstOfKey(message: StoredMessage): boolean {
+    const key = this.orderedKeyOf(message);
+    return key === undefined || this.keyQueues.get(key)?.[0] === message;
+  }
+
+  /**
+   * A message left the subscription (acknowledged or dead-lettered): the next of its key, if any,
+   * becomes due.
+   */
+  private releaseKey(message: StoredMessage): void {
+    const key = this.orderedKeyOf(message);
+    const queue = key === undefined ? undefined : this.keyQueues.get(key);
+    if (key === undefined || !queue) return;
+    const index = queue.indexOf(message);
+    if (index >= 0) queue.splice(index, 1);
+    const next = queue[0];
+    if (!next) {
+      this.keyQueues.delete(key);
+      return;
+    }
+    if (index === 0 && !this.leases.has(next.id) && !this.backoffTimers.has(next.id)) {
+      this.ready.push(next);
+      this.pump();
+    }
   }
 
   /** Hands ready messages to consumers with room, round robin. */
@@ -378,7 +473,7 @@ class SubscriptionState {
       const consumer = this.pickConsumer();
       if (!consumer) return;
       const message = this.ready.shift();
-      if (message && this.messages.has(message.id)) this.deliver(message, consumer);
+      if (message && this.messages.has(message.id) && !this.leases.has(message.id)) this.deliver(message, consumer);
     }
   }
 
@@ -422,6 +517,7 @@ class SubscriptionState {
       attributes: { ...message.attributes },
       publishTime: new Date(message.publishTime),
       deliveryAttempt: message.deliveryAttempts,
+      ...(message.orderingKey ? { orderingKey: message.orderingKey } : {}),
     };
     consumer.run(lease, received, (outcome) => {
       if (outcome.ok) this.ack(lease);
@@ -444,6 +540,7 @@ class SubscriptionState {
     this.endLease(lease);
     this.messages.delete(lease.message.id);
     this.bus.persistAck(this.policy.name, lease.message.id);
+    this.releaseKey(lease.message);
   }
 
   private fail(lease: Lease, error: unknown): void {
@@ -461,7 +558,7 @@ class SubscriptionState {
     this.bus.track(this.bus.persistMessage(this.policy.name, message));
     const timer = setTimeout(() => {
       this.backoffTimers.delete(message.id);
-      if (!this.messages.has(message.id)) return;
+      if (!this.messages.has(message.id) || !this.isFirstOfKey(message)) return;
       this.ready.push(message);
       this.pump();
     }, backoffDelayMs(this.policy, message.deliveryAttempts));
@@ -479,9 +576,11 @@ class SubscriptionState {
     if (reason !== undefined) attributes[DEAD_LETTER_ATTRIBUTES.reason] = reason;
     // The dead letter is journaled before the removal from this subscription, so a crash between
     // the two can duplicate it but never lose it.
-    this.bus.track(this.bus.deliverToTopic(deadLetterTopicOf(this.policy.name), message.data, attributes).then(() => {}));
+    const deadLetters = deadLetterTopicOf(this.policy.name);
+    this.bus.track(this.bus.deliverToTopic(deadLetters, message.data, attributes, message.orderingKey).then(() => {}));
     this.messages.delete(message.id);
     this.bus.persistAck(this.policy.name, message.id);
+    this.releaseKey(message);
   }
 
   stopTimers(): void {

@@ -3,6 +3,7 @@ import {
   DEAD_LETTER_ATTRIBUTES,
   DEFAULT_SUBSCRIPTION_POLICY,
   PermanentMessageError,
+  checkOrderingKey,
   checkResourceName,
   checkSubscriptionSpec,
   deadLetterTopicOf,
@@ -33,6 +34,13 @@ export interface PubSubBusOptions {
 /** gRPC status codes the bus reacts to. */
 const NOT_FOUND = 5;
 const ALREADY_EXISTS = 6;
+
+/**
+ * How many messages an ordered subscriber lets Pub/Sub hand it beyond those its handlers run.
+ * Pub/Sub sends a key's messages ahead of their turn and the subscriber holds them, so a burst on
+ * one key must not fill the window and starve the other keys.
+ */
+const ORDERED_PREFETCH = 100;
 
 export class PubSubBus implements MessageBus {
   private readonly client: PubSub;
@@ -76,6 +84,7 @@ export class PubSubBus implements MessageBus {
         return this.createSubscription(deadLetters, deadLetters, {
           ackDeadlineSeconds: DEFAULT_SUBSCRIPTION_POLICY.ackDeadlineSeconds,
           retryPolicy: retryPolicyOf(DEFAULT_SUBSCRIPTION_POLICY),
+          enableMessageOrdering: false,
         });
       }),
     );
@@ -88,6 +97,7 @@ export class PubSubBus implements MessageBus {
             deadLetterTopic: this.topicPath(deadLetterTopicOf(spec.name)),
             maxDeliveryAttempts: spec.maxDeliveryAttempts,
           },
+          enableMessageOrdering: spec.messageOrdering ?? false,
         }),
       ),
     );
@@ -96,9 +106,17 @@ export class PubSubBus implements MessageBus {
   async publish(topic: TopicName, message: OutgoingMessage): Promise<string> {
     this.assertOpen();
     const data = typeof message.data === 'string' ? Buffer.from(message.data, 'utf8') : message.data;
+    const orderingKey = message.orderingKey || undefined;
+    if (orderingKey) checkOrderingKey(orderingKey);
+    const publisher = this.topic(topic);
     try {
-      return await this.topic(topic).publishMessage({ data, attributes: message.attributes ?? {} });
+      return await publisher.publishMessage({ data, attributes: message.attributes ?? {}, ...(orderingKey ? { orderingKey } : {}) });
     } catch (error) {
+      // After a failed publish the client refuses every later message of the key until told to
+      // resume, to keep it from overtaking the lost one. The caller hears of the failure and
+      // publishes again or gives up (the webhook answers 503 and GitHub redelivers), so one
+      // failure must not stop the key for good.
+      if (orderingKey) publisher.resumePublishing(orderingKey);
       if (grpcCode(error) === NOT_FOUND) {
         throw new Error(`cannot publish to topic "${topic}": it does not exist (declare the topology first)`, {
           cause: error,
@@ -115,9 +133,18 @@ export class PubSubBus implements MessageBus {
       throw new Error(`maxInFlight must be a positive integer (got ${maxInFlight})`);
     }
     let ackDeadlineSeconds: number;
+    let ordering: OrderedDelivery | undefined;
     try {
       const [metadata] = await this.client.subscription(subscription).getMetadata();
       ackDeadlineSeconds = metadata.ackDeadlineSeconds ?? DEFAULT_SUBSCRIPTION_POLICY.ackDeadlineSeconds;
+      if (metadata.enableMessageOrdering) {
+        const maxBackoffMs = durationMs(metadata.retryPolicy?.maximumBackoff) ?? DEFAULT_SUBSCRIPTION_POLICY.maxBackoffMs;
+        ordering = {
+          maxDeliveryAttempts: metadata.deadLetterPolicy?.maxDeliveryAttempts ?? undefined,
+          // A failed message comes back after its backoff; allow that and one ack deadline more.
+          redeliveryPatienceMs: maxBackoffMs + ackDeadlineSeconds * 1_000,
+        };
+      }
     } catch (error) {
       if (grpcCode(error) === NOT_FOUND) {
         throw new Error(`cannot subscribe to "${subscription}": the subscription does not exist (declare it first)`, {
@@ -130,7 +157,7 @@ export class PubSubBus implements MessageBus {
     const stream = this.client.subscription(subscription, {
       // The library's flow control lets excess messages through (a pull can return more than
       // asked for); the subscriber queues those itself, so maxInFlight bounds handler calls exactly.
-      flowControl: { maxMessages: maxInFlight, allowExcessMessages: true },
+      flowControl: { maxMessages: ordering ? Math.max(maxInFlight, ORDERED_PREFETCH) : maxInFlight, allowExcessMessages: true },
       // The library keeps extending leases for an hour by default; stopping at the subscription's
       // ack deadline gives "a delivery that takes too long counts as failed", as in-process does.
       maxExtensionTime: ackDeadline,
@@ -140,7 +167,7 @@ export class PubSubBus implements MessageBus {
       // redelivered anyway.
       closeOptions: { behavior: 'WAIT', timeout: ackDeadline },
     });
-    const subscriber = new PubSubSubscriber(stream, handler, maxInFlight, (message, reason) =>
+    const subscriber = new PubSubSubscriber(stream, handler, maxInFlight, ordering, (message, reason) =>
       this.deadLetter(subscription, message, reason),
     );
     stream.on('error', (error: Error) => this.onSubscriberError(error, subscription));
@@ -158,8 +185,13 @@ export class PubSubBus implements MessageBus {
     await this.client.close();
   }
 
-  /** What Pub/Sub does after the last failed attempt, done at once for a PermanentMessageError. */
-  private async deadLetter(subscription: string, message: Message, reason: string): Promise<void> {
+  /**
+   * What Pub/Sub does after the last failed attempt: done at once for a PermanentMessageError
+   * (with its reason), and for the last attempt on an ordered subscription (see OrderedDelivery).
+   */
+  private async deadLetter(subscription: string, message: Message, reason: string | undefined): Promise<void> {
+    // Without the ordering key: a failed publish would pause the key on this publisher, and the
+    // dead-letter subscription delivers in no order anyway.
     await this.topic(deadLetterTopicOf(subscription)).publishMessage({
       data: message.data,
       attributes: {
@@ -168,7 +200,7 @@ export class PubSubBus implements MessageBus {
         [DEAD_LETTER_ATTRIBUTES.subscription]: subscription,
         [DEAD_LETTER_ATTRIBUTES.subscriptionProject]: this.projectId,
         [DEAD_LETTER_ATTRIBUTES.topicPublishTime]: new Date(message.publishTime.getTime()).toISOString(),
-        [DEAD_LETTER_ATTRIBUTES.reason]: reason,
+        ...(reason === undefined ? {} : { [DEAD_LETTER_ATTRIBUTES.reason]: reason }),
       },
     });
   }
@@ -176,7 +208,9 @@ export class PubSubBus implements MessageBus {
   private topic(name: TopicName): Topic {
     let topic = this.topics.get(name);
     if (!topic) {
-      topic = this.client.topic(name);
+      // Ordering on the publisher keeps a key's messages in one sequence of requests; messages
+      // without a key are batched as before.
+      topic = this.client.topic(name, { messageOrdering: true });
       this.topics.set(name, topic);
     }
     return topic;
@@ -210,7 +244,16 @@ export class PubSubBus implements MessageBus {
     if (current.topic !== this.topicPath(topic)) {
       throw new Error(`subscription "${name}" already exists on ${current.topic ?? 'no topic'}, not topic "${topic}"`);
     }
-    if (!policyMatches(current, policy)) await subscription.setMetadata(policy);
+    if (Boolean(current.enableMessageOrdering) !== policy.enableMessageOrdering) {
+      const has = current.enableMessageOrdering ? 'with' : 'without';
+      const wanted = policy.enableMessageOrdering ? 'with' : 'without';
+      throw new Error(
+        `subscription "${name}" exists ${has} message ordering, which Pub/Sub cannot change on an existing subscription: ` +
+          `delete it (its unacknowledged messages go with it) and declare it again ${wanted} ordering`,
+      );
+    }
+    const { enableMessageOrdering: _fixedAtCreation, ...updatable } = policy;
+    if (!policyMatches(current, policy)) await subscription.setMetadata(updatable);
   }
 
   private assertOpen(): void {
@@ -228,6 +271,7 @@ interface SubscriptionPolicy {
   ackDeadlineSeconds: number;
   retryPolicy: { minimumBackoff: ProtoDuration; maximumBackoff: ProtoDuration };
   deadLetterPolicy?: { deadLetterTopic: string; maxDeliveryAttempts: number };
+  enableMessageOrdering: boolean;
 }
 
 function retryPolicyOf(spec: Pick<SubscriptionSpec, 'minBackoffMs' | 'maxBackoffMs'>): SubscriptionPolicy['retryPolicy'] {
@@ -246,6 +290,11 @@ interface FetchedDuration {
 
 function sameDuration(fetched: FetchedDuration | null | undefined, wanted: ProtoDuration): boolean {
   return Number(String(fetched?.seconds ?? 0)) === wanted.seconds && (fetched?.nanos ?? 0) === wanted.nanos;
+}
+
+function durationMs(fetched: FetchedDuration | null | undefined): number | undefined {
+  if (!fetched) return undefined;
+  return Number(String(fetched.seconds ?? 0)) * 1_000 + Math.floor((fetched.nanos ?? 0) / 1_000_000);
 }
 
 function policyMatches(
@@ -280,9 +329,42 @@ function deliveryAttemptOf(message: Message): number {
   return message.deliveryAttempt > 0 ? message.deliveryAttempt : 1;
 }
 
+/**
+ * What an ordered subscriber needs to know of its subscription. On an ordered subscription Pub/Sub
+ * forwards a message to its dead-letter topic only on a best-effort basis (the emulator not at
+ * all), while its key's later messages wait for it; so the subscriber dead-letters the last failed
+ * attempt itself, as Pub/Sub would have, and the key moves on.
+ */
+interface OrderedDelivery {
+  /** After this many failed deliveries a message is dead-lettered rather than redelivered. */
+  maxDeliveryAttempts: number | undefined;
+  /** How long to wait for a failed message to come back before giving its key's later ones back. */
+  redeliveryPatienceMs: number;
+}
+
+/**
+ * One ordering key's messages on an ordered subscription. Pub/Sub sends a key's messages in order
+ * but without waiting for acknowledgements, so the subscriber holds the later ones until the
+ * handler is done with the one before: the bus promises one at a time (bus.ts).
+ */
+interface KeyLane {
+  /** Received, not yet handed over, in the order Pub/Sub sent them (publish order). */
+  held: Message[];
+  /** With the handler. */
+  current?: Message;
+  /**
+   * A failed message Pub/Sub will redeliver after its backoff: nothing later of the key goes
+   * before it. The held messages are kept rather than handed back (nacked), since each nack would
+   * count as a failed delivery of theirs and could dead-letter them for their predecessor's faults.
+   */
+  awaiting?: { id: string; timer: NodeJS.Timeout };
+}
+
 class PubSubSubscriber implements Subscriber {
   private inFlight = 0;
+  /** Messages due to a handler, waiting for a free slot. */
   private readonly waiting: Message[] = [];
+  private readonly lanes = new Map<string, KeyLane>();
   private closing: Promise<void> | undefined;
   onClosed: () => void = () => {};
 
@@ -290,7 +372,8 @@ class PubSubSubscriber implements Subscriber {
     private readonly stream: Subscription,
     private readonly handler: MessageHandler,
     private readonly maxInFlight: number,
-    private readonly deadLetter: (message: Message, reason: string) => Promise<void>,
+    private readonly ordering: OrderedDelivery | undefined,
+    private readonly deadLetter: (message: Message, reason: string | undefined) => Promise<void>,
   ) {}
 
   receive(message: Message): void {
@@ -298,7 +381,57 @@ class PubSubSubscriber implements Subscriber {
       message.nack();
       return;
     }
-    this.waiting.push(message);
+    const key = this.orderedKeyOf(message);
+    if (key === undefined) {
+      // A message whose lease ran out while it waited for a slot comes again: one run of it will do.
+      const index = this.waiting.findIndex((waiting) => waiting.id === message.id);
+      if (index >= 0) this.waiting[index] = message;
+      else this.waiting.push(message);
+      this.pump();
+      return;
+    }
+    let lane = this.lanes.get(key);
+    if (!lane) this.lanes.set(key, (lane = { held: [] }));
+    const waitingCurrent = lane.current ? this.waiting.indexOf(lane.current) : -1;
+    if (lane.current?.id === message.id && waitingCurrent >= 0) {
+      // Redelivered while still waiting for a slot: the newer ack ID is the one to answer.
+      this.waiting[waitingCurrent] = message;
+      lane.current = message;
+      return;
+    }
+    if (lane.current?.id === message.id) {
+      // Redelivered because its ack deadline passed while the handler still runs: that handler's
+      // result no longer counts (its ack ID has expired), so this delivery takes its turn.
+      lane.current = undefined;
+      lane.held.unshift(message);
+    } else if (lane.awaiting?.id === message.id) {
+      clearTimeout(lane.awaiting.timer);
+      lane.awaiting = undefined;
+      lane.held.unshift(message);
+    } else {
+      // Pub/Sub may send a held message again (its lease ran out, or an earlier one was
+      // redelivered and the later ones with it): the newest delivery's ack ID is the one that counts.
+      const index = lane.held.findIndex((held) => held.id === message.id);
+      if (index >= 0) lane.held[index] = message;
+      else lane.held.push(message);
+    }
+    this.advance(key, lane);
+  }
+
+  private orderedKeyOf(message: Message): string | undefined {
+    return this.ordering && message.orderingKey ? message.orderingKey : undefined;
+  }
+
+  /** Hands a key's next message over, unless one of the key is with the handler or due back. */
+  private advance(key: string, lane: KeyLane): void {
+    if (lane.current || lane.awaiting) return;
+    const next = lane.held.shift();
+    if (!next) {
+      this.lanes.delete(key);
+      return;
+    }
+    lane.current = next;
+    this.waiting.push(next);
     this.pump();
   }
 
@@ -307,38 +440,79 @@ class PubSubSubscriber implements Subscriber {
       const message = this.waiting.shift();
       if (!message) return;
       this.inFlight += 1;
-      void this.process(message).finally(() => {
-        this.inFlight -= 1;
-        this.pump();
-      });
+      void this.process(message)
+        .then((acknowledged) => this.finished(message, acknowledged))
+        .finally(() => {
+          this.inFlight -= 1;
+          this.pump();
+        });
     }
   }
 
-  private async process(message: Message): Promise<void> {
+  /** The last attempt of a message on an ordered subscription, keyed or not (the emulator dead-letters neither). */
+  private isLastOrderedAttempt(message: Message): boolean {
+    const maxAttempts = this.ordering?.maxDeliveryAttempts;
+    return maxAttempts !== undefined && deliveryAttemptOf(message) >= maxAttempts;
+  }
+
+  /** The key's turn passes on once its message is acknowledged or dead-lettered. */
+  private finished(message: Message, acknowledged: boolean): void {
+    const key = this.orderedKeyOf(message);
+    const lane = key === undefined ? undefined : this.lanes.get(key);
+    if (key === undefined || !lane || lane.current !== message) return;
+    lane.current = undefined;
+    // Not acknowledged after its last attempt (dead-lettering it here failed): Pub/Sub itself
+    // dead-letters it, or tries to, and will not send it again.
+    if (!acknowledged && !this.isLastOrderedAttempt(message) && !this.closing) {
+      const timer = setTimeout(() => this.giveUpWaiting(key), this.ordering?.redeliveryPatienceMs ?? 0);
+      timer.unref();
+      lane.awaiting = { id: message.id, timer };
+      return;
+    }
+    this.advance(key, lane);
+  }
+
+  /**
+   * The failed message did not come back to this subscriber (another one got it, or Pub/Sub gave
+   * up on it): hand the key's later messages back to Pub/Sub, which keeps them behind it.
+   */
+  private giveUpWaiting(key: string): void {
+    const lane = this.lanes.get(key);
+    if (!lane?.awaiting) return;
+    lane.awaiting = undefined;
+    for (const held of lane.held.splice(0)) held.nack();
+    if (!lane.current) this.lanes.delete(key);
+  }
+
+  /** Runs the handler; true when the message ended acknowledged (dead-lettered counts). */
+  private async process(message: Message): Promise<boolean> {
     const received: ReceivedMessage = {
       id: message.id,
       data: message.data,
       attributes: { ...message.attributes },
       publishTime: new Date(message.publishTime.getTime()),
       deliveryAttempt: deliveryAttemptOf(message),
+      ...(message.orderingKey ? { orderingKey: message.orderingKey } : {}),
     };
     try {
       await this.handler(received);
     } catch (error) {
-      if (!(error instanceof PermanentMessageError)) {
+      const permanent = error instanceof PermanentMessageError;
+      if (!permanent && !this.isLastOrderedAttempt(message)) {
         message.nack();
-        return;
+        return false;
       }
       try {
-        await this.deadLetter(message, error.message);
+        await this.deadLetter(message, permanent ? error.message : undefined);
       } catch {
         // Not dead-lettered, so not acknowledged either: the redelivery retries, and Pub/Sub's own
         // dead-letter policy catches it if this keeps failing.
         message.nack();
-        return;
+        return false;
       }
     }
     message.ack();
+    return true;
   }
 
   close(): Promise<void> {
@@ -350,6 +524,10 @@ class PubSubSubscriber implements Subscriber {
     // Handed back rather than left to expire, so another subscriber gets them without waiting out
     // the ack deadline.
     for (const message of this.waiting.splice(0)) message.nack();
+    for (const lane of this.lanes.values()) {
+      if (lane.awaiting) clearTimeout(lane.awaiting.timer);
+      for (const message of lane.held.splice(0)) message.nack();
+    }
     // Listeners stay until the stream is closed: removing the last 'message' listener would make
     // the library start its own close, and ours would then return without waiting for it.
     await this.stream.close();

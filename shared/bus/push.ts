@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { DEAD_LETTER_ATTRIBUTES, PermanentMessageError, type MessageBus, type MessageHandler, type ReceivedMessage } from './bus';
 
 /**
- * Cloud Functions receive Pub/Sub messages pushed by Eventarc rather than pulled: the function
- * acknowledges by returning and asks for a retry by throwing. These helpers give a pushed message
+ * Cloud Functions receive Pub/Sub messages pushed to them rather than pulled: the function
+ * acknowledges by returning and asks for a retry by throwing. On an ordered push subscription
+ * Pub/Sub pushes a key's next message only once the one before is acknowledged, so throwing also
+ * holds the key's later messages back until the retry succeeds or the message is dead-lettered. These helpers give a pushed message
  * the same shape and outcomes as one from `MessageBus.subscribe`, so handlers are written once.
  */
 
@@ -13,6 +15,7 @@ const PushedDataSchema = z.object({
     attributes: z.record(z.string(), z.string()).optional(),
     messageId: z.string(),
     publishTime: z.string(),
+    orderingKey: z.string().optional(),
   }),
   subscription: z.string().optional(),
   deliveryAttempt: z.number().int().optional(),
@@ -29,6 +32,7 @@ export function receivedFromPush(data: unknown): ReceivedMessage {
     attributes: message.attributes ?? {},
     publishTime: new Date(message.publishTime),
     deliveryAttempt: deliveryAttempt ?? 1,
+    ...(message.orderingKey ? { orderingKey: message.orderingKey } : {}),
   };
 }
 
@@ -36,23 +40,30 @@ export function receivedFromPush(data: unknown): ReceivedMessage {
  * Runs the handler on a pushed message. A PermanentMessageError sends the message to the dead-letter
  * topic and returns (acknowledged); any other failure propagates, so Pub/Sub redelivers with backoff
  * and dead-letters after the subscription's maximum attempts.
+ *
+ * Given `maxDeliveryAttempts`, the last attempt's failure is dead-lettered here too, as Pub/Sub
+ * would: on an ordered subscription Pub/Sub forwards to the dead-letter topic only on a best-effort
+ * basis, while the key's later messages wait for this one. If that publish fails, the failure
+ * propagates and Pub/Sub's own dead-lettering remains.
  */
 export async function handlePushed(
   message: ReceivedMessage,
   handler: MessageHandler,
-  deadLetter: { bus: Pick<MessageBus, 'publish'>; topic: string; subscription: string },
+  deadLetter: { bus: Pick<MessageBus, 'publish'>; topic: string; subscription: string; maxDeliveryAttempts?: number },
 ): Promise<void> {
   try {
     await handler(message);
   } catch (error) {
-    if (!(error instanceof PermanentMessageError)) throw error;
+    const permanent = error instanceof PermanentMessageError;
+    const lastAttempt = deadLetter.maxDeliveryAttempts !== undefined && message.deliveryAttempt >= deadLetter.maxDeliveryAttempts;
+    if (!permanent && !lastAttempt) throw error;
     await deadLetter.bus.publish(deadLetter.topic, {
       data: message.data,
       attributes: {
         ...message.attributes,
         [DEAD_LETTER_ATTRIBUTES.deliveryCount]: String(message.deliveryAttempt),
         [DEAD_LETTER_ATTRIBUTES.subscription]: deadLetter.subscription,
-        [DEAD_LETTER_ATTRIBUTES.reason]: error.message,
+        ...(permanent ? { [DEAD_LETTER_ATTRIBUTES.reason]: error.message } : {}),
       },
     });
   }

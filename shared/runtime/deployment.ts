@@ -1,10 +1,10 @@
-import { TOPICS } from '../bus/bus';
+import { DEFAULT_SUBSCRIPTION_POLICY, TOPICS, type SubscriptionSpec } from '../bus/bus';
 import { PROW_JOBS_SUBSCRIPTION } from '../pubsub/prow-job-event';
 
 /**
  * What the code expects a Google Cloud deployment to provide: its functions and how each is
  * triggered, its topics and subscriptions, its secrets. infra/terraform declares them; a test
- * (test/unit/terraform.test.ts) holds the Terraform to this list, so the two cannot drift.
+ * (test/infra/terraform.test.ts) holds the Terraform to this list, so the two cannot drift.
  */
 
 export type FunctionTrigger =
@@ -15,6 +15,8 @@ export type FunctionTrigger =
       subscription: string;
       /** Its push subscription's ack deadline, when the default's (DEFAULT_SUBSCRIPTION_POLICY) is too short for the function's timeout. */
       ackDeadlineSeconds?: number;
+      /** The subscription delivers each ordering key's messages one at a time, in order (bus.ts). */
+      messageOrdering: boolean;
     }
   | { kind: 'firestore'; eventType: 'google.cloud.firestore.document.v1.written'; document: string }
   | { kind: 'scheduler'; schedule: string };
@@ -57,11 +59,17 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'webhook', trigger: { kind: 'http' }, secrets: { [SECRETS.webhookSecret]: 'WEBHOOK_SECRET' } },
   {
     name: 'events',
-    trigger: { kind: 'pubsub', topic: TOPICS.githubEvents, subscription: EVENTS_SUBSCRIPTION },
+    // Ordered: one issue's or PR's deliveries reach the plugins one at a time, in the order GitHub
+    // sent them (shared/webhook/ordering-key.ts); different PRs still run in parallel.
+    trigger: { kind: 'pubsub', topic: TOPICS.githubEvents, subscription: EVENTS_SUBSCRIPTION, messageOrdering: true },
     // The webhook secret signs deliveries forwarded to external plugins.
     secrets: { ...github, [SECRETS.webhookSecret]: 'WEBHOOK_SECRET' },
   },
-  { name: 'pubsub', trigger: { kind: 'pubsub', topic: TOPICS.prowJobs, subscription: PROW_JOBS_SUBSCRIPTION }, secrets: {} },
+  {
+    name: 'pubsub',
+    trigger: { kind: 'pubsub', topic: TOPICS.prowJobs, subscription: PROW_JOBS_SUBSCRIPTION, messageOrdering: false },
+    secrets: {},
+  },
   {
     name: 'scheduler',
     trigger: { kind: 'scheduler', schedule: '* * * * *' },
@@ -79,6 +87,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
       topic: TOPICS.githubWrites,
       subscription: GITHUB_WRITER_SUBSCRIPTION,
       ackDeadlineSeconds: GITHUB_WRITER_ACK_DEADLINE_SECONDS,
+      messageOrdering: false,
     },
     secrets: github,
     timeoutSeconds: GITHUB_WRITER_TIMEOUT_SECONDS,
@@ -99,3 +108,13 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
 
 /** The topics functions are triggered by (each push subscription also has a `<subscription>-dead-letter` topic). */
 export const DEPLOYED_TOPICS: readonly string[] = Object.values(TOPICS);
+
+/**
+ * The subscriptions that feed the Pub/Sub-triggered functions, as the bus declares them: local mode
+ * declares exactly these, and infra/terraform/pubsub.tf the same in the cloud.
+ */
+export const DEPLOYED_SUBSCRIPTIONS: readonly SubscriptionSpec[] = FUNCTIONS.flatMap(({ trigger }) =>
+  trigger.kind === 'pubsub'
+    ? [{ name: trigger.subscription, topic: trigger.topic, ...DEFAULT_SUBSCRIPTION_POLICY, messageOrdering: trigger.messageOrdering }]
+    : [],
+);

@@ -18,6 +18,12 @@ import type { DeliveryStore } from '../store/store';
  * An attempt whose work throws gives its claim back, so the bus's retry runs at once; a crashed
  * one cannot, and its lease lapses instead: the work is then told it is a takeover, since the
  * crashed attempt may have done some of it.
+ *
+ * On the ordered `events` subscription a DeliveryBusyError also holds the PR's later deliveries
+ * back until this one clears, which is right: they must not overtake it. It cannot deadlock, since
+ * the attempt a copy waits for is an earlier delivery of the same message (one that outlived its
+ * ack deadline) or of a copy published before it, never a later message of the key; and that
+ * attempt ends by itself (done, or its lease lapses).
  */
 export interface ProcessOnceOptions {
   /** How long a claim lasts unless renewed; renewed every third of it while the work runs. */

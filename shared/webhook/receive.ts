@@ -2,6 +2,7 @@ import { Webhooks } from '@octokit/webhooks';
 import { TOPICS, type MessageBus } from '../bus/bus';
 import type { Logger } from '../log/logger';
 import type { DeliveryStore } from '../store/store';
+import { orderingKeyOf } from './ordering-key';
 
 /**
  * Prow's hook, ingest half: verify a GitHub webhook delivery, hand it to `github-events`, record
@@ -15,7 +16,9 @@ import type { DeliveryStore } from '../store/store';
  * (shared/webhook/process-once.ts) runs at most once. Recording first would lose the event.
  *
  * The published message is the body exactly as GitHub sent it, with the event, delivery ID and
- * signature context in attributes, so external plugins can be sent the original bytes.
+ * signature context in attributes, so external plugins can be sent the original bytes. A delivery
+ * about one issue or pull request carries its ordering key (ordering-key.ts), so the events
+ * function handles one PR's deliveries in the order they were published here.
  */
 export interface WebhookDependencies {
   /** Every secret currently accepted: more than one while a secret is being rotated. */
@@ -108,8 +111,9 @@ export async function receiveWebhook(dependencies: WebhookDependencies, request:
     [EVENT_ATTRIBUTES.delivery]: delivery,
   };
   if (typeof installation === 'number') attributes[EVENT_ATTRIBUTES.installation] = String(installation);
+  const orderingKey = orderingKeyOf(payload);
   try {
-    await dependencies.bus.publish(TOPICS.githubEvents, { data: request.rawBody, attributes });
+    await dependencies.bus.publish(TOPICS.githubEvents, { data: request.rawBody, attributes, ...(orderingKey ? { orderingKey } : {}) });
   } catch (error) {
     // Nothing recorded, so GitHub's redelivery is processed.
     log.error('could not publish the delivery; GitHub may redeliver it', { error });

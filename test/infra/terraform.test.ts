@@ -1205,6 +1205,13 @@ function checkPushSubscription(
   const [min, max] = [`${policy.minBackoffMs / 1000}s`, `${policy.maxBackoffMs / 1000}s`];
   if (retry.minimum_backoff !== min || retry.maximum_backoff !== max) problems.push(`${sub}: retry backoff is not ${min} to ${max}`);
   if (first(attrs.expiration_policy).ttl !== '') problems.push(`${sub}: expires when idle (set expiration_policy ttl = "")`);
+  // Terraform's default is off; the code relies on an ordered subscription for the order of one PR's events.
+  const ordered = attrs.enable_message_ordering ?? false;
+  if (ordered !== trigger.messageOrdering) {
+    problems.push(
+      `${sub}: enable_message_ordering is ${shown(ordered)}, but the code declares messageOrdering ${String(trigger.messageOrdering)}`,
+    );
+  }
 
   const deadLetter = first(attrs.dead_letter_policy);
   const deadLetterName = deadLetterTopicOf(trigger.subscription);
@@ -1516,6 +1523,16 @@ describe('infra/terraform', () => {
     const instances = model.instances.filter((i) => i.type !== 'google_pubsub_topic_iam_member' || !i.address.includes('outbox_nudge'));
     expect(checkTerraform({ ...model, instances }, expectations())).toEqual([
       'function scheduler: its service account lacks roles/pubsub.publisher on google_pubsub_topic.topic["github-writes"]',
+    ]);
+  });
+
+  it('reports a subscription whose message ordering differs from the code', () => {
+    const functions = FUNCTIONS.map((spec) =>
+      spec.trigger.kind === 'pubsub' ? { ...spec, trigger: { ...spec.trigger, messageOrdering: !spec.trigger.messageOrdering } } : spec,
+    );
+    expect(checkTerraform(model, { ...expectations(), functions })).toEqual([
+      'subscription events: enable_message_ordering is true, but the code declares messageOrdering false',
+      'subscription pubsub: enable_message_ordering is false, but the code declares messageOrdering true',
     ]);
   });
 

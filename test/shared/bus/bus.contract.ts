@@ -330,6 +330,110 @@ export function describeBusContract(
       expect(attempts).toEqual([1, 2]);
     });
 
+    describe('with message ordering', () => {
+      it('delivers the messages of one key one at a time in publish order: a slow first one holds the next back', async (context) => {
+        const { bus, declareSubscription } = await openBus(context);
+        const { topic, subscription } = await declareSubscription({ messageOrdering: true });
+        for (const data of ['first', 'second', 'third']) await bus.publish(topic, { data, orderingKey: 'acme/widgets#7' });
+        const started: string[] = [];
+        const finished: string[] = [];
+        const keys = new Set<string | undefined>();
+        let running = 0;
+        let mostRunning = 0;
+        const releaseFirst = deferred();
+        await bus.subscribe(subscription, async (message) => {
+          const data = message.data.toString();
+          started.push(data);
+          keys.add(message.orderingKey);
+          running += 1;
+          mostRunning = Math.max(mostRunning, running);
+          if (data === 'first') await releaseFirst.promise;
+          running -= 1;
+          finished.push(data);
+        });
+
+        await waitFor(() => started.length === 1, 'the first message delivered', WAIT_TIMEOUT_MS);
+        // Long enough for the second to arrive if the first did not hold it back.
+        await sleep(QUIET_PERIOD_MS);
+        expect(started).toEqual(['first']);
+        releaseFirst.resolve();
+        await waitFor(() => finished.length === 3, 'all three handled', WAIT_TIMEOUT_MS);
+        expect(started).toEqual(['first', 'second', 'third']);
+        expect(finished).toEqual(['first', 'second', 'third']);
+        expect(mostRunning).toBe(1);
+        expect([...keys]).toEqual(['acme/widgets#7']);
+      });
+
+      it('delivers other keys, and messages without a key, while one key waits', async (context) => {
+        const { bus, declareSubscription } = await openBus(context);
+        const { topic, subscription } = await declareSubscription({ messageOrdering: true });
+        await bus.publish(topic, { data: 'slow', orderingKey: 'acme/widgets#7' });
+        await bus.publish(topic, { data: 'behind slow', orderingKey: 'acme/widgets#7' });
+        await bus.publish(topic, { data: 'other pull request', orderingKey: 'acme/widgets#8' });
+        await bus.publish(topic, { data: 'no key' });
+        const handled: string[] = [];
+        const releaseSlow = deferred();
+        await bus.subscribe(subscription, async (message) => {
+          const data = message.data.toString();
+          if (data === 'slow') await releaseSlow.promise;
+          handled.push(data);
+        });
+
+        await waitFor(() => handled.length === 2, 'the other key and the keyless message handled', WAIT_TIMEOUT_MS);
+        expect(handled.sort()).toEqual(['no key', 'other pull request']);
+        releaseSlow.resolve();
+        await waitFor(() => handled.length === 4, 'the waiting key handled', WAIT_TIMEOUT_MS);
+        expect(handled.slice(2)).toEqual(['slow', 'behind slow']);
+      });
+
+      it('redelivers a failing message after its backoff before any later message of its key', { timeout: 90_000 }, async (context) => {
+        const { bus, declareSubscription } = await openBus(context);
+        const { topic, subscription } = await declareSubscription({ messageOrdering: true });
+        await bus.publish(topic, { data: 'flaky', orderingKey: 'acme/widgets#7' });
+        await bus.publish(topic, { data: 'next', orderingKey: 'acme/widgets#7' });
+        const deliveries: string[] = [];
+        await bus.subscribe(subscription, async (message) => {
+          const data = message.data.toString();
+          deliveries.push(`${data} #${message.deliveryAttempt}`);
+          if (data === 'flaky' && message.deliveryAttempt < 3) throw new Error(`transient failure ${message.deliveryAttempt}`);
+        });
+
+        await waitFor(() => deliveries.includes('next #1'), 'the next message delivered', WAIT_TIMEOUT_MS);
+        await sleep(QUIET_PERIOD_MS);
+        expect(deliveries).toEqual(['flaky #1', 'flaky #2', 'flaky #3', 'next #1']);
+      });
+
+      it('lets the next message of a key go once the one before is dead-lettered', { timeout: 90_000 }, async (context) => {
+        const { bus, declareSubscription } = await openBus(context);
+        const { topic, subscription } = await declareSubscription({ messageOrdering: true });
+        await bus.publish(topic, { data: 'poison', orderingKey: 'acme/widgets#7' });
+        await bus.publish(topic, { data: 'after poison', orderingKey: 'acme/widgets#7' });
+        await bus.publish(topic, { data: 'malformed', orderingKey: 'acme/widgets#8' });
+        await bus.publish(topic, { data: 'after malformed', orderingKey: 'acme/widgets#8' });
+        const deliveries: string[] = [];
+        await bus.subscribe(subscription, async (message) => {
+          const data = message.data.toString();
+          deliveries.push(`${data} #${message.deliveryAttempt}`);
+          if (data === 'poison') throw new Error('this handler never succeeds');
+          if (data === 'malformed') throw new PermanentMessageError('malformed payload');
+        });
+        const deadLetters: string[] = [];
+        await bus.subscribe(deadLetterTopicOf(subscription), async (message) => void deadLetters.push(message.data.toString()));
+
+        await waitFor(
+          () => deliveries.includes('after poison #1') && deliveries.includes('after malformed #1'),
+          'both later messages delivered',
+          WAIT_TIMEOUT_MS,
+        );
+        await waitFor(() => deadLetters.length === 2, 'both dead letters', WAIT_TIMEOUT_MS);
+        await sleep(QUIET_PERIOD_MS);
+        const ofKey = (prefix: string) => deliveries.filter((delivery) => delivery.includes(prefix));
+        expect(ofKey('poison')).toEqual(['poison #1', 'poison #2', 'poison #3', 'poison #4', 'poison #5', 'after poison #1']);
+        expect(ofKey('malformed')).toEqual(['malformed #1', 'after malformed #1']);
+        expect(deadLetters.sort()).toEqual(['malformed', 'poison']);
+      });
+    });
+
     if (options.durable) {
       it('redelivers after a reopen what was not acknowledged, and only that, without re-declaring', async (context) => {
         const { bus, reopen, declareSubscription } = await openBus(context);
@@ -364,6 +468,38 @@ export function describeBusContract(
           // The topology survived too: publishing needs no new declare.
           const laterId = await reopened.publish(topic, { data: 'after the restart' });
           await waitFor(() => afterRestart.some((message) => message.id === laterId), 'a message published after reopening', WAIT_TIMEOUT_MS);
+        } finally {
+          await reopened.close();
+        }
+      });
+
+      it('keeps each key in publish order across a reopen', async (context) => {
+        const { bus, reopen, declareSubscription } = await openBus(context);
+        if (!reopen) throw new Error(`${implementationName} is declared durable but its open() gives no reopen`);
+        // A long backoff keeps the failed first message waiting, and the others behind it, when the bus closes.
+        const { topic, subscription } = await declareSubscription({ messageOrdering: true, minBackoffMs: 60_000, maxBackoffMs: 60_000 });
+        for (const data of ['first', 'second', 'third']) await bus.publish(topic, { data, orderingKey: 'acme/widgets#7' });
+        const beforeRestart: string[] = [];
+        const subscriber = await bus.subscribe(subscription, async (message) => {
+          beforeRestart.push(message.data.toString());
+          throw new Error('fails before the restart');
+        });
+        await waitFor(() => beforeRestart.length === 1, 'the first message delivered', WAIT_TIMEOUT_MS);
+        await subscriber.close();
+        await bus.publish(topic, { data: 'fourth', orderingKey: 'acme/widgets#7' });
+        await bus.close();
+        expect(beforeRestart).toEqual(['first']);
+
+        const reopened = await reopen();
+        try {
+          const afterRestart: string[] = [];
+          await reopened.subscribe(subscription, async (message) => {
+            afterRestart.push(`${message.data.toString()} #${message.deliveryAttempt}`);
+            // Slow, so that a later message delivered out of turn would show up first.
+            if (afterRestart.length === 1) await sleep(200);
+          });
+          await waitFor(() => afterRestart.length === 4, 'the key redelivered after the restart', WAIT_TIMEOUT_MS);
+          expect(afterRestart).toEqual(['first #2', 'second #1', 'third #1', 'fourth #1']);
         } finally {
           await reopened.close();
         }

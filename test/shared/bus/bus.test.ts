@@ -81,6 +81,40 @@ describe('in-process bus journal', () => {
   });
 });
 
+// Beyond the contract: switching ordering on for an existing subscription, which Pub/Sub refuses but
+// local mode needs, for a data directory from before the events subscription became ordered.
+describe('in-process bus ordering on an existing subscription', () => {
+  it('orders the messages a data dir already holds once the subscription is declared ordered', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'cutwater-bus-'));
+    const buses: InProcessBus[] = [];
+    onTestFinished(async () => {
+      for (const bus of buses) await bus.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const before = new InProcessBus({ dataDir });
+    buses.push(before);
+    const spec = { name: 'events', topic: 'github-events', ...DEFAULT_SUBSCRIPTION_POLICY };
+    await before.declare(['github-events'], [spec]);
+    for (const data of ['first', 'second', 'third']) await before.publish('github-events', { data, orderingKey: 'acme/widgets#7' });
+    await before.close();
+
+    const after = new InProcessBus({ dataDir });
+    buses.push(after);
+    await after.declare(['github-events'], [{ ...spec, messageOrdering: true }]);
+    const started: string[] = [];
+    const finished: string[] = [];
+    await after.subscribe('events', async (message) => {
+      started.push(message.data.toString());
+      // Slow, so that a second message delivered alongside the first would be seen starting.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      finished.push(message.data.toString());
+    });
+    await waitFor(() => finished.length === 3, 'all three handled');
+    expect(started).toEqual(['first', 'second', 'third']);
+    expect(finished).toEqual(['first', 'second', 'third']);
+  });
+});
+
 describe('against the Pub/Sub emulator', () => {
   let emulator: RunningEmulator | undefined;
 
@@ -96,5 +130,34 @@ describe('against the Pub/Sub emulator', () => {
     if (!emulator) throw new Error('the Pub/Sub emulator did not start');
     const bus = new PubSubBus({ projectId: emulator.projectId, apiEndpoint: emulator.host });
     return { bus, cleanup: () => bus.close() };
+  });
+
+  function openPubSubBus(): PubSubBus {
+    if (!emulator) throw new Error('the Pub/Sub emulator did not start');
+    const bus = new PubSubBus({ projectId: emulator.projectId, apiEndpoint: emulator.host });
+    onTestFinished(() => bus.close());
+    return bus;
+  }
+
+  it('refuses to switch ordering on an existing subscription, and says what to do', async () => {
+    const bus = openPubSubBus();
+    const spec = { name: 'ordering-flip', topic: 'ordering-flip-topic', ...DEFAULT_SUBSCRIPTION_POLICY };
+    await bus.declare([spec.topic], [spec]);
+    await expect(bus.declare([spec.topic], [{ ...spec, messageOrdering: true }])).rejects.toThrow(
+      /exists without message ordering, which Pub\/Sub cannot change.*delete it/,
+    );
+  });
+
+  it('publishes with an ordering key again after a publish of that key failed', async () => {
+    const bus = openPubSubBus();
+    const spec = { name: 'ordering-resume', topic: 'ordering-resume-topic', ...DEFAULT_SUBSCRIPTION_POLICY, messageOrdering: true };
+    // The topic does not exist yet, so this publish fails.
+    await expect(bus.publish(spec.topic, { data: 'lost', orderingKey: 'acme/widgets#7' })).rejects.toThrow(spec.topic);
+    await bus.declare([spec.topic], [spec]);
+    await bus.publish(spec.topic, { data: 'after the failure', orderingKey: 'acme/widgets#7' });
+    const received: string[] = [];
+    await bus.subscribe(spec.name, async (message) => void received.push(message.data.toString()));
+    await waitFor(() => received.length === 1, 'the message published after the failure');
+    expect(received).toEqual(['after the failure']);
   });
 });

@@ -6,7 +6,7 @@ import { InProcessBus } from '../../../shared/bus/in-process';
 import { memoryLogger } from '../../../shared/log/logger';
 import { EmbeddedStore } from '../../../shared/store/embedded';
 import { webhookListener } from '../../../shared/webhook/http';
-import { issueComment } from '../../support/payloads';
+import { issueComment, push } from '../../support/payloads';
 import { githubSignature, signedHeaders } from '../../support/signing';
 
 /** POST /hook over real HTTP: verification, dedupe, hand-off to github-events, and every refusal. */
@@ -62,6 +62,16 @@ describe('webhook ingestion', () => {
       'x-github-delivery': 'delivery-1',
       installation: '4242',
     });
+    // So the events subscription hands this PR's deliveries over one at a time, in this order.
+    expect(published[0]?.orderingKey).toBe('acme/widgets#1');
+  });
+
+  it('publishes a delivery about no single pull request without an ordering key', async () => {
+    const pushBody = JSON.stringify(push());
+    expect((await post(signedHeaders(SECRET, 'push', pushBody, 'delivery-push'), pushBody)).status).toBe(200);
+    await waitForPublished(1);
+    expect(published).toHaveLength(1);
+    expect(published[0]?.orderingKey).toBeUndefined();
   });
 
   it('accepts the previous secret during a rotation', async () => {
