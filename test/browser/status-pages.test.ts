@@ -303,7 +303,7 @@ describe('the status pages in Chromium', () => {
       await page.waitForURL((url) => url.pathname === '/health');
       const components = page.getByRole('table', { name: 'Components' });
       await expect(components.getByRole('row', { name: /^Store/ }).innerText()).resolves.toMatch(/ok\s+Answering/);
-      const token = page.getByRole('table', { name: 'Installations' }).getByRole('row', { name: /^token/ });
+      const token = page.getByRole('table', { name: 'GitHub budget per installation' }).getByRole('row', { name: /^token/ });
       const cells = await token.innerText();
       // The fake GitHub reports 5000 requests an hour and counts the ones it answered.
       expect(cells).toMatch(/core [\d,]+ of 5,000 left, resets/);

@@ -6,7 +6,7 @@ import type { StoredJob, Store } from '../../store/store';
 import { html, joinHtml, type SafeHtml } from '../html';
 import { sendCompressible } from '../respond';
 import { sendPage, type StatusRequest } from '../status-request';
-import { formatDuration, timeElement } from './layout';
+import { clockTimeElement, formatDuration, timeElement } from './layout';
 
 /**
  * The health page (`/health`, and `/health.json` for scripts): every component's state and the
@@ -370,11 +370,15 @@ function against(value: number, limit: number | undefined): string {
   return limit === undefined ? count(value) : `${count(value)} of ${count(limit)}`;
 }
 
-/** A time, and how far it is from now ("in 3m07s", "2m ago"). */
+/** Within this of now, a time is shown as the time of day: the date goes without saying. */
+const CLOCK_RANGE_MS = 12 * 3_600_000;
+
+/** A time with its zone, and how far it is from now ("in 3m07s", "2m00s ago"). */
 function timeWithDistance(iso: string, now: number): SafeHtml {
   const distance = Date.parse(iso) - now;
   const words = distance >= 0 ? `in ${formatDuration(distance)}` : `${formatDuration(-distance)} ago`;
-  return html`${timeElement(iso)} <span class="muted">(${words})</span>`;
+  const time = Math.abs(distance) < CLOCK_RANGE_MS ? clockTimeElement(iso) : timeElement(iso);
+  return html`${time} <span class="muted">(${words})</span>`;
 }
 
 function sourceText(source: HealthReport['components']['config']['source']): string {
@@ -429,10 +433,10 @@ function componentRows(report: HealthReport, now: number): SafeHtml[] {
 function primaryCell(reads: InstallationReads, now: number): SafeHtml {
   if (reads.primary.length === 0) return html`<td class="muted">No rate-limit headers yet</td>`;
   const lines = reads.primary.map((reading) => {
-    const reset = Date.parse(reading.resetAt) <= now ? html` <span class="muted">(window reset since)</span>` : '';
-    return html`<li><strong>${reading.resource}</strong> ${count(reading.remaining)} of ${count(reading.limit)} left, resets ${timeWithDistance(reading.resetAt, now)}${reset}</li>`;
+    const reset = Date.parse(reading.resetAt) <= now ? html`, <span class="muted">window reset since</span>` : '';
+    return html`<div><strong>${reading.resource}</strong> ${count(reading.remaining)} of ${count(reading.limit)} left, resets ${timeWithDistance(reading.resetAt, now)}${reset}</div>`;
   });
-  return html`<td><ul class="reasons">${lines}</ul></td>`;
+  return html`<td class="primary">${lines}</td>`;
 }
 
 function readCells(reads: InstallationReads | undefined, now: number): SafeHtml {
@@ -444,30 +448,32 @@ function readCells(reads: InstallationReads | undefined, now: number): SafeHtml 
 function writerCell(writer: InstallationWrites['writer'], now: number): SafeHtml {
   if (!writer) return html`<td class="muted">None</td>`;
   if (writer.lapsed) return html`<td class="muted">None (${writer.holder}'s lease lapsed ${timeWithDistance(writer.expiresAt, now)})</td>`;
-  return html`<td>${writer.holder}, until ${timeWithDistance(writer.expiresAt, now)}</td>`;
+  return html`<td>${writer.holder}<br><span class="muted">until</span> ${timeWithDistance(writer.expiresAt, now)}</td>`;
 }
 
 function writeCells(writes: InstallationWrites | undefined, now: number): SafeHtml {
   if (!writes) return html`<td colspan="8" class="muted">Writes nothing through the outbox</td>`;
-  const oldest =
-    writes.oldestWaitMs !== undefined && writes.oldestEnqueuedAt
-      ? html`${formatDuration(writes.oldestWaitMs)} <span class="muted">(since ${timeElement(writes.oldestEnqueuedAt)})</span>`
-      : html`<span class="muted">Nothing waiting</span>`;
-  const blocked = writes.blocked
-    ? html`${timeWithDistance(writes.blocked.until, now)}${writes.blocked.reason ? html`<br>${writes.blocked.reason}` : ''}`
-    : html`<span class="muted">Not blocked</span>`;
+  const oldest = writes.oldestWaitMs !== undefined ? formatDuration(writes.oldestWaitMs) : html`<span class="muted">Nothing waiting</span>`;
+  // GitHub's reason is in the row that says why the installation needs attention.
+  const blocked = writes.blocked ? timeWithDistance(writes.blocked.until, now) : html`<span class="muted">Not blocked</span>`;
   return html`<td>${against(writes.lastMinute, writes.limits?.perMinute)}</td><td>${against(writes.lastHour, writes.limits?.perHour)}</td><td>${count(writes.depth)}</td><td>${oldest}</td><td>${count(writes.saved)}</td><td>${count(writes.failed)}</td><td>${blocked}</td>${writerCell(writes.writer, now)}`;
 }
 
 function installationName(row: InstallationHealth): SafeHtml {
   const identities = row.reads?.identities.filter((identity) => identity !== `installation-${row.installation}` && identity !== row.installation) ?? [];
-  const name = /^\d+$/.test(row.installation) ? `installation ${row.installation}` : row.installation.startsWith('app-') ? `${row.installation} (the App's own requests)` : row.installation;
-  return html`${name}${identities.length > 0 ? html`<br><span class="muted">${identities.join(', ')}</span>` : ''}`;
+  const name = /^\d+$/.test(row.installation) ? `installation ${row.installation}` : row.installation;
+  const notes = [...identities, ...(row.installation.startsWith('app-') ? ["the App's own requests"] : [])];
+  return html`${name}${notes.length > 0 ? html`<br><span class="muted">${notes.join(', ')}</span>` : ''}`;
 }
 
+const INSTALLATION_COLUMNS = 12;
+
+/** A row needing attention is followed by one spanning the table that says why, so the numbers keep their columns. */
 function installationRow(row: InstallationHealth, now: number): SafeHtml {
-  const reasons = row.warnings.length > 0 ? html`<ul class="reasons">${row.warnings.map((warning) => html`<li>${warning}</li>`)}</ul>` : '';
-  return html`<tr${row.state === 'warning' ? html` class="attention"` : ''}><th scope="row">${installationName(row)}</th><td>${stateLabel(row.state)}${reasons}</td>${readCells(row.reads, now)}${writeCells(row.writes, now)}</tr>`;
+  const main = html`<tr${row.state === 'warning' ? html` class="attention"` : ''}><th scope="row">${installationName(row)}<br>${stateLabel(row.state)}</th>${readCells(row.reads, now)}${writeCells(row.writes, now)}</tr>`;
+  if (row.warnings.length === 0) return main;
+  return html`${main}
+<tr class="attention why"><td colspan="${INSTALLATION_COLUMNS}">Needs attention: ${joinHtml(row.warnings, html`; `)}.</td></tr>`;
 }
 
 function installationsTable(report: HealthReport, now: number, limits: WriteLimits | undefined): SafeHtml {
@@ -477,12 +483,12 @@ function installationsTable(report: HealthReport, now: number, limits: WriteLimi
   const rows =
     report.installations.length > 0
       ? joinHtml(report.installations.map((row) => installationRow(row, now)), html`\n`)
-      : html`<tr><td colspan="13">No installation has written through the outbox or been heard from yet.</td></tr>`;
+      : html`<tr><td colspan="${INSTALLATION_COLUMNS}">No installation has written through the outbox or been heard from yet.</td></tr>`;
   return html`<section aria-labelledby="budget-title">
 <h2 id="budget-title">GitHub budget per installation</h2>
 <p>${pace} Rate limits, requests and 304s are what GitHub answered the process serving this page; in the cloud, the status function counts only its own requests. A row needs attention when its oldest write has waited over a minute, when GitHub has asked for no writes for a while, or when under ${LOW_BUDGET_SHARE * 100}% of a rate limit is left.</p>
-<div class="table-wrap"><table id="installations"><caption>Installations</caption>
-<thead><tr><th scope="col">Installation</th><th scope="col">State</th><th scope="col">Primary rate limit</th><th scope="col">Requests</th><th scope="col">304s served</th><th scope="col">Writes last minute</th><th scope="col">Writes last hour</th><th scope="col">Waiting writes</th><th scope="col">Oldest waiting</th><th scope="col">Saved by coalescing</th><th scope="col">Failed writes</th><th scope="col">Blocked until</th><th scope="col">Writer</th></tr></thead>
+<div class="table-wrap"><table id="installations" class="wrapping-heads" aria-labelledby="budget-title">
+<thead><tr><th scope="col">Installation and state</th><th scope="col">Primary rate limit</th><th scope="col">Requests</th><th scope="col">304s served</th><th scope="col">Writes last minute</th><th scope="col">Writes last hour</th><th scope="col">Waiting writes</th><th scope="col">Oldest waiting</th><th scope="col">Saved by coalescing</th><th scope="col">Failed writes</th><th scope="col">Blocked until</th><th scope="col">Writer</th></tr></thead>
 <tbody>${rows}</tbody></table></div>
 </section>`;
 }
@@ -498,7 +504,7 @@ export function healthBody(report: HealthReport, limits?: WriteLimits): SafeHtml
 <p>Overall: ${stateLabel(report.state)}.${overall} As of ${timeElement(report.generatedAt)}; <a href="/health.json">as JSON</a>.</p>
 <section aria-labelledby="components-title">
 <h2 id="components-title">Components</h2>
-<div class="table-wrap"><table id="components"><caption>Components</caption>
+<div class="table-wrap"><table id="components" aria-labelledby="components-title">
 <thead><tr><th scope="col">Component</th><th scope="col">State</th><th scope="col">Details</th></tr></thead>
 <tbody>${joinHtml(componentRows(report, now), html`\n`)}</tbody></table></div>
 </section>
