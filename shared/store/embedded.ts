@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { Journal, lockDirectory } from '../journal/journal';
 import type { ProwJob, ProwJobState } from '../prowjob/schema';
+import { EmbeddedOutboxState, EmbeddedOutboxStore, OUTBOX_JOURNAL_RECORDS } from './embedded-outbox';
 import { JobExistsError, JobNotFoundError } from './errors';
+import type { OutboxStore } from './outbox';
 import {
   applyClaim,
   applyRelease,
@@ -80,6 +82,7 @@ const JournalRecordSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('periodic'), job: z.string(), value: PeriodicRunSchema }),
   z.object({ kind: z.literal('report'), job: z.string(), channel: z.string(), value: ReportedStateSchema.nullable() }),
   z.object({ kind: z.literal('slot'), key: z.string(), holders: z.record(z.string(), z.number()) }),
+  ...OUTBOX_JOURNAL_RECORDS,
 ]);
 type JournalRecord = z.infer<typeof JournalRecordSchema>;
 
@@ -92,6 +95,7 @@ export class EmbeddedStore implements Store {
   readonly periodics: PeriodicStore;
   readonly reports: ReportStore;
   readonly slots: SlotStore;
+  readonly outbox: OutboxStore;
 
   private readonly state = new EmbeddedState();
 
@@ -106,6 +110,7 @@ export class EmbeddedStore implements Store {
     this.periodics = new EmbeddedPeriodicStore(this.state, persist);
     this.reports = new EmbeddedReportStore(this.state, persist);
     this.slots = new EmbeddedSlotStore(this.state, persist, now);
+    this.outbox = new EmbeddedOutboxStore(this.state.outbox, persist, now);
   }
 
   static open(options: EmbeddedStoreOptions = {}): EmbeddedStore {
@@ -219,6 +224,7 @@ class EmbeddedState {
   readonly slots = new Map<string, SlotHolders>();
   /** Names of the jobs with `reportDue` set. */
   readonly reportDue = new Set<string>();
+  readonly outbox = new EmbeddedOutboxState();
   private readonly lists = new Map<string, SortedJobList>();
 
   list(key: string): SortedJobList | undefined {
@@ -264,6 +270,10 @@ class EmbeddedState {
         else this.reports.delete(record.job);
         return;
       }
+      case 'outbox':
+      case 'outbox-installation':
+        this.outbox.apply(record);
+        return;
     }
   }
 
@@ -284,10 +294,13 @@ class EmbeddedState {
   dropExpired(now: number): void {
     for (const [key, entry] of this.keys) if (entry.expireAt <= now) this.keys.delete(key);
     for (const [id, record] of this.deliveries) if (record.expireAt <= now) this.deliveries.delete(id);
+    this.outbox.dropExpired(now);
   }
 
   size(): number {
-    return this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.reports.size + this.slots.size;
+    return (
+      this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.reports.size + this.slots.size + this.outbox.size()
+    );
   }
 
   *records(): Generator<JournalRecord> {
@@ -299,6 +312,7 @@ class EmbeddedState {
     for (const [job, channels] of this.reports) {
       for (const [channel, value] of channels) yield { kind: 'report', job, channel, value };
     }
+    yield* this.outbox.records();
   }
 }
 

@@ -53,3 +53,21 @@ export class InvalidTransitionError extends StoreError {
 }
 
 export class InvalidQueryError extends StoreError {}
+
+/**
+ * A writer lease on an installation's outbox that is no longer current: another writer has taken
+ * over (or may at any moment), so this one must stop sending. A StaleLeaseError, so callers that
+ * stop on a stale lease need not tell job leases from writer leases.
+ */
+export class StaleWriterLeaseError extends StaleLeaseError {
+  constructor(
+    readonly installation: string,
+    reason: string,
+  ) {
+    super(installation, reason);
+    this.message = `writer lease on the outbox of installation ${installation} is no longer held: ${reason}`;
+  }
+}
+
+/** A write handed to the outbox that GitHub's API could not take as it is. */
+export class InvalidOutboxWriteError extends StoreError {}

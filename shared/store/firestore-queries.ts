@@ -55,6 +55,27 @@ export function allQueryShapes(): QueryShape[] {
   return shapes;
 }
 
+/**
+ * The outbox's queries (shared/store/firestore-outbox.ts). Entries carry `lane`: where `take` looks
+ * for them — "sending", "p0"/"p1"/"p2" (pending, by priority), "deferred" (pending with a
+ * `notBefore`), absent once settled — so each take reads a few short, ordered ranges.
+ */
+export const OUTBOX_QUERIES = {
+  /** A priority lane in enqueue order. */
+  lane: { equalities: ['installation', 'lane'], orderBy: [{ fieldPath: 'seq', order: 'ASCENDING' }] },
+  /** Deferred writes whose time has come, longest due first. */
+  deferred: { equalities: ['installation', 'lane'], orderBy: [{ fieldPath: 'notBefore', order: 'ASCENDING' }] },
+  /** Writes a stopped writer left mid-send (`writerToken` below the current one). */
+  resumable: { equalities: ['installation', 'lane'], orderBy: [{ fieldPath: 'writerToken', order: 'ASCENDING' }] },
+  /** The oldest unsent write, for the ledger. */
+  oldest: { equalities: ['installation', 'state'], orderBy: [{ fieldPath: 'enqueuedAt', order: 'ASCENDING' }] },
+  /** Equality only, served by merging single-field indexes: */
+  unsentOfResource: { equalities: ['installation', 'resource', 'state'], orderBy: [] },
+  unsentOfSubject: { equalities: ['installation', 'subject', 'state'], orderBy: [] },
+  byPlaceholder: { equalities: ['installation', 'placeholderId'], orderBy: [] },
+  anyInLanes: { equalities: ['installation', 'lane'], orderBy: [] },
+} satisfies Record<string, QueryShape>;
+
 export interface CompositeIndex {
   collectionGroup: string;
   queryScope: 'COLLECTION' | 'COLLECTION_GROUP';

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   FieldPath,
   Firestore,
@@ -12,6 +11,9 @@ import { z } from 'zod';
 import { ProwJobSchema, type ProwJob, type ProwJobState } from '../prowjob/schema';
 import { CLAIMABLE_QUERY, REPORT_DUE_QUERY, listQueryShape, type IndexField } from './firestore-queries';
 import { JobExistsError, JobNotFoundError, StoreError } from './errors';
+import { documentIdFor } from './firestore-ids';
+import { FirestoreOutboxStore, OUTBOX_COLLECTIONS } from './firestore-outbox';
+import type { OutboxStore } from './outbox';
 import {
   applyClaim,
   applyRelease,
@@ -70,8 +72,9 @@ import {
  * (and on its emulator queue for seconds under contention).
  *
  * Collections: `prowjobs/{metadata.name}`, `prowjob-keys/{key}` (idempotency), `deliveries/{id}`,
- * `periodics/{job}`, `reports/{job}`. Records that must expire carry `expireAt`, the field
- * infra/firestore's TTL policy names.
+ * `periodics/{job}`, `reports/{job}`, `slots/{key}`, and the outbox's two (firestore-outbox.ts,
+ * which runs transactions instead: coalescing must see every unsent entry of a resource at once).
+ * Records that must expire carry `expireAt`, the field infra/firestore's TTL policy names.
  */
 export const COLLECTIONS = {
   jobs: 'prowjobs',
@@ -80,6 +83,8 @@ export const COLLECTIONS = {
   periodics: 'periodics',
   reports: 'reports',
   slots: 'slots',
+  outbox: OUTBOX_COLLECTIONS.entries,
+  outboxInstallations: OUTBOX_COLLECTIONS.installations,
 } as const;
 
 /** Firestore's gRPC status codes that mean "someone else got there first". */
@@ -158,12 +163,6 @@ function fromJobDocument(snapshot: DocumentSnapshot): StoredJob {
   return stored;
 }
 
-/** Firestore document IDs cannot contain "/" or be "." / ".." / "__x__"; other keys are hashed. */
-function documentIdFor(key: string): string {
-  if (/^[A-Za-z0-9._@:-]{1,500}$/.test(key) && !/^\.\.?$/.test(key) && !/^__.*__$/.test(key)) return key;
-  return `sha256-${createHash('sha256').update(key).digest('hex')}`;
-}
-
 /**
  * An emulator needs no credentials, but Google's auth library still probes for a GCE metadata
  * server and warns on every client when there is none; tell it not to look.
@@ -199,6 +198,7 @@ export class FirestoreStore implements Store {
   readonly periodics: PeriodicStore;
   readonly reports: ReportStore;
   readonly slots: SlotStore;
+  readonly outbox: OutboxStore;
   readonly counts: OperationCounts = { reads: 0, writes: 0, deletes: 0 };
 
   constructor(
@@ -210,6 +210,7 @@ export class FirestoreStore implements Store {
     this.periodics = new FirestorePeriodicStore(db, this.counts);
     this.reports = new FirestoreReportStore(db, this.counts, now);
     this.slots = new FirestoreSlotStore(db, this.counts, now);
+    this.outbox = new FirestoreOutboxStore(db, this.counts, now);
   }
 
   static connect(options: FirestoreStoreOptions = {}): FirestoreStore {

@@ -93,6 +93,16 @@ export interface OutboxWriteRequest {
   cause: string;
 }
 
+/** A request as `enqueue` checks it: callers build writes from webhook payloads, which are input. */
+export const OutboxWriteRequestSchema = z.object({
+  id: z.string().min(1),
+  installation: z.string().min(1),
+  write: GitHubWriteSchema,
+  changesState: z.boolean().optional(),
+  refusalNotice: z.string().optional(),
+  cause: z.string(),
+}) satisfies z.ZodType<OutboxWriteRequest>;
+
 export type OutboxEntryState =
   /** Waiting to be sent (from `notBefore`, when set). */
   | 'pending'
@@ -129,14 +139,20 @@ export interface OutboxEntry extends OutboxWriteRequest {
   commentId?: number;
   /** When it reached sent, failed or cancelled. */
   settledAt?: number;
-  /** failed: GitHub's answer. cancelled: the ID of the write that made it unnecessary. */
+  /** failed: GitHub's answer. pending after a retry: the answer that made the writer wait. */
   error?: string;
+  /**
+   * cancelled: the ID of the write that made it unnecessary — the later write that superseded or
+   * undid it, or, for a write cancelled as it arrived, the pending write it was folded into or
+   * cancelled out with. A write cancelled as it arrived is still stored (settled), so that its key
+   * stays used: a redelivered "remove" must not be sent after its "add" was cancelled.
+   */
   cancelledBy?: string;
 }
 
 /** What an enqueue did, for the callers' logs and the ledger. */
 export interface EnqueueOutcome {
-  /** New entries stored. */
+  /** New entries stored to be sent (pending). Requests cancelled as they arrived are not counted here. */
   stored: number;
   /** Requests whose key was used before (nothing stored). */
   duplicates: number;
@@ -182,6 +198,7 @@ export interface OutboxStats {
   /** Requests sent in the last minute and the last hour. */
   sentLastMinute: number;
   sentLastHour: number;
+  /** Total writes GitHub refused for good since the installation's outbox was created. */
   failed: number;
   blockedUntil?: number;
   blockedReason?: string;
@@ -214,22 +231,28 @@ export interface OutboxStore {
    * Marks up to `limit` entries `sending` under the lease and returns them, best first: entries
    * already `sending` under an older token (their writer stopped mid-send), then due pending ones
    * (no `notBefore`, or `notBefore` <= now) by effective priority (see OUTBOX_AGING_MS), then `seq`.
-   * Throws StaleLeaseError when the lease is not current.
+   * Nothing while the installation is blocked (see `block`). Each taken entry's `attempts` grows
+   * by one. Throws StaleLeaseError when the lease is not current.
    */
   take(lease: WriterLease, limit: number): Promise<OutboxEntry[]>;
   /**
    * Records how sent entries ended, and appends `requestTimes` (one per request made; requests
    * joined several entries) to the installation's pace window, dropping times older than an hour.
+   * An outcome for an entry that is not `sending` under this lease is ignored.
    * Throws StaleLeaseError when the lease is not current.
    */
   settle(lease: WriterLease, outcomes: readonly SendOutcome[], requestTimes: readonly number[]): Promise<void>;
-  /** Records GitHub's "no writes before `until`" for the installation (cleared once passed). */
+  /**
+   * Records GitHub's "no writes before `until`" for the installation (cleared once passed): `take`
+   * hands out nothing and no writer is woken until then. Throws StaleLeaseError as `take` does.
+   */
   block(lease: WriterLease, until: number, reason: string): Promise<void>;
   pace(installation: string): Promise<InstallationPace>;
 
   /**
    * Installations with entries a writer could send now (pending and due, or `sending` under a
-   * lease that has lapsed) and no live writer lease: what the periodic sweep wakes writers for.
+   * lease that has lapsed), no live writer lease, and no block: what the periodic sweep wakes
+   * writers for.
    */
   installationsNeedingWriter(): Promise<string[]>;
   /** The ledger's write side, for every installation that has an outbox. */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ProwJobSchema, ProwJobStateSchema } from '../prowjob/schema';
+import { OutboxWriteRequestSchema, type OutboxEntry } from './outbox';
+import type { OutboxInstallationRecord } from './outbox-rules';
 import type { DeliveryRecord, Lease, PeriodicRun, ReportedState, StoredJob } from './store';
 
 /** zod schemas for what a store reads back from disk or Firestore: stored data is input too. */
@@ -38,3 +40,32 @@ export const DeliveryRecordSchema = z.object({
   done: z.boolean(),
   expireAt: z.number(),
 }) satisfies z.ZodType<DeliveryRecord>;
+
+export const OutboxEntrySchema = OutboxWriteRequestSchema.extend({
+  subject: z.string(),
+  resource: z.string(),
+  priority: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+  seq: z.number().int().positive(),
+  state: z.enum(['pending', 'sending', 'sent', 'failed', 'cancelled']),
+  enqueuedAt: z.number(),
+  notBefore: z.number().optional(),
+  attempts: z.number().int().nonnegative(),
+  writerToken: z.number().int().positive().optional(),
+  placeholderId: z.number().int().negative().optional(),
+  commentId: z.number().int().optional(),
+  settledAt: z.number().optional(),
+  error: z.string().optional(),
+  cancelledBy: z.string().optional(),
+}) satisfies z.ZodType<OutboxEntry>;
+
+export const OutboxInstallationRecordSchema = z.object({
+  installation: z.string(),
+  seq: z.number().int().nonnegative(),
+  depth: z.number().int().nonnegative(),
+  saved: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  sentAt: z.array(z.number()),
+  writer: z.object({ holder: z.string(), token: z.number().int().positive(), expiresAt: z.number() }).optional(),
+  blockedUntil: z.number().optional(),
+  blockedReason: z.string().optional(),
+}) satisfies z.ZodType<OutboxInstallationRecord>;

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../../shared/store/embedded';
+import { OUTBOX_RETENTION_MS } from '../../../shared/store/outbox';
 import { testProwJob } from '../../support/prowjobs';
 import { REPO_ROOT } from '../../support/config';
 
@@ -81,6 +82,38 @@ describe('embedded store across restarts', () => {
     const all = await reopened.jobs.list({}, { limit: 1000 });
     expect(all.jobs.length).toBeGreaterThanOrEqual(acknowledged.length);
     expect((await reopened.jobs.create(testProwJob(), { idempotencyKey: 'after-crash' })).created).toBe(true);
+    await reopened.close();
+  });
+
+  it('forgets settled outbox writes past retention when it compacts its journal, and keeps the waiting ones', async () => {
+    const dir = dataDir();
+    let now = Date.UTC(2026, 10, 24, 12);
+    const store = EmbeddedStore.open({ dataDir: dir, now: () => now, fsync: false });
+    const comment = { kind: 'createComment', owner: 'acme', repo: 'widgets', number: 1, body: 'hi' } as const;
+    await store.outbox.enqueue([
+      { id: 'old-write', installation: '1', write: { ...comment, body: 'sent long ago' }, cause: 'test' },
+      { id: 'waiting-write', installation: '1', write: comment, cause: 'test' },
+    ]);
+    const first = await store.outbox.claimWriter('1', 'writer', 60_000);
+    if (!first) throw new Error('claim refused');
+    await store.outbox.take(first, 1);
+    await store.outbox.settle(first, [{ id: 'old-write', result: 'sent', commentId: 5 }], [now]);
+
+    now += OUTBOX_RETENTION_MS;
+    const lease = await store.outbox.claimWriter('1', 'writer', 60_000);
+    if (!lease) throw new Error('claim refused');
+    // Heartbeats add journal records without adding state: enough of them make the journal compact.
+    await Promise.all(Array.from({ length: 20_050 }, () => store.outbox.renewWriter(lease, 60_000)));
+    await store.close();
+
+    const snapshot = readFileSync(path.join(dir, 'store.snapshot.jsonl'), 'utf8');
+    expect(snapshot).not.toContain('old-write');
+    expect(snapshot).toContain('waiting-write');
+    const reopened = EmbeddedStore.open({ dataDir: dir, now: () => now });
+    expect(await reopened.outbox.get('1', 'waiting-write')).toMatchObject({ state: 'pending' });
+    expect(await reopened.outbox.get('1', 'old-write')).toBeUndefined();
+    expect(await reopened.outbox.claimWriter('1', 'another-writer', 60_000)).toBeUndefined();
+    expect((await reopened.outbox.stats())[0]).toMatchObject({ depth: 1, writer: { holder: 'writer' } });
     await reopened.close();
   });
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../../shared/store/firestore';
-import { allQueryShapes, isServed, listQueryShape, type CompositeIndex } from '../../../shared/store/firestore-queries';
+import { OUTBOX_QUERIES, allQueryShapes, isServed, listQueryShape, type CompositeIndex } from '../../../shared/store/firestore-queries';
 import { REPO_ROOT } from '../../support/config';
 
 /**
@@ -24,6 +24,13 @@ describe('Firestore indexes', () => {
     expect(allQueryShapes()).toHaveLength(258);
   });
 
+  it('serve every query of the GitHub write outbox', () => {
+    const unserved = Object.entries(OUTBOX_QUERIES).filter(([, shape]) => !isServed(shape, declared.indexes, COLLECTIONS.outbox));
+    expect(unserved).toEqual([]);
+    const withoutLanes = declared.indexes.filter((index) => index.fields[1]?.fieldPath !== 'lane');
+    expect(isServed(OUTBOX_QUERIES.lane, withoutLanes, COLLECTIONS.outbox)).toBe(false);
+  });
+
   it('would catch a missing index', () => {
     const withoutPull = declared.indexes.filter((index) => index.fields[0]?.fieldPath !== 'pull');
     expect(isServed(listQueryShape({ repo: 'acme/widgets', pull: 7 }), withoutPull, COLLECTIONS.jobs)).toBe(false);
@@ -31,16 +38,18 @@ describe('Firestore indexes', () => {
     expect(isServed(listQueryShape({}), [], COLLECTIONS.jobs)).toBe(true);
   });
 
-  it('expire delivery, idempotency and report records by TTL, and keep the ProwJob text out of the indexes', () => {
+  it('expire delivery, idempotency, report and settled outbox records by TTL, and keep large values out of the indexes', () => {
     const ttl = declared.fieldOverrides.filter((override) => override.ttl).map((o) => `${o.collectionGroup}.${o.fieldPath}`);
     expect(ttl.sort()).toEqual(
-      [COLLECTIONS.deliveries, COLLECTIONS.idempotencyKeys, COLLECTIONS.reports].map((c) => `${c}.expireAt`).sort(),
+      [COLLECTIONS.deliveries, COLLECTIONS.idempotencyKeys, COLLECTIONS.reports, COLLECTIONS.outbox].map((c) => `${c}.expireAt`).sort(),
     );
-    expect(declared.fieldOverrides).toContainEqual({
-      collectionGroup: COLLECTIONS.jobs,
-      fieldPath: 'prowjob',
-      ttl: false,
-      indexes: [],
-    });
+    for (const [collectionGroup, fieldPath] of [
+      [COLLECTIONS.jobs, 'prowjob'],
+      // Comment bodies, and the pace window's timestamps.
+      [COLLECTIONS.outbox, 'write'],
+      [COLLECTIONS.outboxInstallations, 'sentAt'],
+    ]) {
+      expect(declared.fieldOverrides).toContainEqual({ collectionGroup, fieldPath, ttl: false, indexes: [] });
+    }
   });
 });

@@ -7,26 +7,41 @@ import { FirestoreStore } from '../../../shared/store/firestore';
 import { REPO_ROOT } from '../../support/config';
 import { startFirestoreEmulator, type RunningEmulator } from '../../support/emulators';
 import { testProwJob } from '../../support/prowjobs';
+import { describeOutboxContract, type OpenOutboxStore } from './outbox.contract';
 import { describeStoreContract } from './store.contract';
 
-/** The store contract on every implementation: embedded (memory and on disk) and Firestore (emulator). */
+/**
+ * The store contract, the outbox's included, on every implementation: embedded (memory and on
+ * disk) and Firestore (emulator).
+ */
 
-describeStoreContract('embedded, in memory', async (clock) => {
+const inMemory: OpenOutboxStore = async (clock) => {
   const store = EmbeddedStore.open({ now: clock.now });
-  return { store, cleanup: () => store.close() };
-});
+  return { store, connect: () => store, cleanup: () => store.close() };
+};
 
-describeStoreContract('embedded, on disk', async (clock) => {
+const onDisk: OpenOutboxStore = async (clock) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cutwater-store-'));
-  const store = EmbeddedStore.open({ dataDir, now: clock.now });
+  let store = EmbeddedStore.open({ dataDir, now: clock.now });
   return {
     store,
+    connect: () => store,
+    reopen: async () => {
+      await store.close();
+      store = EmbeddedStore.open({ dataDir, now: clock.now });
+      return store;
+    },
     cleanup: async () => {
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-});
+};
+
+describeStoreContract('embedded, in memory', inMemory);
+describeOutboxContract('embedded, in memory', inMemory, { durable: false });
+describeStoreContract('embedded, on disk', onDisk);
+describeOutboxContract('embedded, on disk', onDisk, { durable: true });
 
 let emulator: RunningEmulator | undefined;
 let projects = 0;
@@ -37,12 +52,33 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-describeStoreContract('firestore, on the emulator', async (clock) => {
-  if (!emulator) throw new Error('the Firestore emulator did not start');
+const onEmulator: OpenOutboxStore = async (clock) => {
+  const host = emulator?.host;
+  if (!host) throw new Error('the Firestore emulator did not start');
   // A project of its own per test: the emulator keeps projects apart, so tests never see each other's data.
-  const store = FirestoreStore.connect({ projectId: `contract-${++projects}`, emulatorHost: emulator.host, now: clock.now });
-  return { store, cleanup: () => store.close() };
-});
+  const projectId = `contract-${++projects}`;
+  let store = FirestoreStore.connect({ projectId, emulatorHost: host, now: clock.now });
+  const others: FirestoreStore[] = [];
+  return {
+    store,
+    connect: () => {
+      const other = FirestoreStore.connect({ projectId, emulatorHost: host, now: clock.now });
+      others.push(other);
+      return other;
+    },
+    reopen: async () => {
+      await store.close();
+      store = FirestoreStore.connect({ projectId, emulatorHost: host, now: clock.now });
+      return store;
+    },
+    cleanup: async () => {
+      await Promise.all([store, ...others].map((each) => each.close()));
+    },
+  };
+};
+
+describeStoreContract('firestore, on the emulator', onEmulator);
+describeOutboxContract('firestore, on the emulator', onEmulator, { durable: true });
 
 describe('firestore.rules on the emulator', () => {
   it('deny every client read and write, while the service account’s access still works', async () => {
