@@ -9,7 +9,7 @@ import type { SessionCodec } from './auth/session';
 import type { SafeHtml } from './html';
 import type { JobLogSources } from './job-log';
 import type { StreamOptions } from './log-stream';
-import type { WriteLimits } from './pages/health';
+import type { WritePace } from './pages/health';
 import { messagePage, page as renderPage, type NavItem, type Viewer } from './pages/layout';
 import { sendHtml } from './respond';
 import type { Exchange } from './router';
@@ -43,7 +43,7 @@ export interface StatusDependencies extends JobLogSources {
    */
   githubBudget?: () => InstallationBudget[];
   /** The content-write pace the outbox writer keeps, which the health page compares writes against. */
-  writeLimits?: WriteLimits;
+  writeLimits?: WritePace;
 }
 
 export interface StatusRequest extends Exchange {

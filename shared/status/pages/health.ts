@@ -20,14 +20,17 @@ import { clockTimeElement, formatDuration, timeElement } from './layout';
  * last two without a server. The scheduler's last tick is not shown: nothing records it.
  */
 
-/** The content-write pace the outbox writer keeps per installation (shared/outbox/pace.ts's windows). */
-export interface WriteLimits {
+/**
+ * The content-write pace the outbox writer keeps per installation: the minute and hour windows of
+ * shared/outbox/pace.ts's limits, which `writeLimitsOfWindows(writeLimitsFromEnv(env).windows)` gives.
+ */
+export interface WritePace {
   perMinute: number;
   perHour: number;
 }
 
 /** The minute and hour windows of the writer's pacing config, which is what the page compares against. */
-export function writeLimitsOfWindows(windows: readonly { max: number; ms: number }[]): WriteLimits | undefined {
+export function writeLimitsOfWindows(windows: readonly { max: number; ms: number }[]): WritePace | undefined {
   const perMinute = windows.find((window) => window.ms === 60_000)?.max;
   const perHour = windows.find((window) => window.ms === 3_600_000)?.max;
   return perMinute === undefined || perHour === undefined ? undefined : { perMinute, perHour };
@@ -65,7 +68,7 @@ export interface HealthInput {
   outbox: Outcome<{ stats: readonly OutboxStats[] }>;
   /** What GitHub told this process; absent when it holds no GitHub clients. */
   budget?: readonly InstallationBudget[];
-  writeLimits?: WriteLimits;
+  writeLimits?: WritePace;
 }
 
 export interface RunnerHealth {
@@ -89,7 +92,7 @@ export interface InstallationReads {
 export interface InstallationWrites {
   lastMinute: number;
   lastHour: number;
-  limits?: WriteLimits;
+  limits?: WritePace;
   /** Waiting and being sent. */
   depth: number;
   oldestEnqueuedAt?: string;
@@ -133,7 +136,7 @@ export interface HealthSources {
   store: Store;
   config: ConfigSource;
   githubBudget?: () => InstallationBudget[];
-  writeLimits?: WriteLimits;
+  writeLimits?: WritePace;
 }
 
 function errorText(error: unknown): string {
@@ -210,7 +213,7 @@ function joinReads(budgets: readonly InstallationBudget[]): InstallationReads {
   };
 }
 
-function writesOf(stats: OutboxStats, now: number, limits: WriteLimits | undefined): InstallationWrites {
+function writesOf(stats: OutboxStats, now: number, limits: WritePace | undefined): InstallationWrites {
   const writes: InstallationWrites = {
     lastMinute: stats.sentLastMinute,
     lastHour: stats.sentLastHour,
@@ -476,7 +479,7 @@ function installationRow(row: InstallationHealth, now: number): SafeHtml {
 <tr class="attention why"><td colspan="${INSTALLATION_COLUMNS}">Needs attention: ${joinHtml(row.warnings, html`; `)}.</td></tr>`;
 }
 
-function installationsTable(report: HealthReport, now: number, limits: WriteLimits | undefined): SafeHtml {
+function installationsTable(report: HealthReport, now: number, limits: WritePace | undefined): SafeHtml {
   const pace = limits
     ? html`The writer sends at most ${count(limits.perMinute)} content writes a minute and ${count(limits.perHour)} an hour per installation, under GitHub's secondary limits.`
     : html`The writer's pace is not known to this process.`;
@@ -493,7 +496,7 @@ function installationsTable(report: HealthReport, now: number, limits: WriteLimi
 </section>`;
 }
 
-export function healthBody(report: HealthReport, limits?: WriteLimits): SafeHtml {
+export function healthBody(report: HealthReport, limits?: WritePace): SafeHtml {
   const now = Date.parse(report.generatedAt);
   const attention = report.installations.filter((row) => row.state === 'warning').length;
   const overall =

@@ -297,7 +297,8 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
     // A running job, leased by a runner of build-east.
     const periodic = CONFIG.periodics[0]!;
     await store.jobs.create(newPeriodicJob(periodic, { name: 'nightly-1', now: new Date(clock), config: CONFIG }), { idempotencyKey: 'test/nightly-1' });
-    const claim = await store.jobs.claimNext({ cluster: 'build-east', holder: 'build-east/runner-0', ttlMs: 60_000 });
+    // Leases outlast the two minutes the clock moves on below.
+    const claim = await store.jobs.claimNext({ cluster: 'build-east', holder: 'build-east/runner-0', ttlMs: 10 * 60_000 });
     await store.jobs.update('nightly-1', { state: 'pending', status: { build_id: '1' } }, { lease: claim!.lease });
 
     // Installation 4242: a label added and removed (they cancel), and two comments waiting.
@@ -312,7 +313,7 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
     await store.outbox.enqueue([
       { id: 'r1/status', installation: 'token', write: { kind: 'createStatus', owner: 'acme', repo: 'widgets', sha: 'a'.repeat(40), context: 'ci/unit', state: 'success' }, cause: 'report nightly-1' },
     ]);
-    const lease = await store.outbox.claimWriter('token', 'writer-1', 30_000);
+    const lease = await store.outbox.claimWriter('token', 'writer-1', 10 * 60_000);
     const taken = await store.outbox.take(lease!, 10);
     await store.outbox.settle(lease!, taken.map((entry) => ({ id: entry.id, result: 'sent' as const })), [clock]);
     await store.outbox.block(lease!, clock + 10 * 60_000, 'You have exceeded a secondary rate limit <b>now</b>');
@@ -348,7 +349,7 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
 
     const token = text(row(page, 'token'));
     expect(token).toContain('token-feedfacecafebeef');
-    expect(token).toMatch(/ 0 of 80 1 of 500 0 Nothing waiting 0 0 /);
+    expect(token).toMatch(/ 0 of 80 1 of 500 0 Nothing waiting 0 0 10:10:00 UTC \(in 8m00s\) writer-1 until 10:10:00 UTC \(in 8m00s\)/);
     expect(token).toContain('GitHub asked for no writes before 2026-11-20 10:10:00 UTC: You have exceeded a secondary rate limit <b>now</b>');
     expect(page).not.toContain('<b>now');
   });
