@@ -1,6 +1,7 @@
 import type { ConfigSource } from '../../config/config-source';
 import { countJobs, type Config } from '../../config/model';
 import { LOW_BUDGET_SHARE, type InstallationBudget, type PrimaryBudget } from '../../github/budget';
+import type { Logger } from '../../log/logger';
 import type { OutboxStats } from '../../store/outbox';
 import type { StoredJob, Store } from '../../store/store';
 import { html, joinHtml, type SafeHtml } from '../html';
@@ -39,9 +40,9 @@ export function writeLimitsOfWindows(windows: readonly { max: number; ms: number
 /** Issue 15: an installation whose oldest write has waited longer than this needs someone to look. */
 export const OLDEST_WRITE_WARNING_MS = 60_000;
 /** Running jobs read for the runners' part; beyond it the page says "at least". */
-const RUNNING_SCAN_LIMIT = 5_000;
+const RUNNING_SCAN_LIMIT = 2_000;
 const RUNNING_PAGE_SIZE = 1_000;
-/** Store errors are shown, briefly: the full text is in the log. */
+/** Read errors are shown shortened: the whole text is in the log. */
 const ERROR_SHOWN_CHARS = 300;
 
 export type HealthState = 'ok' | 'warning' | 'failing' | 'off';
@@ -121,9 +122,9 @@ export interface HealthReport {
   generatedAt: string;
   components: {
     config: { state: 'ok'; source: { kind: 'snapshot'; version: string } | { kind: 'files'; awaitingSnapshot: boolean }; presubmits: number; postsubmits: number; periodics: number };
-    store: ({ state: 'ok'; readMs: number }) | ({ state: 'failing' } & Failed);
-    runners: ({ state: 'ok' | 'warning'; runners: RunnerHealth[]; runningJobs: number; jobsWithoutLiveLease: number; complete: boolean }) | ({ state: 'failing' } & Failed);
-    outbox: ({ state: 'ok' | 'warning'; installations: number; waitingWrites: number; liveWriters: number }) | ({ state: 'failing' } & Failed);
+    store: { state: 'ok'; readMs: number } | ({ state: 'failing' } & Failed);
+    runners: { state: 'ok' | 'warning'; runners: RunnerHealth[]; runningJobs: number; jobsWithoutLiveLease: number; complete: boolean } | ({ state: 'failing' } & Failed);
+    outbox: { state: 'ok' | 'warning'; installations: number; waitingWrites: number; liveWriters: number } | ({ state: 'failing' } & Failed);
     github: { state: 'ok' | 'warning'; identities: number } | { state: 'off' };
   };
   installations: InstallationHealth[];
@@ -134,6 +135,8 @@ export interface HealthReport {
 /** What gathering needs; StatusDependencies provides all of it. */
 export interface HealthSources {
   store: Store;
+  /** Where a failed read's whole error goes; the page shows it shortened. */
+  log: Logger;
   config: ConfigSource;
   githubBudget?: () => InstallationBudget[];
   writeLimits?: WritePace;
@@ -144,10 +147,11 @@ function errorText(error: unknown): string {
   return message.length > ERROR_SHOWN_CHARS ? `${message.slice(0, ERROR_SHOWN_CHARS)}…` : message;
 }
 
-async function guarded<T>(read: () => Promise<T>): Promise<Outcome<T>> {
+async function guarded<T>(log: Logger, part: string, read: () => Promise<T>): Promise<Outcome<T>> {
   try {
     return await read();
   } catch (error) {
+    log.error(`health page: reading ${part} failed`, { part, error: error instanceof Error ? error.message : String(error) });
     return { error: errorText(error) };
   }
 }
@@ -165,16 +169,16 @@ async function runningJobs(store: Store): Promise<{ jobs: StoredJob[]; complete:
 }
 
 export async function gatherHealth(sources: HealthSources, config: Config, now: number): Promise<HealthInput> {
-  const { store } = sources;
+  const { store, log } = sources;
   const [storeRead, running, outbox] = await Promise.all([
     // The cheapest read there is (one document, usually absent), timed: is the store answering, and how fast.
-    guarded(async () => {
+    guarded(log, 'the store', async () => {
       const started = performance.now();
       await store.jobs.get('cutwater-health-probe');
       return { readMs: performance.now() - started };
     }),
-    guarded(() => runningJobs(store)),
-    guarded(async () => ({ stats: await store.outbox.stats() })),
+    guarded(log, 'the running jobs', () => runningJobs(store)),
+    guarded(log, 'the outbox', async () => ({ stats: await store.outbox.stats() })),
   ]);
   const snapshotVersion = sources.config.version?.();
   return {
@@ -519,7 +523,7 @@ ${installationsTable(report, now, limits)}`;
 async function reportFor(page: StatusRequest): Promise<HealthReport> {
   const { deps } = page;
   const input = await gatherHealth(
-    { store: deps.store, config: deps.config, ...(deps.githubBudget ? { githubBudget: deps.githubBudget } : {}), ...(deps.writeLimits ? { writeLimits: deps.writeLimits } : {}) },
+    { store: deps.store, log: deps.log, config: deps.config, ...(deps.githubBudget ? { githubBudget: deps.githubBudget } : {}), ...(deps.writeLimits ? { writeLimits: deps.writeLimits } : {}) },
     page.config,
     page.now,
   );
