@@ -175,6 +175,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     config,
     auth: statusAuth,
     ...(clients ? { github: (owner: string, repo: string) => clients.clientForRepository(owner, repo) } : {}),
+    // One set of clients serves plugins, reporter and pages here, so the health page sees every request.
+    ...(clients ? { githubBudget: () => clients.budget() } : {}),
     jobCreationToken: secretInDataDir(apiTokenFile),
     liveLog: async (jobName) => executor.log(jobName).catch(() => undefined),
   });

@@ -44,6 +44,8 @@ function wire(): Handler {
     config: configSourceFromEnv(env, log, { pluginSettings: PLUGIN_SETTINGS }),
     auth,
     ...(clients ? { github: (org: string, repo: string) => clients.clientForRepository(org, repo) } : {}),
+    // Only this function's own requests: each function instance keeps its own ledger.
+    ...(clients ? { githubBudget: () => clients.budget() } : {}),
     stream: { maxMs: STREAM_MAX_MS },
   });
   // Hosting passes the function one cookie, `__session`; the pages' own cookies travel inside it.

@@ -15,6 +15,12 @@ import type { Logger } from '../log/logger';
  */
 export interface ConfigSource {
   current(): Promise<Config>;
+  /**
+   * For sources that read published snapshots: the version in use, undefined while none is loaded
+   * (a fallback to the deployed files may serve meanwhile). Absent for file sources. The health
+   * page shows where the running config came from with it.
+   */
+  version?(): string | undefined;
 }
 
 /**

@@ -40,7 +40,7 @@ export interface InstallationBudget {
 }
 
 /** Below this share of its limit, a resource's remaining budget is worth a WARNING. */
-const LOW_BUDGET_SHARE = 0.1;
+export const LOW_BUDGET_SHARE = 0.1;
 
 const count = z.coerce.number().int().nonnegative();
 /** GitHub's headers; any one missing or malformed (a proxy, an old GHE) and the reading is skipped. */

@@ -39,6 +39,11 @@ caption{text-align:left;font-weight:600;padding:.25rem 0}
 .state{font-weight:600;white-space:nowrap}
 .state-success{color:var(--ok)}.state-failure,.state-error{color:var(--bad)}
 .state-pending,.state-triggered,.state-scheduling{color:var(--warn)}.state-aborted{color:var(--idle)}
+.health-ok{color:var(--ok)}.health-warning{color:var(--warn)}.health-failing{color:var(--bad)}.health-off{color:var(--idle)}
+tr.attention{background:#fff8c5}tr.attention>:first-child{box-shadow:inset 4px 0 0 var(--warn)}tr.attention:has(+tr.why)>*{border-bottom:0}tr.why>td{padding-top:0}
+.wrapping-heads th[scope=col]{white-space:normal;min-width:4.5rem}
+td.primary{min-width:12rem}td.primary>div+div{margin-top:.25rem}
+.reasons{margin:.25rem 0 0;padding-left:1.1rem;font-weight:400}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem .75rem;align-items:flex-end;margin:0 0 1rem;padding:.75rem;border:1px solid var(--line);border-radius:6px}
 form.filters label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted);gap:.15rem}
 input,select,button{font:inherit}
@@ -99,7 +104,7 @@ pre.output{background:#f6f8fa;border:1px solid var(--line);padding:.5rem;max-hei
 }
 `;
 
-/** On every page: local times, and opening the folded log section a `#L123` link points into. */
+/** On every page: local times (with the zone's name), and opening the folded log section a `#L123` link points into. */
 const COMMON_SCRIPT = `
 (function () {
   function openTarget() {
@@ -115,7 +120,9 @@ const COMMON_SCRIPT = `
     openTarget();
     document.querySelectorAll('time[datetime]').forEach(function (el) {
       var at = new Date(el.getAttribute('datetime'));
-      if (!isNaN(at)) { el.title = el.textContent; el.textContent = at.toLocaleString(); }
+      if (isNaN(at)) return;
+      el.title = el.textContent;
+      el.textContent = el.hasAttribute('data-clock') ? at.toLocaleTimeString(undefined, { timeZoneName: 'short' }) : at.toLocaleString(undefined, { timeZoneName: 'short' });
     });
   });
 })();

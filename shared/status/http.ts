@@ -7,6 +7,7 @@ import { serveRawLog } from './job-log';
 import { createJobOverLocalApi } from './local-job-api';
 import { serveLogStream } from './log-stream';
 import { serveConfiguredJobs, serveConfiguredRepos } from './pages/configured-jobs';
+import { serveHealth, serveHealthJson } from './pages/health';
 import { serveJobHistory, servePrHistory } from './pages/history';
 import { serveJobAction } from './pages/job-actions';
 import { serveJobList } from './pages/job-list';
@@ -45,6 +46,9 @@ export function statusListener(deps: StatusDependencies): (request: IncomingMess
     { method: READ, path: '/plugins', handle: page(servePluginHelp) },
     { method: READ, path: '/command-help', handle: page(serveCommandHelp) },
     { method: READ, path: '/configured-jobs', handle: page(serveConfiguredRepos) },
+    // Every component's state and the GitHub budget.
+    { method: READ, path: '/health', handle: page(serveHealth) },
+    { method: READ, path: '/health.json', handle: page(serveHealthJson) },
     { method: READ, path: '/configured-jobs/:org/:repo', handle: page((request, params) => serveConfiguredJobs(request, params.org ?? '', params.repo ?? '')) },
 
     // One job (Spyglass): its page, its live log, its stored files, its JSON.

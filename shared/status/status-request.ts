@@ -1,5 +1,6 @@
 import type { Config } from '../config/model';
 import type { ConfigSource } from '../config/config-source';
+import type { InstallationBudget } from '../github/budget';
 import type { GitHubClient } from '../github/client';
 import type { Logger } from '../log/logger';
 import type { CsrfGuard } from './auth/csrf';
@@ -8,6 +9,7 @@ import type { SessionCodec } from './auth/session';
 import type { SafeHtml } from './html';
 import type { JobLogSources } from './job-log';
 import type { StreamOptions } from './log-stream';
+import type { WritePace } from './pages/health';
 import { messagePage, page as renderPage, type NavItem, type Viewer } from './pages/layout';
 import { sendHtml } from './respond';
 import type { Exchange } from './router';
@@ -34,6 +36,14 @@ export interface StatusDependencies extends JobLogSources {
    * webhooks to local mode also arrives from 127.0.0.1.
    */
   jobCreationToken?: string;
+  /**
+   * The GitHub budget ledger of the clients this process holds (`GitHubClients.budget()`), for the
+   * health page. Process-local: in local mode it covers everything, in the cloud only the status
+   * function's own requests.
+   */
+  githubBudget?: () => InstallationBudget[];
+  /** The content-write pace the outbox writer keeps, which the health page compares writes against. */
+  writeLimits?: WritePace;
 }
 
 export interface StatusRequest extends Exchange {

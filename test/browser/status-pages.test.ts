@@ -296,6 +296,22 @@ describe('the status pages in Chromium', () => {
       await saveScreenshot(page, 'configured-jobs.png');
     }, 60_000);
 
+    it('health: reached from the navigation; the token’s rate limit as GitHub reported it, its reset in the reader’s time zone', async () => {
+      const page = await open();
+      await page.goto('/');
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Health', exact: true }).click();
+      await page.waitForURL((url) => url.pathname === '/health');
+      const components = page.getByRole('table', { name: 'Components' });
+      await expect(components.getByRole('row', { name: /^Store/ }).innerText()).resolves.toMatch(/ok\s+Answering/);
+      const token = page.getByRole('table', { name: 'GitHub budget per installation' }).getByRole('row', { name: /^token/ });
+      const cells = await token.innerText();
+      // The fake GitHub reports 5000 requests an hour and counts the ones it answered.
+      expect(cells).toMatch(/core [\d,]+ of 5,000 left, resets/);
+      // The page's script turned the UTC time into the reader's (the harness's UTC) with the zone named.
+      await expect(token.locator('time').first().innerText()).resolves.toMatch(/UTC$/);
+      await saveScreenshot(page, 'health.png');
+    }, 60_000);
+
     it('badge.svg: a valid SVG for a list of jobs and patterns', async () => {
       const page = await open();
       const response = await page.goto('/badge.svg?jobs=unit,lint*');

@@ -74,6 +74,17 @@ export function timeElement(iso: string | undefined): SafeHtml {
   return html`<time datetime="${new Date(ms).toISOString()}">${text}</time>`;
 }
 
+/**
+ * A time near now (a rate limit's reset, a lease's expiry) as the time of day with its zone, which
+ * the page script turns into the reader's own; UTC text until it does.
+ */
+export function clockTimeElement(iso: string): SafeHtml {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return html`${iso}`;
+  const at = new Date(ms).toISOString();
+  return html`<time datetime="${at}" data-clock>${at.slice(11, 19)} UTC</time>`;
+}
+
 /** Only http(s) links from a job's refs become hrefs: a `javascript:` URL in a ProwJob must not. */
 export function safeHref(url: string | undefined): string | undefined {
   if (!url) return undefined;
@@ -89,7 +100,7 @@ export function link(href: string | undefined, text: string): SafeHtml {
   return href ? html`<a href="${href}">${text}</a>` : html`${text}`;
 }
 
-export type NavItem = 'jobs' | 'plugins' | 'command-help' | 'configured-jobs' | 'history' | 'pr';
+export type NavItem = 'jobs' | 'plugins' | 'command-help' | 'configured-jobs' | 'history' | 'pr' | 'health';
 
 export interface Viewer {
   /** The signed-in GitHub login. */
@@ -114,6 +125,7 @@ const NAV: { item: NavItem; href: string; text: string }[] = [
   { item: 'configured-jobs', href: '/configured-jobs', text: 'Configured jobs' },
   { item: 'plugins', href: '/plugins', text: 'Plugins' },
   { item: 'command-help', href: '/command-help', text: 'Command help' },
+  { item: 'health', href: '/health', text: 'Health' },
 ];
 
 function viewerHtml(viewer: Viewer | undefined): SafeHtml {

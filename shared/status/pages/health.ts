@@ -1,0 +1,542 @@
+import type { ConfigSource } from '../../config/config-source';
+import { countJobs, type Config } from '../../config/model';
+import { LOW_BUDGET_SHARE, type InstallationBudget, type PrimaryBudget } from '../../github/budget';
+import type { Logger } from '../../log/logger';
+import type { OutboxStats } from '../../store/outbox';
+import type { StoredJob, Store } from '../../store/store';
+import { html, joinHtml, type SafeHtml } from '../html';
+import { sendCompressible } from '../respond';
+import { sendPage, type StatusRequest } from '../status-request';
+import { clockTimeElement, formatDuration, timeElement } from './layout';
+
+/**
+ * The health page (`/health`, and `/health.json` for scripts): every component's state and the
+ * GitHub budget ledger of issue 15 — per installation, the primary rate limit GitHub reports, the
+ * requests and 304s this process saw, and the write outbox's side (content writes in the last
+ * minute and hour against the pace the writer keeps, queue depth, the oldest waiting write, writes
+ * saved by coalescing, failures, GitHub's "not before", the writer lease).
+ *
+ * Gathering (I/O, each part guarded so one failing backend still leaves a page that says so),
+ * judging (pure: `healthReport`) and rendering (pure: `healthBody`) are apart, so tests call the
+ * last two without a server. The scheduler's last tick is not shown: nothing records it.
+ */
+
+/**
+ * The content-write pace the outbox writer keeps per installation: the minute and hour windows of
+ * shared/outbox/pace.ts's limits, which `writeLimitsOfWindows(writeLimitsFromEnv(env).windows)` gives.
+ */
+export interface WritePace {
+  perMinute: number;
+  perHour: number;
+}
+
+/** The minute and hour windows of the writer's pacing config, which is what the page compares against. */
+export function writeLimitsOfWindows(windows: readonly { max: number; ms: number }[]): WritePace | undefined {
+  const perMinute = windows.find((window) => window.ms === 60_000)?.max;
+  const perHour = windows.find((window) => window.ms === 3_600_000)?.max;
+  return perMinute === undefined || perHour === undefined ? undefined : { perMinute, perHour };
+}
+
+/** Issue 15: an installation whose oldest write has waited longer than this needs someone to look. */
+export const OLDEST_WRITE_WARNING_MS = 60_000;
+/** Running jobs read for the runners' part; beyond it the page says "at least". */
+const RUNNING_SCAN_LIMIT = 2_000;
+const RUNNING_PAGE_SIZE = 1_000;
+/** Read errors are shown shortened: the whole text is in the log. */
+const ERROR_SHOWN_CHARS = 300;
+
+export type HealthState = 'ok' | 'warning' | 'failing' | 'off';
+
+const STATE_ICON: Record<HealthState, string> = { ok: '✔', warning: '⚠', failing: '✖', off: '⊘' };
+
+/** What could not be read, and why. */
+export interface Failed {
+  error: string;
+}
+type Outcome<T> = T | Failed;
+
+function failed<T extends object>(outcome: Outcome<T>): outcome is Failed {
+  return 'error' in outcome;
+}
+
+/** What the page is made from: what the gathering step read, as it was read. */
+export interface HealthInput {
+  now: number;
+  config: { counts: ReturnType<typeof countJobs>; snapshotVersion?: string; readsSnapshots: boolean };
+  store: Outcome<{ readMs: number }>;
+  /** Jobs in `pending` (running) state; `complete` false when the scan stopped at its limit. */
+  running: Outcome<{ jobs: readonly StoredJob[]; complete: boolean }>;
+  outbox: Outcome<{ stats: readonly OutboxStats[] }>;
+  /** What GitHub told this process; absent when it holds no GitHub clients. */
+  budget?: readonly InstallationBudget[];
+  writeLimits?: WritePace;
+}
+
+export interface RunnerHealth {
+  holder: string;
+  cluster: string;
+  runningJobs: number;
+  /** The latest of its leases' expiries. */
+  leaseExpiresAt: string;
+}
+
+export interface InstallationReads {
+  /** Ledger identities joined into this row (`installation-<id>`, `token-<hash>`, `app-<id>`). */
+  identities: string[];
+  primary: PrimaryBudget[];
+  requests: number;
+  notModified: number;
+  secondaryLimited: number;
+  lastAnswerAt?: string;
+}
+
+export interface InstallationWrites {
+  lastMinute: number;
+  lastHour: number;
+  limits?: WritePace;
+  /** Waiting and being sent. */
+  depth: number;
+  oldestEnqueuedAt?: string;
+  oldestWaitMs?: number;
+  saved: number;
+  failed: number;
+  blocked?: { until: string; reason?: string };
+  writer?: { holder: string; expiresAt: string; lapsed: boolean };
+}
+
+export interface InstallationHealth {
+  /** The outbox's key ("token", an App installation ID), or the ledger identity of one without an outbox (`app-<id>`). */
+  installation: string;
+  state: 'ok' | 'warning';
+  /** Why it is a warning, in words. */
+  warnings: string[];
+  /** Absent when this process has no record of GitHub's answers for it. */
+  reads?: InstallationReads;
+  /** Absent for identities that write nothing through the outbox. */
+  writes?: InstallationWrites;
+}
+
+export interface HealthReport {
+  /** The worst of the components. */
+  state: HealthState;
+  generatedAt: string;
+  components: {
+    config: { state: 'ok'; source: { kind: 'snapshot'; version: string } | { kind: 'files'; awaitingSnapshot: boolean }; presubmits: number; postsubmits: number; periodics: number };
+    store: { state: 'ok'; readMs: number } | ({ state: 'failing' } & Failed);
+    runners: { state: 'ok' | 'warning'; runners: RunnerHealth[]; runningJobs: number; jobsWithoutLiveLease: number; complete: boolean } | ({ state: 'failing' } & Failed);
+    outbox: { state: 'ok' | 'warning'; installations: number; waitingWrites: number; liveWriters: number } | ({ state: 'failing' } & Failed);
+    github: { state: 'ok' | 'warning'; identities: number } | { state: 'off' };
+  };
+  installations: InstallationHealth[];
+}
+
+// ---- gathering --------------------------------------------------------------------------------
+
+/** What gathering needs; StatusDependencies provides all of it. */
+export interface HealthSources {
+  store: Store;
+  /** Where a failed read's whole error goes; the page shows it shortened. */
+  log: Logger;
+  config: ConfigSource;
+  githubBudget?: () => InstallationBudget[];
+  writeLimits?: WritePace;
+}
+
+function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > ERROR_SHOWN_CHARS ? `${message.slice(0, ERROR_SHOWN_CHARS)}…` : message;
+}
+
+async function guarded<T>(log: Logger, part: string, read: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return await read();
+  } catch (error) {
+    log.error(`health page: reading ${part} failed`, { part, error: error instanceof Error ? error.message : String(error) });
+    return { error: errorText(error) };
+  }
+}
+
+async function runningJobs(store: Store): Promise<{ jobs: StoredJob[]; complete: boolean }> {
+  const jobs: StoredJob[] = [];
+  let cursor: string | undefined;
+  while (jobs.length < RUNNING_SCAN_LIMIT) {
+    const page = await store.jobs.list({ state: 'pending' }, { limit: RUNNING_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+    jobs.push(...page.jobs);
+    if (!page.nextCursor) return { jobs, complete: true };
+    cursor = page.nextCursor;
+  }
+  return { jobs, complete: false };
+}
+
+export async function gatherHealth(sources: HealthSources, config: Config, now: number): Promise<HealthInput> {
+  const { store, log } = sources;
+  const [storeRead, running, outbox] = await Promise.all([
+    // The cheapest read there is (one document, usually absent), timed: is the store answering, and how fast.
+    guarded(log, 'the store', async () => {
+      const started = performance.now();
+      await store.jobs.get('cutwater-health-probe');
+      return { readMs: performance.now() - started };
+    }),
+    guarded(log, 'the running jobs', () => runningJobs(store)),
+    guarded(log, 'the outbox', async () => ({ stats: await store.outbox.stats() })),
+  ]);
+  const snapshotVersion = sources.config.version?.();
+  return {
+    now,
+    config: { counts: countJobs(config), readsSnapshots: sources.config.version !== undefined, ...(snapshotVersion ? { snapshotVersion } : {}) },
+    store: storeRead,
+    running,
+    outbox,
+    ...(sources.githubBudget ? { budget: sources.githubBudget() } : {}),
+    ...(sources.writeLimits ? { writeLimits: sources.writeLimits } : {}),
+  };
+}
+
+// ---- judging ----------------------------------------------------------------------------------
+
+/** The outbox's key for a ledger identity: installations by ID, every token as "token". */
+function outboxKeyOf(budget: InstallationBudget): string {
+  if (budget.installationId !== undefined) return String(budget.installationId);
+  if (budget.identity.startsWith('token-')) return 'token';
+  return budget.identity;
+}
+
+/** Several identities in one row (a rotated token): counts add up, and each resource's latest reading wins. */
+function joinReads(budgets: readonly InstallationBudget[]): InstallationReads {
+  const ordered = [...budgets].sort((a, b) => (a.lastAnswerAt ?? '').localeCompare(b.lastAnswerAt ?? ''));
+  const primary = new Map<string, PrimaryBudget>();
+  for (const budget of ordered) for (const reading of budget.primary) primary.set(reading.resource, reading);
+  const lastAnswerAt = ordered.at(-1)?.lastAnswerAt;
+  return {
+    identities: budgets.map((budget) => budget.identity).sort(),
+    primary: [...primary.values()].sort((a, b) => a.resource.localeCompare(b.resource)),
+    requests: budgets.reduce((sum, budget) => sum + budget.requests, 0),
+    notModified: budgets.reduce((sum, budget) => sum + budget.notModified, 0),
+    secondaryLimited: budgets.reduce((sum, budget) => sum + budget.secondaryLimited, 0),
+    ...(lastAnswerAt ? { lastAnswerAt } : {}),
+  };
+}
+
+function writesOf(stats: OutboxStats, now: number, limits: WritePace | undefined): InstallationWrites {
+  const writes: InstallationWrites = {
+    lastMinute: stats.sentLastMinute,
+    lastHour: stats.sentLastHour,
+    depth: stats.depth,
+    saved: stats.saved,
+    failed: stats.failed,
+    ...(limits ? { limits } : {}),
+  };
+  if (stats.oldestEnqueuedAt !== undefined) {
+    writes.oldestEnqueuedAt = new Date(stats.oldestEnqueuedAt).toISOString();
+    writes.oldestWaitMs = Math.max(0, now - stats.oldestEnqueuedAt);
+  }
+  // A block that has passed is cleared by the writer's next send; until then it is history, not a state.
+  if (stats.blockedUntil !== undefined && stats.blockedUntil > now) {
+    writes.blocked = { until: new Date(stats.blockedUntil).toISOString(), ...(stats.blockedReason ? { reason: stats.blockedReason } : {}) };
+  }
+  if (stats.writer) {
+    writes.writer = { holder: stats.writer.holder, expiresAt: new Date(stats.writer.expiresAt).toISOString(), lapsed: stats.writer.expiresAt <= now };
+  }
+  return writes;
+}
+
+/** A reading whose window has since reset says nothing about now. */
+function lowPrimary(reading: PrimaryBudget, now: number): boolean {
+  return reading.limit > 0 && reading.remaining < reading.limit * LOW_BUDGET_SHARE && Date.parse(reading.resetAt) > now;
+}
+
+function warningsOf(row: Omit<InstallationHealth, 'state' | 'warnings'>, now: number): string[] {
+  const warnings: string[] = [];
+  const writes = row.writes;
+  if (writes?.oldestWaitMs !== undefined && writes.oldestWaitMs > OLDEST_WRITE_WARNING_MS) {
+    warnings.push(`the oldest waiting write has waited ${formatDuration(writes.oldestWaitMs)}, over a minute`);
+  }
+  if (writes?.blocked) {
+    warnings.push(`GitHub asked for no writes before ${readableTime(writes.blocked.until)}${writes.blocked.reason ? `: ${writes.blocked.reason}` : ''}`);
+  }
+  for (const reading of row.reads?.primary ?? []) {
+    if (lowPrimary(reading, now)) {
+      warnings.push(`${reading.resource}: only ${reading.remaining} of ${reading.limit} requests left until ${readableTime(reading.resetAt)}`);
+    }
+  }
+  return warnings;
+}
+
+function readableTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+}
+
+/** Installation IDs in numeric order, "token" and the App's own identity after them. */
+function byInstallation(a: InstallationHealth, b: InstallationHealth): number {
+  return a.installation.localeCompare(b.installation, 'en', { numeric: true });
+}
+
+function runnersOf(jobs: readonly StoredJob[], now: number): { runners: RunnerHealth[]; withoutLiveLease: number } {
+  const runners = new Map<string, RunnerHealth>();
+  let withoutLiveLease = 0;
+  for (const stored of jobs) {
+    const lease = stored.lease;
+    if (!lease || lease.expiresAt <= now) {
+      withoutLiveLease++;
+      continue;
+    }
+    const cluster = stored.job.spec.cluster ?? 'default';
+    const key = `${lease.holder}\u0000${cluster}`;
+    const expiresAt = new Date(lease.expiresAt).toISOString();
+    const runner = runners.get(key);
+    if (!runner) runners.set(key, { holder: lease.holder, cluster, runningJobs: 1, leaseExpiresAt: expiresAt });
+    else {
+      runner.runningJobs++;
+      if (expiresAt > runner.leaseExpiresAt) runner.leaseExpiresAt = expiresAt;
+    }
+  }
+  const sorted = [...runners.values()].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.holder.localeCompare(b.holder));
+  return { runners: sorted, withoutLiveLease };
+}
+
+const SEVERITY: Record<HealthState, number> = { off: 0, ok: 1, warning: 2, failing: 3 };
+
+export function healthReport(input: HealthInput): HealthReport {
+  const { now } = input;
+  const budgets = input.budget ?? [];
+  const readsByKey = new Map<string, InstallationBudget[]>();
+  for (const budget of budgets) {
+    const key = outboxKeyOf(budget);
+    readsByKey.set(key, [...(readsByKey.get(key) ?? []), budget]);
+  }
+  const statsByKey = new Map(failed(input.outbox) ? [] : input.outbox.stats.map((stats) => [stats.installation, stats]));
+  const installations = [...new Set([...statsByKey.keys(), ...readsByKey.keys()])]
+    .map((installation): InstallationHealth => {
+      const reads = readsByKey.get(installation);
+      const stats = statsByKey.get(installation);
+      const row = {
+        installation,
+        ...(reads ? { reads: joinReads(reads) } : {}),
+        ...(stats ? { writes: writesOf(stats, now, input.writeLimits) } : {}),
+      };
+      const warnings = warningsOf(row, now);
+      return { ...row, state: warnings.length > 0 ? 'warning' : 'ok', warnings };
+    })
+    .sort(byInstallation);
+
+  const components: HealthReport['components'] = {
+    config: {
+      state: 'ok',
+      source: input.config.snapshotVersion
+        ? { kind: 'snapshot', version: input.config.snapshotVersion }
+        : { kind: 'files', awaitingSnapshot: input.config.readsSnapshots },
+      ...input.config.counts,
+    },
+    store: failed(input.store) ? { state: 'failing', error: input.store.error } : { state: 'ok', readMs: input.store.readMs },
+    runners: failed(input.running)
+      ? { state: 'failing', error: input.running.error }
+      : (() => {
+          const { runners, withoutLiveLease } = runnersOf(input.running.jobs, now);
+          return {
+            state: withoutLiveLease > 0 ? 'warning' : 'ok',
+            runners,
+            runningJobs: input.running.jobs.length,
+            jobsWithoutLiveLease: withoutLiveLease,
+            complete: input.running.complete,
+          };
+        })(),
+    outbox: failed(input.outbox)
+      ? { state: 'failing', error: input.outbox.error }
+      : {
+          state: installations.some((row) => row.writes && row.state === 'warning') ? 'warning' : 'ok',
+          installations: input.outbox.stats.length,
+          waitingWrites: input.outbox.stats.reduce((sum, stats) => sum + stats.depth, 0),
+          liveWriters: input.outbox.stats.filter((stats) => stats.writer && stats.writer.expiresAt > now).length,
+        },
+    github: input.budget
+      ? {
+          state: installations.some((row) => row.reads?.primary.some((reading) => lowPrimary(reading, now))) ? 'warning' : 'ok',
+          identities: budgets.length,
+        }
+      : { state: 'off' },
+  };
+  const state = Object.values(components).reduce<HealthState>((worst, component) => (SEVERITY[component.state] > SEVERITY[worst] ? component.state : worst), 'ok');
+  return { state, generatedAt: new Date(now).toISOString(), components, installations };
+}
+
+// ---- rendering --------------------------------------------------------------------------------
+
+const STATE_WORD: Record<HealthState, string> = { ok: 'ok', warning: 'warning', failing: 'failing', off: 'off' };
+
+/** The state in words and an icon, coloured by class: colour alone carries nothing. */
+function stateLabel(state: HealthState): SafeHtml {
+  return html`<span class="state health-${state}">${STATE_ICON[state]} ${STATE_WORD[state]}</span>`;
+}
+
+function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+/** "12 of 80" when the limit is known. */
+function against(value: number, limit: number | undefined): string {
+  return limit === undefined ? count(value) : `${count(value)} of ${count(limit)}`;
+}
+
+/** Within this of now, a time is shown as the time of day: the date goes without saying. */
+const CLOCK_RANGE_MS = 12 * 3_600_000;
+
+/** A time with its zone, and how far it is from now ("in 3m07s", "2m00s ago"). */
+function timeWithDistance(iso: string, now: number): SafeHtml {
+  const distance = Date.parse(iso) - now;
+  const words = distance >= 0 ? `in ${formatDuration(distance)}` : `${formatDuration(-distance)} ago`;
+  const time = Math.abs(distance) < CLOCK_RANGE_MS ? clockTimeElement(iso) : timeElement(iso);
+  return html`${time} <span class="muted">(${words})</span>`;
+}
+
+function sourceText(source: HealthReport['components']['config']['source']): string {
+  if (source.kind === 'snapshot') return `the published snapshot ${source.version.slice(0, 12)}`;
+  return source.awaitingSnapshot ? 'the deployed config files (no usable snapshot published yet)' : 'the config files';
+}
+
+function componentRows(report: HealthReport, now: number): SafeHtml[] {
+  const { config, store, runners, outbox, github } = report.components;
+  const rows: SafeHtml[] = [];
+  const row = (name: string, state: HealthState, details: SafeHtml) => rows.push(html`<tr><th scope="row">${name}</th><td>${stateLabel(state)}</td><td>${details}</td></tr>`);
+
+  row('Configuration', config.state, html`Loaded from ${sourceText(config.source)}: ${count(config.presubmits)} presubmits, ${count(config.postsubmits)} postsubmits, ${count(config.periodics)} periodics.`);
+  row('Store', store.state, store.state === 'failing' ? html`Not answering: ${store.error}` : html`Answering: a one-document read took ${store.readMs.toFixed(1)} ms.`);
+
+  if (runners.state === 'failing') row('Runners', 'failing', html`Could not list running jobs: ${runners.error}`);
+  else {
+    const held = runners.runners.map(
+      (runner) => html`<li><strong>${runner.holder}</strong> in cluster ${runner.cluster}: ${count(runner.runningJobs)} running ${runner.runningJobs === 1 ? 'job' : 'jobs'}, lease until ${timeWithDistance(runner.leaseExpiresAt, now)}</li>`,
+    );
+    const total = `${runners.complete ? '' : 'at least '}${count(runners.runningJobs)}`;
+    const summary =
+      runners.runningJobs === 0
+        ? html`No job is running, so no runner is visible (an idle runner holds no lease).`
+        : html`${total} running ${runners.runningJobs === 1 ? 'job' : 'jobs'}.`;
+    const orphans =
+      runners.jobsWithoutLiveLease > 0
+        ? html` ${count(runners.jobsWithoutLiveLease)} of them ${runners.jobsWithoutLiveLease === 1 ? 'has' : 'have'} no live lease: the runner stopped, and a runner of the cluster takes ${runners.jobsWithoutLiveLease === 1 ? 'it' : 'them'} over.`
+        : '';
+    row('Runners', runners.state, html`${summary}${orphans}${held.length > 0 ? html`<ul class="reasons">${held}</ul>` : ''}`);
+  }
+
+  if (outbox.state === 'failing') row('GitHub write outbox', 'failing', html`Could not read the outbox: ${outbox.error}`);
+  else {
+    row(
+      'GitHub write outbox',
+      outbox.state,
+      html`${count(outbox.waitingWrites)} waiting ${outbox.waitingWrites === 1 ? 'write' : 'writes'} across ${count(outbox.installations)} ${outbox.installations === 1 ? 'installation' : 'installations'}; ${count(outbox.liveWriters)} ${outbox.liveWriters === 1 ? 'writer holds its' : 'writers hold their'} lease. Per installation below.`,
+    );
+  }
+
+  row(
+    'GitHub API (this process)',
+    github.state,
+    github.state === 'off'
+      ? html`This process holds no GitHub credentials, so it has no rate-limit readings or request counts.`
+      : html`Answers from GitHub for ${count(github.identities)} ${github.identities === 1 ? 'identity' : 'identities'} counted by the process serving this page. Per installation below.`,
+  );
+  return rows;
+}
+
+function primaryCell(reads: InstallationReads, now: number): SafeHtml {
+  if (reads.primary.length === 0) return html`<td class="muted">No rate-limit headers yet</td>`;
+  const lines = reads.primary.map((reading) => {
+    const reset = Date.parse(reading.resetAt) <= now ? html`, <span class="muted">window reset since</span>` : '';
+    return html`<div><strong>${reading.resource}</strong> ${count(reading.remaining)} of ${count(reading.limit)} left, resets ${timeWithDistance(reading.resetAt, now)}${reset}</div>`;
+  });
+  return html`<td class="primary">${lines}</td>`;
+}
+
+function readCells(reads: InstallationReads | undefined, now: number): SafeHtml {
+  if (!reads) return html`<td colspan="3" class="muted">Not seen by this process</td>`;
+  const secondary = reads.secondaryLimited > 0 ? html`<br><span class="health-warning">${count(reads.secondaryLimited)} secondary-limit ${reads.secondaryLimited === 1 ? 'answer' : 'answers'}</span>` : '';
+  return html`${primaryCell(reads, now)}<td>${count(reads.requests)}${secondary}</td><td>${count(reads.notModified)}</td>`;
+}
+
+function writerCell(writer: InstallationWrites['writer'], now: number): SafeHtml {
+  if (!writer) return html`<td class="muted">None</td>`;
+  if (writer.lapsed) return html`<td class="muted">None (${writer.holder}'s lease lapsed ${timeWithDistance(writer.expiresAt, now)})</td>`;
+  return html`<td>${writer.holder}<br><span class="muted">until</span> ${timeWithDistance(writer.expiresAt, now)}</td>`;
+}
+
+function writeCells(writes: InstallationWrites | undefined, now: number): SafeHtml {
+  if (!writes) return html`<td colspan="8" class="muted">Writes nothing through the outbox</td>`;
+  const oldest = writes.oldestWaitMs !== undefined ? formatDuration(writes.oldestWaitMs) : html`<span class="muted">Nothing waiting</span>`;
+  // GitHub's reason is in the row that says why the installation needs attention.
+  const blocked = writes.blocked ? timeWithDistance(writes.blocked.until, now) : html`<span class="muted">Not blocked</span>`;
+  return html`<td>${against(writes.lastMinute, writes.limits?.perMinute)}</td><td>${against(writes.lastHour, writes.limits?.perHour)}</td><td>${count(writes.depth)}</td><td>${oldest}</td><td>${count(writes.saved)}</td><td>${count(writes.failed)}</td><td>${blocked}</td>${writerCell(writes.writer, now)}`;
+}
+
+function installationName(row: InstallationHealth): SafeHtml {
+  const identities = row.reads?.identities.filter((identity) => identity !== `installation-${row.installation}` && identity !== row.installation) ?? [];
+  const name = /^\d+$/.test(row.installation) ? `installation ${row.installation}` : row.installation;
+  const notes = [...identities, ...(row.installation.startsWith('app-') ? ["the App's own requests"] : [])];
+  return html`${name}${notes.length > 0 ? html`<br><span class="muted">${notes.join(', ')}</span>` : ''}`;
+}
+
+const INSTALLATION_COLUMNS = 12;
+
+/** A row needing attention is followed by one spanning the table that says why, so the numbers keep their columns. */
+function installationRow(row: InstallationHealth, now: number): SafeHtml {
+  const main = html`<tr${row.state === 'warning' ? html` class="attention"` : ''}><th scope="row">${installationName(row)}<br>${stateLabel(row.state)}</th>${readCells(row.reads, now)}${writeCells(row.writes, now)}</tr>`;
+  if (row.warnings.length === 0) return main;
+  return html`${main}
+<tr class="attention why"><td colspan="${INSTALLATION_COLUMNS}">Needs attention: ${joinHtml(row.warnings, html`; `)}.</td></tr>`;
+}
+
+function installationsTable(report: HealthReport, now: number, limits: WritePace | undefined): SafeHtml {
+  const pace = limits
+    ? html`The writer sends at most ${count(limits.perMinute)} content writes a minute and ${count(limits.perHour)} an hour per installation, under GitHub's secondary limits.`
+    : html`The writer's pace is not known to this process.`;
+  const rows =
+    report.installations.length > 0
+      ? joinHtml(report.installations.map((row) => installationRow(row, now)), html`\n`)
+      : html`<tr><td colspan="${INSTALLATION_COLUMNS}">No installation has written through the outbox or been heard from yet.</td></tr>`;
+  return html`<section aria-labelledby="budget-title">
+<h2 id="budget-title">GitHub budget per installation</h2>
+<p>${pace} Rate limits, requests and 304s are what GitHub answered the process serving this page; in the cloud, the status function counts only its own requests. A row needs attention when its oldest write has waited over a minute, when GitHub has asked for no writes for a while, or when under ${LOW_BUDGET_SHARE * 100}% of a rate limit is left.</p>
+<div class="table-wrap"><table id="installations" class="wrapping-heads" aria-labelledby="budget-title">
+<thead><tr><th scope="col">Installation and state</th><th scope="col">Primary rate limit</th><th scope="col">Requests</th><th scope="col">304s served</th><th scope="col">Writes last minute</th><th scope="col">Writes last hour</th><th scope="col">Waiting writes</th><th scope="col">Oldest waiting</th><th scope="col">Saved by coalescing</th><th scope="col">Failed writes</th><th scope="col">Blocked until</th><th scope="col">Writer</th></tr></thead>
+<tbody>${rows}</tbody></table></div>
+</section>`;
+}
+
+export function healthBody(report: HealthReport, limits?: WritePace): SafeHtml {
+  const now = Date.parse(report.generatedAt);
+  const attention = report.installations.filter((row) => row.state === 'warning').length;
+  const overall =
+    attention > 0
+      ? html` ${count(attention)} ${attention === 1 ? 'installation needs' : 'installations need'} attention.`
+      : '';
+  return html`<h1>Health</h1>
+<p>Overall: ${stateLabel(report.state)}.${overall} As of ${timeElement(report.generatedAt)}; <a href="/health.json">as JSON</a>.</p>
+<section aria-labelledby="components-title">
+<h2 id="components-title">Components</h2>
+<div class="table-wrap"><table id="components" aria-labelledby="components-title">
+<thead><tr><th scope="col">Component</th><th scope="col">State</th><th scope="col">Details</th></tr></thead>
+<tbody>${joinHtml(componentRows(report, now), html`\n`)}</tbody></table></div>
+</section>
+${installationsTable(report, now, limits)}`;
+}
+
+// ---- serving ----------------------------------------------------------------------------------
+
+async function reportFor(page: StatusRequest): Promise<HealthReport> {
+  const { deps } = page;
+  const input = await gatherHealth(
+    { store: deps.store, log: deps.log, config: deps.config, ...(deps.githubBudget ? { githubBudget: deps.githubBudget } : {}), ...(deps.writeLimits ? { writeLimits: deps.writeLimits } : {}) },
+    page.config,
+    page.now,
+  );
+  return healthReport(input);
+}
+
+/** `GET /health`. */
+export async function serveHealth(page: StatusRequest): Promise<void> {
+  sendPage(page, 'Health', healthBody(await reportFor(page), page.deps.writeLimits), 'health');
+}
+
+/** `GET /health.json`: the same report, for scripts and monitoring. */
+export async function serveHealthJson(page: StatusRequest): Promise<void> {
+  const report = await reportFor(page);
+  sendCompressible(page.response, 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, JSON.stringify(report));
+}

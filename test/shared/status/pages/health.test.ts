@@ -1,0 +1,383 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiskArtifactStore } from '../../../../shared/artifacts/disk';
+import { staticConfigSource } from '../../../../shared/config/config-source';
+import type { InstallationBudget } from '../../../../shared/github/budget';
+import { newPeriodicJob } from '../../../../shared/jobs/factory';
+import { memoryLogger } from '../../../../shared/log/logger';
+import { statusAuthFromEnv } from '../../../../shared/status/auth/from-env';
+import { statusListener } from '../../../../shared/status/http';
+import {
+  healthBody,
+  healthReport,
+  writeLimitsOfWindows,
+  type HealthInput,
+  type HealthReport,
+} from '../../../../shared/status/pages/health';
+import type { OutboxStats } from '../../../../shared/store/outbox';
+import { EmbeddedStore } from '../../../../shared/store/embedded';
+import { buildFromFiles, expectLoaded, yaml } from '../../../support/config';
+
+/**
+ * The health page: what someone asking "is Cutwater well, and how much GitHub budget is left?"
+ * reads — each component's state, and per installation the rate limit, the requests and 304s,
+ * and the write outbox's pace, queue and blocks, with the rows that need attention marked in
+ * words. Rendered from hand-made readings, and served over HTTP from the real embedded store.
+ */
+
+const NOW = Date.parse('2026-11-20T10:00:00Z');
+const LIMITS = { perMinute: 80, perHour: 500 };
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+function stats(installation: string, overrides: Partial<OutboxStats> = {}): OutboxStats {
+  return { installation, depth: 0, saved: 0, sentLastMinute: 0, sentLastHour: 0, failed: 0, ...overrides };
+}
+
+function budget(identity: string, overrides: Partial<InstallationBudget> = {}): InstallationBudget {
+  const installationId = /^installation-(\d+)$/.exec(identity)?.[1];
+  return {
+    identity,
+    ...(installationId ? { installationId: Number(installationId) } : {}),
+    primary: [],
+    requests: 0,
+    notModified: 0,
+    secondaryLimited: 0,
+    ...overrides,
+  };
+}
+
+function core(remaining: number, resetAt = NOW + 30 * 60_000): InstallationBudget['primary'][number] {
+  return { resource: 'core', limit: 5000, remaining, used: 5000 - remaining, resetAt: new Date(resetAt).toISOString() };
+}
+
+function input(overrides: Partial<HealthInput> = {}): HealthInput {
+  return {
+    now: NOW,
+    config: { counts: { presubmits: 3, postsubmits: 1, periodics: 2 }, readsSnapshots: false },
+    store: { readMs: 1.5 },
+    running: { jobs: [], complete: true },
+    outbox: { stats: [] },
+    budget: [],
+    writeLimits: LIMITS,
+    ...overrides,
+  };
+}
+
+function render(report: HealthReport): string {
+  return String(healthBody(report, LIMITS));
+}
+
+/** What a reader sees: tags dropped, character references decoded. */
+function text(html: string): string {
+  return html
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+    .replace(/\s+/g, ' ')
+    .replace(/ ([.,;)])/g, '$1');
+}
+
+/** The installations table's row whose header names `name`, with the row saying why it needs attention. */
+function row(html: string, name: string): string {
+  const rows = [...html.matchAll(/<tr[^>]*><th scope="row">[\s\S]*?<\/tr>(\n<tr class="attention why">[\s\S]*?<\/tr>)?/g)].map((match) => match[0]);
+  const found = rows.find((candidate) => text(/<th scope="row">([\s\S]*?)<\/th>/.exec(candidate)?.[1] ?? '').trim().startsWith(name));
+  if (!found) throw new Error(`no row for ${name} in:\n${html}`);
+  return found;
+}
+
+describe('the budget per installation', () => {
+  const report = healthReport(
+    input({
+      outbox: {
+        stats: [
+          stats('4242', { depth: 7, oldestEnqueuedAt: NOW - 20_000, saved: 9, failed: 2, sentLastMinute: 12, sentLastHour: 300, writer: { holder: 'events-abc', expiresAt: NOW + 25_000 } }),
+          stats('token', { depth: 0, sentLastHour: 4 }),
+          stats('99'),
+        ],
+      },
+      budget: [
+        budget('installation-4242', { primary: [core(4200), { resource: 'search', limit: 30, remaining: 29, used: 1, resetAt: new Date(NOW + 60_000).toISOString() }], requests: 1234, notModified: 345 }),
+        budget('token-0123456789abcdef', { primary: [core(4999)], requests: 3, notModified: 1 }),
+        budget('app-7', { requests: 2 }),
+      ],
+    }),
+  );
+  const page = render(report);
+
+  it('joins what GitHub answered and what the outbox sent into one row per installation', () => {
+    expect(report.installations.map((installation) => installation.installation)).toEqual(['99', '4242', 'app-7', 'token']);
+    const cells = text(row(page, 'installation 4242'));
+    expect(cells).toContain('core 4,200 of 5,000 left');
+    expect(cells).toContain('search 29 of 30 left');
+    expect(cells).toContain('1,234');
+    expect(cells).toContain('345');
+    expect(cells).toContain('12 of 80');
+    expect(cells).toContain('300 of 500');
+    expect(cells).toMatch(/ 7 20s 9 2 /);
+    expect(cells).toContain('events-abc until 10:00:25 UTC (in 25s)');
+    expect(cells).toContain('✔ ok');
+  });
+
+  it('shows when each rate limit resets, with its time zone and how far off it is', () => {
+    const cells = row(page, 'installation 4242');
+    expect(cells).toContain('<time datetime="2026-11-20T10:30:00.000Z" data-clock>10:30:00 UTC</time> <span class="muted">(in 30m00s)</span>');
+  });
+
+  it('puts every token under the outbox\'s "token", naming the token only by its hash', () => {
+    const cells = text(row(page, 'token'));
+    expect(cells).toContain('token-0123456789abcdef');
+    expect(cells).toContain('core 4,999 of 5,000 left');
+    expect(cells).toContain('4 of 500');
+  });
+
+  it('says which side of the ledger a row has no data for', () => {
+    expect(text(row(page, 'app-7'))).toContain("the App's own requests");
+    expect(text(row(page, 'app-7'))).toContain('Writes nothing through the outbox');
+    expect(text(row(page, 'installation 99'))).toContain('Not seen by this process');
+  });
+
+  it('names the pace it compares against, and goes without it when it is not known', () => {
+    expect(text(page)).toContain('at most 80 content writes a minute and 500 an hour');
+    const unpaced = String(healthBody(healthReport(input({ outbox: { stats: [stats('1', { sentLastMinute: 5 })] }, writeLimits: undefined }))));
+    expect(text(unpaced)).toContain('pace is not known');
+    expect(text(row(unpaced, 'installation 1'))).not.toContain(' of 80');
+  });
+
+  it('reads the writer pace from the windows the writer is configured with', () => {
+    expect(writeLimitsOfWindows([{ max: 80, ms: 60_000 }, { max: 500, ms: 3_600_000 }])).toEqual(LIMITS);
+    expect(writeLimitsOfWindows([{ max: 80, ms: 60_000 }])).toBeUndefined();
+  });
+});
+
+describe('rows that need attention', () => {
+  const report = healthReport(
+    input({
+      outbox: {
+        stats: [
+          stats('1', { depth: 3, oldestEnqueuedAt: NOW - 3 * 60_000 - 7_000 }),
+          stats('2', { depth: 1, blockedUntil: NOW + 50 * 60_000, blockedReason: 'secondary rate limit (Retry-After 3000 s)' }),
+          stats('3'),
+          // Within a minute, a block that has passed, a low reading whose window has since reset: fine.
+          stats('4', { depth: 1, oldestEnqueuedAt: NOW - 59_000, blockedUntil: NOW - 1_000, blockedReason: 'old' }),
+        ],
+      },
+      budget: [budget('installation-3', { primary: [core(120)] }), budget('installation-4', { primary: [core(10, NOW - 1_000)] })],
+    }),
+  );
+  const page = render(report);
+
+  it('marks a row whose oldest write has waited over a minute, in words as well as colour', () => {
+    const marked = row(page, 'installation 1');
+    expect(marked).toMatch(/^<tr class="attention">[\s\S]*<tr class="attention why">/);
+    expect(text(marked)).toContain('⚠ warning');
+    expect(text(marked)).toContain('the oldest waiting write has waited 3m07s, over a minute');
+  });
+
+  it('marks a row GitHub has blocked, saying until when and why', () => {
+    const marked = text(row(page, 'installation 2'));
+    expect(marked).toContain('⚠ warning');
+    expect(marked).toContain('GitHub asked for no writes before 2026-11-20 10:50:00 UTC: secondary rate limit (Retry-After 3000 s)');
+    expect(marked).toContain('(in 50m00s)');
+  });
+
+  it('marks a row with under a tenth of a rate limit left', () => {
+    expect(text(row(page, 'installation 3'))).toContain('core: only 120 of 5000 requests left until 2026-11-20 10:30:00 UTC');
+  });
+
+  it('leaves rows alone that are within the limits', () => {
+    const fine = row(page, 'installation 4');
+    expect(fine).not.toContain('class="attention"');
+    expect(text(fine)).toContain('✔ ok');
+    expect(text(fine)).toContain('Not blocked');
+    expect(text(fine)).toContain('window reset since');
+  });
+
+  it('says how many installations need attention, and the outbox and GitHub parts are warnings', () => {
+    expect(report.state).toBe('warning');
+    expect(report.components.outbox.state).toBe('warning');
+    expect(report.components.github.state).toBe('warning');
+    expect(text(page)).toContain('Overall: ⚠ warning. 3 installations need attention.');
+  });
+});
+
+describe('components', () => {
+  it('says where the config came from and how many jobs it has', () => {
+    const files = text(render(healthReport(input())));
+    expect(files).toContain('Configuration ✔ ok Loaded from the config files: 3 presubmits, 1 postsubmits, 2 periodics.');
+    const snapshot = text(render(healthReport(input({ config: { counts: { presubmits: 1, postsubmits: 0, periodics: 0 }, readsSnapshots: true, snapshotVersion: 'ab'.repeat(32) } }))));
+    expect(snapshot).toContain('Loaded from the published snapshot abababababab');
+    const awaiting = text(render(healthReport(input({ config: { counts: { presubmits: 1, postsubmits: 0, periodics: 0 }, readsSnapshots: true } }))));
+    expect(awaiting).toContain('the deployed config files (no usable snapshot published yet)');
+  });
+
+  it('shows a store that does not answer as failing, with its error, and still renders the rest', () => {
+    const report = healthReport(input({ store: { error: 'deadline exceeded' }, outbox: { error: `outbox down ${HOSTILE}` } }));
+    expect(report.state).toBe('failing');
+    const page = render(report);
+    expect(text(page)).toContain('Store ✖ failing Not answering: deadline exceeded');
+    expect(text(page)).toContain(`Could not read the outbox: outbox down ${HOSTILE}`);
+    expect(page).not.toContain('<img');
+    expect(text(page)).toContain('Configuration ✔ ok');
+  });
+
+  it('says GitHub is off when this process holds no clients', () => {
+    const report = healthReport(input({ budget: undefined }));
+    expect(report.components.github).toEqual({ state: 'off' });
+    expect(report.state).toBe('ok');
+    expect(text(render(report))).toContain('This process holds no GitHub credentials');
+  });
+});
+
+describe('escaping', () => {
+  it('escapes everything that comes from GitHub, the store or an instance name', () => {
+    const report = healthReport(
+      input({
+        outbox: { stats: [stats(HOSTILE, { depth: 1, oldestEnqueuedAt: NOW, blockedUntil: NOW + 60_000, blockedReason: HOSTILE, writer: { holder: HOSTILE, expiresAt: NOW + 1_000 } })] },
+        budget: [budget(`token-${HOSTILE}`, { primary: [{ ...core(1), resource: HOSTILE }] })],
+      }),
+    );
+    const page = render(report);
+    expect(page).not.toMatch(/<img/);
+    expect(text(page)).toContain(`GitHub asked for no writes before 2026-11-20 10:01:00 UTC: ${HOSTILE}`);
+    expect(text(page)).toContain(`${HOSTILE} until`);
+    expect(text(page)).toContain(`${HOSTILE}: only 1 of 5000 requests left`);
+  });
+});
+
+describe('/health and /health.json over HTTP, on the embedded store', () => {
+  const CONFIG = expectLoaded(
+    buildFromFiles({
+      jobs: {
+        'jobs.yaml': yaml(`
+          periodics:
+          - name: nightly
+            interval: 24h
+            cluster: build-east
+            spec: {containers: [{image: node:22, command: [node, -e, "1"]}]}
+        `),
+      },
+    }),
+  );
+  let clock = NOW;
+  let server: Server;
+  let base: string;
+  let store: EmbeddedStore;
+  let dir: string;
+  const ledger: InstallationBudget[] = [
+    budget('installation-4242', { primary: [core(300)], requests: 1500, notModified: 640, secondaryLimited: 1, lastAnswerAt: new Date(NOW).toISOString() }),
+    budget('token-feedfacecafebeef', { primary: [core(4800)], requests: 20, notModified: 5 }),
+  ];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'cutwater-health-'));
+    store = EmbeddedStore.open({ now: () => clock });
+    const listener = statusListener({
+      store,
+      artifacts: new DiskArtifactStore(dir),
+      log: memoryLogger(),
+      config: staticConfigSource(CONFIG),
+      auth: statusAuthFromEnv({ STATUS_SESSION_SECRET: 's'.repeat(40) }, {}),
+      now: () => clock,
+      githubBudget: () => ledger,
+      writeLimits: LIMITS,
+    });
+    server = createServer((request, response) => {
+      listener(request, response)
+        .then((served) => {
+          if (!served) response.writeHead(404).end('not served');
+        })
+        .catch((error: unknown) => response.writeHead(500).end(String(error)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    // A running job, leased by a runner of build-east.
+    const periodic = CONFIG.periodics[0]!;
+    await store.jobs.create(newPeriodicJob(periodic, { name: 'nightly-1', now: new Date(clock), config: CONFIG }), { idempotencyKey: 'test/nightly-1' });
+    // Leases outlast the two minutes the clock moves on below.
+    const claim = await store.jobs.claimNext({ cluster: 'build-east', holder: 'build-east/runner-0', ttlMs: 10 * 60_000 });
+    await store.jobs.update('nightly-1', { state: 'pending', status: { build_id: '1' } }, { lease: claim!.lease });
+
+    // Installation 4242: a label added and removed (they cancel), and two comments waiting.
+    const issue = { owner: 'acme', repo: 'widgets', number: 7 };
+    await store.outbox.enqueue([
+      { id: 'd1/add', installation: '4242', write: { kind: 'addLabel', ...issue, label: 'do-not-merge/hold' }, changesState: true, cause: 'delivery d1' },
+      { id: 'd2/remove', installation: '4242', write: { kind: 'removeLabel', ...issue, label: 'do-not-merge/hold' }, changesState: true, cause: 'delivery d2' },
+      { id: 'd3/comment', installation: '4242', write: { kind: 'createComment', ...issue, body: 'one' }, cause: 'delivery d3' },
+      { id: 'd4/comment', installation: '4242', write: { kind: 'createComment', ...issue, number: 8, body: 'two' }, cause: 'delivery d4' },
+    ]);
+    // The token: one status sent a moment ago, then GitHub asked for a pause.
+    await store.outbox.enqueue([
+      { id: 'r1/status', installation: 'token', write: { kind: 'createStatus', owner: 'acme', repo: 'widgets', sha: 'a'.repeat(40), context: 'ci/unit', state: 'success' }, cause: 'report nightly-1' },
+    ]);
+    const lease = await store.outbox.claimWriter('token', 'writer-1', 10 * 60_000);
+    const taken = await store.outbox.take(lease!, 10);
+    await store.outbox.settle(lease!, taken.map((entry) => ({ id: entry.id, result: 'sent' as const })), [clock]);
+    await store.outbox.block(lease!, clock + 10 * 60_000, 'You have exceeded a secondary rate limit <b>now</b>');
+    clock += 2 * 60_000;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is linked from every page', async () => {
+    const page = await (await fetch(`${base}/plugins`)).text();
+    expect(page).toContain('<a href="/health">Health</a>');
+  });
+
+  it('shows the store answering, the runner and its job, and each installation with its numbers', async () => {
+    const response = await fetch(`${base}/health`);
+    expect(response.status).toBe(200);
+    const page = await response.text();
+    expect(page).toContain('<a href="/health" aria-current="page">Health</a>');
+    expect(text(page)).toMatch(/Store ✔ ok Answering: a one-document read took [\d.]+ ms\./);
+    expect(text(page)).toContain('build-east/runner-0 in cluster build-east: 1 running job');
+
+    const installation = text(row(page, 'installation 4242'));
+    expect(installation).toContain('core 300 of 5,000 left');
+    expect(installation).toContain('1,500 1 secondary-limit answer 640');
+    // Two comments waiting for two minutes; the add and remove of the label were never sent.
+    expect(installation).toMatch(/ 0 of 80 0 of 500 2 2m00s 2 0 Not blocked None/);
+    expect(installation).toContain('the oldest waiting write has waited 2m00s, over a minute');
+    expect(installation).toContain('core: only 300 of 5000 requests left');
+
+    const token = text(row(page, 'token'));
+    expect(token).toContain('token-feedfacecafebeef');
+    expect(token).toMatch(/ 0 of 80 1 of 500 0 Nothing waiting 0 0 10:10:00 UTC \(in 8m00s\) writer-1 until 10:10:00 UTC \(in 8m00s\)/);
+    expect(token).toContain('GitHub asked for no writes before 2026-11-20 10:10:00 UTC: You have exceeded a secondary rate limit <b>now</b>');
+    expect(page).not.toContain('<b>now');
+  });
+
+  it('serves the same report as JSON for scripts', async () => {
+    const response = await fetch(`${base}/health.json`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const report = (await response.json()) as HealthReport;
+    expect(report.state).toBe('warning');
+    expect(report.generatedAt).toBe(new Date(clock).toISOString());
+    expect(report.components.store.state).toBe('ok');
+    expect(report.components.runners).toMatchObject({
+      state: 'ok',
+      runningJobs: 1,
+      runners: [{ holder: 'build-east/runner-0', cluster: 'build-east', runningJobs: 1 }],
+    });
+    expect(report.components.outbox).toEqual({ state: 'warning', installations: 2, waitingWrites: 2, liveWriters: 1 });
+    const byKey = new Map(report.installations.map((installation) => [installation.installation, installation]));
+    expect(byKey.get('4242')).toMatchObject({
+      state: 'warning',
+      reads: { identities: ['installation-4242'], requests: 1500, notModified: 640, secondaryLimited: 1 },
+      writes: { lastMinute: 0, lastHour: 0, limits: LIMITS, depth: 2, oldestWaitMs: 120_000, saved: 2, failed: 0 },
+    });
+    expect(byKey.get('token')).toMatchObject({
+      state: 'warning',
+      reads: { identities: ['token-feedfacecafebeef'] },
+      writes: { lastHour: 1, depth: 0, blocked: { until: '2026-11-20T10:10:00.000Z' }, writer: { holder: 'writer-1' } },
+    });
+  });
+});
