@@ -27,6 +27,7 @@ import { reportChannelsFromEnv } from '../../shared/runtime/reporting';
 import { runSchedulerTick } from '../../shared/scheduler/tick';
 import { statusAuthFromEnv } from '../../shared/status/auth/from-env';
 import { statusListener } from '../../shared/status/http';
+import { writeLimitsOfWindows } from '../../shared/status/pages/health';
 import { openStore } from '../../shared/store/open';
 import type { Store } from '../../shared/store/store';
 import { handleGitHubEventMessage } from '../../shared/webhook/events';
@@ -177,6 +178,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     ...(clients ? { github: (owner: string, repo: string) => clients.clientForRepository(owner, repo) } : {}),
     // One set of clients serves plugins, reporter and pages here, so the health page sees every request.
     ...(clients ? { githubBudget: () => clients.budget() } : {}),
+    ...(writers ? { writeLimits: writeLimitsOfWindows(writeLimits.windows) } : {}),
     jobCreationToken: secretInDataDir(apiTokenFile),
     liveLog: async (jobName) => executor.log(jobName).catch(() => undefined),
   });

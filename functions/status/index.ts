@@ -7,6 +7,8 @@ import { configSourceFromEnv } from '../../shared/config/config-source';
 import { githubApiUrl } from '../../shared/github/environment';
 import { statusAuthFromEnv } from '../../shared/status/auth/from-env';
 import { throughHostingCookieJar } from '../../shared/status/cookie-jar';
+import { writeLimitsFromEnv } from '../../shared/outbox/pace';
+import { writeLimitsOfWindows } from '../../shared/status/pages/health';
 import { statusListener } from '../../shared/status/http';
 import { PLUGIN_SETTINGS } from '../../shared/plugins/registry';
 
@@ -46,6 +48,8 @@ function wire(): Handler {
     ...(clients ? { github: (org: string, repo: string) => clients.clientForRepository(org, repo) } : {}),
     // Only this function's own requests: each function instance keeps its own ledger.
     ...(clients ? { githubBudget: () => clients.budget() } : {}),
+    // The pace the github-writer function keeps: the same variables reach both.
+    writeLimits: writeLimitsOfWindows(writeLimitsFromEnv(env).windows),
     stream: { maxMs: STREAM_MAX_MS },
   });
   // Hosting passes the function one cookie, `__session`; the pages' own cookies travel inside it.
