@@ -66,6 +66,8 @@ export interface OutboxWriterOptions {
   leaseTtlMs?: number;
   /** Entries taken from the outbox at a time, and so at most joined into one request. Default 10. */
   batchSize?: number;
+  /** How long a write waits in the outbox for a later one to cancel or supersede it (default 2 s). */
+  coalesceWindowMs?: number;
 }
 
 export interface DrainOptions {
@@ -107,6 +109,7 @@ export interface DrainReport {
 
 const DEFAULT_LEASE_TTL_MS = 60_000;
 const DEFAULT_BATCH_SIZE = 10;
+const DEFAULT_COALESCE_WINDOW_MS = 2_000;
 /** A pace wait longer than this first puts the taken entries back, so new writes can still coalesce with them. */
 const LONG_WAIT_MS = 5_000;
 /** 5xx and network failures: 2 s, doubling, at most 10 min. */
@@ -158,6 +161,7 @@ export class OutboxWriter {
   readonly holder: string;
   private readonly leaseTtlMs: number;
   private readonly batchSize: number;
+  private readonly coalesceWindowMs: number;
   /** Installations this writer is draining, and whether it was nudged again meanwhile. */
   private readonly draining = new Map<string, { nudged: boolean }>();
   readonly warnings: StaleWriteWarnings;
@@ -171,6 +175,7 @@ export class OutboxWriter {
     this.holder = options.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.coalesceWindowMs = options.coalesceWindowMs ?? DEFAULT_COALESCE_WINDOW_MS;
     this.warnings = new StaleWriteWarnings(this.log, () => this.clock.now());
   }
 
@@ -251,7 +256,9 @@ export class OutboxWriter {
         }
         took = true;
         this.warnings.consider(installation, Math.min(...entries.map((entry) => entry.enqueuedAt)));
-        const end = await this.sendBatch(lease, joinIntoRequests(entries), pass, options, report, log);
+        const ripe = await this.holdYoung(lease, entries, pass);
+        if (ripe.length === 0) continue;
+        const end = await this.sendBatch(lease, joinIntoRequests(ripe), pass, options, report, log);
         if (end) return { end, took };
       }
     } catch (error) {
@@ -350,6 +357,27 @@ export class OutboxWriter {
       }
     }
     if (followUps.length > 0) await this.outbox.enqueue(followUps);
+  }
+
+  /**
+   * The coalescing window: a write is sent no sooner than `coalesceWindowMs` after it was queued,
+   * so a command and its undoing sent within moments (`/hold`, `/hold cancel`), or a pending status
+   * and the success right behind it, cancel in the outbox instead of both going out. Entries taken
+   * too young go back until they are ripe, and this drain waits for them; an entry taken before (a
+   * retry, a resumed send) has waited already.
+   */
+  private async holdYoung(lease: HeldLease, entries: readonly OutboxEntry[], pass: Pass): Promise<OutboxEntry[]> {
+    const now = this.clock.now();
+    const ripeAt = (entry: OutboxEntry) => (entry.attempts > 1 ? 0 : entry.enqueuedAt + this.coalesceWindowMs);
+    const young = entries.filter((entry) => ripeAt(entry) > now);
+    if (young.length === 0) return [...entries];
+    await this.outbox.settle(
+      lease.current,
+      young.map((entry) => retry(entry, ripeAt(entry), 'held for the coalescing window')),
+      [],
+    );
+    pass.soonestRetry = Math.min(pass.soonestRetry ?? Infinity, ...young.map(ripeAt));
+    return entries.filter((entry) => ripeAt(entry) <= now);
   }
 
   /** Settles `entries` as to be sent again from `notBefore`. */

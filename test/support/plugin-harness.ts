@@ -64,7 +64,7 @@ export async function startPluginHarness(options: HarnessOptions): Promise<Plugi
   const store = EmbeddedStore.open();
   const log = memoryLogger();
   // Writes go through the outbox as in production; each delivery's are sent before deliver resolves.
-  const writer = new OutboxWriter({ outbox: store.outbox, github: writerClientsOf(clients), log, limits: { windows: [] } });
+  const writer = new OutboxWriter({ outbox: store.outbox, github: writerClientsOf(clients), log, limits: { windows: [] }, coalesceWindowMs: 0 });
   const installation = clients.installationKey();
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -87,6 +87,7 @@ describe('a nudge on the bus', () => {
       outbox: store.outbox,
       github: writerClientsOf(new GitHubClients({ baseUrl: github.url, auth: { token: 'cloud-token' }, retryAfterBaseMs: 1 })),
       log,
+      coalesceWindowMs: 0,
     });
     const subscriber = await bus.subscribe(GITHUB_WRITER_SUBSCRIPTION, async (message) => {
       await handleWriterNudge(writer, message, Date.now() + 60_000);

@@ -25,6 +25,7 @@ function start(options: { sweepMs?: number; perMinute?: number } = {}): LocalWri
     outbox: store.outbox,
     github: writerClientsOf(clients),
     log,
+    coalesceWindowMs: 0,
     ...(options.perMinute ? { limits: { windows: [{ max: options.perMinute, ms: 60_000 }] } } : {}),
   });
   writers = startLocalWriters({ writer, outbox: store.outbox, log, sweepMs: options.sweepMs ?? 60_000 });

@@ -44,7 +44,7 @@ interface World {
   github: FakeGitHub;
   clients: GitHubClients;
   log: Logger & { entries: Record<string, unknown>[] };
-  writer(options?: { limits?: WriteLimits; holder?: string }): OutboxWriter;
+  writer(options?: { limits?: WriteLimits; holder?: string; coalesceWindowMs?: number }): OutboxWriter;
   enqueue(id: string, write: GitHubWrite, extra?: { refusalNotice?: string; changesState?: boolean }): Promise<void>;
   drain(writer?: OutboxWriter, deadlineMs?: number): Promise<DrainReport>;
   /** Write requests the fake received, as "METHOD path", in order. */
@@ -76,6 +76,7 @@ async function world(openStore: (clock: SimulatedClock) => Store): Promise<World
         clock,
         holder: options.holder ?? `test-writer-${++writers}`,
         ...(options.limits ? { limits: options.limits } : {}),
+        coalesceWindowMs: options.coalesceWindowMs ?? 0,
       }),
     enqueue: async (id, write, extra = {}) => {
       await store.outbox.enqueue([{ id, installation: INSTALLATION, write, cause: `test ${id}`, ...extra }]);
