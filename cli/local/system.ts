@@ -96,7 +96,11 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     ? new PubSubBus({ projectId: options.emulators.projectId, apiEndpoint: options.emulators.pubsubHost })
     : new InProcessBus({ dataDir: path.join(options.dataDir, 'bus') });
   // The cloud's subscriptions, ordering included: one PR's deliveries are handled in order here too.
-  await bus.declare([TOPICS.githubEvents, TOPICS.prowJobs], DEPLOYED_SUBSCRIPTIONS);
+  // As deployed, except the writers' nudges: local mode wakes its writers in-process.
+  await bus.declare(
+    [TOPICS.githubEvents, TOPICS.prowJobs],
+    DEPLOYED_SUBSCRIPTIONS.filter((spec) => spec.topic !== TOPICS.githubWrites),
+  );
 
   const { secrets, generatedSecretFile } = localWebhookSecrets(env, options.dataDir);
   const apiTokenFile = path.join(options.dataDir, API_TOKEN_FILE);
