@@ -308,6 +308,8 @@ export class OutboxWriter {
       pass.sentAt = recentSends([...pass.sentAt, ...times], sentAt, this.limits);
       const block = result.blockUntil;
       if (!block) {
+        // Before settling: a crash in between resends the write, and the follow-ups' keys dedupe.
+        await this.enqueueFollowUps(request.entries, result.outcomes);
         await this.outbox.settle(lease.current, result.outcomes, times);
         count(report, request, result.outcomes, result.requests);
         for (const outcome of result.outcomes) {
@@ -321,7 +323,6 @@ export class OutboxWriter {
       await this.outbox.block(lease.current, block.until, block.reason);
       const rest = requests.slice(index + 1).flatMap((each) => each.entries);
       const outcomes = [...result.outcomes, ...rest.map((entry) => retry(entry, block.until, block.reason))];
-      // Before settling: a crash in between resends the write, and the follow-ups' keys dedupe.
       await this.enqueueFollowUps(request.entries, outcomes);
       await this.outbox.settle(lease.current, outcomes, times);
       count(report, request, outcomes, result.requests);

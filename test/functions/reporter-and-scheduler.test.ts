@@ -4,8 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SUBSCRIPTION_POLICY, TOPICS } from '../../shared/bus/bus';
+import { PubSubBus } from '../../shared/bus/pubsub';
+import { GitHubClients } from '../../shared/github/octokit';
+import { memoryLogger } from '../../shared/log/logger';
+import { OutboxWriter, writerClientsOf } from '../../shared/outbox/writer';
+import { GITHUB_WRITER_SUBSCRIPTION } from '../../shared/runtime/deployment';
 import { FirestoreStore } from '../../shared/store/firestore';
-import { startFirestoreEmulator, type RunningEmulator } from '../support/emulators';
+import { startFirestoreEmulator, startPubSubEmulator, type RunningEmulator } from '../support/emulators';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github';
 import { encodeJobWrite } from '../support/firestore-events';
 import { testProwJob } from '../support/prowjobs';
@@ -13,11 +19,15 @@ import { testProwJob } from '../support/prowjobs';
 /**
  * functions/reporter and functions/scheduler as deployed, through the Functions Framework: the
  * reporter gets Firestore's document-written CloudEvents in binary mode (protobuf body, ce-*
- * headers), the scheduler Cloud Scheduler's POST; state lives in the Firestore emulator and GitHub
- * is the fake server.
+ * headers), the scheduler Cloud Scheduler's POST; state lives in the Firestore emulator, nudges go
+ * to the Pub/Sub emulator, and GitHub is the fake server. The reporter stores its statuses in the
+ * GitHub write outbox; the writer (what the github-writer function runs) sends them.
  */
 
 let firestore: RunningEmulator;
+let pubsub: RunningEmulator;
+let bus: PubSubBus;
+let writer: OutboxWriter;
 let github: FakeGitHub;
 let store: FirestoreStore;
 let server: Server;
@@ -26,7 +36,9 @@ let configDir: string;
 const DAY = 24 * 3600_000;
 
 beforeAll(async () => {
-  [firestore, github] = await Promise.all([startFirestoreEmulator('reporter-fn'), startFakeGitHub()]);
+  [firestore, pubsub, github] = await Promise.all([startFirestoreEmulator('reporter-fn'), startPubSubEmulator('reporter-fn'), startFakeGitHub()]);
+  bus = new PubSubBus({ projectId: pubsub.projectId, apiEndpoint: pubsub.host });
+  await bus.declare([TOPICS.githubWrites], [{ name: GITHUB_WRITER_SUBSCRIPTION, topic: TOPICS.githubWrites, ...DEFAULT_SUBSCRIPTION_POLICY }]);
   github.addRepo('acme/widgets');
   configDir = mkdtempSync(path.join(tmpdir(), 'cutwater-reporter-fn-'));
   writeFileSync(path.join(configDir, 'config.yaml'), 'prowjob_namespace: default\n');
@@ -37,6 +49,7 @@ beforeAll(async () => {
   Object.assign(process.env, {
     GOOGLE_CLOUD_PROJECT: firestore.projectId,
     FIRESTORE_EMULATOR_HOST: firestore.host,
+    PUBSUB_EMULATOR_HOST: pubsub.host,
     GITHUB_TOKEN: 'test-token',
     GITHUB_API_URL: github.url,
     CONFIG_PATH: path.join(configDir, 'config.yaml'),
@@ -44,6 +57,8 @@ beforeAll(async () => {
     STATUS_URL: 'https://ci.example.com/',
   });
   store = FirestoreStore.connect({ projectId: firestore.projectId, emulatorHost: firestore.host });
+  const clients = new GitHubClients({ baseUrl: github.url, auth: { token: 'test-token' }, retryAfterBaseMs: 1 });
+  writer = new OutboxWriter({ outbox: store.outbox, github: writerClientsOf(clients), log: memoryLogger(), coalesceWindowMs: 0 });
   await import('../../functions/reporter/index');
   await import('../../functions/scheduler/index');
   const { getTestServer } = await import('@google-cloud/functions-framework/testing');
@@ -55,7 +70,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([server, scheduler].map((s) => new Promise((resolve) => s?.close(resolve))));
   await store?.close();
-  await Promise.all([firestore?.stop(), github?.close()]);
+  await bus?.close();
+  await Promise.all([firestore?.stop(), pubsub?.stop(), github?.close()]);
   if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
@@ -78,6 +94,11 @@ async function postWrite(name: string, before: Record<string, string | boolean> 
   return response.status;
 }
 
+/** What the github-writer function does when nudged: sends what the outbox holds. */
+async function sendWrites(): Promise<void> {
+  await writer.drain('token', { deadline: Date.now() + 30_000 });
+}
+
 const statusPosts = () => github.requests.filter((request) => request.route === 'POST /repos/{owner}/{repo}/statuses/{sha}');
 
 describe('the reporter Cloud Function', () => {
@@ -88,6 +109,7 @@ describe('the reporter Cloud Function', () => {
     await store.jobs.update(name, { state: 'pending' }, 'latest');
 
     expect(await postWrite(name, { state: 'triggered', reportDue: false }, { state: 'pending', reportDue: true })).toBe(204);
+    await sendWrites();
     expect(statusPosts().map((request) => request.body)).toEqual([
       expect.objectContaining({ state: 'pending', context: 'unit', target_url: `https://ci.example.com/view/${name}` }),
     ]);
@@ -96,20 +118,21 @@ describe('the reporter Cloud Function', () => {
     // The same event again (at-least-once delivery), and a heartbeat: nothing more is said.
     expect(await postWrite(name, { state: 'triggered', reportDue: false }, { state: 'pending', reportDue: true })).toBe(204);
     expect(await postWrite(name, { state: 'pending', reportDue: false }, { state: 'pending', reportDue: false })).toBe(204);
+    await sendWrites();
     expect(statusPosts()).toHaveLength(1);
   }, 60_000);
 
-  it('answers an error when GitHub fails, so Eventarc retries, and the retry reports', async () => {
+  it('keeps a status GitHub fails to take in the outbox and sends it again, without the reporter retrying', async () => {
     const job = testProwJob({ pull: 4, job: 'lint' });
     const name = job.metadata.name ?? '';
     await store.jobs.create(job, { idempotencyKey: name });
     const before = statusPosts().length;
-    github.failNext('POST', /\/statuses\//, { status: 422, body: { message: 'Validation Failed' } });
-    expect(await postWrite(name, undefined, { state: 'triggered', reportDue: true })).toBeGreaterThanOrEqual(500);
-    expect((await store.jobs.get(name))?.reportDue).toBe(true);
+    github.failNext('POST', /\/statuses\//, { status: 502, body: { message: 'Bad Gateway' } });
+    // Reported once it is stored: GitHub's answer is the writer's business from here.
     expect(await postWrite(name, undefined, { state: 'triggered', reportDue: true })).toBe(204);
-    expect(statusPosts().slice(before).at(-1)?.status).toBe(201);
     expect((await store.jobs.get(name))?.reportDue).toBeUndefined();
+    await sendWrites();
+    expect(statusPosts().slice(before).map((request) => request.status)).toEqual([502, 201]);
   }, 60_000);
 });
 
@@ -139,6 +162,7 @@ describe('the scheduler Cloud Function', () => {
     const nightly = (await store.jobs.list({ job: 'nightly' })).jobs;
     expect(nightly.map((stored) => stored.job.spec.type)).toEqual(['periodic']);
     expect(await store.jobs.get(old.metadata.name ?? '')).toBeUndefined();
+    await sendWrites();
     expect(statusPosts().map((request) => request.body)).toContainEqual(expect.objectContaining({ context: 'stale', state: 'pending' }));
 
     // A second call in the same minute (Cloud Scheduler retries) starts nothing new.

@@ -1474,7 +1474,7 @@ describe('infra/terraform', () => {
       status: 'read',
     });
     expect(artifactReaders()).toEqual(['status']);
-    expect(nudgingFunctions()).toEqual(['scheduler']);
+    expect(nudgingFunctions().sort()).toEqual(['events', 'reporter', 'scheduler']);
   });
 
   it('reports a function the code has but the Terraform lacks', () => {
@@ -1521,7 +1521,9 @@ describe('infra/terraform', () => {
 
   it('reports a function that wakes the GitHub writers without the right to publish to github-writes', () => {
     const instances = model.instances.filter((i) => i.type !== 'google_pubsub_topic_iam_member' || !i.address.includes('outbox_nudge'));
-    expect(checkTerraform({ ...model, instances }, expectations())).toEqual([
+    expect(checkTerraform({ ...model, instances }, expectations()).sort()).toEqual([
+      'function events: its service account lacks roles/pubsub.publisher on google_pubsub_topic.topic["github-writes"]',
+      'function reporter: its service account lacks roles/pubsub.publisher on google_pubsub_topic.topic["github-writes"]',
       'function scheduler: its service account lacks roles/pubsub.publisher on google_pubsub_topic.topic["github-writes"]',
     ]);
   });
@@ -1530,8 +1532,9 @@ describe('infra/terraform', () => {
     const functions = FUNCTIONS.map((spec) =>
       spec.trigger.kind === 'pubsub' ? { ...spec, trigger: { ...spec.trigger, messageOrdering: !spec.trigger.messageOrdering } } : spec,
     );
-    expect(checkTerraform(model, { ...expectations(), functions })).toEqual([
+    expect(checkTerraform(model, { ...expectations(), functions }).sort()).toEqual([
       'subscription events: enable_message_ordering is true, but the code declares messageOrdering false',
+      'subscription github-writer: enable_message_ordering is false, but the code declares messageOrdering true',
       'subscription pubsub: enable_message_ordering is false, but the code declares messageOrdering true',
     ]);
   });
