@@ -209,8 +209,10 @@ export class InProcessBus implements MessageBus {
     const consumers = states.flatMap((state) => [...state.consumers]);
     await Promise.all(consumers.map((consumer) => consumer.close()));
     for (const state of states) state.stopTimers();
-    await Promise.allSettled([...this.pendingWrites]);
+    // Every write is queued by now; closing the journal makes them durable at once, including
+    // acks that would otherwise wait for a later flush.
     await this.journal?.close();
+    await Promise.allSettled([...this.pendingWrites]);
   }
 
   /** Fans a message out to the topic's subscriptions; resolves once that is durable. */
@@ -245,7 +247,9 @@ export class InProcessBus implements MessageBus {
 
   private persistAck(subscription: string, id: string): void {
     if (!this.journal) return;
-    this.track(this.journal.append({ kind: 'ack', subscription, id }));
+    // An ack lost in a crash means one redelivery, which at-least-once delivery allows; so acks
+    // ride on the publishes' disk flushes instead of adding their own.
+    this.track(this.journal.appendEventually({ kind: 'ack', subscription, id }));
     this.compactIfWorthwhile();
   }
 
@@ -267,13 +271,11 @@ export class InProcessBus implements MessageBus {
     let live = this.topics.size + this.subscriptions.size;
     for (const state of this.subscriptions.values()) live += state.messages.size;
     if (this.journal.appendedSinceCompaction < live + COMPACTION_SLACK) return;
-    try {
-      this.journal.compact(this.snapshot());
-    } catch (error) {
-      // The old snapshot and log are intact, so nothing is lost; but a disk that cannot take a
+    this.journal.compact(this.snapshot()).catch((error: unknown) => {
+      // The old snapshot and logs are intact, so nothing is lost; but a disk that cannot take a
       // compaction will soon fail appends too, so publishers hear about it now.
       this.journalFailure ??= error instanceof Error ? error : new Error(String(error));
-    }
+    });
   }
 
   private *snapshot(): Generator<JournalRecord> {

@@ -1,5 +1,7 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { close, closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 /**
  * A durable, append-only record log with snapshot compaction: the disk format behind local mode's
@@ -7,11 +9,16 @@ import path from 'node:path';
  * a restart, so it needs no native addon and no query engine.
  *
  * Files in `dir`: `<name>.snapshot.jsonl` (the state at the last compaction) and `<name>.log.jsonl`
- * (every record appended since). Replaying snapshot then log reproduces the state, provided records
- * are idempotent "put this whole value" / "delete this key" operations, which is what owners write.
+ * (every record appended since); while a compaction is under way, also `<name>.log.previous.jsonl`
+ * (the log it replaces). Replaying snapshot, previous log, then log reproduces the state, provided
+ * records are idempotent "put this whole value" / "delete this key" operations, which is what
+ * owners write: replaying records a snapshot already holds changes nothing.
  *
- * Appends are group-committed: records appended in the same tick share one write and one fsync, so
- * many concurrent writers cost one disk flush, and `append` resolves only once its record is durable.
+ * Appends are group-committed: records appended in the same tick share one write, and every write
+ * made while an fsync is under way shares the next fsync, so many concurrent writers cost one disk
+ * flush; `append` resolves only once its record is durable. Disk flushes run off the event loop
+ * (libuv's thread pool): a synchronous one stalls every request in the process for its duration,
+ * which under load was a third of the webhook server's time.
  */
 export interface JournalOptions<T> {
   dir: string;
@@ -37,59 +44,123 @@ export class JournalCorruptError extends Error {
   }
 }
 
+/** How long a record from `appendEventually` may wait for another append's fsync before it gets its own. */
+export const EVENTUAL_SYNC_MS = 100;
+
+interface Waiter {
+  done: () => void;
+  fail: (error: Error) => void;
+}
+
+interface JournalFiles {
+  snapshot: string;
+  log: string;
+  previousLog: string;
+}
+
 export class Journal<T> {
   private fd: number;
-  private pending: { line: string; done: () => void; fail: (error: Error) => void }[] = [];
+  /** Appended, not yet written. */
+  private pending: { line: string; waiter: Waiter; urgent: boolean }[] = [];
   private flushScheduled = false;
+  /** Written to `fd`, waiting for its next fsync. */
+  private unsynced: Waiter[] = [];
+  /** Whether any of `unsynced` came from `append`, so the next fsync starts as soon as it can. */
+  private urgentUnsynced = false;
+  /** Starts an fsync for `appendEventually` records that no other append's fsync covered in time. */
+  private eventualTimer: NodeJS.Timeout | undefined;
+  /**
+   * An fsync of the log is under way; the next waits for it, so writes made meanwhile share one.
+   * (Several at once measured no better: the disk serialises them anyway.)
+   */
+  private syncing = false;
+  /** fsyncs under way, per descriptor. */
+  private readonly syncsInFlight = new Map<number, number>();
+  /** Descriptors of rotated logs, closed once their last fsync ends (closing earlier could let the number be reused, and the fsync flush some other file). */
+  private readonly retiredFds = new Set<number>();
+  private compacting: Promise<void> | undefined;
+  /** A previous log is on disk: a compaction failed after rotating, so the next one must not rotate again. */
+  private previousLogExists = false;
+  private onIdle: (() => void) | undefined;
   private closed = false;
-  /** Records written to the log since the last compaction: owners use it to decide when to compact. */
+  /** Records written to the log since the last compaction began: owners use it to decide when to compact. */
   appendedSinceCompaction: number;
 
   private constructor(
-    private readonly logFile: string,
-    private readonly snapshotFile: string,
+    private readonly dir: string,
+    private readonly files: JournalFiles,
     private readonly fsync: boolean,
     existingLogRecords: number,
   ) {
-    this.fd = openSync(logFile, 'a');
+    this.fd = openSync(files.log, 'a');
     this.appendedSinceCompaction = existingLogRecords;
   }
 
   static open<T>(options: JournalOptions<T>): OpenedJournal<T> {
     mkdirSync(options.dir, { recursive: true });
-    const snapshotFile = path.join(options.dir, `${options.name}.snapshot.jsonl`);
-    const logFile = path.join(options.dir, `${options.name}.log.jsonl`);
+    const files: JournalFiles = {
+      snapshot: path.join(options.dir, `${options.name}.snapshot.jsonl`),
+      log: path.join(options.dir, `${options.name}.log.jsonl`),
+      previousLog: path.join(options.dir, `${options.name}.log.previous.jsonl`),
+    };
     // A compaction that crashed before its rename leaves a temporary file: it was never the state.
-    rmSync(`${snapshotFile}.tmp`, { force: true });
-    const snapshot = readRecords(snapshotFile, options.parse, false);
-    const log = readRecords(logFile, options.parse, true);
-    const journal = new Journal<T>(logFile, snapshotFile, options.fsync ?? true, log.records.length);
-    if (log.partialLine !== undefined) journal.rewriteLog(log.records);
-    const opened: OpenedJournal<T> = { journal, records: [...snapshot.records, ...log.records] };
-    if (log.partialLine !== undefined) opened.droppedPartialLine = log.partialLine;
+    rmSync(`${files.snapshot}.tmp`, { force: true });
+    const snapshot = readRecords(files.snapshot, options.parse, false);
+    // A crash mid-compaction leaves the previous log; it may end mid-line like any log.
+    const previous = readRecords(files.previousLog, options.parse, true);
+    const log = readRecords(files.log, options.parse, true);
+    const logRecords = [...previous.records, ...log.records];
+    const journal = new Journal<T>(options.dir, files, options.fsync ?? true, logRecords.length);
+    if (existsSync(files.previousLog) || log.partialLine !== undefined) {
+      // One whole log again. A crash before the previous log's removal replays its records twice,
+      // which changes nothing.
+      journal.rewriteLog(logRecords);
+      rmSync(files.previousLog, { force: true });
+    }
+    const opened: OpenedJournal<T> = { journal, records: [...snapshot.records, ...logRecords] };
+    const partialLine = log.partialLine ?? previous.partialLine;
+    if (partialLine !== undefined) opened.droppedPartialLine = partialLine;
     return opened;
   }
 
   /** Resolves once the record is on disk. */
   append(record: T): Promise<void> {
-    if (this.closed) return Promise.reject(new Error(`journal ${this.logFile} is closed`));
-    return new Promise((done, fail) => {
-      this.pending.push({ line: `${JSON.stringify(record)}\n`, done, fail });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.enqueue(record, true);
   }
 
   /**
-   * Replaces snapshot and log with `records` (the owner's whole current state). Appends already
-   * queued are flushed first, so nothing is lost; the rename makes the switch atomic.
+   * Like `append`, in the same order, but starts no fsync of its own: the record becomes durable
+   * with the next fsync an `append` causes, or within EVENTUAL_SYNC_MS. For records whose loss in a
+   * crash does no harm (an acknowledgement that only spares a redelivery), so that they add no disk
+   * flushes under load. The promise still tells when the record is durable, or that it failed.
    */
-  compact(records: Iterable<T>): void {
+  appendEventually(record: T): Promise<void> {
+    return this.enqueue(record, false);
+  }
+
+  /**
+   * Replaces snapshot and log with `records`: the owner's whole current state, which already
+   * reflects every record appended so far (owners change memory, then append).
+   *
+   * Only the part that must see one consistent state runs now: queued appends are written, the log
+   * is renamed to the previous log (later appends go to a fresh log), and the snapshot is written
+   * to the page cache. Flushing it, switching it in and deleting the previous log happen off the
+   * event loop; until the snapshot's rename, a crash replays the old snapshot and both logs. One
+   * compaction at a time: a call while one is under way returns that one.
+   */
+  compact(records: Iterable<T>): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
+    if (this.compacting) return this.compacting;
     this.flush();
-    const tmp = `${this.snapshotFile}.tmp`;
-    const fd = openSync(tmp, 'w');
+    this.appendedSinceCompaction = 0;
+    const tmp = `${this.files.snapshot}.tmp`;
+    let fd: number;
+    try {
+      if (!this.previousLogExists) this.rotateLog();
+      fd = openSync(tmp, 'w');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     try {
       let chunk = '';
       for (const record of records) {
@@ -100,22 +171,49 @@ export class Journal<T> {
         }
       }
       if (chunk) writeSync(fd, chunk);
-      fsyncSync(fd);
-    } finally {
+    } catch (error) {
       closeSync(fd);
+      return Promise.reject(error as Error);
     }
-    renameSync(tmp, this.snapshotFile);
-    // Replaying the old log over the new snapshot would still give the same state, so a crash
-    // between the rename and this truncation is harmless.
-    this.rewriteLog([]);
+    const snapshotFd = fd;
+    this.compacting = (async () => {
+      try {
+        await promisify(fdatasync)(snapshotFd);
+      } finally {
+        await promisify(close)(snapshotFd);
+      }
+      await rename(tmp, this.files.snapshot);
+      // The rename must be on disk before the previous log is gone.
+      await syncDirectory(this.dir);
+      await rm(this.files.previousLog, { force: true });
+      this.previousLogExists = false;
+    })().finally(() => {
+      this.compacting = undefined;
+    });
+    return this.compacting;
   }
 
+  /** Writes what is queued and resolves once all of it is durable; later appends are refused. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
     this.closed = true;
+    this.flush();
+    this.scheduleSync();
+    await this.compacting?.catch(() => undefined);
+    while (this.syncsInFlight.size > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+    clearTimeout(this.eventualTimer);
     closeSync(this.fd);
-    await Promise.resolve();
+  }
+
+  private enqueue(record: T, urgent: boolean): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
+    return new Promise((done, fail) => {
+      this.pending.push({ line: `${JSON.stringify(record)}\n`, waiter: { done, fail }, urgent });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
   }
 
   private flush(): void {
@@ -123,19 +221,84 @@ export class Journal<T> {
     const batch = this.pending.splice(0);
     if (batch.length === 0) return;
     try {
+      // Synchronous: a write only reaches the page cache, and keeping it in order with rotation
+      // is simpler when nothing else can run in between.
       writeSync(this.fd, batch.map((entry) => entry.line).join(''));
-      if (this.fsync) fsyncSync(this.fd);
     } catch (error) {
-      for (const entry of batch) entry.fail(error as Error);
+      for (const entry of batch) entry.waiter.fail(error as Error);
       return;
     }
     this.appendedSinceCompaction += batch.length;
-    for (const entry of batch) entry.done();
+    if (!this.fsync) {
+      for (const entry of batch) entry.waiter.done();
+      return;
+    }
+    for (const entry of batch) {
+      this.unsynced.push(entry.waiter);
+      if (entry.urgent) this.urgentUnsynced = true;
+    }
+    this.scheduleSync();
   }
 
+  /** Starts the next fsync of the log now, or once the one under way ends, or (eventual records only) on a timer. */
+  private scheduleSync(): void {
+    if (this.syncing || this.unsynced.length === 0) return;
+    if (!this.urgentUnsynced && !this.closed) {
+      this.eventualTimer ??= setTimeout(() => {
+        this.eventualTimer = undefined;
+        if (this.unsynced.length === 0) return;
+        this.urgentUnsynced = true;
+        this.scheduleSync();
+      }, EVENTUAL_SYNC_MS);
+      return;
+    }
+    clearTimeout(this.eventualTimer);
+    this.eventualTimer = undefined;
+    this.syncing = true;
+    this.urgentUnsynced = false;
+    this.datasync(this.fd, this.unsynced.splice(0), () => {
+      this.syncing = false;
+      this.scheduleSync();
+    });
+  }
+
+  /** fdatasync: an append-only log needs its data and length on disk, not its timestamps. */
+  private datasync(fd: number, covered: Waiter[], then: () => void): void {
+    this.syncsInFlight.set(fd, (this.syncsInFlight.get(fd) ?? 0) + 1);
+    fdatasync(fd, (error) => {
+      const left = (this.syncsInFlight.get(fd) ?? 1) - 1;
+      if (left > 0) this.syncsInFlight.set(fd, left);
+      else {
+        this.syncsInFlight.delete(fd);
+        if (this.retiredFds.delete(fd)) closeSync(fd);
+      }
+      for (const waiter of covered) {
+        if (error) waiter.fail(error);
+        else waiter.done();
+      }
+      then();
+      if (this.syncsInFlight.size === 0) this.onIdle?.();
+    });
+  }
+
+  /** The log becomes the previous log; appends go on in a fresh one. */
+  private rotateLog(): void {
+    renameSync(this.files.log, this.files.previousLog);
+    this.previousLogExists = true;
+    const rotated = this.fd;
+    this.fd = openSync(this.files.log, 'a');
+    // Records written to the rotated log still need their fsync there.
+    const waiting = this.unsynced.splice(0);
+    this.urgentUnsynced = false;
+    if (waiting.length > 0) this.datasync(rotated, waiting, () => undefined);
+    if (this.syncsInFlight.has(rotated)) this.retiredFds.add(rotated);
+    else closeSync(rotated);
+  }
+
+  /** At open only: replaces the log with `records`. */
   private rewriteLog(records: T[]): void {
     closeSync(this.fd);
-    const tmp = `${this.logFile}.tmp`;
+    const tmp = `${this.files.log}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
       if (records.length > 0) writeSync(fd, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
@@ -143,9 +306,17 @@ export class Journal<T> {
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, this.logFile);
-    this.fd = openSync(this.logFile, 'a');
-    this.appendedSinceCompaction = records.length;
+    renameSync(tmp, this.files.log);
+    this.fd = openSync(this.files.log, 'a');
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -13,7 +13,8 @@ import type { ServerKind } from './webhook-server';
  * connections sending real payloads, each with a fresh delivery ID, for a fixed duration.
  *
  * BENCH_WEBHOOK_SECONDS (default 10) sets each measured run; BENCH_WEBHOOK_CONNECTIONS (default 16)
- * the concurrency. A warm-up run precedes each measured one.
+ * the concurrency. A warm-up run precedes each measured one. BENCH_WEBHOOK_NODE_FLAGS adds Node flags
+ * to the servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them.
  */
 const SECRET = 'bench-secret-0c1f';
 const WEBHOOK_PATH = '/hook';
@@ -88,7 +89,7 @@ async function load(url: string, seconds: number): Promise<LoadResult> {
 
 async function startServer(kind: ServerKind): Promise<{ child: ChildProcess; url: string }> {
   const child = fork(fileURLToPath(new URL('./webhook-server.ts', import.meta.url)), [kind, SECRET, WEBHOOK_PATH], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(process.env['BENCH_WEBHOOK_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)],
     // stdout is where Cutwater's structured logs go; written, as in production, but not kept.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
