@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import { Journal } from '../journal/journal';
 import {
@@ -53,8 +52,6 @@ interface SubscriptionPolicy {
 interface StoredMessage {
   id: string;
   data: Buffer;
-  /** `data` as the journal holds it, made once and shared by the message's copies in every subscription. */
-  journalData?: JournalData;
   attributes: Record<string, string>;
   publishTime: Date;
   /** Deliveries made so far; the next delivery is attempt `deliveryAttempts + 1`. */
@@ -88,44 +85,18 @@ const journalRecordSchema = z.discriminatedUnion('kind', [
     maxBackoffMs: z.number().int().nonnegative(),
     ackDeadlineSeconds: z.number().int().positive(),
   }),
-  z
-    .object({
-      kind: z.literal('message'),
-      subscription: z.string(),
-      id: z.string(),
-      dataBase64: z.string().optional(),
-      dataDeflatedBase64: z.string().optional(),
-      attributes: z.record(z.string(), z.string()),
-      publishTimeMs: z.number(),
-      deliveryAttempts: z.number().int().nonnegative(),
-    })
-    .refine((record) => (record.dataBase64 === undefined) !== (record.dataDeflatedBase64 === undefined), {
-      message: 'a message has exactly one of dataBase64 and dataDeflatedBase64',
-    }),
+  z.object({
+    kind: z.literal('message'),
+    subscription: z.string(),
+    id: z.string(),
+    dataBase64: z.string(),
+    attributes: z.record(z.string(), z.string()),
+    publishTimeMs: z.number(),
+    deliveryAttempts: z.number().int().nonnegative(),
+  }),
   z.object({ kind: z.literal('ack'), subscription: z.string(), id: z.string() }),
 ]);
 type JournalRecord = z.infer<typeof journalRecordSchema>;
-
-/**
- * A message body in the journal. Bodies from DEFLATE_FROM_BYTES up are deflated (at the fastest
- * level) when that makes them smaller: a webhook's JSON shrinks about six times, and the bytes each
- * publish adds to the log are what its disk flush, and so the webhook's answer, waits on.
- */
-type JournalData = { dataBase64: string } | { dataDeflatedBase64: string };
-const DEFLATE_FROM_BYTES = 512;
-
-function toJournalData(data: Buffer): JournalData {
-  if (data.length >= DEFLATE_FROM_BYTES) {
-    const deflated = deflateRawSync(data, { level: zlibConstants.Z_BEST_SPEED });
-    if (deflated.length < data.length) return { dataDeflatedBase64: deflated.toString('base64') };
-  }
-  return { dataBase64: data.toString('base64') };
-}
-
-function fromJournalData(record: { dataBase64?: string | undefined; dataDeflatedBase64?: string | undefined }): Buffer {
-  if (record.dataDeflatedBase64 !== undefined) return inflateRawSync(Buffer.from(record.dataDeflatedBase64, 'base64'));
-  return Buffer.from(record.dataBase64 ?? '', 'base64');
-}
 
 export class InProcessBus implements MessageBus {
   private readonly topics = new Set<TopicName>();
@@ -249,11 +220,9 @@ export class InProcessBus implements MessageBus {
     const id = randomUUID();
     const publishTime = new Date();
     const writes: Promise<void>[] = [];
-    const journalData = this.journal ? toJournalData(data) : undefined;
     for (const state of this.subscriptions.values()) {
       if (state.policy.topic !== topic) continue;
       const stored: StoredMessage = { id, data, attributes, publishTime, deliveryAttempts: 0 };
-      if (journalData) stored.journalData = journalData;
       const write = this.persistMessage(state.policy.name, stored);
       if (write) writes.push(write);
       state.enqueue(stored);
@@ -265,7 +234,15 @@ export class InProcessBus implements MessageBus {
 
   /** Journals a message's current state; undefined when the bus keeps nothing on disk. */
   private persistMessage(subscription: string, message: StoredMessage): Promise<void> | undefined {
-    return this.journal?.append(messageRecord(subscription, message));
+    return this.journal?.append({
+      kind: 'message',
+      subscription,
+      id: message.id,
+      dataBase64: message.data.toString('base64'),
+      attributes: message.attributes,
+      publishTimeMs: message.publishTime.getTime(),
+      deliveryAttempts: message.deliveryAttempts,
+    });
   }
 
   private persistAck(subscription: string, id: string): void {
@@ -305,7 +282,17 @@ export class InProcessBus implements MessageBus {
     for (const name of this.topics) yield { kind: 'topic', name };
     for (const state of this.subscriptions.values()) yield { kind: 'subscription', ...state.policy };
     for (const state of this.subscriptions.values()) {
-      for (const message of state.messages.values()) yield messageRecord(state.policy.name, message);
+      for (const message of state.messages.values()) {
+        yield {
+          kind: 'message',
+          subscription: state.policy.name,
+          id: message.id,
+          dataBase64: message.data.toString('base64'),
+          attributes: message.attributes,
+          publishTimeMs: message.publishTime.getTime(),
+          deliveryAttempts: message.deliveryAttempts,
+        };
+      }
     }
   }
 
@@ -326,8 +313,7 @@ export class InProcessBus implements MessageBus {
         if (!state) throw new Error(`bus journal: message ${record.id} is for unknown subscription "${record.subscription}"`);
         state.messages.set(record.id, {
           id: record.id,
-          data: fromJournalData(record),
-          journalData: record.dataDeflatedBase64 === undefined ? { dataBase64: record.dataBase64 ?? '' } : { dataDeflatedBase64: record.dataDeflatedBase64 },
+          data: Buffer.from(record.dataBase64, 'base64'),
           attributes: record.attributes,
           publishTime: new Date(record.publishTimeMs),
           deliveryAttempts: record.deliveryAttempts,
@@ -348,19 +334,6 @@ export class InProcessBus implements MessageBus {
       });
     }
   }
-}
-
-function messageRecord(subscription: string, message: StoredMessage): JournalRecord {
-  message.journalData ??= toJournalData(message.data);
-  return {
-    kind: 'message',
-    subscription,
-    id: message.id,
-    ...message.journalData,
-    attributes: message.attributes,
-    publishTimeMs: message.publishTime.getTime(),
-    deliveryAttempts: message.deliveryAttempts,
-  };
 }
 
 function samePolicy(a: SubscriptionPolicy, b: SubscriptionPolicy): boolean {
