@@ -1,4 +1,17 @@
-import { close, closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  close,
+  closeSync,
+  existsSync,
+  fdatasync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  writev,
+} from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,11 +27,11 @@ import { promisify } from 'node:util';
  * records are idempotent "put this whole value" / "delete this key" operations, which is what
  * owners write: replaying records a snapshot already holds changes nothing.
  *
- * Appends are group-committed: records appended in the same tick share one write, and every write
- * made while an fsync is under way shares the next fsync, so many concurrent writers cost one disk
- * flush; `append` resolves only once its record is durable. Disk flushes run off the event loop
- * (libuv's thread pool): a synchronous one stalls every request in the process for its duration,
- * which under load was a third of the webhook server's time.
+ * Appends are group-committed: everything appended while one write-and-fsync is under way goes
+ * into the next, so many concurrent writers cost one disk flush; `append` resolves only once its
+ * record is durable. Writes and flushes run off the event loop (libuv's thread pool): a synchronous
+ * fsync stalls every request in the process for its duration, which under load was a third of the
+ * webhook server's time.
  */
 export interface JournalOptions<T> {
   dir: string;
@@ -27,6 +40,11 @@ export interface JournalOptions<T> {
   parse: (value: unknown) => T;
   /** fsync after each group of appends (default true). Tests of crash behaviour keep it on. */
   fsync?: boolean;
+  /**
+   * Encodes one record as one line of JSON, without the newline (default JSON.stringify). For owners
+   * whose records carry long strings that need no escaping, which JSON.stringify scans slowly.
+   */
+  serialize?: (record: T) => string;
 }
 
 export interface OpenedJournal<T> {
@@ -44,12 +62,19 @@ export class JournalCorruptError extends Error {
   }
 }
 
-/** How long a record from `appendEventually` may wait for another append's fsync before it gets its own. */
+/** How long a record from `appendEventually` may wait for another append's disk flush before it gets its own. */
 export const EVENTUAL_SYNC_MS = 100;
 
 interface Waiter {
   done: () => void;
   fail: (error: Error) => void;
+}
+
+interface Pending {
+  line: string;
+  waiter: Waiter;
+  /** From `append`: the next write starts as soon as it can, rather than on the eventual timer. */
+  urgent: boolean;
 }
 
 interface JournalFiles {
@@ -60,36 +85,31 @@ interface JournalFiles {
 
 export class Journal<T> {
   private fd: number;
-  /** Appended, not yet written. */
-  private pending: { line: string; waiter: Waiter; urgent: boolean }[] = [];
-  private flushScheduled = false;
-  /** Written to `fd`, waiting for its next fsync. */
-  private unsynced: Waiter[] = [];
-  /** Whether any of `unsynced` came from `append`, so the next fsync starts as soon as it can. */
-  private urgentUnsynced = false;
-  /** Starts an fsync for `appendEventually` records that no other append's fsync covered in time. */
+  /** Appended, not yet being written. */
+  private pending: Pending[] = [];
+  private writeScheduled = false;
+  /** Starts a write for `appendEventually` records that no other append's write took along in time. */
   private eventualTimer: NodeJS.Timeout | undefined;
-  /**
-   * An fsync of the log is under way; the next waits for it, so writes made meanwhile share one.
-   * (Several at once measured no better: the disk serialises them anyway.)
-   */
-  private syncing = false;
-  /** fsyncs under way, per descriptor. */
-  private readonly syncsInFlight = new Map<number, number>();
-  /** Descriptors of rotated logs, closed once their last fsync ends (closing earlier could let the number be reused, and the fsync flush some other file). */
+  private eventualDue = false;
+  /** A write and its fsync are under way; what is appended meanwhile waits and shares the next. */
+  private writing = false;
+  /** Disk operations under way, per descriptor. */
+  private readonly fdUsers = new Map<number, number>();
+  /** Descriptors of rotated logs, closed once nothing uses them (closing earlier could let the number be reused, and a write land in some other file). */
   private readonly retiredFds = new Set<number>();
   private compacting: Promise<void> | undefined;
   /** A previous log is on disk: a compaction failed after rotating, so the next one must not rotate again. */
   private previousLogExists = false;
   private onIdle: (() => void) | undefined;
   private closed = false;
-  /** Records written to the log since the last compaction began: owners use it to decide when to compact. */
+  /** Records appended since the last compaction began: owners use it to decide when to compact. */
   appendedSinceCompaction: number;
 
   private constructor(
     private readonly dir: string,
     private readonly files: JournalFiles,
     private readonly fsync: boolean,
+    private readonly serialize: (record: T) => string,
     existingLogRecords: number,
   ) {
     this.fd = openSync(files.log, 'a');
@@ -110,7 +130,8 @@ export class Journal<T> {
     const previous = readRecords(files.previousLog, options.parse, true);
     const log = readRecords(files.log, options.parse, true);
     const logRecords = [...previous.records, ...log.records];
-    const journal = new Journal<T>(options.dir, files, options.fsync ?? true, logRecords.length);
+    const serialize = options.serialize ?? ((record: T) => JSON.stringify(record));
+    const journal = new Journal<T>(options.dir, files, options.fsync ?? true, serialize, logRecords.length);
     if (existsSync(files.previousLog) || log.partialLine !== undefined) {
       // One whole log again. A crash before the previous log's removal replays its records twice,
       // which changes nothing.
@@ -129,8 +150,8 @@ export class Journal<T> {
   }
 
   /**
-   * Like `append`, in the same order, but starts no fsync of its own: the record becomes durable
-   * with the next fsync an `append` causes, or within EVENTUAL_SYNC_MS. For records whose loss in a
+   * Like `append`, in the same order, but starts no disk flush of its own: the record is written
+   * and fsynced with the next `append`'s, or within EVENTUAL_SYNC_MS. For records whose loss in a
    * crash does no harm (an acknowledgement that only spares a redelivery), so that they add no disk
    * flushes under load. The promise still tells when the record is durable, or that it failed.
    */
@@ -142,17 +163,17 @@ export class Journal<T> {
    * Replaces snapshot and log with `records`: the owner's whole current state, which already
    * reflects every record appended so far (owners change memory, then append).
    *
-   * Only the part that must see one consistent state runs now: queued appends are written, the log
-   * is renamed to the previous log (later appends go to a fresh log), and the snapshot is written
-   * to the page cache. Flushing it, switching it in and deleting the previous log happen off the
-   * event loop; until the snapshot's rename, a crash replays the old snapshot and both logs. One
-   * compaction at a time: a call while one is under way returns that one.
+   * Only the part that must see one consistent state runs now: the log is renamed to the previous
+   * log (records not yet written go to a fresh log; replaying them over the snapshot changes
+   * nothing), and the snapshot is written to the page cache. Flushing it, switching it in and
+   * deleting the previous log happen off the event loop; until the snapshot's rename, a crash
+   * replays the old snapshot and both logs. One compaction at a time: a call while one is under
+   * way returns that one.
    */
   compact(records: Iterable<T>): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
     if (this.compacting) return this.compacting;
-    this.flush();
-    this.appendedSinceCompaction = 0;
+    this.appendedSinceCompaction = this.pending.length;
     const tmp = `${this.files.snapshot}.tmp`;
     let fd: number;
     try {
@@ -164,7 +185,7 @@ export class Journal<T> {
     try {
       let chunk = '';
       for (const record of records) {
-        chunk += `${JSON.stringify(record)}\n`;
+        chunk += `${this.serialize(record)}\n`;
         if (chunk.length > 1 << 20) {
           writeSync(fd, chunk);
           chunk = '';
@@ -197,10 +218,9 @@ export class Journal<T> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.flush();
-    this.scheduleSync();
+    this.startWrite();
     await this.compacting?.catch(() => undefined);
-    while (this.syncsInFlight.size > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+    while (this.writing || this.fdUsers.size > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
     clearTimeout(this.eventualTimer);
     closeSync(this.fd);
   }
@@ -208,90 +228,84 @@ export class Journal<T> {
   private enqueue(record: T, urgent: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
     return new Promise((done, fail) => {
-      this.pending.push({ line: `${JSON.stringify(record)}\n`, waiter: { done, fail }, urgent });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
+      this.pending.push({ line: `${this.serialize(record)}\n`, waiter: { done, fail }, urgent });
+      this.appendedSinceCompaction += 1;
+      // Appends made in the same turn of the event loop share a write.
+      if (!this.writeScheduled) {
+        this.writeScheduled = true;
+        setImmediate(() => {
+          this.writeScheduled = false;
+          this.startWrite();
+        });
       }
     });
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.pending.splice(0);
-    if (batch.length === 0) return;
-    try {
-      // Synchronous: a write only reaches the page cache, and keeping it in order with rotation
-      // is simpler when nothing else can run in between.
-      writeSync(this.fd, batch.map((entry) => entry.line).join(''));
-    } catch (error) {
-      for (const entry of batch) entry.waiter.fail(error as Error);
-      return;
-    }
-    this.appendedSinceCompaction += batch.length;
-    if (!this.fsync) {
-      for (const entry of batch) entry.waiter.done();
-      return;
-    }
-    for (const entry of batch) {
-      this.unsynced.push(entry.waiter);
-      if (entry.urgent) this.urgentUnsynced = true;
-    }
-    this.scheduleSync();
-  }
-
-  /** Starts the next fsync of the log now, or once the one under way ends, or (eventual records only) on a timer. */
-  private scheduleSync(): void {
-    if (this.syncing || this.unsynced.length === 0) return;
-    if (!this.urgentUnsynced && !this.closed) {
+  /**
+   * Writes everything pending, then fsyncs it, off the event loop (libuv's thread pool): the event
+   * loop never waits on the disk, which under load stalled every request in the process. One write
+   * at a time, so the log stays in order; what is appended meanwhile waits and goes in the next.
+   */
+  private startWrite(): void {
+    if (this.writing || this.pending.length === 0) return;
+    if (!this.closed && !this.eventualDue && !this.pending.some((entry) => entry.urgent)) {
       this.eventualTimer ??= setTimeout(() => {
         this.eventualTimer = undefined;
-        if (this.unsynced.length === 0) return;
-        this.urgentUnsynced = true;
-        this.scheduleSync();
+        this.eventualDue = true;
+        this.startWrite();
       }, EVENTUAL_SYNC_MS);
       return;
     }
     clearTimeout(this.eventualTimer);
     this.eventualTimer = undefined;
-    this.syncing = true;
-    this.urgentUnsynced = false;
-    this.datasync(this.fd, this.unsynced.splice(0), () => {
-      this.syncing = false;
-      this.scheduleSync();
-    });
+    this.eventualDue = false;
+    const batch = this.pending.splice(0);
+    const fd = this.fd;
+    this.writing = true;
+    this.useFd(fd);
+    const finish = (error: Error | null) => {
+      this.writing = false;
+      this.releaseFd(fd);
+      for (const entry of batch) {
+        if (error) entry.waiter.fail(error);
+        else entry.waiter.done();
+      }
+      this.startWrite();
+      if (!this.writing && this.fdUsers.size === 0) this.onIdle?.();
+    };
+    writeFully(
+      fd,
+      batch.map((entry) => Buffer.from(entry.line, 'utf8')),
+      (error) => {
+        // fdatasync: an append-only log needs its data and length on disk, not its timestamps.
+        if (error || !this.fsync) finish(error);
+        else fdatasync(fd, finish);
+      },
+    );
   }
 
-  /** fdatasync: an append-only log needs its data and length on disk, not its timestamps. */
-  private datasync(fd: number, covered: Waiter[], then: () => void): void {
-    this.syncsInFlight.set(fd, (this.syncsInFlight.get(fd) ?? 0) + 1);
-    fdatasync(fd, (error) => {
-      const left = (this.syncsInFlight.get(fd) ?? 1) - 1;
-      if (left > 0) this.syncsInFlight.set(fd, left);
-      else {
-        this.syncsInFlight.delete(fd);
-        if (this.retiredFds.delete(fd)) closeSync(fd);
-      }
-      for (const waiter of covered) {
-        if (error) waiter.fail(error);
-        else waiter.done();
-      }
-      then();
-      if (this.syncsInFlight.size === 0) this.onIdle?.();
-    });
+  private useFd(fd: number): void {
+    this.fdUsers.set(fd, (this.fdUsers.get(fd) ?? 0) + 1);
   }
 
-  /** The log becomes the previous log; appends go on in a fresh one. */
+  private releaseFd(fd: number): void {
+    const left = (this.fdUsers.get(fd) ?? 1) - 1;
+    if (left > 0) {
+      this.fdUsers.set(fd, left);
+      return;
+    }
+    this.fdUsers.delete(fd);
+    if (this.retiredFds.delete(fd)) closeSync(fd);
+  }
+
+  /** The log becomes the previous log; what is written from now on goes to a fresh one. */
   private rotateLog(): void {
     renameSync(this.files.log, this.files.previousLog);
     this.previousLogExists = true;
     const rotated = this.fd;
     this.fd = openSync(this.files.log, 'a');
-    // Records written to the rotated log still need their fsync there.
-    const waiting = this.unsynced.splice(0);
-    this.urgentUnsynced = false;
-    if (waiting.length > 0) this.datasync(rotated, waiting, () => undefined);
-    if (this.syncsInFlight.has(rotated)) this.retiredFds.add(rotated);
+    // A write under way to the rotated log finishes there: its records precede the snapshot.
+    if (this.fdUsers.has(rotated)) this.retiredFds.add(rotated);
     else closeSync(rotated);
   }
 
@@ -301,7 +315,7 @@ export class Journal<T> {
     const tmp = `${this.files.log}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      if (records.length > 0) writeSync(fd, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+      if (records.length > 0) writeSync(fd, records.map((record) => `${this.serialize(record)}\n`).join(''));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -309,6 +323,23 @@ export class Journal<T> {
     renameSync(tmp, this.files.log);
     this.fd = openSync(this.files.log, 'a');
   }
+}
+
+/**
+ * writev, then whatever a short write left (file systems rarely write short, but may). One buffer
+ * per record: joining the lines into one string first cost several times more, for records of
+ * many kilobytes.
+ */
+function writeFully(fd: number, buffers: Buffer[], callback: (error: Error | null) => void): void {
+  const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+  writev(fd, buffers, (error, written) => {
+    if (error || written === total) {
+      callback(error);
+      return;
+    }
+    const rest = Buffer.concat(buffers).subarray(written);
+    writeFully(fd, [rest], callback);
+  });
 }
 
 async function syncDirectory(dir: string): Promise<void> {

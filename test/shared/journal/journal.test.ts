@@ -45,7 +45,9 @@ describe('journal', () => {
     await Promise.all([compaction, eventual, ...during]);
     await journal.append({ n: 8 });
     await journal.close();
-    expect(Journal.open({ dir, name: 'test', parse }).records).toEqual([{ n: 105 }, { n: 6 }, { n: 7 }, { n: 8 }]);
+    // 5 was not yet written when the compaction began, so it went to the fresh log; for owners'
+    // records (put this value, delete this key) replaying it over the snapshot changes nothing.
+    expect(Journal.open({ dir, name: 'test', parse }).records).toEqual([{ n: 105 }, { n: 5 }, { n: 6 }, { n: 7 }, { n: 8 }]);
   });
 
   it('makes an eventual append durable without any other append, and at close', async () => {
