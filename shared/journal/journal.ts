@@ -71,7 +71,11 @@ interface Waiter {
 }
 
 interface Pending {
-  line: string;
+  /**
+   * The record's line, already a Buffer: it waits for a write and its fsync, and a string that
+   * long-lived gets copied by every young-generation garbage collection; a Buffer lives off-heap.
+   */
+  line: Buffer;
   waiter: Waiter;
   /** From `append`: the next write starts as soon as it can, rather than on the eventual timer. */
   urgent: boolean;
@@ -228,7 +232,7 @@ export class Journal<T> {
   private enqueue(record: T, urgent: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
     return new Promise((done, fail) => {
-      this.pending.push({ line: `${this.serialize(record)}\n`, waiter: { done, fail }, urgent });
+      this.pending.push({ line: Buffer.from(`${this.serialize(record)}\n`, 'utf8'), waiter: { done, fail }, urgent });
       this.appendedSinceCompaction += 1;
       // Appends made in the same turn of the event loop share a write.
       if (!this.writeScheduled) {
@@ -275,7 +279,7 @@ export class Journal<T> {
     };
     writeFully(
       fd,
-      batch.map((entry) => Buffer.from(entry.line, 'utf8')),
+      batch.map((entry) => entry.line),
       (error) => {
         // fdatasync: an append-only log needs its data and length on disk, not its timestamps.
         if (error || !this.fsync) finish(error);

@@ -52,8 +52,8 @@ describe('in-process bus journal', () => {
       { name: 'consumed', ...policy },
       { name: 'left-alone', ...policy },
     ]);
-    const count = 1_200;
-    // Published together, so the journal commits them in a few groups rather than 1,200 fsyncs.
+    const count = 3_000;
+    // Published together, so the journal commits them in a few groups rather than 3,000 fsyncs.
     await Promise.all(Array.from({ length: count }, (_, index) => bus.publish('load-test', { data: String(index) })));
     let acknowledged = 0;
     await bus.subscribe('consumed', async () => {
@@ -62,7 +62,7 @@ describe('in-process bus journal', () => {
     await waitFor(() => acknowledged === count, 'every message acknowledged');
     await bus.close();
 
-    // Without compaction the log would hold every publish and ack: 2 × 1,200 message records plus 1,200 acks.
+    // Without compaction the log would hold every publish and ack: 2 × 3,000 message records plus 3,000 acks.
     expect(existsSync(path.join(dataDir, 'bus.snapshot.jsonl'))).toBe(true);
     const logLines = readFileSync(path.join(dataDir, 'bus.log.jsonl'), 'utf8').split('\n').filter(Boolean).length;
     expect(logLines).toBeLessThan(count * 3);
