@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { DEFAULT_SUBSCRIPTION_POLICY } from '../../../shared/bus/bus';
 import { InProcessBus } from '../../../shared/bus/in-process';
 import { PubSubBus } from '../../../shared/bus/pubsub';
 import { startPubSubEmulator, type RunningEmulator } from '../../support/emulators';
+import { issueComment } from '../../support/payloads';
 import { waitFor } from '../../support/wait';
 import { describeBusContract } from './bus.contract';
 
@@ -78,6 +80,31 @@ describe('in-process bus journal', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(fromConsumed).toEqual([]);
     expect(fromLeftAlone.map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, index) => index));
+  });
+});
+
+describe('in-process bus journal, message bodies', () => {
+  it('restores webhook-sized and binary bodies byte for byte after a restart', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'cutwater-bus-'));
+    const buses: InProcessBus[] = [];
+    onTestFinished(async () => {
+      for (const bus of buses) await bus.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const bus = new InProcessBus({ dataDir });
+    buses.push(bus);
+    await bus.declare(['hooks'], [{ name: 'events', topic: 'hooks', ...DEFAULT_SUBSCRIPTION_POLICY }]);
+    const webhook = Buffer.from(JSON.stringify(issueComment({ commenter: 'alice', comment: '/lgtm "quoted" \\ ünïcode' })));
+    const bodies = [webhook, randomBytes(4_096), Buffer.alloc(0)];
+    await Promise.all(bodies.map((data) => bus.publish('hooks', { data, attributes: { 'x-github-event': 'issue_comment' } })));
+    await bus.close();
+
+    const reopened = new InProcessBus({ dataDir });
+    buses.push(reopened);
+    const received: Buffer[] = [];
+    await reopened.subscribe('events', async (message) => void received.push(message.data));
+    await waitFor(() => received.length === bodies.length, 'every body redelivered');
+    expect(received.map((data) => data.toString('hex')).sort()).toEqual(bodies.map((data) => data.toString('hex')).sort());
   });
 });
 
