@@ -42,10 +42,10 @@ export interface JournalOptions<T> {
   /** fsync after each group of appends (default true). Tests of crash behaviour keep it on. */
   fsync?: boolean;
   /**
-   * Encodes one record as one line of JSON, without the newline (default JSON.stringify). For owners
+   * Encodes one record as its line: JSON, then a newline (default: JSON.stringify). For owners
    * whose records carry long strings that need no escaping, which JSON.stringify scans slowly.
    */
-  serialize?: (record: T) => string;
+  encode?: (record: T) => Buffer;
 }
 
 export interface OpenedJournal<T> {
@@ -114,7 +114,7 @@ export class Journal<T> {
     private readonly dir: string,
     private readonly files: JournalFiles,
     private readonly fsync: boolean,
-    private readonly serialize: (record: T) => string,
+    private readonly encode: (record: T) => Buffer,
     existingLogRecords: number,
   ) {
     this.fd = this.openLog();
@@ -135,8 +135,8 @@ export class Journal<T> {
     const previous = readRecords(files.previousLog, options.parse, true);
     const log = readRecords(files.log, options.parse, true);
     const logRecords = [...previous.records, ...log.records];
-    const serialize = options.serialize ?? ((record: T) => JSON.stringify(record));
-    const journal = new Journal<T>(options.dir, files, options.fsync ?? true, serialize, logRecords.length);
+    const encode = options.encode ?? ((record: T) => Buffer.from(`${JSON.stringify(record)}\n`, 'utf8'));
+    const journal = new Journal<T>(options.dir, files, options.fsync ?? true, encode, logRecords.length);
     if (existsSync(files.previousLog) || log.partialLine !== undefined) {
       // One whole log again. A crash before the previous log's removal replays its records twice,
       // which changes nothing.
@@ -188,15 +188,19 @@ export class Journal<T> {
       return Promise.reject(error as Error);
     }
     try {
-      let chunk = '';
+      let chunk: Buffer[] = [];
+      let size = 0;
       for (const record of records) {
-        chunk += `${this.serialize(record)}\n`;
-        if (chunk.length > 1 << 20) {
-          writeSync(fd, chunk);
-          chunk = '';
+        const line = this.encode(record);
+        chunk.push(line);
+        size += line.length;
+        if (size > 1 << 20) {
+          writeSync(fd, Buffer.concat(chunk));
+          chunk = [];
+          size = 0;
         }
       }
-      if (chunk) writeSync(fd, chunk);
+      if (size > 0) writeSync(fd, Buffer.concat(chunk));
     } catch (error) {
       closeSync(fd);
       return Promise.reject(error as Error);
@@ -233,7 +237,7 @@ export class Journal<T> {
   private enqueue(record: T, urgent: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
     return new Promise((done, fail) => {
-      this.pending.push({ line: Buffer.from(`${this.serialize(record)}\n`, 'utf8'), waiter: { done, fail }, urgent });
+      this.pending.push({ line: this.encode(record), waiter: { done, fail }, urgent });
       this.appendedSinceCompaction += 1;
       // Appends made in the same turn of the event loop share a write.
       if (!this.writeScheduled) {
@@ -327,7 +331,7 @@ export class Journal<T> {
     const tmp = `${this.files.log}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      if (records.length > 0) writeSync(fd, records.map((record) => `${this.serialize(record)}\n`).join(''));
+      if (records.length > 0) writeSync(fd, Buffer.concat(records.map((record) => this.encode(record))));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
