@@ -1,5 +1,21 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  close,
+  closeSync,
+  constants as fsConstants,
+  existsSync,
+  fdatasync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  writev,
+} from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 /**
  * A durable, append-only record log with snapshot compaction: the disk format behind local mode's
@@ -7,11 +23,16 @@ import path from 'node:path';
  * a restart, so it needs no native addon and no query engine.
  *
  * Files in `dir`: `<name>.snapshot.jsonl` (the state at the last compaction) and `<name>.log.jsonl`
- * (every record appended since). Replaying snapshot then log reproduces the state, provided records
- * are idempotent "put this whole value" / "delete this key" operations, which is what owners write.
+ * (every record appended since); while a compaction is under way, also `<name>.log.previous.jsonl`
+ * (the log it replaces). Replaying snapshot, previous log, then log reproduces the state, provided
+ * records are idempotent "put this whole value" / "delete this key" operations, which is what
+ * owners write: replaying records a snapshot already holds changes nothing.
  *
- * Appends are group-committed: records appended in the same tick share one write and one fsync, so
- * many concurrent writers cost one disk flush, and `append` resolves only once its record is durable.
+ * Appends are group-committed: everything appended while one write-and-fsync is under way goes
+ * into the next, so many concurrent writers cost one disk flush; `append` resolves only once its
+ * record is durable. Writes and flushes run off the event loop (libuv's thread pool): a synchronous
+ * fsync stalls every request in the process for its duration, which under load was a third of the
+ * webhook server's time.
  */
 export interface JournalOptions<T> {
   dir: string;
@@ -20,6 +41,11 @@ export interface JournalOptions<T> {
   parse: (value: unknown) => T;
   /** fsync after each group of appends (default true). Tests of crash behaviour keep it on. */
   fsync?: boolean;
+  /**
+   * Encodes one record as its line: JSON, then a newline (default: JSON.stringify). For owners
+   * whose records carry long strings that need no escaping, which JSON.stringify scans slowly.
+   */
+  encode?: (record: T) => Buffer;
 }
 
 export interface OpenedJournal<T> {
@@ -37,115 +63,307 @@ export class JournalCorruptError extends Error {
   }
 }
 
+/** How long a record from `appendEventually` may wait for another append's disk flush before it gets its own. */
+export const EVENTUAL_SYNC_MS = 100;
+
+interface Waiter {
+  done: () => void;
+  fail: (error: Error) => void;
+}
+
+interface Pending {
+  /**
+   * The record's line, already a Buffer: it waits for a write and its fsync, and a string that
+   * long-lived gets copied by every young-generation garbage collection; a Buffer lives off-heap.
+   */
+  line: Buffer;
+  waiter: Waiter;
+  /** From `append`: the next write starts as soon as it can, rather than on the eventual timer. */
+  urgent: boolean;
+}
+
+interface JournalFiles {
+  snapshot: string;
+  log: string;
+  previousLog: string;
+}
+
 export class Journal<T> {
   private fd: number;
-  private pending: { line: string; done: () => void; fail: (error: Error) => void }[] = [];
-  private flushScheduled = false;
+  /** Appended, not yet being written. */
+  private pending: Pending[] = [];
+  private writeScheduled = false;
+  /** Starts a write for `appendEventually` records that no other append's write took along in time. */
+  private eventualTimer: NodeJS.Timeout | undefined;
+  private eventualDue = false;
+  /** A write and its fsync are under way; what is appended meanwhile waits and shares the next. */
+  private writing = false;
+  /** Disk operations under way, per descriptor. */
+  private readonly fdUsers = new Map<number, number>();
+  /** Descriptors of rotated logs, closed once nothing uses them (closing earlier could let the number be reused, and a write land in some other file). */
+  private readonly retiredFds = new Set<number>();
+  private compacting: Promise<void> | undefined;
+  /** A previous log is on disk: a compaction failed after rotating, so the next one must not rotate again. */
+  private previousLogExists = false;
+  private onIdle: (() => void) | undefined;
   private closed = false;
-  /** Records written to the log since the last compaction: owners use it to decide when to compact. */
+  /** Records appended since the last compaction began: owners use it to decide when to compact. */
   appendedSinceCompaction: number;
 
   private constructor(
-    private readonly logFile: string,
-    private readonly snapshotFile: string,
+    private readonly dir: string,
+    private readonly files: JournalFiles,
     private readonly fsync: boolean,
+    private readonly encode: (record: T) => Buffer,
     existingLogRecords: number,
   ) {
-    this.fd = openSync(logFile, 'a');
+    this.fd = this.openLog();
     this.appendedSinceCompaction = existingLogRecords;
   }
 
   static open<T>(options: JournalOptions<T>): OpenedJournal<T> {
     mkdirSync(options.dir, { recursive: true });
-    const snapshotFile = path.join(options.dir, `${options.name}.snapshot.jsonl`);
-    const logFile = path.join(options.dir, `${options.name}.log.jsonl`);
+    const files: JournalFiles = {
+      snapshot: path.join(options.dir, `${options.name}.snapshot.jsonl`),
+      log: path.join(options.dir, `${options.name}.log.jsonl`),
+      previousLog: path.join(options.dir, `${options.name}.log.previous.jsonl`),
+    };
     // A compaction that crashed before its rename leaves a temporary file: it was never the state.
-    rmSync(`${snapshotFile}.tmp`, { force: true });
-    const snapshot = readRecords(snapshotFile, options.parse, false);
-    const log = readRecords(logFile, options.parse, true);
-    const journal = new Journal<T>(logFile, snapshotFile, options.fsync ?? true, log.records.length);
-    if (log.partialLine !== undefined) journal.rewriteLog(log.records);
-    const opened: OpenedJournal<T> = { journal, records: [...snapshot.records, ...log.records] };
-    if (log.partialLine !== undefined) opened.droppedPartialLine = log.partialLine;
+    rmSync(`${files.snapshot}.tmp`, { force: true });
+    const snapshot = readRecords(files.snapshot, options.parse, false);
+    // A crash mid-compaction leaves the previous log; it may end mid-line like any log.
+    const previous = readRecords(files.previousLog, options.parse, true);
+    const log = readRecords(files.log, options.parse, true);
+    const logRecords = [...previous.records, ...log.records];
+    const encode = options.encode ?? ((record: T) => Buffer.from(`${JSON.stringify(record)}\n`, 'utf8'));
+    const journal = new Journal<T>(options.dir, files, options.fsync ?? true, encode, logRecords.length);
+    if (existsSync(files.previousLog) || log.partialLine !== undefined) {
+      // One whole log again. A crash before the previous log's removal replays its records twice,
+      // which changes nothing.
+      journal.rewriteLog(logRecords);
+      rmSync(files.previousLog, { force: true });
+    }
+    const opened: OpenedJournal<T> = { journal, records: [...snapshot.records, ...logRecords] };
+    const partialLine = log.partialLine ?? previous.partialLine;
+    if (partialLine !== undefined) opened.droppedPartialLine = partialLine;
     return opened;
   }
 
   /** Resolves once the record is on disk. */
   append(record: T): Promise<void> {
-    if (this.closed) return Promise.reject(new Error(`journal ${this.logFile} is closed`));
+    return this.enqueue(record, true);
+  }
+
+  /**
+   * Like `append`, in the same order, but starts no disk flush of its own: the record is written
+   * and fsynced with the next `append`'s, or within EVENTUAL_SYNC_MS. For records whose loss in a
+   * crash does no harm (an acknowledgement that only spares a redelivery), so that they add no disk
+   * flushes under load. The promise still tells when the record is durable, or that it failed.
+   */
+  appendEventually(record: T): Promise<void> {
+    return this.enqueue(record, false);
+  }
+
+  /**
+   * Replaces snapshot and log with `records`: the owner's whole current state, which already
+   * reflects every record appended so far (owners change memory, then append).
+   *
+   * Only the part that must see one consistent state runs now: the log is renamed to the previous
+   * log (records not yet written go to a fresh log; replaying them over the snapshot changes
+   * nothing), and the snapshot is written to the page cache. Flushing it, switching it in and
+   * deleting the previous log happen off the event loop; until the snapshot's rename, a crash
+   * replays the old snapshot and both logs. One compaction at a time: a call while one is under
+   * way returns that one.
+   */
+  compact(records: Iterable<T>): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
+    if (this.compacting) return this.compacting;
+    this.appendedSinceCompaction = this.pending.length;
+    const tmp = `${this.files.snapshot}.tmp`;
+    let fd: number;
+    try {
+      if (!this.previousLogExists) this.rotateLog();
+      fd = openSync(tmp, 'w');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    try {
+      let chunk: Buffer[] = [];
+      let size = 0;
+      for (const record of records) {
+        const line = this.encode(record);
+        chunk.push(line);
+        size += line.length;
+        if (size > 1 << 20) {
+          writeSync(fd, Buffer.concat(chunk));
+          chunk = [];
+          size = 0;
+        }
+      }
+      if (size > 0) writeSync(fd, Buffer.concat(chunk));
+    } catch (error) {
+      closeSync(fd);
+      return Promise.reject(error as Error);
+    }
+    const snapshotFd = fd;
+    this.compacting = (async () => {
+      try {
+        await promisify(fdatasync)(snapshotFd);
+      } finally {
+        await promisify(close)(snapshotFd);
+      }
+      await rename(tmp, this.files.snapshot);
+      // The rename must be on disk before the previous log is gone.
+      await syncDirectory(this.dir);
+      await rm(this.files.previousLog, { force: true });
+      this.previousLogExists = false;
+    })().finally(() => {
+      this.compacting = undefined;
+    });
+    return this.compacting;
+  }
+
+  /** Writes what is queued and resolves once all of it is durable; later appends are refused. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.startWrite();
+    await this.compacting?.catch(() => undefined);
+    while (this.writing || this.fdUsers.size > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+    clearTimeout(this.eventualTimer);
+    closeSync(this.fd);
+  }
+
+  private enqueue(record: T, urgent: boolean): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
     return new Promise((done, fail) => {
-      this.pending.push({ line: `${JSON.stringify(record)}\n`, done, fail });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
+      this.pending.push({ line: this.encode(record), waiter: { done, fail }, urgent });
+      this.appendedSinceCompaction += 1;
+      // Appends made in the same turn of the event loop share a write.
+      if (!this.writeScheduled) {
+        this.writeScheduled = true;
+        setImmediate(() => {
+          this.writeScheduled = false;
+          this.startWrite();
+        });
       }
     });
   }
 
   /**
-   * Replaces snapshot and log with `records` (the owner's whole current state). Appends already
-   * queued are flushed first, so nothing is lost; the rename makes the switch atomic.
+   * Writes everything pending off the event loop (libuv's thread pool), durably: the log is open
+   * with O_DSYNC, so one writev is a write and its fdatasync in a single trip to the thread pool.
+   * The event loop never waits on the disk, which under load stalled every request in the process,
+   * and each trip costs a thread hand-off, which on a busy machine waits for a CPU. One write at a
+   * time, so the log stays in order; what is appended meanwhile waits and goes in the next.
    */
-  compact(records: Iterable<T>): void {
-    this.flush();
-    const tmp = `${this.snapshotFile}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      let chunk = '';
-      for (const record of records) {
-        chunk += `${JSON.stringify(record)}\n`;
-        if (chunk.length > 1 << 20) {
-          writeSync(fd, chunk);
-          chunk = '';
-        }
-      }
-      if (chunk) writeSync(fd, chunk);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.snapshotFile);
-    // Replaying the old log over the new snapshot would still give the same state, so a crash
-    // between the rename and this truncation is harmless.
-    this.rewriteLog([]);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.flush();
-    this.closed = true;
-    closeSync(this.fd);
-    await Promise.resolve();
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.pending.splice(0);
-    if (batch.length === 0) return;
-    try {
-      writeSync(this.fd, batch.map((entry) => entry.line).join(''));
-      if (this.fsync) fsyncSync(this.fd);
-    } catch (error) {
-      for (const entry of batch) entry.fail(error as Error);
+  private startWrite(): void {
+    if (this.writing || this.pending.length === 0) return;
+    if (!this.closed && !this.eventualDue && !this.pending.some((entry) => entry.urgent)) {
+      this.eventualTimer ??= setTimeout(() => {
+        this.eventualTimer = undefined;
+        this.eventualDue = true;
+        this.startWrite();
+      }, EVENTUAL_SYNC_MS);
       return;
     }
-    this.appendedSinceCompaction += batch.length;
-    for (const entry of batch) entry.done();
+    clearTimeout(this.eventualTimer);
+    this.eventualTimer = undefined;
+    this.eventualDue = false;
+    const batch = this.pending.splice(0);
+    const fd = this.fd;
+    this.writing = true;
+    this.useFd(fd);
+    const finish = (error: Error | null) => {
+      this.writing = false;
+      this.releaseFd(fd);
+      for (const entry of batch) {
+        if (error) entry.waiter.fail(error);
+        else entry.waiter.done();
+      }
+      this.startWrite();
+      if (!this.writing && this.fdUsers.size === 0) this.onIdle?.();
+    };
+    writeFully(
+      fd,
+      batch.map((entry) => entry.line),
+      finish,
+    );
   }
 
+  /**
+   * The log, for appending. With fsync on, O_DSYNC: each write returns once its data and the file's
+   * new length are on disk (what fdatasync gives), not its timestamps.
+   */
+  private openLog(): number {
+    const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND;
+    return openSync(this.files.log, this.fsync ? flags | fsConstants.O_DSYNC : flags, 0o666);
+  }
+
+  private useFd(fd: number): void {
+    this.fdUsers.set(fd, (this.fdUsers.get(fd) ?? 0) + 1);
+  }
+
+  private releaseFd(fd: number): void {
+    const left = (this.fdUsers.get(fd) ?? 1) - 1;
+    if (left > 0) {
+      this.fdUsers.set(fd, left);
+      return;
+    }
+    this.fdUsers.delete(fd);
+    if (this.retiredFds.delete(fd)) closeSync(fd);
+  }
+
+  /** The log becomes the previous log; what is written from now on goes to a fresh one. */
+  private rotateLog(): void {
+    renameSync(this.files.log, this.files.previousLog);
+    this.previousLogExists = true;
+    const rotated = this.fd;
+    this.fd = this.openLog();
+    // A write under way to the rotated log finishes there: its records precede the snapshot.
+    if (this.fdUsers.has(rotated)) this.retiredFds.add(rotated);
+    else closeSync(rotated);
+  }
+
+  /** At open only: replaces the log with `records`. */
   private rewriteLog(records: T[]): void {
     closeSync(this.fd);
-    const tmp = `${this.logFile}.tmp`;
+    const tmp = `${this.files.log}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      if (records.length > 0) writeSync(fd, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+      if (records.length > 0) writeSync(fd, Buffer.concat(records.map((record) => this.encode(record))));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, this.logFile);
-    this.fd = openSync(this.logFile, 'a');
-    this.appendedSinceCompaction = records.length;
+    renameSync(tmp, this.files.log);
+    this.fd = this.openLog();
+  }
+}
+
+/**
+ * writev, then whatever a short write left (file systems rarely write short, but may). One buffer
+ * per record: joining the lines into one string first cost several times more, for records of
+ * many kilobytes.
+ */
+function writeFully(fd: number, buffers: Buffer[], callback: (error: Error | null) => void): void {
+  const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+  writev(fd, buffers, (error, written) => {
+    if (error || written === total) {
+      callback(error);
+      return;
+    }
+    const rest = Buffer.concat(buffers).subarray(written);
+    writeFully(fd, [rest], callback);
+  });
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -104,7 +104,7 @@ export class EmbeddedStore implements Store {
     private readonly unlock: (() => void) | undefined,
     private readonly now: () => number,
   ) {
-    const persist = (records: JournalRecord[]) => this.persist(records);
+    const persist: Persist = (records, durability) => this.persist(records, durability);
     this.jobs = new EmbeddedJobStore(this.state, persist, now);
     this.deliveries = new EmbeddedDeliveryStore(this.state, persist, now);
     this.periodics = new EmbeddedPeriodicStore(this.state, persist);
@@ -143,14 +143,26 @@ export class EmbeddedStore implements Store {
   /**
    * Applies records to memory at once (so the next operation sees them) and resolves once they are
    * durable; only then do watchers hear of job changes, as Firestore listeners only see commits.
+   * With `durability: 'eventual'` it resolves at once and the records reach the disk with a later
+   * group commit (Journal.appendEventually); only for records whose loss in a crash does no harm
+   * (see recordAccepted).
    */
-  private async persist(records: JournalRecord[]): Promise<void> {
+  private async persist(records: JournalRecord[], durability: Durability = 'now'): Promise<void> {
     const changes = records.map((record) => this.state.apply(record)).filter((change) => change !== undefined);
     if (this.journal) {
-      await Promise.all(records.map((record) => this.journal?.append(record)));
+      const journal = this.journal;
+      const written = Promise.all(
+        records.map((record) => (durability === 'eventual' ? journal.appendEventually(record) : journal.append(record))),
+      );
+      // A failed write here loses only what the caller agreed to lose; a disk that keeps failing
+      // fails the next write that is waited for, which reports it.
+      if (durability === 'eventual') written.catch(() => undefined);
+      else await written;
       if (this.journal.appendedSinceCompaction > this.state.size() + COMPACTION_SLACK) {
         this.state.dropExpired(this.now());
-        this.journal.compact(this.state.records());
+        // Not waited for: it finishes off the event loop. A failed one leaves the journal whole,
+        // and the next is tried once the log has grown by the slack again.
+        this.journal.compact(this.state.records()).catch(() => undefined);
       }
     } else {
       // Still asynchronous, as a real backend is: callers and watchers see the same ordering.
@@ -160,7 +172,8 @@ export class EmbeddedStore implements Store {
   }
 }
 
-type Persist = (records: JournalRecord[]) => Promise<void>;
+type Durability = 'now' | 'eventual';
+type Persist = (records: JournalRecord[], durability?: Durability) => Promise<void>;
 
 /** Ordered by (createdAt, name) ascending; newest-first reads walk it backwards. */
 class SortedJobList {
@@ -513,8 +526,15 @@ class EmbeddedDeliveryStore implements DeliveryStore {
     return isDeliveryAccepted(this.state.deliveries.get(deliveryId), this.now());
   }
 
+  /**
+   * Resolves once `isAccepted` sees the record, without waiting for the disk: the webhook records a
+   * delivery only after its event is durably on the bus, and a record lost in a crash only means a
+   * redelivery is published again, which the processing claim runs once. So `POST /hook` answers
+   * after one disk flush (the publish's), not two in a row.
+   */
   async recordAccepted(deliveryId: string): Promise<void> {
-    await this.write(deliveryId, applyDeliveryAccepted(this.state.deliveries.get(deliveryId), this.now(), RECORD_RETENTION_MS.delivery));
+    const next = applyDeliveryAccepted(this.state.deliveries.get(deliveryId), this.now(), RECORD_RETENTION_MS.delivery);
+    await this.write(deliveryId, next, 'eventual');
   }
 
   async claimProcessing(deliveryId: string, holder: string, leaseMs: number): Promise<ProcessingClaim> {
@@ -549,12 +569,12 @@ class EmbeddedDeliveryStore implements DeliveryStore {
   }
 
   /** Decisions are made synchronously before this is called, so racing callers are ordered. */
-  private async write(deliveryId: string, next: DeliveryRecord | undefined): Promise<void> {
+  private async write(deliveryId: string, next: DeliveryRecord | undefined, durability?: Durability): Promise<void> {
     if (!next) {
       await Promise.resolve();
       return;
     }
-    await this.persist([{ kind: 'delivery', id: deliveryId, expireAt: next.expireAt, record: next }]);
+    await this.persist([{ kind: 'delivery', id: deliveryId, expireAt: next.expireAt, record: next }], durability);
   }
 }
 

@@ -211,7 +211,11 @@ export type ProcessingClaim =
 export interface DeliveryStore {
   /** True when the delivery was recorded as accepted (and its record has not expired). */
   isAccepted(deliveryId: string): Promise<boolean>;
-  /** Records the delivery as accepted, leaving any processing state as it is. Idempotent. */
+  /**
+   * Records the delivery as accepted, leaving any processing state as it is. Idempotent. Resolves
+   * once `isAccepted` answers true; a backend may make the record durable a moment later, since a
+   * record lost in a crash only means a redelivery is published again (shared/webhook/receive.ts).
+   */
   recordAccepted(deliveryId: string): Promise<void>;
   /** Claims the processing of a delivery for `holder` for `leaseMs` (see ProcessingClaim). */
   claimProcessing(deliveryId: string, holder: string, leaseMs: number): Promise<ProcessingClaim>;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { DEFAULT_SUBSCRIPTION_POLICY } from '../../../shared/bus/bus';
 import { InProcessBus } from '../../../shared/bus/in-process';
 import { PubSubBus } from '../../../shared/bus/pubsub';
 import { startPubSubEmulator, type RunningEmulator } from '../../support/emulators';
+import { issueComment } from '../../support/payloads';
 import { waitFor } from '../../support/wait';
 import { describeBusContract } from './bus.contract';
 
@@ -52,8 +54,8 @@ describe('in-process bus journal', () => {
       { name: 'consumed', ...policy },
       { name: 'left-alone', ...policy },
     ]);
-    const count = 1_200;
-    // Published together, so the journal commits them in a few groups rather than 1,200 fsyncs.
+    const count = 3_000;
+    // Published together, so the journal commits them in a few groups rather than 3,000 fsyncs.
     await Promise.all(Array.from({ length: count }, (_, index) => bus.publish('load-test', { data: String(index) })));
     let acknowledged = 0;
     await bus.subscribe('consumed', async () => {
@@ -62,7 +64,7 @@ describe('in-process bus journal', () => {
     await waitFor(() => acknowledged === count, 'every message acknowledged');
     await bus.close();
 
-    // Without compaction the log would hold every publish and ack: 2 × 1,200 message records plus 1,200 acks.
+    // Without compaction the log would hold every publish and ack: 2 × 3,000 message records plus 3,000 acks.
     expect(existsSync(path.join(dataDir, 'bus.snapshot.jsonl'))).toBe(true);
     const logLines = readFileSync(path.join(dataDir, 'bus.log.jsonl'), 'utf8').split('\n').filter(Boolean).length;
     expect(logLines).toBeLessThan(count * 3);
@@ -112,6 +114,31 @@ describe('in-process bus ordering on an existing subscription', () => {
     await waitFor(() => finished.length === 3, 'all three handled');
     expect(started).toEqual(['first', 'second', 'third']);
     expect(finished).toEqual(['first', 'second', 'third']);
+  });
+});
+
+describe('in-process bus journal, message bodies', () => {
+  it('restores webhook-sized and binary bodies byte for byte after a restart', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'cutwater-bus-'));
+    const buses: InProcessBus[] = [];
+    onTestFinished(async () => {
+      for (const bus of buses) await bus.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const bus = new InProcessBus({ dataDir });
+    buses.push(bus);
+    await bus.declare(['hooks'], [{ name: 'events', topic: 'hooks', ...DEFAULT_SUBSCRIPTION_POLICY }]);
+    const webhook = Buffer.from(JSON.stringify(issueComment({ commenter: 'alice', comment: '/lgtm "quoted" \\ ünïcode' })));
+    const bodies = [webhook, randomBytes(4_096), Buffer.alloc(0)];
+    await Promise.all(bodies.map((data) => bus.publish('hooks', { data, attributes: { 'x-github-event': 'issue_comment' } })));
+    await bus.close();
+
+    const reopened = new InProcessBus({ dataDir });
+    buses.push(reopened);
+    const received: Buffer[] = [];
+    await reopened.subscribe('events', async (message) => void received.push(message.data));
+    await waitFor(() => received.length === bodies.length, 'every body redelivered');
+    expect(received.map((data) => data.toString('hex')).sort()).toEqual(bodies.map((data) => data.toString('hex')).sort());
   });
 });
 
