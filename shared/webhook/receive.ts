@@ -99,6 +99,7 @@ export async function receiveWebhook(dependencies: WebhookDependencies, request:
   // rather than copied by whichever young-generation collections happen while they wait.
   const repository = (payload as { repository?: { full_name?: unknown } }).repository?.full_name;
   const installation = (payload as { installation?: { id?: unknown } }).installation?.id;
+  const orderingKey = orderingKeyOf(payload);
   payload = undefined;
   if (event === 'ping') {
     log.info('ping received');
@@ -114,7 +115,6 @@ export async function receiveWebhook(dependencies: WebhookDependencies, request:
     [EVENT_ATTRIBUTES.delivery]: delivery,
   };
   if (typeof installation === 'number') attributes[EVENT_ATTRIBUTES.installation] = String(installation);
-  const orderingKey = orderingKeyOf(payload);
   try {
     await dependencies.bus.publish(TOPICS.githubEvents, { data: request.rawBody, attributes, ...(orderingKey ? { orderingKey } : {}) });
   } catch (error) {
