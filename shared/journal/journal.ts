@@ -39,7 +39,7 @@ export interface JournalOptions<T> {
   name: string;
   /** Validates one decoded line; throw to reject it. */
   parse: (value: unknown) => T;
-  /** fsync after each group of appends (default true). Tests of crash behaviour keep it on. */
+  /** Make each group of appends durable before resolving it (default true). Tests of crash behaviour keep it on. */
   fsync?: boolean;
   /**
    * Encodes one record as its line: JSON, then a newline (default: JSON.stringify). For owners
@@ -50,7 +50,7 @@ export interface JournalOptions<T> {
 
 export interface OpenedJournal<T> {
   journal: Journal<T>;
-  /** Snapshot records then log records, in the order they were written. */
+  /** Snapshot records, then the logs' records in the order they were written. */
   records: T[];
   /** A final line cut short by a crash mid-write, dropped on open; undefined when the log was whole. */
   droppedPartialLine?: string;
