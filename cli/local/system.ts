@@ -52,6 +52,14 @@ export interface LocalSystemOptions {
   tickMs?: number;
   /** The cluster whose jobs the local runner takes (default "default"). */
   cluster?: string;
+  /**
+   * The outbox writer's pace, windows included, instead of GITHUB_WRITES_PER_MINUTE / _PER_HOUR
+   * over GitHub's minute and hour. For runs that compress time against a fake GitHub whose
+   * windows are compressed alike (`npm run bench -- burst`); the environment only sets counts.
+   */
+  writeLimits?: WriteLimits;
+  /** The writer's coalescing window (default 2 s), compressed by the same runs. */
+  coalesceWindowMs?: number;
 }
 
 export interface LocalSystem {
@@ -85,7 +93,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   // Fail before anything starts when the config does not load: the error names file and line.
   const initial = await config.current();
   // Likewise a bad GITHUB_WRITES_PER_MINUTE / _PER_HOUR, named in the error.
-  const writeLimits: WriteLimits = writeLimitsFromEnv(env);
+  const writeLimits: WriteLimits = options.writeLimits ?? writeLimitsFromEnv(env);
 
   const store: Store = openStore(
     options.emulators
@@ -109,7 +117,13 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   // Without credentials there is nothing to write to GitHub with, and nothing enqueues writes.
   const writers: LocalWriters | undefined = clients
     ? startLocalWriters({
-        writer: new OutboxWriter({ outbox: store.outbox, github: writerClientsOf(clients), log, limits: writeLimits }),
+        writer: new OutboxWriter({
+          outbox: store.outbox,
+          github: writerClientsOf(clients),
+          log,
+          limits: writeLimits,
+          ...(options.coalesceWindowMs === undefined ? {} : { coalesceWindowMs: options.coalesceWindowMs }),
+        }),
         outbox: store.outbox,
         log,
       })

@@ -1,4 +1,4 @@
-import type { ProwJob, ProwJobType } from '../prowjob/schema';
+import { GITHUB_REPORTER, type ProwJob, type ProwJobStatus, type ProwJobType } from '../prowjob/schema';
 import { InvalidTransitionError, JobNotFoundError } from '../store/errors';
 import type { CreateResult, JobStore, StoredJob } from '../store/store';
 
@@ -18,9 +18,11 @@ export interface PluginJobs {
   ): Promise<StoredJob[]>;
   /**
    * Aborts a job with `description` as its status description. False when there was nothing to
-   * abort: the job finished or vanished meanwhile.
+   * abort: the job finished or vanished meanwhile. `superseded`: a newer run of the same job
+   * replaces it, so GitHub is not told of the abort — the commit's status for the job's context
+   * stays the newer run's, whichever of the two the reporter gets to last.
    */
-  abort(name: string, description: string): Promise<boolean>;
+  abort(name: string, description: string, options?: { superseded?: boolean }): Promise<boolean>;
 }
 
 const PAGE_LIMIT = 1000;
@@ -38,9 +40,11 @@ export function pluginJobsOf(jobs: JobStore): PluginJobs {
       } while (cursor);
       return found;
     },
-    abort: async (name, description) => {
+    abort: async (name, description, options = {}) => {
+      const status: Partial<ProwJobStatus> = { description };
+      if (options.superseded) status.prev_report_states = { [GITHUB_REPORTER]: 'aborted' };
       try {
-        await jobs.update(name, { state: 'aborted', status: { description } }, 'latest');
+        await jobs.update(name, { state: 'aborted', status }, 'latest');
         return true;
       } catch (error) {
         if (error instanceof InvalidTransitionError || error instanceof JobNotFoundError) return false;

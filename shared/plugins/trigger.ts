@@ -179,13 +179,16 @@ function pullRequestFiles(pull: IssueHandle): ChangedFilesProvider {
   return changedFilesOnce(async () => (await pull.listPullRequestFiles()).map((file) => file.filename));
 }
 
-/** Aborts jobs; one that finished (or vanished) meanwhile is left as it is. */
-async function abortJobs(ctx: TriggerContext, jobs: readonly StoredJob[]): Promise<void> {
+/**
+ * Aborts jobs; one that finished (or vanished) meanwhile is left as it is. `superseded`: newer runs
+ * replace them, and GitHub keeps showing those (PluginJobs.abort).
+ */
+async function abortJobs(ctx: TriggerContext, jobs: readonly StoredJob[], options: { superseded?: boolean } = {}): Promise<void> {
   const failures: unknown[] = [];
   for (const stored of jobs) {
     const name = stored.job.metadata.name ?? '';
     try {
-      if (await ctx.jobs.abort(name, ABORTED_DESCRIPTION)) {
+      if (await ctx.jobs.abort(name, ABORTED_DESCRIPTION, options)) {
         ctx.log.info('aborted ProwJob', { prowJob: name, job: stored.job.spec.job });
       }
     } catch (error) {
@@ -225,7 +228,7 @@ async function startPresubmits(
       if (!result.created) continue;
       ctx.log.info('created ProwJob', { prowJob: result.job.job.metadata.name, job: job.name, pull: pr.number });
       const sameJob = await ctx.jobs.ofPullRequest(`${ctx.org}/${ctx.repo}`, pr.number, { job: job.name });
-      await abortJobs(ctx, supersededRuns(sameJob, result.job));
+      await abortJobs(ctx, supersededRuns(sameJob, result.job), { superseded: true });
     } catch (error) {
       failures.push(error);
     }

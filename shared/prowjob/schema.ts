@@ -187,6 +187,14 @@ export const ProwJobSpecSchema = z.object({
 });
 export type ProwJobSpec = z.infer<typeof ProwJobSpecSchema>;
 
+/**
+ * Crier's GitHub reporter's key in `status.prev_report_states`. As in Prow, a state recorded there
+ * for it is not reported to GitHub: the trigger records `aborted` there when a newer run of the
+ * same job replaces a run, so that the newer run keeps the commit's status for the job's context
+ * (Prow's TerminateOlderJobs does the same).
+ */
+export const GITHUB_REPORTER = 'github-reporter';
+
 export const ProwJobStatusSchema = z
   .object({
   startTime: z.string().optional(),

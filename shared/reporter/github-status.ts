@@ -1,5 +1,5 @@
 import type { CommitState, CommitStatus } from '../github/client';
-import type { ProwJob, ProwJobState, ProwJobType } from '../prowjob/schema';
+import { GITHUB_REPORTER, type ProwJob, type ProwJobState, type ProwJobType } from '../prowjob/schema';
 
 /**
  * Crier's GitHub reporter, status half: which commit status a ProwJob's state shows on GitHub.
@@ -78,6 +78,16 @@ export function reportsToGitHub(job: ProwJob, jobTypesToReport: readonly ProwJob
   if (spec.report === false || !spec.refs) return false;
   if (spec.type !== 'presubmit' && spec.type !== 'postsubmit') return false;
   return jobTypesToReport.includes(spec.type);
+}
+
+/**
+ * Whether GitHub must not be told of the job's current state: crier skips a state recorded for its
+ * GitHub reporter in `prev_report_states`, which is how a run replaced by a newer one is aborted
+ * without its "failure" overwriting the newer run's status.
+ */
+export function toldGitHubBefore(job: ProwJob): boolean {
+  const state = job.status?.state ?? 'triggered';
+  return job.status?.prev_report_states?.[GITHUB_REPORTER] === state;
 }
 
 /** The status to set for the job's current state, or undefined when it is not reported. */

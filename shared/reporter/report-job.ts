@@ -8,7 +8,7 @@ import { isFinalState } from '../prowjob/lifecycle';
 import type { ProwJob } from '../prowjob/schema';
 import type { ReportedState, Store, StoredJob } from '../store/store';
 import { jobPageUrl } from '../prowjob/job-page';
-import { githubStatusFor, reportsToGitHub, DEFAULT_GITHUB_JOB_TYPES } from './github-status';
+import { githubStatusFor, reportsToGitHub, toldGitHubBefore, DEFAULT_GITHUB_JOB_TYPES } from './github-status';
 import { pubsubReportFor, type PubSubReportMessage } from './pubsub-report';
 import { slackMessageFor, type SlackSender } from './slack';
 import { planSummaryComment } from './summary-comment';
@@ -116,7 +116,7 @@ function channelsFor(deps: ReporterDependencies, stored: StoredJob, log: Logger)
 
   const github = deps.github;
   const jobTypesToReport = deps.config.prow.github_reporter?.job_types_to_report ?? DEFAULT_GITHUB_JOB_TYPES;
-  if (github && reportsToGitHub(job, jobTypesToReport)) {
+  if (github && reportsToGitHub(job, jobTypesToReport) && !toldGitHubBefore(job)) {
     const target = githubStatusFor(job, { jobTypesToReport, ...(pageUrl ? { targetUrl: pageUrl } : {}) });
     if (target) {
       channels.push({

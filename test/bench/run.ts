@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { benchBurst } from './burst.bench';
 import { benchConfig } from './config.bench';
 import { benchRunner } from './runner.bench';
 import { benchStatus } from './status.bench';
@@ -16,6 +17,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   webhook: benchWebhook,
   runner: benchRunner,
   status: benchStatus,
+  burst: benchBurst,
 };
 
 const wanted = process.argv.slice(2);

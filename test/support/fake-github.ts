@@ -75,6 +75,12 @@ export interface FakeGitHubOptions {
 export interface SecondaryLimits {
   perMinute?: number;
   perHour?: number;
+  /**
+   * How long the "minute" and the "hour" last, default 60 s and 1 h: shorter for benchmarks that
+   * compress time (a tenth of each, with writes a tenth as slow, is the same load ten times faster).
+   */
+  minuteMs?: number;
+  hourMs?: number;
 }
 
 export interface FakeGitHubCounters {
@@ -1489,10 +1495,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   function admitWrite(credential: string): { retryAfterSeconds: number } | undefined {
     const now = clock().getTime();
     const windows = [
-      { max: secondaryLimits?.perMinute, ms: 60_000 },
-      { max: secondaryLimits?.perHour, ms: 3_600_000 },
+      { max: secondaryLimits?.perMinute, ms: secondaryLimits?.minuteMs ?? 60_000 },
+      { max: secondaryLimits?.perHour, ms: secondaryLimits?.hourMs ?? 3_600_000 },
     ];
-    const times = (writeTimes.get(credential) ?? []).filter((time) => time > now - 3_600_000);
+    const longest = Math.max(...windows.map((window) => window.ms));
+    const times = (writeTimes.get(credential) ?? []).filter((time) => time > now - longest);
     let waitMs = 0;
     for (const window of windows) {
       if (window.max === undefined) continue;

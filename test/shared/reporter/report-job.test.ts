@@ -152,6 +152,31 @@ describe('a failing presubmit, then /retest', () => {
   });
 });
 
+describe('a second /test of a job still running', () => {
+  it('leaves the commit showing the newer run as pending, never the replaced run as failed', async () => {
+    reporter = followAndReport(deps, staticConfigSource(harness.config));
+    await reporter.ready;
+    await deliver('pull_request', pullRequest('opened', { author: 'alice', number: 1, headSha: HEAD }));
+    await reporter.idle();
+    const [first] = await jobNamed('unit');
+    if (!first) throw new Error('the trigger should have started unit');
+    await runTo(first, 'pending');
+
+    await deliver('issue_comment', issueComment({ commenter: 'alice', comment: '/test unit', author: 'alice', number: 1, isPR: true }));
+    await reporter.idle();
+    const runs = await jobNamed('unit');
+    const second = runs.find((stored) => stored.job.metadata.name !== first.job.metadata.name);
+    if (!second) throw new Error('/test unit should have started a second run');
+    expect((await harness.store.jobs.get(first.job.metadata.name ?? ''))?.job.status?.state).toBe('aborted');
+
+    const unitStatus = harness.github.statuses(REPO, HEAD).find((status) => status.context === 'unit');
+    expect(unitStatus).toMatchObject({ state: 'pending', target_url: `${STATUS_URL}/view/${second.job.metadata.name}` });
+    expect(statusPosts('unit')).not.toContain('failure');
+    // The replaced run's abort counts as reported: the sweep finds nothing to heal.
+    expect(await harness.store.jobs.listReportDue({ updatedBefore: Date.now() + 1 })).toEqual([]);
+  });
+});
+
 describe('healing', () => {
   it('reports once, through the sweep, a state change whose reporter was killed before it could report', async () => {
     // No reporter runs while the PR opens and the job fails: as if it died between change and report.
