@@ -45,7 +45,7 @@ import {
   type OutboxInstallationRecord,
   type OutboxView,
 } from './outbox-rules';
-import { OutboxEntrySchema } from './schemas';
+import { OutboxEntrySchema, OutboxInstallationRecordSchema } from './schemas';
 
 /**
  * The outbox on Firestore. Collections:
@@ -105,17 +105,14 @@ function fromEntryDocument(snapshot: DocumentSnapshot): OutboxEntry {
   return parsed.data;
 }
 
-/** The installation document: absent fields are stored as null, since every write replaces it whole. */
-const InstallationDocumentSchema = z.object({
+/**
+ * The installation document: the record, with its absent fields stored as null (each write is an
+ * update that must clear them), and a version.
+ */
+const InstallationDocumentSchema = OutboxInstallationRecordSchema.extend({
   /** Grows with every change to the installation's outbox, so that every change rewrites this document. */
   version: z.number().int().nonnegative(),
-  installation: z.string(),
-  seq: z.number().int().nonnegative(),
-  depth: z.number().int().nonnegative(),
-  saved: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
-  sentAt: z.array(z.number()),
-  writer: z.object({ holder: z.string(), token: z.number().int().positive(), expiresAt: z.number() }).nullable(),
+  writer: OutboxInstallationRecordSchema.shape.writer.unwrap().nullable(),
   blockedUntil: z.number().nullable(),
   blockedReason: z.string().nullable(),
 });

@@ -38,17 +38,32 @@ describeBusContract(
   { durable: true },
 );
 
+/**
+ * In-process buses journaled in one temporary data dir, as a restart of local mode sees it: each
+ * `open()` is another process's bus on the same dir; all are closed and the dir removed after the test.
+ */
+function busesInTempDir(): { dataDir: string; open: () => InProcessBus } {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'cutwater-bus-'));
+  const buses: InProcessBus[] = [];
+  onTestFinished(async () => {
+    for (const bus of buses) await bus.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return {
+    dataDir,
+    open: () => {
+      const bus = new InProcessBus({ dataDir });
+      buses.push(bus);
+      return bus;
+    },
+  };
+}
+
 // Beyond the contract: the journal's compaction, which only the durable in-process bus has.
 describe('in-process bus journal', () => {
   it('compacts once acknowledgements pile up, and a reopen still restores exactly the unacknowledged', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'cutwater-bus-'));
-    const buses: InProcessBus[] = [];
-    onTestFinished(async () => {
-      for (const bus of buses) await bus.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-    const bus = new InProcessBus({ dataDir });
-    buses.push(bus);
+    const { dataDir, open } = busesInTempDir();
+    const bus = open();
     const policy = { topic: 'load-test', ...DEFAULT_SUBSCRIPTION_POLICY };
     await bus.declare(['load-test'], [
       { name: 'consumed', ...policy },
@@ -69,8 +84,7 @@ describe('in-process bus journal', () => {
     const logLines = readFileSync(path.join(dataDir, 'bus.log.jsonl'), 'utf8').split('\n').filter(Boolean).length;
     expect(logLines).toBeLessThan(count * 3);
 
-    const reopened = new InProcessBus({ dataDir });
-    buses.push(reopened);
+    const reopened = open();
     const fromConsumed: string[] = [];
     const fromLeftAlone: string[] = [];
     await reopened.subscribe('consumed', async (message) => void fromConsumed.push(message.data.toString()));
@@ -87,21 +101,14 @@ describe('in-process bus journal', () => {
 // local mode needs, for a data directory from before the events subscription became ordered.
 describe('in-process bus ordering on an existing subscription', () => {
   it('orders the messages a data dir already holds once the subscription is declared ordered', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'cutwater-bus-'));
-    const buses: InProcessBus[] = [];
-    onTestFinished(async () => {
-      for (const bus of buses) await bus.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-    const before = new InProcessBus({ dataDir });
-    buses.push(before);
+    const { open } = busesInTempDir();
+    const before = open();
     const spec = { name: 'events', topic: 'github-events', ...DEFAULT_SUBSCRIPTION_POLICY };
     await before.declare(['github-events'], [spec]);
     for (const data of ['first', 'second', 'third']) await before.publish('github-events', { data, orderingKey: 'acme/widgets#7' });
     await before.close();
 
-    const after = new InProcessBus({ dataDir });
-    buses.push(after);
+    const after = open();
     await after.declare(['github-events'], [{ ...spec, messageOrdering: true }]);
     const started: string[] = [];
     const finished: string[] = [];
@@ -119,22 +126,15 @@ describe('in-process bus ordering on an existing subscription', () => {
 
 describe('in-process bus journal, message bodies', () => {
   it('restores webhook-sized and binary bodies byte for byte after a restart', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'cutwater-bus-'));
-    const buses: InProcessBus[] = [];
-    onTestFinished(async () => {
-      for (const bus of buses) await bus.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-    const bus = new InProcessBus({ dataDir });
-    buses.push(bus);
+    const { open } = busesInTempDir();
+    const bus = open();
     await bus.declare(['hooks'], [{ name: 'events', topic: 'hooks', ...DEFAULT_SUBSCRIPTION_POLICY }]);
     const webhook = Buffer.from(JSON.stringify(issueComment({ commenter: 'alice', comment: '/lgtm "quoted" \\ ünïcode' })));
     const bodies = [webhook, randomBytes(4_096), Buffer.alloc(0)];
     await Promise.all(bodies.map((data) => bus.publish('hooks', { data, attributes: { 'x-github-event': 'issue_comment' } })));
     await bus.close();
 
-    const reopened = new InProcessBus({ dataDir });
-    buses.push(reopened);
+    const reopened = open();
     const received: Buffer[] = [];
     await reopened.subscribe('events', async (message) => void received.push(message.data));
     await waitFor(() => received.length === bodies.length, 'every body redelivered');
