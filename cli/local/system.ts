@@ -6,7 +6,7 @@ import path from 'node:path';
 import { LocalExecutor } from '../../runner/executor/local';
 import { Runner } from '../../runner/runner';
 import { DiskArtifactStore } from '../../shared/artifacts/disk';
-import { TOPICS, type MessageBus, type Subscriber } from '../../shared/bus/bus';
+import { TOPICS, type MessageBus, type ReceivedMessage, type Subscriber } from '../../shared/bus/bus';
 import { InProcessBus } from '../../shared/bus/in-process';
 import { PubSubBus } from '../../shared/bus/pubsub';
 import { sendJson } from '../../shared/http/node';
@@ -20,7 +20,9 @@ import { handleProwJobMessage } from '../../shared/pubsub/trigger';
 import { followAndReport, type FollowingReporter } from '../../shared/reporter/follow';
 import type { ConfigPaths } from '../../shared/config/load';
 import { fileConfigSource } from '../../shared/config/config-source';
-import { DEPLOYED_SUBSCRIPTIONS, EVENTS_SUBSCRIPTION } from '../../shared/runtime/deployment';
+import { DEPLOYED_SUBSCRIPTIONS, EVENTS_SUBSCRIPTION, TRIGGER_SUBSCRIPTION } from '../../shared/runtime/deployment';
+import { LANES, type DispatchLane } from '../../shared/plugins/lanes';
+import { LaneGate } from './lane-gate';
 import { githubApiUrl, webhookSecrets } from '../../shared/github/environment';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
 import { reportChannelsFromEnv } from '../../shared/runtime/reporting';
@@ -80,6 +82,11 @@ export interface LocalSystem {
 }
 
 const LOCAL_HOLDER = 'local';
+/**
+ * Job-creating deliveries handled at once. More than the bus's default: each mostly waits on the
+ * store and GitHub reads, and every one waiting in the bus rather than here lets the gate open.
+ */
+const JOBS_LANE_IN_FLIGHT = 32;
 /** In the data dir: the token for the local job API (`cutwater mkpj` reads it from there). */
 export const API_TOKEN_FILE = 'api-token';
 /** In the data dir: signs status-page sessions and CSRF tokens unless STATUS_SESSION_SECRET is set. */
@@ -129,29 +136,39 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       })
     : undefined;
 
-  const subscribers: Subscriber[] = [
-    await bus.subscribe(EVENTS_SUBSCRIPTION, async (message) => {
-      if (!clients) {
+  const handleLane = async (message: ReceivedMessage, lane: DispatchLane) => {
+    if (!clients) {
+      // Said once per delivery: the jobs lane sees every delivery too.
+      if (lane === LANES.plugins) {
         log.warn('webhook accepted but not handled: plugins need GitHub credentials (GITHUB_TOKEN or a GitHub App)', {
           messageId: message.id,
         });
-        return;
       }
-      const current = await config.current();
-      await handleGitHubEventMessage(
-        {
-          plugins: PLUGINS,
-          github: (installation) => clients.clientForInstallation(installation),
-          store,
-          config: current,
-          pluginConfig: current.plugins ?? {},
-          log,
-          ...(secrets[0] ? { hmacSecret: secrets[0] } : {}),
-          ...(writers ? { outbox: { nudge: writers.kick, installationKey: (installation) => clients.installationKey(installation) } } : {}),
-        },
-        message,
-      );
+      return;
+    }
+    const current = await config.current();
+    await handleGitHubEventMessage(
+      {
+        plugins: PLUGINS,
+        github: (installation) => clients.clientForInstallation(installation),
+        store,
+        config: current,
+        pluginConfig: current.plugins ?? {},
+        log,
+        ...(secrets[0] ? { hmacSecret: secrets[0] } : {}),
+        ...(writers ? { outbox: { nudge: writers.kick, installationKey: (installation) => clients.installationKey(installation) } } : {}),
+      },
+      message,
+      lane,
+    );
+  };
+  // One process serves both lanes: job creation goes first (cli/local/lane-gate.ts).
+  const gate = new LaneGate();
+  const subscribers: Subscriber[] = [
+    await bus.subscribe(TRIGGER_SUBSCRIPTION, (message) => gate.first(() => handleLane(message, LANES.jobs)), {
+      maxInFlight: JOBS_LANE_IN_FLIGHT,
     }),
+    await bus.subscribe(EVENTS_SUBSCRIPTION, (message) => gate.after(() => handleLane(message, LANES.plugins))),
     await bus.subscribe(PROW_JOBS_SUBSCRIPTION, async (message) => {
       await handleProwJobMessage({ store, config: await config.current(), log }, message);
     }),

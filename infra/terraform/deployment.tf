@@ -76,6 +76,25 @@ locals {
       max_instances    = 20
       concurrency      = 8
     }
+    # The jobs lane (shared/plugins/lanes.ts): the same deliveries for the trigger plugin alone,
+    # so no other plugin's work delays a ProwJob. Ordered as events is.
+    trigger = {
+      trigger          = "pubsub"
+      topic            = "github-events"
+      subscription     = "trigger"
+      message_ordering = true
+      secrets = {
+        "cutwater-github-app-id"          = "GITHUB_APP_ID"
+        "cutwater-github-app-private-key" = "GITHUB_APP_PRIVATE_KEY"
+      }
+      publishes        = []
+      pubsub_reports   = false
+      config_snapshots = "read"
+      artifacts        = "none"
+      timeout_seconds  = 60
+      max_instances    = 20
+      concurrency      = 8
+    }
     pubsub = {
       trigger          = "pubsub"
       topic            = "prow-jobs"

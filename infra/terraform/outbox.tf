@@ -41,7 +41,7 @@ locals {
 
   # Functions that wake writers (cloudNudge): the events function and the reporter after they
   # enqueue writes, the scheduler each minute for what has come due.
-  outbox_nudgers = ["events", "reporter", "scheduler"]
+  outbox_nudgers = ["events", "trigger", "reporter", "scheduler"]
 }
 
 resource "google_pubsub_topic_iam_member" "outbox_nudge_publisher" {

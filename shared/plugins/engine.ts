@@ -9,6 +9,7 @@ import type { Store } from '../store/store';
 import { outboxGitHub } from '../outbox/github';
 import type { WriterNudge } from '../outbox/nudge';
 import { commentEventOf } from './comment-event';
+import { laneDeliveryKey, type DispatchLane } from './lanes';
 import { payloadProblems } from './delivery-check';
 import { issueHandle, repositoryHandle } from './handles';
 import { eventMatches, type Plugin, type PluginContext } from './plugin';
@@ -76,7 +77,11 @@ const RepositoryFields = z.object({
   action: z.string().optional(),
 });
 
-export async function dispatch(dependencies: EngineDependencies, delivery: Delivery): Promise<DispatchOutcome> {
+/**
+ * Runs the delivery's plugins: those of `lane` (shared/plugins/lanes.ts), or, without one, every
+ * plugin and external plugin, as a single-plugin test or a one-lane caller wants.
+ */
+export async function dispatch(dependencies: EngineDependencies, delivery: Delivery, lane?: DispatchLane): Promise<DispatchOutcome> {
   const fields = RepositoryFields.safeParse(delivery.payload);
   const info = fields.success ? fields.data : {};
   const org = info.repository?.owner.login ?? info.organization?.login ?? '';
@@ -84,6 +89,7 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
   const log = dependencies.log.child({
     deliveryId: delivery.id,
     event: info.action ? `${delivery.name}.${info.action}` : delivery.name,
+    ...(lane ? { lane: lane.name } : {}),
     ...(repo ? { repo: `${org}/${repo}` } : org ? { org } : {}),
   });
   const outcome: DispatchOutcome = { handled: [], failed: [] };
@@ -93,6 +99,7 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
   }
 
   const externals = externalPluginsFor(dependencies.pluginConfig, org, repo, delivery.name);
+  const inLane = (plugin: string) => !lane || lane.runs(plugin);
   const builtIn = new Set(dependencies.plugins.map((plugin) => plugin.name));
   // Prow's external plugins that Cutwater has built in (needs-rebase) run in-process when their
   // entry names no endpoint of its own, so a migrated plugins.yaml needs no extra service.
@@ -107,8 +114,8 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
     outcome.refused = refused;
     log.error(`delivery ${delivery.id} (${delivery.name}) is malformed, so no plugin runs for it: ${refused}`);
   }
-  const inProcess = refused ? [] : dependencies.plugins.filter((plugin) => enabled.has(plugin.name));
-  const github = pluginGitHubOf(githubFor(dependencies, delivery, info.installation?.id, log));
+  const inProcess = refused ? [] : dependencies.plugins.filter((plugin) => enabled.has(plugin.name) && inLane(plugin.name));
+  const github = pluginGitHubOf(githubFor(dependencies, delivery, lane, info.installation?.id, log));
   const jobs = pluginJobsOf(dependencies.store.jobs);
   const repository = repositoryHandle(github, { org, repo });
   const comment = inProcess.length > 0 ? commentEventOf(delivery.name, delivery.payload) : undefined;
@@ -153,7 +160,7 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
     );
   }
 
-  for (const external of externals) {
+  for (const external of lane && !lane.forwardsExternalPlugins ? [] : externals) {
     if (servedInProcess.includes(external)) continue;
     runs.push(
       forward(dependencies, delivery, external).then(
@@ -180,7 +187,13 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
  * again (a redelivery after a crash) asks for the same writes under the same keys, and none is
  * stored twice.
  */
-function githubFor(dependencies: EngineDependencies, delivery: Delivery, installationId: number | undefined, log: Logger): GitHubClient {
+function githubFor(
+  dependencies: EngineDependencies,
+  delivery: Delivery,
+  lane: DispatchLane | undefined,
+  installationId: number | undefined,
+  log: Logger,
+): GitHubClient {
   const client = dependencies.github(installationId);
   const outbox = dependencies.outbox;
   if (!outbox) return client;
@@ -188,7 +201,7 @@ function githubFor(dependencies: EngineDependencies, delivery: Delivery, install
     client,
     outbox: dependencies.store.outbox,
     installation: outbox.installationKey(installationId),
-    cause: `delivery ${delivery.id}`,
+    cause: `delivery ${lane ? laneDeliveryKey(lane, delivery.id) : delivery.id}`,
     nudge: outbox.nudge,
     log,
   });

@@ -45,7 +45,9 @@ const github = {
   [SECRETS.githubAppPrivateKey]: 'GITHUB_APP_PRIVATE_KEY',
 };
 
+/** The plugins lane's subscription and the jobs lane's (shared/plugins/lanes.ts), both on github-events. */
 export const EVENTS_SUBSCRIPTION = 'events';
+export const TRIGGER_SUBSCRIPTION = 'trigger';
 export const GITHUB_WRITER_SUBSCRIPTION = 'github-writer';
 /**
  * The GitHub writer drains an installation's outbox for most of a call, waiting for the pace of
@@ -64,6 +66,13 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'pubsub', topic: TOPICS.githubEvents, subscription: EVENTS_SUBSCRIPTION, messageOrdering: true },
     // The webhook secret signs deliveries forwarded to external plugins.
     secrets: { ...github, [SECRETS.webhookSecret]: 'WEBHOOK_SECRET' },
+  },
+  {
+    // The jobs lane: the same deliveries, for the trigger plugin alone, so that creating ProwJobs
+    // never waits behind the other plugins (shared/plugins/lanes.ts). Ordered as `events` is.
+    name: 'trigger',
+    trigger: { kind: 'pubsub', topic: TOPICS.githubEvents, subscription: TRIGGER_SUBSCRIPTION, messageOrdering: true },
+    secrets: github,
   },
   {
     name: 'pubsub',

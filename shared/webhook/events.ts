@@ -1,17 +1,20 @@
 import { PermanentMessageError, type ReceivedMessage } from '../bus/bus';
 import { dispatch, type DispatchOutcome, type EngineDependencies } from '../plugins/engine';
+import { laneDeliveryKey, type DispatchLane } from '../plugins/lanes';
 import { processOnce, type ProcessOnceOptions } from './process-once';
 import { EVENT_ATTRIBUTES } from './receive';
 import { replayGuarded } from './replay-guard';
 
 /**
  * Prow's hook, plugin half: a message from `github-events` (published by receiveWebhook) becomes a
- * delivery for the plugin engine. A message that cannot be a delivery — missing attributes, a body
- * that is not JSON — will never succeed, so it is dead-lettered at once rather than retried.
+ * delivery for the plugins of one lane (shared/plugins/lanes.ts). A message that cannot be a
+ * delivery — missing attributes, a body that is not JSON — will never succeed, so it is
+ * dead-lettered at once rather than retried.
  */
 export async function handleGitHubEventMessage(
   dependencies: EngineDependencies,
   message: ReceivedMessage,
+  lane: DispatchLane,
   intake: ProcessOnceOptions = {},
 ): Promise<DispatchOutcome> {
   const name = message.attributes[EVENT_ATTRIBUTES.event];
@@ -28,10 +31,10 @@ export async function handleGitHubEventMessage(
   } catch (error) {
     throw new PermanentMessageError(`delivery ${id} (${name}) is not JSON: ${(error as Error).message}`, { cause: error });
   }
-  // At most once per delivery, however many copies of the message arrive (process-once.ts).
+  // At most once per delivery and lane, however many copies of the message arrive (process-once.ts).
   const run = ({ takeover }: { takeover: boolean }) =>
     // Through the outbox a re-run's writes dedupe by key; straight to GitHub, the guard does it.
-    dispatch(takeover && !dependencies.outbox ? replayGuarded(dependencies) : dependencies, { name, id, rawBody, payload });
-  const once = await processOnce(dependencies.store.deliveries, id, dependencies.log, run, intake);
+    dispatch(takeover && !dependencies.outbox ? replayGuarded(dependencies) : dependencies, { name, id, rawBody, payload }, lane);
+  const once = await processOnce(dependencies.store.deliveries, laneDeliveryKey(lane, id), dependencies.log, run, intake);
   return once.ran ? once.result : { handled: [], failed: [] };
 }

@@ -8,6 +8,7 @@ import { memoryLogger } from '../../shared/log/logger';
 import type { DispatchOutcome } from '../../shared/plugins/engine';
 import { PLUGINS } from '../../shared/plugins/registry';
 import { EmbeddedStore } from '../../shared/store/embedded';
+import { LANES } from '../../shared/plugins/lanes';
 import { handleGitHubEventMessage } from '../../shared/webhook/events';
 import { webhookListener } from '../../shared/webhook/http';
 import { buildFromFiles, expectLoaded, yaml } from '../support/config';
@@ -57,19 +58,26 @@ describe('webhook to plugins, end to end', () => {
     github.addRepoLabels(REPO, ['kind/bug']);
     store = EmbeddedStore.open();
     bus = new InProcessBus();
-    await bus.declare([TOPICS.githubEvents], [{ name: 'events', topic: TOPICS.githubEvents, ...DEFAULT_SUBSCRIPTION_POLICY }]);
+    // Both lanes, as deployed: the trigger plugin in one, every other plugin in the other.
+    await bus.declare(
+      [TOPICS.githubEvents],
+      Object.keys(LANES).map((lane) => ({ name: lane, topic: TOPICS.githubEvents, ...DEFAULT_SUBSCRIPTION_POLICY })),
+    );
     const config = expectLoaded(buildFromFiles({ jobs: { 'jobs.yaml': JOBS }, plugins: PLUGINS_YAML }));
     const client = createGitHubClient({ baseUrl: github.url, auth: { token: 'e2e-token' }, pacing: false, retryAfterBaseMs: 1 });
     const log = memoryLogger();
     outcomes = [];
-    await bus.subscribe('events', async (message) => {
-      outcomes.push(
-        await handleGitHubEventMessage(
-          { plugins: PLUGINS, github: () => client, store, config, pluginConfig: config.plugins ?? {}, log, hmacSecret: SECRET },
-          message,
-        ),
-      );
-    });
+    for (const lane of Object.values(LANES)) {
+      await bus.subscribe(lane.name, async (message) => {
+        outcomes.push(
+          await handleGitHubEventMessage(
+            { plugins: PLUGINS, github: () => client, store, config, pluginConfig: config.plugins ?? {}, log, hmacSecret: SECRET },
+            message,
+            lane,
+          ),
+        );
+      });
+    }
     const listener = webhookListener({ secrets: [SECRET], deliveries: store.deliveries, bus, log });
     server = createServer((request, response) => void listener(request, response));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -93,8 +101,9 @@ describe('webhook to plugins, end to end', () => {
     });
     const accepted = response.status === 200 && ((await response.json()) as { message: string }).message === 'accepted';
     if (accepted) {
-      for (let i = 0; i < 500 && outcomes.length === before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-      if (outcomes.length === before) throw new Error(`${event} was accepted but never handled`);
+      const handled = () => outcomes.length - before === Object.keys(LANES).length;
+      for (let i = 0; i < 500 && !handled(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      if (!handled()) throw new Error(`${event} was accepted but not handled by both lanes`);
     }
     return response.status;
   }

@@ -9,6 +9,7 @@ import { PLUGINS } from '../../shared/plugins/registry';
 import { EmbeddedStore } from '../../shared/store/embedded';
 import { FirestoreStore } from '../../shared/store/firestore';
 import type { DeliveryStore, Store } from '../../shared/store/store';
+import { LANES, laneDeliveryKey } from '../../shared/plugins/lanes';
 import { handleGitHubEventMessage } from '../../shared/webhook/events';
 import { receiveWebhook } from '../../shared/webhook/receive';
 import { buildFromFiles, expectLoaded, yaml } from '../support/config';
@@ -110,15 +111,23 @@ async function runScenario(step: Step, backends: Backends, github: FakeGitHub): 
   const client = createGitHubClient({ baseUrl: github.url, auth: { token: 'crash-token' }, pacing: false, retryAfterBaseMs: 1 });
   const log = memoryLogger();
   const bus = backends.bus;
-  await bus.declare([TOPICS.githubEvents], [{ name: SUBSCRIPTION, topic: TOPICS.githubEvents, ...POLICY }]);
-  const subscriber = await bus.subscribe(SUBSCRIPTION, async (message) => {
-    await handleGitHubEventMessage(
-      { plugins: PLUGINS, github: () => client, store, config, pluginConfig: config.plugins ?? {}, log },
-      message,
-      INTAKE,
-    );
-  });
-  onTestFinished(() => subscriber.close());
+  // Both lanes, as deployed: /test's job and /lgtm's label come from different subscriptions.
+  const lanes = Object.values(LANES);
+  await bus.declare(
+    [TOPICS.githubEvents],
+    lanes.map((lane) => ({ name: `${SUBSCRIPTION}-${lane.name}`, topic: TOPICS.githubEvents, ...POLICY })),
+  );
+  for (const lane of lanes) {
+    const subscriber = await bus.subscribe(`${SUBSCRIPTION}-${lane.name}`, async (message) => {
+      await handleGitHubEventMessage(
+        { plugins: PLUGINS, github: () => client, store, config, pluginConfig: config.plugins ?? {}, log },
+        message,
+        lane,
+        INTAKE,
+      );
+    });
+    onTestFinished(() => subscriber.close());
+  }
   const publishingBus = {
     publish: async (topic: string, message: OutgoingMessage) => {
       const id = await bus.publish(topic, message);
@@ -142,7 +151,10 @@ async function runScenario(step: Step, backends: Backends, github: FakeGitHub): 
   // GitHub redelivers a delivery that was not answered with 2xx.
   let attempts = 0;
   while ((await deliver()) !== 200) expect(++attempts).toBeLessThan(3);
-  await waitFor(async () => (await backends.store.deliveries.get('delivery-under-test'))?.done === true, 'the delivery processed', 30_000);
+  for (const lane of lanes) {
+    const key = laneDeliveryKey(lane, 'delivery-under-test');
+    await waitFor(async () => (await backends.store.deliveries.get(key))?.done === true, `the delivery processed in the ${lane.name} lane`, 30_000);
+  }
   // And someone presses "Redeliver" later: acknowledged, not processed again.
   expect(await deliver()).toBe(200);
   // Any copy still on the bus (a second publish, a redelivery) comes through within this time.

@@ -7,6 +7,7 @@ import { PLUGINS } from '../../shared/plugins/registry';
 import { DEPLOYED_SUBSCRIPTIONS, EVENTS_SUBSCRIPTION } from '../../shared/runtime/deployment';
 import { EmbeddedStore } from '../../shared/store/embedded';
 import type { DeliveryStore, Store } from '../../shared/store/store';
+import { LANES } from '../../shared/plugins/lanes';
 import { handleGitHubEventMessage } from '../../shared/webhook/events';
 import { receiveWebhook } from '../../shared/webhook/receive';
 import { buildFromFiles, expectLoaded, yaml } from '../support/config';
@@ -81,6 +82,7 @@ async function harness(beforeClaim: (deliveryId: string, steps: Step[]) => Promi
     await handleGitHubEventMessage(
       { plugins: PLUGINS, github: () => client, store: recordingStore, config, pluginConfig: config.plugins ?? {}, log },
       message,
+      LANES.plugins,
     );
   });
 

@@ -1467,6 +1467,7 @@ describe('infra/terraform', () => {
     expect(configAccess()).toEqual({
       webhook: 'none',
       events: 'write',
+      trigger: 'read',
       pubsub: 'read',
       scheduler: 'read',
       reporter: 'read',
@@ -1474,7 +1475,7 @@ describe('infra/terraform', () => {
       status: 'read',
     });
     expect(artifactReaders()).toEqual(['status']);
-    expect(nudgingFunctions().sort()).toEqual(['events', 'reporter', 'scheduler']);
+    expect(nudgingFunctions().sort()).toEqual(['events', 'reporter', 'scheduler', 'trigger']);
   });
 
   it('reports a function the code has but the Terraform lacks', () => {
@@ -1501,6 +1502,7 @@ describe('infra/terraform', () => {
     const stricter = { ...expectations(), subscriptionPolicy: { ...DEFAULT_SUBSCRIPTION_POLICY, maxDeliveryAttempts: 10 } };
     expect(checkTerraform(model, stricter)).toEqual([
       'subscription events: max delivery attempts is 5, not 10',
+      'subscription trigger: max delivery attempts is 5, not 10',
       'subscription pubsub: max delivery attempts is 5, not 10',
       'subscription github-writer: max delivery attempts is 5, not 10',
     ]);
@@ -1525,6 +1527,7 @@ describe('infra/terraform', () => {
       'function events: its service account lacks roles/pubsub.publisher on google_pubsub_topic.topic["github-writes"]',
       'function reporter: its service account lacks roles/pubsub.publisher on google_pubsub_topic.topic["github-writes"]',
       'function scheduler: its service account lacks roles/pubsub.publisher on google_pubsub_topic.topic["github-writes"]',
+      'function trigger: its service account lacks roles/pubsub.publisher on google_pubsub_topic.topic["github-writes"]',
     ]);
   });
 
@@ -1536,6 +1539,7 @@ describe('infra/terraform', () => {
       'subscription events: enable_message_ordering is true, but the code declares messageOrdering false',
       'subscription github-writer: enable_message_ordering is false, but the code declares messageOrdering true',
       'subscription pubsub: enable_message_ordering is false, but the code declares messageOrdering true',
+      'subscription trigger: enable_message_ordering is true, but the code declares messageOrdering false',
     ]);
   });
 

@@ -7,6 +7,7 @@ import { memoryLogger } from '../../../shared/log/logger';
 import { SELF_LGTM_REPLY } from '../../../shared/plugins/lgtm';
 import { PLUGINS } from '../../../shared/plugins/registry';
 import { EmbeddedStore } from '../../../shared/store/embedded';
+import { LANES } from '../../../shared/plugins/lanes';
 import { handleGitHubEventMessage } from '../../../shared/webhook/events';
 import { DeliveryBusyError, processOnce } from '../../../shared/webhook/process-once';
 import { receiveWebhook } from '../../../shared/webhook/receive';
@@ -113,6 +114,7 @@ describe('a handler that outlives the bus’s ack deadline', () => {
       await handleGitHubEventMessage(
         { plugins: PLUGINS, github: () => slow, store, config, pluginConfig: config.plugins ?? {}, log },
         message,
+        LANES.plugins,
       );
     });
 
