@@ -102,3 +102,37 @@ describe('a GitHub whose every write takes 5 s', () => {
     ]);
   });
 });
+
+describe('a GitHub that hangs on the reads of one plugin', () => {
+  it('does not hold up the jobs of the same pull request: job creation has its own lane', async () => {
+    const github = await startFakeGitHub();
+    cleanups.push(() => github.close());
+    github.addRepo(REPO);
+    github.addOrgMember('acme', 'maintainer');
+    github.addPullRequest(REPO, { number: 22, author: 'maintainer', headSha: HEAD });
+    // The size plugin reads the PR's files; nothing else here does.
+    const release = github.stallReads(/\/pulls\/22\/files$/);
+    let released = false;
+    cleanups.push(async () => {
+      if (!released) release();
+    });
+    const system = await start(github);
+
+    await send(system, 'pull_request', pullRequest('opened', { number: 22, author: 'maintainer', headSha: HEAD }), 'open-22');
+    await send(system, 'issue_comment', issueComment({ number: 22, commenter: 'maintainer', comment: '/test pull-widgets-e2e\n/hold' }), 'test-22');
+
+    const jobs = async () => (await system.store.jobs.list({ repo: REPO })).jobs.map((stored) => stored.job.spec.job).sort();
+    await waitFor(async () => (await jobs()).length === 2, 'both jobs created', 20_000);
+    expect(await jobs()).toEqual(['pull-widgets-e2e', 'pull-widgets-unit']);
+    // The other plugins still wait on the PR's first delivery: its size, then the comment's /hold.
+    expect((await system.store.deliveries.get('open-22'))?.done).not.toBe(true);
+    expect((await system.store.deliveries.get('test-22'))?.done).not.toBe(true);
+
+    released = true;
+    release();
+    await waitFor(async () => (await system.store.deliveries.get('test-22'))?.done === true, 'the comment handled', 20_000);
+    await waitFor(async () => (await system.store.outbox.stats()).every((installation) => installation.depth === 0), 'the outbox emptied', 60_000);
+    expect(github.labels(REPO, 22)).toEqual(expect.arrayContaining(['do-not-merge/hold']));
+    expect(github.labels(REPO, 22).some((label) => label.startsWith('size/'))).toBe(true);
+  });
+});

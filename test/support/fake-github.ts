@@ -185,6 +185,11 @@ export interface FakeGitHub {
   noStore(pathPattern: RegExp): void;
   /** As the option `writeDelayMs`, from now on. */
   setWriteDelay(ms: number): void;
+  /**
+   * GET requests whose path matches get no answer until the returned function is called: a GitHub
+   * that hangs on one kind of read.
+   */
+  stallReads(pathPattern: RegExp): () => void;
   /** As the option `secondaryLimits`, from now on (undefined: no limits); writes already taken count. */
   enforceSecondaryLimits(limits: SecondaryLimits | undefined): void;
   counters(): FakeGitHubCounters;
@@ -426,6 +431,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const installationTokens = new Set<string>();
   const searchCounts = new Map<string, number>();
   const injected: { method: string; pattern: RegExp; response: InjectedResponse; remaining: number }[] = [];
+  const stalls: { pattern: RegExp; held: (() => void)[] }[] = [];
   const userIds = new Map<string, number>();
   /** User tokens from the OAuth flow → the login each acts as. */
   const userTokens = new Map<string, string>();
@@ -1564,6 +1570,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         else finish();
         return;
       }
+      const stall = record.method === 'GET' ? stalls.find((candidate) => regexMatches(candidate.pattern, url.pathname)) : undefined;
+      if (stall) {
+        stall.held.push(() => answerAndRespond(request, response, record, url, rawBody));
+        return;
+      }
       answerAndRespond(request, response, record, url, rawBody);
     });
   }
@@ -1764,6 +1775,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     },
     stateReason: (fullName, number) => seededIssue(fullName, number).stateReason,
 
+    stallReads: (pathPattern) => {
+      const stall = { pattern: pathPattern, held: [] as (() => void)[] };
+      stalls.push(stall);
+      return () => {
+        stalls.splice(stalls.indexOf(stall), 1);
+        for (const answer of stall.held.splice(0)) answer();
+      };
+    },
     failNext: (method, pathPattern, response, times = 1) => {
       injected.push({ method: method.toUpperCase(), pattern: pathPattern, response, remaining: times });
     },

@@ -6,6 +6,7 @@ import type { PluginConfig } from '../../shared/config/plugin-config';
 import { GitHubClients } from '../../shared/github/octokit';
 import { OutboxWriter, writerClientsOf } from '../../shared/outbox/writer';
 import { memoryLogger } from '../../shared/log/logger';
+import type { DispatchLane } from '../../shared/plugins/lanes';
 import { dispatch, type DispatchOutcome } from '../../shared/plugins/engine';
 import type { Plugin } from '../../shared/plugins/plugin';
 import { PLUGINS } from '../../shared/plugins/registry';
@@ -24,7 +25,8 @@ export interface PluginHarness {
   log: ReturnType<typeof memoryLogger>;
   config: Config;
   pluginConfig: PluginConfig;
-  deliver(eventName: string, payload: Record<string, unknown>): Promise<DispatchOutcome>;
+  /** Through one lane's plugins (shared/plugins/lanes.ts) when given; every plugin otherwise. */
+  deliver(eventName: string, payload: Record<string, unknown>, lane?: DispatchLane): Promise<DispatchOutcome>;
   /** Every stored ProwJob, newest first. */
   jobs(): Promise<StoredJob[]>;
   /** Also run automatically when the test that started the harness finishes. */
@@ -80,7 +82,7 @@ export async function startPluginHarness(options: HarnessOptions): Promise<Plugi
     log,
     config,
     pluginConfig,
-    deliver: async (eventName, payload) => {
+    deliver: async (eventName, payload, lane) => {
       const outcome = await dispatch(
         {
           plugins: options.registry ?? PLUGINS,
@@ -94,6 +96,7 @@ export async function startPluginHarness(options: HarnessOptions): Promise<Plugi
           outbox: { nudge: () => undefined, installationKey: () => installation },
         },
         { name: eventName, id: `delivery-${++deliveries}`, rawBody: JSON.stringify(payload), payload },
+        lane,
       );
       await writer.drain(installation, { deadline: Date.now() + 60_000 });
       return outcome;

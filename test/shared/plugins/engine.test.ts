@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { readBody } from '../../../shared/http/node';
+import { LANES } from '../../../shared/plugins/lanes';
 import { definePlugin } from '../../../shared/plugins/plugin';
 import { signatureMatches } from '../../../shared/webhook/receive';
 import { yaml } from '../../support/config';
@@ -131,6 +132,43 @@ describe('plugin engine', () => {
       // Events the plugin did not ask for are not sent.
       await harness.deliver('pull_request', pullRequest('opened'));
       expect(received).toHaveLength(1);
+    } finally {
+      external.close();
+    }
+  });
+
+  it('runs the trigger alone in the jobs lane, and every other plugin and the external plugins in the plugins lane', async () => {
+    calls.length = 0;
+    const received: string[] = [];
+    const external = createServer((request, response) => {
+      received.push(String(request.headers['x-github-event']));
+      response.end('ok');
+    });
+    await new Promise<void>((resolve) => external.listen(0, '127.0.0.1', resolve));
+    try {
+      harness = await startPluginHarness({
+        plugins: yaml(`
+          plugins:
+            acme:
+              plugins: [trigger, size, lgtm]
+          external_plugins:
+            acme:
+            - name: cherrypicker
+              endpoint: http://127.0.0.1:${(external.address() as AddressInfo).port}/
+        `),
+        registry: [recorder('trigger'), recorder('size'), recorder('lgtm')],
+      });
+      const payload = pullRequest('opened', { repo: 'acme/widgets' });
+      const jobsLane = await harness.deliver('pull_request', payload, LANES.jobs);
+      expect(jobsLane.handled).toEqual(['trigger']);
+      expect(calls.sort()).toEqual(['trigger:comment:', 'trigger:opened']);
+      expect(received).toEqual([]);
+
+      calls.length = 0;
+      const pluginsLane = await harness.deliver('pull_request', payload, LANES.plugins);
+      expect(pluginsLane.handled.sort()).toEqual(['external:cherrypicker', 'lgtm', 'size']);
+      expect(calls.sort()).toEqual(['lgtm:comment:', 'lgtm:opened', 'size:comment:', 'size:opened']);
+      expect(received).toEqual(['pull_request']);
     } finally {
       external.close();
     }

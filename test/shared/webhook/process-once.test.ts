@@ -7,10 +7,11 @@ import { memoryLogger } from '../../../shared/log/logger';
 import { SELF_LGTM_REPLY } from '../../../shared/plugins/lgtm';
 import { PLUGINS } from '../../../shared/plugins/registry';
 import { EmbeddedStore } from '../../../shared/store/embedded';
+import { definePlugin } from '../../../shared/plugins/plugin';
 import { LANES } from '../../../shared/plugins/lanes';
 import { handleGitHubEventMessage } from '../../../shared/webhook/events';
 import { DeliveryBusyError, processOnce } from '../../../shared/webhook/process-once';
-import { receiveWebhook } from '../../../shared/webhook/receive';
+import { EVENT_ATTRIBUTES, receiveWebhook } from '../../../shared/webhook/receive';
 import { buildFromFiles, expectLoaded, yaml } from '../../support/config';
 import { startFakeGitHub } from '../../support/fake-github';
 import { issueComment } from '../../support/payloads';
@@ -129,5 +130,38 @@ describe('a handler that outlives the bus’s ack deadline', () => {
     // Whatever copy is still in flight settles within the ack deadline.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(github.comments('acme/widgets', 9).filter((comment) => comment.body.includes(SELF_LGTM_REPLY))).toHaveLength(1);
+  });
+});
+
+describe('a delivery on both lanes', () => {
+  it('runs once in each lane: the jobs lane and the plugins lane each run their own plugins once, whatever copies arrive', async () => {
+    const store = openStore();
+    const log = memoryLogger();
+    const ran: string[] = [];
+    const recorder = (name: string) => definePlugin(name, { description: name }).onComment(async () => void ran.push(name));
+    const config = expectLoaded(buildFromFiles({ plugins: 'plugins:\n  acme:\n    plugins: [trigger, lgtm]\n' }));
+    const dependencies = {
+      plugins: [recorder('trigger'), recorder('lgtm')],
+      github: () => createGitHubClient({ baseUrl: 'http://127.0.0.1:9', auth: { token: 't' } }),
+      store,
+      config,
+      pluginConfig: config.plugins ?? {},
+      log,
+    };
+    const body = JSON.stringify(issueComment({ number: 3, commenter: 'maintainer', comment: '/lgtm' }));
+    const message = {
+      id: 'm-1',
+      data: Buffer.from(body),
+      attributes: { [EVENT_ATTRIBUTES.event]: 'issue_comment', [EVENT_ATTRIBUTES.delivery]: 'both-lanes' },
+      publishTime: new Date(),
+      deliveryAttempt: 1,
+    };
+    for (const copy of [1, 2]) {
+      for (const lane of [LANES.jobs, LANES.plugins]) {
+        await handleGitHubEventMessage(dependencies, { ...message, deliveryAttempt: copy }, lane);
+      }
+    }
+    expect(ran).toEqual(['trigger', 'lgtm']);
+    expect((await store.deliveries.get('both-lanes'))?.done).toBe(true);
   });
 });
