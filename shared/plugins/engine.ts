@@ -8,11 +8,11 @@ import type { Logger } from '../log/logger';
 import type { Store } from '../store/store';
 import { outboxGitHub } from '../outbox/github';
 import type { WriterNudge } from '../outbox/nudge';
-import { commentEventOf } from './comment-event';
+import { commentEventOf, type CommentEvent } from './comment-event';
 import { laneDeliveryKey, type DispatchLane } from './lanes';
 import { payloadProblems } from './delivery-check';
 import { issueHandle, repositoryHandle } from './handles';
-import { eventMatches, type Plugin, type PluginContext } from './plugin';
+import { eventMatches, type CommentHandler, type EventRegistration, type Plugin, type PluginContext } from './plugin';
 import { pluginGitHubOf } from './plugin-github';
 import { pluginJobsOf } from './plugin-jobs';
 
@@ -77,26 +77,47 @@ const RepositoryFields = z.object({
   action: z.string().optional(),
 });
 
+/** Which plugins a delivery goes to: decided from config and payload alone, before any I/O. */
+export interface DispatchPlan {
+  lane: DispatchLane | undefined;
+  org: string;
+  repo: string;
+  action: string | undefined;
+  installationId: number | undefined;
+  /** Why no in-process plugin runs, when the payload lacks fields they read. */
+  refused: string | undefined;
+  /** The in-process plugins with a handler for this delivery, and those handlers. */
+  plugins: { plugin: Plugin; handlers: EventRegistration[]; commentHandlers: CommentHandler[] }[];
+  comment: CommentEvent | undefined;
+  /** External plugins to forward the delivery to. */
+  externals: ExternalPluginTarget[];
+}
+
 /**
- * Runs the delivery's plugins: those of `lane` (shared/plugins/lanes.ts), or, without one, every
- * plugin and external plugin, as a single-plugin test or a one-lane caller wants.
+ * The plugins of `lane` (shared/plugins/lanes.ts), or, without one, every plugin and external
+ * plugin, as a single-plugin test or a one-lane caller wants, that would see this delivery.
  */
-export async function dispatch(dependencies: EngineDependencies, delivery: Delivery, lane?: DispatchLane): Promise<DispatchOutcome> {
+export function planDispatch(
+  dependencies: Pick<EngineDependencies, 'plugins' | 'pluginConfig' | 'config'>,
+  delivery: Delivery,
+  lane?: DispatchLane,
+): DispatchPlan {
   const fields = RepositoryFields.safeParse(delivery.payload);
   const info = fields.success ? fields.data : {};
   const org = info.repository?.owner.login ?? info.organization?.login ?? '';
   const repo = info.repository?.name ?? '';
-  const log = dependencies.log.child({
-    deliveryId: delivery.id,
-    event: info.action ? `${delivery.name}.${info.action}` : delivery.name,
-    ...(lane ? { lane: lane.name } : {}),
-    ...(repo ? { repo: `${org}/${repo}` } : org ? { org } : {}),
-  });
-  const outcome: DispatchOutcome = { handled: [], failed: [] };
-  if (!org) {
-    log.debug('delivery names no repository or organisation; no plugin applies');
-    return outcome;
-  }
+  const plan: DispatchPlan = {
+    lane,
+    org,
+    repo,
+    action: info.action,
+    installationId: info.installation?.id,
+    refused: undefined,
+    plugins: [],
+    comment: undefined,
+    externals: [],
+  };
+  if (!org) return plan;
 
   const externals = externalPluginsFor(dependencies.pluginConfig, org, repo, delivery.name);
   const inLane = (plugin: string) => !lane || lane.runs(plugin);
@@ -108,26 +129,61 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
     ...enabledPluginsFor(dependencies.pluginConfig, org, repo),
     ...servedInProcess.map((external) => external.name),
   ]);
-  const runs: Promise<void>[] = [];
-  const refused = enabled.size > 0 ? payloadProblems(delivery.name, delivery.payload) : undefined;
-  if (refused) {
-    outcome.refused = refused;
-    log.error(`delivery ${delivery.id} (${delivery.name}) is malformed, so no plugin runs for it: ${refused}`);
-  }
-  const inProcess = refused ? [] : dependencies.plugins.filter((plugin) => enabled.has(plugin.name) && inLane(plugin.name));
-  const github = pluginGitHubOf(githubFor(dependencies, delivery, lane, info.installation?.id, log));
-  const jobs = pluginJobsOf(dependencies.store.jobs);
-  const repository = repositoryHandle(github, { org, repo });
-  const comment = inProcess.length > 0 ? commentEventOf(delivery.name, delivery.payload) : undefined;
-  const number = issueNumberOf(delivery.payload);
-  const issue = number === undefined ? undefined : issueHandle(github, { org, repo, number });
-
-  for (const plugin of inProcess) {
+  plan.externals = lane && !lane.forwardsExternalPlugins ? [] : externals.filter((external) => !servedInProcess.includes(external));
+  const candidates = dependencies.plugins.filter((plugin) => enabled.has(plugin.name) && inLane(plugin.name));
+  if (candidates.length === 0) return plan;
+  plan.refused = payloadProblems(delivery.name, delivery.payload);
+  if (plan.refused) return plan;
+  const comment = commentEventOf(delivery.name, delivery.payload);
+  plan.comment = comment;
+  for (const plugin of candidates) {
     const handlers = plugin.eventHandlers.filter((registration) =>
       registration.events.some((event) => eventMatches(event, delivery.name, info.action)),
     );
-    const commentHandlers = comment ? plugin.commentHandlers : [];
-    if (handlers.length === 0 && commentHandlers.length === 0) continue;
+    const wantsComment = comment !== undefined && (!plugin.commentFilter || plugin.commentFilter(comment, dependencies.config));
+    const commentHandlers = wantsComment ? plugin.commentHandlers : [];
+    if (handlers.length > 0 || commentHandlers.length > 0) plan.plugins.push({ plugin, handlers, commentHandlers });
+  }
+  return plan;
+}
+
+/** Nothing would run and nothing needs saying: the delivery can be acknowledged as it is. */
+export function isIdlePlan(plan: DispatchPlan): boolean {
+  return plan.plugins.length === 0 && plan.externals.length === 0 && plan.refused === undefined;
+}
+
+/** Runs the delivery's plugins as `plan` (by default, planDispatch's) says. */
+export async function dispatch(
+  dependencies: EngineDependencies,
+  delivery: Delivery,
+  lane?: DispatchLane,
+  plan: DispatchPlan = planDispatch(dependencies, delivery, lane),
+): Promise<DispatchOutcome> {
+  const { org, repo, comment } = plan;
+  const log = dependencies.log.child({
+    deliveryId: delivery.id,
+    event: plan.action ? `${delivery.name}.${plan.action}` : delivery.name,
+    ...(lane ? { lane: lane.name } : {}),
+    ...(repo ? { repo: `${org}/${repo}` } : org ? { org } : {}),
+  });
+  const outcome: DispatchOutcome = { handled: [], failed: [] };
+  if (!org) {
+    log.debug('delivery names no repository or organisation; no plugin applies');
+    return outcome;
+  }
+  if (plan.refused) {
+    outcome.refused = plan.refused;
+    log.error(`delivery ${delivery.id} (${delivery.name}) is malformed, so no plugin runs for it: ${plan.refused}`);
+  }
+
+  const runs: Promise<void>[] = [];
+  const github = pluginGitHubOf(githubFor(dependencies, delivery, lane, plan.installationId, log));
+  const jobs = pluginJobsOf(dependencies.store.jobs);
+  const repository = repositoryHandle(github, { org, repo });
+  const number = issueNumberOf(delivery.payload);
+  const issue = number === undefined ? undefined : issueHandle(github, { org, repo, number });
+
+  for (const { plugin, handlers, commentHandlers } of plan.plugins) {
     const context: PluginContext = {
       event: { id: delivery.id, name: delivery.name, payload: delivery.payload } as EmitterWebhookEvent,
       org,
@@ -160,8 +216,7 @@ export async function dispatch(dependencies: EngineDependencies, delivery: Deliv
     );
   }
 
-  for (const external of lane && !lane.forwardsExternalPlugins ? [] : externals) {
-    if (servedInProcess.includes(external)) continue;
+  for (const external of plan.externals) {
     runs.push(
       forward(dependencies, delivery, external).then(
         () => void outcome.handled.push(`external:${external.name}`),

@@ -101,6 +101,7 @@ export interface CommentContext extends PluginContext {
 
 export type EventHandler<E extends EmitterWebhookEventName> = (context: EventContext<E>) => Promise<void>;
 export type CommentHandler = (context: CommentContext) => Promise<void>;
+export type CommentFilter = (comment: CommentEvent, config: Config) => boolean;
 
 export interface EventRegistration {
   events: readonly EmitterWebhookEventName[];
@@ -112,6 +113,8 @@ export class Plugin {
   readonly commentHandlers: CommentHandler[] = [];
   /** The plugins.yaml sections this plugin owns, which the loader validates (registry.ts `PLUGIN_SETTINGS`). */
   readonly sections: PluginSectionSpec[] = [];
+  /** See commentsFilteredBy. */
+  commentFilter: CommentFilter | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -137,6 +140,18 @@ export class Plugin {
     this.commentHandlers.push(handler);
     return this;
   }
+
+  /**
+   * Which comments the comment handlers act on at all, decided from the comment and config alone.
+   * Optional: a comment it turns away is not handed to this plugin, and a lane with no other work
+   * for the delivery skips its processing claim (shared/webhook/events.ts). It must accept every
+   * comment the handlers might act on.
+   */
+  commentsFilteredBy(filter: CommentFilter): this {
+    this.commentFilter = filter;
+    return this;
+  }
+
 
   /** The event names (with actions) this plugin listens to, for its help page. */
   get events(): string[] {

@@ -14,6 +14,7 @@ import {
 import type { Refs } from '../prowjob/schema';
 import type { StoredJob } from '../store/store';
 import { loginOf } from './delivery-check';
+import type { CommentEvent } from './comment-event';
 import type { IssueHandle } from './handles';
 import type { CommentContext, EventContext, PluginScope } from './plugin';
 import { definePlugin } from './plugin';
@@ -163,7 +164,8 @@ export const trigger = definePlugin('trigger', {
   .settings(triggersSection)
   .on(PULL_REQUEST_ACTIONS, (ctx) => handlePullRequest(ctx))
   .on('push', (ctx) => handlePush(ctx))
-  .onComment((ctx) => handleComment(ctx));
+  .onComment((ctx) => handleComment(ctx))
+  .commentsFilteredBy((comment, config) => commentIsForTrigger(comment, config.presubmits.get(`${comment.org}/${comment.repo}`) ?? []));
 
 // ---------------------------------------------------------------------------------------------
 // Shared I/O
@@ -409,14 +411,21 @@ async function runAll(
 // ---------------------------------------------------------------------------------------------
 // Comments
 
+/** A new comment on an open PR that names one of the trigger's commands: decided without GitHub. */
+function commentIsForTrigger(comment: CommentEvent, presubmits: readonly Presubmit[]): boolean {
+  if (comment.action !== 'created' || !comment.isPR || comment.issueState !== 'open') return false;
+  return commentConcernsTrigger(dropCodeBlocks(comment.body), presubmits);
+}
+
 async function handleComment(ctx: CommentContext): Promise<void> {
   const comment = ctx.comment;
-  if (comment.action !== 'created' || !comment.isPR || comment.issueState !== 'open') return;
+  const presubmits = presubmitsOf(ctx);
+  // Decided from the text first: most comments are not for the trigger, and asking GitHub whether
+  // the author is a bot costs a read.
+  if (!commentIsForTrigger(comment, presubmits)) return;
+  const text = dropCodeBlocks(comment.body);
   const checks = membershipChecks(ctx.github);
   if (await checks.isBot(comment.author)) return;
-  const presubmits = presubmitsOf(ctx);
-  const text = dropCodeBlocks(comment.body);
-  if (!commentConcernsTrigger(text, presubmits)) return;
 
   const settings = triggerSettings(ctx.plugins, ctx.org, ctx.repo);
   const honorOkToTest = honorsOkToTest(settings);

@@ -8,7 +8,7 @@ import { SELF_LGTM_REPLY } from '../../../shared/plugins/lgtm';
 import { PLUGINS } from '../../../shared/plugins/registry';
 import { EmbeddedStore } from '../../../shared/store/embedded';
 import { definePlugin } from '../../../shared/plugins/plugin';
-import { LANES } from '../../../shared/plugins/lanes';
+import { LANES, laneDeliveryKey } from '../../../shared/plugins/lanes';
 import { handleGitHubEventMessage } from '../../../shared/webhook/events';
 import { DeliveryBusyError, processOnce } from '../../../shared/webhook/process-once';
 import { EVENT_ATTRIBUTES, receiveWebhook } from '../../../shared/webhook/receive';
@@ -163,5 +163,38 @@ describe('a delivery on both lanes', () => {
     }
     expect(ran).toEqual(['trigger', 'lgtm']);
     expect((await store.deliveries.get('both-lanes'))?.done).toBe(true);
+  });
+
+  it('leaves a lane with nothing for the delivery without a processing claim, so the store is not written for it', async () => {
+    const store = openStore();
+    const ran: string[] = [];
+    const onlyTests = definePlugin('trigger', { description: 'trigger' })
+      .onComment(async () => void ran.push('trigger'))
+      .commentsFilteredBy((comment) => comment.body.startsWith('/test'));
+    const lgtm = definePlugin('lgtm', { description: 'lgtm' }).onComment(async () => void ran.push('lgtm'));
+    const config = expectLoaded(buildFromFiles({ plugins: 'plugins:\n  acme:\n    plugins: [trigger, lgtm]\n' }));
+    const dependencies = {
+      plugins: [onlyTests, lgtm],
+      github: () => createGitHubClient({ baseUrl: 'http://127.0.0.1:9', auth: { token: 't' } }),
+      store,
+      config,
+      pluginConfig: config.plugins ?? {},
+      log: memoryLogger(),
+    };
+    const comment = (id: string, body: string) => ({
+      id,
+      data: Buffer.from(JSON.stringify(issueComment({ number: 4, commenter: 'maintainer', comment: body }))),
+      attributes: { [EVENT_ATTRIBUTES.event]: 'issue_comment', [EVENT_ATTRIBUTES.delivery]: id },
+      publishTime: new Date(),
+      deliveryAttempt: 1,
+    });
+    for (const lane of [LANES.jobs, LANES.plugins]) await handleGitHubEventMessage(dependencies, comment('lgtm-only', '/lgtm'), lane);
+    expect(ran).toEqual(['lgtm']);
+    expect(await store.deliveries.get(laneDeliveryKey(LANES.jobs, 'lgtm-only'))).toBeUndefined();
+    expect((await store.deliveries.get('lgtm-only'))?.done).toBe(true);
+
+    await handleGitHubEventMessage(dependencies, comment('a-test', '/test all'), LANES.jobs);
+    expect(ran).toEqual(['lgtm', 'trigger']);
+    expect((await store.deliveries.get(laneDeliveryKey(LANES.jobs, 'a-test')))?.done).toBe(true);
   });
 });
