@@ -4,9 +4,14 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { startLocalSystem, type LocalSystem } from '../../cli/local/system';
+import { loadConfigOrThrow } from '../../shared/config/load';
+import type { Config } from '../../shared/config/model';
 import { PROW_LABELS } from '../../shared/jobs/factory';
 import { createLogger } from '../../shared/log/logger';
 import { GITHUB_WRITE_LIMITS, type WriteLimits } from '../../shared/outbox/pace';
+import { isIdlePlan, planDispatch } from '../../shared/plugins/engine';
+import { LANES, laneDeliveryKey } from '../../shared/plugins/lanes';
+import { PLUGIN_SETTINGS, PLUGINS } from '../../shared/plugins/registry';
 import { jobPageUrl } from '../../shared/prowjob/job-page';
 import { githubStatusFor } from '../../shared/reporter/github-status';
 import type { OutboxEntry, OutboxWriteRequest } from '../../shared/store/outbox';
@@ -89,6 +94,8 @@ interface Delivery {
   /** Jobs the delivery should create. */
   jobs: number;
   ackAt?: number;
+  /** The delivery's processing keys of the lanes that have work for it (laneDeliveryKey), once sent. */
+  laneKeys?: string[];
 }
 
 function commentText(repoName: string, command: Command): string {
@@ -348,7 +355,14 @@ function payloadOf(delivery: Delivery, github: FakeGitHub, pulls: Pulls): { even
  * PR's deliveries go one at a time, each once the one before was acknowledged, as GitHub delivers
  * them. Records when each was acknowledged.
  */
-async function sendBurst(system: LocalSystem, github: FakeGitHub, pulls: Pulls, burst: readonly Delivery[], senders: number): Promise<void> {
+async function sendBurst(
+  system: LocalSystem,
+  config: Config,
+  github: FakeGitHub,
+  pulls: Pulls,
+  burst: readonly Delivery[],
+  senders: number,
+): Promise<void> {
   let next = 0;
   const previous = new Map<string, Promise<void>>();
   await Promise.all(
@@ -361,6 +375,7 @@ async function sendBurst(system: LocalSystem, github: FakeGitHub, pulls: Pulls, 
         await before;
         try {
           const { event, body } = payloadOf(delivery, github, pulls);
+          delivery.laneKeys = lanesWithWork(config, event, delivery.id, body);
           const response = await fetch(`${system.url}/hook`, { method: 'POST', headers: signedHeaders(SECRET, event, body, delivery.id), body });
           delivery.ackAt = Date.now();
           await response.arrayBuffer();
@@ -403,7 +418,7 @@ async function settled(
   while (Date.now() < deadline) {
     await pause();
     for (; handled < burst.length; handled++) {
-      if (!(await system.store.deliveries.get(burst[handled]!.id))?.done) break;
+      if (!(await lanesDone(system, burst[handled]!))) break;
     }
     if (handled < burst.length) continue;
     allHandled ??= { at: Date.now(), cpu: process.cpuUsage() };
@@ -411,6 +426,26 @@ async function settled(
     if ((await system.store.outbox.stats()).every((installation) => installation.depth === 0)) return { finished: true, handled: allHandled };
   }
   return { finished: false, ...(allHandled ? { handled: allHandled } : {}) };
+}
+
+/**
+ * A lane with nothing for a delivery acknowledges it without a processing record
+ * (shared/webhook/events.ts), so a delivery is handled once each lane with work for it is done:
+ * found with the engine's own planning over the config the system runs.
+ */
+function lanesWithWork(config: Config, event: string, id: string, body: string): string[] {
+  const delivery = { name: event, id, rawBody: body, payload: JSON.parse(body) as unknown };
+  const dependencies = { plugins: PLUGINS, pluginConfig: config.plugins ?? {}, config };
+  return Object.values(LANES)
+    .filter((lane) => !isIdlePlan(planDispatch(dependencies, delivery, lane)))
+    .map((lane) => laneDeliveryKey(lane, id));
+}
+
+async function lanesDone(system: LocalSystem, delivery: Delivery): Promise<boolean> {
+  for (const key of delivery.laneKeys ?? []) {
+    if (!(await system.store.deliveries.get(key))?.done) return false;
+  }
+  return delivery.laneKeys !== undefined;
 }
 
 // ---- one run -----------------------------------------------------------------------------------
@@ -478,8 +513,10 @@ async function runBurst(settings: Settings, time: Scaled, backend: 'embedded' | 
         if (logged.examples.length < 5) logged.examples.push(`${entry.severity}: ${entry.message}`);
       },
     });
+    const configPaths = writeConfig(dir, settings);
+    const config = await loadConfigOrThrow(configPaths, { pluginSettings: PLUGIN_SETTINGS });
     const system = await startLocalSystem({
-      configPaths: writeConfig(dir, settings),
+      configPaths,
       dataDir: path.join(dir, 'data'),
       port: 0,
       log,
@@ -506,7 +543,7 @@ async function runBurst(settings: Settings, time: Scaled, backend: 'embedded' | 
     const cpuAtStart = process.cpuUsage();
     const startedAt = Date.now();
     const loadAtStart = loadavg()[0] ?? Number.NaN;
-    await sendBurst(system, github, pulls, burst, settings.BURST_SENDERS);
+    await sendBurst(system, config, github, pulls, burst, settings.BURST_SENDERS);
     const acks = burst.map((delivery) => delivery.ackAt!);
     const firstAck = Math.min(...acks);
     // Generous: the least GitHub's limits allow for ~20 writes a repository, three times over.
