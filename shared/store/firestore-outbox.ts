@@ -230,6 +230,11 @@ interface EnqueueRead {
   resources: Map<string, DocumentSnapshot>;
   /** The installation's document, unless this instance knows it exists. */
   installationDocument?: DocumentSnapshot;
+  /**
+   * False when a resource document changed after its entries were read: the reads do not fit
+   * together, and are done again.
+   */
+  consistent: boolean;
 }
 
 export class FirestoreOutboxStore implements OutboxStore {
@@ -301,6 +306,10 @@ export class FirestoreOutboxStore implements OutboxStore {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.now();
       const reads = await Promise.all(groups.map(([installation, group]) => this.readForEnqueue(installation, group, now)));
+      if (reads.some((read) => !read.consistent)) {
+        await pause(attempt);
+        continue;
+      }
       const outcomes = new Map<OutboxWriteRequest, EnqueueOutcome>();
       const batch = this.db.batch();
       let writes = 0;
@@ -351,25 +360,31 @@ export class FirestoreOutboxStore implements OutboxStore {
 
   /**
    * What planEnqueue may look at: the requests' keys, their resources' unsent entries, the comments
-   * their edits name. The resource documents are read before their entries, so that an enqueue
-   * committed in between changes a document this one's commit is conditional on.
+   * their edits name, all read at once. An enqueue to a resource commits its entries with the
+   * resource's document, so the entries read show every change up to the resource document read
+   * when the document was last written no later than the entries were read; and a change after
+   * the document was read fails this enqueue's commit, which is conditional on it.
    */
   private async readForEnqueue(installation: string, requests: readonly OutboxWriteRequest[], now: number): Promise<EnqueueRead> {
     const reads = enqueueReads(requests);
     const knownInstallation = this.knownInstallations.has(installation);
     const resourceRefs = reads.resources.map((resource) => this.resources.doc(outboxResourceDocumentId(installation, resource)));
-    const [resourceSnapshots, keys, placeholders, installationSnapshots] = await Promise.all([
+    const [resourceSnapshots, unsent, keys, placeholders, installationSnapshots] = await Promise.all([
       this.db.getAll(...resourceRefs),
+      Promise.all(
+        reads.resources.map((resource) => this.query(this.shaped(OUTBOX_QUERIES.unsentOfResource, { installation, resource, state: UNSENT_STATES }))),
+      ),
       this.db.getAll(...reads.ids.map((id) => this.entryRef(installation, id))),
       Promise.all(
         reads.placeholderIds.map((placeholderId) => this.query(this.shaped(OUTBOX_QUERIES.byPlaceholder, { installation, placeholderId }).limit(1))),
       ),
       knownInstallation ? Promise.resolve([]) : this.db.getAll(this.installationRef(installation)),
     ]);
-    const unsent = await Promise.all(
-      reads.resources.map((resource) => this.query(this.shaped(OUTBOX_QUERIES.unsentOfResource, { installation, resource, state: UNSENT_STATES }))),
-    );
     this.counts.reads += resourceSnapshots.length + keys.length + installationSnapshots.length;
+    const consistent = resourceSnapshots.every((snapshot, i) => {
+      const entriesReadAt = unsent[i]?.readTime;
+      return !snapshot.exists || !snapshot.updateTime || !entriesReadAt || snapshot.updateTime.valueOf() <= entriesReadAt.valueOf();
+    });
 
     const readAt = new Map<string, Timestamp>();
     const note = (snapshot: DocumentSnapshot): OutboxEntry => {
@@ -401,6 +416,7 @@ export class FirestoreOutboxStore implements OutboxStore {
       },
       readAt,
       resources: new Map(reads.resources.map((resource, i) => [resource, resourceSnapshots[i]!])),
+      consistent,
     };
     if (installationDocument) read.installationDocument = installationDocument;
     return read;
@@ -460,21 +476,24 @@ export class FirestoreOutboxStore implements OutboxStore {
     checkLimit(request.limit);
     const installation = lease.installation;
     const limit = request.limit;
-    return this.change(installation, async (record, now): Promise<Decision<TakeResult>> => {
-      requireCurrentWriter(record, lease, now);
-      if (record && isBlocked(record, now)) {
-        return { result: { entries: [], ...(record.blockedUntil === undefined ? {} : { nextAt: record.blockedUntil }) } };
-      }
-      // Each lane's first `limit` entries hold its best `limit` (within a lane, take order is seq
-      // order, aged entries being the oldest), and the first to ripen of the rest (young entries
-      // are the newest); deferred ones come by `notBefore`, due ones first. One more says whether
-      // more is takeable than the limit.
+    // Each lane's first `limit` entries hold its best `limit` (within a lane, take order is seq
+    // order, aged entries being the oldest), and the first to ripen of the rest (young entries are
+    // the newest); deferred ones come by `notBefore`, due ones first. One more says whether more is
+    // takeable than the limit. Read beside the installation: each taken entry is written on
+    // condition that it did not change since.
+    const candidates = async (): Promise<Map<string, DocumentSnapshot>> => {
       const ranges = await Promise.all([
         this.query(this.shaped(OUTBOX_QUERIES.resumable, { installation, lane: 'sending' }).where('writerToken', '<', lease.token).limit(limit + 1)),
         ...TAKE_LANES.map((lane) => this.query(this.shaped(OUTBOX_QUERIES.lane, { installation, lane }).limit(limit + 1))),
         this.query(this.shaped(OUTBOX_QUERIES.deferred, { installation, lane: 'deferred' }).limit(limit + 1)),
       ]);
-      const snapshots = new Map(ranges.flatMap((range) => range.docs).map((snapshot) => [String(snapshot.get('id')), snapshot]));
+      return new Map(ranges.flatMap((range) => range.docs).map((snapshot) => [String(snapshot.get('id')), snapshot]));
+    };
+    return this.change(installation, (record, now, snapshots: Map<string, DocumentSnapshot>): Decision<TakeResult> => {
+      requireCurrentWriter(record, lease, now);
+      if (record && isBlocked(record, now)) {
+        return { result: { entries: [], ...(record.blockedUntil === undefined ? {} : { nextAt: record.blockedUntil }) } };
+      }
       const plan = planTake(record ?? emptyInstallation(installation), [...snapshots.values()].map(fromEntryDocument), lease, request, now);
       const result: TakeResult = { entries: plan.taken, ...(plan.nextAt === undefined ? {} : { nextAt: plan.nextAt }) };
       if (plan.taken.length === 0) return { result };
@@ -483,22 +502,28 @@ export class FirestoreOutboxStore implements OutboxStore {
         installation: plan.installation,
         entries: plan.taken.map((entry) => ({ entry, readAt: snapshots.get(entry.id)!.updateTime })),
       };
-    });
+    }, candidates);
   }
 
   async settle(lease: WriterLease, outcomes: readonly SendOutcome[], requestTimes: readonly number[]): Promise<void> {
     const installation = lease.installation;
-    await this.change(installation, async (record, now) => {
-      requireCurrentWriter(record, lease, now);
-      const ids = [...new Set(outcomes.map((outcome) => outcome.id))];
+    const ids = [...new Set(outcomes.map((outcome) => outcome.id))];
+    const entries = async (): Promise<Map<string, OutboxEntry>> => {
       const snapshots = ids.length === 0 ? [] : await this.db.getAll(...ids.map((id) => this.entryRef(installation, id)));
       this.counts.reads += snapshots.length;
-      const byId = new Map(snapshots.filter((s) => s.exists).map((s) => [String(s.get('id')), fromEntryDocument(s)]));
-      const plan = planSettle(record ?? emptyInstallation(installation), (id) => byId.get(id), outcomes, requestTimes, lease, now);
-      // Nobody but this writer changes an entry it is sending, and the installation's precondition
-      // fences a stale writer: the entries are written whole, unconditionally.
-      return { result: undefined, installation: plan.installation, entries: plan.writes.map((entry) => ({ entry })), failed: plan.failed };
-    });
+      return new Map(snapshots.filter((s) => s.exists).map((s) => [String(s.get('id')), fromEntryDocument(s)]));
+    };
+    await this.change(
+      installation,
+      (record, now, byId: Map<string, OutboxEntry>) => {
+        requireCurrentWriter(record, lease, now);
+        const plan = planSettle(record ?? emptyInstallation(installation), (id) => byId.get(id), outcomes, requestTimes, lease, now);
+        // Nobody but this writer changes an entry it is sending, and the installation's precondition
+        // fences a stale writer: the entries are written whole, unconditionally.
+        return { result: undefined, installation: plan.installation, entries: plan.writes.map((entry) => ({ entry })), failed: plan.failed };
+      },
+      entries,
+    );
   }
 
   async block(lease: WriterLease, until: number, reason: string): Promise<void> {
@@ -595,16 +620,22 @@ export class FirestoreOutboxStore implements OutboxStore {
    * superseded meanwhile is refused — and each entry read for it under its own; decides again
    * after a lost race.
    */
-  private async change<T>(
+  private async change<T, R = undefined>(
     installation: string,
-    decide: (record: OutboxInstallationRecord | undefined, now: number) => Promise<Decision<T>>,
+    decide: (record: OutboxInstallationRecord | undefined, now: number, read: R) => Promise<Decision<T>> | Decision<T>,
+    /**
+     * What else the decision needs, read beside the installation's document: entries, which carry
+     * their own preconditions (or which only this writer changes).
+     */
+    read?: (now: number) => Promise<R>,
   ): Promise<T> {
     const ref = this.installationRef(installation);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const snapshot = await ref.get();
+      const now = this.now();
+      const [snapshot, extra] = await Promise.all([ref.get(), read ? read(now) : Promise.resolve(undefined as R)]);
       this.counts.reads += 1;
       const record = fromInstallationDocument(snapshot);
-      const decision = await decide(record, this.now());
+      const decision = await decide(record, now, extra);
       const entries = decision.entries ?? [];
       if (!decision.installation && entries.length === 0) return decision.result;
       const batch = this.db.batch();
