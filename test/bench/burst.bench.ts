@@ -445,8 +445,8 @@ interface RunFigures {
   peakConcurrentWrites: number;
   effectsDoneMs: number;
   /**
-   * From one request's settling to the next's, sorted: the write itself plus the writer's store
-   * round trips, or longer when the pace holds the writer.
+   * From GitHub's answer to one request to its answer to the next, sorted: the write itself plus
+   * the writer's work between requests, or longer when the pace holds the writer.
    */
   requestGapsMs: number[];
   minimumMs: number;
@@ -696,7 +696,7 @@ function formatTable(settings: Settings, time: Scaled, runs: readonly RunFigures
     row('least GitHub’s limits allow for those requests', '', (run) => scaledTime(run.minimumMs)),
     row('… actual / least', '≤ 1.2×', (run) => `${(run.effectsDoneMs / run.minimumMs).toFixed(2)}× ${mark(run.finished && run.effectsDoneMs / run.minimumMs <= 1.2)}`),
     row('… actual / least with the 2 s coalescing window', '', (run) => `${(run.effectsDoneMs / run.minimumWithWindowMs).toFixed(2)}×`),
-    row('… request to request, p10 / p50 (the write and the writer’s store round trips, which are not compressed; or the pace)', '', (run) =>
+    row('… request to request, p10 / p50 (GitHub’s answer to the next one: the write and the writer’s work between, which are not compressed; or the pace)', '', (run) =>
       `${percentile(run.requestGapsMs, 10).toFixed(0)} / ${percentile(run.requestGapsMs, 50).toFixed(0)} ms`,
     ),
     row('secondary-limit answers received', '0', (run) => `${run.secondaryLimited} ${mark(run.secondaryLimited === 0)}`),
