@@ -222,7 +222,6 @@ function pause(attempt: number): Promise<void> {
 
 /** What an enqueue read of one installation before deciding. */
 interface EnqueueRead {
-  installation: string;
   view: OutboxView;
   /** The update time of every entry document read, by key: an update of it carries that precondition. */
   readAt: Map<string, Timestamp>;
@@ -408,7 +407,6 @@ export class FirestoreOutboxStore implements OutboxStore {
     const installationDocument = installationSnapshots[0];
     if (installationDocument?.exists) this.knownInstallations.add(installation);
     const read: EnqueueRead = {
-      installation,
       view: {
         entry: (id) => byId.get(id),
         unsent: (resource) => unsentByResource.get(resource) ?? [],
