@@ -60,7 +60,8 @@ resource "google_firestore_field" "override" {
   field      = each.value.fieldPath
 
   # An empty ttl_config turns on the TTL policy: Firestore deletes a document some time after
-  # the timestamp in this field (deliveries, prowjob-keys, reports and settled outbox entries expire on expireAt).
+  # the timestamp in this field (deliveries, prowjob-keys, reports, settled outbox entries and idle
+  # outbox resources expire on expireAt).
   dynamic "ttl_config" {
     for_each = lookup(each.value, "ttl", false) ? [true] : []
     content {}

@@ -92,3 +92,28 @@ export function recentSends(sentAt: readonly number[], now: number, limits: Writ
   const longest = Math.max(0, ...limits.windows.map((window) => window.ms));
   return sentAt.filter((time) => time > now - longest);
 }
+
+/**
+ * The earliest times the next `count` requests may go out, one after another, each taking
+ * `requestMs` and starting no earlier than `from`: what `nextSendAt` gives for each in turn, with
+ * the ones planned before it counted as sent.
+ */
+export function plannedSends(
+  sentAt: readonly number[],
+  blockedUntil: number | undefined,
+  from: number,
+  limits: WriteLimits,
+  requestMs: number,
+  count: number,
+): number[] {
+  const planned: number[] = [];
+  const window = [...sentAt];
+  let free = from;
+  for (let index = 0; index < count; index++) {
+    const at = nextSendAt(window, blockedUntil, free, limits);
+    planned.push(at);
+    window.push(at);
+    free = at + requestMs;
+  }
+  return planned;
+}

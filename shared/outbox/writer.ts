@@ -4,9 +4,9 @@ import { GitHubError, ReviewRequestRefusedError, type GitHubClient } from '../gi
 import { countingWriteRequests, type GitHubClients } from '../github/octokit';
 import type { Logger } from '../log/logger';
 import { StaleLeaseError } from '../store/errors';
-import type { GitHubWrite, OutboxEntry, OutboxStore, OutboxWriteRequest, SendOutcome, WriterLease } from '../store/outbox';
+import type { GitHubWrite, OutboxEntry, OutboxStore, OutboxWriteRequest, SendOutcome, TakeResult, WriterLease } from '../store/outbox';
 import { distinctNames, joinIntoRequests, type OutboxRequest } from './join';
-import { GITHUB_WRITE_LIMITS, nextSendAt, recentSends, type WriteLimits } from './pace';
+import { GITHUB_WRITE_LIMITS, nextSendAt, plannedSends, recentSends, type WriteLimits } from './pace';
 
 /**
  * The outbox writer: sends an installation's GitHub writes from the outbox (shared/store/outbox.ts)
@@ -14,6 +14,14 @@ import { GITHUB_WRITE_LIMITS, nextSendAt, recentSends, type WriteLimits } from '
  * integrations ("make requests serially instead of concurrently"). One writer per installation
  * across every process: it sends only while it holds the installation's writer lease, and the pace
  * window lives in the store beside the lease, so the pace holds whichever instance writes.
+ *
+ * The store's round trips stay off the path between requests: the writer takes a batch of what
+ * the pace lets go out soon, takes the next batch while sending the end of this one, and records
+ * how requests ended in the background, several at a time, while it sends the next ones (see
+ * Bookkeeping). Crash safety does not depend on that record: taken entries are `sending` under the
+ * writer's lease and are sent again by the next writer if this one stops (comments are looked for
+ * first), and `take` reserves their requests in the pace window, so requests made but not yet
+ * recorded are never missing from it.
  *
  * Nothing GitHub refuses for now is dropped: a rate-limit answer blocks the installation until the
  * time GitHub named, however long, and a 5xx or a network failure is retried with backoff. Only a
@@ -64,10 +72,17 @@ export interface OutboxWriterOptions {
   holder?: string;
   /** Default 60 s; renewed every third of it while the writer works or waits. */
   leaseTtlMs?: number;
-  /** Entries taken from the outbox at a time, and so at most joined into one request. Default 10. */
+  /** At most this many entries are taken at a time, and so at most joined into one request. Default 20. */
   batchSize?: number;
   /** How long a write waits in the outbox for a later one to cancel or supersede it (default 2 s). */
   coalesceWindowMs?: number;
+  /**
+   * How far ahead of the pace the writer takes writes: each take hands out what the pace lets go
+   * out within this long, or within two of the store's round trips when those take longer, so that
+   * the next take is done before the last request of this one. A write taken is beyond the reach
+   * of coalescing, so this is kept short. Default half the coalescing window.
+   */
+  takeAheadMs?: number;
 }
 
 export interface DrainOptions {
@@ -101,15 +116,24 @@ export interface DrainReport {
   retried: number;
   /** Entries GitHub refused for good. */
   failed: number;
-  /** Time spent waiting for the pace or a rate-limit block. */
+  /** Time spent waiting for the pace, a rate-limit block, or writes to come due. */
   waitedMs: number;
   /** GitHub's "not before", when a rate-limit answer ended or shaped the drain. */
   blockedUntil?: number;
 }
 
 const DEFAULT_LEASE_TTL_MS = 60_000;
-const DEFAULT_BATCH_SIZE = 10;
+const DEFAULT_BATCH_SIZE = 20;
 const DEFAULT_COALESCE_WINDOW_MS = 2_000;
+/**
+ * A take asks for at least this many entries (when the pace lets one go), however few requests
+ * the pace lets go soon: writes to one issue taken together still join into one request.
+ */
+const JOINING_BATCH_SIZE = 10;
+/** Store round trips a take looks ahead at least: one for the take itself, one for a settle it may queue behind. */
+const TAKE_AHEAD_ROUND_TRIPS = 2;
+/** Weight of the newest measurement in the writer's running averages of round trips. */
+const TIMING_WEIGHT = 0.2;
 /** A pace wait longer than this first puts the taken entries back, so new writes can still coalesce with them. */
 const LONG_WAIT_MS = 5_000;
 /** 5xx and network failures: 2 s, doubling, at most 10 min. */
@@ -121,8 +145,8 @@ const MAX_SECONDARY_LIMIT_WAIT_MS = 3_600_000;
 /** Retry an edit of a comment whose creation is still in the outbox this much later. */
 const PLACEHOLDER_RETRY_MS = 2_000;
 /**
- * A drain with nothing else to send waits for its own retries (5xx backoffs, edits waiting for
- * their comment) when they come due within this long; later ones are the sweep's to wake.
+ * A drain with nothing to send now waits for writes that come due (retries, writes ripening out
+ * of the coalescing window) within this long; later ones are the sweep's to wake.
  */
 const RETRY_WAIT_MS = 60_000;
 /** GitHub's clock and ours may disagree a little; a comment found this much "before" its write still counts. */
@@ -130,15 +154,31 @@ const CLOCK_SLACK_MS = 5_000;
 /** The oldest unsent write is worth a WARNING once it has waited this long, at most once per this long. */
 export const STALE_WRITE_MS = 60_000;
 
-/** What one pass under a lease keeps between takes. */
+/** A running drain, as a second call for the same installation finds it. */
+interface Draining {
+  /** Nudged since its pass began: it looks again before it ends. */
+  nudged: boolean;
+  /** Nudges so far. */
+  nudges: number;
+  /** Ends its wait for writes to come due, when it is waiting longer than new ones would. */
+  wake?: () => void;
+}
+
+/** What one pass under a lease keeps between requests. */
 interface Pass {
+  lease: HeldLease;
+  book: Bookkeeping;
+  client: GitHubClient;
   /** The pace window: when the installation's requests of the last hour went out. */
   sentAt: number[];
   blockedUntil: number | undefined;
   /** Secondary-limit answers without Retry-After so far, for the doubling wait. */
   limitAnswers: number;
-  /** The earliest retry this pass settled, which it may wait for rather than leave to the sweep. */
-  soonestRetry: number | undefined;
+  /** The next batch, taken while the last one was being sent. */
+  ahead: Promise<TakeResult> | undefined;
+  /** Comments this pass created, by placeholder: GitHub's IDs, before they are recorded. */
+  created: Map<number, number>;
+  took: boolean;
 }
 
 /**
@@ -162,8 +202,11 @@ export class OutboxWriter {
   private readonly leaseTtlMs: number;
   private readonly batchSize: number;
   private readonly coalesceWindowMs: number;
-  /** Installations this writer is draining, and whether it was nudged again meanwhile. */
-  private readonly draining = new Map<string, { nudged: boolean }>();
+  private readonly takeAheadMs: number;
+  /** Running averages: a take's round trip, and a request from its start to GitHub's answer. */
+  private readonly timing: { storeMs: number; requestMs: number | undefined } = { storeMs: 0, requestMs: undefined };
+  /** Installations this writer is draining. */
+  private readonly draining = new Map<string, Draining>();
   readonly warnings: StaleWriteWarnings;
 
   constructor(options: OutboxWriterOptions) {
@@ -176,6 +219,7 @@ export class OutboxWriter {
     this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.coalesceWindowMs = options.coalesceWindowMs ?? DEFAULT_COALESCE_WINDOW_MS;
+    this.takeAheadMs = options.takeAheadMs ?? this.coalesceWindowMs / 2;
     this.warnings = new StaleWriteWarnings(this.log, () => this.clock.now());
   }
 
@@ -189,11 +233,13 @@ export class OutboxWriter {
     const report: DrainReport = { installation, end: 'drained', sent: 0, requests: 0, joined: 0, retried: 0, failed: 0, waitedMs: 0 };
     const running = this.draining.get(installation);
     if (running) {
-      // The running drain looks again before it ends.
+      // The running drain looks again before it ends, and sooner if it is waiting.
       running.nudged = true;
+      running.nudges++;
+      running.wake?.();
       return { ...report, end: 'busy' };
     }
-    const state = { nudged: false };
+    const state: Draining = { nudged: false, nudges: 0 };
     this.draining.set(installation, state);
     const log = this.log.child({ installation });
     try {
@@ -204,7 +250,7 @@ export class OutboxWriter {
           if (pass === 0) report.end = 'busy';
           break;
         }
-        const { end, took } = await this.drainUnderLease(new HeldLease(lease, this.outbox, this.leaseTtlMs, this.clock), report, options, log);
+        const { end, took } = await this.drainUnderLease(lease, report, options, state, log);
         report.end = end;
         if (end !== 'drained' || (!took && !state.nudged)) break;
       }
@@ -225,114 +271,244 @@ export class OutboxWriter {
     else log.debug(message, fields);
   }
 
-  /** One pass under one lease; the lease is released before it returns. */
+  /**
+   * One pass under one lease. Before it returns, what it took ahead goes back, what it sent is
+   * recorded, and the lease is released.
+   */
   private async drainUnderLease(
-    lease: HeldLease,
+    claimed: WriterLease,
     report: DrainReport,
     options: DrainOptions,
+    state: Draining,
     log: Logger,
   ): Promise<{ end: DrainEnd; took: boolean }> {
-    const installation = lease.current.installation;
-    let took = false;
+    const book = new Bookkeeping((outcomes, requestTimes) => this.outbox.settle(lease.current, outcomes, requestTimes));
+    const lease: HeldLease = new HeldLease(claimed, this.outbox, this.leaseTtlMs, this.clock, book);
+    const pass: Pass = {
+      lease,
+      book,
+      client: this.github(claimed.installation),
+      sentAt: [],
+      blockedUntil: undefined,
+      limitAnswers: 0,
+      ahead: undefined,
+      created: new Map(),
+      took: false,
+    };
+    let end: DrainEnd = 'drained';
+    let failure: unknown;
     try {
-      const pace = await this.outbox.pace(installation);
-      const pass: Pass = { sentAt: pace.sentAt, blockedUntil: pace.blockedUntil, limitAnswers: 0, soonestRetry: undefined };
-      for (;;) {
-        if (options.signal?.aborted) return { end: 'stopped', took };
-        if (this.clock.now() >= options.deadline) return { end: 'deadline', took };
-        // Blocked, the store hands out nothing: wait for the block to pass first.
-        if (pass.blockedUntil !== undefined && pass.blockedUntil > this.clock.now()) {
-          report.blockedUntil = pass.blockedUntil;
-          if (pass.blockedUntil > options.deadline) return { end: 'deadline', took };
-          if (!(await this.waitUntil(pass.blockedUntil, lease, report, options.signal))) return { end: 'stopped', took };
-        }
-        const entries = await this.outbox.take(lease.current, this.batchSize);
-        if (entries.length === 0) {
-          const retryAt = pass.soonestRetry;
-          pass.soonestRetry = undefined;
-          if (retryAt === undefined || retryAt > options.deadline || retryAt - this.clock.now() > RETRY_WAIT_MS) return { end: 'drained', took };
-          if (!(await this.waitUntil(retryAt, lease, report, options.signal))) return { end: 'stopped', took };
+      end = await this.sendUnderLease(pass, report, options, state, log);
+    } catch (error) {
+      failure = error;
+    }
+    try {
+      await this.giveBack(pass, [], this.clock.now(), 'the writer stopped', report);
+    } catch (error) {
+      failure ??= error;
+    }
+    try {
+      await book.settled();
+    } catch (error) {
+      failure ??= error;
+    }
+    await lease.release().catch((error: unknown) => log.warn('outbox writer could not release its lease; it lapses by itself', { error: (error as Error).message }));
+    if (failure instanceof StaleLeaseError) {
+      log.warn('outbox writer lost its lease; another writer carries on', { error: failure.message });
+      return { end: 'lease lost', took: pass.took };
+    }
+    if (failure !== undefined) throw failure;
+    return { end, took: pass.took };
+  }
+
+  /** Takes and sends until nothing is due, the deadline would pass, or the drain is stopped. */
+  private async sendUnderLease(pass: Pass, report: DrainReport, options: DrainOptions, state: Draining, log: Logger): Promise<DrainEnd> {
+    const installation = pass.lease.current.installation;
+    const pace = await this.outbox.pace(installation);
+    pass.sentAt = pace.sentAt;
+    pass.blockedUntil = pace.blockedUntil;
+    for (;;) {
+      if (options.signal?.aborted) return 'stopped';
+      if (this.clock.now() >= options.deadline) return 'deadline';
+      pass.book.check();
+      if (!pass.ahead) {
+        // Blocked, or the pace allows no request yet: wait before taking, so the writes stay
+        // pending, and can still coalesce, meanwhile.
+        const sendAt = nextSendAt(pass.sentAt, pass.blockedUntil, this.clock.now(), this.limits);
+        if (sendAt > this.clock.now()) {
+          if (pass.blockedUntil !== undefined && pass.blockedUntil > this.clock.now()) report.blockedUntil = pass.blockedUntil;
+          if (sendAt > options.deadline) return 'deadline';
+          if (!(await this.waitUntil(sendAt, pass.lease, report, options.signal))) return 'stopped';
           continue;
         }
-        took = true;
-        this.warnings.consider(installation, Math.min(...entries.map((entry) => entry.enqueuedAt)));
-        const ripe = await this.holdYoung(lease, entries, pass);
-        if (ripe.length === 0) continue;
-        const end = await this.sendBatch(lease, joinIntoRequests(ripe), pass, options, report, log);
-        if (end) return { end, took };
       }
-    } catch (error) {
-      if (error instanceof StaleLeaseError) {
-        log.warn('outbox writer lost its lease; another writer carries on', { error: error.message });
-        return { end: 'lease lost', took };
+      const nudges = state.nudges;
+      // The pace lets one go now, so this take asks for one at least.
+      const taken: TakeResult = await (pass.ahead ?? this.take(pass, [], this.clock.now()) ?? { entries: [] });
+      pass.ahead = undefined;
+      if (taken.entries.length === 0) {
+        const nextAt = taken.nextAt;
+        // Writes enqueued meanwhile nudged this drain, which looks again before it ends.
+        if (nextAt === undefined || nextAt > options.deadline || nextAt - this.clock.now() > RETRY_WAIT_MS) return 'drained';
+        if (nextAt - this.clock.now() <= this.coalesceWindowMs) {
+          // A write enqueued now could not be taken sooner than that: no need to be woken.
+          if (!(await this.waitUntil(nextAt, pass.lease, report, options.signal))) return 'stopped';
+          continue;
+        }
+        // A nudge during the take, or while waiting, may bring a write due sooner: look again.
+        if (state.nudges !== nudges) continue;
+        const wake = new AbortController();
+        state.wake = () => wake.abort();
+        try {
+          await this.waitUntil(nextAt, pass.lease, report, options.signal ? AbortSignal.any([options.signal, wake.signal]) : wake.signal);
+        } finally {
+          state.wake = undefined;
+        }
+        continue;
       }
-      throw error;
-    } finally {
-      await lease.release().catch((error: unknown) => log.warn('outbox writer could not release its lease; it lapses by itself', { error: (error as Error).message }));
+      pass.took = true;
+      this.warnings.consider(installation, Math.min(...taken.entries.map((entry) => entry.enqueuedAt)));
+      const end = await this.sendBatch(pass, joinIntoRequests(taken.entries), options, report, log);
+      if (end) return end;
     }
   }
 
   /**
-   * Sends the requests of one take, one at a time at the pace's leave, and settles each. Returns
-   * how the pass ends, or undefined to take more: after the last request, after a rate-limit
-   * answer (what is left waits with it), or after putting the rest back for a long pace wait.
+   * Takes what the pace lets go out within the look-ahead, starting at `from`, after the requests
+   * `planned` for then (JOINING_BATCH_SIZE at least, the batch size at most): nothing when it lets
+   * none go. The take runs in turn with the pass's other store operations.
+   */
+  private take(pass: Pass, planned: readonly number[], from: number): Promise<TakeResult> | undefined {
+    const horizon = Math.max(this.takeAheadMs, TAKE_AHEAD_ROUND_TRIPS * this.timing.storeMs);
+    const slots = plannedSends([...pass.sentAt, ...planned], pass.blockedUntil, from, this.limits, this.timing.requestMs ?? 0, this.batchSize);
+    const soon = slots.filter((at) => at <= from + horizon).length;
+    if (soon === 0) return undefined;
+    const limit = Math.min(this.batchSize, Math.max(soon, JOINING_BATCH_SIZE));
+    return pass.book.run(async () => {
+      const started = this.clock.now();
+      const taken = await this.outbox.take(pass.lease.current, { limit, coalesceWindowMs: this.coalesceWindowMs });
+      this.timing.storeMs = average(this.timing.storeMs, this.clock.now() - started);
+      return taken;
+    });
+  }
+
+  /**
+   * Starts taking the next batch once what is left of this one (`left` requests, the next one
+   * included) would take about as long as taking (at the last request at the latest), so that it
+   * is there when this one is sent. Nothing when the pace would let none of it go soon after.
+   */
+  private takeAheadIfDue(pass: Pass, left: number): void {
+    if (pass.ahead || this.timing.requestMs === undefined) return;
+    const requestMs = this.timing.requestMs;
+    const now = this.clock.now();
+    const planned = plannedSends(pass.sentAt, pass.blockedUntil, now, this.limits, requestMs, left);
+    const batchEnds = (planned.at(-1) ?? now) + requestMs;
+    if (batchEnds - now > TAKE_AHEAD_ROUND_TRIPS * this.timing.storeMs + requestMs) return;
+    const ahead = this.take(pass, planned, batchEnds);
+    if (!ahead) return;
+    // Awaited by the loop, or given back when the pass ends first.
+    ahead.catch(() => undefined);
+    pass.ahead = ahead;
+  }
+
+  /**
+   * Sends the requests of one take, one at a time at the pace's leave, recording each in the
+   * background. Returns how the pass ends, or undefined to take more: after the last request,
+   * after a rate-limit answer (what is left waits with it), or after putting the rest back for a
+   * long pace wait.
    */
   private async sendBatch(
-    lease: HeldLease,
-    requests: readonly OutboxRequest[],
     pass: Pass,
+    requests: readonly OutboxRequest[],
     options: DrainOptions,
     report: DrainReport,
     log: Logger,
   ): Promise<DrainEnd | undefined> {
-    const client = this.github(lease.current.installation);
     for (let index = 0; index < requests.length; index++) {
       const request = requests[index]!;
       const unsent = requests.slice(index).flatMap((each) => each.entries);
       const sendAt = nextSendAt(pass.sentAt, pass.blockedUntil, this.clock.now(), this.limits);
       if (sendAt > options.deadline || options.signal?.aborted || sendAt - this.clock.now() > LONG_WAIT_MS) {
-        // Back to pending until the pace allows, so later writes can still coalesce with them.
-        await this.putBack(lease, unsent, sendAt, 'waiting for the pace of GitHub’s secondary limits', report);
-        if (sendAt > options.deadline) return 'deadline';
-        if (options.signal?.aborted) return 'stopped';
-        return (await this.waitUntil(sendAt, lease, report, options.signal)) ? undefined : 'stopped';
+        // Back to pending until the pace allows, so later writes can still coalesce with them; the
+        // loop waits for the pace (or ends at the deadline) before taking again.
+        const reason = options.signal?.aborted ? 'the writer stopped' : 'waiting for the pace of GitHub’s secondary limits';
+        await this.giveBack(pass, unsent, sendAt, reason, report);
+        return options.signal?.aborted ? 'stopped' : undefined;
       }
-      if (!(await this.waitUntil(sendAt, lease, report, options.signal))) {
-        await this.putBack(lease, unsent, this.clock.now(), 'the writer stopped', report);
+      this.takeAheadIfDue(pass, requests.length - index);
+      if (!(await this.waitUntil(sendAt, pass.lease, report, options.signal))) {
+        await this.giveBack(pass, unsent, this.clock.now(), 'the writer stopped', report);
         return 'stopped';
       }
-      await lease.renewIfDue();
-      const result = await this.withHeartbeat(lease, () => this.send(client, request, pass.limitAnswers, lease.current, log));
-      const sentAt = this.clock.now();
-      const times = Array.from({ length: result.requests }, () => sentAt);
-      pass.sentAt = recentSends([...pass.sentAt, ...times], sentAt, this.limits);
+      // A lease lost while recording earlier requests ends the pass before it sends another.
+      pass.book.check();
+      await pass.lease.renewIfDue();
+      const started = this.clock.now();
+      const result = await this.withHeartbeat(pass.lease, () => this.send(pass, request, log));
+      const answeredAt = this.clock.now();
+      if (result.requests > 0) this.timing.requestMs = average(this.timing.requestMs, answeredAt - started);
+      const times = Array.from({ length: result.requests }, () => answeredAt);
+      pass.sentAt = recentSends([...pass.sentAt, ...times], answeredAt, this.limits);
+      const outcomes = result.outcomes.map((outcome): SendOutcome => (outcome.result === 'retry' ? outcome : { ...outcome, at: answeredAt }));
+      for (const outcome of outcomes) {
+        const entry = request.entries.find((each) => each.id === outcome.id);
+        if (outcome.result === 'sent' && outcome.commentId !== undefined && entry?.placeholderId !== undefined) {
+          pass.created.set(entry.placeholderId, outcome.commentId);
+        }
+      }
       const block = result.blockUntil;
       if (!block) {
-        // Before settling: a crash in between resends the write, and the follow-ups' keys dedupe.
-        await this.enqueueFollowUps(request.entries, result.outcomes);
-        await this.outbox.settle(lease.current, result.outcomes, times);
-        count(report, request, result.outcomes, result.requests);
-        for (const outcome of result.outcomes) {
-          if (outcome.result === 'retry') pass.soonestRetry = Math.min(pass.soonestRetry ?? Infinity, outcome.notBefore);
-        }
+        // Follow-ups are enqueued before the outcome is recorded: after a crash in between, the
+        // write is sent again, and the follow-ups' keys dedupe.
+        pass.book.record(this.recording(request.entries, outcomes, times));
+        count(report, request, outcomes, result.requests);
         continue;
       }
       pass.limitAnswers++;
       pass.blockedUntil = block.until;
       report.blockedUntil = block.until;
-      await this.outbox.block(lease.current, block.until, block.reason);
+      await pass.book.run(() => this.outbox.block(pass.lease.current, block.until, block.reason));
       const rest = requests.slice(index + 1).flatMap((each) => each.entries);
-      const outcomes = [...result.outcomes, ...rest.map((entry) => retry(entry, block.until, block.reason))];
-      await this.enqueueFollowUps(request.entries, outcomes);
-      await this.outbox.settle(lease.current, outcomes, times);
-      count(report, request, outcomes, result.requests);
-      log.warn(`GitHub asked for no writes until ${new Date(block.until).toISOString()}; ${unsent.length} write(s) wait`, {
+      const held = await this.takenAhead(pass);
+      const waiting = [...rest, ...held];
+      const all = [...outcomes, ...waiting.map((entry) => retry(entry, block.until, block.reason))];
+      pass.book.record(this.recording([...request.entries, ...waiting], all, times));
+      count(report, request, all, result.requests);
+      log.warn(`GitHub asked for no writes until ${new Date(block.until).toISOString()}; ${unsent.length + held.length} write(s) wait`, {
         blockedUntil: block.until,
         reason: block.reason,
       });
       return undefined;
     }
     return undefined;
+  }
+
+  /** Outcomes to record, after enqueueing the follow-ups they ask for. */
+  private recording(entries: readonly OutboxEntry[], outcomes: readonly SendOutcome[], requestTimes: readonly number[]): Recording {
+    return { outcomes, requestTimes, followUps: () => this.enqueueFollowUps(entries, outcomes) };
+  }
+
+  /** The entries taken ahead, if any, no longer ahead; none when that take failed (the pass ends on it). */
+  private async takenAhead(pass: Pass): Promise<OutboxEntry[]> {
+    const ahead = pass.ahead;
+    pass.ahead = undefined;
+    if (!ahead) return [];
+    try {
+      return (await ahead).entries;
+    } catch (error) {
+      pass.book.fail(error);
+      return [];
+    }
+  }
+
+  /** Puts `entries`, and what was taken ahead, back to be sent from `notBefore`. */
+  private async giveBack(pass: Pass, entries: readonly OutboxEntry[], notBefore: number, reason: string, report: DrainReport): Promise<void> {
+    const all = [...entries, ...(await this.takenAhead(pass))];
+    if (all.length === 0) return;
+    const outcomes = all.map((entry) => retry(entry, notBefore, reason));
+    if (pass.book.failed) return;
+    pass.book.record(this.recording([], outcomes, []));
+    report.retried += all.length;
   }
 
   /**
@@ -360,39 +536,7 @@ export class OutboxWriter {
     if (followUps.length > 0) await this.outbox.enqueue(followUps);
   }
 
-  /**
-   * The coalescing window: a write is sent no sooner than `coalesceWindowMs` after it was queued,
-   * so a command and its undoing sent within moments (`/hold`, `/hold cancel`), or a pending status
-   * and the success right behind it, cancel in the outbox instead of both going out. Entries taken
-   * too young go back until they are ripe, and this drain waits for them; an entry taken before (a
-   * retry, a resumed send) has waited already.
-   */
-  private async holdYoung(lease: HeldLease, entries: readonly OutboxEntry[], pass: Pass): Promise<OutboxEntry[]> {
-    const now = this.clock.now();
-    const ripeAt = (entry: OutboxEntry) => (entry.attempts > 1 ? 0 : entry.enqueuedAt + this.coalesceWindowMs);
-    const young = entries.filter((entry) => ripeAt(entry) > now);
-    if (young.length === 0) return [...entries];
-    await this.outbox.settle(
-      lease.current,
-      young.map((entry) => retry(entry, ripeAt(entry), 'held for the coalescing window')),
-      [],
-    );
-    pass.soonestRetry = Math.min(pass.soonestRetry ?? Infinity, ...young.map(ripeAt));
-    return entries.filter((entry) => ripeAt(entry) <= now);
-  }
-
-  /** Settles `entries` as to be sent again from `notBefore`. */
-  private async putBack(lease: HeldLease, entries: readonly OutboxEntry[], notBefore: number, reason: string, report: DrainReport): Promise<void> {
-    if (entries.length === 0) return;
-    await this.outbox.settle(
-      lease.current,
-      entries.map((entry) => retry(entry, notBefore, reason)),
-      [],
-    );
-    report.retried += entries.length;
-  }
-
-  /** Waits until `time`, renewing the lease; false when stopped first. */
+  /** Waits until `time`, renewing the lease; false when `signal` aborted first. */
   private async waitUntil(time: number, lease: HeldLease, report: DrainReport, signal: AbortSignal | undefined): Promise<boolean> {
     const slice = Math.max(1, Math.floor(this.leaseTtlMs / 3));
     for (;;) {
@@ -410,7 +554,7 @@ export class OutboxWriter {
   private async withHeartbeat<T>(lease: HeldLease, work: () => Promise<T>): Promise<T> {
     const stop = this.clock.every?.(Math.max(1, Math.floor(this.leaseTtlMs / 3)), () => {
       lease.renewIfDue().catch(() => {
-        // A lost lease shows when the request's outcome is settled.
+        // A lost lease shows when the request's outcome is recorded.
       });
     });
     try {
@@ -421,7 +565,7 @@ export class OutboxWriter {
   }
 
   /** Sends one request and says how each of its entries ended. Never throws for GitHub's answers. */
-  private async send(client: GitHubClient, request: OutboxRequest, limitAnswers: number, lease: WriterLease, log: Logger): Promise<RequestResult> {
+  private async send(pass: Pass, request: OutboxRequest, log: Logger): Promise<RequestResult> {
     const tally = { requests: 0 };
     let wrote = false;
     const write = <T>(call: () => Promise<T>): Promise<T> => {
@@ -430,21 +574,21 @@ export class OutboxWriter {
     };
     const requests = () => (wrote ? Math.max(1, tally.requests) : tally.requests);
     try {
-      const outcomes = await this.perform(client, request, write, lease, log);
+      const outcomes = await this.perform(pass, request, write, log);
       return { outcomes, requests: requests() };
     } catch (error) {
-      return { ...this.classifyFailure(error, request, limitAnswers, log), requests: requests() };
+      return { ...this.classifyFailure(error, request, pass.limitAnswers, log), requests: requests() };
     }
   }
 
   /** The request itself, by kind; failures GitHub sends back are thrown to `classifyFailure`. */
   private async perform(
-    client: GitHubClient,
+    pass: Pass,
     request: OutboxRequest,
     write: <T>(call: () => Promise<T>) => Promise<T>,
-    lease: WriterLease,
     log: Logger,
   ): Promise<SendOutcome[]> {
+    const client = pass.client;
     const entries = request.entries;
     const first = entries[0]!;
     const sent = (entry: OutboxEntry): SendOutcome => ({ id: entry.id, result: 'sent' });
@@ -526,7 +670,7 @@ export class OutboxWriter {
         if (commentWrite.kind !== 'editComment' && commentWrite.kind !== 'deleteComment') {
           throw new Error(`outbox writer bug: ${first.id} is not a comment edit`);
         }
-        const resolved = await this.resolveComment(first, commentWrite.commentId, lease);
+        const resolved = await this.resolveComment(first, commentWrite.commentId, pass);
         if ('outcome' in resolved) return [resolved.outcome];
         if (commentWrite.kind === 'editComment') {
           const body = commentWrite.body;
@@ -598,8 +742,12 @@ export class OutboxWriter {
    * comment created through the outbox: its ID once created; a retry while its creation is still
    * waiting; a failure when it never will be created.
    */
-  private async resolveComment(entry: OutboxEntry, commentId: number, lease: WriterLease): Promise<{ commentId: number } | { outcome: SendOutcome }> {
+  private async resolveComment(entry: OutboxEntry, commentId: number, pass: Pass): Promise<{ commentId: number } | { outcome: SendOutcome }> {
     if (commentId >= 0) return { commentId };
+    const lease = pass.lease.current;
+    // Created in this pass, perhaps not recorded yet.
+    const createdHere = pass.created.get(commentId);
+    if (createdHere !== undefined) return { commentId: createdHere };
     const created = await this.outbox.commentIdFor(lease.installation, commentId);
     if (created !== undefined) return { commentId: created };
     const waiting = (await this.outbox.unsent(lease.installation, entry.subject)).find(
@@ -692,23 +840,106 @@ export function describe(entry: OutboxEntry): Record<string, unknown> {
   return fields;
 }
 
-/** The writer's lease, renewed in time: every third of its TTL. */
+/** The writer's lease, renewed in time: every third of its TTL, in turn with the pass's other store operations. */
 class HeldLease {
+  private renewing: Promise<void> | undefined;
+
   constructor(
     public current: WriterLease,
     private readonly outbox: OutboxStore,
     private readonly ttlMs: number,
     private readonly clock: WriterClock,
+    private readonly book: Bookkeeping,
   ) {}
 
-  async renewIfDue(): Promise<void> {
-    if (this.current.expiresAt - this.clock.now() > (this.ttlMs * 2) / 3) return;
-    this.current = await this.outbox.renewWriter(this.current, this.ttlMs);
+  renewIfDue(): Promise<void> {
+    if (this.current.expiresAt - this.clock.now() > (this.ttlMs * 2) / 3) return Promise.resolve();
+    this.renewing ??= this.book
+      .run(() => this.outbox.renewWriter(this.current, this.ttlMs))
+      .then((lease) => {
+        this.current = lease;
+      })
+      .finally(() => {
+        this.renewing = undefined;
+      });
+    return this.renewing;
   }
 
   release(): Promise<void> {
-    return this.outbox.releaseWriter(this.current);
+    return this.book.run(() => this.outbox.releaseWriter(this.current));
   }
+}
+
+/** The outcomes of one request, to record once `followUps` are enqueued. */
+interface Recording {
+  outcomes: readonly SendOutcome[];
+  requestTimes: readonly number[];
+  followUps: () => Promise<void>;
+}
+
+/**
+ * A pass's store operations, run one at a time in the order asked: they all change the
+ * installation's writer record, and would only lose races to each other. Recordings of what went
+ * out run in the background, the outcomes of every request that came meanwhile in one `settle`;
+ * takes, blocks and renewals are awaited by whoever asks. A failed recording (the lease lost, the
+ * store unreachable) ends the pass before its next request (`check`); what it left unrecorded is
+ * `sending` under the lease, and the next writer sends it again.
+ */
+class Bookkeeping {
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly waiting: Recording[] = [];
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly settle: (outcomes: SendOutcome[], requestTimes: number[]) => Promise<void>) {}
+
+  run<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(operation);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  record(recording: Recording): void {
+    this.waiting.push(recording);
+    // A recording queued and not started yet takes this one along.
+    if (this.waiting.length > 1) return;
+    void this.run(async () => {
+      const batch = this.waiting.splice(0);
+      if (this.failure) return;
+      try {
+        for (const each of batch) await each.followUps();
+        await this.settle(
+          batch.flatMap((each) => each.outcomes),
+          batch.flatMap((each) => each.requestTimes),
+        );
+      } catch (error) {
+        this.fail(error);
+      }
+    });
+  }
+
+  fail(error: unknown): void {
+    this.failure ??= { error };
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Throws what made a recording fail, if one did. */
+  check(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** Once everything asked so far is done; throws as `check`. */
+  async settled(): Promise<void> {
+    await this.run(async () => undefined);
+    this.check();
+  }
+}
+
+/** A running average, the newest measurement weighing TIMING_WEIGHT. */
+function average(current: number | undefined, measured: number): number {
+  return current === undefined ? measured : current + TIMING_WEIGHT * (measured - current);
 }
 
 /**

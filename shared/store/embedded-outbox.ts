@@ -7,6 +7,8 @@ import type {
   OutboxStore,
   OutboxWriteRequest,
   SendOutcome,
+  TakeRequest,
+  TakeResult,
   WriterLease,
 } from './outbox';
 import {
@@ -20,6 +22,7 @@ import {
   groupByInstallation,
   isBlocked,
   isOutboxEntryExpired,
+  bySeq,
   isTakeable,
   isUnsent,
   paceOf,
@@ -29,10 +32,27 @@ import {
   requireCurrentWriter,
   statsOf,
   wantsWriter,
+  type OutboxCounts,
   type OutboxInstallationRecord,
   type OutboxView,
 } from './outbox-rules';
 import { OutboxEntrySchema, OutboxInstallationRecordSchema } from './schemas';
+
+/**
+ * What the embedded store keeps per installation: the writer's record, and the counters one
+ * process can keep exactly (the last `seq` given out, the ledger's counts).
+ */
+const EmbeddedInstallationSchema = OutboxInstallationRecordSchema.extend({
+  seq: z.number().int().nonnegative(),
+  depth: z.number().int().nonnegative(),
+  saved: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+});
+type EmbeddedInstallation = z.infer<typeof EmbeddedInstallationSchema>;
+
+function emptyEmbeddedInstallation(name: string): EmbeddedInstallation {
+  return { ...emptyInstallation(name), seq: 0, depth: 0, saved: 0, failed: 0 };
+}
 
 /**
  * The outbox of the embedded store (shared/store/embedded.ts): entries and per-installation
@@ -47,7 +67,7 @@ import { OutboxEntrySchema, OutboxInstallationRecordSchema } from './schemas';
 export const OUTBOX_JOURNAL_RECORDS = [
   /** An entry, whole: put on every change. */
   z.object({ kind: z.literal('outbox'), entry: OutboxEntrySchema }),
-  z.object({ kind: z.literal('outbox-installation'), value: OutboxInstallationRecordSchema }),
+  z.object({ kind: z.literal('outbox-installation'), value: EmbeddedInstallationSchema }),
 ] as const;
 export type OutboxJournalRecord = z.infer<(typeof OUTBOX_JOURNAL_RECORDS)[number]>;
 
@@ -75,7 +95,7 @@ function removeFrom(index: Map<string, Set<string>>, at: string, value: string):
 export class EmbeddedOutboxState {
   /** Every entry by (installation, id). */
   private readonly entries = new Map<string, OutboxEntry>();
-  private readonly installations = new Map<string, OutboxInstallationRecord>();
+  private readonly installations = new Map<string, EmbeddedInstallation>();
   /** Unsent entries' keys by installation, by (installation, resource) and by (installation, subject). */
   private readonly unsentByInstallation = new Map<string, Set<string>>();
   private readonly unsentByResource = new Map<string, Set<string>>();
@@ -134,7 +154,7 @@ export class EmbeddedOutboxState {
     return entry && !isOutboxEntryExpired(entry, now) ? entry : undefined;
   }
 
-  installation(name: string): OutboxInstallationRecord | undefined {
+  installation(name: string): EmbeddedInstallation | undefined {
     return this.installations.get(name);
   }
 
@@ -166,7 +186,7 @@ export class EmbeddedOutboxState {
       const entry = this.entries.get(at);
       if (entry) found.push(entry);
     }
-    return found.sort((a, b) => a.seq - b.seq);
+    return found.sort(bySeq);
   }
 }
 
@@ -188,12 +208,17 @@ export class EmbeddedOutboxStore implements OutboxStore {
         unsent: (resource) => this.state.unsentOfResource(installation, resource),
         createWithPlaceholder: (placeholderId) => this.state.withPlaceholder(installation, placeholderId, now),
       };
-      const plan = planEnqueue(this.installationRecord(installation), ofInstallation, view, now);
+      const record = this.installationRecord(installation);
+      let seq = record.seq;
+      const plan = planEnqueue(ofInstallation, view, now, () => ++seq);
       outcome.stored += plan.outcome.stored;
       outcome.duplicates += plan.outcome.duplicates;
       outcome.saved += plan.outcome.saved;
       for (const entry of plan.writes) records.push({ kind: 'outbox', entry });
-      if (plan.writes.length > 0) records.push({ kind: 'outbox-installation', value: plan.installation });
+      if (plan.writes.length > 0) {
+        const counts = { depth: record.depth + plan.depthChange, saved: record.saved + plan.outcome.saved };
+        records.push({ kind: 'outbox-installation', value: { ...record, seq, ...counts } });
+      }
     }
     await this.write(records);
     return outcome;
@@ -215,61 +240,68 @@ export class EmbeddedOutboxStore implements OutboxStore {
   }
 
   async claimWriter(installation: string, holder: string, ttlMs: number): Promise<WriterLease | undefined> {
-    const claim = applyWriterClaim(this.installationRecord(installation), holder, ttlMs, this.now());
+    const record = this.installationRecord(installation);
+    const claim = applyWriterClaim(record, holder, ttlMs, this.now());
     if (!claim) {
       await Promise.resolve();
       return undefined;
     }
-    await this.write([{ kind: 'outbox-installation', value: claim.installation }]);
+    await this.write([{ kind: 'outbox-installation', value: { ...record, ...claim.installation } }]);
     return claim.lease;
   }
 
   async renewWriter(lease: WriterLease, ttlMs: number): Promise<WriterLease> {
-    const renewal = applyWriterRenewal(this.state.installation(lease.installation), lease, ttlMs, this.now());
-    await this.write([{ kind: 'outbox-installation', value: renewal.installation }]);
+    const record = this.state.installation(lease.installation);
+    const renewal = applyWriterRenewal(record, lease, ttlMs, this.now());
+    await this.write([{ kind: 'outbox-installation', value: this.withCounters(renewal.installation, record) }]);
     return renewal.lease;
   }
 
   async releaseWriter(lease: WriterLease): Promise<void> {
-    const next = applyWriterRelease(this.state.installation(lease.installation), lease, this.now());
-    await this.write(next ? [{ kind: 'outbox-installation', value: next }] : []);
+    const record = this.state.installation(lease.installation);
+    const next = applyWriterRelease(record, lease, this.now());
+    await this.write(next ? [{ kind: 'outbox-installation', value: this.withCounters(next, record) }] : []);
   }
 
-  async take(lease: WriterLease, limit: number): Promise<OutboxEntry[]> {
-    checkLimit(limit);
+  async take(lease: WriterLease, request: TakeRequest): Promise<TakeResult> {
+    checkLimit(request.limit);
     const now = this.now();
-    const installation = this.state.installation(lease.installation);
-    requireCurrentWriter(installation, lease, now);
-    if (isBlocked(installation, now)) {
+    const record = this.state.installation(lease.installation);
+    requireCurrentWriter(record, lease, now);
+    if (record && isBlocked(record, now)) {
       await Promise.resolve();
-      return [];
+      return { entries: [], ...(record.blockedUntil === undefined ? {} : { nextAt: record.blockedUntil }) };
     }
-    const taken = planTake(this.state.unsentOfInstallation(lease.installation), lease, limit, now);
-    await this.write(taken.map((entry) => ({ kind: 'outbox', entry })));
-    return taken;
+    const current = record ?? emptyEmbeddedInstallation(lease.installation);
+    const plan = planTake(current, this.state.unsentOfInstallation(lease.installation), lease, request, now);
+    if (plan.taken.length > 0) {
+      await this.write([
+        ...plan.taken.map((entry): OutboxJournalRecord => ({ kind: 'outbox', entry })),
+        { kind: 'outbox-installation', value: { ...current, ...plan.installation } },
+      ]);
+    } else {
+      await Promise.resolve();
+    }
+    return { entries: plan.taken, ...(plan.nextAt === undefined ? {} : { nextAt: plan.nextAt }) };
   }
 
   async settle(lease: WriterLease, outcomes: readonly SendOutcome[], requestTimes: readonly number[]): Promise<void> {
     const now = this.now();
-    const installation = this.state.installation(lease.installation);
-    requireCurrentWriter(installation, lease, now);
-    const plan = planSettle(
-      installation ?? emptyInstallation(lease.installation),
-      (id) => this.state.entry(lease.installation, id, now),
-      outcomes,
-      requestTimes,
-      lease,
-      now,
-    );
+    const record = this.state.installation(lease.installation);
+    requireCurrentWriter(record, lease, now);
+    const current = record ?? emptyEmbeddedInstallation(lease.installation);
+    const plan = planSettle(current, (id) => this.state.entry(lease.installation, id, now), outcomes, requestTimes, lease, now);
+    const counts = { depth: current.depth + plan.depthChange, failed: current.failed + plan.failed };
     await this.write([
       ...plan.writes.map((entry): OutboxJournalRecord => ({ kind: 'outbox', entry })),
-      { kind: 'outbox-installation', value: plan.installation },
+      { kind: 'outbox-installation', value: { ...current, ...plan.installation, ...counts } },
     ]);
   }
 
   async block(lease: WriterLease, until: number, reason: string): Promise<void> {
-    const next = applyBlock(this.state.installation(lease.installation), lease, until, reason, this.now());
-    await this.write([{ kind: 'outbox-installation', value: next }]);
+    const record = this.state.installation(lease.installation);
+    const next = applyBlock(record, lease, until, reason, this.now());
+    await this.write([{ kind: 'outbox-installation', value: this.withCounters(next, record) }]);
   }
 
   async pace(installation: string): Promise<InstallationPace> {
@@ -294,12 +326,19 @@ export class EmbeddedOutboxStore implements OutboxStore {
     const now = this.now();
     return this.state.installationNames().map((name) => {
       const oldest = Math.min(...this.state.unsentOfInstallation(name).map((entry) => entry.enqueuedAt));
-      return statsOf(this.installationRecord(name), Number.isFinite(oldest) ? oldest : undefined, now);
+      const record = this.installationRecord(name);
+      const counts: OutboxCounts = { depth: record.depth, saved: record.saved, failed: record.failed };
+      return statsOf(record, counts, Number.isFinite(oldest) ? oldest : undefined, now);
     });
   }
 
-  private installationRecord(name: string): OutboxInstallationRecord {
-    return this.state.installation(name) ?? emptyInstallation(name);
+  private installationRecord(name: string): EmbeddedInstallation {
+    return this.state.installation(name) ?? emptyEmbeddedInstallation(name);
+  }
+
+  /** The writer's record with the counters the store keeps beside it. */
+  private withCounters(next: OutboxInstallationRecord, before: EmbeddedInstallation | undefined): EmbeddedInstallation {
+    return { ...(before ?? emptyEmbeddedInstallation(next.installation)), ...next };
   }
 
   private async write(records: OutboxJournalRecord[]): Promise<void> {

@@ -16,3 +16,8 @@ export function documentIdFor(key: string): string {
 export function outboxEntryDocumentId(installation: string, id: string): string {
   return createHash('sha256').update(JSON.stringify([installation, id])).digest('hex');
 }
+
+/** An outbox resource's document ("owner/repo#12 label:lgtm" within an installation), likewise. */
+export function outboxResourceDocumentId(installation: string, resource: string): string {
+  return outboxEntryDocumentId(installation, resource);
+}

@@ -70,6 +70,8 @@ export const OUTBOX_QUERIES = {
   /** The oldest unsent write, for the ledger. */
   oldest: { equalities: ['installation', 'state'], orderBy: [{ fieldPath: 'enqueuedAt', order: 'ASCENDING' }] },
   /** Equality only, served by merging single-field indexes: */
+  /** Unsent writes of an installation, counted for the ledger's depth. */
+  unsent: { equalities: ['installation', 'state'], orderBy: [] },
   unsentOfResource: { equalities: ['installation', 'resource', 'state'], orderBy: [] },
   unsentOfSubject: { equalities: ['installation', 'subject', 'state'], orderBy: [] },
   byPlaceholder: { equalities: ['installation', 'placeholderId'], orderBy: [] },

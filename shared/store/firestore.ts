@@ -72,8 +72,8 @@ import {
  * (and on its emulator queue for seconds under contention).
  *
  * Collections: `prowjobs/{metadata.name}`, `prowjob-keys/{key}` (idempotency), `deliveries/{id}`,
- * `periodics/{job}`, `reports/{job}`, `slots/{key}`, and the outbox's two (firestore-outbox.ts,
- * which runs transactions instead: coalescing must see every unsent entry of a resource at once).
+ * `periodics/{job}`, `reports/{job}`, `slots/{key}`, and the outbox's four (firestore-outbox.ts,
+ * optimistic too, with a document per resource that enqueues to it are conditional on).
  * Records that must expire carry `expireAt`, the field infra/firestore's TTL policy names.
  */
 export const COLLECTIONS = {
@@ -84,7 +84,9 @@ export const COLLECTIONS = {
   reports: 'reports',
   slots: 'slots',
   outbox: OUTBOX_COLLECTIONS.entries,
+  outboxResources: OUTBOX_COLLECTIONS.resources,
   outboxInstallations: OUTBOX_COLLECTIONS.installations,
+  outboxCounters: OUTBOX_COLLECTIONS.counters,
 } as const;
 
 /** Firestore's gRPC status codes that mean "someone else got there first". */

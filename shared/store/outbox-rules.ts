@@ -4,6 +4,7 @@ import {
   OUTBOX_AGING_MS,
   OUTBOX_RETENTION_MS,
   OutboxWriteRequestSchema,
+  requestsAtMost,
   subjectOf,
   type EnqueueOutcome,
   type GitHubWrite,
@@ -13,6 +14,7 @@ import {
   type OutboxStats,
   type OutboxWriteRequest,
   type SendOutcome,
+  type TakeRequest,
   type WriterLease,
 } from './outbox';
 
@@ -27,17 +29,19 @@ import {
 export const PACE_WINDOW_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
-/** What a store keeps per installation beside its entries. */
+/**
+ * What a store keeps per installation for its writer, beside the entries: only the writer (and a
+ * writer claiming the lease) changes it, never an enqueue.
+ */
 export interface OutboxInstallationRecord {
   installation: string;
-  /** The last `seq` given out. */
-  seq: number;
-  /** Pending and sending entries. */
-  depth: number;
-  saved: number;
-  failed: number;
   /** The pace window: when each request of the last hour went out, oldest first. */
   sentAt: number[];
+  /**
+   * Requests `take` reserved under the current lease for entries not settled yet (requestsAtMost
+   * each): the requests its writer may have made without recording them yet.
+   */
+  reservedRequests: number;
   /** The writer lease; kept (expired) after release, so tokens keep growing. */
   writer?: { holder: string; token: number; expiresAt: number };
   blockedUntil?: number;
@@ -45,7 +49,15 @@ export interface OutboxInstallationRecord {
 }
 
 export function emptyInstallation(installation: string): OutboxInstallationRecord {
-  return { installation, seq: 0, depth: 0, saved: 0, failed: 0, sentAt: [] };
+  return { installation, sentAt: [], reservedRequests: 0 };
+}
+
+/** The ledger's counts for an installation, however a store keeps them. */
+export interface OutboxCounts {
+  /** Pending and sending entries. */
+  depth: number;
+  saved: number;
+  failed: number;
 }
 
 /** Validates every request before any is applied, so a bad one stores nothing. */
@@ -257,8 +269,9 @@ function isCreateWithPlaceholder(entry: OutboxEntry, placeholderId: number): boo
   return entry.write.kind === 'createComment' && entry.placeholderId === placeholderId;
 }
 
-function bySeq(a: OutboxEntry, b: OutboxEntry): number {
-  return a.seq - b.seq;
+/** Enqueue order: by `seq`, ties (entries of different instances) by key. */
+export function bySeq(a: OutboxEntry, b: OutboxEntry): number {
+  return a.seq - b.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /** What a store can tell the enqueue planner about one installation's outbox as it was before. */
@@ -298,20 +311,24 @@ export interface EnqueuePlan {
   byRequest: EnqueueOutcome[];
   /** Every new or changed entry, each in its final version. */
   writes: OutboxEntry[];
-  installation: OutboxInstallationRecord;
+  /** The resources of the requests stored (not duplicates): what the call serialises on. */
+  resources: string[];
+  /** How the number of pending and sending entries changed. */
+  depthChange: number;
 }
 
 /**
- * Applies `requests` (all for `installation`) in order: a used key is a duplicate; otherwise the
- * request gets the next `seq` and is coalesced with what it meets, including what earlier
+ * Gives a new entry its `seq`, which must exceed `after`: the largest `seq` among the unsent
+ * entries it meets (its resource's, and a comment's creation it edits).
+ */
+export type NextSeq = (after: number) => number;
+
+/**
+ * Applies `requests` (all of one installation) in order: a used key is a duplicate; otherwise the
+ * request gets a `seq` from `nextSeq` and is coalesced with what it meets, including what earlier
  * requests of the same call left.
  */
-export function planEnqueue(
-  installation: OutboxInstallationRecord,
-  requests: readonly OutboxWriteRequest[],
-  view: OutboxView,
-  now: number,
-): EnqueuePlan {
+export function planEnqueue(requests: readonly OutboxWriteRequest[], view: OutboxView, now: number, nextSeq: NextSeq): EnqueuePlan {
   /** Entries this call wrote, latest version; and how each looked before, for the depth. */
   const written = new Map<string, OutboxEntry>();
   const before = new Map<string, OutboxEntry | undefined>();
@@ -332,38 +349,32 @@ export function planEnqueue(
   };
 
   const byRequest: EnqueueOutcome[] = [];
-  let seq = installation.seq;
+  const resources = new Set<string>();
   for (const request of requests) {
     if (written.has(request.id) || view.entry(request.id) !== undefined) {
       byRequest.push({ stored: 0, duplicates: 1, saved: 0 });
       continue;
     }
-    seq += 1;
-    const incoming = newOutboxEntry(request, seq, now);
-    const related = unsentOf(incoming.resource);
-    const write = incoming.write;
+    const resource = resourceOf(request.write, request.id);
+    resources.add(resource);
+    const related = unsentOf(resource);
+    const write = request.write;
     if ((write.kind === 'editComment' || write.kind === 'deleteComment') && write.commentId < 0) {
       const create = createWithPlaceholder(write.commentId);
       if (create && isUnsent(create)) related.push(create);
     }
+    const incoming = newOutboxEntry(request, nextSeq(Math.max(0, ...related.map((entry) => entry.seq))), now);
     const result = coalesce(related, incoming, now);
     for (const entry of result.changed) record(entry, related.find((r) => r.id === entry.id));
     record(result.incoming, undefined);
     byRequest.push({ stored: result.incoming.state === 'pending' ? 1 : 0, duplicates: 0, saved: result.saved });
   }
-  const outcome = sumOutcomes(byRequest);
-
-  let depth = installation.depth;
+  let depthChange = 0;
   for (const [id, entry] of written) {
     const previous = before.get(id);
-    depth += (isUnsent(entry) ? 1 : 0) - (previous && isUnsent(previous) ? 1 : 0);
+    depthChange += (isUnsent(entry) ? 1 : 0) - (previous && isUnsent(previous) ? 1 : 0);
   }
-  return {
-    outcome,
-    byRequest,
-    writes: [...written.values()],
-    installation: { ...installation, seq, depth, saved: installation.saved + outcome.saved },
-  };
+  return { outcome: sumOutcomes(byRequest), byRequest, writes: [...written.values()], resources: [...resources], depthChange };
 }
 
 export function sumOutcomes(outcomes: readonly EnqueueOutcome[]): EnqueueOutcome {
@@ -381,14 +392,22 @@ export function effectivePriority(entry: OutboxEntry, now: number): OutboxPriori
   return now - entry.enqueuedAt > OUTBOX_AGING_MS ? 0 : entry.priority;
 }
 
-export function isDue(entry: OutboxEntry, now: number): boolean {
-  return entry.notBefore === undefined || entry.notBefore <= now;
+/**
+ * From when the holder of lease `token` may take the entry: at once when its writer stopped
+ * mid-send; a pending one once due (`notBefore`) and, if never taken before, once it has waited
+ * the coalescing window. Undefined when it may not be taken (settled, or this writer's own).
+ */
+export function takeableFrom(entry: OutboxEntry, token: number, coalesceWindowMs: number): number | undefined {
+  if (entry.state === 'sending') return (entry.writerToken ?? 0) < token ? -Infinity : undefined;
+  if (entry.state !== 'pending') return undefined;
+  const ripeFrom = entry.attempts > 0 ? -Infinity : entry.enqueuedAt + coalesceWindowMs;
+  return Math.max(entry.notBefore ?? -Infinity, ripeFrom);
 }
 
-/** Whether the holder of lease `token` may take the entry: its writer stopped, or it is due. */
-export function isTakeable(entry: OutboxEntry, token: number, now: number): boolean {
-  if (entry.state === 'sending') return (entry.writerToken ?? 0) < token;
-  return entry.state === 'pending' && isDue(entry, now);
+/** Whether the holder of lease `token` may take the entry now (see takeableFrom). */
+export function isTakeable(entry: OutboxEntry, token: number, now: number, coalesceWindowMs = 0): boolean {
+  const from = takeableFrom(entry, token, coalesceWindowMs);
+  return from !== undefined && from <= now;
 }
 
 /** Take order: writes a stopped writer left mid-send, then by effective priority, then enqueue order. */
@@ -399,17 +418,49 @@ export function compareForTake(a: OutboxEntry, b: OutboxEntry, now: number): num
     const priority = effectivePriority(a, now) - effectivePriority(b, now);
     if (priority !== 0) return priority;
   }
-  return a.seq - b.seq;
+  return bySeq(a, b);
 }
 
-/** The best `limit` takeable entries among `candidates`, marked `sending` under the lease. */
-export function planTake(candidates: readonly OutboxEntry[], lease: WriterLease, limit: number, now: number): OutboxEntry[] {
+export interface TakePlan {
+  /** The entries taken, marked `sending` under the lease, best first. */
+  taken: OutboxEntry[];
+  /** See TakeResult.nextAt: over the candidates not taken. */
+  nextAt?: number;
+  /** The installation with the requests reserved for what was taken. */
+  installation: OutboxInstallationRecord;
+}
+
+/**
+ * The best `request.limit` takeable entries among `candidates`, marked `sending` under the lease,
+ * and when the next of the others becomes takeable. `candidates` must hold, besides the best
+ * takeable ones, the earliest to become takeable of the rest (a store reading lanes in order has
+ * them first). The lease must already have been checked, and the installation not be blocked.
+ */
+export function planTake(
+  installation: OutboxInstallationRecord,
+  candidates: readonly OutboxEntry[],
+  lease: WriterLease,
+  request: TakeRequest,
+  now: number,
+): TakePlan {
   const unique = new Map(candidates.map((entry) => [entry.id, entry]));
-  return [...unique.values()]
-    .filter((entry) => isTakeable(entry, lease.token, now))
-    .sort((a, b) => compareForTake(a, b, now))
-    .slice(0, limit)
-    .map((entry) => ({ ...entry, state: 'sending', writerToken: lease.token, attempts: entry.attempts + 1 }));
+  const takeable: OutboxEntry[] = [];
+  let nextAt: number | undefined;
+  for (const entry of unique.values()) {
+    const from = takeableFrom(entry, lease.token, request.coalesceWindowMs ?? 0);
+    if (from === undefined) continue;
+    if (from <= now) takeable.push(entry);
+    else nextAt = Math.min(nextAt ?? Infinity, from);
+  }
+  takeable.sort((a, b) => compareForTake(a, b, now));
+  if (takeable.length > request.limit) nextAt = now;
+  const taken = takeable
+    .slice(0, request.limit)
+    .map((entry): OutboxEntry => ({ ...entry, state: 'sending', writerToken: lease.token, attempts: entry.attempts + 1 }));
+  const reserved = taken.reduce((sum, entry) => sum + requestsAtMost(entry.write), 0);
+  const plan: TakePlan = { taken, installation: { ...installation, reservedRequests: installation.reservedRequests + reserved } };
+  if (nextAt !== undefined) plan.nextAt = nextAt;
+  return plan;
 }
 
 /** The entry after the writer's report, or undefined when it is not `sending` under `token`. */
@@ -417,10 +468,12 @@ export function applySendOutcome(entry: OutboxEntry, outcome: SendOutcome, token
   if (entry.state !== 'sending' || entry.writerToken !== token) return undefined;
   const { writerToken: _sent, ...rest } = entry;
   switch (outcome.result) {
-    case 'sent':
-      return { ...rest, state: 'sent', settledAt: now, ...(outcome.commentId === undefined ? {} : { commentId: outcome.commentId }) };
+    case 'sent': {
+      const settledAt = Math.min(outcome.at ?? now, now);
+      return { ...rest, state: 'sent', settledAt, ...(outcome.commentId === undefined ? {} : { commentId: outcome.commentId }) };
+    }
     case 'failed':
-      return { ...rest, state: 'failed', settledAt: now, error: outcome.error };
+      return { ...rest, state: 'failed', settledAt: Math.min(outcome.at ?? now, now), error: outcome.error };
     case 'retry':
       return { ...rest, state: 'pending', notBefore: outcome.notBefore, error: outcome.error };
   }
@@ -429,6 +482,10 @@ export function applySendOutcome(entry: OutboxEntry, outcome: SendOutcome, token
 export interface SettlePlan {
   writes: OutboxEntry[];
   installation: OutboxInstallationRecord;
+  /** How the number of pending and sending entries changed (down by those settled for good). */
+  depthChange: number;
+  /** Writes GitHub refused for good. */
+  failed: number;
 }
 
 /** The entries and installation after `settle`; the lease must already have been checked. */
@@ -441,19 +498,27 @@ export function planSettle(
   now: number,
 ): SettlePlan {
   const written = new Map<string, OutboxEntry>();
-  let depth = installation.depth;
-  let failed = installation.failed;
+  let depthChange = 0;
+  let failed = 0;
+  let released = 0;
   for (const outcome of outcomes) {
     const current = written.get(outcome.id) ?? entry(outcome.id);
     const next = current && applySendOutcome(current, outcome, lease.token, now);
     if (!next) continue;
     written.set(next.id, next);
-    if (!isUnsent(next)) depth -= 1;
+    released += requestsAtMost(next.write);
+    if (!isUnsent(next)) depthChange -= 1;
     if (next.state === 'failed') failed += 1;
   }
   return {
     writes: [...written.values()],
-    installation: { ...installation, depth, failed, sentAt: paceWindowAfterSends(installation.sentAt, requestTimes, now) },
+    installation: {
+      ...installation,
+      sentAt: paceWindowAfterSends(installation.sentAt, requestTimes, now),
+      reservedRequests: Math.max(0, installation.reservedRequests - released),
+    },
+    depthChange,
+    failed,
   };
 }
 
@@ -470,7 +535,10 @@ export function isBlocked(installation: OutboxInstallationRecord | undefined, no
   return installation?.blockedUntil !== undefined && installation.blockedUntil > now;
 }
 
-/** A lease for `holder` and the installation holding it, or undefined while someone holds a live one. */
+/**
+ * A lease for `holder` and the installation holding it, or undefined while someone holds a live
+ * one. What the last lease reserved and never settled counts as sent now (see claimWriter).
+ */
 export function applyWriterClaim(
   installation: OutboxInstallationRecord,
   holder: string,
@@ -479,7 +547,11 @@ export function applyWriterClaim(
 ): { installation: OutboxInstallationRecord; lease: WriterLease } | undefined {
   if (hasLiveWriter(installation, now)) return undefined;
   const writer = { holder, token: (installation.writer?.token ?? 0) + 1, expiresAt: now + ttlMs };
-  return { installation: { ...installation, writer }, lease: { installation: installation.installation, ...writer } };
+  const unrecorded = Array.from({ length: installation.reservedRequests }, () => now);
+  return {
+    installation: { ...installation, writer, sentAt: paceWindowAfterSends(installation.sentAt, unrecorded, now), reservedRequests: 0 },
+    lease: { installation: installation.installation, ...writer },
+  };
 }
 
 /** Throws StaleWriterLeaseError unless `lease` is the installation's current, unexpired lease. */
@@ -539,17 +611,22 @@ export function paceOf(installation: OutboxInstallationRecord | undefined, name:
   return pace;
 }
 
-export function statsOf(installation: OutboxInstallationRecord, oldestEnqueuedAt: number | undefined, now: number): OutboxStats {
+export function statsOf(
+  installation: OutboxInstallationRecord,
+  counts: OutboxCounts,
+  oldestEnqueuedAt: number | undefined,
+  now: number,
+): OutboxStats {
   const pace = paceOf(installation, installation.installation, now);
   const stats: OutboxStats = {
     installation: installation.installation,
-    depth: installation.depth,
-    saved: installation.saved,
+    depth: counts.depth,
+    saved: counts.saved,
     sentLastMinute: pace.sentAt.filter((time) => time > now - MINUTE_MS).length,
     sentLastHour: pace.sentAt.length,
-    failed: installation.failed,
+    failed: counts.failed,
   };
-  if (oldestEnqueuedAt !== undefined && installation.depth > 0) stats.oldestEnqueuedAt = oldestEnqueuedAt;
+  if (oldestEnqueuedAt !== undefined && counts.depth > 0) stats.oldestEnqueuedAt = oldestEnqueuedAt;
   if (pace.blockedUntil !== undefined) stats.blockedUntil = pace.blockedUntil;
   if (pace.blockedReason !== undefined) stats.blockedReason = pace.blockedReason;
   if (installation.writer && hasLiveWriter(installation, now)) {

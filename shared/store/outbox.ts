@@ -130,7 +130,11 @@ export interface OutboxEntry extends OutboxWriteRequest {
    */
   resource: string;
   priority: OutboxPriority;
-  /** Store-assigned, increasing per installation: the order writes were enqueued in. */
+  /**
+   * Store-assigned: the order writes were enqueued in. Strictly increasing among the writes to one
+   * resource and among those one store instance enqueues; across instances it follows the time of
+   * enqueueing (ties are ordered by key).
+   */
   seq: number;
   state: OutboxEntryState;
   enqueuedAt: number;
@@ -176,12 +180,50 @@ export interface WriterLease {
   expiresAt: number;
 }
 
-/** How one taken entry ended, as the writer reports it. */
+/**
+ * How one taken entry ended, as the writer reports it. `at` is when GitHub answered, which becomes
+ * the entry's `settledAt` (default: when `settle` runs): the writer settles several requests' entries
+ * in one call, after the fact.
+ */
 export type SendOutcome =
-  | { id: string; result: 'sent'; commentId?: number }
-  | { id: string; result: 'failed'; error: string }
+  | { id: string; result: 'sent'; commentId?: number; at?: number }
+  | { id: string; result: 'failed'; error: string; at?: number }
   /** Back to pending, not before `notBefore` (GitHub's Retry-After, a 5xx backoff). */
   | { id: string; result: 'retry'; notBefore: number; error: string };
+
+/** What a writer asks `take` for. */
+export interface TakeRequest {
+  /** At most this many entries. */
+  limit: number;
+  /**
+   * The coalescing window: an entry never taken before is handed out only once it has waited this
+   * long since it was enqueued, so that a later write can still cancel or supersede it. Default 0.
+   */
+  coalesceWindowMs?: number;
+}
+
+export interface TakeResult {
+  /** The entries taken, now `sending` under the lease, best first. */
+  entries: OutboxEntry[];
+  /**
+   * When `take` would hand out something more, as far as the store knows now: now, when more was
+   * takeable than `limit`; else when the next entry ripens out of the coalescing window, comes due
+   * (`notBefore`) or the installation's block ends. Undefined when nothing is waiting. A writer
+   * sleeps until then rather than asking again (writes enqueued meanwhile nudge it).
+   */
+  nextAt?: number;
+}
+
+/**
+ * The most write requests the writer may make for one entry: its request and the writer client's
+ * one quick retry of a 5xx (shared/github/octokit.ts); for a review request, twice that, since
+ * GitHub may refuse a joined request whole and the client then asks for each person on their own.
+ * `take` reserves this many requests in the pace window for every entry it hands out, until the
+ * entry is settled (see `claimWriter`).
+ */
+export function requestsAtMost(write: GitHubWrite): number {
+  return write.kind === 'requestReviewer' ? 4 : 2;
+}
 
 /** An installation's pacing state, shared by whichever instance holds its writer lease. */
 export interface InstallationPace {
@@ -227,7 +269,12 @@ export interface OutboxStore {
   /** GitHub's ID for a comment that was created through the outbox, by its placeholder. */
   commentIdFor(installation: string, placeholderId: number): Promise<number | undefined>;
 
-  /** The writer lease of an installation, if nobody else holds a live one. */
+  /**
+   * The writer lease of an installation, if nobody else holds a live one. Requests reserved by an
+   * earlier lease and never settled (its writer stopped between sending and settling) count in the
+   * pace window as sent at the claim: a writer sends only under a live lease, so they went out
+   * before, and the next writer cannot exceed GitHub's limits by not knowing of them.
+   */
   claimWriter(installation: string, holder: string, ttlMs: number): Promise<WriterLease | undefined>;
   /** Extends a current lease. Throws StaleLeaseError when it is no longer current. */
   renewWriter(lease: WriterLease, ttlMs: number): Promise<WriterLease>;
@@ -236,16 +283,19 @@ export interface OutboxStore {
 
   /**
    * Marks up to `limit` entries `sending` under the lease and returns them, best first: entries
-   * already `sending` under an older token (their writer stopped mid-send), then due pending ones
-   * (no `notBefore`, or `notBefore` <= now) by effective priority (see OUTBOX_AGING_MS), then `seq`.
-   * Nothing while the installation is blocked (see `block`). Each taken entry's `attempts` grows
-   * by one. Throws StaleLeaseError when the lease is not current.
+   * already `sending` under an older token (their writer stopped mid-send), then pending ones that
+   * are due (no `notBefore`, or `notBefore` <= now) and ripe (taken before, or enqueued at least
+   * `coalesceWindowMs` ago) by effective priority (see OUTBOX_AGING_MS), then `seq`. Nothing while
+   * the installation is blocked (see `block`). Each taken entry's `attempts` grows by one, and
+   * `requestsAtMost` of it is reserved in the pace window until it is settled. Throws
+   * StaleLeaseError when the lease is not current.
    */
-  take(lease: WriterLease, limit: number): Promise<OutboxEntry[]>;
+  take(lease: WriterLease, request: TakeRequest): Promise<TakeResult>;
   /**
-   * Records how sent entries ended, and appends `requestTimes` (one per request made; requests
-   * joined several entries) to the installation's pace window, dropping times older than an hour.
-   * An outcome for an entry that is not `sending` under this lease is ignored.
+   * Records how sent entries ended, releases what `take` reserved for them, and appends
+   * `requestTimes` (one per request made; requests joined several entries) to the installation's
+   * pace window, dropping times older than an hour. Outcomes of several requests may come in one
+   * call. An outcome for an entry that is not `sending` under this lease is ignored.
    * Throws StaleLeaseError when the lease is not current.
    */
   settle(lease: WriterLease, outcomes: readonly SendOutcome[], requestTimes: readonly number[]): Promise<void>;

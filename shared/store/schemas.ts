@@ -60,11 +60,9 @@ export const OutboxEntrySchema = OutboxWriteRequestSchema.extend({
 
 export const OutboxInstallationRecordSchema = z.object({
   installation: z.string(),
-  seq: z.number().int().nonnegative(),
-  depth: z.number().int().nonnegative(),
-  saved: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
   sentAt: z.array(z.number()),
+  /** Absent in records written before writers reserved requests at `take`. */
+  reservedRequests: z.number().int().nonnegative().default(0),
   writer: z.object({ holder: z.string(), token: z.number().int().positive(), expiresAt: z.number() }).optional(),
   blockedUntil: z.number().optional(),
   blockedReason: z.string().optional(),

@@ -22,9 +22,10 @@ export interface SentRequest {
 }
 
 /**
- * The requests behind the sent entries. The writer settles all entries of one request in one
- * `settle` call, so they share `settledAt`; requests are serial and each takes the write delay,
- * so two requests never share one (checked against GitHub's count of writes by the caller).
+ * The requests behind the sent entries. The writer dates each outcome by GitHub's answer to its
+ * request, which becomes the entry's `settledAt`, so the entries of one request share it; requests
+ * are serial and each takes the write delay, so two requests never share one (checked against
+ * GitHub's count of writes by the caller).
  */
 export function sentRequests(entries: readonly OutboxEntry[]): SentRequest[] {
   const byRequest = new Map<string, OutboxEntry[]>();

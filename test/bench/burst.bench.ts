@@ -469,6 +469,8 @@ interface RunFigures {
   jobsMissing: number;
   jobsExtra: number;
   enqueued: number;
+  /** How long each outbox enqueue took (handlers', the reporter's and the writer's follow-ups), sorted. */
+  enqueueMs: number[];
   sentEntries: number;
   requests: number;
   requestsByOutbox: number;
@@ -478,8 +480,8 @@ interface RunFigures {
   peakConcurrentWrites: number;
   effectsDoneMs: number;
   /**
-   * From one request's settling to the next's, sorted: the write itself plus the writer's store
-   * round trips, or longer when the pace holds the writer.
+   * From GitHub's answer to one request to its answer to the next, sorted: the write itself plus
+   * the writer's work between requests, or longer when the pace holds the writer.
    */
   requestGapsMs: number[];
   minimumMs: number;
@@ -532,11 +534,17 @@ async function runBurst(settings: Settings, time: Scaled, backend: 'embedded' | 
     // The outbox lists no entries, so their keys are noted as they are enqueued and each entry is
     // read back with get() at the end, for the times the store gave it.
     const enqueued: OutboxWriteRequest[] = [];
+    const enqueueMs: number[] = [];
     const outbox = system.store.outbox;
     const enqueue = outbox.enqueue.bind(outbox);
     outbox.enqueue = async (requests) => {
       enqueued.push(...requests);
-      return enqueue(requests);
+      const started = performance.now();
+      try {
+        return await enqueue(requests);
+      } finally {
+        enqueueMs.push(performance.now() - started);
+      }
     };
 
     const burst = planBurst(settings);
@@ -605,6 +613,7 @@ async function runBurst(settings: Settings, time: Scaled, backend: 'embedded' | 
       jobsMissing,
       jobsExtra,
       enqueued: unique.length,
+      enqueueMs: enqueueMs.sort((a, b) => a - b),
       sentEntries: unique.filter((entry) => entry.state === 'sent').length,
       requests: counters.writes,
       requestsByOutbox: requests.length,
@@ -716,12 +725,15 @@ function formatTable(settings: Settings, time: Scaled, runs: readonly RunFigures
     row('jobs missing / extra', '0 / 0', (run) => `${run.jobsMissing} / ${run.jobsExtra} ${mark(run.jobsMissing + run.jobsExtra === 0)}`),
     row('GitHub writes asked for (outbox entries), of them sent', '', (run) => `${run.enqueued}, ${run.sentEntries}`),
     row('writes saved by coalescing', '', (run) => `${run.saved}`),
+    row('outbox enqueue, p50 / p90 / max', '', (run) =>
+      `${percentile(run.enqueueMs, 50).toFixed(0)} / ${percentile(run.enqueueMs, 90).toFixed(0)} / ${(run.enqueueMs.at(-1) ?? Number.NaN).toFixed(0)} ms`,
+    ),
     row('requests sent (GitHub counted) / rebuilt from the outbox', 'equal', (run) => `${run.requests} / ${run.requestsByOutbox} ${mark(run.requests === run.requestsByOutbox)}`),
     row('first ack → every GitHub effect done', '', (run) => `${scaledTime(run.effectsDoneMs)}${run.finished ? '' : ' — did not finish'}`),
     row('least GitHub’s limits allow for those requests', '', (run) => scaledTime(run.minimumMs)),
     row('… actual / least', '≤ 1.2×', (run) => `${(run.effectsDoneMs / run.minimumMs).toFixed(2)}× ${mark(run.finished && run.effectsDoneMs / run.minimumMs <= 1.2)}`),
     row('… actual / least with the 2 s coalescing window', '', (run) => `${(run.effectsDoneMs / run.minimumWithWindowMs).toFixed(2)}×`),
-    row('… request to request, p10 / p50 (the write and the writer’s store round trips, which are not compressed; or the pace)', '', (run) =>
+    row('… request to request, p10 / p50 (GitHub’s answer to the next one: the write and the writer’s work between, which are not compressed; or the pace)', '', (run) =>
       `${percentile(run.requestGapsMs, 10).toFixed(0)} / ${percentile(run.requestGapsMs, 50).toFixed(0)} ms`,
     ),
     row('secondary-limit answers received', '0', (run) => `${run.secondaryLimited} ${mark(run.secondaryLimited === 0)}`),

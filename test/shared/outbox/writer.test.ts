@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { GitHubClient } from '../../../shared/github/client';
 import { GitHubClients } from '../../../shared/github/octokit';
 import { memoryLogger, type Logger } from '../../../shared/log/logger';
 import type { WriteLimits } from '../../../shared/outbox/pace';
@@ -246,7 +247,7 @@ describe('outbox writer on the embedded store', () => {
     /** A writer takes the entries and stops without settling them, its lease then lapsing. */
     async function crashAfterTaking(): Promise<void> {
       const lease = await w.outbox.claimWriter(INSTALLATION, 'crashed-writer', 60_000);
-      expect(await w.outbox.take(lease!, 10)).not.toHaveLength(0);
+      expect((await w.outbox.take(lease!, { limit: 10 })).entries).not.toHaveLength(0);
       w.clock.advance(61_000);
     }
 
@@ -437,6 +438,84 @@ describe('outbox writer on the embedded store', () => {
     });
   });
 
+  describe('recording what went out', () => {
+    /** The outbox, with `settle` held until `open()` and each call's outcomes noted. */
+    function heldSettles(outbox: OutboxStore): { outbox: OutboxStore; settled: string[][]; open: () => void } {
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const settled: string[][] = [];
+      const held = new Proxy(outbox, {
+        get(target, property, receiver) {
+          if (property === 'settle') {
+            return async (...args: Parameters<OutboxStore['settle']>) => {
+              await gate;
+              settled.push(args[1].map((outcome) => `${outcome.id} ${outcome.result}`));
+              return target.settle(...args);
+            };
+          }
+          const value: unknown = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      return { outbox: held, settled, open };
+    }
+
+    it('sends the next requests while the first is still being recorded, then records them together', async () => {
+      for (let index = 0; index < 3; index++) await w.enqueue(`s${index}`, status(`ci/job-${index}`));
+      const { outbox, settled, open } = heldSettles(w.outbox);
+      // Counts answers as the writer's client gets them: the writer notes each before it goes on.
+      let answered = 0;
+      const github = (installation: string): GitHubClient => {
+        const client = writerClientsOf(w.clients)(installation);
+        return new Proxy(client, {
+          get(target, property, receiver) {
+            const value: unknown = Reflect.get(target, property, receiver);
+            if (property !== 'createStatus' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+            return async (...args: unknown[]) => {
+              const result: unknown = await (value as (...each: unknown[]) => Promise<unknown>).apply(target, args);
+              answered++;
+              return result;
+            };
+          },
+        });
+      };
+      const writer = new OutboxWriter({ outbox, github, log: w.log, clock: w.clock, coalesceWindowMs: 0 });
+      const draining = w.drain(writer);
+      await waitFor(() => answered === 3, 'all three statuses to be sent before anything is recorded');
+      expect(settled).toEqual([]);
+      open();
+      expect(await draining).toMatchObject({ end: 'drained', sent: 3, requests: 3 });
+      expect(settled).toEqual([['s0 sent'], ['s1 sent', 's2 sent']]);
+      for (const id of ['s0', 's1', 's2']) expect((await w.outbox.get(INSTALLATION, id))?.state).toBe('sent');
+    });
+
+    it('keeps the next writer within GitHub’s limits when a writer sent requests it could not record', async () => {
+      w.github.enforceSecondaryLimits({ perMinute: 3 });
+      const limits: WriteLimits = { windows: [{ max: 3, ms: 60_000 }] };
+      for (let index = 0; index < 6; index++) await w.enqueue(`s${index}`, status(`ci/job-${index}`));
+      const unreachable = new Proxy(w.outbox, {
+        get(target, property, receiver) {
+          if (property === 'settle') return () => Promise.reject(new Error('the store is unreachable'));
+          const value: unknown = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const stranded = new OutboxWriter({ outbox: unreachable, github: writerClientsOf(w.clients), log: w.log, clock: w.clock, limits, coalesceWindowMs: 0 });
+      await expect(w.drain(stranded)).rejects.toThrow('the store is unreachable');
+      expect(w.github.counters().writes).toBeGreaterThan(0);
+      expect((await w.outbox.pace(INSTALLATION)).sentAt).toEqual([]);
+
+      // Nothing it sent was recorded, but what it had taken was reserved, so the next writer waits.
+      const report = await w.drain(w.writer({ limits }), 10 * 60_000);
+      expect(report).toMatchObject({ end: 'drained', sent: 6 });
+      expect(report.waitedMs).toBeGreaterThanOrEqual(60_000);
+      expect(w.github.counters().secondaryLimited).toBe(0);
+      expect(w.github.statuses(REPO, 'a'.repeat(40)).map((each) => each.context).sort()).toEqual(
+        Array.from({ length: 6 }, (_, index) => `ci/job-${index}`).sort(),
+      );
+    });
+  });
+
   describe('one writer per installation', () => {
     it('lets only one of two writers send, never both at once, and each write goes out once', async () => {
       w.github.setWriteDelay(20);
@@ -521,7 +600,7 @@ describe('outbox writer on Firestore (emulator)', () => {
   it('does not post a comment twice after a writer stopped mid-send', async () => {
     await w.enqueue('report', comment('Tests passed'));
     const lease = await w.outbox.claimWriter(INSTALLATION, 'crashed-writer', 60_000);
-    await w.outbox.take(lease!, 10);
+    await w.outbox.take(lease!, { limit: 10 });
     w.clock.advance(61_000);
     const { id } = w.github.addComment(REPO, 1, 'cutwater-bot', 'Tests passed');
     await w.drain();

@@ -96,7 +96,7 @@ describe('embedded store across restarts', () => {
     ]);
     const first = await store.outbox.claimWriter('1', 'writer', 60_000);
     if (!first) throw new Error('claim refused');
-    await store.outbox.take(first, 1);
+    await store.outbox.take(first, { limit: 1 });
     await store.outbox.settle(first, [{ id: 'old-write', result: 'sent', commentId: 5 }], [now]);
 
     now += OUTBOX_RETENTION_MS;

@@ -38,10 +38,12 @@ describe('Firestore indexes', () => {
     expect(isServed(listQueryShape({}), [], COLLECTIONS.jobs)).toBe(true);
   });
 
-  it('expire delivery, idempotency, report and settled outbox records by TTL, and keep large values out of the indexes', () => {
+  it('expire delivery, idempotency, report and settled outbox records, and idle outbox resources, by TTL, and keep large values out of the indexes', () => {
     const ttl = declared.fieldOverrides.filter((override) => override.ttl).map((o) => `${o.collectionGroup}.${o.fieldPath}`);
     expect(ttl.sort()).toEqual(
-      [COLLECTIONS.deliveries, COLLECTIONS.idempotencyKeys, COLLECTIONS.reports, COLLECTIONS.outbox].map((c) => `${c}.expireAt`).sort(),
+      [COLLECTIONS.deliveries, COLLECTIONS.idempotencyKeys, COLLECTIONS.reports, COLLECTIONS.outbox, COLLECTIONS.outboxResources]
+        .map((c) => `${c}.expireAt`)
+        .sort(),
     );
     for (const [collectionGroup, fieldPath] of [
       [COLLECTIONS.jobs, 'prowjob'],

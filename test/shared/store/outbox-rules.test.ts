@@ -196,8 +196,8 @@ function viewOf(entries: OutboxEntry[]): OutboxView {
 
 describe('planEnqueue', () => {
   it('applies a call’s requests in order, each seeing what the earlier ones left', () => {
+    let next = 10;
     const plan = planEnqueue(
-      { ...emptyInstallation('1'), seq: 10, depth: 1, saved: 4 },
       [
         request('c', w.comment('draft')),
         request('e', w.edit(placeholderIdFor('c'), 'final')),
@@ -206,6 +206,7 @@ describe('planEnqueue', () => {
       ],
       viewOf([]),
       NOW,
+      () => ++next,
     );
     expect(plan.outcome).toEqual({ stored: 2, duplicates: 1, saved: 1 });
     expect(plan.writes.map((e) => [e.id, e.seq, e.state])).toEqual([
@@ -214,20 +215,23 @@ describe('planEnqueue', () => {
       ['s', 13, 'pending'],
     ]);
     expect(plan.writes[0]?.write).toMatchObject({ body: 'final' });
-    expect(plan.installation).toMatchObject({ seq: 13, depth: 3, saved: 5 });
+    expect(plan.depthChange).toBe(2);
+    expect(plan.resources).toEqual([`${SUBJECT} new-comment:c`, `${SUBJECT} comment:${placeholderIdFor('c')}`, 'kubernetes/test-infra@abc status:ci']);
   });
 
   it('counts depth down for stored entries it cancels, and treats an expired key as unused', () => {
     const stored = entry('s1', w.status('ci', 'pending'));
     const expired = entry('old', w.addLabel('x'), { state: 'sent', settledAt: NOW - OUTBOX_RETENTION_MS });
     const plan = planEnqueue(
-      { ...emptyInstallation('1'), seq: 50, depth: 1 },
       [request('s2', w.status('ci', 'success')), request('old', w.addLabel('x'))],
       viewOf([stored, expired]),
       NOW,
+      (after) => after + 1,
     );
     expect(plan.outcome).toEqual({ stored: 2, duplicates: 0, saved: 1 });
-    expect(plan.installation.depth).toBe(2);
+    expect(plan.depthChange).toBe(1);
+    // Each new write's seq is above the unsent ones it meets.
+    expect(plan.writes.find((e) => e.id === 's2')?.seq).toBe(stored.seq + 1);
     expect(plan.writes.find((e) => e.id === 's1')?.state).toBe('cancelled');
   });
 });
@@ -249,23 +253,48 @@ describe('take', () => {
       entry('stopped', w.comment('y'), { state: 'sending', writerToken: LEASE.token - 1, attempts: 1 }),
       entry('done', w.addLabel('z'), { state: 'sent', settledAt: NOW }),
     ];
-    const taken = planTake(entries, LEASE, 3, NOW);
-    expect(taken.map((e) => e.id)).toEqual(['stopped', 'label', 'due']);
-    expect(taken.map((e) => [e.state, e.writerToken, e.attempts])).toEqual([
+    const plan = planTake(emptyInstallation('1'), entries, LEASE, { limit: 3 }, NOW);
+    expect(plan.taken.map((e) => e.id)).toEqual(['stopped', 'label', 'due']);
+    expect(plan.taken.map((e) => [e.state, e.writerToken, e.attempts])).toEqual([
       ['sending', 3, 2],
       ['sending', 3, 1],
       ['sending', 3, 2],
     ]);
-    expect(planTake(entries, LEASE, 10, NOW + 1).map((e) => e.id)).toEqual(['stopped', 'label', 'later', 'due', 'comment']);
+    // More was takeable than the limit.
+    expect(plan.nextAt).toBe(NOW);
+    expect(planTake(emptyInstallation('1'), entries, LEASE, { limit: 10 }, NOW + 1).taken.map((e) => e.id)).toEqual(['stopped', 'label', 'later', 'due', 'comment']);
+  });
+
+  it('holds never-taken writes for the coalescing window, and says when the first of the rest can be taken', () => {
+    const young = entry('young', w.addLabel('x'), { enqueuedAt: NOW - 500 });
+    const older = entry('older', w.comment('x'), { enqueuedAt: NOW - 2_500 });
+    const retried = entry('retried', w.addLabel('y'), { enqueuedAt: NOW - 100, attempts: 1, notBefore: NOW });
+    const deferred = entry('deferred', w.addLabel('z'), { enqueuedAt: NOW - 5_000, attempts: 1, notBefore: NOW + 700 });
+    const plan = planTake(emptyInstallation('1'), [young, older, retried, deferred], LEASE, { limit: 10, coalesceWindowMs: 2_000 }, NOW);
+    expect(plan.taken.map((e) => e.id)).toEqual(['retried', 'older']);
+    expect(plan.nextAt).toBe(NOW + 700);
+    expect(planTake(emptyInstallation('1'), [young], LEASE, { limit: 10, coalesceWindowMs: 2_000 }, NOW)).toMatchObject({ taken: [], nextAt: NOW + 1_500 });
+    expect(planTake(emptyInstallation('1'), [], LEASE, { limit: 10 }, NOW).nextAt).toBeUndefined();
+  });
+
+  it('reserves in the pace window the most requests each taken write may make', () => {
+    const plan = planTake(
+      { ...emptyInstallation('1'), reservedRequests: 1 },
+      [entry('label', w.addLabel('x')), entry('review', { kind: 'requestReviewer', ...PR, login: 'alice' })],
+      LEASE,
+      { limit: 10 },
+      NOW,
+    );
+    expect(plan.installation.reservedRequests).toBe(1 + 2 + 4);
   });
 });
 
 describe('settle', () => {
   it('ends each write it was sending, counts failures and keeps the last hour of requests', () => {
-    const taken = planTake([entry('a', w.comment('x')), entry('b', w.addLabel('x')), entry('c', w.addLabel('y'))], LEASE, 3, NOW);
+    const { taken } = planTake(emptyInstallation('1'), [entry('a', w.comment('x')), entry('b', w.addLabel('x')), entry('c', w.addLabel('y'))], LEASE, { limit: 3 }, NOW);
     const byId = new Map(taken.map((e) => [e.id, e]));
     const plan = planSettle(
-      { ...emptyInstallation('1'), depth: 3, failed: 2, sentAt: [NOW - PACE_WINDOW_MS, NOW - 10] },
+      { ...emptyInstallation('1'), reservedRequests: 7, sentAt: [NOW - PACE_WINDOW_MS, NOW - 10] },
       (id) => byId.get(id),
       [
         { id: 'a', result: 'sent', commentId: 77 },
@@ -286,12 +315,13 @@ describe('settle', () => {
     expect(plan.writes[0]).toMatchObject({ commentId: 77, settledAt: NOW + 1 });
     expect(plan.writes[0]?.writerToken).toBeUndefined();
     expect(plan.writes[2]).toMatchObject({ notBefore: NOW + 60_000, error: '403 secondary rate limit' });
-    expect(plan.installation).toMatchObject({ depth: 1, failed: 3, sentAt: [NOW - 10, NOW, NOW + 1] });
+    expect(plan).toMatchObject({ depthChange: -2, failed: 1 });
+    expect(plan.installation).toMatchObject({ reservedRequests: 1, sentAt: [NOW - 10, NOW, NOW + 1] });
   });
 
   it('ignores outcomes for writes sent under another lease', () => {
-    const other = planTake([entry('a', w.comment('x'))], { ...LEASE, token: 4 }, 1, NOW);
-    const plan = planSettle(emptyInstallation('1'), () => other[0], [{ id: 'a', result: 'sent' }], [], LEASE, NOW);
+    const other = planTake(emptyInstallation('1'), [entry('a', w.comment('x'))], { ...LEASE, token: 4 }, { limit: 1 }, NOW);
+    const plan = planSettle(emptyInstallation('1'), () => other.taken[0], [{ id: 'a', result: 'sent' }], [], LEASE, NOW);
     expect(plan.writes).toEqual([]);
   });
 
@@ -318,21 +348,24 @@ describe('writer lease', () => {
     expect(released?.writer).toEqual({ holder: 'b', token: 2, expiresAt: 0 });
     expect(applyWriterClaim(released ?? emptyInstallation('1'), 'c', 1_000, NOW + 1_600)?.lease.token).toBe(3);
   });
+
+  it('counts what the last lease reserved and never settled as sent at the claim', () => {
+    const stopped = { ...emptyInstallation('1'), sentAt: [NOW - 10], reservedRequests: 3, writer: { holder: 'a', token: 1, expiresAt: NOW } };
+    expect(applyWriterClaim(stopped, 'b', 1_000, NOW + 5)?.installation).toMatchObject({ sentAt: [NOW - 10, NOW + 5, NOW + 5, NOW + 5], reservedRequests: 0 });
+  });
 });
 
 describe('stats', () => {
   it('reports the last minute and hour of requests, a block only while it lasts, and a live writer only', () => {
+    const counts = { depth: 2, saved: 5, failed: 1 };
     const installation = {
       ...emptyInstallation('1'),
-      depth: 2,
-      saved: 5,
-      failed: 1,
       sentAt: [NOW - 2 * 60_000, NOW - 30_000, NOW],
       blockedUntil: NOW + 10,
       blockedReason: 'Retry-After 1',
       writer: { holder: 'w', token: 1, expiresAt: NOW + 5 },
     };
-    expect(statsOf(installation, NOW - 100, NOW)).toEqual({
+    expect(statsOf(installation, counts, NOW - 100, NOW)).toEqual({
       installation: '1',
       depth: 2,
       oldestEnqueuedAt: NOW - 100,
@@ -344,7 +377,7 @@ describe('stats', () => {
       blockedReason: 'Retry-After 1',
       writer: { holder: 'w', expiresAt: NOW + 5 },
     });
-    const later = statsOf(installation, NOW - 100, NOW + 10);
+    const later = statsOf(installation, counts, NOW - 100, NOW + 10);
     expect(later.blockedUntil).toBeUndefined();
     expect(later.writer).toBeUndefined();
   });

@@ -116,7 +116,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
     }
 
     async function takeIds(lease: WriterLease, limit = 10): Promise<string[]> {
-      return (await outbox.take(lease, limit)).map((e) => e.id);
+      return (await outbox.take(lease, { limit })).entries.map((e) => e.id);
     }
 
     describe('enqueue', () => {
@@ -149,7 +149,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
         expect(await unsentIds()).toEqual(['hold/1', 'hi/1']);
 
         const lease = await claim();
-        await outbox.take(lease, 10);
+        await outbox.take(lease, { limit: 10 });
         await outbox.settle(lease, [{ id: 'hold/1', result: 'sent' }], [clock.now()]);
         expect((await outbox.enqueue([request('hold/1', write.addLabel('do-not-merge/hold'))])).duplicates).toBe(1);
         expect((await entry('hold/1')).state).toBe('sent');
@@ -342,7 +342,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
         expect(await outbox.unsent('another-installation', SUBJECT)).toEqual([]);
 
         const lease = await claim();
-        await outbox.take(lease, 1);
+        await outbox.take(lease, { limit: 1 });
         await outbox.settle(lease, [{ id: 'label', result: 'sent' }], [clock.now()]);
         expect(await unsentIds()).toEqual(['comment', 'assign']);
       });
@@ -375,21 +375,48 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
         expect(await claim('writer-c')).toMatchObject({ token: 3 });
       });
 
+      it('counts the requests a stopped writer may have sent and never recorded as sent when the next writer claims', async () => {
+        await enqueue(
+          request('status', write.status('ci/unit', 'pending')),
+          request('review', write.requestReviewer('alice')),
+          request('label', write.addLabel('lgtm')),
+        );
+        const finished = await claim('writer-a');
+        await outbox.take(finished, { limit: 1 });
+        const sent = clock.now();
+        // Settled, and so no longer reserved: the pace window holds what it recorded.
+        await outbox.settle(finished, [{ id: 'status', result: 'sent' }], [sent]);
+        await outbox.releaseWriter(finished);
+        const stopped = await claim('writer-b');
+        expect((await outbox.pace(INSTALLATION)).sentAt).toEqual([sent]);
+
+        expect((await outbox.take(stopped, { limit: 10 })).entries.map((e) => e.id)).toEqual(['label', 'review']);
+        clock.advance(LEASE_MS);
+        const next = await claim('writer-c');
+        // A label: its request and the client's quick retry; a review request: twice that.
+        expect((await outbox.pace(INSTALLATION)).sentAt).toEqual([sent, ...Array.from({ length: 6 }, () => clock.now())]);
+        await outbox.settle(next, (await outbox.take(next, { limit: 10 })).entries.map((e) => ({ id: e.id, result: 'sent' as const })), [clock.now()]);
+        await outbox.releaseWriter(next);
+        await claim('writer-d');
+        expect((await outbox.pace(INSTALLATION)).sentAt).toHaveLength(8);
+      });
+
       it('refuses a stale writer: it can neither take, nor settle, nor block', async () => {
         await enqueue(request('s1', write.status('ci/unit', 'pending')), request('s2', write.status('ci/e2e', 'pending')));
         const stale = await claim('writer-a');
         expect(await takeIds(stale, 1)).toEqual(['s1']);
         clock.advance(LEASE_MS);
         // Expired: refused even before anyone else claims.
-        await expect(outbox.take(stale, 10)).rejects.toBeInstanceOf(StaleLeaseError);
+        await expect(outbox.take(stale, { limit: 10 })).rejects.toBeInstanceOf(StaleLeaseError);
         const current = await claim('writer-b');
-        await expect(outbox.take(stale, 10)).rejects.toBeInstanceOf(StaleLeaseError);
+        await expect(outbox.take(stale, { limit: 10 })).rejects.toBeInstanceOf(StaleLeaseError);
         await expect(outbox.settle(stale, [{ id: 's1', result: 'sent' }], [clock.now()])).rejects.toBeInstanceOf(StaleLeaseError);
         await expect(outbox.block(stale, clock.now() + 60_000, 'secondary limit')).rejects.toBeInstanceOf(StaleLeaseError);
         expect((await entry('s1')).state).toBe('sending');
-        expect((await outbox.pace(INSTALLATION)).sentAt).toEqual([]);
+        // What the stale writer reserved for s1 counts as sent since the claim; its refused settle added nothing.
+        expect((await outbox.pace(INSTALLATION)).sentAt).toHaveLength(2);
         expect(await takeIds(current)).toEqual(['s1', 's2']);
-        await expect(outbox.take({ ...current, token: current.token + 1 }, 1)).rejects.toBeInstanceOf(StaleLeaseError);
+        await expect(outbox.take({ ...current, token: current.token + 1 }, { limit: 1 })).rejects.toBeInstanceOf(StaleLeaseError);
       });
     });
 
@@ -403,7 +430,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
           request('status', write.status('ci/unit', 'pending')),
         );
         const lease = await claim();
-        const taken = await outbox.take(lease, 3);
+        const taken = (await outbox.take(lease, { limit: 3 })).entries;
         expect(taken.map((e) => e.id)).toEqual(['label', 'status', 'assign']);
         expect(taken.every((e) => e.state === 'sending' && e.writerToken === lease.token && e.attempts === 1)).toBe(true);
         expect((await entry('label')).state).toBe('sending');
@@ -427,7 +454,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
         clock.advance(LEASE_MS);
         await enqueue(request('status', write.status('ci/unit', 'pending')));
         const next = await claim('writer-b');
-        const taken = await outbox.take(next, 10);
+        const taken = (await outbox.take(next, { limit: 10 })).entries;
         expect(taken.map((e) => e.id)).toEqual(['assign', 'status', 'comment']);
         expect(taken[0]).toMatchObject({ writerToken: next.token, attempts: 2 });
       });
@@ -435,7 +462,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
       it('waits until `notBefore` before handing out a write to retry', async () => {
         await enqueue(request('status', write.status('ci/unit', 'pending')), request('label', write.addLabel('lgtm')));
         const lease = await claim();
-        await outbox.take(lease, 1);
+        await outbox.take(lease, { limit: 1 });
         await outbox.settle(lease, [{ id: 'status', result: 'retry', notBefore: clock.now() + 5_000, error: '502 Bad Gateway' }], [clock.now()]);
         expect(await entry('status')).toMatchObject({ state: 'pending', notBefore: clock.now() + 5_000, error: '502 Bad Gateway', attempts: 1 });
         expect((await entry('status')).writerToken).toBeUndefined();
@@ -453,7 +480,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
           blockedUntil: clock.now() + 50 * 60_000,
           blockedReason: 'secondary rate limit: Retry-After 3000',
         });
-        expect(await takeIds(lease)).toEqual([]);
+        expect(await outbox.take(lease, { limit: 10 })).toEqual({ entries: [], nextAt: clock.now() + 50 * 60_000 });
         clock.advance(50 * 60_000);
         const renewed = await claim('writer-b');
         expect(await takeIds(renewed)).toEqual(['status']);
@@ -463,7 +490,52 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
       });
     });
 
+    describe('coalescing window', () => {
+      it('holds a write back for the window unless it was taken before, and says when the next one can be taken', async () => {
+        const start = clock.now();
+        await enqueue(request('label', write.addLabel('lgtm')), request('status', write.status('ci/unit', 'pending')));
+        const lease = await claim();
+        const windowed = { limit: 1, coalesceWindowMs: 2_000 };
+        expect(await outbox.take(lease, windowed)).toEqual({ entries: [], nextAt: start + 2_000 });
+
+        clock.advance(start + 2_001 - clock.now());
+        const first = await outbox.take(lease, windowed);
+        expect(first.entries.map((e) => e.id)).toEqual(['label']);
+        // More was takeable than the limit.
+        expect(first.nextAt).toBe(clock.now());
+        await outbox.settle(lease, [{ id: 'label', result: 'retry', notBefore: clock.now() + 500, error: '502' }], [clock.now()]);
+        const second = await outbox.take(lease, windowed);
+        expect(second.entries.map((e) => e.id)).toEqual(['status']);
+        expect(second.nextAt).toBe(clock.now() + 500);
+
+        // A write taken before has waited its window already.
+        await enqueue(request('comment', write.comment('hi')));
+        clock.advance(500);
+        const third = await outbox.take(lease, { limit: 10, coalesceWindowMs: 2_000 });
+        expect(third.entries.map((e) => e.id)).toEqual(['label']);
+        expect(third.nextAt).toBe(clock.now() - 501 + 2_000);
+      });
+    });
+
     describe('settle', () => {
+      it('dates a settled write by when GitHub answered it', async () => {
+        await enqueue(request('label', write.addLabel('lgtm')), request('bad', write.addAssignee('ghost')));
+        const lease = await claim();
+        await outbox.take(lease, { limit: 10 });
+        const answered = clock.now();
+        clock.advance(300);
+        await outbox.settle(
+          lease,
+          [
+            { id: 'label', result: 'sent', at: answered - 100 },
+            { id: 'bad', result: 'failed', error: '422', at: answered },
+          ],
+          [answered - 100, answered],
+        );
+        expect((await entry('label')).settledAt).toBe(answered - 100);
+        expect((await entry('bad')).settledAt).toBe(answered);
+      });
+
       it('records how each write ended, and finds a created comment’s ID by its placeholder', async () => {
         await enqueue(
           request('comment', write.comment('hello')),
@@ -471,7 +543,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
           request('bad', write.addAssignee('ghost')),
         );
         const lease = await claim();
-        await outbox.take(lease, 10);
+        await outbox.take(lease, { limit: 10 });
         expect(await outbox.commentIdFor(INSTALLATION, placeholderIdFor('comment'))).toBeUndefined();
         clock.advance(200);
         await outbox.settle(
@@ -527,7 +599,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
 
         // Only a write to retry later: nothing to do until then.
         const next = await claim('writer-b');
-        await outbox.take(next, 10);
+        await outbox.take(next, { limit: 10 });
         await outbox.settle(next, [{ id: 'status', result: 'retry', notBefore: clock.now() + 60_000, error: '502' }], []);
         await outbox.releaseWriter(next);
         expect(await outbox.installationsNeedingWriter()).toEqual(['token']);
@@ -559,7 +631,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
         expect(await outbox.stats()).toEqual([{ installation: INSTALLATION, depth: 3, oldestEnqueuedAt: firstEnqueued + 1, saved: 3, sentLastMinute: 0, sentLastHour: 0, failed: 0 }]);
 
         const lease = await claim();
-        await outbox.take(lease, 10);
+        await outbox.take(lease, { limit: 10 });
         await outbox.settle(lease, [{ id: 's2', result: 'sent' }, { id: 'bad', result: 'failed', error: '422' }], [clock.now() - 2 * 60_000, clock.now()]);
         const stats = await outbox.stats();
         expect(stats).toEqual([
@@ -585,7 +657,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
       it('forgets settled writes after a week, and never unsent ones', async () => {
         await enqueue(request('sent', write.addLabel('a')), request('waiting', write.comment('hi')));
         const lease = await claim();
-        await outbox.take(lease, 1);
+        await outbox.take(lease, { limit: 1 });
         await outbox.settle(lease, [{ id: 'sent', result: 'sent' }], []);
         clock.advance(OUTBOX_RETENTION_MS);
         expect(await outbox.get(INSTALLATION, 'sent')).toBeUndefined();
@@ -621,7 +693,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
         const instances = [outbox, opened.connect().outbox];
         const taken: string[] = [];
         const takes = (async () => {
-          for (let round = 0; round < 6; round++) taken.push(...(await writer.take(lease, 2)).map((e) => e.id));
+          for (let round = 0; round < 6; round++) taken.push(...(await writer.take(lease, { limit: 2 })).entries.map((e) => e.id));
         })();
         await Promise.all([
           takes,
@@ -658,7 +730,7 @@ export function describeOutboxContract(implementation: string, open: OpenOutboxS
           request('retry', write.addAssignee('alice')),
         );
         const lease = await claim();
-        await outbox.take(lease, 10);
+        await outbox.take(lease, { limit: 10 });
         await outbox.settle(
           lease,
           [

@@ -314,7 +314,7 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
       { id: 'r1/status', installation: 'token', write: { kind: 'createStatus', owner: 'acme', repo: 'widgets', sha: 'a'.repeat(40), context: 'ci/unit', state: 'success' }, cause: 'report nightly-1' },
     ]);
     const lease = await store.outbox.claimWriter('token', 'writer-1', 10 * 60_000);
-    const taken = await store.outbox.take(lease!, 10);
+    const taken = (await store.outbox.take(lease!, { limit: 10 })).entries;
     await store.outbox.settle(lease!, taken.map((entry) => ({ id: entry.id, result: 'sent' as const })), [clock]);
     await store.outbox.block(lease!, clock + 10 * 60_000, 'You have exceeded a secondary rate limit <b>now</b>');
     clock += 2 * 60_000;
