@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { LocalExecutor } from '../../runner/executor/local';
+import { defaultWorkRoot } from '../../runner/executor/local-workspace';
 import { Runner } from '../../runner/runner';
 import { DiskArtifactStore } from '../../shared/artifacts/disk';
 import { TOPICS, type MessageBus, type ReceivedMessage, type Subscriber } from '../../shared/bus/bus';
@@ -43,6 +45,8 @@ import { webhookListener } from '../../shared/webhook/http';
 export interface LocalSystemOptions {
   configPaths: ConfigPaths;
   dataDir: string;
+  /** Where jobs' workspaces go: outside the data dir, which holds secrets (default: defaultWorkRoot). */
+  workDir?: string;
   port: number;
   /** 127.0.0.1 unless given: the job-creation API must not face the network. */
   host?: string;
@@ -95,7 +99,9 @@ const SESSION_SECRET_FILE = 'session-secret';
 export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
   const { env, log } = options;
   const cluster = options.cluster ?? 'default';
-  mkdirSync(options.dataDir, { recursive: true });
+  // The data dir holds the store and the secrets: nobody else may enter it (jobs run as nobody under root).
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(options.dataDir, 0o700);
   const config = fileConfigSource(options.configPaths, log, { pluginSettings: PLUGIN_SETTINGS });
   // Fail before anything starts when the config does not load: the error names file and line.
   const initial = await config.current();
@@ -175,7 +181,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   ];
 
   const artifacts = new DiskArtifactStore(path.join(options.dataDir, 'artifacts'));
-  const executor = new LocalExecutor({ workRoot: path.join(options.dataDir, 'work'), log });
+  const workRoot = options.workDir ?? defaultWorkRoot(options.dataDir);
+  // The executor records what it runs in the data dir, so that after a crash it can end it first.
+  const executor = new LocalExecutor({ workRoot, stateDir: options.dataDir, log });
   // The status pages read a running job's log from the executor itself, so no live copies are needed.
   const runner = new Runner({ cluster, holder: LOCAL_HOLDER, store, executor, artifacts, config, log, liveLogMs: 0 });
   await runner.start();
@@ -243,7 +251,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     `prowjobs.js      ${bound}/prowjobs.js`,
     `state            ${options.emulators ? `Firestore emulator ${options.emulators.firestoreHost}` : `embedded store in ${path.join(options.dataDir, 'store')}`}`,
     `events           ${options.emulators ? `Pub/Sub emulator ${options.emulators.pubsubHost}` : 'in-process bus'}`,
-    `runner           cluster "${cluster}", jobs run as local processes in ${path.join(options.dataDir, 'work')}`,
+    `runner           cluster "${cluster}", jobs run as local processes${executor.user ? ` of user ${executor.user.name}` : ''} in ${workRoot}`,
     `scheduler        every ${Math.round((options.tickMs ?? 60_000) / 1000)} s: ${initial.periodics.length} periodic(s), cleanup, report sweep`,
     `GitHub           ${clients ? `plugins and reporting to ${githubApiUrl(env)}` : 'OFF — set GITHUB_TOKEN (and GITHUB_API_URL) to run plugins and report statuses'}`,
     ...(writers ? [`GitHub writes    paced per installation: at most ${writeLimits.windows.map((window) => `${window.max} per ${window.ms / 60_000} min`).join(', ')}`] : []),
@@ -268,6 +276,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         await writers?.stop();
         await runner.stop({ releaseLeases: true });
         await executor.shutdown(5_000);
+        // Finished jobs' workspaces are gone; an emptied work root is not left behind in the tmpdir.
+        await rmdir(workRoot).catch(() => undefined);
         await bus.close();
         await store.close();
       })()),
@@ -284,5 +294,7 @@ function localWebhookSecrets(env: NodeJS.ProcessEnv, dataDir: string): { secrets
 /** A random secret kept in a file only this user can read, made on first use. */
 function secretInDataDir(file: string): string {
   if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+  // Also a file made by an older version, or by hand, with a looser mode.
+  chmodSync(file, 0o600);
   return readFileSync(file, 'utf8').trim();
 }

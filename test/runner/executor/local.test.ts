@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecutionPhase, ExecutionStatus } from '../../../runner/executor/executor';
 import { expandReferences, LocalExecutor } from '../../../runner/executor/local';
 import type { ProwJob, Refs } from '../../../shared/prowjob/schema';
+import { REPO_ROOT } from '../../support/config';
+import { processIsDead } from '../../support/processes';
 import { testProwJob } from '../../support/prowjobs';
 
 /** Local mode's executor, with real processes: what a developer's laptop runs instead of pods. */
@@ -50,16 +52,6 @@ async function runToEnd(executor: LocalExecutor, job: ProwJob): Promise<Executio
 /** Polls until `check` holds; the test's own timeout bounds the wait. */
 async function eventually(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 20));
-}
-
-/** Gone, or a zombie nobody has reaped yet: either way it runs no more. */
-function processIsDead(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
 }
 
 describe('local executor', () => {
@@ -168,6 +160,8 @@ describe('local executor', () => {
 
     beforeEach(() => {
       origins = mkdtempSync(path.join(tmpdir(), 'cutwater-origins-'));
+      // Readable by anyone, as a remote repository is: jobs (and their clones) run as nobody under root.
+      chmodSync(origins, 0o755);
     });
 
     afterEach(() => {
@@ -257,7 +251,7 @@ describe('local executor', () => {
     const refs: Refs = { org: 'acme', repo: 'widgets', base_ref: 'main', clone_uri: '/nowhere' };
     const job = shellJob('touch "$ARTIFACTS/ran"', { refs });
     await slow.start(job);
-    const pidFile = path.join(slow.workspace(jobName(job)).cloneHome, 'shell.pid');
+    const pidFile = path.join(slow.workspace(jobName(job)).home, 'shell.pid');
     await eventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
     expect(await slow.status(jobName(job))).toMatchObject({ phase: 'pending', description: 'Cloning acme/widgets.' });
 
@@ -329,6 +323,64 @@ describe('local executor', () => {
     const job = shellJob('exit 0');
     job.metadata.name = '../escape';
     await expect(executor.start(job)).rejects.toThrow(/invalid job name/);
+  });
+});
+
+describe('local executor after a crash', () => {
+  const dirs: string[] = [];
+  const executors: LocalExecutor[] = [];
+  afterEach(async () => {
+    for (const executor of executors.splice(0)) await executor.shutdown(0);
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function tempDir(prefix: string): string {
+    const dir = mkdtempSync(path.join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  }
+
+  it('ends the processes a killed executor left running before it starts the job again, so it never runs twice at once', async () => {
+    const workRoot = tempDir('cutwater-local-crash-');
+    // Outside the workspace, which a new run starts afresh; writable by the job's user.
+    const shared = tempDir('cutwater-local-runs-');
+    chmodSync(shared, 0o777);
+    const runsFile = path.join(shared, 'runs');
+    const runs = () => (existsSync(runsFile) ? readFileSync(runsFile, 'utf8').trim().split('\n').filter(Boolean) : []).map((line) => line.split(' ').map(Number));
+    // Each run notes its shell and its child ($$$$: Kubernetes would read $$ as an escaped $); the first
+    // runs on and on, a later one ends at once.
+    const job = shellJob(`sleep 600 & echo "$$$$ $!" >> '${runsFile}'; if [ "$(wc -l < '${runsFile}')" -gt 1 ]; then kill $!; fi; wait`);
+
+    const crashing = spawn(process.execPath, ['--import', 'tsx', 'test/support/local-executor-process.ts', workRoot, JSON.stringify(job)], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((resolve) => crashing.once('exit', resolve));
+    await eventually(() => runs().length === 1);
+    crashing.kill('SIGKILL');
+    await exited;
+    const first = runs()[0] ?? [];
+    expect(first.some((pid) => !processIsDead(pid))).toBe(true);
+
+    const restarted = new LocalExecutor({ workRoot });
+    executors.push(restarted);
+    await restarted.start(job);
+    // Dead before the job could start again, children included: one live execution at a time.
+    expect(first.filter((pid) => !processIsDead(pid))).toEqual([]);
+    expect(await restarted.finished(jobName(job))).toMatchObject({ phase: 'succeeded' });
+    expect(runs()).toHaveLength(2);
+  });
+
+  it('leaves no record behind of executions that ended, so a restart ends nothing', async () => {
+    const workRoot = tempDir('cutwater-local-crash-');
+    const first = new LocalExecutor({ workRoot });
+    executors.push(first);
+    const job = shellJob('exit 0');
+    await runToEnd(first, job);
+    const second = new LocalExecutor({ workRoot });
+    executors.push(second);
+    expect(await second.list()).toEqual([]);
+    expect(readdirSync(path.join(workRoot, 'executions'))).toEqual([]);
   });
 });
 
