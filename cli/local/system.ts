@@ -27,6 +27,7 @@ import { LANES, type DispatchLane } from '../../shared/plugins/lanes';
 import { LaneGate } from './lane-gate';
 import { githubApiUrl, webhookSecrets } from '../../shared/github/environment';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
+import { controlPlaneSecrets } from '../../shared/runtime/control-plane-secrets';
 import { reportChannelsFromEnv } from '../../shared/runtime/reporting';
 import { runSchedulerTick } from '../../shared/scheduler/tick';
 import { statusAuthFromEnv } from '../../shared/status/auth/from-env';
@@ -181,11 +182,17 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   ];
 
   const artifacts = new DiskArtifactStore(path.join(options.dataDir, 'artifacts'));
+  const sessionSecretFile = path.join(options.dataDir, SESSION_SECRET_FILE);
+  // Made now, when the environment gives none, so that it is censored from the first job on.
+  const localSessionSecret = env.STATUS_SESSION_SECRET || env.STATUS_SESSION_SECRET_FILE ? undefined : secretInDataDir(sessionSecretFile);
+  const jobCreationToken = secretInDataDir(apiTokenFile);
+  // Everything secret this process knows is masked in the logs and artifacts the runner stores and shows.
+  const knownSecrets = [...controlPlaneSecrets(env), ...secrets, jobCreationToken, ...(localSessionSecret ? [localSessionSecret] : [])];
   const workRoot = options.workDir ?? defaultWorkRoot(options.dataDir);
   // The executor records what it runs in the data dir, so that after a crash it can end it first.
   const executor = new LocalExecutor({ workRoot, stateDir: options.dataDir, log });
-  // The status pages read a running job's log from the executor itself, so no live copies are needed.
-  const runner = new Runner({ cluster, holder: LOCAL_HOLDER, store, executor, artifacts, config, log, liveLogMs: 0 });
+  // The status pages read a running job's log from the runner itself (censored), so no live copies are needed.
+  const runner = new Runner({ cluster, holder: LOCAL_HOLDER, store, executor, artifacts, config, log, liveLogMs: 0, secrets: knownSecrets });
   await runner.start();
 
   const hook = webhookListener({ secrets, deliveries: store.deliveries, bus, log });
@@ -211,7 +218,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     server.listen(options.port, options.host ?? '127.0.0.1', resolve);
   });
   const bound = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
-  const statusAuth = statusAuthFromEnv(env, { publicUrl: bound, fallbackSecret: () => secretInDataDir(path.join(options.dataDir, SESSION_SECRET_FILE)) });
+  const statusAuth = statusAuthFromEnv(env, { publicUrl: bound, fallbackSecret: () => secretInDataDir(sessionSecretFile) });
   ready.status = statusListener({
     store,
     artifacts,
@@ -222,8 +229,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     // One set of clients serves plugins, reporter and pages here, so the health page sees every request.
     ...(clients ? { githubBudget: () => clients.budget() } : {}),
     ...(writers ? { writeLimits: writeLimitsOfWindows(writeLimits.windows) } : {}),
-    jobCreationToken: secretInDataDir(apiTokenFile),
-    liveLog: async (jobName) => executor.log(jobName).catch(() => undefined),
+    jobCreationToken,
+    liveLog: async (jobName) => runner.censoredLog(jobName).catch(() => undefined),
   });
 
   const channels = reportChannelsFromEnv(env, log, {

@@ -75,6 +75,50 @@ describe('runner with the local executor', () => {
     expect(JSON.parse((await artifacts.read(`${dir}prowjob.json`))?.toString() ?? '')).toMatchObject({ metadata: { name }, status: { state: 'success' } });
   });
 
+  it('stores the log and artifacts with every secret it knows masked, split writes and base64 included', async () => {
+    const root = tempRoot();
+    const store = EmbeddedStore.open();
+    const artifacts = new DiskArtifactStore(path.join(root, 'artifacts'));
+    const webhookSecret = 'webhook-secret-0123456789';
+    const token = 'ghp_abcdefghijklmnopqrstuvwxyz0123';
+    const runner = new Runner({
+      cluster: 'default',
+      holder: 'local',
+      store,
+      executor: new LocalExecutor({ workRoot: path.join(root, 'work') }),
+      artifacts,
+      config: staticConfigSource(expectLoaded(buildFromFiles({ config: '' }))),
+      log: memoryLogger(),
+      secrets: [webhookSecret, `${token}\n`],
+    });
+    await runner.start();
+    cleanups.push(async () => {
+      await runner.stop();
+      await store.close();
+    });
+
+    const job: ProwJob = testProwJob({ type: 'periodic', job: 'ci-leaky' });
+    delete job.spec.refs;
+    // The secret is put together at run time, half written, then the rest a moment later.
+    const script = [
+      "a='webhook-secret-'; b='0123456789'",
+      'printf "%s" "$a"; sleep 0.2; printf "%s\\n" "$b"',
+      `echo "token: ${token}"`,
+      'printf "%s" "$a$b" | base64',
+      'echo "in a file: $a$b" > "$ARTIFACTS/leak.txt"',
+    ].join('\n');
+    job.spec.pod_spec = { containers: [{ image: 'alpine', command: ['sh', '-c', script] }] };
+    const name = job.metadata.name ?? '';
+    await store.jobs.create(job, { idempotencyKey: name });
+    await waitFor(async () => (await store.jobs.get(name))?.job.status?.state === 'success', 'the job to succeed');
+
+    const finished = (await store.jobs.get(name))?.job as ProwJob;
+    const dir = jobArtifactsDir(finished, finished.status?.build_id ?? '');
+    const log = (await artifacts.read(`${dir}build-log.txt`))?.toString() ?? '';
+    expect(log).toBe('*****\ntoken: *****\n*****\n');
+    expect((await artifacts.read(`${dir}artifacts/leak.txt`))?.toString()).toBe('in a file: *****\n');
+  });
+
   it('after a crash, runs the job again only once its old execution has ended: never two at once', async () => {
     const root = tempRoot();
     const store = EmbeddedStore.open();

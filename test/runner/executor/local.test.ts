@@ -124,6 +124,55 @@ describe('local executor', () => {
     expect(readFileSync(path.join(artifacts, 'args.txt'), 'utf8')).toBe(`artifacts at ${artifacts}, $(ARTIFACTS) escaped, $(UNDEFINED) kept\n`);
   });
 
+  it('keeps Cutwater’s secrets from the job: none in its environment, and run as root, no reading the data dir', async () => {
+    // A data dir as local mode keeps it: 0700, its secret files 0600.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'cutwater-data-'));
+    const secretFile = path.join(dataDir, 'hmac-secret');
+    writeFileSync(secretFile, 'the-webhook-secret\n', { mode: 0o600 });
+    const saved = { GITHUB_TOKEN: process.env.GITHUB_TOKEN, WEBHOOK_SECRET: process.env.WEBHOOK_SECRET, GITHUB_APP_PRIVATE_KEY: process.env.GITHUB_APP_PRIVATE_KEY };
+    Object.assign(process.env, { GITHUB_TOKEN: 'ghp_in-cutwaters-environment', WEBHOOK_SECRET: 'whsec-in-env', GITHUB_APP_PRIVATE_KEY: 'pem-in-env' });
+    try {
+      const job = shellJob(`env > "$ARTIFACTS/env.txt"; id -u > "$ARTIFACTS/uid.txt"; cat '${secretFile}' > "$ARTIFACTS/read.txt" 2>&1; echo "exit $?" >> "$ARTIFACTS/read.txt"`);
+      expect(await runToEnd(executor, job)).toMatchObject({ phase: 'succeeded' });
+      const artifacts = executor.workspace(jobName(job)).artifacts;
+      const env = readFileSync(path.join(artifacts, 'env.txt'), 'utf8');
+      for (const name of ['GITHUB_TOKEN', 'WEBHOOK_SECRET', 'GITHUB_APP_PRIVATE_KEY']) expect(env).not.toMatch(new RegExp(`^${name}=`, 'm'));
+      expect(env).toMatch(new RegExp(`^HOME=${executor.workspace(jobName(job)).home}$`, 'm'));
+      const read = readFileSync(path.join(artifacts, 'read.txt'), 'utf8');
+      if (process.getuid?.() === 0) {
+        // As CI runs the tests: the job runs as nobody and cannot read root's 0600 files.
+        expect(readFileSync(path.join(artifacts, 'uid.txt'), 'utf8').trim()).toBe(String(executor.user?.uid));
+        expect(executor.user?.name).toBe('nobody');
+        expect(read).not.toContain('the-webhook-secret');
+        expect(read).toMatch(/Permission denied\nexit 1\n$/);
+      } else {
+        // Not root: jobs run as this user, and only the workspace's place keeps them from the data dir.
+        expect(executor.user).toBeUndefined();
+        expect(readFileSync(path.join(artifacts, 'uid.txt'), 'utf8').trim()).toBe(String(process.getuid?.()));
+      }
+      expect(path.relative(dataDir, artifacts).startsWith('..')).toBe(true);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('collects only the files inside $ARTIFACTS, whatever links the job leaves there', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'cutwater-outside-'));
+    chmodSync(outside, 0o755);
+    writeFileSync(path.join(outside, 'secret.txt'), 'outside\n', { mode: 0o644 });
+    try {
+      const job = shellJob(`echo kept > "$ARTIFACTS/real.txt"; ln -s '${outside}/secret.txt' "$ARTIFACTS/file-link"; ln -s '${outside}' "$ARTIFACTS/dir-link"`);
+      expect(await runToEnd(executor, job)).toMatchObject({ phase: 'succeeded' });
+      expect(await executor.artifacts(jobName(job))).toEqual([{ path: 'real.txt', content: Buffer.from('kept\n') }]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('writes stdout and stderr to the build log in the order they were written', async () => {
     const job = shellJob('echo out-1; echo err-1 >&2; echo out-2; echo err-2 >&2; echo out-3');
     await runToEnd(executor, job);
