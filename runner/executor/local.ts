@@ -42,7 +42,7 @@ export { localWorkspace, type LocalWorkspace } from './local-workspace';
 export interface LocalExecutorOptions {
   /** Directory holding one workspace per job, named after the job; created if missing. */
   workRoot: string;
-  /** Where the executor records what it runs, to find it again after a crash (the data dir); the work root unless given. */
+  /** Where the executor records what it runs (in `executions/`), to find it again after a crash: the data dir; the work root unless given. */
   stateDir?: string;
   /**
    * Who jobs run as: unless given, `nobody` when Cutwater runs as root, else Cutwater's own user
@@ -121,7 +121,9 @@ export class LocalExecutor implements Executor {
     this.logger = options.log ?? createLogger({ sink: () => undefined });
     this.shell = options.shell ?? 'sh';
     this.jobUser = 'jobUser' in options ? options.jobUser : defaultJobUser();
-    this.records = new ExecutionRecords(path.join(path.resolve(options.stateDir ?? options.workRoot), 'executions'), this.logger);
+    // In the work root, the name cannot be a job's: job names begin with a letter or digit.
+    const recordsDir = options.stateDir ? path.join(path.resolve(options.stateDir), 'executions') : path.join(this.workRoot, '.executions');
+    this.records = new ExecutionRecords(recordsDir, this.logger);
   }
 
   /** Who jobs run as; undefined when they run as Cutwater's own user. */

@@ -429,7 +429,7 @@ describe('local executor after a crash', () => {
     const second = new LocalExecutor({ workRoot });
     executors.push(second);
     expect(await second.list()).toEqual([]);
-    expect(readdirSync(path.join(workRoot, 'executions'))).toEqual([]);
+    expect(readdirSync(path.join(workRoot, '.executions'))).toEqual([]);
   });
 });
 
