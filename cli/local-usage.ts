@@ -10,11 +10,14 @@ Flags:
   --job-config-path D   job config file or directory
   --plugin-config F     plugins.yaml
   --port N              HTTP port (default $PORT or 8080)
-  --data-dir D          where jobs, logs and artifacts are kept (default .cutwater)
+  --data-dir D          where jobs, logs, artifacts and local secrets are kept (default .cutwater)
+  --work-dir D          where running jobs get their workspaces; kept out of the data dir
+                        (default <tmpdir>/cutwater-work-<hash of the data dir>)
   --emulators           use the Firestore and Pub/Sub emulators (ports from firebase.json)
                         instead of the embedded store and bus
   -h, --help            this help
 
 Environment: GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY(_FILE)) and GITHUB_API_URL to
 run plugins and report to GitHub; WEBHOOK_SECRET(_FILE) (otherwise one is made up in the data dir);
-STATUS_URL for links in reports.`;
+STATUS_URL for links in reports. None of it reaches jobs: they get PATH, LANG, LC_ALL, LC_CTYPE, TZ, TERM,
+HOME in their workspace, and Prow's job variables. Run as root, Cutwater runs jobs as \`nobody\`.`;

@@ -34,6 +34,7 @@ export async function localCommand(argv: readonly string[], io: CommandIO): Prom
     'plugin-config': { type: 'string' },
     port: { type: 'string' },
     'data-dir': { type: 'string' },
+    'work-dir': { type: 'string' },
     emulators: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -76,6 +77,7 @@ export async function localCommand(argv: readonly string[], io: CommandIO): Prom
   const system = await startLocalSystem({
     configPaths,
     dataDir,
+    ...(values['work-dir'] ? { workDir: path.resolve(values['work-dir']) } : {}),
     port,
     env: process.env,
     log,

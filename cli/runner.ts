@@ -8,6 +8,7 @@ import { GcsArtifactStore } from '../shared/artifacts/gcs';
 import { createLogger } from '../shared/log/logger';
 import { configSourceFromEnv, fileConfigSource } from '../shared/config/config-source';
 import { parseGoDuration } from '../shared/go/duration';
+import { controlPlaneSecrets } from '../shared/runtime/control-plane-secrets';
 import { openStore } from '../shared/store/open';
 import { parseFlags, UsageError } from './args';
 import type { CommandIO } from './checkconfig';
@@ -83,6 +84,8 @@ export async function runnerCommand(argv: readonly string[], io: CommandIO): Pro
     executor: new KubernetesExecutor({ kubeConfig, namespace, cluster: values.cluster, log }),
     config,
     log,
+    // Whatever secrets this runner's own environment holds never reach a stored log or artifact.
+    secrets: controlPlaneSecrets(process.env),
     ...timing,
     ...(bucket ? { artifacts: new GcsArtifactStore({ bucket }) } : {}),
   });

@@ -11,6 +11,7 @@ import type { ExecutionStatus, Executor } from './executor/executor';
 import { decidePodCleanup, needsJobLookup, podCleanupPolicy, podRemovalLogFields } from './pod-cleanup';
 import { newBuildId } from './build-id';
 import { leaseTiming } from './lease-timing';
+import { censoringPlan, type CensoringPlan } from './censor';
 
 /**
  * The runner agent (Prow's plank, per build cluster): it hears of triggered jobs for its cluster
@@ -32,6 +33,12 @@ export interface RunnerOptions {
   config: ConfigSource;
   log: Logger;
   artifacts?: ArtifactStore;
+  /**
+   * The control plane's secrets (webhook secrets, GitHub token and key, session secret, API
+   * token…): masked in every log and artifact this runner stores or shows, whatever the job's
+   * config says (runner/censor.ts).
+   */
+  secrets?: readonly (string | Buffer)[];
   /** Defaults in lease-timing.ts; the heartbeat must be shorter than the TTL. */
   leaseTtlMs?: number;
   heartbeatMs?: number;
@@ -58,6 +65,8 @@ interface HeldJob {
   /** Bytes of log last copied for the status pages, and the copy in flight (the final upload waits for it). */
   liveLogBytes?: number;
   liveLogUpload?: Promise<void>;
+  /** How its log and artifacts are censored, worked out once (reading the job's secrets). */
+  censoring?: Promise<CensoringPlan>;
 }
 
 /** A log bigger than this is not re-copied while running; it appears whole once the job ends. */
@@ -80,10 +89,23 @@ export class Runner {
   private readonly leaseTtlMs: number;
   private readonly heartbeatMs: number;
   private readonly now: () => number;
+  /** For jobs this runner does not hold: the control plane's secrets only. */
+  private readonly controlPlaneCensoring: CensoringPlan;
 
   constructor(private readonly options: RunnerOptions) {
     ({ leaseTtlMs: this.leaseTtlMs, heartbeatMs: this.heartbeatMs } = leaseTiming(options));
     this.now = options.now ?? Date.now;
+    this.controlPlaneCensoring = censoringPlan(undefined, options.secrets ?? [], []);
+  }
+
+  /**
+   * A running job's log so far, censored as its stored log will be: what status pages may show
+   * while it runs (local mode reads it from here rather than from a live copy).
+   */
+  async censoredLog(jobName: string): Promise<string> {
+    const held = this.held.get(jobName);
+    const plan = held ? await this.censoringFor(held) : this.controlPlaneCensoring;
+    return plan.full.censorText(await this.options.executor.log(jobName), plan.bufferBytes);
   }
 
   /** Names of the jobs this runner currently holds (for tests and health). */
@@ -249,9 +271,13 @@ export class Runner {
       held.liveLogUpload = (async () => {
         const log = await this.options.executor.log(name);
         const bytes = Buffer.byteLength(log, 'utf8');
-        // Checked again after the read: the final upload may have begun meanwhile, and must win.
-        if (held.finishing || bytes === held.liveLogBytes || bytes > MAX_LIVE_LOG_BYTES) return;
-        await artifacts.write(`${jobArtifactsDir(held.job, buildId)}${PROW_FILES.buildLog}`, log, { contentType: 'text/plain; charset=utf-8' });
+        if (bytes === held.liveLogBytes || bytes > MAX_LIVE_LOG_BYTES) return;
+        const plan = await this.censoringFor(held);
+        // Checked again after the reads: the final upload may have begun meanwhile, and must win.
+        if (held.finishing) return;
+        await artifacts.write(`${jobArtifactsDir(held.job, buildId)}${PROW_FILES.buildLog}`, plan.full.censor(log, plan.bufferBytes), {
+          contentType: 'text/plain; charset=utf-8',
+        });
         held.liveLogBytes = bytes;
       })()
         .catch((error: unknown) => this.options.log.warn('could not copy the running log', { jobId: name, error }))
@@ -269,7 +295,7 @@ export class Runner {
       // pod ends: a failed upload leaves the job held and the next heartbeat tries again, instead
       // of removing the pod and losing its log.
       try {
-        await this.writeResults(held.job, update.state);
+        await this.writeResults(held, update.state);
       } catch (error) {
         held.finishing = false;
         throw error;
@@ -326,7 +352,7 @@ export class Runner {
       held.job = current?.job ?? held.job;
       await held.liveLogUpload;
       // The lease is gone, so there is no retrying later: store what can be stored now.
-      await this.writeResults(held.job, 'aborted').catch((error: unknown) =>
+      await this.writeResults(held, 'aborted').catch((error: unknown) =>
         this.options.log.error('could not store the aborted job’s log and results', { jobId: name, error }),
       );
       await this.finish(name, held, 'aborted');
@@ -407,8 +433,22 @@ export class Runner {
     });
   }
 
-  /** The build log, $ARTIFACTS and finished.json, in Prow's layout. */
-  private async writeResults(job: ProwJob, state: ProwJobState): Promise<void> {
+  /** How a held job's log and artifacts are censored; worked out again after a failure to read its secrets. */
+  private censoringFor(held: HeldJob): Promise<CensoringPlan> {
+    held.censoring ??= (async () => {
+      const decoration = held.job.spec.decoration_config;
+      const readSecrets = decoration?.censor_secrets === true ? this.options.executor.jobSecrets?.bind(this.options.executor) : undefined;
+      return censoringPlan(decoration, this.options.secrets ?? [], readSecrets ? await readSecrets(held.job) : []);
+    })().catch((error: unknown) => {
+      held.censoring = undefined;
+      throw error;
+    });
+    return held.censoring;
+  }
+
+  /** The build log, $ARTIFACTS and finished.json, in Prow's layout, censored (runner/censor.ts). */
+  private async writeResults(held: HeldJob, state: ProwJobState): Promise<void> {
+    const job = held.job;
     const artifacts = this.options.artifacts;
     const buildId = job.status?.build_id;
     if (!artifacts || !buildId) return;
@@ -416,10 +456,14 @@ export class Runner {
     const dir = jobArtifactsDir(job, buildId);
     const result: FinishedResult = state === 'success' ? 'SUCCESS' : state === 'aborted' ? 'ABORTED' : state === 'failure' ? 'FAILURE' : 'ERROR';
     const revision = revisionOf(job);
-    await artifacts.write(`${dir}${PROW_FILES.buildLog}`, await this.options.executor.log(name), { contentType: 'text/plain; charset=utf-8' });
-    for (const file of await this.options.executor.artifacts(name)) {
-      await artifacts.write(`${dir}${PROW_FILES.artifacts}${file.path}`, file.content);
-    }
+    // Before anything is read: a job whose secrets cannot be read has nothing stored, rather than its secrets.
+    const plan = await this.censoringFor(held);
+    const log = plan.full.censor(await this.options.executor.log(name), plan.bufferBytes);
+    await artifacts.write(`${dir}${PROW_FILES.buildLog}`, log, { contentType: 'text/plain; charset=utf-8' });
+    await eachAtMost(plan.concurrency, await this.options.executor.artifacts(name), async (file) => {
+      const censor = plan.includesArtifact(file.path) ? plan.full : plan.controlPlaneOnly;
+      await artifacts.write(`${dir}${PROW_FILES.artifacts}${file.path}`, censor.censor(file.content, plan.bufferBytes));
+    });
     await artifacts.write(
       `${dir}${PROW_FILES.finished}`,
       finishedJson({ timestamp: Math.floor(this.now() / 1000), passed: state === 'success', result, ...(revision ? { revision } : {}) }),
@@ -435,4 +479,18 @@ export class Runner {
       contentType: 'application/json',
     });
   }
+}
+
+/** Runs `work` on every item, at most `limit` at once; rejects with the first failure once all have settled. */
+async function eachAtMost<T>(limit: number, items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const failures: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item).catch((error: unknown) => void failures.push(error));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  if (failures.length > 0) throw failures[0];
 }

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { LocalExecutor } from '../../runner/executor/local';
+import { defaultWorkRoot } from '../../runner/executor/local-workspace';
 import { Runner } from '../../runner/runner';
 import { DiskArtifactStore } from '../../shared/artifacts/disk';
 import { TOPICS, type MessageBus, type ReceivedMessage, type Subscriber } from '../../shared/bus/bus';
@@ -25,6 +27,7 @@ import { LANES, type DispatchLane } from '../../shared/plugins/lanes';
 import { LaneGate } from './lane-gate';
 import { githubApiUrl, webhookSecrets } from '../../shared/github/environment';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
+import { controlPlaneSecrets } from '../../shared/runtime/control-plane-secrets';
 import { reportChannelsFromEnv } from '../../shared/runtime/reporting';
 import { runSchedulerTick } from '../../shared/scheduler/tick';
 import { statusAuthFromEnv } from '../../shared/status/auth/from-env';
@@ -43,6 +46,8 @@ import { webhookListener } from '../../shared/webhook/http';
 export interface LocalSystemOptions {
   configPaths: ConfigPaths;
   dataDir: string;
+  /** Where jobs' workspaces go: outside the data dir, which holds secrets (default: defaultWorkRoot). */
+  workDir?: string;
   port: number;
   /** 127.0.0.1 unless given: the job-creation API must not face the network. */
   host?: string;
@@ -95,7 +100,9 @@ const SESSION_SECRET_FILE = 'session-secret';
 export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
   const { env, log } = options;
   const cluster = options.cluster ?? 'default';
-  mkdirSync(options.dataDir, { recursive: true });
+  // The data dir holds the store and the secrets: nobody else may enter it (jobs run as nobody under root).
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(options.dataDir, 0o700);
   const config = fileConfigSource(options.configPaths, log, { pluginSettings: PLUGIN_SETTINGS });
   // Fail before anything starts when the config does not load: the error names file and line.
   const initial = await config.current();
@@ -175,9 +182,17 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   ];
 
   const artifacts = new DiskArtifactStore(path.join(options.dataDir, 'artifacts'));
-  const executor = new LocalExecutor({ workRoot: path.join(options.dataDir, 'work'), log });
-  // The status pages read a running job's log from the executor itself, so no live copies are needed.
-  const runner = new Runner({ cluster, holder: LOCAL_HOLDER, store, executor, artifacts, config, log, liveLogMs: 0 });
+  const sessionSecretFile = path.join(options.dataDir, SESSION_SECRET_FILE);
+  // Made now, when the environment gives none, so that it is censored from the first job on.
+  const localSessionSecret = env.STATUS_SESSION_SECRET || env.STATUS_SESSION_SECRET_FILE ? undefined : secretInDataDir(sessionSecretFile);
+  const jobCreationToken = secretInDataDir(apiTokenFile);
+  // Everything secret this process knows is masked in the logs and artifacts the runner stores and shows.
+  const knownSecrets = [...controlPlaneSecrets(env), ...secrets, jobCreationToken, ...(localSessionSecret ? [localSessionSecret] : [])];
+  const workRoot = options.workDir ?? defaultWorkRoot(options.dataDir);
+  // The executor records what it runs in the data dir, so that after a crash it can end it first.
+  const executor = new LocalExecutor({ workRoot, stateDir: options.dataDir, log });
+  // The status pages read a running job's log from the runner itself (censored), so no live copies are needed.
+  const runner = new Runner({ cluster, holder: LOCAL_HOLDER, store, executor, artifacts, config, log, liveLogMs: 0, secrets: knownSecrets });
   await runner.start();
 
   const hook = webhookListener({ secrets, deliveries: store.deliveries, bus, log });
@@ -203,7 +218,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     server.listen(options.port, options.host ?? '127.0.0.1', resolve);
   });
   const bound = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
-  const statusAuth = statusAuthFromEnv(env, { publicUrl: bound, fallbackSecret: () => secretInDataDir(path.join(options.dataDir, SESSION_SECRET_FILE)) });
+  const statusAuth = statusAuthFromEnv(env, { publicUrl: bound, fallbackSecret: () => secretInDataDir(sessionSecretFile) });
   ready.status = statusListener({
     store,
     artifacts,
@@ -214,8 +229,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     // One set of clients serves plugins, reporter and pages here, so the health page sees every request.
     ...(clients ? { githubBudget: () => clients.budget() } : {}),
     ...(writers ? { writeLimits: writeLimitsOfWindows(writeLimits.windows) } : {}),
-    jobCreationToken: secretInDataDir(apiTokenFile),
-    liveLog: async (jobName) => executor.log(jobName).catch(() => undefined),
+    jobCreationToken,
+    liveLog: async (jobName) => runner.censoredLog(jobName).catch(() => undefined),
   });
 
   const channels = reportChannelsFromEnv(env, log, {
@@ -243,7 +258,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     `prowjobs.js      ${bound}/prowjobs.js`,
     `state            ${options.emulators ? `Firestore emulator ${options.emulators.firestoreHost}` : `embedded store in ${path.join(options.dataDir, 'store')}`}`,
     `events           ${options.emulators ? `Pub/Sub emulator ${options.emulators.pubsubHost}` : 'in-process bus'}`,
-    `runner           cluster "${cluster}", jobs run as local processes in ${path.join(options.dataDir, 'work')}`,
+    `runner           cluster "${cluster}", jobs run as local processes${executor.user ? ` of user ${executor.user.name}` : ''} in ${workRoot}`,
     `scheduler        every ${Math.round((options.tickMs ?? 60_000) / 1000)} s: ${initial.periodics.length} periodic(s), cleanup, report sweep`,
     `GitHub           ${clients ? `plugins and reporting to ${githubApiUrl(env)}` : 'OFF — set GITHUB_TOKEN (and GITHUB_API_URL) to run plugins and report statuses'}`,
     ...(writers ? [`GitHub writes    paced per installation: at most ${writeLimits.windows.map((window) => `${window.max} per ${window.ms / 60_000} min`).join(', ')}`] : []),
@@ -268,6 +283,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         await writers?.stop();
         await runner.stop({ releaseLeases: true });
         await executor.shutdown(5_000);
+        // Finished jobs' workspaces are gone; an emptied work root is not left behind in the tmpdir.
+        await rmdir(workRoot).catch(() => undefined);
         await bus.close();
         await store.close();
       })()),
@@ -284,5 +301,7 @@ function localWebhookSecrets(env: NodeJS.ProcessEnv, dataDir: string): { secrets
 /** A random secret kept in a file only this user can read, made on first use. */
 function secretInDataDir(file: string): string {
   if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+  // Also a file made by an older version, or by hand, with a looser mode.
+  chmodSync(file, 0o600);
   return readFileSync(file, 'utf8').trim();
 }

@@ -46,4 +46,11 @@ export interface Executor {
   abort(jobName: string, gracePeriodMs: number): Promise<void>;
   /** Removes a finished execution's resources. A no-op when already gone. */
   remove(jobName: string): Promise<void>;
+  /**
+   * The secret values `job`'s execution is given (a pod's Secret volumes and environment), which
+   * the runner censors from its log and artifacts when the job's decoration_config sets
+   * censor_secrets (runner/censor.ts). Absent when executions are given no secrets (local mode).
+   * Throws when they cannot be read: results are not stored uncensored.
+   */
+  jobSecrets?(job: ProwJob): Promise<Buffer[]>;
 }

@@ -1,4 +1,4 @@
-import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Pod, type V1PodSpec } from '@kubernetes/client-node';
 import type { ProwJob } from '../../shared/prowjob/schema';
 import type { Logger } from '../../shared/log/logger';
 import type { ExecutionStatus, Executor } from './executor';
@@ -6,6 +6,7 @@ import { artifactsFromSidecarLog, sidecarFinishedPrinting } from './artifact-str
 import { apiFailureOf, failedTo } from './kubernetes-status';
 import { OwnDeletions } from './own-deletions';
 import { ARTIFACTS_CONTAINER, POD_LABELS, podForJob } from './pod';
+import { secretReferences, secretValues } from './pod-secrets';
 import { executionStatusOfPod } from './pod-status';
 import { PodWatch } from './pod-watch';
 
@@ -186,6 +187,24 @@ export class KubernetesExecutor implements Executor {
   async remove(jobName: string): Promise<void> {
     // Finished pods have nothing left to shut down gracefully.
     await this.deletePod(jobName, 0, 'removing');
+  }
+
+  /**
+   * The values of the Secrets the job's pod spec references (pod-secrets.ts), read from this
+   * namespace (the runner's Role may `get` Secrets there). A Secret that no longer exists
+   * has nothing to censor; any other failure throws, so that nothing is stored uncensored.
+   */
+  async jobSecrets(job: ProwJob): Promise<Buffer[]> {
+    const values: Buffer[] = [];
+    for (const [name, keys] of secretReferences(job.spec.pod_spec as V1PodSpec | undefined)) {
+      try {
+        values.push(...secretValues(await this.api.readNamespacedSecret({ name, namespace: this.namespace }), keys));
+      } catch (error) {
+        if (apiFailureOf(error)?.code !== 404) throw failedTo(`reading secret ${name} to censor job ${job.metadata.name ?? ''}`, error);
+        this.logger.warn('a secret the job references does not exist; nothing of it to censor', { jobName: job.metadata.name, secret: name });
+      }
+    }
+    return values;
   }
 
   private async readPod(name: string): Promise<V1Pod | undefined> {

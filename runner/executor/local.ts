@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { Dirent } from 'node:fs';
-import { appendFile, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -8,7 +7,21 @@ import { createLogger, type Logger } from '../../shared/log/logger';
 import { jobEnvironment } from '../../shared/prowjob/environment';
 import type { ProwJob, Refs } from '../../shared/prowjob/schema';
 import type { ExecutionPhase, ExecutionStatus, Executor } from './executor';
-import { CODE_MOUNT, cloneScript, repositoryPath } from './pod';
+import { ExecutionRecords, ExecutionStillRunningError, type ExecutionRecord } from './local-records';
+import {
+  baseEnvironment,
+  defaultJobUser,
+  localWorkspace,
+  prepareWorkRoot,
+  prepareWorkspace,
+  readArtifacts,
+  type JobUser,
+  type LocalWorkspace,
+} from './local-workspace';
+import { CODE_MOUNT, cloneScript, durationMs, repositoryPath } from './pod';
+import { EXECUTION_MARKER_VARIABLE } from './process-groups';
+
+export { localWorkspace, type LocalWorkspace } from './local-workspace';
 
 /**
  * Runs ProwJobs as local processes, for local mode: each job gets a workspace standing in for the
@@ -17,44 +30,32 @@ import { CODE_MOUNT, cloneScript, repositoryPath } from './pod';
  * whose output is the build log.
  *
  * Every process is started in a process group of its own, so aborting (or the job's main process
- * ending) takes its children with it, as the end of a container does.
+ * ending) takes its children with it, as the end of a container does. Jobs run as an unprivileged
+ * user when Cutwater runs as root, in workspaces outside the data dir, with an environment built
+ * from an allowlist (local-workspace.ts).
  *
- * Executions live in memory: a new executor knows none, and starting a job again begins with a
- * fresh workspace.
+ * Executions live in memory, and each is also recorded in the state dir (local-records.ts): before
+ * a new executor starts or lists anything, it ends the process groups a crashed predecessor left
+ * running, so that a job restarted after a crash never runs twice at once. Starting a job again
+ * begins with a fresh workspace.
  */
 export interface LocalExecutorOptions {
-  /** Directory holding one workspace per job, named after the job. */
+  /** Directory holding one workspace per job, named after the job; created if missing. */
   workRoot: string;
+  /** Where the executor records what it runs (in `executions/`), to find it again after a crash: the data dir; the work root unless given. */
+  stateDir?: string;
+  /**
+   * Who jobs run as: unless given, `nobody` when Cutwater runs as root, else Cutwater's own user
+   * (local-workspace.ts). Given as undefined: Cutwater's own user.
+   */
+  jobUser?: JobUser | undefined;
   log?: Logger;
   /** The shell that runs the clone script; `sh` unless given. */
   shell?: string;
 }
 
-/** Where a job's workspace keeps what its pod would keep in volumes. */
-export interface LocalWorkspace {
-  root: string;
-  /** Stands in for /home/prow/go: GOPATH, and where refs are cloned. */
-  codeRoot: string;
-  /** Stands in for /logs/artifacts: $ARTIFACTS. */
-  artifacts: string;
-  buildLog: string;
-  cloneLog: string;
-  /** HOME for the clone script, whose `git config --global` must not touch the user's own config. */
-  cloneHome: string;
-}
-
-export function localWorkspace(workRoot: string, jobName: string): LocalWorkspace {
-  const root = path.join(path.resolve(workRoot), checkJobName(jobName));
-  const logs = path.join(root, 'logs');
-  return {
-    root,
-    codeRoot: path.join(root, 'go'),
-    artifacts: path.join(logs, 'artifacts'),
-    buildLog: path.join(logs, 'build-log.txt'),
-    cloneLog: path.join(logs, 'clone-log.txt'),
-    cloneHome: path.join(root, 'clone-home'),
-  };
-}
+/** Prow's default grace period, for a job whose decoration_config gives none (runner/decide.ts uses the same). */
+const DEFAULT_GRACE_PERIOD_MS = 15_000;
 
 /** The container fields a local run uses; the pod spec reaches the runner as untyped JSON. */
 const LocalContainerSchema = z.object({
@@ -80,6 +81,8 @@ const PodSpecContainersSchema = z.object({ containers: z.array(z.unknown()).min(
 interface Execution {
   readonly workspace: LocalWorkspace;
   status: ExecutionStatus;
+  /** Its record in the state dir, naming the process group running now. */
+  record: ExecutionRecord;
   /** The process running now (clone or job), whose group abort signals. */
   child: ChildProcess | undefined;
   aborted: boolean;
@@ -107,11 +110,38 @@ export class LocalExecutor implements Executor {
   private readonly workRoot: string;
   private readonly logger: Logger;
   private readonly shell: string;
+  private readonly jobUser: JobUser | undefined;
+  private readonly records: ExecutionRecords;
+  private recovery: Promise<void> | undefined;
+  /** Jobs whose earlier execution (another process's, or one that would not die) was still running at recovery. */
+  private stillRunning = new Map<string, string>();
 
   constructor(options: LocalExecutorOptions) {
     this.workRoot = path.resolve(options.workRoot);
     this.logger = options.log ?? createLogger({ sink: () => undefined });
     this.shell = options.shell ?? 'sh';
+    this.jobUser = 'jobUser' in options ? options.jobUser : defaultJobUser();
+    // In the work root, the name cannot be a job's: job names begin with a letter or digit.
+    const recordsDir = options.stateDir ? path.join(path.resolve(options.stateDir), 'executions') : path.join(this.workRoot, '.executions');
+    this.records = new ExecutionRecords(recordsDir, this.logger);
+  }
+
+  /** Who jobs run as; undefined when they run as Cutwater's own user. */
+  get user(): JobUser | undefined {
+    return this.jobUser;
+  }
+
+  /**
+   * Prepares the work root and ends what a previous executor left running, once, before this one
+   * starts or lists anything. The runner lists executions first thing, so a restarted runner never
+   * claims a job while its old execution still runs, whatever the state of the job's lease.
+   */
+  private recovered(): Promise<void> {
+    this.recovery ??= (async () => {
+      prepareWorkRoot(this.workRoot, this.jobUser);
+      this.stillRunning = await this.records.reapOrphans();
+    })();
+    return this.recovery;
   }
 
   /** The workspace paths of a job, whether or not it has run here. */
@@ -125,10 +155,17 @@ export class LocalExecutor implements Executor {
     const workspace = this.workspace(jobName);
     const buildId = job.status?.build_id;
     if (!buildId) throw new Error(`ProwJob ${jobName} has no status.build_id; the runner sets it before starting`);
+    await this.recovered();
+    if (this.stillRunning.has(jobName)) {
+      const reason = await this.records.reapJob(jobName);
+      if (reason) throw new ExecutionStillRunningError(`ProwJob ${jobName} was not started again: ${reason}`);
+      this.stillRunning.delete(jobName);
+    }
     const removal = this.removals.get(jobName);
     if (removal) await removal;
     const existing = this.executions.get(jobName);
     if (existing) return { ...existing.status };
+    const gracePeriodMs = durationMs(job.spec.decoration_config?.grace_period) ?? DEFAULT_GRACE_PERIOD_MS;
 
     // Registered before any await, so a concurrent start finds this execution instead of racing it.
     let markFinished = () => {};
@@ -136,6 +173,7 @@ export class LocalExecutor implements Executor {
     const execution: Execution = {
       workspace,
       status: { jobName, phase: 'pending', description: 'Job triggered; preparing its workspace.', executionName: `local:${jobName}` },
+      record: this.records.begin(jobName, buildId, gracePeriodMs),
       child: undefined,
       aborted: false,
       killTimer: undefined,
@@ -154,6 +192,7 @@ export class LocalExecutor implements Executor {
   }
 
   async list(): Promise<ExecutionStatus[]> {
+    await this.recovered();
     return [...this.executions.values()].map((execution) => ({ ...execution.status }));
   }
 
@@ -184,35 +223,18 @@ export class LocalExecutor implements Executor {
     await execution.finished;
   }
 
-  /** Kills a still running execution at once (as deleting its pod would) and deletes its workspace. */
   async artifacts(jobName: string): Promise<{ path: string; content: Buffer }[]> {
-    const root = this.workspace(jobName).artifacts;
-    const found: { path: string; content: Buffer }[] = [];
-    const walk = async (dir: string, prefix: string): Promise<void> => {
-      let entries: Dirent[];
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const entry of entries) {
-        const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
-        // Symbolic links could point anywhere on this machine: only real files are collected.
-        if (entry.isDirectory()) await walk(path.join(dir, entry.name), relative);
-        else if (entry.isFile()) found.push({ path: relative, content: await readFile(path.join(dir, entry.name)) });
-      }
-    };
-    await walk(root, '');
-    return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return readArtifacts(this.workspace(jobName).artifacts);
   }
 
+  /** Kills a still running execution at once (as deleting its pod would) and deletes its workspace. */
   async remove(jobName: string): Promise<void> {
     const workspace = this.workspace(jobName);
     const pending = this.removals.get(jobName);
     if (pending) return pending;
     const removal = (async () => {
       await this.abort(jobName, 0);
-      this.executions.delete(jobName);
+      if (this.executions.delete(jobName)) this.records.remove(jobName);
       await rm(workspace.root, { recursive: true, force: true });
     })();
     this.removals.set(jobName, removal);
@@ -233,19 +255,23 @@ export class LocalExecutor implements Executor {
 
   /**
    * Aborts every running execution. Their process groups are detached from the runner's, so a
-   * Ctrl-C at the terminal does not reach them: local mode calls this on the way out.
+   * Ctrl-C at the terminal does not reach them: local mode calls this on the way out. An aborted
+   * job starts afresh when it runs again, so its workspace goes too.
    */
   async shutdown(gracePeriodMs: number): Promise<void> {
-    await Promise.all([...this.executions.keys()].map((jobName) => this.abort(jobName, gracePeriodMs)));
+    const running = [...this.executions.entries()].filter(([, execution]) => !FINAL_PHASES.has(execution.status.phase));
+    await Promise.all(
+      running.map(async ([jobName, execution]) => {
+        await this.abort(jobName, gracePeriodMs);
+        await rm(execution.workspace.root, { recursive: true, force: true });
+      }),
+    );
   }
 
   private async run(execution: Execution, job: ProwJob, buildId: string): Promise<void> {
     const { workspace } = execution;
     try {
-      await rm(workspace.root, { recursive: true, force: true });
-      await mkdir(workspace.codeRoot, { recursive: true });
-      await mkdir(workspace.artifacts, { recursive: true });
-      await mkdir(workspace.cloneHome, { recursive: true });
+      await prepareWorkspace(workspace, this.jobUser);
       // Checked before cloning, which would be wasted on a job that cannot run.
       const container = firstContainer(job);
 
@@ -291,12 +317,14 @@ export class LocalExecutor implements Executor {
     try {
       if (execution.aborted) return;
       const child = spawn(this.shell, ['-c', script], {
-        cwd: workspace.root,
+        cwd: workspace.home,
         detached: true,
         stdio: ['ignore', log.fd, 'pipe'],
-        env: { ...pick(process.env, ['PATH']), HOME: workspace.cloneHome, GIT_TERMINAL_PROMPT: '0' },
+        env: { ...baseEnvironment(workspace, this.jobUser), GIT_TERMINAL_PROMPT: '0', [EXECUTION_MARKER_VARIABLE]: execution.record.marker },
+        ...this.spawnUser(),
       });
       execution.child = child;
+      this.recordSpawn(execution, 'clone', child);
       const stderrClosed = new Promise((resolve) => child.stderr?.once('close', resolve));
       child.stderr?.on('data', (chunk: Buffer) => {
         stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4096);
@@ -333,11 +361,11 @@ export class LocalExecutor implements Executor {
     const runnerEnv: Record<string, string> = { ...jobEnvironment(job, buildId), ARTIFACTS: workspace.artifacts, GOPATH: workspace.codeRoot };
     // The container's env first and the runner's after it, as in the pod: a job cannot spoof JOB_SPEC.
     const declaredEnv = { ...specEnv, ...runnerEnv };
-    const env = { ...pick(process.env, ['PATH', 'HOME']), ...declaredEnv };
+    const env = { ...baseEnvironment(workspace, this.jobUser), ...declaredEnv, [EXECUTION_MARKER_VARIABLE]: execution.record.marker };
     const [command = '', ...commandArgs] = [...(container.command ?? []), ...(container.args ?? [])].map((word) => expandReferences(word, declaredEnv));
     const cwd = workingDirectory(workspace, container, allRefs);
     // A container runtime creates a missing working directory; spawn would report it as ENOENT.
-    await mkdir(cwd, { recursive: true });
+    await this.makeWorkingDirectory(cwd);
 
     const log = await open(workspace.buildLog, 'w');
     let child: ChildProcess;
@@ -345,8 +373,9 @@ export class LocalExecutor implements Executor {
     try {
       if (execution.aborted) return await this.finish(execution, { phase: 'failed', description: ABORTED_DESCRIPTION });
       // Both streams share one descriptor, so the log holds their lines in the order they were written.
-      child = spawn(command, commandArgs, { cwd, env, detached: true, stdio: ['ignore', log.fd, log.fd] });
+      child = spawn(command, commandArgs, { cwd, env, detached: true, stdio: ['ignore', log.fd, log.fd], ...this.spawnUser() });
       execution.child = child;
+      this.recordSpawn(execution, 'job', child);
       // Listening before the next await: spawn reports its outcome on the next tick.
       ended = processEnd(child, () => {
         this.update(execution, {
@@ -377,8 +406,45 @@ export class LocalExecutor implements Executor {
     return this.finish(execution, { phase: 'failed', description, ...outcome });
   }
 
+  /** spawn's options for running as the job user. */
+  private spawnUser(): { uid?: number; gid?: number } {
+    return this.jobUser ? { uid: this.jobUser.uid, gid: this.jobUser.gid } : {};
+  }
+
+  /**
+   * Records the process group just spawned, before anything else can happen. A group that cannot
+   * be recorded is killed at once: after a crash nobody could find it.
+   */
+  private recordSpawn(execution: Execution, step: 'clone' | 'job', child: ChildProcess): void {
+    if (child.pid === undefined) return;
+    try {
+      execution.record = this.records.spawned(execution.record, step, child.pid);
+    } catch (error) {
+      signalGroupOf(child.pid, 'SIGKILL');
+      throw new CannotStart(`Job could not start: its process could not be recorded: ${errorMessage(error)}`);
+    }
+  }
+
+  /**
+   * Creates the job's working directory as the job's user: the clone ran as that user, and a
+   * repository may hold links, which root creating directories along them would follow anywhere.
+   */
+  private async makeWorkingDirectory(dir: string): Promise<void> {
+    if (!this.jobUser) {
+      await mkdir(dir, { recursive: true });
+      return;
+    }
+    const mkdirProcess = spawn('mkdir', ['-p', '--', dir], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, ...this.spawnUser() });
+    const end = await processEnd(mkdirProcess);
+    if (end.kind === 'unstarted' || end.code !== 0) {
+      throw new CannotStart(`Job could not start: its working directory ${dir} could not be created as ${this.jobUser.name}`);
+    }
+  }
+
   private async finish(execution: Execution, change: Partial<ExecutionStatus> & { phase: ExecutionPhase }): Promise<void> {
     clearTimeout(execution.killTimer);
+    // Its process group has been killed by now: nothing is left for a later executor to end.
+    this.records.remove(execution.status.jobName);
     this.update(execution, { finishedAt: new Date(), ...change });
     this.logger.info('local job ended', { jobId: execution.status.jobName, phase: change.phase, description: execution.status.description });
     execution.markFinished();
@@ -399,14 +465,6 @@ export class LocalExecutor implements Executor {
       }
     }
   }
-}
-
-/** Job names become directory names: nothing that could climb out of the work root. */
-function checkJobName(jobName: string): string {
-  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/.test(jobName)) {
-    throw new Error(`invalid job name ${JSON.stringify(jobName)} for a local workspace`);
-  }
-  return jobName;
 }
 
 function firstContainer(job: ProwJob): LocalContainer {
@@ -492,8 +550,9 @@ function workingDirectory(workspace: LocalWorkspace, container: LocalContainer, 
   const own = container.workingDir ? inCodeRoot(workspace, container.workingDir) : undefined;
   if (own) return own;
   const workingRefs = allRefs.find((refs) => refs.workdir) ?? allRefs[0];
-  if (workingRefs) return inCodeRoot(workspace, repositoryPath(workingRefs)) ?? workspace.root;
-  return workspace.root;
+  // Without a repository to work in, $HOME: the job's own, as a container's working directory would be.
+  if (workingRefs) return inCodeRoot(workspace, repositoryPath(workingRefs)) ?? workspace.home;
+  return workspace.home;
 }
 
 /**
@@ -537,15 +596,6 @@ function signalGroupOf(pid: number | undefined, signal: NodeJS.Signals): void {
 
 function signalNumber(signal: NodeJS.Signals | null): number {
   return signal ? (osConstants.signals[signal] ?? 0) : 0;
-}
-
-function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
-  const picked: Record<string, string> = {};
-  for (const name of names) {
-    const value = env[name];
-    if (value !== undefined) picked[name] = value;
-  }
-  return picked;
 }
 
 function errorMessage(error: unknown): string {

@@ -176,6 +176,50 @@ describe('runner', () => {
     }
   });
 
+  it('masks the values of the Secrets a job’s pod references when it sets censor_secrets, as Prow’s sidecar does', async () => {
+    await setUp();
+    const root = mkdtempSync(path.join(tmpdir(), 'cutwater-runner-censor-'));
+    try {
+      kube.setSecret(NAMESPACE, 'creds', { token: 'volume-secret-value-123' });
+      kube.setSecret(NAMESPACE, 'env-creds', { key: 'env-secret-value-789' });
+      const artifacts = new DiskArtifactStore(root);
+      const executor = new KubernetesExecutor({ kubeConfig: kube.kubeConfig(), namespace: NAMESPACE, cluster: 'default' });
+      const runner = new Runner({ cluster: 'default', holder: 'runner-a', store, executor, config, log, artifacts, secrets: ['control-plane-secret-xyz'], ...LEASE });
+      await runner.start();
+      runners.push(runner);
+      const job = testProwJob({ pull: 4, job: 'pull-widgets-unit' });
+      job.spec.decoration_config = { timeout: '1h', censor_secrets: true, censoring_options: { exclude_directories: ['raw/**'] } };
+      const podSpec = job.spec.pod_spec as { containers: Record<string, unknown>[]; volumes?: unknown[] };
+      podSpec.containers[0] = {
+        ...podSpec.containers[0],
+        env: [{ name: 'KEY', valueFrom: { secretKeyRef: { name: 'env-creds', key: 'key' } } }],
+        volumeMounts: [{ name: 'creds', mountPath: '/etc/creds' }],
+      };
+      podSpec.volumes = [{ name: 'creds', secret: { secretName: 'creds' } }];
+      const name = await trigger(job);
+      await waitFor(() => kube.pods(NAMESPACE).length === 1, 'the pod');
+      kube.setPhase(NAMESPACE, name, 'Running');
+      kube.appendLog(NAMESPACE, name, 'test', 'volume volume-secret-value-123 env env-secret-value-789 runner control-plane-secret-xyz\n');
+      const archive = pack();
+      archive.entry({ name: './junit.xml' }, '<failure>volume-secret-value-123</failure>');
+      archive.entry({ name: './raw/dump.txt' }, 'volume-secret-value-123 control-plane-secret-xyz');
+      archive.finalize();
+      const chunks: Buffer[] = [];
+      for await (const chunk of archive) chunks.push(Buffer.from(chunk as Uint8Array));
+      kube.appendLog(NAMESPACE, name, 'artifacts', `--- cutwater artifacts (base64 tar) ---\n${Buffer.concat(chunks).toString('base64')}\n--- end of artifacts ---\n`);
+      kube.setPhase(NAMESPACE, name, 'Succeeded');
+      await waitFor(async () => (await stateOf(name)) === 'success', 'success');
+      const finished = (await store.jobs.get(name))?.job;
+      const dir = `pr-logs/pull/acme_widgets/4/pull-widgets-unit/${finished?.status?.build_id}/`;
+      expect((await artifacts.read(`${dir}build-log.txt`))?.toString()).toBe('volume ***** env ***** runner *****\n');
+      expect((await artifacts.read(`${dir}artifacts/junit.xml`))?.toString()).toBe('<failure>*****</failure>');
+      // Excluded from the job's own censoring, never from the control plane's.
+      expect((await artifacts.read(`${dir}artifacts/raw/dump.txt`))?.toString()).toBe('volume-secret-value-123 *****');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('keeps a job running until its results are stored, retrying a failed upload', async () => {
     await setUp();
     const root = mkdtempSync(path.join(tmpdir(), 'cutwater-runner-retry-'));

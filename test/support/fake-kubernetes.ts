@@ -68,6 +68,8 @@ export interface FakeKubernetes {
   appendLog(namespace: string, name: string, container: string, text: string): void;
   /** Called after each successful create (not dry runs), once the response is sent. */
   onCreate(listener: (pod: V1Pod) => void): void;
+  /** A Secret with these values (stored base64-encoded, as the API serves them); only `get` is served. */
+  setSecret(namespace: string, name: string, values: Record<string, string>): void;
   /**
    * Forgets the watch history so far, as etcd compaction does: a watch from an older
    * resourceVersion then gets a 410 ERROR event.
@@ -288,6 +290,7 @@ class FakeKubernetesServer implements FakeKubernetes {
   private readonly watchers = new Set<Watcher>();
   private readonly followers = new Set<LogFollower>();
   private readonly createListeners: ((pod: V1Pod) => void)[] = [];
+  private readonly secrets = new Map<string, Record<string, string>>();
   /** The kubeconfig context's namespace. */
   private readonly defaultNamespace: string;
 
@@ -336,6 +339,10 @@ class FakeKubernetesServer implements FakeKubernetes {
     return this.sortedRecords()
       .filter((record) => namespace === undefined || record.pod.metadata.namespace === namespace)
       .map((record) => toModel(record.pod));
+  }
+
+  setSecret(namespace: string, name: string, values: Record<string, string>): void {
+    this.secrets.set(podKey(namespace, name), Object.fromEntries(Object.entries(values).map(([key, value]) => [key, Buffer.from(value).toString('base64')])));
   }
 
   onCreate(listener: (pod: V1Pod) => void): void {
@@ -432,6 +439,9 @@ class FakeKubernetesServer implements FakeKubernetes {
       return notFoundRoute(response);
     }
     if (resource === undefined) return this.only(method, 'GET', response, () => this.readNamespace(namespace, response));
+    if (resource === 'secrets' && name !== undefined && subresource === undefined) {
+      return this.only(method, 'GET', response, () => this.readSecret(namespace, name, response));
+    }
     if (resource !== 'pods') return notFoundRoute(response);
     if (name === undefined) {
       if (method === 'POST') return this.createPod(namespace, query, body, response);
@@ -442,6 +452,12 @@ class FakeKubernetesServer implements FakeKubernetes {
     if (method === 'GET') return this.readPod(namespace, name, response);
     if (method === 'DELETE') return this.deletePod(namespace, name, query, body, response);
     return methodNotAllowed(response, method);
+  }
+
+  private readSecret(namespace: string, name: string, response: ServerResponse): void {
+    const data = this.secrets.get(podKey(namespace, name));
+    if (!data) return sendJson(response, 404, failure(404, 'NotFound', `secrets "${name}" not found`, { name, kind: 'secrets' }));
+    sendJson(response, 200, { kind: 'Secret', apiVersion: 'v1', metadata: { name, namespace }, type: 'Opaque', data });
   }
 
   private only(method: string, allowed: string, response: ServerResponse, serve: () => void): void {
@@ -1268,6 +1284,7 @@ const API_RESOURCES = {
     { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get'], shortNames: ['ns'] },
     { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['create', 'delete', 'get', 'list', 'watch'], shortNames: ['po'] },
     { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
+    { name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: ['get'] },
   ],
 };
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,6 +133,57 @@ describe('cutwater local on the embedded backends', () => {
     expect(system.summary.join('\n')).toContain('GitHub writes    paced per installation: at most 80 per 1 min, 500 per 60 min');
     expect(system.writers?.kick).toBeTypeOf('function');
     await phonyRunsDemoPresubmit(system, github, dir);
+  }, 120_000);
+
+  it('keeps its secrets from jobs: a job cannot read the data dir, and what it prints of them is masked on /log and the job page', async () => {
+    const dir = tempDir();
+    const dataDir = path.join(dir, 'data');
+    mkdirSync(dataDir, { mode: 0o755 });
+    // Secrets as an older run (or a careless hand) left them: known values, readable by all.
+    const secrets = { 'hmac-secret': 'local-hmac-secret-0123', 'api-token': 'local-api-token-4567', 'session-secret': 'local-session-secret-89abcdef0123456789' };
+    for (const [file, value] of Object.entries(secrets)) writeFileSync(path.join(dataDir, file), `${value}\n`, { mode: 0o644 });
+    const configDir = path.join(dir, 'config');
+    mkdirSync(path.join(configDir, 'jobs'), { recursive: true });
+    writeFileSync(path.join(configDir, 'config.yaml'), 'prowjob_namespace: default\npod_namespace: test-pods\n');
+    // The job puts each secret together at run time (half of one written a moment after the
+    // other half, one in base64), and tries to read the data dir's files.
+    const script = [
+      "h1='local-hmac-'; h2='secret-0123'",
+      'printf "%s" "$h1"; sleep 0.3; printf "%s\\n" "$h2"',
+      `a1='local-api-'; a2='token-4567'; echo "api $a1$a2"`,
+      `s1='local-session-'; s2='secret-89abcdef0123456789'; printf "%s" "$s1$s2" | base64`,
+      `for file in hmac-secret api-token session-secret; do cat "${dataDir}/$file" || echo "cannot read $file"; done`,
+      'echo PASS',
+    ].join('\n');
+    writeFileSync(
+      path.join(configDir, 'jobs', 'leaky.yaml'),
+      `periodics:\n- name: leaky-periodic\n  interval: 10m\n  decorate: false\n  spec:\n    containers:\n    - image: alpine\n      command: [sh, -c, ${JSON.stringify(script)}]\n`,
+    );
+    const system = await start({ dataDir, configPaths: { configPath: path.join(configDir, 'config.yaml'), jobConfigPath: path.join(configDir, 'jobs') } });
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    for (const file of Object.keys(secrets)) expect(statSync(path.join(dataDir, file)).mode & 0o777, file).toBe(0o600);
+
+    let job: ProwJob | undefined;
+    await waitFor(async () => {
+      job = (await prowJobs(system, '?job=leaky-periodic')).find((candidate) => candidate.status?.state === 'success');
+      return job !== undefined;
+    }, 'the leaky periodic to succeed', 60_000);
+    const log = await (await fetch(`${system.url}/log?job=leaky-periodic&id=${job?.status?.build_id}`)).text();
+    const page = await (await fetch(`${system.url}/view/${job?.metadata.name}`)).text();
+    for (const shown of [log, page]) {
+      for (const value of Object.values(secrets)) {
+        expect(shown).not.toContain(value);
+        expect(shown).not.toContain(Buffer.from(value).toString('base64').replace(/=+$/, ''));
+      }
+    }
+    expect(log).toContain('*****\napi *****\n*****\n');
+    if (process.getuid?.() === 0) {
+      // Run as root (as CI runs the tests), local mode runs jobs as nobody, who cannot enter the data dir.
+      expect(log).toContain('cannot read hmac-secret\n');
+      expect(log).toContain('cannot read api-token\n');
+      expect(log).toContain('cannot read session-secret\n');
+    }
+    expect(log).toMatch(/PASS\n$/);
   }, 120_000);
 
   it('creates jobs over its API only with the local token, and serves Prow’s prowjobs.js filters', async () => {

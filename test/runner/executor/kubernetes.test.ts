@@ -204,6 +204,32 @@ describe('Kubernetes executor', () => {
     expect(fake.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
   });
 
+  it('creates one pod when two runners start the same job at the same moment: the pod’s name is the job’s', async () => {
+    const job = pendingJob();
+    const other = new KubernetesExecutor({ kubeConfig: fake.kubeConfig(), namespace: NAMESPACE, cluster: CLUSTER });
+    const [first, second] = await Promise.all([executor.start(job), other.start(job)]);
+    expect(fake.pods(NAMESPACE).map((pod) => pod.metadata?.name)).toEqual([job.metadata.name]);
+    expect([first.jobName, second.jobName]).toEqual([job.metadata.name, job.metadata.name]);
+  });
+
+  it('reads the values of the Secrets a job’s pod references, for censoring; a Secret that is gone has none', async () => {
+    fake.setSecret(NAMESPACE, 'creds', { token: 'volume-token', ca: 'volume-ca' });
+    fake.setSecret(NAMESPACE, 'env-creds', { key: 'env-key', unused: 'not-given-to-the-pod' });
+    fake.setSecret(NAMESPACE, 'pull', { '.dockerconfigjson': JSON.stringify({ auths: { 'registry.example': { auth: 'dXNlcjpwdw==', password: 'registry-password' } } }) });
+    const job = pendingJob();
+    const spec = podSpecOf(job);
+    spec.volumes = [
+      { name: 'creds', secret: { secretName: 'creds' } },
+      { name: 'projected', projected: { sources: [{ secret: { name: 'pull' } }] } },
+      { name: 'gone', secret: { secretName: 'deleted-meanwhile' } },
+    ];
+    spec.containers[0]!.env = [{ name: 'KEY', valueFrom: { secretKeyRef: { name: 'env-creds', key: 'key' } } }];
+    const values = (await executor.jobSecrets(job)).map((value) => value.toString()).sort();
+    expect(values).toEqual(
+      ['volume-token', 'volume-ca', 'env-key', JSON.stringify({ auths: { 'registry.example': { auth: 'dXNlcjpwdw==', password: 'registry-password' } } }), 'dXNlcjpwdw==', 'registry-password'].sort(),
+    );
+  });
+
   it('reports a pod Kubernetes rejects as invalid as an error naming the reason, and creates nothing', async () => {
     const job = pendingJob();
     delete podSpecOf(job).containers[0]!.image;

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecutionPhase, ExecutionStatus } from '../../../runner/executor/executor';
 import { expandReferences, LocalExecutor } from '../../../runner/executor/local';
 import type { ProwJob, Refs } from '../../../shared/prowjob/schema';
+import { REPO_ROOT } from '../../support/config';
+import { processIsDead } from '../../support/processes';
 import { testProwJob } from '../../support/prowjobs';
 
 /** Local mode's executor, with real processes: what a developer's laptop runs instead of pods. */
@@ -50,16 +52,6 @@ async function runToEnd(executor: LocalExecutor, job: ProwJob): Promise<Executio
 /** Polls until `check` holds; the test's own timeout bounds the wait. */
 async function eventually(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 20));
-}
-
-/** Gone, or a zombie nobody has reaped yet: either way it runs no more. */
-function processIsDead(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
 }
 
 describe('local executor', () => {
@@ -132,6 +124,55 @@ describe('local executor', () => {
     expect(readFileSync(path.join(artifacts, 'args.txt'), 'utf8')).toBe(`artifacts at ${artifacts}, $(ARTIFACTS) escaped, $(UNDEFINED) kept\n`);
   });
 
+  it('keeps Cutwater’s secrets from the job: none in its environment, and run as root, no reading the data dir', async () => {
+    // A data dir as local mode keeps it: 0700, its secret files 0600.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'cutwater-data-'));
+    const secretFile = path.join(dataDir, 'hmac-secret');
+    writeFileSync(secretFile, 'the-webhook-secret\n', { mode: 0o600 });
+    const saved = { GITHUB_TOKEN: process.env.GITHUB_TOKEN, WEBHOOK_SECRET: process.env.WEBHOOK_SECRET, GITHUB_APP_PRIVATE_KEY: process.env.GITHUB_APP_PRIVATE_KEY };
+    Object.assign(process.env, { GITHUB_TOKEN: 'ghp_in-cutwaters-environment', WEBHOOK_SECRET: 'whsec-in-env', GITHUB_APP_PRIVATE_KEY: 'pem-in-env' });
+    try {
+      const job = shellJob(`env > "$ARTIFACTS/env.txt"; id -u > "$ARTIFACTS/uid.txt"; cat '${secretFile}' > "$ARTIFACTS/read.txt" 2>&1; echo "exit $?" >> "$ARTIFACTS/read.txt"`);
+      expect(await runToEnd(executor, job)).toMatchObject({ phase: 'succeeded' });
+      const artifacts = executor.workspace(jobName(job)).artifacts;
+      const env = readFileSync(path.join(artifacts, 'env.txt'), 'utf8');
+      for (const name of ['GITHUB_TOKEN', 'WEBHOOK_SECRET', 'GITHUB_APP_PRIVATE_KEY']) expect(env).not.toMatch(new RegExp(`^${name}=`, 'm'));
+      expect(env).toMatch(new RegExp(`^HOME=${executor.workspace(jobName(job)).home}$`, 'm'));
+      const read = readFileSync(path.join(artifacts, 'read.txt'), 'utf8');
+      if (process.getuid?.() === 0) {
+        // As CI runs the tests: the job runs as nobody and cannot read root's 0600 files.
+        expect(readFileSync(path.join(artifacts, 'uid.txt'), 'utf8').trim()).toBe(String(executor.user?.uid));
+        expect(executor.user?.name).toBe('nobody');
+        expect(read).not.toContain('the-webhook-secret');
+        expect(read).toMatch(/Permission denied\nexit 1\n$/);
+      } else {
+        // Not root: jobs run as this user, and only the workspace's place keeps them from the data dir.
+        expect(executor.user).toBeUndefined();
+        expect(readFileSync(path.join(artifacts, 'uid.txt'), 'utf8').trim()).toBe(String(process.getuid?.()));
+      }
+      expect(path.relative(dataDir, artifacts).startsWith('..')).toBe(true);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('collects only the files inside $ARTIFACTS, whatever links the job leaves there', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'cutwater-outside-'));
+    chmodSync(outside, 0o755);
+    writeFileSync(path.join(outside, 'secret.txt'), 'outside\n', { mode: 0o644 });
+    try {
+      const job = shellJob(`echo kept > "$ARTIFACTS/real.txt"; ln -s '${outside}/secret.txt' "$ARTIFACTS/file-link"; ln -s '${outside}' "$ARTIFACTS/dir-link"`);
+      expect(await runToEnd(executor, job)).toMatchObject({ phase: 'succeeded' });
+      expect(await executor.artifacts(jobName(job))).toEqual([{ path: 'real.txt', content: Buffer.from('kept\n') }]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('writes stdout and stderr to the build log in the order they were written', async () => {
     const job = shellJob('echo out-1; echo err-1 >&2; echo out-2; echo err-2 >&2; echo out-3');
     await runToEnd(executor, job);
@@ -168,6 +209,8 @@ describe('local executor', () => {
 
     beforeEach(() => {
       origins = mkdtempSync(path.join(tmpdir(), 'cutwater-origins-'));
+      // Readable by anyone, as a remote repository is: jobs (and their clones) run as nobody under root.
+      chmodSync(origins, 0o755);
     });
 
     afterEach(() => {
@@ -257,7 +300,7 @@ describe('local executor', () => {
     const refs: Refs = { org: 'acme', repo: 'widgets', base_ref: 'main', clone_uri: '/nowhere' };
     const job = shellJob('touch "$ARTIFACTS/ran"', { refs });
     await slow.start(job);
-    const pidFile = path.join(slow.workspace(jobName(job)).cloneHome, 'shell.pid');
+    const pidFile = path.join(slow.workspace(jobName(job)).home, 'shell.pid');
     await eventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
     expect(await slow.status(jobName(job))).toMatchObject({ phase: 'pending', description: 'Cloning acme/widgets.' });
 
@@ -329,6 +372,64 @@ describe('local executor', () => {
     const job = shellJob('exit 0');
     job.metadata.name = '../escape';
     await expect(executor.start(job)).rejects.toThrow(/invalid job name/);
+  });
+});
+
+describe('local executor after a crash', () => {
+  const dirs: string[] = [];
+  const executors: LocalExecutor[] = [];
+  afterEach(async () => {
+    for (const executor of executors.splice(0)) await executor.shutdown(0);
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function tempDir(prefix: string): string {
+    const dir = mkdtempSync(path.join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  }
+
+  it('ends the processes a killed executor left running before it starts the job again, so it never runs twice at once', async () => {
+    const workRoot = tempDir('cutwater-local-crash-');
+    // Outside the workspace, which a new run starts afresh; writable by the job's user.
+    const shared = tempDir('cutwater-local-runs-');
+    chmodSync(shared, 0o777);
+    const runsFile = path.join(shared, 'runs');
+    const runs = () => (existsSync(runsFile) ? readFileSync(runsFile, 'utf8').trim().split('\n').filter(Boolean) : []).map((line) => line.split(' ').map(Number));
+    // Each run notes its shell and its child ($$$$: Kubernetes would read $$ as an escaped $); the first
+    // runs on and on, a later one ends at once.
+    const job = shellJob(`sleep 600 & echo "$$$$ $!" >> '${runsFile}'; if [ "$(wc -l < '${runsFile}')" -gt 1 ]; then kill $!; fi; wait`);
+
+    const crashing = spawn(process.execPath, ['--import', 'tsx', 'test/support/local-executor-process.ts', workRoot, JSON.stringify(job)], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((resolve) => crashing.once('exit', resolve));
+    await eventually(() => runs().length === 1);
+    crashing.kill('SIGKILL');
+    await exited;
+    const first = runs()[0] ?? [];
+    expect(first.some((pid) => !processIsDead(pid))).toBe(true);
+
+    const restarted = new LocalExecutor({ workRoot });
+    executors.push(restarted);
+    await restarted.start(job);
+    // Dead before the job could start again, children included: one live execution at a time.
+    expect(first.filter((pid) => !processIsDead(pid))).toEqual([]);
+    expect(await restarted.finished(jobName(job))).toMatchObject({ phase: 'succeeded' });
+    expect(runs()).toHaveLength(2);
+  });
+
+  it('leaves no record behind of executions that ended, so a restart ends nothing', async () => {
+    const workRoot = tempDir('cutwater-local-crash-');
+    const first = new LocalExecutor({ workRoot });
+    executors.push(first);
+    const job = shellJob('exit 0');
+    await runToEnd(first, job);
+    const second = new LocalExecutor({ workRoot });
+    executors.push(second);
+    expect(await second.list()).toEqual([]);
+    expect(readdirSync(path.join(workRoot, '.executions'))).toEqual([]);
   });
 });
 
