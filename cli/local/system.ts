@@ -9,7 +9,7 @@ import { DiskArtifactStore } from '../../shared/artifacts/disk';
 import { TOPICS, type MessageBus, type ReceivedMessage, type Subscriber } from '../../shared/bus/bus';
 import { InProcessBus } from '../../shared/bus/in-process';
 import { PubSubBus } from '../../shared/bus/pubsub';
-import { sendJson } from '../../shared/http/node';
+import { requestUrl, sendJson } from '../../shared/http/node';
 import type { Logger } from '../../shared/log/logger';
 import { startLocalWriters, type LocalWriters } from '../../shared/outbox/local-writers';
 import { writeLimitsFromEnv, type WriteLimits } from '../../shared/outbox/pace';
@@ -186,7 +186,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const ready: { status?: ReturnType<typeof statusListener> } = {};
   const server: Server = createServer((request, response) => {
     const route = async () => {
-      const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+      const url = requestUrl(request);
+      if (!url) return sendJson(response, 400, { message: 'the request target must be a path, such as /hook' });
+      const pathname = url.pathname;
       if (pathname === '/healthz') return sendJson(response, 200, { status: 'ok' });
       if (pathname === '/hook') return hook(request, response);
       if (!ready.status) return sendJson(response, 503, { message: 'starting; try again in a moment' });
