@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { pluginSection, type SectionCheck } from '../config/plugin-section';
 import type { PluginGitHubReads } from './plugin-github';
 import type { Logger } from '../log/logger';
-import { commandLines } from './comment-event';
+import { commandLines, dropHtmlComments } from './comment-event';
 import { definePlugin } from './plugin';
 import { replyTo } from './respond';
 
@@ -31,7 +31,6 @@ const FLAGGED_FAMILIES = ['kind', 'priority', 'sig', 'triage'] as const;
 export const TRIAGE_ACCEPTED = 'triage/accepted';
 
 const FAMILY_COMMAND = new RegExp(`^/(remove-)?(${LABEL_FAMILIES.join('|')})$`);
-const HTML_COMMENT = /<!--[\s\S]*?-->/g;
 
 export interface LabelCommands {
   /** Lower-cased label names, each once. */
@@ -50,7 +49,7 @@ export function parseLabelCommands(body: string, isOffered: (label: string) => b
   const add = new Set<string>();
   const remove = new Set<string>();
   const unsupported: string[] = [];
-  for (const line of commandLines(body.replace(HTML_COMMENT, ''))) {
+  for (const line of commandLines(dropHtmlComments(body))) {
     const [command = '', ...values] = line.split(/\s+/).filter((word) => word !== '');
     const family = FAMILY_COMMAND.exec(command);
     if (family) {

@@ -160,6 +160,11 @@ describe('label commands', () => {
 
   it('ignores commands inside HTML comments, as PR templates carry examples there', () => {
     expect(parseLabelCommands('<!--\n/kind bug\n-->\n/kind feature', nothingOffered).add).toEqual(['kind/feature']);
+    // GitHub hides everything after a <!-- that opens a line and is never closed.
+    expect(parseLabelCommands('/kind bug\n<!-- template:\n/kind feature', nothingOffered).add).toEqual(['kind/bug']);
+    // A comment of nothing but <!-- (GitHub's largest) has no commands, and is read in one pass.
+    expect(parseLabelCommands('<!--'.repeat(65_536 / 4), nothingOffered)).toEqual(commands({}));
+    expect(parseLabelCommands(`/kind bug\n${'x<!--'.repeat(65_536 / 5)}`, nothingOffered).add).toEqual(['kind/bug']);
   });
 
   it('takes exactly one label after /label, and only one plugins.yaml offers', () => {
