@@ -4,7 +4,7 @@ import type { PluginGitHubReads } from './plugin-github';
 import type { Logger } from '../log/logger';
 import { commandLines, dropHtmlComments } from './comment-event';
 import { definePlugin } from './plugin';
-import { replyTo } from './respond';
+import { echo, replyTo } from './respond';
 
 /**
  * Prow's label plugin (pkg/plugins/label): anyone may add or remove the labels of a few well-known
@@ -216,13 +216,13 @@ export function restrictedLabelRefusal(restriction: LabelRestriction): string {
 export function labelSummaryReply(plan: LabelPlan, offered: readonly string[], triageRefused: boolean): string | undefined {
   if (plan.unsupported.length > 0) {
     const available = offered.length > 0 ? `\`${offered.join(', ')}\`` : 'none';
-    return `I can't apply the label(s) \`${plan.unsupported.join(', ')}\` with \`/label\`: they are not configured under \`label.additional_labels\` or \`label.restricted_labels\` in plugins.yaml. Labels available that way: ${available}.`;
+    return `I can't apply the label(s) \`${plan.unsupported.map(echo).join(', ')}\` with \`/label\`: they are not configured under \`label.additional_labels\` or \`label.restricted_labels\` in plugins.yaml. Labels available that way: ${available}.`;
   }
   if (plan.missingFromRepo.length > 0) {
-    return `I can't apply the label(s) \`${plan.missingFromRepo.join(', ')}\`: this repository has no such label.`;
+    return `I can't apply the label(s) \`${plan.missingFromRepo.map(echo).join(', ')}\`: this repository has no such label.`;
   }
   if (plan.notOnIssue.length > 0) {
-    return `There is nothing to remove: the label(s) \`${plan.notOnIssue.join(', ')}\` are not set here.`;
+    return `There is nothing to remove: the label(s) \`${plan.notOnIssue.map(echo).join(', ')}\` are not set here.`;
   }
   if (triageRefused) {
     return `Only members of the GitHub organization can add the \`${TRIAGE_ACCEPTED}\` label.`;

@@ -119,6 +119,18 @@ describe('label plugin', () => {
     expect(github.labels(REPO, 5)).toEqual([]);
   });
 
+  it('answers a /label of 65,000 characters within GitHub\'s 65,536, saying what it shortened', async () => {
+    const { github, deliver } = await start();
+    const outcome = await deliver('issue_comment', comment('passer-by', `/label ${'x'.repeat(65_000)}`));
+    expect(outcome.failed).toEqual([]);
+    const [reply] = github.comments(REPO, 5);
+    expect(reply?.body.length).toBeLessThanOrEqual(65_536);
+    expect(reply?.body).toMatch(/^@passer-by: I can't apply the label\(s\) `x{10}/);
+    expect(reply?.body).toMatch(/characters not shown/);
+    expect(reply?.body).toContain('In response to [this]');
+    expect(reply?.body).toMatch(/quoted in part/);
+  });
+
   it('ignores commands inside HTML comments and in edited comments', async () => {
     const { github, deliver } = await start();
     await deliver('issue_comment', comment('passer-by', '<!-- /kind bug -->'));
