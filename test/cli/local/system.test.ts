@@ -150,6 +150,16 @@ describe('cutwater local on the embedded backends', () => {
     const token = readFileSync(system.apiTokenFile, 'utf8').trim();
     const authorized = { authorization: `Bearer ${token}` };
     expect((await fetch(`${system.url}/api/prowjobs`, { method: 'POST', body: '{}', headers: authorized })).status).toBe(400);
+    // A job whose name would be a '..' directory is refused at creation, so no page fails on it later.
+    const dots = { ...slim!, metadata: { name: 'dots' }, spec: { ...slim!.spec, job: '..' } };
+    const refused = await fetch(`${system.url}/api/prowjobs`, { method: 'POST', body: JSON.stringify(dots), headers: authorized });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { message: string }).message).toMatch(/spec\.job: job name "\.\." cannot be/);
+    // Bad URLs are the asker's mistake, said as such; every JSON answer says nosniff.
+    expect((await fetch(`${system.url}/view/%E0%A4%A`)).status).toBe(400);
+    for (const path of ['/healthz', '/prowjobs.js', '/nothing-here']) {
+      expect((await fetch(`${system.url}${path}`)).headers.get('x-content-type-options')).toBe('nosniff');
+    }
   }, 120_000);
 });
 

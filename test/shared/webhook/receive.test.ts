@@ -120,6 +120,8 @@ describe('webhook ingestion', () => {
     const response = await post(signedHeaders(SECRET, 'issue_comment', ''), '');
     expect(response.status).toBe(400);
     expect(((await response.json()) as { message: string }).message).toMatch(/body is empty/);
+    // Every JSON answer tells browsers not to sniff it into something else.
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     // An empty body under a wrong signature is still a forgery.
     expect((await post(signedHeaders('not-the-secret', 'issue_comment', ''), '')).status).toBe(401);
     expect(published).toHaveLength(0);
