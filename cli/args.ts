@@ -5,6 +5,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A failure the person can fix, said in one line: printed without a stack trace, exit code 1. */
+export class CommandFailure extends Error {
+  override name = 'CommandFailure';
+}
+
 /**
  * Parse flags as Prow's Go tools accept them too: `--flag value`, `--flag=value`, and the
  * single-dash `-flag value` that Prow's docs and scripts use.

@@ -98,8 +98,11 @@ export async function localCommand(argv: readonly string[], io: CommandIO): Prom
     process.once('SIGTERM', () => resolve());
   });
   io.stdout('stopping: letting running work finish writing…');
-  await system.stop();
-  await Promise.all(emulators.map((emulator) => emulator.stop()));
+  try {
+    await system.stop();
+  } finally {
+    await Promise.all(emulators.map((emulator) => emulator.stop()));
+  }
   io.stdout('stopped cleanly.');
   return 0;
 }

@@ -1,4 +1,4 @@
-import { UsageError } from './args';
+import { CommandFailure, UsageError } from './args';
 import { CHECKCONFIG_USAGE, type CommandIO, checkconfig } from './checkconfig';
 import { LOCAL_USAGE } from './local-usage';
 import { MKPJ_USAGE } from './mkpj-usage';
@@ -69,6 +69,10 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     if (error instanceof UsageError) {
       io.stderr(`cutwater ${name}: ${error.message}\n\n${command.usage}`);
       return 2;
+    }
+    if (error instanceof CommandFailure) {
+      io.stderr(`cutwater ${name}: ${error.message}`);
+      return 1;
     }
     io.stderr(`cutwater ${name}: ${(error as Error).stack ?? String(error)}`);
     return 1;

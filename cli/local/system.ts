@@ -11,7 +11,7 @@ import { DiskArtifactStore } from '../../shared/artifacts/disk';
 import { TOPICS, type MessageBus, type ReceivedMessage, type Subscriber } from '../../shared/bus/bus';
 import { InProcessBus } from '../../shared/bus/in-process';
 import { PubSubBus } from '../../shared/bus/pubsub';
-import { sendJson } from '../../shared/http/node';
+import { requestUrl, sendJson } from '../../shared/http/node';
 import type { Logger } from '../../shared/log/logger';
 import { startLocalWriters, type LocalWriters } from '../../shared/outbox/local-writers';
 import { writeLimitsFromEnv, type WriteLimits } from '../../shared/outbox/pace';
@@ -25,6 +25,7 @@ import { fileConfigSource } from '../../shared/config/config-source';
 import { DEPLOYED_SUBSCRIPTIONS, EVENTS_SUBSCRIPTION, TRIGGER_SUBSCRIPTION } from '../../shared/runtime/deployment';
 import { LANES, type DispatchLane } from '../../shared/plugins/lanes';
 import { LaneGate } from './lane-gate';
+import { CommandFailure } from '../args';
 import { githubApiUrl, webhookSecrets } from '../../shared/github/environment';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
 import { controlPlaneSecrets } from '../../shared/runtime/control-plane-secrets';
@@ -201,7 +202,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const ready: { status?: ReturnType<typeof statusListener> } = {};
   const server: Server = createServer((request, response) => {
     const route = async () => {
-      const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+      const url = requestUrl(request);
+      if (!url) return sendJson(response, 400, { message: 'the request target must be a path, such as /hook' });
+      const pathname = url.pathname;
       if (pathname === '/healthz') return sendJson(response, 200, { status: 'ok' });
       if (pathname === '/hook') return hook(request, response);
       if (!ready.status) return sendJson(response, 503, { message: 'starting; try again in a moment' });
@@ -213,11 +216,21 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       else response.end();
     });
   });
+  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', resolve);
+    server.listen(options.port, host, resolve);
+  }).catch(async (error: unknown) => {
+    // Nothing will be served, and what already runs would keep the process alive: stop it.
+    await Promise.all(subscribers.map((subscriber) => subscriber.close()));
+    await writers?.stop();
+    await runner.stop({ releaseLeases: true });
+    await executor.shutdown(5_000);
+    await bus.close();
+    await store.close();
+    throw listenFailure(error, options.port, host);
   });
-  const bound = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+  const bound = `http://${host}:${(server.address() as AddressInfo).port}`;
   const statusAuth = statusAuthFromEnv(env, { publicUrl: bound, fallbackSecret: () => secretInDataDir(sessionSecretFile) });
   ready.status = statusListener({
     store,
@@ -289,6 +302,15 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         await store.close();
       })()),
   };
+}
+
+/** Why the server could not listen, in one line saying what to do, when it is something to do. */
+function listenFailure(error: unknown, port: number, host: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new CommandFailure(`port ${port} on ${host} is already in use; choose another with --port N (or PORT=N)`);
+  if (code === 'EACCES') return new CommandFailure(`port ${port} on ${host} needs privileges this user lacks; choose another with --port N (or PORT=N)`);
+  if (code === 'EADDRNOTAVAIL') return new CommandFailure(`${host} is not an address of this machine; cannot listen on port ${port}`);
+  return error;
 }
 
 /** The configured webhook secrets, or one made up and kept in the data dir so `phony` can sign. */

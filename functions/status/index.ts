@@ -82,6 +82,8 @@ function withUnreadBody(request: Request): IncomingMessage {
 }
 
 http('status', async (request, response) => {
+  // Every answer, the function's own errors included.
+  response.set('x-content-type-options', 'nosniff');
   if (request.path === '/healthz') {
     response.status(200).send('ok');
     return;

@@ -7,6 +7,7 @@ import { receiveWebhook, type WebhookDependencies } from '../../shared/webhook/r
 let dependencies: WebhookDependencies | undefined;
 
 http('webhook', async (request, response) => {
+  response.set('x-content-type-options', 'nosniff');
   if (request.path === '/healthz') {
     response.status(200).send('ok');
     return;

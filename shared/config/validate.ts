@@ -1,4 +1,5 @@
 import { branchesIntersect } from './branches';
+import { jobNameProblem } from '../prowjob/names';
 import type { DecorationConfig, ProwJobType, RerunAuthConfig } from '../prowjob/schema';
 import type { JobFieldProblem } from './defaults';
 import type { Periodic, Postsubmit, Presubmit } from './model';
@@ -14,8 +15,6 @@ export interface LocatedJobProblem extends JobFieldProblem {
   readonly job: Presubmit | Postsubmit | Periodic;
 }
 
-const JOB_NAME = /^[A-Za-z0-9-._]+$/;
-const JENKINS_JOB_NAME = /^[A-Za-z0-9-._]([A-Za-z0-9-._/]*[A-Za-z0-9-_])?$/;
 const QUALIFIED_NAME =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -30,10 +29,8 @@ export function validateJobBase(
   podNamespace: string,
 ): JobFieldProblem[] {
   const problems: JobFieldProblem[] = [];
-  const nameRule = job.agent === 'jenkins' ? JENKINS_JOB_NAME : JOB_NAME;
-  if (!nameRule.test(job.name)) {
-    problems.push({ path: ['name'], message: `job name "${job.name}" must match ${nameRule.source}` });
-  }
+  const nameProblem = jobNameProblem(job.name, job.agent);
+  if (nameProblem) problems.push({ path: ['name'], message: nameProblem });
   if ((job.max_concurrency ?? 0) < 0) {
     problems.push({
       path: ['max_concurrency'],

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { GitHubClient, IssueComment, IssueWriteOptions } from '../github/client';
+import { fitComment } from '../github/comment-length';
 import type { Logger } from '../log/logger';
 import { commitSubject, issueSubject, type GitHubWrite, type OutboxStore, type OutboxWriteRequest } from '../store/outbox';
 import { placeholderIdFor } from '../store/outbox-rules';
@@ -215,7 +216,9 @@ class OutboxGitHub implements GitHubClient {
     await this.enqueue(writes);
   }
 
-  async createComment(owner: string, repo: string, number: number, body: string): Promise<IssueComment> {
+  async createComment(owner: string, repo: string, number: number, text: string): Promise<IssueComment> {
+    // Cut here, before it is stored: the writer compares what it finds on GitHub with the stored body.
+    const body = fitComment(text);
     const [request] = await this.enqueue([{ write: { kind: 'createComment', owner, repo, number, body } }]);
     const id = placeholderIdFor(request?.id ?? '');
     this.commentIssues.set(id, number);
@@ -226,7 +229,7 @@ class OutboxGitHub implements GitHubClient {
 
   async editComment(owner: string, repo: string, commentId: number, body: string) {
     const number = this.issueOfComment(owner, repo, commentId);
-    await this.enqueue([{ write: { kind: 'editComment', owner, repo, number, commentId, body } }]);
+    await this.enqueue([{ write: { kind: 'editComment', owner, repo, number, commentId, body: fitComment(body) } }]);
   }
 
   async deleteComment(owner: string, repo: string, commentId: number) {

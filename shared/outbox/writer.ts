@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GitHubError, ReviewRequestRefusedError, type GitHubClient } from '../github/client';
+import { fitComment } from '../github/comment-length';
 import { countingWriteRequests, type GitHubClients } from '../github/octokit';
 import type { Logger } from '../log/logger';
 import { StaleLeaseError } from '../store/errors';
@@ -712,7 +713,7 @@ export class OutboxWriter {
         {
           id: `${first.id}/refused`,
           installation: first.installation,
-          write: { kind: 'createComment', owner: target.owner, repo: target.repo, number: target.number, body: notice.replaceAll('{{logins}}', logins) },
+          write: { kind: 'createComment', owner: target.owner, repo: target.repo, number: target.number, body: fitComment(notice.replaceAll('{{logins}}', logins)) },
           cause: first.cause,
         },
       ]);

@@ -149,6 +149,43 @@ export function commandLines(body: string): string[] {
   return lines;
 }
 
+const COMMENT_OPEN = '<!--';
+const COMMENT_CLOSE = '-->';
+
+/**
+ * A comment as GitHub shows it, without its HTML comments: `<!-- … -->` is hidden wherever it is;
+ * a `<!--` never closed hides the rest of the comment when it starts a line (indented up to three
+ * spaces: CommonMark's HTML block, which runs to the end of the document when nothing closes it),
+ * and is shown as text otherwise. One pass: each search starts where the previous one ended, so a
+ * comment of nothing but `<!--` costs no more than any other of its length.
+ */
+export function dropHtmlComments(body: string): string {
+  let kept = '';
+  let from = 0;
+  for (;;) {
+    const open = body.indexOf(COMMENT_OPEN, from);
+    if (open === -1) return kept + body.slice(from);
+    const close = body.indexOf(COMMENT_CLOSE, open + COMMENT_OPEN.length);
+    if (close === -1) {
+      // Nothing closes this one or any after it: the first of them that starts a line hides the rest.
+      for (let unclosed = open; unclosed !== -1; unclosed = body.indexOf(COMMENT_OPEN, unclosed + 1)) {
+        if (startsHtmlBlock(body, unclosed)) return kept + body.slice(from, unclosed);
+      }
+      return kept + body.slice(from);
+    }
+    kept += body.slice(from, open);
+    from = close + COMMENT_CLOSE.length;
+  }
+}
+
+/** Whether only up to three spaces stand between the start of a line and `at`. */
+function startsHtmlBlock(text: string, at: number): boolean {
+  for (let before = at - 1, spaces = 0; ; before--, spaces++) {
+    if (before < 0 || text[before] === '\n' || text[before] === '\r') return true;
+    if (text[before] !== ' ' || spaces === 3) return false;
+  }
+}
+
 /**
  * Finds `/name args` commands in a comment, as Prow's regexps like `(?mi)^/hold(?: (cancel))?\s*$`
  * do: case-insensitive name, then the rest of the line as arguments (trimmed).

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { pluginSection, type SectionCheck } from '../config/plugin-section';
 import type { PluginGitHubReads } from './plugin-github';
 import type { Logger } from '../log/logger';
-import { commandLines } from './comment-event';
+import { commandLines, dropHtmlComments } from './comment-event';
 import { definePlugin } from './plugin';
-import { replyTo } from './respond';
+import { echo, replyTo } from './respond';
 
 /**
  * Prow's label plugin (pkg/plugins/label): anyone may add or remove the labels of a few well-known
@@ -31,7 +31,6 @@ const FLAGGED_FAMILIES = ['kind', 'priority', 'sig', 'triage'] as const;
 export const TRIAGE_ACCEPTED = 'triage/accepted';
 
 const FAMILY_COMMAND = new RegExp(`^/(remove-)?(${LABEL_FAMILIES.join('|')})$`);
-const HTML_COMMENT = /<!--[\s\S]*?-->/g;
 
 export interface LabelCommands {
   /** Lower-cased label names, each once. */
@@ -50,7 +49,7 @@ export function parseLabelCommands(body: string, isOffered: (label: string) => b
   const add = new Set<string>();
   const remove = new Set<string>();
   const unsupported: string[] = [];
-  for (const line of commandLines(body.replace(HTML_COMMENT, ''))) {
+  for (const line of commandLines(dropHtmlComments(body))) {
     const [command = '', ...values] = line.split(/\s+/).filter((word) => word !== '');
     const family = FAMILY_COMMAND.exec(command);
     if (family) {
@@ -217,13 +216,13 @@ export function restrictedLabelRefusal(restriction: LabelRestriction): string {
 export function labelSummaryReply(plan: LabelPlan, offered: readonly string[], triageRefused: boolean): string | undefined {
   if (plan.unsupported.length > 0) {
     const available = offered.length > 0 ? `\`${offered.join(', ')}\`` : 'none';
-    return `I can't apply the label(s) \`${plan.unsupported.join(', ')}\` with \`/label\`: they are not configured under \`label.additional_labels\` or \`label.restricted_labels\` in plugins.yaml. Labels available that way: ${available}.`;
+    return `I can't apply the label(s) \`${plan.unsupported.map(echo).join(', ')}\` with \`/label\`: they are not configured under \`label.additional_labels\` or \`label.restricted_labels\` in plugins.yaml. Labels available that way: ${available}.`;
   }
   if (plan.missingFromRepo.length > 0) {
-    return `I can't apply the label(s) \`${plan.missingFromRepo.join(', ')}\`: this repository has no such label.`;
+    return `I can't apply the label(s) \`${plan.missingFromRepo.map(echo).join(', ')}\`: this repository has no such label.`;
   }
   if (plan.notOnIssue.length > 0) {
-    return `There is nothing to remove: the label(s) \`${plan.notOnIssue.join(', ')}\` are not set here.`;
+    return `There is nothing to remove: the label(s) \`${plan.notOnIssue.map(echo).join(', ')}\` are not set here.`;
   }
   if (triageRefused) {
     return `Only members of the GitHub organization can add the \`${TRIAGE_ACCEPTED}\` label.`;

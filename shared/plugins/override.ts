@@ -6,7 +6,7 @@ import { normLogin } from '../owners/owners';
 import { loadOwnersForPaths } from './repo-owners';
 import { findCommands } from './comment-event';
 import { definePlugin, type CommentContext } from './plugin';
-import { replyTo } from './respond';
+import { echo, replyTo } from './respond';
 
 /**
  * override (Prow's pkg/plugins/override): lets the people trusted with a repository force a
@@ -154,7 +154,7 @@ export function statusesToCancel(statuses: readonly CommitStatus[], command: Ove
 function bulletList(items: Iterable<string>): string {
   return [...items]
     .sort()
-    .map((item) => ` - \`${item}\``)
+    .map((item) => ` - \`${echo(item)}\``)
     .join('\n');
 }
 

@@ -1,4 +1,5 @@
 import type { GitHubClient } from '../github/client';
+import { fitComment } from '../github/comment-length';
 
 /**
  * The GitHub a plugin sees: the reads and writes plugins make, nothing else (no installation
@@ -76,8 +77,9 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     removeLabel: (owner, repo, number, label) => client.removeLabel(owner, repo, number, label),
     addAssignees: async (owner, repo, number, logins, options) => void (await client.addAssignees(owner, repo, number, logins, options)),
     removeAssignees: (owner, repo, number, logins) => client.removeAssignees(owner, repo, number, logins),
-    createComment: async (owner, repo, number, body) => void (await client.createComment(owner, repo, number, body)),
-    editComment: (owner, repo, id, body) => client.editComment(owner, repo, id, body),
+    // Replies are built to fit (respond.ts); any other comment a plugin writes is cut to fit here.
+    createComment: async (owner, repo, number, body) => void (await client.createComment(owner, repo, number, fitComment(body))),
+    editComment: (owner, repo, id, body) => client.editComment(owner, repo, id, fitComment(body)),
     deleteComment: (owner, repo, id) => client.deleteComment(owner, repo, id),
     createStatus: (owner, repo, sha, status) => client.createStatus(owner, repo, sha, status),
   };

@@ -143,10 +143,63 @@ export function pullRequestTrusted(authorTrusted: boolean, labels: readonly stri
 
 /**
  * Prow's `markdown.DropCodeBlock`: commands inside fenced code blocks are examples, not commands.
- * Mirrors its pattern: a fence at a line start up to the first closing fence on its own line.
+ * Its pattern, /^```[\s\S]*?(?:\n```\n|\n```$)|^~~~…/gm: a line starting with a fence, up to the
+ * first later line that is that fence alone (with its newline). Not run as a JavaScript regular
+ * expression, which would scan to the end from every line that opens a fence never closed —
+ * quadratic in a comment of such lines. Here the closing lines are found once, in order, and
+ * each opening takes the first closing after it: one pass.
  */
 export function dropCodeBlocks(text: string): string {
-  return text.replace(/^```[\s\S]*?(?:\n```\n|\n```$)|^~~~[\s\S]*?(?:\n~~~\n|\n~~~$)/gm, '');
+  const closings = CODE_FENCES.map((fence) => closingFenceLines(text, fence));
+  const nextClosing = CODE_FENCES.map(() => 0);
+  let kept = '';
+  let from = 0;
+  let at = 0;
+  while (at < text.length) {
+    const fence = isLineStart(text, at) ? CODE_FENCES.findIndex((candidate) => text.startsWith(candidate, at)) : -1;
+    if (fence === -1) {
+      at++;
+      continue;
+    }
+    const ofFence = closings[fence]!;
+    let next = nextClosing[fence]!;
+    // Openings only move forward, so closings before this one can never close a later one either.
+    while (next < ofFence.length && ofFence[next]! < at + FENCE_LENGTH) next++;
+    nextClosing[fence] = next;
+    const closing = ofFence[next];
+    if (closing === undefined) {
+      at++;
+      continue;
+    }
+    const afterFence = closing + 1 + FENCE_LENGTH;
+    const end = text[afterFence] === '\n' ? afterFence + 1 : afterFence;
+    kept += text.slice(from, at);
+    from = at = end;
+  }
+  return kept + text.slice(from);
+}
+
+const CODE_FENCES = ['```', '~~~'] as const;
+const FENCE_LENGTH = 3;
+
+/** A line terminator as a JavaScript multiline `^` and `$` see one. */
+function isLineTerminator(character: string | undefined): boolean {
+  return character === '\n' || character === '\r' || character === '\u2028' || character === '\u2029';
+}
+
+function isLineStart(text: string, at: number): boolean {
+  return at === 0 || isLineTerminator(text[at - 1]);
+}
+
+/** Where each line that is `fence` alone begins (at its preceding "\n"), in order. */
+function closingFenceLines(text: string, fence: string): number[] {
+  const found: number[] = [];
+  const marker = `\n${fence}`;
+  for (let at = text.indexOf(marker); at !== -1; at = text.indexOf(marker, at + 1)) {
+    const after = at + marker.length;
+    if (after === text.length || isLineTerminator(text[after])) found.push(at);
+  }
+  return found;
 }
 
 const TEST_HELP = compileGoRegexp('(?m)^/test[ \\t]*\\?\\s*$');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PermanentMessageError, type ReceivedMessage } from '../bus/bus';
 import type { Config } from '../config/model';
 import type { Logger } from '../log/logger';
+import { prowJobNameProblems } from '../prowjob/names';
 import type { JobStore } from '../store/store';
 import { DEFAULT_TRIGGER_SOURCE, jobFromProwJobEvent, type TriggerSource } from './prow-job-event';
 
@@ -53,6 +54,13 @@ export async function handleProwJobMessage(
   }
 
   const { job } = result;
+  // The job comes from config, but its refs from the message.
+  const problems = prowJobNameProblems(job);
+  if (problems.length > 0) {
+    const reason = `the message would make a ProwJob that cannot be stored: ${problems.join('; ')}`;
+    log.error('pubsub message refused; dead-lettering it', { job: job.spec.job, reason });
+    throw new PermanentMessageError(reason);
+  }
   const refs = job.spec.refs ?? job.spec.extra_refs?.[0];
   const fields = {
     job: job.spec.job,

@@ -4,7 +4,9 @@ import { createServer } from 'node:net';
 /**
  * Starts Google's real Firestore and Pub/Sub emulators (from the gcloud CLI) on free loopback
  * ports, and stops them: for tests, and for `cutwater local --emulators`. Nothing here falls back:
- * if an emulator cannot start, the caller fails with the emulator's own output.
+ * if an emulator cannot start, the caller fails with the emulator's own output. An emulator never
+ * outlives the process that started it, however that process ends (see KEEPER below); `stop`
+ * resolves once the emulator's every process, its Java server included, is gone.
  */
 export interface RunningEmulator {
   kind: 'firestore' | 'pubsub';
@@ -38,6 +40,51 @@ export async function startPubSubEmulator(projectId = 'cutwater-test', port?: nu
   ]);
 }
 
+/** How long an emulator has to stop after SIGTERM before its process group is killed. */
+const STOP_GRACE_MS = 5_000;
+
+/**
+ * The emulator's keeper: a small node process between Cutwater and gcloud. It starts gcloud in a
+ * process group of its own (gcloud starts the emulator's Java server in that group) and ends the
+ * whole group when its stdin reaches end of file: Cutwater holds the other end, and the kernel
+ * closes it however Cutwater ends (a stop, a crash, SIGTERM, SIGINT, SIGHUP or kill -9), so the
+ * emulators never outlive it. It writes the group's ID on fd 3, for Cutwater to kill the group
+ * itself should the keeper die first. Ctrl-C reaches every process of the terminal's group, this
+ * one too: it leaves that to Cutwater, which stops it in order. Plain JavaScript, run with -e, so
+ * that the bundled CLI needs no file beside it.
+ */
+const KEEPER = `
+const { spawn } = require('node:child_process');
+const { writeSync } = require('node:fs');
+const [command, ...args] = process.argv.slice(1);
+const child = spawn(command, args, { detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+const signalGroup = (signal) => { try { process.kill(-child.pid, signal); return true; } catch { return false; } };
+let ending = false;
+const end = (code) => {
+  if (ending) return;
+  ending = true;
+  signalGroup('SIGTERM');
+  const since = Date.now();
+  setInterval(() => {
+    if (!signalGroup(0)) process.exit(code);
+    // Nothing survives SIGKILL; what may linger is a zombie only its reaper can clear.
+    if (Date.now() - since > ${STOP_GRACE_MS}) {
+      signalGroup('SIGKILL');
+      process.exit(code);
+    }
+  }, 50);
+};
+child.on('spawn', () => writeSync(3, child.pid + '\\n'));
+child.on('error', (error) => { process.stderr.write('failed to run ' + command + ': ' + error.message + '\\n'); process.exit(127); });
+child.on('exit', (code) => end(code ?? 1));
+process.stdin.on('end', () => end(0));
+process.stdin.on('error', () => end(0));
+process.stdin.resume();
+process.on('SIGTERM', () => end(0));
+process.on('SIGHUP', () => end(0));
+process.on('SIGINT', () => {});
+`;
+
 async function start(
   kind: RunningEmulator['kind'],
   projectId: string,
@@ -47,54 +94,57 @@ async function start(
   const host = `127.0.0.1:${port}`;
   let output = '';
   let exited: string | undefined;
-  let child: ChildProcess;
+  let keeper: ChildProcess;
   try {
-    // Its own process group, so stopping it also stops the Java server gcloud starts.
-    child = spawn('gcloud', ['--quiet', ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    keeper = spawn(process.execPath, ['-e', KEEPER, '--', 'gcloud', '--quiet', ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
   } catch (error) {
     throw new Error(`cannot start the ${kind} emulator: ${(error as Error).message}`);
   }
   const record = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8_000);
   };
-  child.stdout?.on('data', record);
-  child.stderr?.on('data', record);
-  child.on('error', (error) => {
-    exited = `failed to run gcloud: ${error.message}`;
+  keeper.stdout?.on('data', record);
+  keeper.stderr?.on('data', record);
+  // The keeper's stdin is only ever closed, never written; a keeper already gone is no error here.
+  keeper.stdin?.on('error', () => undefined);
+  let group: number | undefined;
+  keeper.stdio[3]?.on('data', (chunk: Buffer) => {
+    group ??= Number.parseInt(chunk.toString(), 10) || undefined;
   });
-  child.on('exit', (code, signal) => {
-    exited ??= `exited with ${signal ?? `code ${code}`}`;
+  keeper.on('error', (error) => {
+    exited = `failed to run its keeper: ${error.message}`;
   });
-
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killGroup = () => {
+    if (group === undefined) return;
     try {
-      process.kill(-(child.pid ?? 0), 'SIGTERM');
-    } catch {
-      return;
-    }
-    const forced = setTimeout(() => {
-      try {
-        process.kill(-(child.pid ?? 0), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, 5_000);
-    await gone;
-    clearTimeout(forced);
-  };
-
-  // If the process dies without stopping it, the emulator must not outlive it.
-  const killOnExit = () => {
-    try {
-      process.kill(-(child.pid ?? 0), 'SIGKILL');
+      process.kill(-group, 'SIGKILL');
     } catch {
       // already gone
     }
   };
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.removeListener('exit', killOnExit));
+  const gone = new Promise<void>((resolve) =>
+    keeper.once('exit', (code, signal) => {
+      exited ??= `exited with ${signal ?? `code ${code}`}`;
+      // A keeper killed before it could end the group: end it here.
+      if (signal !== null) killGroup();
+      process.removeListener('exit', killGroup);
+      resolve();
+    }),
+  );
+  // Should this process exit while the keeper is alive, the keeper sees its stdin close; this is
+  // for the moment in between.
+  process.once('exit', killGroup);
+
+  const stop = async () => {
+    if (keeper.exitCode !== null || keeper.signalCode !== null) return;
+    keeper.stdin?.end();
+    const forced = setTimeout(() => {
+      keeper.kill('SIGKILL');
+      killGroup();
+    }, STOP_GRACE_MS + 5_000);
+    await gone;
+    clearTimeout(forced);
+  };
 
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {

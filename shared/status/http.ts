@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestUrl } from '../http/node';
 import { serveArtifact } from './artifact-download';
 import { serveStaticAsset, STATIC_ASSETS } from './assets';
 import { LOGIN_PATH, LOGOUT_PATH, REDIRECT_PATH, signInHandlers } from './auth/github-oauth';
@@ -14,6 +15,7 @@ import { serveJobList } from './pages/job-list';
 import { serveJobPage } from './pages/job-page';
 import { serveCommandHelp, servePluginHelp } from './pages/plugin-help';
 import { serveProwJob, serveProwJobsJs } from './prowjobs-js';
+import { sendText } from './respond';
 import { createRouter, READ, type Exchange, type Route, type RouteParams } from './router';
 import { statusRequest, type StatusDependencies, type StatusRequest } from './status-request';
 
@@ -74,5 +76,14 @@ export function statusListener(deps: StatusDependencies): (request: IncomingMess
   ];
 
   const route = createRouter(routes);
-  return (request, response) => route({ request, response, url: new URL(request.url ?? '/', 'http://localhost') });
+  return async (request, response) => {
+    // On every answer, whatever sends it: JSON and text must never be sniffed into HTML or script.
+    response.setHeader('x-content-type-options', 'nosniff');
+    const url = requestUrl(request);
+    if (!url) {
+      sendText(response, 400, 'Bad request: the request target must be a path, such as /view/<job>.');
+      return true;
+    }
+    return route({ request, response, url });
+  };
 }

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { readBody, sendJson } from '../http/node';
+import { prowJobNameProblems } from '../prowjob/names';
 import { ProwJobSchema } from '../prowjob/schema';
 import { JobExistsError } from '../store/errors';
 import type { StatusDependencies } from './status-request';
@@ -8,7 +9,8 @@ import type { Exchange } from './router';
 /**
  * `POST /api/prowjobs`: how `cutwater mkpj` creates a job in `cutwater local`. Only from this
  * machine and only with the local API token (the api-token file in the data dir), so that nothing
- * reaching local mode through a tunnel can create jobs; the body is a ProwJob, checked by its schema.
+ * reaching local mode through a tunnel can create jobs; the body is a ProwJob, checked by its schema
+ * and by the rules for the names that become paths and URLs (shared/prowjob/names.ts).
  */
 
 const MAX_JOB_BYTES = 1024 * 1024;
@@ -34,11 +36,16 @@ export async function createJobOverLocalApi(deps: StatusDependencies, { request,
     return;
   }
   const parsed = ProwJobSchema.safeParse(body);
-  if (!parsed.success || !parsed.data.metadata.name) {
-    sendJson(response, 400, { message: `not a ProwJob: ${parsed.success ? 'metadata.name is missing' : parsed.error.message}` });
+  if (!parsed.success) {
+    sendJson(response, 400, { message: `not a ProwJob: ${parsed.error.message}` });
     return;
   }
+  const problems = prowJobNameProblems(parsed.data);
   const name = parsed.data.metadata.name;
+  if (problems.length > 0 || name === undefined) {
+    sendJson(response, 400, { message: `the ProwJob cannot be created: ${problems.join('; ')}` });
+    return;
+  }
   try {
     const created = await deps.store.jobs.create(parsed.data, { idempotencyKey: `api/${name}` });
     deps.log.info('ProwJob created over the local API', { job: parsed.data.spec.job, jobId: name });

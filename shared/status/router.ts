@@ -1,11 +1,14 @@
 import { METHODS, type IncomingMessage, type ServerResponse } from 'node:http';
 import FindMyWay from 'find-my-way';
+import { sendText } from './respond';
 
 /**
  * Matches a request to one entry of a route table, on find-my-way (the radix-tree router under
  * Fastify, which works on node:http's request and response as they are). The table is data
  * (method, path pattern, handler), so every URL the status pages answer is listed in one place
  * (http.ts). A request no route matches is left to the host (`false`), as a path it does not serve.
+ * A path whose percent-encoding does not decode is no route's: it is answered 400 here, once for
+ * every route, before a handler could trip over it.
  */
 
 export type HttpMethod = FindMyWay.HTTPMethod;
@@ -60,6 +63,10 @@ export function createRouter(routes: readonly Route[]): (exchange: Exchange) => 
   }
 
   return async (exchange) => {
+    if (!decodes(exchange.url.pathname)) {
+      sendText(exchange.response, 400, 'Bad request: malformed percent-encoding in the URL path (each % must start two hex digits, and together they must spell UTF-8).');
+      return true;
+    }
     const found = router.find((exchange.request.method ?? 'GET') as HttpMethod, exchange.url.pathname);
     if (!found) return false;
     const params: Record<string, string> = {};
@@ -72,4 +79,14 @@ export function createRouter(routes: readonly Route[]): (exchange: Exchange) => 
     await (found.store as Registered).handle(exchange, params);
     return true;
   };
+}
+
+function decodes(pathname: string): boolean {
+  if (!pathname.includes('%')) return true;
+  try {
+    decodeURIComponent(pathname);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -397,6 +397,13 @@ function stringList(value: unknown, field: string): string[] {
   return value as string[];
 }
 
+/** GitHub refuses a comment longer than 65,536 characters. */
+function commentBodyOf(value: unknown): string {
+  const body = textOf(value, 'body');
+  if (body.length > 65_536) throw invalid('Body is too long (maximum is 65536 characters)');
+  return body;
+}
+
 function objectBody(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the body must be a JSON object');
   return body as Record<string, unknown>;
@@ -1162,7 +1169,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const [repo, issue] = issueAt(param);
       const body = objectBody(request.body);
       onlyFields(body, ['body']);
-      const comment = newComment(repo, issue.number, request.actor, textOf(body.body, 'body'));
+      const comment = newComment(repo, issue.number, request.actor, commentBodyOf(body.body));
       touch(issue);
       return { status: 201, body: commentJson(repo, comment) };
     }),
@@ -1170,7 +1177,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const [repo, comment] = commentAt(param);
       const body = objectBody(request.body);
       onlyFields(body, ['body']);
-      comment.body = textOf(body.body, 'body');
+      comment.body = commentBodyOf(body.body);
       comment.updatedAt = timestamp();
       return { status: 200, body: commentJson(repo, comment) };
     }),

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -199,6 +201,16 @@ describe('cutwater local on the embedded backends', () => {
     const token = readFileSync(system.apiTokenFile, 'utf8').trim();
     const authorized = { authorization: `Bearer ${token}` };
     expect((await fetch(`${system.url}/api/prowjobs`, { method: 'POST', body: '{}', headers: authorized })).status).toBe(400);
+    // A job whose name would be a '..' directory is refused at creation, so no page fails on it later.
+    const dots = { ...slim!, metadata: { name: 'dots' }, spec: { ...slim!.spec, job: '..' } };
+    const refused = await fetch(`${system.url}/api/prowjobs`, { method: 'POST', body: JSON.stringify(dots), headers: authorized });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { message: string }).message).toMatch(/spec\.job: job name "\.\." cannot be/);
+    // Bad URLs are the asker's mistake, said as such; every JSON answer says nosniff.
+    expect((await fetch(`${system.url}/view/%E0%A4%A`)).status).toBe(400);
+    for (const path of ['/healthz', '/prowjobs.js', '/nothing-here']) {
+      expect((await fetch(`${system.url}${path}`)).headers.get('x-content-type-options')).toBe('nosniff');
+    }
   }, 120_000);
 });
 
@@ -248,4 +260,44 @@ describe('npm start (cutwater local as a process)', () => {
     expect(await exited).toBe(0);
     expect(stdout).toContain('stopped cleanly.');
   }, 120_000);
+});
+
+describe('a port already in use', () => {
+  /** A server holding a port, as another program would. */
+  async function occupiedPort(): Promise<number> {
+    const holder = createHttpServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+    return (holder.address() as AddressInfo).port;
+  }
+
+  it('fails start-up with one line naming the port and how to choose another', async () => {
+    const port = await occupiedPort();
+    const failed = await startLocalSystem({ configPaths: DEMO, port, env: {}, log: memoryLogger(), dataDir: tempDir() }).then(
+      (system) => {
+        cleanups.push(() => system.stop());
+        return undefined;
+      },
+      (error: unknown) => error as Error,
+    );
+    expect(failed?.message).toBe(`port ${port} on 127.0.0.1 is already in use; choose another with --port N (or PORT=N)`);
+  }, 60_000);
+
+  it('makes `cutwater local` exit non-zero with that line, not a stack trace, and not hang', async () => {
+    const port = await occupiedPort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/cutwater.ts', 'local', '--port', String(port), '--data-dir', tempDir()], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.resume();
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(`cutwater local: port ${port} on 127.0.0.1 is already in use; choose another with --port N (or PORT=N)`);
+  }, 60_000);
 });

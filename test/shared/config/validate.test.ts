@@ -749,6 +749,25 @@ describe('job fields', () => {
     ]);
   });
 
+  it('rejects a job named "." or "..", which Prow\'s pattern admits but which would name no directory of results', () => {
+    const jobs = yaml(`
+      periodics:
+      - name: ".."
+        interval: 1h
+        spec: {containers: [{image: alpine, command: [make]}]}
+      - name: "."
+        interval: 1h
+        spec: {containers: [{image: alpine, command: [make]}]}
+      - name: "..."
+        interval: 1h
+        spec: {containers: [{image: alpine, command: [make]}]}
+    `);
+    expectProblems(check({ jobs: { 'jobs/periodics.yaml': jobs } }), [
+      { file: 'jobs/periodics.yaml', line: lineOf(jobs, 'name: ".."'), message: [/"\.\."/, /cannot be/] },
+      { file: 'jobs/periodics.yaml', line: lineOf(jobs, 'name: "."'), message: [/"\."/, /cannot be/] },
+    ]);
+  });
+
   it('rejects presubmits that are not a list under their repo', () => {
     const jobs = yaml(`
       presubmits:

@@ -308,6 +308,15 @@ describe('outbox writer on the embedded store', () => {
       expect(w.github.comments(REPO, 1).map((each) => each.body)).toEqual(['I could not request a review from mallory, alice.']);
     });
 
+    it('keeps a notice within GitHub\'s comment length however many it names', async () => {
+      const notice = `${'n'.repeat(65_530)} {{logins}}.`;
+      await w.enqueue('a1', { kind: 'addAssignee', ...issue, login: 'stranger' }, { refusalNotice: notice });
+      await w.drain();
+      const [posted] = w.github.comments(REPO, 1);
+      expect(posted?.body.length).toBeLessThanOrEqual(65_536);
+      expect(posted?.body).toMatch(/characters not shown\)$/);
+    });
+
     it('says nothing when the writes asked for no notice', async () => {
       await w.enqueue('a1', { kind: 'addAssignee', ...issue, login: 'stranger' });
       await w.drain();

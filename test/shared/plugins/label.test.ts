@@ -119,6 +119,18 @@ describe('label plugin', () => {
     expect(github.labels(REPO, 5)).toEqual([]);
   });
 
+  it('answers a /label of 65,000 characters within GitHub\'s 65,536, saying what it shortened', async () => {
+    const { github, deliver } = await start();
+    const outcome = await deliver('issue_comment', comment('passer-by', `/label ${'x'.repeat(65_000)}`));
+    expect(outcome.failed).toEqual([]);
+    const [reply] = github.comments(REPO, 5);
+    expect(reply?.body.length).toBeLessThanOrEqual(65_536);
+    expect(reply?.body).toMatch(/^@passer-by: I can't apply the label\(s\) `x{10}/);
+    expect(reply?.body).toMatch(/characters not shown/);
+    expect(reply?.body).toContain('In response to [this]');
+    expect(reply?.body).toMatch(/quoted in part/);
+  });
+
   it('ignores commands inside HTML comments and in edited comments', async () => {
     const { github, deliver } = await start();
     await deliver('issue_comment', comment('passer-by', '<!-- /kind bug -->'));
@@ -160,6 +172,11 @@ describe('label commands', () => {
 
   it('ignores commands inside HTML comments, as PR templates carry examples there', () => {
     expect(parseLabelCommands('<!--\n/kind bug\n-->\n/kind feature', nothingOffered).add).toEqual(['kind/feature']);
+    // GitHub hides everything after a <!-- that opens a line and is never closed.
+    expect(parseLabelCommands('/kind bug\n<!-- template:\n/kind feature', nothingOffered).add).toEqual(['kind/bug']);
+    // A comment of nothing but <!-- (GitHub's largest) has no commands, and is read in one pass.
+    expect(parseLabelCommands('<!--'.repeat(65_536 / 4), nothingOffered)).toEqual(commands({}));
+    expect(parseLabelCommands(`/kind bug\n${'x<!--'.repeat(65_536 / 5)}`, nothingOffered).add).toEqual(['kind/bug']);
   });
 
   it('takes exactly one label after /label, and only one plugins.yaml offers', () => {

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -373,5 +374,46 @@ describe('the URLs served', () => {
     expect(logout.status).toBe(405);
     expect(logout.headers.get('allow')).toBe('POST');
     expect((await fetch(`${base}/github-login`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('answers 400, saying why, for a path whose percent-encoding does not decode, on every route', async () => {
+    const malformed = [
+      '/view/%E0%A4%A',
+      '/view/%E0%A4%A/stream',
+      '/view/unit-failed/artifacts/%zz.txt',
+      '/api/prowjobs/%E0',
+      '/job-history/%E0%A4%A',
+      '/job-history/gs/my-bucket/logs/%',
+      '/configured-jobs/%E0%A4%A/widgets',
+      '/static/%ff',
+      '/no-such-page/%C0',
+    ];
+    for (const path of malformed) {
+      const answer = await get(path);
+      expect({ path, status: answer.status }).toEqual({ path, status: 400 });
+      expect(answer.text).toMatch(/percent-encoding/);
+    }
+    // A well-formed encoding still reaches its page.
+    expect((await get('/view/unit%2Dfailed')).status).toBe(200);
+  });
+
+  it('answers 400 for a request target that is not a path', async () => {
+    const { port } = server.address() as AddressInfo;
+    const raw = (target: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    expect(await raw('http://[::1')).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await raw('*')).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  it('tells browsers not to sniff any answer, JSON included', async () => {
+    for (const path of ['/prowjobs.js', '/api/prowjobs/unit-failed', '/health.json', '/', '/view/%E0']) {
+      expect({ path, nosniff: (await get(path)).headers.get('x-content-type-options') }).toEqual({ path, nosniff: 'nosniff' });
+    }
   });
 });

@@ -59,6 +59,14 @@ describe('the route table', () => {
     expect((await call('/view/x/artifacts/')).status).toBe(404);
   });
 
+  it('answers 400 for a path whose percent-encoding does not decode, whichever route it would reach', async () => {
+    for (const path of ['/view/%E0%A4%A', '/view/j/artifacts/a%zz', '/nothing/%', '/%C0%AF']) {
+      const answer = await call(path);
+      expect({ path, status: answer.status }).toEqual({ path, status: 400 });
+      expect(answer.text).toMatch(/malformed percent-encoding/);
+    }
+  });
+
   it('leaves a method a page does not take to the host: 404, as before the table', async () => {
     expect(await call('/', 'POST')).toMatchObject({ status: 404, text: 'not served' });
     expect(await call('/view/x', 'DELETE')).toMatchObject({ status: 404, text: 'not served' });

@@ -116,6 +116,26 @@ describe('webhook ingestion', () => {
     expect(published).toHaveLength(0);
   });
 
+  it('refuses an empty body with a valid signature with 400, saying what a delivery is', async () => {
+    const response = await post(signedHeaders(SECRET, 'issue_comment', ''), '');
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toMatch(/body is empty/);
+    // Every JSON answer tells browsers not to sniff it into something else.
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    // An empty body under a wrong signature is still a forgery.
+    expect((await post(signedHeaders('not-the-secret', 'issue_comment', ''), '')).status).toBe(401);
+    expect(published).toHaveLength(0);
+  });
+
+  it('checks the signature over the bytes GitHub sent, not over their text', async () => {
+    // Not valid UTF-8: decoding it to text first would change what is checked.
+    const bytes = Buffer.concat([Buffer.from('{"zen":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const response = await fetch(url, { method: 'POST', headers: signedHeaders(SECRET, 'ping', bytes), body: bytes });
+    expect(response.status).toBe(200);
+    const forged = await fetch(url, { method: 'POST', headers: signedHeaders(SECRET, 'ping', bytes.toString('utf8')), body: bytes });
+    expect(forged.status).toBe(401);
+  });
+
   it('answers ping', async () => {
     const ping = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 });
     const response = await post(signedHeaders(SECRET, 'ping', ping), ping);
