@@ -68,6 +68,8 @@ describe('runner with the local executor', () => {
     const finished = (await store.jobs.get(name))?.job;
     const dir = jobArtifactsDir(finished as ProwJob, finished?.status?.build_id ?? '');
     expect(dir).toMatch(/^logs\/ci-local-smoke\/\d{19}\/$/);
+    // prowjob.json is the final record's copy, written after the final state (runner.ts).
+    await waitFor(async () => (await artifacts.read(`${dir}prowjob.json`)) !== undefined, 'prowjob.json stored', 10_000);
     const listed = (await artifacts.list(dir)).map((file) => file.path.slice(dir.length));
     expect(listed).toEqual(['artifacts/junit/junit_01.xml', 'build-log.txt', 'finished.json', 'prowjob.json', 'started.json']);
     expect((await artifacts.read(`${dir}build-log.txt`))?.toString()).toContain('testing ci-local-smoke');
