@@ -1,8 +1,9 @@
 /**
  * Local mode runs both lanes of shared/plugins/lanes.ts in one process, on one core. The cloud
  * gives each lane its own instances; here the jobs lane goes first instead: a plugins-lane
- * delivery waits to start while job-creating deliveries are being handled, so a burst's jobs are
- * created at the rate the process can create jobs, not at the rate it can run every plugin.
+ * delivery, or a job's report, waits to start while job-creating deliveries are being handled,
+ * so a burst's jobs are created at the rate the process can create jobs, not at the rate it can
+ * run every plugin.
  *
  * The wait is bounded, so a steady stream of job deliveries slows the other plugins down but
  * never stops them; and it is a wait before a delivery starts, never inside one, so no lane's

@@ -253,7 +253,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   });
   // Links in reports point at this server unless STATUS_URL says where it is published.
   const reporting = { ...channels, statusUrl: env.STATUS_URL ?? bound };
-  const reporter: FollowingReporter = followAndReport({ ...reporting, store, log }, config);
+  // Reports wait while job-creating deliveries are in flight, as the other plugins do.
+  const reporter: FollowingReporter = followAndReport({ ...reporting, store, log }, config, { schedule: (report) => gate.after(report) });
   await reporter.ready;
 
   let ticking: Promise<unknown> = Promise.resolve();

@@ -16,7 +16,20 @@ export interface FollowingReporter {
   stop(): Promise<void>;
 }
 
-export function followAndReport(deps: Omit<ReporterDependencies, 'config'>, config: ConfigSource): FollowingReporter {
+export interface FollowOptions {
+  /**
+   * Runs each report: by default at once. Local mode passes its lane gate's `after`, so reports
+   * yield the CPU to job creation during a burst (cli/local/lane-gate.ts).
+   */
+  schedule?: (report: () => Promise<void>) => Promise<void>;
+}
+
+export function followAndReport(
+  deps: Omit<ReporterDependencies, 'config'>,
+  config: ConfigSource,
+  options: FollowOptions = {},
+): FollowingReporter {
+  const schedule = options.schedule ?? ((report: () => Promise<void>) => report());
   const running = new Map<string, Promise<void>>();
   const again = new Set<string>();
   let stopped = false;
@@ -27,9 +40,7 @@ export function followAndReport(deps: Omit<ReporterDependencies, 'config'>, conf
       again.add(name);
       return;
     }
-    const done = config
-      .current()
-      .then((current) => reportJob({ ...deps, config: current }, name))
+    const done = schedule(async () => void (await reportJob({ ...deps, config: await config.current() }, name)))
       .then(
         () => undefined,
         (error: unknown) => {
