@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { Journal } from '../journal/journal';
+import { Journal, type EncodedRecord } from '../journal/journal';
 import {
   DEAD_LETTER_ATTRIBUTES,
   DEFAULT_SUBSCRIPTION_POLICY,
@@ -100,7 +100,8 @@ const journalRecordSchema = z.discriminatedUnion('kind', [
     kind: z.literal('message'),
     subscription: z.string(),
     id: z.string(),
-    dataBase64: z.string(),
+    // Journals written before attachments carry the body here; newer ones beside the line.
+    dataBase64: z.string().optional(),
     attributes: z.record(z.string(), z.string()),
     publishTimeMs: z.number(),
     deliveryAttempts: z.number().int().nonnegative(),
@@ -108,23 +109,25 @@ const journalRecordSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('ack'), subscription: z.string(), id: z.string() }),
 ]);
-type JournalRecord = z.infer<typeof journalRecordSchema>;
+type JournalLine = z.infer<typeof journalRecordSchema>;
+type MessageLine = Extract<JournalLine, { kind: 'message' }>;
 
-/**
- * A record's journal line. A message's body is copied into the line's buffer rather than handed to
- * JSON.stringify, which scans a long string character by character for escapes and took longer
- * than the rest of a publish; base64 (always Buffer's own output here) has nothing to escape.
- */
-function encodeRecord(record: JournalRecord): Buffer {
-  if (record.kind !== 'message') return Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
-  const { dataBase64, ...rest } = record;
-  const head = `${JSON.stringify(rest).slice(0, -1)},"dataBase64":"`;
-  const headBytes = Buffer.byteLength(head, 'utf8');
-  const line = Buffer.allocUnsafe(headBytes + dataBase64.length + 3);
-  line.write(head, 0, 'utf8');
-  line.write(dataBase64, headBytes, 'latin1');
-  line.write('"}\n', headBytes + dataBase64.length, 'latin1');
-  return line;
+/** A journal record: a message's body is its attachment, written to disk as it is. */
+type JournalRecord = Exclude<JournalLine, MessageLine> | (Omit<MessageLine, 'dataBase64'> & { data: Buffer });
+
+function parseRecord(value: unknown, attachment: Buffer | undefined): JournalRecord {
+  const line = journalRecordSchema.parse(value);
+  if (line.kind !== 'message') return line;
+  const { dataBase64, ...message } = line;
+  if (attachment) return { ...message, data: attachment };
+  if (dataBase64 !== undefined) return { ...message, data: Buffer.from(dataBase64, 'base64') };
+  throw new Error(`message ${line.id} has no body`);
+}
+
+function encodeRecord(record: JournalRecord): EncodedRecord {
+  if (record.kind !== 'message') return { json: JSON.stringify(record) };
+  const { data, ...rest } = record;
+  return { json: JSON.stringify(rest), attachment: data };
 }
 
 export class InProcessBus implements MessageBus {
@@ -148,7 +151,7 @@ export class InProcessBus implements MessageBus {
     const opened = Journal.open({
       dir: options.dataDir,
       name: JOURNAL_NAME,
-      parse: (value) => journalRecordSchema.parse(value),
+      parse: parseRecord,
       encode: encodeRecord,
     });
     this.journal = opened.journal;
@@ -343,7 +346,7 @@ export class InProcessBus implements MessageBus {
         // the first insertion's position, which is its publish position.
         state.messages.set(record.id, {
           id: record.id,
-          data: Buffer.from(record.dataBase64, 'base64'),
+          data: record.data,
           attributes: record.attributes,
           publishTime: new Date(record.publishTimeMs),
           deliveryAttempts: record.deliveryAttempts,
@@ -372,7 +375,7 @@ function messageRecord(subscription: string, message: StoredMessage): JournalRec
     kind: 'message',
     subscription,
     id: message.id,
-    dataBase64: message.data.toString('base64'),
+    data: message.data,
     attributes: message.attributes,
     publishTimeMs: message.publishTime.getTime(),
     deliveryAttempts: message.deliveryAttempts,

@@ -24,7 +24,9 @@ import { promisify } from 'node:util';
  *
  * Files in `dir`: `<name>.snapshot.jsonl` (the state at the last compaction) and `<name>.log.jsonl`
  * (every record appended since); while a compaction is under way, also `<name>.log.previous.jsonl`
- * (the log it replaces). Replaying snapshot, previous log, then log reproduces the state, provided
+ * (the log it replaces). A record is one line of JSON; a record with an attachment (bytes the owner
+ * keeps raw, such as a message body) is the line `@<byte count> <JSON>`, then the bytes, then a
+ * newline. Journals from before attachments existed are plain JSON lines and read the same. Replaying snapshot, previous log, then log reproduces the state, provided
  * records are idempotent "put this whole value" / "delete this key" operations, which is what
  * owners write: replaying records a snapshot already holds changes nothing.
  *
@@ -37,15 +39,23 @@ import { promisify } from 'node:util';
 export interface JournalOptions<T> {
   dir: string;
   name: string;
-  /** Validates one decoded line; throw to reject it. */
-  parse: (value: unknown) => T;
+  /** Validates one decoded record and its attachment, if it has one; throw to reject it. */
+  parse: (value: unknown, attachment: Buffer | undefined) => T;
   /** Make each group of appends durable before resolving it (default true). Tests of crash behaviour keep it on. */
   fsync?: boolean;
-  /**
-   * Encodes one record as its line: JSON, then a newline (default: JSON.stringify). For owners
-   * whose records carry long strings that need no escaping, which JSON.stringify scans slowly.
-   */
-  encode?: (record: T) => Buffer;
+  /** Splits a record into its JSON and an attachment (default: all of it JSON, no attachment). */
+  encode?: (record: T) => EncodedRecord;
+}
+
+/**
+ * A record as written: JSON text, and optionally bytes written beside it as they are. Bytes inside
+ * JSON would have to be base64 (a third larger on disk, and a long string to build, escape and
+ * collect on every append); as an attachment they go to the disk straight from the owner's Buffer,
+ * which must therefore not change once appended.
+ */
+export interface EncodedRecord {
+  json: string;
+  attachment?: Buffer;
 }
 
 export interface OpenedJournal<T> {
@@ -73,10 +83,12 @@ interface Waiter {
 
 interface Pending {
   /**
-   * The record's line, already a Buffer: it waits for a write and its fsync, and a string that
-   * long-lived gets copied by every young-generation garbage collection; a Buffer lives off-heap.
+   * The record's line (for a record with an attachment, its header line), already a Buffer: it
+   * waits for a write and its fsync, and a string that long-lived gets copied by every
+   * young-generation garbage collection; a Buffer lives off-heap.
    */
   line: Buffer;
+  attachment: Buffer | undefined;
   waiter: Waiter;
   /** From `append`: the next write starts as soon as it can, rather than on the eventual timer. */
   urgent: boolean;
@@ -93,6 +105,8 @@ export class Journal<T> {
   /** Appended, not yet being written. */
   private pending: Pending[] = [];
   private writeScheduled = false;
+  /** Something in `pending` came from `append`, so the next write may not wait for the eventual timer. */
+  private urgentPending = false;
   /** Starts a write for `appendEventually` records that no other append's write took along in time. */
   private eventualTimer: NodeJS.Timeout | undefined;
   private eventualDue = false;
@@ -114,7 +128,7 @@ export class Journal<T> {
     private readonly dir: string,
     private readonly files: JournalFiles,
     private readonly fsync: boolean,
-    private readonly encode: (record: T) => Buffer,
+    private readonly encode: (record: T) => EncodedRecord,
     existingLogRecords: number,
   ) {
     this.fd = this.openLog();
@@ -135,7 +149,7 @@ export class Journal<T> {
     const previous = readRecords(files.previousLog, options.parse, true);
     const log = readRecords(files.log, options.parse, true);
     const logRecords = [...previous.records, ...log.records];
-    const encode = options.encode ?? ((record: T) => Buffer.from(`${JSON.stringify(record)}\n`, 'utf8'));
+    const encode = options.encode ?? ((record: T): EncodedRecord => ({ json: JSON.stringify(record) }));
     const journal = new Journal<T>(options.dir, files, options.fsync ?? true, encode, logRecords.length);
     if (existsSync(files.previousLog) || log.partialLine !== undefined) {
       // One whole log again. A crash before the previous log's removal replays its records twice,
@@ -191,9 +205,7 @@ export class Journal<T> {
       let chunk: Buffer[] = [];
       let size = 0;
       for (const record of records) {
-        const line = this.encode(record);
-        chunk.push(line);
-        size += line.length;
+        size += pushEncoded(chunk, this.encode(record));
         if (size > 1 << 20) {
           writeSync(fd, Buffer.concat(chunk));
           chunk = [];
@@ -236,19 +248,32 @@ export class Journal<T> {
 
   private enqueue(record: T, urgent: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
+    const { json, attachment } = this.encode(record);
+    const line = Buffer.from(attachment ? `@${attachment.length} ${json}\n` : `${json}\n`, 'utf8');
     return new Promise((done, fail) => {
-      this.pending.push({ line: this.encode(record), waiter: { done, fail }, urgent });
+      this.pending.push({ line, attachment, waiter: { done, fail }, urgent });
+      if (urgent) this.urgentPending = true;
       this.appendedSinceCompaction += 1;
-      // Appends made in the same turn of the event loop share a write.
-      if (!this.writeScheduled) {
-        this.writeScheduled = true;
-        setImmediate(() => {
-          this.writeScheduled = false;
-          this.startWrite();
-        });
-      }
+      // While a write is under way, its end starts the next.
+      if (!this.writing) this.scheduleWrite();
     });
   }
+
+  /**
+   * Starts the next write once the event loop has run everything already due: the appends of every
+   * request that arrived in this turn then share it. Never a timer, so an idle journal's single
+   * append is written at once.
+   */
+  private scheduleWrite(): void {
+    if (this.writeScheduled) return;
+    this.writeScheduled = true;
+    setImmediate(this.startScheduledWrite);
+  }
+
+  private readonly startScheduledWrite = () => {
+    this.writeScheduled = false;
+    this.startWrite();
+  };
 
   /**
    * Writes everything pending off the event loop (libuv's thread pool), durably: the log is open
@@ -259,7 +284,7 @@ export class Journal<T> {
    */
   private startWrite(): void {
     if (this.writing || this.pending.length === 0) return;
-    if (!this.closed && !this.eventualDue && !this.pending.some((entry) => entry.urgent)) {
+    if (!this.closed && !this.eventualDue && !this.urgentPending) {
       this.eventualTimer ??= setTimeout(() => {
         this.eventualTimer = undefined;
         this.eventualDue = true;
@@ -267,10 +292,14 @@ export class Journal<T> {
       }, EVENTUAL_SYNC_MS);
       return;
     }
-    clearTimeout(this.eventualTimer);
-    this.eventualTimer = undefined;
+    if (this.eventualTimer) {
+      clearTimeout(this.eventualTimer);
+      this.eventualTimer = undefined;
+    }
     this.eventualDue = false;
-    const batch = this.pending.splice(0);
+    this.urgentPending = false;
+    const batch = this.pending;
+    this.pending = [];
     const fd = this.fd;
     this.writing = true;
     this.useFd(fd);
@@ -281,14 +310,18 @@ export class Journal<T> {
         if (error) entry.waiter.fail(error);
         else entry.waiter.done();
       }
-      this.startWrite();
+      // What was appended during this write goes next, together with whatever the requests this
+      // completion lets go (and any others already due) append in this turn of the event loop.
+      if (this.closed) this.startWrite();
+      else if (this.pending.length > 0) this.scheduleWrite();
       if (!this.writing && this.fdUsers.size === 0) this.onIdle?.();
     };
-    writeFully(
-      fd,
-      batch.map((entry) => entry.line),
-      finish,
-    );
+    const buffers: Buffer[] = [];
+    for (const entry of batch) {
+      buffers.push(entry.line);
+      if (entry.attachment) buffers.push(entry.attachment, NEWLINE);
+    }
+    writeFully(fd, buffers, finish);
   }
 
   /**
@@ -331,7 +364,9 @@ export class Journal<T> {
     const tmp = `${this.files.log}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      if (records.length > 0) writeSync(fd, Buffer.concat(records.map((record) => this.encode(record))));
+      const buffers: Buffer[] = [];
+      for (const record of records) pushEncoded(buffers, this.encode(record));
+      if (buffers.length > 0) writeSync(fd, Buffer.concat(buffers));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -339,6 +374,20 @@ export class Journal<T> {
     renameSync(tmp, this.files.log);
     this.fd = this.openLog();
   }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** Appends a record's bytes as written to disk; returns how many. */
+function pushEncoded(buffers: Buffer[], { json, attachment }: EncodedRecord): number {
+  if (!attachment) {
+    const line = Buffer.from(`${json}\n`, 'utf8');
+    buffers.push(line);
+    return line.length;
+  }
+  const header = Buffer.from(`@${attachment.length} ${json}\n`, 'utf8');
+  buffers.push(header, attachment, NEWLINE);
+  return header.length + attachment.length + 1;
 }
 
 /**
@@ -367,35 +416,66 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+const AT_SIGN = 0x40;
+const SPACE = 0x20;
+const LINE_FEED = 0x0a;
+
+/**
+ * Reads a snapshot or log. Its records are JSON lines, some with an attachment after their line
+ * (see the file format above). A log whose writer died mid-append ends with part of a record: with
+ * `tolerateTornTail` that part is dropped and returned; a snapshot is renamed into place only once
+ * whole, so there it means damage.
+ */
 function readRecords<T>(
   file: string,
-  parse: (value: unknown) => T,
+  parse: (value: unknown, attachment: Buffer | undefined) => T,
   tolerateTornTail: boolean,
 ): { records: T[]; partialLine?: string } {
   if (!existsSync(file)) return { records: [] };
-  const text = readFileSync(file, 'utf8');
-  const lines = text.split('\n');
-  // A file written only by whole-line appends ends with "\n", so the last element is empty unless
-  // the process died mid-write.
-  const tail = lines.pop() ?? '';
+  const bytes = readFileSync(file);
   const records: T[] = [];
-  lines.forEach((line, index) => {
-    if (line === '') return;
+  let position = 0;
+  let recordNumber = 0;
+  const tornAt = (start: number) => {
+    if (!tolerateTornTail) throw new JournalCorruptError(file, recordNumber, 'snapshot ends mid-record');
+    return { records, partialLine: bytes.toString('utf8', start) };
+  };
+  while (position < bytes.length) {
+    const start = position;
+    const lineEnd = bytes.indexOf(LINE_FEED, start);
+    recordNumber += 1;
+    if (lineEnd === -1) return tornAt(start);
+    let json: string;
+    let attachment: Buffer | undefined;
+    if (bytes[start] === AT_SIGN) {
+      const space = bytes.indexOf(SPACE, start);
+      const length = Number(bytes.toString('latin1', start + 1, space));
+      if (space === -1 || space > lineEnd || !Number.isSafeInteger(length) || length < 0) {
+        throw new JournalCorruptError(file, recordNumber, 'an attachment header without a byte count');
+      }
+      const attachmentEnd = lineEnd + 1 + length;
+      if (attachmentEnd >= bytes.length) return tornAt(start);
+      if (bytes[attachmentEnd] !== LINE_FEED) throw new JournalCorruptError(file, recordNumber, 'an attachment of the wrong length');
+      json = bytes.toString('utf8', space + 1, lineEnd);
+      // A copy: a view would keep the whole file's bytes in memory for as long as the record lives.
+      attachment = Buffer.from(bytes.subarray(lineEnd + 1, attachmentEnd));
+      position = attachmentEnd + 1;
+    } else {
+      json = bytes.toString('utf8', start, lineEnd);
+      position = lineEnd + 1;
+    }
+    if (json === '') continue;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = JSON.parse(json);
     } catch (error) {
-      throw new JournalCorruptError(file, index + 1, (error as Error).message);
+      throw new JournalCorruptError(file, recordNumber, (error as Error).message);
     }
     try {
-      records.push(parse(value));
+      records.push(parse(value, attachment));
     } catch (error) {
-      throw new JournalCorruptError(file, index + 1, (error as Error).message);
+      throw new JournalCorruptError(file, recordNumber, (error as Error).message);
     }
-  });
-  if (tail !== '') {
-    if (!tolerateTornTail) throw new JournalCorruptError(file, lines.length + 1, 'snapshot ends mid-record');
-    return { records, partialLine: tail };
   }
   return { records };
 }
