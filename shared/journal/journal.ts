@@ -76,11 +76,6 @@ export class JournalCorruptError extends Error {
 /** How long a record from `appendEventually` may wait for another append's disk flush before it gets its own. */
 export const EVENTUAL_SYNC_MS = 100;
 
-interface Waiter {
-  done: () => void;
-  fail: (error: Error) => void;
-}
-
 interface Pending {
   /**
    * The record's line (for a record with an attachment, its header line), already a Buffer: it
@@ -89,7 +84,8 @@ interface Pending {
    */
   line: Buffer;
   attachment: Buffer | undefined;
-  waiter: Waiter;
+  done: () => void;
+  fail: (error: Error) => void;
   /** From `append`: the next write starts as soon as it can, rather than on the eventual timer. */
   urgent: boolean;
 }
@@ -251,7 +247,7 @@ export class Journal<T> {
     const { json, attachment } = this.encode(record);
     const line = Buffer.from(attachment ? `@${attachment.length} ${json}\n` : `${json}\n`, 'utf8');
     return new Promise((done, fail) => {
-      this.pending.push({ line, attachment, waiter: { done, fail }, urgent });
+      this.pending.push({ line, attachment, done, fail, urgent });
       if (urgent) this.urgentPending = true;
       this.appendedSinceCompaction += 1;
       // While a write is under way, its end starts the next.
@@ -307,8 +303,8 @@ export class Journal<T> {
       this.writing = false;
       this.releaseFd(fd);
       for (const entry of batch) {
-        if (error) entry.waiter.fail(error);
-        else entry.waiter.done();
+        if (error) entry.fail(error);
+        else entry.done();
       }
       // What was appended during this write goes next, together with whatever the requests this
       // completion lets go (and any others already due) append in this turn of the event loop.
