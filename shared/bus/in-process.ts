@@ -241,8 +241,8 @@ export class InProcessBus implements MessageBus {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    // A copy, so that the publisher may reuse its buffer; the journal writes this one as it is.
-    const data = typeof message.data === 'string' ? Buffer.from(message.data, 'utf8') : Buffer.from(message.data);
+    // Not copied (see OutgoingMessage): the journal writes it as it is, and each delivery gets a copy.
+    const data = typeof message.data === 'string' ? Buffer.from(message.data, 'utf8') : message.data;
     return this.deliverToTopic(topic, data, { ...message.attributes }, message.orderingKey || undefined);
   }
 
