@@ -1,6 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { build } from 'esbuild';
 import { issueComment, pullRequest, push } from '../support/payloads';
 import { signedHeaders } from '../support/signing';
 import type { ServerKind } from './webhook-server';
@@ -15,6 +18,11 @@ import type { ServerKind } from './webhook-server';
  * The machines are shared and noisy, so the three are measured in turns of a few seconds each
  * (floor, Probot, Cutwater, floor, ...) rather than one after the other: a busy spell then falls
  * on all three alike, and the ratios compare like with like.
+ *
+ * The servers run as built JavaScript, not through tsx: Probot and @octokit/webhooks are their
+ * published builds, and Cutwater is bundled by esbuild as `npm run build` bundles `cutwater local`.
+ * Under tsx, Cutwater's TypeScript alone went through a development transpiler (whose keep-names
+ * wrapper runs on every closure created), which the other two never did.
  *
  * BENCH_WEBHOOK_SECONDS (default 10) sets each server's measured time, BENCH_WEBHOOK_TURN_SECONDS
  * (default 2) the length of a turn, BENCH_WEBHOOK_CONNECTIONS (default 16) the concurrency. Each
@@ -104,9 +112,35 @@ async function load(url: string, seconds: number): Promise<Measured> {
   return { latencies, seconds };
 }
 
-async function startServer(kind: ServerKind): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(fileURLToPath(new URL('./webhook-server.ts', import.meta.url)), [kind, SECRET, WEBHOOK_PATH], {
-    execArgv: ['--import', 'tsx', ...(process.env['BENCH_WEBHOOK_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)],
+/**
+ * webhook-server.ts and Cutwater's code bundled into one ES module with the options of
+ * scripts/build.mjs, npm packages left as imports. Written under node_modules/.cache so that those
+ * imports resolve from the repository's node_modules.
+ */
+async function buildServer(): Promise<{ file: string; remove: () => void }> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const cache = path.join(root, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(path.join(cache, 'bench-webhook-'));
+  const file = path.join(dir, 'webhook-server.mjs');
+  await build({
+    absWorkingDir: root,
+    entryPoints: [fileURLToPath(new URL('./webhook-server.ts', import.meta.url))],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
+  });
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function startServer(kind: ServerKind, script: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = fork(script, [kind, SECRET, WEBHOOK_PATH], {
+    execArgv: (process.env['BENCH_WEBHOOK_NODE_FLAGS'] ?? '').split(' ').filter(Boolean),
     // stdout is where Cutwater's structured logs go; written, as in production, but not kept.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -128,8 +162,9 @@ const KINDS: readonly ServerKind[] = ['floor', 'probot', 'cutwater'];
 
 async function measureInTurns(): Promise<Record<ServerKind, LoadResult>> {
   const servers: { kind: ServerKind; child: ChildProcess; url: string; measured: Measured }[] = [];
+  const script = await buildServer();
   try {
-    for (const kind of KINDS) servers.push({ kind, ...(await startServer(kind)), measured: { latencies: [], seconds: 0 } });
+    for (const kind of KINDS) servers.push({ kind, ...(await startServer(kind, script.file)), measured: { latencies: [], seconds: 0 } });
     for (const server of servers) await load(server.url, WARM_UP_SECONDS);
     for (let turn = 0; turn < TURNS; turn++) {
       for (const server of servers) {
@@ -140,6 +175,7 @@ async function measureInTurns(): Promise<Record<ServerKind, LoadResult>> {
     }
   } finally {
     for (const server of servers) await stopServer(server.kind, server.child);
+    script.remove();
   }
   const result = (kind: ServerKind) => summarise((servers.find((server) => server.kind === kind) as { measured: Measured }).measured);
   return { floor: result('floor'), probot: result('probot'), cutwater: result('cutwater') };
