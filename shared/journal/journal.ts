@@ -24,11 +24,14 @@ import { promisify } from 'node:util';
  *
  * Files in `dir`: `<name>.snapshot.jsonl` (the state at the last compaction) and `<name>.log.jsonl`
  * (every record appended since); while a compaction is under way, also `<name>.log.previous.jsonl`
- * (the log it replaces). A record is one line of JSON; a record with an attachment (bytes the owner
- * keeps raw, such as a message body) is the line `@<byte count> <JSON>`, then the bytes, then a
- * newline. Journals from before attachments existed are plain JSON lines and read the same. Replaying snapshot, previous log, then log reproduces the state, provided
+ * (the log it replaces). Replaying snapshot, previous log, then log reproduces the state, provided
  * records are idempotent "put this whole value" / "delete this key" operations, which is what
  * owners write: replaying records a snapshot already holds changes nothing.
+ *
+ * A record is one line of JSON. A record with an attachment (bytes its owner keeps as they are,
+ * such as a message body) is the line `@<byte count> <JSON>`, then the bytes, then a newline; so
+ * the files are JSON lines only as long as no owner uses attachments, whatever their names say.
+ * Files from before attachments existed hold JSON lines only and are read as they always were.
  *
  * Appends are group-committed: everything appended while one write-and-fsync is under way goes
  * into the next, so many concurrent writers cost one disk flush; `append` resolves only once its
@@ -415,6 +418,7 @@ async function syncDirectory(dir: string): Promise<void> {
 const AT_SIGN = 0x40;
 const SPACE = 0x20;
 const LINE_FEED = 0x0a;
+const BYTE_COUNT = /^\d{1,15}$/;
 
 /**
  * Reads a snapshot or log. Its records are JSON lines, some with an attachment after their line
@@ -445,10 +449,9 @@ function readRecords<T>(
     let attachment: Buffer | undefined;
     if (bytes[start] === AT_SIGN) {
       const space = bytes.indexOf(SPACE, start);
-      const length = Number(bytes.toString('latin1', start + 1, space));
-      if (space === -1 || space > lineEnd || !Number.isSafeInteger(length) || length < 0) {
-        throw new JournalCorruptError(file, recordNumber, 'an attachment header without a byte count');
-      }
+      const count = space === -1 || space > lineEnd ? '' : bytes.toString('latin1', start + 1, space);
+      if (!BYTE_COUNT.test(count)) throw new JournalCorruptError(file, recordNumber, 'an attachment header without a byte count');
+      const length = Number(count);
       const attachmentEnd = lineEnd + 1 + length;
       if (attachmentEnd >= bytes.length) return tornAt(start);
       if (bytes[attachmentEnd] !== LINE_FEED) throw new JournalCorruptError(file, recordNumber, 'an attachment of the wrong length');

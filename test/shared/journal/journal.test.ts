@@ -116,10 +116,14 @@ describe('journal', () => {
       }
     });
 
-    it('refuses an attachment whose length does not match, naming the file and record', () => {
-      const dir = tree({ 'test.log.jsonl': '@5 {"n":1}\nhello\n@2 {"n":2}\nhello\n' });
-      expect(() => Journal.open<FramedRecord>({ dir, name: 'test', parse: framedParse, encode })).toThrow(
+    it('refuses an attachment whose length does not match, or is missing, naming the file and record', () => {
+      const wrongLength = tree({ 'test.log.jsonl': '@5 {"n":1}\nhello\n@2 {"n":2}\nhello\n' });
+      expect(() => Journal.open<FramedRecord>({ dir: wrongLength, name: 'test', parse: framedParse, encode })).toThrow(
         /test\.log\.jsonl:2: unreadable journal record \(an attachment of the wrong length\)/,
+      );
+      const noLength = tree({ 'test.log.jsonl': '@ {"n":1}\nhello\n' });
+      expect(() => Journal.open<FramedRecord>({ dir: noLength, name: 'test', parse: framedParse, encode })).toThrow(
+        /test\.log\.jsonl:1: unreadable journal record \(an attachment header without a byte count\)/,
       );
     });
   });
