@@ -324,8 +324,13 @@ export class InProcessBus implements MessageBus {
    * kept so the next publish reports it.
    */
   private track(write: Promise<unknown> | undefined): void {
-    write?.catch(this.noteJournalFailure);
+    // Appends that share a journal write share its promise: one handler each is enough.
+    if (!write || write === this.lastTracked) return;
+    this.lastTracked = write;
+    write.catch(this.noteJournalFailure);
   }
+
+  private lastTracked: Promise<unknown> | undefined;
 
   private readonly noteJournalFailure = (error: unknown) => {
     this.journalFailure ??= error instanceof Error ? error : new Error(String(error));

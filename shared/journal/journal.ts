@@ -79,18 +79,39 @@ export class JournalCorruptError extends Error {
 /** How long a record from `appendEventually` may wait for another append's disk flush before it gets its own. */
 export const EVENTUAL_SYNC_MS = 100;
 
-interface Pending {
+/**
+ * The records appended since the last write began: they go to disk together, in one writev, and
+ * are durable (or fail) together, so every append into a batch gets the batch's one promise. A
+ * promise and its resolving functions per record, waiting out a disk flush (or, for an eventual
+ * record, up to EVENTUAL_SYNC_MS), lived long enough to be copied by the young-generation garbage
+ * collector and then promoted; under load that was most of what the webhook server promoted.
+ */
+interface Batch {
   /**
-   * The record's line (for a record with an attachment, its header line), already a Buffer: it
-   * waits for a write and its fsync, and a string that long-lived gets copied by every
-   * young-generation garbage collection; a Buffer lives off-heap.
+   * Each record's line (for a record with an attachment, its header line, the attachment and a
+   * newline), already Buffers: a string this long-lived would be copied by every young-generation
+   * collection; a Buffer's bytes live off-heap.
    */
-  line: Buffer;
-  attachment: Buffer | undefined;
-  done: () => void;
-  fail: (error: Error) => void;
-  /** From `append`: the next write starts as soon as it can, rather than on the eventual timer. */
+  buffers: Buffer[];
+  records: number;
+  /** Something came from `append`: the write starts as soon as it can, not on the eventual timer. */
   urgent: boolean;
+  durable: Promise<void>;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+function newBatch(): Batch {
+  let resolve: () => void = () => {};
+  let reject: (error: Error) => void = () => {};
+  const durable = new Promise<void>((onDurable, onFailed) => {
+    resolve = onDurable;
+    reject = onFailed;
+  });
+  // Handled here, so a batch whose appenders all chose not to wait (eventual records nobody
+  // awaits) fails quietly; whoever awaits `durable` still sees the failure.
+  durable.catch(() => undefined);
+  return { buffers: [], records: 0, urgent: false, durable, resolve, reject };
 }
 
 interface JournalFiles {
@@ -102,10 +123,8 @@ interface JournalFiles {
 export class Journal<T> {
   private fd: number;
   /** Appended, not yet being written. */
-  private pending: Pending[] = [];
+  private pending: Batch | undefined;
   private writeScheduled = false;
-  /** Something in `pending` came from `append`, so the next write may not wait for the eventual timer. */
-  private urgentPending = false;
   /** Starts a write for `appendEventually` records that no other append's write took along in time. */
   private eventualTimer: NodeJS.Timeout | undefined;
   private eventualDue = false;
@@ -191,7 +210,7 @@ export class Journal<T> {
   compact(records: Iterable<T>): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
     if (this.compacting) return this.compacting;
-    this.appendedSinceCompaction = this.pending.length;
+    this.appendedSinceCompaction = this.pending?.records ?? 0;
     const tmp = `${this.files.snapshot}.tmp`;
     let fd: number;
     try {
@@ -247,15 +266,14 @@ export class Journal<T> {
 
   private enqueue(record: T, urgent: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
-    const { json, attachment } = this.encode(record);
-    const line = Buffer.from(attachment ? `@${attachment.length} ${json}\n` : `${json}\n`, 'utf8');
-    return new Promise((done, fail) => {
-      this.pending.push({ line, attachment, done, fail, urgent });
-      if (urgent) this.urgentPending = true;
-      this.appendedSinceCompaction += 1;
-      // While a write is under way, its end starts the next.
-      if (!this.writing) this.scheduleWrite();
-    });
+    const batch = (this.pending ??= newBatch());
+    pushEncoded(batch.buffers, this.encode(record));
+    batch.records += 1;
+    if (urgent) batch.urgent = true;
+    this.appendedSinceCompaction += 1;
+    // While a write is under way, its end starts the next.
+    if (!this.writing) this.scheduleWrite();
+    return batch.durable;
   }
 
   /**
@@ -282,8 +300,9 @@ export class Journal<T> {
    * time, so the log stays in order; what is appended meanwhile waits and goes in the next.
    */
   private startWrite(): void {
-    if (this.writing || this.pending.length === 0) return;
-    if (!this.closed && !this.eventualDue && !this.urgentPending) {
+    const batch = this.pending;
+    if (this.writing || !batch) return;
+    if (!this.closed && !this.eventualDue && !batch.urgent) {
       this.eventualTimer ??= setTimeout(() => {
         this.eventualTimer = undefined;
         this.eventualDue = true;
@@ -296,31 +315,22 @@ export class Journal<T> {
       this.eventualTimer = undefined;
     }
     this.eventualDue = false;
-    this.urgentPending = false;
-    const batch = this.pending;
-    this.pending = [];
+    this.pending = undefined;
     const fd = this.fd;
     this.writing = true;
     this.useFd(fd);
     const finish = (error: Error | null) => {
       this.writing = false;
       this.releaseFd(fd);
-      for (const entry of batch) {
-        if (error) entry.fail(error);
-        else entry.done();
-      }
+      if (error) batch.reject(error);
+      else batch.resolve();
       // What was appended during this write goes next, together with whatever the requests this
       // completion lets go (and any others already due) append in this turn of the event loop.
       if (this.closed) this.startWrite();
-      else if (this.pending.length > 0) this.scheduleWrite();
+      else if (this.pending) this.scheduleWrite();
       if (!this.writing && this.fdUsers.size === 0) this.onIdle?.();
     };
-    const buffers: Buffer[] = [];
-    for (const entry of batch) {
-      buffers.push(entry.line);
-      if (entry.attachment) buffers.push(entry.attachment, NEWLINE);
-    }
-    writeFully(fd, buffers, finish);
+    writeFully(fd, batch.buffers, finish);
   }
 
   /**

@@ -167,7 +167,8 @@ export class EmbeddedStore implements Store {
   private persistEventually(record: Exclude<JournalRecord, { kind: 'job' }>): Promise<void> {
     this.state.apply(record);
     if (!this.journal) return Promise.resolve();
-    this.journal.appendEventually(record).catch(ignoreEventualFailure);
+    // Not awaited: the journal handles a failure nobody waits for.
+    void this.journal.appendEventually(record);
     this.compactIfWorthwhile();
     return Promise.resolve();
   }
@@ -180,9 +181,6 @@ export class EmbeddedStore implements Store {
     this.journal.compact(this.state.records()).catch(() => undefined);
   }
 }
-
-/** See `persistEventually`. */
-function ignoreEventualFailure(): void {}
 
 type Persist = (records: JournalRecord[]) => Promise<void>;
 type PersistEventually = (record: Exclude<JournalRecord, { kind: 'job' }>) => Promise<void>;
