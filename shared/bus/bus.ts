@@ -38,6 +38,11 @@ export function deadLetterTopicOf(subscription: string): string {
 }
 
 export interface OutgoingMessage {
+  /**
+   * A Buffer is the publisher's no longer: both buses keep it as it is until it is sent or written
+   * (Pub/Sub's client batches it; the in-process bus journals and redelivers it), so it must not
+   * change once published.
+   */
   data: Buffer | string;
   attributes?: Record<string, string>;
   /**

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { Journal } from '../journal/journal';
+import { Journal, type EncodedRecord } from '../journal/journal';
 import {
   DEAD_LETTER_ATTRIBUTES,
   DEFAULT_SUBSCRIPTION_POLICY,
@@ -70,17 +70,31 @@ interface StoredMessage {
 /** One delivery of a message to a handler, current until acknowledged, failed or expired. */
 interface Lease {
   message: StoredMessage;
-  deadlineTimer: NodeJS.Timeout;
-  /** Resolves when the delivery is over: the handler finished or the ack deadline passed. */
-  settled: Promise<void>;
-  settle: () => void;
+  consumer: Consumer;
+  deadlineTimer: NodeJS.Timeout | undefined;
+  /** The delivery is over: the handler finished or the ack deadline passed. */
+  settled: boolean;
+  /** Who waits for it to be over (a closing consumer); made only when someone does. */
+  settledWaiters: (() => void)[] | undefined;
+}
+
+function settleLease(lease: Lease): void {
+  if (lease.settled) return;
+  lease.settled = true;
+  lease.consumer.leaseSettled(lease);
+  for (const resolve of lease.settledWaiters ?? []) resolve();
+}
+
+function leaseSettled(lease: Lease): Promise<void> {
+  if (lease.settled) return Promise.resolve();
+  return new Promise((resolve) => (lease.settledWaiters ??= []).push(resolve));
 }
 
 interface BusStorage {
   deliverToTopic(topic: TopicName, data: Buffer, attributes: Record<string, string>, orderingKey: string | undefined): Promise<string>;
   persistMessage(subscription: string, message: StoredMessage): Promise<void> | undefined;
   persistAck(subscription: string, id: string): void;
-  track(write: Promise<void> | undefined): void;
+  track(write: Promise<unknown> | undefined): void;
 }
 
 const journalRecordSchema = z.discriminatedUnion('kind', [
@@ -100,7 +114,8 @@ const journalRecordSchema = z.discriminatedUnion('kind', [
     kind: z.literal('message'),
     subscription: z.string(),
     id: z.string(),
-    dataBase64: z.string(),
+    // Journals written before attachments carry the body here; newer ones beside the line.
+    dataBase64: z.string().optional(),
     attributes: z.record(z.string(), z.string()),
     publishTimeMs: z.number(),
     deliveryAttempts: z.number().int().nonnegative(),
@@ -108,33 +123,35 @@ const journalRecordSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('ack'), subscription: z.string(), id: z.string() }),
 ]);
-type JournalRecord = z.infer<typeof journalRecordSchema>;
+type JournalLine = z.infer<typeof journalRecordSchema>;
+type MessageLine = Extract<JournalLine, { kind: 'message' }>;
 
-/**
- * A record's journal line. A message's body is copied into the line's buffer rather than handed to
- * JSON.stringify, which scans a long string character by character for escapes and took longer
- * than the rest of a publish; base64 (always Buffer's own output here) has nothing to escape.
- */
-function encodeRecord(record: JournalRecord): Buffer {
-  if (record.kind !== 'message') return Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
-  const { dataBase64, ...rest } = record;
-  const head = `${JSON.stringify(rest).slice(0, -1)},"dataBase64":"`;
-  const headBytes = Buffer.byteLength(head, 'utf8');
-  const line = Buffer.allocUnsafe(headBytes + dataBase64.length + 3);
-  line.write(head, 0, 'utf8');
-  line.write(dataBase64, headBytes, 'latin1');
-  line.write('"}\n', headBytes + dataBase64.length, 'latin1');
-  return line;
+/** A journal record: a message's body is its attachment, written to disk as it is. */
+type JournalRecord = Exclude<JournalLine, MessageLine> | (Omit<MessageLine, 'dataBase64'> & { data: Buffer });
+
+function parseRecord(value: unknown, attachment: Buffer | undefined): JournalRecord {
+  const line = journalRecordSchema.parse(value);
+  if (line.kind !== 'message') return line;
+  const { dataBase64, ...message } = line;
+  if (attachment) return { ...message, data: attachment };
+  if (dataBase64 !== undefined) return { ...message, data: Buffer.from(dataBase64, 'base64') };
+  throw new Error(`message ${line.id} has no body`);
+}
+
+function encodeRecord(record: JournalRecord): EncodedRecord {
+  if (record.kind !== 'message') return { json: JSON.stringify(record) };
+  const { data, ...rest } = record;
+  return { json: JSON.stringify(rest), attachment: data };
 }
 
 export class InProcessBus implements MessageBus {
   private readonly topics = new Set<TopicName>();
   private readonly subscriptions = new Map<string, SubscriptionState>();
   private readonly journal: Journal<JournalRecord> | undefined;
-  /** Journal writes not awaited by their caller (acks, failure counts), finished before close. */
-  private readonly pendingWrites = new Set<Promise<void>>();
   private journalFailure: Error | undefined;
   private closed = false;
+  private readonly idPrefix = randomBytes(9).toString('base64url');
+  private messageCount = 0;
   /** What subscriptions may ask of the bus, kept off its public surface. */
   private readonly storage: BusStorage = {
     deliverToTopic: (topic, data, attributes, orderingKey) => this.deliverToTopic(topic, data, attributes, orderingKey),
@@ -148,7 +165,7 @@ export class InProcessBus implements MessageBus {
     const opened = Journal.open({
       dir: options.dataDir,
       name: JOURNAL_NAME,
-      parse: (value) => journalRecordSchema.parse(value),
+      parse: parseRecord,
       encode: encodeRecord,
     });
     this.journal = opened.journal;
@@ -216,13 +233,18 @@ export class InProcessBus implements MessageBus {
     await Promise.all(writes);
   }
 
-  async publish(topic: TopicName, message: OutgoingMessage): Promise<string> {
-    this.assertOpen();
-    if (!this.topics.has(topic)) {
-      throw new Error(`cannot publish to topic "${topic}": it is not declared (declare the topology first)`);
+  publish(topic: TopicName, message: OutgoingMessage): Promise<string> {
+    try {
+      this.assertOpen();
+      if (!this.topics.has(topic)) {
+        throw new Error(`cannot publish to topic "${topic}": it is not declared (declare the topology first)`);
+      }
+      if (message.orderingKey) checkOrderingKey(message.orderingKey);
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
-    const data = typeof message.data === 'string' ? Buffer.from(message.data, 'utf8') : Buffer.from(message.data);
-    if (message.orderingKey) checkOrderingKey(message.orderingKey);
+    // Not copied (see OutgoingMessage): the journal writes it as it is, and each delivery gets a copy.
+    const data = typeof message.data === 'string' ? Buffer.from(message.data, 'utf8') : message.data;
     return this.deliverToTopic(topic, data, { ...message.attributes }, message.orderingKey || undefined);
   }
 
@@ -251,29 +273,36 @@ export class InProcessBus implements MessageBus {
     // Every write is queued by now; closing the journal makes them durable at once, including
     // acks that would otherwise wait for a later flush.
     await this.journal?.close();
-    await Promise.allSettled([...this.pendingWrites]);
+  }
+
+  /**
+   * Unique among every message this data dir will ever hold: random per bus, then a count. Cheaper
+   * than a random UUID per message, and shorter in every journal record that names it.
+   */
+  private nextMessageId(): string {
+    this.messageCount += 1;
+    return `${this.idPrefix}-${this.messageCount.toString(36)}`;
   }
 
   /** Fans a message out to the topic's subscriptions; resolves once that is durable. */
-  private async deliverToTopic(
-    topic: TopicName,
-    data: Buffer,
-    attributes: Record<string, string>,
-    orderingKey: string | undefined,
-  ): Promise<string> {
-    const id = randomUUID();
+  private deliverToTopic(topic: TopicName, data: Buffer, attributes: Record<string, string>, orderingKey: string | undefined): Promise<string> {
+    const id = this.nextMessageId();
     const publishTime = new Date();
-    const writes: Promise<void>[] = [];
+    let write: Promise<void> | undefined;
+    let writes: Promise<void>[] | undefined;
     for (const state of this.subscriptions.values()) {
       if (state.policy.topic !== topic) continue;
       const stored: StoredMessage = { id, data, attributes, publishTime, deliveryAttempts: 0, ...(orderingKey ? { orderingKey } : {}) };
-      const write = this.persistMessage(state.policy.name, stored);
-      if (write) writes.push(write);
+      const written = this.persistMessage(state.policy.name, stored);
+      // Most topics have one subscription: its write is awaited as it is, without Promise.all.
+      if (written && write) (writes ??= [write]).push(written);
+      else if (written) write = written;
       state.enqueue(stored);
     }
-    await Promise.all(writes);
     this.compactIfWorthwhile();
-    return id;
+    if (writes) return Promise.all(writes).then(() => id);
+    if (write) return write.then(() => id);
+    return Promise.resolve(id);
   }
 
   /** Journals a message's current state; undefined when the bus keeps nothing on disk. */
@@ -290,17 +319,22 @@ export class InProcessBus implements MessageBus {
   }
 
   /**
-   * Records a write nobody waits for. If it fails, the worst outcome is a redelivery after a
-   * restart, which at-least-once delivery allows; the failure is kept so the next publish reports it.
+   * Records a write nobody waits for (closing the journal finishes it). If it fails, the worst
+   * outcome is a redelivery after a restart, which at-least-once delivery allows; the failure is
+   * kept so the next publish reports it.
    */
-  private track(write: Promise<void> | undefined): void {
-    if (!write) return;
-    const tracked = write.catch((error: unknown) => {
-      this.journalFailure ??= error instanceof Error ? error : new Error(String(error));
-    });
-    this.pendingWrites.add(tracked);
-    void tracked.finally(() => this.pendingWrites.delete(tracked));
+  private track(write: Promise<unknown> | undefined): void {
+    // Appends that share a journal write share its promise: one handler each is enough.
+    if (!write || write === this.lastTracked) return;
+    this.lastTracked = write;
+    write.catch(this.noteJournalFailure);
   }
+
+  private lastTracked: Promise<unknown> | undefined;
+
+  private readonly noteJournalFailure = (error: unknown) => {
+    this.journalFailure ??= error instanceof Error ? error : new Error(String(error));
+  };
 
   private compactIfWorthwhile(): void {
     if (!this.journal || this.closed) return;
@@ -343,7 +377,7 @@ export class InProcessBus implements MessageBus {
         // the first insertion's position, which is its publish position.
         state.messages.set(record.id, {
           id: record.id,
-          data: Buffer.from(record.dataBase64, 'base64'),
+          data: record.data,
           attributes: record.attributes,
           publishTime: new Date(record.publishTimeMs),
           deliveryAttempts: record.deliveryAttempts,
@@ -372,7 +406,7 @@ function messageRecord(subscription: string, message: StoredMessage): JournalRec
     kind: 'message',
     subscription,
     id: message.id,
-    dataBase64: message.data.toString('base64'),
+    data: message.data,
     attributes: message.attributes,
     publishTimeMs: message.publishTime.getTime(),
     deliveryAttempts: message.deliveryAttempts,
@@ -524,20 +558,10 @@ class SubscriptionState {
 
   private deliver(message: StoredMessage, consumer: Consumer): void {
     message.deliveryAttempts += 1;
-    let settle = () => {};
-    const settled = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
-    const lease: Lease = {
-      message,
-      settled,
-      settle,
-      deadlineTimer: setTimeout(() => {
-        // Pub/Sub redelivers a message whose deadline passed even though the handler may still be
-        // running; its eventual result is then ignored, as an ack with an expired ack ID would be.
-        this.fail(lease, new Error(`ack deadline of ${this.policy.ackDeadlineSeconds}s exceeded`));
-      }, this.policy.ackDeadlineSeconds * 1000),
-    };
+    const lease: Lease = { message, consumer, deadlineTimer: undefined, settled: false, settledWaiters: undefined };
+    // Pub/Sub redelivers a message whose deadline passed even though the handler may still be
+    // running; its eventual result is then ignored, as an ack with an expired ack ID would be.
+    lease.deadlineTimer = setTimeout(this.expire, this.policy.ackDeadlineSeconds * 1000, lease);
     this.leases.set(message.id, lease);
     const received: ReceivedMessage = {
       id: message.id,
@@ -547,10 +571,17 @@ class SubscriptionState {
       deliveryAttempt: message.deliveryAttempts,
       ...(message.orderingKey ? { orderingKey: message.orderingKey } : {}),
     };
-    consumer.run(lease, received, (outcome) => {
-      if (outcome.ok) this.ack(lease);
-      else this.fail(lease, outcome.error);
-    });
+    void consumer.run(lease, received);
+  }
+
+  private readonly expire = (lease: Lease) => {
+    this.fail(lease, new Error(`ack deadline of ${this.policy.ackDeadlineSeconds}s exceeded`));
+  };
+
+  /** The handler of a delivery returned (`ok`) or threw. */
+  finish(lease: Lease, outcome: Outcome): void {
+    if (outcome.ok) this.ack(lease);
+    else this.fail(lease, outcome.error);
   }
 
   private isCurrent(lease: Lease): boolean {
@@ -560,7 +591,7 @@ class SubscriptionState {
   private endLease(lease: Lease): void {
     clearTimeout(lease.deadlineTimer);
     this.leases.delete(lease.message.id);
-    lease.settle();
+    settleLease(lease);
   }
 
   private ack(lease: Lease): void {
@@ -605,7 +636,7 @@ class SubscriptionState {
     // The dead letter is journaled before the removal from this subscription, so a crash between
     // the two can duplicate it but never lose it.
     const deadLetters = deadLetterTopicOf(this.policy.name);
-    this.bus.track(this.bus.deliverToTopic(deadLetters, message.data, attributes, message.orderingKey).then(() => {}));
+    this.bus.track(this.bus.deliverToTopic(deadLetters, message.data, attributes, message.orderingKey));
     this.messages.delete(message.id);
     this.bus.persistAck(this.policy.name, message.id);
     this.releaseKey(message);
@@ -616,13 +647,14 @@ class SubscriptionState {
     this.backoffTimers.clear();
     for (const lease of this.leases.values()) {
       clearTimeout(lease.deadlineTimer);
-      lease.settle();
+      settleLease(lease);
     }
     this.leases.clear();
   }
 }
 
 type Outcome = { ok: true } | { ok: false; error: unknown };
+const SUCCEEDED: Outcome = { ok: true };
 
 /** One `subscribe` call: a handler and its share of the subscription's deliveries. */
 class Consumer implements Subscriber {
@@ -640,24 +672,31 @@ class Consumer implements Subscriber {
     return !this.closed && this.inFlight < this.maxInFlight;
   }
 
-  run(lease: Lease, message: ReceivedMessage, report: (outcome: Outcome) => void): void {
+  async run(lease: Lease, message: ReceivedMessage): Promise<void> {
     this.inFlight += 1;
     this.leases.add(lease);
-    void lease.settled.then(() => this.leases.delete(lease));
-    // Through a promise so that a handler that throws synchronously is a failure like any other,
-    // and so that no handler runs inside the publish call that enqueued its message.
-    void Promise.resolve()
-      .then(() => this.handler(message))
-      .then(
-        () => report({ ok: true }),
-        (error: unknown) => report({ ok: false, error }),
-      )
-      .finally(() => {
-        // The slot is held until the handler returns, even past its ack deadline: maxInFlight
-        // bounds concurrent handler calls, not leases.
-        this.inFlight -= 1;
-        this.state.pump();
-      });
+    // So that no handler runs inside the publish call that enqueued its message.
+    await undefined;
+    let outcome: Outcome;
+    try {
+      // Inside the try, so that a handler that throws synchronously is a failure like any other.
+      await this.handler(message);
+      outcome = SUCCEEDED;
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    try {
+      this.state.finish(lease, outcome);
+    } finally {
+      // The slot is held until the handler returns, even past its ack deadline: maxInFlight
+      // bounds concurrent handler calls, not leases.
+      this.inFlight -= 1;
+      this.state.pump();
+    }
+  }
+
+  leaseSettled(lease: Lease): void {
+    this.leases.delete(lease);
   }
 
   /** Waits for deliveries in flight, each until its handler finishes or its ack deadline passes. */
@@ -665,6 +704,6 @@ class Consumer implements Subscriber {
     if (this.closed) return;
     this.closed = true;
     this.state.removeConsumer(this);
-    await Promise.all([...this.leases].map((lease) => lease.settled));
+    await Promise.all([...this.leases].map(leaseSettled));
   }
 }

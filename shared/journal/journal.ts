@@ -28,6 +28,11 @@ import { promisify } from 'node:util';
  * records are idempotent "put this whole value" / "delete this key" operations, which is what
  * owners write: replaying records a snapshot already holds changes nothing.
  *
+ * A record is one line of JSON. A record with an attachment (bytes its owner keeps as they are,
+ * such as a message body) is the line `@<byte count> <JSON>`, then the bytes, then a newline; so
+ * the files are JSON lines only as long as no owner uses attachments, whatever their names say.
+ * Files from before attachments existed hold JSON lines only and are read as they always were.
+ *
  * Appends are group-committed: everything appended while one write-and-fsync is under way goes
  * into the next, so many concurrent writers cost one disk flush; `append` resolves only once its
  * record is durable. Writes and flushes run off the event loop (libuv's thread pool): a synchronous
@@ -37,15 +42,23 @@ import { promisify } from 'node:util';
 export interface JournalOptions<T> {
   dir: string;
   name: string;
-  /** Validates one decoded line; throw to reject it. */
-  parse: (value: unknown) => T;
+  /** Validates one decoded record and its attachment, if it has one; throw to reject it. */
+  parse: (value: unknown, attachment: Buffer | undefined) => T;
   /** Make each group of appends durable before resolving it (default true). Tests of crash behaviour keep it on. */
   fsync?: boolean;
-  /**
-   * Encodes one record as its line: JSON, then a newline (default: JSON.stringify). For owners
-   * whose records carry long strings that need no escaping, which JSON.stringify scans slowly.
-   */
-  encode?: (record: T) => Buffer;
+  /** Splits a record into its JSON and an attachment (default: all of it JSON, no attachment). */
+  encode?: (record: T) => EncodedRecord;
+}
+
+/**
+ * A record as written: JSON text, and optionally bytes written beside it as they are. Bytes inside
+ * JSON would have to be base64 (a third larger on disk, and a long string to build, escape and
+ * collect on every append); as an attachment they go to the disk straight from the owner's Buffer,
+ * which must therefore not change once appended.
+ */
+export interface EncodedRecord {
+  json: string;
+  attachment?: Buffer;
 }
 
 export interface OpenedJournal<T> {
@@ -66,20 +79,39 @@ export class JournalCorruptError extends Error {
 /** How long a record from `appendEventually` may wait for another append's disk flush before it gets its own. */
 export const EVENTUAL_SYNC_MS = 100;
 
-interface Waiter {
-  done: () => void;
-  fail: (error: Error) => void;
+/**
+ * The records appended since the last write began: they go to disk together, in one writev, and
+ * are durable (or fail) together, so every append into a batch gets the batch's one promise. A
+ * promise and its resolving functions per record, waiting out a disk flush (or, for an eventual
+ * record, up to EVENTUAL_SYNC_MS), lived long enough to be copied by the young-generation garbage
+ * collector and then promoted; under load that was most of what the webhook server promoted.
+ */
+interface Batch {
+  /**
+   * Each record's line (for a record with an attachment, its header line, the attachment and a
+   * newline), already Buffers: a string this long-lived would be copied by every young-generation
+   * collection; a Buffer's bytes live off-heap.
+   */
+  buffers: Buffer[];
+  records: number;
+  /** Something came from `append`: the write starts as soon as it can, not on the eventual timer. */
+  urgent: boolean;
+  durable: Promise<void>;
+  resolve: () => void;
+  reject: (error: Error) => void;
 }
 
-interface Pending {
-  /**
-   * The record's line, already a Buffer: it waits for a write and its fsync, and a string that
-   * long-lived gets copied by every young-generation garbage collection; a Buffer lives off-heap.
-   */
-  line: Buffer;
-  waiter: Waiter;
-  /** From `append`: the next write starts as soon as it can, rather than on the eventual timer. */
-  urgent: boolean;
+function newBatch(): Batch {
+  let resolve: () => void = () => {};
+  let reject: (error: Error) => void = () => {};
+  const durable = new Promise<void>((onDurable, onFailed) => {
+    resolve = onDurable;
+    reject = onFailed;
+  });
+  // Handled here, so a batch whose appenders all chose not to wait (eventual records nobody
+  // awaits) fails quietly; whoever awaits `durable` still sees the failure.
+  durable.catch(() => undefined);
+  return { buffers: [], records: 0, urgent: false, durable, resolve, reject };
 }
 
 interface JournalFiles {
@@ -91,7 +123,7 @@ interface JournalFiles {
 export class Journal<T> {
   private fd: number;
   /** Appended, not yet being written. */
-  private pending: Pending[] = [];
+  private pending: Batch | undefined;
   private writeScheduled = false;
   /** Starts a write for `appendEventually` records that no other append's write took along in time. */
   private eventualTimer: NodeJS.Timeout | undefined;
@@ -114,7 +146,7 @@ export class Journal<T> {
     private readonly dir: string,
     private readonly files: JournalFiles,
     private readonly fsync: boolean,
-    private readonly encode: (record: T) => Buffer,
+    private readonly encode: (record: T) => EncodedRecord,
     existingLogRecords: number,
   ) {
     this.fd = this.openLog();
@@ -135,7 +167,7 @@ export class Journal<T> {
     const previous = readRecords(files.previousLog, options.parse, true);
     const log = readRecords(files.log, options.parse, true);
     const logRecords = [...previous.records, ...log.records];
-    const encode = options.encode ?? ((record: T) => Buffer.from(`${JSON.stringify(record)}\n`, 'utf8'));
+    const encode = options.encode ?? ((record: T): EncodedRecord => ({ json: JSON.stringify(record) }));
     const journal = new Journal<T>(options.dir, files, options.fsync ?? true, encode, logRecords.length);
     if (existsSync(files.previousLog) || log.partialLine !== undefined) {
       // One whole log again. A crash before the previous log's removal replays its records twice,
@@ -178,7 +210,7 @@ export class Journal<T> {
   compact(records: Iterable<T>): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
     if (this.compacting) return this.compacting;
-    this.appendedSinceCompaction = this.pending.length;
+    this.appendedSinceCompaction = this.pending?.records ?? 0;
     const tmp = `${this.files.snapshot}.tmp`;
     let fd: number;
     try {
@@ -191,9 +223,7 @@ export class Journal<T> {
       let chunk: Buffer[] = [];
       let size = 0;
       for (const record of records) {
-        const line = this.encode(record);
-        chunk.push(line);
-        size += line.length;
+        size += pushEncoded(chunk, this.encode(record));
         if (size > 1 << 20) {
           writeSync(fd, Buffer.concat(chunk));
           chunk = [];
@@ -236,19 +266,31 @@ export class Journal<T> {
 
   private enqueue(record: T, urgent: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.files.log} is closed`));
-    return new Promise((done, fail) => {
-      this.pending.push({ line: this.encode(record), waiter: { done, fail }, urgent });
-      this.appendedSinceCompaction += 1;
-      // Appends made in the same turn of the event loop share a write.
-      if (!this.writeScheduled) {
-        this.writeScheduled = true;
-        setImmediate(() => {
-          this.writeScheduled = false;
-          this.startWrite();
-        });
-      }
-    });
+    const batch = (this.pending ??= newBatch());
+    pushEncoded(batch.buffers, this.encode(record));
+    batch.records += 1;
+    if (urgent) batch.urgent = true;
+    this.appendedSinceCompaction += 1;
+    // While a write is under way, its end starts the next.
+    if (!this.writing) this.scheduleWrite();
+    return batch.durable;
   }
+
+  /**
+   * Starts the next write once the event loop has run everything already due: the appends of every
+   * request that arrived in this turn then share it. Never a timer, so an idle journal's single
+   * append is written at once.
+   */
+  private scheduleWrite(): void {
+    if (this.writeScheduled) return;
+    this.writeScheduled = true;
+    setImmediate(this.startScheduledWrite);
+  }
+
+  private readonly startScheduledWrite = () => {
+    this.writeScheduled = false;
+    this.startWrite();
+  };
 
   /**
    * Writes everything pending off the event loop (libuv's thread pool), durably: the log is open
@@ -258,8 +300,9 @@ export class Journal<T> {
    * time, so the log stays in order; what is appended meanwhile waits and goes in the next.
    */
   private startWrite(): void {
-    if (this.writing || this.pending.length === 0) return;
-    if (!this.closed && !this.eventualDue && !this.pending.some((entry) => entry.urgent)) {
+    const batch = this.pending;
+    if (this.writing || !batch) return;
+    if (!this.closed && !this.eventualDue && !batch.urgent) {
       this.eventualTimer ??= setTimeout(() => {
         this.eventualTimer = undefined;
         this.eventualDue = true;
@@ -267,28 +310,27 @@ export class Journal<T> {
       }, EVENTUAL_SYNC_MS);
       return;
     }
-    clearTimeout(this.eventualTimer);
-    this.eventualTimer = undefined;
+    if (this.eventualTimer) {
+      clearTimeout(this.eventualTimer);
+      this.eventualTimer = undefined;
+    }
     this.eventualDue = false;
-    const batch = this.pending.splice(0);
+    this.pending = undefined;
     const fd = this.fd;
     this.writing = true;
     this.useFd(fd);
     const finish = (error: Error | null) => {
       this.writing = false;
       this.releaseFd(fd);
-      for (const entry of batch) {
-        if (error) entry.waiter.fail(error);
-        else entry.waiter.done();
-      }
-      this.startWrite();
+      if (error) batch.reject(error);
+      else batch.resolve();
+      // What was appended during this write goes next, together with whatever the requests this
+      // completion lets go (and any others already due) append in this turn of the event loop.
+      if (this.closed) this.startWrite();
+      else if (this.pending) this.scheduleWrite();
       if (!this.writing && this.fdUsers.size === 0) this.onIdle?.();
     };
-    writeFully(
-      fd,
-      batch.map((entry) => entry.line),
-      finish,
-    );
+    writeFully(fd, batch.buffers, finish);
   }
 
   /**
@@ -331,7 +373,9 @@ export class Journal<T> {
     const tmp = `${this.files.log}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      if (records.length > 0) writeSync(fd, Buffer.concat(records.map((record) => this.encode(record))));
+      const buffers: Buffer[] = [];
+      for (const record of records) pushEncoded(buffers, this.encode(record));
+      if (buffers.length > 0) writeSync(fd, Buffer.concat(buffers));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -339,6 +383,20 @@ export class Journal<T> {
     renameSync(tmp, this.files.log);
     this.fd = this.openLog();
   }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** Appends a record's bytes as written to disk; returns how many. */
+function pushEncoded(buffers: Buffer[], { json, attachment }: EncodedRecord): number {
+  if (!attachment) {
+    const line = Buffer.from(`${json}\n`, 'utf8');
+    buffers.push(line);
+    return line.length;
+  }
+  const header = Buffer.from(`@${attachment.length} ${json}\n`, 'utf8');
+  buffers.push(header, attachment, NEWLINE);
+  return header.length + attachment.length + 1;
 }
 
 /**
@@ -367,35 +425,66 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+const AT_SIGN = 0x40;
+const SPACE = 0x20;
+const LINE_FEED = 0x0a;
+const BYTE_COUNT = /^\d{1,15}$/;
+
+/**
+ * Reads a snapshot or log. Its records are JSON lines, some with an attachment after their line
+ * (see the file format above). A log whose writer died mid-append ends with part of a record: with
+ * `tolerateTornTail` that part is dropped and returned; a snapshot is renamed into place only once
+ * whole, so there it means damage.
+ */
 function readRecords<T>(
   file: string,
-  parse: (value: unknown) => T,
+  parse: (value: unknown, attachment: Buffer | undefined) => T,
   tolerateTornTail: boolean,
 ): { records: T[]; partialLine?: string } {
   if (!existsSync(file)) return { records: [] };
-  const text = readFileSync(file, 'utf8');
-  const lines = text.split('\n');
-  // A file written only by whole-line appends ends with "\n", so the last element is empty unless
-  // the process died mid-write.
-  const tail = lines.pop() ?? '';
+  const bytes = readFileSync(file);
   const records: T[] = [];
-  lines.forEach((line, index) => {
-    if (line === '') return;
+  let position = 0;
+  let recordNumber = 0;
+  const tornAt = (start: number) => {
+    if (!tolerateTornTail) throw new JournalCorruptError(file, recordNumber, 'snapshot ends mid-record');
+    return { records, partialLine: bytes.toString('utf8', start) };
+  };
+  while (position < bytes.length) {
+    const start = position;
+    const lineEnd = bytes.indexOf(LINE_FEED, start);
+    recordNumber += 1;
+    if (lineEnd === -1) return tornAt(start);
+    let json: string;
+    let attachment: Buffer | undefined;
+    if (bytes[start] === AT_SIGN) {
+      const space = bytes.indexOf(SPACE, start);
+      const count = space === -1 || space > lineEnd ? '' : bytes.toString('latin1', start + 1, space);
+      if (!BYTE_COUNT.test(count)) throw new JournalCorruptError(file, recordNumber, 'an attachment header without a byte count');
+      const length = Number(count);
+      const attachmentEnd = lineEnd + 1 + length;
+      if (attachmentEnd >= bytes.length) return tornAt(start);
+      if (bytes[attachmentEnd] !== LINE_FEED) throw new JournalCorruptError(file, recordNumber, 'an attachment of the wrong length');
+      json = bytes.toString('utf8', space + 1, lineEnd);
+      // A copy: a view would keep the whole file's bytes in memory for as long as the record lives.
+      attachment = Buffer.from(bytes.subarray(lineEnd + 1, attachmentEnd));
+      position = attachmentEnd + 1;
+    } else {
+      json = bytes.toString('utf8', start, lineEnd);
+      position = lineEnd + 1;
+    }
+    if (json === '') continue;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = JSON.parse(json);
     } catch (error) {
-      throw new JournalCorruptError(file, index + 1, (error as Error).message);
+      throw new JournalCorruptError(file, recordNumber, (error as Error).message);
     }
     try {
-      records.push(parse(value));
+      records.push(parse(value, attachment));
     } catch (error) {
-      throw new JournalCorruptError(file, index + 1, (error as Error).message);
+      throw new JournalCorruptError(file, recordNumber, (error as Error).message);
     }
-  });
-  if (tail !== '') {
-    if (!tolerateTornTail) throw new JournalCorruptError(file, lines.length + 1, 'snapshot ends mid-record');
-    return { records, partialLine: tail };
   }
   return { records };
 }

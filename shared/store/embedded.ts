@@ -104,9 +104,9 @@ export class EmbeddedStore implements Store {
     private readonly unlock: (() => void) | undefined,
     private readonly now: () => number,
   ) {
-    const persist: Persist = (records, durability) => this.persist(records, durability);
+    const persist: Persist = (records) => this.persist(records);
     this.jobs = new EmbeddedJobStore(this.state, persist, now);
-    this.deliveries = new EmbeddedDeliveryStore(this.state, persist, now);
+    this.deliveries = new EmbeddedDeliveryStore(this.state, persist, (record) => this.persistEventually(record), now);
     this.periodics = new EmbeddedPeriodicStore(this.state, persist);
     this.reports = new EmbeddedReportStore(this.state, persist);
     this.slots = new EmbeddedSlotStore(this.state, persist, now);
@@ -143,37 +143,47 @@ export class EmbeddedStore implements Store {
   /**
    * Applies records to memory at once (so the next operation sees them) and resolves once they are
    * durable; only then do watchers hear of job changes, as Firestore listeners only see commits.
-   * With `durability: 'eventual'` it resolves at once and the records reach the disk with a later
-   * group commit (Journal.appendEventually); only for records whose loss in a crash does no harm
-   * (see recordAccepted).
    */
-  private async persist(records: JournalRecord[], durability: Durability = 'now'): Promise<void> {
+  private async persist(records: JournalRecord[]): Promise<void> {
     const changes = records.map((record) => this.state.apply(record)).filter((change) => change !== undefined);
     if (this.journal) {
       const journal = this.journal;
-      const written = Promise.all(
-        records.map((record) => (durability === 'eventual' ? journal.appendEventually(record) : journal.append(record))),
-      );
-      // A failed write here loses only what the caller agreed to lose; a disk that keeps failing
-      // fails the next write that is waited for, which reports it.
-      if (durability === 'eventual') written.catch(() => undefined);
-      else await written;
-      if (this.journal.appendedSinceCompaction > this.state.size() + COMPACTION_SLACK) {
-        this.state.dropExpired(this.now());
-        // Not waited for: it finishes off the event loop. A failed one leaves the journal whole,
-        // and the next is tried once the log has grown by the slack again.
-        this.journal.compact(this.state.records()).catch(() => undefined);
-      }
+      await Promise.all(records.map((record) => journal.append(record)));
+      this.compactIfWorthwhile();
     } else {
       // Still asynchronous, as a real backend is: callers and watchers see the same ordering.
       await Promise.resolve();
     }
     for (const change of changes) this.jobs.notify(change.before, change.after);
   }
+
+  /**
+   * Like `persist` for one record that is no job (so no watcher hears of it), but resolves at once:
+   * the record reaches the disk with a later group commit (Journal.appendEventually). Only for
+   * records whose loss in a crash does no harm (see recordAccepted). A failed write loses only what
+   * the caller agreed to lose; a disk that keeps failing fails the next write that is waited for,
+   * which reports it.
+   */
+  private persistEventually(record: Exclude<JournalRecord, { kind: 'job' }>): Promise<void> {
+    this.state.apply(record);
+    if (!this.journal) return Promise.resolve();
+    // Not awaited: the journal handles a failure nobody waits for.
+    void this.journal.appendEventually(record);
+    this.compactIfWorthwhile();
+    return Promise.resolve();
+  }
+
+  private compactIfWorthwhile(): void {
+    if (!this.journal || this.journal.appendedSinceCompaction <= this.state.size() + COMPACTION_SLACK) return;
+    this.state.dropExpired(this.now());
+    // Not waited for: it finishes off the event loop. A failed one leaves the journal whole,
+    // and the next is tried once the log has grown by the slack again.
+    this.journal.compact(this.state.records()).catch(() => undefined);
+  }
 }
 
-type Durability = 'now' | 'eventual';
-type Persist = (records: JournalRecord[], durability?: Durability) => Promise<void>;
+type Persist = (records: JournalRecord[]) => Promise<void>;
+type PersistEventually = (record: Exclude<JournalRecord, { kind: 'job' }>) => Promise<void>;
 
 /** Ordered by (createdAt, name) ascending; newest-first reads walk it backwards. */
 class SortedJobList {
@@ -518,12 +528,13 @@ class EmbeddedDeliveryStore implements DeliveryStore {
   constructor(
     private readonly state: EmbeddedState,
     private readonly persist: Persist,
+    private readonly persistEventually: PersistEventually,
     private readonly now: () => number,
   ) {}
 
-  async isAccepted(deliveryId: string): Promise<boolean> {
-    await Promise.resolve();
-    return isDeliveryAccepted(this.state.deliveries.get(deliveryId), this.now());
+  isAccepted(deliveryId: string): Promise<boolean> {
+    // A settled promise is still answered asynchronously, as a real backend's would be.
+    return Promise.resolve(isDeliveryAccepted(this.state.deliveries.get(deliveryId), this.now()));
   }
 
   /**
@@ -532,9 +543,10 @@ class EmbeddedDeliveryStore implements DeliveryStore {
    * redelivery is published again, which the processing claim runs once. So `POST /hook` answers
    * after one disk flush (the publish's), not two in a row.
    */
-  async recordAccepted(deliveryId: string): Promise<void> {
+  recordAccepted(deliveryId: string): Promise<void> {
     const next = applyDeliveryAccepted(this.state.deliveries.get(deliveryId), this.now(), RECORD_RETENTION_MS.delivery);
-    await this.write(deliveryId, next, 'eventual');
+    if (!next) return Promise.resolve();
+    return this.persistEventually({ kind: 'delivery', id: deliveryId, expireAt: next.expireAt, record: next });
   }
 
   async claimProcessing(deliveryId: string, holder: string, leaseMs: number): Promise<ProcessingClaim> {
@@ -569,12 +581,12 @@ class EmbeddedDeliveryStore implements DeliveryStore {
   }
 
   /** Decisions are made synchronously before this is called, so racing callers are ordered. */
-  private async write(deliveryId: string, next: DeliveryRecord | undefined, durability?: Durability): Promise<void> {
+  private async write(deliveryId: string, next: DeliveryRecord | undefined): Promise<void> {
     if (!next) {
       await Promise.resolve();
       return;
     }
-    await this.persist([{ kind: 'delivery', id: deliveryId, expireAt: next.expireAt, record: next }], durability);
+    await this.persist([{ kind: 'delivery', id: deliveryId, expireAt: next.expireAt, record: next }]);
   }
 }
 

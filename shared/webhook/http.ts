@@ -15,6 +15,8 @@ export function webhookListener(dependencies: WebhookDependencies) {
       rawBody = await readBody(request);
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
+        // The rest of the body is not read; the connection goes with the answer.
+        response.setHeader('connection', 'close');
         sendJson(response, 413, { message: error.message });
         return;
       }

@@ -57,6 +57,9 @@ export function signatureMatches(secrets: readonly string[], body: Buffer, signa
   return matched;
 }
 
+const EVENT_NAME = /^[a-z_]{1,64}$/;
+const DELIVERY_ID = /^[\w.-]{1,128}$/;
+
 export async function receiveWebhook(dependencies: WebhookDependencies, request: WebhookRequest): Promise<WebhookResponse> {
   const event = header(request, 'x-github-event');
   const delivery = header(request, 'x-github-delivery');
@@ -69,22 +72,24 @@ export async function receiveWebhook(dependencies: WebhookDependencies, request:
     dependencies.log.warn('webhook refused: signature does not match any configured secret', { deliveryId: delivery });
     return { status: 401, body: { message: 'X-Hub-Signature-256 does not match' } };
   }
-  if (!event || !/^[a-z_]{1,64}$/.test(event)) {
+  if (!event || !EVENT_NAME.test(event)) {
     return { status: 400, body: { message: 'missing or invalid X-GitHub-Event header' } };
   }
-  if (!delivery || !/^[\w.-]{1,128}$/.test(delivery)) {
+  if (!delivery || !DELIVERY_ID.test(delivery)) {
     return { status: 400, body: { message: 'missing or invalid X-GitHub-Delivery header' } };
   }
-  const log = dependencies.log.child({ deliveryId: delivery, event });
+  // No child logger per delivery: on the success path nothing is logged at info, and building one
+  // (a context object and its closures) for every request cost more than the line it might write.
+  const context = { deliveryId: delivery, event };
   if (request.rawBody.length === 0) {
-    log.warn('webhook refused: empty body');
+    dependencies.log.warn('webhook refused: empty body', context);
     return { status: 400, body: { message: 'the body is empty: a GitHub webhook delivery is a JSON object', delivery } };
   }
   let payload: unknown;
   try {
     payload = JSON.parse(request.rawBody.toString('utf8'));
   } catch (error) {
-    log.warn('webhook refused: body is not JSON', { error: (error as Error).message });
+    dependencies.log.warn('webhook refused: body is not JSON', { ...context, error: (error as Error).message });
     return { status: 400, body: { message: `body is not valid JSON: ${(error as Error).message}`, delivery } };
   }
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
@@ -97,12 +102,12 @@ export async function receiveWebhook(dependencies: WebhookDependencies, request:
   const orderingKey = orderingKeyOf(payload);
   payload = undefined;
   if (event === 'ping') {
-    log.info('ping received');
+    dependencies.log.info('ping received', context);
     return { status: 200, body: { message: 'pong', delivery } };
   }
 
   if (await dependencies.deliveries.isAccepted(delivery)) {
-    log.info('duplicate delivery acknowledged without processing');
+    dependencies.log.info('duplicate delivery acknowledged without processing', context);
     return { status: 200, body: { message: 'duplicate delivery: already accepted', delivery } };
   }
   const attributes: Record<string, string> = {
@@ -114,7 +119,7 @@ export async function receiveWebhook(dependencies: WebhookDependencies, request:
     await dependencies.bus.publish(TOPICS.githubEvents, { data: request.rawBody, attributes, ...(orderingKey ? { orderingKey } : {}) });
   } catch (error) {
     // Nothing recorded, so GitHub's redelivery is processed.
-    log.error('could not publish the delivery; GitHub may redeliver it', { error });
+    dependencies.log.error('could not publish the delivery; GitHub may redeliver it', { ...context, error });
     return { status: 503, body: { message: 'could not accept the delivery right now; redeliver it', delivery } };
   }
   try {
@@ -122,11 +127,12 @@ export async function receiveWebhook(dependencies: WebhookDependencies, request:
   } catch (error) {
     // The event is on the bus and will be processed; without the record a redelivery publishes it
     // again, and the events function runs it once all the same. So this is still a success.
-    log.warn('delivery published but not recorded; a redelivery would be published again', { error });
+    dependencies.log.warn('delivery published but not recorded; a redelivery would be published again', { ...context, error });
   }
   // Debug, not info: the events function writes each delivery's info line once its plugins ran
   // (shared/plugins/engine.ts), off GitHub's clock; a second line here was a tenth of the time
   // this answer took under load.
-  log.debug('delivery accepted', typeof repository === 'string' ? { repo: repository } : {});
+  if (typeof repository === 'string') dependencies.log.debug('delivery accepted', { ...context, repo: repository });
+  else dependencies.log.debug('delivery accepted', context);
   return { status: 200, body: { message: 'accepted', delivery } };
 }

@@ -18,7 +18,9 @@ import { webhookListener } from '../../shared/webhook/http';
  * on disk, as `cutwater local` runs them), `probot` (a real Probot app, served by Probot's own
  * middleware) or `floor` (@octokit/webhooks' middleware, verify and parse only).
  *
- * Arguments: kind, webhook secret, webhook path. Tells its parent `{ port }` over IPC once listening; on the message `stop` it closes and exits.
+ * Arguments: kind, webhook secret, webhook path. Tells its parent `{ port }` over IPC once
+ * listening; answers the message `cpu` with `{ cpuMicros }`, the CPU time the whole process (every
+ * thread) has used so far; on the message `stop` it closes and exits.
  */
 export type ServerKind = 'cutwater' | 'probot' | 'floor';
 
@@ -90,6 +92,11 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('message', (message) => {
+    if (message === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send?.({ cpuMicros: user + system });
+      return;
+    }
     if (message !== 'stop') return;
     server.closeAllConnections();
     server.close();

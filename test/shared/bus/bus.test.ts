@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -139,6 +139,30 @@ describe('in-process bus journal, message bodies', () => {
     await reopened.subscribe('events', async (message) => void received.push(message.data));
     await waitFor(() => received.length === bodies.length, 'every body redelivered');
     expect(received.map((data) => data.toString('hex')).sort()).toEqual(bodies.map((data) => data.toString('hex')).sort());
+  });
+
+  it('reads a data dir written before message bodies were attachments, and appends the new format after it', async () => {
+    const { dataDir, open } = busesInTempDir();
+    const policy = { topic: 'hooks', ...DEFAULT_SUBSCRIPTION_POLICY, messageOrdering: false };
+    const oldBody = Buffer.from(JSON.stringify(issueComment({ commenter: 'alice', comment: '/hold' })));
+    const oldLines = [
+      { kind: 'topic', name: 'hooks' },
+      { kind: 'subscription', name: 'events', ...policy },
+      { kind: 'message', subscription: 'events', id: 'old-1', dataBase64: oldBody.toString('base64'), attributes: { a: '1' }, publishTimeMs: 1, deliveryAttempts: 0 },
+    ];
+    writeFileSync(path.join(dataDir, 'bus.log.jsonl'), oldLines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+
+    const bus = open();
+    await bus.publish('hooks', { data: 'new body' });
+    await bus.close();
+    const reopened = open();
+    const received: { data: string; attributes: Record<string, string> }[] = [];
+    await reopened.subscribe('events', async (message) => void received.push({ data: message.data.toString(), attributes: message.attributes }));
+    await waitFor(() => received.length === 2, 'the old message and the new one');
+    expect(received).toEqual([
+      { data: oldBody.toString(), attributes: { a: '1' } },
+      { data: 'new body', attributes: {} },
+    ]);
   });
 });
 

@@ -81,6 +81,53 @@ describe('journal', () => {
     expect(() => Journal.open({ dir, name: 'test', parse })).toThrow(/test\.log\.jsonl:2: unreadable journal record/);
   });
 
+  describe('attachments', () => {
+    const Framed = z.object({ n: z.number() });
+    const framedParse = (value: unknown, attachment: Buffer | undefined) => ({ ...Framed.parse(value), body: attachment });
+    type FramedRecord = ReturnType<typeof framedParse>;
+    const encode = ({ body, ...rest }: FramedRecord) => ({ json: JSON.stringify(rest), ...(body ? { attachment: body } : {}) });
+
+    it('gives back every attachment byte for byte, whatever bytes it holds, through appends and a compaction', async () => {
+      const dir = tree({});
+      const bodies = [Buffer.from('line one\nline two\n'), Buffer.from([0, 10, 64, 255, 10]), Buffer.alloc(0), Buffer.from('{"n":9}\n@3 {}\n')];
+      const { journal } = Journal.open<FramedRecord>({ dir, name: 'test', parse: framedParse, encode });
+      await Promise.all(bodies.map((body, n) => journal.append({ n, body })));
+      await journal.append({ n: 99, body: undefined });
+      const expected = [...bodies.map((body, n) => ({ n, body })), { n: 99, body: undefined }];
+      await journal.close();
+      expect(Journal.open<FramedRecord>({ dir, name: 'test', parse: framedParse, encode }).records).toEqual(expected);
+
+      const reopened = Journal.open<FramedRecord>({ dir, name: 'test', parse: framedParse, encode });
+      await reopened.journal.compact(expected);
+      await reopened.journal.close();
+      expect(Journal.open<FramedRecord>({ dir, name: 'test', parse: framedParse, encode }).records).toEqual(expected);
+    });
+
+    it('drops a record cut short anywhere in its attachment, and keeps appending after it', async () => {
+      const whole = '@5 {"n":1}\nhello\n';
+      for (const cut of ['@5 {"n":2}\nhel', '@5 {"n":2}\nhello', '@5 {"n":']) {
+        const dir = tree({ 'test.log.jsonl': whole + cut });
+        const opened = Journal.open<FramedRecord>({ dir, name: 'test', parse: framedParse, encode });
+        expect(opened.records).toEqual([{ n: 1, body: Buffer.from('hello') }]);
+        expect(opened.droppedPartialLine).toBe(cut);
+        await opened.journal.append({ n: 3, body: Buffer.from('again') });
+        await opened.journal.close();
+        expect(Journal.open<FramedRecord>({ dir, name: 'test', parse: framedParse, encode }).records.map((record) => record.n)).toEqual([1, 3]);
+      }
+    });
+
+    it('refuses an attachment whose length does not match, or is missing, naming the file and record', () => {
+      const wrongLength = tree({ 'test.log.jsonl': '@5 {"n":1}\nhello\n@2 {"n":2}\nhello\n' });
+      expect(() => Journal.open<FramedRecord>({ dir: wrongLength, name: 'test', parse: framedParse, encode })).toThrow(
+        /test\.log\.jsonl:2: unreadable journal record \(an attachment of the wrong length\)/,
+      );
+      const noLength = tree({ 'test.log.jsonl': '@ {"n":1}\nhello\n' });
+      expect(() => Journal.open<FramedRecord>({ dir: noLength, name: 'test', parse: framedParse, encode })).toThrow(
+        /test\.log\.jsonl:1: unreadable journal record \(an attachment header without a byte count\)/,
+      );
+    });
+  });
+
   it('keeps the embedded store’s journal bounded by compacting, without losing the latest state', async () => {
     const dir = tree({});
     const store = EmbeddedStore.open({ dataDir: dir, fsync: false });

@@ -26,5 +26,7 @@ describe('ordering key of a delivery', () => {
     expect(orderingKeyOf(push())).toBeUndefined();
     expect(orderingKeyOf({ action: 'created', installation: { id: 1 } })).toBeUndefined();
     expect(orderingKeyOf({ repository: { full_name: 'acme/widgets' }, issue: { number: 'seven' } })).toBeUndefined();
+    expect(orderingKeyOf({ repository: { full_name: 'acme/widgets' }, pull_request: null, issue: { number: 7 } })).toBeUndefined();
+    expect(orderingKeyOf({ repository: [], issue: { number: 7 } })).toBeUndefined();
   });
 });
