@@ -32,8 +32,8 @@ describe('runner with the local executor', () => {
     return root;
   }
 
-  it('runs a job as local processes and stores its log, metadata and artifacts in Prow’s layout', async () => {
-    const root = tempRoot();
+  /** A started runner over a fresh embedded store, the local executor and disk artifacts under `root`. */
+  async function startRunner(root: string, options: { leaseTtlMs?: number; secrets?: string[] } = {}) {
     const store = EmbeddedStore.open();
     const artifacts = new DiskArtifactStore(path.join(root, 'artifacts'));
     const runner = new Runner({
@@ -44,13 +44,18 @@ describe('runner with the local executor', () => {
       artifacts,
       config: staticConfigSource(expectLoaded(buildFromFiles({ config: '' }))),
       log: memoryLogger(),
-      leaseTtlMs: 3_000,
+      ...options,
     });
     await runner.start();
     cleanups.push(async () => {
       await runner.stop();
       await store.close();
     });
+    return { store, artifacts };
+  }
+
+  it('runs a job as local processes and stores its log, metadata and artifacts in Prow’s layout', async () => {
+    const { store, artifacts } = await startRunner(tempRoot(), { leaseTtlMs: 3_000 });
 
     const job: ProwJob = testProwJob({ type: 'periodic', job: 'ci-local-smoke' });
     delete job.spec.refs;
@@ -78,26 +83,9 @@ describe('runner with the local executor', () => {
   });
 
   it('stores the log and artifacts with every secret it knows masked, split writes and base64 included', async () => {
-    const root = tempRoot();
-    const store = EmbeddedStore.open();
-    const artifacts = new DiskArtifactStore(path.join(root, 'artifacts'));
     const webhookSecret = 'webhook-secret-0123456789';
     const token = 'ghp_abcdefghijklmnopqrstuvwxyz0123';
-    const runner = new Runner({
-      cluster: 'default',
-      holder: 'local',
-      store,
-      executor: new LocalExecutor({ workRoot: path.join(root, 'work') }),
-      artifacts,
-      config: staticConfigSource(expectLoaded(buildFromFiles({ config: '' }))),
-      log: memoryLogger(),
-      secrets: [webhookSecret, `${token}\n`],
-    });
-    await runner.start();
-    cleanups.push(async () => {
-      await runner.stop();
-      await store.close();
-    });
+    const { store, artifacts } = await startRunner(tempRoot(), { secrets: [webhookSecret, `${token}\n`] });
 
     const job: ProwJob = testProwJob({ type: 'periodic', job: 'ci-leaky' });
     delete job.spec.refs;
