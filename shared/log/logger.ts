@@ -23,12 +23,35 @@ const SEVERITY_RANK: Record<Severity, number> = { DEBUG: 0, INFO: 1, WARNING: 2,
 
 /** Field names whose values are secrets by definition. */
 const SECRET_FIELD = /(secret|token|password|private_?key|authorization|signature)/i;
-/** Values that are secrets wherever they appear: GitHub tokens, PEM keys, bearer headers. */
-const SECRET_VALUE = /(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|[Bb]earer\s+[A-Za-z0-9._~+/=-]{8,})/g;
+/** Values that are secrets wherever they appear: GitHub tokens, bearer headers (PEM keys below). */
+const SECRET_VALUE = /(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|[Bb]earer\s+[A-Za-z0-9._~+/=-]{8,})/g;
+const PEM_BEGIN = /-----BEGIN [A-Z ]*PRIVATE KEY-----/g;
+const PEM_END = /-----END [A-Z ]*PRIVATE KEY-----/g;
+
+/**
+ * PEM private keys, found in one pass: a lazy "BEGIN … END" pattern rescans to the end of the text
+ * from every BEGIN, which a hostile text full of BEGINs turns quadratic. A BEGIN with no END after
+ * it (a key cut short) is redacted to the end: what there is of it is still the key.
+ */
+function redactPrivateKeys(text: string): string {
+  if (!text.includes('PRIVATE KEY-----')) return text;
+  let out = '';
+  let from = 0;
+  PEM_BEGIN.lastIndex = 0;
+  for (let begin = PEM_BEGIN.exec(text); begin; begin = PEM_BEGIN.exec(text)) {
+    PEM_END.lastIndex = begin.index + begin[0].length;
+    const end = PEM_END.exec(text);
+    out += `${text.slice(from, begin.index)}[redacted]`;
+    if (!end) return out;
+    from = PEM_END.lastIndex;
+    PEM_BEGIN.lastIndex = from;
+  }
+  return out + text.slice(from);
+}
 
 export function redact(value: unknown, key = '', depth = 0): unknown {
   if (SECRET_FIELD.test(key) && value !== undefined && value !== null && value !== '') return '[redacted]';
-  if (typeof value === 'string') return value.replace(SECRET_VALUE, '[redacted]');
+  if (typeof value === 'string') return redactPrivateKeys(value).replace(SECRET_VALUE, '[redacted]');
   if (value instanceof Error) {
     return { name: value.name, message: redact(value.message), stack: redact(value.stack ?? '') };
   }
