@@ -2,7 +2,6 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pack } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ArtifactStore } from '../../shared/artifacts/artifact-store';
 import { DiskArtifactStore } from '../../shared/artifacts/disk';
@@ -16,6 +15,7 @@ import { EmbeddedStore } from '../../shared/store/embedded';
 import { buildFromFiles, expectLoaded } from '../support/config';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes';
 import { testProwJob } from '../support/prowjobs';
+import { sidecarArtifactsLog } from '../support/sidecar-artifacts';
 import { waitFor } from '../support/wait';
 
 /**
@@ -152,12 +152,7 @@ describe('runner', () => {
       await waitFor(() => kube.pods(NAMESPACE).length === 1, 'the pod');
       kube.setPhase(NAMESPACE, name, 'Running');
       kube.appendLog(NAMESPACE, name, 'test', 'PASS: TestWidgets\n');
-      const archive = pack();
-      archive.entry({ name: './junit_01.xml' }, '<testsuite tests="1"/>');
-      archive.finalize();
-      const chunks: Buffer[] = [];
-      for await (const chunk of archive) chunks.push(Buffer.from(chunk as Uint8Array));
-      kube.appendLog(NAMESPACE, name, 'artifacts', `--- cutwater artifacts (base64 tar) ---\n${Buffer.concat(chunks).toString('base64')}\n--- end of artifacts ---\n`);
+      kube.appendLog(NAMESPACE, name, 'artifacts', await sidecarArtifactsLog({ './junit_01.xml': '<testsuite tests="1"/>' }));
       kube.setPhase(NAMESPACE, name, 'Succeeded');
       await waitFor(async () => (await stateOf(name)) === 'success', 'success');
       const finished = (await store.jobs.get(name))?.job;
@@ -200,13 +195,8 @@ describe('runner', () => {
       await waitFor(() => kube.pods(NAMESPACE).length === 1, 'the pod');
       kube.setPhase(NAMESPACE, name, 'Running');
       kube.appendLog(NAMESPACE, name, 'test', 'volume volume-secret-value-123 env env-secret-value-789 runner control-plane-secret-xyz\n');
-      const archive = pack();
-      archive.entry({ name: './junit.xml' }, '<failure>volume-secret-value-123</failure>');
-      archive.entry({ name: './raw/dump.txt' }, 'volume-secret-value-123 control-plane-secret-xyz');
-      archive.finalize();
-      const chunks: Buffer[] = [];
-      for await (const chunk of archive) chunks.push(Buffer.from(chunk as Uint8Array));
-      kube.appendLog(NAMESPACE, name, 'artifacts', `--- cutwater artifacts (base64 tar) ---\n${Buffer.concat(chunks).toString('base64')}\n--- end of artifacts ---\n`);
+      const files = { './junit.xml': '<failure>volume-secret-value-123</failure>', './raw/dump.txt': 'volume-secret-value-123 control-plane-secret-xyz' };
+      kube.appendLog(NAMESPACE, name, 'artifacts', await sidecarArtifactsLog(files));
       kube.setPhase(NAMESPACE, name, 'Succeeded');
       await waitFor(async () => (await stateOf(name)) === 'success', 'success');
       const finished = (await store.jobs.get(name))?.job;

@@ -1,7 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig, V1PodSpec } from '@kubernetes/client-node';
-import { pack } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutionStatus } from '../../../runner/executor/executor';
 import { KubernetesExecutor } from '../../../runner/executor/kubernetes';
@@ -9,6 +8,7 @@ import { memoryLogger } from '../../../shared/log/logger';
 import type { ProwJob } from '../../../shared/prowjob/schema';
 import { startFakeKubernetes, type FakeKubernetes } from '../../support/fake-kubernetes';
 import { testProwJob, type TestJobOptions } from '../../support/prowjobs';
+import { sidecarArtifactsLog } from '../../support/sidecar-artifacts';
 
 /**
  * The Kubernetes executor against the fake API server, through the real client-node: pods as
@@ -309,12 +309,7 @@ describe('Kubernetes executor', () => {
     const name = job.metadata.name!;
     await executor.start(job);
     fake.setPhase(NAMESPACE, name, 'Running');
-    const archive = pack();
-    archive.entry({ name: './junit/junit_01.xml' }, '<testsuite tests="1"/>');
-    archive.finalize();
-    const chunks: Buffer[] = [];
-    for await (const chunk of archive) chunks.push(Buffer.from(chunk as Uint8Array));
-    fake.appendLog(NAMESPACE, name, 'artifacts', `--- cutwater artifacts (base64 tar) ---\n${Buffer.concat(chunks).toString('base64')}\n--- end of artifacts ---\n`);
+    fake.appendLog(NAMESPACE, name, 'artifacts', await sidecarArtifactsLog({ './junit/junit_01.xml': '<testsuite tests="1"/>' }));
     expect(await executor.artifacts(name)).toEqual([{ path: 'junit/junit_01.xml', content: Buffer.from('<testsuite tests="1"/>') }]);
 
     const plain = pendingJob();
