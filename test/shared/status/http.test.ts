@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { statusAuthFromEnv, type StatusAuth } from '../../../shared/status/auth/
 import { statusListener } from '../../../shared/status/http';
 import { EmbeddedStore } from '../../../shared/store/embedded';
 import { buildFromFiles, expectLoaded, yaml } from '../../support/config';
+import { serveListener } from '../../support/listener-server';
 
 /**
  * The status pages over real HTTP, as a browser sees them: what the job list shows for each
@@ -118,15 +118,7 @@ beforeAll(async () => {
     stream: { pollMs: 20, keepAliveMs: 1_000 },
     liveLog: async (name) => liveLogs.get(name),
   });
-  server = createServer((request, response) => {
-    listener(request, response)
-      .then((served) => {
-        if (!served) response.writeHead(404).end('not served');
-      })
-      .catch((error: unknown) => response.writeHead(500).end(String(error)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await serveListener(listener));
 
   for (let index = 0; index < 60; index++) await addJob(presubmit(`lint-${index}`, 'lint', 100 + (index % 3), 'carol', 'c'.repeat(40)), 'success', 'ok\n');
   failed = await addJob(presubmit('unit-failed', 'unit', 7, 'bob', 'a'.repeat(40)), 'failure', `${'\u001b[32mPASS\u001b[0m step\n'.repeat(200)}<script>alert(1)</script>\nFAIL TestParseWidget\n`);

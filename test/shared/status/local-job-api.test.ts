@@ -1,6 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { statusListener } from '../../../shared/status/http';
 import { EmbeddedStore } from '../../../shared/store/embedded';
 import { buildFromFiles, expectLoaded } from '../../support/config';
 import { testProwJob } from '../../support/prowjobs';
+import { serveListener } from '../../support/listener-server';
 
 /**
  * `POST /api/prowjobs` (how `cutwater mkpj` reaches local mode): a job whose names would become
@@ -37,15 +37,7 @@ beforeAll(async () => {
     auth: statusAuthFromEnv({ STATUS_SESSION_SECRET: 's'.repeat(40) }, {}),
     jobCreationToken: TOKEN,
   });
-  server = createServer((request, response) => {
-    listener(request, response)
-      .then((served) => {
-        if (!served) response.writeHead(404).end('not served');
-      })
-      .catch((error: unknown) => response.writeHead(500).end(String(error)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await serveListener(listener));
 });
 
 afterAll(async () => {

@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import {
 import type { OutboxStats } from '../../../../shared/store/outbox';
 import { EmbeddedStore } from '../../../../shared/store/embedded';
 import { buildFromFiles, expectLoaded, yaml } from '../../../support/config';
+import { serveListener } from '../../../support/listener-server';
 
 /**
  * The health page: what someone asking "is Cutwater well, and how much GitHub budget is left?"
@@ -284,15 +284,7 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
       githubBudget: () => ledger,
       writeLimits: LIMITS,
     });
-    server = createServer((request, response) => {
-      listener(request, response)
-        .then((served) => {
-          if (!served) response.writeHead(404).end('not served');
-        })
-        .catch((error: unknown) => response.writeHead(500).end(String(error)));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, base } = await serveListener(listener));
 
     // A running job, leased by a runner of build-east.
     const periodic = CONFIG.periodics[0]!;
