@@ -84,6 +84,11 @@ export class Runner {
   private stopWatchingJobs: JobWatch | undefined;
   private stopWatchingExecutions: (() => void) | undefined;
   private stopped = false;
+  /**
+   * Steps under way. stop() waits for them: a step still writing after the store is closed would
+   * fail, and the Firestore client turns a call after terminate() into a process-ending rejection.
+   */
+  private readonly inFlight = new Set<Promise<unknown>>();
   /** When the sweep last applied the sinker's pod rules to live executions (runner/pod-cleanup.ts). */
   private lastSinkerPassAt = Number.NEGATIVE_INFINITY;
   private readonly leaseTtlMs: number;
@@ -131,7 +136,7 @@ export class Runner {
     );
     await this.stopWatchingJobs.ready;
     this.timers.push(setInterval(() => void this.heartbeat(), this.heartbeatMs));
-    this.timers.push(setInterval(() => void this.sweep(), this.options.sweepMs ?? this.leaseTtlMs));
+    this.timers.push(setInterval(() => void this.track(this.sweep()), this.options.sweepMs ?? this.leaseTtlMs));
     const liveLogMs = this.options.liveLogMs ?? 5_000;
     if (liveLogMs > 0 && this.options.artifacts) this.timers.push(setInterval(() => this.copyLiveLogs(), liveLogMs));
     log.info('runner started', { cluster, holder: this.options.holder, leaseTtlMs: this.leaseTtlMs, heartbeatMs: this.heartbeatMs });
@@ -147,6 +152,8 @@ export class Runner {
     for (const timer of this.timers) clearInterval(timer);
     this.stopWatchingJobs?.close();
     this.stopWatchingExecutions?.();
+    // Steps started before the stop finish first (new ones return at once, as stopped).
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     if (options.releaseLeases ?? true) {
       await Promise.all([...this.held.values()].map((held) => this.options.store.jobs.release(held.lease).catch(() => undefined)));
     }
@@ -154,8 +161,19 @@ export class Runner {
   }
 
   /** Runs a step for one job, logging instead of throwing: one job's trouble never stops the others. */
-  private async guard(jobName: string, step: () => Promise<void>): Promise<void> {
-    if (this.stopped) return;
+  private guard(jobName: string, step: () => Promise<void>): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return this.track(this.runGuarded(jobName, step));
+  }
+
+  /** Counts work in flight until it settles, so stop() can wait for it. */
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  private async runGuarded(jobName: string, step: () => Promise<void>): Promise<void> {
     try {
       await step();
     } catch (error) {
@@ -197,6 +215,12 @@ export class Runner {
       return;
     }
     this.waitingForSlot.delete(name);
+    if (this.stopped) {
+      // Stopped while claiming: start nothing; the job goes back for a peer (or the next start).
+      for (const { key } of slots) await store.slots.release(key, name);
+      await store.jobs.release(lease);
+      return;
+    }
     let job = stored.job;
     if (job.status?.state === 'triggered') {
       const buildId = newBuildId(this.now());
@@ -268,7 +292,7 @@ export class Runner {
     for (const [name, held] of this.held) {
       const buildId = held.job.status?.build_id;
       if (held.finishing || held.liveLogUpload || !buildId) continue;
-      held.liveLogUpload = (async () => {
+      held.liveLogUpload = this.track((async () => {
         const log = await this.options.executor.log(name);
         const bytes = Buffer.byteLength(log, 'utf8');
         if (bytes === held.liveLogBytes || bytes > MAX_LIVE_LOG_BYTES) return;
@@ -279,7 +303,7 @@ export class Runner {
           contentType: 'text/plain; charset=utf-8',
         });
         held.liveLogBytes = bytes;
-      })()
+      })())
         .catch((error: unknown) => this.options.log.warn('could not copy the running log', { jobId: name, error }))
         .finally(() => (held.liveLogUpload = undefined));
     }
@@ -320,7 +344,7 @@ export class Runner {
     this.held.delete(jobName);
     log.info('job finished', { jobId: jobName, job: held.job.spec.job, state });
     // A freed slot may let a waiting run of the same job start now rather than at the next sweep.
-    if (held.slots.length > 0) void this.sweep();
+    if (held.slots.length > 0) void this.track(this.sweep());
   }
 
   /** Renews every lease; a renewal refused means the job was aborted or someone else has it. */

@@ -304,4 +304,53 @@ describe('runner', () => {
     await waitFor(async () => (await stateOf(name)) === 'success', 'success');
     expect(created.get(name)).toBe(1);
   });
+
+  it('finishes a claim under way before stop() returns, starts nothing, and gives the job back', async () => {
+    await setUp();
+    const created = autoRun(50);
+    let stopReturned = false;
+    const callsAfterStop: string[] = [];
+    let letClaimFinish!: () => void;
+    const claimHeld = new Promise<void>((resolve) => (letClaimFinish = resolve));
+    let claimStarted!: () => void;
+    const claiming = new Promise<void>((resolve) => (claimStarted = resolve));
+    // The store as the runner sees it: notes calls made after stop() returned; holds the first claim.
+    const watched = <T extends object>(target: T, area: string): T =>
+      new Proxy(target, {
+        get(object, property, receiver) {
+          const value: unknown = Reflect.get(object, property, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            if (stopReturned) callsAfterStop.push(`${area}.${String(property)}`);
+            const call = () => (value as (...a: unknown[]) => unknown).apply(object, args);
+            if (area === 'jobs' && property === 'claim') {
+              claimStarted();
+              return claimHeld.then(call);
+            }
+            return call();
+          };
+        },
+      });
+    const runnerStore = Object.create(store, {
+      jobs: { value: watched(store.jobs, 'jobs') },
+      slots: { value: watched(store.slots, 'slots') },
+    }) as EmbeddedStore;
+    const executor = new KubernetesExecutor({ kubeConfig: kube.kubeConfig(), namespace: NAMESPACE, cluster: 'default' });
+    const runner = new Runner({ cluster: 'default', holder: 'runner-stopping', store: runnerStore, executor, config, log, ...LEASE });
+    await runner.start();
+    const name = await trigger(testProwJob());
+    await claiming;
+    const stopping = runner.stop().then(() => (stopReturned = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stopReturned, 'stop() returned while a claim was still under way').toBe(false);
+    letClaimFinish();
+    await stopping;
+    await new Promise((resolve) => setTimeout(resolve, 3 * LEASE.sweepMs));
+    expect(callsAfterStop).toEqual([]);
+    expect(created.get(name)).toBeUndefined();
+    // Given back, not left to expire: another runner takes it at once and runs it.
+    expect((await store.jobs.get(name))?.job.status?.state).toBe('triggered');
+    await startRunner(1);
+    await waitFor(async () => (await stateOf(name)) === 'success', 'the other runner to run it', 5_000);
+  });
 });
