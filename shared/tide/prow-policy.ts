@@ -253,7 +253,7 @@ function accumulateBatches(atBase: readonly PoolRun[], members: readonly PoolMem
   const byNumber = new Map(members.map((member) => [member.pull.number, member]));
   const groups = new Map<string, { members: PoolMember[]; states: Map<string, SimpleState>; createdAt: number }>();
   for (const run of atBase) {
-    if (run.type !== 'batch') continue;
+    if (run.type !== 'batch' || run.pulls.length === 0) continue;
     const key = pullsKey(run.pulls);
     let group = groups.get(key);
     if (!group) {
@@ -439,7 +439,7 @@ function preexistingBatch(atBase: readonly PoolRun[], candidates: readonly PoolM
   const pendings = new Map<string, number>();
   const order = new Map<string, PoolMember[]>();
   for (const run of atBase) {
-    if (run.type !== 'batch' || (limit !== 0 && run.pulls.length > limit)) continue;
+    if (run.type !== 'batch' || run.pulls.length === 0 || (limit !== 0 && run.pulls.length > limit)) continue;
     if (run.state !== 'success' && run.state !== 'pending') continue;
     const batchMembers = run.pulls.map((pull) => byNumber.get(pull.number));
     if (!batchMembers.every((member, index) => member !== undefined && member.pull.headSha === run.pulls[index]?.sha)) continue;
@@ -476,17 +476,17 @@ function waitReason(sync: Sync): string {
   const pendings = members.filter((member) => member.bucket === 'pending');
   const missings = members.filter((member) => member.bucket === 'missing');
   if (pendingBatch) {
-    const held = successes.length > 0 ? `; ${list(successes)} passed but merging now would waste the batch's result` : '';
+    const held = successes.length > 0 ? `; ${numbers(successes)} passed but merging now would waste the batch's result` : '';
     return `Waiting for batch ${numbers(pendingBatch.members)} to finish at base ${base}${held}.`;
   }
-  if (pendings.length > 0) return `Waiting for the tests of ${list(pendings)} to finish at base ${base}.`;
+  if (pendings.length > 0) return `Waiting for the tests of ${numbers(pendings)} to finish at base ${base}.`;
   if (successes.length > 0) {
-    return `${list(successes)} passed at base ${base}, but ${successes.length === 1 ? 'its head shows' : 'their heads show'} contexts that have not passed yet; Tide merges only a PR whose head contexts all passed.`;
+    return `${numbers(successes)} passed at base ${base}, but ${successes.length === 1 ? 'its head shows' : 'their heads show'} contexts that have not passed yet; Tide merges only a PR whose head contexts all passed.`;
   }
   if (!state.pulls.some((pull) => (state.requiredJobs[pull.number] ?? []).length > 0)) {
     return 'No PR in the pool has a required job, and none can merge now.';
   }
-  if (missings.length > 0) return `No PR can be retested now: ${list(missings)} ${missings.length === 1 ? 'shows a context' : 'show contexts'} still pending from runs Tide did not start.`;
+  if (missings.length > 0) return `No PR can be retested now: ${numbers(missings)} ${missings.length === 1 ? 'shows a context' : 'show contexts'} still pending from runs Tide did not start.`;
   return 'Nothing to do.';
 }
 
@@ -583,7 +583,11 @@ function memberReasons(sync: Sync, member: PoolMember, plan: Plan, candidates: B
       reasons.push(`Batch ${numbers(plan.batch.members)} is merging first: it passed every required job together at base ${base}.`);
       break;
     case 'merge':
-      reasons.push(`PR #${plan.member.pull.number} was chosen first (${precedenceReason(plan.member.pull, member.pull, state.settings.priority)}); once it merges, the base moves and this PR needs its jobs again there.`);
+      if (member.bucket !== 'success') reasons.push(`PR #${plan.member.number} merges first: it passed every required job at base ${base}.`);
+      // A passing PR ahead of the chosen one is explained by its head's contexts, above.
+      else if (precedes(plan.member, member, state)) {
+        reasons.push(`PR #${plan.member.number} was chosen first (${precedenceReason(plan.member, member, state.settings.priority)}); once it merges, the base moves and this PR needs its jobs again there.`);
+      }
       break;
     case 'trigger-batch':
       if (inBatch(plan.batch)) reasons.push(`Tide is ${plan.batch.reused ? 'retrying' : 'starting'} batch ${numbers(plan.batch.members)} with it at base ${base} (${plan.batch.jobs.join(', ')}).`);
@@ -591,8 +595,8 @@ function memberReasons(sync: Sync, member: PoolMember, plan: Plan, candidates: B
       break;
     case 'trigger':
       if (plan.member === member) reasons.push(`Tide is retesting it now at base ${base} (${plan.jobs.join(', ')}).`);
-      else if (member.bucket === 'missing') reasons.push(`PR #${plan.member.pull.number} was chosen for the serial retest first (${precedenceReason(plan.member.pull, member.pull, state.settings.priority)}).`);
-      if (candidates && !candidates.eligible.has(member.pull.number) && candidates.limit >= 0) reasons.push(notBatchCandidate(member));
+      else if (!isRetestEligible(member, state.runs)) reasons.push(notBatchCandidate(member));
+      else reasons.push(`PR #${plan.member.number} was chosen for the serial retest first (${precedenceReason(plan.member, member, state.settings.priority)}).`);
       break;
     case 'wait':
       if (inBatch(pendingBatch)) break;
@@ -604,6 +608,11 @@ function memberReasons(sync: Sync, member: PoolMember, plan: Plan, candidates: B
       break;
   }
   return reasons;
+}
+
+/** Whether `a` comes before `b` in the pool's order (priority, then number). */
+function precedes(a: PoolMember, b: PoolMember, state: PoolState): boolean {
+  return pullOrder([a, b], state.settings.priority)[0] === a;
 }
 
 function notInBatch(member: PoolMember, batch: BatchPick, candidates: BatchCandidates | undefined): string {
@@ -629,6 +638,3 @@ function numbers(members: readonly PoolMember[]): string {
   return members.map(number).join(', ');
 }
 
-function list(members: readonly PoolMember[]): string {
-  return members.map(number).join(', ');
-}
