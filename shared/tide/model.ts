@@ -92,6 +92,12 @@ export interface PoolRun {
   createdAt: number;
   completedAt?: number;
   url?: string;
+  /**
+   * Set when the pool itself started the run (Prow's `created-by-tide` label). Prow lets a PR whose
+   * head shows such a run pending be picked for a batch or a retest (`isRetestEligible`); a pending
+   * run someone else started keeps it waiting. Absent means not the pool's.
+   */
+  createdByTide?: boolean;
 }
 
 /** An open issue carrying the `blocker_label`: the pool does not merge while one applies. */
@@ -215,7 +221,14 @@ export interface PullVerdict {
   jobs: JobVerdict[];
   /** Its place in the pool's order (priority, then number), 1-based; absent when excluded. */
   rank?: number;
+  /**
+   * The `tide` commit status state to set with `summary`, as Prow's status controller sets it:
+   * success in the pool, error when GitHub or a blocker issue prevents merging, pending otherwise.
+   */
+  statusState?: TideStatusState;
 }
+
+export type TideStatusState = 'success' | 'pending' | 'error';
 
 /** A decision: the action, and each pool PR's verdict. */
 export interface PoolDecision {
