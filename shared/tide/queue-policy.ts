@@ -10,6 +10,7 @@ import type {
   RunPull,
   RunRequest,
 } from './model';
+import { blockedByIssues, IN_MERGE_POOL, notMergeable } from './status-text';
 
 /**
  * Cutwater's merge queue (`pool_policy: queue`): Prow's pool, made to keep moving when a PR that
@@ -349,6 +350,15 @@ function verdictsFor(
       reasons.push('waiting for a car: earlier PRs in the queue are being tested first');
     }
     if (state.blockers.length > 0) reasons.unshift(`merging is blocked by ${state.blockers.map((b) => `#${b.number}`).join(', ')}`);
-    return { number: pull.number, state: poolState, summary: 'In merge pool.', reasons, jobs: jobVerdicts, rank: index + 1 };
+    const blocked = state.blockers.length > 0;
+    return {
+      number: pull.number,
+      state: poolState,
+      summary: blocked ? notMergeable(blockedByIssues(state.blockers.map((b) => b.number))) : IN_MERGE_POOL,
+      statusState: blocked ? 'error' : 'success',
+      reasons,
+      jobs: jobVerdicts,
+      rank: index + 1,
+    };
   });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decidePool } from '../../../shared/tide/policy';
 import { prowPolicy } from '../../../shared/tide/prow-policy';
-import { jobs, poolState, pull, run } from '../../support/tide-state';
+import { jobs, passing, poolState, pull, run } from '../../support/tide-state';
 
 describe('decidePool', () => {
   const pool = poolState({ pulls: [pull(1), pull(2), pull(3)], required: jobs('unit'), runs: [run('unit', 'success', { pulls: [2] })] });
@@ -11,8 +11,22 @@ describe('decidePool', () => {
     expect(decidePool(pool).actions).toEqual([expect.objectContaining({ kind: 'merge', pulls: [{ number: 2, sha: 'head-2' }] })]);
   });
 
-  it('decides a pool set to the queue policy as Prow does until that policy exists', () => {
-    const queued = { ...pool, settings: { ...pool.settings, policy: 'queue' as const } };
-    expect(decidePool(queued)).toEqual(prowPolicy(queued));
+  it('decides a pool set to the queue policy by the queue, over Prow’s filter', () => {
+    const conflicting = pull(4, { mergeable: 'conflicting', contexts: passing('unit') });
+    const queued = poolState({
+      pulls: [pull(1, { contexts: passing('unit') }), pull(2, { contexts: passing('unit') }), conflicting],
+      required: jobs('unit'),
+      runs: [],
+    });
+    const decision = decidePool({ ...queued, settings: { ...queued.settings, policy: 'queue' } });
+    // The queue tests its PRs in cumulative cars at once, where Prow would start one batch.
+    expect(decision.actions).toEqual([
+      expect.objectContaining({
+        kind: 'trigger',
+        runs: [expect.objectContaining({ type: 'presubmit', pulls: [{ number: 1, sha: 'head-1' }] }), expect.objectContaining({ type: 'batch', pulls: [{ number: 1, sha: 'head-1' }, { number: 2, sha: 'head-2' }] })],
+      }),
+    ]);
+    // The PR Prow's filter drops is dropped with Prow's verdict.
+    expect(decision.verdicts.find((verdict) => verdict.number === 4)).toEqual(prowPolicy(queued).verdicts.find((verdict) => verdict.number === 4));
   });
 });
