@@ -22,6 +22,10 @@ export interface PullRequest {
   merged?: boolean;
   /** null while GitHub is still computing it. */
   mergeable: boolean | null;
+  /** Why the PR can or cannot merge now, in GitHub's words; `unknown` while GitHub computes it. */
+  mergeable_state: MergeableState;
+  /** Once merged, the commit the merge made on the base branch. */
+  merge_commit_sha?: string | null;
   user: GitHubUser;
   head: { ref: string; sha: string; repo?: { full_name: string } | null };
   base: { ref: string; sha: string; repo: { full_name: string; name: string; owner: { login: string } } };
@@ -33,6 +37,15 @@ export interface PullRequest {
   html_url: string;
   author_association?: string;
 }
+
+/**
+ * GitHub's `mergeable_state`: `clean` (mergeable, checks passing), `unstable` (mergeable, some
+ * check that is not required failing), `has_hooks` (mergeable, pre-receive hooks), `blocked`
+ * (branch protection or rulesets refuse it: reviews or required checks), `behind` (the branch
+ * must be brought up to date first), `dirty` (a merge conflict), `draft`, and `unknown` while
+ * GitHub computes it. Anything else GitHub may add reads as `unknown`.
+ */
+export type MergeableState = 'clean' | 'unstable' | 'has_hooks' | 'blocked' | 'behind' | 'dirty' | 'draft' | 'unknown';
 
 export interface Issue {
   number: number;
@@ -88,6 +101,102 @@ export interface CombinedStatus {
   statuses: CommitStatus[];
 }
 
+/**
+ * A check run on a commit (GitHub's Checks API), with `state` mapped onto a commit status's
+ * states as Prow's tide does (checkRunToContext): not completed is pending; completed with
+ * success, neutral or skipped is success; any other conclusion (failure, cancelled, timed_out,
+ * action_required, stale, startup_failure) is failure.
+ */
+export interface CheckRun {
+  id: number;
+  name: string;
+  status: string;
+  /** Set once completed. */
+  conclusion: string | null;
+  state: 'success' | 'pending' | 'failure';
+  head_sha: string;
+  details_url?: string | null;
+}
+
+const PASSING_CONCLUSIONS: ReadonlySet<string> = new Set(['success', 'neutral', 'skipped']);
+
+export function checkRunState(status: string, conclusion: string | null): CheckRun['state'] {
+  if (status !== 'completed') return 'pending';
+  return conclusion !== null && PASSING_CONCLUSIONS.has(conclusion) ? 'success' : 'failure';
+}
+
+/**
+ * An issue or pull request as GitHub's issue search lists it. Search knows nothing of heads,
+ * bases or mergeability: a pull request's are read with getPullRequest.
+ */
+export interface SearchedIssue {
+  number: number;
+  /** "owner/name". */
+  repo: string;
+  title: string;
+  /** The author's login. */
+  author: string;
+  /** Label names. */
+  labels: string[];
+  /** The milestone's title. */
+  milestone: string | null;
+  state: 'open' | 'closed';
+  pullRequest: boolean;
+  /** Always false for issues. */
+  draft: boolean;
+  created_at: string;
+  updated_at: string;
+  html_url: string;
+}
+
+export interface SearchResults {
+  items: SearchedIssue[];
+  /**
+   * Some matches may be missing: GitHub said its search timed out (`incomplete_results`), or more
+   * than 1,000 matches were created within one second, beyond what searching on can reach.
+   */
+  incomplete: boolean;
+}
+
+/** The repository settings a merge depends on. */
+export interface Repository {
+  full_name: string;
+  default_branch: string;
+  archived: boolean;
+  /** Which merge methods the repository allows (GitHub refuses the others with 405). */
+  allow_merge_commit: boolean;
+  allow_squash_merge: boolean;
+  allow_rebase_merge: boolean;
+}
+
+export type MergeMethod = 'merge' | 'squash' | 'rebase';
+
+export interface MergeOptions {
+  /** The head the PR must still have: GitHub refuses with 409 (MergeHeadModifiedError) otherwise. */
+  sha: string;
+  mergeMethod: MergeMethod;
+  /** GitHub's defaults when omitted (for a squash, the PR's title and commits). */
+  commitTitle?: string;
+  commitMessage?: string;
+}
+
+/** A pull request's head to merge, in a trial merge, at the SHA the pool tested or will test. */
+export interface TrialMergeHead {
+  number: number;
+  sha: string;
+}
+
+export interface TrialMergeResult {
+  /** Merged cleanly, in the order given. */
+  merged: number[];
+  /** Conflicted with the base or with the ones merged before them: left out. */
+  conflicting: number[];
+  /** Already contained in what was merged before them (GitHub's 204): nothing to merge. */
+  alreadyIncluded: number[];
+  /** The scratch branch, when it could not be deleted afterwards: safe to delete by hand. */
+  leftoverRef?: string;
+}
+
 /** A file in a repository's tree at some commit, as GitHub's trees API lists it. */
 export interface RepositoryFile {
   /** From the repository root, with "/" separators. */
@@ -139,6 +248,33 @@ export interface GitHubClient {
   removeRequestedReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void>;
   /** GitHub's search, for counts such as "has this author opened a PR here before". */
   countSearchResults(query: string): Promise<number>;
+  /**
+   * Every issue and pull request matching a search (`GET /search/issues`, 100 a page), in order of
+   * creation. GitHub answers at most 1,000 results per query; past that the search goes on from
+   * the creation time of the last one seen (see SearchResults.incomplete).
+   */
+  searchIssues(query: string): Promise<SearchResults>;
+  /** As searchIssues, keeping the open pull requests; the query should say `is:pr state:open`. */
+  searchPullRequests(query: string): Promise<SearchResults>;
+  getRepository(owner: string, repo: string): Promise<Repository>;
+  /** Where a branch points now; undefined when there is no such branch. */
+  getBranchHeadSha(owner: string, repo: string, branch: string): Promise<string | undefined>;
+  /**
+   * Merges a pull request at exactly `options.sha` and answers the merge commit's SHA. GitHub's
+   * refusals are MergeRefusedErrors (see their subclasses). A PR found merged already with that
+   * head is a success: so is a merge that went through but whose answer was lost (a 5xx, then
+   * the retry refused).
+   */
+  mergePullRequest(owner: string, repo: string, number: number, options: MergeOptions): Promise<string>;
+  /**
+   * Whether these heads merge onto `baseSha` together, in order, without conflicts, as Prow
+   * trial-merges a batch before it triggers it: through a scratch branch on GitHub (created at
+   * `baseSha`, each head merged into it, deleted afterwards). A head that conflicts is left out
+   * and the next ones merged on top of those that did not.
+   */
+  trialMerge(owner: string, repo: string, baseSha: string, heads: readonly TrialMergeHead[]): Promise<TrialMergeResult>;
+  /** Every check run on a commit (or a branch's head), the latest per name, all pages. */
+  listCheckRuns(owner: string, repo: string, ref: string): Promise<CheckRun[]>;
 
   getIssue(owner: string, repo: string, number: number): Promise<Issue>;
   updateIssue(
@@ -202,6 +338,8 @@ export interface RateLimitAnswer {
 export class GitHubError extends Error {
   /** Set when GitHub refused for a rate limit: how long it asked to be left alone. */
   readonly rateLimit: RateLimitAnswer | undefined;
+  /** GitHub's own message, without the request and status around it. */
+  readonly githubMessage: string;
 
   constructor(
     readonly status: number,
@@ -211,6 +349,7 @@ export class GitHubError extends Error {
   ) {
     super(`${request}: GitHub answered ${status}: ${message}`);
     this.name = 'GitHubError';
+    this.githubMessage = message;
     this.rateLimit = details.rateLimit;
   }
 }
@@ -227,4 +366,60 @@ export class ReviewRequestRefusedError extends GitHubError {
     super(422, `cannot request review from ${refused.join(', ')}`, request);
     this.name = 'ReviewRequestRefusedError';
   }
+}
+
+/** What GitHub's refusal of a merge means, for a caller deciding what to do next. */
+export type MergeRefusal = 'not-mergeable' | 'base-modified' | 'head-modified' | 'method-not-allowed' | 'unauthorized' | 'invalid';
+
+/**
+ * GitHub refused to merge a pull request (PUT /pulls/{n}/merge answered 405, 409 or 422). The
+ * subclasses say why; `reason` says the same for a `switch`.
+ */
+export abstract class MergeRefusedError extends GitHubError {
+  abstract readonly reason: MergeRefusal;
+}
+
+/**
+ * 405: GitHub will not merge it as it is: a conflict, a draft, branch protection or a ruleset
+ * (reviews, required checks), or already merged or closed. Other PRs of the pool may still merge.
+ */
+export class PullNotMergeableError extends MergeRefusedError {
+  readonly reason = 'not-mergeable';
+  override name = 'PullNotMergeableError';
+}
+
+/**
+ * 405 "Base branch was modified": GitHub was still recomputing mergeability after the branch
+ * moved (typically right after another merge). Worth trying again a few seconds later.
+ */
+export class MergeBaseModifiedError extends MergeRefusedError {
+  readonly reason = 'base-modified';
+  override name = 'MergeBaseModifiedError';
+}
+
+/** 409: the PR's head is no longer the SHA asked for: someone pushed; what was tested is not what would merge. */
+export class MergeHeadModifiedError extends MergeRefusedError {
+  readonly reason = 'head-modified';
+  override name = 'MergeHeadModifiedError';
+}
+
+/**
+ * 405 "Merge commits / Squash merges / Rebase merges are not allowed on this repository": the
+ * configured merge method is off in the repository's settings. Every PR of the repo will fail alike.
+ */
+export class MergeMethodNotAllowedError extends MergeRefusedError {
+  readonly reason = 'method-not-allowed';
+  override name = 'MergeMethodNotAllowedError';
+}
+
+/** 405 "not authorized to push to this branch": branch protection keeps the bot out. Every PR of the branch will fail alike. */
+export class MergeUnauthorizedError extends MergeRefusedError {
+  readonly reason = 'unauthorized';
+  override name = 'MergeUnauthorizedError';
+}
+
+/** 422: GitHub found the request itself invalid (an unknown merge method, a malformed SHA). */
+export class MergeInvalidError extends MergeRefusedError {
+  readonly reason = 'invalid';
+  override name = 'MergeInvalidError';
 }

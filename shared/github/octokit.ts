@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { App } from '@octokit/app';
 import { Octokit } from '@octokit/core';
@@ -11,8 +12,16 @@ import { githubApiUrl } from './environment';
 import { tokenIdentity } from './identity';
 import { conditionalReads, ResponseCache } from './response-cache';
 import {
+  checkRunState,
   GitHubError,
+  MergeBaseModifiedError,
+  MergeHeadModifiedError,
+  MergeInvalidError,
+  MergeMethodNotAllowedError,
+  MergeUnauthorizedError,
+  PullNotMergeableError,
   ReviewRequestRefusedError,
+  type CheckRun,
   type CombinedStatus,
   type CommitState,
   type CommitStatus,
@@ -21,11 +30,19 @@ import {
   type Issue,
   type IssueComment,
   type Label,
+  type MergeableState,
+  type MergeOptions,
+  type MergeRefusedError,
   type PullRequest,
   type PullRequestFile,
   type RateLimitAnswer,
+  type Repository,
   type RepositoryFile,
   type Review,
+  type SearchedIssue,
+  type SearchResults,
+  type TrialMergeHead,
+  type TrialMergeResult,
 } from './client';
 
 /**
@@ -114,6 +131,13 @@ const WRITER_RETRIES = 1;
 const PER_PAGE = 100;
 /** Lists start at page 1, said explicitly, in pages of the most GitHub gives; the paginate plugin follows the Link header from there. */
 const FIRST_PAGE = { per_page: PER_PAGE, page: 1 } as const;
+/**
+ * GitHub's search answers at most 1,000 results per query, whatever the paging: at 100 a page,
+ * asking for page 11 is refused with 422.
+ */
+const SEARCH_CAP = 1000;
+/** Trial merges' scratch branches, all under one prefix so that a leftover one is recognisable. */
+export const TRIAL_BRANCH_PREFIX = 'cutwater-tide-trial/';
 /** GitHub rejects longer status descriptions with 422. */
 const MAX_STATUS_DESCRIPTION = 140;
 /**
@@ -361,6 +385,39 @@ function commitState(state: string, otherwise: CommitState): CommitState {
   return COMMIT_STATES.has(state) ? (state as CommitState) : otherwise;
 }
 
+const MERGEABLE_STATES: ReadonlySet<string> = new Set(['clean', 'unstable', 'has_hooks', 'blocked', 'behind', 'dirty', 'draft', 'unknown']);
+
+function mergeableState(state: string | undefined): MergeableState {
+  return state !== undefined && MERGEABLE_STATES.has(state) ? (state as MergeableState) : 'unknown';
+}
+
+/**
+ * GitHub's refusals of a merge, told apart by status and message as GitHub words them (Prow's
+ * github client reads the same messages).
+ */
+function mergeRefusalOf(error: GitHubError): MergeRefusedError | undefined {
+  const { status, githubMessage: message, request } = error;
+  if (status === 409) return new MergeHeadModifiedError(status, message, request);
+  if (status === 422) {
+    return /merge.?method|are not allowed/i.test(message)
+      ? new MergeMethodNotAllowedError(status, message, request)
+      : new MergeInvalidError(status, message, request);
+  }
+  if (status !== 405) return undefined;
+  if (/base branch was modified/i.test(message)) return new MergeBaseModifiedError(status, message, request);
+  if (/not authorized to push/i.test(message)) return new MergeUnauthorizedError(status, message, request);
+  if (/(merge commits|squash merges|rebase merges) are not allowed/i.test(message)) {
+    return new MergeMethodNotAllowedError(status, message, request);
+  }
+  return new PullNotMergeableError(status, message, request);
+}
+
+/** `https://api.github.com/repos/{owner}/{name}` (any API host or prefix) → `owner/name`. */
+function repoOfUrl(url: string): string {
+  const [owner, name] = url.replace(/\/+$/, '').split('/').slice(-2);
+  return `${owner ?? ''}/${name ?? ''}`;
+}
+
 function truncate(text: string, length: number): string {
   const characters = [...text];
   return characters.length <= length ? text : `${characters.slice(0, length - 1).join('')}…`;
@@ -392,6 +449,8 @@ export class OctokitGitHubClient implements GitHubClient {
       body: data.body,
       state: data.state === 'closed' ? 'closed' : 'open',
       mergeable: data.mergeable,
+      mergeable_state: mergeableState(data.mergeable_state),
+      merge_commit_sha: data.merge_commit_sha,
       user: toUser(data.user),
       head: {
         ref: data.head.ref,
@@ -507,6 +566,189 @@ export class OctokitGitHubClient implements GitHubClient {
       octokit.request('GET /search/issues', { q: query, per_page: 1 }),
     );
     return data.total_count;
+  }
+
+  async searchIssues(query: string): Promise<SearchResults> {
+    const found = new Map<string, SearchedIssue>();
+    let incomplete = false;
+    // Past GitHub's 1,000 results, the same search goes on from the creation time of the last
+    // result seen (results come oldest first); those created in that same second come again and
+    // are kept once. A query with a `created:` of its own cannot be narrowed that way.
+    const narrowable = !/(^|\s)-?created:/i.test(query);
+    let createdFrom: string | undefined;
+    for (;;) {
+      const round = await this.searchUpToCap(createdFrom === undefined ? query : `${query} created:>=${createdFrom}`);
+      incomplete ||= round.incomplete;
+      let added = 0;
+      for (const item of round.items) {
+        const key = `${item.repo.toLowerCase()}#${item.number}`;
+        if (found.has(key)) continue;
+        found.set(key, item);
+        added++;
+      }
+      if (round.items.length < SEARCH_CAP || round.total <= round.items.length) break;
+      const last = round.items.at(-1)?.created_at;
+      if (!narrowable || added === 0 || last === undefined) {
+        incomplete = true;
+        break;
+      }
+      createdFrom = last;
+    }
+    return { items: [...found.values()], incomplete };
+  }
+
+  async searchPullRequests(query: string): Promise<SearchResults> {
+    const { items, incomplete } = await this.searchIssues(query);
+    return { items: items.filter((item) => item.pullRequest && item.state === 'open'), incomplete };
+  }
+
+  /** One query's results up to GitHub's cap, oldest first, page by page. */
+  private async searchUpToCap(query: string): Promise<{ items: SearchedIssue[]; total: number; incomplete: boolean }> {
+    const items: SearchedIssue[] = [];
+    let total = 0;
+    let incomplete = false;
+    for (let page = 1; page <= SEARCH_CAP / PER_PAGE; page++) {
+      const { data } = await this.send((octokit) =>
+        octokit.request('GET /search/issues', { q: query, sort: 'created', order: 'asc', per_page: PER_PAGE, page }),
+      );
+      total = data.total_count;
+      incomplete ||= data.incomplete_results;
+      for (const item of data.items) {
+        items.push({
+          number: item.number,
+          repo: repoOfUrl(item.repository_url),
+          title: item.title,
+          author: toUser(item.user).login,
+          labels: labelNames(item.labels).map((label) => label.name),
+          milestone: item.milestone?.title ?? null,
+          state: item.state === 'closed' ? 'closed' : 'open',
+          pullRequest: item.pull_request !== undefined,
+          draft: item.draft ?? false,
+          created_at: item.created_at,
+          updated_at: item.updated_at,
+          html_url: item.html_url,
+        });
+      }
+      if (data.items.length < PER_PAGE || items.length >= Math.min(total, SEARCH_CAP)) break;
+    }
+    return { items, total, incomplete };
+  }
+
+  async getRepository(owner: string, repo: string): Promise<Repository> {
+    const { data } = await this.send((octokit) => octokit.request('GET /repos/{owner}/{repo}', { owner, repo }));
+    // GitHub leaves the merge settings out for callers without push access; GitHub's defaults
+    // then, and a merge method that is off shows as a MergeMethodNotAllowedError when merging.
+    return {
+      full_name: data.full_name,
+      default_branch: data.default_branch,
+      archived: data.archived,
+      allow_merge_commit: data.allow_merge_commit ?? true,
+      allow_squash_merge: data.allow_squash_merge ?? true,
+      allow_rebase_merge: data.allow_rebase_merge ?? true,
+    };
+  }
+
+  async getBranchHeadSha(owner: string, repo: string, branch: string): Promise<string | undefined> {
+    // The singular git/ref route matches the name exactly (git/refs/ would match a prefix).
+    const response = await this.sendUnlessGone((octokit) =>
+      octokit.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { owner, repo, ref: `heads/${branch}` }),
+    );
+    return response?.data.object.sha;
+  }
+
+  async mergePullRequest(owner: string, repo: string, number: number, options: MergeOptions): Promise<string> {
+    try {
+      const { data } = await this.send((octokit) =>
+        octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', {
+          owner,
+          repo,
+          pull_number: number,
+          sha: options.sha,
+          merge_method: options.mergeMethod,
+          ...(options.commitTitle === undefined ? {} : { commit_title: options.commitTitle }),
+          ...(options.commitMessage === undefined ? {} : { commit_message: options.commitMessage }),
+        }),
+      );
+      return data.sha;
+    } catch (error) {
+      const refusal = error instanceof GitHubError ? mergeRefusalOf(error) : undefined;
+      if (!refusal) throw error;
+      if (refusal instanceof PullNotMergeableError) {
+        // A merge GitHub made but whose answer was lost is refused when the retry asks again.
+        const mergeCommit = await this.mergeCommitAt(owner, repo, number, options.sha);
+        if (mergeCommit !== undefined) return mergeCommit;
+      }
+      throw refusal;
+    }
+  }
+
+  /** The merge commit, if the PR is merged with `sha` as its head; undefined when not, or unknown. */
+  private async mergeCommitAt(owner: string, repo: string, number: number, sha: string): Promise<string | undefined> {
+    try {
+      const pull = await this.getPullRequest(owner, repo, number);
+      return pull.merged === true && pull.head.sha === sha && pull.merge_commit_sha ? pull.merge_commit_sha : undefined;
+    } catch {
+      // The refusal is the answer to give; a failed look at the PR adds nothing to it.
+      return undefined;
+    }
+  }
+
+  async trialMerge(owner: string, repo: string, baseSha: string, heads: readonly TrialMergeHead[]): Promise<TrialMergeResult> {
+    const branch = `${TRIAL_BRANCH_PREFIX}${randomBytes(8).toString('hex')}`;
+    await this.send((octokit) =>
+      octokit.request('POST /repos/{owner}/{repo}/git/refs', { owner, repo, ref: `refs/heads/${branch}`, sha: baseSha }),
+    );
+    const result: TrialMergeResult = { merged: [], conflicting: [], alreadyIncluded: [] };
+    try {
+      for (const head of heads) {
+        try {
+          const response = await this.send((octokit) =>
+            octokit.request('POST /repos/{owner}/{repo}/merges', {
+              owner,
+              repo,
+              base: branch,
+              head: head.sha,
+              commit_message: `Trial merge of #${head.number} at ${head.sha}`,
+            }),
+          );
+          // Octokit's types list only the 201; GitHub answers 204 when the head is already in.
+          const status: number = response.status;
+          (status === 204 ? result.alreadyIncluded : result.merged).push(head.number);
+        } catch (error) {
+          if (!(error instanceof GitHubError) || error.status !== 409) throw error;
+          result.conflicting.push(head.number);
+        }
+      }
+    } finally {
+      try {
+        await this.send((octokit) =>
+          octokit.request('DELETE /repos/{owner}/{repo}/git/refs/{ref}', { owner, repo, ref: `heads/${branch}` }),
+        );
+      } catch (error) {
+        // GitHub answers 422 for a ref that is not there: gone is what was wanted.
+        const gone = error instanceof GitHubError && (error.status === 404 || error.status === 422);
+        if (!gone) result.leftoverRef = `refs/heads/${branch}`;
+      }
+    }
+    return result;
+  }
+
+  async listCheckRuns(owner: string, repo: string, ref: string): Promise<CheckRun[]> {
+    const runs = await this.send((octokit) =>
+      octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { owner, repo, ref, filter: 'latest', ...FIRST_PAGE }),
+    );
+    return runs.map((run) => {
+      const conclusion = run.conclusion ?? null;
+      return {
+        id: Number(run.id),
+        name: run.name,
+        status: run.status,
+        conclusion,
+        state: checkRunState(run.status, conclusion),
+        head_sha: run.head_sha,
+        details_url: run.details_url ?? null,
+      };
+    });
   }
 
   async getIssue(owner: string, repo: string, number: number): Promise<Issue> {

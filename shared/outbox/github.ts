@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GitHubClient, IssueComment, IssueWriteOptions } from '../github/client';
+import type { GitHubClient, IssueComment, IssueWriteOptions, MergeOptions, TrialMergeHead } from '../github/client';
 import { fitComment } from '../github/comment-length';
 import type { Logger } from '../log/logger';
 import { commitSubject, issueSubject, type GitHubWrite, type OutboxStore, type OutboxWriteRequest } from '../store/outbox';
@@ -144,6 +144,32 @@ class OutboxGitHub implements GitHubClient {
   }
   listRepositoryFiles(owner: string, repo: string, ref: string) {
     return this.client.listRepositoryFiles(owner, repo, ref);
+  }
+  searchIssues(query: string) {
+    return this.client.searchIssues(query);
+  }
+  searchPullRequests(query: string) {
+    return this.client.searchPullRequests(query);
+  }
+  getRepository(owner: string, repo: string) {
+    return this.client.getRepository(owner, repo);
+  }
+  getBranchHeadSha(owner: string, repo: string, branch: string) {
+    return this.client.getBranchHeadSha(owner, repo, branch);
+  }
+  listCheckRuns(owner: string, repo: string, ref: string) {
+    return this.client.listCheckRuns(owner, repo, ref);
+  }
+
+  // Merges and trial merges go to GitHub at once, through the client's own write pacing, never
+  // into the outbox: a merge must not wait behind comments, nor be coalesced or joined, and its
+  // caller acts on GitHub's answer (the merge commit, a refusal, a conflict).
+
+  mergePullRequest(owner: string, repo: string, number: number, options: MergeOptions) {
+    return this.client.mergePullRequest(owner, repo, number, options);
+  }
+  trialMerge(owner: string, repo: string, baseSha: string, heads: readonly TrialMergeHead[]) {
+    return this.client.trialMerge(owner, repo, baseSha, heads);
   }
 
   // Writes: stored, then the writer is nudged.

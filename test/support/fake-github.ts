@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CommitState, CommitStatus, Review } from '../../shared/github/client';
+import type { CommitState, CommitStatus, MergeableState, Review } from '../../shared/github/client';
+import { CommitGraph } from './fake-github-git';
+import { compileSearch, SearchQueryError, type SearchSubject } from './fake-github-search';
 
 /**
  * A stateful stand-in for GitHub's REST API on a loopback port, for tests that run the real
@@ -22,6 +24,13 @@ import type { CommitState, CommitStatus, Review } from '../../shared/github/clie
  * (`secondaryLimits`): beyond so many content writes per credential in a sliding minute or hour,
  * a write is answered 403 with GitHub's secondary-limit message and a Retry-After saying when the
  * window has room again. `counters()` says how many writes were taken and refused.
+ *
+ * For a merge pool (Tide) it keeps a git history per repository at the grain of files
+ * (fake-github-git.ts): branches move when a PR merges (`PUT .../merge`, head SHA checked) or a
+ * test pushes (`pushToBranch`); a PR conflicts once a file it changes was changed on its branch
+ * after its base, which is what `mergeable` says; scratch branches (`POST/DELETE .../git/refs`)
+ * and `POST .../merges` let a client trial-merge heads as git would. Check runs are seeded per
+ * commit. Search understands the qualifiers Prow's tide queries use (fake-github-search.ts).
  *
  * It also plays GitHub's OAuth web flow (`/login/oauth/...`, on github.com's web host rather than
  * the API): `oauth.nextLogin` says who approves the authorization, and the user token it issues
@@ -66,6 +75,44 @@ export interface FakeGitHubOptions {
   writeDelayMs?: number;
   /** GitHub's secondary limits on content writes, per credential; unset, no write is refused for speed. */
   secondaryLimits?: SecondaryLimits;
+  /**
+   * As GitHub: once a branch moves, the next read of each open PR on it says `mergeable: null`
+   * (GitHub recomputes in the background) and the read after that the answer. Default false:
+   * every read has the answer.
+   */
+  lazyMergeability?: boolean;
+}
+
+/**
+ * What a test says of a PR's mergeability over the conflict model: `conflicting` (a conflict the
+ * model does not see), `unknown` (GitHub still computing: `mergeable: null`), `blocked` (branch
+ * protection or a ruleset refuses it: reviews, required checks), `behind` (protection wants it up
+ * to date), `unstable` (a check that is not required fails; it still merges). `computed` goes
+ * back to the model.
+ */
+export type ForcedMergeability = 'conflicting' | 'unknown' | 'blocked' | 'behind' | 'unstable';
+
+/** A merge GitHub made through `PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge`. */
+export interface RecordedMerge {
+  repo: string;
+  number: number;
+  /** The PR's head that was merged. */
+  sha: string;
+  mergeMethod: 'merge' | 'squash' | 'rebase';
+  commitTitle?: string;
+  commitMessage?: string;
+  baseRef: string;
+  /** The base branch's head before and after. */
+  baseShaBefore: string;
+  mergeCommitSha: string;
+}
+
+export interface SeedCheckRun {
+  name: string;
+  /** Default `completed` when a conclusion is given, else `queued`. */
+  status?: 'queued' | 'in_progress' | 'completed' | 'waiting' | 'requested' | 'pending';
+  conclusion?: 'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required' | 'stale' | null;
+  detailsUrl?: string;
 }
 
 /**
@@ -116,10 +163,22 @@ export interface SeedPullRequest {
   headRef?: string;
   baseRef?: string;
   draft?: boolean;
+  /** false: conflicting whatever the model says; null: unknown (see setMergeability). Default: the model's answer. */
   mergeable?: boolean | null;
   labels?: string[];
-  files?: { filename: string; additions?: number; deletions?: number; status?: string; previousFilename?: string }[];
+  /** The files the PR changes: what decides its conflicts (see fake-github-git.ts). */
+  files?: SeedFile[];
   authorAssociation?: string;
+  /** The milestone's title. */
+  milestone?: string;
+}
+
+export interface SeedFile {
+  filename: string;
+  additions?: number;
+  deletions?: number;
+  status?: string;
+  previousFilename?: string;
 }
 
 export interface SeedIssue {
@@ -128,6 +187,7 @@ export interface SeedIssue {
   title?: string;
   body?: string;
   labels?: string[];
+  milestone?: string;
 }
 
 export interface FakeGitHub {
@@ -138,7 +198,10 @@ export interface FakeGitHub {
   oauth: FakeOAuth;
   close(): Promise<void>;
 
-  addRepo(fullName: string, options?: { defaultBranch?: string }): void;
+  addRepo(
+    fullName: string,
+    options?: { defaultBranch?: string; archived?: boolean; mergeMethods?: Partial<Record<'merge' | 'squash' | 'rebase', boolean>> },
+  ): void;
   addOrgMember(org: string, login: string): void;
   addCollaborator(fullName: string, login: string): void;
   /** Team members are members of the org too, as on GitHub. */
@@ -169,11 +232,40 @@ export interface FakeGitHub {
   /** Why the issue was closed or reopened, as last set with `state_reason`; null when never said. */
   stateReason(fullName: string, number: number): string | null;
 
+  /** A PR as GitHub would answer it now (mergeability included, never lazily unknown). */
+  pullRequest(
+    fullName: string,
+    number: number,
+  ): { state: 'open' | 'closed'; merged: boolean; headSha: string; baseRef: string; mergeable: boolean | null; mergeableState: MergeableState; mergeCommitSha: string | null };
+  /** Where a branch points; undefined when there is no such branch. */
+  branchHead(fullName: string, branch: string): string | undefined;
+  /** Every branch and where it points, by name. */
+  branches(fullName: string): Record<string, string>;
+  /** Someone pushes a commit changing `files` to a branch (created if need be); answers its SHA. */
+  pushToBranch(fullName: string, branch: string, change: { files: string[]; sha?: string }): string;
+  /**
+   * The author pushes a new head: `files` (default: the same) is the PR's whole change now, and
+   * with `rebase` it sits on the branch's current head (resolving conflicts, and a forced
+   * `conflicting`). Answers the new head's SHA.
+   */
+  pushPullRequestHead(fullName: string, number: number, change?: { sha?: string; files?: SeedFile[]; rebase?: boolean }): string;
+  /** Overrides the conflict model's answer for one PR (see ForcedMergeability); `computed` undoes it. */
+  setMergeability(fullName: string, number: number, state: ForcedMergeability | 'computed'): void;
+  /** The merges made through the API, oldest first. */
+  merges(): RecordedMerge[];
+  /** A check run on a commit; a later one with the same name supersedes it in the latest view. */
+  addCheckRun(fullName: string, sha: string, run: SeedCheckRun): { id: number };
+
   /**
    * The next `times` requests whose method matches and whose path (as sent, no query) matches the
    * pattern get this answer instead; see secondaryRateLimit() and primaryRateLimit().
    */
   failNext(method: string, pathPattern: RegExp, response: InjectedResponse, times?: number): void;
+  /**
+   * The next request whose method and path match takes effect, but its answer is lost: the client
+   * gets `status` (default 502) instead, as when GitHub did the work and a proxy failed.
+   */
+  loseNextAnswer(method: string, pathPattern: RegExp, status?: number): void;
   /** Overrides the computed count for exactly this query; the search otherwise runs over the state. */
   setSearchCount(query: string, count: number): void;
   /**
@@ -227,6 +319,23 @@ const MAX_STATUS_DESCRIPTION = 140;
 const COMMIT_STATES: ReadonlySet<string> = new Set(['error', 'failure', 'pending', 'success']);
 const REVIEW_STATES: ReadonlySet<string> = new Set(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED', 'PENDING']);
 const FILE_STATUSES: ReadonlySet<string> = new Set(['added', 'removed', 'modified', 'renamed', 'copied', 'changed', 'unchanged']);
+/** GitHub's search answers at most this many results, whatever the paging. */
+const SEARCH_CAP = 1000;
+const MERGE_METHODS = ['merge', 'squash', 'rebase'] as const;
+type MergeMethodName = (typeof MERGE_METHODS)[number];
+const METHOD_NOT_ALLOWED: Record<MergeMethodName, string> = {
+  merge: 'Merge commits are not allowed on this repository.',
+  squash: 'Squash merges are not allowed on this repository.',
+  rebase: 'Rebase merges are not allowed on this repository.',
+};
+/** GitHub's 405 messages when a merge is refused, by what stands in the way. */
+const NOT_MERGEABLE = 'Pull Request is not mergeable';
+const MERGE_BLOCKED: Record<'blocked' | 'behind' | 'draft', string> = {
+  blocked: 'At least 1 approving review is required by reviewers with write access.',
+  behind: 'Head branch is not up to date with the base branch.',
+  draft: 'Pull Request is still a draft',
+};
+const HEAD_MODIFIED = 'Head branch was modified. Review and try the merge again.';
 
 interface LabelState {
   id: number;
@@ -255,10 +364,17 @@ interface PullState {
   headSha: string;
   headRef: string;
   baseRef: string;
+  /** The commit of the base branch the head was made on. */
   baseSha: string;
   draft: boolean;
-  mergeable: boolean | null;
+  forced: ForcedMergeability | undefined;
+  /** The branch moved since mergeability was last read (lazyMergeability): the next read says unknown. */
+  mergeabilityStale: boolean;
   merged: boolean;
+  mergedAt: string | null;
+  mergeCommitSha: string | null;
+  /** The base branch's head when the PR closed: a closed PR's base no longer follows the branch. */
+  closedBaseSha: string | null;
   files: FileChange[];
   requestedReviewers: string[];
   /** "org/slug". */
@@ -277,10 +393,21 @@ interface IssueState {
   authorAssociation: string | undefined;
   labels: string[];
   assignees: string[];
+  milestone: string | null;
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
   pull: PullState | undefined;
+}
+
+interface CheckRunState {
+  id: number;
+  name: string;
+  status: string;
+  conclusion: string | null;
+  detailsUrl: string | null;
+  startedAt: string;
+  completedAt: string | null;
 }
 
 interface CommentState {
@@ -316,6 +443,11 @@ interface RepoState {
   files: Map<string, Map<string, string>>;
   issues: Map<number, IssueState>;
   statuses: Map<string, StatusState[]>;
+  archived: boolean;
+  mergeMethods: Record<MergeMethodName, boolean>;
+  git: CommitGraph;
+  /** Commit SHA → its check runs, oldest first. */
+  checkRuns: Map<string, CheckRunState[]>;
 }
 
 interface Incoming {
@@ -367,12 +499,15 @@ interface Route {
 /** A path parameter by its name in the route template, percent-decoded. */
 type Param = (name: string) => string;
 
+/** Parameters that may hold slashes sent unencoded: a file's path, a git ref, a branch name. */
+const SPANNING_PARAMETERS: ReadonlySet<string> = new Set(['path', 'ref', 'branch']);
+
 function compileRoute(method: string, template: string, handle: Route['handle']): Route {
-  // A repository path ({path}) spans segments; every other parameter is one segment.
+  // These parameters span segments; every other parameter is one segment.
   const names: string[] = [];
   const source = template.replace(/\{(\w+)\}/g, (_, name: string) => {
     names.push(name);
-    return name === 'path' ? '(.+)' : '([^/]+)';
+    return SPANNING_PARAMETERS.has(name) ? '(.+)' : '([^/]+)';
   });
   return { method, template, pattern: new RegExp(`^${source}/?$`), names, handle };
 }
@@ -417,10 +552,6 @@ function onlyFields(body: Record<string, unknown>, allowed: readonly string[]): 
   }
 }
 
-/** GitHub's search syntax, as far as Cutwater uses it: `qualifier:value`, `-qualifier:value`, `"quoted values"`, words. */
-function searchTerms(query: string): string[] {
-  return [...query.matchAll(/-?[\w-]+:"[^"]*"|"[^"]*"|\S+/g)].map((match) => match[0].replace(/"/g, ''));
-}
 
 export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
   const botLogin = options.botLogin ?? 'cutwater-bot';
@@ -438,6 +569,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const installationTokens = new Set<string>();
   const searchCounts = new Map<string, number>();
   const injected: { method: string; pattern: RegExp; response: InjectedResponse; remaining: number }[] = [];
+  /** Requests to carry out and then answer with an error instead (loseNextAnswer). */
+  const lostAnswers: { method: string; pattern: RegExp; status: number }[] = [];
+  const recordedMerges: RecordedMerge[] = [];
+  const lazyMergeability = options.lazyMergeability ?? false;
   const stalls: { pattern: RegExp; held: (() => void)[] }[] = [];
   const userIds = new Map<string, number>();
   /** User tokens from the OAuth flow → the login each acts as. */
@@ -485,7 +620,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   function ensureRepo(fullName: string, defaultBranch?: string): RepoState {
     const existing = repos.get(lower(fullName));
     if (existing) {
-      if (defaultBranch) existing.defaultBranch = defaultBranch;
+      if (defaultBranch) {
+        existing.defaultBranch = defaultBranch;
+        ensureBranch(existing, defaultBranch);
+      }
       return existing;
     }
     const [owner, name] = splitName(fullName);
@@ -500,9 +638,66 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       files: new Map(),
       issues: new Map(),
       statuses: new Map(),
+      archived: false,
+      mergeMethods: { merge: true, squash: true, rebase: true },
+      git: new CommitGraph(),
+      checkRuns: new Map(),
     };
     repos.set(lower(fullName), repo);
+    ensureBranch(repo, repo.defaultBranch);
     return repo;
+  }
+
+  /** The branch's head, the branch made (at a root commit of its own) on first mention. */
+  function ensureBranch(repo: RepoState, branch: string): string {
+    const head = repo.git.branch(branch);
+    if (head !== undefined) return head;
+    const root = sha1(`${repo.fullName}:${branch}`);
+    repo.git.add(root, [], []);
+    repo.git.setBranch(branch, root);
+    return root;
+  }
+
+  /** Moves a branch to a new commit; with lazyMergeability, its open PRs' mergeability goes stale. */
+  function moveBranch(repo: RepoState, branch: string, sha: string): void {
+    repo.git.setBranch(branch, sha);
+    if (!lazyMergeability) return;
+    for (const issue of repo.issues.values()) {
+      if (issue.state === 'open' && issue.pull?.baseRef === branch) issue.pull.mergeabilityStale = true;
+    }
+  }
+
+  /** What GitHub says of an open PR's mergeability now: the conflict model, under what a test forced. */
+  function mergeability(repo: RepoState, issue: IssueState, pull: PullState): { mergeable: boolean | null; state: MergeableState } {
+    if (issue.state !== 'open' || pull.forced === 'unknown') return { mergeable: null, state: 'unknown' };
+    const baseHead = ensureBranch(repo, pull.baseRef);
+    if (pull.forced === 'conflicting' || repo.git.conflicts(baseHead, pull.headSha)) return { mergeable: false, state: 'dirty' };
+    if (pull.draft) return { mergeable: true, state: 'draft' };
+    return { mergeable: true, state: pull.forced ?? 'clean' };
+  }
+
+  function filenames(files: readonly FileChange[]): string[] {
+    return files.flatMap((file) => (file.previousFilename === undefined ? [file.filename] : [file.filename, file.previousFilename]));
+  }
+
+  function fileChanges(files: readonly SeedFile[]): FileChange[] {
+    return files.map((file): FileChange => {
+      const status = file.status ?? 'modified';
+      if (!FILE_STATUSES.has(status)) throw new Error(`test bug: "${status}" is not a GitHub file status`);
+      const change: FileChange = {
+        filename: file.filename,
+        status,
+        additions: file.additions ?? 0,
+        deletions: file.deletions ?? 0,
+      };
+      if (file.previousFilename !== undefined) change.previousFilename = file.previousFilename;
+      return change;
+    });
+  }
+
+  /** A branch's head, or the commit a SHA names; undefined when neither. */
+  function commitOf(repo: RepoState, ref: string): string | undefined {
+    return repo.git.branch(ref) ?? (repo.git.has(ref) ? ref : undefined);
   }
 
   function seededIssue(fullName: string, number: number): IssueState {
@@ -544,7 +739,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
 
   function addIssueState(
     fullName: string,
-    seed: { number: number; author: string; title?: string; body?: string; labels?: string[] },
+    seed: { number: number; author: string; title?: string; body?: string; labels?: string[]; milestone?: string },
     pull: PullState | undefined,
     authorAssociation?: string,
   ): void {
@@ -562,6 +757,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       authorAssociation,
       labels: [...new Set((seed.labels ?? []).map((name) => repoLabel(repo, name).name))],
       assignees: [],
+      milestone: seed.milestone ?? null,
       createdAt: now,
       updatedAt: now,
       closedAt: null,
@@ -603,9 +799,19 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       owner: userJson(repo.owner),
       private: false,
       default_branch: repo.defaultBranch,
+      archived: repo.archived,
+      allow_merge_commit: repo.mergeMethods.merge,
+      allow_squash_merge: repo.mergeMethods.squash,
+      allow_rebase_merge: repo.mergeMethods.rebase,
       html_url: `${HTML_BASE}/${repo.fullName}`,
       url: `${apiBase}/repos/${repo.fullName}`,
     };
+  }
+
+  function milestoneJson(repo: RepoState, title: string | null) {
+    if (title === null) return null;
+    const id = sha1(`${repo.fullName}:milestone:${title}`).slice(0, 6);
+    return { id: parseInt(id, 16), number: parseInt(id, 16) % 1000, title, state: 'open', url: `${apiBase}/repos/${repo.fullName}/milestones/${title}` };
   }
 
   function labelJson(repo: RepoState, label: LabelState) {
@@ -637,6 +843,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       id: issue.id,
       node_id: `I_${issue.id}`,
       url: apiUrl,
+      repository_url: `${apiBase}/repos/${repo.fullName}`,
       html_url: htmlUrl(repo, issue),
       number: issue.number,
       state: issue.state,
@@ -647,6 +854,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       labels: issueLabelsJson(repo, issue),
       assignee: issue.assignees[0] === undefined ? null : userJson(issue.assignees[0]),
       assignees: issue.assignees.map(userJson),
+      milestone: milestoneJson(repo, issue.milestone),
       comments: commentCount,
       locked: false,
       created_at: issue.createdAt,
@@ -660,14 +868,15 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
               html_url: htmlUrl(repo, issue),
               diff_url: `${htmlUrl(repo, issue)}.diff`,
               patch_url: `${htmlUrl(repo, issue)}.patch`,
-              merged_at: null,
+              merged_at: issue.pull.mergedAt,
             },
+            draft: issue.pull.draft,
           }
         : {}),
     };
   }
 
-  function pullJson(repo: RepoState, issue: IssueState, pull: PullState) {
+  function pullJson(repo: RepoState, issue: IssueState, pull: PullState, computed = mergeability(repo, issue, pull)) {
     const additions = pull.files.reduce((sum, file) => sum + file.additions, 0);
     const deletions = pull.files.reduce((sum, file) => sum + file.deletions, 0);
     const author = userJson(issue.author);
@@ -701,16 +910,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       base: {
         label: `${repo.owner}:${pull.baseRef}`,
         ref: pull.baseRef,
-        sha: pull.baseSha,
+        sha: pull.closedBaseSha ?? ensureBranch(repo, pull.baseRef),
         user: userJson(repo.owner),
         repo: repoJson(repo),
       },
       draft: pull.draft,
       merged: pull.merged,
-      mergeable: pull.mergeable,
-      mergeable_state: pull.mergeable === null ? 'unknown' : pull.mergeable ? 'clean' : 'dirty',
-      merged_at: null,
-      merge_commit_sha: null,
+      mergeable: computed.mergeable,
+      mergeable_state: computed.state,
+      milestone: milestoneJson(repo, issue.milestone),
+      merged_at: pull.mergedAt,
+      merge_commit_sha: pull.mergeCommitSha,
       created_at: issue.createdAt,
       updated_at: issue.updatedAt,
       closed_at: issue.closedAt,
@@ -848,72 +1058,116 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     touch(issue);
   }
 
-  function matchesSearch(term: string, repo: RepoState, issue: IssueState): boolean {
-    const negated = term.startsWith('-') && term.includes(':');
-    const [rawQualifier, ...valueParts] = (negated ? term.slice(1) : term).split(':');
-    const qualifier = lower(rawQualifier ?? '');
-    const value = valueParts.join(':');
-    if (valueParts.length === 0) {
-      const text = lower(`${issue.title}\n${issue.body ?? ''}`);
-      return text.includes(lower(term));
+  function searchSubject(repo: RepoState, issue: IssueState): SearchSubject {
+    const subject: SearchSubject = {
+      owner: repo.owner,
+      repo: repo.fullName,
+      archived: repo.archived,
+      title: issue.title,
+      body: issue.body,
+      state: issue.state,
+      author: issue.author,
+      assignees: issue.assignees,
+      labels: issue.labels,
+      milestone: issue.milestone,
+      createdAt: issue.createdAt,
+      updatedAt: issue.updatedAt,
+    };
+    if (issue.pull) {
+      subject.pull = {
+        merged: issue.pull.merged,
+        draft: issue.pull.draft,
+        baseRef: issue.pull.baseRef,
+        headRef: issue.pull.headRef,
+        reviews: issue.pull.reviews,
+      };
     }
-    let matches: boolean;
-    switch (qualifier) {
-      case 'is':
-      case 'type':
-      case 'state':
-        if (qualifier === 'state' && !['open', 'closed'].includes(lower(value))) {
-          throw invalid(`the fake GitHub does not implement the search term "${term}"`);
-        }
-        switch (lower(value)) {
-          case 'pr':
-            matches = issue.pull !== undefined;
-            break;
-          case 'issue':
-            matches = issue.pull === undefined;
-            break;
-          case 'open':
-            matches = issue.state === 'open';
-            break;
-          case 'closed':
-            matches = issue.state === 'closed';
-            break;
-          case 'merged':
-            matches = issue.pull?.merged === true;
-            break;
-          case 'unmerged':
-            matches = issue.pull !== undefined && !issue.pull.merged;
-            break;
-          case 'draft':
-            matches = issue.pull?.draft === true;
-            break;
-          default:
-            throw invalid(`the fake GitHub does not implement the search term "${term}"`);
-        }
-        break;
-      case 'repo':
-        matches = lower(repo.fullName) === lower(value);
-        break;
-      case 'org':
-      case 'user':
-        matches = lower(repo.owner) === lower(value);
-        break;
-      case 'author':
-        matches = lower(issue.author) === lower(value);
-        break;
-      case 'assignee':
-        matches = issue.assignees.some((login) => lower(login) === lower(value));
-        break;
-      case 'label':
-        matches = issue.labels.some((name) => lower(name) === lower(value));
-        break;
-      case 'archived':
-        matches = lower(value) === 'false';
-        break;
-      default:
-        throw invalid(`the fake GitHub does not implement the search term "${term}"`);
+    return subject;
+  }
+
+  /** The merge GitHub makes for PUT .../merge, or the refusal it answers. */
+  function mergePull(request: Incoming, repo: RepoState, issue: IssueState, pull: PullState): Reply {
+    const body = request.body === undefined ? {} : objectBody(request.body);
+    onlyFields(body, ['sha', 'merge_method', 'commit_title', 'commit_message']);
+    const method = body.merge_method === undefined ? 'merge' : textOf(body.merge_method, 'merge_method');
+    if (!(MERGE_METHODS as readonly string[]).includes(method)) {
+      throw invalid(`merge_method must be one of ${MERGE_METHODS.join(', ')}`);
     }
-    return negated ? !matches : matches;
+    const mergeMethod = method as MergeMethodName;
+    const commitTitle = body.commit_title === undefined ? undefined : textOf(body.commit_title, 'commit_title');
+    const commitMessage = body.commit_message === undefined ? undefined : textOf(body.commit_message, 'commit_message');
+    if (issue.state !== 'open') throw new Refusal(405, NOT_MERGEABLE);
+    if (body.sha !== undefined && textOf(body.sha, 'sha') !== pull.headSha) throw new Refusal(409, HEAD_MODIFIED);
+    if (!repo.mergeMethods[mergeMethod]) throw new Refusal(405, METHOD_NOT_ALLOWED[mergeMethod]);
+    // GitHub computes mergeability when asked to merge, whatever it last showed.
+    const { state } = mergeability(repo, issue, { ...pull, forced: pull.forced === 'unknown' ? undefined : pull.forced });
+    if (state === 'dirty') throw new Refusal(405, NOT_MERGEABLE);
+    if (state === 'blocked' || state === 'behind' || state === 'draft') throw new Refusal(405, MERGE_BLOCKED[state]);
+
+    const before = ensureBranch(repo, pull.baseRef);
+    const mergeCommitSha = sha1(`${repo.fullName}#${issue.number} ${mergeMethod} onto ${before} (${nextId++})`);
+    // A merge commit brings the head's history in; a squash or a rebase copies its changes on top.
+    if (mergeMethod === 'merge') repo.git.add(mergeCommitSha, [before, pull.headSha], []);
+    else repo.git.add(mergeCommitSha, [before], filenames(pull.files));
+    moveBranch(repo, pull.baseRef, mergeCommitSha);
+    const now = timestamp();
+    pull.merged = true;
+    pull.mergedAt = now;
+    pull.mergeCommitSha = mergeCommitSha;
+    pull.closedBaseSha = before;
+    issue.state = 'closed';
+    issue.closedAt = now;
+    touch(issue);
+    const merge: RecordedMerge = {
+      repo: repo.fullName,
+      number: issue.number,
+      sha: pull.headSha,
+      mergeMethod,
+      baseRef: pull.baseRef,
+      baseShaBefore: before,
+      mergeCommitSha,
+    };
+    if (commitTitle !== undefined) merge.commitTitle = commitTitle;
+    if (commitMessage !== undefined) merge.commitMessage = commitMessage;
+    recordedMerges.push(merge);
+    return { status: 200, body: { sha: mergeCommitSha, merged: true, message: 'Pull Request successfully merged' } };
+  }
+
+  function refJson(repo: RepoState, branch: string, sha: string) {
+    return {
+      ref: `refs/heads/${branch}`,
+      node_id: `REF_${sha1(`${repo.fullName}:${branch}`).slice(0, 12)}`,
+      url: `${apiBase}/repos/${repo.fullName}/git/refs/heads/${branch}`,
+      object: { sha, type: 'commit', url: `${apiBase}/repos/${repo.fullName}/git/commits/${sha}` },
+    };
+  }
+
+  /** A branch from a git ref's name, `refs/heads/x` or `heads/x`; only branches are modelled. */
+  function branchOfRef(ref: string): string {
+    const match = /^(?:refs\/)?heads\/(.+)$/.exec(ref);
+    if (!match?.[1]) throw invalid(`the fake GitHub implements only branch refs (refs/heads/...), not "${ref}"`);
+    return match[1];
+  }
+
+  function checkRunJson(repo: RepoState, sha: string, run: CheckRunState) {
+    return {
+      id: run.id,
+      node_id: `CR_${run.id}`,
+      head_sha: sha,
+      external_id: '',
+      url: `${apiBase}/repos/${repo.fullName}/check-runs/${run.id}`,
+      html_url: `${HTML_BASE}/${repo.fullName}/runs/${run.id}`,
+      details_url: run.detailsUrl,
+      status: run.status,
+      conclusion: run.conclusion,
+      started_at: run.startedAt,
+      completed_at: run.completedAt,
+      output: { title: null, summary: null, text: null, annotations_count: 0, annotations_url: `${apiBase}/repos/${repo.fullName}/check-runs/${run.id}/annotations` },
+      name: run.name,
+      check_suite: { id: run.id },
+      app: null,
+      pull_requests: [],
+    };
   }
 
   /** GitHub's answer to a failed code exchange: a 200 with an error, as GitHub sends it. */
@@ -1011,9 +1265,89 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       };
     }),
 
+    compileRoute('GET', '/repos/{owner}/{repo}', (_request, param) => ({ status: 200, body: repoJson(repoAt(param)) })),
     compileRoute('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', (_request, param) => {
       const [repo, issue, pull] = pullAt(param);
+      if (pull.mergeabilityStale && issue.state === 'open') {
+        // This read starts GitHub's computation; the next one has the answer.
+        pull.mergeabilityStale = false;
+        return { status: 200, body: pullJson(repo, issue, pull, { mergeable: null, state: 'unknown' }) };
+      }
       return { status: 200, body: pullJson(repo, issue, pull) };
+    }),
+    compileRoute('PUT', '/repos/{owner}/{repo}/pulls/{pull_number}/merge', (request, param) => {
+      const [repo, issue, pull] = pullAt(param);
+      return mergePull(request, repo, issue, pull);
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/branches/{branch}', (_request, param) => {
+      const repo = repoAt(param);
+      const branch = param('branch');
+      const sha = repo.git.branch(branch);
+      if (sha === undefined) throw notFound('Branch not found');
+      return {
+        status: 200,
+        body: {
+          name: branch,
+          commit: { sha, url: `${apiBase}/repos/${repo.fullName}/commits/${sha}` },
+          protected: false,
+          _links: { self: `${apiBase}/repos/${repo.fullName}/branches/${branch}`, html: `${HTML_BASE}/${repo.fullName}/tree/${branch}` },
+        },
+      };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/git/ref/{ref}', (_request, param) => {
+      const repo = repoAt(param);
+      const branch = /^heads\/(.+)$/.exec(param('ref'))?.[1];
+      const sha = branch === undefined ? undefined : repo.git.branch(branch);
+      if (branch === undefined || sha === undefined) throw notFound();
+      return { status: 200, body: refJson(repo, branch, sha) };
+    }),
+    compileRoute('POST', '/repos/{owner}/{repo}/git/refs', (request, param) => {
+      const repo = repoAt(param);
+      const body = objectBody(request.body);
+      onlyFields(body, ['ref', 'sha']);
+      const ref = textOf(body.ref, 'ref');
+      const sha = textOf(body.sha, 'sha');
+      if (!/^refs\/[^/]+\/.+/.test(ref)) throw invalid("Reference name must start with 'refs/' and have at least two slashes.");
+      const branch = branchOfRef(ref);
+      if (repo.git.branch(branch) !== undefined) throw invalid('Reference already exists');
+      if (!repo.git.has(sha)) throw invalid('Object does not exist');
+      repo.git.setBranch(branch, sha);
+      return { status: 201, body: refJson(repo, branch, sha) };
+    }),
+    compileRoute('DELETE', '/repos/{owner}/{repo}/git/refs/{ref}', (_request, param) => {
+      const repo = repoAt(param);
+      const branch = branchOfRef(param('ref'));
+      if (branch === repo.defaultBranch) throw invalid('Cannot delete the default branch');
+      // GitHub answers 422, not 404, for a ref that is not there.
+      if (!repo.git.deleteBranch(branch)) throw invalid('Reference does not exist');
+      return { status: 204 };
+    }),
+    compileRoute('POST', '/repos/{owner}/{repo}/merges', (request, param) => {
+      const repo = repoAt(param);
+      const body = objectBody(request.body);
+      onlyFields(body, ['base', 'head', 'commit_message']);
+      const base = textOf(body.base, 'base');
+      const baseHead = repo.git.branch(base);
+      if (baseHead === undefined) throw notFound('Base does not exist');
+      const head = commitOf(repo, textOf(body.head, 'head'));
+      if (head === undefined) throw notFound('Head does not exist');
+      if (repo.git.contains(baseHead, head)) return { status: 204 };
+      if (repo.git.conflicts(baseHead, head)) throw new Refusal(409, 'Merge conflict');
+      const message = body.commit_message === undefined ? `Merge ${head} into ${base}` : textOf(body.commit_message, 'commit_message');
+      const sha = sha1(`${repo.fullName}: merge ${head} into ${baseHead} (${nextId++})`);
+      repo.git.add(sha, [baseHead, head], []);
+      repo.git.setBranch(base, sha);
+      return {
+        status: 201,
+        body: {
+          sha,
+          node_id: `C_${sha.slice(0, 12)}`,
+          url: `${apiBase}/repos/${repo.fullName}/commits/${sha}`,
+          html_url: `${HTML_BASE}/${repo.fullName}/commit/${sha}`,
+          commit: { message, author: { name: request.actor, date: timestamp() }, committer: { name: request.actor, date: timestamp() } },
+          parents: [baseHead, head].map((parent) => ({ sha: parent, url: `${apiBase}/repos/${repo.fullName}/commits/${parent}` })),
+        },
+      };
     }),
     compileRoute('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', (request, param) => {
       const [repo, issue, pull] = pullAt(param);
@@ -1213,9 +1547,24 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       repo.statuses.set(sha, list);
       return { status: 201, body: statusJson(repo, sha, status) };
     }),
+    compileRoute('GET', '/repos/{owner}/{repo}/commits/{ref}/check-runs', (request, param) => {
+      const repo = repoAt(param);
+      const sha = commitOf(repo, param('ref')) ?? param('ref');
+      const runs = repo.checkRuns.get(sha) ?? [];
+      const filter = request.query.get('filter') ?? 'latest';
+      if (filter !== 'latest' && filter !== 'all') throw invalid('filter must be latest or all');
+      const listed = filter === 'all' ? runs : [...new Map(runs.map((run) => [run.name, run])).values()];
+      const { first, count, headers } = pageOf(request, listed.length);
+      return {
+        status: 200,
+        headers,
+        body: { total_count: listed.length, check_runs: listed.slice(first, first + count).map((run) => checkRunJson(repo, sha, run)) },
+      };
+    }),
     compileRoute('GET', '/repos/{owner}/{repo}/commits/{ref}/status', (request, param) => {
       const repo = repoAt(param);
-      const ref = param('ref');
+      // A branch's combined status is its head commit's.
+      const ref = repo.git.branch(param('ref')) ?? param('ref');
       const latest = latestStatuses(repo, ref);
       // GitHub's rule: any error or failure fails; otherwise no statuses or any pending is pending.
       const state: CommitState = latest.some((status) => status.state === 'error' || status.state === 'failure')
@@ -1334,22 +1683,37 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     compileRoute('GET', '/search/issues', (request) => {
       const query = request.query.get('q');
       if (!query) throw invalid('q is required');
+      let matches: (subject: SearchSubject) => boolean;
+      try {
+        matches = compileSearch(query);
+      } catch (error) {
+        if (error instanceof SearchQueryError) throw invalid(error.message);
+        throw error;
+      }
       const found: { repo: RepoState; issue: IssueState }[] = [];
-      const terms = searchTerms(query);
       for (const repo of repos.values()) {
         for (const issue of repo.issues.values()) {
-          if (terms.every((term) => matchesSearch(term, repo, issue))) found.push({ repo, issue });
+          if (matches(searchSubject(repo, issue))) found.push({ repo, issue });
         }
       }
-      found.sort((a, b) => b.issue.id - a.issue.id);
-      const { first, count, headers } = pageOf(request, found.length);
+      const sort = request.query.get('sort');
+      const ascending = request.query.get('order') === 'asc';
+      const key = (issue: IssueState) => (sort === 'created' ? issue.createdAt : sort === 'updated' ? issue.updatedAt : '');
+      // Best match, which the fake cannot judge, is newest first.
+      found.sort((a, b) => {
+        const [left, right] = ascending ? [a.issue, b.issue] : [b.issue, a.issue];
+        return key(left) < key(right) ? -1 : key(left) > key(right) ? 1 : left.id - right.id;
+      });
+      const reachable = found.slice(0, SEARCH_CAP);
+      const { first, count, headers } = pageOf(request, reachable.length);
+      if (first >= SEARCH_CAP) throw invalid(`Only the first ${SEARCH_CAP} search results are available`);
       return {
         status: 200,
         headers,
         body: {
           total_count: searchCounts.get(query) ?? found.length,
           incomplete_results: false,
-          items: found.slice(first, first + count).map(({ repo, issue }) => issueJson(repo, issue)),
+          items: reachable.slice(first, first + count).map(({ repo, issue }) => issueJson(repo, issue)),
         },
       };
     }),
@@ -1599,6 +1963,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     } catch (error) {
       reply = { status: 500, body: { message: `fake GitHub bug: ${String(error)}` } };
     }
+    const lost = lostAnswers.findIndex((candidate) => candidate.method === record.method && regexMatches(candidate.pattern, url.pathname));
+    if (lost >= 0) {
+      const [{ status } = { status: 502 }] = lostAnswers.splice(lost, 1);
+      reply = { status, body: { message: 'Server Error' } };
+      conditional = false;
+    }
     respond(request, response, record, url, reply, conditional, web);
   }
 
@@ -1664,7 +2034,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       }),
 
     addRepo: (fullName, repoOptions) => {
-      ensureRepo(fullName, repoOptions?.defaultBranch);
+      const repo = ensureRepo(fullName, repoOptions?.defaultBranch);
+      if (repoOptions?.archived !== undefined) repo.archived = repoOptions.archived;
+      Object.assign(repo.mergeMethods, repoOptions?.mergeMethods ?? {});
     },
     addOrgMember: (org, login) => {
       const members = orgMembers.get(lower(org)) ?? new Set<string>();
@@ -1693,29 +2065,25 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     addPullRequest: (fullName, pr) => {
       const repo = ensureRepo(fullName);
       const baseRef = pr.baseRef ?? repo.defaultBranch;
-      const files = (pr.files ?? []).map((file): FileChange => {
-        const status = file.status ?? 'modified';
-        if (!FILE_STATUSES.has(status)) throw new Error(`test bug: "${status}" is not a GitHub file status`);
-        const change: FileChange = {
-          filename: file.filename,
-          status,
-          additions: file.additions ?? 0,
-          deletions: file.deletions ?? 0,
-        };
-        if (file.previousFilename !== undefined) change.previousFilename = file.previousFilename;
-        return change;
-      });
+      const baseSha = ensureBranch(repo, baseRef);
+      const files = fileChanges(pr.files ?? []);
+      const headSha = pr.headSha ?? sha1(`${fullName}#${pr.number}:head`);
+      repo.git.add(headSha, [baseSha], filenames(files));
       addIssueState(
         fullName,
         pr,
         {
-          headSha: pr.headSha ?? sha1(`${fullName}#${pr.number}:head`),
+          headSha,
           headRef: pr.headRef ?? `pr-${pr.number}`,
           baseRef,
-          baseSha: sha1(`${fullName}:${baseRef}`),
+          baseSha,
           draft: pr.draft ?? false,
-          mergeable: pr.mergeable === undefined ? true : pr.mergeable,
+          forced: pr.mergeable === false ? 'conflicting' : pr.mergeable === null ? 'unknown' : undefined,
+          mergeabilityStale: false,
           merged: false,
+          mergedAt: null,
+          mergeCommitSha: null,
+          closedBaseSha: null,
           files,
           requestedReviewers: [],
           requestedTeams: [],
@@ -1782,6 +2150,69 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     },
     stateReason: (fullName, number) => seededIssue(fullName, number).stateReason,
 
+    pullRequest: (fullName, number) => {
+      const issue = seededIssue(fullName, number);
+      const pull = seededPull(fullName, number);
+      const { mergeable, state } = mergeability(ensureRepo(fullName), issue, pull);
+      return {
+        state: issue.state,
+        merged: pull.merged,
+        headSha: pull.headSha,
+        baseRef: pull.baseRef,
+        mergeable,
+        mergeableState: state,
+        mergeCommitSha: pull.mergeCommitSha,
+      };
+    },
+    branchHead: (fullName, branch) => repos.get(lower(fullName))?.git.branch(branch),
+    branches: (fullName) => repos.get(lower(fullName))?.git.branches() ?? {},
+    pushToBranch: (fullName, branch, change) => {
+      const repo = ensureRepo(fullName);
+      const before = ensureBranch(repo, branch);
+      const sha = change.sha ?? sha1(`${fullName}:${branch}: push onto ${before} (${nextId++})`);
+      repo.git.add(sha, [before], change.files);
+      moveBranch(repo, branch, sha);
+      return sha;
+    },
+    pushPullRequestHead: (fullName, number, change = {}) => {
+      const repo = ensureRepo(fullName);
+      const issue = seededIssue(fullName, number);
+      const pull = seededPull(fullName, number);
+      if (change.files) pull.files = fileChanges(change.files);
+      if (change.rebase) {
+        pull.baseSha = ensureBranch(repo, pull.baseRef);
+        if (pull.forced === 'conflicting') pull.forced = undefined;
+      }
+      const sha = change.sha ?? sha1(`${fullName}#${number}: head on ${pull.baseSha} (${nextId++})`);
+      // The PR's whole change as one commit on its base: all the conflict model needs of it.
+      repo.git.add(sha, [pull.baseSha], filenames(pull.files));
+      pull.headSha = sha;
+      touch(issue);
+      return sha;
+    },
+    setMergeability: (fullName, number, state) => {
+      seededPull(fullName, number).forced = state === 'computed' ? undefined : state;
+    },
+    merges: () => recordedMerges.map((merge) => ({ ...merge })),
+    addCheckRun: (fullName, sha, run) => {
+      const repo = ensureRepo(fullName);
+      const status = run.status ?? (run.conclusion ? 'completed' : 'queued');
+      const now = timestamp();
+      const state: CheckRunState = {
+        id: nextId++,
+        name: run.name,
+        status,
+        conclusion: status === 'completed' ? (run.conclusion ?? 'success') : null,
+        detailsUrl: run.detailsUrl ?? null,
+        startedAt: now,
+        completedAt: status === 'completed' ? now : null,
+      };
+      const runs = repo.checkRuns.get(sha) ?? [];
+      runs.push(state);
+      repo.checkRuns.set(sha, runs);
+      return { id: state.id };
+    },
+
     stallReads: (pathPattern) => {
       const stall = { pattern: pathPattern, held: [] as (() => void)[] };
       stalls.push(stall);
@@ -1792,6 +2223,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     },
     failNext: (method, pathPattern, response, times = 1) => {
       injected.push({ method: method.toUpperCase(), pattern: pathPattern, response, remaining: times });
+    },
+    loseNextAnswer: (method, pathPattern, status = 502) => {
+      lostAnswers.push({ method: method.toUpperCase(), pattern: pathPattern, status });
     },
     setSearchCount: (query, count) => {
       searchCounts.set(query, count);

@@ -1,6 +1,16 @@
 import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GitHubError, ReviewRequestRefusedError, type GitHubClient } from '../../../shared/github/client';
+import {
+  GitHubError,
+  MergeBaseModifiedError,
+  MergeHeadModifiedError,
+  MergeInvalidError,
+  MergeRefusedError,
+  MergeUnauthorizedError,
+  PullNotMergeableError,
+  ReviewRequestRefusedError,
+  type GitHubClient,
+} from '../../../shared/github/client';
 import {
   countingWriteRequests,
   createGitHubClient,
@@ -173,7 +183,7 @@ describe('GitHub client against the fake GitHub: reads and writes', () => {
     expect(await client.countSearchResults('is:pr repo:acme/widgets author:nobody')).toBe(0);
     fake.setSearchCount('is:pr repo:acme/widgets author:nobody', 12);
     expect(await client.countSearchResults('is:pr repo:acme/widgets author:nobody')).toBe(12);
-    const unknown = await failure(client.countSearchResults('is:pr review:approved'));
+    const unknown = await failure(client.countSearchResults('is:pr involves:alice'));
     expect(unknown.status).toBe(422);
   });
 
@@ -434,6 +444,324 @@ describe('GitHub client against the fake GitHub: retries', () => {
     expect(retries.map((retry) => retry.attempt)).toEqual([1, 2, 3]);
     const everything = JSON.stringify({ error, stack: error.stack, retries, ...error });
     expect(everything).not.toContain(TOKEN);
+  });
+});
+
+describe('GitHub client against the fake GitHub: what the merge pool (Tide) asks', () => {
+  const MAIN = (): string => fake.branchHead(REPO, 'main') ?? '';
+
+  /** A clock that moves a second each time it is read: each PR gets a creation second of its own. */
+  function tickingClock(): () => Date {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    return () => new Date((now += 1000));
+  }
+
+  it('searches as Prow’s tide queries search, listing open pull requests with what a pool needs', async () => {
+    fake.addRepo('acme/gadgets');
+    fake.addRepo('acme/archive', { archived: true });
+    fake.addPullRequest(REPO, { number: 1, author: 'alice', title: 'Ready', labels: ['lgtm', 'approved'], milestone: 'v1.2' });
+    fake.addPullRequest(REPO, { number: 2, author: 'bob', labels: ['lgtm', 'approved', 'do-not-merge/hold'] });
+    fake.addPullRequest(REPO, { number: 3, author: 'carol', labels: ['lgtm'] });
+    fake.addPullRequest(REPO, { number: 4, author: 'dave', labels: ['lgtm', 'approved'], baseRef: 'release-1.0' });
+    fake.addPullRequest('acme/gadgets', { number: 5, author: 'erin', labels: ['LGTM', 'approved'], draft: true });
+    fake.addPullRequest('acme/archive', { number: 6, author: 'frank', labels: ['lgtm', 'approved'] });
+    fake.addIssue(REPO, { number: 7, author: 'gina', labels: ['lgtm', 'approved'] });
+
+    const query =
+      'is:pr state:open archived:false label:"lgtm" label:"approved" -label:"do-not-merge/hold" -base:"release-1.0" org:"acme" repo:"other/thing"';
+    const { items, incomplete } = await tokenClient().searchPullRequests(query);
+    expect(incomplete).toBe(false);
+    expect(items).toEqual([
+      {
+        number: 1,
+        repo: REPO,
+        title: 'Ready',
+        author: 'alice',
+        labels: ['lgtm', 'approved'],
+        milestone: 'v1.2',
+        state: 'open',
+        pullRequest: true,
+        draft: false,
+        created_at: expect.stringMatching(/Z$/),
+        updated_at: expect.stringMatching(/Z$/),
+        html_url: 'https://github.com/acme/widgets/pull/1',
+      },
+      expect.objectContaining({ number: 5, repo: 'acme/gadgets', draft: true, milestone: null }),
+    ]);
+    const search = fake.requests.filter((request) => request.path === '/search/issues');
+    expect(search.map((request) => request.query)).toEqual([{ q: query, sort: 'created', order: 'asc', per_page: '100', page: '1' }]);
+  });
+
+  it('lists every page, and goes on past GitHub’s 1,000-result cap from the last creation time it saw', async () => {
+    await fake.close();
+    fake = await startFakeGitHub({ now: tickingClock() });
+    for (let number = 1; number <= 1050; number++) fake.addPullRequest(REPO, { number, author: 'alice' });
+    const { items, incomplete } = await tokenClient().searchPullRequests('is:pr state:open repo:acme/widgets');
+    expect(incomplete).toBe(false);
+    expect(items.map((item) => item.number)).toEqual(Array.from({ length: 1050 }, (_, index) => index + 1));
+    const search = fake.requests.filter((request) => request.path === '/search/issues');
+    // Ten pages of the query (GitHub refuses an eleventh), then the rest, narrowed by creation time.
+    expect(search.map((request) => [request.query.page, request.status])).toEqual([
+      ...Array.from({ length: 10 }, (_, index) => [String(index + 1), 200]),
+      ['1', 200],
+    ]);
+    expect(search[10]?.query.q).toBe(`is:pr state:open repo:acme/widgets created:>=${items[999]?.created_at}`);
+  });
+
+  it('says a search is incomplete when more than 1,000 results share one creation second', async () => {
+    await fake.close();
+    fake = await startFakeGitHub({ now: () => new Date('2030-01-01T00:00:00Z') });
+    for (let number = 1; number <= 1010; number++) fake.addPullRequest(REPO, { number, author: 'alice' });
+    const { items, incomplete } = await tokenClient().searchPullRequests('is:pr state:open repo:acme/widgets');
+    expect(incomplete).toBe(true);
+    expect(items).toHaveLength(1000);
+  });
+
+  it('searches issues too, for blocker issues', async () => {
+    fake.addIssue(REPO, { number: 1, author: 'alice', title: 'Release blocked', labels: ['tide/merge-blocker'] });
+    fake.addPullRequest(REPO, { number: 2, author: 'bob', labels: ['tide/merge-blocker'] });
+    const { items } = await tokenClient().searchIssues('is:issue state:open label:"tide/merge-blocker" org:"acme"');
+    expect(items).toEqual([expect.objectContaining({ number: 1, title: 'Release blocked', pullRequest: false, html_url: 'https://github.com/acme/widgets/issues/1' })]);
+  });
+
+  it('reads mergeability, its reason, and the head and base of a pull request', async () => {
+    fake.addPullRequest(REPO, { number: 1, author: 'alice', headSha: 'a'.repeat(40), files: [{ filename: 'go.mod' }] });
+    fake.addPullRequest(REPO, { number: 2, author: 'bob', files: [{ filename: 'go.mod' }] });
+    fake.addPullRequest(REPO, { number: 3, author: 'carol', files: [{ filename: 'README.md' }] });
+    const client = tokenClient();
+    expect(await client.getPullRequest('acme', 'widgets', 1)).toMatchObject({
+      mergeable: true,
+      mergeable_state: 'clean',
+      head: { ref: 'pr-1', sha: 'a'.repeat(40) },
+      base: { ref: 'main', sha: MAIN() },
+    });
+
+    const mergeCommit = await client.mergePullRequest('acme', 'widgets', 1, { sha: 'a'.repeat(40), mergeMethod: 'squash' });
+    expect(await client.getPullRequest('acme', 'widgets', 1)).toMatchObject({ state: 'closed', merged: true, merge_commit_sha: mergeCommit });
+    expect(await client.getPullRequest('acme', 'widgets', 2)).toMatchObject({ mergeable: false, mergeable_state: 'dirty', base: { sha: mergeCommit } });
+    expect(await client.getPullRequest('acme', 'widgets', 3)).toMatchObject({ mergeable: true, mergeable_state: 'clean' });
+
+    fake.setMergeability(REPO, 3, 'blocked');
+    expect(await client.getPullRequest('acme', 'widgets', 3)).toMatchObject({ mergeable: true, mergeable_state: 'blocked' });
+    fake.setMergeability(REPO, 3, 'unknown');
+    expect(await client.getPullRequest('acme', 'widgets', 3)).toMatchObject({ mergeable: null, mergeable_state: 'unknown' });
+  });
+
+  it('reads where a branch points, following it as it moves, and nothing for a branch that is not there', async () => {
+    const client = tokenClient();
+    expect(await client.getBranchHeadSha('acme', 'widgets', 'main')).toBe(MAIN());
+    const pushed = fake.pushToBranch(REPO, 'release/1.0', { files: ['CHANGELOG.md'] });
+    expect(await client.getBranchHeadSha('acme', 'widgets', 'release/1.0')).toBe(pushed);
+    const moved = fake.pushToBranch(REPO, 'release/1.0', { files: ['VERSION'] });
+    expect(await client.getBranchHeadSha('acme', 'widgets', 'release/1.0')).toBe(moved);
+    expect(await client.getBranchHeadSha('acme', 'widgets', 'gone')).toBeUndefined();
+  });
+
+  it('reads which merge methods the repository allows', async () => {
+    fake.addRepo('acme/strict', { mergeMethods: { merge: false, rebase: false } });
+    expect(await tokenClient().getRepository('acme', 'strict')).toEqual({
+      full_name: 'acme/strict',
+      default_branch: 'main',
+      archived: false,
+      allow_merge_commit: false,
+      allow_squash_merge: true,
+      allow_rebase_merge: false,
+    });
+  });
+
+  it('merges with the head pinned and the commit message asked for, and the branch moves to the merge commit', async () => {
+    fake.addPullRequest(REPO, { number: 1, author: 'alice', headSha: 'a'.repeat(40) });
+    const before = MAIN();
+    const sha = await tokenClient().mergePullRequest('acme', 'widgets', 1, {
+      sha: 'a'.repeat(40),
+      mergeMethod: 'merge',
+      commitTitle: 'Merge #1',
+      commitMessage: 'Sprockets',
+    });
+    expect(MAIN()).toBe(sha);
+    expect(fake.merges()).toEqual([
+      {
+        repo: REPO,
+        number: 1,
+        sha: 'a'.repeat(40),
+        mergeMethod: 'merge',
+        commitTitle: 'Merge #1',
+        commitMessage: 'Sprockets',
+        baseRef: 'main',
+        baseShaBefore: before,
+        mergeCommitSha: sha,
+      },
+    ]);
+    expect(fake.requests.find((request) => request.method === 'PUT')?.body).toEqual({
+      sha: 'a'.repeat(40),
+      merge_method: 'merge',
+      commit_title: 'Merge #1',
+      commit_message: 'Sprockets',
+    });
+  });
+
+  it('tells GitHub’s refusals apart, each as its own error', async () => {
+    fake.addRepo('acme/squashy', { mergeMethods: { merge: false } });
+    fake.addPullRequest('acme/squashy', { number: 1, author: 'alice', headSha: 'a'.repeat(40) });
+    fake.addPullRequest(REPO, { number: 2, author: 'bob', headSha: 'b'.repeat(40), files: [{ filename: 'x' }] });
+    fake.addPullRequest(REPO, { number: 3, author: 'carol', headSha: 'c'.repeat(40) });
+    const client = tokenClient();
+    const merge = (repo: string, number: number, sha: string) =>
+      failure(client.mergePullRequest('acme', repo, number, { sha, mergeMethod: 'merge' }));
+
+    const modified = await merge('widgets', 2, 'f'.repeat(40));
+    expect(modified).toBeInstanceOf(MergeHeadModifiedError);
+    expect(modified).toMatchObject({ status: 409, reason: 'head-modified', githubMessage: expect.stringContaining('Head branch was modified') });
+
+    expect(await merge('squashy', 1, 'a'.repeat(40))).toMatchObject({ status: 405, reason: 'method-not-allowed', name: 'MergeMethodNotAllowedError' });
+
+    fake.pushToBranch(REPO, 'main', { files: ['x'] });
+    const conflict = await merge('widgets', 2, 'b'.repeat(40));
+    expect(conflict).toBeInstanceOf(PullNotMergeableError);
+    expect(conflict).toBeInstanceOf(MergeRefusedError);
+    expect(conflict).toMatchObject({ reason: 'not-mergeable' });
+
+    fake.setMergeability(REPO, 3, 'blocked');
+    expect(await merge('widgets', 3, 'c'.repeat(40))).toBeInstanceOf(PullNotMergeableError);
+    fake.setMergeability(REPO, 3, 'computed');
+
+    fake.failNext('PUT', /\/merge$/, { status: 405, body: { message: 'Base branch was modified. Review and try the merge again.' } });
+    expect(await merge('widgets', 3, 'c'.repeat(40))).toBeInstanceOf(MergeBaseModifiedError);
+    fake.failNext('PUT', /\/merge$/, { status: 405, body: { message: "You're not authorized to push to this branch." } });
+    expect(await merge('widgets', 3, 'c'.repeat(40))).toBeInstanceOf(MergeUnauthorizedError);
+    fake.failNext('PUT', /\/merge$/, { status: 422, body: { message: 'Validation Failed', errors: [{ message: 'sha is malformed' }] } });
+    expect(await merge('widgets', 3, 'c'.repeat(40))).toBeInstanceOf(MergeInvalidError);
+    expect(fake.merges()).toEqual([]);
+
+    expect(await client.mergePullRequest('acme', 'widgets', 3, { sha: 'c'.repeat(40), mergeMethod: 'merge' })).toBe(MAIN());
+  });
+
+  it('takes a merge whose answer was lost, and refused when retried, as merged', async () => {
+    fake.addPullRequest(REPO, { number: 1, author: 'alice', headSha: 'a'.repeat(40) });
+    fake.loseNextAnswer('PUT', /\/pulls\/1\/merge$/);
+    const sha = await tokenClient().mergePullRequest('acme', 'widgets', 1, { sha: 'a'.repeat(40), mergeMethod: 'squash' });
+    expect(sha).toBe(MAIN());
+    expect(fake.merges()).toHaveLength(1);
+    expect(fake.requests.filter((request) => request.method === 'PUT').map((request) => request.status)).toEqual([502, 405]);
+  });
+
+  it('takes a PR already merged at the head asked for as merged, but not one merged at another head', async () => {
+    fake.addPullRequest(REPO, { number: 1, author: 'alice', headSha: 'a'.repeat(40) });
+    const client = tokenClient();
+    const sha = await client.mergePullRequest('acme', 'widgets', 1, { sha: 'a'.repeat(40), mergeMethod: 'squash' });
+    expect(await client.mergePullRequest('acme', 'widgets', 1, { sha: 'a'.repeat(40), mergeMethod: 'squash' })).toBe(sha);
+    const other = await failure(client.mergePullRequest('acme', 'widgets', 1, { sha: 'b'.repeat(40), mergeMethod: 'squash' }));
+    expect(other).toBeInstanceOf(PullNotMergeableError);
+    expect(fake.merges()).toHaveLength(1);
+  });
+
+  it('trial-merges a batch on a scratch branch, leaving out what conflicts, and deletes the branch', async () => {
+    fake.addPullRequest(REPO, { number: 1, author: 'alice', headSha: '1'.repeat(40), files: [{ filename: 'a.go' }] });
+    fake.addPullRequest(REPO, { number: 2, author: 'bob', headSha: '2'.repeat(40), files: [{ filename: 'b.go' }] });
+    fake.addPullRequest(REPO, { number: 3, author: 'carol', headSha: '3'.repeat(40), files: [{ filename: 'a.go' }] });
+    fake.addPullRequest(REPO, { number: 4, author: 'dave', headSha: '4'.repeat(40), files: [{ filename: 'c.go' }] });
+    const base = MAIN();
+    const result = await tokenClient().trialMerge('acme', 'widgets', base, [
+      { number: 1, sha: '1'.repeat(40) },
+      { number: 2, sha: '2'.repeat(40) },
+      { number: 3, sha: '3'.repeat(40) },
+      { number: 4, sha: '4'.repeat(40) },
+      { number: 1, sha: '1'.repeat(40) },
+    ]);
+    expect(result).toEqual({ merged: [1, 2, 4], conflicting: [3], alreadyIncluded: [1] });
+    expect(fake.branches(REPO)).toEqual({ main: base });
+    const writes = fake.requests.filter((request) => request.method !== 'GET');
+    const scratch = (writes[0]?.body as { ref: string }).ref;
+    expect(scratch).toMatch(/^refs\/heads\/cutwater-tide-trial\/[0-9a-f]{16}$/);
+    expect(writes.map((request) => [request.method, request.route, request.status])).toEqual([
+      ['POST', 'POST /repos/{owner}/{repo}/git/refs', 201],
+      ['POST', 'POST /repos/{owner}/{repo}/merges', 201],
+      ['POST', 'POST /repos/{owner}/{repo}/merges', 201],
+      ['POST', 'POST /repos/{owner}/{repo}/merges', 409],
+      ['POST', 'POST /repos/{owner}/{repo}/merges', 201],
+      ['POST', 'POST /repos/{owner}/{repo}/merges', 204],
+      ['DELETE', 'DELETE /repos/{owner}/{repo}/git/refs/{ref}', 204],
+    ]);
+    expect(writes[1]?.body).toMatchObject({ base: scratch.slice('refs/heads/'.length), head: '1'.repeat(40) });
+  });
+
+  it('finds a PR conflicting in a trial once its file changed on the branch after its base', async () => {
+    fake.addPullRequest(REPO, { number: 1, author: 'alice', headSha: '1'.repeat(40), files: [{ filename: 'a.go' }] });
+    fake.pushToBranch(REPO, 'main', { files: ['a.go'] });
+    const rebased = fake.pushPullRequestHead(REPO, 1, { rebase: true });
+    fake.addPullRequest(REPO, { number: 2, author: 'bob', headSha: '2'.repeat(40), files: [{ filename: 'b.go' }] });
+    const client = tokenClient();
+    expect(await client.trialMerge('acme', 'widgets', MAIN(), [{ number: 1, sha: '1'.repeat(40) }])).toMatchObject({ merged: [], conflicting: [1] });
+    expect(await client.trialMerge('acme', 'widgets', MAIN(), [{ number: 1, sha: rebased }, { number: 2, sha: '2'.repeat(40) }])).toMatchObject({
+      merged: [1, 2],
+      conflicting: [],
+    });
+  });
+
+  it('deletes the scratch branch when a trial merge fails, and names it when it cannot be deleted', async () => {
+    fake.addPullRequest(REPO, { number: 1, author: 'alice', headSha: '1'.repeat(40) });
+    const client = tokenClient();
+    const missing = await failure(client.trialMerge('acme', 'widgets', MAIN(), [{ number: 9, sha: '9'.repeat(40) }]));
+    expect(missing.status).toBe(404);
+    expect(Object.keys(fake.branches(REPO))).toEqual(['main']);
+
+    fake.failNext('DELETE', /\/git\/refs\//, { status: 403, body: { message: 'Resource not accessible by integration' } });
+    const result = await client.trialMerge('acme', 'widgets', MAIN(), [{ number: 1, sha: '1'.repeat(40) }]);
+    expect(result.merged).toEqual([1]);
+    expect(result.leftoverRef).toMatch(/^refs\/heads\/cutwater-tide-trial\//);
+    expect(Object.keys(fake.branches(REPO))).toEqual([result.leftoverRef?.slice('refs/heads/'.length), 'main']);
+  });
+
+  it('lists check runs across pages, the latest per name, in the four states as Prow maps them', async () => {
+    const sha = 'd'.repeat(40);
+    const conclusions = ['success', 'neutral', 'skipped', 'failure', 'cancelled', 'timed_out', 'action_required'] as const;
+    for (const conclusion of conclusions) fake.addCheckRun(REPO, sha, { name: `check-${conclusion}`, conclusion });
+    fake.addCheckRun(REPO, sha, { name: 'queued' });
+    fake.addCheckRun(REPO, sha, { name: 'running', status: 'in_progress' });
+    fake.addCheckRun(REPO, sha, { name: 'rerun', conclusion: 'failure' });
+    fake.addCheckRun(REPO, sha, { name: 'rerun', conclusion: 'success', detailsUrl: 'https://ci.example/rerun' });
+    for (let index = 0; index < 100; index++) fake.addCheckRun(REPO, sha, { name: `bulk-${index}`, conclusion: 'success' });
+    const runs = await tokenClient().listCheckRuns('acme', 'widgets', sha);
+    expect(runs).toHaveLength(110);
+    const states = Object.fromEntries(runs.map((run) => [run.name, run.state]));
+    expect(states).toMatchObject({
+      'check-success': 'success',
+      'check-neutral': 'success',
+      'check-skipped': 'success',
+      'check-failure': 'failure',
+      'check-cancelled': 'failure',
+      'check-timed_out': 'failure',
+      'check-action_required': 'failure',
+      queued: 'pending',
+      running: 'pending',
+      rerun: 'success',
+    });
+    expect(runs.find((run) => run.name === 'rerun')).toMatchObject({ status: 'completed', conclusion: 'success', head_sha: sha, details_url: 'https://ci.example/rerun' });
+    expect(fake.requests.map((request) => request.query.page)).toEqual(['1', '2']);
+  });
+
+  it('reads a branch’s check runs at its head', async () => {
+    const head = fake.pushToBranch(REPO, 'main', { files: ['x'] });
+    fake.addCheckRun(REPO, head, { name: 'build', status: 'in_progress' });
+    expect(await tokenClient().listCheckRuns('acme', 'widgets', 'main')).toEqual([expect.objectContaining({ name: 'build', state: 'pending' })]);
+  });
+
+  it('asks again conditionally, and a 304 costs no rate limit', async () => {
+    fake.addPullRequest(REPO, { number: 1, author: 'alice', labels: ['lgtm'] });
+    fake.addCheckRun(REPO, MAIN(), { name: 'build', conclusion: 'success' });
+    const client = tokenClient();
+    const readAll = () =>
+      Promise.all([
+        client.searchPullRequests('is:pr state:open label:lgtm repo:acme/widgets'),
+        client.getPullRequest('acme', 'widgets', 1),
+        client.getBranchHeadSha('acme', 'widgets', 'main'),
+        client.listCheckRuns('acme', 'widgets', 'main'),
+      ]);
+    const first = await readAll();
+    const again = await readAll();
+    expect(again).toEqual(first);
+    const second = fake.requests.slice(4);
+    expect(second.map((request) => request.status)).toEqual([304, 304, 304, 304]);
   });
 });
 
