@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GoDurationError, parseGoDuration } from '../go/duration';
+import { GoDurationError, parseGoDurationValue } from '../go/duration';
 import { compileGoRegexp, GoRegexpSyntaxError } from '../go/regexp';
 import { GoTemplateError, parseGoTemplate } from '../go/template';
 import { GoDurationValue } from '../prowjob/schema';
@@ -167,35 +167,44 @@ export function contextOptionsFor(
   return branchEntry ? mergeContextPolicies(policy, branchEntry) : policy;
 }
 
+/** A contradiction in a context policy, and the lists it involves (for pointing at one). */
+export interface ContextPolicyProblem {
+  readonly fields: readonly (keyof TideContextPolicy)[];
+  readonly message: string;
+}
+
 /**
  * Prow's `TideContextPolicy.Validate`: a context listed as two kinds at once, and an optional
  * regex that does not compile or that would make a required context optional.
  */
-export function contextPolicyProblems(policy: TideContextPolicy): string[] {
-  const problems: string[] = [];
+export function contextPolicyProblems(policy: TideContextPolicy): ContextPolicyProblem[] {
+  const problems: ContextPolicyProblem[] = [];
   const required = policy['required-contexts'] ?? [];
   const requiredIfPresent = policy['required-if-present-contexts'] ?? [];
   const optional = policy['optional-contexts'] ?? [];
   const both = (a: readonly string[], b: readonly string[]) => [...new Set(a.filter((context) => b.includes(context)))].sort();
-  for (const [a, b, kinds] of [
-    [required, optional, 'required and optional'],
-    [required, requiredIfPresent, 'required and required-if-present'],
-    [optional, requiredIfPresent, 'optional and required-if-present'],
+  for (const [a, b, fields, kinds] of [
+    [required, optional, ['optional-contexts', 'required-contexts'], 'required and optional'],
+    [required, requiredIfPresent, ['required-if-present-contexts', 'required-contexts'], 'required and required-if-present'],
+    [optional, requiredIfPresent, ['optional-contexts', 'required-if-present-contexts'], 'optional and required-if-present'],
   ] as const) {
     const overlap = both(a, b);
-    if (overlap.length > 0) problems.push(`contexts ${quoteList(overlap)} are listed as ${kinds}: keep each in one list`);
+    if (overlap.length > 0) problems.push({ fields, message: `contexts ${quoteList(overlap)} are listed as ${kinds}: keep each in one list` });
   }
   for (const pattern of policy['optional-regex-contexts'] ?? []) {
     let regexp;
     try {
       regexp = compileGoRegexp(pattern);
     } catch (error) {
-      problems.push(`optional-regex-contexts: ${error instanceof GoRegexpSyntaxError ? error.message : String(error)}`);
+      problems.push({ fields: ['optional-regex-contexts'], message: error instanceof GoRegexpSyntaxError ? error.message : String(error) });
       continue;
     }
     const shadowed = [...required, ...requiredIfPresent].filter((context) => regexp.test(context));
     if (shadowed.length > 0) {
-      problems.push(`optional-regex-contexts '${pattern}' matches required context${shadowed.length === 1 ? '' : 's'} ${quoteList(shadowed)}: narrow the regex`);
+      problems.push({
+        fields: ['optional-regex-contexts', 'required-contexts', 'required-if-present-contexts'],
+        message: `optional regex '${pattern}' matches required context${shadowed.length === 1 ? '' : 's'} ${quoteList(shadowed)}: narrow the regex`,
+      });
     }
   }
   return problems;
@@ -268,15 +277,10 @@ const POOL_KEY = /^(\*|[^/@\s]+(\/[^/@\s]+(@\S+)?)?)$/;
 function durationProblem(value: string | number | undefined): string | undefined {
   if (value === undefined) return undefined;
   let ms: number;
-  if (typeof value === 'number') {
-    // A bare number is a Go time.Duration: nanoseconds.
-    ms = value / 1e6;
-  } else {
-    try {
-      ms = parseGoDuration(value);
-    } catch (error) {
-      return error instanceof GoDurationError ? error.message : String(error);
-    }
+  try {
+    ms = parseGoDurationValue(value);
+  } catch (error) {
+    return error instanceof GoDurationError ? error.message : String(error);
   }
   // Prow hands the period to a Go ticker, which refuses anything but a positive duration.
   return ms > 0 ? undefined : `${String(value)} must be a positive duration such as 1m`;
@@ -376,23 +380,28 @@ function queryProblems(query: TideQuery): TideProblem[] {
  */
 function checkContextOptions(options: TideContextPolicyOptions | undefined, report: (path: YamlPath, message: string) => void): void {
   if (!options) return;
-  const checkLevel = (path: YamlPath, policy: TideContextPolicy, parentProblems: readonly string[]): string[] => {
+  /** Reports what this level adds to its parent's problems, at the list this level sets, if any. */
+  const checkLevel = (path: YamlPath, own: TideContextPolicy, policy: TideContextPolicy, parentProblems: readonly string[]): string[] => {
     const found = contextPolicyProblems(policy);
-    for (const problem of found) if (!parentProblems.includes(problem)) report(path, problem);
-    return found;
+    for (const problem of found) {
+      if (parentProblems.includes(problem.message)) continue;
+      const field = problem.fields.find((candidate) => own[candidate] !== undefined);
+      report(field ? [...path, field] : path, problem.message);
+    }
+    return found.map((problem) => problem.message);
   };
   const global = ownPolicy(options);
-  const globalProblems = checkLevel(['context_options'], global, []);
+  const globalProblems = checkLevel(['context_options'], global, global, []);
   for (const [org, orgEntry] of Object.entries(options.orgs ?? {})) {
     const orgPolicy = mergeContextPolicies(global, ownPolicy(orgEntry));
     const orgPath = ['context_options', 'orgs', org];
-    const orgProblems = checkLevel(orgPath, orgPolicy, globalProblems);
+    const orgProblems = checkLevel(orgPath, orgEntry, orgPolicy, globalProblems);
     for (const [repo, repoEntry] of Object.entries(orgEntry.repos ?? {})) {
       const repoPolicy = mergeContextPolicies(orgPolicy, ownPolicy(repoEntry));
       const repoPath = [...orgPath, 'repos', repo];
-      const repoProblems = checkLevel(repoPath, repoPolicy, orgProblems);
+      const repoProblems = checkLevel(repoPath, repoEntry, repoPolicy, orgProblems);
       for (const [branch, branchEntry] of Object.entries(repoEntry.branches ?? {})) {
-        checkLevel([...repoPath, 'branches', branch], mergeContextPolicies(repoPolicy, branchEntry), repoProblems);
+        checkLevel([...repoPath, 'branches', branch], branchEntry, mergeContextPolicies(repoPolicy, branchEntry), repoProblems);
       }
     }
   }

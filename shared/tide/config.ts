@@ -10,7 +10,7 @@ import {
   type TideMergeCommitTemplate,
   type TideQuery,
 } from '../config/tide-schema';
-import { formatGoDuration, parseGoDuration } from '../go/duration';
+import { formatGoDuration, parseGoDurationValue } from '../go/duration';
 import { compileGoRegexp, type GoRegexp } from '../go/regexp';
 import { contextRequired, needsExplicitTrigger, triggersConditionally } from '../jobs/should-run';
 import type { ContextPolicy, HeadContext, PoolKey, PoolPolicyName, PoolPull, PoolSettings } from './model';
@@ -636,7 +636,7 @@ export function contextPolicyProblemsFor(config: Config): { org: string; repo: s
         'optional-contexts': policy.optionalContexts,
         'optional-regex-contexts': policy.optionalContextPatterns ?? [],
       });
-      for (const message of found) problems.push({ org, repo, branch, message });
+      for (const { message } of found) problems.push({ org, repo, branch, message });
     }
   }
   return problems;
@@ -674,20 +674,17 @@ export function blockerLabel(config: Config): string | undefined {
   return tideConfig(config).blocker_label || undefined;
 }
 
-function durationMs(value: string | number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  // The loader has refused unparsable and non-positive periods; a bare number is nanoseconds.
-  return typeof value === 'number' ? value / 1e6 : parseGoDuration(value);
-}
-
 /** How often the pool syncs (Prow's `sync_period`, default 1m). */
 export function syncPeriodMs(config: Config): number {
-  return durationMs(tideConfig(config).sync_period) ?? DEFAULT_SYNC_PERIOD_MS;
+  // The loader has refused unparsable and non-positive periods.
+  const period = tideConfig(config).sync_period;
+  return period === undefined ? DEFAULT_SYNC_PERIOD_MS : parseGoDurationValue(period);
 }
 
 /** How often `tide` statuses are refreshed (Prow's `status_update_period`, default the sync period). */
 export function statusUpdatePeriodMs(config: Config): number {
-  return durationMs(tideConfig(config).status_update_period) ?? syncPeriodMs(config);
+  const period = tideConfig(config).status_update_period;
+  return period === undefined ? syncPeriodMs(config) : parseGoDurationValue(period);
 }
 
 /** Prow's `max_goroutines` (default 20): how many pools one sync works on at once. */
