@@ -491,8 +491,6 @@ describe('pool settings', () => {
     expect([syncPeriodMs(config), statusUpdatePeriodMs(config), maxGoroutines(config)]).toEqual([120_000, 120_000, 5]);
     expect([syncPeriodMs(empty), statusUpdatePeriodMs(empty), maxGoroutines(empty)]).toEqual([60_000, 60_000, 20]);
     expect(statusUpdatePeriodMs(configOf('tide: {sync_period: 2m, status_update_period: 30s}'))).toBe(30_000);
-    // A bare number is a Go time.Duration in nanoseconds.
-    expect(syncPeriodMs(configOf('tide: {sync_period: 90000000000}'))).toBe(90_000);
     expect([blockerLabel(config), blockerLabel(empty)]).toEqual(['merge-blocker', undefined]);
     expect(priorityFor(empty)).toEqual([]);
     expect([prioritizeExistingBatchesFor(config, 'org', 'repo'), prioritizeExistingBatchesFor(config, 'org', 'other')]).toEqual([false, true]);
