@@ -1,13 +1,17 @@
+import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../shared/config/load';
 import { countJobs } from '../shared/config/model';
 import { formatProblem } from '../shared/config/problems';
+import { parseYamlSource } from '../shared/config/yaml-source';
 import { PLUGIN_SETTINGS } from '../shared/plugins/registry';
+import { contextPolicyProblemsFor, tideSummary } from '../shared/tide/config';
 import { parseFlags, UsageError } from './args';
 
 export const CHECKCONFIG_USAGE = `Usage: cutwater checkconfig --config-path FILE [--job-config-path DIR] [--plugin-config FILE] [--strict]
 
 Loads Prow configuration exactly as every Cutwater component will, and reports each problem
-as "path:line: message". Exits 0 and prints the job counts when the configuration is valid.
+as "path:line: message". Exits 0 and prints the job counts when the configuration is valid
+(and, when it has Tide queries, a second line summarising what Tide will do).
 
   --config-path FILE      Prow's config.yaml
   --job-config-path DIR   job-config directory (searched recursively; .prowignore honoured) or file
@@ -51,10 +55,25 @@ export async function checkconfig(argv: readonly string[], io: CommandIO): Promi
     for (const problem of result.problems) io.stderr(formatProblem(problem));
     return 1;
   }
+  // Prow's checkconfig `tide-context-policy` check: a branch's policy, jobs included, must not list
+  // a context as two kinds at once. It needs the jobs resolved, so it runs after loading.
+  const contextProblems = contextPolicyProblemsFor(result.config);
+  if (contextProblems.length > 0) {
+    // Point at the repo's (or branch's) context_options entry, or the nearest line above it.
+    const parsed = parseYamlSource(paths.configPath, await readFile(paths.configPath, 'utf8'));
+    for (const { org, repo, branch, message } of contextProblems) {
+      const at = ['tide', 'context_options', 'orgs', org, 'repos', repo, 'branches', branch];
+      const line = parsed.ok ? parsed.source.lineOf(at) : 0;
+      io.stderr(formatProblem({ file: paths.configPath, line, message: `tide.context_options: the context policy of ${org}/${repo} branch ${branch}: ${message}` }));
+    }
+    return 1;
+  }
   const counts = countJobs(result.config);
   io.stdout(
     `${counts.presubmits} presubmits, ${counts.postsubmits} postsubmits, ${counts.periodics} periodics`,
   );
+  const tide = tideSummary(result.config);
+  if (tide) io.stdout(tide);
   const location = values['publish-snapshot'];
   if (!location) return 0;
   // Loaded only when publishing: the storage clients are heavy and plain checks need none of them.

@@ -24,6 +24,7 @@ import { validatePluginConfig } from './plugin-config';
 import type { PluginSectionSpec } from './plugin-section';
 import { ConfigInvalidError, type ConfigProblem, sortProblems } from './problems';
 import { type ProwConfigFile, ProwConfigSchema } from './prow-schema';
+import { tideProblems } from './tide-schema';
 import { rerunAuthProblem, validatePeriodics, validatePostsubmits, validatePresubmits } from './validate';
 import { formatYamlPath, parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
 
@@ -236,6 +237,11 @@ export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): Load
   for (const [index, entry] of (prow.deck?.default_rerun_auth_configs ?? []).entries()) {
     const problem = entry.rerun_auth_configs && rerunAuthProblem(entry.rerun_auth_configs);
     if (problem) problems.push({ file: texts.prowConfig.path, line: prowSource?.lineOf(['deck', 'default_rerun_auth_configs', index]) ?? 0, message: `deck.default_rerun_auth_configs[${index}]: ${problem}` });
+  }
+
+  for (const problem of tideProblems(prow.tide ?? {})) {
+    const at = ['tide', ...problem.path];
+    problems.push({ file: texts.prowConfig.path, line: prowSource?.lineOf(at) ?? 0, message: `${formatYamlPath(at)}: ${problem.message}` });
   }
 
   const jobLocations = new Map<Presubmit | Postsubmit | Periodic, Located<unknown>>();

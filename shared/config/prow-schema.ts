@@ -8,12 +8,13 @@ import {
   SlackReporterConfigSchema,
 } from '../prowjob/schema';
 import { JobConfigShape } from './job-schema';
+import { TideConfigSchema } from './tide-schema';
 
 /**
  * Prow's `config.yaml` (pkg/config/config.go `ProwConfig` plus the job configuration it may
- * also hold). The components Cutwater replaces are modelled field by field; sections for Prow
- * components Cutwater does not have (tide's merge settings, gerrit, jenkins…) are accepted as they
- * are so that an existing config loads unchanged.
+ * also hold). The components Cutwater replaces are modelled field by field (tide's in
+ * shared/config/tide-schema.ts); sections for Prow components Cutwater does not have (gerrit,
+ * jenkins…) are accepted as they are so that an existing config loads unchanged.
  */
 
 const Opaque = z.looseObject({});
@@ -77,7 +78,7 @@ export const DeckConfigSchema = z.object({
 export const ProwConfigSchema = z.object({
   ...JobConfigShape,
   config_version_sha: z.string().optional(),
-  tide: Opaque.optional(),
+  tide: TideConfigSchema.optional(),
   plank: PlankConfigSchema.optional(),
   pipeline: Opaque.optional(),
   sinker: SinkerConfigSchema.optional(),

@@ -1,4 +1,4 @@
-import { formatGoDuration, parseGoDuration } from '../go/duration';
+import { formatGoDuration, parseGoDurationValue } from '../go/duration';
 import type { Config } from './model';
 
 /**
@@ -36,16 +36,11 @@ type DurationSetting = string | number | undefined;
 function durationSetting(key: string, value: DurationSetting, fallbackMs: number, problems: string[]): number {
   if (value === undefined) return fallbackMs;
   let ms: number;
-  if (typeof value === 'number') {
-    // A bare number is a Go time.Duration: nanoseconds.
-    ms = value / 1e6;
-  } else {
-    try {
-      ms = parseGoDuration(value);
-    } catch (error) {
-      problems.push(`sinker.${key}: ${error instanceof Error ? error.message : String(error)}; using ${formatGoDuration(fallbackMs)}`);
-      return fallbackMs;
-    }
+  try {
+    ms = parseGoDurationValue(value);
+  } catch (error) {
+    problems.push(`sinker.${key}: ${error instanceof Error ? error.message : String(error)}; using ${formatGoDuration(fallbackMs)}`);
+    return fallbackMs;
   }
   // Prow would take 0 literally and delete everything finished at once; that is never what a
   // person meant, so a non-positive age is refused like any other mistake.

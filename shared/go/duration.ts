@@ -57,6 +57,14 @@ export function parseGoDuration(input: string): number {
 
 const MAX_NANOSECONDS = 2 ** 63 - 1;
 
+/**
+ * A duration field of Prow's config as its YAML decoder reads it: a string such as "1h30m", or a
+ * bare number, which Go takes as a `time.Duration` in nanoseconds. Returns milliseconds.
+ */
+export function parseGoDurationValue(value: string | number): number {
+  return typeof value === 'number' ? value / 1e6 : parseGoDuration(value);
+}
+
 /** Go's `Duration.String()`: "2h0m0s", "15m0s", "1.5s", "300ms", "0s". */
 export function formatGoDuration(milliseconds: number): string {
   if (milliseconds === 0) return '0s';

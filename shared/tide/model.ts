@@ -143,6 +143,11 @@ export interface ContextPolicy {
   requiredIfPresentContexts: string[];
   optionalContexts: string[];
   skipUnknownContexts: boolean;
+  /**
+   * Prow's `optional-regex-contexts`: Go regular expressions (matched anywhere in the name); a
+   * context matching one is optional. `isContextOptional` (shared/tide/config.ts) applies them.
+   */
+  optionalContextPatterns?: string[];
 }
 
 /** Everything one decision needs, gathered by the sync (or the simulator) at one moment. */

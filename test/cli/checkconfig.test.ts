@@ -11,11 +11,14 @@ import { corpusPaths, REPO_ROOT } from '../support/config';
 
 /**
  * `cutwater checkconfig`, the contract in the brief: Prow's flag names (also Prow's single-dash
- * form), exit 0 with "N presubmits, N postsubmits, N periodics", or one `path:line: message`
+ * form), exit 0 with "N presubmits, N postsubmits, N periodics" (then a tide summary when the config
+ * has Tide queries), or one `path:line: message`
  * line per problem and exit 1; usage mistakes exit 2.
  */
 
 const CORPUS_SUMMARY = '2261 presubmits, 253 postsubmits, 1335 periodics';
+const CORPUS_TIDE_SUMMARY =
+  "tide: 9 queries over 4 orgs and 7 repos, 34 merge_method entries, 2 batch_size_limit entries, 3 priority levels, sync every 2m0s, Prow's algorithm everywhere";
 
 function corpusFlags(): string[] {
   const { configPath, jobConfigPath, pluginConfigPath } = corpusPaths();
@@ -133,7 +136,7 @@ describe('cutwater checkconfig, in process', () => {
   it('accepts the kubernetes/test-infra corpus and prints the job counts', async () => {
     const run = await runMain(['checkconfig', ...corpusFlags()]);
     expect(run.stderr).toEqual([]);
-    expect(run.stdout).toEqual([CORPUS_SUMMARY]);
+    expect(run.stdout).toEqual([CORPUS_SUMMARY, CORPUS_TIDE_SUMMARY]);
     expect(run.code).toBe(0);
   });
 
@@ -142,7 +145,7 @@ describe('cutwater checkconfig, in process', () => {
     const flags = [`-config-path=${config}`, '-job-config-path', jobs, `-plugin-config=${plugins}`, '-strict'];
     const run = await runMain(['checkconfig', ...flags]);
     expect(run.stderr).toEqual([]);
-    expect(run.stdout).toEqual([CORPUS_SUMMARY]);
+    expect(run.stdout).toEqual([CORPUS_SUMMARY, CORPUS_TIDE_SUMMARY]);
     expect(run.code).toBe(0);
   });
 
@@ -187,6 +190,41 @@ describe('cutwater checkconfig, in process', () => {
     const ordered = await runMain(['checkconfig', ...flags]);
     expectProblemLines(ordered.stderr, [[plugins, 5, /^size\.m: m \(5\) is smaller than s \(100\)/]]);
     expect(ordered.code).toBe(1);
+  });
+
+  it('runs Prow’s tide-context-policy check: a job’s context that context_options calls optional', async () => {
+    const root = tempDir();
+    const config = path.join(root, 'config.yaml');
+    writeFileSync(
+      config,
+      [
+        'tide:', // 1
+        '  queries:', // 2
+        '  - repos: [org/repo]', // 3
+        '  context_options:', // 4
+        '    orgs:', // 5
+        '      org:', // 6
+        '        repos:', // 7
+        '          repo:', // 8
+        '            optional-contexts: [pull-unit]', // 9
+        'presubmits:', // 10
+        '  org/repo:', // 11
+        `  - {name: pull-unit, always_run: true, ${POD}}`, // 12
+        '',
+      ].join('\n'),
+    );
+    const run = await runMain(['checkconfig', '--config-path', config]);
+    expectProblemLines(run.stderr, [
+      [config, 8, /^tide\.context_options: the context policy of org\/repo branch master: contexts "pull-unit" are listed as required and optional/],
+    ]);
+    expect(run.code).toBe(1);
+
+    writeFileSync(config, ['tide:', '  queries:', '  - repos: [org/repo]', '    labels: [lgtm]', ''].join('\n'));
+    const valid = await runMain(['checkconfig', '--config-path', config]);
+    expect(valid.stdout).toEqual([
+      '0 presubmits, 0 postsubmits, 0 periodics',
+      "tide: 1 query over 0 orgs and 1 repo, 0 merge_method entries, 0 batch_size_limit entries, 0 priority levels, sync every 1m0s, Prow's algorithm everywhere",
+    ]);
   });
 
   it('works with --config-path alone', async () => {
@@ -303,10 +341,10 @@ describe('cutwater checkconfig, as a real process (bin/cutwater.js)', () => {
     expect(runnerHelp.stdout).toContain('Usage: cutwater runner --cluster NAME');
   });
 
-  it('accepts the corpus: exit 0 and exactly the summary line', () => {
+  it('accepts the corpus: exit 0 and exactly the summary lines', () => {
     const run = runBinary(['checkconfig', ...corpusFlags()]);
     expect(run.stderr).toBe('');
-    expect(run.stdout).toBe(`${CORPUS_SUMMARY}\n`);
+    expect(run.stdout).toBe(`${CORPUS_SUMMARY}\n${CORPUS_TIDE_SUMMARY}\n`);
     expect(run.code).toBe(0);
   });
 
@@ -315,7 +353,7 @@ describe('cutwater checkconfig, as a real process (bin/cutwater.js)', () => {
     const flags = [`-config-path=${config}`, `-job-config-path=${jobs}`, '-plugin-config', plugins, '-strict'];
     const run = runBinary(['checkconfig', ...flags]);
     expect(run.stderr).toBe('');
-    expect(run.stdout).toBe(`${CORPUS_SUMMARY}\n`);
+    expect(run.stdout).toBe(`${CORPUS_SUMMARY}\n${CORPUS_TIDE_SUMMARY}\n`);
     expect(run.code).toBe(0);
   });
 
