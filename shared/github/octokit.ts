@@ -1178,6 +1178,20 @@ export class GitHubClients {
     return this.clientForInstallation(await this.installationOf(owner, repo));
   }
 
+  /** A client for the installation covering an organisation (Tide's searches over a whole org). */
+  async clientForOrg(org: string): Promise<GitHubClient> {
+    if (this.tokenClient || !this.app) return this.clientForInstallation();
+    const app = this.app;
+    const key = `${org}`.toLowerCase();
+    let installation = app.installations.get(key);
+    if (!installation) {
+      installation = app.app.octokit.request('GET /orgs/{org}/installation', { org }).then((response) => response.data.id);
+      installation.catch(() => app.installations.delete(key));
+      app.installations.set(key, installation);
+    }
+    return this.clientForInstallation(await installation);
+  }
+
   private installationOf(owner: string, repo: string): Promise<number> {
     const app = this.app;
     if (!app) throw new Error('GitHubClients has no App');

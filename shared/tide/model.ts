@@ -267,6 +267,8 @@ export interface PoolRecord {
   /** Runs under way in this pool (triggered or pending). */
   runsInFlight: PoolRun[];
   blockers: BlockingIssue[];
+  /** The pool's own recent merges, newest last: the next sync's `PoolState.mergedOnto`. */
+  mergedOnto?: PoolMerge[];
   /** Set when the sync could not finish this pool: the pages say so instead of going stale. */
   error?: string;
   syncedAt: number;
