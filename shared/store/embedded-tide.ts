@@ -9,12 +9,14 @@ import {
   historyPageSize,
   isSatisfiable,
   matchesHistoryQuery,
+  pruneLimit,
   type HistoryPage,
   type HistoryPageRequest,
   type HistoryPosition,
   type HistoryQuery,
   type HistoryRecord,
   type PoolRecord,
+  type PruneOptions,
   type TideStore,
 } from './tide';
 
@@ -28,8 +30,8 @@ export const TIDE_JOURNAL_RECORDS = [
   /** A pool's record, whole; null when the pool was deleted. */
   z.object({ kind: z.literal('tide-pool'), id: z.string(), value: PoolRecordSchema.nullable() }),
   z.object({ kind: z.literal('tide-history'), record: HistoryRecordSchema }),
-  /** Every history record made before `olderThan` is gone. */
-  z.object({ kind: z.literal('tide-prune'), olderThan: z.number() }),
+  /** These history records are gone (pruned for age). */
+  z.object({ kind: z.literal('tide-prune'), ids: z.array(z.string()) }),
 ] as const;
 export type TideJournalRecord = z.infer<(typeof TIDE_JOURNAL_RECORDS)[number]>;
 
@@ -72,9 +74,9 @@ class SortedHistory {
     }
   }
 
-  /** Ids of the entries before `at`, oldest first. */
-  before(at: number): string[] {
-    const end = this.lowerBound({ at, id: '' });
+  /** Ids of the entries before `at`, oldest first, at most `limit`. */
+  before(at: number, limit: number): string[] {
+    const end = Math.min(this.lowerBound({ at, id: '' }), limit);
     return this.entries.slice(0, end).map((entry) => entry.id);
   }
 }
@@ -118,7 +120,7 @@ export class EmbeddedTideState {
         }
         return;
       case 'tide-prune':
-        for (const id of this.lists.get('*')?.before(record.olderThan) ?? []) this.forget(id);
+        for (const id of record.ids) this.forget(id);
         return;
     }
   }
@@ -209,13 +211,13 @@ export class EmbeddedTideStore implements TideStore {
     return { records };
   }
 
-  async pruneHistory(olderThan: number): Promise<number> {
-    const doomed = this.state.list('*')?.before(olderThan).length ?? 0;
-    if (doomed === 0) {
+  async pruneHistory(olderThan: number, options: PruneOptions = {}): Promise<number> {
+    const ids = this.state.list('*')?.before(olderThan, pruneLimit(options)) ?? [];
+    if (ids.length === 0) {
       await Promise.resolve();
       return 0;
     }
-    await this.persist([{ kind: 'tide-prune', olderThan }]);
-    return doomed;
+    await this.persist([{ kind: 'tide-prune', ids }]);
+    return ids.length;
   }
 }

@@ -13,11 +13,13 @@ import {
   encodeHistoryCursor,
   historyPageSize,
   isSatisfiable,
+  pruneLimit,
   type HistoryPage,
   type HistoryPageRequest,
   type HistoryQuery,
   type HistoryRecord,
   type PoolRecord,
+  type PruneOptions,
   type TideStore,
 } from './tide';
 
@@ -195,19 +197,22 @@ export class FirestoreTideStore implements TideStore {
     return snapshot.size > limit && last ? { records, nextCursor: encodeHistoryCursor(last) } : { records };
   }
 
-  async pruneHistory(olderThan: number): Promise<number> {
+  async pruneHistory(olderThan: number, options: PruneOptions = {}): Promise<number> {
+    const limit = pruneLimit(options);
     let removed = 0;
-    for (;;) {
+    while (removed < limit) {
+      const wanted = Math.min(MAX_BATCH_WRITES, limit - removed);
       // Only the references: a prune reads no record.
-      const snapshot = await this.history.where('at', '<', olderThan).orderBy('at').select().limit(MAX_BATCH_WRITES).get();
+      const snapshot = await this.history.where('at', '<', olderThan).orderBy('at').select().limit(wanted).get();
       this.counts.reads += Math.max(1, snapshot.size);
-      if (snapshot.empty) return removed;
+      if (snapshot.empty) break;
       const batch = this.db.batch();
       for (const document of snapshot.docs) batch.delete(document.ref);
       await batch.commit();
       this.counts.deletes += snapshot.size;
       removed += snapshot.size;
-      if (snapshot.size < MAX_BATCH_WRITES) return removed;
+      if (snapshot.size < wanted) break;
     }
+    return removed;
   }
 }

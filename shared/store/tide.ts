@@ -158,8 +158,23 @@ export interface TideStore {
   appendHistory(records: readonly HistoryRecord[]): Promise<void>;
   /** Newest first (by `at`, then id), paginated by cursor. */
   listHistory(query: HistoryQuery, page?: HistoryPageRequest): Promise<HistoryPage>;
-  /** Removes every record made before `olderThan` (ms since the epoch); resolves to how many. */
-  pruneHistory(olderThan: number): Promise<number>;
+  /**
+   * Removes records made before `olderThan` (ms since the epoch), oldest first, at most
+   * `maxDeletes` per call so a scheduler call stays short (the rest goes next time); resolves to
+   * how many went.
+   */
+  pruneHistory(olderThan: number, options?: PruneOptions): Promise<number>;
+}
+
+export interface PruneOptions {
+  /** Default 5000. */
+  maxDeletes?: number;
+}
+
+export function pruneLimit(options: PruneOptions): number {
+  const limit = options.maxDeletes ?? 5000;
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new InvalidQueryError(`maxDeletes must be a positive whole number, not ${limit}`);
+  return limit;
 }
 
 /**

@@ -181,6 +181,19 @@ export function describeTideStoreContract(implementation: string, open: OpenOutb
         expect((await tide.listHistory({ prNumber: 7 })).records.map((record) => record.id)).toEqual(['recent', 'edge', 'old']);
       });
 
+      it('prunes at most maxDeletes records per call, oldest first, leaving the rest for the next call', async () => {
+        const t = clock.now();
+        await tide.appendHistory(['e', 'd', 'c', 'b', 'a'].map((id, i) => testHistoryRecord(t - (10 - i) * MINUTE, { id })));
+        await tide.appendHistory([testHistoryRecord(t, { id: 'now' })]);
+        expect(await tide.pruneHistory(t, { maxDeletes: 2 })).toBe(2);
+        expect((await tide.listHistory({})).records.map((record) => record.id)).toEqual(['now', 'a', 'b', 'c']);
+        expect(await tide.pruneHistory(t, { maxDeletes: 2 })).toBe(2);
+        expect(await tide.pruneHistory(t, { maxDeletes: 2 })).toBe(1);
+        expect(await tide.pruneHistory(t, { maxDeletes: 2 })).toBe(0);
+        expect((await tide.listHistory({})).records.map((record) => record.id)).toEqual(['now']);
+        await expect(tide.pruneHistory(t, { maxDeletes: 0 })).rejects.toThrow(InvalidQueryError);
+      });
+
       if (options.durable) {
         it('keeps pools, history and prunes across a restart', async () => {
           const t = clock.now();
