@@ -54,6 +54,8 @@ export const TIDE_CONFIG: Config = expectLoaded(
 export interface TideStatusServer {
   base: string;
   store: EmbeddedStore;
+  /** GETs a path: the status, the headers and the body as text. */
+  get: (path: string) => Promise<{ status: number; headers: Headers; text: string }>;
   close: () => Promise<void>;
 }
 
@@ -72,6 +74,10 @@ export async function startTideStatus(config: Config = TIDE_CONFIG, now = Date.U
   return {
     base,
     store,
+    get: async (requestPath) => {
+      const response = await fetch(`${base}${requestPath}`);
+      return { status: response.status, headers: response.headers, text: await response.text() };
+    },
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();

@@ -16,10 +16,7 @@ const SECRET = { org: 'secret-org', repo: 'vault', branch: 'main' };
 
 let tide: TideStatusServer;
 
-async function get(path: string): Promise<{ status: number; headers: Headers; text: string }> {
-  const response = await fetch(`${tide.base}${path}`);
-  return { status: response.status, headers: response.headers, text: await response.text() };
-}
+const get = (path: string) => tide.get(path);
 
 /** The reasons in the order the page lists them. */
 function reasons(page: string): string[] {

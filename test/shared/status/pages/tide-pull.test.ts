@@ -18,10 +18,7 @@ const T = Date.UTC(2026, 10, 24, 12, 0);
 
 let tide: TideStatusServer;
 
-async function get(path: string): Promise<{ status: number; headers: Headers; text: string }> {
-  const response = await fetch(`${tide.base}${path}`);
-  return { status: response.status, headers: response.headers, text: await response.text() };
-}
+const get = (path: string) => tide.get(path);
 
 beforeAll(async () => {
   tide = await startTideStatus();

@@ -13,10 +13,7 @@ const HOSTILE = '<img src=x onerror=alert(1)>';
 
 let tide: TideStatusServer;
 
-async function get(path: string): Promise<{ status: number; headers: Headers; text: string }> {
-  const response = await fetch(`${tide.base}${path}`);
-  return { status: response.status, headers: response.headers, text: await response.text() };
-}
+const get = (path: string) => tide.get(path);
 
 beforeAll(async () => {
   tide = await startTideStatus();
@@ -134,9 +131,8 @@ describe('/tide with nothing synced', () => {
   it('says why no pool is shown', async () => {
     const empty = await startTideStatus();
     try {
-      const response = await fetch(`${empty.base}/tide`);
-      expect(visibleText(await response.text())).toContain('No merge pools: no open pull request matches a query, or Tide has not synced yet.');
-      const js = (await (await fetch(`${empty.base}/tide.js`)).json()) as { Pools: unknown[] };
+      expect(visibleText((await empty.get('/tide')).text)).toContain('No merge pools: no open pull request matches a query, or Tide has not synced yet.');
+      const js = JSON.parse((await empty.get('/tide.js')).text) as { Pools: unknown[] };
       expect(js.Pools).toEqual([]);
     } finally {
       await empty.close();
