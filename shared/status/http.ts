@@ -14,10 +14,14 @@ import { serveJobAction } from './pages/job-actions';
 import { serveJobList } from './pages/job-list';
 import { serveJobPage } from './pages/job-page';
 import { serveCommandHelp, servePluginHelp } from './pages/plugin-help';
+import { serveTide } from './pages/tide';
+import { serveTideHistory } from './pages/tide-history';
+import { serveTidePull } from './pages/tide-pull';
 import { serveProwJob, serveProwJobsJs } from './prowjobs-js';
 import { sendText } from './respond';
 import { createRouter, READ, type Exchange, type Route, type RouteParams } from './router';
 import { statusRequest, type StatusDependencies, type StatusRequest } from './status-request';
+import { serveTideHistoryJs, serveTideJs } from './tide-js';
 
 export type { StatusDependencies } from './status-request';
 
@@ -48,6 +52,12 @@ export function statusListener(deps: StatusDependencies): (request: IncomingMess
     { method: READ, path: '/plugins', handle: page(servePluginHelp) },
     { method: READ, path: '/command-help', handle: page(serveCommandHelp) },
     { method: READ, path: '/configured-jobs', handle: page(serveConfiguredRepos) },
+    // The merge pool (Prow's tide): pools, history, one pull request's verdict (`<number>.json` for JSON).
+    { method: READ, path: '/tide', handle: page(serveTide) },
+    { method: READ, path: '/tide.js', handle: page(serveTideJs) },
+    { method: READ, path: '/tide-history', handle: page(serveTideHistory) },
+    { method: READ, path: '/tide-history.js', handle: page(serveTideHistoryJs) },
+    { method: READ, path: '/tide/pr/:org/:repo/:number', handle: page((request, params) => serveTidePull(request, params.org ?? '', params.repo ?? '', params.number ?? '')) },
     // Every component's state and the GitHub budget.
     { method: READ, path: '/health', handle: page(serveHealth) },
     { method: READ, path: '/health.json', handle: page(serveHealthJson) },

@@ -13,3 +13,15 @@ export function jobHistoryHref(job: string): string {
 export function prHistoryHref(org: string, repo: string, pull: number): string {
   return `/pr-history?${new URLSearchParams({ org, repo, pr: String(pull) }).toString()}`;
 }
+
+export { tidePullHref, tidePullJsonHref, tidePullUrl } from '../tide/links';
+
+/** The merge-pool history, filtered to one pool (`repo` and `branch`) or pull request (`repo` and `pr`). */
+export function tideHistoryHref(filters: { repo?: string; branch?: string; pr?: number } = {}): string {
+  const search = new URLSearchParams();
+  if (filters.repo) search.set('repo', filters.repo);
+  if (filters.branch) search.set('branch', filters.branch);
+  if (filters.pr !== undefined) search.set('pr', String(filters.pr));
+  const query = search.toString();
+  return query ? `/tide-history?${query}` : '/tide-history';
+}

@@ -4,6 +4,8 @@ import type { ProwJob, ProwJobState } from '../prowjob/schema';
 import { EmbeddedOutboxState, EmbeddedOutboxStore, OUTBOX_JOURNAL_RECORDS } from './embedded-outbox';
 import { JobExistsError, JobNotFoundError } from './errors';
 import type { OutboxStore } from './outbox';
+import { EmbeddedTideState, EmbeddedTideStore, TIDE_JOURNAL_RECORDS } from './embedded-tide';
+import type { TideStore } from './tide';
 import {
   applyClaim,
   applyRelease,
@@ -83,6 +85,7 @@ const JournalRecordSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('report'), job: z.string(), channel: z.string(), value: ReportedStateSchema.nullable() }),
   z.object({ kind: z.literal('slot'), key: z.string(), holders: z.record(z.string(), z.number()) }),
   ...OUTBOX_JOURNAL_RECORDS,
+  ...TIDE_JOURNAL_RECORDS,
 ]);
 type JournalRecord = z.infer<typeof JournalRecordSchema>;
 
@@ -96,6 +99,7 @@ export class EmbeddedStore implements Store {
   readonly reports: ReportStore;
   readonly slots: SlotStore;
   readonly outbox: OutboxStore;
+  readonly tide: TideStore;
 
   private readonly state = new EmbeddedState();
 
@@ -111,6 +115,7 @@ export class EmbeddedStore implements Store {
     this.reports = new EmbeddedReportStore(this.state, persist);
     this.slots = new EmbeddedSlotStore(this.state, persist, now);
     this.outbox = new EmbeddedOutboxStore(this.state.outbox, persist, now);
+    this.tide = new EmbeddedTideStore(this.state.tide, persist);
   }
 
   static open(options: EmbeddedStoreOptions = {}): EmbeddedStore {
@@ -248,6 +253,7 @@ class EmbeddedState {
   /** Names of the jobs with `reportDue` set. */
   readonly reportDue = new Set<string>();
   readonly outbox = new EmbeddedOutboxState();
+  readonly tide = new EmbeddedTideState();
   private readonly lists = new Map<string, SortedJobList>();
 
   list(key: string): SortedJobList | undefined {
@@ -297,6 +303,11 @@ class EmbeddedState {
       case 'outbox-installation':
         this.outbox.apply(record);
         return;
+      case 'tide-pool':
+      case 'tide-history':
+      case 'tide-prune':
+        this.tide.apply(record);
+        return;
     }
   }
 
@@ -322,7 +333,7 @@ class EmbeddedState {
 
   size(): number {
     return (
-      this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.reports.size + this.slots.size + this.outbox.size()
+      this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.reports.size + this.slots.size + this.outbox.size() + this.tide.size()
     );
   }
 
@@ -336,6 +347,7 @@ class EmbeddedState {
       for (const [channel, value] of channels) yield { kind: 'report', job, channel, value };
     }
     yield* this.outbox.records();
+    yield* this.tide.records();
   }
 }
 

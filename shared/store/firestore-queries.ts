@@ -1,4 +1,5 @@
 import { JOB_QUERY_FIELDS, type JobQuery } from './store';
+import type { HistoryQuery } from './tide';
 
 /**
  * The shapes of the queries the Firestore store runs, and the composite indexes they need. The store
@@ -77,6 +78,30 @@ export const OUTBOX_QUERIES = {
   byPlaceholder: { equalities: ['installation', 'placeholderId'], orderBy: [] },
   anyInLanes: { equalities: ['installation', 'lane'], orderBy: [] },
 } satisfies Record<string, QueryShape>;
+
+/** The document fields the merge pool's history queries filter on (shared/store/firestore-tide.ts). */
+export const TIDE_HISTORY_QUERY_FIELDS = { poolId: 'poolId', repo: 'repo', prNumber: 'pullNumbers' } as const;
+
+/**
+ * A history query: newest first, within a pool or a repository (a pool implies its repository, so
+ * the repository is not filtered again), and naming a pull request (`array-contains`).
+ */
+export function tideHistoryQueryShape(query: HistoryQuery): QueryShape {
+  const equalities: string[] = [];
+  if (query.poolId !== undefined) equalities.push(TIDE_HISTORY_QUERY_FIELDS.poolId);
+  else if (query.repo !== undefined) equalities.push(TIDE_HISTORY_QUERY_FIELDS.repo);
+  if (query.prNumber !== undefined) equalities.push(TIDE_HISTORY_QUERY_FIELDS.prNumber);
+  return { equalities, orderBy: [{ fieldPath: 'at', order: 'DESCENDING' }] };
+}
+
+/** Every shape `listHistory` can issue. */
+export function allTideHistoryQueryShapes(): QueryShape[] {
+  const shapes: QueryShape[] = [];
+  for (const scope of [{}, { poolId: 'o/r:b' }, { repo: 'o/r' }]) {
+    for (const pull of [{}, { prNumber: 1 }]) shapes.push(tideHistoryQueryShape({ ...scope, ...pull }));
+  }
+  return shapes;
+}
 
 export interface CompositeIndex {
   collectionGroup: string;

@@ -14,6 +14,8 @@ import { JobExistsError, JobNotFoundError, StoreError } from './errors';
 import { documentIdFor } from './firestore-ids';
 import { FirestoreOutboxStore, OUTBOX_COLLECTIONS } from './firestore-outbox';
 import type { OutboxStore } from './outbox';
+import { FirestoreTideStore, TIDE_COLLECTIONS } from './firestore-tide';
+import type { TideStore } from './tide';
 import {
   applyClaim,
   applyRelease,
@@ -72,8 +74,9 @@ import {
  * (and on its emulator queue for seconds under contention).
  *
  * Collections: `prowjobs/{metadata.name}`, `prowjob-keys/{key}` (idempotency), `deliveries/{id}`,
- * `periodics/{job}`, `reports/{job}`, `slots/{key}`, and the outbox's four (firestore-outbox.ts,
- * optimistic too, with a document per resource that enqueues to it are conditional on).
+ * `periodics/{job}`, `reports/{job}`, `slots/{key}`, the outbox's four (firestore-outbox.ts,
+ * optimistic too, with a document per resource that enqueues to it are conditional on), and the
+ * merge pool's two (firestore-tide.ts).
  * Records that must expire carry `expireAt`, the field infra/firestore's TTL policy names.
  */
 export const COLLECTIONS = {
@@ -87,6 +90,8 @@ export const COLLECTIONS = {
   outboxResources: OUTBOX_COLLECTIONS.resources,
   outboxInstallations: OUTBOX_COLLECTIONS.installations,
   outboxCounters: OUTBOX_COLLECTIONS.counters,
+  tidePools: TIDE_COLLECTIONS.pools,
+  tideHistory: TIDE_COLLECTIONS.history,
 } as const;
 
 /** Firestore's gRPC status codes that mean "someone else got there first". */
@@ -201,6 +206,7 @@ export class FirestoreStore implements Store {
   readonly reports: ReportStore;
   readonly slots: SlotStore;
   readonly outbox: OutboxStore;
+  readonly tide: TideStore;
   readonly counts: OperationCounts = { reads: 0, writes: 0, deletes: 0 };
 
   constructor(
@@ -213,6 +219,7 @@ export class FirestoreStore implements Store {
     this.reports = new FirestoreReportStore(db, this.counts, now);
     this.slots = new FirestoreSlotStore(db, this.counts, now);
     this.outbox = new FirestoreOutboxStore(db, this.counts, now);
+    this.tide = new FirestoreTideStore(db, this.counts);
   }
 
   static connect(options: FirestoreStoreOptions = {}): FirestoreStore {

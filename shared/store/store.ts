@@ -1,5 +1,6 @@
 import type { ProwJob, ProwJobState, ProwJobStatus, ProwJobType } from '../prowjob/schema';
 import type { OutboxStore } from './outbox';
+import type { TideStore } from './tide';
 
 /**
  * Where ProwJob state and the control plane's bookkeeping live. Firestore in the cloud
@@ -16,6 +17,8 @@ export interface Store {
   readonly slots: SlotStore;
   /** GitHub writes waiting to be sent (shared/store/outbox.ts). */
   readonly outbox: OutboxStore;
+  /** The merge pool's pool records and history, for the status pages (shared/store/tide.ts). */
+  readonly tide: TideStore;
   close(): Promise<void>;
 }
 

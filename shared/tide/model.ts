@@ -249,6 +249,11 @@ export interface PullSummary {
   headSha: string;
   url: string;
   labels: string[];
+  /**
+   * GitHub's mergeability as the sync saw it (the pull's `mergeable`). Optional: `tide.js` shows
+   * it as Prow's `Mergeable` ("MERGEABLE", "CONFLICTING", "UNKNOWN"), and "UNKNOWN" when absent.
+   */
+  mergeable?: Mergeability;
 }
 
 /**

@@ -100,7 +100,7 @@ export function link(href: string | undefined, text: string): SafeHtml {
   return href ? html`<a href="${href}">${text}</a>` : html`${text}`;
 }
 
-export type NavItem = 'jobs' | 'plugins' | 'command-help' | 'configured-jobs' | 'history' | 'pr' | 'health';
+export type NavItem = 'jobs' | 'plugins' | 'command-help' | 'configured-jobs' | 'history' | 'pr' | 'tide' | 'health';
 
 export interface Viewer {
   /** The signed-in GitHub login. */
@@ -125,6 +125,7 @@ const NAV: { item: NavItem; href: string; text: string }[] = [
   { item: 'configured-jobs', href: '/configured-jobs', text: 'Configured jobs' },
   { item: 'plugins', href: '/plugins', text: 'Plugins' },
   { item: 'command-help', href: '/command-help', text: 'Command help' },
+  { item: 'tide', href: '/tide', text: 'Tide' },
   { item: 'health', href: '/health', text: 'Health' },
 ];
 

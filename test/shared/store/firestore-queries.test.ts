@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../../shared/store/firestore';
-import { OUTBOX_QUERIES, allQueryShapes, isServed, listQueryShape, type CompositeIndex } from '../../../shared/store/firestore-queries';
+import {
+  OUTBOX_QUERIES,
+  allQueryShapes,
+  allTideHistoryQueryShapes,
+  isServed,
+  listQueryShape,
+  tideHistoryQueryShape,
+  type CompositeIndex,
+} from '../../../shared/store/firestore-queries';
 import { REPO_ROOT } from '../../support/config';
 
 /**
@@ -31,6 +39,15 @@ describe('Firestore indexes', () => {
     expect(isServed(OUTBOX_QUERIES.lane, withoutLanes, COLLECTIONS.outbox)).toBe(false);
   });
 
+  it('serve every query of the merge pool’s history (by pool, repository and pull request, newest first)', () => {
+    const unserved = allTideHistoryQueryShapes().filter((shape) => !isServed(shape, declared.indexes, COLLECTIONS.tideHistory));
+    expect(unserved).toEqual([]);
+    expect(allTideHistoryQueryShapes()).toHaveLength(6);
+    const withoutPullNumbers = declared.indexes.filter((index) => !index.fields.some((field) => field.fieldPath === 'pullNumbers'));
+    expect(isServed(tideHistoryQueryShape({ repo: 'acme/widgets', prNumber: 7 }), withoutPullNumbers, COLLECTIONS.tideHistory)).toBe(false);
+    expect(isServed(tideHistoryQueryShape({ poolId: 'acme/widgets:main' }), withoutPullNumbers, COLLECTIONS.tideHistory)).toBe(true);
+  });
+
   it('would catch a missing index', () => {
     const withoutPull = declared.indexes.filter((index) => index.fields[0]?.fieldPath !== 'pull');
     expect(isServed(listQueryShape({ repo: 'acme/widgets', pull: 7 }), withoutPull, COLLECTIONS.jobs)).toBe(false);
@@ -50,6 +67,9 @@ describe('Firestore indexes', () => {
       // Comment bodies, and the pace window's timestamps.
       [COLLECTIONS.outbox, 'write'],
       [COLLECTIONS.outboxInstallations, 'sentAt'],
+      // The merge pool's records, kept as text and never queried.
+      [COLLECTIONS.tidePools, 'record'],
+      [COLLECTIONS.tideHistory, 'record'],
     ]) {
       expect(declared.fieldOverrides).toContainEqual({ collectionGroup, fieldPath, ttl: false, indexes: [] });
     }

@@ -9,9 +9,10 @@ import { startFirestoreEmulator, type RunningEmulator } from '../../support/emul
 import { testProwJob } from '../../support/prowjobs';
 import { describeOutboxContract, type OpenOutboxStore } from './outbox.contract';
 import { describeStoreContract } from './store.contract';
+import { describeTideStoreContract } from './tide.contract';
 
 /**
- * The store contract, the outbox's included, on every implementation: embedded (memory and on
+ * The store contract, the outbox's and the merge pool's included, on every implementation: embedded (memory and on
  * disk) and Firestore (emulator).
  */
 
@@ -40,8 +41,10 @@ const onDisk: OpenOutboxStore = async (clock) => {
 
 describeStoreContract('embedded, in memory', inMemory);
 describeOutboxContract('embedded, in memory', inMemory, { durable: false });
+describeTideStoreContract('embedded, in memory', inMemory, { durable: false });
 describeStoreContract('embedded, on disk', onDisk);
 describeOutboxContract('embedded, on disk', onDisk, { durable: true });
+describeTideStoreContract('embedded, on disk', onDisk, { durable: true });
 
 let emulator: RunningEmulator | undefined;
 let projects = 0;
@@ -79,6 +82,7 @@ const onEmulator: OpenOutboxStore = async (clock) => {
 
 describeStoreContract('firestore, on the emulator', onEmulator);
 describeOutboxContract('firestore, on the emulator', onEmulator, { durable: true });
+describeTideStoreContract('firestore, on the emulator', onEmulator, { durable: true });
 
 describe('firestore.rules on the emulator', () => {
   it('deny every client read and write, while the service account’s access still works', async () => {
