@@ -60,6 +60,7 @@ const PullVerdictSchema = z.object({
   reasons: z.array(z.string()),
   jobs: z.array(JobVerdictSchema),
   rank: z.number().int().optional(),
+  statusState: z.enum(['success', 'pending', 'error']).optional(),
 });
 
 const PoolRunSchema = z.object({
@@ -73,6 +74,7 @@ const PoolRunSchema = z.object({
   createdAt: z.number(),
   completedAt: z.number().optional(),
   url: z.string().optional(),
+  createdByTide: z.boolean().optional(),
 });
 
 const BlockingIssueSchema = z.object({ number: z.number().int(), title: z.string(), url: z.string() });
@@ -87,6 +89,9 @@ export const PoolRecordSchema = z.object({
   verdicts: z.array(PullVerdictSchema),
   runsInFlight: z.array(PoolRunSchema),
   blockers: z.array(BlockingIssueSchema),
+  mergedOnto: z
+    .array(z.object({ fromSha: z.string(), toSha: z.string(), pulls: z.array(z.number().int()), at: z.number() }))
+    .optional(),
   error: z.string().optional(),
   syncedAt: z.number(),
 });

@@ -85,6 +85,7 @@ describe('tide sync', () => {
     const names: string[] = [];
     for (const stored of jobs) {
       if (stored.job.status?.state !== 'triggered') continue;
+      await store.jobs.update(stored.job.metadata.name ?? '', { state: 'pending' }, 'latest');
       await store.jobs.update(stored.job.metadata.name ?? '', { state }, 'latest');
       names.push(stored.job.metadata.name ?? '');
     }
@@ -106,7 +107,8 @@ describe('tide sync', () => {
     const [job] = (await store.jobs.list({}, { limit: 10 })).jobs.map((stored) => stored.job);
     expect(job?.spec).toMatchObject({ type: 'presubmit', job: 'unit', refs: { base_sha: base, pulls: [{ number: 1, sha: ready }] } });
     expect(job?.metadata.labels?.['created-by-tide']).toBe('true');
-    expect(tideStatus(ready)).toMatchObject({ state: 'success', description: 'In merge pool.', target_url: 'https://prow.example.com/tide/pr/acme/widgets/1' });
+    // In the pool, and being retested at the current base, as Prow words it.
+    expect(tideStatus(ready)).toMatchObject({ state: 'pending', description: 'Not mergeable. Retesting: unit', target_url: 'https://prow.example.com/tide/pr/acme/widgets/1' });
     expect(tideStatus(unapproved)).toMatchObject({ state: 'pending', description: 'Not mergeable. Needs approved label.' });
     expect(tideStatus(held)).toMatchObject({ state: 'pending', description: 'Not mergeable. Should not have do-not-merge/hold label.' });
     expect(tideStatus(failing)?.description).toBe('Not mergeable. Job unit has not succeeded.');
