@@ -29,6 +29,7 @@ import { CommandFailure } from '../args';
 import { githubApiUrl, webhookSecrets } from '../../shared/github/environment';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
 import { controlPlaneSecrets } from '../../shared/runtime/control-plane-secrets';
+import { tideChannelsFromEnv } from '../../shared/runtime/tide';
 import { reportChannelsFromEnv } from '../../shared/runtime/reporting';
 import { runSchedulerTick } from '../../shared/scheduler/tick';
 import { statusAuthFromEnv } from '../../shared/status/auth/from-env';
@@ -257,10 +258,13 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const reporter: FollowingReporter = followAndReport({ ...reporting, store, log }, config, { schedule: (report) => gate.after(report) });
   await reporter.ready;
 
+  const tide = clients
+    ? tideChannelsFromEnv(env, log, { outbox: store.outbox, nudge: writers?.kick ?? (() => undefined), clients, statusSiteUrl: env.STATUS_URL ?? bound })
+    : undefined;
   let ticking: Promise<unknown> = Promise.resolve();
   const tick = () => {
     ticking = ticking
-      .then(async () => runSchedulerTick({ store, config: await config.current(), log, reporter: reporting }, new Date()))
+      .then(async () => runSchedulerTick({ store, config: await config.current(), log, reporter: reporting, ...(tide ? { tide } : {}) }, new Date()))
       .catch((error: unknown) => log.error('scheduler tick failed', { error: (error as Error).message }));
   };
   tick();

@@ -4,14 +4,15 @@ import { cloudLogger, cloudNudge, cloudStore, publishToProject } from '../../sha
 import { configSourceFromEnv, type ConfigSource } from '../../shared/config/config-source';
 import { reportChannelsFromEnv, type ReportChannels } from '../../shared/runtime/reporting';
 import { runSchedulerTick, tickFailed } from '../../shared/scheduler/tick';
+import { tideChannelsFromEnv, type TideChannels } from '../../shared/runtime/tide';
 
 /**
  * Cloud Scheduler → HTTPS, once a minute: periodics, cleanup, the report sweep (Prow's horologium,
- * sinker and crier resync), and a nudge to the GitHub writer of every installation whose writes
+ * sinker and crier resync), the merge pool's sync (tide), and a nudge to the GitHub writer of every installation whose writes
  * have come due. Wiring only. Who may invoke it is IAM's business (Cloud Scheduler's
  * OIDC token), not this code's.
  */
-let wiring: { config: ConfigSource; channels: ReportChannels; writeWarnings: StaleWriteWarnings } | undefined;
+let wiring: { config: ConfigSource; channels: ReportChannels; tide: TideChannels | undefined; writeWarnings: StaleWriteWarnings } | undefined;
 
 http('scheduler', async (request, response) => {
   if (request.path === '/healthz') {
@@ -30,6 +31,7 @@ http('scheduler', async (request, response) => {
       nudge: cloudNudge,
       publishReport: (project, topic, message) => publishToProject(project, topic, JSON.stringify(message)),
     }),
+    tide: tideChannelsFromEnv(process.env, log, { outbox: cloudStore().outbox, nudge: cloudNudge }),
     writeWarnings: new StaleWriteWarnings(log, Date.now),
   };
   const result = await runSchedulerTick(
@@ -40,6 +42,7 @@ http('scheduler', async (request, response) => {
       reporter: wiring.channels,
       nudge: cloudNudge,
       writeWarnings: wiring.writeWarnings,
+      ...(wiring.tide ? { tide: wiring.tide } : {}),
     },
     new Date(),
   );

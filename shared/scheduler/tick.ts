@@ -5,6 +5,8 @@ import { wakeWriters } from '../outbox/sweep';
 import type { StaleWriteWarnings } from '../outbox/writer';
 import { sweepReports, type ReporterDependencies, type SweepResult } from '../reporter/report-job';
 import type { Store } from '../store/store';
+import { TIDE_HISTORY_RETENTION_MS } from '../store/tide';
+import { syncTide, type TideSyncDependencies, type TideSyncResult } from '../tide/sync';
 import { triggerDuePeriodics } from './periodics';
 import { cleanUpProwJobs, type CleanUpResult } from './sinker';
 
@@ -27,6 +29,8 @@ export interface TickDependencies {
   nudge?: WriterNudge;
   /** Where the WARNING about writes waiting over a minute is kept from repeating. */
   writeWarnings?: StaleWriteWarnings;
+  /** Tide's GitHub wiring; without it (no credentials) the merge pool does not sync. */
+  tide?: Omit<TideSyncDependencies, 'config' | 'store' | 'log'>;
 }
 
 export interface TickResult {
@@ -35,10 +39,12 @@ export interface TickResult {
   reports: SweepResult | { error: string } | 'off';
   /** Installations whose writer was nudged. */
   writers: string[] | { error: string } | 'off';
+  /** The merge pool's sync; 'off' without GitHub credentials or Tide queries. */
+  tide: TideSyncResult | { error: string } | 'off';
 }
 
 export function tickFailed(result: TickResult): boolean {
-  return [result.periodicsStarted, result.cleanup, result.reports, result.writers].some(
+  return [result.periodicsStarted, result.cleanup, result.reports, result.writers, result.tide].some(
     (part) => typeof part === 'object' && 'error' in part,
   );
 }
@@ -54,13 +60,23 @@ export async function runSchedulerTick(deps: TickDependencies, now: Date): Promi
     }
   };
   const { reporter, nudge } = deps;
-  const [periodicsStarted, cleanup, reports, writers] = await Promise.all([
+  const tideQueries = config.prow.tide?.queries ?? [];
+  const tideChannels = deps.tide;
+  const [periodicsStarted, cleanup, reports, writers, tide] = await Promise.all([
     guarded('periodics', () => triggerDuePeriodics({ store, config, log }, now)),
     guarded('cleanup', () => cleanUpProwJobs({ store, config, log }, now)),
     reporter ? guarded('report sweep', () => sweepReports({ ...reporter, store, config, log })) : Promise.resolve('off' as const),
     nudge ? guarded('waking GitHub writers', () => wakeWriters(store.outbox, nudge, deps.writeWarnings)) : Promise.resolve('off' as const),
+    tideChannels && tideQueries.length > 0
+      ? guarded('tide', async () => {
+          const synced = await syncTide({ ...tideChannels, store, config, log }, now);
+          // Tide's history is kept for its retention; older records go a batch per tick.
+          await store.tide.pruneHistory(now.getTime() - TIDE_HISTORY_RETENTION_MS);
+          return synced;
+        })
+      : Promise.resolve('off' as const),
   ]);
-  const result: TickResult = { periodicsStarted, cleanup, reports, writers };
+  const result: TickResult = { periodicsStarted, cleanup, reports, writers, tide };
   log.info('scheduler tick done', { ...summaryOf(result) });
   return result;
 }
@@ -71,5 +87,6 @@ function summaryOf(result: TickResult): Record<string, unknown> {
     cleanup: result.cleanup,
     reports: result.reports,
     writers_nudged: Array.isArray(result.writers) ? result.writers.length : result.writers,
+    tide: result.tide,
   };
 }

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { GitHubClients } from '../../../shared/github/octokit';
 import { memoryLogger } from '../../../shared/log/logger';
 import { runSchedulerTick, tickFailed } from '../../../shared/scheduler/tick';
 import { EmbeddedStore } from '../../../shared/store/embedded';
 import { buildFromFiles, expectLoaded } from '../../support/config';
+import { startFakeGitHub } from '../../support/fake-github';
+import { testHistoryRecord } from '../../support/tide-records';
 
 /** The scheduler's tick, as far as waking GitHub writers goes (periodics and cleanup have their own tests). */
 describe('scheduler tick', () => {
@@ -21,6 +24,26 @@ describe('scheduler tick', () => {
 
     const withoutNudge = await runSchedulerTick({ store, config, log: memoryLogger() }, new Date());
     expect(withoutNudge.writers).toBe('off');
+    await store.close();
+  });
+
+  it('syncs the merge pool when Tide has queries and GitHub is wired, and prunes Tide history past its retention', async () => {
+    const github = await startFakeGitHub();
+    const store = EmbeddedStore.open();
+    const clients = new GitHubClients({ baseUrl: github.url, auth: { token: 'tick-token' }, retryAfterBaseMs: 1, pacing: false });
+    github.addPullRequest('acme/widgets', { number: 7, author: 'dev', labels: ['lgtm'], files: [{ filename: 'a.go' }] });
+    const old = Date.now() - 40 * 24 * 3_600_000;
+    await store.tide.appendHistory([testHistoryRecord(old)]);
+    const config = expectLoaded(buildFromFiles({ config: 'tide:\n  queries:\n  - repos: [acme/widgets]\n    labels: [lgtm]\n' }));
+    const tide = { github: () => clients.clientForRepository('acme', 'widgets'), githubForOrg: (org: string) => clients.clientForOrg(org) };
+    const result = await runSchedulerTick({ store, config, log: memoryLogger(), tide }, new Date());
+    // No presubmits: the PR is in the pool and merges as it is, as Prow's tide merges it.
+    expect(result.tide).toMatchObject({ pools: 1, merged: 1, errors: 0 });
+    expect(github.merges().map((merge) => merge.number)).toEqual([7]);
+    expect((await store.tide.listHistory({}, { limit: 10 })).records.map((record) => record.action)).toEqual(['MERGE']);
+    expect(tickFailed(result)).toBe(false);
+    expect((await runSchedulerTick({ store, config, log: memoryLogger() }, new Date())).tide).toBe('off');
+    await github.close();
     await store.close();
   });
 });
