@@ -50,8 +50,11 @@ interface Measured {
   behind: string[];
 }
 
-export async function benchMergePool(policies: readonly PolicyEntry[] = MERGE_POOL_POLICIES): Promise<string> {
+/** `report` hears of each step as it goes (stderr by default: a full run takes minutes). */
+export async function benchMergePool(policies: readonly PolicyEntry[] = MERGE_POOL_POLICIES, report: (line: string) => void = toStderr): Promise<string> {
   const settings = Settings.parse(process.env);
+  const started = performance.now();
+  const progress = (message: string): void => report(`merge-pool [${((performance.now() - started) / 1000).toFixed(0)} s]: ${message}`);
   const scenario: Scenario = {
     ...ISSUE_24_DEFAULTS,
     days: settings.MERGE_POOL_DAYS,
@@ -64,7 +67,7 @@ export async function benchMergePool(policies: readonly PolicyEntry[] = MERGE_PO
 
   const reports: PolicyReport[] = [];
   for (const entry of chosen) {
-    const started = performance.now();
+    const policyStarted = performance.now();
     progress(`${entry.name}: λ = ${AT_LOAD.arrivalsPerHour}/h`);
     const atLoad = measureAt(entry, { ...scenario, ...AT_LOAD }, seeds);
     progress(`${entry.name}: b = 0, λ = ${TIDE_AT_ITS_BEST.arrivalsPerHour}/h`);
@@ -73,11 +76,11 @@ export async function benchMergePool(policies: readonly PolicyEntry[] = MERGE_PO
     if (settings.MERGE_POOL_CAPACITY === '1') {
       capacity = searchCapacity((rate) => {
         const trial = trialAt(entry, scenario, rate, seeds);
-        progress(`${entry.name}: capacity trial λ = ${rate}/h: ${trial.keptUp ? 'keeps up' : 'falls behind'} (${trial.runs.map((run) => (run.keptUp ? 'ok' : (run.stoppedBehind ?? 'no'))).join(', ')})`);
+        progress(`${entry.name}: capacity trial λ = ${rate}/h: ${trial.keptUp ? 'keeps up' : 'falls behind'} (${trial.runs.map((run) => (run.keptUp ? 'ok' : run.why)).join(', ')})`);
         return trial;
       });
     }
-    reports.push({ name: entry.name, atLoad, atBest, ...(capacity ? { capacity } : {}), seconds: (performance.now() - started) / 1000 });
+    reports.push({ name: entry.name, atLoad, atBest, ...(capacity ? { capacity } : {}), seconds: (performance.now() - policyStarted) / 1000 });
   }
   return render(scenario, seeds.length, reports, chosen.length === 0);
 }
@@ -105,7 +108,7 @@ function render(scenario: Scenario, seeds: number, reports: readonly PolicyRepor
   }
   if (reports.some((report) => report.capacity)) {
     lines.push(
-      '| policy | capacity (λ/h) | merged/h there | p90 h there | CI runs per merged PR there | rates tried | seconds |',
+      '| policy | capacity (λ/h) | merged/h there | p90 h there | CI runs per merged PR there | rates tried (✓ kept up) | bench seconds |',
       '|---|---:|---:|---:|---:|---|---:|',
     );
     for (const report of reports) {
@@ -169,10 +172,8 @@ function num(value: number | undefined, digits: number): string {
   return Number.isFinite(value) ? value.toFixed(digits) : '∞';
 }
 
-const benchStarted = performance.now();
-
-function progress(message: string): void {
-  process.stderr.write(`merge-pool [${((performance.now() - benchStarted) / 1000).toFixed(0)} s]: ${message}\n`);
+function toStderr(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
 function emptyCounts(): WorldCounts {

@@ -1,4 +1,4 @@
-import { keptUp, type Tally } from './metrics';
+import { figures, keptUp, type Tally } from './metrics';
 import { simulate, type PolicyEntry, type Scenario } from './simulate';
 
 /**
@@ -10,7 +10,8 @@ export interface SeedRun {
   seed: number;
   keptUp: boolean;
   tally: Tally;
-  stoppedBehind?: string;
+  /** Why it did not keep up ('ok' when it did). */
+  why: string;
 }
 
 export interface RateTrial {
@@ -27,16 +28,17 @@ export function trialAt(entry: PolicyEntry, scenario: Scenario, arrivalsPerHour:
   const runs: SeedRun[] = [];
   for (const seed of seeds) {
     const result = simulate(entry, { ...scenario, arrivalsPerHour }, seed, { stopWhen: 'behind' });
-    runs.push({
-      seed,
-      keptUp: !result.stoppedBehind && keptUp(result.tally),
-      tally: result.tally,
-      ...(result.stoppedBehind ? { stoppedBehind: result.stoppedBehind } : {}),
-    });
+    const kept = !result.stoppedBehind && keptUp(result.tally);
+    runs.push({ seed, keptUp: kept, tally: result.tally, why: kept ? 'ok' : (result.stoppedBehind ?? whyBehind(result.tally)) });
     const passed = runs.filter((run) => run.keptUp).length;
     if (passed >= majority || runs.length - passed >= majority) break;
   }
   return { arrivalsPerHour, keptUp: runs.filter((run) => run.keptUp).length >= majority, runs };
+}
+
+function whyBehind(tally: Tally): string {
+  if (tally.boundedSeeds < tally.seeds) return `backlog grew by ${tally.backlogGrowth.toFixed(1)} PRs`;
+  return `p90 ${figures(tally).p90Hours.toFixed(1)} h`;
 }
 
 export interface RateGrid {

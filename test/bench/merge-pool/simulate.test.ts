@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PoolDecision, PoolRun, PoolState } from '../../../shared/tide/model';
 import type { PoolPolicy } from '../../../shared/tide/policy';
+import { benchMergePool } from '../merge-pool.bench';
 import { trialAt } from './capacity';
 import { figures } from './metrics';
 import { ISSUE_24_DEFAULTS, simulate, type PolicyEntry, type Scenario } from './simulate';
@@ -76,6 +77,31 @@ describe('a simulated month of a merge pool', () => {
     expect(trial.keptUp).toBe(false);
     // A majority (two of three) decides.
     expect(trial.runs).toHaveLength(2);
-    expect(trial.runs.every((run) => run.stoppedBehind !== undefined)).toBe(true);
+    expect(trial.runs.every((run) => /^(backlog \d+ > cap|p90 over 12 h)/.test(run.why))).toBe(true);
+  });
+});
+
+describe('the merge-pool bench', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('prints each policy’s capacity and figures as Markdown tables, shrunk by its environment', async () => {
+    vi.stubEnv('MERGE_POOL_DAYS', '1');
+    vi.stubEnv('MERGE_POOL_WARMUP_DAYS', '0.25');
+    vi.stubEnv('MERGE_POOL_DRAIN_DAYS', '0.5');
+    vi.stubEnv('MERGE_POOL_SEEDS', '1');
+    const report = await benchMergePool([SERIAL, { name: 'idle', policy: idle }], () => {});
+    expect(report).toContain('1 days measured after 0.25 days of warm-up');
+    expect(report).toMatch(/^\| serial \| \d+(\.\d+)? \|/m);
+    // The idle policy merges nothing: not even the smallest rate keeps up.
+    expect(report).toMatch(/^\| idle \| < 0\.5 \|/m);
+    expect(report).toContain('At λ = 4/h');
+    expect(report).toContain('b = 0, λ = 10/h');
+    expect(report).toContain('bounded: the backlog');
+  });
+
+  it('says so when no policy is registered', async () => {
+    expect(await benchMergePool([], () => {})).toContain('No policy to run');
   });
 });
