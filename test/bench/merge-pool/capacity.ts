@@ -75,26 +75,20 @@ export function searchCapacity(trial: (arrivalsPerHour: number) => RateTrial, gr
   let lowTrial = run(low);
   if (!lowTrial.keptUp) return { atGridMax: false, trials };
   let high = -1;
+  const probe = (index: number): void => {
+    const result = run(index);
+    if (result.keptUp) {
+      low = index;
+      lowTrial = result;
+    } else {
+      high = index;
+    }
+  };
   while (high < 0) {
     const next = Math.min(top, Math.round((rate(low) * 2 - grid.min) / grid.step));
     if (next <= low) return { capacity: lowTrial, atGridMax: true, trials };
-    const nextTrial = run(next);
-    if (nextTrial.keptUp) {
-      low = next;
-      lowTrial = nextTrial;
-    } else {
-      high = next;
-    }
+    probe(next);
   }
-  while (high - low > 1) {
-    const middle = Math.floor((low + high) / 2);
-    const middleTrial = run(middle);
-    if (middleTrial.keptUp) {
-      low = middle;
-      lowTrial = middleTrial;
-    } else {
-      high = middle;
-    }
-  }
+  while (high - low > 1) probe(Math.floor((low + high) / 2));
   return { capacity: lowTrial, atGridMax: false, trials };
 }
