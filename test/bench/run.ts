@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { benchBurst } from './burst.bench';
 import { benchConfig } from './config.bench';
+import { benchMergePool } from './merge-pool.bench';
 import { benchRunner } from './runner.bench';
 import { benchStatus } from './status.bench';
 import { benchStore } from './store.bench';
@@ -18,6 +19,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   runner: benchRunner,
   status: benchStatus,
   burst: benchBurst,
+  'merge-pool': benchMergePool,
 };
 
 const wanted = process.argv.slice(2);
