@@ -37,9 +37,12 @@ import { blockedByIssues, IN_MERGE_POOL, notMergeable } from './status-text';
  */
 
 /** Cars in flight at once when the pool is healthy; a bisection uses as many as it needs (≤ 4). */
-const DEFAULT_CARS_IN_FLIGHT = 3;
-/** How many ways a failed car is split in one round. */
-const SPLIT_WAYS = 4;
+const DEFAULT_CARS_IN_FLIGHT = 4;
+/**
+ * The fewest PRs a car adds to the one before it. Each car costs a run; shorter segments find a
+ * breaking PR among fewer suspects but cost more runs per PR merged.
+ */
+const MIN_SEGMENT = Number(process.env.CUTWATER_QUEUE_MIN_SEGMENT ?? 3);
 
 /** A car: a set of PRs, in order, tested on top of the current base, with its runs' latest results. */
 interface Car {
@@ -121,7 +124,20 @@ function nextRuns(
   const queue = kept.filter((pull) => !failedAlone.has(pull.number) && headPasses(pull, state.requiredJobs[pull.number] ?? []));
   const limit = carLimit(state, queue.length);
   const inFlight = state.settings.maxRunsInFlight ?? DEFAULT_CARS_IN_FLIGHT;
-  const exists = (pulls: readonly RunPull[]) => cars.some((car) => sameNumbers(car.pulls, pulls));
+  /**
+   * The jobs a wanted car still needs: all of them when it was never tested, the missing ones when
+   * only some ran at this base (an author's rerun of one job makes such a car), none otherwise.
+   */
+  const stillNeeded = (pulls: readonly RunPull[]): string[] => {
+    const jobs = required(pulls.map((p) => p.number)).map((j) => j.job);
+    const car = cars.find((candidate) => sameNumbers(candidate.pulls, pulls));
+    if (!car) return jobs;
+    return jobs.filter((job) => !car.latest.has(job));
+  };
+  const want = (pulls: RunPull[]) => {
+    const jobs = stillNeeded(pulls);
+    if (jobs.length > 0) requests.push(request(pulls, jobs));
+  };
   const request = (pulls: RunPull[], jobs: string[]): RunRequest => ({
     type: pulls.length === 1 ? 'presubmit' : 'batch',
     baseSha: state.baseSha,
@@ -130,15 +146,19 @@ function nextRuns(
   });
 
   const culprit = failed[0];
+  // The suspects of the shortest failing car sit out while they are narrowed down; the train goes
+  // on with the rest of the queue meanwhile, so one breaking PR holds up only its own car.
+  const suspects = new Set(culprit?.pulls.map((pull) => pull.number) ?? []);
   if (culprit) {
     const failedJobs = [...culprit.latest.values()].filter((run) => run.state !== 'success').map((run) => run.job);
     const retried = failedJobs.some((job) => (culprit.attempts.get(job) ?? 0) > 1);
     const partly = failedJobs.length < culprit.latest.size;
-    // Containing the failing car, these can only fail (unless it flaked, which the retry tells).
-    const doomed = pending.filter((car) => car.pulls.length > culprit.pulls.length && startsWith(car.pulls, culprit.pulls));
     if (partly && !retried) {
+      // Most likely a flake: the failed jobs again, at this base, cost a fraction of a run.
       requests.push(request(culprit.pulls, uniqueSorted(failedJobs)));
     } else {
+      // Containing the failing car, these can only fail.
+      const doomed = pending.filter((car) => car.pulls.length > culprit.pulls.length && startsWith(car.pulls, culprit.pulls));
       if (doomed.length > 0) {
         actions.push({
           kind: 'cancel',
@@ -146,24 +166,29 @@ function nextRuns(
           reason: `${describe(culprit.pulls)} failed together, so every car containing them would fail too`,
         });
       }
-      for (const size of splitSizes(culprit.pulls.length)) {
-        const prefix = culprit.pulls.slice(0, size);
-        if (!exists(prefix)) requests.push(request(prefix, required(prefix.map((p) => p.number)).map((j) => j.job)));
-      }
+      // Each suspect alone, reported on the PR: the one that breaks the build fails where its
+      // author looks and leaves the pool; the others pass and rejoin the queue.
+      for (const pull of culprit.pulls) want([pull]);
     }
-  } else if (pending.length < inFlight && queue.length > 0) {
-    // Healthy: lengthen the train from the longest car under way (or start one), within the limit.
-    const longest = [...pending].sort((a, b) => b.pulls.length - a.pulls.length)[0];
+  }
+  const train = queue.filter((pull) => !suspects.has(pull.number));
+  const trainCars = pending.filter((car) => car.pulls.length > 1 && !car.pulls.some((pull) => suspects.has(pull.number)));
+  if (trainCars.length < inFlight && train.length > 0) {
+    // Lengthen the train from the longest car under way (or start one), within the limit.
+    const longest = [...trainCars].sort((a, b) => b.pulls.length - a.pulls.length)[0];
     const base: RunPull[] = longest ? [...longest.pulls] : [];
-    const rest = queue.filter((pull) => !base.some((p) => p.number === pull.number)).map(toRunPull);
+    const rest = train.filter((pull) => !base.some((p) => p.number === pull.number)).map(toRunPull);
     const room = Math.max(0, limit - base.length);
-    const free = inFlight - pending.length;
-    if (room > 0 && rest.length > 0) {
+    const free = inFlight - trainCars.length;
+    // A train under way is lengthened only by a whole segment: one new PR per car would cost a
+    // run per PR; it waits for the next car instead.
+    if (room > 0 && rest.length > 0 && (base.length === 0 || Math.min(room, rest.length) >= MIN_SEGMENT)) {
       const adding = rest.slice(0, room);
-      const step = Math.max(1, Math.ceil(adding.length / free));
+      // No more cars than segments of MIN_SEGMENT PRs: a short queue is one car, as Prow's batch.
+      const cars = Math.max(1, Math.min(free, Math.floor(adding.length / MIN_SEGMENT)));
+      const step = Math.max(1, Math.ceil(adding.length / cars));
       for (let taken = step; ; taken += step) {
-        const car = [...base, ...adding.slice(0, Math.min(taken, adding.length))];
-        if (!exists(car)) requests.push(request(car, required(car.map((p) => p.number)).map((j) => j.job)));
+        want([...base, ...adding.slice(0, Math.min(taken, adding.length))]);
         if (taken >= adding.length) break;
       }
     }
@@ -194,15 +219,6 @@ function nextRuns(
     });
   }
   return actions;
-}
-
-/** Sizes of the shorter cars a failed car of `n` PRs is split into (its own size excluded). */
-export function splitSizes(n: number): number[] {
-  const ways = Math.min(SPLIT_WAYS, n);
-  const sizes = new Set<number>();
-  for (let i = 1; i < ways; i++) sizes.add(Math.ceil((n * i) / ways));
-  sizes.delete(n);
-  return [...sizes].sort((a, b) => a - b);
 }
 
 /** The most PRs in one car: Prow's `batch_size_limit` (0: no limit; negative: one PR at a time). */

@@ -3,6 +3,7 @@ import { CAPACITY_GRID, searchCapacity, trialAt, type CapacityResult } from './m
 import { addTallies, BOUNDED_DEFINITION, figures, KEEP_UP, LATENCY_DEFINITION, type Tally } from './merge-pool/metrics';
 import { ISSUE_24_DEFAULTS, simulate, type PolicyEntry, type Scenario } from './merge-pool/simulate';
 import type { WorldCounts } from './merge-pool/world';
+import { decidePool } from '../../shared/tide/policy';
 
 /**
  * Issue 24's merge-pool simulator (`npm run bench -- merge-pool`): each policy below drives a
@@ -20,7 +21,10 @@ import type { WorldCounts } from './merge-pool/world';
  * The policies compared: each the pool-decision function the scheduler's sync calls (a
  * `PoolPolicy`, shared/tide/policy.ts), under a name, with the settings it gets in PoolState.
  */
-export const MERGE_POOL_POLICIES: PolicyEntry[] = [];
+export const MERGE_POOL_POLICIES: PolicyEntry[] = [
+  { name: 'tide (Prow)', policy: decidePool, settings: { policy: 'tide' } },
+  { name: 'queue (Cutwater)', policy: decidePool, settings: { policy: 'queue', maxRunsInFlight: Number(process.env.QCARS ?? 3) } },
+];
 
 const Settings = z.object({
   MERGE_POOL_DAYS: z.coerce.number().positive().default(ISSUE_24_DEFAULTS.days),

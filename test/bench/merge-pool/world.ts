@@ -24,7 +24,8 @@ import { HOUR_MS, MINUTE_MS, seededRandom, spread, type Random, type ReadyPull }
  *
  * - GitHub: PRs become ready (the stream), carry commit statuses on their head, merge only at the
  *   head the merge names and only when not conflicting, and each merge moves the branch to a new
- *   SHA and may make each waiting PR conflict.
+ *   SHA and may make each waiting PR conflict (except those merged with it, or merged after it by
+ *   a run under way: git already applied them on top of it without conflict).
  * - CI: a run request becomes one ProwJob per job, each taking the run length ± spread; a bad PR
  *   fails every job of every run it is in, otherwise each job flakes on its own. A new presubmit
  *   of a job on a PR aborts the older one still running (Prow's plank, `TerminateOlderJobs`).
@@ -467,9 +468,12 @@ export class SimWorld {
       this.mergeLog.push(pull);
       merged.push(pull.number);
       this.baseSha = `base-${++this.bases}`;
-      // PRs merged together were tested together: the merge conflicts only with the others.
+      // PRs merged together were tested together: the merge conflicts only with the others. So do
+      // PRs a run under way has already merged on top of this one (a batch, or a car of a queue):
+      // git applied them after it without conflict, and applies them the same way now.
+      const onTop = this.mergedOnTopOf(pull.number);
       for (const other of this.waiting.values()) {
-        if (other.conflicting || together.has(other.number)) continue;
+        if (other.conflicting || together.has(other.number) || onTop.has(other.number)) continue;
         if (this.conflicts() >= this.params.conflictRate) continue;
         other.conflicting = true;
         other.view = undefined;
@@ -480,6 +484,19 @@ export class SimWorld {
     if (merged.length === 0) return;
     this.merges.push({ fromSha, toSha: this.baseSha, pulls: merged, at: this.now });
     this.version++;
+  }
+
+  /** PRs that some run under way merged after `number`, at their current heads. */
+  private mergedOnTopOf(number: number): Set<number> {
+    const after = new Set<number>();
+    for (const job of this.running.values()) {
+      const index = job.run.pulls.findIndex((each) => each.number === number);
+      if (index < 0) continue;
+      for (const later of job.run.pulls.slice(index + 1)) {
+        if (this.waiting.get(later.number)?.headSha === later.sha) after.add(later.number);
+      }
+    }
+    return after;
   }
 
   private rebase(pull: SimPull, version: number): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolPull, PoolRun, PoolState, RunRequest } from '../../../shared/tide/model';
-import { effectivePulls, queueDecision, splitSizes } from '../../../shared/tide/queue-policy';
+import { effectivePulls, queueDecision } from '../../../shared/tide/queue-policy';
 
 const JOBS = ['unit', 'e2e'];
 const BASE = 'base0';
@@ -92,6 +92,13 @@ describe('the merge queue policy', () => {
     expect(requests.filter((request) => request.type === 'batch').every((request) => !numbersOf(request).includes(7))).toBe(true);
   });
 
+  it('completes a car that only some jobs tested (an author’s rerun of one job) instead of waiting on it', () => {
+    const pulls = [1, 2].map((n) => pull(n));
+    const authorsRerun = runs([1], 'success').filter((run) => run.job === 'e2e');
+    const requests = triggered(poolState(pulls, [...authorsRerun, ...runs([1, 2], 'failure')]));
+    expect(requests).toEqual([{ type: 'presubmit', baseSha: BASE, pulls: [{ number: 1, sha: 'head1' }], jobs: ['unit'] }]);
+  });
+
   it('carries a run across the pool’s own merges, and only those', () => {
     const merges = [
       { fromSha: 'a', toSha: 'b', pulls: [1], at: 1 },
@@ -110,12 +117,6 @@ describe('the merge queue policy', () => {
       ['batch', [1, 3]],
       ['presubmit', [2]],
     ]);
-  });
-
-  it('splits a failed car of n into up to four cumulative cars', () => {
-    expect(splitSizes(15)).toEqual([4, 8, 12]);
-    expect(splitSizes(4)).toEqual([1, 2, 3]);
-    expect(splitSizes(2)).toEqual([1]);
   });
 
   it('waits while a blocker is open', () => {
