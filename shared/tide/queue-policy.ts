@@ -17,32 +17,35 @@ import { blockedByIssues, IN_MERGE_POOL, notMergeable } from './status-text';
  * passed on its own at an older base breaks the build at the current one.
  *
  * Tide runs one batch at a time, retries a failed batch as it was, and finds a breaking PR only
- * when its serial retests, one an hour in PR-number order, reach it. This queue instead tests
- * *cars*: cumulative prefixes of the queue (the first n PRs, the first 2n, ...) side by side at the
- * current base, and then:
+ * when its serial retests, one an hour in PR-number order, reach it. This queue instead tests a
+ * *train* of cars: cumulative prefixes of the queue (the first n PRs, the first 2n, ...), side by
+ * side at the current base, and then:
  *
  * - merges the longest car that passed, whatever its shorter cars did (a shorter car that failed
  *   beside a longer one that passed only flaked, since a breaking PR fails every car it is in);
- * - when cars fail, the shortest failing car holds the breaking PR: its failed jobs are run again
- *   once (a flake costs a job, not a bisection), and if they fail again it is split into shorter
- *   cumulative cars, tested side by side, so each round narrows the culprit to a quarter while
- *   everything before it merges;
- * - a car of one PR is that PR's presubmits, reported on the PR, so a breaking PR ends with a
- *   failing context of its own and Prow's filter drops it until its author fixes it;
- * - pending cars that contain a car known to fail are cancelled: they can only fail.
+ * - when cars fail, the shortest failing car holds the breaking PR. If only some of its jobs
+ *   failed, those are run again once (a flake costs a job, not a search). Otherwise its PRs —
+ *   the suspects — are each tested alone, reported on the PR, so the one that breaks the build
+ *   fails where its author looks and Prow's filter drops it; cars that contain the failing car
+ *   are cancelled, since they can only fail;
+ * - meanwhile the train goes on with the rest of the queue, so one breaking PR holds up only its
+ *   own few car-mates, not the pool;
+ * - a car adds at least three PRs to the one before it, and a train under way grows only by a
+ *   whole segment, so a quiet pool runs one car (as Prow runs one batch) and a busy one a few.
  *
  * Results carry across the queue's own merges: a car tested at base B on top of PRs the queue has
  * merged since (`PoolState.mergedOnto`) is a car of the rest at the current base. Everything is
- * derived from the runs each sync, so a crashed or restarted sync loses nothing.
+ * derived from the runs each sync, so a crashed or restarted sync loses nothing. The figures
+ * behind these choices are in docs/merge-pool.md (`npm run bench -- merge-pool`).
  */
 
-/** Cars in flight at once when the pool is healthy; a bisection uses as many as it needs (≤ 4). */
+/** Cars of the train in flight at once (PoolSettings.maxRunsInFlight overrides it). */
 const DEFAULT_CARS_IN_FLIGHT = 4;
 /**
  * The fewest PRs a car adds to the one before it. Each car costs a run; shorter segments find a
  * breaking PR among fewer suspects but cost more runs per PR merged.
  */
-const MIN_SEGMENT = Number(process.env.CUTWATER_QUEUE_MIN_SEGMENT ?? 3);
+const MIN_SEGMENT = 3;
 
 /** A car: a set of PRs, in order, tested on top of the current base, with its runs' latest results. */
 interface Car {

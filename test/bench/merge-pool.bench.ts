@@ -23,7 +23,7 @@ import { decidePool } from '../../shared/tide/policy';
  */
 export const MERGE_POOL_POLICIES: PolicyEntry[] = [
   { name: 'tide (Prow)', policy: decidePool, settings: { policy: 'tide' } },
-  { name: 'queue (Cutwater)', policy: decidePool, settings: { policy: 'queue', maxRunsInFlight: Number(process.env.QCARS ?? 3) } },
+  { name: 'queue (Cutwater)', policy: decidePool, settings: { policy: 'queue' } },
 ];
 
 const Settings = z.object({

@@ -54,10 +54,12 @@ const triggered = (state: PoolState): RunRequest[] =>
 const numbersOf = (request: RunRequest) => request.pulls.map((p) => p.number);
 
 describe('the merge queue policy', () => {
-  it('tests a healthy queue in cumulative cars side by side', () => {
-    const pulls = [1, 2, 3, 4, 5, 6].map((n) => pull(n));
+  it('tests a healthy queue in cumulative cars side by side, at least three PRs a car', () => {
+    const pulls = [1, 2, 3, 4, 5, 6, 7].map((n) => pull(n));
     const requests = triggered(poolState(pulls, []));
-    expect(requests.map(numbersOf)).toEqual([[1, 2], [1, 2, 3, 4], [1, 2, 3, 4, 5, 6]]);
+    expect(requests.map(numbersOf)).toEqual([[1, 2, 3, 4], [1, 2, 3, 4, 5, 6, 7]]);
+    // A quiet pool is one car, as Prow's one batch.
+    expect(triggered(poolState(pulls.slice(0, 2), [])).map(numbersOf)).toEqual([[1, 2]]);
     expect(requests.every((request) => request.baseSha === BASE && request.jobs.join() === 'e2e,unit')).toBe(true);
   });
 
@@ -74,29 +76,39 @@ describe('the merge queue policy', () => {
     expect(requests).toEqual([{ type: 'batch', baseSha: BASE, pulls: [1, 2, 3].map((n) => ({ number: n, sha: `head${n}` })), jobs: ['e2e'] }]);
   });
 
-  it('splits a car that failed outright and cancels the cars that contain it', () => {
+  it('tests the PRs of a car that failed outright alone, cancels the cars containing it, and goes on with the rest', () => {
     const pulls = Array.from({ length: 12 }, (_, i) => pull(i + 1));
-    const state = poolState(pulls, [...runs([1, 2, 3, 4, 5, 6, 7, 8], 'failure'), ...runs([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 'pending')]);
-    const decision = decide(state);
+    const state = poolState(pulls, [...runs([1, 2, 3, 4], 'success'), ...runs([1, 2, 3, 4, 5, 6, 7, 8], 'failure'), ...runs([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 'pending')]);
+    // #1-4 passed: merged first.
+    expect(decide(state).actions).toEqual([expect.objectContaining({ kind: 'merge', pulls: [1, 2, 3, 4].map((n) => ({ number: n, sha: `head${n}` })) })]);
+    const after = poolState(pulls.slice(4), state.runs, { baseSha: 'base1', mergedOnto: [{ fromSha: BASE, toSha: 'base1', pulls: [1, 2, 3, 4], at: 2 }] });
+    const decision = decide(after);
     const cancel = decision.actions.find((action) => action.kind === 'cancel');
     expect(cancel && cancel.kind === 'cancel' ? cancel.runIds.length : 0).toBe(2);
-    expect(triggered(state).map(numbersOf)).toEqual([[1, 2], [1, 2, 3, 4], [1, 2, 3, 4, 5, 6]]);
-    // Narrowed to #7-8 after #1-6 merged: its cars at the old base count at the new one.
-    const after = poolState(pulls.slice(6), [...state.runs, ...runs([1, 2, 3, 4, 5, 6], 'success'), ...runs([1, 2, 3, 4, 5, 6, 7], 'failure')], {
-      baseSha: 'base1',
-      mergedOnto: [{ fromSha: BASE, toSha: 'base1', pulls: [1, 2, 3, 4, 5, 6], at: 2 }],
-    });
-    // #7 failed alone at the new base (inside a batch): its own presubmits run, and no car takes it.
     const requests = triggered(after);
+    expect(requests.filter((request) => request.type === 'presubmit').map(numbersOf)).toEqual([[5], [6], [7], [8]]);
+    expect(requests.every((request) => request.baseSha === 'base1')).toBe(true);
+    // The train does not wait for them.
+    expect(requests.filter((request) => request.type === 'batch').map(numbersOf)).toEqual([[9, 10, 11, 12]]);
+  });
+
+  it('runs the presubmits of a PR found failing alone inside a batch, and keeps it out of cars', () => {
+    const pulls = [5, 6, 7, 8].map((n) => pull(n));
+    const state = poolState(pulls, [...runs([4, 7], 'failure', 'base0')], {
+      baseSha: 'base1',
+      mergedOnto: [{ fromSha: 'base0', toSha: 'base1', pulls: [4], at: 2 }],
+    });
+    const requests = triggered(state);
     expect(requests).toContainEqual({ type: 'presubmit', baseSha: 'base1', pulls: [{ number: 7, sha: 'head7' }], jobs: ['e2e', 'unit'] });
-    expect(requests.filter((request) => request.type === 'batch').every((request) => !numbersOf(request).includes(7))).toBe(true);
+    expect(requests.filter((request) => request.type === 'batch').map(numbersOf)).toEqual([[5, 6, 8]]);
   });
 
   it('completes a car that only some jobs tested (an author’s rerun of one job) instead of waiting on it', () => {
     const pulls = [1, 2].map((n) => pull(n));
     const authorsRerun = runs([1], 'success').filter((run) => run.job === 'e2e');
     const requests = triggered(poolState(pulls, [...authorsRerun, ...runs([1, 2], 'failure')]));
-    expect(requests).toEqual([{ type: 'presubmit', baseSha: BASE, pulls: [{ number: 1, sha: 'head1' }], jobs: ['unit'] }]);
+    expect(requests).toContainEqual({ type: 'presubmit', baseSha: BASE, pulls: [{ number: 1, sha: 'head1' }], jobs: ['unit'] });
+    expect(requests).toContainEqual({ type: 'presubmit', baseSha: BASE, pulls: [{ number: 2, sha: 'head2' }], jobs: ['e2e', 'unit'] });
   });
 
   it('carries a run across the pool’s own merges, and only those', () => {
@@ -113,7 +125,6 @@ describe('the merge queue policy', () => {
   it('tests a PR whose own jobs have not passed alone, and keeps it out of cars meanwhile', () => {
     const requests = triggered(poolState([pull(1), pull(2, { green: false }), pull(3)], []));
     expect(requests.map((request) => [request.type, numbersOf(request)])).toEqual([
-      ['presubmit', [1]],
       ['batch', [1, 3]],
       ['presubmit', [2]],
     ]);
