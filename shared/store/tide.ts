@@ -92,6 +92,7 @@ export const PoolRecordSchema = z.object({
   mergedOnto: z
     .array(z.object({ fromSha: z.string(), toSha: z.string(), pulls: z.array(z.number().int()), at: z.number() }))
     .optional(),
+  mergeRefusals: z.array(z.object({ number: z.number().int(), sha: z.string(), error: z.string(), at: z.number() })).optional(),
   error: z.string().optional(),
   syncedAt: z.number(),
 });

@@ -274,9 +274,19 @@ export interface PoolRecord {
   blockers: BlockingIssue[];
   /** The pool's own recent merges, newest last: the next sync's `PoolState.mergedOnto`. */
   mergedOnto?: PoolMerge[];
+  /** Merges GitHub refused lately: those PRs sit out until their head changes or an hour passes. */
+  mergeRefusals?: MergeRefusal[];
   /** Set when the sync could not finish this pool: the pages say so instead of going stale. */
   error?: string;
   syncedAt: number;
+}
+
+/** A merge GitHub refused (not a moved head): what, at which head, GitHub's words, and when. */
+export interface MergeRefusal {
+  number: number;
+  sha: string;
+  error: string;
+  at: number;
 }
 
 /** Prow's history actions (pkg/tide/history), as `tide-history.js` names them. */

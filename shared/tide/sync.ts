@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Config, Presubmit } from '../config/model';
 import type { TideQuery } from '../config/tide-schema';
-import { GitHubError, MergeBaseModifiedError, MergeRefusedError, type GitHubClient, type SearchedIssue } from '../github/client';
+import { GitHubError, MergeBaseModifiedError, MergeHeadModifiedError, MergeRefusedError, type GitHubClient, type SearchedIssue } from '../github/client';
+import { parseGoDurationValue } from '../go/duration';
 import { changedFilesOnce } from '../jobs/changes';
 import { newBatchJob, newPresubmitJob } from '../jobs/factory';
 import { contextRequired, presubmitShouldRun } from '../jobs/should-run';
@@ -28,6 +29,7 @@ import {
   type HistoryRecord,
   type PoolAction,
   type PoolKey,
+  type MergeRefusal,
   type PoolMerge,
   type PoolRecord,
   type PoolRun,
@@ -215,13 +217,39 @@ async function syncPool(
       return 'problem' in method ? { ...pull, mergeMethodProblem: method.problem } : pull;
     }),
   );
-  const runs = await poolRuns(store, key, pulls.map((pull) => pull.number));
+  const { runs, stuck } = await poolRuns(store, key, pulls.map((pull) => pull.number), now.getTime());
   const blockers = await blockersFor(deps, key, blockerCache);
   const mergedOnto = (previous?.mergedOnto ?? []).slice(-MERGES_KEPT);
+  // A merge GitHub refused (branch protection, a merge method the repo forbids...) is not tried
+  // again and again: the PR sits out, saying why, until its head changes or an hour has passed,
+  // and the rest of the pool goes on (Prow retries it every sync and merges nothing else).
+  const refusals = (previous?.mergeRefusals ?? []).filter(
+    (refusal) => now.getTime() - refusal.at < MERGE_REFUSAL_BACKOFF_MS && pulls.some((pull) => pull.number === refusal.number && pull.headSha === refusal.sha),
+  );
+  for (const refusal of refusals) {
+    outside.push({
+      number: refusal.number,
+      state: 'excluded',
+      summary: notMergeable('GitHub refused to merge it.'),
+      statusState: 'error',
+      reasons: [
+        `GitHub refused to merge it at ${refusal.sha.slice(0, 7)}: ${refusal.error} Tide tries again after ${new Date(refusal.at + MERGE_REFUSAL_BACKOFF_MS).toISOString()}, or as soon as its head changes.`,
+      ],
+      jobs: [],
+    });
+  }
+  // Runs no runner is finishing are aborted, so a pool never waits on them silently.
+  for (const run of stuck) {
+    await store.jobs
+      .update(run.id, { state: 'aborted', status: { description: 'Aborted by tide: still not finished long after its timeout.' } }, 'latest')
+      .catch((error: unknown) => log.debug('tide: stuck run finished meanwhile', { jobId: run.id, error }));
+    run.state = 'aborted';
+    log.warn('tide: aborted a run still unfinished long after its timeout', { jobId: run.id, repo: repoName, branch: key.branch });
+  }
   const state: PoolState = {
     key,
     baseSha,
-    pulls,
+    pulls: pulls.filter((pull) => !refusals.some((refusal) => refusal.number === pull.number)),
     contextPolicy,
     requiredJobs,
     runs,
@@ -248,10 +276,12 @@ async function syncPool(
       ...(error ? { error } : {}),
     });
 
+  for (const run of stuck) record('CANCEL', run.pulls, `${run.job} was still unfinished long after its timeout: aborted, so the pool does not wait on it`);
   for (const action of decision.actions) {
     if (action.kind === 'merge') {
       const merged = await mergePulls(deps, github, key, baseSha, action, pulls, mergedOnto, now);
       result.merged += merged.merged.length;
+      if (merged.refused) refusals.push(merged.refused);
       record(action.batch ? 'MERGE_BATCH' : 'MERGE', action.pulls, action.reason, merged.error);
     } else if (action.kind === 'trigger') {
       for (const request of action.runs) {
@@ -287,27 +317,59 @@ async function syncPool(
     runsInFlight: runs.filter((run) => run.state === 'triggered' || run.state === 'pending'),
     blockers: state.blockers,
     mergedOnto,
+    ...(refusals.length > 0 ? { mergeRefusals: refusals } : {}),
     syncedAt: now.getTime(),
   };
   if (history.length > 0) await store.tide.appendHistory(history);
   await store.tide.putPool(poolRecord);
 }
 
-/** The pool's presubmits (per PR) and batches, as runs. */
-async function poolRuns(store: TideSyncDependencies['store'], key: PoolKey, numbers: readonly number[]): Promise<PoolRun[]> {
+/**
+ * A run still triggered or pending this long after its job's timeout (plus a grace for pending
+ * pods) has no runner finishing it. Prow's pool would wait for such a batch forever and merge
+ * nothing meanwhile; ours aborts it, says so, and moves on.
+ */
+const STUCK_GRACE_MS = 30 * 60_000;
+const DEFAULT_JOB_TIMEOUT_MS = 2 * 3_600_000;
+/** A merge GitHub refused is not tried again for this long unless the PR's head changes. */
+const MERGE_REFUSAL_BACKOFF_MS = 3_600_000;
+
+function stuckAfterMs(job: ProwJob): number {
+  const timeout = job.spec.decoration_config?.timeout;
+  let ms = DEFAULT_JOB_TIMEOUT_MS;
+  if (timeout !== undefined) {
+    try {
+      ms = parseGoDurationValue(timeout);
+    } catch {
+      // An unreadable timeout was reported when the config loaded; the default stands.
+    }
+  }
+  return ms + STUCK_GRACE_MS;
+}
+
+/** The pool's presubmits (per PR) and batches, as runs; `stuck` are those no runner is finishing. */
+async function poolRuns(
+  store: TideSyncDependencies['store'],
+  key: PoolKey,
+  numbers: readonly number[],
+  now: number,
+): Promise<{ runs: PoolRun[]; stuck: PoolRun[] }> {
   const repo = `${key.org}/${key.repo}`;
   const lists = await Promise.all([
     ...numbers.map((pull) => store.jobs.list({ repo, pull, type: 'presubmit' }, { limit: PRESUBMITS_PER_PULL })),
     store.jobs.list({ repo, type: 'batch' }, { limit: BATCHES_PER_POOL }),
   ]);
   const runs: PoolRun[] = [];
+  const stuck: PoolRun[] = [];
   for (const page of lists) {
     for (const stored of page.jobs) {
       const run = asPoolRun(stored.job, stored.createdAt);
-      if (run && stored.job.spec.refs?.base_ref === key.branch) runs.push(run);
+      if (!run || stored.job.spec.refs?.base_ref !== key.branch) continue;
+      runs.push(run);
+      if ((run.state === 'triggered' || run.state === 'pending') && now - run.createdAt > stuckAfterMs(stored.job)) stuck.push(run);
     }
   }
-  return runs;
+  return { runs, stuck };
 }
 
 export function asPoolRun(job: ProwJob, createdAt: number): PoolRun | undefined {
@@ -380,7 +442,7 @@ async function mergePulls(
   pulls: readonly PoolState['pulls'][number][],
   mergedOnto: PoolMerge[],
   now: Date,
-): Promise<{ merged: number[]; error?: string }> {
+): Promise<{ merged: number[]; error?: string; refused?: MergeRefusal }> {
   const merged: number[] = [];
   let from = baseSha;
   const template = mergeCommitTemplateFor(deps.config, key.org, key.repo);
@@ -412,7 +474,12 @@ async function mergePulls(
         }
         const message = error instanceof MergeRefusedError || error instanceof GitHubError ? error.message : String(error);
         deps.log.warn('tide could not merge a pull request', { repo: `${key.org}/${key.repo}`, pr: target.number, error: message });
-        return { merged, error: `#${target.number}: ${message}` };
+        // A head that moved will be tested again anyway; other refusals would repeat each sync.
+        const refused =
+          error instanceof MergeRefusedError && !(error instanceof MergeHeadModifiedError) && !(error instanceof MergeBaseModifiedError)
+            ? { number: target.number, sha: target.sha, error: error.githubMessage ?? message, at: now.getTime() }
+            : undefined;
+        return { merged, error: `#${target.number}: ${message}`, ...(refused ? { refused } : {}) };
       }
     }
   }

@@ -176,4 +176,38 @@ describe('tide sync', () => {
     const pool = await store.tide.getPool('acme/widgets:main');
     expect(pool?.mergedOnto?.map((merge) => merge.pulls)).toEqual([[1], [2], [3], [4]]);
   }, 60_000);
+
+  it('lets the rest of the pool merge when GitHub refuses one PR, and says why on that PR', async () => {
+    const deps = await setUp();
+    const refused = await addPull(1, ['lgtm', 'approved'], { unit: 'success' });
+    await addPull(2, ['lgtm', 'approved'], { unit: 'success' });
+    // Branch protection wants a review Tide cannot give: every merge of #1 is refused.
+    github.setMergeability(REPO, 1, 'blocked');
+    const serialPass = async () => {
+      await syncTide(deps, new Date());
+      await finishJobs('success');
+      return syncTide(deps, new Date());
+    };
+    await serialPass();
+    await serialPass();
+    await serialPass();
+    expect(github.merges().map((merge) => merge.number)).toEqual([2]);
+    expect(tideStatus(refused)).toMatchObject({ state: 'error', description: 'Not mergeable. GitHub refused to merge it.' });
+    const pool = await store.tide.getPool('acme/widgets:main');
+    expect(pool?.verdicts.find((verdict) => verdict.number === 1)?.reasons[0]).toMatch(/GitHub refused to merge it/);
+  }, 60_000);
+
+  it('aborts a run that no runner finishes long after its timeout, instead of waiting on it forever', async () => {
+    const deps = await setUp();
+    await Promise.all([1, 2].map((n) => addPull(n, ['lgtm', 'approved'], { unit: 'success' })));
+    const start = Date.now();
+    await syncTide(deps, new Date(start));
+    const [batch] = (await store.jobs.list({ type: 'batch' }, { limit: 10 })).jobs;
+    expect(batch?.job.status?.state).toBe('triggered');
+    // Nobody runs it. Three hours later (past the 2 h default timeout and its grace) it is aborted.
+    await syncTide(deps, new Date(start + 3 * 3_600_000));
+    expect((await store.jobs.get(batch?.job.metadata.name ?? ''))?.job.status?.state).toBe('aborted');
+    const history = await store.tide.listHistory({ poolId: 'acme/widgets:main' }, { limit: 10 });
+    expect(history.records.find((record) => record.action === 'CANCEL')?.reason).toMatch(/long after its timeout/);
+  }, 60_000);
 });
