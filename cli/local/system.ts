@@ -25,6 +25,7 @@ import { fileConfigSource } from '../../shared/config/config-source';
 import { DEPLOYED_SUBSCRIPTIONS, EVENTS_SUBSCRIPTION, TRIGGER_SUBSCRIPTION } from '../../shared/runtime/deployment';
 import { LANES, type DispatchLane } from '../../shared/plugins/lanes';
 import { LaneGate } from './lane-gate';
+import { startTicker } from './ticker';
 import { CommandFailure } from '../args';
 import { githubApiUrl, webhookSecrets } from '../../shared/github/environment';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
@@ -261,14 +262,11 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const tide = clients
     ? tideChannelsFromEnv(env, log, { outbox: store.outbox, nudge: writers?.kick ?? (() => undefined), clients, statusSiteUrl: env.STATUS_URL ?? bound })
     : undefined;
-  let ticking: Promise<unknown> = Promise.resolve();
-  const tick = () => {
-    ticking = ticking
-      .then(async () => runSchedulerTick({ store, config: await config.current(), log, reporter: reporting, ...(tide ? { tide } : {}) }, new Date()))
-      .catch((error: unknown) => log.error('scheduler tick failed', { error: (error as Error).message }));
-  };
-  tick();
-  const timer = setInterval(tick, options.tickMs ?? 60_000);
+  const ticker = startTicker(
+    async () => runSchedulerTick({ store, config: await config.current(), log, reporter: reporting, ...(tide ? { tide } : {}) }, new Date()),
+    options.tickMs ?? 60_000,
+    (error) => log.error('scheduler tick failed', { error: (error as Error).message }),
+  );
 
   const summary = [
     `status page      ${bound}/`,
@@ -293,10 +291,10 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     ...(writers ? { writers } : {}),
     stop: () =>
       (stopping ??= (async () => {
-        clearInterval(timer);
+        const ticksEnded = ticker.stop();
         await new Promise((resolve) => server.close(resolve));
         await Promise.all(subscribers.map((subscriber) => subscriber.close()));
-        await ticking;
+        await ticksEnded;
         await reporter.stop();
         await writers?.stop();
         await runner.stop({ releaseLeases: true });
