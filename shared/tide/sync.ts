@@ -16,6 +16,7 @@ import {
   contextPolicyFor,
   mergeBlocksPolicyFor,
   mergeCommitTemplateFor,
+  maxGoroutines,
   mergeMethodFor,
   poolSettingsFor,
   targetUrlFor,
@@ -84,7 +85,6 @@ const MERGES_KEPT = 50;
 /** Presubmits read per PR, and batches per pool, newest first. */
 const PRESUBMITS_PER_PULL = 60;
 const BATCHES_PER_POOL = 200;
-const READ_CONCURRENCY = 16;
 const BASE_MODIFIED_RETRIES = 3;
 
 export async function syncTide(deps: TideSyncDependencies, now: Date): Promise<TideSyncResult> {
@@ -97,7 +97,8 @@ export async function syncTide(deps: TideSyncDependencies, now: Date): Promise<T
   const { hits, complete } = await searchScope(deps, queries);
   const needReviews = queries.some((query) => query.reviewApprovedRequired);
   const snapshots = (
-    await mapLimited([...hits.values()], READ_CONCURRENCY, async (hit) => {
+    // Prow's max_goroutines bounds how many PRs are read at once.
+    await mapLimited([...hits.values()], maxGoroutines(config), async (hit) => {
       const [org = '', repo = ''] = hit.repo.split('/');
       try {
         return await snapshotPull(await deps.github(org, repo), hit, {
