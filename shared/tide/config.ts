@@ -13,6 +13,7 @@ import {
 import { formatGoDuration, parseGoDurationValue } from '../go/duration';
 import { compileGoRegexp, type GoRegexp } from '../go/regexp';
 import { contextRequired, needsExplicitTrigger, triggersConditionally } from '../jobs/should-run';
+import { contextCheckerFor, unsuccessfulContexts } from './contexts';
 import type { ContextPolicy, HeadContext, PoolKey, PoolPolicyName, PoolPull, PoolSettings } from './model';
 
 /**
@@ -577,31 +578,17 @@ export function overwritePendingContextsFor(config: Config, org: string, repo: s
   return contextOptionsFor(tideConfig(config).context_options, org, repo, branch)['overwrite-pending-contexts'] ?? false;
 }
 
-/**
- * Prow's `TideContextPolicy.IsOptional`: listed optional or matching an optional pattern; else
- * required when listed required (or required if present); else optional only when unknown
- * contexts are skipped.
- */
+/** Prow's `IsOptional` for a policy (shared/tide/contexts.ts, which the pool's filter uses too). */
 export function isContextOptional(policy: ContextPolicy, context: string): boolean {
-  if (policy.optionalContexts.includes(context)) return true;
-  if ((policy.optionalContextPatterns ?? []).some((pattern) => branchRegexp(pattern).test(context))) return true;
-  if (policy.requiredContexts.includes(context) || policy.requiredIfPresentContexts.includes(context)) return false;
-  return policy.skipUnknownContexts;
+  return contextCheckerFor(policy).isOptional(context);
 }
 
 /**
- * Prow's `unsuccessfulContexts`: the head's contexts that count and are not passing (pending
- * included), and the required contexts the head does not have at all; sorted, each once.
+ * Prow's `unsuccessfulContexts` as names: the head's contexts that count and are not passing
+ * (pending included), and the required contexts the head does not have at all; sorted, each once.
  */
 export function failingContexts(policy: ContextPolicy, contexts: readonly HeadContext[]): string[] {
-  const failing = new Set<string>();
-  for (const context of contexts) {
-    if (context.context === TIDE_STATUS_CONTEXT || isContextOptional(policy, context.context)) continue;
-    if (context.state !== 'success') failing.add(context.context);
-  }
-  const present = new Set(contexts.map((context) => context.context));
-  for (const context of policy.requiredContexts) if (!present.has(context)) failing.add(context);
-  return [...failing].sort();
+  return [...new Set(unsuccessfulContexts(contexts, contextCheckerFor(policy)).map((context) => context.context))].sort();
 }
 
 /**

@@ -1,3 +1,4 @@
+import { compileGoRegexp, type GoRegexp } from '../go/regexp';
 import type { ContextPolicy, ContextState, HeadContext, RequiredJob } from './model';
 
 /**
@@ -30,12 +31,15 @@ export interface ContextChecker {
  */
 export function contextCheckerFor(policy: ContextPolicy, jobs: readonly RequiredJob[] = []): ContextChecker {
   const optional = new Set(policy.optionalContexts);
+  const optionalPatterns = (policy.optionalContextPatterns ?? []).map(contextRegexp);
   const notOptional = new Set([...policy.requiredContexts, ...policy.requiredIfPresentContexts, ...jobs.map((job) => job.context)]);
   const required = [...new Set(policy.requiredContexts)].sort();
   return {
     isOptional(context) {
       // Prow's order: an explicitly optional context wins over a required one.
       if (optional.has(context)) return true;
+      // `optional-regex-contexts`: matched anywhere in the name, as Go's MatchString does.
+      if (optionalPatterns.some((pattern) => pattern.test(context))) return true;
       if (notOptional.has(context)) return false;
       return policy.skipUnknownContexts;
     },
@@ -44,6 +48,13 @@ export function contextCheckerFor(policy: ContextPolicy, jobs: readonly Required
       return required.filter((context) => !seen.has(context));
     },
   };
+}
+
+const contextRegexps = new Map<string, GoRegexp>();
+function contextRegexp(pattern: string): GoRegexp {
+  let regexp = contextRegexps.get(pattern);
+  if (!regexp) contextRegexps.set(pattern, (regexp = compileGoRegexp(pattern)));
+  return regexp;
 }
 
 /** A context that keeps a PR from merging: one present and not successful, or a required one missing. */

@@ -48,6 +48,12 @@ describe('context policy', () => {
     expect(isPassingContexts(heads(contexts), checker)).toBe(failed.length === 0);
   });
 
+  it('treats contexts matching optional-regex-contexts as optional, anywhere in the name', () => {
+    const checker = contextCheckerFor(policy({ optionalContextPatterns: ['^coverage/', 'flaky'], requiredContexts: ['unit'] }));
+    expect(isPassingContexts(heads({ unit: 'success', 'coverage/go': 'failure', 'e2e-flaky-suite': 'error' }), checker)).toBe(true);
+    expect(unsuccessfulContexts(heads({ unit: 'success', 'go/coverage': 'failure' }), checker)).toEqual([{ context: 'go/coverage', state: 'failure' }]);
+  });
+
   it('counts the PR’s own required jobs even when unknown contexts are skipped', () => {
     const checker = contextCheckerFor(policy({ skipUnknownContexts: true }), [{ job: 'unit-job', context: 'unit' }]);
     expect(unsuccessfulContexts(heads({ unit: 'failure', lint: 'failure' }), checker)).toEqual([{ context: 'unit', state: 'failure' }]);
