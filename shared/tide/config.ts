@@ -14,6 +14,7 @@ import { formatGoDuration, parseGoDurationValue } from '../go/duration';
 import { compileGoRegexp, type GoRegexp } from '../go/regexp';
 import { contextRequired, needsExplicitTrigger, triggersConditionally } from '../jobs/should-run';
 import { contextCheckerFor, unsuccessfulContexts } from './contexts';
+import { notMergeable } from './status-text';
 import type { ContextPolicy, HeadContext, PoolKey, PoolPolicyName, PoolPull, PoolSettings } from './model';
 
 /**
@@ -27,10 +28,6 @@ import type { ContextPolicy, HeadContext, PoolKey, PoolPolicyName, PoolPull, Poo
 
 export type { MergeMethod, TideQuery };
 
-/** The `tide` commit status's own context, which Tide never counts against a PR. */
-export const TIDE_STATUS_CONTEXT = 'tide';
-/** GitHub refuses a status description longer than this. */
-export const STATUS_DESCRIPTION_LIMIT = 140;
 
 const DEFAULT_SYNC_PERIOD_MS = 60_000;
 const DEFAULT_MAX_GOROUTINES = 20;
@@ -212,12 +209,6 @@ function distanceOf(misses: QueryMisses, failingContexts: readonly string[], blo
   );
 }
 
-/** Fits a description into GitHub's limit the way Prow does: cut, and say so with "...". */
-export function fitStatusDescription(description: string): string {
-  return description.length > STATUS_DESCRIPTION_LIMIT
-    ? `${description.slice(0, STATUS_DESCRIPTION_LIMIT - 3)}...`
-    : description;
-}
 
 /**
  * Prow's status logic for a PR outside the pool (pkg/tide/status.go `expectedStatus` and
@@ -269,7 +260,7 @@ export function closestQueryMisses(
   }
   return {
     matched: false,
-    description: fitStatusDescription(detail ? `Not mergeable. ${detail}` : 'Not mergeable.'),
+    description: notMergeable(detail || undefined),
     ...(closest ? { closest } : {}),
     evaluations,
   };

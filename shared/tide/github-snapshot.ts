@@ -1,5 +1,6 @@
 import type { CheckRun, CombinedStatus, GitHubClient, PullRequest, SearchedIssue } from '../github/client';
 import type { HeadContext, Mergeability, PoolPull } from './model';
+import { TIDE_CONTEXT } from './contexts';
 
 /**
  * What the sync reads from GitHub about one open PR: the search hit (labels, author, milestone),
@@ -64,7 +65,7 @@ export async function snapshotPull(github: GitHubClient, hit: SearchedIssue, opt
     options.reviews ? github.listReviews(org, repo, pull.number) : Promise.resolve(undefined),
   ]);
   const contexts = headContexts(combined, checkRuns);
-  const tideContext = contexts.find((context) => context.context === 'tide');
+  const tideContext = contexts.find((context) => context.context === TIDE_CONTEXT);
   return {
     org,
     repo,
@@ -83,7 +84,7 @@ export async function snapshotPull(github: GitHubClient, hit: SearchedIssue, opt
       mergeable: mergeabilityOf(pull),
       ...(pull.mergeable_state === 'blocked' && options.honourMergeBlocks(org, repo) ? { mergeBlockedByGitHub: true } : {}),
       ...(reviews ? { reviewDecision: reviewDecisionOf(reviews) } : {}),
-      contexts: contexts.filter((context) => context.context !== 'tide'),
+      contexts: contexts.filter((context) => context.context !== TIDE_CONTEXT),
       updatedAt: hit.updated_at,
     },
   };

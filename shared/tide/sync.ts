@@ -43,6 +43,7 @@ import {
 } from './model';
 import { decidePool } from './policy';
 import { fitDescription, notMergeable } from './status-text';
+import { TIDE_CONTEXT } from './contexts';
 
 /**
  * Prow's tide sync, run by the scheduler (every minute in the cloud; a timer in local mode): find
@@ -581,7 +582,7 @@ async function writeStatuses(deps: TideSyncDependencies, key: PoolKey, snapshots
       configured ?? (deps.statusSiteUrl ? `${deps.statusSiteUrl.replace(/\/$/, '')}/tide/pr/${key.org}/${key.repo}/${snapshot.pull.number}` : undefined);
     try {
       const client = await writer(key.org, key.repo, `tide ${key.org}/${key.repo}#${snapshot.pull.number}@${snapshot.pull.headSha}`);
-      await client.createStatus(key.org, key.repo, snapshot.pull.headSha, { state, context: 'tide', description, ...(link ? { target_url: link } : {}) });
+      await client.createStatus(key.org, key.repo, snapshot.pull.headSha, { state, context: TIDE_CONTEXT, description, ...(link ? { target_url: link } : {}) });
       written += 1;
     } catch (error) {
       deps.log.warn('tide: could not set the tide status', { repo: `${key.org}/${key.repo}`, pr: snapshot.pull.number, error });
