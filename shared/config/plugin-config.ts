@@ -83,7 +83,6 @@ export const PluginConfigSchema = z.looseObject({
   project_config: OpaqueSection.optional(),
   project_manager: OpaqueSection.optional(),
   release_note: OpaqueSection.optional(),
-  repo_milestone: OpaqueSection.optional(),
   slack: OpaqueSection.optional(),
 });
 export type PluginConfig = z.infer<typeof PluginConfigSchema>;
