@@ -10,6 +10,7 @@ import { label } from './label';
 import { lgtm } from './lgtm';
 import { lifecycle } from './lifecycle';
 import { milestone } from './milestone';
+import { milestonestatus } from './milestonestatus';
 import { needsRebase } from './needs-rebase';
 import { override } from './override';
 import { requireMatchingLabel } from './require-matching-label';
@@ -37,6 +38,7 @@ export const PLUGINS: readonly Plugin[] = [
   lgtm,
   lifecycle,
   milestone,
+  milestonestatus,
   needsRebase,
   override,
   requireMatchingLabel,
