@@ -10,6 +10,7 @@ import { label } from './label';
 import { lgtm } from './lgtm';
 import { lifecycle } from './lifecycle';
 import { milestone } from './milestone';
+import { milestoneapplier } from './milestoneapplier';
 import { milestonestatus } from './milestonestatus';
 import { needsRebase } from './needs-rebase';
 import { override } from './override';
@@ -38,6 +39,7 @@ export const PLUGINS: readonly Plugin[] = [
   lgtm,
   lifecycle,
   milestone,
+  milestoneapplier,
   milestonestatus,
   needsRebase,
   override,
