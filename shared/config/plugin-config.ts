@@ -79,11 +79,9 @@ export const PluginConfigSchema = z.looseObject({
   goose: OpaqueSection.optional(),
   invalid_commit_msg: OpaqueList.optional(),
   jira: OpaqueSection.optional(),
-  milestone_applier: OpaqueSection.optional(),
   project_config: OpaqueSection.optional(),
   project_manager: OpaqueSection.optional(),
   release_note: OpaqueSection.optional(),
-  repo_milestone: OpaqueSection.optional(),
   slack: OpaqueSection.optional(),
 });
 export type PluginConfig = z.infer<typeof PluginConfigSchema>;

@@ -125,6 +125,22 @@ export function checkRunState(status: string, conclusion: string | null): CheckR
   return conclusion !== null && PASSING_CONCLUSIONS.has(conclusion) ? 'success' : 'failure';
 }
 
+/** A repository's milestone; issues are set to one by its number, and shown with its title. */
+export interface Milestone {
+  number: number;
+  title: string;
+  state: 'open' | 'closed';
+}
+
+/** What `updateIssue` may change; a field left out is left as it is. */
+export interface IssueChanges {
+  title?: string;
+  state?: 'open' | 'closed';
+  stateReason?: 'completed' | 'not_planned' | 'reopened';
+  /** A milestone's number, or null to clear the milestone. */
+  milestone?: number | null;
+}
+
 /**
  * An issue or pull request as GitHub's issue search lists it. Search knows nothing of heads,
  * bases or mergeability: a pull request's are read with getPullRequest.
@@ -281,9 +297,11 @@ export interface GitHubClient {
     owner: string,
     repo: string,
     number: number,
-    changes: { title?: string; state?: 'open' | 'closed'; stateReason?: 'completed' | 'not_planned' | 'reopened' },
+    changes: IssueChanges,
     options?: IssueWriteOptions,
   ): Promise<void>;
+  /** The repository's open milestones, all pages. */
+  listMilestones(owner: string, repo: string): Promise<Milestone[]>;
   listIssueLabels(owner: string, repo: string, number: number): Promise<string[]>;
   addLabels(owner: string, repo: string, number: number, labels: string[]): Promise<void>;
   /** A label that is not there is not an error. */

@@ -28,8 +28,10 @@ import {
   type GitHubClient,
   type GitHubUser,
   type Issue,
+  type IssueChanges,
   type IssueComment,
   type Label,
+  type Milestone,
   type MergeableState,
   type MergeOptions,
   type MergeRefusedError,
@@ -773,12 +775,18 @@ export class OctokitGitHubClient implements GitHubClient {
     owner: string,
     repo: string,
     number: number,
-    changes: { title?: string; state?: 'open' | 'closed'; stateReason?: 'completed' | 'not_planned' | 'reopened' },
+    changes: IssueChanges,
   ): Promise<void> {
-    const fields: { title?: string; state?: 'open' | 'closed'; state_reason?: 'completed' | 'not_planned' | 'reopened' } = {};
+    const fields: {
+      title?: string;
+      state?: 'open' | 'closed';
+      state_reason?: 'completed' | 'not_planned' | 'reopened';
+      milestone?: number | null;
+    } = {};
     if (changes.title !== undefined) fields.title = changes.title;
     if (changes.state !== undefined) fields.state = changes.state;
     if (changes.stateReason !== undefined) fields.state_reason = changes.stateReason;
+    if (changes.milestone !== undefined) fields.milestone = changes.milestone;
     if (Object.keys(fields).length === 0) return;
     await this.send((octokit) =>
       octokit.request('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
@@ -788,6 +796,13 @@ export class OctokitGitHubClient implements GitHubClient {
         ...fields,
       }),
     );
+  }
+
+  async listMilestones(owner: string, repo: string): Promise<Milestone[]> {
+    const milestones = await this.send((octokit) =>
+      octokit.paginate('GET /repos/{owner}/{repo}/milestones', { owner, repo, ...FIRST_PAGE }),
+    );
+    return milestones.map((milestone) => ({ number: milestone.number, title: milestone.title, state: milestone.state }));
   }
 
   async listIssueLabels(owner: string, repo: string, number: number): Promise<string[]> {

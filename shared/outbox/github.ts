@@ -130,6 +130,9 @@ class OutboxGitHub implements GitHubClient {
   listRepoLabels(owner: string, repo: string) {
     return this.client.listRepoLabels(owner, repo);
   }
+  listMilestones(owner: string, repo: string) {
+    return this.client.listMilestones(owner, repo);
+  }
   isOrgMember(org: string, login: string) {
     return this.client.isOrgMember(org, login);
   }
@@ -235,6 +238,7 @@ class OutboxGitHub implements GitHubClient {
   async updateIssue(owner: string, repo: string, number: number, changes: Parameters<GitHubClient['updateIssue']>[3], options: IssueWriteOptions = {}) {
     const writes: WriteRequest[] = [];
     if (changes.title !== undefined) writes.push({ write: { kind: 'setTitle', owner, repo, number, title: changes.title } });
+    if (changes.milestone !== undefined) writes.push({ write: { kind: 'setMilestone', owner, repo, number, milestone: changes.milestone } });
     if (changes.state !== undefined) {
       const reason = changes.stateReason ? { stateReason: changes.stateReason } : {};
       writes.push({ write: { kind: 'setState', owner, repo, number, state: changes.state, ...reason }, ...options });

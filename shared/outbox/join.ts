@@ -9,7 +9,7 @@ import type { GitHubWrite, OutboxEntry } from '../store/outbox';
  * - labels to add: `POST .../issues/{n}/labels` (labels are removed one per request);
  * - assignees to add, or to remove: `POST` / `DELETE .../issues/{n}/assignees`;
  * - reviewers (people and teams) to request, or to withdraw: `POST` / `DELETE .../requested_reviewers`;
- * - title and state: one `PATCH .../issues/{n}`.
+ * - title, state and milestone: one `PATCH .../issues/{n}`.
  * Comments and commit statuses are one request each.
  */
 
@@ -42,6 +42,7 @@ const REQUEST_KIND: Record<GitHubWrite['kind'], RequestKind> = {
   removeRequestedReviewer: 'removeRequestedReviewers',
   setTitle: 'updateIssue',
   setState: 'updateIssue',
+  setMilestone: 'updateIssue',
   createComment: 'createComment',
   editComment: 'editComment',
   deleteComment: 'deleteComment',

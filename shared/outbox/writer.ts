@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { GitHubError, ReviewRequestRefusedError, type GitHubClient } from '../github/client';
+import { GitHubError, ReviewRequestRefusedError, type GitHubClient, type IssueChanges } from '../github/client';
 import { fitComment } from '../github/comment-length';
 import { countingWriteRequests, type GitHubClients } from '../github/octokit';
 import type { Logger } from '../log/logger';
@@ -638,10 +638,11 @@ export class OutboxWriter {
         await write(() => client.removeRequestedReviewers(target.owner, target.repo, target.number, distinctNames(entries.map(loginOf))));
         return entries.map(sent);
       case 'updateIssue': {
-        const changes: { title?: string; state?: 'open' | 'closed'; stateReason?: 'completed' | 'not_planned' | 'reopened' } = {};
+        const changes: IssueChanges = {};
         // In take order, so the later of two writes to the same field wins.
         for (const entry of entries) {
           if (entry.write.kind === 'setTitle') changes.title = entry.write.title;
+          if (entry.write.kind === 'setMilestone') changes.milestone = entry.write.milestone;
           if (entry.write.kind === 'setState') {
             changes.state = entry.write.state;
             if (entry.write.stateReason === undefined) delete changes.stateReason;

@@ -28,6 +28,7 @@ const ISSUE_OPERATIONS = [
 /** Operations whose first parameters are (owner, repo): they act on the repository. */
 const REPOSITORY_OPERATIONS = [
   'listRepoLabels',
+  'listMilestones',
   'getCombinedStatus',
   'isCollaborator',
   'getFileContent',

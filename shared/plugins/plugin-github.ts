@@ -20,6 +20,7 @@ export type PluginGitHubReads = Pick<
   | 'getIssue'
   | 'listIssueLabels'
   | 'listRepoLabels'
+  | 'listMilestones'
   | 'listComments'
   | 'getCombinedStatus'
   | 'isOrgMember'
@@ -61,6 +62,7 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     getIssue: (owner, repo, number) => client.getIssue(owner, repo, number),
     listIssueLabels: (owner, repo, number) => client.listIssueLabels(owner, repo, number),
     listRepoLabels: (owner, repo) => client.listRepoLabels(owner, repo),
+    listMilestones: (owner, repo) => client.listMilestones(owner, repo),
     listComments: (owner, repo, number) => client.listComments(owner, repo, number),
     getCombinedStatus: (owner, repo, ref) => client.getCombinedStatus(owner, repo, ref),
     isOrgMember: (org, login) => client.isOrgMember(org, login),

@@ -9,6 +9,9 @@ import { hold } from './hold';
 import { label } from './label';
 import { lgtm } from './lgtm';
 import { lifecycle } from './lifecycle';
+import { milestone } from './milestone';
+import { milestoneapplier } from './milestoneapplier';
+import { milestonestatus } from './milestonestatus';
 import { needsRebase } from './needs-rebase';
 import { override } from './override';
 import { requireMatchingLabel } from './require-matching-label';
@@ -35,6 +38,9 @@ export const PLUGINS: readonly Plugin[] = [
   label,
   lgtm,
   lifecycle,
+  milestone,
+  milestoneapplier,
+  milestonestatus,
   needsRebase,
   override,
   requireMatchingLabel,

@@ -105,6 +105,8 @@ export function resourceOf(write: GitHubWrite, id: string): string {
         return 'title';
       case 'setState':
         return 'state';
+      case 'setMilestone':
+        return 'milestone';
       case 'createStatus':
         return `status:${write.context}`;
       case 'editComment':
@@ -130,6 +132,7 @@ export function priorityOf(write: GitHubWrite): OutboxPriority {
     case 'removeRequestedReviewer':
     case 'setTitle':
     case 'setState':
+    case 'setMilestone':
       return 1;
     case 'createComment':
     case 'editComment':
@@ -221,7 +224,8 @@ export function coalesce(related: readonly OutboxEntry[], incoming: OutboxEntry,
     case 'createStatus':
     case 'setTitle':
     case 'setState':
-      // Only the last one matters: GitHub keeps the latest status per context, title, state.
+    case 'setMilestone':
+      // Only the last one matters: GitHub keeps the latest status per context, title, state, milestone.
       return { changed: sameResource.map(cancel), incoming, saved: sameResource.length };
 
     case 'addLabel':

@@ -37,6 +37,8 @@ export const GitHubWriteSchema = z.discriminatedUnion('kind', [
     state: z.enum(['open', 'closed']),
     stateReason: z.enum(['completed', 'not_planned', 'reopened']).optional(),
   }),
+  /** A milestone's number, or null to clear it. */
+  z.object({ kind: z.literal('setMilestone'), ...IssueTarget, milestone: z.number().int().positive().nullable() }),
   z.object({ kind: z.literal('createComment'), ...IssueTarget, body: z.string() }),
   /**
    * `commentId` is GitHub's ID, or the placeholder (a negative number) that readers saw for a

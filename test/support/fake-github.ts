@@ -214,6 +214,8 @@ export interface FakeGitHub {
   addPullRequest(fullName: string, pr: SeedPullRequest): void;
   addIssue(fullName: string, issue: SeedIssue): void;
   addRepoLabels(fullName: string, labels: string[]): void;
+  /** A milestone of the repository; answers its number. */
+  addMilestone(fullName: string, title: string, options?: { state?: 'open' | 'closed' }): number;
   /** A comment by someone else. */
   addComment(fullName: string, number: number, user: string, body: string): { id: number };
   addReview(fullName: string, number: number, review: { user: string; state: Review['state']; body?: string }): void;
@@ -229,6 +231,8 @@ export interface FakeGitHub {
   /** Teams asked for a review, as "org/slug". */
   requestedTeams(fullName: string, number: number): string[];
   issue(fullName: string, number: number): { title: string; body: string | null; state: 'open' | 'closed' };
+  /** The title of the issue's or PR's milestone, null when it has none. */
+  milestone(fullName: string, number: number): string | null;
   /** Why the issue was closed or reopened, as last set with `state_reason`; null when never said. */
   stateReason(fullName: string, number: number): string | null;
 
@@ -448,6 +452,8 @@ interface RepoState {
   git: CommitGraph;
   /** Commit SHA → its check runs, oldest first. */
   checkRuns: Map<string, CheckRunState[]>;
+  /** Number → milestone, as made by addMilestone. */
+  milestones: Map<number, { number: number; title: string; state: 'open' | 'closed' }>;
 }
 
 interface Incoming {
@@ -642,6 +648,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       mergeMethods: { merge: true, squash: true, rebase: true },
       git: new CommitGraph(),
       checkRuns: new Map(),
+      milestones: new Map(),
     };
     repos.set(lower(fullName), repo);
     ensureBranch(repo, repo.defaultBranch);
@@ -810,6 +817,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
 
   function milestoneJson(repo: RepoState, title: string | null) {
     if (title === null) return null;
+    const made = [...repo.milestones.values()].find((milestone) => milestone.title === title);
+    if (made) return { id: made.number + 1000, number: made.number, title, state: made.state, url: `${apiBase}/repos/${repo.fullName}/milestones/${made.number}` };
     const id = sha1(`${repo.fullName}:milestone:${title}`).slice(0, 6);
     return { id: parseInt(id, 16), number: parseInt(id, 16) % 1000, title, state: 'open', url: `${apiBase}/repos/${repo.fullName}/milestones/${title}` };
   }
@@ -1041,11 +1050,19 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     issue.state = value;
   }
 
-  function applyIssueEdits(issue: IssueState, body: Record<string, unknown>): void {
-    onlyFields(body, ['title', 'body', 'state', 'state_reason']);
+  function applyIssueEdits(repo: RepoState, issue: IssueState, body: Record<string, unknown>): void {
+    onlyFields(body, ['title', 'body', 'state', 'state_reason', 'milestone']);
     if (body.title !== undefined) issue.title = textOf(body.title, 'title');
     if (body.body !== undefined) issue.body = body.body === null ? null : textOf(body.body, 'body');
     if (body.state !== undefined) setState(issue, body.state);
+    if (body.milestone !== undefined) {
+      if (body.milestone === null) issue.milestone = null;
+      else {
+        const milestone = typeof body.milestone === 'number' ? repo.milestones.get(body.milestone) : undefined;
+        if (!milestone) throw invalid('milestone must be the number of one of the repository\'s milestones, or null');
+        issue.milestone = milestone.title;
+      }
+    }
     if (body.state_reason !== undefined) {
       const reason = body.state_reason === null ? null : textOf(body.state_reason, 'state_reason');
       if (reason !== null && !['completed', 'not_planned', 'reopened'].includes(reason)) {
@@ -1351,7 +1368,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     }),
     compileRoute('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', (request, param) => {
       const [repo, issue, pull] = pullAt(param);
-      applyIssueEdits(issue, objectBody(request.body));
+      const edits = objectBody(request.body);
+      // GitHub sets a PR's milestone through the issues API only.
+      if ('milestone' in edits) throw invalid('"milestone" is not a permitted key');
+      applyIssueEdits(repo, issue, edits);
       return { status: 200, body: pullJson(repo, issue, pull) };
     }),
     compileRoute('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/files', (request, param) => {
@@ -1427,7 +1447,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     }),
     compileRoute('PATCH', '/repos/{owner}/{repo}/issues/{issue_number}', (request, param) => {
       const [repo, issue] = issueAt(param);
-      applyIssueEdits(issue, objectBody(request.body));
+      applyIssueEdits(repo, issue, objectBody(request.body));
       return { status: 200, body: issueJson(repo, issue) };
     }),
     compileRoute('GET', '/repos/{owner}/{repo}/issues/{issue_number}/labels', (request, param) => {
@@ -1460,6 +1480,15 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       issue.labels.splice(index, 1);
       touch(issue);
       return { status: 200, body: issueLabelsJson(repo, issue) };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/milestones', (request, param) => {
+      const repo = repoAt(param);
+      const state = request.query.get('state') ?? 'open';
+      const milestones = [...repo.milestones.values()].filter((milestone) => state === 'all' || milestone.state === state);
+      return paged(
+        request,
+        milestones.map((milestone) => milestoneJson(repo, milestone.title)),
+      );
     }),
     compileRoute('GET', '/repos/{owner}/{repo}/labels', (request, param) => {
       const repo = repoAt(param);
@@ -2097,6 +2126,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const repo = ensureRepo(fullName);
       for (const name of labels) repoLabel(repo, name);
     },
+    addMilestone: (fullName, title, options) => {
+      const repo = ensureRepo(fullName);
+      const number = repo.milestones.size + 1;
+      repo.milestones.set(number, { number, title, state: options?.state ?? 'open' });
+      return number;
+    },
     addComment: (fullName, number, user, body) => {
       const issue = seededIssue(fullName, number);
       const comment = newComment(ensureRepo(fullName), issue.number, know(user), body);
@@ -2149,6 +2184,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return { title: issue.title, body: issue.body, state: issue.state };
     },
     stateReason: (fullName, number) => seededIssue(fullName, number).stateReason,
+    milestone: (fullName, number) => seededIssue(fullName, number).milestone,
 
     pullRequest: (fullName, number) => {
       const issue = seededIssue(fullName, number);
