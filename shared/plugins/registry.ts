@@ -3,7 +3,10 @@ import type { Plugin } from './plugin';
 import { approve } from './approve';
 import { assign } from './assign';
 import { blunderbuss } from './blunderbuss';
+import { cat } from './cat';
 import { createConfigUpdater, deployedSnapshotStore } from './config-updater';
+import { dog } from './dog';
+import { goose } from './goose';
 import { help } from './help';
 import { hold } from './hold';
 import { label } from './label';
@@ -14,14 +17,17 @@ import { milestoneapplier } from './milestoneapplier';
 import { milestonestatus } from './milestonestatus';
 import { needsRebase } from './needs-rebase';
 import { override } from './override';
+import { pony } from './pony';
 import { requireMatchingLabel } from './require-matching-label';
 import { retitle } from './retitle';
+import { shrug } from './shrug';
 import { size } from './size';
 import { skip } from './skip';
 import { trigger } from './trigger';
 import { verifyOwners } from './verify-owners';
 import { welcome } from './welcome';
 import { wip } from './wip';
+import { yuks } from './yuks';
 
 /**
  * Every in-tree plugin, by the name plugins.yaml enables it under. Adding a plugin is one file in
@@ -31,8 +37,11 @@ export const PLUGINS: readonly Plugin[] = [
   approve,
   assign,
   blunderbuss,
+  cat,
   // Built here rather than in its file: it validates snapshots with every plugin's section, this list's.
   createConfigUpdater({ snapshots: deployedSnapshotStore, pluginSettings: () => PLUGIN_SETTINGS }),
+  dog,
+  goose,
   help,
   hold,
   label,
@@ -43,14 +52,17 @@ export const PLUGINS: readonly Plugin[] = [
   milestonestatus,
   needsRebase,
   override,
+  pony,
   requireMatchingLabel,
   retitle,
+  shrug,
   size,
   skip,
   trigger,
   verifyOwners,
   welcome,
   wip,
+  yuks,
 ];
 
 /**

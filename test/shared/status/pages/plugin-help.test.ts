@@ -28,7 +28,7 @@ const PLUGINS_YAML = yaml(`
       excluded_repos: [secret]
       plugins: [hold, lgtm]
     acme/widgets:
-      plugins: [size, cat]
+      plugins: [size, golint]
     acme/secret:
       plugins: [wip]
     hushed:
@@ -110,7 +110,7 @@ describe('/plugins for all repositories', () => {
   });
 
   it('notes plugins that plugins.yaml enables but Cutwater does not provide', () => {
-    expect(text(body)).toMatch(/not provided by Cutwater.*: cat\./);
+    expect(text(body)).toMatch(/not provided by Cutwater.*: golint\./);
   });
 
   it('offers a labelled repository selector that defaults to all repositories', () => {
