@@ -70,7 +70,6 @@ export const PluginConfigSchema = z.looseObject({
   blockades: z.array(z.looseObject({ branchregexp: z.string().optional() })).optional(),
   cherry_pick_approved: z.array(z.looseObject({ branchregexp: z.string().optional() })).optional(),
   cherry_pick_unapproved: z.looseObject({ branchregexp: z.string().optional() }).optional(),
-  heart: z.looseObject({ commentregexp: z.string().optional() }).optional(),
   branch_cleaner: OpaqueSection.optional(),
   bugzilla: OpaqueSection.optional(),
   dco: OpaqueSection.optional(),
@@ -369,8 +368,6 @@ function checkExternalPluginsDuplicatedForOrg(context: CheckContext): void {
 function checkLoadTimeRegexps(context: CheckContext): void {
   const { config } = context;
   if (config.sigmention?.regexp) checkRegexp(context, ['sigmention', 'regexp'], config.sigmention.regexp);
-  if (config.heart?.commentregexp)
-    checkRegexp(context, ['heart', 'commentregexp'], config.heart.commentregexp);
   const unapprovedBranch = config.cherry_pick_unapproved?.branchregexp;
   if (unapprovedBranch) checkRegexp(context, ['cherry_pick_unapproved', 'branchregexp'], unapprovedBranch);
   (config.cherry_pick_approved ?? []).forEach((entry, index) => {

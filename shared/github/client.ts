@@ -247,6 +247,10 @@ export interface IssueWriteOptions {
   refusalNotice?: string;
 }
 
+/** The reactions GitHub offers on issues and comments. */
+export const REACTION_CONTENTS = ['+1', '-1', 'laugh', 'confused', 'heart', 'hooray', 'rocket', 'eyes'] as const;
+export type ReactionContent = (typeof REACTION_CONTENTS)[number];
+
 export interface GitHubClient {
   /** The login Cutwater comments as (the App's bot user, or the token's user). */
   botLogin(): Promise<string>;
@@ -322,6 +326,13 @@ export interface GitHubClient {
   editComment(owner: string, repo: string, commentId: number, body: string): Promise<void>;
   /** A comment already gone is not an error. */
   deleteComment(owner: string, repo: string, commentId: number): Promise<void>;
+  /** An emoji reaction on an issue or PR; GitHub answers the same reaction again with the existing one. */
+  createIssueReaction(owner: string, repo: string, number: number, content: ReactionContent): Promise<void>;
+  /**
+   * An emoji reaction on an issue or PR comment. GitHub needs only the comment's ID; the issue it
+   * is on is asked for too because the outbox files every write under its issue.
+   */
+  createCommentReaction(owner: string, repo: string, number: number, commentId: number, content: ReactionContent): Promise<void>;
 
   createStatus(owner: string, repo: string, sha: string, status: CommitStatus): Promise<void>;
   getCombinedStatus(owner: string, repo: string, ref: string): Promise<CombinedStatus>;

@@ -26,6 +26,7 @@ import {
   type CommitState,
   type CommitStatus,
   type GitHubClient,
+  type ReactionContent,
   type GitHubUser,
   type Issue,
   type IssueChanges,
@@ -902,6 +903,18 @@ export class OctokitGitHubClient implements GitHubClient {
         repo,
         comment_id: commentId,
       }),
+    );
+  }
+
+  async createIssueReaction(owner: string, repo: string, number: number, content: ReactionContent): Promise<void> {
+    await this.send((octokit) =>
+      octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/reactions', { owner, repo, issue_number: number, content }),
+    );
+  }
+
+  async createCommentReaction(owner: string, repo: string, _number: number, commentId: number, content: ReactionContent): Promise<void> {
+    await this.send((octokit) =>
+      octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', { owner, repo, comment_id: commentId, content }),
     );
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GitHubClient, IssueComment, IssueWriteOptions, MergeOptions, TrialMergeHead } from '../github/client';
+import type { GitHubClient, IssueComment, IssueWriteOptions, MergeOptions, ReactionContent, TrialMergeHead } from '../github/client';
 import { fitComment } from '../github/comment-length';
 import type { Logger } from '../log/logger';
 import { commitSubject, issueSubject, type GitHubWrite, type OutboxStore, type OutboxWriteRequest } from '../store/outbox';
@@ -265,6 +265,14 @@ class OutboxGitHub implements GitHubClient {
   async deleteComment(owner: string, repo: string, commentId: number) {
     const number = this.issueOfComment(owner, repo, commentId);
     await this.enqueue([{ write: { kind: 'deleteComment', owner, repo, number, commentId } }]);
+  }
+
+  async createIssueReaction(owner: string, repo: string, number: number, content: ReactionContent) {
+    await this.enqueue([{ write: { kind: 'createReaction', owner, repo, number, content } }]);
+  }
+
+  async createCommentReaction(owner: string, repo: string, number: number, commentId: number, content: ReactionContent) {
+    await this.enqueue([{ write: { kind: 'createReaction', owner, repo, number, commentId, content } }]);
   }
 
   async createStatus(owner: string, repo: string, sha: string, status: Parameters<GitHubClient['createStatus']>[3]) {

@@ -31,6 +31,7 @@ export type RequestKind =
   | 'createComment'
   | 'editComment'
   | 'deleteComment'
+  | 'createReaction'
   | 'createStatus';
 
 const REQUEST_KIND: Record<GitHubWrite['kind'], RequestKind> = {
@@ -46,6 +47,7 @@ const REQUEST_KIND: Record<GitHubWrite['kind'], RequestKind> = {
   createComment: 'createComment',
   editComment: 'editComment',
   deleteComment: 'deleteComment',
+  createReaction: 'createReaction',
   createStatus: 'createStatus',
 };
 

@@ -683,6 +683,17 @@ export class OutboxWriter {
         }
         return entries.map(sent);
       }
+      case 'createReaction': {
+        const reaction = first.write;
+        if (reaction.kind !== 'createReaction') throw new Error(`outbox writer bug: ${first.id} is not a reaction`);
+        if (reaction.commentId === undefined) {
+          await write(() => client.createIssueReaction(target.owner, target.repo, target.number, reaction.content));
+        } else {
+          const commentId = reaction.commentId;
+          await write(() => client.createCommentReaction(target.owner, target.repo, target.number, commentId, reaction.content));
+        }
+        return entries.map(sent);
+      }
       case 'createStatus':
         throw new Error(`outbox writer bug: ${first.id} is a commit status, sent above`);
     }

@@ -23,6 +23,8 @@ const ISSUE_OPERATIONS = [
   'addAssignees',
   'removeAssignees',
   'createComment',
+  'createIssueReaction',
+  'createCommentReaction',
 ] as const satisfies readonly (keyof PluginGitHub)[];
 
 /** Operations whose first parameters are (owner, repo): they act on the repository. */

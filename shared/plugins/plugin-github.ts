@@ -43,6 +43,8 @@ export type PluginGitHubWrites = {
     | 'createComment'
     | 'editComment'
     | 'deleteComment'
+    | 'createIssueReaction'
+    | 'createCommentReaction'
     | 'createStatus']: (...args: Parameters<GitHubClient[Name]>) => Promise<void>;
 };
 
@@ -83,6 +85,8 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     createComment: async (owner, repo, number, body) => void (await client.createComment(owner, repo, number, fitComment(body))),
     editComment: (owner, repo, id, body) => client.editComment(owner, repo, id, fitComment(body)),
     deleteComment: (owner, repo, id) => client.deleteComment(owner, repo, id),
+    createIssueReaction: (owner, repo, number, content) => client.createIssueReaction(owner, repo, number, content),
+    createCommentReaction: (owner, repo, number, commentId, content) => client.createCommentReaction(owner, repo, number, commentId, content),
     createStatus: (owner, repo, sha, status) => client.createStatus(owner, repo, sha, status),
   };
 }

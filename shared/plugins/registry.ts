@@ -7,6 +7,7 @@ import { cat } from './cat';
 import { createConfigUpdater, deployedSnapshotStore } from './config-updater';
 import { dog } from './dog';
 import { goose } from './goose';
+import { heart } from './heart';
 import { help } from './help';
 import { hold } from './hold';
 import { label } from './label';
@@ -42,6 +43,7 @@ export const PLUGINS: readonly Plugin[] = [
   createConfigUpdater({ snapshots: deployedSnapshotStore, pluginSettings: () => PLUGIN_SETTINGS }),
   dog,
   goose,
+  heart,
   help,
   hold,
   label,

@@ -115,6 +115,8 @@ export function resourceOf(write: GitHubWrite, id: string): string {
       case 'createComment':
         // Every new comment is a resource of its own: two comments never replace each other.
         return `new-comment:${id}`;
+      case 'createReaction':
+        return `reaction:${write.commentId ?? 'issue'}:${write.content}`;
     }
   })();
   return `${subject} ${aspect}`.toLowerCase();
@@ -137,6 +139,7 @@ export function priorityOf(write: GitHubWrite): OutboxPriority {
     case 'createComment':
     case 'editComment':
     case 'deleteComment':
+    case 'createReaction':
       return 2;
   }
 }
@@ -266,6 +269,12 @@ export function coalesce(related: readonly OutboxEntry[], incoming: OutboxEntry,
 
     case 'createComment':
       return { changed: [], incoming, saved: 0 };
+
+    case 'createReaction': {
+      // GitHub keeps one reaction of each kind per person, so a second one pending adds nothing.
+      const pending = sameResource.at(-1);
+      return pending ? { changed: [], incoming: cancelIncoming(pending), saved: 1 } : { changed: [], incoming, saved: 0 };
+    }
   }
 }
 

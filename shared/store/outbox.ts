@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REACTION_CONTENTS } from '../github/client';
 
 /**
  * The GitHub write outbox: every write Cutwater makes to GitHub (labels, comments, statuses,
@@ -46,6 +47,13 @@ export const GitHubWriteSchema = z.discriminatedUnion('kind', [
    */
   z.object({ kind: z.literal('editComment'), ...IssueTarget, commentId: z.number().int(), body: z.string() }),
   z.object({ kind: z.literal('deleteComment'), ...IssueTarget, commentId: z.number().int() }),
+  /** On the issue itself, or on one of its comments when `commentId` is set. */
+  z.object({
+    kind: z.literal('createReaction'),
+    ...IssueTarget,
+    commentId: z.number().int().positive().optional(),
+    content: z.enum(REACTION_CONTENTS),
+  }),
   z.object({
     kind: z.literal('createStatus'),
     ...RepositoryTarget,

@@ -223,6 +223,8 @@ export interface FakeGitHub {
   repoLabels(fullName: string): string[];
   labels(fullName: string, number: number): string[];
   comments(fullName: string, number: number): { id: number; body: string; user: string }[];
+  /** Reactions on an issue or PR (a number) or on a comment (`{ commentId }`), as "user:content", oldest first. */
+  reactions(fullName: string, on: number | { commentId: number }): string[];
   reviews(fullName: string, number: number): { id: number; user: string; state: Review['state']; body: string }[];
   /** The latest status per context, in the order the contexts first appeared. */
   statuses(fullName: string, sha: string): CommitStatus[];
@@ -572,6 +574,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const orgMembers = new Map<string, Set<string>>();
   const teamMembers = new Map<string, Set<string>>();
   const comments = new Map<number, CommentState>();
+  /** "repo#number" or "repo comment id" → "user:content", each once, as GitHub keeps one of each per person. */
+  const reactions = new Map<string, string[]>();
+  const REACTION_CONTENTS: ReadonlySet<string> = new Set(['+1', '-1', 'laugh', 'confused', 'heart', 'hooray', 'rocket', 'eyes']);
+  function react(key: string, actor: string, content: unknown): number {
+    if (typeof content !== 'string' || !REACTION_CONTENTS.has(content)) throw invalid(`content must be one of ${[...REACTION_CONTENTS].join(', ')}`);
+    const list = reactions.get(key) ?? [];
+    const reaction = `${actor}:${content}`;
+    if (list.includes(reaction)) return 200;
+    reactions.set(key, [...list, reaction]);
+    return 201;
+  }
   const installationTokens = new Set<string>();
   const searchCounts = new Map<string, number>();
   const injected: { method: string; pattern: RegExp; response: InjectedResponse; remaining: number }[] = [];
@@ -1544,6 +1557,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       comment.updatedAt = timestamp();
       return { status: 200, body: commentJson(repo, comment) };
     }),
+    compileRoute('POST', '/repos/{owner}/{repo}/issues/{issue_number}/reactions', (request, param) => {
+      const [repo, issue] = issueAt(param);
+      const body = objectBody(request.body);
+      onlyFields(body, ['content']);
+      return { status: react(`${lower(repo.fullName)}#${issue.number}`, request.actor, body.content), body: { content: body.content } };
+    }),
+    compileRoute('POST', '/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', (request, param) => {
+      const [repo, comment] = commentAt(param);
+      const body = objectBody(request.body);
+      onlyFields(body, ['content']);
+      return { status: react(`${lower(repo.fullName)} comment ${comment.id}`, request.actor, body.content), body: { content: body.content } };
+    }),
     compileRoute('DELETE', '/repos/{owner}/{repo}/issues/comments/{comment_id}', (_request, param) => {
       const [, comment] = commentAt(param);
       comments.delete(comment.id);
@@ -2153,6 +2178,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
 
     repoLabels: (fullName) => [...(repos.get(lower(fullName))?.labels.values() ?? [])].map((label) => label.name),
     labels: (fullName, number) => [...seededIssue(fullName, number).labels],
+    reactions: (fullName, on) =>
+      reactions.get(typeof on === 'number' ? `${lower(fullName)}#${on}` : `${lower(fullName)} comment ${on.commentId}`) ?? [],
     comments: (fullName, number) => {
       seededIssue(fullName, number);
       return [...comments.values()]

@@ -325,8 +325,8 @@ describe('plugin sections', () => {
     const located = problemsOf(yaml).map((problem) => `${problem.line}: ${problem.message.split(':')[0]}`);
     expect(located).toEqual([
       '15: blunderbuss.wait_for_status.description',
-      '2: sigmention.regexp',
       '4: heart.commentregexp',
+      '2: sigmention.regexp',
       '6: cherry_pick_unapproved.branchregexp',
       '9: cherry_pick_approved[0].branchregexp',
       '12: blockades[0].branchregexp',

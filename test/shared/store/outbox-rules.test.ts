@@ -184,6 +184,15 @@ describe('coalescing', () => {
     expect(second.resource).not.toBe(first.resource);
     expect(coalesce([first], second, NOW)).toEqual({ changed: [], incoming: second, saved: 0 });
   });
+
+  it('sends one of two identical pending reactions, and keeps different ones apart', () => {
+    const heart = entry('r1', { kind: 'createReaction', ...PR, commentId: 99, content: 'heart' });
+    const again = entry('r2', { kind: 'createReaction', ...PR, commentId: 99, content: 'heart' });
+    const onIssue = entry('r3', { kind: 'createReaction', ...PR, content: 'heart' });
+    expect(coalesce([heart], again, NOW)).toMatchObject({ changed: [], incoming: { state: 'cancelled' }, saved: 1 });
+    expect(onIssue.resource).not.toBe(heart.resource);
+    expect(priorityOf(heart.write)).toBe(2);
+  });
 });
 
 function viewOf(entries: OutboxEntry[]): OutboxView {
