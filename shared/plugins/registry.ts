@@ -3,6 +3,7 @@ import type { Plugin } from './plugin';
 import { approve } from './approve';
 import { assign } from './assign';
 import { blunderbuss } from './blunderbuss';
+import { cla } from './cla';
 import { createConfigUpdater, deployedSnapshotStore } from './config-updater';
 import { help } from './help';
 import { hold } from './hold';
@@ -28,6 +29,7 @@ export const PLUGINS: readonly Plugin[] = [
   approve,
   assign,
   blunderbuss,
+  cla,
   // Built here rather than in its file: it validates snapshots with every plugin's section, this list's.
   createConfigUpdater({ snapshots: deployedSnapshotStore, pluginSettings: () => PLUGIN_SETTINGS }),
   help,
