@@ -22,7 +22,6 @@ const StringList = z.array(z.string());
 /** Entries are "org" or "org/repo". */
 const RepoList = StringList;
 const OpaqueSection = z.record(z.string(), z.unknown());
-const OpaqueList = z.array(z.unknown());
 
 export const OrgPluginsSchema = z.object({
   excluded_repos: StringList.optional(),
@@ -77,7 +76,6 @@ export const PluginConfigSchema = z.looseObject({
   dco: OpaqueSection.optional(),
   golint: OpaqueSection.optional(),
   goose: OpaqueSection.optional(),
-  invalid_commit_msg: OpaqueList.optional(),
   jira: OpaqueSection.optional(),
   milestone_applier: OpaqueSection.optional(),
   project_config: OpaqueSection.optional(),

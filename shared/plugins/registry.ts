@@ -6,6 +6,7 @@ import { blunderbuss } from './blunderbuss';
 import { cla } from './cla';
 import { createConfigUpdater, deployedSnapshotStore } from './config-updater';
 import { help } from './help';
+import { invalidCommitMsg } from './invalidcommitmsg';
 import { hold } from './hold';
 import { label } from './label';
 import { lgtm } from './lgtm';
@@ -34,6 +35,7 @@ export const PLUGINS: readonly Plugin[] = [
   createConfigUpdater({ snapshots: deployedSnapshotStore, pluginSettings: () => PLUGIN_SETTINGS }),
   help,
   hold,
+  invalidCommitMsg,
   label,
   lgtm,
   lifecycle,
