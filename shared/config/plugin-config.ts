@@ -80,7 +80,6 @@ export const PluginConfigSchema = z.looseObject({
   milestone_applier: OpaqueSection.optional(),
   project_config: OpaqueSection.optional(),
   project_manager: OpaqueSection.optional(),
-  release_note: OpaqueSection.optional(),
   repo_milestone: OpaqueSection.optional(),
   slack: OpaqueSection.optional(),
 });

@@ -13,6 +13,7 @@ import { lgtm } from './lgtm';
 import { lifecycle } from './lifecycle';
 import { needsRebase } from './needs-rebase';
 import { override } from './override';
+import { releaseNote } from './release-note';
 import { requireMatchingLabel } from './require-matching-label';
 import { retitle } from './retitle';
 import { size } from './size';
@@ -41,6 +42,7 @@ export const PLUGINS: readonly Plugin[] = [
   lifecycle,
   needsRebase,
   override,
+  releaseNote,
   requireMatchingLabel,
   retitle,
   size,
