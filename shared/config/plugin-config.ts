@@ -22,7 +22,6 @@ const StringList = z.array(z.string());
 /** Entries are "org" or "org/repo". */
 const RepoList = StringList;
 const OpaqueSection = z.record(z.string(), z.unknown());
-const OpaqueList = z.array(z.unknown());
 
 export const OrgPluginsSchema = z.object({
   excluded_repos: StringList.optional(),
@@ -74,11 +73,9 @@ export const PluginConfigSchema = z.looseObject({
   bugzilla: OpaqueSection.optional(),
   dco: OpaqueSection.optional(),
   golint: OpaqueSection.optional(),
-  invalid_commit_msg: OpaqueList.optional(),
   jira: OpaqueSection.optional(),
   project_config: OpaqueSection.optional(),
   project_manager: OpaqueSection.optional(),
-  release_note: OpaqueSection.optional(),
   slack: OpaqueSection.optional(),
 });
 export type PluginConfig = z.infer<typeof PluginConfigSchema>;

@@ -78,6 +78,13 @@ export interface IssueComment {
   html_url?: string;
 }
 
+/** One commit of a pull request, as GitHub lists them (oldest first). */
+export interface PullRequestCommit {
+  sha: string;
+  /** The whole message: the subject line, then the body. */
+  message: string;
+}
+
 export interface Review {
   id: number;
   user: GitHubUser;
@@ -258,6 +265,8 @@ export interface GitHubClient {
   getPullRequest(owner: string, repo: string, number: number): Promise<PullRequest>;
   /** Every changed file, all pages. */
   listPullRequestFiles(owner: string, repo: string, number: number): Promise<PullRequestFile[]>;
+  /** The PR's commits, oldest first, all pages (GitHub lists at most 250). */
+  listPullRequestCommits(owner: string, repo: string, number: number): Promise<PullRequestCommit[]>;
   listReviews(owner: string, repo: string, number: number): Promise<Review[]>;
   /**
    * Asks people, and teams written "org/team", for a review. When GitHub refuses some, the rest

@@ -37,6 +37,7 @@ import {
   type MergeOptions,
   type MergeRefusedError,
   type PullRequest,
+  type PullRequestCommit,
   type PullRequestFile,
   type RateLimitAnswer,
   type Repository,
@@ -497,6 +498,13 @@ export class OctokitGitHubClient implements GitHubClient {
       if (file.previous_filename !== undefined) mapped.previous_filename = file.previous_filename;
       return mapped;
     });
+  }
+
+  async listPullRequestCommits(owner: string, repo: string, number: number): Promise<PullRequestCommit[]> {
+    const commits = await this.send((octokit) =>
+      octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { owner, repo, pull_number: number, ...FIRST_PAGE }),
+    );
+    return commits.map((commit) => ({ sha: commit.sha, message: commit.commit.message }));
   }
 
   async listReviews(owner: string, repo: string, number: number): Promise<Review[]> {

@@ -121,6 +121,10 @@ class OutboxGitHub implements GitHubClient {
   listPullRequestFiles(owner: string, repo: string, number: number) {
     return this.client.listPullRequestFiles(owner, repo, number);
   }
+
+  listPullRequestCommits(owner: string, repo: string, number: number) {
+    return this.client.listPullRequestCommits(owner, repo, number);
+  }
   listReviews(owner: string, repo: string, number: number) {
     return this.client.listReviews(owner, repo, number);
   }

@@ -63,6 +63,7 @@ const PAYLOADS: Readonly<Record<string, z.ZodType>> = {
     review: z.object({ body: z.string().nullish(), state: z.string(), user: User, html_url: z.string() }),
   }),
   pull_request_review_comment: z.object({ action: Action, repository: Repository, pull_request: IssueFields, comment: Comment }),
+  status: z.object({ sha: z.string(), state: z.string(), context: z.string(), repository: Repository }),
   push: z.object({
     ref: z.string(),
     after: z.string(),

@@ -11,6 +11,7 @@ import type { PluginGitHub } from './plugin-github';
 const ISSUE_OPERATIONS = [
   'getPullRequest',
   'listPullRequestFiles',
+  'listPullRequestCommits',
   'listReviews',
   'getIssue',
   'listIssueLabels',

@@ -15,6 +15,8 @@ export type PluginGitHubReads = Pick<
   | 'botLogin'
   | 'getPullRequest'
   | 'listPullRequestFiles'
+  | 'listPullRequestCommits'
+  | 'searchIssues'
   | 'listReviews'
   | 'countSearchResults'
   | 'getIssue'
@@ -59,6 +61,8 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     botLogin: () => client.botLogin(),
     getPullRequest: (owner, repo, number) => client.getPullRequest(owner, repo, number),
     listPullRequestFiles: (owner, repo, number) => client.listPullRequestFiles(owner, repo, number),
+    listPullRequestCommits: (owner, repo, number) => client.listPullRequestCommits(owner, repo, number),
+    searchIssues: (query) => client.searchIssues(query),
     listReviews: (owner, repo, number) => client.listReviews(owner, repo, number),
     countSearchResults: (query) => client.countSearchResults(query),
     getIssue: (owner, repo, number) => client.getIssue(owner, repo, number),

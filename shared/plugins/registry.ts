@@ -4,11 +4,13 @@ import { approve } from './approve';
 import { assign } from './assign';
 import { blunderbuss } from './blunderbuss';
 import { cat } from './cat';
+import { cla } from './cla';
 import { createConfigUpdater, deployedSnapshotStore } from './config-updater';
 import { dog } from './dog';
 import { goose } from './goose';
 import { heart } from './heart';
 import { help } from './help';
+import { invalidCommitMsg } from './invalidcommitmsg';
 import { hold } from './hold';
 import { label } from './label';
 import { lgtm } from './lgtm';
@@ -19,6 +21,7 @@ import { milestonestatus } from './milestonestatus';
 import { needsRebase } from './needs-rebase';
 import { override } from './override';
 import { pony } from './pony';
+import { releaseNote } from './release-note';
 import { requireMatchingLabel } from './require-matching-label';
 import { retitle } from './retitle';
 import { shrug } from './shrug';
@@ -39,6 +42,7 @@ export const PLUGINS: readonly Plugin[] = [
   assign,
   blunderbuss,
   cat,
+  cla,
   // Built here rather than in its file: it validates snapshots with every plugin's section, this list's.
   createConfigUpdater({ snapshots: deployedSnapshotStore, pluginSettings: () => PLUGIN_SETTINGS }),
   dog,
@@ -46,6 +50,7 @@ export const PLUGINS: readonly Plugin[] = [
   heart,
   help,
   hold,
+  invalidCommitMsg,
   label,
   lgtm,
   lifecycle,
@@ -55,6 +60,7 @@ export const PLUGINS: readonly Plugin[] = [
   needsRebase,
   override,
   pony,
+  releaseNote,
   requireMatchingLabel,
   retitle,
   shrug,

@@ -32,6 +32,8 @@ export interface SearchSubject {
     draft: boolean;
     baseRef: string;
     headRef: string;
+    /** Every commit of the PR: a bare SHA (or a prefix of 7 or more) in a query finds the PRs holding it. */
+    commitShas: readonly string[];
     reviews: readonly { user: string; state: string }[];
   };
 }
@@ -89,7 +91,9 @@ function compileTerm(term: Term): Predicate {
   const unsupported = () => new SearchQueryError(`the fake GitHub does not implement the search term "${term.text}"`);
   if (term.qualifier === undefined) {
     const word = lower(term.values[0] ?? '');
-    return (subject) => lower(`${subject.title}\n${subject.body ?? ''}`).includes(word);
+    const inText = (subject: SearchSubject) => lower(`${subject.title}\n${subject.body ?? ''}`).includes(word);
+    if (!/^[0-9a-f]{7,40}$/.test(word)) return inText;
+    return (subject) => inText(subject) || (subject.pull?.commitShas.some((sha) => lower(sha).startsWith(word)) ?? false);
   }
   const anyValue = (test: (value: string) => Predicate): Predicate => {
     const tests = term.values.map(test);

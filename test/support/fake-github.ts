@@ -171,6 +171,16 @@ export interface SeedPullRequest {
   authorAssociation?: string;
   /** The milestone's title. */
   milestone?: string;
+  /**
+   * The PR's commits, oldest first; the last is its head (its SHA is `headSha` when both are
+   * given). Default: one commit, the head, whose message is the title.
+   */
+  commits?: SeedCommit[];
+}
+
+export interface SeedCommit {
+  sha?: string;
+  message: string;
 }
 
 export interface SeedFile {
@@ -254,7 +264,11 @@ export interface FakeGitHub {
    * with `rebase` it sits on the branch's current head (resolving conflicts, and a forced
    * `conflicting`). Answers the new head's SHA.
    */
-  pushPullRequestHead(fullName: string, number: number, change?: { sha?: string; files?: SeedFile[]; rebase?: boolean }): string;
+  pushPullRequestHead(
+    fullName: string,
+    number: number,
+    change?: { sha?: string; files?: SeedFile[]; rebase?: boolean; commits?: SeedCommit[] },
+  ): string;
   /** Overrides the conflict model's answer for one PR (see ForcedMergeability); `computed` undoes it. */
   setMergeability(fullName: string, number: number, state: ForcedMergeability | 'computed'): void;
   /** The merges made through the API, oldest first. */
@@ -382,6 +396,8 @@ interface PullState {
   /** The base branch's head when the PR closed: a closed PR's base no longer follows the branch. */
   closedBaseSha: string | null;
   files: FileChange[];
+  /** Oldest first; the last one's SHA is headSha. */
+  commits: { sha: string; message: string }[];
   requestedReviewers: string[];
   /** "org/slug". */
   requestedTeams: string[];
@@ -522,6 +538,14 @@ function compileRoute(method: string, template: string, handle: Route['handle'])
 
 function lower(text: string): string {
   return text.toLowerCase();
+}
+
+/** A PR's commits with SHAs filled in; the last is the head, whatever SHA it was seeded with. */
+function commitList(seed: string, commits: readonly SeedCommit[], headSha: string): { sha: string; message: string }[] {
+  return commits.map((commit, index) => ({
+    sha: index === commits.length - 1 ? headSha : (commit.sha ?? sha1(`${seed}:commit ${index}`)),
+    message: commit.message,
+  }));
 }
 
 function sha1(text: string): string {
@@ -1109,6 +1133,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         draft: issue.pull.draft,
         baseRef: issue.pull.baseRef,
         headRef: issue.pull.headRef,
+        commitShas: issue.pull.commits.map((commit) => commit.sha),
         reviews: issue.pull.reviews,
       };
     }
@@ -1403,6 +1428,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         ...(file.previousFilename === undefined ? {} : { previous_filename: file.previousFilename }),
       }));
       return paged(request, files);
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/commits', (request, param) => {
+      const [repo, , pull] = pullAt(param);
+      return paged(
+        request,
+        pull.commits.map((commit) => ({
+          sha: commit.sha,
+          html_url: `${HTML_BASE}/${repo.fullName}/commit/${commit.sha}`,
+          url: `${apiBase}/repos/${repo.fullName}/commits/${commit.sha}`,
+          commit: { message: commit.message },
+        })),
+      );
     }),
     compileRoute('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', (request, param) => {
       const [repo, issue, pull] = pullAt(param);
@@ -2121,8 +2158,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const baseRef = pr.baseRef ?? repo.defaultBranch;
       const baseSha = ensureBranch(repo, baseRef);
       const files = fileChanges(pr.files ?? []);
-      const headSha = pr.headSha ?? sha1(`${fullName}#${pr.number}:head`);
+      const headSha = pr.headSha ?? pr.commits?.at(-1)?.sha ?? sha1(`${fullName}#${pr.number}:head`);
       repo.git.add(headSha, [baseSha], filenames(files));
+      const commits = commitList(`${fullName}#${pr.number}`, pr.commits ?? [{ message: pr.title ?? `PR ${pr.number}` }], headSha);
       addIssueState(
         fullName,
         pr,
@@ -2139,6 +2177,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
           mergeCommitSha: null,
           closedBaseSha: null,
           files,
+          commits,
           requestedReviewers: [],
           requestedTeams: [],
           reviews: [],
@@ -2246,10 +2285,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         pull.baseSha = ensureBranch(repo, pull.baseRef);
         if (pull.forced === 'conflicting') pull.forced = undefined;
       }
-      const sha = change.sha ?? sha1(`${fullName}#${number}: head on ${pull.baseSha} (${nextId++})`);
+      const sha = change.sha ?? change.commits?.at(-1)?.sha ?? sha1(`${fullName}#${number}: head on ${pull.baseSha} (${nextId++})`);
       // The PR's whole change as one commit on its base: all the conflict model needs of it.
       repo.git.add(sha, [pull.baseSha], filenames(pull.files));
       pull.headSha = sha;
+      // Without a new list, the push amends the head commit, keeping every message.
+      pull.commits = change.commits
+        ? commitList(`${fullName}#${number}@${sha}`, change.commits, sha)
+        : pull.commits.map((commit, index) => (index === pull.commits.length - 1 ? { ...commit, sha } : commit));
       touch(issue);
       return sha;
     },

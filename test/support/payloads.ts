@@ -181,3 +181,20 @@ export function push(options: { repo?: string; ref?: string; before?: string; af
   payload['head_commit'] = { id: after, message: 'Merge pull request', added: options.files ?? [], removed: [], modified: [] };
   return envelope(payload, { repo: options.repo ?? DEFAULT_REPO, sender: options.pusher ?? 'merger' });
 }
+
+/** A commit status was set (GitHub's `status` event). */
+export function commitStatus(options: {
+  repo?: string;
+  sha?: string;
+  context: string;
+  state: 'pending' | 'success' | 'failure' | 'error';
+  description?: string;
+  sender?: string;
+}): Json {
+  const payload = example('status', () => true);
+  payload['sha'] = options.sha ?? 'f'.repeat(40);
+  payload['context'] = options.context;
+  payload['state'] = options.state;
+  payload['description'] = options.description ?? null;
+  return envelope(payload, { repo: options.repo ?? DEFAULT_REPO, sender: options.sender ?? 'cla-bot' });
+}

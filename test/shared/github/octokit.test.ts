@@ -127,6 +127,20 @@ describe('GitHub client against the fake GitHub: reads and writes', () => {
     ]);
   });
 
+  it("lists a pull request's commits oldest first, with their whole messages, across pages", async () => {
+    const commits = Array.from({ length: 120 }, (_, index) => ({ message: `Change ${index}\n\nWhy it matters.` }));
+    fake.addPullRequest(REPO, { number: 3, author: 'alice', headSha: 'f'.repeat(40), commits });
+    const listed = await tokenClient().listPullRequestCommits('acme', 'widgets', 3);
+    expect(listed).toHaveLength(120);
+    expect(listed[0]?.message).toBe('Change 0\n\nWhy it matters.');
+    expect(listed[119]).toEqual({ sha: 'f'.repeat(40), message: 'Change 119\n\nWhy it matters.' });
+    const pushed = fake.pushPullRequestHead(REPO, 3);
+    expect((await tokenClient().listPullRequestCommits('acme', 'widgets', 3)).at(-1)).toEqual({
+      sha: pushed,
+      message: 'Change 119\n\nWhy it matters.',
+    });
+  });
+
   it('requests reviewers and reads reviews', async () => {
     fake.addCollaborator(REPO, 'alice');
     fake.addCollaborator(REPO, 'bob');
