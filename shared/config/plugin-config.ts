@@ -68,8 +68,6 @@ export const PluginConfigSchema = z.looseObject({
 
   // Accepted, not interpreted; only the expressions Prow compiles at load time are typed.
   blockades: z.array(z.looseObject({ branchregexp: z.string().optional() })).optional(),
-  cherry_pick_approved: z.array(z.looseObject({ branchregexp: z.string().optional() })).optional(),
-  cherry_pick_unapproved: z.looseObject({ branchregexp: z.string().optional() }).optional(),
   heart: z.looseObject({ commentregexp: z.string().optional() }).optional(),
   branch_cleaner: OpaqueSection.optional(),
   bugzilla: OpaqueSection.optional(),
@@ -373,12 +371,6 @@ function checkLoadTimeRegexps(context: CheckContext): void {
   if (config.sigmention?.regexp) checkRegexp(context, ['sigmention', 'regexp'], config.sigmention.regexp);
   if (config.heart?.commentregexp)
     checkRegexp(context, ['heart', 'commentregexp'], config.heart.commentregexp);
-  const unapprovedBranch = config.cherry_pick_unapproved?.branchregexp;
-  if (unapprovedBranch) checkRegexp(context, ['cherry_pick_unapproved', 'branchregexp'], unapprovedBranch);
-  (config.cherry_pick_approved ?? []).forEach((entry, index) => {
-    if (entry.branchregexp)
-      checkRegexp(context, ['cherry_pick_approved', index, 'branchregexp'], entry.branchregexp);
-  });
   (config.blockades ?? []).forEach((entry, index) => {
     if (entry.branchregexp !== undefined) {
       checkRegexp(context, ['blockades', index, 'branchregexp'], entry.branchregexp);

@@ -3,6 +3,8 @@ import type { Plugin } from './plugin';
 import { approve } from './approve';
 import { assign } from './assign';
 import { blunderbuss } from './blunderbuss';
+import { cherryPickApproved } from './cherry-pick-approved';
+import { cherryPickUnapproved } from './cherry-pick-unapproved';
 import { createConfigUpdater, deployedSnapshotStore } from './config-updater';
 import { help } from './help';
 import { hold } from './hold';
@@ -31,6 +33,8 @@ export const PLUGINS: readonly Plugin[] = [
   approve,
   assign,
   blunderbuss,
+  cherryPickApproved,
+  cherryPickUnapproved,
   // Built here rather than in its file: it validates snapshots with every plugin's section, this list's.
   createConfigUpdater({ snapshots: deployedSnapshotStore, pluginSettings: () => PLUGIN_SETTINGS }),
   help,
