@@ -67,8 +67,6 @@ export const PluginConfigSchema = z.looseObject({
 
   // Accepted, not interpreted; only the expressions Prow compiles at load time are typed.
   blockades: z.array(z.looseObject({ branchregexp: z.string().optional() })).optional(),
-  cherry_pick_approved: z.array(z.looseObject({ branchregexp: z.string().optional() })).optional(),
-  cherry_pick_unapproved: z.looseObject({ branchregexp: z.string().optional() }).optional(),
   branch_cleaner: OpaqueSection.optional(),
   bugzilla: OpaqueSection.optional(),
   dco: OpaqueSection.optional(),
@@ -365,12 +363,6 @@ function checkExternalPluginsDuplicatedForOrg(context: CheckContext): void {
 function checkLoadTimeRegexps(context: CheckContext): void {
   const { config } = context;
   if (config.sigmention?.regexp) checkRegexp(context, ['sigmention', 'regexp'], config.sigmention.regexp);
-  const unapprovedBranch = config.cherry_pick_unapproved?.branchregexp;
-  if (unapprovedBranch) checkRegexp(context, ['cherry_pick_unapproved', 'branchregexp'], unapprovedBranch);
-  (config.cherry_pick_approved ?? []).forEach((entry, index) => {
-    if (entry.branchregexp)
-      checkRegexp(context, ['cherry_pick_approved', index, 'branchregexp'], entry.branchregexp);
-  });
   (config.blockades ?? []).forEach((entry, index) => {
     if (entry.branchregexp !== undefined) {
       checkRegexp(context, ['blockades', index, 'branchregexp'], entry.branchregexp);

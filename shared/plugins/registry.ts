@@ -5,6 +5,8 @@ import { assign } from './assign';
 import { blunderbuss } from './blunderbuss';
 import { cat } from './cat';
 import { cla } from './cla';
+import { cherryPickApproved } from './cherry-pick-approved';
+import { cherryPickUnapproved } from './cherry-pick-unapproved';
 import { createConfigUpdater, deployedSnapshotStore } from './config-updater';
 import { dog } from './dog';
 import { goose } from './goose';
@@ -43,6 +45,8 @@ export const PLUGINS: readonly Plugin[] = [
   blunderbuss,
   cat,
   cla,
+  cherryPickApproved,
+  cherryPickUnapproved,
   // Built here rather than in its file: it validates snapshots with every plugin's section, this list's.
   createConfigUpdater({ snapshots: deployedSnapshotStore, pluginSettings: () => PLUGIN_SETTINGS }),
   dog,
