@@ -9,6 +9,7 @@ import { hold } from './hold';
 import { label } from './label';
 import { lgtm } from './lgtm';
 import { lifecycle } from './lifecycle';
+import { mergeMethodComment } from './merge-method-comment';
 import { needsRebase } from './needs-rebase';
 import { override } from './override';
 import { requireMatchingLabel } from './require-matching-label';
@@ -35,6 +36,7 @@ export const PLUGINS: readonly Plugin[] = [
   label,
   lgtm,
   lifecycle,
+  mergeMethodComment,
   needsRebase,
   override,
   requireMatchingLabel,
