@@ -16,6 +16,7 @@ import { requireMatchingLabel } from './require-matching-label';
 import { retitle } from './retitle';
 import { size } from './size';
 import { skip } from './skip';
+import { stage } from './stage';
 import { trigger } from './trigger';
 import { verifyOwners } from './verify-owners';
 import { welcome } from './welcome';
@@ -43,6 +44,7 @@ export const PLUGINS: readonly Plugin[] = [
   retitle,
   size,
   skip,
+  stage,
   trigger,
   verifyOwners,
   welcome,
