@@ -71,7 +71,6 @@ export const PluginConfigSchema = z.looseObject({
   cherry_pick_approved: z.array(z.looseObject({ branchregexp: z.string().optional() })).optional(),
   cherry_pick_unapproved: z.looseObject({ branchregexp: z.string().optional() }).optional(),
   heart: z.looseObject({ commentregexp: z.string().optional() }).optional(),
-  branch_cleaner: OpaqueSection.optional(),
   bugzilla: OpaqueSection.optional(),
   cat: OpaqueSection.optional(),
   dco: OpaqueSection.optional(),

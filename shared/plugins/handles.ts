@@ -35,6 +35,7 @@ const REPOSITORY_OPERATIONS = [
   'editComment',
   'deleteComment',
   'createStatus',
+  'deleteBranch',
 ] as const satisfies readonly (keyof PluginGitHub)[];
 
 type IssueOperation = (typeof ISSUE_OPERATIONS)[number];

@@ -42,7 +42,8 @@ export type PluginGitHubWrites = {
     | 'createComment'
     | 'editComment'
     | 'deleteComment'
-    | 'createStatus']: (...args: Parameters<GitHubClient[Name]>) => Promise<void>;
+    | 'createStatus'
+    | 'deleteBranch']: (...args: Parameters<GitHubClient[Name]>) => Promise<void>;
 };
 
 export type PluginGitHub = PluginGitHubReads & PluginGitHubWrites;
@@ -82,5 +83,6 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     editComment: (owner, repo, id, body) => client.editComment(owner, repo, id, fitComment(body)),
     deleteComment: (owner, repo, id) => client.deleteComment(owner, repo, id),
     createStatus: (owner, repo, sha, status) => client.createStatus(owner, repo, sha, status),
+    deleteBranch: async (owner, repo, branch) => void (await client.deleteBranch(owner, repo, branch)),
   };
 }

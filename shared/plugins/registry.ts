@@ -3,6 +3,7 @@ import type { Plugin } from './plugin';
 import { approve } from './approve';
 import { assign } from './assign';
 import { blunderbuss } from './blunderbuss';
+import { branchCleaner } from './branchcleaner';
 import { createConfigUpdater, deployedSnapshotStore } from './config-updater';
 import { help } from './help';
 import { hold } from './hold';
@@ -30,6 +31,7 @@ export const PLUGINS: readonly Plugin[] = [
   approve,
   assign,
   blunderbuss,
+  branchCleaner,
   // Built here rather than in its file: it validates snapshots with every plugin's section, this list's.
   createConfigUpdater({ snapshots: deployedSnapshotStore, pluginSettings: () => PLUGIN_SETTINGS }),
   help,
