@@ -79,7 +79,6 @@ export const PluginConfigSchema = z.looseObject({
   invalid_commit_msg: OpaqueList.optional(),
   jira: OpaqueSection.optional(),
   milestone_applier: OpaqueSection.optional(),
-  project_config: OpaqueSection.optional(),
   project_manager: OpaqueSection.optional(),
   release_note: OpaqueSection.optional(),
   repo_milestone: OpaqueSection.optional(),

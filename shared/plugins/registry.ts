@@ -13,6 +13,7 @@ import { lifecycle } from './lifecycle';
 import { mergeMethodComment } from './merge-method-comment';
 import { needsRebase } from './needs-rebase';
 import { override } from './override';
+import { project } from './project';
 import { requireMatchingLabel } from './require-matching-label';
 import { retitle } from './retitle';
 import { size } from './size';
@@ -42,6 +43,7 @@ export const PLUGINS: readonly Plugin[] = [
   mergeMethodComment,
   needsRebase,
   override,
+  project,
   requireMatchingLabel,
   retitle,
   size,
