@@ -67,12 +67,10 @@ export const PluginConfigSchema = z.looseObject({
 
   // Accepted, not interpreted; only the expressions Prow compiles at load time are typed.
   blockades: z.array(z.looseObject({ branchregexp: z.string().optional() })).optional(),
-  branch_cleaner: OpaqueSection.optional(),
   bugzilla: OpaqueSection.optional(),
   dco: OpaqueSection.optional(),
   golint: OpaqueSection.optional(),
   jira: OpaqueSection.optional(),
-  project_config: OpaqueSection.optional(),
   project_manager: OpaqueSection.optional(),
   slack: OpaqueSection.optional(),
 });

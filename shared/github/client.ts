@@ -289,6 +289,11 @@ export interface GitHubClient {
   /** Where a branch points now; undefined when there is no such branch. */
   getBranchHeadSha(owner: string, repo: string, branch: string): Promise<string | undefined>;
   /**
+   * Deletes a branch (Prow's `DeleteRef(owner, repo, "heads/<branch>")`); answers false when it was
+   * not there, which is what the caller wanted anyway.
+   */
+  deleteBranch(owner: string, repo: string, branch: string): Promise<boolean>;
+  /**
    * Merges a pull request at exactly `options.sha` and answers the merge commit's SHA. GitHub's
    * refusals are MergeRefusedErrors (see their subclasses). A PR found merged already with that
    * head is a success: so is a merge that went through but whose answer was lost (a 5xx, then

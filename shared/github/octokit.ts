@@ -667,6 +667,19 @@ export class OctokitGitHubClient implements GitHubClient {
     return response?.data.object.sha;
   }
 
+  async deleteBranch(owner: string, repo: string, branch: string): Promise<boolean> {
+    try {
+      await this.send((octokit) => octokit.request('DELETE /repos/{owner}/{repo}/git/refs/{ref}', { owner, repo, ref: `heads/${branch}` }));
+      return true;
+    } catch (error) {
+      // GitHub answers 422 ("Reference does not exist"), not 404, for a branch already gone.
+      if (error instanceof GitHubError && (error.status === 404 || error.status === 422) && /does not exist|not found/i.test(error.message)) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
   async mergePullRequest(owner: string, repo: string, number: number, options: MergeOptions): Promise<string> {
     try {
       const { data } = await this.send((octokit) =>

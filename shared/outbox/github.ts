@@ -178,6 +178,11 @@ class OutboxGitHub implements GitHubClient {
   trialMerge(owner: string, repo: string, baseSha: string, heads: readonly TrialMergeHead[]) {
     return this.client.trialMerge(owner, repo, baseSha, heads);
   }
+  // A branch deletion is not about an issue (the outbox's subjects are issues and commits), cannot
+  // be coalesced with anything, and repeating it is harmless: it goes at once, like a merge.
+  deleteBranch(owner: string, repo: string, branch: string) {
+    return this.client.deleteBranch(owner, repo, branch);
+  }
 
   // Writes: stored, then the writer is nudged.
 

@@ -39,6 +39,7 @@ const REPOSITORY_OPERATIONS = [
   'editComment',
   'deleteComment',
   'createStatus',
+  'deleteBranch',
 ] as const satisfies readonly (keyof PluginGitHub)[];
 
 type IssueOperation = (typeof ISSUE_OPERATIONS)[number];

@@ -47,7 +47,8 @@ export type PluginGitHubWrites = {
     | 'deleteComment'
     | 'createIssueReaction'
     | 'createCommentReaction'
-    | 'createStatus']: (...args: Parameters<GitHubClient[Name]>) => Promise<void>;
+    | 'createStatus'
+    | 'deleteBranch']: (...args: Parameters<GitHubClient[Name]>) => Promise<void>;
 };
 
 export type PluginGitHub = PluginGitHubReads & PluginGitHubWrites;
@@ -92,5 +93,6 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     createIssueReaction: (owner, repo, number, content) => client.createIssueReaction(owner, repo, number, content),
     createCommentReaction: (owner, repo, number, commentId, content) => client.createCommentReaction(owner, repo, number, commentId, content),
     createStatus: (owner, repo, sha, status) => client.createStatus(owner, repo, sha, status),
+    deleteBranch: async (owner, repo, branch) => void (await client.deleteBranch(owner, repo, branch)),
   };
 }

@@ -7,6 +7,7 @@ import { cat } from './cat';
 import { cla } from './cla';
 import { cherryPickApproved } from './cherry-pick-approved';
 import { cherryPickUnapproved } from './cherry-pick-unapproved';
+import { branchCleaner } from './branchcleaner';
 import { createConfigUpdater, deployedSnapshotStore } from './config-updater';
 import { dog } from './dog';
 import { goose } from './goose';
@@ -24,11 +25,14 @@ import { needsRebase } from './needs-rebase';
 import { override } from './override';
 import { pony } from './pony';
 import { releaseNote } from './release-note';
+import { mergeMethodComment } from './merge-method-comment';
+import { project } from './project';
 import { requireMatchingLabel } from './require-matching-label';
 import { retitle } from './retitle';
 import { shrug } from './shrug';
 import { size } from './size';
 import { skip } from './skip';
+import { stage } from './stage';
 import { trigger } from './trigger';
 import { verifyOwners } from './verify-owners';
 import { welcome } from './welcome';
@@ -47,6 +51,7 @@ export const PLUGINS: readonly Plugin[] = [
   cla,
   cherryPickApproved,
   cherryPickUnapproved,
+  branchCleaner,
   // Built here rather than in its file: it validates snapshots with every plugin's section, this list's.
   createConfigUpdater({ snapshots: deployedSnapshotStore, pluginSettings: () => PLUGIN_SETTINGS }),
   dog,
@@ -65,11 +70,14 @@ export const PLUGINS: readonly Plugin[] = [
   override,
   pony,
   releaseNote,
+  mergeMethodComment,
+  project,
   requireMatchingLabel,
   retitle,
   shrug,
   size,
   skip,
+  stage,
   trigger,
   verifyOwners,
   welcome,

@@ -571,6 +571,16 @@ describe('GitHub client against the fake GitHub: what the merge pool (Tide) asks
     expect(await client.getBranchHeadSha('acme', 'widgets', 'gone')).toBeUndefined();
   });
 
+  it('deletes a branch, answering false for one already gone and refusing the default branch', async () => {
+    const client = tokenClient();
+    fake.pushToBranch(REPO, 'feature/x', { files: ['a.txt'] });
+    expect(await client.deleteBranch('acme', 'widgets', 'feature/x')).toBe(true);
+    expect(fake.branchHead(REPO, 'feature/x')).toBeUndefined();
+    expect(await client.deleteBranch('acme', 'widgets', 'feature/x')).toBe(false);
+    expect((await failure(client.deleteBranch('acme', 'widgets', 'main'))).status).toBe(422);
+    expect(fake.branchHead(REPO, 'main')).toBe(MAIN());
+  });
+
   it('reads which merge methods the repository allows', async () => {
     fake.addRepo('acme/strict', { mergeMethods: { merge: false, rebase: false } });
     expect(await tokenClient().getRepository('acme', 'strict')).toEqual({
