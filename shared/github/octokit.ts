@@ -1255,6 +1255,13 @@ export class GitHubClients {
     return this.clientForInstallation(await installation);
   }
 
+  /** The org's client with the branch-protection calls (`cutwater branchprotector`). */
+  async branchProtectionClientForOrg(org: string): Promise<BranchProtectionApi> {
+    const client = await this.clientForOrg(org);
+    if (!(client instanceof OctokitGitHubClient)) throw new Error('this GitHub client cannot manage branch protection');
+    return client;
+  }
+
   private installationOf(owner: string, repo: string): Promise<number> {
     const app = this.app;
     if (!app) throw new Error('GitHubClients has no App');
