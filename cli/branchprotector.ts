@@ -22,7 +22,14 @@ function perOrgApi(clients: GitHubClients): BranchProtectionApi {
   };
 }
 
-export async function branchprotectorCommand(argv: readonly string[], io: CommandIO): Promise<number> {
+/** `clients` is for tests, which speak to a fake GitHub without pacing writes. */
+function clientsFromEnv(): GitHubClients {
+  const auth = githubAuthFromEnv(process.env);
+  if (!auth) throw new CommandFailure('set GITHUB_TOKEN (or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY) so branchprotector can read GitHub');
+  return new GitHubClients({ baseUrl: githubApiUrl(), auth });
+}
+
+export async function branchprotectorCommand(argv: readonly string[], io: CommandIO, clients?: GitHubClients): Promise<number> {
   const { values } = parseFlags(argv, {
     'config-path': { type: 'string' },
     'job-config-path': { type: 'string' },
@@ -39,9 +46,7 @@ export async function branchprotectorCommand(argv: readonly string[], io: Comman
     configPath: values['config-path'],
     ...(values['job-config-path'] ? { jobConfigPath: values['job-config-path'] } : {}),
   });
-  const auth = githubAuthFromEnv(process.env);
-  if (!auth) throw new CommandFailure('set GITHUB_TOKEN (or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY) so branchprotector can read GitHub');
-  const github = perOrgApi(new GitHubClients({ baseUrl: githubApiUrl(), auth }));
+  const github = perOrgApi(clients ?? clientsFromEnv());
 
   const plan = await planBranchProtection(config, github, { enableAppsRestrictions: values['enable-apps-restrictions'] });
   for (const change of plan.changes) {
