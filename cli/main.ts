@@ -1,4 +1,5 @@
 import { CommandFailure, UsageError } from './args';
+import { BRANCHPROTECTOR_USAGE } from './branchprotector-usage';
 import { CHECKCONFIG_USAGE, type CommandIO, checkconfig } from './checkconfig';
 import { LOCAL_USAGE } from './local-usage';
 import { MKPJ_USAGE } from './mkpj-usage';
@@ -12,6 +13,11 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  branchprotector: {
+    summary: "apply the config's branch-protection to GitHub (a diff unless --confirm)",
+    usage: BRANCHPROTECTOR_USAGE,
+    run: async (argv, io) => (await import('./branchprotector')).branchprotectorCommand(argv, io),
+  },
   checkconfig: {
     summary: 'validate Prow configuration (config.yaml, job configs, plugins.yaml)',
     usage: CHECKCONFIG_USAGE,

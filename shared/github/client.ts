@@ -466,3 +466,48 @@ export class MergeInvalidError extends MergeRefusedError {
   readonly reason = 'invalid';
   override name = 'MergeInvalidError';
 }
+
+/**
+ * A branch's protection as GitHub's `PUT .../branches/{branch}/protection` takes it (and, read
+ * back, as it stands): people by login, teams and apps by slug. A null section is off.
+ */
+export interface BranchProtectionSettings {
+  required_status_checks: { strict: boolean; contexts: string[] } | null;
+  enforce_admins: boolean;
+  required_pull_request_reviews: {
+    dismiss_stale_reviews: boolean;
+    require_code_owner_reviews: boolean;
+    required_approving_review_count: number;
+    dismissal_restrictions?: { users: string[]; teams: string[] };
+    bypass_pull_request_allowances?: { users: string[]; teams: string[] };
+  } | null;
+  restrictions: { users: string[]; teams: string[]; apps: string[] } | null;
+  required_linear_history: boolean;
+  allow_force_pushes: boolean;
+  allow_deletions: boolean;
+}
+
+export interface BranchSummary {
+  name: string;
+  protected: boolean;
+}
+
+export interface OrgRepository {
+  name: string;
+  archived: boolean;
+  private: boolean;
+}
+
+/** The GitHub calls of `cutwater branchprotector` (Prow's cmd/branchprotector client). */
+export interface BranchProtectionApi {
+  getRepository(owner: string, repo: string): Promise<Repository>;
+  /** Every repository of the org, all pages. */
+  listOrgRepos(org: string): Promise<OrgRepository[]>;
+  /** Every branch of the repository, all pages, each with whether it is protected. */
+  listBranches(owner: string, repo: string): Promise<BranchSummary[]>;
+  /** The branch's protection; undefined when it has none (GitHub answers 404). */
+  getBranchProtection(owner: string, repo: string, branch: string): Promise<BranchProtectionSettings | undefined>;
+  updateBranchProtection(owner: string, repo: string, branch: string, settings: BranchProtectionSettings): Promise<void>;
+  /** Protection off; a branch already unprotected is left alone. */
+  removeBranchProtection(owner: string, repo: string, branch: string): Promise<void>;
+}

@@ -21,6 +21,9 @@ import {
   MergeUnauthorizedError,
   PullNotMergeableError,
   ReviewRequestRefusedError,
+  type BranchProtectionApi,
+  type BranchProtectionSettings,
+  type BranchSummary,
   type CheckRun,
   type CombinedStatus,
   type CommitState,
@@ -28,6 +31,7 @@ import {
   type GitHubClient,
   type ReactionContent,
   type GitHubUser,
+  type OrgRepository,
   type Issue,
   type IssueChanges,
   type IssueComment,
@@ -427,7 +431,7 @@ function truncate(text: string, length: number): string {
   return characters.length <= length ? text : `${characters.slice(0, length - 1).join('')}…`;
 }
 
-export class OctokitGitHubClient implements GitHubClient {
+export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi {
   private readonly octokit: () => Promise<CutwaterOctokit>;
   readonly botLogin: () => Promise<string>;
 
@@ -657,6 +661,65 @@ export class OctokitGitHubClient implements GitHubClient {
       allow_squash_merge: data.allow_squash_merge ?? true,
       allow_rebase_merge: data.allow_rebase_merge ?? true,
     };
+  }
+
+  async listOrgRepos(org: string): Promise<OrgRepository[]> {
+    const repos = await this.send((octokit) => octokit.paginate('GET /orgs/{org}/repos', { org, type: 'all', ...FIRST_PAGE }));
+    return repos.map((repo) => ({ name: repo.name, archived: repo.archived ?? false, private: repo.private }));
+  }
+
+  async listBranches(owner: string, repo: string): Promise<BranchSummary[]> {
+    const branches = await this.send((octokit) => octokit.paginate('GET /repos/{owner}/{repo}/branches', { owner, repo, ...FIRST_PAGE }));
+    return branches.map((branch) => ({ name: branch.name, protected: branch.protected }));
+  }
+
+  async getBranchProtection(owner: string, repo: string, branch: string): Promise<BranchProtectionSettings | undefined> {
+    const response = await this.sendUnlessGone((octokit) =>
+      octokit.request('GET /repos/{owner}/{repo}/branches/{branch}/protection', { owner, repo, branch }),
+    );
+    if (!response) return undefined;
+    const { data } = response;
+    const logins = (users: readonly ({ login?: string } | null)[] | undefined) => (users ?? []).flatMap((user) => (user?.login ? [user.login] : []));
+    const slugs = (items: readonly ({ slug?: string | null } | null)[] | undefined) => (items ?? []).flatMap((item) => (item?.slug ? [item.slug] : []));
+    const reviews = data.required_pull_request_reviews;
+    return {
+      required_status_checks: data.required_status_checks
+        ? { strict: data.required_status_checks.strict ?? false, contexts: [...data.required_status_checks.contexts] }
+        : null,
+      enforce_admins: data.enforce_admins?.enabled ?? false,
+      required_pull_request_reviews: reviews
+        ? {
+            dismiss_stale_reviews: reviews.dismiss_stale_reviews ?? false,
+            require_code_owner_reviews: reviews.require_code_owner_reviews ?? false,
+            required_approving_review_count: reviews.required_approving_review_count ?? 0,
+            ...(reviews.dismissal_restrictions
+              ? { dismissal_restrictions: { users: logins(reviews.dismissal_restrictions.users), teams: slugs(reviews.dismissal_restrictions.teams) } }
+              : {}),
+            ...(reviews.bypass_pull_request_allowances
+              ? {
+                  bypass_pull_request_allowances: {
+                    users: logins(reviews.bypass_pull_request_allowances.users),
+                    teams: slugs(reviews.bypass_pull_request_allowances.teams),
+                  },
+                }
+              : {}),
+          }
+        : null,
+      restrictions: data.restrictions
+        ? { users: logins(data.restrictions.users), teams: slugs(data.restrictions.teams), apps: slugs(data.restrictions.apps) }
+        : null,
+      required_linear_history: data.required_linear_history?.enabled ?? false,
+      allow_force_pushes: data.allow_force_pushes?.enabled ?? false,
+      allow_deletions: data.allow_deletions?.enabled ?? false,
+    };
+  }
+
+  async updateBranchProtection(owner: string, repo: string, branch: string, settings: BranchProtectionSettings): Promise<void> {
+    await this.send((octokit) => octokit.request('PUT /repos/{owner}/{repo}/branches/{branch}/protection', { owner, repo, branch, ...settings }));
+  }
+
+  async removeBranchProtection(owner: string, repo: string, branch: string): Promise<void> {
+    await this.sendUnlessGone((octokit) => octokit.request('DELETE /repos/{owner}/{repo}/branches/{branch}/protection', { owner, repo, branch }));
   }
 
   async getBranchHeadSha(owner: string, repo: string, branch: string): Promise<string | undefined> {
@@ -1239,6 +1302,13 @@ export class GitHubClients {
       app.installations.set(key, installation);
     }
     return this.clientForInstallation(await installation);
+  }
+
+  /** The org's client with the branch-protection calls (`cutwater branchprotector`). */
+  async branchProtectionClientForOrg(org: string): Promise<BranchProtectionApi> {
+    const client = await this.clientForOrg(org);
+    if (!(client instanceof OctokitGitHubClient)) throw new Error('this GitHub client cannot manage branch protection');
+    return client;
   }
 
   private installationOf(owner: string, repo: string): Promise<number> {

@@ -1,6 +1,5 @@
-import { z } from 'zod';
-import { runsAgainstBranch } from '../config/branches';
-import type { Config, Presubmit } from '../config/model';
+import { branchProtectionOf, branchRequirements, protectionPolicyFor } from '../branchprotection/policy';
+import type { Config } from '../config/model';
 import {
   contextOptionsFor,
   contextPolicyProblems,
@@ -12,7 +11,6 @@ import {
 } from '../config/tide-schema';
 import { formatGoDuration, parseGoDurationValue } from '../go/duration';
 import { compileGoRegexp, type GoRegexp } from '../go/regexp';
-import { contextRequired, needsExplicitTrigger, triggersConditionally } from '../jobs/should-run';
 import { contextCheckerFor, unsuccessfulContexts } from './contexts';
 import { notMergeable } from './status-text';
 import type { ContextPolicy, HeadContext, PoolKey, PoolPolicyName, PoolPull, PoolSettings } from './model';
@@ -389,142 +387,6 @@ export function mergeCommitTemplateFor(config: Config, org: string, repo: string
 
 // ─── Context policy ────────────────────────────────────────────────────────────────────────────
 
-/** The part of Prow's branch-protection `Policy` that decides which contexts Tide requires. */
-const ProtectionPolicyShape = {
-  unmanaged: z.boolean().optional(),
-  protect: z.boolean().optional(),
-  required_status_checks: z.looseObject({ contexts: z.array(z.string()).optional() }).optional(),
-  require_manually_triggered_jobs: z.boolean().optional(),
-  // Read only to know whether a policy is defined at all (Prow's `Policy.defined`).
-  enforce_admins: z.unknown().optional(),
-  restrictions: z.unknown().optional(),
-  required_pull_request_reviews: z.unknown().optional(),
-  required_linear_history: z.unknown().optional(),
-  allow_force_pushes: z.unknown().optional(),
-  allow_deletions: z.unknown().optional(),
-  require_signed_commits: z.unknown().optional(),
-};
-const ProtectionBranchSchema = z.looseObject(ProtectionPolicyShape);
-const ProtectionRepoSchema = z.looseObject({ ...ProtectionPolicyShape, branches: z.record(z.string(), ProtectionBranchSchema).optional() });
-const ProtectionOrgSchema = z.looseObject({ ...ProtectionPolicyShape, repos: z.record(z.string(), ProtectionRepoSchema).optional() });
-const BranchProtectionSchema = z.looseObject({
-  ...ProtectionPolicyShape,
-  orgs: z.record(z.string(), ProtectionOrgSchema).optional(),
-  'protect-tested-repos': z.boolean().optional(),
-  allow_disabled_policies: z.boolean().optional(),
-  allow_disabled_job_policies: z.boolean().optional(),
-  protect_repos_with_optional_jobs: z.boolean().optional(),
-});
-type BranchProtection = z.infer<typeof BranchProtectionSchema>;
-type ProtectionPolicy = z.infer<typeof ProtectionBranchSchema>;
-
-const OVERRIDING_POLICY_KEYS = [
-  'unmanaged',
-  'protect',
-  'require_manually_triggered_jobs',
-  'enforce_admins',
-  'restrictions',
-  'required_pull_request_reviews',
-  'required_linear_history',
-  'allow_force_pushes',
-  'allow_deletions',
-  'require_signed_commits',
-] as const;
-
-/**
- * Prow's `Policy.Apply`, for the fields Tide reads: a child's setting overrides its parent's, and
- * required contexts add up. (Prow merges restrictions and reviews field by field; Tide only needs
- * to know whether they are set.)
- */
-function applyPolicy(parent: ProtectionPolicy, child: ProtectionPolicy): ProtectionPolicy {
-  const merged: ProtectionPolicy = {};
-  for (const key of OVERRIDING_POLICY_KEYS) {
-    const value = child[key] ?? parent[key];
-    if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
-  }
-  const parentChecks = parent.required_status_checks;
-  const childChecks = child.required_status_checks;
-  if (parentChecks && childChecks) {
-    merged.required_status_checks = { contexts: [...new Set([...(parentChecks.contexts ?? []), ...(childChecks.contexts ?? [])])].sort() };
-  } else if (parentChecks ?? childChecks) {
-    merged.required_status_checks = (parentChecks ?? childChecks)!;
-  }
-  return merged;
-}
-
-function policyDefined(policy: ProtectionPolicy, ignoringProtect = false): boolean {
-  return (
-    (!ignoringProtect && policy.protect !== undefined) ||
-    policy.required_status_checks !== undefined ||
-    OVERRIDING_POLICY_KEYS.some((key) => key !== 'protect' && key !== 'unmanaged' && policy[key] !== undefined)
-  );
-}
-
-const parsedProtection = new WeakMap<object, BranchProtection | null>();
-function branchProtectionOf(config: Config): BranchProtection | undefined {
-  const raw = config.prow['branch-protection'];
-  if (!raw) return undefined;
-  if (!parsedProtection.has(raw)) {
-    const parsed = BranchProtectionSchema.safeParse(raw);
-    parsedProtection.set(raw, parsed.success ? parsed.data : null);
-  }
-  return parsedProtection.get(raw) ?? undefined;
-}
-
-/** Prow's `BranchRequirements`: each context of the branch's presubmits, by how Tide treats it. */
-export function branchRequirements(
-  branch: string,
-  presubmits: readonly Presubmit[],
-  requireManuallyTriggeredJobs = false,
-): { required: string[]; requiredIfPresent: string[]; optional: string[] } {
-  const required: string[] = [];
-  const requiredIfPresent: string[] = [];
-  const optional: string[] = [];
-  for (const job of presubmits) {
-    if (!runsAgainstBranch(job, branch)) continue;
-    if (!contextRequired(job)) optional.push(job.context);
-    else if (requireManuallyTriggeredJobs && needsExplicitTrigger(job)) required.push(job.context);
-    // A job that runs only sometimes cannot be required: its context may never appear.
-    else if (triggersConditionally(job)) requiredIfPresent.push(job.context);
-    else required.push(job.context);
-  }
-  return { required, requiredIfPresent, optional };
-}
-
-/**
- * Prow's `GetBranchProtection` and `GetPolicy` as Tide uses them: the branch's merged policy, or
- * nothing when the org is not configured or the policy is unusable (Prow logs and goes on
- * without it, and so do we).
- */
-function protectionPolicyFor(config: Config, org: string, repo: string, branch: string, presubmits: readonly Presubmit[]): ProtectionPolicy | undefined {
-  const protection = branchProtectionOf(config);
-  const orgEntry = protection?.orgs?.[org];
-  if (!protection || !orgEntry) return undefined;
-  const { orgs: _orgs, ...global } = protection;
-  const orgPolicy = applyPolicy(global, orgEntry);
-  const repoEntry = orgEntry.repos?.[repo];
-  const repoPolicy = repoEntry ? applyPolicy(orgPolicy, repoEntry) : orgPolicy;
-  const branchEntry = repoEntry?.branches?.[branch];
-  let policy = repoPolicy;
-  if (branchEntry) {
-    policy = applyPolicy(repoPolicy, branchEntry);
-    if (policy.protect === undefined && policy.unmanaged !== true) return undefined;
-  }
-  const jobs = branchRequirements(branch, presubmits, policy.require_manually_triggered_jobs === true);
-  const managesJobContexts =
-    jobs.required.length > 0 ||
-    (protection.protect_repos_with_optional_jobs === true && jobs.requiredIfPresent.length + jobs.optional.length > 0);
-  if (managesJobContexts) {
-    if (policy.protect === false) return undefined;
-    policy = applyPolicy(policy, {
-      required_status_checks: { contexts: jobs.required },
-      ...(protection['protect-tested-repos'] === true ? { protect: true } : {}),
-    });
-  }
-  if (policy.protect === false && policyDefined(policy, true) && protection.allow_disabled_policies !== true) return undefined;
-  return policyDefined(policy) ? policy : undefined;
-}
-
 /**
  * Prow's `GetTideContextPolicy`: `context_options` merged for the branch (global, org, repo,
  * branch), the required contexts of `branch-protection` when `from-branch-protection` is set, and
@@ -596,7 +458,7 @@ export function contextPolicyProblemsFor(config: Config): { org: string; repo: s
   };
   for (const [fullName, jobs] of config.presubmits) add(fullName, jobs.flatMap((job) => job.branches ?? []));
   for (const [org, orgEntry] of Object.entries(branchProtectionOf(config)?.orgs ?? {})) {
-    for (const [repo, repoEntry] of Object.entries(orgEntry.repos ?? {})) add(`${org}/${repo}`, Object.keys(repoEntry.branches ?? {}));
+    for (const [repo, repoEntry] of Object.entries(orgEntry?.repos ?? {})) add(`${org}/${repo}`, Object.keys(repoEntry?.branches ?? {}));
   }
   for (const [org, orgEntry] of Object.entries(tideConfig(config).context_options?.orgs ?? {})) {
     for (const [repo, repoEntry] of Object.entries(orgEntry.repos ?? {})) add(`${org}/${repo}`, Object.keys(repoEntry.branches ?? {}));

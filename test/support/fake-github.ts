@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CommitState, CommitStatus, MergeableState, Review } from '../../shared/github/client';
+import type { BranchProtectionSettings, CommitState, CommitStatus, MergeableState, Review } from '../../shared/github/client';
 import { CommitGraph } from './fake-github-git';
 import { compileSearch, SearchQueryError, type SearchSubject } from './fake-github-search';
 
@@ -273,6 +273,10 @@ export interface FakeGitHub {
   setMergeability(fullName: string, number: number, state: ForcedMergeability | 'computed'): void;
   /** The merges made through the API, oldest first. */
   merges(): RecordedMerge[];
+  /** Seeds a branch's protection (the branch is created if need be); undefined: unprotected. */
+  setBranchProtection(fullName: string, branch: string, settings: BranchProtectionSettings | undefined): void;
+  /** The branch's protection now, as PUT through the API; undefined when unprotected. */
+  branchProtection(fullName: string, branch: string): BranchProtectionSettings | undefined;
   /** A check run on a commit; a later one with the same name supersedes it in the latest view. */
   addCheckRun(fullName: string, sha: string, run: SeedCheckRun): { id: number };
 
@@ -333,6 +337,8 @@ export function primaryRateLimit(resetAt: Date): InjectedResponse {
 }
 
 const HTML_BASE = 'https://github.com';
+/** The sections GitHub's branch protection PUT must name, each null to leave it off. */
+const PROTECTION_FIELDS = ['required_status_checks', 'enforce_admins', 'required_pull_request_reviews', 'restrictions'] as const;
 const DEFAULT_PER_PAGE = 30;
 const MAX_PER_PAGE = 100;
 const MAX_STATUS_DESCRIPTION = 140;
@@ -472,6 +478,8 @@ interface RepoState {
   checkRuns: Map<string, CheckRunState[]>;
   /** Number → milestone, as made by addMilestone. */
   milestones: Map<number, { number: number; title: string; state: 'open' | 'closed' }>;
+  /** Branch → its protection as last PUT (or seeded); absent: unprotected. */
+  protection: Map<string, BranchProtectionSettings>;
 }
 
 interface Incoming {
@@ -686,6 +694,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       git: new CommitGraph(),
       checkRuns: new Map(),
       milestones: new Map(),
+      protection: new Map(),
     };
     repos.set(lower(fullName), repo);
     ensureBranch(repo, repo.defaultBranch);
@@ -849,6 +858,55 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       allow_rebase_merge: repo.mergeMethods.rebase,
       html_url: `${HTML_BASE}/${repo.fullName}`,
       url: `${apiBase}/repos/${repo.fullName}`,
+    };
+  }
+
+  /** A branch's protection as GitHub answers it: sections as objects, people and teams in full. */
+  function protectionJson(repo: RepoState, branch: string, settings: BranchProtectionSettings) {
+    const url = `${apiBase}/repos/${repo.fullName}/branches/${branch}/protection`;
+    const users = (logins: readonly string[]) => logins.map((login) => userJson(login));
+    const teams = (slugs: readonly string[]) => slugs.map((slug) => ({ slug, name: slug }));
+    const reviews = settings.required_pull_request_reviews;
+    return {
+      url,
+      ...(settings.required_status_checks
+        ? { required_status_checks: { url: `${url}/required_status_checks`, strict: settings.required_status_checks.strict, contexts: settings.required_status_checks.contexts, checks: [] } }
+        : {}),
+      enforce_admins: { url: `${url}/enforce_admins`, enabled: settings.enforce_admins },
+      ...(reviews
+        ? {
+            required_pull_request_reviews: {
+              url: `${url}/required_pull_request_reviews`,
+              dismiss_stale_reviews: reviews.dismiss_stale_reviews,
+              require_code_owner_reviews: reviews.require_code_owner_reviews,
+              required_approving_review_count: reviews.required_approving_review_count,
+              ...(reviews.dismissal_restrictions
+                ? { dismissal_restrictions: { users: users(reviews.dismissal_restrictions.users), teams: teams(reviews.dismissal_restrictions.teams) } }
+                : {}),
+              ...(reviews.bypass_pull_request_allowances
+                ? {
+                    bypass_pull_request_allowances: {
+                      users: users(reviews.bypass_pull_request_allowances.users),
+                      teams: teams(reviews.bypass_pull_request_allowances.teams),
+                    },
+                  }
+                : {}),
+            },
+          }
+        : {}),
+      ...(settings.restrictions
+        ? {
+            restrictions: {
+              url: `${url}/restrictions`,
+              users: users(settings.restrictions.users),
+              teams: teams(settings.restrictions.teams),
+              apps: settings.restrictions.apps.map((slug) => ({ slug, name: slug })),
+            },
+          }
+        : {}),
+      required_linear_history: { enabled: settings.required_linear_history },
+      allow_force_pushes: { enabled: settings.allow_force_pushes },
+      allow_deletions: { enabled: settings.allow_deletions },
     };
   }
 
@@ -1334,6 +1392,49 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const [repo, issue, pull] = pullAt(param);
       return mergePull(request, repo, issue, pull);
     }),
+    compileRoute('GET', '/orgs/{org}/repos', (request, param) => {
+      const org = lower(param('org'));
+      const owned = [...repos.values()].filter((repo) => lower(repo.owner) === org).sort((a, b) => a.id - b.id);
+      return paged(request, owned.map(repoJson));
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/branches', (request, param) => {
+      const repo = repoAt(param);
+      const branches = Object.entries(repo.git.branches()).sort(([a], [b]) => a.localeCompare(b));
+      return paged(
+        request,
+        branches.map(([name, sha]) => ({ name, commit: { sha, url: `${apiBase}/repos/${repo.fullName}/commits/${sha}` }, protected: repo.protection.has(name) })),
+      );
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/branches/{branch}/protection', (_request, param) => {
+      const repo = repoAt(param);
+      const branch = param('branch');
+      if (repo.git.branch(branch) === undefined) throw notFound('Branch not found');
+      const settings = repo.protection.get(branch);
+      if (!settings) throw notFound('Branch not protected');
+      return { status: 200, body: protectionJson(repo, branch, settings) };
+    }),
+    compileRoute('PUT', '/repos/{owner}/{repo}/branches/{branch}/protection', (request, param) => {
+      const repo = repoAt(param);
+      const branch = param('branch');
+      if (repo.git.branch(branch) === undefined) throw notFound('Branch not found');
+      const body = objectBody(request.body);
+      onlyFields(body, [...PROTECTION_FIELDS, 'required_linear_history', 'allow_force_pushes', 'allow_deletions']);
+      // GitHub requires these four, null to leave each off.
+      const missing = PROTECTION_FIELDS.filter((field) => !(field in body));
+      if (missing.length > 0) throw invalid(`${missing.join(', ')} wasn't supplied.`);
+      const settings = JSON.parse(JSON.stringify(body)) as BranchProtectionSettings;
+      settings.required_linear_history = body.required_linear_history === true;
+      settings.allow_force_pushes = body.allow_force_pushes === true;
+      settings.allow_deletions = body.allow_deletions === true;
+      repo.protection.set(branch, settings);
+      return { status: 200, body: protectionJson(repo, branch, settings) };
+    }),
+    compileRoute('DELETE', '/repos/{owner}/{repo}/branches/{branch}/protection', (_request, param) => {
+      const repo = repoAt(param);
+      const branch = param('branch');
+      if (!repo.protection.delete(branch)) throw notFound('Branch not protected');
+      return { status: 204 };
+    }),
     compileRoute('GET', '/repos/{owner}/{repo}/branches/{branch}', (_request, param) => {
       const repo = repoAt(param);
       const branch = param('branch');
@@ -1344,7 +1445,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         body: {
           name: branch,
           commit: { sha, url: `${apiBase}/repos/${repo.fullName}/commits/${sha}` },
-          protected: false,
+          protected: repo.protection.has(branch),
           _links: { self: `${apiBase}/repos/${repo.fullName}/branches/${branch}`, html: `${HTML_BASE}/${repo.fullName}/tree/${branch}` },
         },
       };
@@ -2124,6 +2225,16 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         server.closeAllConnections();
       }),
 
+    setBranchProtection: (fullName, branch, settings) => {
+      const repo = ensureRepo(fullName);
+      ensureBranch(repo, branch);
+      if (settings) repo.protection.set(branch, structuredClone(settings));
+      else repo.protection.delete(branch);
+    },
+    branchProtection: (fullName, branch) => {
+      const settings = repos.get(lower(fullName))?.protection.get(branch);
+      return settings ? structuredClone(settings) : undefined;
+    },
     addRepo: (fullName, repoOptions) => {
       const repo = ensureRepo(fullName, repoOptions?.defaultBranch);
       if (repoOptions?.archived !== undefined) repo.archived = repoOptions.archived;
