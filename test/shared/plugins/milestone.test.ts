@@ -1,28 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { decideMilestone, milestone, requestedMilestone } from '../../../shared/plugins/milestone';
 import { issueComment } from '../../support/payloads';
+import { milestonePluginsYaml } from '../../support/milestone-config';
 import { startPluginHarness, type PluginHarness } from '../../support/plugin-harness';
 
 const REPO = 'acme/widgets';
 
-function pluginsYaml(repoTeam: boolean): string {
-  return `
-plugins:
-  acme/widgets:
-    plugins: [milestone]
-repo_milestone:
-  '':
-    maintainers_team: admins
-    maintainers_friendly_name: Milestone Admins
-${repoTeam ? `  acme/widgets:
-    maintainers_team: leads
-    maintainers_friendly_name: SIG leads
-` : ''}`;
-}
-
 describe('milestone plugin', () => {
   async function start(options: { milestone?: string; repoTeam?: boolean } = {}): Promise<PluginHarness> {
-    const harness = await startPluginHarness({ plugins: pluginsYaml(options.repoTeam ?? true), registry: [milestone] });
+    const harness = await startPluginHarness({ plugins: milestonePluginsYaml('milestone', options.repoTeam ?? true), registry: [milestone] });
     const { github } = harness;
     github.addMilestone(REPO, 'v1.0');
     github.addMilestone(REPO, 'v0.9');

@@ -1,28 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { milestonestatus, requestedStatuses, statusLabels } from '../../../shared/plugins/milestonestatus';
 import { issueComment } from '../../support/payloads';
+import { milestonePluginsYaml } from '../../support/milestone-config';
 import { startPluginHarness, type PluginHarness } from '../../support/plugin-harness';
 
 const REPO = 'acme/widgets';
 
-function pluginsYaml(repoTeam: boolean): string {
-  return `
-plugins:
-  acme/widgets:
-    plugins: [milestonestatus]
-repo_milestone:
-  '':
-    maintainers_team: admins
-    maintainers_friendly_name: Milestone Admins
-${repoTeam ? `  acme/widgets:
-    maintainers_team: leads
-    maintainers_friendly_name: SIG leads
-` : ''}`;
-}
-
 describe('milestonestatus plugin', () => {
   async function start(repoTeam = true): Promise<PluginHarness> {
-    const harness = await startPluginHarness({ plugins: pluginsYaml(repoTeam), registry: [milestonestatus] });
+    const harness = await startPluginHarness({ plugins: milestonePluginsYaml('milestonestatus', repoTeam), registry: [milestonestatus] });
     harness.github.addRepoLabels(REPO, ['status/approved-for-milestone', 'status/in-progress', 'status/in-review']);
     harness.github.addPullRequest(REPO, { number: 7, author: 'contributor' });
     harness.github.addTeamMember('acme', 'leads', 'sig-lead');
