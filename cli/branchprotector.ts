@@ -2,7 +2,10 @@ import { planBranchProtection, applyBranchProtection, describeChange } from '../
 import type { BranchProtectionApi } from '../shared/github/client';
 import { githubApiUrl } from '../shared/github/environment';
 import { GitHubClients, githubAuthFromEnv } from '../shared/github/octokit';
+import { configSourceFromEnv, snapshotLocationFromEnv } from '../shared/config/config-source';
 import { loadConfigOrThrow } from '../shared/config/load';
+import type { Config } from '../shared/config/model';
+import { createLogger } from '../shared/log/logger';
 import { CommandFailure, parseFlags, UsageError } from './args';
 import { BRANCHPROTECTOR_USAGE } from './branchprotector-usage';
 import type { CommandIO } from './checkconfig';
@@ -19,6 +22,10 @@ function perOrgApi(clients: GitHubClients): BranchProtectionApi {
     getBranchProtection: async (owner, repo, branch) => (await forOrg(owner)).getBranchProtection(owner, repo, branch),
     updateBranchProtection: async (owner, repo, branch, settings) => (await forOrg(owner)).updateBranchProtection(owner, repo, branch, settings),
     removeBranchProtection: async (owner, repo, branch) => (await forOrg(owner)).removeBranchProtection(owner, repo, branch),
+    setRequiredSignatures: async (owner, repo, branch, required) => (await forOrg(owner)).setRequiredSignatures(owner, repo, branch, required),
+    listAppsWithWriteAccess: async (org) => (await forOrg(org)).listAppsWithWriteAccess(org),
+    listCollaboratorsWithWriteAccess: async (owner, repo) => (await forOrg(owner)).listCollaboratorsWithWriteAccess(owner, repo),
+    listTeamsWithWriteAccess: async (owner, repo) => (await forOrg(owner)).listTeamsWithWriteAccess(owner, repo),
   };
 }
 
@@ -29,26 +36,42 @@ function clientsFromEnv(): GitHubClients {
   return new GitHubClients({ baseUrl: githubApiUrl(), auth });
 }
 
+/**
+ * In the cloud the scheduled run (infra/terraform/branchprotector.tf) has no config files: it
+ * reads the snapshot config-updater last published, as functions and runners do.
+ */
+async function publishedConfig(): Promise<Config> {
+  if (!snapshotLocationFromEnv(process.env)) {
+    throw new UsageError('--config-path is required (or $CONFIG_SNAPSHOTS, where config-updater publishes the config)');
+  }
+  return configSourceFromEnv(process.env, createLogger({ sink: (line) => process.stderr.write(`${line}\n`), minimum: 'WARNING' }, { component: 'branchprotector' })).current();
+}
+
 export async function branchprotectorCommand(argv: readonly string[], io: CommandIO, clients?: GitHubClients): Promise<number> {
   const { values } = parseFlags(argv, {
     'config-path': { type: 'string' },
     'job-config-path': { type: 'string' },
     confirm: { type: 'boolean', default: false },
     'enable-apps-restrictions': { type: 'boolean', default: false },
+    'verify-restrictions': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
     io.stdout(BRANCHPROTECTOR_USAGE);
     return 0;
   }
-  if (!values['config-path']) throw new UsageError('--config-path is required');
-  const config = await loadConfigOrThrow({
-    configPath: values['config-path'],
-    ...(values['job-config-path'] ? { jobConfigPath: values['job-config-path'] } : {}),
-  });
+  const config = values['config-path']
+    ? await loadConfigOrThrow({
+        configPath: values['config-path'],
+        ...(values['job-config-path'] ? { jobConfigPath: values['job-config-path'] } : {}),
+      })
+    : await publishedConfig();
   const github = perOrgApi(clients ?? clientsFromEnv());
 
-  const plan = await planBranchProtection(config, github, { enableAppsRestrictions: values['enable-apps-restrictions'] });
+  const plan = await planBranchProtection(config, github, {
+    enableAppsRestrictions: values['enable-apps-restrictions'],
+    verifyRestrictions: values['verify-restrictions'],
+  });
   for (const change of plan.changes) {
     const verb = change.wanted ? (change.current ? 'update' : 'protect') : 'unprotect';
     io.stdout(`${change.org}/${change.repo}=${change.branch}: ${verb}`);

@@ -46,6 +46,12 @@ export interface ProtectionPlan {
 export interface PlanOptions {
   /** Prow's `--enable-apps-restrictions`: without it, a policy restricting pushes to apps is an error. */
   enableAppsRestrictions?: boolean;
+  /**
+   * Prow's `--verify-restrictions`: a branch whose push restrictions name a user, team or app that
+   * cannot write to the repository is an error rather than a change (GitHub would refuse it, or
+   * the restriction would lock out the people it means to let in).
+   */
+  verifyRestrictions?: boolean;
 }
 
 /** GitHub's private forks for security advisories (`<repo>-ghsa-xxxx-xxxx-xxxx`) cannot be protected. */
@@ -94,6 +100,8 @@ export function protectionRequest(policy: Policy, enableAppsRestrictions: boolea
     required_linear_history: policy.required_linear_history === true,
     allow_force_pushes: policy.allow_force_pushes === true,
     allow_deletions: policy.allow_deletions === true,
+    // Only when the config says so: Prow leaves GitHub's setting alone otherwise.
+    ...(policy.require_signed_commits !== undefined ? { required_signatures: policy.require_signed_commits } : {}),
   };
 }
 
@@ -135,7 +143,21 @@ export function settingLines(settings: BranchProtectionSettings | undefined): Ma
   lines.set('required_linear_history', String(settings.required_linear_history));
   lines.set('allow_force_pushes', String(settings.allow_force_pushes));
   lines.set('allow_deletions', String(settings.allow_deletions));
+  if (settings.required_signatures !== undefined) lines.set('required_signatures', String(settings.required_signatures));
   return lines;
+}
+
+/**
+ * GitHub's protection as far as the wanted one speaks: signatures are compared (and shown in the
+ * diff) only when the config sets them, since a silent config leaves them as they are.
+ */
+function comparable(
+  current: BranchProtectionSettings | undefined,
+  wanted: BranchProtectionSettings | undefined,
+): BranchProtectionSettings | undefined {
+  if (!current || wanted?.required_signatures !== undefined) return current;
+  const { required_signatures: _unmanaged, ...rest } = current;
+  return rest;
 }
 
 /**
@@ -143,7 +165,7 @@ export function settingLines(settings: BranchProtectionSettings | undefined): Ma
  * item reads `+required_status_checks.contexts: pull-foo-unit`.
  */
 export function describeChange(change: Pick<BranchChange, 'current' | 'wanted'>): string[] {
-  const before = settingLines(change.current);
+  const before = settingLines(comparable(change.current, change.wanted));
   const after = settingLines(change.wanted);
   const field = (key: string) => key.replace(/\[.*\]$/, '');
   const lines: string[] = [];
@@ -157,9 +179,9 @@ export function describeChange(change: Pick<BranchChange, 'current' | 'wanted'>)
   return lines;
 }
 
-function sameProtection(a: BranchProtectionSettings | undefined, b: BranchProtectionSettings | undefined): boolean {
-  const left = settingLines(a);
-  const right = settingLines(b);
+function sameProtection(current: BranchProtectionSettings | undefined, wanted: BranchProtectionSettings | undefined): boolean {
+  const left = settingLines(comparable(current, wanted));
+  const right = settingLines(wanted);
   return left.size === right.size && [...left].every(([key, value]) => right.get(key) === value);
 }
 
@@ -179,9 +201,32 @@ function orgHasManagedBranches(orgEntry: OrgProtection | null | undefined): bool
   return Object.values(orgEntry?.repos ?? {}).some(hasManagedBranches);
 }
 
+/** Who may write to one repository, read once per repository and only when a restriction needs it. */
+interface Writers {
+  apps: Set<string>;
+  users: Set<string>;
+  teams: Set<string>;
+}
+
+/** Prow's validateRestrictions: each name the restrictions give that cannot write, by kind. */
+export function unauthorizedRestrictions(fullName: string, restrictions: NonNullable<BranchProtectionSettings['restrictions']>, writers: Writers): string[] {
+  const problems: string[] = [];
+  const check = (kind: string, names: readonly string[], allowed: Set<string>, fold: (name: string) => string) => {
+    const outsiders = [...new Set(names)].filter((name) => !allowed.has(fold(name))).sort();
+    if (outsiders.length > 0) problems.push(`these ${kind} cannot write to ${fullName}: ${outsiders.join(', ')}`);
+  };
+  check('apps', restrictions.apps, writers.apps, (name) => name);
+  // GitHub logins are case-insensitive.
+  check('users', restrictions.users, writers.users, (name) => name.toLowerCase());
+  check('teams', restrictions.teams, writers.teams, (name) => name);
+  return problems;
+}
+
 class Planner {
   readonly plan: ProtectionPlan = { changes: [], unchanged: 0, errors: [] };
   private readonly done = new Set<string>();
+  private readonly writers = new Map<string, Promise<Writers>>();
+  private readonly orgApps = new Map<string, Promise<Set<string>>>();
 
   constructor(
     private readonly config: Config,
@@ -284,12 +329,39 @@ class Planner {
       throw new BranchPolicyError('the policy restricts pushes to apps; pass --enable-apps-restrictions to manage that');
     }
     const wanted = policy.protect ? protectionRequest(policy, this.options.enableAppsRestrictions === true) : undefined;
+    if (this.options.verifyRestrictions && wanted?.restrictions) {
+      const problems = unauthorizedRestrictions(`${org}/${repo}`, wanted.restrictions, await this.writersOf(org, repo));
+      if (problems.length > 0) throw new BranchPolicyError(`invalid push restrictions: ${problems.join('; ')}`);
+    }
     const current = await this.github.getBranchProtection(org, repo, branch);
     if (sameProtection(current, wanted)) {
       this.plan.unchanged++;
       return;
     }
     this.plan.changes.push({ org, repo, branch, current, wanted });
+  }
+
+  private writersOf(org: string, repo: string): Promise<Writers> {
+    const key = `${org}/${repo}`;
+    let writers = this.writers.get(key);
+    if (!writers) {
+      let apps = this.orgApps.get(org);
+      if (!apps) {
+        apps = this.github.listAppsWithWriteAccess(org).then((slugs) => new Set(slugs));
+        this.orgApps.set(org, apps);
+      }
+      const appsOfOrg = apps;
+      writers = (async () => {
+        const [appSlugs, users, teams] = await Promise.all([
+          appsOfOrg,
+          this.github.listCollaboratorsWithWriteAccess(org, repo),
+          this.github.listTeamsWithWriteAccess(org, repo),
+        ]);
+        return { apps: appSlugs, users: new Set(users), teams: new Set(teams) };
+      })();
+      this.writers.set(key, writers);
+    }
+    return writers;
   }
 }
 
@@ -310,8 +382,17 @@ export async function applyBranchProtection(plan: ProtectionPlan, github: Branch
   for (const change of plan.changes) {
     const name = `${change.org}/${change.repo}=${change.branch}`;
     try {
-      if (change.wanted) await github.updateBranchProtection(change.org, change.repo, change.branch, change.wanted);
-      else await github.removeBranchProtection(change.org, change.repo, change.branch);
+      const { wanted, current } = change;
+      if (!wanted) {
+        await github.removeBranchProtection(change.org, change.repo, change.branch);
+        continue;
+      }
+      await github.updateBranchProtection(change.org, change.repo, change.branch, wanted);
+      // A PUT leaves signatures as they were; they change through their own endpoint, and only then.
+      const signed = wanted.required_signatures;
+      if (signed !== undefined && signed !== (current?.required_signatures ?? false)) {
+        await github.setRequiredSignatures(change.org, change.repo, change.branch, signed);
+      }
     } catch (error) {
       failures.push(`${change.wanted ? 'update' : 'remove'} ${name} protection failed: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -485,6 +485,12 @@ export interface BranchProtectionSettings {
   required_linear_history: boolean;
   allow_force_pushes: boolean;
   allow_deletions: boolean;
+  /**
+   * Whether commits must be signed. GitHub keeps it apart from the rest (its own endpoint, not in
+   * the PUT body); read back, it is always set; in a policy, undefined means the config is silent
+   * about it and whatever GitHub has stands, as Prow leaves it.
+   */
+  required_signatures?: boolean;
 }
 
 export interface BranchSummary {
@@ -510,4 +516,12 @@ export interface BranchProtectionApi {
   updateBranchProtection(owner: string, repo: string, branch: string, settings: BranchProtectionSettings): Promise<void>;
   /** Protection off; a branch already unprotected is left alone. */
   removeBranchProtection(owner: string, repo: string, branch: string): Promise<void>;
+  /** Signed commits required or not, on a protected branch (GitHub's required_signatures endpoint). */
+  setRequiredSignatures(owner: string, repo: string, branch: string, required: boolean): Promise<void>;
+  /** Slugs of the apps installed on the org that may write repository contents (needs org admin read). */
+  listAppsWithWriteAccess(org: string): Promise<string[]>;
+  /** Logins (lower case) of the repository's collaborators with push or admin access. */
+  listCollaboratorsWithWriteAccess(owner: string, repo: string): Promise<string[]>;
+  /** Slugs of the teams with push, maintain or admin access to the repository. */
+  listTeamsWithWriteAccess(owner: string, repo: string): Promise<string[]>;
 }

@@ -711,15 +711,48 @@ export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi {
       required_linear_history: data.required_linear_history?.enabled ?? false,
       allow_force_pushes: data.allow_force_pushes?.enabled ?? false,
       allow_deletions: data.allow_deletions?.enabled ?? false,
+      required_signatures: data.required_signatures?.enabled ?? false,
     };
   }
 
   async updateBranchProtection(owner: string, repo: string, branch: string, settings: BranchProtectionSettings): Promise<void> {
-    await this.send((octokit) => octokit.request('PUT /repos/{owner}/{repo}/branches/{branch}/protection', { owner, repo, branch, ...settings }));
+    // Signatures have their own endpoint; the PUT refuses the field.
+    const { required_signatures: _separate, ...body } = settings;
+    await this.send((octokit) => octokit.request('PUT /repos/{owner}/{repo}/branches/{branch}/protection', { owner, repo, branch, ...body }));
+  }
+
+  async setRequiredSignatures(owner: string, repo: string, branch: string, required: boolean): Promise<void> {
+    if (required) {
+      await this.send((octokit) =>
+        octokit.request('POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures', { owner, repo, branch }),
+      );
+    } else {
+      await this.sendUnlessGone((octokit) =>
+        octokit.request('DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures', { owner, repo, branch }),
+      );
+    }
   }
 
   async removeBranchProtection(owner: string, repo: string, branch: string): Promise<void> {
     await this.sendUnlessGone((octokit) => octokit.request('DELETE /repos/{owner}/{repo}/branches/{branch}/protection', { owner, repo, branch }));
+  }
+
+  async listAppsWithWriteAccess(org: string): Promise<string[]> {
+    const installations = await this.send((octokit) => octokit.paginate('GET /orgs/{org}/installations', { org, ...FIRST_PAGE }));
+    return installations.flatMap((installation) => (installation.permissions.contents === 'write' && installation.app_slug ? [installation.app_slug] : []));
+  }
+
+  async listCollaboratorsWithWriteAccess(owner: string, repo: string): Promise<string[]> {
+    const collaborators = await this.send((octokit) =>
+      octokit.paginate('GET /repos/{owner}/{repo}/collaborators', { owner, repo, affiliation: 'all', ...FIRST_PAGE }),
+    );
+    return collaborators.flatMap((user) => (user.permissions?.push || user.permissions?.admin ? [user.login.toLowerCase()] : []));
+  }
+
+  async listTeamsWithWriteAccess(owner: string, repo: string): Promise<string[]> {
+    const teams = await this.send((octokit) => octokit.paginate('GET /repos/{owner}/{repo}/teams', { owner, repo, ...FIRST_PAGE }));
+    // GitHub's "maintain" includes push, which Prow's older client did not know of.
+    return teams.flatMap((team) => (['push', 'maintain', 'admin'].includes(team.permission) ? [team.slug] : []));
   }
 
   async getBranchHeadSha(owner: string, repo: string, branch: string): Promise<string | undefined> {

@@ -1,4 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DiskArtifactStore } from '../../shared/artifacts/disk';
+import { createSnapshot, publishSnapshot } from '../../shared/config/snapshots';
 import { branchprotectorCommand } from '../../cli/branchprotector';
 import type { CommandIO } from '../../cli/checkconfig';
 import { main } from '../../cli/main';
@@ -94,6 +99,38 @@ describe('cutwater branchprotector on kubernetes/test-infra config', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toBe(`0 branches to change, ${changed} already as configured, 0 errors (dry run: --confirm applies)`);
   }, 240_000);
+
+  it('without --config-path, protects as the config snapshot published under $CONFIG_SNAPSHOTS says (the scheduled run in the cloud)', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'cutwater-bp-snapshots-'));
+    cleanups.push(() => rm(directory, { recursive: true, force: true }));
+    const texts = {
+      prowConfig: {
+        path: 'config.yaml',
+        text: 'branch-protection:\n  orgs:\n    acme:\n      repos:\n        app:\n          protect: true\n          require_signed_commits: true\n',
+      },
+      jobConfigs: [],
+    };
+    const published = await publishSnapshot(
+      new DiskArtifactStore(directory),
+      '',
+      createSnapshot(texts, { repo: 'acme/config', sha: 'c'.repeat(40), pullRequest: 1, author: 'alice' }, new Date()),
+    );
+    expect(published.ok).toBe(true);
+    github = await startFakeGitHub();
+    cleanups.push(() => github.close());
+    github.addRepo('acme/app', { defaultBranch: 'main' });
+
+    const before = process.env.CONFIG_SNAPSHOTS;
+    process.env.CONFIG_SNAPSHOTS = directory;
+    cleanups.push(() => {
+      if (before === undefined) delete process.env.CONFIG_SNAPSHOTS;
+      else process.env.CONFIG_SNAPSHOTS = before;
+    });
+    const run = await branchprotector('--confirm');
+    expect(run.stderr).toBe('');
+    expect(run.stdout.split('\n').at(-1)).toBe('1 branch changed, 0 failed, 0 already as configured, 0 errors');
+    expect(github.branchProtection('acme/app', 'main')).toMatchObject({ enforce_admins: false, required_signatures: true });
+  });
 
   it('asks for --config-path with its usage', async () => {
     const { io, result } = collect();

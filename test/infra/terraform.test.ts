@@ -884,6 +884,7 @@ const IAM_TARGET: Readonly<Record<string, string>> = {
   google_secret_manager_secret_iam_member: 'secret_id',
   google_service_account_iam_member: 'service_account_id',
   google_cloud_run_v2_service_iam_member: 'name',
+  google_cloud_run_v2_job_iam_member: 'name',
   google_cloud_run_service_iam_member: 'service',
   google_cloudfunctions2_function_iam_member: 'cloud_function',
 };
@@ -1556,6 +1557,31 @@ describe('infra/terraform', () => {
     expect(checkTerraform({ ...model, instances: [...model.instances, owner] }, expectations())).toEqual([
       "the runner's service account holds roles/owner on project; it may have only datastore.user and its two bucket roles",
     ]);
+  });
+
+  it('runs branchprotector on a schedule as a Cloud Run job, from the published config, once an image is given', async () => {
+    const jobs = (m: TerraformModel) => m.instances.filter((i) => i.type === 'google_cloud_run_v2_job');
+    expect(jobs(model)).toEqual([]);
+    const withJob = await loadModule(TERRAFORM_DIR, { ...TFVARS, branchprotector_image: 'registry.example/cutwater/runner:1', branchprotector_flags: ['--verify-restrictions'] });
+    const [job] = jobs(withJob);
+    const container = JSON.stringify(job?.attrs.template);
+    expect(container).toContain('"args":["branchprotector","--confirm","--verify-restrictions"]');
+    expect(container).toContain('"name":"CONFIG_SNAPSHOTS"');
+    expect(container).toContain('"name":"GITHUB_APP_PRIVATE_KEY"');
+    const scheduler = withJob.instances.find((i) => i.address === 'google_cloud_scheduler_job.branchprotector["branchprotector"]');
+    expect(JSON.stringify(scheduler?.attrs.http_target)).toContain(':run');
+    expect(scheduler?.attrs.schedule).toBe('17 */6 * * *');
+    // Its account reads the config and the App's two secrets, and nothing else.
+    const grants = withJob.instances
+      .filter((i) => JSON.stringify(i.attrs.member ?? '').includes('google_service_account.branchprotector'))
+      .map((i) => `${i.type} ${String(i.attrs.role)}`)
+      .sort();
+    expect(grants).toEqual([
+      'google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor',
+      'google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor',
+      'google_storage_bucket_iam_member roles/storage.objectViewer',
+    ]);
+    expect(checkTerraform(withJob, expectations())).toEqual([]);
   });
 
   it('reads the Firestore indexes from infra/firestore/firestore.indexes.json rather than a copy', async () => {

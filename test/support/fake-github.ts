@@ -216,6 +216,10 @@ export interface FakeGitHub {
   addCollaborator(fullName: string, login: string): void;
   /** Team members are members of the org too, as on GitHub. */
   addTeamMember(org: string, teamSlug: string, login: string): void;
+  /** A team's access to a repository, as `GET /repos/{owner}/{repo}/teams` lists it. */
+  addRepoTeam(fullName: string, teamSlug: string, permission: 'pull' | 'triage' | 'push' | 'maintain' | 'admin'): void;
+  /** A GitHub App installed on the org, with its repository contents permission. */
+  addAppInstallation(org: string, appSlug: string, contents: 'read' | 'write'): void;
   /**
    * A file's text at a ref (default: the default branch). Reads at any ref fall back to the
    * default branch for files not set at that ref, so a test sets only what a PR changes.
@@ -605,6 +609,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const repos = new Map<string, RepoState>();
   const orgMembers = new Map<string, Set<string>>();
   const teamMembers = new Map<string, Set<string>>();
+  /** Lower-cased repo full name → team slug → permission. */
+  const repoTeams = new Map<string, Map<string, string>>();
+  /** Lower-cased org → installed apps. */
+  const appInstallations = new Map<string, { appSlug: string; contents: string }[]>();
   const comments = new Map<number, CommentState>();
   /** "repo#number" or "repo comment id" → "user:content", each once, as GitHub keeps one of each per person. */
   const reactions = new Map<string, string[]>();
@@ -873,6 +881,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         ? { required_status_checks: { url: `${url}/required_status_checks`, strict: settings.required_status_checks.strict, contexts: settings.required_status_checks.contexts, checks: [] } }
         : {}),
       enforce_admins: { url: `${url}/enforce_admins`, enabled: settings.enforce_admins },
+      required_signatures: { url: `${url}/required_signatures`, enabled: settings.required_signatures === true },
       ...(reviews
         ? {
             required_pull_request_reviews: {
@@ -1426,9 +1435,22 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       settings.required_linear_history = body.required_linear_history === true;
       settings.allow_force_pushes = body.allow_force_pushes === true;
       settings.allow_deletions = body.allow_deletions === true;
+      // The PUT does not speak of signatures (their own endpoint does): they stay as they were.
+      settings.required_signatures = repo.protection.get(branch)?.required_signatures === true;
       repo.protection.set(branch, settings);
       return { status: 200, body: protectionJson(repo, branch, settings) };
     }),
+    ...(['POST', 'DELETE'] as const).map((method) =>
+      compileRoute(method, '/repos/{owner}/{repo}/branches/{branch}/protection/required_signatures', (_request, param) => {
+        const repo = repoAt(param);
+        const branch = param('branch');
+        const settings = repo.protection.get(branch);
+        if (!settings) throw notFound('Branch not protected');
+        settings.required_signatures = method === 'POST';
+        const url = `${apiBase}/repos/${repo.fullName}/branches/${branch}/protection/required_signatures`;
+        return method === 'POST' ? { status: 200, body: { url, enabled: true } } : { status: 204 };
+      }),
+    ),
     compileRoute('DELETE', '/repos/{owner}/{repo}/branches/{branch}/protection', (_request, param) => {
       const repo = repoAt(param);
       const branch = param('branch');
@@ -1788,6 +1810,27 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const repo = repoAt(param);
       if (!repo.collaborators.has(lower(param('username')))) throw notFound('Not Found');
       return { status: 204 };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/collaborators', (request, param) => {
+      const repo = repoAt(param);
+      // The fake's collaborators all have write access.
+      const logins = [...repo.collaborators].sort();
+      return paged(request, logins.map((login) => ({ ...userJson(login), permissions: { admin: false, maintain: false, push: true, triage: true, pull: true } })));
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/teams', (request, param) => {
+      const repo = repoAt(param);
+      const teams = [...(repoTeams.get(lower(repo.fullName)) ?? new Map<string, string>())].sort(([a], [b]) => a.localeCompare(b));
+      return paged(request, teams.map(([slug, permission]) => ({ slug, name: slug, permission })));
+    }),
+    compileRoute('GET', '/orgs/{org}/installations', (request, param) => {
+      const installed = appInstallations.get(lower(param('org'))) ?? [];
+      const { first, count, headers } = pageOf(request, installed.length);
+      const installations = installed.slice(first, first + count).map((app, index) => ({
+        id: first + index + 1,
+        app_slug: app.appSlug,
+        permissions: { contents: app.contents, metadata: 'read' },
+      }));
+      return { status: 200, body: { total_count: installed.length, installations }, headers };
     }),
     compileRoute('GET', '/orgs/{org}/teams/{team_slug}/memberships/{username}', (_request, param) => {
       const [org, slug, login] = [param('org'), param('team_slug'), param('username')];
@@ -2244,6 +2287,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const members = orgMembers.get(lower(org)) ?? new Set<string>();
       members.add(lower(know(login)));
       orgMembers.set(lower(org), members);
+    },
+    addRepoTeam: (fullName, teamSlug, permission) => {
+      const key = lower(ensureRepo(fullName).fullName);
+      const teams = repoTeams.get(key) ?? new Map<string, string>();
+      teams.set(teamSlug, permission);
+      repoTeams.set(key, teams);
+    },
+    addAppInstallation: (org, appSlug, contents) => {
+      const installed = appInstallations.get(lower(org)) ?? [];
+      installed.push({ appSlug, contents });
+      appInstallations.set(lower(org), installed);
     },
     addCollaborator: (fullName, login) => {
       ensureRepo(fullName).collaborators.add(lower(know(login)));
