@@ -142,6 +142,8 @@ export interface Milestone {
 /** What `updateIssue` may change; a field left out is left as it is. */
 export interface IssueChanges {
   title?: string;
+  /** The whole new body (Markdown). */
+  body?: string;
   state?: 'open' | 'closed';
   stateReason?: 'completed' | 'not_planned' | 'reopened';
   /** A milestone's number, or null to clear the milestone. */

@@ -897,11 +897,13 @@ export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi {
   ): Promise<void> {
     const fields: {
       title?: string;
+      body?: string;
       state?: 'open' | 'closed';
       state_reason?: 'completed' | 'not_planned' | 'reopened';
       milestone?: number | null;
     } = {};
     if (changes.title !== undefined) fields.title = changes.title;
+    if (changes.body !== undefined) fields.body = changes.body;
     if (changes.state !== undefined) fields.state = changes.state;
     if (changes.stateReason !== undefined) fields.state_reason = changes.stateReason;
     if (changes.milestone !== undefined) fields.milestone = changes.milestone;

@@ -247,6 +247,7 @@ class OutboxGitHub implements GitHubClient {
   async updateIssue(owner: string, repo: string, number: number, changes: Parameters<GitHubClient['updateIssue']>[3], options: IssueWriteOptions = {}) {
     const writes: WriteRequest[] = [];
     if (changes.title !== undefined) writes.push({ write: { kind: 'setTitle', owner, repo, number, title: changes.title } });
+    if (changes.body !== undefined) writes.push({ write: { kind: 'setBody', owner, repo, number, body: changes.body } });
     if (changes.milestone !== undefined) writes.push({ write: { kind: 'setMilestone', owner, repo, number, milestone: changes.milestone } });
     if (changes.state !== undefined) {
       const reason = changes.stateReason ? { stateReason: changes.stateReason } : {};

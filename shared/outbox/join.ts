@@ -42,6 +42,7 @@ const REQUEST_KIND: Record<GitHubWrite['kind'], RequestKind> = {
   requestReviewer: 'requestReviewers',
   removeRequestedReviewer: 'removeRequestedReviewers',
   setTitle: 'updateIssue',
+  setBody: 'updateIssue',
   setState: 'updateIssue',
   setMilestone: 'updateIssue',
   createComment: 'createComment',

@@ -642,6 +642,7 @@ export class OutboxWriter {
         // In take order, so the later of two writes to the same field wins.
         for (const entry of entries) {
           if (entry.write.kind === 'setTitle') changes.title = entry.write.title;
+          if (entry.write.kind === 'setBody') changes.body = entry.write.body;
           if (entry.write.kind === 'setMilestone') changes.milestone = entry.write.milestone;
           if (entry.write.kind === 'setState') {
             changes.state = entry.write.state;

@@ -44,6 +44,7 @@ const ACTION_REQUIRED = 'action required';
 const CHERRY_PICK_OF = /Cherry pick of #(\d+) on release-\d+\.\d+./;
 
 const RELEASE_NOTE_COMMAND = /^\/release-note\s*$/im;
+const RELEASE_NOTE_EDIT_COMMAND = /^\/release-note-edit\s*$/im;
 const RELEASE_NOTE_NONE_COMMAND = /^\/release-note-none\s*$/im;
 const RELEASE_NOTE_ACTION_REQUIRED_COMMAND = /^\/release-note-action-required\s*$/im;
 
@@ -67,6 +68,19 @@ export function releaseNoteLabelFor(body: string, labels: ReadonlySet<string>): 
   return note.includes(ACTION_REQUIRED) ? RELEASE_NOTE_ACTION_REQUIRED_LABEL : RELEASE_NOTE_LABEL;
 }
 
+/**
+ * The PR body with its release-note block's content replaced by `note`, as `/release-note-edit`
+ * does; undefined when the body has no block to replace.
+ */
+export function withReleaseNote(body: string, note: string): string | undefined {
+  const match = NOTE_BLOCK.exec(body);
+  const content = match?.[1];
+  if (!match || content === undefined) return undefined;
+  const contentStart = match.index + match[0].length - content.length - '```'.length;
+  const contentEnd = contentStart + content.length;
+  return `${body.slice(0, contentStart)}\r\n${note.trim()}\r\n${body.slice(contentEnd)}`;
+}
+
 /** The PRs a cherry-pick's body names as its parents ("Cherry pick of #123 on release-1.30."). */
 export function cherryPickParents(body: string): number[] {
   return body.split('\n').flatMap((line) => {
@@ -75,9 +89,11 @@ export function cherryPickParents(body: string): number[] {
   });
 }
 
-export type ReleaseNoteCommand = 'release-note' | 'release-note-none' | 'release-note-action-required';
+export type ReleaseNoteCommand = 'release-note' | 'release-note-none' | 'release-note-action-required' | 'release-note-edit';
 
 export function releaseNoteCommand(body: string): ReleaseNoteCommand | undefined {
+  // Checked first: an edit's comment carries a release-note block, and maybe other commands' words.
+  if (RELEASE_NOTE_EDIT_COMMAND.test(body)) return 'release-note-edit';
   if (RELEASE_NOTE_COMMAND.test(body)) return 'release-note';
   if (RELEASE_NOTE_NONE_COMMAND.test(body)) return 'release-note-none';
   if (RELEASE_NOTE_ACTION_REQUIRED_COMMAND.test(body)) return 'release-note-action-required';
@@ -100,6 +116,13 @@ export const releaseNote = definePlugin('release-note', {
   config: 'release_note.guidelines_url: the release note guidelines the notices link to.',
   commands: [
     {
+      usage: '/release-note-edit',
+      description:
+        "Replaces the release note in the PR body's release-note block with the one in the comment's own release-note block; the labels follow the new note.",
+      examples: ['/release-note-edit\n```release-note\nThe widget API now takes a context.\n```'],
+      who: 'Org members.',
+    },
+    {
       usage: '/release-note-none',
       description: `Adds the '${RELEASE_NOTE_NONE_LABEL}' label: the PR needs no release note. Prefer writing NONE in the PR body's release-note block.`,
       examples: ['/release-note-none'],
@@ -116,6 +139,26 @@ export const releaseNote = definePlugin('release-note', {
     if (!command) return;
     const commenter = comment.user?.login ?? '';
     const reply = (message: string) => issue.createComment(formatResponse(commenter, message, { body, htmlUrl: comment.html_url }));
+    if (command === 'release-note-edit') {
+      // The edit fires pull_request.edited, whose handler below sets the labels from the new note.
+      if (!(await github.isOrgMember(org, commenter))) {
+        await reply('only org members may edit the release note.');
+        return;
+      }
+      const note = releaseNoteOf(body);
+      if (note === '') {
+        await reply('`/release-note-edit` needs the new note in a release-note block of the same comment.');
+        return;
+      }
+      const edited = withReleaseNote(pr.body ?? '', note);
+      if (edited === undefined) {
+        await reply('`/release-note-edit` needs a release-note block in the PR body to replace.');
+        return;
+      }
+      await issue.updateIssue({ body: edited });
+      log.info('edited the release note', { number: issue.number, by: commenter });
+      return;
+    }
     if (command !== 'release-note-none') {
       await reply(DEPRECATED_COMMANDS_REPLY);
       return;

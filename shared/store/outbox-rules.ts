@@ -103,6 +103,8 @@ export function resourceOf(write: GitHubWrite, id: string): string {
         return `reviewer:${write.login}`;
       case 'setTitle':
         return 'title';
+      case 'setBody':
+        return 'body';
       case 'setState':
         return 'state';
       case 'setMilestone':
@@ -133,6 +135,7 @@ export function priorityOf(write: GitHubWrite): OutboxPriority {
     case 'requestReviewer':
     case 'removeRequestedReviewer':
     case 'setTitle':
+    case 'setBody':
     case 'setState':
     case 'setMilestone':
       return 1;
@@ -226,9 +229,10 @@ export function coalesce(related: readonly OutboxEntry[], incoming: OutboxEntry,
   switch (write.kind) {
     case 'createStatus':
     case 'setTitle':
+    case 'setBody':
     case 'setState':
     case 'setMilestone':
-      // Only the last one matters: GitHub keeps the latest status per context, title, state, milestone.
+      // Only the last one matters: GitHub keeps the latest status per context, title, body, state, milestone.
       return { changed: sameResource.map(cancel), incoming, saved: sameResource.length };
 
     case 'addLabel':

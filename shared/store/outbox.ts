@@ -32,6 +32,7 @@ export const GitHubWriteSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('requestReviewer'), ...IssueTarget, login: z.string().min(1) }),
   z.object({ kind: z.literal('removeRequestedReviewer'), ...IssueTarget, login: z.string().min(1) }),
   z.object({ kind: z.literal('setTitle'), ...IssueTarget, title: z.string() }),
+  z.object({ kind: z.literal('setBody'), ...IssueTarget, body: z.string() }),
   z.object({
     kind: z.literal('setState'),
     ...IssueTarget,

@@ -109,6 +109,45 @@ describe('release-note plugin', () => {
     expect(bodies(harness).some((body) => body.includes('#100'))).toBe(true);
   });
 
+  describe('/release-note-edit', () => {
+    const edit = (commenter: string, comment: string, body: string) => issueComment({ number: 9, commenter, comment, body });
+    const newNote = '/release-note-edit\n```release-note\nWidgets now take a context.\n```';
+
+    it("lets an org member replace the PR body's note, keeping the rest of the body", async () => {
+      const body = `Fixes #3.\n\n\`\`\`release-note\nNONE\n\`\`\`\n\nMore words.`;
+      const harness = await start({ body, labels: [RELEASE_NOTE_NONE_LABEL] });
+      harness.github.addOrgMember('acme', 'maintainer');
+      const outcome = await harness.deliver('issue_comment', edit('maintainer', newNote, body));
+      expect(outcome.failed).toEqual([]);
+      const edited = harness.github.issue(REPO, 9).body ?? '';
+      expect(releaseNoteOf(edited)).toBe('Widgets now take a context.');
+      expect(edited.startsWith('Fixes #3.')).toBe(true);
+      expect(edited.endsWith('More words.')).toBe(true);
+      // The edit's own pull_request event then relabels from the new note.
+      await harness.deliver('pull_request', opened(edited, { labels: [RELEASE_NOTE_NONE_LABEL] }));
+      expect(harness.github.labels(REPO, 9)).toEqual([RELEASE_NOTE_LABEL]);
+    });
+
+    it('refuses someone outside the org, and leaves the body alone', async () => {
+      const body = block('NONE');
+      const harness = await start({ body });
+      await harness.deliver('issue_comment', edit('contributor', newNote, body));
+      expect(harness.github.issue(REPO, 9).body).toBe(body);
+      expect(bodies(harness)[0]).toContain('only org members may edit the release note');
+    });
+
+    it.each([
+      ['the comment has no new note', '/release-note-edit', block('NONE'), 'needs the new note'],
+      ['the PR body has no block to replace', newNote, 'No block here.', 'needs a release-note block in the PR body'],
+    ])('explains what is missing when %s', async (_, comment, body, answer) => {
+      const harness = await start({ body });
+      harness.github.addOrgMember('acme', 'maintainer');
+      await harness.deliver('issue_comment', edit('maintainer', comment, body));
+      expect(harness.github.issue(REPO, 9).body).toBe(body);
+      expect(bodies(harness)[0]).toContain(answer);
+    });
+  });
+
   describe('/release-note-none', () => {
     const command = (commenter: string, options: { body?: string; labels?: string[] } = {}) =>
       issueComment({ number: 9, commenter, comment: '/release-note-none', body: options.body ?? '', labels: options.labels ?? [] });
