@@ -408,7 +408,7 @@ interface PullState {
   closedBaseSha: string | null;
   files: FileChange[];
   /** Oldest first; the last one's SHA is headSha. */
-  commits: CommitState[];
+  commits: PullCommitState[];
   requestedReviewers: string[];
   /** "org/slug". */
   requestedTeams: string[];
@@ -553,7 +553,7 @@ function lower(text: string): string {
   return text.toLowerCase();
 }
 
-interface CommitState {
+interface PullCommitState {
   sha: string;
   message: string;
   parents: string[];
@@ -563,8 +563,8 @@ interface CommitState {
  * A PR's commits with SHAs filled in; the last is the head, whatever SHA it was seeded with. Each
  * commit's parent is the one before it (the first one's, `baseSha`) unless it was seeded with its own.
  */
-function commitList(seed: string, commits: readonly SeedCommit[], headSha: string, baseSha: string): CommitState[] {
-  const listed: CommitState[] = [];
+function commitList(seed: string, commits: readonly SeedCommit[], headSha: string, baseSha: string): PullCommitState[] {
+  const listed: PullCommitState[] = [];
   commits.forEach((commit, index) => {
     listed.push({
       sha: index === commits.length - 1 ? headSha : (commit.sha ?? sha1(`${seed}:commit ${index}`)),
