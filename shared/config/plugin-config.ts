@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { goDecode } from './go-decode';
 import type { ConfigProblem } from './problems';
-import { checkGoRegexp, type PluginSectionSpec } from './plugin-section';
+import type { PluginSectionSpec } from './plugin-section';
 import { formatYamlPath, parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
 
 export { formatYamlPath };
@@ -12,8 +12,7 @@ export type { PluginSectionSpec };
  * Prow's `plugins.yaml` (pkg/plugins/config.go `Configuration`). This file models what no single
  * plugin owns: which plugins are enabled where (`plugins`, `external_plugins`), the OWNERS settings
  * several plugins read, and the sections of plugins Cutwater does not implement, accepted with their
- * outer shape only so that an existing file loads unchanged (only the regular expressions Prow
- * compiles while loading are read from those). A section an in-tree plugin owns (`size:`,
+ * outer shape only so that an existing file loads unchanged. A section an in-tree plugin owns (`size:`,
  * `triggers:`, …) is declared in that plugin's file (shared/config/plugin-section.ts) and reaches
  * the loader through `PluginConfigOptions.sections`.
  */
@@ -50,8 +49,6 @@ export const OwnersSchema = z.object({
     .optional(),
 });
 
-export const SigMentionSchema = z.object({ regexp: z.string().optional() });
-
 /**
  * Loose, so that plugin sections pass through: validated when the loader is given their specs,
  * carried unvalidated by components that never read them.
@@ -63,10 +60,8 @@ export const PluginConfigSchema = z.looseObject({
   external_plugins: z.record(z.string(), z.array(ExternalPluginSchema)).optional(),
   /** Read by every plugin that reads OWNERS files (approve, blunderbuss, lgtm, verify-owners). */
   owners: OwnersSchema.optional(),
-  sigmention: SigMentionSchema.optional(),
 
-  // Accepted, not interpreted; only the expressions Prow compiles at load time are typed.
-  blockades: z.array(z.looseObject({ branchregexp: z.string().optional() })).optional(),
+  // Accepted, not interpreted.
   bugzilla: OpaqueSection.optional(),
   dco: OpaqueSection.optional(),
   golint: OpaqueSection.optional(),
@@ -223,7 +218,6 @@ export function validatePluginConfig(source: YamlSource, options: PluginConfigOp
   checkReviewerPluginsExclusive(context);
   checkExternalPluginsDuplicatedForOrg(context);
   for (const section of sections) section.check(config, report, { strict: options.strict });
-  checkLoadTimeRegexps(context);
   if (options.strict) checkOwnersFilesVerified(context);
 
   return problems.length === 0 ? { config, problems } : { problems };
@@ -358,16 +352,6 @@ function checkExternalPluginsDuplicatedForOrg(context: CheckContext): void {
   }
 }
 
-function checkLoadTimeRegexps(context: CheckContext): void {
-  const { config } = context;
-  if (config.sigmention?.regexp) checkRegexp(context, ['sigmention', 'regexp'], config.sigmention.regexp);
-  (config.blockades ?? []).forEach((entry, index) => {
-    if (entry.branchregexp !== undefined) {
-      checkRegexp(context, ['blockades', index, 'branchregexp'], entry.branchregexp);
-    }
-  });
-}
-
 // ---- checkconfig's warning about the plugins map, which fails only under --strict ----
 
 const OWNERS_READERS = ['approve', 'blunderbuss', 'rifle', 'owners-label'] as const;
@@ -412,10 +396,6 @@ function checkOwnersFilesVerified(context: CheckContext): void {
 }
 
 // ---- helpers ----
-
-function checkRegexp(context: CheckContext, path: YamlPath, pattern: string): void {
-  checkGoRegexp(context.report, path, pattern);
-}
 
 function ownEntry<T>(record: Record<string, T> | undefined, key: string): T | undefined {
   return record && Object.hasOwn(record, key) ? record[key] : undefined;

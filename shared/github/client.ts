@@ -83,6 +83,8 @@ export interface PullRequestCommit {
   sha: string;
   /** The whole message: the subject line, then the body. */
   message: string;
+  /** The parents' SHAs: more than one makes it a merge commit. */
+  parents: string[];
 }
 
 export interface Review {

@@ -508,7 +508,11 @@ export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi {
     const commits = await this.send((octokit) =>
       octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { owner, repo, pull_number: number, ...FIRST_PAGE }),
     );
-    return commits.map((commit) => ({ sha: commit.sha, message: commit.commit.message }));
+    return commits.map((commit) => ({
+      sha: commit.sha,
+      message: commit.commit.message,
+      parents: commit.parents.map((parent) => parent.sha),
+    }));
   }
 
   async listReviews(owner: string, repo: string, number: number): Promise<Review[]> {

@@ -10,6 +10,11 @@ export interface GoRegexp {
   readonly source: string;
   /** Go's `MatchString`: true when the pattern matches anywhere in the input. */
   test(input: string): boolean;
+  /**
+   * Go's `FindAllStringSubmatch(input, -1)`: every match, left to right, each as the whole match
+   * then its groups ("" for a group that took no part).
+   */
+  findAllSubmatches(input: string): string[][];
 }
 
 export class GoRegexpSyntaxError extends Error {
@@ -33,6 +38,16 @@ export function compileGoRegexp(pattern: string): GoRegexp {
   return {
     source: pattern,
     test: (input: string) => compiled.matcher(input).find(),
+    findAllSubmatches: (input: string) => {
+      const matcher = compiled.matcher(input);
+      const found: string[][] = [];
+      while (matcher.find()) {
+        const groups: string[] = [];
+        for (let group = 0; group <= matcher.groupCount(); group++) groups.push(matcher.group(group) ?? '');
+        found.push(groups);
+      }
+      return found;
+    },
   };
 }
 

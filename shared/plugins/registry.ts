@@ -38,6 +38,10 @@ import { verifyOwners } from './verify-owners';
 import { welcome } from './welcome';
 import { wip } from './wip';
 import { yuks } from './yuks';
+import { mergeCommitBlocker } from './mergecommitblocker';
+import { blockade } from './blockade';
+import { ownersLabel } from './owners-label';
+import { sigMention } from './sigmention';
 
 /**
  * Every in-tree plugin, by the name plugins.yaml enables it under. Adding a plugin is one file in
@@ -83,6 +87,10 @@ export const PLUGINS: readonly Plugin[] = [
   welcome,
   wip,
   yuks,
+  mergeCommitBlocker,
+  blockade,
+  ownersLabel,
+  sigMention,
 ];
 
 /**

@@ -181,6 +181,11 @@ export interface SeedPullRequest {
 export interface SeedCommit {
   sha?: string;
   message: string;
+  /**
+   * The parents' SHAs. Default: the commit before it in the list, the first one's being the base
+   * commit the PR was made on; two or more make a merge commit.
+   */
+  parents?: string[];
 }
 
 export interface SeedFile {
@@ -407,7 +412,7 @@ interface PullState {
   closedBaseSha: string | null;
   files: FileChange[];
   /** Oldest first; the last one's SHA is headSha. */
-  commits: { sha: string; message: string }[];
+  commits: PullCommitState[];
   requestedReviewers: string[];
   /** "org/slug". */
   requestedTeams: string[];
@@ -552,12 +557,26 @@ function lower(text: string): string {
   return text.toLowerCase();
 }
 
-/** A PR's commits with SHAs filled in; the last is the head, whatever SHA it was seeded with. */
-function commitList(seed: string, commits: readonly SeedCommit[], headSha: string): { sha: string; message: string }[] {
-  return commits.map((commit, index) => ({
-    sha: index === commits.length - 1 ? headSha : (commit.sha ?? sha1(`${seed}:commit ${index}`)),
-    message: commit.message,
-  }));
+interface PullCommitState {
+  sha: string;
+  message: string;
+  parents: string[];
+}
+
+/**
+ * A PR's commits with SHAs filled in; the last is the head, whatever SHA it was seeded with. Each
+ * commit's parent is the one before it (the first one's, `baseSha`) unless it was seeded with its own.
+ */
+function commitList(seed: string, commits: readonly SeedCommit[], headSha: string, baseSha: string): PullCommitState[] {
+  const listed: PullCommitState[] = [];
+  commits.forEach((commit, index) => {
+    listed.push({
+      sha: index === commits.length - 1 ? headSha : (commit.sha ?? sha1(`${seed}:commit ${index}`)),
+      message: commit.message,
+      parents: commit.parents ?? [listed.at(-1)?.sha ?? baseSha],
+    });
+  });
+  return listed;
 }
 
 function sha1(text: string): string {
@@ -1561,6 +1580,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
           html_url: `${HTML_BASE}/${repo.fullName}/commit/${commit.sha}`,
           url: `${apiBase}/repos/${repo.fullName}/commits/${commit.sha}`,
           commit: { message: commit.message },
+          parents: commit.parents.map((parent) => ({ sha: parent, url: `${apiBase}/repos/${repo.fullName}/commits/${parent}` })),
         })),
       );
     }),
@@ -2325,7 +2345,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const files = fileChanges(pr.files ?? []);
       const headSha = pr.headSha ?? pr.commits?.at(-1)?.sha ?? sha1(`${fullName}#${pr.number}:head`);
       repo.git.add(headSha, [baseSha], filenames(files));
-      const commits = commitList(`${fullName}#${pr.number}`, pr.commits ?? [{ message: pr.title ?? `PR ${pr.number}` }], headSha);
+      const commits = commitList(`${fullName}#${pr.number}`, pr.commits ?? [{ message: pr.title ?? `PR ${pr.number}` }], headSha, baseSha);
       addIssueState(
         fullName,
         pr,
@@ -2456,7 +2476,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       pull.headSha = sha;
       // Without a new list, the push amends the head commit, keeping every message.
       pull.commits = change.commits
-        ? commitList(`${fullName}#${number}@${sha}`, change.commits, sha)
+        ? commitList(`${fullName}#${number}@${sha}`, change.commits, sha, pull.baseSha)
         : pull.commits.map((commit, index) => (index === pull.commits.length - 1 ? { ...commit, sha } : commit));
       touch(issue);
       return sha;

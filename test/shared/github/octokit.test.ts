@@ -133,12 +133,24 @@ describe('GitHub client against the fake GitHub: reads and writes', () => {
     const listed = await tokenClient().listPullRequestCommits('acme', 'widgets', 3);
     expect(listed).toHaveLength(120);
     expect(listed[0]?.message).toBe('Change 0\n\nWhy it matters.');
-    expect(listed[119]).toEqual({ sha: 'f'.repeat(40), message: 'Change 119\n\nWhy it matters.' });
+    expect(listed[119]).toEqual({ sha: 'f'.repeat(40), message: 'Change 119\n\nWhy it matters.', parents: [listed[118]?.sha] });
     const pushed = fake.pushPullRequestHead(REPO, 3);
     expect((await tokenClient().listPullRequestCommits('acme', 'widgets', 3)).at(-1)).toEqual({
       sha: pushed,
       message: 'Change 119\n\nWhy it matters.',
+      parents: [listed[118]?.sha],
     });
+  });
+
+  it("reads each commit's parents, so a merge commit shows as one", async () => {
+    const base = 'b'.repeat(40);
+    fake.addPullRequest(REPO, {
+      number: 4,
+      author: 'alice',
+      commits: [{ sha: '1'.repeat(40), message: 'Change' }, { message: 'Merge main', parents: ['1'.repeat(40), base] }],
+    });
+    const listed = await tokenClient().listPullRequestCommits('acme', 'widgets', 4);
+    expect(listed.map((commit) => commit.parents)).toEqual([[expect.stringMatching(/^[0-9a-f]{40}$/)], ['1'.repeat(40), base]]);
   });
 
   it('requests reviewers and reads reviews', async () => {

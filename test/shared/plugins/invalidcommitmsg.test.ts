@@ -125,7 +125,7 @@ describe('invalidcommitmsg decisions', () => {
   });
 
   it('reports a commit that is both a fixup and closes an issue under both checks', () => {
-    const commit = { sha: 'a'.repeat(40), message: 'fixup! fixes #123' };
+    const commit = { sha: 'a'.repeat(40), message: 'fixup! fixes #123', parents: ['b'.repeat(40)] };
     const problems = findProblems('ok', [commit], {});
     expect(problems.closingCommits).toEqual([commit]);
     expect(problems.fixupCommits).toEqual([commit]);
