@@ -31,6 +31,7 @@ import { githubApiUrl, webhookSecrets } from '../../shared/github/environment';
 import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
 import { controlPlaneSecrets } from '../../shared/runtime/control-plane-secrets';
 import { tideChannelsFromEnv } from '../../shared/runtime/tide';
+import { statusReconcileChannels } from '../../shared/runtime/status-reconciler';
 import { reportChannelsFromEnv } from '../../shared/runtime/reporting';
 import { runSchedulerTick } from '../../shared/scheduler/tick';
 import { statusAuthFromEnv } from '../../shared/status/auth/from-env';
@@ -262,8 +263,13 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const tide = clients
     ? tideChannelsFromEnv(env, log, { outbox: store.outbox, nudge: writers?.kick ?? (() => undefined), clients, statusSiteUrl: env.STATUS_URL ?? bound })
     : undefined;
+  const statusReconcile = statusReconcileChannels(tide, env);
   const ticker = startTicker(
-    async () => runSchedulerTick({ store, config: await config.current(), log, reporter: reporting, ...(tide ? { tide } : {}) }, new Date()),
+    async () =>
+      runSchedulerTick(
+        { store, config: await config.current(), log, reporter: reporting, ...(tide ? { tide } : {}), ...(statusReconcile ? { statusReconcile } : {}) },
+        new Date(),
+      ),
     options.tickMs ?? 60_000,
     (error) => log.error('scheduler tick failed', { error: (error as Error).message }),
   );
@@ -275,7 +281,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     `state            ${options.emulators ? `Firestore emulator ${options.emulators.firestoreHost}` : `embedded store in ${path.join(options.dataDir, 'store')}`}`,
     `events           ${options.emulators ? `Pub/Sub emulator ${options.emulators.pubsubHost}` : 'in-process bus'}`,
     `runner           cluster "${cluster}", jobs run as local processes${executor.user ? ` of user ${executor.user.name}` : ''} in ${workRoot}`,
-    `scheduler        every ${Math.round((options.tickMs ?? 60_000) / 1000)} s: ${initial.periodics.length} periodic(s), cleanup, report sweep`,
+    `scheduler        every ${Math.round((options.tickMs ?? 60_000) / 1000)} s: ${initial.periodics.length} periodic(s), cleanup, report sweep${statusReconcile ? ', status reconciler' : ''}`,
     `GitHub           ${clients ? `plugins and reporting to ${githubApiUrl(env)}` : 'OFF — set GITHUB_TOKEN (and GITHUB_API_URL) to run plugins and report statuses'}`,
     ...(writers ? [`GitHub writes    paced per installation: at most ${writeLimits.windows.map((window) => `${window.max} per ${window.ms / 60_000} min`).join(', ')}`] : []),
     `sign-in          ${statusAuth.oauth ? `GitHub OAuth app ${statusAuth.oauth.clientId} (rerun and abort as deck.rerun_auth_configs allows)` : 'off — rerun and abort only where deck.rerun_auth_configs says allow_anyone; set GITHUB_OAUTH_CLIENT_ID and _SECRET to sign in'}`,

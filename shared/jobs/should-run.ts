@@ -3,7 +3,7 @@ import { runsAgainstBranch } from '../config/branches';
 import { type ChangedFilesProvider, runsAgainstChanges } from './changes';
 
 /** Prow's `NeedsExplicitTrigger`: neither always_run nor a file filter, so only a command starts it. */
-export function needsExplicitTrigger(job: Presubmit): boolean {
+export function needsExplicitTrigger(job: Pick<Presubmit, 'always_run' | 'run_if_changed' | 'skip_if_only_changed'>): boolean {
   return !job.always_run && !job.run_if_changed && !job.skip_if_only_changed;
 }
 
@@ -13,7 +13,7 @@ export function triggersConditionally(job: Presubmit): boolean {
 }
 
 /** Prow's `ContextRequired`: a failing status on this context blocks merging. */
-export function contextRequired(job: Presubmit): boolean {
+export function contextRequired(job: Pick<Presubmit, 'optional' | 'skip_report'>): boolean {
   return !job.optional && !job.skip_report;
 }
 

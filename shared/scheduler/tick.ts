@@ -4,6 +4,7 @@ import type { WriterNudge } from '../outbox/nudge';
 import { wakeWriters } from '../outbox/sweep';
 import type { StaleWriteWarnings } from '../outbox/writer';
 import { sweepReports, type ReporterDependencies, type SweepResult } from '../reporter/report-job';
+import { reconcileStatuses, type StatusReconcileChannels, type StatusReconcileResult } from '../statusreconciler/reconcile';
 import type { Store } from '../store/store';
 import { TIDE_HISTORY_RETENTION_MS } from '../store/tide';
 import { syncTide, type TideSyncDependencies, type TideSyncResult } from '../tide/sync';
@@ -12,7 +13,7 @@ import { cleanUpProwJobs, type CleanUpResult } from './sinker';
 
 /**
  * One scheduler call (Cloud Scheduler, every minute; a timer in local mode): Prow's horologium,
- * sinker and crier's resync, and waking the GitHub writers of installations whose writes have come
+ * sinker, crier's resync and status-reconciler, and waking the GitHub writers of installations whose writes have come
  * due, each on its own — one failing does not stop the others, and each is safe to run twice at
  * once or to miss a call.
  */
@@ -31,6 +32,8 @@ export interface TickDependencies {
   writeWarnings?: StaleWriteWarnings;
   /** Tide's GitHub wiring; without it (no credentials) the merge pool does not sync. */
   tide?: Omit<TideSyncDependencies, 'config' | 'store' | 'log'>;
+  /** The status reconciler's GitHub wiring; without it (no credentials) config changes are not reconciled. */
+  statusReconcile?: StatusReconcileChannels;
 }
 
 export interface TickResult {
@@ -41,10 +44,12 @@ export interface TickResult {
   writers: string[] | { error: string } | 'off';
   /** The merge pool's sync; 'off' without GitHub credentials or Tide queries. */
   tide: TideSyncResult | { error: string } | 'off';
+  /** Open PRs brought in line with a change of presubmits; 'off' without GitHub credentials. */
+  statusReconcile: StatusReconcileResult | { error: string } | 'off';
 }
 
 export function tickFailed(result: TickResult): boolean {
-  return [result.periodicsStarted, result.cleanup, result.reports, result.writers, result.tide].some(
+  return [result.periodicsStarted, result.cleanup, result.reports, result.writers, result.tide, result.statusReconcile].some(
     (part) => typeof part === 'object' && 'error' in part,
   );
 }
@@ -62,7 +67,8 @@ export async function runSchedulerTick(deps: TickDependencies, now: Date): Promi
   const { reporter, nudge } = deps;
   const tideQueries = config.prow.tide?.queries ?? [];
   const tideChannels = deps.tide;
-  const [periodicsStarted, cleanup, reports, writers, tide] = await Promise.all([
+  const statusChannels = deps.statusReconcile;
+  const [periodicsStarted, cleanup, reports, writers, tide, statusReconcile] = await Promise.all([
     guarded('periodics', () => triggerDuePeriodics({ store, config, log }, now)),
     guarded('cleanup', () => cleanUpProwJobs({ store, config, log }, now)),
     reporter ? guarded('report sweep', () => sweepReports({ ...reporter, store, config, log })) : Promise.resolve('off' as const),
@@ -75,8 +81,11 @@ export async function runSchedulerTick(deps: TickDependencies, now: Date): Promi
           return synced;
         })
       : Promise.resolve('off' as const),
+    statusChannels
+      ? guarded('status reconcile', () => reconcileStatuses({ ...statusChannels, store, config, log }, now))
+      : Promise.resolve('off' as const),
   ]);
-  const result: TickResult = { periodicsStarted, cleanup, reports, writers, tide };
+  const result: TickResult = { periodicsStarted, cleanup, reports, writers, tide, statusReconcile };
   log.info('scheduler tick done', { ...summaryOf(result) });
   return result;
 }
@@ -88,5 +97,6 @@ function summaryOf(result: TickResult): Record<string, unknown> {
     reports: result.reports,
     writers_nudged: Array.isArray(result.writers) ? result.writers.length : result.writers,
     tide: result.tide,
+    status_reconcile: result.statusReconcile,
   };
 }

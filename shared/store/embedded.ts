@@ -6,6 +6,7 @@ import { JobExistsError, JobNotFoundError } from './errors';
 import type { OutboxStore } from './outbox';
 import { EmbeddedTideState, EmbeddedTideStore, TIDE_JOURNAL_RECORDS } from './embedded-tide';
 import type { TideStore } from './tide';
+import { ReconciledPresubmitsSchema, type ReconciledPresubmits, type StatusReconcilerStore } from './status-reconciler';
 import {
   applyClaim,
   applyRelease,
@@ -86,6 +87,7 @@ const JournalRecordSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('slot'), key: z.string(), holders: z.record(z.string(), z.number()) }),
   ...OUTBOX_JOURNAL_RECORDS,
   ...TIDE_JOURNAL_RECORDS,
+  z.object({ kind: z.literal('status-reconciler'), value: ReconciledPresubmitsSchema }),
 ]);
 type JournalRecord = z.infer<typeof JournalRecordSchema>;
 
@@ -100,6 +102,7 @@ export class EmbeddedStore implements Store {
   readonly slots: SlotStore;
   readonly outbox: OutboxStore;
   readonly tide: TideStore;
+  readonly statusReconciler: StatusReconcilerStore;
 
   private readonly state = new EmbeddedState();
 
@@ -116,6 +119,7 @@ export class EmbeddedStore implements Store {
     this.slots = new EmbeddedSlotStore(this.state, persist, now);
     this.outbox = new EmbeddedOutboxStore(this.state.outbox, persist, now);
     this.tide = new EmbeddedTideStore(this.state.tide, persist);
+    this.statusReconciler = new EmbeddedStatusReconcilerStore(this.state, persist);
   }
 
   static open(options: EmbeddedStoreOptions = {}): EmbeddedStore {
@@ -254,6 +258,7 @@ class EmbeddedState {
   readonly reportDue = new Set<string>();
   readonly outbox = new EmbeddedOutboxState();
   readonly tide = new EmbeddedTideState();
+  statusReconciler: ReconciledPresubmits | undefined;
   private readonly lists = new Map<string, SortedJobList>();
 
   list(key: string): SortedJobList | undefined {
@@ -308,6 +313,9 @@ class EmbeddedState {
       case 'tide-prune':
         this.tide.apply(record);
         return;
+      case 'status-reconciler':
+        this.statusReconciler = record.value;
+        return;
     }
   }
 
@@ -333,7 +341,7 @@ class EmbeddedState {
 
   size(): number {
     return (
-      this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.reports.size + this.slots.size + this.outbox.size() + this.tide.size()
+      this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.reports.size + this.slots.size + this.outbox.size() + this.tide.size() + (this.statusReconciler ? 1 : 0)
     );
   }
 
@@ -348,6 +356,7 @@ class EmbeddedState {
     }
     yield* this.outbox.records();
     yield* this.tide.records();
+    if (this.statusReconciler) yield { kind: 'status-reconciler', value: this.statusReconciler };
   }
 }
 
@@ -667,5 +676,27 @@ class EmbeddedSlotStore implements SlotStore {
   async holders(key: string): Promise<string[]> {
     await Promise.resolve();
     return currentSlotHolders(this.state.slots.get(key) ?? {}, this.now());
+  }
+}
+
+class EmbeddedStatusReconcilerStore implements StatusReconcilerStore {
+  constructor(
+    private readonly state: EmbeddedState,
+    private readonly persist: Persist,
+  ) {}
+
+  async get(): Promise<ReconciledPresubmits | undefined> {
+    await Promise.resolve();
+    return this.state.statusReconciler;
+  }
+
+  async advance(next: ReconciledPresubmits, expectedRevision: number | undefined): Promise<boolean> {
+    // Checked and applied in one synchronous step (persist applies before it awaits): racing callers are ordered.
+    if (this.state.statusReconciler?.revision !== expectedRevision) {
+      await Promise.resolve();
+      return false;
+    }
+    await this.persist([{ kind: 'status-reconciler', value: ReconciledPresubmitsSchema.parse(next) }]);
+    return true;
   }
 }

@@ -16,6 +16,8 @@ import { FirestoreOutboxStore, OUTBOX_COLLECTIONS } from './firestore-outbox';
 import type { OutboxStore } from './outbox';
 import { FirestoreTideStore, TIDE_COLLECTIONS } from './firestore-tide';
 import type { TideStore } from './tide';
+import { FirestoreStatusReconcilerStore, STATUS_RECONCILER_COLLECTION } from './firestore-status-reconciler';
+import type { StatusReconcilerStore } from './status-reconciler';
 import {
   applyClaim,
   applyRelease,
@@ -75,8 +77,9 @@ import {
  *
  * Collections: `prowjobs/{metadata.name}`, `prowjob-keys/{key}` (idempotency), `deliveries/{id}`,
  * `periodics/{job}`, `reports/{job}`, `slots/{key}`, the outbox's four (firestore-outbox.ts,
- * optimistic too, with a document per resource that enqueues to it are conditional on), and the
- * merge pool's two (firestore-tide.ts).
+ * optimistic too, with a document per resource that enqueues to it are conditional on), the
+ * merge pool's two (firestore-tide.ts) and the status reconciler's one document
+ * (firestore-status-reconciler.ts).
  * Records that must expire carry `expireAt`, the field infra/firestore's TTL policy names.
  */
 export const COLLECTIONS = {
@@ -92,6 +95,7 @@ export const COLLECTIONS = {
   outboxCounters: OUTBOX_COLLECTIONS.counters,
   tidePools: TIDE_COLLECTIONS.pools,
   tideHistory: TIDE_COLLECTIONS.history,
+  statusReconciler: STATUS_RECONCILER_COLLECTION,
 } as const;
 
 /** Firestore's gRPC status codes that mean "someone else got there first". */
@@ -207,6 +211,7 @@ export class FirestoreStore implements Store {
   readonly slots: SlotStore;
   readonly outbox: OutboxStore;
   readonly tide: TideStore;
+  readonly statusReconciler: StatusReconcilerStore;
   readonly counts: OperationCounts = { reads: 0, writes: 0, deletes: 0 };
 
   constructor(
@@ -220,6 +225,7 @@ export class FirestoreStore implements Store {
     this.slots = new FirestoreSlotStore(db, this.counts, now);
     this.outbox = new FirestoreOutboxStore(db, this.counts, now);
     this.tide = new FirestoreTideStore(db, this.counts);
+    this.statusReconciler = new FirestoreStatusReconcilerStore(db, this.counts);
   }
 
   static connect(options: FirestoreStoreOptions = {}): FirestoreStore {

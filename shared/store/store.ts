@@ -1,5 +1,6 @@
 import type { ProwJob, ProwJobState, ProwJobStatus, ProwJobType } from '../prowjob/schema';
 import type { OutboxStore } from './outbox';
+import type { StatusReconcilerStore } from './status-reconciler';
 import type { TideStore } from './tide';
 
 /**
@@ -19,6 +20,8 @@ export interface Store {
   readonly outbox: OutboxStore;
   /** The merge pool's pool records and history, for the status pages (shared/store/tide.ts). */
   readonly tide: TideStore;
+  /** The presubmits the status reconciler last acted on (shared/store/status-reconciler.ts). */
+  readonly statusReconciler: StatusReconcilerStore;
   close(): Promise<void>;
 }
 

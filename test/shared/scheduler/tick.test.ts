@@ -46,4 +46,25 @@ describe('scheduler tick', () => {
     await github.close();
     await store.close();
   });
+
+  it('reconciles statuses when GitHub is wired: the first tick records the presubmits, a changed config retires a removed context', async () => {
+    const github = await startFakeGitHub();
+    const store = EmbeddedStore.open();
+    const clients = new GitHubClients({ baseUrl: github.url, auth: { token: 'tick-token' }, retryAfterBaseMs: 1, pacing: false });
+    github.addPullRequest('acme/widgets', { number: 3, author: 'dev', files: [{ filename: 'a.go' }] });
+    const head = github.pullRequest('acme/widgets', 3).headSha;
+    await (await clients.clientForRepository('acme', 'widgets')).createStatus('acme', 'widgets', head, { context: 'unit', state: 'failure' });
+    const jobs = (names: string[]) =>
+      expectLoaded(buildFromFiles({ jobs: { 'jobs.yaml': `presubmits:\n  acme/widgets:\n${names.map((name) => `  - name: ${name}\n    always_run: true\n    optional: true\n    spec: {containers: [{image: x}]}\n`).join('')}` } }));
+    const statusReconcile = { github: () => clients.clientForRepository('acme', 'widgets') };
+
+    expect((await runSchedulerTick({ store, config: jobs(['unit', 'lint']), log: memoryLogger(), statusReconcile }, new Date())).statusReconcile).toMatchObject({ outcome: 'recorded' });
+    const changed = await runSchedulerTick({ store, config: jobs(['lint']), log: memoryLogger(), statusReconcile }, new Date());
+    expect(changed.statusReconcile).toMatchObject({ outcome: 'reconciled', retired: 1, errors: 0 });
+    expect(github.statuses('acme/widgets', head).find((status) => status.context === 'unit')?.state).toBe('success');
+    expect(tickFailed(changed)).toBe(false);
+    expect((await runSchedulerTick({ store, config: jobs(['lint']), log: memoryLogger() }, new Date())).statusReconcile).toBe('off');
+    await github.close();
+    await store.close();
+  });
 });

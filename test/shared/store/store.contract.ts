@@ -28,6 +28,8 @@ export class TestClock {
 export interface OpenedStore {
   store: Store;
   cleanup: () => Promise<void>;
+  /** Closes and opens the store again, for an implementation that keeps its data (durability). */
+  reopen?: () => Promise<Store>;
 }
 
 export type OpenStore = (clock: TestClock) => Promise<OpenedStore>;
@@ -40,10 +42,11 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
     let clock: TestClock;
     let store: Store;
     let cleanup: () => Promise<void>;
+    let reopen: (() => Promise<Store>) | undefined;
 
     beforeEach(async () => {
       clock = new TestClock();
-      ({ store, cleanup } = await open(clock));
+      ({ store, cleanup, reopen } = await open(clock));
     });
     afterEach(async () => {
       await cleanup();
@@ -434,6 +437,44 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
         expect(next.filter(Boolean)).toHaveLength(1);
         expect((await store.periodics.get('ci-nightly'))?.lastRunAt).toBe(2000);
         expect(await store.periodics.advance({ job: 'ci-nightly', lastRunAt: 3000 }, 1000)).toBe(false);
+      });
+    });
+
+    describe('status reconciler record', () => {
+      const record = (revision: number, jobs: string[]) => ({
+        revision,
+        fingerprint: `fp-${jobs.join(',')}`,
+        recordedAt: clock.now(),
+        repos: { 'acme/widgets': jobs.map((name) => ({ name, context: name, always_run: true, branches: ['^main$'] })) },
+      });
+
+      it('stores the reconciled presubmits by compare-and-set on the revision, one winner per change', async () => {
+        expect(await store.statusReconciler.get()).toBeUndefined();
+        const first = await Promise.all([
+          store.statusReconciler.advance(record(1, ['unit']), undefined),
+          store.statusReconciler.advance(record(1, ['unit', 'lint']), undefined),
+        ]);
+        expect(first.filter(Boolean)).toHaveLength(1);
+        const winner = await store.statusReconciler.get();
+        expect(winner?.revision).toBe(1);
+
+        const next = await Promise.all([
+          store.statusReconciler.advance(record(2, ['e2e']), 1),
+          store.statusReconciler.advance(record(2, ['e2e', 'docs']), 1),
+        ]);
+        expect(next.filter(Boolean)).toHaveLength(1);
+        // A writer that read an older revision loses, and changes nothing.
+        expect(await store.statusReconciler.advance(record(3, ['stale']), 1)).toBe(false);
+        expect(await store.statusReconciler.advance(record(3, ['stale']), undefined)).toBe(false);
+        const stored = await store.statusReconciler.get();
+        expect(stored?.revision).toBe(2);
+        expect(stored?.repos['acme/widgets']?.[0]).toEqual({ name: 'e2e', context: 'e2e', always_run: true, branches: ['^main$'] });
+        expect([record(2, ['e2e']).fingerprint, record(2, ['e2e', 'docs']).fingerprint]).toContain(stored?.fingerprint);
+
+        if (reopen) {
+          store = await reopen();
+          expect(await store.statusReconciler.get()).toEqual(stored);
+        }
       });
     });
 
