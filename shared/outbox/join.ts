@@ -44,6 +44,7 @@ const REQUEST_KIND: Record<GitHubWrite['kind'], RequestKind> = {
   setTitle: 'updateIssue',
   setState: 'updateIssue',
   setMilestone: 'updateIssue',
+  setBody: 'updateIssue',
   createComment: 'createComment',
   editComment: 'editComment',
   deleteComment: 'deleteComment',

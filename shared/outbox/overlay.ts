@@ -44,11 +44,12 @@ function overlayPeople(
   return result;
 }
 
-/** The last pending title and state, if any. */
-function overlayIssueFields<T extends { title: string; state: 'open' | 'closed' }>(target: T, entries: readonly OutboxEntry[]): T {
+/** The last pending title, state and description, if any. */
+function overlayIssueFields<T extends { title: string; state: 'open' | 'closed'; body: string | null }>(target: T, entries: readonly OutboxEntry[]): T {
   const result = { ...target };
-  for (const write of writesOf(entries, ['setTitle', 'setState'])) {
+  for (const write of writesOf(entries, ['setTitle', 'setState', 'setBody'])) {
     if (write.kind === 'setTitle') result.title = write.title;
+    else if (write.kind === 'setBody') result.body = write.body;
     else result.state = write.state;
   }
   return result;

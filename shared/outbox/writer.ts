@@ -643,6 +643,7 @@ export class OutboxWriter {
         for (const entry of entries) {
           if (entry.write.kind === 'setTitle') changes.title = entry.write.title;
           if (entry.write.kind === 'setMilestone') changes.milestone = entry.write.milestone;
+          if (entry.write.kind === 'setBody') changes.body = entry.write.body;
           if (entry.write.kind === 'setState') {
             changes.state = entry.write.state;
             if (entry.write.stateReason === undefined) delete changes.stateReason;

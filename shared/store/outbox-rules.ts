@@ -107,6 +107,8 @@ export function resourceOf(write: GitHubWrite, id: string): string {
         return 'state';
       case 'setMilestone':
         return 'milestone';
+      case 'setBody':
+        return 'body';
       case 'createStatus':
         return `status:${write.context}`;
       case 'editComment':
@@ -135,6 +137,7 @@ export function priorityOf(write: GitHubWrite): OutboxPriority {
     case 'setTitle':
     case 'setState':
     case 'setMilestone':
+    case 'setBody':
       return 1;
     case 'createComment':
     case 'editComment':
@@ -228,6 +231,7 @@ export function coalesce(related: readonly OutboxEntry[], incoming: OutboxEntry,
     case 'setTitle':
     case 'setState':
     case 'setMilestone':
+    case 'setBody':
       // Only the last one matters: GitHub keeps the latest status per context, title, state, milestone.
       return { changed: sameResource.map(cancel), incoming, saved: sameResource.length };
 
