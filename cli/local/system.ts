@@ -32,6 +32,7 @@ import { GitHubClients, githubAuthFromEnv } from '../../shared/github/octokit';
 import { controlPlaneSecrets } from '../../shared/runtime/control-plane-secrets';
 import { tideChannelsFromEnv } from '../../shared/runtime/tide';
 import { reportChannelsFromEnv } from '../../shared/runtime/reporting';
+import { incomingWebhookSender, slackWebhooksFromEnv } from '../../shared/reporter/slack';
 import { runSchedulerTick } from '../../shared/scheduler/tick';
 import { statusAuthFromEnv } from '../../shared/status/auth/from-env';
 import { statusListener } from '../../shared/status/http';
@@ -146,6 +147,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       })
     : undefined;
 
+  const slackWebhooks = slackWebhooksFromEnv(env);
+  const pluginSlack = slackWebhooks ? incomingWebhookSender(slackWebhooks) : undefined;
   const handleLane = async (message: ReceivedMessage, lane: DispatchLane) => {
     if (!clients) {
       // Said once per delivery: the jobs lane sees every delivery too.
@@ -166,6 +169,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         pluginConfig: current.plugins ?? {},
         log,
         ...(secrets[0] ? { hmacSecret: secrets[0] } : {}),
+        ...(pluginSlack ? { slack: pluginSlack } : {}),
         ...(writers ? { outbox: { nudge: writers.kick, installationKey: (installation) => clients.installationKey(installation) } } : {}),
       },
       message,

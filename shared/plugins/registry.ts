@@ -38,6 +38,9 @@ import { verifyOwners } from './verify-owners';
 import { welcome } from './welcome';
 import { wip } from './wip';
 import { yuks } from './yuks';
+import { issueManagement } from './issue-management';
+import { testfreeze } from './testfreeze';
+import { slackevents } from './slackevents';
 
 /**
  * Every in-tree plugin, by the name plugins.yaml enables it under. Adding a plugin is one file in
@@ -83,6 +86,9 @@ export const PLUGINS: readonly Plugin[] = [
   welcome,
   wip,
   yuks,
+  issueManagement,
+  testfreeze,
+  slackevents,
 ];
 
 /**
