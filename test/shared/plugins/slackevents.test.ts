@@ -77,7 +77,7 @@ describe('merge warnings', () => {
   it('posts nothing, and does not fail, when Slack is not configured', async () => {
     const { harness } = await start(false);
     await deliver(harness, 'push', push({ pusher: 'bob' }));
-    expect(harness.log.entries.some((entry) => entry.message.includes('Slack is not configured'))).toBe(true);
+    expect(harness.log.entries.some((entry) => String(entry.message).includes('Slack is not configured'))).toBe(true);
   });
 });
 
