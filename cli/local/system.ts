@@ -33,6 +33,7 @@ import { controlPlaneSecrets } from '../../shared/runtime/control-plane-secrets'
 import { tideChannelsFromEnv } from '../../shared/runtime/tide';
 import { statusReconcileChannels } from '../../shared/runtime/status-reconciler';
 import { reportChannelsFromEnv } from '../../shared/runtime/reporting';
+import { incomingWebhookSender, slackWebhooksFromEnv } from '../../shared/reporter/slack';
 import { runSchedulerTick } from '../../shared/scheduler/tick';
 import { statusAuthFromEnv } from '../../shared/status/auth/from-env';
 import { statusListener } from '../../shared/status/http';
@@ -147,6 +148,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       })
     : undefined;
 
+  const slackWebhooks = slackWebhooksFromEnv(env);
+  const pluginSlack = slackWebhooks ? incomingWebhookSender(slackWebhooks) : undefined;
   const handleLane = async (message: ReceivedMessage, lane: DispatchLane) => {
     if (!clients) {
       // Said once per delivery: the jobs lane sees every delivery too.
@@ -167,6 +170,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         pluginConfig: current.plugins ?? {},
         log,
         ...(secrets[0] ? { hmacSecret: secrets[0] } : {}),
+        ...(pluginSlack ? { slack: pluginSlack } : {}),
         ...(writers ? { outbox: { nudge: writers.kick, installationKey: (installation) => clients.installationKey(installation) } } : {}),
       },
       message,

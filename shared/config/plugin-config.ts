@@ -67,7 +67,6 @@ export const PluginConfigSchema = z.looseObject({
   golint: OpaqueSection.optional(),
   jira: OpaqueSection.optional(),
   project_manager: OpaqueSection.optional(),
-  slack: OpaqueSection.optional(),
 });
 export type PluginConfig = z.infer<typeof PluginConfigSchema>;
 

@@ -366,6 +366,23 @@ export interface GitHubClient {
    * request; symlinks and submodules are left out. Fails when GitHub truncates the listing.
    */
   listRepositoryFiles(owner: string, repo: string, ref: string): Promise<RepositoryFile[]>;
+
+  /** Every branch of the repository, all pages, each with whether it is protected. */
+  listBranches(owner: string, repo: string): Promise<BranchSummary[]>;
+  /** Every tag's name, all pages. */
+  listTags(owner: string, repo: string): Promise<string[]>;
+  /**
+   * Pins an issue to its repository (GraphQL `pinIssue`). GitHub refuses beyond its limit of
+   * pinned issues per repository, and for pull requests.
+   */
+  pinIssue(owner: string, repo: string, number: number): Promise<void>;
+  /** Unpins an issue (GraphQL `unpinIssue`). */
+  unpinIssue(owner: string, repo: string, number: number): Promise<void>;
+  /**
+   * Moves an issue to another repository of the same owner (GraphQL `transferIssue`); answers the
+   * issue's address there.
+   */
+  transferIssue(owner: string, repo: string, number: number, destinationRepo: string): Promise<string>;
 }
 
 /**

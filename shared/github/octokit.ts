@@ -6,6 +6,7 @@ import { Octokit } from '@octokit/core';
 import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
+import { z } from 'zod';
 import { createLogger, type Logger } from '../log/logger';
 import { answerOfError, BudgetLedger, budgetRecording, isSecondaryRateLimit, type InstallationBudget, type ResponseHeaders } from './budget';
 import { githubApiUrl } from './environment';
@@ -1167,6 +1168,57 @@ export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi {
   }
 
   /** Runs one Octokit call, turning its failures into GitHubErrors. */
+  async listTags(owner: string, repo: string): Promise<string[]> {
+    const tags = await this.send((octokit) => octokit.paginate('GET /repos/{owner}/{repo}/tags', { owner, repo, ...FIRST_PAGE }));
+    return tags.map((tag) => tag.name);
+  }
+
+  async pinIssue(owner: string, repo: string, number: number): Promise<void> {
+    const issueId = await this.issueNodeId(owner, repo, number);
+    await this.mutate('mutation($input: PinIssueInput!) { pinIssue(input: $input) { issue { id } } }', { issueId });
+  }
+
+  async unpinIssue(owner: string, repo: string, number: number): Promise<void> {
+    const issueId = await this.issueNodeId(owner, repo, number);
+    await this.mutate('mutation($input: UnpinIssueInput!) { unpinIssue(input: $input) { issue { id } } }', { issueId });
+  }
+
+  async transferIssue(owner: string, repo: string, number: number, destinationRepo: string): Promise<string> {
+    const [issueId, repositoryId] = await Promise.all([
+      this.issueNodeId(owner, repo, number),
+      this.send((octokit) => octokit.request('GET /repos/{owner}/{repo}', { owner, repo: destinationRepo })).then(({ data }) => data.node_id),
+    ]);
+    const data = await this.mutate('mutation($input: TransferIssueInput!) { transferIssue(input: $input) { issue { url } } }', {
+      issueId,
+      repositoryId,
+    });
+    return TransferAnswer.parse(data).transferIssue.issue.url;
+  }
+
+  /** GraphQL names issues by their global node ID, which the REST issue answer carries. */
+  private async issueNodeId(owner: string, repo: string, number: number): Promise<string> {
+    const { data } = await this.send((octokit) =>
+      octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}', { owner, repo, issue_number: number }),
+    );
+    return data.node_id;
+  }
+
+  /**
+   * One GraphQL mutation taking `$input`. GitHub answers a refused mutation with 200 and an
+   * `errors` list, which becomes a GitHubError here like a refused REST call.
+   */
+  private async mutate(query: string, input: Record<string, string>): Promise<unknown> {
+    const { data } = await this.send(async (octokit) => {
+      const url = graphqlUrl(String(octokit.request.endpoint.DEFAULTS.baseUrl));
+      return octokit.request(`POST ${url}`, { query, variables: { input } });
+    });
+    const answer = GraphqlAnswer.parse(data);
+    if (answer.errors && answer.errors.length > 0) {
+      throw new GitHubError(422, answer.errors.map((error) => error.message).join('; '), `POST /graphql (${query.match(/\{ (\w+)\(/)?.[1] ?? 'mutation'})`);
+    }
+    return answer.data;
+  }
+
   private async send<T>(call: (octokit: CutwaterOctokit) => Promise<T>): Promise<T> {
     const octokit = await this.octokit();
     return sendWith(octokit, call);
@@ -1181,6 +1233,19 @@ export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi {
       throw error;
     }
   }
+}
+
+const GraphqlAnswer = z.object({
+  data: z.unknown().optional(),
+  errors: z.array(z.object({ message: z.string() })).optional(),
+});
+
+const TransferAnswer = z.object({ transferIssue: z.object({ issue: z.object({ url: z.string() }) }) });
+
+/** GitHub's GraphQL endpoint beside its REST API: /graphql, or /api/graphql on Enterprise Server (REST at /api/v3). */
+export function graphqlUrl(restBaseUrl: string): string {
+  const base = restBaseUrl.replace(/\/+$/, '');
+  return base.endsWith('/api/v3') ? `${base.slice(0, -'/v3'.length)}/graphql` : `${base}/graphql`;
 }
 
 /** GitHub takes people as `reviewers` and teams, by slug, as `team_reviewers`; Prow writes teams "org/team". */

@@ -167,6 +167,12 @@ class OutboxGitHub implements GitHubClient {
   listCheckRuns(owner: string, repo: string, ref: string) {
     return this.client.listCheckRuns(owner, repo, ref);
   }
+  listBranches(owner: string, repo: string) {
+    return this.client.listBranches(owner, repo);
+  }
+  listTags(owner: string, repo: string) {
+    return this.client.listTags(owner, repo);
+  }
 
   // Merges and trial merges go to GitHub at once, through the client's own write pacing, never
   // into the outbox: a merge must not wait behind comments, nor be coalesced or joined, and its
@@ -182,6 +188,17 @@ class OutboxGitHub implements GitHubClient {
   // be coalesced with anything, and repeating it is harmless: it goes at once, like a merge.
   deleteBranch(owner: string, repo: string, branch: string) {
     return this.client.deleteBranch(owner, repo, branch);
+  }
+  // Pinning and transferring are GraphQL mutations on no field the outbox models, and the plugin
+  // answers the person with GitHub's outcome (pinned, or why not): they go at once too.
+  pinIssue(owner: string, repo: string, number: number) {
+    return this.client.pinIssue(owner, repo, number);
+  }
+  unpinIssue(owner: string, repo: string, number: number) {
+    return this.client.unpinIssue(owner, repo, number);
+  }
+  transferIssue(owner: string, repo: string, number: number, destinationRepo: string) {
+    return this.client.transferIssue(owner, repo, number, destinationRepo);
   }
 
   // Writes: stored, then the writer is nudged.

@@ -5,6 +5,7 @@ import type { Config } from '../config/model';
 import { enabledPluginsFor, type PluginConfig } from '../config/plugin-config';
 import type { GitHubClient } from '../github/client';
 import type { Logger } from '../log/logger';
+import type { SlackSender } from '../reporter/slack';
 import type { Store } from '../store/store';
 import { outboxGitHub } from '../outbox/github';
 import type { WriterNudge } from '../outbox/nudge';
@@ -54,6 +55,8 @@ export interface EngineDependencies {
    * GitHub, as single-plugin tests want.
    */
   outbox?: OutboxWiring;
+  /** Slack for plugins that post there (slackevents); without it they log and post nothing. */
+  slack?: SlackSender;
 }
 
 export interface OutboxWiring {
@@ -196,6 +199,7 @@ export async function dispatch(
       plugins: dependencies.pluginConfig,
       log: log.child({ plugin: plugin.name }),
       now: dependencies.now ?? (() => new Date()),
+      slack: dependencies.slack,
     };
     const run = async () => {
       for (const registration of handlers) await registration.handle(context);

@@ -26,6 +26,9 @@ const ISSUE_OPERATIONS = [
   'createComment',
   'createIssueReaction',
   'createCommentReaction',
+  'pinIssue',
+  'unpinIssue',
+  'transferIssue',
 ] as const satisfies readonly (keyof PluginGitHub)[];
 
 /** Operations whose first parameters are (owner, repo): they act on the repository. */
@@ -40,6 +43,9 @@ const REPOSITORY_OPERATIONS = [
   'deleteComment',
   'createStatus',
   'deleteBranch',
+  'getRepository',
+  'listBranches',
+  'listTags',
 ] as const satisfies readonly (keyof PluginGitHub)[];
 
 type IssueOperation = (typeof ISSUE_OPERATIONS)[number];

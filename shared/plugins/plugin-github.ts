@@ -30,6 +30,9 @@ export type PluginGitHubReads = Pick<
   | 'isTeamMember'
   | 'getFileContent'
   | 'listRepositoryFiles'
+  | 'getRepository'
+  | 'listBranches'
+  | 'listTags'
 >;
 
 /** GitHub's writes, each resolving to nothing (see PluginGitHubReads). */
@@ -48,7 +51,10 @@ export type PluginGitHubWrites = {
     | 'createIssueReaction'
     | 'createCommentReaction'
     | 'createStatus'
-    | 'deleteBranch']: (...args: Parameters<GitHubClient[Name]>) => Promise<void>;
+    | 'deleteBranch'
+    | 'pinIssue'
+    | 'unpinIssue'
+    | 'transferIssue']: (...args: Parameters<GitHubClient[Name]>) => Promise<void>;
 };
 
 export type PluginGitHub = PluginGitHubReads & PluginGitHubWrites;
@@ -77,6 +83,9 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     isTeamMember: (org, team, login) => client.isTeamMember(org, team, login),
     getFileContent: (owner, repo, path, ref) => client.getFileContent(owner, repo, path, ref),
     listRepositoryFiles: (owner, repo, ref) => client.listRepositoryFiles(owner, repo, ref),
+    getRepository: (owner, repo) => client.getRepository(owner, repo),
+    listBranches: (owner, repo) => client.listBranches(owner, repo),
+    listTags: (owner, repo) => client.listTags(owner, repo),
 
     requestReviewers: (owner, repo, number, logins, options) => client.requestReviewers(owner, repo, number, logins, options),
     removeRequestedReviewers: (owner, repo, number, logins) =>
@@ -94,5 +103,8 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     createCommentReaction: (owner, repo, number, commentId, content) => client.createCommentReaction(owner, repo, number, commentId, content),
     createStatus: (owner, repo, sha, status) => client.createStatus(owner, repo, sha, status),
     deleteBranch: async (owner, repo, branch) => void (await client.deleteBranch(owner, repo, branch)),
+    pinIssue: (owner, repo, number) => client.pinIssue(owner, repo, number),
+    unpinIssue: (owner, repo, number) => client.unpinIssue(owner, repo, number),
+    transferIssue: async (owner, repo, number, destinationRepo) => void (await client.transferIssue(owner, repo, number, destinationRepo)),
   };
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config/model';
 import type { PluginConfig } from '../config/plugin-config';
 import type { PluginSectionSpec } from '../config/plugin-section';
 import type { Logger } from '../log/logger';
+import type { SlackSender } from '../reporter/slack';
 import type { CommentEvent } from './comment-event';
 import type { IssueHandle, RepositoryHandle } from './handles';
 import type { PluginGitHub } from './plugin-github';
@@ -74,6 +75,8 @@ export interface PluginContext<E extends EmitterWebhookEventName = EmitterWebhoo
   plugins: PluginConfig;
   log: Logger;
   now: () => Date;
+  /** Posts to Slack through the deployment's incoming webhooks; undefined when none are configured. */
+  slack?: SlackSender | undefined;
 }
 
 /**

@@ -42,6 +42,9 @@ import { mergeCommitBlocker } from './mergecommitblocker';
 import { blockade } from './blockade';
 import { ownersLabel } from './owners-label';
 import { sigMention } from './sigmention';
+import { issueManagement } from './issue-management';
+import { testfreeze } from './testfreeze';
+import { slackevents } from './slackevents';
 
 /**
  * Every in-tree plugin, by the name plugins.yaml enables it under. Adding a plugin is one file in
@@ -91,6 +94,9 @@ export const PLUGINS: readonly Plugin[] = [
   blockade,
   ownersLabel,
   sigMention,
+  issueManagement,
+  testfreeze,
+  slackevents,
 ];
 
 /**

@@ -4,6 +4,7 @@ import { handlePushed, receivedFromPush } from '../bus/push';
 import type { ConfigSource } from '../config/config-source';
 import { githubApiUrl, webhookSecrets } from '../github/environment';
 import { GitHubClients, githubAuthFromEnv } from '../github/octokit';
+import { incomingWebhookSender, slackWebhooksFromEnv, type SlackSender } from '../reporter/slack';
 import type { WriterNudge } from '../outbox/nudge';
 import type { DispatchLane } from '../plugins/lanes';
 import type { Plugin } from '../plugins/plugin';
@@ -25,7 +26,7 @@ export interface LaneFunctionOptions {
 }
 
 export function laneFunction(options: LaneFunctionOptions): (event: CloudEvent<unknown>) => Promise<void> {
-  let wiring: { clients: GitHubClients; config: ConfigSource; hmacSecret: string | undefined } | undefined;
+  let wiring: { clients: GitHubClients; config: ConfigSource; hmacSecret: string | undefined; slack: SlackSender | undefined } | undefined;
   const wire = (): NonNullable<typeof wiring> => {
     const auth = githubAuthFromEnv(process.env);
     if (!auth) throw new Error('no GitHub credentials: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY(_FILE), or GITHUB_TOKEN');
@@ -33,11 +34,13 @@ export function laneFunction(options: LaneFunctionOptions): (event: CloudEvent<u
       clients: new GitHubClients({ baseUrl: githubApiUrl(), auth, logger: cloudLogger() }),
       config: options.config(),
       hmacSecret: webhookSecrets()[0],
+      // The reporter's webhooks (SLACK_WEBHOOKS / SLACK_WEBHOOK_URL) serve plugins too.
+      slack: ((webhooks) => (webhooks ? incomingWebhookSender(webhooks) : undefined))(slackWebhooksFromEnv(process.env)),
     };
   };
   return async (event) => {
     wiring ??= wire();
-    const { clients, config: configSource, hmacSecret } = wiring;
+    const { clients, config: configSource, hmacSecret, slack } = wiring;
     await handlePushed(
       receivedFromPush(event.data),
       async (received) => {
@@ -51,6 +54,7 @@ export function laneFunction(options: LaneFunctionOptions): (event: CloudEvent<u
             pluginConfig: config.plugins ?? {},
             log: cloudLogger(),
             ...(hmacSecret ? { hmacSecret } : {}),
+            ...(slack ? { slack } : {}),
             outbox: { nudge: options.nudge, installationKey: (installationId) => clients.installationKey(installationId) },
           },
           received,

@@ -32,7 +32,6 @@ export const GitHubWriteSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('requestReviewer'), ...IssueTarget, login: z.string().min(1) }),
   z.object({ kind: z.literal('removeRequestedReviewer'), ...IssueTarget, login: z.string().min(1) }),
   z.object({ kind: z.literal('setTitle'), ...IssueTarget, title: z.string() }),
-  z.object({ kind: z.literal('setBody'), ...IssueTarget, body: z.string() }),
   z.object({
     kind: z.literal('setState'),
     ...IssueTarget,
@@ -41,6 +40,8 @@ export const GitHubWriteSchema = z.discriminatedUnion('kind', [
   }),
   /** A milestone's number, or null to clear it. */
   z.object({ kind: z.literal('setMilestone'), ...IssueTarget, milestone: z.number().int().positive().nullable() }),
+  /** The whole description (a PR's "Fixes" line edited, say). */
+  z.object({ kind: z.literal('setBody'), ...IssueTarget, body: z.string() }),
   z.object({ kind: z.literal('createComment'), ...IssueTarget, body: z.string() }),
   /**
    * `commentId` is GitHub's ID, or the placeholder (a negative number) that readers saw for a

@@ -318,6 +318,13 @@ export interface FakeGitHub {
   /** As the option `secondaryLimits`, from now on (undefined: no limits); writes already taken count. */
   enforceSecondaryLimits(limits: SecondaryLimits | undefined): void;
   counters(): FakeGitHubCounters;
+
+  /** A tag of the repository, at `sha` (default: the default branch's head). */
+  addTag(fullName: string, tag: string, sha?: string): void;
+  /** The repository's pinned issues (GraphQL pinIssue/unpinIssue), by number, in pinning order. */
+  pinnedIssues(fullName: string): number[];
+  /** Issues moved by GraphQL transferIssue, as "owner/repo#n" → "owner/other#m", oldest first. */
+  transfers(): { from: string; to: string }[];
 }
 
 /** GitHub's answer when a client writes too fast. */
@@ -680,6 +687,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const counters: FakeGitHubCounters = { writes: 0, secondaryLimited: 0, peakConcurrentWrites: 0 };
   let nextId = 1;
   let apiBase = '';
+  /** Lower-cased "owner/repo" → tag → SHA. */
+  const tags = new Map<string, Map<string, string>>();
+  /** Pinned issues in pinning order; GitHub pins at most three per repository. */
+  const pinned: IssueState[] = [];
+  const transferLog: { from: string; to: string }[] = [];
 
   const know = (login: string) => {
     if (!knownLogins.has(lower(login))) knownLogins.set(lower(login), login);
@@ -1972,7 +1984,65 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         },
       };
     }),
+    compileRoute('GET', '/repos/{owner}/{repo}/tags', (request, param) => {
+      const repo = repoAt(param);
+      const named = [...(tags.get(lower(repo.fullName)) ?? new Map<string, string>()).entries()].sort(([a], [b]) => b.localeCompare(a));
+      return paged(
+        request,
+        named.map(([name, sha]) => ({ name, commit: { sha, url: `${apiBase}/repos/${repo.fullName}/commits/${sha}` }, node_id: `TAG_${sha.slice(0, 8)}` })),
+      );
+    }),
+    compileRoute('POST', '/graphql', (request) => ({ status: 200, body: graphqlMutation(objectBody(request.body)) })),
   ];
+
+  /**
+   * The GraphQL mutations Cutwater sends (pinIssue, unpinIssue, transferIssue, each taking
+   * `$input`), answered as GitHub does: 200, with `errors` when refused.
+   */
+  function graphqlMutation(body: Record<string, unknown>): unknown {
+    const query = textOf(body.query, 'query');
+    const mutation = /\b(pinIssue|unpinIssue|transferIssue)\s*\(/.exec(query)?.[1];
+    if (!mutation) return { errors: [{ message: 'the fake GitHub models only the pinIssue, unpinIssue and transferIssue mutations' }] };
+    const variables = objectBody(body.variables ?? {});
+    const input = objectBody(variables.input);
+    const issueId = typeof input.issueId === 'string' ? input.issueId : '';
+    const found = [...repos.values()].flatMap((repo) => [...repo.issues.values()].filter((issue) => !issue.pull && `I_${issue.id}` === issueId).map((issue) => ({ repo, issue })))[0];
+    if (!found) return { errors: [{ type: 'NOT_FOUND', message: `Could not resolve to a node with the global id of '${issueId}'.` }] };
+    const { repo, issue } = found;
+    if (mutation === 'pinIssue') {
+      if (!pinned.includes(issue)) {
+        if (pinned.filter((other) => repo.issues.get(other.number) === other).length >= 3) {
+          return { errors: [{ message: 'You can only pin up to 3 issues in a repository.' }] };
+        }
+        pinned.push(issue);
+      }
+      return { data: { pinIssue: { issue: { id: issueId } } } };
+    }
+    if (mutation === 'unpinIssue') {
+      const at = pinned.indexOf(issue);
+      if (at >= 0) pinned.splice(at, 1);
+      return { data: { unpinIssue: { issue: { id: issueId } } } };
+    }
+    const repositoryId = typeof input.repositoryId === 'string' ? input.repositoryId : '';
+    const destination = [...repos.values()].find((candidate) => `R_${candidate.id}` === repositoryId);
+    if (!destination) return { errors: [{ type: 'NOT_FOUND', message: `Could not resolve to a node with the global id of '${repositoryId}'.` }] };
+    if (lower(destination.owner) !== lower(repo.owner)) return { errors: [{ message: 'Issues can only be transferred to repositories of the same owner.' }] };
+    const from = `${repo.fullName}#${issue.number}`;
+    const number = Math.max(0, ...destination.issues.keys()) + 1;
+    for (const comment of comments.values()) {
+      if (comment.repoKey === lower(repo.fullName) && comment.number === issue.number) {
+        comment.repoKey = lower(destination.fullName);
+        comment.number = number;
+      }
+    }
+    repo.issues.delete(issue.number);
+    issue.number = number;
+    destination.issues.set(number, issue);
+    const at = pinned.indexOf(issue);
+    if (at >= 0) pinned.splice(at, 1);
+    transferLog.push({ from, to: `${destination.fullName}#${number}` });
+    return { data: { transferIssue: { issue: { url: htmlUrl(destination, issue) } } } };
+  }
 
   function newComment(repo: RepoState, number: number, user: string, body: string): CommentState {
     const now = timestamp();
@@ -2535,5 +2605,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       secondaryLimits = limits;
     },
     counters: () => ({ ...counters }),
+
+    addTag: (fullName, tag, sha) => {
+      const repo = ensureRepo(fullName);
+      const named = tags.get(lower(repo.fullName)) ?? new Map<string, string>();
+      named.set(tag, sha ?? ensureBranch(repo, repo.defaultBranch));
+      tags.set(lower(repo.fullName), named);
+    },
+    pinnedIssues: (fullName) => {
+      const repo = repos.get(lower(fullName));
+      return pinned.filter((issue) => repo?.issues.get(issue.number) === issue).map((issue) => issue.number);
+    },
+    transfers: () => transferLog.map((transfer) => ({ ...transfer })),
   };
 }

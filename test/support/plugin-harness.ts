@@ -9,6 +9,7 @@ import { memoryLogger } from '../../shared/log/logger';
 import type { DispatchLane } from '../../shared/plugins/lanes';
 import { dispatch, type DispatchOutcome } from '../../shared/plugins/engine';
 import type { Plugin } from '../../shared/plugins/plugin';
+import type { SlackSender } from '../../shared/reporter/slack';
 import { PLUGINS } from '../../shared/plugins/registry';
 import { EmbeddedStore } from '../../shared/store/embedded';
 import type { StoredJob } from '../../shared/store/store';
@@ -45,6 +46,8 @@ export interface HarnessOptions {
   now?: () => Date;
   /** The webhook secret external plugins' deliveries are signed with. */
   hmacSecret?: string;
+  /** Slack as plugins see it (slackevents); none by default. */
+  slack?: SlackSender;
 }
 
 let deliveries = 0;
@@ -93,6 +96,7 @@ export async function startPluginHarness(options: HarnessOptions): Promise<Plugi
           log,
           ...(options.now ? { now: options.now } : {}),
           ...(options.hmacSecret ? { hmacSecret: options.hmacSecret } : {}),
+          ...(options.slack ? { slack: options.slack } : {}),
           outbox: { nudge: () => undefined, installationKey: () => installation },
         },
         { name: eventName, id: `delivery-${++deliveries}`, rawBody: JSON.stringify(payload), payload },

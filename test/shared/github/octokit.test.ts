@@ -16,6 +16,7 @@ import {
   createGitHubClient,
   GitHubClients,
   githubAuthFromEnv,
+  graphqlUrl,
   type GitHubConnectionOptions,
   type RetryInfo,
 } from '../../../shared/github/octokit';
@@ -1056,5 +1057,36 @@ describe('fake GitHub', () => {
     const jwtShaped = `bearer ${Buffer.from('{}').toString('base64url')}.${Buffer.from('{"iss":"1"}').toString('base64url')}.sig`;
     const withJwt = await fetch(`${fake.url}/repos/acme/widgets/labels`, { headers: { authorization: jwtShaped } });
     expect(withJwt.status).toBe(401);
+  });
+});
+
+describe('GitHub client against the fake GitHub: issue management and release refs', () => {
+  it('pins, unpins and transfers issues through GraphQL, and reports GraphQL refusals as GitHubErrors', async () => {
+    const client = tokenClient();
+    fake.addRepo('acme/gadgets');
+    fake.addIssue(REPO, { number: 3, author: 'alice', title: 'Sprockets squeak' });
+    await client.pinIssue('acme', 'widgets', 3);
+    expect(fake.pinnedIssues(REPO)).toEqual([3]);
+    await client.unpinIssue('acme', 'widgets', 3);
+    expect(fake.pinnedIssues(REPO)).toEqual([]);
+    expect(await client.transferIssue('acme', 'widgets', 3, 'gadgets')).toBe('https://github.com/acme/gadgets/issues/1');
+    expect(fake.issue('acme/gadgets', 1).title).toBe('Sprockets squeak');
+    fake.addPullRequest(REPO, { number: 4, author: 'alice' });
+    await expect(client.pinIssue('acme', 'widgets', 4)).rejects.toBeInstanceOf(GitHubError);
+  });
+
+  it('lists tags, and edits a description', async () => {
+    const client = tokenClient();
+    fake.addTag(REPO, 'v1.0.0');
+    fake.addTag(REPO, 'v1.1.0');
+    expect((await client.listTags('acme', 'widgets')).sort()).toEqual(['v1.0.0', 'v1.1.0']);
+    fake.addIssue(REPO, { number: 5, author: 'alice', body: 'old' });
+    await client.updateIssue('acme', 'widgets', 5, { body: 'Fixes #3' });
+    expect(fake.issue(REPO, 5).body).toBe('Fixes #3');
+  });
+
+  it('finds GraphQL beside the REST API, on github.com and on Enterprise Server', () => {
+    expect(graphqlUrl('https://api.github.com')).toBe('https://api.github.com/graphql');
+    expect(graphqlUrl('https://ghe.example.com/api/v3/')).toBe('https://ghe.example.com/api/graphql');
   });
 });

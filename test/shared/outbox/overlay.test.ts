@@ -54,8 +54,10 @@ describe('what readers see with writes still in the outbox', () => {
       entry({ kind: 'removeAssignee', ...on, login: 'BOB' }),
       entry({ kind: 'setTitle', ...on, title: 'new' }),
       entry({ kind: 'setState', ...on, state: 'closed' }),
+      entry({ kind: 'setBody', ...on, body: 'Fixes #3' }),
     ]);
     expect(seen.assignees.map((user) => user.login)).toEqual(['carol']);
+    expect(seen.body).toBe('Fixes #3');
     expect(seen.title).toBe('new');
     expect(seen.state).toBe('closed');
   });

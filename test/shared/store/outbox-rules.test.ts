@@ -60,6 +60,7 @@ describe('resources, priorities and placeholders', () => {
       [{ kind: 'removeRequestedReviewer', ...PR, login: 'org/team' }, `${SUBJECT} reviewer:org/team`],
       [{ kind: 'setTitle', ...PR, title: 'x' }, `${SUBJECT} title`],
       [{ kind: 'setState', ...PR, state: 'closed' }, `${SUBJECT} state`],
+      [{ kind: 'setBody', ...PR, body: 'Fixes #1' }, `${SUBJECT} body`],
       [w.status('ci/Unit', 'pending'), 'kubernetes/test-infra@abc status:ci/unit'],
       [w.edit(99, 'x'), `${SUBJECT} comment:99`],
       [w.delete(-5), `${SUBJECT} comment:-5`],
@@ -76,6 +77,7 @@ describe('resources, priorities and placeholders', () => {
     expect(priorityOf({ kind: 'removeRequestedReviewer', ...PR, login: 'a' })).toBe(1);
     expect(priorityOf({ kind: 'setTitle', ...PR, title: 'x' })).toBe(1);
     expect(priorityOf({ kind: 'setState', ...PR, state: 'open' })).toBe(1);
+    expect(priorityOf({ kind: 'setBody', ...PR, body: '' })).toBe(1);
     expect(priorityOf(w.comment('x'))).toBe(2);
     expect(priorityOf(w.edit(1, 'x'))).toBe(2);
     expect(priorityOf(w.delete(1))).toBe(2);
