@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { EmitterWebhookEvent } from '@octokit/webhooks';
 import { z } from 'zod';
+import type { CherryPicker } from '../cherrypick/job';
 import type { Config } from '../config/model';
 import { enabledPluginsFor, type PluginConfig } from '../config/plugin-config';
 import type { GitHubClient } from '../github/client';
@@ -54,6 +55,8 @@ export interface EngineDependencies {
    * GitHub, as single-plugin tests want.
    */
   outbox?: OutboxWiring;
+  /** The cherrypicker plugin's worker (a bus topic in every deployment). */
+  cherryPicker?: CherryPicker;
 }
 
 export interface OutboxWiring {
@@ -196,6 +199,7 @@ export async function dispatch(
       plugins: dependencies.pluginConfig,
       log: log.child({ plugin: plugin.name }),
       now: dependencies.now ?? (() => new Date()),
+      cherryPicker: dependencies.cherryPicker,
     };
     const run = async () => {
       for (const registration of handlers) await registration.handle(context);

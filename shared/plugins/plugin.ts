@@ -1,4 +1,5 @@
 import type { EmitterWebhookEvent, EmitterWebhookEventName } from '@octokit/webhooks';
+import type { CherryPicker } from '../cherrypick/job';
 import type { Config } from '../config/model';
 import type { PluginConfig } from '../config/plugin-config';
 import type { PluginSectionSpec } from '../config/plugin-section';
@@ -74,6 +75,11 @@ export interface PluginContext<E extends EmitterWebhookEventName = EmitterWebhoo
   plugins: PluginConfig;
   log: Logger;
   now: () => Date;
+  /**
+   * Where the cherrypicker plugin sends the git work it asks for (shared/cherrypick/job.ts);
+   * undefined where no cherry-pick worker is wired.
+   */
+  cherryPicker?: CherryPicker | undefined;
 }
 
 /**

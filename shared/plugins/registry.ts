@@ -38,6 +38,7 @@ import { verifyOwners } from './verify-owners';
 import { welcome } from './welcome';
 import { wip } from './wip';
 import { yuks } from './yuks';
+import { cherryPicker } from './cherrypicker';
 
 /**
  * Every in-tree plugin, by the name plugins.yaml enables it under. Adding a plugin is one file in
@@ -83,6 +84,7 @@ export const PLUGINS: readonly Plugin[] = [
   welcome,
   wip,
   yuks,
+  cherryPicker,
 ];
 
 /**
