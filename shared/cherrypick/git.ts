@@ -81,7 +81,7 @@ export class GitWorkspace {
   /** `git am --3way`; on failure the half-applied state is aborted and the error thrown. */
   async applyMailbox(file: string): Promise<void> {
     try {
-      await this.git(['am', '--3way', '--quiet', file]);
+      await this.git(['am', '--3way', file]);
     } catch (error) {
       await this.git(['am', '--abort']).catch(() => undefined);
       throw error;

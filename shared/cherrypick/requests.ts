@@ -1,3 +1,5 @@
+import { formatResponse } from '../plugins/respond';
+
 /**
  * The cherry-picker's decisions, free of I/O (Prow's cmd/external-plugins/cherrypicker): which
  * branches a comment or a label asks for, who asked, and what the cherry-pick PR is called and
@@ -123,4 +125,12 @@ export function collectMergeRequests(pr: MergedPullRequest): MergeRequest[] {
     if (!byTarget.has(target)) byTarget.set(target, { target, requester: pr.author, chain: [], viaLabel: true });
   }
   return [...byTarget.values()];
+}
+
+/**
+ * An answer on the parent PR to whoever asked: quoting the comment that asked, or, for a label
+ * (whose requester is the PR's author), saying that it is about the label.
+ */
+export function cherryPickAnswer(requester: string, message: string, comment?: { body: string; htmlUrl: string }): string {
+  return comment ? formatResponse(requester, message, comment) : formatResponse(requester, `about the cherry-pick label: ${message}`);
 }

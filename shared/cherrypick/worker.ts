@@ -1,10 +1,9 @@
 import { PermanentMessageError, type ReceivedMessage } from '../bus/bus';
 import { GitHubError, type CherryPickApi } from '../github/client';
 import type { Logger } from '../log/logger';
-import { formatResponse } from '../plugins/respond';
 import { censor, GitWorkspace } from './git';
 import { CherryPickJobSchema, type CherryPickJob } from './job';
-import { cherryPickBody, cherryPickBranch, cherryPickTitle, releaseNoteOf } from './requests';
+import { cherryPickAnswer, cherryPickBody, cherryPickBranch, cherryPickTitle, releaseNoteOf } from './requests';
 
 /**
  * The cherry-picker's worker (functions/cherrypicker; in local mode the same on the in-process
@@ -56,7 +55,7 @@ export class CherryPickWorker {
     const { org, repo, number, target } = job;
     const github = await this.options.github(org, repo);
     const log = this.options.log.child({ repo: `${org}/${repo}`, number, target });
-    const say = (message: string) => github.createComment(org, repo, number, answer(job, message));
+    const say = (message: string) => github.createComment(org, repo, number, cherryPickAnswer(job.requester, message, job.comment));
     const branch = cherryPickBranch(number, target);
 
     const botLogin = await github.botLogin();
@@ -67,7 +66,7 @@ export class CherryPickWorker {
     const existing = await github.findPullRequests(org, repo, `${pushTarget.owner}:${branch}`, target);
     if (existing[0]) {
       log.info('the cherry-pick already has a pull request', { pull: existing[0].number });
-      await say(`Looks like #${number} has already been cherry picked in ${existing[0].htmlUrl}`);
+      await say(`#${number} was already cherry-picked onto \`${target}\` in ${existing[0].htmlUrl}; I am not opening another.`);
       return;
     }
 
@@ -79,24 +78,24 @@ export class CherryPickWorker {
         try {
           await workspace.checkoutNewBranchFrom(this.options.remoteUrl(org, repo), target, branch);
         } catch (error) {
-          return `cannot checkout \`${target}\`: ${(error as Error).message}`;
+          return `could not check out \`${target}\`: ${(error as Error).message}`;
         }
         let patch: string;
         try {
           patch = await github.getPullRequestPatch(org, repo, number);
         } catch (error) {
-          return `Failed to get PR patch from GitHub. This PR will need to be manually cherrypicked.\n<details><summary>Error message</summary>${(error as Error).message}</details>`;
+          return `could not download the patch of #${number} from GitHub, so it has to be cherry-picked by hand.\n<details><summary>Error</summary>${(error as Error).message}</details>`;
         }
         const file = await workspace.writeScratch('parent.patch', patch);
         try {
           await workspace.applyMailbox(file);
         } catch (error) {
-          return `#${number} failed to apply on top of branch "${target}":\n\`\`\`\n${(error as Error).message}\n\`\`\``;
+          return `#${number} does not apply cleanly on \`${target}\`, so it has to be cherry-picked by hand:\n\`\`\`\n${(error as Error).message}\n\`\`\``;
         }
         try {
           await workspace.forcePush(this.options.remoteUrl(pushTarget.owner, pushTarget.repo), branch);
         } catch (error) {
-          return `failed to push cherry-picked changes in GitHub: ${(error as Error).message}`;
+          return `could not push the cherry-pick branch: ${(error as Error).message}`;
         }
         return undefined;
       },
@@ -121,7 +120,7 @@ export class CherryPickWorker {
     } catch (error) {
       const message = censor((error as Error).message, token);
       log.warn('could not open the cherry-pick pull request', { error: message });
-      await say(`new pull request could not be created: ${message}`);
+      await say(`could not open the cherry-pick pull request: ${message}`);
       return;
     }
     log.info('cherry-pick pull request opened', { pull: created.number });
@@ -154,10 +153,4 @@ export class CherryPickWorker {
       throw error;
     }
   }
-}
-
-/** An answer on the parent PR: to the comment that asked, or for a label, as Prow words it. */
-function answer(job: CherryPickJob, message: string): string {
-  if (job.comment) return formatResponse(job.requester, message, job.comment);
-  return `In response to a cherrypick label: ${message}`;
 }

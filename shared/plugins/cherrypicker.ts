@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CherryPickJob } from '../cherrypick/job';
 import {
+  cherryPickAnswer,
   collectMergeRequests,
   DEFAULT_CHERRY_PICK_LABEL_PREFIX,
   kindNames,
@@ -11,7 +12,7 @@ import {
 import { pluginSection } from '../config/plugin-section';
 import type { IssueHandle } from './handles';
 import { definePlugin, type PluginContext } from './plugin';
-import { formatResponse, replyTo } from './respond';
+import { replyTo } from './respond';
 
 /**
  * Prow's cherrypicker (an external plugin there, cmd/external-plugins/cherrypicker; enabled here
@@ -110,11 +111,6 @@ async function send(context: PluginContext, settings: Settings, pull: IssueHandl
   context.log.info('cherry-pick requested', { number: parent.number, target: request.target, requester: request.requester });
 }
 
-/** A label's answer: to the PR's author, whom Prow takes as the requester of a label. */
-function labelAnswer(author: string, message: string): string {
-  return formatResponse(author, `(about the cherry-pick label) ${message}`);
-}
-
 export const cherryPicker = definePlugin('cherrypicker', {
   description:
     'Cherry-picks a merged pull request onto other branches: for each branch asked for, the PR\'s patch is ' +
@@ -185,15 +181,15 @@ export const cherryPicker = definePlugin('cherrypicker', {
     const author = pr.user?.login ?? '';
     // Prow takes the PR's author, not whoever added the label, as the one asking.
     if (!(await mayAsk(context, settings, author))) {
-      await context.issue.createComment(labelAnswer(author, notMemberMessage(context.org)));
+      await context.issue.createComment(cherryPickAnswer(author, notMemberMessage(context.org)));
       return;
     }
     if (target === pr.base.ref) {
-      await context.issue.createComment(labelAnswer(author, baseBranchMessage(target)));
+      await context.issue.createComment(cherryPickAnswer(author, baseBranchMessage(target)));
       return;
     }
     if (!pr.merged) {
-      if (pr.state === 'open') await context.issue.createComment(labelAnswer(author, waitingMessage([target])));
+      if (pr.state === 'open') await context.issue.createComment(cherryPickAnswer(author, waitingMessage([target])));
       return;
     }
     const parent = { number: pr.number, base: pr.base.ref, title: pr.title, body: pr.body ?? '' };
@@ -224,9 +220,7 @@ export const cherryPicker = definePlugin('cherrypicker', {
       if (!member) continue;
       if (request.target === parent.base) {
         const message = baseBranchMessage(parent.base);
-        await context.issue.createComment(
-          request.comment ? formatResponse(request.requester, message, request.comment) : labelAnswer(request.requester, message),
-        );
+        await context.issue.createComment(cherryPickAnswer(request.requester, message, request.comment));
         continue;
       }
       await send(context, settings, context.issue, parent, request);
