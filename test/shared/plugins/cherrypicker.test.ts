@@ -103,13 +103,14 @@ async function setup(options: { plugins?: string; conflicting?: boolean; fork?: 
   const remotes = makeRemotes(options);
   const log = memoryLogger();
   const jobs: CherryPickJob[] = [];
-  let worker: CherryPickWorker | undefined;
+  // Made once the harness (and so the fake GitHub's URL) exists.
+  const wired: { worker?: CherryPickWorker } = {};
   // As the bus carries it: serialised, then read back by the worker, which checks it.
   const cherryPicker: CherryPicker = {
     request: async (job) => {
       jobs.push(job);
       const data = Buffer.from(JSON.stringify(job));
-      await worker!.handleMessage({ id: `m${jobs.length}`, data, attributes: {}, publishTime: new Date(), deliveryAttempt: 1 });
+      await wired.worker!.handleMessage({ id: `m${jobs.length}`, data, attributes: {}, publishTime: new Date(), deliveryAttempt: 1 });
     },
   };
   const harness = await startPluginHarness({
@@ -117,7 +118,7 @@ async function setup(options: { plugins?: string; conflicting?: boolean; fork?: 
     cherryPicker,
   });
   const clients = new GitHubClients({ baseUrl: harness.github.url, auth: { token: TOKEN }, pacing: false, retryAfterBaseMs: 1 });
-  worker = new CherryPickWorker({
+  wired.worker = new CherryPickWorker({
     github: (org, repo) => clients.cherryPickClientForRepository(org, repo),
     remoteUrl: remotes.url,
     log,
