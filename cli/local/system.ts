@@ -22,7 +22,9 @@ import { handleProwJobMessage } from '../../shared/pubsub/trigger';
 import { followAndReport, type FollowingReporter } from '../../shared/reporter/follow';
 import type { ConfigPaths } from '../../shared/config/load';
 import { fileConfigSource } from '../../shared/config/config-source';
-import { DEPLOYED_SUBSCRIPTIONS, EVENTS_SUBSCRIPTION, TRIGGER_SUBSCRIPTION } from '../../shared/runtime/deployment';
+import { CHERRYPICKER_SUBSCRIPTION, DEPLOYED_SUBSCRIPTIONS, EVENTS_SUBSCRIPTION, TRIGGER_SUBSCRIPTION } from '../../shared/runtime/deployment';
+import { busCherryPicker } from '../../shared/cherrypick/job';
+import { CherryPickWorker, gitRemoteUrlFor } from '../../shared/cherrypick/worker';
 import { LANES, type DispatchLane } from '../../shared/plugins/lanes';
 import { LaneGate } from './lane-gate';
 import { startTicker } from './ticker';
@@ -125,7 +127,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   // The cloud's subscriptions, ordering included: one PR's deliveries are handled in order here too.
   // As deployed, except the writers' nudges: local mode wakes its writers in-process.
   await bus.declare(
-    [TOPICS.githubEvents, TOPICS.prowJobs],
+    [TOPICS.githubEvents, TOPICS.prowJobs, TOPICS.cherryPicks],
     DEPLOYED_SUBSCRIPTIONS.filter((spec) => spec.topic !== TOPICS.githubWrites),
   );
 
@@ -150,6 +152,16 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
 
   const slackWebhooks = slackWebhooksFromEnv(env);
   const pluginSlack = slackWebhooks ? incomingWebhookSender(slackWebhooks) : undefined;
+  // The cherrypicker plugin's git work, on the in-process bus as the cloud has it on Pub/Sub.
+  const cherryPicker = busCherryPicker(bus);
+  const cherryPickWorker = clients
+    ? new CherryPickWorker({
+        github: (org, repo) => clients.cherryPickClientForRepository(org, repo),
+        remoteUrl: gitRemoteUrlFor(githubApiUrl(env)),
+        log,
+      })
+    : undefined;
+
   const handleLane = async (message: ReceivedMessage, lane: DispatchLane) => {
     if (!clients) {
       // Said once per delivery: the jobs lane sees every delivery too.
@@ -171,6 +183,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         log,
         ...(secrets[0] ? { hmacSecret: secrets[0] } : {}),
         ...(pluginSlack ? { slack: pluginSlack } : {}),
+        cherryPicker,
         ...(writers ? { outbox: { nudge: writers.kick, installationKey: (installation) => clients.installationKey(installation) } } : {}),
       },
       message,
@@ -184,6 +197,10 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       maxInFlight: JOBS_LANE_IN_FLIGHT,
     }),
     await bus.subscribe(EVENTS_SUBSCRIPTION, (message) => gate.after(() => handleLane(message, LANES.plugins))),
+    await bus.subscribe(CHERRYPICKER_SUBSCRIPTION, async (message) => {
+      if (!cherryPickWorker) throw new Error('cherry-picks need GitHub credentials (GITHUB_TOKEN or a GitHub App)');
+      await cherryPickWorker.handleMessage(message);
+    }),
     await bus.subscribe(PROW_JOBS_SUBSCRIPTION, async (message) => {
       await handleProwJobMessage({ store, config: await config.current(), log }, message);
     }),

@@ -1,8 +1,9 @@
 import { cloudEvent } from '@google-cloud/functions-framework';
+import { busCherryPicker } from '../../shared/cherrypick/job';
 import { configSourceFromEnv } from '../../shared/config/config-source';
 import { LANES } from '../../shared/plugins/lanes';
 import { PLUGIN_SETTINGS, PLUGINS } from '../../shared/plugins/registry';
-import { cloudLogger, cloudNudge } from '../../shared/runtime/cloud';
+import { cloudBus, cloudLogger, cloudNudge } from '../../shared/runtime/cloud';
 import { EVENTS_SUBSCRIPTION } from '../../shared/runtime/deployment';
 import { laneFunction } from '../../shared/runtime/lane-function';
 
@@ -18,5 +19,6 @@ cloudEvent(
     plugins: PLUGINS,
     config: () => configSourceFromEnv(process.env, cloudLogger(), { pluginSettings: PLUGIN_SETTINGS }),
     nudge: cloudNudge,
+    cherryPicker: () => busCherryPicker(cloudBus()),
   }),
 );

@@ -6,7 +6,7 @@
 locals {
   # TOPICS in shared/bus/bus.ts: the code publishes to and subscribes on these names (the GitHub
   # write outbox's in outbox.tf).
-  topics = concat(["github-events", "prow-jobs"], local.outbox_topics)
+  topics = concat(["github-events", "prow-jobs"], local.outbox_topics, local.cherrypick_topics)
 
   # SECRETS: Secret Manager secret ids. Only the secrets are declared here, never their values.
   secrets = {
@@ -42,8 +42,8 @@ locals {
   #   ack_deadline_seconds (Pub/Sub-pushed, optional) its subscription's, instead of the policy's
   #   message_ordering for Pub/Sub-pushed functions: the trigger's messageOrdering, whether the
   #                    subscription pushes each ordering key's messages one at a time, in order
-  # The GitHub writer's entry is in outbox.tf.
-  functions = merge(local.core_functions, local.outbox_functions)
+  # The GitHub writer's entry is in outbox.tf, the cherry-pick worker's in cherrypicker.tf.
+  functions = merge(local.core_functions, local.outbox_functions, local.cherrypick_functions)
 
   core_functions = {
     webhook = {
@@ -68,7 +68,8 @@ locals {
         "cutwater-github-app-private-key" = "GITHUB_APP_PRIVATE_KEY"
         "cutwater-webhook-secret"         = "WEBHOOK_SECRET"
       }
-      publishes        = []
+      # The cherrypicker plugin hands its git work to the cherrypicker function.
+      publishes        = ["cherry-picks"]
       pubsub_reports   = false
       config_snapshots = "write"
       artifacts        = "none"

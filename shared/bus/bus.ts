@@ -29,6 +29,8 @@ export const TOPICS = {
   prowJobs: 'prow-jobs',
   /** Nudges for an installation's outbox writer (attribute `installation`; shared/outbox/cloud-writers.ts). */
   githubWrites: 'github-writes',
+  /** Cherry-picks the cherrypicker plugin asks for (shared/cherrypick/job.ts), made by the cherrypicker function. */
+  cherryPicks: 'cherry-picks',
 } as const;
 export type TopicName = string;
 

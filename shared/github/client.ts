@@ -546,3 +546,33 @@ export interface BranchProtectionApi {
   /** Slugs of the teams with push, maintain or admin access to the repository. */
   listTeamsWithWriteAccess(owner: string, repo: string): Promise<string[]>;
 }
+
+/** A pull request as the cherry-picker finds or opens it. */
+export interface OpenedPullRequest {
+  number: number;
+  htmlUrl: string;
+}
+
+/**
+ * The GitHub calls of the cherry-picker's worker (functions/cherrypicker), which plugins never
+ * get: it pushes with the installation's token, so it runs apart from the plugin engine.
+ */
+export interface CherryPickApi {
+  botLogin(): Promise<string>;
+  /** The PR's commits as one mbox (GitHub's `application/vnd.github.patch`), for `git am`. */
+  getPullRequestPatch(owner: string, repo: string, number: number): Promise<string>;
+  /** PRs of any state whose head is `head` ("owner:branch") and whose base is `base`. */
+  findPullRequests(owner: string, repo: string, head: string, base: string): Promise<OpenedPullRequest[]>;
+  createPullRequest(
+    owner: string,
+    repo: string,
+    pull: { title: string; body: string; head: string; base: string; maintainerCanModify: boolean },
+  ): Promise<OpenedPullRequest>;
+  /** Forks the repository for the credentials' user (GitHub answers the existing fork when there is one). */
+  createFork(owner: string, repo: string): Promise<{ owner: string; repo: string }>;
+  /** The token the client speaks with now, for git over HTTPS; never logged. */
+  gitToken(): Promise<string>;
+  createComment(owner: string, repo: string, number: number, body: string): Promise<IssueComment>;
+  addLabels(owner: string, repo: string, number: number, labels: string[]): Promise<void>;
+  addAssignees(owner: string, repo: string, number: number, logins: string[]): Promise<string[]>;
+}

@@ -23,6 +23,8 @@ import {
   PullNotMergeableError,
   ReviewRequestRefusedError,
   type BranchProtectionApi,
+  type CherryPickApi,
+  type OpenedPullRequest,
   type BranchProtectionSettings,
   type BranchSummary,
   type CheckRun,
@@ -432,7 +434,7 @@ function truncate(text: string, length: number): string {
   return characters.length <= length ? text : `${characters.slice(0, length - 1).join('')}…`;
 }
 
-export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi {
+export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi, CherryPickApi {
   private readonly octokit: () => Promise<CutwaterOctokit>;
   readonly botLogin: () => Promise<string>;
 
@@ -1219,6 +1221,61 @@ export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi {
     return answer.data;
   }
 
+  // ---- the cherry-picker's calls (CherryPickApi) ----
+
+  async getPullRequestPatch(owner: string, repo: string, number: number): Promise<string> {
+    const { data } = await this.send((octokit) =>
+      octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+        owner,
+        repo,
+        pull_number: number,
+        mediaType: { format: 'patch' },
+      }),
+    );
+    // With the patch media type GitHub answers text, which Octokit passes on as it is.
+    if (typeof data !== 'string') throw new Error(`GitHub answered no patch for ${owner}/${repo}#${number}`);
+    return data;
+  }
+
+  async findPullRequests(owner: string, repo: string, head: string, base: string): Promise<OpenedPullRequest[]> {
+    const pulls = await this.send((octokit) =>
+      octokit.paginate('GET /repos/{owner}/{repo}/pulls', { owner, repo, head, base, state: 'all', per_page: 100 }),
+    );
+    return pulls.map((pull) => ({ number: pull.number, htmlUrl: pull.html_url }));
+  }
+
+  async createPullRequest(
+    owner: string,
+    repo: string,
+    pull: { title: string; body: string; head: string; base: string; maintainerCanModify: boolean },
+  ): Promise<OpenedPullRequest> {
+    const { data } = await this.send((octokit) =>
+      octokit.request('POST /repos/{owner}/{repo}/pulls', {
+        owner,
+        repo,
+        title: pull.title,
+        body: pull.body,
+        head: pull.head,
+        base: pull.base,
+        maintainer_can_modify: pull.maintainerCanModify,
+      }),
+    );
+    return { number: data.number, htmlUrl: data.html_url };
+  }
+
+  async createFork(owner: string, repo: string): Promise<{ owner: string; repo: string }> {
+    const { data } = await this.send((octokit) => octokit.request('POST /repos/{owner}/{repo}/forks', { owner, repo }));
+    return { owner: data.owner.login, repo: data.name };
+  }
+
+  async gitToken(): Promise<string> {
+    const octokit = await this.octokit();
+    // A token's auth answers its token; an installation's mints (or reuses) the installation token.
+    const answer = z.object({ token: z.string().min(1) }).safeParse(await octokit.auth({ type: 'installation' }));
+    if (!answer.success) throw new Error('the GitHub credentials give no token for git');
+    return answer.data.token;
+  }
+
   private async send<T>(call: (octokit: CutwaterOctokit) => Promise<T>): Promise<T> {
     const octokit = await this.octokit();
     return sendWith(octokit, call);
@@ -1412,6 +1469,13 @@ export class GitHubClients {
   async branchProtectionClientForOrg(org: string): Promise<BranchProtectionApi> {
     const client = await this.clientForOrg(org);
     if (!(client instanceof OctokitGitHubClient)) throw new Error('this GitHub client cannot manage branch protection');
+    return client;
+  }
+
+  /** The repository's client with the cherry-picker's calls (functions/cherrypicker). */
+  async cherryPickClientForRepository(owner: string, repo: string): Promise<CherryPickApi> {
+    const client = await this.clientForRepository(owner, repo);
+    if (!(client instanceof OctokitGitHubClient)) throw new Error('this GitHub client cannot cherry-pick');
     return client;
   }
 

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { EmitterWebhookEvent } from '@octokit/webhooks';
 import { z } from 'zod';
+import type { CherryPicker } from '../cherrypick/job';
 import type { Config } from '../config/model';
 import { enabledPluginsFor, type PluginConfig } from '../config/plugin-config';
 import type { GitHubClient } from '../github/client';
@@ -57,6 +58,8 @@ export interface EngineDependencies {
   outbox?: OutboxWiring;
   /** Slack for plugins that post there (slackevents); without it they log and post nothing. */
   slack?: SlackSender;
+  /** The cherrypicker plugin's worker (a bus topic in every deployment). */
+  cherryPicker?: CherryPicker;
 }
 
 export interface OutboxWiring {
@@ -200,6 +203,7 @@ export async function dispatch(
       log: log.child({ plugin: plugin.name }),
       now: dependencies.now ?? (() => new Date()),
       slack: dependencies.slack,
+      cherryPicker: dependencies.cherryPicker,
     };
     const run = async () => {
       for (const registration of handlers) await registration.handle(context);

@@ -1,4 +1,5 @@
 import type { EmitterWebhookEvent, EmitterWebhookEventName } from '@octokit/webhooks';
+import type { CherryPicker } from '../cherrypick/job';
 import type { Config } from '../config/model';
 import type { PluginConfig } from '../config/plugin-config';
 import type { PluginSectionSpec } from '../config/plugin-section';
@@ -77,6 +78,11 @@ export interface PluginContext<E extends EmitterWebhookEventName = EmitterWebhoo
   now: () => Date;
   /** Posts to Slack through the deployment's incoming webhooks; undefined when none are configured. */
   slack?: SlackSender | undefined;
+  /**
+   * Where the cherrypicker plugin sends the git work it asks for (shared/cherrypick/job.ts);
+   * undefined where no cherry-pick worker is wired.
+   */
+  cherryPicker?: CherryPicker | undefined;
 }
 
 /**

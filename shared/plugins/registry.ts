@@ -45,6 +45,7 @@ import { sigMention } from './sigmention';
 import { issueManagement } from './issue-management';
 import { testfreeze } from './testfreeze';
 import { slackevents } from './slackevents';
+import { cherryPicker } from './cherrypicker';
 
 /**
  * Every in-tree plugin, by the name plugins.yaml enables it under. Adding a plugin is one file in
@@ -97,6 +98,7 @@ export const PLUGINS: readonly Plugin[] = [
   issueManagement,
   testfreeze,
   slackevents,
+  cherryPicker,
 ];
 
 /**

@@ -56,6 +56,11 @@ export const GITHUB_WRITER_SUBSCRIPTION = 'github-writer';
  */
 export const GITHUB_WRITER_TIMEOUT_SECONDS = 540;
 const GITHUB_WRITER_ACK_DEADLINE_SECONDS = 600;
+/** The cherry-pick worker (functions/cherrypicker); one PR's picks are ordered, so a repeat finds the first's PR. */
+export const CHERRYPICKER_SUBSCRIPTION = 'cherrypicker';
+/** A clone, `git am` and push of a large repository take minutes; the ack deadline lies beyond. */
+export const CHERRYPICKER_TIMEOUT_SECONDS = 540;
+const CHERRYPICKER_ACK_DEADLINE_SECONDS = 600;
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'webhook', trigger: { kind: 'http' }, secrets: { [SECRETS.webhookSecret]: 'WEBHOOK_SECRET' } },
@@ -112,6 +117,20 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
       [SECRETS.githubOAuthClientSecret]: 'GITHUB_OAUTH_CLIENT_SECRET',
       [SECRETS.statusSessionSecret]: 'STATUS_SESSION_SECRET',
     },
+  },
+  {
+    // The cherrypicker plugin's git work: it pushes with the App's credentials, so it runs here,
+    // never on a build cluster, where untrusted PR code runs.
+    name: 'cherrypicker',
+    trigger: {
+      kind: 'pubsub',
+      topic: TOPICS.cherryPicks,
+      subscription: CHERRYPICKER_SUBSCRIPTION,
+      ackDeadlineSeconds: CHERRYPICKER_ACK_DEADLINE_SECONDS,
+      messageOrdering: true,
+    },
+    secrets: github,
+    timeoutSeconds: CHERRYPICKER_TIMEOUT_SECONDS,
   },
 ];
 

@@ -1,6 +1,7 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { DEFAULT_SUBSCRIPTION_POLICY, deadLetterTopicOf } from '../bus/bus';
 import { handlePushed, receivedFromPush } from '../bus/push';
+import type { CherryPicker } from '../cherrypick/job';
 import type { ConfigSource } from '../config/config-source';
 import { githubApiUrl, webhookSecrets } from '../github/environment';
 import { GitHubClients, githubAuthFromEnv } from '../github/octokit';
@@ -23,6 +24,8 @@ export interface LaneFunctionOptions {
   /** Built on the first delivery, so a cold start reads config only when it has work. */
   config: () => ConfigSource;
   nudge: WriterNudge;
+  /** Where the cherrypicker plugin's requests go (the plugins lane). */
+  cherryPicker?: () => CherryPicker;
 }
 
 export function laneFunction(options: LaneFunctionOptions): (event: CloudEvent<unknown>) => Promise<void> {
@@ -56,6 +59,7 @@ export function laneFunction(options: LaneFunctionOptions): (event: CloudEvent<u
             ...(hmacSecret ? { hmacSecret } : {}),
             ...(slack ? { slack } : {}),
             outbox: { nudge: options.nudge, installationKey: (installationId) => clients.installationKey(installationId) },
+            ...(options.cherryPicker ? { cherryPicker: options.cherryPicker() } : {}),
           },
           received,
           options.lane,

@@ -1440,7 +1440,16 @@ function expectations(indexFile: string = readFileSync(INDEX_FILE, 'utf8')): Exp
     // shared/webhook/receive.ts hands each verified delivery on to github-events; whoever wakes
     // the GitHub writers (cloudNudge) publishes to github-writes.
     publishes: {
-      ...Object.fromEntries(nudgingFunctions().map((name) => [name, [TOPICS.githubWrites]])),
+      ...Object.fromEntries(
+        FUNCTIONS.map((spec) => [
+          spec.name,
+          [
+            ...(nudgingFunctions().includes(spec.name) ? [TOPICS.githubWrites] : []),
+            // The cherrypicker plugin's requests (busCherryPicker) go to the cherry-pick worker.
+            ...(entryFile(spec.name).includes('busCherryPicker(') ? [TOPICS.cherryPicks] : []),
+          ],
+        ]),
+      ),
       webhook: [TOPICS.githubEvents],
     },
     reporting: reportingFunctions(),
@@ -1474,6 +1483,7 @@ describe('infra/terraform', () => {
       reporter: 'read',
       'github-writer': 'none',
       status: 'read',
+      cherrypicker: 'none',
     });
     expect(artifactReaders()).toEqual(['status']);
     expect(nudgingFunctions().sort()).toEqual(['events', 'reporter', 'scheduler', 'trigger']);
@@ -1506,6 +1516,7 @@ describe('infra/terraform', () => {
       'subscription trigger: max delivery attempts is 5, not 10',
       'subscription pubsub: max delivery attempts is 5, not 10',
       'subscription github-writer: max delivery attempts is 5, not 10',
+      'subscription cherrypicker: max delivery attempts is 5, not 10',
     ]);
   });
 
@@ -1537,6 +1548,7 @@ describe('infra/terraform', () => {
       spec.trigger.kind === 'pubsub' ? { ...spec, trigger: { ...spec.trigger, messageOrdering: !spec.trigger.messageOrdering } } : spec,
     );
     expect(checkTerraform(model, { ...expectations(), functions }).sort()).toEqual([
+      'subscription cherrypicker: enable_message_ordering is true, but the code declares messageOrdering false',
       'subscription events: enable_message_ordering is true, but the code declares messageOrdering false',
       'subscription github-writer: enable_message_ordering is false, but the code declares messageOrdering true',
       'subscription pubsub: enable_message_ordering is false, but the code declares messageOrdering true',

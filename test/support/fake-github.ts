@@ -325,6 +325,10 @@ export interface FakeGitHub {
   pinnedIssues(fullName: string): number[];
   /** Issues moved by GraphQL transferIssue, as "owner/repo#n" → "owner/other#m", oldest first. */
   transfers(): { from: string; to: string }[];
+  /** What `GET .../pulls/{n}` answers under `Accept: application/vnd.github[.v3].patch` (the cherry-picker's patch). */
+  setPullRequestPatch(fullName: string, number: number, patch: string): void;
+  /** The PRs opened through `POST .../pulls`, oldest first. */
+  openedPullRequests(fullName: string): { number: number; title: string; body: string; head: string; base: string; author: string }[];
 }
 
 /** GitHub's answer when a client writes too fast. */
@@ -692,6 +696,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   /** Pinned issues in pinning order; GitHub pins at most three per repository. */
   const pinned: IssueState[] = [];
   const transferLog: { from: string; to: string }[] = [];
+  /** `owner/repo#n` (lower-cased) → the patch that PR's patch media type answers. */
+  const pullPatches = new Map<string, string>();
+  /** `owner/repo#n` → the owner of the head branch, for PRs opened from a fork through the API. */
+  const pullHeadOwners = new Map<string, string>();
+  /** Lower-cased repository → the PRs opened through the API, oldest first. */
+  const openedPulls = new Map<string, { number: number; title: string; body: string; head: string; base: string; author: string }[]>();
 
   const know = (login: string) => {
     if (!knownLogins.has(lower(login))) knownLogins.set(lower(login), login);
@@ -1419,8 +1429,13 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     }),
 
     compileRoute('GET', '/repos/{owner}/{repo}', (_request, param) => ({ status: 200, body: repoJson(repoAt(param)) })),
-    compileRoute('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', (_request, param) => {
+    compileRoute('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', (request, param) => {
       const [repo, issue, pull] = pullAt(param);
+      if (/application\/vnd\.github(\.v3)?\.patch/.test(request.accept)) {
+        const patch = pullPatches.get(`${lower(repo.fullName)}#${issue.number}`);
+        if (patch === undefined) throw notFound('no patch was seeded for this pull request');
+        return { status: 200, text: patch, headers: { 'content-type': 'text/x-patch; charset=utf-8' } };
+      }
       if (pull.mergeabilityStale && issue.state === 'open') {
         // This read starts GitHub's computation; the next one has the answer.
         pull.mergeabilityStale = false;
@@ -1993,6 +2008,81 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       );
     }),
     compileRoute('POST', '/graphql', (request) => ({ status: 200, body: graphqlMutation(objectBody(request.body)) })),
+    compileRoute('GET', '/repos/{owner}/{repo}/pulls', (request, param) => {
+      const repo = repoAt(param);
+      const state = request.query.get('state') ?? 'open';
+      const head = request.query.get('head');
+      const base = request.query.get('base');
+      const listed = [...repo.issues.values()].filter((issue): issue is IssueState & { pull: PullState } => {
+        if (!issue.pull || (state !== 'all' && issue.state !== state)) return false;
+        if (base && issue.pull.baseRef !== base) return false;
+        const owner = pullHeadOwners.get(`${lower(repo.fullName)}#${issue.number}`) ?? repo.owner;
+        return !head || lower(head) === lower(`${owner}:${issue.pull.headRef}`);
+      });
+      return paged(
+        request,
+        listed.map((issue) => pullJson(repo, issue, issue.pull)),
+      );
+    }),
+    compileRoute('POST', '/repos/{owner}/{repo}/pulls', (request, param) => {
+      const repo = repoAt(param);
+      const body = objectBody(request.body);
+      const field = (name: string) => {
+        const value = body[name];
+        if (typeof value !== 'string' || value === '') throw invalid(`${name} is required`);
+        return value;
+      };
+      const [title, head, base] = [field('title'), field('head'), field('base')];
+      const [headOwner, headRef] = head.includes(':') ? (head.split(':', 2) as [string, string]) : [repo.owner, head];
+      if (repo.git.branch(base) === undefined) throw invalid(`base ${base} does not exist`);
+      const duplicate = [...repo.issues.values()].some(
+        (issue) =>
+          issue.state === 'open' &&
+          issue.pull?.headRef === headRef &&
+          issue.pull.baseRef === base &&
+          lower(pullHeadOwners.get(`${lower(repo.fullName)}#${issue.number}`) ?? repo.owner) === lower(headOwner),
+      );
+      if (duplicate) throw invalid(`A pull request already exists for ${headOwner}:${headRef}.`);
+      const number = Math.max(0, ...repo.issues.keys()) + 1;
+      const baseSha = ensureBranch(repo, base);
+      const headSha = sha1(`${repo.fullName}#${number}:opened`);
+      repo.git.add(headSha, [baseSha], []);
+      const text = typeof body.body === 'string' ? body.body : '';
+      addIssueState(
+        repo.fullName,
+        { number, author: request.actor, title, body: text },
+        {
+          headSha,
+          headRef,
+          baseRef: base,
+          baseSha,
+          draft: body.draft === true,
+          forced: undefined,
+          mergeabilityStale: false,
+          merged: false,
+          mergedAt: null,
+          mergeCommitSha: null,
+          closedBaseSha: null,
+          files: [],
+          commits: [{ sha: headSha, message: title, parents: [baseSha] }],
+          requestedReviewers: [],
+          requestedTeams: [],
+          reviews: [],
+        },
+      );
+      pullHeadOwners.set(`${lower(repo.fullName)}#${number}`, headOwner);
+      const opened = openedPulls.get(lower(repo.fullName)) ?? [];
+      opened.push({ number, title, body: text, head, base, author: request.actor });
+      openedPulls.set(lower(repo.fullName), opened);
+      const issue = repo.issues.get(number)!;
+      return { status: 201, body: pullJson(repo, issue, issue.pull!) };
+    }),
+    compileRoute('POST', '/repos/{owner}/{repo}/forks', (request, param) => {
+      const source = repoAt(param);
+      // As GitHub: the fork is the credentials' user's, and asking again answers the same fork.
+      const fork = ensureRepo(`${request.actor}/${source.name}`, source.defaultBranch);
+      return { status: 202, body: { ...repoJson(fork), owner: userJson(fork.owner), name: fork.name } };
+    }),
   ];
 
   /**
@@ -2604,6 +2694,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     enforceSecondaryLimits: (limits) => {
       secondaryLimits = limits;
     },
+    setPullRequestPatch: (fullName, number, patch) => {
+      seededIssue(fullName, number);
+      pullPatches.set(`${lower(fullName)}#${number}`, patch);
+    },
+    openedPullRequests: (fullName) => [...(openedPulls.get(lower(fullName)) ?? [])],
     counters: () => ({ ...counters }),
 
     addTag: (fullName, tag, sha) => {

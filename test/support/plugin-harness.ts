@@ -1,6 +1,7 @@
 import { onTestFinished } from 'vitest';
 import { buildFromFiles, expectLoaded } from './config';
 import { startFakeGitHub, type FakeGitHub } from './fake-github';
+import type { CherryPicker } from '../../shared/cherrypick/job';
 import type { Config } from '../../shared/config/model';
 import type { PluginConfig } from '../../shared/config/plugin-config';
 import { GitHubClients } from '../../shared/github/octokit';
@@ -48,6 +49,8 @@ export interface HarnessOptions {
   hmacSecret?: string;
   /** Slack as plugins see it (slackevents); none by default. */
   slack?: SlackSender;
+  /** Where the cherrypicker plugin's requests go. */
+  cherryPicker?: CherryPicker;
 }
 
 let deliveries = 0;
@@ -97,6 +100,7 @@ export async function startPluginHarness(options: HarnessOptions): Promise<Plugi
           ...(options.now ? { now: options.now } : {}),
           ...(options.hmacSecret ? { hmacSecret: options.hmacSecret } : {}),
           ...(options.slack ? { slack: options.slack } : {}),
+          ...(options.cherryPicker ? { cherryPicker: options.cherryPicker } : {}),
           outbox: { nudge: () => undefined, installationKey: () => installation },
         },
         { name: eventName, id: `delivery-${++deliveries}`, rawBody: JSON.stringify(payload), payload },
