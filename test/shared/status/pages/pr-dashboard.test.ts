@@ -9,7 +9,7 @@ import type { Config } from '../../../../shared/config/model';
 import { createGitHubClient } from '../../../../shared/github/octokit';
 import { memoryLogger } from '../../../../shared/log/logger';
 import { statusAuthFromEnv } from '../../../../shared/status/auth/from-env';
-import { USER_TOKEN_COOKIE } from '../../../../shared/status/auth/session';
+import { createSessionCodec, USER_TOKEN_COOKIE } from '../../../../shared/status/auth/session';
 import { statusListener, type StatusDependencies } from '../../../../shared/status/http';
 import { dashboardSearches } from '../../../../shared/status/pr-dashboard';
 import { EmbeddedStore } from '../../../../shared/store/embedded';
@@ -63,8 +63,9 @@ let server: Server | undefined;
 let base: string;
 
 async function start(options: { oauth: boolean; local?: boolean }): Promise<void> {
-  let listener: ((request: IncomingMessage, response: ServerResponse) => Promise<boolean>) | undefined;
-  ({ server, base } = await serveListener((request, response) => listener!(request, response)));
+  // The OAuth settings need the server's address, so the listener is made once it listens.
+  const made: { listener?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean> } = {};
+  ({ server, base } = await serveListener((request, response) => made.listener!(request, response)));
   const env: NodeJS.ProcessEnv = { STATUS_SESSION_SECRET: 's'.repeat(40), GITHUB_API_URL: fake.url };
   if (options.oauth) Object.assign(env, { GITHUB_OAUTH_CLIENT_ID: fake.oauth.clientId, GITHUB_OAUTH_CLIENT_SECRET: fake.oauth.clientSecret, STATUS_URL: base });
   const github = createGitHubClient({ baseUrl: fake.url, auth: { token: 'deployment-token' }, pacing: false, retryAfterBaseMs: 1 });
@@ -77,7 +78,7 @@ async function start(options: { oauth: boolean; local?: boolean }): Promise<void
     github: () => Promise.resolve(github),
     ...(options.local ? { localUserLookup: true } : {}),
   };
-  listener = statusListener(deps);
+  made.listener = statusListener(deps);
 }
 
 /** A browser: keeps the cookies our site sets, follows nothing by itself. */
@@ -288,5 +289,25 @@ describe('dashboardSearches', () => {
       expect(search).toContain('author:"alice"');
     }
     expect(searches.join(' ').match(/repo:/g)).toHaveLength(30);
+  });
+});
+
+describe("the viewer's token cookie", () => {
+  const SECRET = 'a-session-secret-long-enough-0123456789';
+  const cookieHeaderOf = (...setCookies: string[]) => setCookies.map((line) => line.split(';')[0]).join('; ');
+  const requestWith = (cookie: string) => ({ headers: { cookie } }) as unknown as IncomingMessage;
+
+  it('gives the token back only with the session of the same login, under the current or a rotated secret', () => {
+    const sessions = createSessionCodec([SECRET]);
+    const tokenCookie = sessions.userTokenCookie('alice', 'gho_secret');
+    expect(tokenCookie).not.toContain('gho_secret');
+    expect(sessions.readUserToken(requestWith(cookieHeaderOf(sessions.sessionCookie('alice'), tokenCookie)))).toBe('gho_secret');
+    // Another login's session, no session, or an altered cookie: nothing.
+    expect(sessions.readUserToken(requestWith(cookieHeaderOf(sessions.sessionCookie('mallory'), tokenCookie)))).toBeUndefined();
+    expect(sessions.readUserToken(requestWith(cookieHeaderOf(tokenCookie)))).toBeUndefined();
+    const altered = tokenCookie.replace(/=(.)/, (_, first: string) => `=${first === 'A' ? 'B' : 'A'}`);
+    expect(sessions.readUserToken(requestWith(cookieHeaderOf(sessions.sessionCookie('alice'), altered)))).toBeUndefined();
+    const rotated = createSessionCodec(['a-newer-session-secret-0123456789abcdef', SECRET]);
+    expect(rotated.readUserToken(requestWith(cookieHeaderOf(sessions.sessionCookie('alice'), tokenCookie)))).toBe('gho_secret');
   });
 });
