@@ -267,6 +267,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     ...(clients ? { githubBudget: () => clients.budget() } : {}),
     ...(writers ? { writeLimits: writeLimitsOfWindows(writeLimits.windows) } : {}),
     jobCreationToken,
+    // Without GitHub sign-in, the PR dashboard may be asked for any login's PRs: this machine's own use.
+    localUserLookup: true,
     liveLog: async (jobName) => runner.censoredLog(jobName).catch(() => undefined),
   });
 

@@ -3,8 +3,8 @@ import { cookieHeader, parsedSetCookie, requestCookies, setCookie } from './cook
 
 /**
  * Firebase Hosting forwards exactly one cookie to the functions behind it: `__session`; every other
- * cookie is stripped from the request. The status pages use three (the session, the anonymous CSRF
- * binding, the OAuth state), so behind Hosting they travel together inside `__session`: on the way
+ * cookie is stripped from the request. The status pages use four (the session, the anonymous CSRF
+ * binding, the OAuth state, the viewer's encrypted GitHub token), so behind Hosting they travel together inside `__session`: on the way
  * in, the jar is unpacked into an ordinary Cookie header; on the way out, the Set-Cookie headers the
  * pages wrote are folded into one new jar. Each entry keeps its own signature and expiry, so the
  * jar needs neither; it only has to live as long as the longest entry (a session's week).

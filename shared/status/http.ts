@@ -13,6 +13,7 @@ import { serveJobHistory, servePrHistory } from './pages/history';
 import { serveJobAction } from './pages/job-actions';
 import { serveJobList } from './pages/job-list';
 import { serveJobPage } from './pages/job-page';
+import { servePrData, servePrDashboard } from './pages/pr-dashboard';
 import { serveCommandHelp, servePluginHelp } from './pages/plugin-help';
 import { serveTide } from './pages/tide';
 import { serveTideHistory } from './pages/tide-history';
@@ -52,6 +53,9 @@ export function statusListener(deps: StatusDependencies): (request: IncomingMess
     { method: READ, path: '/plugins', handle: page(servePluginHelp) },
     { method: READ, path: '/command-help', handle: page(serveCommandHelp) },
     { method: READ, path: '/configured-jobs', handle: page(serveConfiguredRepos) },
+    // The viewer's open pull requests (Prow's prstatus): the page and its JSON.
+    { method: READ, path: '/pr', handle: page(servePrDashboard) },
+    { method: READ, path: '/pr-data.js', handle: page(servePrData) },
     // The merge pool (Prow's tide): pools, history, one pull request's verdict (`<number>.json` for JSON).
     { method: READ, path: '/tide', handle: page(serveTide) },
     { method: READ, path: '/tide.js', handle: page(serveTideJs) },

@@ -44,6 +44,13 @@ export interface StatusDependencies extends JobLogSources {
   githubBudget?: () => InstallationBudget[];
   /** The content-write pace the outbox writer keeps, which the health page compares writes against. */
   writeLimits?: WritePace;
+  /**
+   * Local mode only: without GitHub sign-in, the PR dashboard (`/pr?user=<login>`) may show anyone's
+   * open PRs, searched with `github`. Never set in the cloud, where the dashboard needs sign-in.
+   */
+  localUserLookup?: boolean;
+  /** GitHub as a signed-in viewer, from their token; by default a client per viewer on GITHUB_API_URL. */
+  userGitHub?: (token: string) => GitHubClient;
 }
 
 export interface StatusRequest extends Exchange {

@@ -596,7 +596,8 @@ function historyId(at: number, pool: string, index: number): string {
   return `${String(at).padStart(15, '0')}-${poolHash}-${index}`;
 }
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+/** Runs `run` over the items, at most `limit` at once; the results in the items' order. */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(

@@ -18,7 +18,8 @@ import { sameText, type SessionCodec } from './session';
  * `GET /github-login?dest=/path` sends the browser to GitHub with a random `state`, which is kept
  * with `dest` in a short-lived signed cookie; `GET /github-login/redirect` checks the state,
  * exchanges the code for a user token, asks GitHub whose token it is, and signs that login in.
- * `POST /logout` signs out. The user's token is used for that one question and then dropped.
+ * `POST /logout` signs out. The user's token is kept only encrypted in a cookie (./session.ts), for
+ * the PR dashboard's searches.
  *
  * Works with an OAuth App or a GitHub App's client ID and secret. The web host is derived from
  * GITHUB_API_URL by @octokit/oauth-methods: api.github.com → github.com, a GitHub Enterprise
@@ -167,7 +168,8 @@ export function signInHandlers(deps: SignInDependencies): SignInHandlers {
       clientId: oauth.clientId,
       redirectUrl,
       state,
-      // Reading the login needs no scope; a new account has no rerun rights to sign in for.
+      // Reading the login needs no scope; a new account has no rerun rights to sign in for. Without
+      // a scope the PR dashboard's search (as the viewer) sees public repositories only.
       scopes: [],
       allowSignup: false,
       request: github.request,
@@ -226,6 +228,8 @@ export function signInHandlers(deps: SignInDependencies): SignInHandlers {
       return sendPage(response, 502, 'Sign-in failed', html`GitHub did not tell us who you are. ${again}.`, true);
     }
     appendSetCookie(response, sessions.sessionCookie(login));
+    // Kept (encrypted) for the PR dashboard, which searches GitHub as the viewer.
+    appendSetCookie(response, sessions.userTokenCookie(login, userToken));
     log.info('signed in with GitHub', { login });
     response.writeHead(302, { location: safeDestination(saved.dest), 'cache-control': 'no-store' });
     response.end();
@@ -244,6 +248,7 @@ export function signInHandlers(deps: SignInDependencies): SignInHandlers {
       return sendPage(response, 403, 'Not signed out', html`The sign-out form has expired or came from another site: reload the page and sign out again.`);
     }
     appendSetCookie(response, sessions.clearCookie());
+    appendSetCookie(response, sessions.clearUserTokenCookie());
     response.writeHead(303, { location: '/', 'cache-control': 'no-store' });
     response.end();
   };

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { requestCookie, setCookie } from '../cookies';
@@ -10,10 +10,14 @@ import { requestCookie, setCookie } from '../cookies';
  * accepted under any, so a new secret goes first and the old one is dropped once its cookies
  * have expired. A tampered, expired or malformed cookie reads as signed out, never as an error.
  *
- * The GitHub token the sign-in obtained is not in the cookie: it is used once to learn the login.
+ * The GitHub token the sign-in obtained is not in the session cookie. The PR dashboard (`/pr`)
+ * searches GitHub as the viewer, so the token is kept beside it in a cookie of its own, encrypted
+ * (AES-256-GCM under a key derived from the session secret) and bound to the login: the browser
+ * holds only ciphertext, and a token cookie never serves another session's login.
  */
 
 export const SESSION_COOKIE = 'cutwater_session';
+export const USER_TOKEN_COOKIE = 'cutwater_gh_token';
 
 /** Seven days: rerun rights are checked against GitHub on every rerun, the login alone is kept. */
 export const DEFAULT_SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -47,10 +51,20 @@ export interface SessionCodec {
    */
   seal(purpose: string, data: Record<string, string>, ttlMs: number): string;
   unseal(purpose: string, sealed: string | undefined): Record<string, string> | undefined;
+  /** A `Set-Cookie` value holding `login`'s GitHub token, encrypted; it lasts as long as a session. */
+  userTokenCookie(login: string, token: string): string;
+  /** A `Set-Cookie` value that forgets the token. */
+  clearUserTokenCookie(): string;
+  /** The signed-in viewer's GitHub token; undefined when signed out, or the cookie is absent, foreign or expired. */
+  readUserToken(request: IncomingMessage): string | undefined;
 }
 
 const SessionPayload = z.object({ login: z.string().min(1), exp: z.number() });
 const SealedPayload = z.object({ data: z.record(z.string(), z.string()), exp: z.number() });
+const TokenPayload = z.object({ login: z.string().min(1), token: z.string().min(1), exp: z.number() });
+/** GCM's recommended nonce length. */
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
 export function createSessionCodec(secrets: readonly string[], options: SessionOptions = {}): SessionCodec {
   const keys = checkedSecrets(secrets);
@@ -86,6 +100,19 @@ export function createSessionCodec(secrets: readonly string[], options: SessionO
     return { login: parsed.data.login, id: verified.signature };
   };
 
+  // One encryption key per secret, derived so the key never equals a signing key.
+  const tokenKeys = keys.map((key) => createHmac('sha256', key).update('user-token-encryption').digest());
+  const readUserToken = (request: IncomingMessage) => {
+    const login = readSession(request)?.login;
+    const sealed = requestCookie(request, USER_TOKEN_COOKIE);
+    if (!login || !sealed) return undefined;
+    for (const key of tokenKeys) {
+      const parsed = TokenPayload.safeParse(decrypt(key, sealed));
+      if (parsed.success) return parsed.data.login === login && parsed.data.exp > now() ? parsed.data.token : undefined;
+    }
+    return undefined;
+  };
+
   return {
     secure,
     sessionCookie: (login) => {
@@ -101,7 +128,32 @@ export function createSessionCodec(secrets: readonly string[], options: SessionO
       if (!parsed.success || parsed.data.exp <= now()) return undefined;
       return parsed.data.data;
     },
+    userTokenCookie: (login, token) =>
+      setCookie(USER_TOKEN_COOKIE, encrypt(tokenKeys[0]!, { login, token, exp: now() + ttlMs }), scope, Math.floor(ttlMs / 1000)),
+    clearUserTokenCookie: () => setCookie(USER_TOKEN_COOKIE, '', scope, 0),
+    readUserToken,
   };
+}
+
+function encrypt(key: Buffer, payload: unknown): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const body = Buffer.concat([cipher.update(JSON.stringify(payload), 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+}
+
+/** The payload, or undefined when the value was not encrypted under this key (or was altered). */
+function decrypt(key: Buffer, value: string): unknown {
+  const raw = Buffer.from(value, 'base64url');
+  if (raw.length <= IV_BYTES + TAG_BYTES) return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+    decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    const text = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function checkedSecrets(secrets: readonly string[]): string[] {

@@ -125,6 +125,7 @@ const NAV: { item: NavItem; href: string; text: string }[] = [
   { item: 'configured-jobs', href: '/configured-jobs', text: 'Configured jobs' },
   { item: 'plugins', href: '/plugins', text: 'Plugins' },
   { item: 'command-help', href: '/command-help', text: 'Command help' },
+  { item: 'pr', href: '/pr', text: 'My PRs' },
   { item: 'tide', href: '/tide', text: 'Tide' },
   { item: 'health', href: '/health', text: 'Health' },
 ];
