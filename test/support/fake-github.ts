@@ -318,6 +318,8 @@ export interface FakeGitHub {
   /** As the option `secondaryLimits`, from now on (undefined: no limits); writes already taken count. */
   enforceSecondaryLimits(limits: SecondaryLimits | undefined): void;
   counters(): FakeGitHubCounters;
+  /** GitHub's search index lags: until then, search does not find this issue or PR. */
+  leaveOutOfSearch(fullName: string, number: number): void;
 }
 
 /** GitHub's answer when a client writes too fast. */
@@ -646,6 +648,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   }
   const installationTokens = new Set<string>();
   const searchCounts = new Map<string, number>();
+  /** "owner/name#number" of issues search does not find yet (leaveOutOfSearch). */
+  const unindexed = new Set<string>();
   const injected: { method: string; pattern: RegExp; response: InjectedResponse; remaining: number }[] = [];
   /** Requests to carry out and then answer with an error instead (loseNextAnswer). */
   const lostAnswers: { method: string; pattern: RegExp; status: number }[] = [];
@@ -1948,6 +1952,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const found: { repo: RepoState; issue: IssueState }[] = [];
       for (const repo of repos.values()) {
         for (const issue of repo.issues.values()) {
+          if (unindexed.has(lower(`${repo.fullName}#${issue.number}`))) continue;
           if (matches(searchSubject(repo, issue))) found.push({ repo, issue });
         }
       }
@@ -2535,5 +2540,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       secondaryLimits = limits;
     },
     counters: () => ({ ...counters }),
+    leaveOutOfSearch: (fullName, number) => {
+      unindexed.add(lower(`${fullName}#${number}`));
+    },
   };
 }
