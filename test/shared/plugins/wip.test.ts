@@ -78,8 +78,7 @@ describe('work-in-progress titles', () => {
 
   it.each(['Wipe the cache', 'Faster widgets (WIP)', 'WIP', '[[WIP]] two marks', '🚧 WIP: an emoji and a space are two marks'])(
     'does not treat %j as in progress',
-    (title) =>
-    expect(isWorkInProgressTitle(title)).toBe(false),
+    (title) => expect(isWorkInProgressTitle(title)).toBe(false),
   );
 });
 
