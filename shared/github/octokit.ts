@@ -541,18 +541,37 @@ export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi, C
    * and the refused ones are reported in one GitHubError afterwards.
    */
   async removeRequestedReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void> {
-    if (logins.length === 0) return;
+    // A team of another organisation cannot have been asked here; as in Prow, it is left out.
+    const withdrawable = logins.filter((login) => !isForeignTeam(owner, login));
+    if (withdrawable.length === 0) return;
     await this.send((octokit) =>
       octokit.request('DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', {
         owner,
         repo,
         pull_number: number,
-        ...reviewersOf(logins),
+        ...reviewersOf(withdrawable),
       }),
     );
   }
 
   async requestReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void> {
+    // GitHub only takes the repository owner's teams, by slug: `other-org/team` would silently
+    // become this org's team of the same name, so it is refused here as GitHub refuses a stranger.
+    const foreign = logins.filter((login) => isForeignTeam(owner, login));
+    const askable = logins.filter((login) => !isForeignTeam(owner, login));
+    const request = `POST /repos/${owner}/${repo}/pulls/${number}/requested_reviewers`;
+    try {
+      await this.requestAskableReviewers(owner, repo, number, askable);
+    } catch (error) {
+      if (foreign.length > 0 && error instanceof ReviewRequestRefusedError) {
+        throw new ReviewRequestRefusedError([...error.refused, ...foreign], error.request);
+      }
+      throw error;
+    }
+    if (foreign.length > 0) throw new ReviewRequestRefusedError(foreign, request);
+  }
+
+  private async requestAskableReviewers(owner: string, repo: string, number: number, logins: string[]): Promise<void> {
     if (logins.length === 0) return;
     const ask = (reviewers: string[]) =>
       this.send((octokit) =>
@@ -567,7 +586,9 @@ export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi, C
       await ask(logins);
       return;
     } catch (error) {
-      if (!(error instanceof GitHubError) || error.status !== 422 || logins.length === 1) throw error;
+      if (!(error instanceof GitHubError) || error.status !== 422) throw error;
+      // One reviewer refused is a refusal like any other (Prow tells the commenter), not a failure.
+      if (logins.length === 1) throw new ReviewRequestRefusedError(logins, error.request);
     }
     const refused: string[] = [];
     let lastRefusal: GitHubError | undefined;
@@ -1303,6 +1324,12 @@ const TransferAnswer = z.object({ transferIssue: z.object({ issue: z.object({ ur
 export function graphqlUrl(restBaseUrl: string): string {
   const base = restBaseUrl.replace(/\/+$/, '');
   return base.endsWith('/api/v3') ? `${base.slice(0, -'/v3'.length)}/graphql` : `${base}/graphql`;
+}
+
+/** A reviewer written "org/team" whose org is not the repository's owner. */
+function isForeignTeam(owner: string, login: string): boolean {
+  const slash = login.indexOf('/');
+  return slash !== -1 && login.slice(0, slash).toLowerCase() !== owner.toLowerCase();
 }
 
 /** GitHub takes people as `reviewers` and teams, by slug, as `team_reviewers`; Prow writes teams "org/team". */

@@ -131,20 +131,20 @@ export function commentEventOf(eventName: string, payload: unknown): CommentEven
 }
 
 /**
- * Lines of a comment that are commands: Prow matches commands at the start of a line, outside
- * quoted replies and code blocks.
+ * Lines of a comment that are commands, without trailing whitespace. Every Prow command regexp is
+ * anchored `(?m)^/`, so the slash must be the line's very first character: an indented `  /hold`
+ * is prose (or Markdown code), not a command. Lines inside code fences do not count either.
  */
 export function commandLines(body: string): string[] {
   const lines: string[] = [];
   let inFence = false;
   for (const raw of body.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line.startsWith('```')) {
+    // A fence may be indented (up to three spaces in CommonMark); a command may not.
+    if (raw.trim().startsWith('```')) {
       inFence = !inFence;
       continue;
     }
-    if (inFence || line.startsWith('>')) continue;
-    if (line.startsWith('/')) lines.push(line);
+    if (!inFence && raw.startsWith('/')) lines.push(raw.trimEnd());
   }
   return lines;
 }

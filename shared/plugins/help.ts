@@ -19,6 +19,15 @@ export const DEFAULT_HELP_GUIDELINES_URL = 'https://git.k8s.io/community/contrib
 /** The first sentence of each guidelines comment; it finds the comment again when the label goes. */
 export const HELP_WANTED_MARKER = 'This issue has been marked as looking for a contributor.';
 export const GOOD_FIRST_ISSUE_MARKER = 'This issue has been marked as a good first issue for new contributors.';
+/** Prow's first sentences (pkg/plugins/help), matched so its comments are pruned too when the label goes; never posted. */
+const PROW_HELP_WANTED_MARKER = 'This request has been marked as needing help from a contributor.';
+const PROW_GOOD_FIRST_ISSUE_MARKER = 'This request has been marked as suitable for new contributors.';
+
+/** Is this the guidelines comment posted for `kind` (ours or Prow's)? */
+export function isGuidelinesComment(kind: Guidelines, body: string): boolean {
+  const markers = kind === 'help' ? [HELP_WANTED_MARKER, PROW_HELP_WANTED_MARKER] : [GOOD_FIRST_ISSUE_MARKER, PROW_GOOD_FIRST_ISSUE_MARKER];
+  return markers.some((marker) => body.includes(marker));
+}
 
 const HELP_COMMAND = /^\/help\s*$/i;
 const REMOVE_HELP_COMMAND = /^\/remove-help\s*$/i;
@@ -119,7 +128,6 @@ export const help = definePlugin('help', {
     await issue.removeLabel(name);
   }
   if (action.prune.length > 0) {
-    const markers = action.prune.map((kind) => (kind === 'help' ? HELP_WANTED_MARKER : GOOD_FIRST_ISSUE_MARKER));
-    await deleteBotComments(github, issue, (body) => markers.some((marker) => body.includes(marker)));
+    await deleteBotComments(github, issue, (body) => action.prune.some((kind) => isGuidelinesComment(kind, body)));
   }
 });

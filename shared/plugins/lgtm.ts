@@ -23,6 +23,12 @@ export const LGTM_LABEL = 'lgtm';
 
 /** Posted when new commits remove the label; found again by this text to be tidied away. */
 export const LGTM_REMOVED_NOTICE = 'New commits were pushed to this pull request, so its `lgtm` label has been removed.';
+/** Prow's wording of the same notice (pkg/plugins/lgtm), matched so a repository moving from Prow has its old notices tidied too; never posted. */
+const PROW_LGTM_REMOVED_NOTICE = 'New changes are detected. LGTM label has been removed.';
+
+export function isLgtmRemovedNotice(body: string): boolean {
+  return body.includes(LGTM_REMOVED_NOTICE) || body.includes(PROW_LGTM_REMOVED_NOTICE);
+}
 
 /** plugins.yaml `lgtm:`: entries for orgs and repos ("org" or "org/repo"). */
 export const LgtmEntrySchema = z.object({
@@ -177,7 +183,7 @@ async function handleRequest(context: PluginContext, action: LgtmAction): Promis
     log.info(`adding ${LGTM_LABEL}`, { number, by: action.actor });
     await pull.addLabels([LGTM_LABEL]);
     if (!(await isStickyAuthor(context, settings, action.prAuthor))) {
-      await deleteBotComments(context.github, pull, (body) => body.includes(LGTM_REMOVED_NOTICE));
+      await deleteBotComments(context.github, pull, isLgtmRemovedNotice);
     }
   }
 }

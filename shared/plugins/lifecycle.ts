@@ -193,8 +193,10 @@ export const lifecycle = definePlugin('lifecycle', {
     if (decision?.kind === 'refuse') {
       await reply(decision.message);
     } else if (decision) {
-      // GitHubClient.updateIssue cannot set state_reason yet, so "not planned" shows only in the reply.
-      await issue.updateIssue({ state: 'closed' });
+      // As Prow does, an issue is closed with its reason said outright; a PR has no reason to give.
+      await issue.updateIssue(
+        comment.isPR ? { state: 'closed' } : { state: 'closed', stateReason: decision.notPlanned ? 'not_planned' : 'completed' },
+      );
       log.info(`closed by ${comment.author}`, { number, notPlanned: decision.notPlanned });
       await reply(decision.message);
     }

@@ -20,6 +20,12 @@ export const NEEDS_REBASE_LABEL = 'needs-rebase';
  */
 export const NEEDS_REBASE_NOTICE =
   'This pull request has merge conflicts with its base branch and needs to be rebased.';
+/** Prow's wording (cmd/external-plugins/needs-rebase), matched so notices left by Prow are pruned too; never posted. */
+const PROW_NEEDS_REBASE_NOTICE = 'PR needs rebase.';
+
+export function isNeedsRebaseNotice(body: string): boolean {
+  return body.includes(NEEDS_REBASE_NOTICE) || body.includes(PROW_NEEDS_REBASE_NOTICE);
+}
 
 /** Prow talks to Dependabot in the one word it understands instead of explaining the conflict. */
 export const DEPENDABOT_LOGIN = 'dependabot[bot]';
@@ -98,7 +104,7 @@ export function createNeedsRebasePlugin(options: NeedsRebaseOptions = {}): Plugi
       context.log.info('pull request has conflicts; labelled it', { number });
     } else if (action === 'remove') {
       await pull.removeLabel(NEEDS_REBASE_LABEL);
-      const deleted = await deleteBotComments(context.github, pull, (body) => body.includes(NEEDS_REBASE_NOTICE));
+      const deleted = await deleteBotComments(context.github, pull, isNeedsRebaseNotice);
       context.log.info('pull request is mergeable again; removed the label', { number, deletedNotices: deleted });
     }
   }

@@ -303,6 +303,18 @@ export const HELP_NOTES = {
 } as const;
 const REQUIRED_HEADING = 'Commands that start required jobs:';
 const OPTIONAL_HEADING = 'Commands that start optional jobs:';
+/**
+ * Prow's wording of the same replies (pkg/pjutil/help.go), matched so a repository moving from
+ * Prow has its old help replies pruned too; never posted.
+ */
+const PROW_HELP_PHRASES = [
+  'The `/test` command needs one or more targets.\n',
+  'The `/retest` command does not accept any targets.\n',
+  'The specified target(s) for `/test` were not found.\n',
+  'No jobs can be run with `/test all`.\n',
+  'The following commands are available to trigger required jobs:',
+  'The following commands are available to trigger optional jobs:',
+];
 
 /** Prow's `ShouldRespondWithHelp`: answer with the job list, and which note to lead with. */
 export function helpNeeded(text: string, selectedCount: number): { needed: boolean; note: string } {
@@ -324,7 +336,8 @@ export function isHelpComment(body: string): boolean {
   return (
     Object.values(HELP_NOTES).some((note) => body.includes(note)) ||
     body.includes(REQUIRED_HEADING) ||
-    body.includes(OPTIONAL_HEADING)
+    body.includes(OPTIONAL_HEADING) ||
+    PROW_HELP_PHRASES.some((phrase) => body.includes(phrase))
   );
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkReposListedOnce, pluginSection } from '../config/plugin-section';
 import { definePlugin } from './plugin';
+import type { PluginGitHub } from './plugin-github';
 import { membershipChecks } from '../github/membership';
 import { settingsFor } from './settings';
 import { triggerSettings, trustedUser } from './trigger-rules';
@@ -67,20 +68,35 @@ export interface WelcomeDecisionInput {
   alwaysPost: boolean;
   /** Only asked when it matters: trusted people are not newcomers. */
   isTrusted: () => Promise<boolean>;
-  /** How many pull requests GitHub's search finds by this author in the repository, this one included. */
-  authoredPullRequests: () => Promise<number>;
+  /** The pull request just opened. */
+  number: number;
+  /**
+   * The author's pull requests GitHub's search finds in the repository: how many, and their
+   * numbers (only needed, and so perhaps only listed, when there is exactly one).
+   */
+  authoredPullRequests: () => Promise<{ count: number; numbers: readonly number[] }>;
 }
 
 /**
  * Should this newly opened PR be greeted? Bots never are (GitHub's search cannot list their PRs);
  * with `always_post` everyone else is; otherwise only untrusted authors whose only PR here is this
- * one. The checks run in Prow's order so the same GitHub calls are made.
+ * one. As in Prow, search finding none counts (its index may not hold the new PR yet), but one
+ * other PR does not: the author has been here before. The checks run in Prow's order.
  */
 export async function shouldWelcome(input: WelcomeDecisionInput): Promise<boolean> {
   if (input.authorType !== 'User') return false;
   if (input.alwaysPost) return true;
   if (await input.isTrusted()) return false;
-  return (await input.authoredPullRequests()) <= 1;
+  const found = await input.authoredPullRequests();
+  return found.count === 0 || (found.count === 1 && found.numbers[0] === input.number);
+}
+
+/** Listing costs a page per hundred results, so the author's PRs are only listed when there is exactly one. */
+async function authoredPullRequests(github: PluginGitHub, query: string): Promise<{ count: number; numbers: number[] }> {
+  const count = await github.countSearchResults(query);
+  if (count !== 1) return { count, numbers: [] };
+  const { items } = await github.searchIssues(query);
+  return { count: items.length, numbers: items.map((item) => item.number) };
 }
 
 /** plugins.yaml `welcome:`: entries for orgs and repos ("org" or "org/repo"). */
@@ -113,7 +129,8 @@ export const welcome = definePlugin('welcome', {
     isTrusted: async () =>
       (await trustedUser(membershipChecks(github), triggerSettings(context.plugins, org, repo), author, org, repo))
         .trusted,
-    authoredPullRequests: () => github.countSearchResults(`is:pr repo:${org}/${repo} author:${author}`),
+    number: pr.number,
+    authoredPullRequests: () => authoredPullRequests(github, `is:pr repo:${org}/${repo} author:${author}`),
   });
   if (!greet) return;
   const message = renderWelcome(settings?.message_template || DEFAULT_WELCOME_TEMPLATE, {

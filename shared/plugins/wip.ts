@@ -7,8 +7,12 @@ import { definePlugin } from './plugin';
 
 export const WORK_IN_PROGRESS_LABEL = 'do-not-merge/work-in-progress';
 
-/** Prow's title test: "WIP" at the start, optionally after one non-word character ("[WIP] …"), and followed by one ("WIP: …"). */
-const WORK_IN_PROGRESS_TITLE = /^\W?WIP\W/i;
+/**
+ * Prow's title test `(?i)^\W?WIP\W`: "WIP" at the start, optionally after one non-word character
+ * ("[WIP] …"), and followed by one ("WIP: …"). Go counts characters as code points, so "🚧WIP: …"
+ * has one before "WIP"; the `u` flag makes `\W` take a whole emoji here too, not half of one.
+ */
+const WORK_IN_PROGRESS_TITLE = /^\W?WIP\W/iu;
 
 export function isWorkInProgressTitle(title: string): boolean {
   return WORK_IN_PROGRESS_TITLE.test(title);

@@ -329,6 +329,8 @@ export interface FakeGitHub {
   setPullRequestPatch(fullName: string, number: number, patch: string): void;
   /** The PRs opened through `POST .../pulls`, oldest first. */
   openedPullRequests(fullName: string): { number: number; title: string; body: string; head: string; base: string; author: string }[];
+  /** GitHub's search index lags: until then, search does not find this issue or PR. */
+  leaveOutOfSearch(fullName: string, number: number): void;
 }
 
 /** GitHub's answer when a client writes too fast. */
@@ -657,6 +659,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   }
   const installationTokens = new Set<string>();
   const searchCounts = new Map<string, number>();
+  /** "owner/name#number" of issues search does not find yet (leaveOutOfSearch). */
+  const unindexed = new Set<string>();
   const injected: { method: string; pattern: RegExp; response: InjectedResponse; remaining: number }[] = [];
   /** Requests to carry out and then answer with an error instead (loseNextAnswer). */
   const lostAnswers: { method: string; pattern: RegExp; status: number }[] = [];
@@ -1975,6 +1979,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const found: { repo: RepoState; issue: IssueState }[] = [];
       for (const repo of repos.values()) {
         for (const issue of repo.issues.values()) {
+          if (unindexed.has(lower(`${repo.fullName}#${issue.number}`))) continue;
           if (matches(searchSubject(repo, issue))) found.push({ repo, issue });
         }
       }
@@ -2712,5 +2717,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return pinned.filter((issue) => repo?.issues.get(issue.number) === issue).map((issue) => issue.number);
     },
     transfers: () => transferLog.map((transfer) => ({ ...transfer })),
+    leaveOutOfSearch: (fullName, number) => {
+      unindexed.add(lower(`${fullName}#${number}`));
+    },
   };
 }

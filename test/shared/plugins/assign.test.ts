@@ -90,6 +90,36 @@ describe('assign plugin', () => {
     expect(reply?.body).toMatch(/^@alice: GitHub did not let me request a review from: outsider, contributor\./);
   });
 
+  it('requests and withdraws a team review with /cc and /uncc @org/team', async () => {
+    const { github, deliver } = await start();
+    github.addTeamMember('acme', 'reviewers', 'dave');
+    await deliver('issue_comment', issueComment({ number: 4, commenter: 'alice', comment: '/cc @acme/reviewers' }));
+    expect(github.requestedTeams(REPO, 4)).toEqual(['acme/reviewers']);
+    expect(github.requestedReviewers(REPO, 4)).toEqual([]);
+    await deliver('issue_comment', issueComment({ number: 4, commenter: 'alice', comment: '/uncc @acme/reviewers' }));
+    expect(github.requestedTeams(REPO, 4)).toEqual([]);
+    expect(github.comments(REPO, 4)).toEqual([]);
+  });
+
+  it("refuses another organisation's team rather than asking this org's team of the same name", async () => {
+    const { github, deliver } = await start();
+    github.addTeamMember('acme', 'reviewers', 'dave');
+    await deliver('issue_comment', issueComment({ number: 4, commenter: 'alice', comment: '/cc @bob @elsewhere/reviewers' }));
+    expect(github.requestedTeams(REPO, 4)).toEqual([]);
+    expect(github.requestedReviewers(REPO, 4)).toEqual(['bob']);
+    const [reply] = github.comments(REPO, 4);
+    expect(reply?.body).toMatch(/^@alice: GitHub did not let me request a review from: elsewhere\/reviewers\./);
+  });
+
+  it('names a single refused reviewer too', async () => {
+    const { github, deliver } = await start();
+    const outcome = await deliver('issue_comment', issueComment({ number: 4, commenter: 'alice', comment: '/cc @acme/nobody' }));
+    expect(outcome.failed).toEqual([]);
+    expect(github.requestedTeams(REPO, 4)).toEqual([]);
+    const [reply] = github.comments(REPO, 4);
+    expect(reply?.body).toMatch(/^@alice: GitHub did not let me request a review from: acme\/nobody\./);
+  });
+
   it('does not request reviews on issues', async () => {
     const { github, deliver } = await start();
     const outcome = await deliver('issue_comment', issueComment({ number: 6, commenter: 'alice', comment: '/cc @bob', isPR: false }));

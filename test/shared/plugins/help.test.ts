@@ -62,6 +62,23 @@ describe('help plugin', () => {
     expect(github.comments(REPO, ISSUE).map((comment) => comment.user)).toEqual(['reporter']);
   });
 
+  it("/remove-help deletes the guidelines Prow posted too", async () => {
+    const { github, deliver } = await start({ labels: ['help wanted', 'good first issue'] });
+    github.addComment(REPO, ISSUE, 'cutwater-bot', '@someone: \n\tThis request has been marked as needing help from a contributor.\n\nPlease ensure…');
+    github.addComment(REPO, ISSUE, 'cutwater-bot', '@someone: \n\tThis request has been marked as suitable for new contributors.\n\nPlease ensure…');
+    await deliver('issue_comment', command('/remove-help'));
+    expect(github.labels(REPO, ISSUE)).toEqual([]);
+    expect(github.comments(REPO, ISSUE)).toEqual([]);
+  });
+
+  it("/remove-good-first-issue deletes only Prow's good-first-issue guidelines", async () => {
+    const { github, deliver } = await start({ labels: ['help wanted', 'good first issue'] });
+    github.addComment(REPO, ISSUE, 'cutwater-bot', 'This request has been marked as needing help from a contributor.');
+    github.addComment(REPO, ISSUE, 'cutwater-bot', 'This request has been marked as suitable for new contributors.');
+    await deliver('issue_comment', command('/remove-good-first-issue'));
+    expect(github.comments(REPO, ISSUE).map((comment) => comment.body)).toEqual(['This request has been marked as needing help from a contributor.']);
+  });
+
   it('/remove-good-first-issue keeps help wanted', async () => {
     const { github, deliver } = await start({ labels: ['help wanted', 'good first issue'] });
     await deliver('issue_comment', command('/remove-good-first-issue'));

@@ -84,6 +84,16 @@ describe('lgtm plugin', () => {
     expect(botComments(h)).toEqual([]);
   });
 
+  it("tidies away Prow's own notice of a removed LGTM too, on the next LGTM", async () => {
+    const h = await start();
+    h.github.addComment(REPO, 3, 'cutwater-bot', 'New changes are detected. LGTM label has been removed.');
+    h.github.addComment(REPO, 3, 'reviewer', 'New changes are detected. LGTM label has been removed. (quoting)');
+    await say(h, 'reviewer', '/lgtm');
+    expect(h.github.labels(REPO, 3)).toEqual(['lgtm']);
+    expect(botComments(h)).toEqual([]);
+    expect(h.github.comments(REPO, 3).map((entry) => entry.user)).toContain('reviewer');
+  });
+
   it('keeps the label on new commits from members of the sticky-LGTM team', async () => {
     const h = await start(`${PLUGINS}lgtm:\n- repos: [acme/widgets]\n  trusted_team_for_sticky_lgtm: Release Managers\n`, ['lgtm']);
     h.github.addTeamMember('acme', 'release-managers', 'contributor');

@@ -89,10 +89,29 @@ describe('lifecycle plugin', () => {
       const { github, deliver } = await start();
       await deliver('issue_comment', onIssue('reporter', '/close not-planned'));
       expect(github.issue(REPO, ISSUE).state).toBe('closed');
+      expect(github.stateReason(REPO, ISSUE)).toBe('not_planned');
       await deliver('issue_comment', onPR('contributor', '/close not-planned'));
       expect(github.issue(REPO, PR).state).toBe('open');
       expect(replies(github, PR)).toEqual([expect.stringMatching(/^@contributor: Only issues can be closed as not planned/)]);
     });
+  });
+
+  it('closes an issue as completed and a PR with no reason, as Prow does', async () => {
+    const { github, deliver } = await start();
+    await deliver('issue_comment', onIssue('reporter', '/close'));
+    expect(github.stateReason(REPO, ISSUE)).toBe('completed');
+    await deliver('issue_comment', onPR('contributor', '/close'));
+    expect(github.issue(REPO, PR).state).toBe('closed');
+    const patch = github.requests.find((request) => request.method === 'PATCH' && request.path.endsWith(`/issues/${PR}`));
+    expect(patch?.body).toEqual({ state: 'closed' });
+  });
+
+  it('reopens a not-planned issue without carrying the old reason', async () => {
+    const { github, deliver } = await start();
+    await deliver('issue_comment', onIssue('reporter', '/close not-planned'));
+    await deliver('issue_comment', onIssue('reporter', '/reopen', 'closed'));
+    expect(github.issue(REPO, ISSUE).state).toBe('open');
+    expect(github.stateReason(REPO, ISSUE)).not.toBe('not_planned');
   });
 
   describe('/reopen', () => {

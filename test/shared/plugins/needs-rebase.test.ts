@@ -61,6 +61,15 @@ describe('needs-rebase plugin', () => {
     expect(github.comments(REPO, 1).map((comment) => comment.user)).toEqual(['reviewer']);
   });
 
+  it("removes Prow's own needs-rebase notice too once the pull request merges cleanly", async () => {
+    const { github, deliver } = await start();
+    github.addPullRequest(REPO, { number: 1, author: 'contributor', headSha: HEAD, mergeable: true, labels: [NEEDS_REBASE_LABEL] });
+    github.addComment(REPO, 1, 'cutwater-bot', 'PR needs rebase.\n\n<details>\n\nInstructions for interacting with me using PR comments are available here.\n</details>');
+    await deliver('pull_request', pushed());
+    expect(github.labels(REPO, 1)).toEqual([]);
+    expect(github.comments(REPO, 1)).toEqual([]);
+  });
+
   it('leaves everything alone while GitHub keeps computing mergeability', async () => {
     const { github, deliver } = await start();
     github.addPullRequest(REPO, { number: 1, author: 'contributor', headSha: HEAD, mergeable: null, labels: [NEEDS_REBASE_LABEL] });

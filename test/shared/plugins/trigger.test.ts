@@ -319,6 +319,14 @@ describe('asking for jobs by comment', () => {
     expect(e2e.map(stateOf).sort()).toEqual(['aborted', 'triggered']);
   });
 
+  it("deletes Prow's earlier /test help reply too, once someone starts a test", async () => {
+    await open('alice');
+    harness.github.addComment(REPO, 1, 'cutwater-bot', '@alice: The specified target(s) for `/test` were not found.\nThe following commands are available to trigger required jobs:\n```\n/test e2e\n```');
+    harness.github.addComment(REPO, 1, 'cutwater-bot', '@alice: The following commands are available to trigger optional jobs:\n```\n/test bench\n```');
+    await comment('alice', '/test e2e', { author: 'alice' });
+    expect(botComments()).toEqual([]);
+  });
+
   it('deletes its earlier job list once someone starts a test', async () => {
     await open('alice');
     await comment('alice', '/test ?', { author: 'alice' });

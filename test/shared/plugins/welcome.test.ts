@@ -46,6 +46,24 @@ describe('welcome plugin', () => {
     expect(github.comments(REPO, 2)).toEqual([]);
   });
 
+  it('does not greet someone whose earlier pull request is all search finds yet', async () => {
+    const { github, deliver } = await start();
+    github.addPullRequest(REPO, { number: 1, author: 'regular' });
+    github.addPullRequest(REPO, { number: 2, author: 'regular' });
+    // GitHub has not indexed the new PR: search finds only the earlier one.
+    github.leaveOutOfSearch(REPO, 2);
+    await deliver('pull_request', pullRequest('opened', { number: 2, author: 'regular' }));
+    expect(github.comments(REPO, 2)).toEqual([]);
+  });
+
+  it('greets a newcomer whose pull request search does not find yet', async () => {
+    const { github, deliver } = await start();
+    github.addPullRequest(REPO, { number: 1, author: 'newbie' });
+    github.leaveOutOfSearch(REPO, 1);
+    await deliver('pull_request', pullRequest('opened', { number: 1, author: 'newbie' }));
+    expect(github.comments(REPO, 1)).toHaveLength(1);
+  });
+
   it('does not greet org members or collaborators', async () => {
     const { github, deliver } = await start();
     github.addOrgMember('acme', 'member');
@@ -139,20 +157,25 @@ describe('who is welcomed', () => {
         asked.push('trust');
         return Promise.resolve(false);
       },
+      number: 7,
       authoredPullRequests: () => {
         asked.push('search');
-        return Promise.resolve(1);
+        return Promise.resolve({ count: 1, numbers: [7] });
       },
       ...overrides,
     });
 
   it('welcomes an untrusted author whose only pull request here is this one', async () => {
     expect(await decide({})).toBe(true);
-    expect(await decide({ authoredPullRequests: () => Promise.resolve(0) })).toBe(true);
+    expect(await decide({ authoredPullRequests: () => Promise.resolve({ count: 0, numbers: [] }) })).toBe(true);
+  });
+
+  it('does not welcome an author whose one pull request found is another one', async () => {
+    expect(await decide({ authoredPullRequests: () => Promise.resolve({ count: 1, numbers: [3] }) })).toBe(false);
   });
 
   it('does not welcome someone who has opened pull requests here before', async () => {
-    expect(await decide({ authoredPullRequests: () => Promise.resolve(2) })).toBe(false);
+    expect(await decide({ authoredPullRequests: () => Promise.resolve({ count: 2, numbers: [] }) })).toBe(false);
   });
 
   it('does not welcome trusted people, and does not search for them', async () => {
@@ -170,7 +193,7 @@ describe('who is welcomed', () => {
   it('with always_post welcomes everyone else without asking', async () => {
     const asked: string[] = [];
     expect(
-      await decide({ alwaysPost: true, isTrusted: () => Promise.resolve(true), authoredPullRequests: () => Promise.resolve(9) }, asked),
+      await decide({ alwaysPost: true, isTrusted: () => Promise.resolve(true), authoredPullRequests: () => Promise.resolve({ count: 9, numbers: [] }) }, asked),
     ).toBe(true);
     expect(asked).toEqual([]);
   });

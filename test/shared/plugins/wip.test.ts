@@ -37,6 +37,12 @@ describe('wip plugin', () => {
     expect(github.labels(REPO, 3)).toEqual([WIP]);
   });
 
+  it('labels a PR whose title starts with an emoji then WIP, as Prow counts the emoji as one character', async () => {
+    const { github, deliver } = await start({ title: '🚧WIP: Faster widgets' });
+    await deliver('pull_request', pullRequest('opened', { number: 3, title: '🚧WIP: Faster widgets' }));
+    expect(github.labels(REPO, 3)).toEqual([WIP]);
+  });
+
   it('labels a PR converted to a draft', async () => {
     const { github, deliver } = await start({ title: 'Faster widgets', draft: true });
     await deliver('pull_request', pullRequest('converted_to_draft', { number: 3, title: 'Faster widgets', draft: true }));
@@ -70,8 +76,9 @@ describe('work-in-progress titles', () => {
     (title) => expect(isWorkInProgressTitle(title)).toBe(true),
   );
 
-  it.each(['Wipe the cache', 'Faster widgets (WIP)', 'WIP', '[[WIP]] two marks'])('does not treat %j as in progress', (title) =>
-    expect(isWorkInProgressTitle(title)).toBe(false),
+  it.each(['Wipe the cache', 'Faster widgets (WIP)', 'WIP', '[[WIP]] two marks', '🚧 WIP: an emoji and a space are two marks'])(
+    'does not treat %j as in progress',
+    (title) => expect(isWorkInProgressTitle(title)).toBe(false),
   );
 });
 
