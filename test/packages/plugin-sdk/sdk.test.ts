@@ -10,6 +10,14 @@ import { definePlugin, findCommands, serve, cloudFunction } from '../../../packa
 import { commentPayload, signedDelivery, testPlugin, type PluginUnderTest } from '../../../packages/plugin-sdk/src/testing';
 import { signedHeaders } from '../../../shared/webhook/signing';
 import { startPluginHarness } from '../../support/plugin-harness';
+import { DiskArtifactStore } from '../../../shared/artifacts/disk';
+import { staticConfigSource } from '../../../shared/config/config-source';
+import { memoryLogger } from '../../../shared/log/logger';
+import { statusAuthFromEnv } from '../../../shared/status/auth/from-env';
+import { statusListener } from '../../../shared/status/http';
+import { EmbeddedStore } from '../../../shared/store/embedded';
+import { buildFromFiles, expectLoaded } from '../../support/config';
+import { serveListener } from '../../support/listener-server';
 
 /**
  * The plugin SDK as a plugin's author meets it: handlers typed like Cutwater's own plugins, driven
@@ -210,6 +218,41 @@ describe('settings, GitHub identity and jobs', () => {
     expect(plugin.github.prowJobs).toEqual([
       expect.objectContaining({ kind: 'ProwJob', spec: { type: 'periodic', job: 'nightly', report: false }, metadata: expect.objectContaining({ labels: { 'requested-by': 'frank' } }), status: expect.objectContaining({ state: 'triggered' }) }),
     ]);
+  });
+});
+
+describe('Cutwater\'s job API', () => {
+  it('stores the ProwJob createProwJob sends to cutwater local\'s POST /api/prowjobs', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sdk-jobs-'));
+    const store = EmbeddedStore.open();
+    const { server, base } = await serveListener(
+      statusListener({
+        store,
+        artifacts: new DiskArtifactStore(dir),
+        log: memoryLogger(),
+        config: staticConfigSource(expectLoaded(buildFromFiles({}))),
+        auth: statusAuthFromEnv({ STATUS_SESSION_SECRET: 's'.repeat(40) }, {}),
+        jobCreationToken: 'api-token-for-sdk-tests',
+      }),
+    );
+    try {
+      const jobber = definePlugin('jobber', { description: 'Starts a job.' }).onComment(async ({ createProwJob }) => {
+        await createProwJob({ name: 'sdk-made-job', spec: { type: 'periodic', job: 'nightly' } });
+      });
+      const plugin = await start(jobber, { jobApi: { url: base, token: 'api-token-for-sdk-tests' } });
+      expect((await plugin.deliver('issue_comment', commentPayload({ body: 'go' }))).status).toBe(200);
+      const stored = await store.jobs.get('sdk-made-job');
+      expect(stored?.job.spec).toMatchObject({ type: 'periodic', job: 'nightly' });
+      // A wrong token is refused, and the plugin's answer says so.
+      const refused = await start(jobber, { jobApi: { url: base, token: 'wrong' } });
+      const answer = await refused.deliver('issue_comment', commentPayload({ body: 'go' }));
+      expect(answer.status).toBe(500);
+      expect(JSON.stringify(answer.body)).toContain('Cutwater refused the ProwJob (401)');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
