@@ -87,12 +87,12 @@ await build({
 });
 execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(sdkRoot, 'tsconfig.build.json')], { stdio: 'inherit' });
 const sdkTypes = (entry) => `./types/packages/plugin-sdk/src/${entry}.d.ts`;
-const { exports: _sourceExports, ...sdkFields } = sdkManifest;
 writeFileSync(
   path.join(sdkOut, 'package.json'),
   `${JSON.stringify(
     {
-      ...sdkFields,
+      ...sdkManifest,
+      // In place of the source entry points the checkout uses.
       exports: {
         '.': { types: sdkTypes('index'), default: './index.js' },
         './testing': { types: sdkTypes('testing'), default: './testing.js' },

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { definePlugin, findCommands, serve, cloudFunction } from '../../../packages/plugin-sdk/src/index';
+import { cloudFunction, definePlugin, findCommands, serve, type Plugin, type ServeOptions } from '../../../packages/plugin-sdk/src/index';
 import { commentPayload, signedDelivery, testPlugin, type PluginUnderTest } from '../../../packages/plugin-sdk/src/testing';
 import { signedHeaders } from '../../../shared/webhook/signing';
 import { startPluginHarness } from '../../support/plugin-harness';
@@ -38,8 +38,8 @@ function helloPlugin() {
 }
 
 const open: PluginUnderTest[] = [];
-async function start(...args: Parameters<typeof testPlugin>): Promise<PluginUnderTest> {
-  const plugin = await testPlugin(...args);
+async function start<C>(definition: Plugin<C>, options?: ServeOptions): Promise<PluginUnderTest> {
+  const plugin = await testPlugin(definition, options);
   open.push(plugin);
   return plugin;
 }
