@@ -3,6 +3,7 @@ import { BRANCHPROTECTOR_USAGE } from './branchprotector-usage';
 import { CHECKCONFIG_USAGE, type CommandIO, checkconfig } from './checkconfig';
 import { LOCAL_USAGE } from './local-usage';
 import { MKPJ_USAGE } from './mkpj-usage';
+import { NEW_PLUGIN_USAGE } from './new-plugin-usage';
 import { PHONY_USAGE } from './phony-usage';
 import { RUNNER_USAGE } from './runner-usage';
 
@@ -32,6 +33,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'make a ProwJob from config and start it (--dry-run prints it, --wait follows it)',
     usage: MKPJ_USAGE,
     run: async (argv, io) => (await import('./mkpj')).mkpjCommand(argv, io),
+  },
+  'new-plugin': {
+    summary: 'scaffold an external plugin on @cutwater/plugin-sdk, with a /hello command and its test',
+    usage: NEW_PLUGIN_USAGE,
+    run: async (argv, io) => (await import('./new-plugin')).newPluginCommand(argv, io),
   },
   phony: {
     summary: 'send a signed GitHub webhook to a hook endpoint',

@@ -2,7 +2,8 @@
 // esbuild: all of Cutwater's own code in one file, npm packages left as imports. The Google and
 // Kubernetes clients locate their protos and certificates relative to their own files, which
 // breaks when they are bundled, and deploys install node_modules anyway.
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -67,4 +68,41 @@ for (const [file, output] of Object.entries(result.metafile.outputs)) {
   };
   writeFileSync(path.join(root, 'dist', 'functions', match[1], 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
+// The plugin SDK (packages/plugin-sdk) as the package that is published: its code and the few
+// pure modules of shared/ it reuses in one file per entry point, npm packages left as imports,
+// with declarations for TypeScript users. In the checkout it is used from source instead.
+const sdkRoot = path.join(root, 'packages', 'plugin-sdk');
+const sdkOut = path.join(outdir, 'plugin-sdk');
+const sdkManifest = JSON.parse(readFileSync(path.join(sdkRoot, 'package.json'), 'utf8'));
+await build({
+  absWorkingDir: root,
+  entryPoints: { index: 'packages/plugin-sdk/src/index.ts', testing: 'packages/plugin-sdk/src/testing.ts' },
+  outdir: sdkOut,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  packages: 'external',
+  logLevel: 'warning',
+});
+execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(sdkRoot, 'tsconfig.build.json')], { stdio: 'inherit' });
+const sdkTypes = (entry) => `./types/packages/plugin-sdk/src/${entry}.d.ts`;
+writeFileSync(
+  path.join(sdkOut, 'package.json'),
+  `${JSON.stringify(
+    {
+      ...sdkManifest,
+      // In place of the source entry points the checkout uses.
+      exports: {
+        '.': { types: sdkTypes('index'), default: './index.js' },
+        './testing': { types: sdkTypes('testing'), default: './testing.js' },
+      },
+    },
+    null,
+    2,
+  )}\n`,
+);
+copyFileSync(path.join(sdkRoot, 'README.md'), path.join(sdkOut, 'README.md'));
+console.log(`${'dist/plugin-sdk/'.padEnd(40)} the publishable @cutwater/plugin-sdk (npm publish dist/plugin-sdk)`);
+
 console.log(`built ${entries.length} bundles in ${(performance.now() - started).toFixed(0)} ms`);
