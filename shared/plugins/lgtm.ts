@@ -33,7 +33,7 @@ export const LGTM_REMOVED_NOTICE = 'New commits were pushed to this pull request
 export function treeHashNotice(treeSha: string): string {
   return `LGTM label has been added.  <details>Git tree hash: ${treeSha}</details>`;
 }
-const TREE_HASH_NOTICE = /LGTM label has been added\.  <details>Git tree hash: (.*)<\/details>/;
+const TREE_HASH_NOTICE = /LGTM label has been added\. {2}<details>Git tree hash: (.*)<\/details>/;
 
 /** The tree hash a notice records, or undefined when the text is not one. */
 export function treeHashIn(body: string): string | undefined {
