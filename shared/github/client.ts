@@ -383,6 +383,51 @@ export interface GitHubClient {
    * issue's address there.
    */
   transferIssue(owner: string, repo: string, number: number, destinationRepo: string): Promise<string>;
+
+  /** The SHA of the tree a commit records (`GET .../git/commits/{sha}`): equal trees, equal content. */
+  getCommitTreeSha(owner: string, repo: string, sha: string): Promise<string>;
+  /** The issue's or PR's timeline of events (labeled, unlabeled, …), oldest first, all pages. */
+  listIssueEvents(owner: string, repo: string, number: number): Promise<IssueEvent[]>;
+  /**
+   * The user's permission on the repository as GitHub's `permission` field reports it: `admin`,
+   * `write` (maintainers too), `read` or `none`.
+   */
+  getCollaboratorPermission(owner: string, repo: string, login: string): Promise<RepositoryPermission>;
+  /** Inline review comments on a pull request's diff, oldest first, all pages. */
+  listReviewComments(owner: string, repo: string, number: number): Promise<ReviewComment[]>;
+  /** Submits a review on a pull request, with comments on lines of its diff. */
+  createReview(owner: string, repo: string, number: number, review: DraftReview): Promise<void>;
+}
+
+/** One entry of an issue's event timeline; `label` is set for labeled and unlabeled events. */
+export interface IssueEvent {
+  id: number;
+  event: string;
+  actor: GitHubUser | null;
+  label?: { name: string };
+  created_at: string;
+}
+
+export type RepositoryPermission = 'admin' | 'write' | 'read' | 'none';
+
+/** A comment on a line of a pull request's diff. */
+export interface ReviewComment {
+  id: number;
+  body: string;
+  user: GitHubUser;
+  path: string;
+  created_at: string;
+  updated_at: string;
+  html_url?: string;
+}
+
+/** A review to submit: `event` COMMENT, REQUEST_CHANGES or APPROVE; `position` counts lines of the file's diff. */
+export interface DraftReview {
+  body: string;
+  event: 'COMMENT' | 'REQUEST_CHANGES' | 'APPROVE';
+  /** The commit the comments refer to; GitHub takes the PR's head when omitted. */
+  commitId?: string;
+  comments: { path: string; body: string; position: number }[];
 }
 
 /**

@@ -54,6 +54,10 @@ import {
   type SearchResults,
   type TrialMergeHead,
   type TrialMergeResult,
+  type DraftReview,
+  type IssueEvent,
+  type RepositoryPermission,
+  type ReviewComment,
 } from './client';
 
 /**
@@ -1216,6 +1220,68 @@ export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi, C
       repositoryId,
     });
     return TransferAnswer.parse(data).transferIssue.issue.url;
+  }
+
+  async getCommitTreeSha(owner: string, repo: string, sha: string): Promise<string> {
+    const { data } = await this.send((octokit) =>
+      octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', { owner, repo, commit_sha: sha }),
+    );
+    return data.tree.sha;
+  }
+
+  async listIssueEvents(owner: string, repo: string, number: number): Promise<IssueEvent[]> {
+    const events = await this.send((octokit) =>
+      octokit.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/events', { owner, repo, issue_number: number, ...FIRST_PAGE }),
+    );
+    return events.map((event) => {
+      const mapped: IssueEvent = {
+        id: Number(event.id),
+        event: event.event,
+        actor: event.actor ? toUser(event.actor) : null,
+        created_at: event.created_at,
+      };
+      const label = 'label' in event ? (event.label as { name?: unknown } | undefined) : undefined;
+      if (typeof label?.name === 'string') mapped.label = { name: label.name };
+      return mapped;
+    });
+  }
+
+  async getCollaboratorPermission(owner: string, repo: string, login: string): Promise<RepositoryPermission> {
+    const response = await this.sendUnlessGone((octokit) =>
+      octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { owner, repo, username: login }),
+    );
+    // GitHub answers 404 for an account it does not know: no permission at all.
+    const permission = response?.data.permission;
+    return permission === 'admin' || permission === 'write' || permission === 'read' ? permission : 'none';
+  }
+
+  async listReviewComments(owner: string, repo: string, number: number): Promise<ReviewComment[]> {
+    const comments = await this.send((octokit) =>
+      octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/comments', { owner, repo, pull_number: number, ...FIRST_PAGE }),
+    );
+    return comments.map((comment) => ({
+      id: Number(comment.id),
+      body: comment.body,
+      user: toUser(comment.user),
+      path: comment.path,
+      created_at: comment.created_at,
+      updated_at: comment.updated_at,
+      html_url: comment.html_url,
+    }));
+  }
+
+  async createReview(owner: string, repo: string, number: number, review: DraftReview): Promise<void> {
+    await this.send((octokit) =>
+      octokit.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews', {
+        owner,
+        repo,
+        pull_number: number,
+        body: review.body,
+        event: review.event,
+        comments: review.comments.map((comment) => ({ path: comment.path, body: comment.body, position: comment.position })),
+        ...(review.commitId === undefined ? {} : { commit_id: review.commitId }),
+      }),
+    );
   }
 
   /** GraphQL names issues by their global node ID, which the REST issue answer carries. */

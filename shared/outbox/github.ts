@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GitHubClient, IssueComment, IssueWriteOptions, MergeOptions, ReactionContent, TrialMergeHead } from '../github/client';
+import type { DraftReview, GitHubClient, IssueComment, IssueWriteOptions, MergeOptions, ReactionContent, TrialMergeHead } from '../github/client';
 import { fitComment } from '../github/comment-length';
 import type { Logger } from '../log/logger';
 import { commitSubject, issueSubject, type GitHubWrite, type OutboxStore, type OutboxWriteRequest } from '../store/outbox';
@@ -59,6 +59,24 @@ class OutboxGitHub implements GitHubClient {
 
   botLogin(): Promise<string> {
     return this.client.botLogin();
+  }
+
+  // Reads passed straight through: no pending write is shown in them (a label write not yet sent has no event).
+
+  getCommitTreeSha(owner: string, repo: string, sha: string) {
+    return this.client.getCommitTreeSha(owner, repo, sha);
+  }
+
+  listIssueEvents(owner: string, repo: string, number: number) {
+    return this.client.listIssueEvents(owner, repo, number);
+  }
+
+  getCollaboratorPermission(owner: string, repo: string, login: string) {
+    return this.client.getCollaboratorPermission(owner, repo, login);
+  }
+
+  listReviewComments(owner: string, repo: string, number: number) {
+    return this.client.listReviewComments(owner, repo, number);
   }
 
   private unsent(subject: string) {
@@ -314,6 +332,23 @@ class OutboxGitHub implements GitHubClient {
           state: status.state,
           ...(status.description !== undefined ? { description: status.description } : {}),
           ...(status.target_url !== undefined ? { targetUrl: status.target_url } : {}),
+        },
+      },
+    ]);
+  }
+
+  async createReview(owner: string, repo: string, number: number, review: DraftReview) {
+    await this.enqueue([
+      {
+        write: {
+          kind: 'createReview',
+          owner,
+          repo,
+          number,
+          body: fitComment(review.body),
+          event: review.event,
+          comments: review.comments.map((comment) => ({ ...comment, body: fitComment(comment.body) })),
+          ...(review.commitId === undefined ? {} : { commitId: review.commitId }),
         },
       },
     ]);

@@ -32,7 +32,8 @@ export type RequestKind =
   | 'editComment'
   | 'deleteComment'
   | 'createReaction'
-  | 'createStatus';
+  | 'createStatus'
+  | 'createReview';
 
 const REQUEST_KIND: Record<GitHubWrite['kind'], RequestKind> = {
   addLabel: 'addLabels',
@@ -50,6 +51,7 @@ const REQUEST_KIND: Record<GitHubWrite['kind'], RequestKind> = {
   deleteComment: 'deleteComment',
   createReaction: 'createReaction',
   createStatus: 'createStatus',
+  createReview: 'createReview',
 };
 
 const JOINABLE: ReadonlySet<RequestKind> = new Set([

@@ -697,6 +697,19 @@ export class OutboxWriter {
       }
       case 'createStatus':
         throw new Error(`outbox writer bug: ${first.id} is a commit status, sent above`);
+      case 'createReview': {
+        const review = first.write;
+        if (review.kind !== 'createReview') throw new Error(`outbox writer bug: ${first.id} is not a review`);
+        await write(() =>
+          client.createReview(target.owner, target.repo, target.number, {
+            body: review.body,
+            event: review.event,
+            comments: review.comments,
+            ...(review.commitId === undefined ? {} : { commitId: review.commitId }),
+          }),
+        );
+        return entries.map(sent);
+      }
     }
   }
 

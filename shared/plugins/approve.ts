@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PluginConfig } from '../config/plugin-config';
 import { checkReposListedOnce, pluginSection } from '../config/plugin-section';
-import type { IssueComment, Review } from '../github/client';
+import type { IssueComment, IssueEvent, Review, ReviewComment } from '../github/client';
 import { Approvers, ChangeOwners, type Approval } from '../owners/approvers';
 import type { RepoOwners } from '../owners/owners';
 import { githubLinkUrl, loadOwnersForPaths } from './repo-owners';
@@ -26,11 +26,6 @@ import { settingsFor } from './settings';
 export const APPROVED_LABEL = 'approved';
 export const APPROVAL_NOTIFIER_MARKER = '[APPROVALNOTIFIER]';
 const NOTIFIER_PATTERN = /^\[APPROVALNOTIFIER\]/i;
-/**
- * Prow asks GitHub's issue events whether a person added `approved`; Cutwater's GitHub client has
- * no such call, so the notifier records it invisibly when it sees a person add the label.
- */
-export const HAND_APPROVAL_MARKER = '<!-- approved label added by hand -->';
 
 const DEFAULT_COMMAND_HELP_LINK = 'https://go.k8s.io/bot-commands';
 const DEFAULT_PR_PROCESS_LINK = 'https://git.k8s.io/community/contributors/guide/owners.md#the-code-review-process';
@@ -115,9 +110,21 @@ export interface ApprovalEvent {
   reviewState?: string;
 }
 
-/** Issue comments and submitted reviews, oldest first. */
-export function approvalEvents(comments: readonly IssueComment[], reviews: readonly Review[], prHtmlUrl: string): ApprovalEvent[] {
+/** Inline review comments, issue comments and submitted reviews, oldest first. */
+export function approvalEvents(
+  comments: readonly IssueComment[],
+  reviews: readonly Review[],
+  prHtmlUrl: string,
+  reviewComments: readonly ReviewComment[] = [],
+): ApprovalEvent[] {
   const events: ApprovalEvent[] = [
+    // Prow reads `/approve` in a comment on a line of the diff as well.
+    ...reviewComments.map((comment) => ({
+      author: comment.user.login,
+      body: comment.body,
+      createdAt: comment.created_at,
+      htmlUrl: comment.html_url ?? `${prHtmlUrl}#discussion_r${comment.id}`,
+    })),
     ...comments.map((comment) => ({
       author: comment.user.login,
       body: comment.body,
@@ -281,7 +288,6 @@ export function approvalNotification(approvers: Approvers, links: NotificationLi
   );
   // Machine-readable suggestions, in the form Prow's tooling (gubernator) reads.
   lines.push(`<!-- META=${JSON.stringify({ approvers: ccs })} -->`);
-  if (byHand) lines.push(HAND_APPROVAL_MARKER);
 
   const title = `This PR is **${approvers.isApproved() ? '' : 'NOT '}APPROVED**`;
   return `${APPROVAL_NOTIFIER_MARKER} ${title}\n\n${lines.join('\n').trim()}`;
@@ -350,15 +356,26 @@ export function isApprovalNotifier(body: string): boolean {
 
 // ---- the plugin ----
 
-async function reconcile(context: PluginScope, pull: IssueHandle, labeledByHuman = false): Promise<void> {
+/**
+ * Whether a person, rather than the bot, added the label last, as GitHub's issue events tell
+ * (Prow's WasLabelAddedByHuman): no `labeled` event at all counts as not by hand.
+ */
+export function labelAddedByHuman(events: readonly IssueEvent[], label: string, isBot: (login: string) => boolean): boolean {
+  const added = events.findLast((event) => event.event === 'labeled' && event.label?.name === label);
+  const actor = added?.actor?.login;
+  return actor !== undefined && actor !== '' && !isBot(actor);
+}
+
+async function reconcile(context: PluginScope, pull: IssueHandle): Promise<void> {
   const { github, org, repo, log } = context;
   const { number } = pull;
   const settings = approveSettingsFor(context.plugins, org, repo);
   const pr = await pull.getPullRequest();
-  const [files, labels, comments, reviews, botLogin] = await Promise.all([
+  const [files, labels, comments, reviewComments, reviews, botLogin] = await Promise.all([
     pull.listPullRequestFiles(),
     pull.listIssueLabels(),
     pull.listComments(),
+    pull.listReviewComments(),
     pull.listReviews(),
     github.botLogin(),
   ]);
@@ -370,7 +387,7 @@ async function reconcile(context: PluginScope, pull: IssueHandle, labeledByHuman
   const notifiers = comments.filter((comment) => isBotAccount(botLogin, comment.user.login) && isApprovalNotifier(comment.body));
   const hasApprovedLabel = labels.includes(APPROVED_LABEL);
   const manuallyApproved =
-    hasApprovedLabel && (labeledByHuman || (notifiers.at(-1)?.body.includes(HAND_APPROVAL_MARKER) ?? false));
+    hasApprovedLabel && labelAddedByHuman(await pull.listIssueEvents(), APPROVED_LABEL, (login) => isBotAccount(botLogin, login));
 
   const outcome = evaluateApproval({
     owners,
@@ -380,7 +397,7 @@ async function reconcile(context: PluginScope, pull: IssueHandle, labeledByHuman
     body: pr.body ?? '',
     htmlUrl: pr.html_url,
     assignees: (pr.assignees ?? []).map((user) => user.login),
-    events: approvalEvents(comments, reviews, pr.html_url),
+    events: approvalEvents(comments, reviews, pr.html_url, reviewComments),
     isBot,
     manuallyApproved,
     settings,
@@ -448,12 +465,10 @@ export const approve = definePlugin('approve', {
     async (context) => {
       const { action, pull_request: pr, sender } = context.event.payload;
       const label = 'label' in context.event.payload ? context.event.payload.label : undefined;
-      let labeledByHuman = false;
       if (action === 'labeled') {
         if (label?.name !== APPROVED_LABEL || pr.state === 'closed') return;
         if (isBotAccount(await context.github.botLogin(), sender.login)) return;
-        labeledByHuman = true;
       }
-      await reconcile(context, context.issue, labeledByHuman);
+      await reconcile(context, context.issue);
     },
   );

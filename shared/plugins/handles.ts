@@ -29,6 +29,9 @@ const ISSUE_OPERATIONS = [
   'pinIssue',
   'unpinIssue',
   'transferIssue',
+  'listIssueEvents',
+  'listReviewComments',
+  'createReview',
 ] as const satisfies readonly (keyof PluginGitHub)[];
 
 /** Operations whose first parameters are (owner, repo): they act on the repository. */
@@ -46,6 +49,8 @@ const REPOSITORY_OPERATIONS = [
   'getRepository',
   'listBranches',
   'listTags',
+  'getCommitTreeSha',
+  'getCollaboratorPermission',
 ] as const satisfies readonly (keyof PluginGitHub)[];
 
 type IssueOperation = (typeof ISSUE_OPERATIONS)[number];

@@ -16,7 +16,8 @@ import { settingsFor } from './settings';
  * label. Repository collaborators may use them (and are assigned to the PR when they do, so the
  * reviewer is on record); where plugins.yaml `owners.skip_collaborators` lists the repo, the
  * reviewers and approvers in the changed files' OWNERS files may instead. The author may withdraw
- * an LGTM but not give one. New commits remove the label.
+ * an LGTM but not give one. New commits remove the label, unless `store_tree_hash` recorded the
+ * tree LGTM was given on and the new head has that same tree.
  */
 
 export const LGTM_LABEL = 'lgtm';
@@ -28,6 +29,21 @@ const PROW_LGTM_REMOVED_NOTICE = 'New changes are detected. LGTM label has been 
 
 export function isLgtmRemovedNotice(body: string): boolean {
   return body.includes(LGTM_REMOVED_NOTICE) || body.includes(PROW_LGTM_REMOVED_NOTICE);
+}
+
+/**
+ * With `store_tree_hash`, posted when `/lgtm` adds the label: it records the tree the reviewer saw,
+ * so a later push of the same content (a squash, a rebase onto the same base) keeps the label.
+ * Prow's exact wording, which is found again by this pattern: tooling reads the hash from it.
+ */
+export function treeHashNotice(treeSha: string): string {
+  return `LGTM label has been added.  <details>Git tree hash: ${treeSha}</details>`;
+}
+const TREE_HASH_NOTICE = /LGTM label has been added\. {2}<details>Git tree hash: (.*)<\/details>/;
+
+/** The tree hash a notice records, or undefined when the text is not one. */
+export function treeHashIn(body: string): string | undefined {
+  return TREE_HASH_NOTICE.exec(body)?.[1];
 }
 
 /** plugins.yaml `lgtm:`: entries for orgs and repos ("org" or "org/repo"). */
@@ -179,13 +195,44 @@ async function handleRequest(context: PluginContext, action: LgtmAction): Promis
   if (change === 'remove') {
     log.info(`removing ${LGTM_LABEL}`, { number, by: action.actor });
     await removeLgtm(pull, action.prAuthor, action.assignees, settings);
+    // The recorded tree no longer stands for an LGTM.
+    if (settings.storeTreeHash) await deleteBotComments(context.github, pull, (body) => treeHashIn(body) !== undefined);
   } else if (change === 'add') {
     log.info(`adding ${LGTM_LABEL}`, { number, by: action.actor });
     await pull.addLabels([LGTM_LABEL]);
+    // A sticky author's pushes keep the label anyway: nothing to record, nothing to tidy.
     if (!(await isStickyAuthor(context, settings, action.prAuthor))) {
+      if (settings.storeTreeHash) await recordTreeHash(context, pull);
       await deleteBotComments(context.github, pull, isLgtmRemovedNotice);
     }
   }
+}
+
+async function recordTreeHash(context: PluginContext, pull: IssueHandle): Promise<void> {
+  try {
+    const { head } = await pull.getPullRequest();
+    const tree = await context.repository.getCommitTreeSha(head.sha);
+    context.log.info('recording the tree LGTM was given on', { number: pull.number, tree });
+    await pull.createComment(treeHashNotice(tree));
+  } catch (error) {
+    // As in Prow: the label stands without the record; the next push then removes it as usual.
+    context.log.warn('could not record the tree hash', { number: pull.number, error: String(error) });
+  }
+}
+
+/**
+ * Whether the new head holds exactly the tree LGTM was last given on, by the newest unedited
+ * tree-hash notice of the bot's (an edited one could say anything).
+ */
+async function sameTreeAsLgtm(context: PluginContext, pull: IssueHandle, headSha: string): Promise<boolean> {
+  const [botLogin, comments] = await Promise.all([context.github.botLogin(), pull.listComments()]);
+  const notice = comments.findLast(
+    (comment) => isBotAccount(botLogin, comment.user.login) && comment.updated_at === comment.created_at && treeHashIn(comment.body) !== undefined,
+  );
+  const recorded = notice === undefined ? undefined : treeHashIn(notice.body);
+  if (!recorded) return false;
+  const tree = await context.repository.getCommitTreeSha(headSha);
+  return tree === recorded;
 }
 
 async function removeLgtm(
@@ -210,7 +257,7 @@ export const lgtm = definePlugin('lgtm', {
   description:
     "Adds and removes the `lgtm` (Looks Good To Me) label, which usually gates merging. New commits pushed to the PR remove the label again (unless the author is in the repo's sticky-LGTM team).",
   config:
-    'plugins.yaml `lgtm:` entries (a repo entry wins over its org\'s): `review_acts_as_lgtm` (an approving GitHub review adds LGTM and a changes-requested review removes it), `store_tree_hash` (removing LGTM asks the assignees to review again), `trusted_team_for_sticky_lgtm` (new commits from members of this team keep the label). With `owners.skip_collaborators` listing the repo, OWNERS reviewers and approvers decide who may LGTM instead of collaborator status.',
+    'plugins.yaml `lgtm:` entries (a repo entry wins over its org\'s): `review_acts_as_lgtm` (an approving GitHub review adds LGTM and a changes-requested review removes it), `store_tree_hash` (adding LGTM records the head commit\'s tree hash in a comment, so a push that leaves the content as it was, such as a squash, keeps the label; removing LGTM asks the assignees to review again), `trusted_team_for_sticky_lgtm` (new commits from members of this team keep the label). With `owners.skip_collaborators` listing the repo, OWNERS reviewers and approvers decide who may LGTM instead of collaborator status.',
   commands: [
     {
       usage: '/[remove-]lgtm [cancel]',
@@ -266,6 +313,10 @@ export const lgtm = definePlugin('lgtm', {
     const author = loginOf(pr.user);
     if (await isStickyAuthor(context, settings, author)) return;
     if (!(await issue.listIssueLabels()).includes(LGTM_LABEL)) return;
+    if (settings.storeTreeHash && (await sameTreeAsLgtm(context, issue, pr.head.sha))) {
+      log.info(`keeping ${LGTM_LABEL}: the new head has the tree it was given on`, { number: issue.number });
+      return;
+    }
     log.info(`removing ${LGTM_LABEL} after new commits`, { number: issue.number });
     await removeLgtm(issue, author, loginsOf(pr.assignees), settings);
     await issue.createComment(LGTM_REMOVED_NOTICE);

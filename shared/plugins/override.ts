@@ -209,11 +209,15 @@ function authorityFor(context: CommentContext, baseRef: string): OverrideAuthori
   const settings = overrideSection.read(context.plugins);
   const user = comment.author;
   return {
-    // Prow asks GitHub whether the user has the admin role. The GitHub client can tell
-    // collaborators but not their role, and counting every collaborator as an admin would let
-    // anyone with write access force required checks green; until it can, administrators are
-    // recognised only through the allowed teams or the OWNERS file.
-    isRepoAdmin: () => Promise.resolve(false),
+    // As Prow: GitHub's permission for the user on this repository must be admin.
+    isRepoAdmin: async () => {
+      try {
+        return (await context.repository.getCollaboratorPermission(user)) === 'admin';
+      } catch (error) {
+        context.log.warn('could not read the repository permission', { user, error: String(error) });
+        return false;
+      }
+    },
     isAllowedTeamMember: async () => {
       const teams = settings?.allowed_github_teams ?? {};
       const slugs = [...(teams[`${org}/${repo}`] ?? []), ...(teams[org] ?? [])];

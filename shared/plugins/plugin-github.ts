@@ -33,6 +33,10 @@ export type PluginGitHubReads = Pick<
   | 'getRepository'
   | 'listBranches'
   | 'listTags'
+  | 'getCommitTreeSha'
+  | 'listIssueEvents'
+  | 'getCollaboratorPermission'
+  | 'listReviewComments'
 >;
 
 /** GitHub's writes, each resolving to nothing (see PluginGitHubReads). */
@@ -54,7 +58,8 @@ export type PluginGitHubWrites = {
     | 'deleteBranch'
     | 'pinIssue'
     | 'unpinIssue'
-    | 'transferIssue']: (...args: Parameters<GitHubClient[Name]>) => Promise<void>;
+    | 'transferIssue'
+    | 'createReview']: (...args: Parameters<GitHubClient[Name]>) => Promise<void>;
 };
 
 export type PluginGitHub = PluginGitHubReads & PluginGitHubWrites;
@@ -86,6 +91,10 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     getRepository: (owner, repo) => client.getRepository(owner, repo),
     listBranches: (owner, repo) => client.listBranches(owner, repo),
     listTags: (owner, repo) => client.listTags(owner, repo),
+    getCommitTreeSha: (owner, repo, sha) => client.getCommitTreeSha(owner, repo, sha),
+    listIssueEvents: (owner, repo, number) => client.listIssueEvents(owner, repo, number),
+    getCollaboratorPermission: (owner, repo, login) => client.getCollaboratorPermission(owner, repo, login),
+    listReviewComments: (owner, repo, number) => client.listReviewComments(owner, repo, number),
 
     requestReviewers: (owner, repo, number, logins, options) => client.requestReviewers(owner, repo, number, logins, options),
     removeRequestedReviewers: (owner, repo, number, logins) =>
@@ -106,5 +115,6 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     pinIssue: (owner, repo, number) => client.pinIssue(owner, repo, number),
     unpinIssue: (owner, repo, number) => client.unpinIssue(owner, repo, number),
     transferIssue: async (owner, repo, number, destinationRepo) => void (await client.transferIssue(owner, repo, number, destinationRepo)),
+    createReview: (owner, repo, number, review) => client.createReview(owner, repo, number, review),
   };
 }

@@ -20,7 +20,7 @@ export interface RepoOwnersSettings {
   markdownOwners: boolean;
   /** plugins.yaml `owners.skip_collaborators` lists the repo (or its org). */
   skipCollaborators: boolean;
-  /** plugins.yaml `owners.labels_denylist`. */
+  /** plugins.yaml `owners.labels_denylist`; Prow's `approved` and `lgtm` when unset. */
   labelsDenylist: string[];
   dirDenylist: GoRegexp[];
 }
@@ -72,7 +72,7 @@ export function repoOwnersSettings(context: Pick<PluginContext, 'config' | 'plug
     },
     markdownOwners: listsRepo(owners?.mdyamlrepos, org, repo),
     skipCollaborators: listsRepo(owners?.skip_collaborators, org, repo),
-    labelsDenylist: owners?.labels_denylist ?? [],
+    labelsDenylist: owners?.labels_denylist ?? ['approved', 'lgtm'],
     dirDenylist,
   };
 }

@@ -1,4 +1,5 @@
 import { compileGoRegexp } from '../go/regexp';
+import type { DraftReview } from '../github/client';
 import type { PluginConfig } from '../config/plugin-config';
 import {
   directoryOf,
@@ -23,13 +24,12 @@ import { triggersSection } from './trigger-rules';
  * OWNERS_ALIASES files, check them as they are at the PR's head. A file that does not parse, uses a
  * label on the deny list, or (at the root) names no approvers marks the PR with
  * `do-not-merge/invalid-owners-file`; so does adding people who are not trusted (not org members,
- * nor collaborators where the trigger config allows those). The label goes once the files are fixed.
+ * nor collaborators where the trigger config allows those). Invalid files get a review commenting
+ * on each, untrusted people a comment. The label goes once the files are fixed.
  */
 
 export const INVALID_OWNERS_LABEL = 'do-not-merge/invalid-owners-file';
 
-/** Marks the comment listing invalid files, so the next check replaces it. */
-const INVALID_FILES_MARKER = '<!-- verify-owners: invalid files -->';
 export const UNTRUSTED_NOTICE_START = 'The OWNERS changes in this pull request name people who are not trusted here,';
 const INVALID_ALIASES_NOTICE_START = 'This pull request leaves the aliases file invalid:';
 export const EMPTY_ALIASES_NOTICE = 'Some aliases in OWNERS_ALIASES have no members; consider removing them.';
@@ -132,19 +132,26 @@ export interface UntrustedPerson {
   files: string[];
 }
 
-export function invalidFilesComment(problems: readonly OwnersFileProblem[], filenames: OwnersFilenames): string {
+/**
+ * As Prow, invalid OWNERS files get a review (a plain COMMENT, so it neither approves nor blocks)
+ * with a comment on each file at the line in question, answering the PR's author. Reviews cannot
+ * be deleted, so a later check leaves earlier ones in place; the label is what tracks the state.
+ */
+export function invalidFilesReview(
+  problems: readonly OwnersFileProblem[],
+  filenames: OwnersFilenames,
+  pr: { author: string; body: string; htmlUrl: string; headSha: string },
+): DraftReview {
   const count = problems.length;
-  const lines = [
-    `${count} ${filenames.owners} file${count === 1 ? ' is' : 's are'} not valid:`,
-    '',
-    ...[...problems]
+  const summary = `${count} ${filenames.owners} file${count === 1 ? ' is' : 's are'} not valid; the comment on each file says why. The PR keeps the \`${INVALID_OWNERS_LABEL}\` label until ${count === 1 ? 'it is' : 'they are'} fixed.`;
+  return {
+    body: formatResponse(pr.author, summary, { body: pr.body, htmlUrl: pr.htmlUrl }),
+    event: 'COMMENT',
+    commitId: pr.headSha,
+    comments: [...problems]
       .sort((a, b) => a.path.localeCompare(b.path))
-      .map((problem) => `- \`${problem.path}\` (line ${problem.line}): ${problem.message}`),
-    '',
-    `The PR keeps the \`${INVALID_OWNERS_LABEL}\` label until ${count === 1 ? 'it is' : 'they are'} fixed.`,
-    INVALID_FILES_MARKER,
-  ];
-  return lines.join('\n');
+      .map((problem) => ({ path: problem.path, body: problem.message, position: problem.line })),
+  };
 }
 
 export function untrustedComment(people: readonly UntrustedPerson[], org: string, joinOrgUrl: string): string {
@@ -289,12 +296,11 @@ async function verify(context: PluginScope, pr: PullRequestFacts): Promise<void>
     await checkPeople(added, change.filename);
   }
 
-  await deleteOurs((body) => body.includes(INVALID_FILES_MARKER) || body.startsWith(INVALID_ALIASES_NOTICE_START));
+  await deleteOurs((body) => body.startsWith(INVALID_ALIASES_NOTICE_START));
   if (problems.length > 0) {
     log.info('invalid OWNERS files', { number: pull.number, files: problems.map((problem) => problem.path) });
     await ensureLabel();
-    await pull.createComment(formatResponse(pr.author, invalidFilesComment(problems, filenames), { body: pr.body, htmlUrl: pr.htmlUrl }),
-    );
+    await pull.createReview(invalidFilesReview(problems, filenames, pr));
   }
   await deleteOurs((body) => body.startsWith(UNTRUSTED_NOTICE_START));
   if (untrusted.size > 0) {
@@ -309,9 +315,9 @@ async function verify(context: PluginScope, pr: PullRequestFacts): Promise<void>
 }
 
 export const verifyOwners = definePlugin('verify-owners', {
-  description: `Checks the OWNERS and OWNERS_ALIASES files a pull request changes, as they are at the PR's head: they must parse, must not use labels on the deny list, the root OWNERS file must name approvers, and people they add must be trusted (org members, or collaborators where the trigger config allows). Problems add the \`${INVALID_OWNERS_LABEL}\` label and a comment; the label goes once the files are fixed.`,
+  description: `Checks the OWNERS and OWNERS_ALIASES files a pull request changes, as they are at the PR's head: they must parse, must not use labels on the deny list, the root OWNERS file must name approvers, and people they add must be trusted (org members, or collaborators where the trigger config allows). Problems add the \`${INVALID_OWNERS_LABEL}\` label, and a review commenting on each invalid file (or a comment naming the untrusted people); the label goes once the files are fixed.`,
   config:
-    'plugins.yaml `owners:` — `filenames` (other names for OWNERS / OWNERS_ALIASES per org or repo), `labels_denylist` (labels OWNERS files may not set), `skip_collaborators` (repos, as "org/repo", whose new owners are not checked for trust). Trust follows the repo\'s `triggers:` entry (`only_org_members`, `trusted_org`, `trusted_apps`, `join_org_url`).',
+    'plugins.yaml `owners:` — `filenames` (other names for OWNERS / OWNERS_ALIASES per org or repo), `labels_denylist` (labels OWNERS files may not set; default `approved` and `lgtm`), `skip_collaborators` (repos, as "org/repo", whose new owners are not checked for trust). Trust follows the repo\'s `triggers:` entry (`only_org_members`, `trusted_org`, `trusted_apps`, `join_org_url`).',
   commands: [
     {
       usage: '/verify-owners',

@@ -119,6 +119,9 @@ export function resourceOf(write: GitHubWrite, id: string): string {
         return `new-comment:${id}`;
       case 'createReaction':
         return `reaction:${write.commentId ?? 'issue'}:${write.content}`;
+      case 'createReview':
+        // Like a new comment: every review is one of its own.
+        return `new-review:${id}`;
     }
   })();
   return `${subject} ${aspect}`.toLowerCase();
@@ -143,6 +146,7 @@ export function priorityOf(write: GitHubWrite): OutboxPriority {
     case 'editComment':
     case 'deleteComment':
     case 'createReaction':
+    case 'createReview':
       return 2;
   }
 }
@@ -272,6 +276,7 @@ export function coalesce(related: readonly OutboxEntry[], incoming: OutboxEntry,
     }
 
     case 'createComment':
+    case 'createReview':
       return { changed: [], incoming, saved: 0 };
 
     case 'createReaction': {

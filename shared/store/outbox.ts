@@ -65,6 +65,15 @@ export const GitHubWriteSchema = z.discriminatedUnion('kind', [
     description: z.string().nullable().optional(),
     targetUrl: z.string().nullable().optional(),
   }),
+  /** A pull request review, with comments on lines of the diff (`position` as GitHub counts it). */
+  z.object({
+    kind: z.literal('createReview'),
+    ...IssueTarget,
+    body: z.string(),
+    event: z.enum(['COMMENT', 'REQUEST_CHANGES', 'APPROVE']),
+    commitId: z.string().min(1).optional(),
+    comments: z.array(z.object({ path: z.string().min(1), body: z.string(), position: z.number().int().positive() })),
+  }),
 ]);
 export type GitHubWrite = z.infer<typeof GitHubWriteSchema>;
 export type GitHubWriteKind = GitHubWrite['kind'];

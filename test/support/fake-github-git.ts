@@ -7,9 +7,13 @@
  * pool want (a conflict is something a test sets up, not something that happens by accident).
  */
 
+import { createHash } from 'node:crypto';
+
 interface CommitNode {
   parents: readonly string[];
   files: readonly string[];
+  /** What the commit changed, in enough detail that equal details mean equal content (default: the file names). */
+  content: string;
 }
 
 export class CommitGraph {
@@ -17,9 +21,29 @@ export class CommitGraph {
   /** Branch name (case-sensitive, as git's) → the commit it points at. */
   private readonly heads = new Map<string, string>();
 
+  private readonly trees = new Map<string, string>();
+
   /** A commit made by a test or a route; an existing SHA keeps what it was first made with. */
-  add(sha: string, parents: readonly string[], files: readonly string[]): void {
-    if (!this.commits.has(sha)) this.commits.set(sha, { parents: [...parents], files: [...new Set(files)] });
+  add(sha: string, parents: readonly string[], files: readonly string[], content?: string): void {
+    if (this.commits.has(sha)) return;
+    const unique = [...new Set(files)];
+    this.commits.set(sha, { parents: [...parents], files: unique, content: content ?? [...unique].sort().join('\n') });
+  }
+
+  /**
+   * The commit's tree SHA: derived from its parents' trees and what it changed, so a commit
+   * remade on the same parent with the same change (an amend, a squash) has the same tree, and
+   * one on another base or with other changes has another. Undefined for an unknown commit.
+   */
+  tree(sha: string): string | undefined {
+    const known = this.trees.get(sha);
+    if (known !== undefined) return known;
+    const commit = this.commits.get(sha);
+    if (!commit) return undefined;
+    const parentTrees = commit.parents.map((parent) => this.tree(parent) ?? parent);
+    const tree = createHash('sha1').update(`tree\0${parentTrees.join(',')}\0${commit.content}`).digest('hex');
+    this.trees.set(sha, tree);
+    return tree;
   }
 
   has(sha: string): boolean {

@@ -218,7 +218,8 @@ export interface FakeGitHub {
     options?: { defaultBranch?: string; archived?: boolean; mergeMethods?: Partial<Record<'merge' | 'squash' | 'rebase', boolean>> },
   ): void;
   addOrgMember(org: string, login: string): void;
-  addCollaborator(fullName: string, login: string): void;
+  /** A collaborator, with write access unless said otherwise (GitHub's `permission`: admin, write or read). */
+  addCollaborator(fullName: string, login: string, permission?: CollaboratorPermission): void;
   /** Team members are members of the org too, as on GitHub. */
   addTeamMember(org: string, teamSlug: string, login: string): void;
   /** A team's access to a repository, as `GET /repos/{owner}/{repo}/teams` lists it. */
@@ -331,7 +332,20 @@ export interface FakeGitHub {
   openedPullRequests(fullName: string): { number: number; title: string; body: string; head: string; base: string; author: string }[];
   /** GitHub's search index lags: until then, search does not find this issue or PR. */
   leaveOutOfSearch(fullName: string, number: number): void;
+
+  /** Someone other than the client adds a label (recorded as a `labeled` event by them). */
+  addLabelAs(fullName: string, number: number, label: string, actor: string): void;
+  /** The issue's `labeled` and `unlabeled` events, oldest first, as "actor:event:label". */
+  labelEvents(fullName: string, number: number): string[];
+  /** The tree SHA GitHub would answer for a commit (see CommitGraph.tree). */
+  treeOf(fullName: string, sha: string): string;
+  /** An inline comment on a PR's diff, by someone else. */
+  addReviewComment(fullName: string, number: number, comment: { user: string; body: string; path: string }): { id: number };
+  /** The comments submitted with reviews and seeded inline, oldest first. */
+  reviewComments(fullName: string, number: number): { user: string; path: string; body: string; position: number | null }[];
 }
+
+export type CollaboratorPermission = 'admin' | 'write' | 'read';
 
 /** GitHub's answer when a client writes too fast. */
 export function secondaryRateLimit(retryAfterSeconds = 0): InjectedResponse {
@@ -489,6 +503,8 @@ interface RepoState {
   /** Lower-cased name → label: GitHub matches label names without regard to case. */
   labels: Map<string, LabelState>;
   collaborators: Set<string>;
+  /** Lower-cased collaborator → GitHub's `permission` for them. */
+  permissions: Map<string, CollaboratorPermission>;
   /** ref → path → text. */
   files: Map<string, Map<string, string>>;
   issues: Map<number, IssueState>;
@@ -706,6 +722,21 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const pullHeadOwners = new Map<string, string>();
   /** Lower-cased repository → the PRs opened through the API, oldest first. */
   const openedPulls = new Map<string, { number: number; title: string; body: string; head: string; base: string; author: string }[]>();
+  /** Every issue's timeline events (labels only), oldest first. */
+  const issueEvents: { id: number; repoKey: string; number: number; event: 'labeled' | 'unlabeled'; label: string; actor: string; createdAt: string }[] = [];
+  const reviewCommentList: {
+    id: number;
+    repoKey: string;
+    number: number;
+    user: string;
+    path: string;
+    body: string;
+    position: number | null;
+    createdAt: string;
+  }[] = [];
+  function recordLabelEvent(repo: RepoState, issue: IssueState, event: 'labeled' | 'unlabeled', label: string, actor: string): void {
+    issueEvents.push({ id: nextId++, repoKey: lower(repo.fullName), number: issue.number, event, label, actor, createdAt: timestamp() });
+  }
 
   const know = (login: string) => {
     if (!knownLogins.has(lower(login))) knownLogins.set(lower(login), login);
@@ -739,6 +770,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       defaultBranch: defaultBranch ?? 'main',
       labels: new Map(),
       collaborators: new Set(),
+      permissions: new Map(),
       files: new Map(),
       issues: new Map(),
       statuses: new Map(),
@@ -1692,16 +1724,19 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       });
       for (const labelName of names) {
         const label = repoLabel(repo, labelName);
-        if (!issue.labels.includes(label.name)) issue.labels.push(label.name);
+        if (issue.labels.includes(label.name)) continue;
+        issue.labels.push(label.name);
+        recordLabelEvent(repo, issue, 'labeled', label.name, request.actor);
       }
       touch(issue);
       return { status: 200, body: issueLabelsJson(repo, issue) };
     }),
-    compileRoute('DELETE', '/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', (_request, param) => {
+    compileRoute('DELETE', '/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', (request, param) => {
       const [repo, issue] = issueAt(param);
       const index = issue.labels.findIndex((label) => lower(label) === lower(param('name')));
       if (index < 0) throw notFound('Label does not exist');
-      issue.labels.splice(index, 1);
+      const [removed] = issue.labels.splice(index, 1);
+      if (removed !== undefined) recordLabelEvent(repo, issue, 'unlabeled', removed, request.actor);
       touch(issue);
       return { status: 200, body: issueLabelsJson(repo, issue) };
     }),
@@ -1864,9 +1899,15 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     }),
     compileRoute('GET', '/repos/{owner}/{repo}/collaborators', (request, param) => {
       const repo = repoAt(param);
-      // The fake's collaborators all have write access.
       const logins = [...repo.collaborators].sort();
-      return paged(request, logins.map((login) => ({ ...userJson(login), permissions: { admin: false, maintain: false, push: true, triage: true, pull: true } })));
+      return paged(
+        request,
+        logins.map((login) => {
+          const permission = repo.permissions.get(login) ?? 'write';
+          const push = permission !== 'read';
+          return { ...userJson(login), permissions: { admin: permission === 'admin', maintain: permission === 'admin', push, triage: push, pull: true } };
+        }),
+      );
     }),
     compileRoute('GET', '/repos/{owner}/{repo}/teams', (request, param) => {
       const repo = repoAt(param);
@@ -2087,6 +2128,105 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       // As GitHub: the fork is the credentials' user's, and asking again answers the same fork.
       const fork = ensureRepo(`${request.actor}/${source.name}`, source.defaultBranch);
       return { status: 202, body: { ...repoJson(fork), owner: userJson(fork.owner), name: fork.name } };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/git/commits/{commit_sha}', (_request, param) => {
+      const repo = repoAt(param);
+      const sha = param('commit_sha');
+      const tree = repo.git.tree(sha);
+      if (tree === undefined) throw notFound('Not Found');
+      return {
+        status: 200,
+        body: {
+          sha,
+          node_id: `C_${sha}`,
+          url: `${apiBase}/repos/${repo.fullName}/git/commits/${sha}`,
+          html_url: `${HTML_BASE}/${repo.fullName}/commit/${sha}`,
+          tree: { sha: tree, url: `${apiBase}/repos/${repo.fullName}/git/trees/${tree}` },
+          message: '',
+          parents: [],
+        },
+      };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/issues/{issue_number}/events', (request, param) => {
+      const [repo, issue] = issueAt(param);
+      const events = issueEvents.filter((event) => event.repoKey === lower(repo.fullName) && event.number === issue.number);
+      return paged(
+        request,
+        events.map((event) => ({
+          id: event.id,
+          node_id: `LE_${event.id}`,
+          url: `${apiBase}/repos/${repo.fullName}/issues/events/${event.id}`,
+          actor: userJson(event.actor),
+          event: event.event,
+          commit_id: null,
+          commit_url: null,
+          created_at: event.createdAt,
+          label: { name: event.label, color: repo.labels.get(lower(event.label))?.color ?? 'ededed' },
+        })),
+      );
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/collaborators/{username}/permission', (_request, param) => {
+      const repo = repoAt(param);
+      const login = param('username');
+      const permission =
+        lower(repo.owner) === lower(login) ? 'admin' : (repo.permissions.get(lower(login)) ?? (isOrgMember(repo.owner, login) ? 'read' : 'none'));
+      return { status: 200, body: { permission, role_name: permission, user: userJson(canonical(login)) } };
+    }),
+    compileRoute('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/comments', (request, param) => {
+      const [repo, issue, pull] = pullAt(param);
+      const onPull = reviewCommentList.filter((comment) => comment.repoKey === lower(repo.fullName) && comment.number === issue.number);
+      return paged(
+        request,
+        onPull.map((comment) => ({
+          id: comment.id,
+          node_id: `PRRC_${comment.id}`,
+          url: `${apiBase}/repos/${repo.fullName}/pulls/comments/${comment.id}`,
+          html_url: `${htmlUrl(repo, issue)}#discussion_r${comment.id}`,
+          pull_request_url: `${apiBase}/repos/${repo.fullName}/pulls/${issue.number}`,
+          diff_hunk: '',
+          path: comment.path,
+          position: comment.position,
+          commit_id: pull.headSha,
+          original_commit_id: pull.headSha,
+          user: userJson(comment.user),
+          body: comment.body,
+          created_at: comment.createdAt,
+          updated_at: comment.createdAt,
+          author_association: association(repo, comment.user),
+        })),
+      );
+    }),
+    compileRoute('POST', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', (request, param) => {
+      const [repo, issue, pull] = pullAt(param);
+      const body = objectBody(request.body);
+      onlyFields(body, ['body', 'event', 'comments', 'commit_id']);
+      const states: Record<string, Review['state']> = { COMMENT: 'COMMENTED', REQUEST_CHANGES: 'CHANGES_REQUESTED', APPROVE: 'APPROVED' };
+      const state = typeof body.event === 'string' ? states[body.event] : undefined;
+      if (!state) throw invalid('event must be COMMENT, REQUEST_CHANGES or APPROVE');
+      const text = body.body === undefined ? '' : commentBodyOf(body.body);
+      if (state !== 'APPROVED' && text === '' && body.comments === undefined) throw invalid('Review body is required for this event');
+      if (lower(request.actor) === lower(issue.author) && state !== 'COMMENTED') throw invalid('Can not approve or request changes on your own pull request');
+      if (body.commit_id !== undefined && !repo.git.has(textOf(body.commit_id, 'commit_id'))) throw invalid('commit_id is not part of the pull request');
+      const inline = body.comments === undefined ? [] : body.comments;
+      if (!Array.isArray(inline)) throw invalid('comments must be an array');
+      const changed = new Set(filenames(pull.files));
+      const drafts = inline.map((entry: unknown) => {
+        const comment = objectBody(entry);
+        onlyFields(comment, ['path', 'body', 'position']);
+        const path = textOf(comment.path, 'comments.path');
+        if (!changed.has(path)) throw invalid(`Path ${path} is not part of the diff`);
+        if (typeof comment.position !== 'number' || !Number.isInteger(comment.position) || comment.position < 1) {
+          throw invalid('comments.position must be a positive integer');
+        }
+        return { path, body: commentBodyOf(comment.body), position: comment.position };
+      });
+      const review: ReviewState = { id: nextId++, user: request.actor, state, body: text, submittedAt: timestamp() };
+      pull.reviews.push(review);
+      for (const draft of drafts) {
+        reviewCommentList.push({ id: nextId++, repoKey: lower(repo.fullName), number: issue.number, user: request.actor, ...draft, createdAt: timestamp() });
+      }
+      touch(issue);
+      return { status: 200, body: reviewJson(repo, issue, pull, review) };
     }),
   ];
 
@@ -2484,8 +2624,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       installed.push({ appSlug, contents });
       appInstallations.set(lower(org), installed);
     },
-    addCollaborator: (fullName, login) => {
-      ensureRepo(fullName).collaborators.add(lower(know(login)));
+    addCollaborator: (fullName, login, permission = 'write') => {
+      const repo = ensureRepo(fullName);
+      repo.collaborators.add(lower(know(login)));
+      repo.permissions.set(lower(login), permission);
     },
     addTeamMember: (org, teamSlug, login) => {
       const key = lower(`${org}/${teamSlug}`);
@@ -2509,7 +2651,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const baseSha = ensureBranch(repo, baseRef);
       const files = fileChanges(pr.files ?? []);
       const headSha = pr.headSha ?? pr.commits?.at(-1)?.sha ?? sha1(`${fullName}#${pr.number}:head`);
-      repo.git.add(headSha, [baseSha], filenames(files));
+      repo.git.add(headSha, [baseSha], filenames(files), JSON.stringify(files));
       const commits = commitList(`${fullName}#${pr.number}`, pr.commits ?? [{ message: pr.title ?? `PR ${pr.number}` }], headSha, baseSha);
       addIssueState(
         fullName,
@@ -2637,7 +2779,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       }
       const sha = change.sha ?? change.commits?.at(-1)?.sha ?? sha1(`${fullName}#${number}: head on ${pull.baseSha} (${nextId++})`);
       // The PR's whole change as one commit on its base: all the conflict model needs of it.
-      repo.git.add(sha, [pull.baseSha], filenames(pull.files));
+      repo.git.add(sha, [pull.baseSha], filenames(pull.files), JSON.stringify(pull.files));
       pull.headSha = sha;
       // Without a new list, the push amends the head commit, keeping every message.
       pull.commits = change.commits
@@ -2720,5 +2862,43 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     leaveOutOfSearch: (fullName, number) => {
       unindexed.add(lower(`${fullName}#${number}`));
     },
+
+    addLabelAs: (fullName, number, labelName, actor) => {
+      const repo = ensureRepo(fullName);
+      const issue = seededIssue(fullName, number);
+      const label = repoLabel(repo, labelName);
+      if (issue.labels.includes(label.name)) return;
+      issue.labels.push(label.name);
+      recordLabelEvent(repo, issue, 'labeled', label.name, know(actor));
+      touch(issue);
+    },
+    labelEvents: (fullName, number) =>
+      issueEvents
+        .filter((event) => event.repoKey === lower(fullName) && event.number === number)
+        .map((event) => `${event.actor}:${event.event}:${event.label}`),
+    treeOf: (fullName, sha) => {
+      const tree = ensureRepo(fullName).git.tree(sha);
+      if (tree === undefined) throw new Error(`test bug: ${fullName} has no commit ${sha}`);
+      return tree;
+    },
+    addReviewComment: (fullName, number, comment) => {
+      seededPull(fullName, number);
+      const id = nextId++;
+      reviewCommentList.push({
+        id,
+        repoKey: lower(fullName),
+        number,
+        user: know(comment.user),
+        path: comment.path,
+        body: comment.body,
+        position: 1,
+        createdAt: timestamp(),
+      });
+      return { id };
+    },
+    reviewComments: (fullName, number) =>
+      reviewCommentList
+        .filter((comment) => comment.repoKey === lower(fullName) && comment.number === number)
+        .map(({ user, path, body, position }) => ({ user, path, body, position })),
   };
 }

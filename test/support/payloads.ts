@@ -198,3 +198,20 @@ export function commitStatus(options: {
   payload['description'] = options.description ?? null;
   return envelope(payload, { repo: options.repo ?? DEFAULT_REPO, sender: options.sender ?? 'cla-bot' });
 }
+
+/** A comment on a line of a PR's diff (GitHub's `pull_request_review_comment` event). */
+export function pullRequestReviewComment(
+  options: PullRequestOptions & { commenter: string; comment: string; path?: string; action?: 'created' | 'edited' | 'deleted' },
+): Json {
+  const payload = example('pull_request_review_comment', (candidate) => candidate['action'] === (options.action ?? 'created'));
+  const pr = pullRequest('opened', options)['pull_request'] as Json;
+  payload['pull_request'] = pr;
+  payload['comment'] = {
+    ...(payload['comment'] as Json),
+    body: options.comment,
+    path: options.path ?? 'README.md',
+    user: user(options.commenter),
+    html_url: `${String(pr['html_url'])}#discussion_r1`,
+  };
+  return envelope(payload, { repo: options.repo ?? DEFAULT_REPO, sender: options.commenter });
+}

@@ -5,14 +5,14 @@ import {
   approveSettingsFor,
   evaluateApproval,
   findAssociatedIssue,
-  HAND_APPROVAL_MARKER,
+  labelAddedByHuman,
   isApprovalCommand,
   planNotifierUpdate,
   type ApprovalEvent,
   type ApprovalInput,
   type ApproveSettings,
 } from '../../../shared/plugins/approve';
-import { issueComment, pullRequest, pullRequestReview } from '../../support/payloads';
+import { issueComment, pullRequest, pullRequestReview, pullRequestReviewComment } from '../../support/payloads';
 import { startPluginHarness, type PluginHarness } from '../../support/plugin-harness';
 import { loadRepoOwners, type RepoOwners } from '../../../shared/owners/owners';
 
@@ -140,10 +140,45 @@ describe('approve plugin', () => {
   });
 
   it('keeps an approved label a person added by hand, across later updates', async () => {
-    const h = await start({ labels: ['approved'] });
+    const h = await start();
+    h.github.addLabelAs(REPO, 7, 'approved', 'maintainer');
     await h.deliver('pull_request', pullRequest('labeled', { number: 7, label: 'approved', sender: 'maintainer' }));
     expect(h.github.labels(REPO, 7)).toContain('approved');
     expect(notifiers(h)[0]?.body).toContain('added by hand');
+    await h.deliver('pull_request', pullRequest('synchronize', { number: 7 }));
+    expect(h.github.labels(REPO, 7)).toContain('approved');
+  });
+
+  it("asks GitHub's issue events who added the label, whether or not the labeled event was seen", async () => {
+    const h = await start();
+    h.github.addLabelAs(REPO, 7, 'approved', 'maintainer');
+    // Only the push is delivered: the events still tell a person added it.
+    await h.deliver('pull_request', pullRequest('synchronize', { number: 7 }));
+    expect(h.github.labels(REPO, 7)).toContain('approved');
+    expect(h.github.requests.some((request) => request.method === 'GET' && request.path.endsWith('/issues/7/events'))).toBe(true);
+  });
+
+  it('removes the label on the next push once the bot was the last to add it', async () => {
+    const h = await start({ files: ['api/handler.go'] });
+    await comment(h, 'api-lead', '/approve');
+    expect(h.github.labels(REPO, 7)).toContain('approved');
+    expect(h.github.labelEvents(REPO, 7)).toEqual(['cutwater-bot:labeled:approved']);
+    // The push adds a file nobody approved.
+    h.github.pushPullRequestHead(REPO, 7, { files: [{ filename: 'api/handler.go' }, { filename: 'docs/guide.md' }] });
+    await h.deliver('pull_request', pullRequest('synchronize', { number: 7 }));
+    expect(h.github.labels(REPO, 7)).not.toContain('approved');
+  });
+
+  it('counts /approve in an inline review comment', async () => {
+    const h = await start({ files: ['api/handler.go'] });
+    h.github.addReviewComment(REPO, 7, { user: 'api-lead', body: '/approve', path: 'api/handler.go' });
+    const outcome = await h.deliver(
+      'pull_request_review_comment',
+      pullRequestReviewComment({ number: 7, commenter: 'api-lead', comment: '/approve', path: 'api/handler.go' }),
+    );
+    expect(outcome.failed).toEqual([]);
+    expect(h.github.labels(REPO, 7)).toContain('approved');
+    // A later push still finds the approval in the review comments.
     await h.deliver('pull_request', pullRequest('synchronize', { number: 7 }));
     expect(h.github.labels(REPO, 7)).toContain('approved');
   });
@@ -242,6 +277,15 @@ describe('approval commands', () => {
     expect(findAssociatedIssue('No issue here', 'acme')).toBe(0);
   });
 
+  it('tells who added a label last from the issue events', () => {
+    const isBot = (login: string) => login === 'cutwater-bot';
+    const labeled = (actor: string, name = 'approved') => ({ id: 1, event: 'labeled', actor: { login: actor }, label: { name }, created_at: '' });
+    expect(labelAddedByHuman([], 'approved', isBot)).toBe(false);
+    expect(labelAddedByHuman([labeled('maintainer')], 'approved', isBot)).toBe(true);
+    expect(labelAddedByHuman([labeled('maintainer'), labeled('cutwater-bot')], 'approved', isBot)).toBe(false);
+    expect(labelAddedByHuman([labeled('cutwater-bot'), labeled('maintainer', 'lgtm')], 'approved', isBot)).toBe(false);
+  });
+
   it('orders comments and reviews by time', () => {
     const events = approvalEvents(
       [{ id: 1, body: '/approve', user: { login: 'a' }, created_at: '2024-01-01T00:02:00Z', updated_at: '' }],
@@ -323,7 +367,6 @@ describe('deciding approval', () => {
     const outcome = await evaluate(['api/a.go'], [], { manuallyApproved: true });
     expect(outcome.approved).toBe(true);
     expect(outcome.notification).toContain('added by hand');
-    expect(outcome.notification).toContain(HAND_APPROVAL_MARKER);
   });
 
   it('suggests assignees who can approve rather than new people', async () => {

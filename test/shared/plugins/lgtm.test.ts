@@ -9,6 +9,8 @@ import {
   NOT_COLLABORATOR_REPLY,
   NOT_IN_OWNERS_REPLY,
   SELF_LGTM_REPLY,
+  treeHashIn,
+  treeHashNotice,
   type LgtmPermissionInput,
 } from '../../../shared/plugins/lgtm';
 import { issueComment, pullRequest, pullRequestReview } from '../../support/payloads';
@@ -122,6 +124,92 @@ describe('lgtm plugin', () => {
     await say(h, 'api-reviewer', '/lgtm');
     expect(h.github.labels(REPO, 3)).toEqual(['lgtm']);
     expect(h.github.assignees(REPO, 3)).toEqual([]);
+  });
+});
+
+describe('lgtm with store_tree_hash', () => {
+  const TREE_PLUGINS = `${PLUGINS}lgtm:\n- repos: [acme/widgets]\n  store_tree_hash: true\n`;
+
+  async function start(plugins = TREE_PLUGINS): Promise<PluginHarness> {
+    const h = await startPluginHarness({ plugins, registry: [lgtm] });
+    h.github.addCollaborator(REPO, 'reviewer');
+    h.github.addCollaborator(REPO, 'contributor');
+    h.github.addPullRequest(REPO, { number: 3, author: 'contributor', files: [{ filename: 'api/server.go', additions: 3 }] });
+    return h;
+  }
+
+  function botComments(h: PluginHarness): string[] {
+    return h.github.comments(REPO, 3).filter((entry) => entry.user === 'cutwater-bot').map((entry) => entry.body);
+  }
+
+  const say = (h: PluginHarness, commenter: string, comment: string) =>
+    h.deliver('issue_comment', issueComment({ number: 3, author: 'contributor', commenter, comment }));
+  const pushed = (h: PluginHarness, headSha: string) =>
+    h.deliver('pull_request', pullRequest('synchronize', { number: 3, author: 'contributor', headSha, assignees: ['reviewer'] }));
+
+  it("records the head's tree hash in Prow's notice when /lgtm adds the label", async () => {
+    const h = await start();
+    await say(h, 'reviewer', '/lgtm');
+    const tree = h.github.treeOf(REPO, h.github.pullRequest(REPO, 3).headSha);
+    expect(h.github.labels(REPO, 3)).toEqual(['lgtm']);
+    expect(botComments(h)).toEqual([`LGTM label has been added.  <details>Git tree hash: ${tree}</details>`]);
+  });
+
+  it('keeps the label when the new head has the same tree (a squash), and removes it when the content changed', async () => {
+    const h = await start();
+    await say(h, 'reviewer', '/lgtm');
+    // Amended with the same change on the same base: a new commit, the same tree.
+    const squashed = h.github.pushPullRequestHead(REPO, 3);
+    expect(h.github.treeOf(REPO, squashed)).toBe(treeHashIn(botComments(h)[0] ?? ''));
+    await pushed(h, squashed);
+    expect(h.github.labels(REPO, 3)).toEqual(['lgtm']);
+    expect(botComments(h)).toHaveLength(1);
+
+    const changed = h.github.pushPullRequestHead(REPO, 3, { files: [{ filename: 'api/server.go', additions: 5 }] });
+    await pushed(h, changed);
+    expect(h.github.labels(REPO, 3)).toEqual([]);
+    expect(botComments(h).at(-1)).toBe(LGTM_REMOVED_NOTICE);
+    // Prow asks the assignees to look again once the LGTM is gone.
+    expect(h.github.requestedReviewers(REPO, 3)).toEqual(['reviewer']);
+  });
+
+  it("goes by the bot's newest notice and ignores others' look-alikes", async () => {
+    const h = await start();
+    h.github.addRepoLabels(REPO, ['lgtm']);
+    const head = h.github.pullRequest(REPO, 3).headSha;
+    const tree = h.github.treeOf(REPO, head);
+    h.github.addComment(REPO, 3, 'cutwater-bot', treeHashNotice('0'.repeat(40)));
+    h.github.addComment(REPO, 3, 'cutwater-bot', treeHashNotice(tree));
+    h.github.addLabelAs(REPO, 3, 'lgtm', 'reviewer');
+    await pushed(h, h.github.pushPullRequestHead(REPO, 3));
+    expect(h.github.labels(REPO, 3)).toEqual(['lgtm']);
+
+    const other = await start();
+    other.github.addComment(REPO, 3, 'mallory', treeHashNotice(other.github.treeOf(REPO, other.github.pullRequest(REPO, 3).headSha)));
+    other.github.addLabelAs(REPO, 3, 'lgtm', 'reviewer');
+    await pushed(other, other.github.pushPullRequestHead(REPO, 3));
+    expect(other.github.labels(REPO, 3)).toEqual([]);
+  });
+
+  it('removes the notice on /lgtm cancel', async () => {
+    const h = await start();
+    await say(h, 'reviewer', '/lgtm');
+    expect(botComments(h)).toHaveLength(1);
+    await say(h, 'reviewer', '/lgtm cancel');
+    expect(h.github.labels(REPO, 3)).toEqual([]);
+    expect(botComments(h)).toEqual([]);
+  });
+
+  it('records nothing without store_tree_hash, or for a sticky author', async () => {
+    const plain = await start(PLUGINS);
+    await say(plain, 'reviewer', '/lgtm');
+    expect(botComments(plain)).toEqual([]);
+
+    const sticky = await start(`${PLUGINS}lgtm:\n- repos: [acme/widgets]\n  store_tree_hash: true\n  trusted_team_for_sticky_lgtm: Leads\n`);
+    sticky.github.addTeamMember('acme', 'leads', 'contributor');
+    await say(sticky, 'reviewer', '/lgtm');
+    expect(sticky.github.labels(REPO, 3)).toEqual(['lgtm']);
+    expect(botComments(sticky)).toEqual([]);
   });
 });
 

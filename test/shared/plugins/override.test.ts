@@ -92,6 +92,17 @@ describe('override plugin', () => {
     );
   });
 
+  it("lets repository administrators override, asking GitHub for the user's permission", async () => {
+    const { github, deliver } = await start();
+    github.addCollaborator(REPO, 'admin-ann', 'admin');
+    github.addCollaborator(REPO, 'writer-will');
+    await deliver('issue_comment', comment('writer-will', '/override ci/unit'));
+    expect(statusOf(harness!, 'ci/unit')).toMatchObject({ state: 'failure' });
+    await deliver('issue_comment', comment('admin-ann', '/override ci/unit'));
+    expect(statusOf(harness!, 'ci/unit')).toMatchObject({ state: 'success', description: 'Overridden by admin-ann' });
+    expect(github.requests.some((request) => request.path.endsWith('/collaborators/admin-ann/permission'))).toBe(true);
+  });
+
   it('lets approvers of the top-level OWNERS file override when allowed', async () => {
     const { github, deliver } = await start('override:\n  allow_top_level_owners: true\n');
     github.setFile(REPO, 'OWNERS', 'approvers:\n- carol\n');

@@ -4,7 +4,7 @@ import {
   UNTRUSTED_NOTICE_START,
   verifyOwners,
   checkOwnersFile,
-  invalidFilesComment,
+  invalidFilesReview,
   isVerifyOwnersCommand,
   newlyNamed,
   untrustedComment,
@@ -51,9 +51,16 @@ describe('verify-owners plugin', () => {
     const outcome = await push(h, HEAD, 'opened');
     expect(outcome.failed).toEqual([]);
     expect(h.github.labels(REPO, 5)).toEqual([INVALID_OWNERS_LABEL]);
-    const [report] = botComments(h);
-    expect(report).toMatch(/^@contributor: 1 OWNERS file is not valid:/);
-    expect(report).toMatch(/- `docs\/OWNERS` \(line \d+\): The file cannot be parsed: /);
+    // As Prow: a review that comments on the file, not an issue comment.
+    expect(botComments(h)).toEqual([]);
+    const [review, ...more] = h.github.reviews(REPO, 5);
+    expect(more).toEqual([]);
+    expect(review).toMatchObject({ user: 'cutwater-bot', state: 'COMMENTED' });
+    expect(review?.body).toMatch(/^@contributor: 1 OWNERS file is not valid/);
+    const [note] = h.github.reviewComments(REPO, 5);
+    expect(note).toMatchObject({ user: 'cutwater-bot', path: 'docs/OWNERS' });
+    expect(note?.body).toMatch(/^The file cannot be parsed: /);
+    expect(note?.position).toBeGreaterThanOrEqual(3);
   });
 
   it('removes the label and its report once the file is fixed', async () => {
@@ -64,6 +71,8 @@ describe('verify-owners plugin', () => {
     await push(h, FIXED);
     expect(h.github.labels(REPO, 5)).toEqual([]);
     expect(botComments(h)).toEqual([]);
+    // GitHub keeps submitted reviews; only the first push's remains.
+    expect(h.github.reviews(REPO, 5)).toHaveLength(1);
   });
 
   it('requires approvers in the root OWNERS file', async () => {
@@ -71,7 +80,20 @@ describe('verify-owners plugin', () => {
     h.github.setFile(REPO, 'OWNERS', 'reviewers: [alice]\n', HEAD);
     await push(h, HEAD);
     expect(h.github.labels(REPO, 5)).toEqual([INVALID_OWNERS_LABEL]);
-    expect(botComments(h)[0]).toContain('The root OWNERS file must name at least one approver.');
+    expect(h.github.reviewComments(REPO, 5)).toMatchObject([{ path: 'OWNERS', body: 'The root OWNERS file must name at least one approver.' }]);
+  });
+
+  it("bans Prow's approved and lgtm labels unless the config says otherwise", async () => {
+    const h = await start(['docs/OWNERS']);
+    h.github.setFile(REPO, 'docs/OWNERS', 'approvers: [alice]\nlabels: [lgtm]\n', HEAD);
+    await push(h, HEAD);
+    expect(h.github.labels(REPO, 5)).toEqual([INVALID_OWNERS_LABEL]);
+    expect(h.github.reviewComments(REPO, 5)[0]?.body).toContain('lgtm');
+
+    const open = await start(['docs/OWNERS'], `${PLUGINS}owners:\n  labels_denylist: []\n`);
+    open.github.setFile(REPO, 'docs/OWNERS', 'approvers: [alice]\nlabels: [lgtm]\n', HEAD);
+    await push(open, HEAD);
+    expect(open.github.labels(REPO, 5)).toEqual([]);
   });
 
   it('refuses labels on the deny list', async () => {
@@ -186,16 +208,22 @@ describe('trusting new owners', () => {
 });
 
 describe('comments', () => {
-  it('lists invalid files with their lines', () => {
-    const text = invalidFilesComment(
+  it('reviews invalid files with a comment at each line, on the head it checked', () => {
+    const review = invalidFilesReview(
       [
         { path: 'pkg/OWNERS', line: 3, message: 'The file cannot be parsed: x' },
         { path: 'OWNERS', line: 1, message: 'The root OWNERS file must name at least one approver.' },
       ],
       DEFAULT_OWNERS_FILENAMES,
+      { author: 'contributor', body: 'Adds pkg owners', htmlUrl: 'https://github.com/acme/widgets/pull/5', headSha: HEAD },
     );
-    expect(text).toContain('2 OWNERS files are not valid:');
-    expect(text.indexOf('`OWNERS` (line 1)')).toBeLessThan(text.indexOf('`pkg/OWNERS` (line 3)'));
+    expect(review.event).toBe('COMMENT');
+    expect(review.commitId).toBe(HEAD);
+    expect(review.body).toMatch(/^@contributor: 2 OWNERS files are not valid/);
+    expect(review.comments).toEqual([
+      { path: 'OWNERS', body: 'The root OWNERS file must name at least one approver.', position: 1 },
+      { path: 'pkg/OWNERS', body: 'The file cannot be parsed: x', position: 3 },
+    ]);
   });
 
   it('lists untrusted people with the reason and files, and how to fix it', () => {

@@ -393,3 +393,23 @@ describe('stats', () => {
     expect(later.writer).toBeUndefined();
   });
 });
+
+describe('reviews in the outbox', () => {
+  const review = (body: string): GitHubWrite => ({
+    kind: 'createReview',
+    ...PR,
+    body,
+    event: 'COMMENT',
+    commitId: 'abc',
+    comments: [{ path: 'OWNERS', body: 'not valid', position: 1 }],
+  });
+
+  it('sends every review, like a new comment: none replaces another, after labels and people', () => {
+    const first = entry('r1', review('one'));
+    const second = entry('r2', review('two'));
+    expect(first.resource).not.toBe(second.resource);
+    expect(coalesce([first], second, NOW)).toEqual({ changed: [], incoming: second, saved: 0 });
+    expect(priorityOf(review('x'))).toBe(priorityOf(w.comment('x')));
+    expect(resourceOf(review('x'), 'r3')).toBe(`${SUBJECT} new-review:r3`);
+  });
+});
