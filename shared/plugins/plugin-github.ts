@@ -33,6 +33,7 @@ export type PluginGitHubReads = Pick<
   | 'getRepository'
   | 'listBranches'
   | 'listTags'
+  | 'isUserBusy'
 >;
 
 /** GitHub's writes, each resolving to nothing (see PluginGitHubReads). */
@@ -86,6 +87,7 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     getRepository: (owner, repo) => client.getRepository(owner, repo),
     listBranches: (owner, repo) => client.listBranches(owner, repo),
     listTags: (owner, repo) => client.listTags(owner, repo),
+    isUserBusy: (login) => client.isUserBusy(login),
 
     requestReviewers: (owner, repo, number, logins, options) => client.requestReviewers(owner, repo, number, logins, options),
     removeRequestedReviewers: (owner, repo, number, logins) =>
