@@ -33,7 +33,7 @@ describe('the GitHub plugins see', () => {
 
   it('holds the plugin operations only', () => {
     const operations = Object.keys(pluginGitHubOf(client));
-    expect(operations).toHaveLength(38);
+    expect(operations).toHaveLength(39);
     expect(operations).not.toContain('clientForInstallation');
   });
 });
