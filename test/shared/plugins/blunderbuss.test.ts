@@ -157,7 +157,7 @@ const last = () => 0.999;
 
 async function select(
   files: string[],
-  options: { author?: string; random?: () => number; settings?: Partial<BlunderbussSettings> } = {},
+  options: { author?: string; random?: () => number; settings?: Partial<BlunderbussSettings>; isBusy?: (login: string) => Promise<boolean> } = {},
 ): Promise<string[]> {
   return selectReviewers({
     owners: await loadRepoOwners({ readFile: async (file) => OWNERS_FILES[file], paths: files }),
@@ -165,6 +165,7 @@ async function select(
     author: options.author ?? 'contributor',
     settings: { ...blunderbussSettings({}), ...options.settings },
     random: options.random ?? first,
+    ...(options.isBusy ? { isBusy: options.isBusy } : {}),
   });
 }
 
@@ -211,24 +212,9 @@ describe('choosing reviewers', () => {
       asked.push(login);
       return busy.has(login);
     };
-    expect(await selectReviewers({
-      owners: await loadRepoOwners({ readFile: async (file) => OWNERS_FILES[file], paths: ['api/a.go'] }),
-      files: ['api/a.go'],
-      author: 'contributor',
-      settings: blunderbussSettings({}),
-      random: first,
-      isBusy,
-    })).toEqual(['api-two', 'root-reviewer']);
+    expect(await select(['api/a.go'], { isBusy })).toEqual(['api-two', 'root-reviewer']);
     expect(asked.filter((login) => login === 'api-one')).toHaveLength(1);
-    const everyoneBusy = async () => true;
-    expect(await selectReviewers({
-      owners: await loadRepoOwners({ readFile: async (file) => OWNERS_FILES[file], paths: ['security/c.go'] }),
-      files: ['security/c.go'],
-      author: 'contributor',
-      settings: blunderbussSettings({}),
-      random: first,
-      isBusy: everyoneBusy,
-    })).toEqual(['security-officer']);
+    expect(await select(['security/c.go'], { isBusy: async () => true })).toEqual(['security-officer']);
   });
 
   it('asks nobody when a request count of zero is configured', async () => {
