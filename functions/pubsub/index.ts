@@ -2,7 +2,7 @@ import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
 import { TOPICS, deadLetterTopicOf } from '../../shared/bus/bus';
 import { handlePushed, receivedFromPush } from '../../shared/bus/push';
 import { PROW_JOBS_SUBSCRIPTION, handleProwJobMessage } from '../../shared/pubsub/trigger';
-import { cloudBus, cloudLogger, cloudStore, projectId } from '../../shared/runtime/cloud';
+import { cloudBus, cloudLogger, cloudStore, projectId, publishToProject } from '../../shared/runtime/cloud';
 import { configSourceFromEnv, type ConfigSource } from '../../shared/config/config-source';
 
 /** Pub/Sub `prow-jobs` → ProwJobs (Prow's sub). Wiring only. */
@@ -22,6 +22,7 @@ cloudEvent('pubsub', async (event: CloudEvent<unknown>) => {
           config: await configSource.current(),
           log: cloudLogger(),
           source: { project: projectId(), subscription: PROW_JOBS_SUBSCRIPTION, topic: TOPICS.prowJobs },
+          publishReport: (project, topic, message) => publishToProject(project, topic, JSON.stringify(message)),
         },
         received,
       );

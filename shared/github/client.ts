@@ -383,6 +383,13 @@ export interface GitHubClient {
    * issue's address there.
    */
   transferIssue(owner: string, repo: string, number: number, destinationRepo: string): Promise<string>;
+  /**
+   * Whether the user is an active member of the team with this numeric ID (GitHub's legacy
+   * `/teams/{team_id}` routes, which Prow's `github_team_ids` rely on); a pending invitation is not.
+   */
+  isTeamMemberById(teamId: number, login: string): Promise<boolean>;
+  /** Whether the user's GitHub status says they are busy (GraphQL `indicatesLimitedAvailability`). */
+  isUserBusy(login: string): Promise<boolean>;
 
   /** The SHA of the tree a commit records (`GET .../git/commits/{sha}`): equal trees, equal content. */
   getCommitTreeSha(owner: string, repo: string, sha: string): Promise<string>;

@@ -1284,6 +1284,19 @@ export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi, C
     );
   }
 
+  async isTeamMemberById(teamId: number, login: string): Promise<boolean> {
+    const response = await this.sendUnlessGone((octokit) =>
+      octokit.request('GET /teams/{team_id}/memberships/{username}', { team_id: teamId, username: login }),
+    );
+    // A "pending" membership is an invitation not yet accepted.
+    return response?.data.state === 'active';
+  }
+
+  async isUserBusy(login: string): Promise<boolean> {
+    const data = await this.graphql('query($login: String!) { user(login: $login) { status { indicatesLimitedAvailability } } }', { login });
+    return UserStatusAnswer.parse(data ?? {}).user?.status?.indicatesLimitedAvailability ?? false;
+  }
+
   /** GraphQL names issues by their global node ID, which the REST issue answer carries. */
   private async issueNodeId(owner: string, repo: string, number: number): Promise<string> {
     const { data } = await this.send((octokit) =>
@@ -1296,14 +1309,18 @@ export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi, C
    * One GraphQL mutation taking `$input`. GitHub answers a refused mutation with 200 and an
    * `errors` list, which becomes a GitHubError here like a refused REST call.
    */
-  private async mutate(query: string, input: Record<string, string>): Promise<unknown> {
+  private mutate(query: string, input: Record<string, string>): Promise<unknown> {
+    return this.graphql(query, { input });
+  }
+
+  private async graphql(query: string, variables: Record<string, unknown>): Promise<unknown> {
     const { data } = await this.send(async (octokit) => {
       const url = graphqlUrl(String(octokit.request.endpoint.DEFAULTS.baseUrl));
-      return octokit.request(`POST ${url}`, { query, variables: { input } });
+      return octokit.request(`POST ${url}`, { query, variables });
     });
     const answer = GraphqlAnswer.parse(data);
     if (answer.errors && answer.errors.length > 0) {
-      throw new GitHubError(422, answer.errors.map((error) => error.message).join('; '), `POST /graphql (${query.match(/\{ (\w+)\(/)?.[1] ?? 'mutation'})`);
+      throw new GitHubError(422, answer.errors.map((error) => error.message).join('; '), `POST /graphql (${query.match(/\{ (\w+)\(/)?.[1] ?? 'query'})`);
     }
     return answer.data;
   }
@@ -1382,6 +1399,11 @@ export class OctokitGitHubClient implements GitHubClient, BranchProtectionApi, C
 const GraphqlAnswer = z.object({
   data: z.unknown().optional(),
   errors: z.array(z.object({ message: z.string() })).optional(),
+});
+
+/** A user without a status has `status: null`; an unknown login has `user: null` (with an error). */
+const UserStatusAnswer = z.object({
+  user: z.object({ status: z.object({ indicatesLimitedAvailability: z.boolean() }).nullable() }).nullable().optional(),
 });
 
 const TransferAnswer = z.object({ transferIssue: z.object({ issue: z.object({ url: z.string() }) }) });

@@ -191,6 +191,12 @@ class OutboxGitHub implements GitHubClient {
   listTags(owner: string, repo: string) {
     return this.client.listTags(owner, repo);
   }
+  isTeamMemberById(teamId: number, login: string) {
+    return this.client.isTeamMemberById(teamId, login);
+  }
+  isUserBusy(login: string) {
+    return this.client.isUserBusy(login);
+  }
 
   // Merges and trial merges go to GitHub at once, through the client's own write pacing, never
   // into the outbox: a merge must not wait behind comments, nor be coalesced or joined, and its

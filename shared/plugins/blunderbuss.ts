@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compileGoRegexp, type GoRegexp } from '../go/regexp';
 import type { PluginConfig } from '../config/plugin-config';
 import { checkGoRegexp, pluginSection, type SectionReport } from '../config/plugin-section';
 import { LayeredSet, normLogin, type RepoOwners } from '../owners/owners';
@@ -14,7 +15,10 @@ import { definePlugin, type PluginScope } from './plugin';
  * changed files. One reviewer is drawn at random from the nearest reviewers of each OWNERS file
  * touched; if that gives fewer than `request_count`, more are drawn from the nearest reviewers,
  * then from reviewers further up the tree, then (unless `exclude_approvers`) from approvers.
- * `required_reviewers` are always requested. The PR author is never asked.
+ * `required_reviewers` are always requested. The PR author is never asked. With
+ * `use_status_availability`, people whose GitHub status says busy are passed over. With
+ * `wait_for_status`, nothing happens when the PR opens: reviews are requested once the named
+ * commit status reaches the named state (and description) on the PR's head, if none were yet.
  */
 
 // ---- plugins.yaml `blunderbuss:` (and `rifle:`) ----
@@ -60,8 +64,10 @@ export interface BlunderbussSettings {
   excludeApprovers: boolean;
   ignoreDrafts: boolean;
   ignoreAuthors: string[];
-  /** Prow then waits for a status instead of acting when the PR opens. */
-  waitsForStatus: boolean;
+  /** Skip people whose GitHub status says busy. */
+  useStatusAvailability: boolean;
+  /** Prow then waits for this status instead of acting when the PR opens. */
+  waitForStatus?: { context: string; state: string; description: GoRegexp };
 }
 
 export function blunderbussSettings(config: PluginConfig): BlunderbussSettings {
@@ -72,8 +78,20 @@ export function blunderbussSettings(config: PluginConfig): BlunderbussSettings {
     excludeApprovers: section?.exclude_approvers ?? false,
     ignoreDrafts: section?.ignore_drafts ?? false,
     ignoreAuthors: section?.ignore_authors ?? [],
-    waitsForStatus: section?.wait_for_status !== undefined,
+    useStatusAvailability: section?.use_status_availability ?? false,
+    ...(section?.wait_for_status ? { waitForStatus: waitForStatusOf(section.wait_for_status) } : {}),
   };
+}
+
+function waitForStatusOf(wait: NonNullable<ReviewerRequest['wait_for_status']>): NonNullable<BlunderbussSettings['waitForStatus']> {
+  let description: GoRegexp;
+  try {
+    description = compileGoRegexp(wait.description ?? '');
+  } catch {
+    // The config check reports the pattern; until it is fixed, no description matches.
+    description = { source: '', test: () => false, findAllSubmatches: () => [] };
+  }
+  return { context: wait.context ?? '', state: wait.state ?? '', description };
 }
 
 /** Where candidates come from: reviewers, or approvers standing in for them. */
@@ -102,14 +120,17 @@ function approversOf(owners: RepoOwners): CandidateSource {
   };
 }
 
+/** Takes one candidate out of the pool; undefined when none left is fit to ask. */
+type Picker = (pool: LayeredSet) => Promise<string | undefined>;
+
 /** Prow's reviewer.GetReviewers: candidates drawn nearest-first until `minimum` is reached. */
-function drawReviewers(
+async function drawReviewers(
   source: CandidateSource,
   author: string,
   files: readonly string[],
   minimum: number,
-  random: () => number,
-): { reviewers: string[]; required: string[] } {
+  pickFrom: Picker,
+): Promise<{ reviewers: string[]; required: string[] }> {
   const authorSet = new Set([normLogin(author)]);
   const chosen = new LayeredSet();
   const required = new Set<string>();
@@ -125,13 +146,13 @@ function drawReviewers(
     const unused = new LayeredSet([...source.nearest(file)].sort()).difference(chosen.toSet()).difference(authorSet);
     if (unused.size === 0) continue;
     nearestPool = nearestPool.union(unused);
-    const pick = unused.popRandom(random);
+    const pick = await pickFrom(unused);
     if (pick) chosen.insert(0, pick);
   }
 
   const unusedNearest = nearestPool.difference(chosen.toSet());
   while (chosen.size < minimum && unusedNearest.size > 0) {
-    const pick = unusedNearest.popRandom(random);
+    const pick = await pickFrom(unusedNearest);
     if (!pick) break;
     chosen.insert(1, pick);
   }
@@ -140,7 +161,7 @@ function drawReviewers(
     if (chosen.size >= minimum) break;
     const fileCandidates = source.all(file).difference(authorSet);
     while (chosen.size < minimum && fileCandidates.size > 0) {
-      const pick = fileCandidates.popRandom(random);
+      const pick = await pickFrom(fileCandidates);
       if (!pick) break;
       chosen.insert(2, pick);
     }
@@ -156,15 +177,36 @@ export interface ReviewerSelection {
   settings: Pick<BlunderbussSettings, 'requestCount' | 'maxRequestCount' | 'excludeApprovers'>;
   /** [0, 1), like Math.random; injected so the draw can be tested. */
   random: () => number;
+  /** With `use_status_availability`: whether a candidate's GitHub status says busy. */
+  isBusy?: (login: string) => Promise<boolean>;
+}
+
+/**
+ * Prow's reviewer.FindReviewer: a random candidate, or with an availability check, the first
+ * random candidate not busy. Busy people are remembered for the whole selection; required
+ * reviewers are added regardless, as in Prow.
+ */
+function picker(random: () => number, isBusy: ReviewerSelection['isBusy']): Picker {
+  if (!isBusy) return async (pool) => pool.popRandom(random);
+  const busy = new Set<string>();
+  return async (pool) => {
+    for (let candidate = pool.popRandom(random); candidate !== undefined; candidate = pool.popRandom(random)) {
+      if (busy.has(candidate)) continue;
+      if (!(await isBusy(candidate))) return candidate;
+      busy.add(candidate);
+    }
+    return undefined;
+  };
 }
 
 /** Whom to ask for a review; never the author. */
-export function selectReviewers(selection: ReviewerSelection): string[] {
-  const { owners, files, author, settings, random } = selection;
-  const drawn = drawReviewers(reviewersOf(owners), author, files, settings.requestCount, random);
+export async function selectReviewers(selection: ReviewerSelection): Promise<string[]> {
+  const { owners, files, author, settings } = selection;
+  const pickFrom = picker(selection.random, selection.isBusy);
+  const drawn = await drawReviewers(reviewersOf(owners), author, files, settings.requestCount, pickFrom);
   let reviewers = drawn.reviewers;
   if (reviewers.length < settings.requestCount && !settings.excludeApprovers) {
-    const approvers = drawReviewers(approversOf(owners), author, files, settings.requestCount, random).reviewers;
+    const approvers = (await drawReviewers(approversOf(owners), author, files, settings.requestCount, pickFrom)).reviewers;
     reviewers = [...new Set([...reviewers, ...approvers])];
   }
   if (settings.maxRequestCount > 0 && reviewers.length > settings.maxRequestCount) {
@@ -184,16 +226,27 @@ export function isAutoCcCommand(body: string): boolean {
 }
 
 async function requestReviews(context: PluginScope, pull: IssueHandle, author: string, baseRef: string): Promise<void> {
-  const { log } = context;
+  const { log, github } = context;
   const { number } = pull;
+  const settings = blunderbussSettings(context.plugins);
   const files = (await pull.listPullRequestFiles()).map((file) => file.filename);
   const owners = await loadOwnersForPaths(context, baseRef, files);
-  const reviewers = selectReviewers({
+  const isBusy = async (login: string): Promise<boolean> => {
+    try {
+      return await github.isUserBusy(login);
+    } catch (error) {
+      // As Prow: a status GitHub would not give does not keep the person from being asked.
+      log.warn('could not read the reviewer candidate\'s GitHub status', { login, error: (error as Error).message });
+      return false;
+    }
+  };
+  const reviewers = await selectReviewers({
     owners,
     files,
     author,
-    settings: blunderbussSettings(context.plugins),
+    settings,
     random: Math.random,
+    ...(settings.useStatusAvailability ? { isBusy } : {}),
   });
   if (reviewers.length === 0) {
     log.info('no reviewers found in OWNERS for the changed files', { number });
@@ -203,11 +256,35 @@ async function requestReviews(context: PluginScope, pull: IssueHandle, author: s
   await pull.requestReviewers(reviewers);
 }
 
+/** The status awaited has arrived: open PRs whose head is `sha` and that nobody reviews yet get reviewers. */
+async function requestReviewsAtCommit(context: PluginScope, sha: string): Promise<void> {
+  const { org, repo, github, repository, log } = context;
+  const settings = blunderbussSettings(context.plugins);
+  const found = (await github.searchIssues(`${sha} repo:${org}/${repo} type:pr state:open`)).items;
+  log.info('searched for open pull requests at the commit', { sha, found: found.length });
+  const failures: Error[] = [];
+  for (const item of found) {
+    const pull = repository.issue(item.number);
+    const pr = await pull.getPullRequest();
+    if (pr.head.sha !== sha) continue;
+    if (pr.draft && settings.ignoreDrafts) continue;
+    if (settings.ignoreAuthors.includes(pr.user.login)) continue;
+    if ((pr.requested_reviewers ?? []).length > 0) continue;
+    try {
+      await requestReviews(context, pull, pr.user.login, pr.base.ref);
+    } catch (error) {
+      log.warn('requesting reviews after the awaited status failed', { number: item.number, error: (error as Error).message });
+      failures.push(error as Error);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, failures.map((error) => error.message).join('; '));
+}
+
 export const blunderbuss = definePlugin('blunderbuss', {
   description:
     'Requests reviews automatically when a pull request is opened (or marked ready for review): reviewers are drawn at random from the OWNERS files of the changed files, one from the nearest reviewers of each OWNERS file, topped up to the configured count from reviewers further up and then from approvers. Required reviewers are always requested; the author never is. A PR whose description already `/cc`s people is left alone.',
   config:
-    'plugins.yaml `blunderbuss:` — `request_count` (the minimum number of reviewers, default 2), `max_request_count` (the maximum, 0 for no limit), `exclude_approvers` (never fall back to approvers), `ignore_drafts` (leave draft PRs alone), `ignore_authors` (leave these authors\' PRs alone).',
+    'plugins.yaml `blunderbuss:` — `request_count` (the minimum number of reviewers, default 2), `max_request_count` (the maximum, 0 for no limit), `exclude_approvers` (never fall back to approvers), `ignore_drafts` (leave draft PRs alone), `ignore_authors` (leave these authors\' PRs alone), `use_status_availability` (pass over people whose GitHub status says busy), `wait_for_status` (`context`, `state`, `description` regexp: request reviews only once that commit status is reached on the PR\'s head, rather than when the PR opens).',
   commands: [
     {
       usage: '/auto-cc',
@@ -222,10 +299,18 @@ export const blunderbuss = definePlugin('blunderbuss', {
   .on(['pull_request.opened', 'pull_request.ready_for_review'], async (context) => {
     const { pull_request: pr } = context.event.payload;
     const settings = blunderbussSettings(context.plugins);
-    if (settings.waitsForStatus || mentionsCc(pr.body ?? '')) return;
+    if (settings.waitForStatus || mentionsCc(pr.body ?? '')) return;
     if (pr.draft && settings.ignoreDrafts) return;
     if (settings.ignoreAuthors.includes(loginOf(pr.user))) return;
     await requestReviews(context, context.issue, loginOf(pr.user), pr.base.ref);
+  })
+  .on('status', async (context) => {
+    const { sha, state, context: statusContext, description } = context.event.payload;
+    const wait = blunderbussSettings(context.plugins).waitForStatus;
+    if (!wait) return;
+    if (!state || !statusContext || !description) throw new Error('status event delivered with an empty state, context or description');
+    if (statusContext !== wait.context || state !== wait.state || !wait.description.test(description)) return;
+    await requestReviewsAtCommit(context, sha);
   })
   .onComment(async (context) => {
     const { comment, issue } = context;

@@ -37,6 +37,7 @@ export type PluginGitHubReads = Pick<
   | 'listIssueEvents'
   | 'getCollaboratorPermission'
   | 'listReviewComments'
+  | 'isUserBusy'
 >;
 
 /** GitHub's writes, each resolving to nothing (see PluginGitHubReads). */
@@ -95,6 +96,7 @@ export function pluginGitHubOf(client: GitHubClient): PluginGitHub {
     listIssueEvents: (owner, repo, number) => client.listIssueEvents(owner, repo, number),
     getCollaboratorPermission: (owner, repo, login) => client.getCollaboratorPermission(owner, repo, login),
     listReviewComments: (owner, repo, number) => client.listReviewComments(owner, repo, number),
+    isUserBusy: (login) => client.isUserBusy(login),
 
     requestReviewers: (owner, repo, number, logins, options) => client.requestReviewers(owner, repo, number, logins, options),
     removeRequestedReviewers: (owner, repo, number, logins) =>

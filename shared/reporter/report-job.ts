@@ -170,6 +170,42 @@ function wantsSummaryComment(config: Config, job: ProwJob): boolean {
   return !optedOut.includes(refs.org) && !optedOut.includes(`${refs.org}/${refs.repo}`);
 }
 
+/** `summary_comment_repos`: the comment is written once every job of the PR has finished. */
+function wantsSummaryOnly(config: Config, job: ProwJob): boolean {
+  const refs = job.spec.refs;
+  const summarised = config.prow.github_reporter?.summary_comment_repos ?? [];
+  return !!refs && (summarised.includes(refs.org) || summarised.includes(`${refs.org}/${refs.repo}`));
+}
+
+function detailsUrlOf(deps: ReporterDependencies, job: ProwJob): string | undefined {
+  return deps.statusUrl ? jobPageUrl(deps.statusUrl, job.metadata.name ?? '') : job.status?.url;
+}
+
+/**
+ * Crier's pjsToReport: the latest run of each reporting job of the PR, or undefined while any run
+ * of the PR is unfinished (its own report will write the comment). Read under the comment lock, so
+ * of two jobs finishing together the later reader sees both finished.
+ */
+async function latestRunsToSummarise(deps: ReporterDependencies, job: ProwJob): Promise<ProwJob[] | undefined> {
+  const refs = job.spec.refs!;
+  const jobTypesToReport = deps.config.prow.github_reporter?.job_types_to_report ?? DEFAULT_GITHUB_JOB_TYPES;
+  const latest = new Map<string, { job: ProwJob; created: number }>();
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.jobs.list({ repo: `${refs.org}/${refs.repo}`, pull: refs.pulls![0]!.number }, { limit: 1000, ...(cursor ? { cursor } : {}) });
+    for (const stored of page.jobs) {
+      const other = stored.job;
+      if (!isFinalState(other.status?.state ?? 'triggered')) return undefined;
+      if (!reportsToGitHub(other, jobTypesToReport)) continue;
+      const created = Date.parse(other.metadata.creationTimestamp ?? other.status?.startTime ?? '') || 0;
+      const seen = latest.get(other.spec.job);
+      if (!seen || created > seen.created) latest.set(other.spec.job, { job: other, created });
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return [...latest.values()].map((each) => each.job);
+}
+
 /**
  * Two jobs of one PR finishing together would each rewrite the comment from what they read; a
  * one-holder slot serialises them across every reporter instance. A busy lock is a retryable error.
@@ -187,6 +223,19 @@ async function updateSummaryComment(deps: ReporterDependencies, job: ProwJob, pa
   try {
     const client = await github(refs.org, refs.repo, `report ${holder}`);
     const [bot, comments] = await Promise.all([client.botLogin(), client.listComments(refs.org, refs.repo, pull.number)]);
+    let summary: { job: ProwJob; detailsUrl?: string }[] | undefined;
+    if (wantsSummaryOnly(deps.config, job)) {
+      const latest = await latestRunsToSummarise(deps, job);
+      if (!latest) {
+        log.info('other jobs of the pull request are still running; the summary comment waits for them');
+        return;
+      }
+      if (latest.length === 0) return;
+      summary = latest.map((other) => {
+        const url = detailsUrlOf(deps, other);
+        return url ? { job: other, detailsUrl: url } : { job: other };
+      });
+    }
     const extra = renderReportTemplate(deps.config, job, log);
     const plan = planSummaryComment({
       job,
@@ -194,6 +243,7 @@ async function updateSummaryComment(deps: ReporterDependencies, job: ProwJob, pa
       isBot: (login) => isBotAccount(bot, login),
       ...(pageUrl ? { detailsUrl: pageUrl } : {}),
       ...(extra ? { extra } : {}),
+      ...(summary ? { summary } : {}),
     });
     for (const id of plan.deleteIds) await client.deleteComment(refs.org, refs.repo, id);
     if (plan.edit) await client.editComment(refs.org, refs.repo, plan.edit.id, plan.edit.body);

@@ -34,6 +34,12 @@ export interface SummaryCommentInput {
   detailsUrl?: string;
   /** Text from `plank.report_templates`, already rendered for this job. */
   extra?: string;
+  /**
+   * `summary_comment_repos`: the latest finished run of every reporting job of the PR (`job`
+   * among them when it is its job's latest), reported at once instead of `job` alone; with none
+   * failed (and none aborted), the comment says all passed.
+   */
+  summary?: readonly { job: ProwJob; detailsUrl?: string }[];
 }
 
 /** The row for a failed job: context, commit, link, required, rerun command. */
@@ -66,12 +72,16 @@ const contextOf = (row: string): string => row.split(CELL_SEPARATOR)[0] ?? '';
 
 export function renderSummaryComment(author: string, rows: readonly string[], extra?: string): string {
   const plural = rows.length > 1 ? 's' : '';
-  const lines = [
-    `@${author}: The following test${plural} **failed**, say \`/retest\` to rerun all failed tests or \`/retest-required\` to rerun all mandatory failed tests:`,
-    '',
-    ...TABLE_HEADER,
-    ...rows,
-  ];
+  // Prow's wording for a summary with nothing failed: no table, so no rows are read back from it.
+  const lines =
+    rows.length === 0
+      ? [`@${author}: all tests **passed!**`, '']
+      : [
+          `@${author}: The following test${plural} **failed**, say \`/retest\` to rerun all failed tests or \`/retest-required\` to rerun all mandatory failed tests:`,
+          '',
+          ...TABLE_HEADER,
+          ...rows,
+        ];
   if (extra) lines.push('', extra);
   lines.push('', '<details>', '', ABOUT, '</details>', TEST_REPORT_TAG);
   return lines.join('\n');
@@ -90,12 +100,15 @@ export function planSummaryComment(input: SummaryCommentInput): SummaryCommentPl
     byContext.delete(contextOf(row));
     byContext.set(contextOf(row), row);
   }
-  const context = job.spec.context ?? job.spec.job;
-  byContext.delete(context);
-  if (job.status?.state === 'failure') byContext.set(context, failedJobRow(job, input.detailsUrl));
+  const reported = input.summary ?? [{ job, detailsUrl: input.detailsUrl }];
+  for (const each of reported) byContext.delete(each.job.spec.context ?? each.job.spec.job);
+  for (const each of reported) {
+    if (each.job.status?.state === 'failure') byContext.set(each.job.spec.context ?? each.job.spec.job, failedJobRow(each.job, each.detailsUrl));
+  }
   const rows = [...byContext.values()];
 
-  if (rows.length === 0) return { deleteIds: latest ? [...deleteIds, latest.id] : deleteIds };
+  const allPassed = input.summary !== undefined && !reported.some((each) => each.job.status?.state === 'aborted');
+  if (rows.length === 0 && !allPassed) return { deleteIds: latest ? [...deleteIds, latest.id] : deleteIds };
   const author = job.spec.refs?.pulls?.[0]?.author ?? '';
   const body = renderSummaryComment(author, rows, input.extra);
   if (!latest) return { deleteIds, create: body };

@@ -106,11 +106,13 @@ export async function rerunJob(deps: ActionDependencies, request: RerunRequest):
   const stored = await deps.store.jobs.get(request.name);
   if (!stored || !request.visible(stored.job)) return { ok: false, status: 404, message: `No ProwJob named ${request.name}.` };
   const old = stored.job;
-  const decision = await authorise(deps, old, request.login);
-  deps.log.info('rerun requested from the status page', { jobId: request.name, job: old.spec.job, ...repoField(old), user: request.login ?? '(anonymous)', allowed: decision.allowed });
-  if (!decision.allowed) return refusal(decision, 'rerun', request.login);
   const fresh = rerunOf(old, request.mode, deps.config, new Date(deps.now()));
   if (typeof fresh === 'string') return { ok: false, status: 400, message: `Cannot rerun with the latest config: ${fresh}.` };
+  // As Prow's deck: the run about to be made is authorised, so with mode=latest the job's current
+  // rerun_auth_config decides, not the one the old run was made with.
+  const decision = await authorise(deps, fresh, request.login);
+  deps.log.info('rerun requested from the status page', { jobId: request.name, job: old.spec.job, ...repoField(old), user: request.login ?? '(anonymous)', allowed: decision.allowed });
+  if (!decision.allowed) return refusal(decision, 'rerun', request.login);
   fresh.metadata.annotations = {
     ...fresh.metadata.annotations,
     [RERUN_OF_ANNOTATION]: request.name,

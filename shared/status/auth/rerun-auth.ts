@@ -20,6 +20,8 @@ export type DeckConfig = z.infer<typeof DeckConfigSchema>;
 export interface MembershipLookup {
   isOrgMember(org: string, login: string): Promise<boolean>;
   isTeamMember(org: string, teamSlug: string, login: string): Promise<boolean>;
+  /** Membership of a team named by its numeric ID (`github_team_ids`). */
+  isTeamMemberById(teamId: number, login: string): Promise<boolean>;
   /**
    * Prow's `/test` trust for a presubmit's pull request (trigger's `TrustedPullRequest`): the user
    * is trusted under the repository's trigger settings, or the PR carries `ok-to-test`. Without it,
@@ -110,12 +112,7 @@ async function ask(question: string, call: () => Promise<boolean>): Promise<bool
   }
 }
 
-/**
- * Prow's `RerunAuthConfig.IsAuthorized`, in its order: allow_anyone, users, orgs, team IDs, team
- * slugs. `github_team_ids` never grant here: GitHub answers team membership by ID only under the
- * org's numeric ID (`/organizations/{org_id}/team/{team_id}/...`), which the config does not give,
- * so a team ID is treated as not matching and the refusal says to use `github_team_slugs`.
- */
+/** Prow's `RerunAuthConfig.IsAuthorized`, in its order: allow_anyone, users, orgs, team IDs, team slugs. */
 async function isAuthorized(
   config: RerunAuthConfig | undefined,
   login: string,
@@ -128,6 +125,9 @@ async function isAuthorized(
   if (!lookup) return false;
   for (const org of config.github_orgs ?? []) {
     if (await ask(`whether ${login} is a member of ${org}`, () => lookup.isOrgMember(org, login))) return true;
+  }
+  for (const teamId of config.github_team_ids ?? []) {
+    if (await ask(`whether ${login} is in team ${teamId}`, () => lookup.isTeamMemberById(teamId, login))) return true;
   }
   for (const team of config.github_team_slugs ?? []) {
     const question = `whether ${login} is in team ${team.org}/${team.slug}`;
@@ -175,7 +175,6 @@ function refusal(
   lookup: MembershipLookup | undefined,
 ): string {
   const who: string[] = [];
-  let teamIds = false;
   for (const each of [config, jobConfig]) {
     if (!each) continue;
     if (each.github_users?.length) who.push(`users ${each.github_users.join(', ')}`);
@@ -183,17 +182,16 @@ function refusal(
     if (each.github_team_slugs?.length) {
       who.push(`teams ${each.github_team_slugs.map((team) => `${team.org}/${team.slug}`).join(', ')}`);
     }
-    if (each.github_team_ids?.length) teamIds = true;
+    if (each.github_team_ids?.length) who.push(`teams with IDs ${each.github_team_ids.join(', ')}`);
   }
   if (job.spec.type === 'presubmit' && job.spec.refs?.pulls?.length && lookup?.isTrustedForPullRequest) {
     who.push('anyone who may /test the pull request');
   }
   const parts = [`${login} may not rerun or abort ${job.spec.job}`];
   parts.push(who.length > 0 ? `allowed: ${who.join('; ')}` : 'no rerun_auth_config allows anyone to');
-  if (teamIds) {
-    parts.push('github_team_ids cannot be checked (GitHub looks teams up by ID only with the org\'s numeric ID): use github_team_slugs');
-  }
-  const needsGitHub = [config, jobConfig].some((each) => each?.github_orgs?.length || each?.github_team_slugs?.length);
+  const needsGitHub = [config, jobConfig].some(
+    (each) => each?.github_orgs?.length || each?.github_team_slugs?.length || each?.github_team_ids?.length,
+  );
   if (!lookup && needsGitHub) parts.push('org and team membership cannot be checked without GitHub credentials');
   return parts.join('; ');
 }
@@ -207,6 +205,7 @@ export function membershipLookupFor(github: GitHubClient, plugins?: PluginConfig
   const lookup: MembershipLookup = {
     isOrgMember: (org, login) => github.isOrgMember(org, login),
     isTeamMember: (org, slug, login) => github.isTeamMember(org, slug, login),
+    isTeamMemberById: (teamId, login) => github.isTeamMemberById(teamId, login),
   };
   if (!plugins) return lookup;
   lookup.isTrustedForPullRequest = async (org, repo, pull, login) => {

@@ -360,6 +360,18 @@ describe('GitHub client against the fake GitHub: reads and writes', () => {
     expect(await client.isTeamMember('acme', 'nobody', 'carol')).toBe(false);
   });
 
+  it('answers team membership by team ID, and whether a user is busy', async () => {
+    fake.addTeamMember('acme', 'reviewers', 'carol');
+    fake.setTeamId('acme', 'reviewers', 4321);
+    fake.setUserBusy('dave', true);
+    const client = tokenClient();
+    expect(await client.isTeamMemberById(4321, 'carol')).toBe(true);
+    expect(await client.isTeamMemberById(4321, 'alice')).toBe(false);
+    expect(await client.isTeamMemberById(1, 'carol')).toBe(false);
+    expect(await client.isUserBusy('dave')).toBe(true);
+    expect(await client.isUserBusy('carol')).toBe(false);
+  });
+
   it('does not take GitHub’s redirect to public membership as membership', async () => {
     fake.addOrgMember('acme', 'dave');
     fake.failNext('GET', /\/members\/dave$/, {

@@ -7,7 +7,7 @@ import {
   selectReviewers,
   type BlunderbussSettings,
 } from '../../../shared/plugins/blunderbuss';
-import { issueComment, pullRequest } from '../../support/payloads';
+import { commitStatus, issueComment, pullRequest } from '../../support/payloads';
 import { startPluginHarness, type PluginHarness } from '../../support/plugin-harness';
 import { loadRepoOwners } from '../../../shared/owners/owners';
 
@@ -21,7 +21,7 @@ plugins:
 describe('blunderbuss plugin', () => {
   let harness: PluginHarness | undefined;
 
-  async function start(plugins = PLUGINS, pr: { author?: string; draft?: boolean } = {}): Promise<PluginHarness> {
+  async function start(plugins = PLUGINS, pr: { author?: string; draft?: boolean; headSha?: string } = {}): Promise<PluginHarness> {
     harness = await startPluginHarness({ plugins, registry: [blunderbuss] });
     const { github } = harness;
     github.setFile(REPO, 'OWNERS', 'approvers: [root-lead]\nreviewers: [root-reviewer]\n');
@@ -34,6 +34,7 @@ describe('blunderbuss plugin', () => {
       number: 9,
       author: pr.author ?? 'contributor',
       draft: pr.draft ?? false,
+      ...(pr.headSha ? { headSha: pr.headSha } : {}),
       files: [{ filename: 'api/server.go', additions: 40 }],
     });
     return harness;
@@ -71,6 +72,69 @@ describe('blunderbuss plugin', () => {
     expect(h.github.requestedReviewers(REPO, 9)).toEqual([]);
   });
 
+  it('with use_status_availability, passes over people whose GitHub status says busy', async () => {
+    const h = await start(`${PLUGINS}blunderbuss:\n  use_status_availability: true\n`);
+    h.github.setUserBusy('api-one', true);
+    await h.deliver('pull_request', opened());
+    expect(h.github.requestedReviewers(REPO, 9).sort()).toEqual(['api-two', 'root-reviewer']);
+  });
+
+  it('without use_status_availability, asks busy people too', async () => {
+    const h = await start();
+    h.github.setUserBusy('api-one', true);
+    await h.deliver('pull_request', opened());
+    expect(h.github.requestedReviewers(REPO, 9).sort()).toEqual(['api-one', 'api-two']);
+  });
+
+  describe('wait_for_status', () => {
+    const HEAD = 'a'.repeat(40);
+    const WAITING = `${PLUGINS}blunderbuss:
+  wait_for_status:
+    context: tide
+    state: pending
+    description: 'Not mergeable\\. Needs .*lgtm'
+`;
+    const tide = (options: { sha?: string; context?: string; state?: 'pending' | 'success'; description?: string } = {}) =>
+      commitStatus({
+        sha: options.sha ?? HEAD,
+        context: options.context ?? 'tide',
+        state: options.state ?? 'pending',
+        description: options.description ?? 'Not mergeable. Needs lgtm label.',
+      });
+
+    it('does nothing when the PR opens, and requests reviews once the status is reached on its head', async () => {
+      const h = await start(WAITING, { headSha: HEAD });
+      await h.deliver('pull_request', opened());
+      expect(h.github.requestedReviewers(REPO, 9)).toEqual([]);
+      const outcome = await h.deliver('status', tide());
+      expect(outcome.failed).toEqual([]);
+      expect(h.github.requestedReviewers(REPO, 9).sort()).toEqual(['api-one', 'api-two']);
+    });
+
+    it('ignores other contexts, states, descriptions and commits', async () => {
+      const h = await start(WAITING, { headSha: HEAD });
+      await h.deliver('status', tide({ context: 'ci/unit' }));
+      await h.deliver('status', tide({ state: 'success' }));
+      await h.deliver('status', tide({ description: 'In merge pool.' }));
+      await h.deliver('status', tide({ sha: 'b'.repeat(40) }));
+      expect(h.github.requestedReviewers(REPO, 9)).toEqual([]);
+    });
+
+    it('leaves PRs that already have reviewers requested, and ignored authors', async () => {
+      const h = await start(`${WAITING}  ignore_authors: [dependabot]\n`, { headSha: HEAD });
+      await h.deliver('status', tide());
+      const first = h.github.requestedReviewers(REPO, 9);
+      await h.deliver('status', tide());
+      const requests = h.github.requests.filter((request) => request.method === 'POST' && request.path.endsWith('/requested_reviewers'));
+      expect(first).toHaveLength(2);
+      expect(requests).toHaveLength(1);
+
+      h.github.addPullRequest(REPO, { number: 11, author: 'dependabot', headSha: 'c'.repeat(40), files: [{ filename: 'api/x.go' }] });
+      await h.deliver('status', tide({ sha: 'c'.repeat(40) }));
+      expect(h.github.requestedReviewers(REPO, 11)).toEqual([]);
+    });
+  });
+
   it('requests reviews on /auto-cc', async () => {
     const h = await start(`${PLUGINS}blunderbuss:\n  request_count: 1\n`);
     await h.deliver('issue_comment', issueComment({ number: 9, author: 'contributor', commenter: 'anyone', comment: '/auto-cc' }));
@@ -93,7 +157,7 @@ const last = () => 0.999;
 
 async function select(
   files: string[],
-  options: { author?: string; random?: () => number; settings?: Partial<BlunderbussSettings> } = {},
+  options: { author?: string; random?: () => number; settings?: Partial<BlunderbussSettings>; isBusy?: (login: string) => Promise<boolean> } = {},
 ): Promise<string[]> {
   return selectReviewers({
     owners: await loadRepoOwners({ readFile: async (file) => OWNERS_FILES[file], paths: files }),
@@ -101,6 +165,7 @@ async function select(
     author: options.author ?? 'contributor',
     settings: { ...blunderbussSettings({}), ...options.settings },
     random: options.random ?? first,
+    ...(options.isBusy ? { isBusy: options.isBusy } : {}),
   });
 }
 
@@ -138,6 +203,18 @@ describe('choosing reviewers', () => {
       'api-one',
       'security-officer',
     ]);
+  });
+
+  it('draws past busy people, remembering them, and asks only required reviewers when all are busy', async () => {
+    const asked: string[] = [];
+    const busy = new Set(['api-one', 'docs-reviewer']);
+    const isBusy = async (login: string) => {
+      asked.push(login);
+      return busy.has(login);
+    };
+    expect(await select(['api/a.go'], { isBusy })).toEqual(['api-two', 'root-reviewer']);
+    expect(asked.filter((login) => login === 'api-one')).toHaveLength(1);
+    expect(await select(['security/c.go'], { isBusy: async () => true })).toEqual(['security-officer']);
   });
 
   it('asks nobody when a request count of zero is configured', async () => {

@@ -33,7 +33,7 @@ describe('the GitHub plugins see', () => {
 
   it('holds the plugin operations only', () => {
     const operations = Object.keys(pluginGitHubOf(client));
-    expect(operations).toHaveLength(43);
+    expect(operations).toHaveLength(44);
     expect(operations).not.toContain('clientForInstallation');
   });
 });

@@ -41,8 +41,8 @@ let harness: PluginHarness;
 let reporter: FollowingReporter | undefined;
 let deps: ReporterDependencies;
 
-beforeEach(async () => {
-  harness = await startPluginHarness({ plugins: PLUGINS, jobs: JOBS, registry: [trigger] });
+async function setUp(config?: string): Promise<void> {
+  harness = await startPluginHarness({ plugins: PLUGINS, jobs: JOBS, registry: [trigger], ...(config ? { config } : {}) });
   harness.github.addRepo(REPO);
   harness.github.addOrgMember('acme', 'alice');
   harness.github.addPullRequest(REPO, {
@@ -61,7 +61,9 @@ beforeEach(async () => {
     github: async () => client,
     statusUrl: STATUS_URL,
   };
-});
+}
+
+beforeEach(() => setUp());
 
 afterEach(async () => {
   await reporter?.stop();
@@ -149,6 +151,46 @@ describe('a failing presubmit, then /retest', () => {
     expect(edited?.body).toContain('The following tests **failed**');
     expect(edited?.body).toContain('lint | ' + HEAD);
     expect(edited?.body).toMatch(/lint \| c+ \| \[link\]\([^)]+\) \| false \| `\/test lint`/);
+  });
+});
+
+describe('summary_comment_repos', () => {
+  async function opened(): Promise<{ unit: StoredJob; lint: StoredJob }> {
+    await setUp(yaml(`
+      github_reporter:
+        summary_comment_repos: [acme]
+    `));
+    reporter = followAndReport(deps, staticConfigSource(harness.config));
+    await reporter.ready;
+    await deliver('pull_request', pullRequest('opened', { author: 'alice', number: 1, headSha: HEAD }));
+    const [unit] = await jobNamed('unit');
+    const [lint] = await jobNamed('lint');
+    if (!unit || !lint) throw new Error('the trigger should have started unit and lint');
+    return { unit, lint };
+  }
+
+  it('comments only once every job of the PR has finished, listing the failures', async () => {
+    const { unit, lint } = await opened();
+    await runTo(unit, 'pending', 'failure');
+    expect(reportComments()).toEqual([]);
+    expect(statusPosts('unit')).toEqual(['pending', 'failure']);
+    await runTo(lint, 'pending', 'failure');
+    const [comment, ...more] = reportComments();
+    expect(more).toEqual([]);
+    expect(comment?.body).toContain('The following tests **failed**');
+    expect(comment?.body).toContain(`unit | ${HEAD}`);
+    expect(comment?.body).toContain(`lint | ${HEAD}`);
+  });
+
+  it('says all tests passed when none failed', async () => {
+    const { unit, lint } = await opened();
+    await runTo(unit, 'pending', 'success');
+    expect(reportComments()).toEqual([]);
+    await runTo(lint, 'pending', 'success');
+    const [comment, ...more] = reportComments();
+    expect(more).toEqual([]);
+    expect(comment?.body).toContain('@alice: all tests **passed!**');
+    expect(comment?.body).not.toContain('Test name |');
   });
 });
 

@@ -45,7 +45,9 @@ function sent(setCookie: string): string {
 }
 
 /** A lookup that answers from fixed membership and records each question. */
-function lookup(members: { orgs?: Record<string, string[]>; teams?: Record<string, string[]>; prTrusted?: string[] } = {}) {
+function lookup(
+  members: { orgs?: Record<string, string[]>; teams?: Record<string, string[]>; teamIds?: Record<number, string[]>; prTrusted?: string[] } = {},
+) {
   const asked: string[] = [];
   const fake: MembershipLookup & { asked: string[] } = {
     asked,
@@ -56,6 +58,10 @@ function lookup(members: { orgs?: Record<string, string[]>; teams?: Record<strin
     isTeamMember: async (org, slug, login) => {
       asked.push(`team ${org}/${slug} ${login}`);
       return (members.teams?.[`${org}/${slug}`] ?? []).includes(login);
+    },
+    isTeamMemberById: async (teamId, login) => {
+      asked.push(`team #${teamId} ${login}`);
+      return (members.teamIds?.[teamId] ?? []).includes(login);
     },
   };
   if (members.prTrusted) {
@@ -226,17 +232,19 @@ describe('who may rerun or abort (Prow deck isAllowedToRerun)', () => {
     expect(members.asked).toHaveLength(2);
   });
 
-  it('cannot check github_team_ids, and says to use team slugs instead', async () => {
+  it('admits members of the teams in github_team_ids, asked after orgs and before team slugs', async () => {
     const deck = deckOf(`
       deck:
         rerun_auth_configs:
-          '*': {github_team_ids: [1234]}
+          '*': {github_orgs: [acme], github_team_ids: [1234, 99], github_team_slugs: [{org: acme, slug: release}]}
     `);
-    const members = lookup({ orgs: { acme: ['alice'] } });
-    const refused = await decideRerun({ job, deck, login: 'alice', lookup: members });
+    const members = lookup({ teamIds: { 99: ['alice'] } });
+    expect(await decideRerun({ job, deck, login: 'alice', lookup: members })).toEqual({ allowed: true, login: 'alice' });
+    expect(members.asked).toEqual(['org acme alice', 'team #1234 alice', 'team #99 alice']);
+    const refused = await decideRerun({ job, deck, login: 'bob', lookup: members });
     expect(refused).toMatchObject({ allowed: false, status: 403 });
-    expect(refused.allowed === false && refused.reason).toContain('use github_team_slugs');
-    expect(members.asked).toEqual([]);
+    expect(refused.allowed === false && refused.reason).toContain('teams with IDs 1234, 99');
+    expect(members.asked.slice(3)).toEqual(['org acme bob', 'team #1234 bob', 'team #99 bob', 'team acme/release bob']);
   });
 
   it('without GitHub credentials, admits only listed users and says why others are refused', async () => {
@@ -259,6 +267,7 @@ describe('who may rerun or abort (Prow deck isAllowedToRerun)', () => {
     const failing: MembershipLookup = {
       isOrgMember: () => Promise.reject(new GitHubError(502, 'token ghp_abcdefghijklmnopqrstuvwxyz0123 rejected', 'GET /orgs/acme/members/alice')),
       isTeamMember: () => Promise.resolve(false),
+      isTeamMemberById: () => Promise.resolve(false),
     };
     const decision = await decideRerun({ job, deck, login: 'alice', lookup: failing });
     expect(decision).toMatchObject({ allowed: false, status: 500 });
