@@ -76,7 +76,8 @@ export function serve<C>(plugin: Plugin<C>, options: ServeOptions = {}): PluginH
   const answer = async (request: PluginRequest): Promise<Answer> => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz') return { status: 200, body: { message: 'ok' } };
-    if (path === '/help') return helpAnswer(plugin, request);
+    // Prow's hook appends /help to the endpoint's own path, which may be more than "/".
+    if (path === '/help' || path.endsWith('/help')) return helpAnswer(plugin, request);
     if (request.method !== 'POST') return { status: 405, body: { message: 'POST a GitHub webhook delivery here' } };
     const headers = DeliveryHeaders.safeParse(request.headers);
     if (!headers.success) return { status: 400, body: { message: headers.error.issues.map((issue) => issue.message).join('; ') } };
