@@ -95,6 +95,17 @@ resource "google_pubsub_topic_iam_member" "function_report_publisher" {
   member   = "serviceAccount:${google_service_account.function[each.value.function].email}"
 }
 
+# Cutwater's job API in the cloud is the prow-jobs topic: external plugins (the plugin SDK's
+# createProwJob) and other publishers named in var.prow_jobs_publishers may publish to it, and
+# to nothing else.
+resource "google_pubsub_topic_iam_member" "prow_jobs_publisher" {
+  for_each = toset(var.prow_jobs_publishers)
+  project  = var.project_id
+  topic    = google_pubsub_topic.topic["prow-jobs"].name
+  role     = "roles/pubsub.publisher"
+  member   = each.value
+}
+
 # --- who may invoke which function -----------------------------------------------------------
 # A 2nd gen function is a Cloud Run service of the same name; invoking it takes run.invoker.
 

@@ -74,6 +74,12 @@ variable "report_topics" {
   default     = []
 }
 
+variable "prow_jobs_publishers" {
+  description = "IAM members (e.g. serviceAccount:hello@PROJECT.iam.gserviceaccount.com) that may publish Prow's job messages to the prow-jobs topic: external plugins whose createProwJob runs in the cloud, or other publishers. Each gets roles/pubsub.publisher on prow-jobs only."
+  type        = list(string)
+  default     = []
+}
+
 variable "build_cluster_projects" {
   description = "Projects whose GKE clusters run the runner (each has its own Workload Identity pool, PROJECT.svc.id.goog). Empty means the build clusters live in project_id."
   type        = list(string)

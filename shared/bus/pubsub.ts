@@ -1,4 +1,4 @@
-import { Duration, PubSub, type ClientConfig, type Message, type Subscription, type Topic } from '@google-cloud/pubsub';
+import { Duration, PubSub, type Message, type Subscription, type Topic } from '@google-cloud/pubsub';
 import {
   DEAD_LETTER_ATTRIBUTES,
   DEFAULT_SUBSCRIPTION_POLICY,
@@ -15,6 +15,7 @@ import {
   type SubscriptionSpec,
   type TopicName,
 } from './bus';
+import { pubSubClientConfig } from './pubsub-client';
 
 /** The bus in the cloud: Google Cloud Pub/Sub, or its emulator (see bus.ts for the semantics). */
 export interface PubSubBusOptions {
@@ -55,19 +56,7 @@ export class PubSubBus implements MessageBus {
     this.onSubscriberError =
       options.onSubscriberError ??
       ((error, subscription) => console.error(`Pub/Sub subscriber for "${subscription}" failed: ${error.message}`));
-    const config: ClientConfig = { projectId: options.projectId };
-    const endpoint = options.apiEndpoint ?? process.env.PUBSUB_EMULATOR_HOST;
-    if (options.apiEndpoint !== undefined) config.apiEndpoint = options.apiEndpoint;
-    if (endpoint !== undefined && !isGoogleEndpoint(endpoint)) {
-      // An emulator needs no credentials, but without a universe domain the client still looks
-      // for Application Default Credentials to learn it, probing the GCE metadata server and
-      // printing a MetadataLookupWarning. Naming the default universe skips that probe; emulator
-      // mode must then be forced, because the library otherwise reads a universe domain as "real
-      // Google".
-      config.emulatorMode = true;
-      config.universeDomain = 'googleapis.com';
-    }
-    this.client = new PubSub(config);
+    this.client = new PubSub(pubSubClientConfig(options.projectId, options.apiEndpoint));
   }
 
   async declare(topics: readonly TopicName[], subscriptions: readonly SubscriptionSpec[]): Promise<void> {
@@ -312,11 +301,6 @@ function policyMatches(
     (current.deadLetterPolicy?.deadLetterTopic ?? undefined) === wanted.deadLetterPolicy?.deadLetterTopic &&
     (current.deadLetterPolicy?.maxDeliveryAttempts ?? undefined) === wanted.deadLetterPolicy?.maxDeliveryAttempts
   );
-}
-
-function isGoogleEndpoint(endpoint: string): boolean {
-  const host = endpoint.replace(/^https?:\/\//, '').split(/[:/]/)[0] ?? '';
-  return host.endsWith('.googleapis.com');
 }
 
 function grpcCode(error: unknown): number | undefined {

@@ -3,7 +3,9 @@ import { TOPICS, type ReceivedMessage } from '../bus/bus';
 import type { Config, JobDefinition, Postsubmit, Presubmit } from '../config/model';
 import { runsAgainstBranch } from '../config/branches';
 import { newPeriodicJob, newPostsubmitJob, newPresubmitJob, type NewJobOptions } from '../jobs/factory';
+import { podSpecWithEnvs } from '../prowjob/envs';
 import { PullSchema, RefsSchema, type ProwJob, type Refs } from '../prowjob/schema';
+import { PROW_EVENT_TYPE_ATTRIBUTE, PROW_JOB_EVENT_TYPES, type ProwJobEventKind } from './event-types';
 
 /**
  * Prow's "sub": a Pub/Sub message on `prow-jobs` names a configured job, and becomes a ProwJob for
@@ -15,15 +17,7 @@ import { PullSchema, RefsSchema, type ProwJob, type Refs } from '../prowjob/sche
  * dead-lettered message) is all they will see.
  */
 
-/** The attribute that says which kind of job the message asks for. */
-export const PROW_EVENT_TYPE_ATTRIBUTE = 'prow.k8s.io/pubsub.EventType';
-
-export const PROW_JOB_EVENT_TYPES = {
-  periodic: 'prow.k8s.io/pubsub.PeriodicProwJobEvent',
-  presubmit: 'prow.k8s.io/pubsub.PresubmitProwJobEvent',
-  postsubmit: 'prow.k8s.io/pubsub.PostsubmitProwJobEvent',
-} as const;
-export type ProwJobEventKind = keyof typeof PROW_JOB_EVENT_TYPES;
+export { PROW_EVENT_TYPE_ATTRIBUTE, PROW_JOB_EVENT_TYPES, type ProwJobEventKind } from './event-types';
 
 const EVENT_TYPE_VALUES = Object.values(PROW_JOB_EVENT_TYPES);
 const KIND_BY_EVENT_TYPE = new Map<string, ProwJobEventKind>(
@@ -300,29 +294,10 @@ function withAnnotations(job: ProwJob, annotations: Record<string, string>): Pro
   return { ...job, metadata: { ...job.metadata, annotations: { ...job.metadata.annotations, ...annotations } } };
 }
 
-/**
- * Prow appends the message's envs to every container of the job's pod spec; Kubernetes lets the
- * last of two same-named entries win, so a message's value overrides the config's. Here the
- * entry is replaced in place instead: the container gets the same environment, and the stored
- * ProwJob does not show two values for one variable. Init containers are left alone, as in Prow.
- */
+/** The message's envs on every container of the job's pod spec (shared/prowjob/envs.ts). */
 function withEnvs(job: ProwJob, envs: Record<string, string>): ProwJob {
   const podSpec = job.spec.pod_spec;
-  const entries = Object.entries(envs);
-  if (!podSpec || entries.length === 0 || !Array.isArray(podSpec.containers)) return job;
-  const containers = (podSpec.containers as unknown[]).map((container) => {
-    if (!isRecord(container)) return container;
-    const env: unknown[] = Array.isArray(container.env) ? [...(container.env as unknown[])] : [];
-    for (const [name, value] of entries) {
-      const index = env.findIndex((entry) => isRecord(entry) && entry.name === name);
-      if (index >= 0) env[index] = { name, value };
-      else env.push({ name, value });
-    }
-    return { ...container, env };
-  });
-  return { ...job, spec: { ...job.spec, pod_spec: { ...podSpec, containers } } };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!podSpec) return job;
+  const updated = podSpecWithEnvs(podSpec, envs);
+  return updated === podSpec ? job : { ...job, spec: { ...job.spec, pod_spec: updated } };
 }

@@ -5,6 +5,7 @@ import { serveStaticAsset, STATIC_ASSETS } from './assets';
 import { LOGIN_PATH, LOGOUT_PATH, REDIRECT_PATH, signInHandlers } from './auth/github-oauth';
 import { serveBadge } from './badge';
 import { serveRawLog } from './job-log';
+import { externalHelpSource } from './external-help';
 import { createJobOverLocalApi } from './local-job-api';
 import { serveLogStream } from './log-stream';
 import { serveConfiguredJobs, serveConfiguredRepos } from './pages/configured-jobs';
@@ -33,7 +34,9 @@ export type { StatusDependencies } from './status-request';
  * renders server-side HTML. Resolves false for a request no route takes (an unknown path, or a
  * method a path does not take), so a host can mount other routes beside it and answer 404.
  */
-export function statusListener(deps: StatusDependencies): (request: IncomingMessage, response: ServerResponse) => Promise<boolean> {
+export function statusListener(given: StatusDependencies): (request: IncomingMessage, response: ServerResponse) => Promise<boolean> {
+  // One cache per listener: the status function and local mode keep theirs for the process's life.
+  const deps: StatusDependencies = { ...given, externalHelp: given.externalHelp ?? externalHelpSource({ log: given.log }) };
   const signIn = signInHandlers({ ...deps.auth, log: deps.log });
   /** A handler that reads the config, the visibility rule and the viewer (loaded per request). */
   const page =

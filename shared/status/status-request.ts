@@ -4,6 +4,7 @@ import type { InstallationBudget } from '../github/budget';
 import type { GitHubClient } from '../github/client';
 import type { Logger } from '../log/logger';
 import type { CsrfGuard } from './auth/csrf';
+import type { ExternalHelpSource } from './external-help';
 import { LOGIN_PATH, type GitHubOAuthSettings } from './auth/github-oauth';
 import type { SessionCodec } from './auth/session';
 import type { SafeHtml } from './html';
@@ -51,6 +52,11 @@ export interface StatusDependencies extends JobLogSources {
   localUserLookup?: boolean;
   /** GitHub as a signed-in viewer, from their token; by default a client per viewer on GITHUB_API_URL. */
   userGitHub?: (token: string) => GitHubClient;
+  /**
+   * External plugins' `/help`, for /plugins and /command-help; `statusListener` makes one that
+   * caches for the life of the process when none is given.
+   */
+  externalHelp?: ExternalHelpSource;
 }
 
 export interface StatusRequest extends Exchange {

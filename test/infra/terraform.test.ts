@@ -1543,6 +1543,17 @@ describe('infra/terraform', () => {
     ]);
   });
 
+  it('lets exactly the listed prow_jobs_publishers publish to prow-jobs, and only there', async () => {
+    const plugin = 'serviceAccount:hello@cutwater-test.iam.gserviceaccount.com';
+    const withPublishers = await loadModule(TERRAFORM_DIR, { ...TFVARS, prow_jobs_publishers: [plugin] });
+    expect(checkTerraform(withPublishers, expectations())).toEqual([]);
+    const grants = withPublishers.instances.filter((i) => i.type === 'google_pubsub_topic_iam_member' && JSON.stringify(i.attrs.member) === JSON.stringify(plugin));
+    expect(grants.map((i) => ({ role: i.attrs.role, topic: JSON.stringify(i.attrs.topic) }))).toEqual([
+      { role: 'roles/pubsub.publisher', topic: expect.stringContaining('google_pubsub_topic.topic[\\"prow-jobs\\"]') },
+    ]);
+    expect(model.instances.some((i) => i.address.includes('prow_jobs_publisher'))).toBe(false);
+  });
+
   it('reports a subscription whose message ordering differs from the code', () => {
     const functions = FUNCTIONS.map((spec) =>
       spec.trigger.kind === 'pubsub' ? { ...spec, trigger: { ...spec.trigger, messageOrdering: !spec.trigger.messageOrdering } } : spec,

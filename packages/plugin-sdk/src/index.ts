@@ -7,7 +7,7 @@ export type { CommandHelp, CommentContext, CommentHandler, EventHandler, PluginC
 export { cloudFunction, serve } from './serve.js';
 export type { PluginHandler, PluginRequest, ServeOptions } from './serve.js';
 export type { GitHub, GitHubCredentials, IssueHandle } from './github.js';
-export type { CreatedProwJob, JobApi, JobRefs, NewProwJob } from './jobs.js';
+export type { CreatedProwJob, JobApi, JobRefs, JobTopic, NewProwJob } from './jobs.js';
 export { findCommands } from '../../../shared/plugins/comment-event.js';
 export type { CommentEvent } from '../../../shared/plugins/comment-event.js';
 export type { Logger } from '../../../shared/log/logger.js';

@@ -51,7 +51,10 @@ export interface PluginContext<E extends EmitterWebhookEventName = EmitterWebhoo
   config: C | undefined;
   /** JSON lines carrying the delivery ID, event and repository. */
   log: Logger;
-  /** Creates a ProwJob through Cutwater's job API (CUTWATER_URL, CUTWATER_API_TOKEN). */
+  /**
+   * Creates a ProwJob through Cutwater's job API: the `prow-jobs` topic in the cloud
+   * (PROW_JOBS_TOPIC), `cutwater local`'s HTTP API otherwise (CUTWATER_URL, CUTWATER_API_TOKEN).
+   */
   createProwJob(job: NewProwJob): Promise<CreatedProwJob>;
 }
 

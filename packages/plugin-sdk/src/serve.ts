@@ -7,7 +7,7 @@ import { commentEventOf, type CommentEvent } from '../../../shared/plugins/comme
 import { signedWith } from '../../../shared/webhook/signing.js';
 import { loadPluginConfig, type ConfigSource } from './config.js';
 import { credentialsFromEnv, githubClients, issueHandle, type GitHub, type GitHubCredentials } from './github.js';
-import { jobApiFromEnv, prowJobCreator, type JobApi } from './jobs.js';
+import { jobApiFromEnv, jobTopicFromEnv, prowJobCreator, type JobApi, type JobTopic } from './jobs.js';
 import { handles, prowHelp, type CommentContext, type Plugin, type PluginContext } from './plugin.js';
 
 /**
@@ -21,7 +21,12 @@ export interface ServeOptions extends ConfigSource {
   secrets?: readonly string[];
   /** Default from GITHUB_APP_ID/GITHUB_APP_PRIVATE_KEY(_FILE) or GITHUB_TOKEN, and GITHUB_API_URL. */
   github?: GitHubCredentials;
-  /** Cutwater's job API for `createProwJob`; default CUTWATER_URL and CUTWATER_API_TOKEN. */
+  /**
+   * Cutwater's `prow-jobs` topic for `createProwJob`, as in the cloud; default PROW_JOBS_TOPIC (and
+   * PUBSUB_EMULATOR_HOST). Used rather than `jobApi` when both are set.
+   */
+  jobTopic?: JobTopic;
+  /** Cutwater's HTTP job API (`cutwater local`) for `createProwJob`; default CUTWATER_URL and CUTWATER_API_TOKEN. */
   jobApi?: JobApi;
   /** Where log lines go; default stdout. */
   logSink?: LogSink;
@@ -70,13 +75,16 @@ export function serve<C>(plugin: Plugin<C>, options: ServeOptions = {}): PluginH
   if (secrets.length === 0) throw new Error('serve needs at least one webhook secret');
   const config = loadPluginConfig(plugin, options, env);
   const clientFor = githubClients(options.github ?? credentialsFromEnv(env));
-  const createProwJob = prowJobCreator(options.jobApi ?? jobApiFromEnv(env), options.fetch);
+  // Given options win over the environment; the topic over the HTTP API.
+  const jobTarget = options.jobTopic || options.jobApi ? { topic: options.jobTopic, api: options.jobApi } : { topic: jobTopicFromEnv(env), api: jobApiFromEnv(env) };
+  const createProwJob = prowJobCreator(jobTarget, options.fetch);
   const log = createLogger(options.logSink ? { sink: options.logSink } : {}, { plugin: plugin.name });
 
   const answer = async (request: PluginRequest): Promise<Answer> => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz') return { status: 200, body: { message: 'ok' } };
-    if (path === '/help') return helpAnswer(plugin, request);
+    // Prow's hook appends /help to the endpoint's own path, which may be more than "/".
+    if (path?.endsWith('/help')) return helpAnswer(plugin, request);
     if (request.method !== 'POST') return { status: 405, body: { message: 'POST a GitHub webhook delivery here' } };
     const headers = DeliveryHeaders.safeParse(request.headers);
     if (!headers.success) return { status: 400, body: { message: headers.error.issues.map((issue) => issue.message).join('; ') } };

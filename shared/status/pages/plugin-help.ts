@@ -6,6 +6,7 @@ import { configIndex } from '../config-index';
 import { sendPage, type StatusRequest } from '../status-request';
 import { repoVisibility } from '../visibility';
 import { html, joinHtml, type SafeHtml } from '../html';
+import type { EnabledRepo, ExternalHelpResult, ExternalHelpSource, ExternalPluginHelp } from '../external-help';
 
 /**
  * Deck's plugin help (`/plugins`) and command help (`/command-help`): what each plugin does, what
@@ -16,21 +17,44 @@ import { html, joinHtml, type SafeHtml } from '../html';
  */
 
 /** `GET /plugins` and `GET /command-help`, for all repositories or `?repo=<org/repo>`. */
-export function servePluginHelp(page: StatusRequest): void {
-  const { title, body } = pluginHelpBody(pluginHelpInput(page));
+export async function servePluginHelp(page: StatusRequest): Promise<void> {
+  const { title, body } = pluginHelpBody(await pluginHelpInput(page));
   sendPage(page, title, body, 'plugins');
 }
 
-export function serveCommandHelp(page: StatusRequest): void {
-  const { title, body } = commandHelpBody(pluginHelpInput(page));
+export async function serveCommandHelp(page: StatusRequest): Promise<void> {
+  const { title, body } = commandHelpBody(await pluginHelpInput(page));
   sendPage(page, title, body, 'command-help', ['command-help']);
 }
 
-function pluginHelpInput(page: StatusRequest): PluginHelpInput {
+async function pluginHelpInput(page: StatusRequest): Promise<PluginHelpInput> {
   const repo = page.url.searchParams.get('repo') ?? undefined;
   const visibleRepo = repoVisibility(page.config);
   const repos = configIndex(page.config).repos.filter(visibleRepo);
-  return { plugins: PLUGINS, pluginConfig: page.config.plugins, repos, visible: visibleRepo, ...(repo && repos.includes(repo) ? { repo } : {}) };
+  const input: PluginHelpInput = { plugins: PLUGINS, pluginConfig: page.config.plugins, repos, visible: visibleRepo, ...(repo && repos.includes(repo) ? { repo } : {}) };
+  const source = page.deps.externalHelp;
+  return source ? { ...input, externalHelp: await fetchExternalHelp(input, source) } : input;
+}
+
+/**
+ * The help of every external plugin the page lists, asked for concurrently; each source call
+ * settles within its own deadline and never rejects, so the page waits at most that long.
+ */
+export async function fetchExternalHelp(input: PluginHelpInput, source: ExternalHelpSource): Promise<Map<string, ExternalHelpResult>> {
+  const shown = externalPlugins(input, input.visible ?? (() => true));
+  const answers = await Promise.all(shown.map(async (plugin) => [plugin.name, await source(plugin.endpoint, enabledRepos(input.pluginConfig, plugin.name))] as const));
+  return new Map(answers);
+}
+
+/** Where plugins.yaml lists an external plugin, as Prow's hook tells the plugin in `POST /help`. */
+function enabledRepos(config: PluginConfig | undefined, name: string): EnabledRepo[] {
+  return Object.entries(config?.external_plugins ?? {})
+    .filter(([, entries]) => entries.some((entry) => entry.name === name))
+    .map(([key]) => {
+      const { org, repo } = splitRepo(key);
+      return { Org: org, Repo: repo };
+    })
+    .sort((a, b) => `${a.Org}/${a.Repo}`.localeCompare(`${b.Org}/${b.Repo}`));
 }
 
 export interface PluginHelpInput {
@@ -47,6 +71,11 @@ export interface PluginHelpInput {
    * names private repositories too; without this predicate every entry is shown.
    */
   visible?: (orgOrRepo: string) => boolean;
+  /**
+   * The external plugins' own help by plugin name, fetched from their `/help`; a plugin missing
+   * here or that did not answer is shown as "help unavailable".
+   */
+  externalHelp?: ReadonlyMap<string, ExternalHelpResult>;
 }
 
 export interface RenderedBody {
@@ -146,11 +175,11 @@ function usageCell(command: CommandHelp): SafeHtml {
   return html`<th scope="row"><code>${command.usage}</code>${command.featured ? html` <span class="muted">(featured)</span>` : ''}</th>`;
 }
 
-function commandsTable(plugin: Plugin, commands: readonly CommandHelp[]): SafeHtml {
+function commandsTable(name: string, commands: readonly CommandHelp[]): SafeHtml {
   const rows = commands.map(
     (command) => html`<tr>${usageCell(command)}<td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td></tr>`,
   );
-  return html`<div class="table-wrap"><table><caption>Commands of ${plugin.name}</caption>
+  return html`<div class="table-wrap"><table><caption>Commands of ${name}</caption>
 <thead><tr><th scope="col">Command</th><th scope="col">What it does</th><th scope="col">Examples</th><th scope="col">Who can use it</th></tr></thead>
 <tbody>${joinHtml(rows, html`\n`)}</tbody></table></div>`;
 }
@@ -160,7 +189,6 @@ function eventList(events: readonly string[]): SafeHtml {
 }
 
 function pluginSection(input: PluginHelpInput, plugin: Plugin, visible: (orgOrRepo: string) => boolean): SafeHtml {
-  const id = pluginSectionId(plugin.name);
   const facts: SafeHtml[] = [];
   if (!input.repo) {
     const where = enabledWhere(input.pluginConfig, plugin, visible);
@@ -169,12 +197,15 @@ function pluginSection(input: PluginHelpInput, plugin: Plugin, visible: (orgOrRe
   facts.push(html`<dt>Configuration</dt><dd>${plugin.help.config ? prose(plugin.help.config) : 'None: it reads no settings from plugins.yaml.'}</dd>`);
   const events = plugin.events;
   if (events.length > 0) facts.push(html`<dt>Events</dt><dd>${eventList(events)}</dd>`);
-  const commands = plugin.help.commands ?? [];
+  return helpSection(pluginSectionId(plugin.name), plugin.name, prose(plugin.help.description), facts, plugin.help.commands ?? []);
+}
+
+function helpSection(id: string, name: string, description: SafeHtml, facts: readonly SafeHtml[], commands: readonly CommandHelp[], extra?: SafeHtml): SafeHtml {
   return html`<section class="plugin" id="${id}" aria-labelledby="${id}-title">
-<h2 id="${id}-title">${plugin.name}</h2>
-<p>${prose(plugin.help.description)}</p>
+<h2 id="${id}-title">${name}</h2>
+<p>${description}</p>
 <dl class="facts">${facts}</dl>
-${commands.length > 0 ? commandsTable(plugin, commands) : html`<p class="muted">No commands.</p>`}
+${extra}${commands.length > 0 ? commandsTable(name, commands) : html`<p class="muted">No commands.</p>`}
 </section>`;
 }
 
@@ -218,6 +249,79 @@ function externalSection(input: PluginHelpInput, visible: (orgOrRepo: string) =>
 </section>`;
 }
 
+/** An external plugin the page lists: the service behind one name in external_plugins. */
+interface ShownExternalPlugin {
+  name: string;
+  /** Prow's default when none is given: the plugin's name as a host. */
+  endpoint: string;
+  /** The events plugins.yaml forwards to it; empty for all. */
+  events: string[];
+  where: string[];
+}
+
+/**
+ * The external plugins behind the entries the page shows, one per name as Prow's hook keeps them
+ * (the last entry of a name wins); built-in plugins listed without an endpoint run inside Cutwater
+ * and have their own sections.
+ */
+function externalPlugins(input: PluginHelpInput, visible: (orgOrRepo: string) => boolean): ShownExternalPlugin[] {
+  const builtIn = new Set(input.plugins.map((plugin) => plugin.name));
+  const byName = new Map<string, ShownExternalPlugin>();
+  for (const { where, entry } of externalEntries(input, visible)) {
+    const name = entry.name ?? '';
+    if (!entry.endpoint && builtIn.has(name)) continue;
+    const places = [...(byName.get(name)?.where ?? []), where];
+    byName.set(name, { name, endpoint: entry.endpoint || `http://${name}`, events: entry.events ?? [], where: places });
+  }
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function externalSectionId(name: string): string {
+  return `external-plugin-${name}`;
+}
+
+function externalCommands(help: ExternalPluginHelp): CommandHelp[] {
+  return (help.Commands ?? []).map((command) => ({
+    usage: command.Usage,
+    description: command.Description,
+    examples: command.Examples ?? [],
+    who: command.WhoCanUse ?? '',
+    featured: command.Featured ?? false,
+  }));
+}
+
+/** The plugin's own words on its settings, for the scopes this page may name ("" is every repository). */
+function externalConfig(input: PluginHelpInput, help: ExternalPluginHelp, visible: (orgOrRepo: string) => boolean): SafeHtml | undefined {
+  const scopes = input.repo ? new Set(['', splitRepo(input.repo).org, input.repo]) : undefined;
+  const entries = Object.entries(help.Config ?? {})
+    .filter(([scope, text]) => text !== '' && (scopes ? scopes.has(scope) : scope === '' || visible(scope)))
+    .sort(([a], [b]) => a.localeCompare(b));
+  if (entries.length === 0) return undefined;
+  if (entries.length === 1 && entries[0]![0] === '') return prose(entries[0]![1]);
+  return html`<ul>${entries.map(([scope, text]) => html`<li>${scope === '' ? 'All repositories' : scope}: ${prose(text)}</li>`)}</ul>`;
+}
+
+function externalHelpSection(input: PluginHelpInput, plugin: ShownExternalPlugin, visible: (orgOrRepo: string) => boolean): SafeHtml {
+  const id = externalSectionId(plugin.name);
+  const answer = input.externalHelp?.get(plugin.name);
+  const facts: SafeHtml[] = [html`<dt>Configured for</dt><dd>${plugin.where.join('; ')}</dd>`];
+  // As Prow's hook does, the events are the ones plugins.yaml forwards, whatever the plugin claims.
+  facts.push(html`<dt>Events</dt><dd>${plugin.events.length > 0 ? eventList(plugin.events) : 'All events'}</dd>`);
+  if (!answer?.ok) {
+    return html`<section class="plugin external" id="${id}" aria-labelledby="${id}-title">
+<h2 id="${id}-title">${plugin.name}</h2>
+<p class="muted">Help unavailable: the plugin did not answer in time or sent no valid help. Reload the page to try again.</p>
+<dl class="facts">${facts}</dl>
+</section>`;
+  }
+  const { help } = answer;
+  const config = externalConfig(input, help, visible);
+  if (config) facts.push(html`<dt>Configuration</dt><dd>${config}</dd>`);
+  const snippet = help.Snippet ? html`<pre><code>${help.Snippet}</code></pre>
+` : undefined;
+  return helpSection(id, plugin.name, prose(help.Description), facts, externalCommands(help), snippet);
+}
+
 function missingNote(missing: readonly string[]): SafeHtml | undefined {
   if (missing.length === 0) return undefined;
   return html`<p class="muted">Enabled in plugins.yaml but not provided by Cutwater, so they do nothing here: ${missing.join(', ')}.</p>`;
@@ -245,19 +349,30 @@ ${joinHtml(
   plugins.map((plugin) => pluginSection(input, plugin, visible)),
   html`\n`,
 )}
-${externalSection(input, visible)}`;
+${externalSection(input, visible)}
+${joinHtml(
+  externalPlugins(input, visible).map((plugin) => externalHelpSection(input, plugin, visible)),
+  html`\n`,
+)}`;
   return { title, body };
 }
 
 export function commandHelpBody(input: PluginHelpInput): RenderedBody {
   const { plugins } = enablementFor(input);
   const title = input.repo ? `Commands for ${input.repo}` : 'Command help';
-  const commands = plugins.flatMap((plugin) => (plugin.help.commands ?? []).map((command) => ({ plugin, command })));
+  const commands = [
+    ...plugins.flatMap((plugin) => (plugin.help.commands ?? []).map((command) => ({ name: plugin.name, href: pluginHelpHref(plugin.name), command }))),
+    ...externalPlugins(input, input.visible ?? (() => true)).flatMap((plugin) => {
+      const answer = input.externalHelp?.get(plugin.name);
+      const href = `/plugins#${encodeURIComponent(externalSectionId(plugin.name))}`;
+      return answer?.ok ? externalCommands(answer.help).map((command) => ({ name: plugin.name, href, command })) : [];
+    }),
+  ];
   // The commands people use most come first; within each group, the plugins' own order.
   const ordered = [...commands.filter(({ command }) => command.featured), ...commands.filter(({ command }) => !command.featured)];
-  const rows = ordered.map(({ plugin, command }) => {
-    const search = [command.usage, command.description, ...command.examples, command.who, plugin.name].join(' ').toLowerCase();
-    return html`<tr data-search="${search}"${command.featured ? html` class="featured"` : ''}>${usageCell(command)}<td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td><td><a href="${pluginHelpHref(plugin.name)}">${plugin.name}</a></td></tr>`;
+  const rows = ordered.map(({ name, href, command }) => {
+    const search = [command.usage, command.description, ...command.examples, command.who, name].join(' ').toLowerCase();
+    return html`<tr data-search="${search}"${command.featured ? html` class="featured"` : ''}>${usageCell(command)}<td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td><td><a href="${href}">${name}</a></td></tr>`;
   });
   const scope = input.repo ? `enabled for ${input.repo}` : 'Cutwater provides';
   const body = html`<h1>${title}</h1>

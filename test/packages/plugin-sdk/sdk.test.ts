@@ -221,6 +221,25 @@ describe('settings, GitHub identity and jobs', () => {
   });
 });
 
+describe('envs through the HTTP job API', () => {
+  it('puts envs on every container of the pod spec, and refuses them for a job without one', async () => {
+    const plugin = await start(
+      definePlugin('jobber', { description: 'Starts a job.' }).onComment(async ({ createProwJob, comment }) => {
+        const podSpec = comment.body === 'with pod' ? { pod_spec: { containers: [{ image: 'alpine', env: [{ name: 'MODE', value: 'config' }] }] } } : {};
+        await createProwJob({ spec: { type: 'periodic', job: 'nightly', ...podSpec }, envs: { MODE: 'plugin', RUN: '7' } });
+      }),
+    );
+    expect((await plugin.deliver('issue_comment', commentPayload({ body: 'with pod' }))).status).toBe(200);
+    expect(plugin.github.prowJobs).toEqual([
+      expect.objectContaining({ spec: expect.objectContaining({ pod_spec: { containers: [{ image: 'alpine', env: [{ name: 'MODE', value: 'plugin' }, { name: 'RUN', value: '7' }] }] } }) }),
+    ]);
+    const refused = await plugin.deliver('issue_comment', commentPayload({ body: 'bare' }));
+    expect(refused.status).toBe(500);
+    expect(JSON.stringify(refused.body)).toContain('envs are set on the containers of spec.pod_spec');
+    expect(plugin.github.prowJobs).toHaveLength(1);
+  });
+});
+
 describe('Cutwater\'s job API', () => {
   it('stores the ProwJob createProwJob sends to cutwater local\'s POST /api/prowjobs', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sdk-jobs-'));
