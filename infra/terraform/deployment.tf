@@ -30,7 +30,8 @@ locals {
   # FUNCTIONS: name (the directory under functions/ and the registered entry point) -> trigger
   # and secrets (secret id -> environment variable). The rest is deployment sizing:
   #   publishes        topics the function publishes to, besides its own dead-letter topic
-  #   pubsub_reports   whether it runs Prow's crier, which may publish to var.report_topics
+  #   pubsub_reports   whether it may publish Prow's report messages to var.report_topics (crier,
+  #                    and sub's reports of refused trigger messages)
   #   config_snapshots "read" to follow the published config (CONFIG_SNAPSHOTS); "write" where the
   #                    config-updater plugin runs and publishes it; "none" for the webhook, which
   #                    reads no config
@@ -103,7 +104,8 @@ locals {
       message_ordering = false
       secrets          = {}
       publishes        = []
-      pubsub_reports   = false
+      # A refused trigger message is reported to the topic its sender named, as Prow's sub does.
+      pubsub_reports   = true
       config_snapshots = "read"
       artifacts        = "none"
       timeout_seconds  = 60

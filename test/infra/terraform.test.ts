@@ -1473,7 +1473,7 @@ describe('infra/terraform', () => {
     // The checks only mean something if the module expanded into the resources they read.
     const functions = model.instances.filter((i) => i.type === 'google_cloudfunctions2_function').map((i) => i.attrs.name);
     expect(functions).toEqual(expect.arrayContaining(FUNCTIONS.map((spec) => spec.name)));
-    expect(reportingFunctions().sort()).toEqual(['reporter', 'scheduler']);
+    expect(reportingFunctions().sort()).toEqual(['pubsub', 'reporter', 'scheduler']);
     expect(configAccess()).toEqual({
       webhook: 'none',
       events: 'write',
