@@ -1,4 +1,4 @@
-import { formatResponse } from '../plugins/respond';
+import { formatResponse } from '../github/reply';
 
 /**
  * The cherry-picker's decisions, free of I/O (Prow's cmd/external-plugins/cherrypicker): which
