@@ -86,7 +86,7 @@ export function seedSandbox(github: FakeGitHub, config: Config, user: string): S
     github.addRepo(fullName, { defaultBranch });
     github.addOrgMember(org, user);
     github.addCollaborator(fullName, user, 'admin');
-    github.addRepoLabels(fullName, SANDBOX_LABELS);
+    github.addRepoLabels(fullName, [...SANDBOX_LABELS]);
     github.setFile(fullName, 'OWNERS', `# Made by the sandbox GitHub: you approve and review everything.\napprovers:\n- ${user}\nreviewers:\n- ${user}\n`);
     github.setFile(fullName, 'README.md', `# ${fullName}\n\nA repository of the sandbox GitHub (cutwater local without credentials).\n`);
   }

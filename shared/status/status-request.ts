@@ -3,6 +3,7 @@ import type { ConfigSource } from '../config/config-source';
 import type { InstallationBudget } from '../github/budget';
 import type { GitHubClient } from '../github/client';
 import type { Logger } from '../log/logger';
+import type { Sandbox } from '../sandbox/sandbox';
 import type { CsrfGuard } from './auth/csrf';
 import { LOGIN_PATH, type GitHubOAuthSettings } from './auth/github-oauth';
 import type { SessionCodec } from './auth/session';
@@ -10,7 +11,7 @@ import type { SafeHtml } from './html';
 import type { JobLogSources } from './job-log';
 import type { StreamOptions } from './log-stream';
 import type { WritePace } from './pages/health';
-import { messagePage, page as renderPage, type NavItem, type Viewer } from './pages/layout';
+import { messagePage, page as renderPage, type GitHubInUse, type NavItem, type Viewer } from './pages/layout';
 import { sendHtml } from './respond';
 import type { Exchange } from './router';
 import { jobVisibility, type JobVisibility } from './visibility';
@@ -51,6 +52,10 @@ export interface StatusDependencies extends JobLogSources {
   localUserLookup?: boolean;
   /** GitHub as a signed-in viewer, from their token; by default a client per viewer on GITHUB_API_URL. */
   userGitHub?: (token: string) => GitHubClient;
+  /** Which GitHub this deployment talks to, for the banner every page shows. */
+  githubInUse?: GitHubInUse;
+  /** Local mode without credentials: the built-in GitHub that `/sandbox` drives. Never in the cloud. */
+  sandbox?: Sandbox;
 }
 
 export interface StatusRequest extends Exchange {
@@ -86,7 +91,7 @@ export async function statusRequest(deps: StatusDependencies, exchange: Exchange
 }
 
 export function sendPage(page: StatusRequest, title: string, body: SafeHtml, nav?: NavItem, scripts: readonly string[] = []): void {
-  sendHtml(page.response, 200, renderPage({ title, body, viewer: page.viewer(), scripts, ...(nav ? { nav } : {}) }));
+  sendHtml(page.response, 200, renderPage({ title, body, viewer: page.viewer(), scripts, ...(nav ? { nav } : {}), ...(page.deps.githubInUse ? { github: page.deps.githubInUse } : {}) }));
 }
 
 export function notFound(page: StatusRequest, message: string): void {
