@@ -8,8 +8,8 @@ import { compileSearch, SearchQueryError, type SearchSubject } from './github-se
 /**
  * A stateful stand-in for GitHub's REST API on a loopback port, for tests that run the real
  * client (shared/github/octokit.ts) over real HTTP, and for local mode's sandbox GitHub
- * (./sandbox.ts), which serves it to plugins, reporter and Tide when there are no credentials. It answers the routes the client uses with
- * GitHub's shapes and GitHub's quirks that Cutwater depends on: labels created on first use,
+ * (./sandbox.ts), which serves it to plugins, reporter and Tide when there are no credentials. It
+ * answers the routes the client uses with GitHub's shapes and GitHub's quirks that Cutwater depends on: labels created on first use,
  * assignees silently dropped when they cannot be assigned, reviews requested all-or-nothing,
  * lists paged 30 at a time unless asked for up to 100, combined statuses keeping the latest per
  * context. Anything it does not implement answers 404 or 422 rather than pretending.
@@ -344,6 +344,10 @@ export interface FakeGitHub {
   addReviewComment(fullName: string, number: number, comment: { user: string; body: string; path: string }): { id: number };
   /** The comments submitted with reviews and seeded inline, oldest first. */
   reviewComments(fullName: string, number: number): { user: string; path: string; body: string; position: number | null }[];
+  /** Gives a team (made with addTeamMember) the numeric ID GitHub's `/teams/{team_id}` routes take. */
+  setTeamId(org: string, teamSlug: string, id: number): void;
+  /** The user's GitHub status says busy (GraphQL `indicatesLimitedAvailability`), or no longer does. */
+  setUserBusy(login: string, busy: boolean): void;
 
   /** Every repository, by full name, in the order they were made. */
   repositories(): string[];
@@ -673,6 +677,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const repos = new Map<string, RepoState>();
   const orgMembers = new Map<string, Set<string>>();
   const teamMembers = new Map<string, Set<string>>();
+  /** Team ID → lower-cased "org/slug", for the legacy `/teams/{team_id}` routes. */
+  const teamIds = new Map<number, string>();
+  /** Lower-cased logins whose status says busy. */
+  const busyUsers = new Set<string>();
   /** Lower-cased repo full name → team slug → permission. */
   const repoTeams = new Map<string, Map<string, string>>();
   /** Lower-cased org → installed apps. */
@@ -2069,7 +2077,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         named.map(([name, sha]) => ({ name, commit: { sha, url: `${apiBase}/repos/${repo.fullName}/commits/${sha}` }, node_id: `TAG_${sha.slice(0, 8)}` })),
       );
     }),
-    compileRoute('POST', '/graphql', (request) => ({ status: 200, body: graphqlMutation(objectBody(request.body)) })),
+    compileRoute('POST', '/graphql', (request) => ({ status: 200, body: graphqlRequest(objectBody(request.body)) })),
     compileRoute('GET', '/repos/{owner}/{repo}/pulls', (request, param) => {
       const repo = repoAt(param);
       const state = request.query.get('state') ?? 'open';
@@ -2244,7 +2252,23 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       touch(issue);
       return { status: 200, body: reviewJson(repo, issue, pull, review) };
     }),
+    compileRoute('GET', '/teams/{team_id}/memberships/{username}', (_request, param) => {
+      const team = teamIds.get(Number(param('team_id')));
+      const login = param('username');
+      if (team === undefined || !teamMembers.get(team)?.has(lower(login))) throw notFound();
+      return { status: 200, body: { url: `${apiBase}/teams/${param('team_id')}/memberships/${login}`, role: 'member', state: 'active' } };
+    }),
   ];
+
+  /** The user-status query (blunderbuss's availability check) or one of the mutations. */
+  function graphqlRequest(body: Record<string, unknown>): unknown {
+    const query = textOf(body.query, 'query');
+    if (!/\buser\s*\(/.test(query)) return graphqlMutation(body);
+    const login = objectBody(body.variables ?? {}).login;
+    if (typeof login !== 'string') return { errors: [{ message: 'Variable $login of type String! was provided invalid value' }] };
+    const busy = busyUsers.has(lower(login));
+    return { data: { user: { status: busy ? { indicatesLimitedAvailability: true } : null } } };
+  }
 
   /**
    * The GraphQL mutations Cutwater sends (pinIssue, unpinIssue, transferIssue, each taking
@@ -2916,6 +2940,13 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       reviewCommentList
         .filter((comment) => comment.repoKey === lower(fullName) && comment.number === number)
         .map(({ user, path, body, position }) => ({ user, path, body, position })),
+    setTeamId: (org, teamSlug, id) => {
+      teamIds.set(id, lower(`${org}/${teamSlug}`));
+    },
+    setUserBusy: (login, busy) => {
+      if (busy) busyUsers.add(lower(login));
+      else busyUsers.delete(lower(login));
+    },
 
     repositories: () => [...repos.values()].map((repo) => repo.fullName),
     issueNumbers: (fullName) => [...(repos.get(lower(fullName))?.issues.keys() ?? [])].sort((a, b) => a - b),
