@@ -89,6 +89,7 @@ export async function localCommand(argv: readonly string[], io: CommandIO): Prom
   io.stdout(
     [
       `Cutwater is running (config: ${configPaths.configPath}; data: ${dataDir})`,
+      ...(system.sandbox ? [`GitHub: sandbox (no credentials) — open ${system.url}/sandbox`] : []),
       ...system.summary.map((line) => `  ${line}`),
       'Press Ctrl-C to stop.',
     ].join('\n'),

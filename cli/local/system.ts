@@ -44,6 +44,10 @@ import { openStore } from '../../shared/store/open';
 import type { Store } from '../../shared/store/store';
 import { handleGitHubEventMessage } from '../../shared/webhook/events';
 import { webhookListener } from '../../shared/webhook/http';
+import { signedHeaders } from '../../shared/webhook/signing';
+import { startFakeGitHub, type FakeGitHub } from '../../shared/sandbox/github-server';
+import { Sandbox } from '../../shared/sandbox/sandbox';
+import { seedSandbox } from '../../shared/sandbox/seed';
 
 /**
  * `cutwater local`: every function on one HTTP server, with the runner, the reporter and the
@@ -76,6 +80,11 @@ export interface LocalSystemOptions {
   coalesceWindowMs?: number;
 }
 
+/** The login the sandbox page acts as: an org member and approver in every sandbox repository. */
+export const SANDBOX_USER = 'you';
+/** The token plugins, reporter and Tide present to the sandbox GitHub (it acts as the bot). */
+const SANDBOX_BOT_TOKEN = 'sandbox-bot-token';
+
 export interface LocalSystem {
   url: string;
   /** Where the webhook secret is, when local mode made one up. */
@@ -84,12 +93,14 @@ export interface LocalSystem {
   apiTokenFile: string;
   /** What is running, one line each, for the start-up banner. */
   summary: string[];
+  /** The built-in GitHub, when started without credentials; its page is `/sandbox`. */
+  sandbox?: Sandbox;
   store: Store;
   /**
-   * The GitHub write outbox's writers, when there are GitHub credentials: `kick` is the nudge
+   * The GitHub write outbox's writers (to GitHub, or to the sandbox GitHub): `kick` is the nudge
    * whoever enqueues writes calls (the plugin facade), to have them sent at once.
    */
-  writers?: LocalWriters;
+  writers: LocalWriters;
   stop(): Promise<void>;
 }
 
@@ -134,27 +145,29 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const { secrets, generatedSecretFile } = localWebhookSecrets(env, options.dataDir);
   const apiTokenFile = path.join(options.dataDir, API_TOKEN_FILE);
   const auth = githubAuthFromEnv(env);
-  const clients = auth ? new GitHubClients({ baseUrl: githubApiUrl(env), auth, logger: log }) : undefined;
-  // Without credentials there is nothing to write to GitHub with, and nothing enqueues writes.
-  const writers: LocalWriters | undefined = clients
-    ? startLocalWriters({
-        writer: new OutboxWriter({
-          outbox: store.outbox,
-          github: writerClientsOf(clients),
-          log,
-          limits: writeLimits,
-          ...(options.coalesceWindowMs === undefined ? {} : { coalesceWindowMs: options.coalesceWindowMs }),
-        }),
-        outbox: store.outbox,
-        log,
-      })
-    : undefined;
+  // Without credentials, a GitHub of our own (shared/sandbox/): everything talks to it as to GitHub.
+  const sandboxGitHub: FakeGitHub | undefined = auth ? undefined : await startFakeGitHub();
+  const sandboxRepositories = sandboxGitHub ? seedSandbox(sandboxGitHub, initial, SANDBOX_USER) : [];
+  const githubUrl = sandboxGitHub ? sandboxGitHub.url : githubApiUrl(env);
+  const clients = new GitHubClients({ baseUrl: githubUrl, auth: auth ?? { token: SANDBOX_BOT_TOKEN }, logger: log });
+  const writers: LocalWriters = startLocalWriters({
+    writer: new OutboxWriter({
+      outbox: store.outbox,
+      github: writerClientsOf(clients),
+      log,
+      limits: writeLimits,
+      ...(options.coalesceWindowMs === undefined ? {} : { coalesceWindowMs: options.coalesceWindowMs }),
+    }),
+    outbox: store.outbox,
+    log,
+  });
 
   const slackWebhooks = slackWebhooksFromEnv(env);
   const pluginSlack = slackWebhooks ? incomingWebhookSender(slackWebhooks) : undefined;
   // The cherrypicker plugin's git work, on the in-process bus as the cloud has it on Pub/Sub.
   const cherryPicker = busCherryPicker(bus);
-  const cherryPickWorker = clients
+  // The sandbox has no git remote to push a cherry-pick to.
+  const cherryPickWorker = !sandboxGitHub
     ? new CherryPickWorker({
         github: (org, repo) => clients.cherryPickClientForRepository(org, repo),
         remoteUrl: gitRemoteUrlFor(githubApiUrl(env)),
@@ -163,15 +176,6 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     : undefined;
 
   const handleLane = async (message: ReceivedMessage, lane: DispatchLane) => {
-    if (!clients) {
-      // Said once per delivery: the jobs lane sees every delivery too.
-      if (lane === LANES.plugins) {
-        log.warn('webhook accepted but not handled: plugins need GitHub credentials (GITHUB_TOKEN or a GitHub App)', {
-          messageId: message.id,
-        });
-      }
-      return;
-    }
     const current = await config.current();
     await handleGitHubEventMessage(
       {
@@ -184,7 +188,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         ...(secrets[0] ? { hmacSecret: secrets[0] } : {}),
         ...(pluginSlack ? { slack: pluginSlack } : {}),
         cherryPicker,
-        ...(writers ? { outbox: { nudge: writers.kick, installationKey: (installation) => clients.installationKey(installation) } } : {}),
+        outbox: { nudge: writers.kick, installationKey: (installation) => clients.installationKey(installation) },
       },
       message,
       lane,
@@ -198,7 +202,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     }),
     await bus.subscribe(EVENTS_SUBSCRIPTION, (message) => gate.after(() => handleLane(message, LANES.plugins))),
     await bus.subscribe(CHERRYPICKER_SUBSCRIPTION, async (message) => {
-      if (!cherryPickWorker) throw new Error('cherry-picks need GitHub credentials (GITHUB_TOKEN or a GitHub App)');
+      if (!cherryPickWorker) throw new Error('cherry-picks need GitHub credentials (GITHUB_TOKEN or a GitHub App); the sandbox GitHub has no git remote');
       await cherryPickWorker.handleMessage(message);
     }),
     await bus.subscribe(PROW_JOBS_SUBSCRIPTION, async (message) => {
@@ -247,14 +251,32 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   }).catch(async (error: unknown) => {
     // Nothing will be served, and what already runs would keep the process alive: stop it.
     await Promise.all(subscribers.map((subscriber) => subscriber.close()));
-    await writers?.stop();
+    await writers.stop();
     await runner.stop({ releaseLeases: true });
     await executor.shutdown(5_000);
     await bus.close();
     await store.close();
+    await sandboxGitHub?.close();
     throw listenFailure(error, options.port, host);
   });
   const bound = `http://${host}:${(server.address() as AddressInfo).port}`;
+  const hmacSecret = secrets[0];
+  const sandbox =
+    sandboxGitHub && hmacSecret
+      ? new Sandbox({
+          github: sandboxGitHub,
+          user: SANDBOX_USER,
+          repositories: sandboxRepositories,
+          // Through local mode's own /hook, signed: the same path a real delivery takes.
+          deliver: async (event, payload) => {
+            const body = JSON.stringify(payload);
+            const response = await fetch(`${bound}/hook`, { method: 'POST', headers: signedHeaders(hmacSecret, event, body), body });
+            await response.arrayBuffer();
+            if (!response.ok) log.warn('the sandbox’s webhook was refused', { event, status: response.status });
+            return response.status;
+          },
+        })
+      : undefined;
   const statusAuth = statusAuthFromEnv(env, { publicUrl: bound, fallbackSecret: () => secretInDataDir(sessionSecretFile) });
   ready.status = statusListener({
     store,
@@ -262,20 +284,22 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     log,
     config,
     auth: statusAuth,
-    ...(clients ? { github: (owner: string, repo: string) => clients.clientForRepository(owner, repo) } : {}),
+    github: (owner: string, repo: string) => clients.clientForRepository(owner, repo),
     // One set of clients serves plugins, reporter and pages here, so the health page sees every request.
-    ...(clients ? { githubBudget: () => clients.budget() } : {}),
-    ...(writers ? { writeLimits: writeLimitsOfWindows(writeLimits.windows) } : {}),
+    githubBudget: () => clients.budget(),
+    writeLimits: writeLimitsOfWindows(writeLimits.windows),
     jobCreationToken,
     // Without GitHub sign-in, the PR dashboard may be asked for any login's PRs: this machine's own use.
     localUserLookup: true,
     liveLog: async (jobName) => runner.censoredLog(jobName).catch(() => undefined),
+    githubInUse: sandbox ? { sandbox: true, url: `${bound}/sandbox` } : { sandbox: false, url: githubUrl },
+    ...(sandbox ? { sandbox } : {}),
   });
 
   const channels = reportChannelsFromEnv(env, log, {
     outbox: store.outbox,
-    nudge: writers?.kick ?? (() => undefined),
-    ...(clients ? { clients } : {}),
+    nudge: writers.kick,
+    clients,
   });
   // Links in reports point at this server unless STATUS_URL says where it is published.
   const reporting = { ...channels, statusUrl: env.STATUS_URL ?? bound };
@@ -283,9 +307,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const reporter: FollowingReporter = followAndReport({ ...reporting, store, log }, config, { schedule: (report) => gate.after(report) });
   await reporter.ready;
 
-  const tide = clients
-    ? tideChannelsFromEnv(env, log, { outbox: store.outbox, nudge: writers?.kick ?? (() => undefined), clients, statusSiteUrl: env.STATUS_URL ?? bound })
-    : undefined;
+  const tide = tideChannelsFromEnv(env, log, { outbox: store.outbox, nudge: writers.kick, clients, statusSiteUrl: env.STATUS_URL ?? bound });
   const statusReconcile = statusReconcileChannels(tide, env);
   const ticker = startTicker(
     async () =>
@@ -305,8 +327,10 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     `events           ${options.emulators ? `Pub/Sub emulator ${options.emulators.pubsubHost}` : 'in-process bus'}`,
     `runner           cluster "${cluster}", jobs run as local processes${executor.user ? ` of user ${executor.user.name}` : ''} in ${workRoot}`,
     `scheduler        every ${Math.round((options.tickMs ?? 60_000) / 1000)} s: ${initial.periodics.length} periodic(s), cleanup, report sweep${statusReconcile ? ', status reconciler' : ''}`,
-    `GitHub           ${clients ? `plugins and reporting to ${githubApiUrl(env)}` : 'OFF — set GITHUB_TOKEN (and GITHUB_API_URL) to run plugins and report statuses'}`,
-    ...(writers ? [`GitHub writes    paced per installation: at most ${writeLimits.windows.map((window) => `${window.max} per ${window.ms / 60_000} min`).join(', ')}`] : []),
+    sandbox
+      ? `GitHub           sandbox (no credentials) — open ${bound}/sandbox (set GITHUB_TOKEN, and GITHUB_API_URL, to use a real GitHub)`
+      : `GitHub           plugins and reporting to ${githubUrl}`,
+    `GitHub writes    paced per installation: at most ${writeLimits.windows.map((window) => `${window.max} per ${window.ms / 60_000} min`).join(', ')}`,
     `sign-in          ${statusAuth.oauth ? `GitHub OAuth app ${statusAuth.oauth.clientId} (rerun and abort as deck.rerun_auth_configs allows)` : 'off — rerun and abort only where deck.rerun_auth_configs says allow_anyone; set GITHUB_OAUTH_CLIENT_ID and _SECRET to sign in'}`,
   ];
 
@@ -317,7 +341,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     apiTokenFile,
     summary,
     store,
-    ...(writers ? { writers } : {}),
+    ...(sandbox ? { sandbox } : {}),
+    writers,
     stop: () =>
       (stopping ??= (async () => {
         const ticksEnded = ticker.stop();
@@ -325,13 +350,14 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         await Promise.all(subscribers.map((subscriber) => subscriber.close()));
         await ticksEnded;
         await reporter.stop();
-        await writers?.stop();
+        await writers.stop();
         await runner.stop({ releaseLeases: true });
         await executor.shutdown(5_000);
         // Finished jobs' workspaces are gone; an emptied work root is not left behind in the tmpdir.
         await rmdir(workRoot).catch(() => undefined);
         await bus.close();
         await store.close();
+        await sandboxGitHub?.close();
       })()),
   };
 }

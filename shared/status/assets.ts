@@ -93,6 +93,14 @@ pre.output{background:#f6f8fa;border:1px solid var(--line);padding:.5rem;max-hei
 .source{font-size:.85rem}
 .message{font-size:1.05rem}
 .notice{background:#ddf4ff;border:1px solid #54aeff;border-radius:6px;padding:.5rem .75rem}
+.github-in-use{font-size:.85rem;padding:.1rem .5rem;border:1px solid #8c959f;border-radius:1rem}
+.sandbox-form{display:flex;flex-wrap:wrap;gap:.5rem .75rem;align-items:flex-end;margin:.5rem 0;padding:.75rem;border:1px solid var(--line);border-radius:6px}
+.sandbox-form label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted);gap:.15rem}
+.sandbox-form textarea{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;min-width:16rem;max-width:100%}
+.sandbox-file{display:flex;flex-wrap:wrap;gap:.5rem;width:100%}
+.sandbox-pull{border:1px solid var(--line);border-radius:6px;padding:.25rem 1rem 1rem;margin:1rem 0}
+.sandbox-pull h3{overflow-wrap:anywhere}
+.label{display:inline-block;padding:0 .5rem;border-radius:1rem;background:#ddf4ff;border:1px solid #54aeff;font-size:.85rem}
 @media (max-width:700px){
   main{padding:.5rem}
   .hide-narrow{display:none}
@@ -226,12 +234,52 @@ const COMMAND_HELP_SCRIPT = `
 })();
 `;
 
+/**
+ * The sandbox page: polls its state, and when it changed swaps in the server's freshly rendered
+ * parts (the PR list when PRs came or went, else only the parts marked data-live, so that text
+ * being typed into a form stays).
+ */
+const SANDBOX_SCRIPT = `
+(function () {
+  document.addEventListener('DOMContentLoaded', function () {
+    var pulls = document.getElementById('sandbox-pulls');
+    if (!pulls) return;
+    var last = null;
+    function swap(html) {
+      var next = new DOMParser().parseFromString(html, 'text/html');
+      var nextPulls = next.getElementById('sandbox-pulls');
+      if (nextPulls && nextPulls.dataset.pulls !== pulls.dataset.pulls) {
+        pulls.replaceWith(nextPulls);
+        pulls = nextPulls;
+      }
+      next.querySelectorAll('[data-live]').forEach(function (part) {
+        var mine = part.id ? document.getElementById(part.id) : null;
+        if (mine) mine.replaceWith(part);
+      });
+    }
+    function poll() {
+      fetch('/sandbox/state.json', { headers: { accept: 'application/json' } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (text) {
+          if (text === null || text === last) return;
+          last = text;
+          return fetch('/sandbox', { headers: { accept: 'text/html' } }).then(function (response) { return response.text(); }).then(swap);
+        })
+        .catch(function () {})
+        .then(function () { setTimeout(poll, 1500); });
+    }
+    poll();
+  });
+})();
+`;
+
 export const STATIC_ASSETS: Readonly<Record<string, { contentType: string; body: string }>> = {
   'status.css': { contentType: 'text/css; charset=utf-8', body: STYLESHEET },
   'common.js': { contentType: 'text/javascript; charset=utf-8', body: COMMON_SCRIPT },
   'job-list.js': { contentType: 'text/javascript; charset=utf-8', body: JOB_LIST_SCRIPT },
   'job-page.js': { contentType: 'text/javascript; charset=utf-8', body: JOB_PAGE_SCRIPT },
   'command-help.js': { contentType: 'text/javascript; charset=utf-8', body: COMMAND_HELP_SCRIPT },
+  'sandbox.js': { contentType: 'text/javascript; charset=utf-8', body: SANDBOX_SCRIPT },
 };
 
 /** `GET /static/<name>`; cached briefly, so a deployment's new scripts reach readers within minutes. */

@@ -14,6 +14,7 @@ import { serveJobHistory, servePrHistory } from './pages/history';
 import { serveJobAction } from './pages/job-actions';
 import { serveJobList } from './pages/job-list';
 import { serveJobPage } from './pages/job-page';
+import { serveSandbox, serveSandboxAction, serveSandboxState } from './pages/sandbox';
 import { servePrData, servePrDashboard } from './pages/pr-dashboard';
 import { serveCommandHelp, servePluginHelp } from './pages/plugin-help';
 import { serveTide } from './pages/tide';
@@ -79,6 +80,15 @@ export function statusListener(given: StatusDependencies): (request: IncomingMes
     // The job page's forms.
     { method: 'POST', path: '/rerun', handle: page((request) => serveJobAction(request, 'rerun')) },
     { method: 'POST', path: '/abort', handle: page((request) => serveJobAction(request, 'abort')) },
+
+    // Local mode's sandbox GitHub (only when it runs one; 404 otherwise).
+    ...(deps.sandbox
+      ? [
+          { method: READ, path: '/sandbox', handle: page(serveSandbox) },
+          { method: READ, path: '/sandbox/state.json', handle: page(serveSandboxState) },
+          { method: 'POST', path: '/sandbox/:action', handle: page((request, params) => serveSandboxAction(request, params.action ?? '')) },
+        ] satisfies Route[]
+      : []),
 
     // Local mode's job API, for `cutwater mkpj`.
     { method: 'POST', path: '/api/prowjobs', handle: (exchange) => createJobOverLocalApi(deps, exchange) },

@@ -3,6 +3,7 @@ import type { ConfigSource } from '../config/config-source';
 import type { InstallationBudget } from '../github/budget';
 import type { GitHubClient } from '../github/client';
 import type { Logger } from '../log/logger';
+import type { Sandbox } from '../sandbox/sandbox';
 import type { CsrfGuard } from './auth/csrf';
 import type { ExternalHelpSource } from './external-help';
 import { LOGIN_PATH, type GitHubOAuthSettings } from './auth/github-oauth';
@@ -11,7 +12,7 @@ import type { SafeHtml } from './html';
 import type { JobLogSources } from './job-log';
 import type { StreamOptions } from './log-stream';
 import type { WritePace } from './pages/health';
-import { messagePage, page as renderPage, type NavItem, type Viewer } from './pages/layout';
+import { messagePage, page as renderPage, type GitHubInUse, type NavItem, type Viewer } from './pages/layout';
 import { sendHtml } from './respond';
 import type { Exchange } from './router';
 import { jobVisibility, type JobVisibility } from './visibility';
@@ -57,6 +58,10 @@ export interface StatusDependencies extends JobLogSources {
    * caches for the life of the process when none is given.
    */
   externalHelp?: ExternalHelpSource;
+  /** Which GitHub this deployment talks to, for the banner every page shows. */
+  githubInUse?: GitHubInUse;
+  /** Local mode without credentials: the built-in GitHub that `/sandbox` drives. Never in the cloud. */
+  sandbox?: Sandbox;
 }
 
 export interface StatusRequest extends Exchange {
@@ -92,7 +97,7 @@ export async function statusRequest(deps: StatusDependencies, exchange: Exchange
 }
 
 export function sendPage(page: StatusRequest, title: string, body: SafeHtml, nav?: NavItem, scripts: readonly string[] = []): void {
-  sendHtml(page.response, 200, renderPage({ title, body, viewer: page.viewer(), scripts, ...(nav ? { nav } : {}) }));
+  sendHtml(page.response, 200, renderPage({ title, body, viewer: page.viewer(), scripts, ...(nav ? { nav } : {}), ...(page.deps.githubInUse ? { github: page.deps.githubInUse } : {}) }));
 }
 
 export function notFound(page: StatusRequest, message: string): void {

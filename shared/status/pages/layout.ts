@@ -111,8 +111,16 @@ export interface Viewer {
   csrfToken?: string;
 }
 
+/** The GitHub plugins and reports go to: local mode's sandbox (its page's URL) or an API URL. */
+export interface GitHubInUse {
+  sandbox: boolean;
+  url: string;
+}
+
 export interface PageOptions {
   title: string;
+  /** Shown in the header, so nobody mistakes the sandbox for GitHub or the reverse. */
+  github?: GitHubInUse;
   nav?: NavItem;
   body: SafeHtml;
   viewer?: Viewer;
@@ -138,6 +146,13 @@ function viewerHtml(viewer: Viewer | undefined): SafeHtml {
   return viewer?.loginUrl ? html`<a class="sign-in" href="${viewer.loginUrl}">Sign in with GitHub</a>` : html``;
 }
 
+function githubHtml(github: GitHubInUse | undefined): SafeHtml {
+  if (!github) return html``;
+  return github.sandbox
+    ? html`<span class="github-in-use">GitHub: <a href="/sandbox">sandbox</a> (no credentials)</span>`
+    : html`<span class="github-in-use">GitHub: ${github.url}</span>`;
+}
+
 export function page(options: PageOptions): SafeHtml {
   const nav = NAV.map(({ item, href, text }) => html`<a href="${href}"${item === options.nav ? html` aria-current="page"` : ''}>${text}</a>`);
   const scripts = ['common', ...(options.scripts ?? [])].map((name) => html`<script src="/static/${name}.js" defer></script>`);
@@ -147,7 +162,7 @@ export function page(options: PageOptions): SafeHtml {
 <link rel="stylesheet" href="/static/status.css">${scripts}
 </head><body>
 <a class="skip-link" href="#main">Skip to content</a>
-<header class="site"><a class="brand" href="/">Cutwater</a><nav aria-label="Main">${nav}</nav><div class="account">${viewerHtml(options.viewer)}</div></header>
+<header class="site"><a class="brand" href="/">Cutwater</a><nav aria-label="Main">${nav}</nav>${githubHtml(options.github)}<div class="account">${viewerHtml(options.viewer)}</div></header>
 <main id="main" tabindex="-1">${options.body}</main>
 </body></html>`;
 }

@@ -116,9 +116,9 @@ describe('cutwater local on the embedded backends', () => {
     const first = await start({ dataDir });
     const job = await demoPeriodicSucceeds(first);
     await expectShownWithLog(first, job);
-    expect(first.summary.join('\n')).toContain('GitHub           OFF');
-    // No credentials, nothing to write GitHub with: no writers either.
-    expect(first.writers).toBeUndefined();
+    // No credentials: the built-in sandbox GitHub, which the writers write to.
+    expect(first.summary.join('\n')).toContain(`GitHub           sandbox (no credentials) — open ${first.url}/sandbox`);
+    expect(first.sandbox).toBeDefined();
     await first.stop();
 
     const second = await start({ dataDir });
@@ -133,7 +133,7 @@ describe('cutwater local on the embedded backends', () => {
     const { github, env } = await demoGitHub();
     const system = await start({ dataDir: path.join(dir, 'data'), env });
     expect(system.summary.join('\n')).toContain('GitHub writes    paced per installation: at most 80 per 1 min, 500 per 60 min');
-    expect(system.writers?.kick).toBeTypeOf('function');
+    expect(system.writers.kick).toBeTypeOf('function');
     await phonyRunsDemoPresubmit(system, github, dir);
   }, 120_000);
 
