@@ -73,6 +73,7 @@ export async function phonyCommand(argv: readonly string[], io: CommandIO): Prom
     throw new UsageError(`--address must be a URL, not ${values.address}`);
   }
   let event = values.event ?? 'ping';
+  const secret = secretFor(values['hmac-secret-file'], path.resolve(values['data-dir']));
   let body: Buffer;
   if (values.example !== undefined) {
     const example = EXAMPLES[values.example];
@@ -102,7 +103,6 @@ export async function phonyCommand(argv: readonly string[], io: CommandIO): Prom
       throw new CommandFailure(`--payload ${values.payload}: ${code === 'ENOENT' ? 'no such file' : code ?? `not JSON: ${(error as Error).message}`}`);
     }
   }
-  const secret = secretFor(values['hmac-secret-file'], path.resolve(values['data-dir']));
   const headers = signedHeaders(secret, event, body, values.delivery);
   let response: Response;
   try {
