@@ -7,6 +7,7 @@ import type { Config, Periodic, Postsubmit, Presubmit } from '../shared/config/m
 import type { GitHubClient } from '../shared/github/client';
 import { GitHubClients, githubAuthFromEnv } from '../shared/github/octokit';
 import { API_TOKEN_FILE } from './local/system';
+import { UNSERVED_HEADER } from '../shared/status/local-job-api';
 import { newPeriodicJob, newPostsubmitJob, newPresubmitJob } from '../shared/jobs/factory';
 import { runsAgainstBranch } from '../shared/config/branches';
 import { isFinalState } from '../shared/prowjob/lifecycle';
@@ -123,7 +124,8 @@ async function buildJob(config: Config, name: string, flags: RefFlags): Promise<
 /** Where the job goes: a running `cutwater local`, or a project's Firestore. */
 interface Target {
   describe: string;
-  create(job: ProwJob): Promise<void>;
+  /** Creates the job; answers why it will not start, when the target knows it will not. */
+  create(job: ProwJob): Promise<string | undefined>;
   get(name: string): Promise<ProwJob | undefined>;
   log(job: ProwJob): Promise<string | undefined>;
   pageOf(name: string): string | undefined;
@@ -155,6 +157,7 @@ function localTarget(address: string, dataDir: string): Target {
         throw new CommandFailure(`cutwater local at ${base} refused the API token from ${tokenFile} (${response.status}): give the --data-dir that cutwater local uses, or set CUTWATER_API_TOKEN`);
       }
       if (!response.ok) throw new CommandFailure(`cutwater local refused the job: ${response.status} ${(await response.text()).slice(0, 300)}`);
+      return response.headers.get(UNSERVED_HEADER) ?? undefined;
     },
     async get(name) {
       const response = await reach(`${base}/api/prowjobs/${encodeURIComponent(name)}`);
@@ -175,6 +178,7 @@ function firestoreTarget(projectId: string): Target {
     describe: `Firestore of project ${projectId}`,
     async create(job) {
       await store.jobs.create(job, { idempotencyKey: `mkpj/${job.metadata.name}` });
+      return undefined;
     },
     get: async (name) => (await store.jobs.get(name))?.job,
     // The log is in the artifact bucket once the runner has stored it; mkpj does not read buckets.
@@ -254,9 +258,14 @@ export async function mkpjCommand(argv: readonly string[], io: CommandIO): Promi
   const target = project ? firestoreTarget(project) : localTarget(values.address ?? 'http://127.0.0.1:8080', path.resolve(values['data-dir']));
   try {
     const name = job.metadata.name ?? '';
-    await target.create(job);
+    const unserved = await target.create(job);
     const page = target.pageOf(name);
     io.stdout(`created ProwJob ${name} (${job.spec.job}) in ${target.describe}${page ? `: ${page}` : ''}`);
+    if (unserved) {
+      // Waiting would be for ever: nothing here will start it.
+      io.stderr(`${unserved}${values.wait ? '; not waiting for it' : ''}`);
+      return values.wait ? 1 : 0;
+    }
     if (!values.wait) return 0;
     const finished = await follow(target, name, io);
     if (!finished) return 1;

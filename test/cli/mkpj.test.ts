@@ -121,6 +121,20 @@ describe('cutwater mkpj against cutwater local', () => {
     expect(run.stderr).toContain('no API token');
   });
 
+  it('--wait does not wait for a job of a cluster no runner serves, and says which flag runs it', async () => {
+    const { system, configDir, dataDir } = await localSystem(
+      periodic('elsewhere', "console.log('hi')").replace('  decorate: false\n', '  decorate: false\n  cluster: build-a\n'),
+    );
+    const flags = ['--config-path', path.join(configDir, 'config.yaml'), '--job-config-path', path.join(configDir, 'jobs.yaml'), '--address', system.url, '--data-dir', dataDir];
+    const waited = await mkpj('--job', 'elsewhere', ...flags, '--wait');
+    expect(waited.code).toBe(1);
+    expect(waited.stdout).toMatch(/^created ProwJob /);
+    expect(waited.stderr).toBe('no runner serves cluster build-a; start local mode with --clusters build-a or all; not waiting for it');
+    const created = await mkpj('--job', 'elsewhere', ...flags);
+    expect(created.code).toBe(0);
+    expect(created.stderr).toBe('no runner serves cluster build-a; start local mode with --clusters build-a or all');
+  });
+
   it('a token from another --data-dir, or nothing listening, is one line naming the flag', async () => {
     const { system, configDir } = await localSystem(periodic('says-hello', "console.log('hi')"));
     const otherDataDir = tempDir();
