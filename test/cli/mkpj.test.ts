@@ -65,6 +65,13 @@ describe('cutwater mkpj --dry-run', () => {
     expect((parse(looked.stdout) as ProwJob).spec.refs?.pulls?.[0]).toMatchObject({ number: 9, author: 'bob', sha: 'c'.repeat(40) });
   });
 
+  it('prints no stack trace for a config it cannot read, only what to fix', async () => {
+    const missing = path.join(tempDir(), 'nope.yaml');
+    const run = await mkpj('--job', 'demo-unit', '--config-path', missing, '--dry-run');
+    expect(run.code).toBe(1);
+    expect(run.stderr.split('\n')).toEqual(['cutwater mkpj: configuration has 1 problem:', `${missing}: cannot read: no such file`]);
+  });
+
   it('says what is wrong: an unknown job (with close names), a presubmit without its pull request', async () => {
     const unknown = await mkpj('--job', 'demo-periodc', '--dry-run');
     expect(unknown.code).toBe(2);
