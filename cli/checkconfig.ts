@@ -16,12 +16,14 @@ as "path:line: message". Exits 0 and prints the job counts when the configuratio
   --config-path FILE      Prow's config.yaml
   --job-config-path DIR   job-config directory (searched recursively; .prowignore honoured) or file
   --plugin-config FILE    plugins.yaml
-  --strict                reject fields Prow does not know (catches typos that disable jobs)
+  --strict                reject fields Prow does not know (catches typos that disable jobs);
+                          without it they are warnings ("path:line: warning: …") and exit 0
   --publish-snapshot LOC  once valid, publish it as the current config snapshot at LOC
                           (gs://bucket/prefix or a directory; what CONFIG_SNAPSHOTS names): the way
                           to give a fresh deployment its first config, before config-updater runs
   --warnings, --exclude-warning
-                          accepted for compatibility with Prow's checkconfig; every check always runs`;
+                          accepted for compatibility with Prow's checkconfig; every check always runs
+                          (unknown fields are warnings unless --strict)`;
 
 export interface CommandIO {
   stdout(line: string): void;
@@ -67,6 +69,12 @@ export async function checkconfig(argv: readonly string[], io: CommandIO): Promi
       io.stderr(formatProblem({ file: paths.configPath, line, message: `tide.context_options: the context policy of ${org}/${repo} branch ${branch}: ${message}` }));
     }
     return 1;
+  }
+  if (!values.strict) {
+    // What --strict would refuse (unknown fields, mostly typos that silently disable a job) is
+    // still said, as warnings: exit 0, as Prow's checkconfig without --strict.
+    const strict = await loadConfig(paths, { strict: true, pluginSettings: PLUGIN_SETTINGS });
+    if (!strict.ok) for (const problem of strict.problems) io.stderr(formatProblem({ ...problem, message: `warning: ${problem.message.replace(/ \(--strict\)$/, '')}` }));
   }
   const counts = countJobs(result.config);
   io.stdout(

@@ -13,6 +13,12 @@ Flags:
   --data-dir D          where jobs, logs, artifacts and local secrets are kept (default .cutwater)
   --work-dir D          where running jobs get their workspaces; kept out of the data dir
                         (default <tmpdir>/cutwater-work-<hash of the data dir>)
+  --clusters all|a,b    also run the jobs of these build clusters (or of every cluster the config
+                        names) as local processes; without it only cluster "default" runs here, and
+                        other clusters' jobs (and periodics) are not started
+  --max-periodics-per-tick N
+                        start at most N due periodics per minute (default 10; 0 for no limit), so
+                        a big config's never-run periodics do not all start at once
   --emulators           use the Firestore and Pub/Sub emulators (ports from firebase.json)
                         instead of the embedded store and bus
   -h, --help            this help

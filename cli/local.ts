@@ -36,6 +36,8 @@ export async function localCommand(argv: readonly string[], io: CommandIO): Prom
     'data-dir': { type: 'string' },
     'work-dir': { type: 'string' },
     emulators: { type: 'boolean', default: false },
+    clusters: { type: 'string' },
+    'max-periodics-per-tick': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
@@ -44,6 +46,12 @@ export async function localCommand(argv: readonly string[], io: CommandIO): Prom
   }
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${values.port}`);
+  const clusters = values.clusters === undefined ? undefined : values.clusters.trim() === 'all' ? ('all' as const) : values.clusters.split(',').map((name) => name.trim()).filter(Boolean);
+  if (Array.isArray(clusters) && clusters.length === 0) throw new UsageError('--clusters needs "all" or cluster names separated by commas');
+  const maxPeriodics = values['max-periodics-per-tick'] === undefined ? undefined : Number(values['max-periodics-per-tick']);
+  if (maxPeriodics !== undefined && (!Number.isInteger(maxPeriodics) || maxPeriodics < 0)) {
+    throw new UsageError(`--max-periodics-per-tick must be a whole number (0 for no limit), not ${values['max-periodics-per-tick']}`);
+  }
   if (!values['config-path'] && (values['job-config-path'] || values['plugin-config'])) {
     throw new UsageError('--job-config-path and --plugin-config need --config-path');
   }
@@ -79,6 +87,8 @@ export async function localCommand(argv: readonly string[], io: CommandIO): Prom
     dataDir,
     ...(values['work-dir'] ? { workDir: path.resolve(values['work-dir']) } : {}),
     port,
+    ...(clusters ? { clusters } : {}),
+    ...(maxPeriodics === undefined ? {} : { maxPeriodicsPerTick: maxPeriodics }),
     env: process.env,
     log,
     ...(emulatorHosts ? { emulators: emulatorHosts } : {}),

@@ -86,7 +86,21 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
       io.stderr(`cutwater ${name}: ${error.message}`);
       return 1;
     }
-    io.stderr(`cutwater ${name}: ${(error as Error).stack ?? String(error)}`);
+    // Whatever else stops a command is said in its own words, without a stack trace: those are for
+    // bugs, and CUTWATER_DEBUG=1 brings them back.
+    if (process.env.CUTWATER_DEBUG) io.stderr(`cutwater ${name}: ${(error as Error).stack ?? String(error)}`);
+    else io.stderr(`cutwater ${name}: ${oneLine(error)}`);
     return 1;
   }
+}
+
+/** An error as a person reads it: its message (the configuration's problems keep one line each). */
+function oneLine(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  const file = (error as NodeJS.ErrnoException).path;
+  // Node's own file errors ("ENOENT: no such file or directory, open 'x'") say it backwards.
+  if (code === 'ENOENT' && file) return `${file}: cannot read: no such file`;
+  if (code === 'EACCES' && file) return `${file}: cannot read: permission denied`;
+  return error.message;
 }

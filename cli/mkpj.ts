@@ -7,12 +7,14 @@ import type { Config, Periodic, Postsubmit, Presubmit } from '../shared/config/m
 import type { GitHubClient } from '../shared/github/client';
 import { GitHubClients, githubAuthFromEnv } from '../shared/github/octokit';
 import { API_TOKEN_FILE } from './local/system';
+import { UNSERVED_HEADER } from '../shared/status/local-job-api';
 import { newPeriodicJob, newPostsubmitJob, newPresubmitJob } from '../shared/jobs/factory';
+import { runsAgainstBranch } from '../shared/config/branches';
 import { isFinalState } from '../shared/prowjob/lifecycle';
 import { ProwJobSchema, type ProwJob, type Refs } from '../shared/prowjob/schema';
 import { githubApiUrl } from '../shared/github/environment';
 import { openStore } from '../shared/store/open';
-import { parseFlags, UsageError } from './args';
+import { CommandFailure, parseFlags, UsageError } from './args';
 import type { CommandIO } from './checkconfig';
 import { demoConfigPaths } from './demo-config';
 import { MKPJ_USAGE } from './mkpj-usage';
@@ -24,16 +26,30 @@ type Found =
   | { kind: 'postsubmit'; repo: string; job: Postsubmit }
   | { kind: 'periodic'; job: Periodic };
 
-function findJob(config: Config, name: string): Found {
+function findJob(config: Config, name: string, baseRef: string | undefined): Found {
   const found: Found[] = [];
   for (const periodic of config.periodics) if (periodic.name === name) found.push({ kind: 'periodic', job: periodic });
   for (const [repo, jobs] of config.presubmits) for (const job of jobs) if (job.name === name) found.push({ kind: 'presubmit', repo, job });
   for (const [repo, jobs] of config.postsubmits) for (const job of jobs) if (job.name === name) found.push({ kind: 'postsubmit', repo, job });
-  const [only, ...more] = found;
+  // One name may be one job per release branch: --base-ref picks the one that runs on that branch.
+  const onBranch = baseRef === undefined ? found : found.filter((candidate) => candidate.kind === 'periodic' || runsAgainstBranch(candidate.job, baseRef));
+  const [only, ...more] = onBranch;
   if (only && more.length === 0) return only;
-  if (only) {
-    const where = found.map((candidate) => (candidate.kind === 'periodic' ? 'a periodic' : `a ${candidate.kind} of ${candidate.repo}`));
-    throw new UsageError(`--job ${name} names ${found.length} jobs (${where.join(', ')}); Prow's mkpj needs one`);
+  if (found.length > 0) {
+    const which = (candidate: Found) => {
+      const { file, line } = candidate.job.source;
+      const what = candidate.kind === 'periodic' ? 'periodic' : `${candidate.kind} of ${candidate.repo}`;
+      const branches = candidate.kind === 'periodic' ? '' : candidate.job.branches?.length ? `, branches ${candidate.job.branches.join(' ')}` : ', every branch';
+      const skipped = candidate.kind !== 'periodic' && candidate.job.skip_branches?.length ? ` except ${candidate.job.skip_branches.join(' ')}` : '';
+      return `  ${file}:${line}: ${what}${branches}${skipped}`;
+    };
+    const listed = onBranch.length > 0 ? onBranch : found;
+    const head =
+      onBranch.length === 0
+        ? `--job ${name} names ${found.length} jobs, none of which runs on --base-ref ${baseRef}:`
+        : `--job ${name} names ${listed.length} jobs${baseRef === undefined ? '' : ` that run on ${baseRef}`}:`;
+    const how = baseRef === undefined ? 'choose one with --base-ref BRANCH' : 'choose one with a --base-ref only one of them runs on, or give --job-config-path the one file';
+    throw new CommandFailure([head, ...listed.map(which), how].join('\n'));
   }
   const all = [...config.periodics.map((job) => job.name), ...[...config.presubmits.values(), ...config.postsubmits.values()].flat().map((job) => job.name)];
   const stem = name.slice(0, Math.max(3, Math.floor(name.length / 2)));
@@ -93,7 +109,7 @@ function postsubmitRefs(repo: string, flags: RefFlags): Refs {
 }
 
 async function buildJob(config: Config, name: string, flags: RefFlags): Promise<ProwJob> {
-  const found = findJob(config, name);
+  const found = findJob(config, name, flags['base-ref']);
   const options = { name: randomUUID(), now: new Date(), config };
   switch (found.kind) {
     case 'periodic':
@@ -108,7 +124,8 @@ async function buildJob(config: Config, name: string, flags: RefFlags): Promise<
 /** Where the job goes: a running `cutwater local`, or a project's Firestore. */
 interface Target {
   describe: string;
-  create(job: ProwJob): Promise<void>;
+  /** Creates the job; answers why it will not start, when the target knows it will not. */
+  create(job: ProwJob): Promise<string | undefined>;
   get(name: string): Promise<ProwJob | undefined>;
   log(job: ProwJob): Promise<string | undefined>;
   pageOf(name: string): string | undefined;
@@ -123,19 +140,24 @@ function localTarget(address: string, dataDir: string): Target {
     try {
       return await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
     } catch {
-      throw new Error(`cannot reach cutwater local at ${base}: is it running (npm start)? Or give --address`);
+      throw new CommandFailure(`cannot reach cutwater local at ${base} — is it running (npm start)? (--address, --data-dir ${dataDir})`);
     }
   };
   return {
     describe: base,
     async create(job) {
-      if (!token) throw new Error(`no API token in ${tokenFile}: give the --data-dir cutwater local uses, or set CUTWATER_API_TOKEN`);
+      if (!token) throw new CommandFailure(`no API token in ${tokenFile}: give the --data-dir cutwater local uses, or set CUTWATER_API_TOKEN`);
       const response = await reach(`${base}/api/prowjobs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify(job),
       });
-      if (!response.ok) throw new Error(`cutwater local refused the job: ${response.status} ${(await response.text()).slice(0, 300)}`);
+      if (response.status === 401 || response.status === 403) {
+        // The token is the one in the data dir: another dir's token is another instance's.
+        throw new CommandFailure(`cutwater local at ${base} refused the API token from ${tokenFile} (${response.status}): give the --data-dir that cutwater local uses, or set CUTWATER_API_TOKEN`);
+      }
+      if (!response.ok) throw new CommandFailure(`cutwater local refused the job: ${response.status} ${(await response.text()).slice(0, 300)}`);
+      return response.headers.get(UNSERVED_HEADER) ?? undefined;
     },
     async get(name) {
       const response = await reach(`${base}/api/prowjobs/${encodeURIComponent(name)}`);
@@ -156,6 +178,7 @@ function firestoreTarget(projectId: string): Target {
     describe: `Firestore of project ${projectId}`,
     async create(job) {
       await store.jobs.create(job, { idempotencyKey: `mkpj/${job.metadata.name}` });
+      return undefined;
     },
     get: async (name) => (await store.jobs.get(name))?.job,
     // The log is in the artifact bucket once the runner has stored it; mkpj does not read buckets.
@@ -235,9 +258,14 @@ export async function mkpjCommand(argv: readonly string[], io: CommandIO): Promi
   const target = project ? firestoreTarget(project) : localTarget(values.address ?? 'http://127.0.0.1:8080', path.resolve(values['data-dir']));
   try {
     const name = job.metadata.name ?? '';
-    await target.create(job);
+    const unserved = await target.create(job);
     const page = target.pageOf(name);
     io.stdout(`created ProwJob ${name} (${job.spec.job}) in ${target.describe}${page ? `: ${page}` : ''}`);
+    if (unserved) {
+      // Waiting would be for ever: nothing here will start it.
+      io.stderr(`${unserved}${values.wait ? '; not waiting for it' : ''}`);
+      return values.wait ? 1 : 0;
+    }
     if (!values.wait) return 0;
     const finished = await follow(target, name, io);
     if (!finished) return 1;

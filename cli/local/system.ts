@@ -21,6 +21,7 @@ import { PROW_JOBS_SUBSCRIPTION } from '../../shared/pubsub/prow-job-event';
 import { handleProwJobMessage } from '../../shared/pubsub/trigger';
 import { followAndReport, type FollowingReporter } from '../../shared/reporter/follow';
 import type { ConfigPaths } from '../../shared/config/load';
+import type { Config, Periodic } from '../../shared/config/model';
 import { fileConfigSource } from '../../shared/config/config-source';
 import { CHERRYPICKER_SUBSCRIPTION, DEPLOYED_SUBSCRIPTIONS, EVENTS_SUBSCRIPTION, TRIGGER_SUBSCRIPTION } from '../../shared/runtime/deployment';
 import { busCherryPicker } from '../../shared/cherrypick/job';
@@ -71,6 +72,13 @@ export interface LocalSystemOptions {
   /** The cluster whose jobs the local runner takes (default "default"). */
   cluster?: string;
   /**
+   * Other build clusters whose jobs also run here as local processes (`--clusters`): "all" is every
+   * cluster the config names at start-up. Jobs of other clusters wait for a runner that is not here.
+   */
+  clusters?: readonly string[] | 'all';
+  /** The most periodics started per scheduler tick (default 10; 0 for no limit). */
+  maxPeriodicsPerTick?: number;
+  /**
    * The outbox writer's pace, windows included, instead of GITHUB_WRITES_PER_MINUTE / _PER_HOUR
    * over GitHub's minute and hour. For runs that compress time against a fake GitHub whose
    * windows are compressed alike (`npm run bench -- burst`); the environment only sets counts.
@@ -105,6 +113,8 @@ export interface LocalSystem {
 }
 
 const LOCAL_HOLDER = 'local';
+/** Enough for a demo's periodics at once; a big config's never-run periodics come a few a minute. */
+const DEFAULT_PERIODICS_PER_TICK = 10;
 /**
  * Job-creating deliveries handled at once. More than the bus's default: each mostly waits on the
  * store and GitHub reads, and every one waiting in the bus rather than here lets the gate open.
@@ -218,11 +228,29 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   // Everything secret this process knows is masked in the logs and artifacts the runner stores and shows.
   const knownSecrets = [...controlPlaneSecrets(env), ...secrets, jobCreationToken, ...(localSessionSecret ? [localSessionSecret] : [])];
   const workRoot = options.workDir ?? defaultWorkRoot(options.dataDir);
-  // The executor records what it runs in the data dir, so that after a crash it can end it first.
-  const executor = new LocalExecutor({ workRoot, stateDir: options.dataDir, log });
-  // The status pages read a running job's log from the runner itself (censored), so no live copies are needed.
-  const runner = new Runner({ cluster, holder: LOCAL_HOLDER, store, executor, artifacts, config, log, liveLogMs: 0, secrets: knownSecrets });
-  await runner.start();
+  const served = [cluster, ...servedClusters(options.clusters, initial).filter((name) => name !== cluster)];
+  // One executor per cluster, each with its own state and work root, so that one cluster's runner
+  // never takes another's executions for orphans. The executor records what it runs in its state
+  // dir, so that after a crash it can end it first.
+  const lanes = served.map((name, index) => {
+    const executor =
+      index === 0
+        ? new LocalExecutor({ workRoot, stateDir: options.dataDir, log })
+        : new LocalExecutor({ workRoot: `${workRoot}-${safeName(name)}`, stateDir: path.join(options.dataDir, 'clusters', safeName(name)), log });
+    if (index > 0) mkdirSync(path.join(options.dataDir, 'clusters', safeName(name)), { recursive: true, mode: 0o700 });
+    // The status pages read a running job's log from the runner itself (censored), so no live copies are needed.
+    const runner = new Runner({ cluster: name, holder: LOCAL_HOLDER, store, executor, artifacts, config, log, liveLogMs: 0, secrets: knownSecrets });
+    return { cluster: name, executor, runner, workRoot: index === 0 ? workRoot : `${workRoot}-${safeName(name)}` };
+  });
+  for (const lane of lanes) await lane.runner.start();
+  const executor = lanes[0]!.executor;
+  const servedSet = new Set(served);
+  const unservedNotice = (name: string) =>
+    servedSet.has(name) ? undefined : `no runner serves cluster ${name}; start local mode with --clusters ${name} or all`;
+  const stopRunners = async () => {
+    for (const lane of lanes) await lane.runner.stop({ releaseLeases: true });
+    await Promise.all(lanes.map((lane) => lane.executor.shutdown(5_000)));
+  };
 
   const hook = webhookListener({ secrets, deliveries: store.deliveries, bus, log });
   // The status pages need the server's own URL (GitHub sign-in sends people back to it), so they
@@ -252,8 +280,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     // Nothing will be served, and what already runs would keep the process alive: stop it.
     await Promise.all(subscribers.map((subscriber) => subscriber.close()));
     await writers.stop();
-    await runner.stop({ releaseLeases: true });
-    await executor.shutdown(5_000);
+    await stopRunners();
     await bus.close();
     await store.close();
     await sandboxGitHub?.close();
@@ -291,7 +318,11 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     jobCreationToken,
     // Without GitHub sign-in, the PR dashboard may be asked for any login's PRs: this machine's own use.
     localUserLookup: true,
-    liveLog: async (jobName) => runner.censoredLog(jobName).catch(() => undefined),
+    liveLog: async (jobName) => {
+      const holder = lanes.find((lane) => lane.runner.heldJobs().includes(jobName)) ?? lanes[0]!;
+      return holder.runner.censoredLog(jobName).catch(() => undefined);
+    },
+    unservedNotice,
     githubInUse: sandbox ? { sandbox: true, url: `${bound}/sandbox` } : { sandbox: false, url: githubUrl },
     ...(sandbox ? { sandbox } : {}),
   });
@@ -309,10 +340,14 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
 
   const tide = tideChannelsFromEnv(env, log, { outbox: store.outbox, nudge: writers.kick, clients, statusSiteUrl: env.STATUS_URL ?? bound });
   const statusReconcile = statusReconcileChannels(tide, env);
+  const maxPeriodics = options.maxPeriodicsPerTick ?? DEFAULT_PERIODICS_PER_TICK;
+  // A periodic of a cluster nothing here runs would only wait in `triggered` for ever.
+  const periodics = { runs: (periodic: Periodic) => servedSet.has(periodic.cluster), ...(maxPeriodics > 0 ? { limit: maxPeriodics } : {}) };
+  const unservedPeriodics = initial.periodics.filter((periodic) => !servedSet.has(periodic.cluster));
   const ticker = startTicker(
     async () =>
       runSchedulerTick(
-        { store, config: await config.current(), log, reporter: reporting, ...(tide ? { tide } : {}), ...(statusReconcile ? { statusReconcile } : {}) },
+        { store, config: await config.current(), log, reporter: reporting, periodics, ...(tide ? { tide } : {}), ...(statusReconcile ? { statusReconcile } : {}) },
         new Date(),
       ),
     options.tickMs ?? 60_000,
@@ -325,8 +360,10 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     `prowjobs.js      ${bound}/prowjobs.js`,
     `state            ${options.emulators ? `Firestore emulator ${options.emulators.firestoreHost}` : `embedded store in ${path.join(options.dataDir, 'store')}`}`,
     `events           ${options.emulators ? `Pub/Sub emulator ${options.emulators.pubsubHost}` : 'in-process bus'}`,
-    `runner           cluster "${cluster}", jobs run as local processes${executor.user ? ` of user ${executor.user.name}` : ''} in ${workRoot}`,
-    `scheduler        every ${Math.round((options.tickMs ?? 60_000) / 1000)} s: ${initial.periodics.length} periodic(s), cleanup, report sweep${statusReconcile ? ', status reconciler' : ''}`,
+    `runner           ${served.length === 1 ? `cluster "${cluster}"` : `clusters ${served.map((name) => `"${name}"`).join(', ')}`}, jobs run as local processes${executor.user ? ` of user ${executor.user.name}` : ''} in ${workRoot}`,
+    ...unservedClustersLine(initial, servedSet),
+    `scheduler        every ${Math.round((options.tickMs ?? 60_000) / 1000)} s: ${initial.periodics.length - unservedPeriodics.length} periodic(s)${maxPeriodics > 0 ? `, at most ${maxPeriodics} started per tick (--max-periodics-per-tick N, 0 for no limit)` : ''}, cleanup, report sweep${statusReconcile ? ', status reconciler' : ''}`,
+    ...(unservedPeriodics.length > 0 ? [`                 ${unservedPeriodics.length} periodic(s) of clusters no runner serves are not started (--clusters)`] : []),
     sandbox
       ? `GitHub           sandbox (no credentials) — open ${bound}/sandbox (set GITHUB_TOKEN, and GITHUB_API_URL, to use a real GitHub)`
       : `GitHub           plugins and reporting to ${githubUrl}`,
@@ -351,10 +388,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         await ticksEnded;
         await reporter.stop();
         await writers.stop();
-        await runner.stop({ releaseLeases: true });
-        await executor.shutdown(5_000);
+        await stopRunners();
         // Finished jobs' workspaces are gone; an emptied work root is not left behind in the tmpdir.
-        await rmdir(workRoot).catch(() => undefined);
+        for (const lane of lanes) await rmdir(lane.workRoot).catch(() => undefined);
         await bus.close();
         await store.close();
         await sandboxGitHub?.close();
@@ -384,4 +420,29 @@ function secretInDataDir(file: string): string {
   // Also a file made by an older version, or by hand, with a looser mode.
   chmodSync(file, 0o600);
   return readFileSync(file, 'utf8').trim();
+}
+
+/** Every build cluster the config's jobs name. */
+function clustersOf(config: Config): string[] {
+  const jobs = [...config.periodics, ...[...config.presubmits.values()].flat(), ...[...config.postsubmits.values()].flat()];
+  return [...new Set(jobs.map((job) => job.cluster))].sort();
+}
+
+/** The clusters `--clusters` names: "all" is those the config names now (a later reload adds none). */
+function servedClusters(clusters: readonly string[] | 'all' | undefined, config: Config): string[] {
+  if (clusters === undefined) return [];
+  return clusters === 'all' ? clustersOf(config) : [...clusters];
+}
+
+/** The banner line naming clusters whose jobs nothing here runs, and the flag that runs them. */
+function unservedClustersLine(config: Config, served: ReadonlySet<string>): string[] {
+  const unserved = clustersOf(config).filter((name) => !served.has(name));
+  if (unserved.length === 0) return [];
+  const shown = unserved.slice(0, 5).join(', ') + (unserved.length > 5 ? `, … (${unserved.length} in all)` : '');
+  return [`not run here     jobs of cluster(s) ${shown}: add --clusters NAME,… or --clusters all`];
+}
+
+/** A cluster name as a directory name. */
+function safeName(name: string): string {
+  return name.replace(/[^\w.-]/g, '_');
 }

@@ -22,7 +22,7 @@ import {
 import type { Config, Periodic, Postsubmit, Presubmit } from './model';
 import { validatePluginConfig } from './plugin-config';
 import type { PluginSectionSpec } from './plugin-section';
-import { ConfigInvalidError, type ConfigProblem, sortProblems } from './problems';
+import { ConfigInvalidError, type ConfigProblem, readFailure, sortProblems } from './problems';
 import { type ProwConfigFile, ProwConfigSchema } from './prow-schema';
 import { tideProblems } from './tide-schema';
 import { rerunAuthProblem, validatePeriodics, validatePostsubmits, validatePresubmits } from './validate';
@@ -71,7 +71,7 @@ export async function readConfigTexts(paths: ConfigPaths): Promise<ConfigTexts |
       problems.push({
         file,
         line: 0,
-        message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        message: `cannot read: ${readFailure(error)}`,
       });
       return undefined;
     }
@@ -88,7 +88,7 @@ export async function readConfigTexts(paths: ConfigPaths): Promise<ConfigTexts |
       problems.push({
         file: paths.jobConfigPath,
         line: 0,
-        message: `cannot read job config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        message: `cannot read job config: ${readFailure(error)}`,
       });
     }
   }

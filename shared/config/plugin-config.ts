@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { goDecode } from './go-decode';
-import type { ConfigProblem } from './problems';
+import { type ConfigProblem, readFailure } from './problems';
 import type { PluginSectionSpec } from './plugin-section';
 import { formatYamlPath, parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
 
@@ -167,10 +167,7 @@ export async function loadPluginConfigFile(
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT' ? 'file not found' : error instanceof Error ? error.message : String(error);
-    return { problems: [{ file, line: 0, message: `cannot read plugin config: ${reason}` }] };
+    return { problems: [{ file, line: 0, message: `cannot read plugin config: ${readFailure(error)}` }] };
   }
   const parsed = parseYamlSource(file, text);
   if (!parsed.ok) return { problems: parsed.problems };

@@ -8,7 +8,8 @@ export interface ConfigProblem {
 
 /** `path:line: message`, the format `cutwater checkconfig` prints and editors understand. */
 export function formatProblem(problem: ConfigProblem): string {
-  return `${problem.file}:${problem.line}: ${problem.message}`;
+  // Line 0 is the file as a whole (it cannot be read): no line to jump to.
+  return problem.line > 0 ? `${problem.file}:${problem.line}: ${problem.message}` : `${problem.file}: ${problem.message}`;
 }
 
 export function sortProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
@@ -28,4 +29,13 @@ export class ConfigInvalidError extends Error {
     );
     this.name = 'ConfigInvalidError';
   }
+}
+
+/** Why a file could not be read, in words ("no such file") rather than errno codes. */
+export function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'a directory, not a file';
+  return code ?? (error as Error).message;
 }

@@ -21,12 +21,15 @@ export function parseYamlSource(file: string, text: string): YamlParseResult {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
   if (document.errors.length > 0) {
+    // A tab used as indentation makes the parser misread what follows, and its other complaints
+    // (implicit keys, block sequences) only echo it, on earlier lines: the tab is what to fix.
+    const tabs = document.errors.filter((error) => error.code === 'TAB_AS_INDENT');
     return {
       ok: false,
-      problems: document.errors.map((error) => ({
+      problems: (tabs.length > 0 ? tabs : document.errors).map((error) => ({
         file,
         line: error.linePos?.[0]?.line ?? lineCounter.linePos(error.pos[0]).line,
-        message: `YAML: ${firstLine(error.message)}`,
+        message: error.code === 'TAB_AS_INDENT' ? 'YAML: a tab is used as indentation; indent with spaces' : `YAML: ${firstLine(error.message)}`,
       })),
     };
   }

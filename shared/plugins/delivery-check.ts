@@ -88,7 +88,11 @@ export function payloadProblems(eventName: string, payload: unknown): string | u
   if (parsed.success) return undefined;
   return parsed.error.issues
     .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`)
+    .map((issue) => {
+      const field = issue.path.join('.') || '(payload)';
+      // What a person sending a hand-made payload needs to hear is the field to add.
+      return issue.code === 'invalid_type' && issue.input === undefined ? `missing ${field}` : `${field}: ${issue.message}`;
+    })
     .join('; ');
 }
 

@@ -179,7 +179,8 @@ export async function dispatch(
   }
   if (plan.refused) {
     outcome.refused = plan.refused;
-    log.error(`delivery ${delivery.id} (${delivery.name}) is malformed, so no plugin runs for it: ${plan.refused}`);
+    // GitHub always sends these fields: a hand-made payload (phony, a docs example) lacks them.
+    log.warn(`delivery ${delivery.id} (${delivery.name}) refused, no plugin runs for it: ${plan.refused}`, { refused: plan.refused });
   }
 
   const runs: Promise<void>[] = [];
@@ -238,6 +239,8 @@ export async function dispatch(
   }
 
   await Promise.all(runs);
+  // A refused delivery ran only its external plugins, if any: no "handled by 0" after the warning.
+  if (plan.refused && runs.length === 0) return outcome;
   log.info(`delivery handled by ${outcome.handled.length} plugin(s)`, {
     handled: outcome.handled,
     ...(outcome.failed.length > 0 ? { failed: outcome.failed.map((failure) => failure.plugin) } : {}),

@@ -15,11 +15,21 @@ export interface PeriodicsDependencies {
   store: Store;
   config: Config;
   log: Logger;
+  /** Which periodics this scheduler starts (default all): local mode leaves out clusters it does not run. */
+  runs?: (periodic: Periodic) => boolean;
+  /**
+   * The most periodics started in one call (default no limit): a big config's never-run periodics
+   * are all due at once, and one machine starts them a few per tick instead. The rest stay due.
+   */
+  limit?: number;
 }
 
 export async function triggerDuePeriodics(dependencies: PeriodicsDependencies, now: Date): Promise<string[]> {
   const started: string[] = [];
+  const { runs, limit } = dependencies;
   for (const periodic of dependencies.config.periodics) {
+    if (limit !== undefined && started.length >= limit) break;
+    if (runs && !runs(periodic)) continue;
     try {
       const name = await triggerIfDue(dependencies, periodic, now);
       if (name) started.push(name);

@@ -8,7 +8,7 @@ import { reconcileStatuses, type StatusReconcileChannels, type StatusReconcileRe
 import type { Store } from '../store/store';
 import { TIDE_HISTORY_RETENTION_MS } from '../store/tide';
 import { syncTide, type TideSyncDependencies, type TideSyncResult } from '../tide/sync';
-import { triggerDuePeriodics } from './periodics';
+import { triggerDuePeriodics, type PeriodicsDependencies } from './periodics';
 import { cleanUpProwJobs, type CleanUpResult } from './sinker';
 
 /**
@@ -34,6 +34,8 @@ export interface TickDependencies {
   tide?: Omit<TideSyncDependencies, 'config' | 'store' | 'log'>;
   /** The status reconciler's GitHub wiring; without it (no credentials) config changes are not reconciled. */
   statusReconcile?: StatusReconcileChannels;
+  /** Which periodics to start and how many per tick (local mode; see PeriodicsDependencies). */
+  periodics?: Pick<PeriodicsDependencies, 'runs' | 'limit'>;
 }
 
 export interface TickResult {
@@ -69,7 +71,7 @@ export async function runSchedulerTick(deps: TickDependencies, now: Date): Promi
   const tideChannels = deps.tide;
   const statusChannels = deps.statusReconcile;
   const [periodicsStarted, cleanup, reports, writers, tide, statusReconcile] = await Promise.all([
-    guarded('periodics', () => triggerDuePeriodics({ store, config, log }, now)),
+    guarded('periodics', () => triggerDuePeriodics({ store, config, log, ...deps.periodics }, now)),
     guarded('cleanup', () => cleanUpProwJobs({ store, config, log }, now)),
     reporter ? guarded('report sweep', () => sweepReports({ ...reporter, store, config, log })) : Promise.resolve('off' as const),
     nudge ? guarded('waking GitHub writers', () => wakeWriters(store.outbox, nudge, deps.writeWarnings)) : Promise.resolve('off' as const),

@@ -14,6 +14,8 @@ import type { Exchange } from './router';
  */
 
 const MAX_JOB_BYTES = 1024 * 1024;
+/** On a created job's answer: why no runner will start it (see StatusDependencies.unservedNotice). */
+export const UNSERVED_HEADER = 'x-cutwater-unserved';
 
 export async function createJobOverLocalApi(deps: StatusDependencies, { request, response }: Exchange): Promise<void> {
   const remote = request.socket.remoteAddress ?? '';
@@ -49,6 +51,9 @@ export async function createJobOverLocalApi(deps: StatusDependencies, { request,
   try {
     const created = await deps.store.jobs.create(parsed.data, { idempotencyKey: `api/${name}` });
     deps.log.info('ProwJob created over the local API', { job: parsed.data.spec.job, jobId: name });
+    // mkpj says it and does not wait for a job nothing will run.
+    const notice = deps.unservedNotice?.(parsed.data.spec.cluster ?? 'default');
+    if (notice) response.setHeader(UNSERVED_HEADER, notice);
     sendJson(response, created.created ? 201 : 200, created.created ? created.job.job : (created.job?.job ?? { metadata: { name } }));
   } catch (error) {
     if (!(error instanceof JobExistsError)) throw error;

@@ -51,6 +51,11 @@ export interface StatusDependencies extends JobLogSources {
    * open PRs, searched with `github`. Never set in the cloud, where the dashboard needs sign-in.
    */
   localUserLookup?: boolean;
+  /**
+   * Local mode only: why a job will never start here (no runner serves its cluster), with the flag
+   * that changes it; shown on the job page and returned to `cutwater mkpj`.
+   */
+  unservedNotice?: (cluster: string) => string | undefined;
   /** GitHub as a signed-in viewer, from their token; by default a client per viewer on GITHUB_API_URL. */
   userGitHub?: (token: string) => GitHubClient;
   /**

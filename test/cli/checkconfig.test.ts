@@ -238,12 +238,41 @@ describe('cutwater checkconfig, in process', () => {
     expect(run.code).toBe(0);
   });
 
+  it('warns of unknown fields without --strict (exit 0), and refuses them with it', async () => {
+    const root = tempDir();
+    const config = path.join(root, 'config.yaml');
+    const jobs = path.join(root, 'jobs.yaml');
+    writeFileSync(config, 'prowjob_namespace: default\n');
+    writeFileSync(jobs, ['presubmits:', '  org/repo:', '  - name: pull-unit', '    always_ran: true', `    ${POD}`, ''].join('\n'));
+    for (const extra of [[], ['--warnings=unknown-fields']]) {
+      const lenient = await runMain(['checkconfig', '--config-path', config, '--job-config-path', jobs, ...extra]);
+      expect(lenient.stderr).toEqual([expect.stringMatching(new RegExp(`^${escape(jobs)}:4: warning: .*unknown field "always_ran"`))]);
+      expect(lenient.stdout).toEqual(['1 presubmits, 0 postsubmits, 0 periodics']);
+      expect(lenient.code).toBe(0);
+    }
+    const strict = await runMain(['checkconfig', '--config-path', config, '--job-config-path', jobs, '--strict']);
+    expect(strict.stderr).toEqual([expect.stringMatching(new RegExp(`^${escape(jobs)}:4: .*unknown field "always_ran"`))]);
+    expect(strict.stderr[0]).not.toContain('warning');
+    expect(strict.code).toBe(1);
+  });
+
+  it('says a tab used as indentation first and alone, at its line', async () => {
+    const root = tempDir();
+    const config = path.join(root, 'config.yaml');
+    const plugins = path.join(root, 'plugins.yaml');
+    writeFileSync(config, 'prowjob_namespace: default\n');
+    writeFileSync(plugins, 'plugins:\n  org/repo:\n\t- size\n');
+    const run = await runMain(['checkconfig', '--config-path', config, '--plugin-config', plugins]);
+    expect(run.stderr).toEqual([`${plugins}:3: YAML: a tab is used as indentation; indent with spaces`]);
+    expect(run.code).toBe(1);
+  });
+
   it('reports a config path that does not exist, naming it, with exit 1', async () => {
     const missing = path.join(tempDir(), 'nope.yaml');
     const run = await runMain(['checkconfig', '--config-path', missing]);
     expect(run.code).toBe(1);
     expect(run.stderr).toHaveLength(1);
-    expect(run.stderr[0]).toMatch(new RegExp(`^${escape(missing)}:0: .*(ENOENT|not found|no such file)`, 'i'));
+    expect(run.stderr[0]).toBe(`${missing}: cannot read: no such file`);
     expect(run.stdout).toEqual([]);
   });
 

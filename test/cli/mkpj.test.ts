@@ -65,6 +65,13 @@ describe('cutwater mkpj --dry-run', () => {
     expect((parse(looked.stdout) as ProwJob).spec.refs?.pulls?.[0]).toMatchObject({ number: 9, author: 'bob', sha: 'c'.repeat(40) });
   });
 
+  it('prints no stack trace for a config it cannot read, only what to fix', async () => {
+    const missing = path.join(tempDir(), 'nope.yaml');
+    const run = await mkpj('--job', 'demo-unit', '--config-path', missing, '--dry-run');
+    expect(run.code).toBe(1);
+    expect(run.stderr.split('\n')).toEqual(['cutwater mkpj: configuration has 1 problem:', `${missing}: cannot read: no such file`]);
+  });
+
   it('says what is wrong: an unknown job (with close names), a presubmit without its pull request', async () => {
     const unknown = await mkpj('--job', 'demo-periodc', '--dry-run');
     expect(unknown.code).toBe(2);
@@ -119,5 +126,63 @@ describe('cutwater mkpj against cutwater local', () => {
     const run = await mkpj('--job', 'says-hello', '--config-path', path.join(configDir, 'config.yaml'), '--job-config-path', path.join(configDir, 'jobs.yaml'), '--address', system.url, '--data-dir', tempDir());
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('no API token');
+  });
+
+  it('--wait does not wait for a job of a cluster no runner serves, and says which flag runs it', async () => {
+    const { system, configDir, dataDir } = await localSystem(
+      periodic('elsewhere', "console.log('hi')").replace('  decorate: false\n', '  decorate: false\n  cluster: build-a\n'),
+    );
+    const flags = ['--config-path', path.join(configDir, 'config.yaml'), '--job-config-path', path.join(configDir, 'jobs.yaml'), '--address', system.url, '--data-dir', dataDir];
+    const waited = await mkpj('--job', 'elsewhere', ...flags, '--wait');
+    expect(waited.code).toBe(1);
+    expect(waited.stdout).toMatch(/^created ProwJob /);
+    expect(waited.stderr).toBe('no runner serves cluster build-a; start local mode with --clusters build-a or all; not waiting for it');
+    const created = await mkpj('--job', 'elsewhere', ...flags);
+    expect(created.code).toBe(0);
+    expect(created.stderr).toBe('no runner serves cluster build-a; start local mode with --clusters build-a or all');
+  });
+
+  it('a token from another --data-dir, or nothing listening, is one line naming the flag', async () => {
+    const { system, configDir } = await localSystem(periodic('says-hello', "console.log('hi')"));
+    const otherDataDir = tempDir();
+    writeFileSync(path.join(otherDataDir, 'api-token'), 'not-this-instances-token\n');
+    const config = ['--config-path', path.join(configDir, 'config.yaml'), '--job-config-path', path.join(configDir, 'jobs.yaml')];
+    const wrong = await mkpj('--job', 'says-hello', ...config, '--address', system.url, '--data-dir', otherDataDir);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr.split('\n')).toHaveLength(1);
+    expect(wrong.stderr).toMatch(/refused the API token from .*api-token \(401\): give the --data-dir that cutwater local uses/);
+
+    const unreachable = await mkpj('--job', 'says-hello', ...config, '--address', 'http://127.0.0.1:9', '--data-dir', otherDataDir);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toBe(`cutwater mkpj: cannot reach cutwater local at http://127.0.0.1:9 — is it running (npm start)? (--address, --data-dir ${otherDataDir})`);
+    expect(unreachable.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('cutwater mkpj with one job name on several branches', () => {
+  it('picks the job --base-ref runs on, or lists each candidate with file:line and branches', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'config.yaml'), 'prowjob_namespace: default\n');
+    const unit = (branch: string) =>
+      `  - name: pull-unit\n    branches: [${branch}]\n    decorate: false\n    spec: {containers: [{image: node, command: [node]}]}\n`;
+    writeFileSync(path.join(dir, 'jobs.yaml'), `presubmits:\n  acme/widgets:\n${unit('master')}${unit('release-1.30')}${unit('release-1.31')}`);
+    const flags = ['--config-path', path.join(dir, 'config.yaml'), '--job-config-path', path.join(dir, 'jobs.yaml'), '--pull-number', '3', '--base-sha', 'a'.repeat(40), '--pull-sha', 'b'.repeat(40), '--pull-author', 'alice', '--dry-run'];
+    const chosen = await mkpj('--job', 'pull-unit', '--base-ref', 'release-1.31', ...flags);
+    expect(chosen.code).toBe(0);
+    expect((parse(chosen.stdout) as ProwJob).spec.refs?.base_ref).toBe('release-1.31');
+
+    const file = path.join(dir, 'jobs.yaml');
+    const ambiguous = await mkpj('--job', 'pull-unit', ...flags);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr.split('\n')).toEqual([
+      'cutwater mkpj: --job pull-unit names 3 jobs:',
+      `  ${file}:3: presubmit of acme/widgets, branches master`,
+      `  ${file}:7: presubmit of acme/widgets, branches release-1.30`,
+      `  ${file}:11: presubmit of acme/widgets, branches release-1.31`,
+      'choose one with --base-ref BRANCH',
+    ]);
+    const none = await mkpj('--job', 'pull-unit', '--base-ref', 'main', ...flags);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('names 3 jobs, none of which runs on --base-ref main:');
   });
 });

@@ -45,6 +45,7 @@ export async function serveJobPage(page: StatusRequest, name: string): Promise<v
     log = await buildLogOf(deps, job);
   }
   const buildId = job.status?.build_id;
+  const unserved = stateOf(job) === 'triggered' ? deps.unservedNotice?.(job.spec.cluster ?? 'default') : undefined;
   const body = jobPageBody({
     job,
     log,
@@ -54,6 +55,7 @@ export async function serveJobPage(page: StatusRequest, name: string): Promise<v
     requestId: randomUUID(),
     artifactHref: (relative) => `${jobPageHref(name)}/artifacts/${relative.split('/').map(encodeURIComponent).join('/')}`,
     ...(stream ? { stream } : {}),
+    ...(unserved ? { unserved } : {}),
     ...(buildId ? { rawLogHref: `/log?${new URLSearchParams({ job: job.spec.job, id: buildId }).toString()}` } : {}),
   });
   sendPage(page, `${job.spec.job} ${stateOf(job)}`, body, undefined, ['job-page']);
@@ -73,6 +75,8 @@ export interface JobPageInput {
   /** The raw log (`/log?job=&id=`), when the run has a build ID. */
   rawLogHref?: string;
   artifactHref: (relativePath: string) => string;
+  /** Why the job will not start here (local mode, a cluster no runner serves). */
+  unserved?: string;
   /** A message from a rerun or abort just done, shown once. */
   notice?: string;
 }
@@ -193,7 +197,7 @@ ${actions(input)}
 ${results.failures}
 ${facts(job, input.now)}
 <h2 id="build-log-heading">Build log <span id="live-status" class="live" role="status" aria-live="polite"></span></h2>
-${streaming && !input.log ? html`<p class="muted" id="no-log">Waiting for output…</p>` : ''}
+${input.unserved ? html`<p class="notice" id="unserved" role="status">${input.unserved}</p>` : streaming && !input.log ? html`<p class="muted" id="no-log">Waiting for output…</p>` : ''}
 <div id="build-log" class="log" role="log" aria-labelledby="build-log-heading"${streaming ? html` data-stream="${input.stream?.url ?? ''}"` : ''}>${logHtml}</div>
 ${results.all}
 ${artifactsSection(input)}`;

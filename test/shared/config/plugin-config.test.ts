@@ -489,7 +489,7 @@ describe('loadPluginConfigFile', () => {
   it('reports a missing file as one problem on line 0', async () => {
     const file = path.join(tmpdir(), 'cutwater-no-such-dir', 'plugins.yaml');
     expect(await loadPluginConfigFile(file, { strict: false, sections: PLUGIN_SETTINGS })).toEqual({
-      problems: [{ file, line: 0, message: 'cannot read plugin config: file not found' }],
+      problems: [{ file, line: 0, message: 'cannot read plugin config: no such file' }],
     });
   });
 

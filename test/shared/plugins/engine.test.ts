@@ -70,11 +70,29 @@ describe('plugin engine', () => {
     expect(calls).toEqual([]);
     expect(harness.log.entries).toContainEqual(
       expect.objectContaining({
-        severity: 'ERROR',
+        severity: 'WARNING',
         repo: 'acme/widgets',
-        message: expect.stringMatching(/^delivery delivery-\d+ \(issue_comment\) is malformed, so no plugin runs for it: comment\.html_url/) as unknown,
+        deliveryId: expect.stringMatching(/^delivery-\d+$/) as unknown,
+        message: expect.stringMatching(/^delivery delivery-\d+ \(issue_comment\) refused, no plugin runs for it: missing comment\.html_url$/) as unknown,
       }),
     );
+    // The log does not also claim the delivery was handled.
+    expect(harness.log.entries.filter((entry) => String(entry.message).startsWith('delivery handled'))).toEqual([]);
+  });
+
+  it('names each missing field of a hand-made pull_request payload, in every lane', async () => {
+    harness = await startPluginHarness({ plugins: 'plugins:\n  acme:\n    plugins: [trigger, wip, size]\n' });
+    const payload = pullRequest('opened');
+    delete (payload['pull_request'] as Record<string, unknown>)['html_url'];
+    for (const lane of [LANES.jobs, LANES.plugins]) {
+      const outcome = await harness.deliver('pull_request', payload, lane);
+      expect(outcome).toEqual({ handled: [], failed: [], refused: 'missing pull_request.html_url' });
+    }
+    expect(await harness.jobs()).toEqual([]);
+    expect(harness.log.entries.filter((entry) => entry.severity === 'WARNING').map((entry) => entry.message)).toEqual([
+      expect.stringMatching(/refused, no plugin runs for it: missing pull_request\.html_url$/),
+      expect.stringMatching(/refused, no plugin runs for it: missing pull_request\.html_url$/),
+    ]);
   });
 
   it('hands a handler the issue its event concerns, with its operations bound, and nothing of the store', async () => {
