@@ -84,7 +84,7 @@ const PAYLOADS: Readonly<Record<string, z.ZodType>> = {
 export function payloadProblems(eventName: string, payload: unknown): string | undefined {
   const schema = PAYLOADS[eventName];
   if (!schema) return undefined;
-  const parsed = schema.safeParse(payload);
+  const parsed = schema.safeParse(payload, { reportInput: true });
   if (parsed.success) return undefined;
   return parsed.error.issues
     .slice(0, 5)
