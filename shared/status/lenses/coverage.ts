@@ -87,7 +87,7 @@ function profileSection(file: LensFile): SafeHtml {
 export const coverageLens: Lens = {
   name: 'coverage',
   title: 'Coverage',
-  defaultFiles: { required: ['^artifacts/(?:.*/)?(?:coverage\\.out|[^/]*\\.cov)$'] },
+  defaultFiles: { required: ['^artifacts/(?:.*/)?(?:coverage\\.out|[^/]*\\.cov)$'], optional: ['^artifacts/(?:.*/)?(?:coverage|filtered)\\.html$'] },
   // Prow's usual entry adds the HTML report beside the profile as an optional file: link to it.
   read: { maxBytes: 20 * 1024 * 1024, maxFiles: 5, which: (path) => !REPORT.test(path) },
   render({ files }) {

@@ -1,5 +1,5 @@
 import { PROW_FILES } from '../../artifacts/layout';
-import { ProwJobSchema } from '../../prowjob/schema';
+import { z } from 'zod';
 import { html, type SafeHtml } from '../html';
 import { formatDuration, timeElement } from '../pages/layout';
 import { FinishedJsonSchema, StartedJsonSchema } from '../run-artifacts';
@@ -12,6 +12,11 @@ import { PODINFO_FILE, podHint, readPodReport } from './podinfo';
  * a one-line hint at the likely cause when the pod or the ProwJob explain a failure, and the
  * ProwJob itself folded away for whoever needs every field.
  */
+
+/** Only what the hint needs: the file is shown as written, whatever version of Prow wrote it. */
+const ProwJobStatusSchema = z.looseObject({
+  status: z.looseObject({ state: z.string().optional(), description: z.string().optional() }).optional(),
+});
 
 function isoOfSeconds(seconds: number | undefined): string | undefined {
   return seconds === undefined || !Number.isFinite(seconds) ? undefined : new Date(seconds * 1000).toISOString();
@@ -44,7 +49,7 @@ export const metadataLens: Lens = {
     const finishedFile = fileNamed(files, PROW_FILES.finished);
     const finished = readJson(finishedFile, (value) => FinishedJsonSchema.safeParse(value));
     const prowJobFile = fileNamed(files, PROW_FILES.prowJob);
-    const prowJob = readJson(prowJobFile, (value) => ProwJobSchema.safeParse(value));
+    const prowJob = readJson(prowJobFile, (value) => ProwJobStatusSchema.safeParse(value));
     const podinfo = parseJsonFile(fileNamed(files, PODINFO_FILE));
     const pod = podinfo.value === undefined ? undefined : readPodReport(podinfo.value).report;
 
@@ -81,7 +86,7 @@ export const metadataLens: Lens = {
         [PROW_FILES.prowJob, prowJob.problem],
       ] as const
     ).filter(([, problem]) => problem);
-    const prowJobText = prowJobFile?.content !== undefined && prowJob.value ? prowJobFile.content : JSON.stringify(job, null, 2);
+    const prowJobText = prowJob.value ? JSON.stringify(prowJob.value, null, 2) : JSON.stringify(job, null, 2);
     return html`${hint ? html`<p class="notice lens-hint">${hint}</p>` : ''}<dl class="facts">${rows.map(([label, value]) => html`<dt>${label}</dt><dd>${value}</dd>`)}</dl>
 ${problems.map(([path, problem]) => html`<p class="muted">Could not read ${path}: ${problem ?? ''}</p>`)}<details><summary>${prowJob.value ? 'prowjob.json' : 'ProwJob'}</summary><pre class="output">${prowJobText}</pre></details>`;
   },
