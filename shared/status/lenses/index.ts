@@ -104,11 +104,18 @@ export async function renderLenses(input: LensPageInput): Promise<SafeHtml> {
     }
   });
   const used = new Map<string, number>();
+  // Prow's page always links the whole build directory; a config whose links lens covers only
+  // `*.link.txt` files (as Kubernetes' does) must not leave the other files unreachable.
+  const listsAll = chosen.some(({ lens, paths }) => lens === linksLens && paths.length === input.run.files.length);
+  const allFiles = input.run.files.map((file) => ({ path: file.path, size: file.size, href: input.artifactHref(file.path) }));
+  const everything = listsAll
+    ? ''
+    : html`<section class="lens" id="lens-all-artifacts"><details><summary>All ${allFiles.length} artifacts</summary>${linksLens.render({ job: input.job, files: allFiles, config: undefined, now: input.now })}</details></section>`;
   return html`${prepared.map(({ lens, body }) => {
     if (!body) return '';
     const count = (used.get(lens.name) ?? 0) + 1;
     used.set(lens.name, count);
     const id = `lens-${lens.name}${count > 1 ? `-${count}` : ''}`;
     return html`<section class="lens" id="${id}" aria-labelledby="${id}-title"><h2 id="${id}-title">${lens.title}</h2>${body}</section>`;
-  })}`;
+  })}${everything}`;
 }

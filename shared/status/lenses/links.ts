@@ -25,7 +25,8 @@ export const linksLens: Lens = {
   read: { maxBytes: 20 * 1024, maxFiles: 50, which: (path) => LINK_FILE.test(path) },
   render({ files }) {
     const links = files
-      .filter((file) => LINK_FILE.test(file.path))
+      // Only link files that were read (or tried): unread ones are plain files in the list below.
+      .filter((file) => LINK_FILE.test(file.path) && (file.content !== undefined || file.problem !== undefined))
       .map((file) => ({ file, url: file.content?.trim() }))
       .map(({ file, url }) => {
         const href = safeHref(url);

@@ -209,5 +209,14 @@ describe('the lenses on a job page', () => {
     expect(page).not.toContain('lens-links');
     expect(section(page, 'images')).toContain('artifacts/shots/a.png');
     expect(section(page, 'images')).not.toContain('other.png');
+    // Every file stays reachable, folded, when no links lens lists them all.
+    expect(section(page, 'all-artifacts')).toContain('<summary>All 4 artifacts</summary>');
+    expect(section(page, 'all-artifacts')).toContain('<a href="/view/x/artifacts/artifacts/other.png">');
+  });
+
+  it('with the default lenses, the links lens lists every file and there is no second list', async () => {
+    const page = await render({ 'build-log.txt': 'x', 'artifacts/a.txt': 'a' });
+    expect(section(page, 'links')).toContain('artifacts/a.txt');
+    expect(page).not.toContain('lens-all-artifacts');
   });
 });
