@@ -25,6 +25,7 @@ import type { PluginSectionSpec } from './plugin-section';
 import { ConfigInvalidError, type ConfigProblem, readFailure, sortProblems } from './problems';
 import { type ProwConfigFile, ProwConfigSchema } from './prow-schema';
 import { tideProblems } from './tide-schema';
+import { spyglassProblems } from './spyglass';
 import { rerunAuthProblem, validatePeriodics, validatePostsubmits, validatePresubmits } from './validate';
 import { formatYamlPath, parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
 
@@ -239,6 +240,10 @@ export function buildConfig(texts: ConfigTexts, options: LoadOptions = {}): Load
     if (problem) problems.push({ file: texts.prowConfig.path, line: prowSource?.lineOf(['deck', 'default_rerun_auth_configs', index]) ?? 0, message: `deck.default_rerun_auth_configs[${index}]: ${problem}` });
   }
 
+  for (const problem of spyglassProblems(prow.deck?.spyglass)) {
+    const at = ['deck', 'spyglass', ...problem.path];
+    problems.push({ file: texts.prowConfig.path, line: prowSource?.lineOf(at) ?? 0, message: `${formatYamlPath(at)}: ${problem.message}` });
+  }
   for (const problem of tideProblems(prow.tide ?? {})) {
     const at = ['tide', ...problem.path];
     problems.push({ file: texts.prowConfig.path, line: prowSource?.lineOf(at) ?? 0, message: `${formatYamlPath(at)}: ${problem.message}` });

@@ -52,8 +52,27 @@ export const SinkerConfigSchema = z.object({
   exclude_clusters: z.array(z.string()).optional(),
 });
 
+/** pkg/config `LensFileConfig`: which files a lens is shown for; the regexps match paths relative to the run's directory. */
+export const LensFileConfigSchema = z.object({
+  required_files: z.array(z.string()).nullable().optional(),
+  optional_files: z.array(z.string()).nullable().optional(),
+  lens: z.object({ name: z.string().min(1), config: z.unknown().optional() }),
+  // Remote lenses are Prow-hosted services; accepted so a config loads, not used.
+  remote_config: Opaque.nullable().optional(),
+});
+export type LensFileConfig = z.infer<typeof LensFileConfigSchema>;
+
+/** pkg/config `Spyglass`: the lenses are used; the GCS-browser and TestGrid settings are accepted as they are. */
+export const SpyglassConfigSchema = z.looseObject({
+  lenses: z.array(LensFileConfigSchema).nullable().optional(),
+  /** The deprecated form: a regexp to the viewer names shown for it. */
+  viewers: z.record(z.string(), z.array(z.string())).nullable().optional(),
+  size_limit: z.number().int().optional(),
+});
+export type SpyglassConfig = z.infer<typeof SpyglassConfigSchema>;
+
 export const DeckConfigSchema = z.object({
-  spyglass: Opaque.optional(),
+  spyglass: SpyglassConfigSchema.optional(),
   tide_update_period: GoDurationValue.optional(),
   hidden_repos: z.array(z.string()).optional(),
   external_agent_logs: z.array(Opaque).optional(),

@@ -101,6 +101,14 @@ pre.output{background:#f6f8fa;border:1px solid var(--line);padding:.5rem;max-hei
 .sandbox-pull{border:1px solid var(--line);border-radius:6px;padding:.25rem 1rem 1rem;margin:1rem 0}
 .sandbox-pull h3{overflow-wrap:anywhere}
 .label{display:inline-block;padding:0 .5rem;border-radius:1rem;background:#ddf4ff;border:1px solid #54aeff;font-size:.85rem}
+.lens{border-top:1px solid var(--line);margin-top:1.5rem}
+.lens-hint{background:#fff8c5;border-color:#d4a72c}
+.gallery{display:flex;flex-wrap:wrap;gap:.75rem}
+.gallery figure{margin:0;max-width:18rem}
+.gallery img{max-width:100%;max-height:14rem;border:1px solid var(--line);border-radius:6px;background:#fff}
+.gallery figcaption{font-size:.85rem;overflow-wrap:anywhere}
+.html-report iframe{width:100%;height:36rem;border:1px solid var(--line);border-radius:6px;background:#fff;resize:vertical}
+.coverage-total{font-size:1.05rem}
 @media (max-width:700px){
   main{padding:.5rem}
   .hide-narrow{display:none}

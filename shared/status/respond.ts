@@ -7,7 +7,8 @@ import type { SafeHtml } from './html';
 /** Nothing inline and nothing from elsewhere: a job's text can never become script. */
 const CONTENT_SECURITY_POLICY =
   // Style attributes only: the log renderer colours 256-colour and 24-bit ANSI text with them.
-  "default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  // Frames only from this site: the html lens's reports, which the artifact route serves sandboxed.
+  "default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** Below this, gzip saves less than its own framing costs the reader in time. */
 const MIN_GZIP_CHARS = 1024;

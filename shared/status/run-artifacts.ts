@@ -128,10 +128,10 @@ export async function readRunArtifacts(
   return run;
 }
 
-type ReadResult<T> = { value: T } | { problem: string };
+export type ReadResult<T> = { value: T } | { problem: string };
 
 /** Reads and parses one file; every way that can go wrong becomes a sentence for the page. */
-async function readDocument<T>(
+export async function readDocument<T>(
   artifacts: ArtifactStore,
   dir: string,
   info: ArtifactInfo,
@@ -172,7 +172,7 @@ function parseJson<T>(text: string, schema: z.ZodType<T>): T {
   return parsed.data;
 }
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let nextIndex = 0;
   const worker = async () => {
@@ -185,7 +185,7 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
   return results;
 }
 
-function formatBytes(bytes: number): string {
+export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1).replace(/\.0$/, '')} KiB`;
   return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MiB`;

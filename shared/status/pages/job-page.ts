@@ -7,6 +7,7 @@ import { streamPosition } from '../log-stream';
 import { notFound, sendPage, type StatusRequest } from '../status-request';
 import { runArtifactsForPage, type RunArtifacts } from '../run-artifacts';
 import { triggeredBy } from '../triggered-by';
+import { renderLenses } from '../lenses';
 import { jobHistoryHref, jobPageHref, prHistoryHref } from '../links';
 import { isActiveState } from '../../prowjob/lifecycle';
 import { html, type SafeHtml } from '../html';
@@ -46,6 +47,10 @@ export async function serveJobPage(page: StatusRequest, name: string): Promise<v
   }
   const buildId = job.status?.build_id;
   const unserved = stateOf(job) === 'triggered' ? deps.unservedNotice?.(job.spec.cluster ?? 'default') : undefined;
+  const artifactHref = (relative: string) => `${jobPageHref(name)}/artifacts/${relative.split('/').map(encodeURIComponent).join('/')}`;
+  const lenses = run
+    ? await renderLenses({ artifacts: deps.artifacts, job, run, spyglass: page.config.prow.deck?.spyglass, artifactHref, now: page.now })
+    : undefined;
   const body = jobPageBody({
     job,
     log,
@@ -53,7 +58,7 @@ export async function serveJobPage(page: StatusRequest, name: string): Promise<v
     now: page.now,
     csrfToken: page.viewer().csrfToken ?? '',
     requestId: randomUUID(),
-    artifactHref: (relative) => `${jobPageHref(name)}/artifacts/${relative.split('/').map(encodeURIComponent).join('/')}`,
+    ...(lenses ? { lenses } : {}),
     ...(stream ? { stream } : {}),
     ...(unserved ? { unserved } : {}),
     ...(buildId ? { rawLogHref: `/log?${new URLSearchParams({ job: job.spec.job, id: buildId }).toString()}` } : {}),
@@ -74,9 +79,10 @@ export interface JobPageInput {
   requestId: string;
   /** The raw log (`/log?job=&id=`), when the run has a build ID. */
   rawLogHref?: string;
-  artifactHref: (relativePath: string) => string;
   /** Why the job will not start here (local mode, a cluster no runner serves). */
   unserved?: string;
+  /** The Spyglass lenses chosen for the run's files (shared/status/lenses), already rendered. */
+  lenses?: SafeHtml;
   /** A message from a rerun or abort just done, shown once. */
   notice?: string;
 }
@@ -163,20 +169,13 @@ ${failure.message ? html`<p class="failure-message">${failure.message}</p>` : ''
   return { failures, all };
 }
 
-function artifactsSection(input: JobPageInput): SafeHtml | undefined {
+/** The lenses, or a line saying there is nothing yet; nothing at all before the run has a directory. */
+function lensesSection(input: JobPageInput): SafeHtml | undefined {
   const run = input.run;
   if (!run) return undefined;
-  const files = run.files.map((file) => html`<li><a href="${input.artifactHref(file.path)}">${file.path}</a> <span class="muted">${formatBytes(file.size)}</span></li>`);
-  const metadata = (label: string, value: unknown) =>
-    value === undefined ? '' : html`<details><summary>${label}</summary><pre class="output">${JSON.stringify(value, null, 2)}</pre></details>`;
   const problems = run.metadataErrors.map((problem) => html`<p class="muted">Could not read ${problem.path}: ${problem.message}</p>`);
-  return html`<h2 id="artifacts">Artifacts</h2>${files.length > 0 ? html`<ul>${files}</ul>` : html`<p class="muted">No artifacts stored yet.</p>`}${metadata('started.json', run.started)}${metadata('finished.json', run.finished)}${problems}`;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  if (run.files.length === 0) return html`<h2 id="artifacts">Artifacts</h2><p class="muted">No artifacts stored yet.</p>`;
+  return html`${input.lenses}${problems}`;
 }
 
 export function jobPageBody(input: JobPageInput): SafeHtml {
@@ -200,5 +199,5 @@ ${facts(job, input.now)}
 ${input.unserved ? html`<p class="notice" id="unserved" role="status">${input.unserved}</p>` : streaming && !input.log ? html`<p class="muted" id="no-log">Waiting for output…</p>` : ''}
 <div id="build-log" class="log" role="log" aria-labelledby="build-log-heading"${streaming ? html` data-stream="${input.stream?.url ?? ''}"` : ''}>${logHtml}</div>
 ${results.all}
-${artifactsSection(input)}`;
+${lensesSection(input)}`;
 }

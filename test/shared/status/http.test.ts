@@ -123,7 +123,10 @@ beforeAll(async () => {
   for (let index = 0; index < 60; index++) await addJob(presubmit(`lint-${index}`, 'lint', 100 + (index % 3), 'carol', 'c'.repeat(40)), 'success', 'ok\n');
   failed = await addJob(presubmit('unit-failed', 'unit', 7, 'bob', 'a'.repeat(40)), 'failure', `${'\u001b[32mPASS\u001b[0m step\n'.repeat(200)}<script>alert(1)</script>\nFAIL TestParseWidget\n`);
   await artifacts.write(`${jobArtifactsDir(failed, failed.status!.build_id!)}artifacts/junit_unit.xml`, JUNIT);
-  await artifacts.write(`${jobArtifactsDir(failed, failed.status!.build_id!)}artifacts/report.html`, '<script>alert("x")</script>');
+  await artifacts.write(`${jobArtifactsDir(failed, failed.status!.build_id!)}artifacts/report.html`, '<title>Report</title><script>alert("x")</script>');
+  await artifacts.write(`${jobArtifactsDir(failed, failed.status!.build_id!)}artifacts/core.bin`, Buffer.from([0, 1, 2]));
+  await artifacts.write(`${jobArtifactsDir(failed, failed.status!.build_id!)}artifacts/chart.svg`, '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+  await artifacts.write(`${jobArtifactsDir(failed, failed.status!.build_id!)}artifacts/shot.PNG`, Buffer.from([0x89, 0x50, 0x4e, 0x47]));
   await addJob(presubmit('unit-running', 'unit', 7, 'bob', 'a'.repeat(40)), 'pending');
   const periodic = CONFIG.periodics[0]!;
   await addJob(newPeriodicJob(periodic, { name: 'nightly-1', now: new Date(clock), config: CONFIG }), 'success', 'nightly\n');
@@ -224,10 +227,37 @@ describe("a failed job's page", () => {
     const xml = await get('/view/unit-failed/artifacts/artifacts/junit_unit.xml');
     expect(xml.headers.get('content-type')).toContain('text/plain');
     expect(xml.text).toContain('TestParseWidget');
-    const html = await get('/view/unit-failed/artifacts/artifacts/report.html');
-    expect(html.headers.get('content-disposition')).toContain('attachment');
-    expect(html.headers.get('content-type')).toBe('application/octet-stream');
+    const binary = await get('/view/unit-failed/artifacts/artifacts/core.bin');
+    expect(binary.headers.get('content-disposition')).toContain('attachment');
+    expect(binary.headers.get('content-type')).toBe('application/octet-stream');
     expect((await get('/view/unit-failed/artifacts/..%2F..%2Fetc%2Fpasswd')).status).toBe(400);
+  });
+
+  it('shows the lenses: images and HTML reports from the artifact route, sandboxed, typed, never sniffed', async () => {
+    const page = await get('/view/unit-failed');
+    expect(page.text).toContain('id="lens-links"');
+    expect(page.text).toContain('<img src="/view/unit-failed/artifacts/artifacts/chart.svg"');
+    expect(page.text).toContain('<iframe sandbox src="/view/unit-failed/artifacts/artifacts/report.html" title="Report"');
+    expect(page.text).not.toContain('<script>alert');
+    expect(page.headers.get('content-security-policy')).toContain("frame-src 'self'");
+
+    const svg = await get('/view/unit-failed/artifacts/artifacts/chart.svg');
+    expect(svg.headers.get('content-type')).toBe('image/svg+xml');
+    expect(svg.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(svg.headers.get('content-security-policy')).toMatch(/(^|; )sandbox($|;)/);
+    expect(svg.headers.get('content-security-policy')).not.toContain('script-src');
+
+    const png = await get('/view/unit-failed/artifacts/artifacts/shot.PNG');
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(png.headers.get('content-disposition')).toBeNull();
+
+    const report = await get('/view/unit-failed/artifacts/artifacts/report.html');
+    expect(report.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(report.headers.get('x-content-type-options')).toBe('nosniff');
+    const policy = report.headers.get('content-security-policy') ?? '';
+    expect(policy).toMatch(/(^|; )sandbox($|;)/);
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).not.toMatch(/script-src|allow-scripts|allow-same-origin/);
   });
 
   it('serves the raw log and the job history with a chart', async () => {
