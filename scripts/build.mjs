@@ -12,20 +12,14 @@ const root = path.resolve(import.meta.dirname, '..');
 const outdir = path.join(root, 'dist');
 
 const entries = [{ name: 'cli/cutwater', file: 'cli/cutwater.ts' }];
-for (const name of readdirSync(path.join(root, 'functions'), { withFileTypes: true })) {
-  const file = `functions/${name.name}/index.ts`;
-  if (name.isDirectory() && existsSync(path.join(root, file)))
-    entries.push({ name: `functions/${name.name}/index`, file });
-}
 if (existsSync(path.join(root, 'runner/index.ts')))
   entries.push({ name: 'runner/index', file: 'runner/index.ts' });
+const functionNames = readdirSync(path.join(root, 'functions'), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && existsSync(path.join(root, 'functions', entry.name, 'index.ts')))
+  .map((entry) => entry.name);
 
-rmSync(outdir, { recursive: true, force: true });
-const started = performance.now();
-const result = await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: Object.fromEntries(entries.map((entry) => [entry.name, entry.file])),
-  outdir,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -38,35 +32,56 @@ const result = await build({
   banner: {
     js: "import { createRequire as __cutwaterRequire } from 'node:module'; const require = __cutwaterRequire(import.meta.url);",
   },
-});
-for (const [file, output] of Object.entries(result.metafile.outputs)) {
-  if (file.endsWith('.js'))
+};
+
+rmSync(outdir, { recursive: true, force: true });
+const started = performance.now();
+// Each function is built on its own with code splitting, so that what it imports with `import()`
+// (config loading with the Kubernetes schema, pages only some requests reach) lands in chunks
+// inside its own directory, which is what deploys, and is loaded when first used rather than at a
+// cold start. The CLI and the runner are long-lived processes: one file each.
+const results = await Promise.all([
+  build({ ...common, entryPoints: Object.fromEntries(entries.map((entry) => [entry.name, entry.file])), outdir }),
+  ...functionNames.map((name) =>
+    build({
+      ...common,
+      entryPoints: { index: `functions/${name}/index.ts` },
+      outdir: path.join(outdir, 'functions', name),
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+    }),
+  ),
+]);
+const outputs = Object.assign({}, ...results.map((result) => result.metafile.outputs));
+for (const [file, output] of Object.entries(outputs)) {
+  if (file.endsWith('.js') && !file.includes('/chunks/'))
     console.log(`${file.padEnd(40)} ${(output.bytes / 1024).toFixed(0).padStart(6)} KiB`);
 }
 
 // Each function deploys as its own directory: it needs a package.json naming exactly the packages
-// its bundle imports, at the versions installed here, so the cloud build installs what was tested.
+// its bundle and chunks import, at the versions installed here, so the cloud build installs what was tested.
 const builtins = new Set([...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
 const packageOf = (specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
-for (const [file, output] of Object.entries(result.metafile.outputs)) {
-  const match = /^dist\/functions\/([^/]+)\/index\.js$/.exec(file);
-  if (!match) continue;
+for (const name of functionNames) {
   const dependencies = {};
-  for (const imported of output.imports) {
-    if (!imported.external || builtins.has(imported.path) || imported.path.startsWith('node:')) continue;
-    const name = packageOf(imported.path);
-    const installed = JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8'));
-    dependencies[name] = installed.version;
+  for (const [file, output] of Object.entries(outputs)) {
+    if (!file.startsWith(`dist/functions/${name}/`) || !file.endsWith('.js')) continue;
+    for (const imported of output.imports) {
+      if (!imported.external || builtins.has(imported.path) || imported.path.startsWith('node:')) continue;
+      const packageName = packageOf(imported.path);
+      const installed = JSON.parse(readFileSync(path.join(root, 'node_modules', packageName, 'package.json'), 'utf8'));
+      dependencies[packageName] = installed.version;
+    }
   }
   const manifest = {
-    name: `cutwater-function-${match[1]}`,
+    name: `cutwater-function-${name}`,
     private: true,
     type: 'module',
     main: 'index.js',
     engines: { node: '>=22' },
     dependencies: Object.fromEntries(Object.entries(dependencies).sort(([a], [b]) => a.localeCompare(b))),
   };
-  writeFileSync(path.join(root, 'dist', 'functions', match[1], 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(path.join(root, 'dist', 'functions', name, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 // The plugin SDK (packages/plugin-sdk) as the package that is published: its code and the few
 // pure modules of shared/ it reuses in one file per entry point, npm packages left as imports,
@@ -105,4 +120,4 @@ writeFileSync(
 copyFileSync(path.join(sdkRoot, 'README.md'), path.join(sdkOut, 'README.md'));
 console.log(`${'dist/plugin-sdk/'.padEnd(40)} the publishable @cutwater/plugin-sdk (npm publish dist/plugin-sdk)`);
 
-console.log(`built ${entries.length} bundles in ${(performance.now() - started).toFixed(0)} ms`);
+console.log(`built ${entries.length + functionNames.length} bundles in ${(performance.now() - started).toFixed(0)} ms`);

@@ -1,4 +1,4 @@
-import { Storage, type File } from '@google-cloud/storage';
+import type { File, Storage } from '@google-cloud/storage';
 import { z } from 'zod';
 import { checkArtifactPath, checkPrefix, checkRange, compareUtf8, type ArtifactInfo, type ArtifactStore } from './artifact-store';
 
@@ -36,7 +36,8 @@ const ObjectMetadataSchema = z.object({
 export class GcsArtifactStore implements ArtifactStore {
   private readonly bucketName: string;
   private readonly prefix: string;
-  private readonly storage: Storage;
+  private readonly apiEndpoint: string | undefined;
+  private storage: Storage | Promise<Storage> | undefined;
 
   constructor(options: GcsArtifactStoreOptions) {
     this.bucketName = options.bucket.replace(/^gs:\/\//, '').replace(/\/+$/, '');
@@ -45,12 +46,23 @@ export class GcsArtifactStore implements ArtifactStore {
     }
     const pathPrefix = (options.pathPrefix ?? '').replace(/^\/+|\/+$/g, '');
     this.prefix = pathPrefix === '' ? '' : `${checkArtifactPath(pathPrefix)}/`;
-    this.storage = options.storage ?? new Storage(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {});
+    this.apiEndpoint = options.apiEndpoint;
+    this.storage = options.storage;
+  }
+
+  /**
+   * The Storage client costs about 150 ms to load; functions that touch a bucket only on some
+   * requests (config snapshots, log pages) should not pay that at every cold start.
+   */
+  private client(): Storage | Promise<Storage> {
+    return (this.storage ??= import('@google-cloud/storage').then(
+      ({ Storage: Client }) => (this.storage = new Client(this.apiEndpoint ? { apiEndpoint: this.apiEndpoint } : {})),
+    ));
   }
 
   async write(path: string, content: Buffer | string, options: { contentType?: string } = {}): Promise<void> {
     // Without a content type the client guesses one from the name, as gsutil does.
-    await this.file(path).save(content, {
+    await (await this.file(path)).save(content, {
       resumable: false,
       ...(options.contentType ? { contentType: options.contentType } : {}),
     });
@@ -58,7 +70,7 @@ export class GcsArtifactStore implements ArtifactStore {
 
   async read(path: string): Promise<Buffer | undefined> {
     try {
-      const [content] = await this.file(path).download();
+      const [content] = await (await this.file(path)).download();
       return content;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -68,7 +80,7 @@ export class GcsArtifactStore implements ArtifactStore {
 
   async readRange(path: string, start: number, endExclusive?: number): Promise<Buffer | undefined> {
     checkRange(start, endExclusive);
-    const file = this.file(path);
+    const file = await this.file(path);
     if (endExclusive === start) {
       // GCS has no empty range to ask for, so only whether the object exists is left to learn.
       const [exists] = await file.exists();
@@ -88,7 +100,7 @@ export class GcsArtifactStore implements ArtifactStore {
 
   async list(prefix: string): Promise<ArtifactInfo[]> {
     checkPrefix(prefix);
-    const [files] = await this.storage.bucket(this.bucketName).getFiles({ prefix: this.prefix + prefix, autoPaginate: true });
+    const [files] = await (await this.client()).bucket(this.bucketName).getFiles({ prefix: this.prefix + prefix, autoPaginate: true });
     return files
       .map((file) => {
         const metadata = ObjectMetadataSchema.parse({ ...file.metadata, name: file.name });
@@ -104,8 +116,8 @@ export class GcsArtifactStore implements ArtifactStore {
     return `gs://${this.bucketName}/${this.prefix}${checkArtifactPath(path)}`;
   }
 
-  private file(path: string): File {
-    return this.storage.bucket(this.bucketName).file(this.prefix + checkArtifactPath(path));
+  private async file(path: string): Promise<File> {
+    return (await this.client()).bucket(this.bucketName).file(this.prefix + checkArtifactPath(path));
   }
 }
 

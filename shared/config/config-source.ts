@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { ArtifactStore } from '../artifacts/artifact-store';
 import { DiskArtifactStore } from '../artifacts/disk';
 import { GcsArtifactStore } from '../artifacts/gcs';
-import { loadConfigOrThrow, type ConfigPaths, type LoadOptions } from './load';
+import type { ConfigPaths, LoadOptions } from './load';
 import type { Config } from './model';
 import { snapshotConfigSource } from './snapshots';
 import type { Logger } from '../log/logger';
@@ -41,6 +41,9 @@ export function fileConfigSource(
   let loaded: { config: Config; at: number } | undefined;
   let loading: Promise<Config> | undefined;
   const load = async (): Promise<Config> => {
+    // The loader decodes with the Kubernetes schema (about half a second to import): a function
+    // pays for it on its first config load, not before it can answer anything.
+    const { loadConfigOrThrow } = await import('./load');
     const config = await loadConfigOrThrow(paths, loadOptions);
     loaded = { config, at: Date.now() };
     return config;

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { enabledPluginsFor, ownEntry } from './enabled-plugins';
 import { goDecode } from './go-decode';
 import { type ConfigProblem, readFailure } from './problems';
 import type { PluginSectionSpec } from './plugin-section';
 import { formatYamlPath, parseYamlSource, type YamlPath, type YamlSource } from './yaml-source';
 
-export { formatYamlPath };
+export { enabledPluginsFor, formatYamlPath };
 export type { PluginSectionSpec };
 
 /**
@@ -148,15 +149,6 @@ export interface PluginConfigOptions {
    * section no spec names is still accepted: give them wherever plugin settings are read or checked.
    */
   readonly sections?: readonly PluginSectionSpec[];
-}
-
-/** The plugins enabled for org/repo: the org entry's (unless it excludes the repo), then the repo entry's. */
-export function enabledPluginsFor(config: PluginConfig, org: string, repo: string): string[] {
-  const orgEntry = ownEntry(config.plugins, org);
-  const repoEntry = ownEntry(config.plugins, `${org}/${repo}`);
-  const fromOrg = orgEntry && !(orgEntry.excluded_repos ?? []).includes(repo) ? (orgEntry.plugins ?? []) : [];
-  // Prow keys handlers by name, so a plugin listed at both levels still runs once.
-  return [...new Set([...fromOrg, ...(repoEntry?.plugins ?? [])])];
 }
 
 export async function loadPluginConfigFile(
@@ -392,10 +384,6 @@ function checkOwnersFilesVerified(context: CheckContext): void {
 }
 
 // ---- helpers ----
-
-function ownEntry<T>(record: Record<string, T> | undefined, key: string): T | undefined {
-  return record && Object.hasOwn(record, key) ? record[key] : undefined;
-}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ArtifactStore } from '../artifacts/artifact-store';
 import type { Logger } from '../log/logger';
 import type { ConfigSource } from './config-source';
-import { buildConfig, type ConfigTexts, type TextFile } from './load';
+import type { ConfigTexts, TextFile } from './load';
 import { countJobs, type Config, type JobCounts } from './model';
 import type { PluginSectionSpec } from './plugin-section';
 import { formatProblem, type ConfigProblem } from './problems';
@@ -225,6 +225,7 @@ export async function publishSnapshot(
   if (version !== snapshot.version) {
     throw new Error(`snapshot version ${snapshot.version} does not match its content (${version}); make snapshots with createSnapshot`);
   }
+  const { buildConfig } = await import('./load');
   const loaded = buildConfig(texts, {
     strict: options.strict ?? false,
     ...(options.pluginSettings ? { pluginSettings: options.pluginSettings } : {}),
@@ -368,6 +369,8 @@ export function snapshotConfigSource(
     const path = paths.snapshot(version);
     const snapshot = await readSnapshot(store, prefix, version);
     if (!snapshot) throw new SnapshotUnusableError(path, 'named by current.json but missing');
+    // Imported when a version is first loaded (see fileConfigSource): the Kubernetes schema is heavy.
+    const { buildConfig } = await import('./load');
     const result = buildConfig(snapshotTexts(snapshot), options.pluginSettings ? { pluginSettings: options.pluginSettings } : {});
     if (!result.ok) {
       const shown = result.problems.slice(0, 5).map(formatProblem).join('; ');

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { benchBurst } from './burst.bench';
+import { benchColdStart } from './cold-start.bench';
 import { benchConfig } from './config.bench';
 import { benchMergePool } from './merge-pool.bench';
 import { benchRunner } from './runner.bench';
@@ -20,6 +21,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   status: benchStatus,
   burst: benchBurst,
   'merge-pool': benchMergePool,
+  'cold-start': benchColdStart,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,4 +1,5 @@
-import { enabledPluginsFor, type ExternalPlugin, type PluginConfig } from '../../config/plugin-config';
+import { enabledPluginsFor } from '../../config/enabled-plugins';
+import type { ExternalPlugin, PluginConfig } from '../../config/plugin-config';
 import { externalPluginsFor } from '../../plugins/engine';
 import type { CommandHelp, Plugin } from '../../plugins/plugin';
 import { PLUGINS } from '../../plugins/registry';
