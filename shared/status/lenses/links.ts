@@ -1,5 +1,5 @@
 import { html } from '../html';
-import { safeHref } from '../pages/layout';
+import { safeHref } from '../format';
 import { formatBytes } from '../run-artifacts';
 import type { Lens } from './lens';
 

@@ -1,7 +1,7 @@
 import { PROW_FILES } from '../../artifacts/layout';
 import { z } from 'zod';
 import { html, type SafeHtml } from '../html';
-import { formatDuration, timeElement } from '../pages/layout';
+import { formatDuration, timeElement } from '../format';
 import { FinishedJsonSchema, StartedJsonSchema } from '../run-artifacts';
 import { fileNamed, parseJsonFile, type Lens, type LensFile } from './lens';
 import { PODINFO_FILE, podHint, readPodReport } from './podinfo';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { html, type SafeHtml } from '../html';
-import { timeElement } from '../pages/layout';
+import { timeElement } from '../format';
 import { fileNamed, parseJsonFile, type Lens } from './lens';
 
 /**

@@ -1,5 +1,8 @@
 import type { ProwJob, ProwJobState } from '../../prowjob/schema';
 import { html, type SafeHtml } from '../html';
+import { formatDuration } from '../format';
+
+export { formatDuration, safeHref, timeElement } from '../format';
 
 /**
  * The frame every status page shares: header with navigation and sign-in, the stylesheet and the
@@ -43,15 +46,6 @@ export function stateBadge(state: ProwJobState, id?: string): SafeHtml {
   return html`<span${id ? html` id="${id}"` : ''} class="state state-${state}">${stateText(state)}</span>`;
 }
 
-/** "42s", "3m07s", "1h02m". */
-export function formatDuration(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
-}
-
 /** How long a job ran (or has been running), in ms; undefined before it started. */
 export function jobDurationMs(job: ProwJob, now: number): number | undefined {
   const start = Date.parse(job.status?.startTime ?? '');
@@ -65,15 +59,6 @@ export function jobDuration(job: ProwJob, now: number): string {
   return ms === undefined ? '' : formatDuration(ms);
 }
 
-/** A timestamp a script can turn into the reader's local time; UTC text until it does. */
-export function timeElement(iso: string | undefined): SafeHtml {
-  if (!iso) return html``;
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return html`${iso}`;
-  const text = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  return html`<time datetime="${new Date(ms).toISOString()}">${text}</time>`;
-}
-
 /**
  * A time near now (a rate limit's reset, a lease's expiry) as the time of day with its zone, which
  * the page script turns into the reader's own; UTC text until it does.
@@ -83,17 +68,6 @@ export function clockTimeElement(iso: string): SafeHtml {
   if (Number.isNaN(ms)) return html`${iso}`;
   const at = new Date(ms).toISOString();
   return html`<time datetime="${at}" data-clock>${at.slice(11, 19)} UTC</time>`;
-}
-
-/** Only http(s) links from a job's refs become hrefs: a `javascript:` URL in a ProwJob must not. */
-export function safeHref(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.toString() : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export function link(href: string | undefined, text: string): SafeHtml {
