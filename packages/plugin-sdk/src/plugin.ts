@@ -2,6 +2,7 @@ import type { EmitterWebhookEvent, EmitterWebhookEventName } from '@octokit/webh
 import type { z } from 'zod';
 import type { CommentEvent } from '../../../shared/plugins/comment-event.js';
 import type { Logger } from '../../../shared/log/logger.js';
+import type { CommandHelp } from '../../../shared/plugins/plugin.js';
 import type { GitHub, IssueHandle } from './github.js';
 import type { CreatedProwJob, NewProwJob } from './jobs.js';
 
@@ -13,15 +14,8 @@ import type { CreatedProwJob, NewProwJob } from './jobs.js';
  *     .onComment(async ({ comment, issue }) => { … });
  */
 
-export interface CommandHelp {
-  /** e.g. "/hello [name]". */
-  usage: string;
-  description: string;
-  examples: string[];
-  /** Who may use it, in words: "Anyone", "Org members". */
-  who: string;
-  featured?: boolean;
-}
+/** A command's help, as Cutwater's own plugins give it (shown on /command-help). */
+export type { CommandHelp } from '../../../shared/plugins/plugin.js';
 
 export interface PluginHelp {
   description: string;
