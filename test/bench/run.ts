@@ -7,6 +7,7 @@ import { benchRunner } from './runner.bench';
 import { benchStatus } from './status.bench';
 import { benchStore } from './store.bench';
 import { benchWebhook } from './webhook.bench';
+import { benchCost } from './cost.bench';
 import { formatResults } from './measure';
 
 /**
@@ -22,6 +23,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   burst: benchBurst,
   'merge-pool': benchMergePool,
   'cold-start': benchColdStart,
+  cost: benchCost,
 };
 
 const wanted = process.argv.slice(2);

@@ -48,11 +48,24 @@ export async function benchStore(): Promise<string> {
   return sections.join('\n\n');
 }
 
-function delta(before: OperationCounts, after: OperationCounts): OperationCounts {
+export function delta(before: OperationCounts, after: OperationCounts): OperationCounts {
   return { reads: after.reads - before.reads, writes: after.writes - before.writes, deletes: after.deletes - before.deletes };
 }
 
-async function lifecycleCounts(store: FirestoreStore): Promise<string> {
+/** One step of a presubmit's lifecycle and the document operations it cost, as counted. */
+export interface LifecycleStep {
+  label: string;
+  /** The heartbeat step, which a job repeats for as long as it runs. */
+  heartbeat: boolean;
+  counted: OperationCounts;
+  ms: number;
+}
+
+/**
+ * Runs one presubmit's lifecycle on `store` and returns each step's counted operations: the data
+ * behind the table below and behind the cost bench (test/bench/cost.bench.ts). Closes the store.
+ */
+export async function countLifecycle(store: FirestoreStore): Promise<LifecycleStep[]> {
   const job = testProwJob({ pull: 42, job: 'pull-unit' });
   const name = job.metadata.name ?? '';
   const request = { cluster: 'default', holder: 'runner-1', ttlMs: 60_000 };
@@ -90,22 +103,25 @@ async function lifecycleCounts(store: FirestoreStore): Promise<string> {
       },
     ],
   ];
-  const rows: string[] = [];
-  const total: OperationCounts = { reads: 0, writes: 0, deletes: 0 };
+  const counted: LifecycleStep[] = [];
   for (const [label, step] of steps) {
     const before = { ...store.counts };
     const started = performance.now();
     await step();
-    const took = performance.now() - started;
+    const ms = performance.now() - started;
     // Listener reads arrive asynchronously; give the feed a moment before reading the counters.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const counted = delta(before, store.counts);
-    rows.push(`| ${label} | ${counted.reads} | ${counted.writes} | ${took.toFixed(1)} |`);
-    total.reads += counted.reads;
-    total.writes += counted.writes;
+    counted.push({ label, heartbeat: label.startsWith('heartbeat'), counted: delta(before, store.counts), ms });
   }
   feed.close();
   await store.close();
+  return counted;
+}
+
+async function lifecycleCounts(store: FirestoreStore): Promise<string> {
+  const steps = await countLifecycle(store);
+  const rows = steps.map(({ label, counted, ms }) => `| ${label} | ${counted.reads} | ${counted.writes} | ${ms.toFixed(1)} |`);
+  const total = steps.reduce((sum, { counted }) => ({ reads: sum.reads + counted.reads, writes: sum.writes + counted.writes }), { reads: 0, writes: 0 });
   return [
     '### One presubmit’s lifecycle on the Firestore emulator (document operations, counted)',
     '',
