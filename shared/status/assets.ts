@@ -109,6 +109,7 @@ pre.output{background:#f6f8fa;border:1px solid var(--line);padding:.5rem;max-hei
 .gallery figcaption{font-size:.85rem;overflow-wrap:anywhere}
 .html-report iframe{width:100%;height:36rem;border:1px solid var(--line);border-radius:6px;background:#fff;resize:vertical}
 .coverage-total{font-size:1.05rem}
+td.started time{white-space:nowrap}.ago{font-size:.85rem;white-space:nowrap}
 @media (max-width:700px){
   main{padding:.5rem}
   .hide-narrow{display:none}
@@ -131,15 +132,37 @@ const COMMON_SCRIPT = `
     for (var node = target.parentElement; node; node = node.parentElement) if (node.tagName === 'DETAILS') node.open = true;
     target.scrollIntoView({ block: 'center' });
   }
-  window.addEventListener('hashchange', openTarget);
-  document.addEventListener('DOMContentLoaded', function () {
-    openTarget();
-    document.querySelectorAll('time[datetime]').forEach(function (el) {
+  function ago(at) {
+    var seconds = Math.round((Date.now() - at) / 1000);
+    if (seconds < 0) return 'in the future';
+    if (seconds < 45) return 'just now';
+    var minutes = Math.round(seconds / 60);
+    if (minutes < 60) return minutes + ' min ago';
+    var hours = Math.round(minutes / 60);
+    if (hours < 48) return hours + ' h ago';
+    return Math.round(hours / 24) + ' days ago';
+  }
+  // The server writes UTC; the reader sees their own zone, named, and the UTC text on hover.
+  function localTimes(root) {
+    root.querySelectorAll('time[datetime]:not([data-local])').forEach(function (el) {
       var at = new Date(el.getAttribute('datetime'));
       if (isNaN(at)) return;
       el.title = el.textContent;
-      el.textContent = el.hasAttribute('data-clock') ? at.toLocaleTimeString(undefined, { timeZoneName: 'short' }) : at.toLocaleString(undefined, { timeZoneName: 'short' });
+      el.setAttribute('data-local', '');
+      el.textContent = el.hasAttribute('data-clock') ? at.toLocaleTimeString(undefined, { timeZoneName: 'short' }) : at.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
     });
+    root.querySelectorAll('[data-ago]').forEach(function (el) {
+      var at = new Date(el.getAttribute('data-ago'));
+      if (!isNaN(at)) el.textContent = ago(at.getTime());
+    });
+  }
+  // Rows swapped in by the job list's auto-refresh get the same treatment.
+  document.addEventListener('cutwater:updated', function (event) { localTimes(event.target); });
+  window.addEventListener('hashchange', openTarget);
+  document.addEventListener('DOMContentLoaded', function () {
+    openTarget();
+    localTimes(document);
+    setInterval(function () { localTimes(document); }, 30000);
   });
 })();
 `;
@@ -169,6 +192,7 @@ const JOB_LIST_SCRIPT = `
         return response.text().then(function (html) {
           var focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.getAttribute('href') : null;
           body.innerHTML = html;
+          body.dispatchEvent(new Event('cutwater:updated', { bubbles: true }));
           if (focused) { var again = body.querySelector('a[href="' + CSS.escape(focused) + '"]'); if (again) again.focus({ preventScroll: true }); }
           var stamp = document.getElementById('refreshed-at');
           if (stamp) stamp.textContent = 'updated ' + new Date().toLocaleTimeString();

@@ -8,7 +8,7 @@ import { badRequest, sendPage, type StatusRequest } from '../status-request';
 import { sendHtml } from '../respond';
 import { repoVisibility } from '../visibility';
 import { html, joinHtml, type SafeHtml } from '../html';
-import { jobDuration, stateOf, stateText, timeElement } from './layout';
+import { agoTimeElement, jobDuration, stateOf, stateText } from './layout';
 
 /**
  * Deck's job list (`/`): filters in a GET form (so they live in the URL and survive reloads and
@@ -49,7 +49,7 @@ export interface JobListInput {
 }
 
 export function jobRows(jobs: readonly ProwJob[], now: number): SafeHtml {
-  if (jobs.length === 0) return html`<tr><td colspan="7">No jobs match.</td></tr>`;
+  if (jobs.length === 0) return html`<tr><td colspan="8">No jobs match.</td></tr>`;
   return joinHtml(jobs.map((job) => jobRow(job, now)), html`\n`);
 }
 
@@ -63,7 +63,7 @@ function jobRow(job: ProwJob, now: number): SafeHtml {
       : `${refs.org}/${refs.repo}${refs.base_ref ? ` ${refs.base_ref}` : ''}`
     : '';
   const description = job.status?.description ? html` title="${job.status.description}"` : '';
-  return html`<tr><td class="state state-${state}"${description}>${stateText(state)}</td><td><a href="${jobPageHref(job.metadata.name ?? '')}">${job.spec.job}</a></td><td class="hide-narrow">${job.spec.type}</td><td>${where}</td><td class="hide-narrow">${pull?.author ?? ''}</td><td class="hide-narrow">${timeElement(job.status?.startTime)}</td><td>${jobDuration(job, now)}</td></tr>`;
+  return html`<tr><td class="state state-${state}"${description}>${stateText(state)}</td><td><a href="${jobPageHref(job.metadata.name ?? '')}">${job.spec.job}</a></td><td class="hide-narrow">${job.spec.type}</td><td>${where}</td><td class="hide-narrow">${pull?.author ?? ''}</td><td class="hide-narrow">${job.spec.cluster ?? ''}</td><td class="hide-narrow started">${agoTimeElement(job.status?.startTime, now)}</td><td>${jobDuration(job, now) || html`<span class="muted">not started</span>`}</td></tr>`;
 }
 
 function textField(label: string, name: keyof JobListRequest, value: string | number | undefined, extra: SafeHtml = html``): SafeHtml {
@@ -79,6 +79,9 @@ function datalist(id: string, values: readonly string[]): SafeHtml {
   return html`<datalist id="${id}">${values.slice(0, 500).map((value) => html`<option value="${value}">`)}</datalist>`;
 }
 
+/** Sized to the field (`size`), so the hint is never cut off. */
+const SEARCH_PLACEHOLDER = 'words in name, repo, author…';
+
 export function jobListBody(input: JobListInput): SafeHtml {
   const { request, result } = input;
   const form = html`<form class="filters" role="search" aria-label="Filter jobs" method="get" action="/">
@@ -88,7 +91,7 @@ ${selectField('Type', 'type', ProwJobTypeSchema.options, request.type, 'any')}
 ${selectField('State', 'state', ProwJobStateSchema.options, request.state, 'any')}
 ${textField('Author', 'author', request.author, html` autocomplete="off"`)}
 ${textField('Pull request', 'pull', request.pull, html` inputmode="numeric" pattern="[0-9]*" size="6"`)}
-<label>Search<input type="search" name="text" value="${request.text ?? ''}" placeholder="words in name, repo, author…"></label>
+<label>Search<input type="search" name="text" value="${request.text ?? ''}" placeholder="${SEARCH_PLACEHOLDER}" size="${SEARCH_PLACEHOLDER.length + 4}"></label>
 <button type="submit" class="primary">Filter</button> <a href="/">Clear</a>
 ${datalist('known-repos', input.knownRepos)}${datalist('known-jobs', input.knownJobs)}
 </form>`;
@@ -105,7 +108,7 @@ ${datalist('known-repos', input.knownRepos)}${datalist('known-jobs', input.known
 ${form}
 ${toolbar}
 ${scanNote}
-<div class="table-wrap"><table aria-label="Jobs"><thead><tr><th scope="col">State</th><th scope="col">Job</th><th scope="col" class="hide-narrow">Type</th><th scope="col">Repository</th><th scope="col" class="hide-narrow">Author</th><th scope="col" class="hide-narrow">Started</th><th scope="col">Duration</th></tr></thead>
+<div class="table-wrap"><table aria-label="Jobs"><thead><tr><th scope="col">State</th><th scope="col">Job</th><th scope="col" class="hide-narrow">Type</th><th scope="col">Repository</th><th scope="col" class="hide-narrow">Author</th><th scope="col" class="hide-narrow">Cluster</th><th scope="col" class="hide-narrow">Started</th><th scope="col">Duration</th></tr></thead>
 <tbody id="job-rows">
 ${jobRows(result.jobs.map((stored) => stored.job), input.now)}
 </tbody></table></div>

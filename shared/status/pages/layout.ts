@@ -52,11 +52,20 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
 
-/** How long a job ran (or has been running), in ms; undefined before it started. */
+/** States a job is in before anything ran: its clock must not tick yet. */
+const NOT_STARTED: ReadonlySet<ProwJobState> = new Set(['triggered', 'scheduling']);
+
+/**
+ * How long a job ran (or has been running), in ms; undefined before it started. `startTime` is
+ * stamped when the job is created, so a job still waiting for a runner has one: counting from it
+ * would show a duration that grows while nothing runs.
+ */
 export function jobDurationMs(job: ProwJob, now: number): number | undefined {
   const start = Date.parse(job.status?.startTime ?? '');
   if (Number.isNaN(start)) return undefined;
-  const end = job.status?.completionTime ? Date.parse(job.status.completionTime) : now;
+  const completion = job.status?.completionTime;
+  if (!completion && NOT_STARTED.has(stateOf(job))) return undefined;
+  const end = completion ? Date.parse(completion) : now;
   return Math.max(0, end - start);
 }
 
@@ -72,6 +81,29 @@ export function timeElement(iso: string | undefined): SafeHtml {
   if (Number.isNaN(ms)) return html`${iso}`;
   const text = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   return html`<time datetime="${new Date(ms).toISOString()}">${text}</time>`;
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago": how long before `now` a moment was. */
+export function relativeTime(ms: number, now: number): string {
+  const seconds = Math.round((now - ms) / 1000);
+  if (seconds < 0) return 'in the future';
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+/**
+ * A timestamp with how long ago it was: the script shows the moment in the reader's zone (zone
+ * named) and keeps the "ago" current; the server's text is UTC, so it is right without the script.
+ */
+export function agoTimeElement(iso: string | undefined, now: number): SafeHtml {
+  if (!iso) return html``;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return html`${iso}`;
+  return html`${timeElement(iso)} <span class="ago muted" data-ago="${new Date(ms).toISOString()}">${relativeTime(ms, now)}</span>`;
 }
 
 /**
