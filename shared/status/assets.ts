@@ -89,7 +89,11 @@ pre.output{background:#f6f8fa;border:1px solid var(--line);padding:.5rem;max-hei
 .summary-counts{font-weight:600}
 .plugin{border-top:1px solid var(--line);padding-top:.5rem;margin-top:1rem}
 .plugin-index{columns:14rem;padding-left:1.2rem}
-.featured{font-weight:600}
+.nowrap{white-space:nowrap}
+table.commands th[scope=row]{font-weight:400;white-space:normal;width:14rem;max-width:16rem}
+table.commands td{overflow-wrap:normal}
+table.commands td:nth-child(2){min-width:16rem}
+code.usage{overflow-wrap:normal}
 .source{font-size:.85rem}
 .message{font-size:1.05rem}
 .notice{background:#ddf4ff;border:1px solid #54aeff;border-radius:6px;padding:.5rem .75rem}

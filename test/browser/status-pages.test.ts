@@ -283,6 +283,19 @@ describe('the status pages in Chromium', () => {
       await page.waitForURL((url) => url.pathname === '/command-help');
       await page.getByText('/hold').first().waitFor();
       await page.getByText('/lgtm').first().waitFor();
+      const layout = await page.locator('#commands').evaluate((table) => {
+        const width = table.getBoundingClientRect().width;
+        return {
+          columns: [...table.querySelectorAll('thead th')].map((th) => th.getBoundingClientRect().width / width),
+          boldRows: [...table.querySelectorAll('tbody th')].filter((th) => Number(getComputedStyle(th).fontWeight) >= 600).length,
+          brokenPluginNames: [...table.querySelectorAll('tbody td:last-child a')].filter((a) => a.getClientRects().length > 1).map((a) => a.textContent),
+        };
+      });
+      // The description is the widest column; the command column stays narrow.
+      expect(layout.columns[0]).toBeLessThan(0.3);
+      expect(layout.columns[1]).toBeGreaterThan(layout.columns[0]!);
+      expect(layout.boldRows).toBe(0);
+      expect(layout.brokenPluginNames).toEqual([]);
       await saveScreenshot(page, 'command-help.png');
     }, 60_000);
 

@@ -169,18 +169,27 @@ function repoSelector(input: PluginHelpInput, action: string): SafeHtml {
 }
 
 function examplesHtml(command: CommandHelp): SafeHtml {
-  return joinHtml(command.examples.map((example) => html`<code>${example}</code>`), html` `);
+  return joinHtml(command.examples.map((example) => html`<code class="nowrap">${example}</code>`), html` `);
+}
+
+/**
+ * A usage such as `/[remove-](area|kind|sig) <value>` may break only between its words and after
+ * an alternative's `|`, never inside a word, so the Command column can stay narrow.
+ */
+function usageCode(usage: string): SafeHtml {
+  const words = usage.split(' ').map((word) => joinHtml(word.split(/(?<=\|)/).map((piece) => html`<span class="nowrap">${piece}</span>`), html`<wbr>`));
+  return html`<code class="usage">${joinHtml(words, html` `)}</code>`;
 }
 
 function usageCell(command: CommandHelp): SafeHtml {
-  return html`<th scope="row"><code>${command.usage}</code>${command.featured ? html` <span class="muted">(featured)</span>` : ''}</th>`;
+  return html`<th scope="row">${usageCode(command.usage)}${command.featured ? html` <span class="muted">(featured)</span>` : ''}</th>`;
 }
 
 function commandsTable(name: string, commands: readonly CommandHelp[]): SafeHtml {
   const rows = commands.map(
     (command) => html`<tr>${usageCell(command)}<td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td></tr>`,
   );
-  return html`<div class="table-wrap"><table><caption>Commands of ${name}</caption>
+  return html`<div class="table-wrap"><table class="commands"><caption>Commands of ${name}</caption>
 <thead><tr><th scope="col">Command</th><th scope="col">What it does</th><th scope="col">Examples</th><th scope="col">Who can use it</th></tr></thead>
 <tbody>${joinHtml(rows, html`\n`)}</tbody></table></div>`;
 }
@@ -373,14 +382,14 @@ export function commandHelpBody(input: PluginHelpInput): RenderedBody {
   const ordered = [...commands.filter(({ command }) => command.featured), ...commands.filter(({ command }) => !command.featured)];
   const rows = ordered.map(({ name, href, command }) => {
     const search = [command.usage, command.description, ...command.examples, command.who, name].join(' ').toLowerCase();
-    return html`<tr data-search="${search}"${command.featured ? html` class="featured"` : ''}>${usageCell(command)}<td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td><td><a href="${href}">${name}</a></td></tr>`;
+    return html`<tr data-search="${search}">${usageCell(command)}<td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td><td class="nowrap"><a href="${href}">${name}</a></td></tr>`;
   });
   const scope = input.repo ? `enabled for ${input.repo}` : 'Cutwater provides';
   const body = html`<h1>${title}</h1>
 ${repoSelector(input, '/command-help')}
 <p>Commands are typed in a comment on an issue or pull request, each on a line of its own.</p>
 <p><label for="command-filter" hidden>Filter commands</label> <input id="command-filter" type="search" autocomplete="off" hidden></p>
-<div class="table-wrap"><table id="commands"><caption>Commands of the plugins ${scope}</caption>
+<div class="table-wrap"><table id="commands" class="commands"><caption>Commands of the plugins ${scope}</caption>
 <thead><tr><th scope="col">Command</th><th scope="col">What it does</th><th scope="col">Examples</th><th scope="col">Who can use it</th><th scope="col">Plugin</th></tr></thead>
 <tbody>${rows.length > 0 ? joinHtml(rows, html`\n`) : html`<tr><td colspan="5">No commands: no plugin with commands is enabled here.</td></tr>`}</tbody></table></div>`;
   return { title, body };
