@@ -94,6 +94,11 @@ table.commands th[scope=row]{font-weight:400;white-space:normal;width:14rem;max-
 table.commands td{overflow-wrap:normal}
 table.commands td:nth-child(2){min-width:16rem}
 code.usage{overflow-wrap:normal}
+table.configured-jobs td{overflow-wrap:break-word;min-width:6rem}
+table.configured-jobs th[scope=row]{white-space:normal;min-width:12rem;max-width:22rem}
+table.configured-jobs th[scope=row] a{overflow-wrap:anywhere}
+table.configured-jobs .source{overflow-wrap:anywhere;font-weight:400}
+table.configured-jobs td.image{max-width:16rem;overflow-wrap:anywhere}
 .source{font-size:.85rem}
 .message{font-size:1.05rem}
 .notice{background:#ddf4ff;border:1px solid #54aeff;border-radius:6px;padding:.5rem .75rem}

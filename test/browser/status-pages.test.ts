@@ -306,6 +306,17 @@ describe('the status pages in Chromium', () => {
       await page.getByRole('heading', { level: 1 }).waitFor();
       await page.getByText('unit', { exact: true }).first().waitFor();
       await page.getByText('slow', { exact: true }).first().waitFor();
+      const main = await page.getByRole('main').innerText();
+      // Sources are named from the config root: the demo's temporary directory never shows.
+      expect(main).toMatch(/\.yaml:\d+/);
+      expect(main).not.toMatch(/(^|\s)\/(tmp|home|var|work)\//m);
+      const cells = await page.locator('table.configured-jobs tbody td').evaluateAll((tds) =>
+        tds.filter((td) => td.getBoundingClientRect().width > 0).map((td) => ({ width: td.getBoundingClientRect().width, image: td.classList.contains('image') })),
+      );
+      // No column squeezed to a few letters a line, and the image column bounded.
+      expect(Math.min(...cells.map((cell) => cell.width))).toBeGreaterThanOrEqual(80);
+      for (const cell of cells.filter((one) => one.image)) expect(cell.width).toBeLessThanOrEqual(16 * 16 + 24);
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(DESKTOP.width);
       await saveScreenshot(page, 'configured-jobs.png');
     }, 60_000);
 
