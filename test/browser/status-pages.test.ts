@@ -273,6 +273,9 @@ describe('the status pages in Chromium', () => {
       await page.getByText('/hold').first().waitFor();
       const text = await page.getByRole('main').innerText();
       for (const plugin of ['trigger', 'lgtm', 'hold', 'approve', 'size']) expect(text).toContain(plugin);
+      // Only the plugins plugins.yaml enables, with the way to the rest.
+      expect(await page.locator('section.plugin').count()).toBe(5);
+      await page.getByRole('link', { name: /^Show all \d+ plugins/ }).waitFor();
       await saveScreenshot(page, 'plugins.png');
     }, 60_000);
 

@@ -32,7 +32,8 @@ async function pluginHelpInput(page: StatusRequest): Promise<PluginHelpInput> {
   const repo = page.url.searchParams.get('repo') ?? undefined;
   const visibleRepo = repoVisibility(page.config);
   const repos = configIndex(page.config).repos.filter(visibleRepo);
-  const input: PluginHelpInput = { plugins: PLUGINS, pluginConfig: page.config.plugins, repos, visible: visibleRepo, ...(repo && repos.includes(repo) ? { repo } : {}) };
+  const all = page.url.searchParams.get('all') === '1';
+  const input: PluginHelpInput = { plugins: PLUGINS, pluginConfig: page.config.plugins, repos, visible: visibleRepo, all, ...(repo && repos.includes(repo) ? { repo } : {}) };
   const source = page.deps.externalHelp;
   return source ? { ...input, externalHelp: await fetchExternalHelp(input, source) } : input;
 }
@@ -67,6 +68,11 @@ export interface PluginHelpInput {
   repo?: string;
   /** Repositories offered in the selector. */
   repos: readonly string[];
+  /**
+   * /plugins for all repositories: every in-tree plugin, not only those plugins.yaml enables
+   * somewhere (`?all=1`). Most of the plugins Cutwater provides are off in any one installation.
+   */
+  all?: boolean;
   /**
    * Whether an org or "org/repo" may be named on a public page (deck's hidden_repos). plugins.yaml
    * names private repositories too; without this predicate every entry is shown.
@@ -337,13 +343,23 @@ function missingNote(missing: readonly string[]): SafeHtml | undefined {
   return html`<p class="muted">Enabled in plugins.yaml but not provided by Cutwater, so they do nothing here: ${missing.join(', ')}.</p>`;
 }
 
+function allPluginsIntro(input: PluginHelpInput, shown: number): SafeHtml {
+  const total = input.plugins.length;
+  return input.all
+    ? html`<p>Every plugin Cutwater provides (${total}), and where plugins.yaml enables it. <a href="/plugins">Only the enabled ones</a> · <a href="/command-help">All commands</a>.</p>`
+    : html`<p>The ${shown} plugins plugins.yaml enables somewhere, and where. Choose a repository to see only the plugins enabled there. <a href="/plugins?all=1">Show all ${total} plugins Cutwater provides</a> · <a href="/command-help">All commands</a>.</p>`;
+}
+
 export function pluginHelpBody(input: PluginHelpInput): RenderedBody {
   const visible = input.visible ?? (() => true);
-  const { plugins, missing } = enablementFor(input);
+  const enablement = enablementFor(input);
+  const { missing } = enablement;
+  // For all repositories, a plugin enabled nowhere (or only where the page may not say) is noise unless asked for.
+  const plugins = input.repo || input.all ? enablement.plugins : enablement.plugins.filter((plugin) => enabledWhere(input.pluginConfig, plugin, visible).length > 0);
   const title = input.repo ? `Plugins for ${input.repo}` : 'Plugins';
   const intro = input.repo
     ? html`<p>The plugins enabled for ${input.repo} in plugins.yaml. <a href="/command-help?${new URLSearchParams({ repo: input.repo }).toString()}">Their commands</a>.</p>`
-    : html`<p>Every plugin Cutwater provides, and where plugins.yaml enables it. Choose a repository to see only the plugins enabled there. <a href="/command-help">All commands</a>.</p>`;
+    : allPluginsIntro(input, plugins.length);
   const contents =
     plugins.length > 0
       ? html`<nav aria-label="Plugins on this page"><ul class="plugin-index">${plugins.map(

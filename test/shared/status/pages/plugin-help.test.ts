@@ -82,11 +82,25 @@ function commandRows(html: string): string[] {
 }
 
 describe('/plugins for all repositories', () => {
-  const { title, body } = pluginHelpBody(input());
+  const { title, body } = pluginHelpBody(input({ all: true }));
 
-  it('has a section for every in-tree plugin, each linkable by id', () => {
+  it('with ?all=1, has a section for every in-tree plugin, each linkable by id', () => {
     expect(title).toBe('Plugins');
     expect(sectionIds(body)).toEqual(PLUGINS.map((plugin) => plugin.name));
+    expect(body).toContain('<a href="/plugins">Only the enabled ones</a>');
+  });
+
+  it('by default, shows only the plugins plugins.yaml enables somewhere, with a link to all of them', () => {
+    const enabled = pluginHelpBody(input()).body;
+    expect(sectionIds(enabled)).toEqual(PLUGINS.map((plugin) => plugin.name).filter((name) => ['hold', 'lgtm', 'size', 'wip', 'label', 'needs-rebase'].includes(name)));
+    expect(enabled).not.toContain('id="plugin-trigger"');
+    expect(text(enabled)).toContain(`Show all ${PLUGINS.length} plugins Cutwater provides`);
+    expect(enabled).toContain('href="/plugins?all=1"');
+    // A plugin enabled only where the page may not say counts as enabled nowhere.
+    const hidden = new Set(['acme/secret', 'hushed']);
+    const publicView = pluginHelpBody(input({ visible: (name) => !hidden.has(name), repos: ['acme/widgets'] })).body;
+    expect(sectionIds(publicView)).not.toContain('wip');
+    expect(sectionIds(publicView)).not.toContain('label');
   });
 
   it('shows the hold command with its examples and who may use it', () => {
@@ -106,7 +120,7 @@ describe('/plugins for all repositories', () => {
 
   it('does not name hidden orgs or repositories', () => {
     const hidden = new Set(['acme/secret', 'hushed']);
-    const page = pluginHelpBody(input({ visible: (name) => !hidden.has(name), repos: ['acme/widgets'] })).body;
+    const page = pluginHelpBody(input({ visible: (name) => !hidden.has(name), repos: ['acme/widgets'], all: true })).body;
     expect(text(section(page, 'hold'))).toContain('Enabled for acme');
     expect(page).not.toContain('acme/secret');
     expect(text(section(page, 'label'))).toContain('Not enabled in plugins.yaml');
@@ -231,7 +245,7 @@ describe('escaping', () => {
 
   it('escapes help text, usage, examples and who, on both pages', () => {
     const pages = [
-      pluginHelpBody({ plugins: [hostile], pluginConfig: undefined, repos: ['<a>/<b>'] }).body,
+      pluginHelpBody({ plugins: [hostile], pluginConfig: undefined, repos: ['<a>/<b>'], all: true }).body,
       commandHelpBody({ plugins: [hostile], pluginConfig: undefined, repos: [] }).body,
     ];
     for (const page of pages) {
