@@ -314,6 +314,18 @@ const SANDBOX_SCRIPT = `
 })();
 `;
 
+/** The tab icon: a ship's bow parting water (a cutwater), in the header's colours. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#24292f"/><path d="M16 4 L25 22 H7 Z" fill="#fff"/><path d="M3 25 Q9.5 21 16 25 T29 25 V28 H3 Z" fill="#54aeff"/></svg>`;
+
+/**
+ * `GET /favicon.svg`, and `/favicon.ico` too: browsers and crawlers ask for the .ico by habit,
+ * and they read the answer by its content type, so one small SVG serves both without a 404.
+ */
+export const serveFavicon: RouteHandler = ({ response }) => {
+  response.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400', 'x-content-type-options': 'nosniff' });
+  response.end(FAVICON_SVG);
+};
+
 export const STATIC_ASSETS: Readonly<Record<string, { contentType: string; body: string }>> = {
   'status.css': { contentType: 'text/css; charset=utf-8', body: STYLESHEET },
   'common.js': { contentType: 'text/javascript; charset=utf-8', body: COMMON_SCRIPT },

@@ -191,6 +191,7 @@ export function page(options: PageOptions): SafeHtml {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · Cutwater</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/status.css">${scripts}
 </head><body>
 <a class="skip-link" href="#main">Skip to content</a>

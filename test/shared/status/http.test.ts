@@ -433,6 +433,17 @@ describe('the URLs served', () => {
     expect(await raw('*')).toMatch(/^HTTP\/1\.1 400 /);
   });
 
+  it('serves a small SVG tab icon that every page links, and answers /favicon.ico with it instead of 404', async () => {
+    const page = await get('/');
+    expect(page.text).toContain('<link rel="icon" href="/favicon.svg" type="image/svg+xml">');
+    for (const path of ['/favicon.svg', '/favicon.ico']) {
+      const icon = await get(path);
+      expect({ path, status: icon.status, type: icon.headers.get('content-type') }).toEqual({ path, status: 200, type: 'image/svg+xml' });
+      expect(icon.text).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>$/);
+      expect(icon.text.length).toBeLessThan(1024);
+    }
+  });
+
   it('tells browsers not to sniff any answer, JSON included', async () => {
     for (const path of ['/prowjobs.js', '/api/prowjobs/unit-failed', '/health.json', '/', '/view/%E0']) {
       expect({ path, nosniff: (await get(path)).headers.get('x-content-type-options') }).toEqual({ path, nosniff: 'nosniff' });
