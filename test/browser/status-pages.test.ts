@@ -290,7 +290,7 @@ describe('the status pages in Chromium', () => {
         const width = table.getBoundingClientRect().width;
         return {
           columns: [...table.querySelectorAll('thead th')].map((th) => th.getBoundingClientRect().width / width),
-          boldRows: [...table.querySelectorAll('tbody th')].filter((th) => Number(getComputedStyle(th).fontWeight) >= 600).length,
+          boldRows: [...table.querySelectorAll('tbody th')].filter((th) => Number((globalThis as unknown as { getComputedStyle(element: unknown): { fontWeight: string } }).getComputedStyle(th).fontWeight) >= 600).length,
           brokenPluginNames: [...table.querySelectorAll('tbody td:last-child a')].filter((a) => a.getClientRects().length > 1).map((a) => a.textContent),
         };
       });

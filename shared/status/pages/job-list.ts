@@ -34,8 +34,8 @@ export async function serveJobList(page: StatusRequest): Promise<void> {
   if (page.url.searchParams.get('fragment') === 'rows') {
     return sendHtml(page.response, 200, jobRows(result.jobs.map((stored) => stored.job), page.now));
   }
-  const { repos, jobNames } = configIndex(page.config);
-  const body = jobListBody({ request: listRequest, result, now: page.now, knownRepos: repos.filter(repoVisibility(page.config)), knownJobs: jobNames });
+  const { repos, shownJobNames, shownClusters } = configIndex(page.config);
+  const body = jobListBody({ request: listRequest, result, now: page.now, knownRepos: repos.filter(repoVisibility(page.config)), knownJobs: shownJobNames, knownClusters: shownClusters });
   sendPage(page, 'Jobs', body, 'jobs', ['job-list']);
 }
 
@@ -43,9 +43,10 @@ export interface JobListInput {
   request: JobListRequest;
   result: JobListResult;
   now: number;
-  /** Suggestions for the repository and job fields. */
+  /** Choices from the config: suggestions for the repository and job fields, the cluster picker. */
   knownRepos: readonly string[];
   knownJobs: readonly string[];
+  knownClusters?: readonly string[];
 }
 
 export function jobRows(jobs: readonly ProwJob[], now: number): SafeHtml {
@@ -71,7 +72,9 @@ function textField(label: string, name: keyof JobListRequest, value: string | nu
 }
 
 function selectField(label: string, name: keyof JobListRequest, options: readonly string[], value: string | undefined, anyText: string): SafeHtml {
-  const choices = [html`<option value="">${anyText}</option>`, ...options.map((option) => html`<option${option === value ? html` selected` : ''}>${option}</option>`)];
+  // A value from the URL that the config no longer offers stays chosen, so the form shows the filter in force.
+  const offered = value && !options.includes(value) ? [...options, value] : options;
+  const choices = [html`<option value="">${anyText}</option>`, ...offered.map((option) => html`<option${option === value ? html` selected` : ''}>${option}</option>`)];
   return html`<label>${label}<select name="${name}">${choices}</select></label>`;
 }
 
@@ -89,6 +92,7 @@ ${textField('Repository', 'repo', request.repo, html` list="known-repos" placeho
 ${textField('Job', 'job', request.job, html` list="known-jobs" autocomplete="off"`)}
 ${selectField('Type', 'type', ProwJobTypeSchema.options, request.type, 'any')}
 ${selectField('State', 'state', ProwJobStateSchema.options, request.state, 'any')}
+${(input.knownClusters ?? []).length > 0 || request.cluster ? selectField('Cluster', 'cluster', input.knownClusters ?? [], request.cluster, 'any') : ''}
 ${textField('Author', 'author', request.author, html` autocomplete="off"`)}
 ${textField('Pull request', 'pull', request.pull, html` inputmode="numeric" pattern="[0-9]*" size="6"`)}
 <label>Search<input type="search" name="text" value="${request.text ?? ''}" placeholder="${SEARCH_PLACEHOLDER}" size="${SEARCH_PLACEHOLDER.length + 4}"></label>

@@ -196,6 +196,10 @@ describe('the job list', () => {
 
   it('never shows hidden repositories, in the list, by name, or in prowjobs.js', async () => {
     expect(rowsOf((await get('/?limit=500')).text)).not.toContain('vault-1');
+    // Nor among the job list's choices from the config.
+    const list = (await get('/')).text;
+    expect(list).toContain('<option value="unit">');
+    expect(list).not.toContain('vault-unit');
     expect((await get('/view/vault-1')).status).toBe(404);
     expect((await get('/?repo=secret-org/vault')).text).not.toContain('vault-1');
     const json = JSON.parse((await get('/prowjobs.js?limit=1000')).text) as { items: ProwJob[] };

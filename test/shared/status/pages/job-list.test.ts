@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ProwJob, ProwJobState } from '../../../../shared/prowjob/schema';
+import { configIndex } from '../../../../shared/status/config-index';
+import type { JobListRequest } from '../../../../shared/status/job-search';
 import { jobListBody, jobRows } from '../../../../shared/status/pages/job-list';
+import { buildFromFiles, expectLoaded, yaml } from '../../../support/config';
 import { relativeTime } from '../../../../shared/status/pages/layout';
 
 /**
@@ -32,14 +35,15 @@ function headings(body: string): string[] {
   return [...body.matchAll(/<th scope="col"[^>]*>([^<]*)<\/th>/g)].map((match) => match[1] ?? '');
 }
 
-function body(jobs: readonly ProwJob[], knownRepos: string[] = [], knownJobs: string[] = []): string {
+function body(jobs: readonly ProwJob[], knownRepos: string[] = [], knownJobs: string[] = [], knownClusters: string[] = [], request: JobListRequest = {}): string {
   return String(
     jobListBody({
-      request: {},
+      request,
       result: { jobs: jobs.map((one) => ({ job: one, revision: 1, createdAt: NOW, updatedAt: NOW })), scanned: jobs.length, budgetExhausted: false },
       now: NOW,
       knownRepos,
       knownJobs,
+      knownClusters,
     }),
   );
 }
@@ -84,5 +88,52 @@ describe('the job list', () => {
     expect(relativeTime(NOW - 5 * 60_000, NOW)).toBe('5 min ago');
     expect(relativeTime(NOW - 3 * 3_600_000, NOW)).toBe('3 h ago');
     expect(relativeTime(NOW - 3 * 86_400_000, NOW)).toBe('3 days ago');
+  });
+
+  it('offers filter choices from the config: repositories and jobs to pick, states and clusters to choose', () => {
+    const page = body([], ['acme/widgets'], ['unit', 'lint'], ['build-eu', 'default'], { cluster: 'build-eu' });
+    expect(page).toMatch(/<input type="text" name="repo" value="" list="known-repos"/);
+    expect(page).toContain('<datalist id="known-repos"><option value="acme/widgets"></datalist>');
+    expect(page).toMatch(/<input type="text" name="job" value="" list="known-jobs"/);
+    expect(page).toContain('<datalist id="known-jobs"><option value="unit"><option value="lint"></datalist>');
+    expect(page).toMatch(/<select name="state"><option value="">any<\/option>(<option>\w+<\/option>){7}<\/select>/);
+    expect(page).toContain('<select name="cluster"><option value="">any</option><option selected>build-eu</option><option>default</option></select>');
+    // A cluster from the URL that the config does not name stays shown as the filter in force.
+    expect(body([], [], [], ['default'], { cluster: 'gone' })).toContain('<option selected>gone</option>');
+  });
+
+  it('draws those choices only from jobs the page may show', () => {
+    const config = expectLoaded(
+      buildFromFiles({
+        config: yaml(`
+          deck:
+            hidden_repos: [secret-org]
+        `),
+        jobs: {
+          'jobs.yaml': yaml(`
+            presubmits:
+              acme/widgets:
+              - name: unit
+                cluster: build-eu
+                spec: {containers: [{image: busybox}]}
+              - name: quiet
+                hidden: true
+                cluster: hidden-cluster
+                spec: {containers: [{image: busybox}]}
+              secret-org/vault:
+              - name: vault-unit
+                cluster: vault-cluster
+                spec: {containers: [{image: busybox}]}
+            periodics:
+            - name: nightly
+              interval: 24h
+              spec: {containers: [{image: busybox}]}
+          `),
+        },
+      }),
+    );
+    const index = configIndex(config);
+    expect(index.shownJobNames).toEqual(['nightly', 'unit']);
+    expect(index.shownClusters).toEqual(['build-eu', 'default']);
   });
 });
