@@ -91,8 +91,10 @@ pre.output{background:#f6f8fa;border:1px solid var(--line);padding:.5rem;max-hei
 .plugin-index{columns:14rem;padding-left:1.2rem}
 .nowrap{white-space:nowrap}
 table.commands th[scope=row]{font-weight:400;white-space:normal;width:14rem;max-width:16rem}
-table.commands td{overflow-wrap:normal}
-table.commands td:nth-child(2){min-width:16rem}
+table.commands td:nth-child(2){min-width:16rem;width:40%}
+table.commands td:nth-child(3){min-width:9rem}
+table.commands td:nth-child(4){min-width:9rem}
+table.commands code.example{display:inline-block;overflow-wrap:normal}
 code.usage{overflow-wrap:normal}
 table.configured-jobs td{overflow-wrap:break-word;min-width:6rem}
 table.configured-jobs th[scope=row]{white-space:normal;min-width:12rem;max-width:22rem}

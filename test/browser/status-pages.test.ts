@@ -109,6 +109,10 @@ describe('the status pages in Chromium', () => {
     const response = await page.goto('/');
     expect(response?.status()).toBe(200);
     await page.getByRole('heading', { name: 'Jobs', level: 1 }).waitFor();
+    // Start times in the reader's zone (the harness runs in UTC), named, with how long ago.
+    const started = jobsTable(page).locator('td.started').first();
+    await expect(started.locator('time').innerText()).resolves.toMatch(/\d{4}, \d{2}:\d{2}:\d{2} UTC$/);
+    await expect(started.locator('.ago').innerText()).resolves.toMatch(/^(just now|\d+ (min|h) ago)$/);
     await saveScreenshot(page, 'job-list.png');
   }, 60_000);
 
@@ -299,6 +303,8 @@ describe('the status pages in Chromium', () => {
       expect(layout.columns[1]).toBeGreaterThan(layout.columns[0]!);
       expect(layout.boldRows).toBe(0);
       expect(layout.brokenPluginNames).toEqual([]);
+      // All of it fits the page: no column pushed off to the right.
+      expect(await page.evaluate('document.querySelector("#commands").scrollWidth <= document.querySelector("#commands").parentElement.clientWidth')).toBe(true);
       await saveScreenshot(page, 'command-help.png');
     }, 60_000);
 

@@ -175,7 +175,7 @@ function repoSelector(input: PluginHelpInput, action: string): SafeHtml {
 }
 
 function examplesHtml(command: CommandHelp): SafeHtml {
-  return joinHtml(command.examples.map((example) => html`<code class="nowrap">${example}</code>`), html` `);
+  return joinHtml(command.examples.map((example) => html`<code class="example">${example}</code>`), html` `);
 }
 
 /**

@@ -133,7 +133,7 @@ describe('external plugins on /plugins and /command-help', () => {
       expect(greeterSection).toContain('Greets people who ask, and explains <code>/greet</code> in its answer.');
       expect(greeterSection).toContain('Reads <code>greeting</code> from its own file.');
       expect(greeterSection).toContain('<code class="usage"><span class="nowrap">/greet</span> <span class="nowrap">[name]</span></code>');
-      expect(greeterSection).toContain('<code class="nowrap">/greet Ada</code>');
+      expect(greeterSection).toContain('<code class="example">/greet Ada</code>');
       // The events are the ones plugins.yaml forwards to it.
       expect(greeterSection).toMatch(/<dt>Events<\/dt><dd><code>issue_comment<\/code><\/dd>/);
       // The endpoint's path is kept and /help appended; the body lists where it is enabled.
