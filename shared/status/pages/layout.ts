@@ -52,19 +52,15 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
 
-/** States a job is in before anything ran: its clock must not tick yet. */
-const NOT_STARTED: ReadonlySet<ProwJobState> = new Set(['triggered', 'scheduling']);
-
-/**
- * How long a job ran (or has been running), in ms; undefined before it started. `startTime` is
- * stamped when the job is created, so a job still waiting for a runner has one: counting from it
- * would show a duration that grows while nothing runs.
- */
+/** How long a job ran (or has been running), in ms; undefined before it started. */
 export function jobDurationMs(job: ProwJob, now: number): number | undefined {
   const start = Date.parse(job.status?.startTime ?? '');
   if (Number.isNaN(start)) return undefined;
   const completion = job.status?.completionTime;
-  if (!completion && NOT_STARTED.has(stateOf(job))) return undefined;
+  // startTime is stamped when the job is created, so a job still waiting for a runner has one:
+  // counting from it would show a duration that grows while nothing runs.
+  const waiting = stateOf(job) === 'triggered' || stateOf(job) === 'scheduling';
+  if (!completion && waiting) return undefined;
   const end = completion ? Date.parse(completion) : now;
   return Math.max(0, end - start);
 }
@@ -81,29 +77,6 @@ export function timeElement(iso: string | undefined): SafeHtml {
   if (Number.isNaN(ms)) return html`${iso}`;
   const text = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   return html`<time datetime="${new Date(ms).toISOString()}">${text}</time>`;
-}
-
-/** "just now", "5 min ago", "3 h ago", "2 days ago": how long before `now` a moment was. */
-export function relativeTime(ms: number, now: number): string {
-  const seconds = Math.round((now - ms) / 1000);
-  if (seconds < 0) return 'in the future';
-  if (seconds < 45) return 'just now';
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return `${hours} h ago`;
-  return `${Math.round(hours / 24)} days ago`;
-}
-
-/**
- * A timestamp with how long ago it was: the script shows the moment in the reader's zone (zone
- * named) and keeps the "ago" current; the server's text is UTC, so it is right without the script.
- */
-export function agoTimeElement(iso: string | undefined, now: number): SafeHtml {
-  if (!iso) return html``;
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return html`${iso}`;
-  return html`${timeElement(iso)} <span class="ago muted" data-ago="${new Date(ms).toISOString()}">${relativeTime(ms, now)}</span>`;
 }
 
 /**
@@ -203,4 +176,27 @@ export function page(options: PageOptions): SafeHtml {
 /** A short page for a refusal or a missing thing, with the status code's meaning in words. */
 export function messagePage(title: string, message: string, viewer?: Viewer, extra: SafeHtml = html``): SafeHtml {
   return page({ title, body: html`<h1>${title}</h1><p class="message">${message}</p>${extra}<p><a href="/">All jobs</a></p>`, ...(viewer ? { viewer } : {}) });
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago": how long before `now` a moment was. */
+export function relativeTime(ms: number, now: number): string {
+  const seconds = Math.round((now - ms) / 1000);
+  if (seconds < 0) return 'in the future';
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+/**
+ * A timestamp with how long ago it was: the script shows the moment in the reader's zone (zone
+ * named) and keeps the "ago" current; the server's text is UTC, so it is right without the script.
+ */
+export function agoTimeElement(iso: string | undefined, now: number): SafeHtml {
+  if (!iso) return html``;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return html`${iso}`;
+  return html`${timeElement(iso)} <span class="ago muted" data-ago="${new Date(ms).toISOString()}">${relativeTime(ms, now)}</span>`;
 }
