@@ -8,7 +8,7 @@ import { badRequest, sendPage, type StatusRequest } from '../status-request';
 import { sendHtml } from '../respond';
 import { repoVisibility } from '../visibility';
 import { html, joinHtml, type SafeHtml } from '../html';
-import { agoTimeElement, jobDuration, stateOf, stateText } from './layout';
+import { jobDuration, stateOf, stateText, timeElement } from './layout';
 
 /**
  * Deck's job list (`/`): filters in a GET form (so they live in the URL and survive reloads and
@@ -47,6 +47,29 @@ export interface JobListInput {
   knownRepos: readonly string[];
   knownJobs: readonly string[];
   knownClusters?: readonly string[];
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago": how long before `now` a moment was. */
+export function relativeTime(ms: number, now: number): string {
+  const seconds = Math.round((now - ms) / 1000);
+  if (seconds < 0) return 'in the future';
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+/**
+ * A timestamp with how long ago it was: the script shows the moment in the reader's zone (zone
+ * named) and keeps the "ago" current; the server's text is UTC, so it is right without the script.
+ */
+export function agoTimeElement(iso: string | undefined, now: number): SafeHtml {
+  if (!iso) return html``;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return html`${iso}`;
+  return html`${timeElement(iso)} <span class="ago muted" data-ago="${new Date(ms).toISOString()}">${relativeTime(ms, now)}</span>`;
 }
 
 export function jobRows(jobs: readonly ProwJob[], now: number): SafeHtml {

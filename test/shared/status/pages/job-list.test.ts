@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ProwJob, ProwJobState } from '../../../../shared/prowjob/schema';
 import { configIndex } from '../../../../shared/status/config-index';
 import type { JobListRequest } from '../../../../shared/status/job-search';
-import { jobListBody, jobRows } from '../../../../shared/status/pages/job-list';
+import { jobListBody, jobRows, relativeTime } from '../../../../shared/status/pages/job-list';
 import { buildFromFiles, expectLoaded, yaml } from '../../../support/config';
-import { relativeTime } from '../../../../shared/status/pages/layout';
 
 /**
  * The job list's table as a reader scans it: when each run started (in a zone, and how long ago),
