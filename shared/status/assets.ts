@@ -89,7 +89,18 @@ pre.output{background:#f6f8fa;border:1px solid var(--line);padding:.5rem;max-hei
 .summary-counts{font-weight:600}
 .plugin{border-top:1px solid var(--line);padding-top:.5rem;margin-top:1rem}
 .plugin-index{columns:14rem;padding-left:1.2rem}
-.featured{font-weight:600}
+.nowrap{white-space:nowrap}
+table.commands th[scope=row]{font-weight:400;white-space:normal;width:14rem;max-width:16rem}
+table.commands td:nth-child(2){min-width:16rem;width:40%}
+table.commands td:nth-child(3){min-width:9rem}
+table.commands td:nth-child(4){min-width:9rem}
+table.commands code.example{display:inline-block;overflow-wrap:normal}
+code.usage{overflow-wrap:normal}
+table.configured-jobs td{overflow-wrap:break-word;min-width:6rem}
+table.configured-jobs th[scope=row]{white-space:normal;min-width:12rem;max-width:22rem}
+table.configured-jobs th[scope=row] a{overflow-wrap:anywhere}
+table.configured-jobs .source{overflow-wrap:anywhere;font-weight:400}
+table.configured-jobs td.image{max-width:16rem;overflow-wrap:anywhere}
 .source{font-size:.85rem}
 .message{font-size:1.05rem}
 .notice{background:#ddf4ff;border:1px solid #54aeff;border-radius:6px;padding:.5rem .75rem}
@@ -109,6 +120,7 @@ pre.output{background:#f6f8fa;border:1px solid var(--line);padding:.5rem;max-hei
 .gallery figcaption{font-size:.85rem;overflow-wrap:anywhere}
 .html-report iframe{width:100%;height:36rem;border:1px solid var(--line);border-radius:6px;background:#fff;resize:vertical}
 .coverage-total{font-size:1.05rem}
+td.started time{white-space:nowrap}.ago{font-size:.85rem;white-space:nowrap}
 @media (max-width:700px){
   main{padding:.5rem}
   .hide-narrow{display:none}
@@ -131,15 +143,37 @@ const COMMON_SCRIPT = `
     for (var node = target.parentElement; node; node = node.parentElement) if (node.tagName === 'DETAILS') node.open = true;
     target.scrollIntoView({ block: 'center' });
   }
-  window.addEventListener('hashchange', openTarget);
-  document.addEventListener('DOMContentLoaded', function () {
-    openTarget();
-    document.querySelectorAll('time[datetime]').forEach(function (el) {
+  function ago(at) {
+    var seconds = Math.round((Date.now() - at) / 1000);
+    if (seconds < 0) return 'in the future';
+    if (seconds < 45) return 'just now';
+    var minutes = Math.round(seconds / 60);
+    if (minutes < 60) return minutes + ' min ago';
+    var hours = Math.round(minutes / 60);
+    if (hours < 48) return hours + ' h ago';
+    return Math.round(hours / 24) + ' days ago';
+  }
+  // The server writes UTC; the reader sees their own zone, named, and the UTC text on hover.
+  function localTimes(root) {
+    root.querySelectorAll('time[datetime]:not([data-local])').forEach(function (el) {
       var at = new Date(el.getAttribute('datetime'));
       if (isNaN(at)) return;
       el.title = el.textContent;
-      el.textContent = el.hasAttribute('data-clock') ? at.toLocaleTimeString(undefined, { timeZoneName: 'short' }) : at.toLocaleString(undefined, { timeZoneName: 'short' });
+      el.setAttribute('data-local', '');
+      el.textContent = el.hasAttribute('data-clock') ? at.toLocaleTimeString(undefined, { timeZoneName: 'short' }) : at.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
     });
+    root.querySelectorAll('[data-ago]').forEach(function (el) {
+      var at = new Date(el.getAttribute('data-ago'));
+      if (!isNaN(at)) el.textContent = ago(at.getTime());
+    });
+  }
+  // Rows swapped in by the job list's auto-refresh get the same treatment.
+  document.addEventListener('cutwater:updated', function (event) { localTimes(event.target); });
+  window.addEventListener('hashchange', openTarget);
+  document.addEventListener('DOMContentLoaded', function () {
+    openTarget();
+    localTimes(document);
+    setInterval(function () { localTimes(document); }, 30000);
   });
 })();
 `;
@@ -169,6 +203,7 @@ const JOB_LIST_SCRIPT = `
         return response.text().then(function (html) {
           var focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.getAttribute('href') : null;
           body.innerHTML = html;
+          body.dispatchEvent(new Event('cutwater:updated', { bubbles: true }));
           if (focused) { var again = body.querySelector('a[href="' + CSS.escape(focused) + '"]'); if (again) again.focus({ preventScroll: true }); }
           var stamp = document.getElementById('refreshed-at');
           if (stamp) stamp.textContent = 'updated ' + new Date().toLocaleTimeString();
@@ -280,6 +315,18 @@ const SANDBOX_SCRIPT = `
   });
 })();
 `;
+
+/** The tab icon: a ship's bow parting water (a cutwater), in the header's colours. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#24292f"/><path d="M16 4 L25 22 H7 Z" fill="#fff"/><path d="M3 25 Q9.5 21 16 25 T29 25 V28 H3 Z" fill="#54aeff"/></svg>`;
+
+/**
+ * `GET /favicon.svg`, and `/favicon.ico` too: browsers and crawlers ask for the .ico by habit,
+ * and they read the answer by its content type, so one small SVG serves both without a 404.
+ */
+export const serveFavicon: RouteHandler = ({ response }) => {
+  response.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400', 'x-content-type-options': 'nosniff' });
+  response.end(FAVICON_SVG);
+};
 
 export const STATIC_ASSETS: Readonly<Record<string, { contentType: string; body: string }>> = {
   'status.css': { contentType: 'text/css; charset=utf-8', body: STYLESHEET },

@@ -1,4 +1,5 @@
-import type { Config } from '../config/model';
+import type { Config, JobDefinition } from '../config/model';
+import { repoVisibility } from './visibility';
 
 /**
  * The repositories and job names a config declares, for the status pages' pickers, the plugin
@@ -10,6 +11,12 @@ export interface ConfigIndex {
   repos: string[];
   /** Every configured job name, sorted. */
   jobNames: string[];
+  /**
+   * The job names the public pages may offer as choices (not `hidden`, not of a hidden repo), and
+   * the clusters those jobs run on, sorted: a picker must not name what the list would not show.
+   */
+  shownJobNames: string[];
+  shownClusters: string[];
 }
 
 const configIndexes = new WeakMap<Config, ConfigIndex>();
@@ -25,7 +32,18 @@ export function configIndex(config: Config): ConfigIndex {
     for (const jobs of config.presubmits.values()) for (const job of jobs) names.add(job.name);
     for (const jobs of config.postsubmits.values()) for (const job of jobs) names.add(job.name);
     for (const job of config.periodics) names.add(job.name);
-    index = { repos: [...repos].sort(), jobNames: [...names].sort() };
+    const repoShown = repoVisibility(config);
+    const shownNames = new Set<string>();
+    const clusters = new Set<string>();
+    const offer = (job: JobDefinition, orgRepos: readonly string[]) => {
+      if (job.hidden || !orgRepos.every(repoShown)) return;
+      shownNames.add(job.name);
+      if (job.cluster) clusters.add(job.cluster);
+    };
+    for (const [orgRepo, jobs] of config.presubmits) for (const job of jobs) offer(job, [orgRepo]);
+    for (const [orgRepo, jobs] of config.postsubmits) for (const job of jobs) offer(job, [orgRepo]);
+    for (const job of config.periodics) offer(job, (job.extra_refs ?? []).map((refs) => `${refs.org}/${refs.repo}`));
+    index = { repos: [...repos].sort(), jobNames: [...names].sort(), shownJobNames: [...shownNames].sort(), shownClusters: [...clusters].sort() };
     configIndexes.set(config, index);
   }
   return index;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestUrl } from '../http/node';
 import { serveArtifact } from './artifact-download';
-import { serveStaticAsset, STATIC_ASSETS } from './assets';
+import { serveFavicon, serveStaticAsset, STATIC_ASSETS } from './assets';
 import { LOGIN_PATH, LOGOUT_PATH, REDIRECT_PATH, signInHandlers } from './auth/github-oauth';
 import { serveBadge } from './badge';
 import { serveRawLog } from './job-log';
@@ -100,6 +100,9 @@ export function statusListener(given: StatusDependencies): (request: IncomingMes
 
     // The stylesheet and client scripts.
     ...Object.keys(STATIC_ASSETS).map((asset): Route => ({ method: READ, path: `/static/${asset}`, handle: serveStaticAsset(asset) })),
+    // The tab icon, at the path the pages link and the one browsers try unasked.
+    { method: READ, path: '/favicon.svg', handle: serveFavicon },
+    { method: READ, path: '/favicon.ico', handle: serveFavicon },
   ];
 
   const route = createRouter(routes);

@@ -109,6 +109,10 @@ describe('the status pages in Chromium', () => {
     const response = await page.goto('/');
     expect(response?.status()).toBe(200);
     await page.getByRole('heading', { name: 'Jobs', level: 1 }).waitFor();
+    // Start times in the reader's zone (the harness runs in UTC), named, with how long ago.
+    const started = jobsTable(page).locator('td.started').first();
+    await expect(started.locator('time').innerText()).resolves.toMatch(/\d{4}, \d{2}:\d{2}:\d{2} UTC$/);
+    await expect(started.locator('.ago').innerText()).resolves.toMatch(/^(just now|\d+ (min|h) ago)$/);
     await saveScreenshot(page, 'job-list.png');
   }, 60_000);
 
@@ -273,6 +277,9 @@ describe('the status pages in Chromium', () => {
       await page.getByText('/hold').first().waitFor();
       const text = await page.getByRole('main').innerText();
       for (const plugin of ['trigger', 'lgtm', 'hold', 'approve', 'size']) expect(text).toContain(plugin);
+      // Only the plugins plugins.yaml enables, with the way to the rest.
+      expect(await page.locator('section.plugin').count()).toBe(5);
+      await page.getByRole('link', { name: /^Show all \d+ plugins/ }).waitFor();
       await saveScreenshot(page, 'plugins.png');
     }, 60_000);
 
@@ -283,6 +290,21 @@ describe('the status pages in Chromium', () => {
       await page.waitForURL((url) => url.pathname === '/command-help');
       await page.getByText('/hold').first().waitFor();
       await page.getByText('/lgtm').first().waitFor();
+      const layout = await page.locator('#commands').evaluate((table) => {
+        const width = table.getBoundingClientRect().width;
+        return {
+          columns: [...table.querySelectorAll('thead th')].map((th) => th.getBoundingClientRect().width / width),
+          boldRows: [...table.querySelectorAll('tbody th')].filter((th) => Number((globalThis as unknown as { getComputedStyle(element: unknown): { fontWeight: string } }).getComputedStyle(th).fontWeight) >= 600).length,
+          brokenPluginNames: [...table.querySelectorAll('tbody td:last-child a')].filter((a) => a.getClientRects().length > 1).map((a) => a.textContent),
+        };
+      });
+      // The description is the widest column; the command column stays narrow.
+      expect(layout.columns[0]).toBeLessThan(0.3);
+      expect(layout.columns[1]).toBeGreaterThan(layout.columns[0]!);
+      expect(layout.boldRows).toBe(0);
+      expect(layout.brokenPluginNames).toEqual([]);
+      // All of it fits the page: no column pushed off to the right.
+      expect(await page.evaluate('document.querySelector("#commands").scrollWidth <= document.querySelector("#commands").parentElement.clientWidth')).toBe(true);
       await saveScreenshot(page, 'command-help.png');
     }, 60_000);
 
@@ -293,6 +315,17 @@ describe('the status pages in Chromium', () => {
       await page.getByRole('heading', { level: 1 }).waitFor();
       await page.getByText('unit', { exact: true }).first().waitFor();
       await page.getByText('slow', { exact: true }).first().waitFor();
+      const main = await page.getByRole('main').innerText();
+      // Sources are named from the config root: the demo's temporary directory never shows.
+      expect(main).toMatch(/\.yaml:\d+/);
+      expect(main).not.toMatch(/(^|\s)\/(tmp|home|var|work)\//m);
+      const cells = await page.locator('table.configured-jobs tbody td').evaluateAll((tds) =>
+        tds.filter((td) => td.getBoundingClientRect().width > 0).map((td) => ({ width: td.getBoundingClientRect().width, image: td.classList.contains('image') })),
+      );
+      // No column squeezed to a few letters a line, and the image column bounded.
+      expect(Math.min(...cells.map((cell) => cell.width))).toBeGreaterThanOrEqual(80);
+      for (const cell of cells.filter((one) => one.image)) expect(cell.width).toBeLessThanOrEqual(16 * 16 + 24);
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(DESKTOP.width);
       await saveScreenshot(page, 'configured-jobs.png');
     }, 60_000);
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { defaultTriggerFor } from '../../config/defaults';
 import type { Config, JobDefinition, Periodic, Postsubmit, Presubmit } from '../../config/model';
 import { contextRequired } from '../../jobs/should-run';
@@ -185,11 +186,59 @@ function commandHtml(container: Container | undefined): SafeHtml | undefined {
 function runnerCells(job: JobDefinition): SafeHtml {
   const containers = containersOf(job);
   const images = containers.map((container) => container.image).filter((image): image is string => Boolean(image));
-  return html`<td>${job.cluster}</td><td class="hide-narrow">${joinHtml(images.map(code), html`<br>`)}</td><td>${commandHtml(containers[0])}</td><td class="hide-narrow">${job.decorate ? 'yes' : 'no'}</td>`;
+  return html`<td>${job.cluster}</td><td class="hide-narrow image">${joinHtml(images.map(code), html`<br>`)}</td><td>${commandHtml(containers[0])}</td><td class="hide-narrow">${job.decorate ? 'yes' : 'no'}</td>`;
 }
 
-function nameCell(job: JobDefinition): SafeHtml {
-  return html`<th scope="row"><a href="${jobHistoryHref(job.name)}">${job.name}</a><br><span class="muted source">${`${job.source.file}:${job.source.line}`}</span></th>`;
+/** Per config version: the directory every job file of it lies under. */
+const sourceRoots = new WeakMap<Config, string>();
+
+/**
+ * The directory all of a config's job files share: where they sit on the server (a temporary
+ * directory, a mounted volume) means nothing to a reader, and naming it would show the server's
+ * layout, so sources are shown from this root down (`jobs/acme/widgets.yaml`).
+ */
+export function jobSourceRoot(config: Config): string {
+  let root = sourceRoots.get(config);
+  if (root !== undefined) return root;
+  const files = new Set<string>();
+  for (const jobs of [...config.presubmits.values(), ...config.postsubmits.values(), config.periodics]) {
+    for (const job of jobs) if (isAbsolute(job.source.file)) files.add(posixPath(job.source.file));
+  }
+  const directories = [...files].map((file) => path.posix.dirname(file).split('/'));
+  const shared = directories[0] ?? [];
+  let length = shared.length;
+  for (const parts of directories) {
+    let same = 0;
+    while (same < length && parts[same] === shared[same]) same++;
+    length = same;
+  }
+  root = shared.slice(0, length).join('/');
+  sourceRoots.set(config, root);
+  return root;
+}
+
+function posixPath(file: string): string {
+  return file.replaceAll('\\', '/').replace(/^[A-Za-z]:/, '');
+}
+
+function isAbsolute(file: string): boolean {
+  return path.posix.isAbsolute(file) || path.win32.isAbsolute(file);
+}
+
+/**
+ * A job file as the reader should see it: relative to the config's job root, never absolute. A
+ * relative path (a published snapshot's, named from the config repository's root) is already right.
+ */
+export function displaySource(file: string, root: string): string {
+  if (!isAbsolute(file)) return file;
+  const posix = posixPath(file);
+  const relative = root ? path.posix.relative(root, posix) : posix;
+  // Whatever is left absolute (a root of "/" alone) loses its leading slashes rather than show the server's layout.
+  return relative.replace(/^\/+/, '') || path.posix.basename(posix);
+}
+
+function nameCell(job: JobDefinition, root: string): SafeHtml {
+  return html`<th scope="row"><a href="${jobHistoryHref(job.name)}">${job.name}</a><br><span class="muted source">${`${displaySource(job.source.file, root)}:${job.source.line}`}</span></th>`;
 }
 
 const RUNNER_HEADINGS = html`<th scope="col">Cluster</th><th scope="col" class="hide-narrow">Image</th><th scope="col">Command</th><th scope="col" class="hide-narrow">Decorated</th>`;
@@ -198,7 +247,7 @@ function section(id: string, heading: string, headings: SafeHtml, rows: readonly
   if (rows.length === 0) return undefined;
   return html`<section aria-labelledby="${id}">
 <h2 id="${id}">${heading} <span class="muted">(${rows.length})</span></h2>
-<div class="table-wrap"><table aria-labelledby="${id}"><thead><tr><th scope="col">Job and source</th>${headings}${RUNNER_HEADINGS}</tr></thead>
+<div class="table-wrap"><table class="configured-jobs" aria-labelledby="${id}"><thead><tr><th scope="col">Job and source</th>${headings}${RUNNER_HEADINGS}</tr></thead>
 <tbody>${joinHtml(rows, html`\n`)}</tbody></table></div>
 </section>`;
 }
@@ -216,6 +265,7 @@ export function configuredJobsBody(input: ConfiguredJobsInput): ConfiguredJobsBo
   const periodics = periodicsFor(input.config, orgRepo);
   const total = presubmits.length + postsubmits.length + periodics.length;
   if (total === 0) return notFound();
+  const root = jobSourceRoot(input.config);
 
   const body = html`<h1>Configured jobs: ${orgRepo}</h1>
 <p>${total} job${total === 1 ? '' : 's'} configured · <a href="/?${new URLSearchParams({ repo: orgRepo }).toString()}">recent runs</a> · <a href="/plugins?${new URLSearchParams({ repo: orgRepo }).toString()}">plugins</a> · <a href="/configured-jobs">all repositories</a></p>
@@ -223,19 +273,19 @@ ${section(
   'presubmits',
   'Presubmits',
   html`<th scope="col">Runs</th><th scope="col">Merge</th><th scope="col">Trigger</th>`,
-  presubmits.map((job) => html`<tr>${nameCell(job)}<td>${presubmitRuns(job)}</td><td>${mergeText(job)}</td><td>${triggerText(job)}</td>${runnerCells(job)}</tr>`),
+  presubmits.map((job) => html`<tr>${nameCell(job, root)}<td>${presubmitRuns(job)}</td><td>${mergeText(job)}</td><td>${triggerText(job)}</td>${runnerCells(job)}</tr>`),
 )}
 ${section(
   'postsubmits',
   'Postsubmits',
   html`<th scope="col">Runs</th>`,
-  postsubmits.map((job) => html`<tr>${nameCell(job)}<td>${postsubmitRuns(job)}</td>${runnerCells(job)}</tr>`),
+  postsubmits.map((job) => html`<tr>${nameCell(job, root)}<td>${postsubmitRuns(job)}</td>${runnerCells(job)}</tr>`),
 )}
 ${section(
   'periodics',
   'Periodics',
   html`<th scope="col">Runs</th>`,
-  periodics.map((job) => html`<tr>${nameCell(job)}<td>${periodicRuns(job)}</td>${runnerCells(job)}</tr>`),
+  periodics.map((job) => html`<tr>${nameCell(job, root)}<td>${periodicRuns(job)}</td>${runnerCells(job)}</tr>`),
 )}`;
   return { title: `Configured jobs: ${orgRepo}`, body, found: true };
 }

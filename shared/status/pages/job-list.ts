@@ -34,8 +34,8 @@ export async function serveJobList(page: StatusRequest): Promise<void> {
   if (page.url.searchParams.get('fragment') === 'rows') {
     return sendHtml(page.response, 200, jobRows(result.jobs.map((stored) => stored.job), page.now));
   }
-  const { repos, jobNames } = configIndex(page.config);
-  const body = jobListBody({ request: listRequest, result, now: page.now, knownRepos: repos.filter(repoVisibility(page.config)), knownJobs: jobNames });
+  const { repos, shownJobNames, shownClusters } = configIndex(page.config);
+  const body = jobListBody({ request: listRequest, result, now: page.now, knownRepos: repos.filter(repoVisibility(page.config)), knownJobs: shownJobNames, knownClusters: shownClusters });
   sendPage(page, 'Jobs', body, 'jobs', ['job-list']);
 }
 
@@ -43,13 +43,37 @@ export interface JobListInput {
   request: JobListRequest;
   result: JobListResult;
   now: number;
-  /** Suggestions for the repository and job fields. */
+  /** Choices from the config: suggestions for the repository and job fields, the cluster picker. */
   knownRepos: readonly string[];
   knownJobs: readonly string[];
+  knownClusters?: readonly string[];
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago": how long before `now` a moment was. */
+export function relativeTime(ms: number, now: number): string {
+  const seconds = Math.round((now - ms) / 1000);
+  if (seconds < 0) return 'in the future';
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+/**
+ * A timestamp with how long ago it was: the script shows the moment in the reader's zone (zone
+ * named) and keeps the "ago" current; the server's text is UTC, so it is right without the script.
+ */
+export function agoTimeElement(iso: string | undefined, now: number): SafeHtml {
+  if (!iso) return html``;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return html`${iso}`;
+  return html`${timeElement(iso)} <span class="ago muted" data-ago="${new Date(ms).toISOString()}">${relativeTime(ms, now)}</span>`;
 }
 
 export function jobRows(jobs: readonly ProwJob[], now: number): SafeHtml {
-  if (jobs.length === 0) return html`<tr><td colspan="7">No jobs match.</td></tr>`;
+  if (jobs.length === 0) return html`<tr><td colspan="8">No jobs match.</td></tr>`;
   return joinHtml(jobs.map((job) => jobRow(job, now)), html`\n`);
 }
 
@@ -63,7 +87,7 @@ function jobRow(job: ProwJob, now: number): SafeHtml {
       : `${refs.org}/${refs.repo}${refs.base_ref ? ` ${refs.base_ref}` : ''}`
     : '';
   const description = job.status?.description ? html` title="${job.status.description}"` : '';
-  return html`<tr><td class="state state-${state}"${description}>${stateText(state)}</td><td><a href="${jobPageHref(job.metadata.name ?? '')}">${job.spec.job}</a></td><td class="hide-narrow">${job.spec.type}</td><td>${where}</td><td class="hide-narrow">${pull?.author ?? ''}</td><td class="hide-narrow">${timeElement(job.status?.startTime)}</td><td>${jobDuration(job, now)}</td></tr>`;
+  return html`<tr><td class="state state-${state}"${description}>${stateText(state)}</td><td><a href="${jobPageHref(job.metadata.name ?? '')}">${job.spec.job}</a></td><td class="hide-narrow">${job.spec.type}</td><td>${where}</td><td class="hide-narrow">${pull?.author ?? ''}</td><td class="hide-narrow">${job.spec.cluster ?? ''}</td><td class="hide-narrow started">${agoTimeElement(job.status?.startTime, now)}</td><td>${jobDuration(job, now) || html`<span class="muted">not started</span>`}</td></tr>`;
 }
 
 function textField(label: string, name: keyof JobListRequest, value: string | number | undefined, extra: SafeHtml = html``): SafeHtml {
@@ -71,13 +95,18 @@ function textField(label: string, name: keyof JobListRequest, value: string | nu
 }
 
 function selectField(label: string, name: keyof JobListRequest, options: readonly string[], value: string | undefined, anyText: string): SafeHtml {
-  const choices = [html`<option value="">${anyText}</option>`, ...options.map((option) => html`<option${option === value ? html` selected` : ''}>${option}</option>`)];
+  // A value from the URL that the config no longer offers stays chosen, so the form shows the filter in force.
+  const offered = value && !options.includes(value) ? [...options, value] : options;
+  const choices = [html`<option value="">${anyText}</option>`, ...offered.map((option) => html`<option${option === value ? html` selected` : ''}>${option}</option>`)];
   return html`<label>${label}<select name="${name}">${choices}</select></label>`;
 }
 
 function datalist(id: string, values: readonly string[]): SafeHtml {
   return html`<datalist id="${id}">${values.slice(0, 500).map((value) => html`<option value="${value}">`)}</datalist>`;
 }
+
+/** Sized to the field (`size`), so the hint is never cut off. */
+const SEARCH_PLACEHOLDER = 'words in name, repo, author…';
 
 export function jobListBody(input: JobListInput): SafeHtml {
   const { request, result } = input;
@@ -86,9 +115,10 @@ ${textField('Repository', 'repo', request.repo, html` list="known-repos" placeho
 ${textField('Job', 'job', request.job, html` list="known-jobs" autocomplete="off"`)}
 ${selectField('Type', 'type', ProwJobTypeSchema.options, request.type, 'any')}
 ${selectField('State', 'state', ProwJobStateSchema.options, request.state, 'any')}
+${(input.knownClusters ?? []).length > 0 || request.cluster ? selectField('Cluster', 'cluster', input.knownClusters ?? [], request.cluster, 'any') : ''}
 ${textField('Author', 'author', request.author, html` autocomplete="off"`)}
 ${textField('Pull request', 'pull', request.pull, html` inputmode="numeric" pattern="[0-9]*" size="6"`)}
-<label>Search<input type="search" name="text" value="${request.text ?? ''}" placeholder="words in name, repo, author…"></label>
+<label>Search<input type="search" name="text" value="${request.text ?? ''}" placeholder="${SEARCH_PLACEHOLDER}" size="${SEARCH_PLACEHOLDER.length + 4}"></label>
 <button type="submit" class="primary">Filter</button> <a href="/">Clear</a>
 ${datalist('known-repos', input.knownRepos)}${datalist('known-jobs', input.knownJobs)}
 </form>`;
@@ -105,7 +135,7 @@ ${datalist('known-repos', input.knownRepos)}${datalist('known-jobs', input.known
 ${form}
 ${toolbar}
 ${scanNote}
-<div class="table-wrap"><table aria-label="Jobs"><thead><tr><th scope="col">State</th><th scope="col">Job</th><th scope="col" class="hide-narrow">Type</th><th scope="col">Repository</th><th scope="col" class="hide-narrow">Author</th><th scope="col" class="hide-narrow">Started</th><th scope="col">Duration</th></tr></thead>
+<div class="table-wrap"><table aria-label="Jobs"><thead><tr><th scope="col">State</th><th scope="col">Job</th><th scope="col" class="hide-narrow">Type</th><th scope="col">Repository</th><th scope="col" class="hide-narrow">Author</th><th scope="col" class="hide-narrow">Cluster</th><th scope="col" class="hide-narrow">Started</th><th scope="col">Duration</th></tr></thead>
 <tbody id="job-rows">
 ${jobRows(result.jobs.map((stored) => stored.job), input.now)}
 </tbody></table></div>

@@ -50,7 +50,12 @@ export function stateBadge(state: ProwJobState, id?: string): SafeHtml {
 export function jobDurationMs(job: ProwJob, now: number): number | undefined {
   const start = Date.parse(job.status?.startTime ?? '');
   if (Number.isNaN(start)) return undefined;
-  const end = job.status?.completionTime ? Date.parse(job.status.completionTime) : now;
+  const completion = job.status?.completionTime;
+  // startTime is stamped when the job is created, so a job still waiting for a runner has one:
+  // counting from it would show a duration that grows while nothing runs.
+  const waiting = stateOf(job) === 'triggered' || stateOf(job) === 'scheduling';
+  if (!completion && waiting) return undefined;
+  const end = completion ? Date.parse(completion) : now;
   return Math.max(0, end - start);
 }
 
@@ -133,6 +138,7 @@ export function page(options: PageOptions): SafeHtml {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · Cutwater</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/status.css">${scripts}
 </head><body>
 <a class="skip-link" href="#main">Skip to content</a>

@@ -32,7 +32,8 @@ async function pluginHelpInput(page: StatusRequest): Promise<PluginHelpInput> {
   const repo = page.url.searchParams.get('repo') ?? undefined;
   const visibleRepo = repoVisibility(page.config);
   const repos = configIndex(page.config).repos.filter(visibleRepo);
-  const input: PluginHelpInput = { plugins: PLUGINS, pluginConfig: page.config.plugins, repos, visible: visibleRepo, ...(repo && repos.includes(repo) ? { repo } : {}) };
+  const all = page.url.searchParams.get('all') === '1';
+  const input: PluginHelpInput = { plugins: PLUGINS, pluginConfig: page.config.plugins, repos, visible: visibleRepo, all, ...(repo && repos.includes(repo) ? { repo } : {}) };
   const source = page.deps.externalHelp;
   return source ? { ...input, externalHelp: await fetchExternalHelp(input, source) } : input;
 }
@@ -67,6 +68,11 @@ export interface PluginHelpInput {
   repo?: string;
   /** Repositories offered in the selector. */
   repos: readonly string[];
+  /**
+   * /plugins for all repositories: every in-tree plugin, not only those plugins.yaml enables
+   * somewhere (`?all=1`). Most of the plugins Cutwater provides are off in any one installation.
+   */
+  all?: boolean;
   /**
    * Whether an org or "org/repo" may be named on a public page (deck's hidden_repos). plugins.yaml
    * names private repositories too; without this predicate every entry is shown.
@@ -169,18 +175,27 @@ function repoSelector(input: PluginHelpInput, action: string): SafeHtml {
 }
 
 function examplesHtml(command: CommandHelp): SafeHtml {
-  return joinHtml(command.examples.map((example) => html`<code>${example}</code>`), html` `);
+  return joinHtml(command.examples.map((example) => html`<code class="example">${example}</code>`), html` `);
+}
+
+/**
+ * A usage such as `/[remove-](area|kind|sig) <value>` may break only between its words and after
+ * an alternative's `|`, never inside a word, so the Command column can stay narrow.
+ */
+function usageCode(usage: string): SafeHtml {
+  const words = usage.split(' ').map((word) => joinHtml(word.split(/(?<=\|)/).map((piece) => html`<span class="nowrap">${piece}</span>`), html`<wbr>`));
+  return html`<code class="usage">${joinHtml(words, html` `)}</code>`;
 }
 
 function usageCell(command: CommandHelp): SafeHtml {
-  return html`<th scope="row"><code>${command.usage}</code>${command.featured ? html` <span class="muted">(featured)</span>` : ''}</th>`;
+  return html`<th scope="row">${usageCode(command.usage)}${command.featured ? html` <span class="muted">(featured)</span>` : ''}</th>`;
 }
 
 function commandsTable(name: string, commands: readonly CommandHelp[]): SafeHtml {
   const rows = commands.map(
     (command) => html`<tr>${usageCell(command)}<td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td></tr>`,
   );
-  return html`<div class="table-wrap"><table><caption>Commands of ${name}</caption>
+  return html`<div class="table-wrap"><table class="commands"><caption>Commands of ${name}</caption>
 <thead><tr><th scope="col">Command</th><th scope="col">What it does</th><th scope="col">Examples</th><th scope="col">Who can use it</th></tr></thead>
 <tbody>${joinHtml(rows, html`\n`)}</tbody></table></div>`;
 }
@@ -328,13 +343,23 @@ function missingNote(missing: readonly string[]): SafeHtml | undefined {
   return html`<p class="muted">Enabled in plugins.yaml but not provided by Cutwater, so they do nothing here: ${missing.join(', ')}.</p>`;
 }
 
+function allPluginsIntro(input: PluginHelpInput, shown: number): SafeHtml {
+  const total = input.plugins.length;
+  return input.all
+    ? html`<p>Every plugin Cutwater provides (${total}), and where plugins.yaml enables it. <a href="/plugins">Only the enabled ones</a> · <a href="/command-help">All commands</a>.</p>`
+    : html`<p>The ${shown} plugins plugins.yaml enables somewhere, and where. Choose a repository to see only the plugins enabled there. <a href="/plugins?all=1">Show all ${total} plugins Cutwater provides</a> · <a href="/command-help">All commands</a>.</p>`;
+}
+
 export function pluginHelpBody(input: PluginHelpInput): RenderedBody {
   const visible = input.visible ?? (() => true);
-  const { plugins, missing } = enablementFor(input);
+  const enablement = enablementFor(input);
+  const { missing } = enablement;
+  // For all repositories, a plugin enabled nowhere (or only where the page may not say) is noise unless asked for.
+  const plugins = input.repo || input.all ? enablement.plugins : enablement.plugins.filter((plugin) => enabledWhere(input.pluginConfig, plugin, visible).length > 0);
   const title = input.repo ? `Plugins for ${input.repo}` : 'Plugins';
   const intro = input.repo
     ? html`<p>The plugins enabled for ${input.repo} in plugins.yaml. <a href="/command-help?${new URLSearchParams({ repo: input.repo }).toString()}">Their commands</a>.</p>`
-    : html`<p>Every plugin Cutwater provides, and where plugins.yaml enables it. Choose a repository to see only the plugins enabled there. <a href="/command-help">All commands</a>.</p>`;
+    : allPluginsIntro(input, plugins.length);
   const contents =
     plugins.length > 0
       ? html`<nav aria-label="Plugins on this page"><ul class="plugin-index">${plugins.map(
@@ -373,14 +398,14 @@ export function commandHelpBody(input: PluginHelpInput): RenderedBody {
   const ordered = [...commands.filter(({ command }) => command.featured), ...commands.filter(({ command }) => !command.featured)];
   const rows = ordered.map(({ name, href, command }) => {
     const search = [command.usage, command.description, ...command.examples, command.who, name].join(' ').toLowerCase();
-    return html`<tr data-search="${search}"${command.featured ? html` class="featured"` : ''}>${usageCell(command)}<td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td><td><a href="${href}">${name}</a></td></tr>`;
+    return html`<tr data-search="${search}">${usageCell(command)}<td>${prose(command.description)}</td><td>${examplesHtml(command)}</td><td>${prose(command.who)}</td><td class="nowrap"><a href="${href}">${name}</a></td></tr>`;
   });
   const scope = input.repo ? `enabled for ${input.repo}` : 'Cutwater provides';
   const body = html`<h1>${title}</h1>
 ${repoSelector(input, '/command-help')}
 <p>Commands are typed in a comment on an issue or pull request, each on a line of its own.</p>
 <p><label for="command-filter" hidden>Filter commands</label> <input id="command-filter" type="search" autocomplete="off" hidden></p>
-<div class="table-wrap"><table id="commands"><caption>Commands of the plugins ${scope}</caption>
+<div class="table-wrap"><table id="commands" class="commands"><caption>Commands of the plugins ${scope}</caption>
 <thead><tr><th scope="col">Command</th><th scope="col">What it does</th><th scope="col">Examples</th><th scope="col">Who can use it</th><th scope="col">Plugin</th></tr></thead>
 <tbody>${rows.length > 0 ? joinHtml(rows, html`\n`) : html`<tr><td colspan="5">No commands: no plugin with commands is enabled here.</td></tr>`}</tbody></table></div>`;
   return { title, body };

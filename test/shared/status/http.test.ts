@@ -196,6 +196,10 @@ describe('the job list', () => {
 
   it('never shows hidden repositories, in the list, by name, or in prowjobs.js', async () => {
     expect(rowsOf((await get('/?limit=500')).text)).not.toContain('vault-1');
+    // Nor among the job list's choices from the config.
+    const list = (await get('/')).text;
+    expect(list).toContain('<option value="unit">');
+    expect(list).not.toContain('vault-unit');
     expect((await get('/view/vault-1')).status).toBe(404);
     expect((await get('/?repo=secret-org/vault')).text).not.toContain('vault-1');
     const json = JSON.parse((await get('/prowjobs.js?limit=1000')).text) as { items: ProwJob[] };
@@ -431,6 +435,17 @@ describe('the URLs served', () => {
       });
     expect(await raw('http://[::1')).toMatch(/^HTTP\/1\.1 400 /);
     expect(await raw('*')).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  it('serves a small SVG tab icon that every page links, and answers /favicon.ico with it instead of 404', async () => {
+    const page = await get('/');
+    expect(page.text).toContain('<link rel="icon" href="/favicon.svg" type="image/svg+xml">');
+    for (const path of ['/favicon.svg', '/favicon.ico']) {
+      const icon = await get(path);
+      expect({ path, status: icon.status, type: icon.headers.get('content-type') }).toEqual({ path, status: 200, type: 'image/svg+xml' });
+      expect(icon.text).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>$/);
+      expect(icon.text.length).toBeLessThan(1024);
+    }
   });
 
   it('tells browsers not to sniff any answer, JSON included', async () => {

@@ -155,6 +155,28 @@ describe('/configured-jobs/<org>/<repo>', () => {
     expect(row(page.body, 'ci-widgets-nightly')).toContain(`jobs/widgets.yaml:${lineOf(WIDGETS, 'name: ci-widgets-nightly')}`);
   });
 
+  it('names sources from the job config root, never by an absolute server path', () => {
+    const extra = yaml(`
+      postsubmits:
+        acme/widgets:
+        - name: post-widgets-docs
+          spec: {containers: [{image: busybox}]}
+    `);
+    const onServer = expectLoaded(
+      buildFromFiles({ jobs: { '/tmp/cutwater-demo-x1/cli/demo/jobs/widgets.yaml': WIDGETS, '/tmp/cutwater-demo-x1/cli/demo/jobs/extra/docs.yaml': extra } }),
+    );
+    const shown = configuredJobsBody({ config: onServer, org: 'acme', repo: 'widgets' }).body;
+    expect(row(shown, 'pull-widgets-unit')).toContain(`<span class="muted source">widgets.yaml:${lineOf(WIDGETS, 'name: pull-widgets-unit')}</span>`);
+    expect(row(shown, 'post-widgets-docs')).toContain(`<span class="muted source">extra/docs.yaml:${lineOf(extra, 'name: post-widgets-docs')}</span>`);
+    expect(shown).not.toContain('/tmp/');
+    expect(shown).not.toContain('cutwater-demo-x1');
+  });
+
+  it('lets the image column wrap inside a bounded width instead of running off the page', () => {
+    expect(page.body).toContain('<table class="configured-jobs"');
+    expect(row(page.body, 'pull-widgets-unit')).toContain('<td class="hide-narrow image"><code>golang:1.22</code>');
+  });
+
   it('says when a presubmit runs, whether it is required, and the command that triggers it', () => {
     const unit = text(row(page.body, 'pull-widgets-unit'));
     expect(unit).toContain('On every pull request');

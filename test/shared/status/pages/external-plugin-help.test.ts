@@ -132,8 +132,8 @@ describe('external plugins on /plugins and /command-help', () => {
       const greeterSection = section(page, 'external-plugin-greeter');
       expect(greeterSection).toContain('Greets people who ask, and explains <code>/greet</code> in its answer.');
       expect(greeterSection).toContain('Reads <code>greeting</code> from its own file.');
-      expect(greeterSection).toContain('<code>/greet [name]</code>');
-      expect(greeterSection).toContain('<code>/greet Ada</code>');
+      expect(greeterSection).toContain('<code class="usage"><span class="nowrap">/greet</span> <span class="nowrap">[name]</span></code>');
+      expect(greeterSection).toContain('<code class="example">/greet Ada</code>');
       // The events are the ones plugins.yaml forwards to it.
       expect(greeterSection).toMatch(/<dt>Events<\/dt><dd><code>issue_comment<\/code><\/dd>/);
       // The endpoint's path is kept and /help appended; the body lists where it is enabled.
@@ -144,7 +144,7 @@ describe('external plugins on /plugins and /command-help', () => {
       const commands = await pages.get('/command-help');
       const row = commands.split('\n').find((line) => line.includes('/greet [name]'));
       expect(row).toContain('href="/plugins#external-plugin-greeter"');
-      expect(row).toContain('class="featured"');
+      expect(row).toContain('<span class="muted">(featured)</span>');
     } finally {
       await pages.close();
     }
@@ -158,7 +158,7 @@ describe('external plugins on /plugins and /command-help', () => {
         expect(page).not.toContain('<img src=x');
         expect(page).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
       }
-      expect(section(await pages.get('/plugins'), 'external-plugin-evil')).toContain('<code>/evil &#60;script&#62;');
+      expect(section(await pages.get('/plugins'), 'external-plugin-evil')).toContain('<code class="usage"><span class="nowrap">/evil</span> <span class="nowrap">&#60;script&#62;');
     } finally {
       await pages.close();
     }
@@ -174,7 +174,7 @@ describe('external plugins on /plugins and /command-help', () => {
       expect(section(page, 'external-plugin-broken')).toContain('Help unavailable');
       expect(section(page, 'external-plugin-sleepy')).not.toContain('Too late.');
       // The others are unaffected, and the in-tree plugins are all there.
-      expect(section(page, 'external-plugin-greeter')).toContain('<code>/greet [name]</code>');
+      expect(section(page, 'external-plugin-greeter')).toContain('<code class="usage"><span class="nowrap">/greet</span> <span class="nowrap">[name]</span></code>');
       expect(page).toContain('id="plugin-hold"');
       // A repository's page shows the plugin's words for that repository only.
       expect(page).not.toContain('Something about a hidden repo.');

@@ -72,23 +72,40 @@ function text(html: string): string {
     .replace(/\s+/g, ' ');
 }
 
+/** The text of each `<code>` (a usage is split into unbreakable pieces inside its one code element). */
+function codes(html: string): string[] {
+  return [...html.matchAll(/<code[^>]*>([\s\S]*?)<\/code>/g)].map((match) => text((match[1] ?? '').replace(/<[^>]*>/g, '')).trim());
+}
+
 function commandRows(html: string): string[] {
   return [...html.matchAll(/<tr data-search="[^"]*"[^>]*>.*?<\/tr>/g)].map((match) => match[0]);
 }
 
 describe('/plugins for all repositories', () => {
-  const { title, body } = pluginHelpBody(input());
+  const { title, body } = pluginHelpBody(input({ all: true }));
 
-  it('has a section for every in-tree plugin, each linkable by id', () => {
+  it('with ?all=1, has a section for every in-tree plugin, each linkable by id', () => {
     expect(title).toBe('Plugins');
     expect(sectionIds(body)).toEqual(PLUGINS.map((plugin) => plugin.name));
+    expect(body).toContain('<a href="/plugins">Only the enabled ones</a>');
+  });
+
+  it('by default, shows only the plugins plugins.yaml enables somewhere, with a link to all of them', () => {
+    const enabled = pluginHelpBody(input()).body;
+    expect(sectionIds(enabled)).toEqual(PLUGINS.map((plugin) => plugin.name).filter((name) => ['hold', 'lgtm', 'size', 'wip', 'label', 'needs-rebase'].includes(name)));
+    expect(enabled).not.toContain('id="plugin-trigger"');
+    expect(text(enabled)).toContain(`Show all ${PLUGINS.length} plugins Cutwater provides`);
+    expect(enabled).toContain('href="/plugins?all=1"');
+    // A plugin enabled only where the page may not say counts as enabled nowhere.
+    const hidden = new Set(['acme/secret', 'hushed']);
+    const publicView = pluginHelpBody(input({ visible: (name) => !hidden.has(name), repos: ['acme/widgets'] })).body;
+    expect(sectionIds(publicView)).not.toContain('wip');
+    expect(sectionIds(publicView)).not.toContain('label');
   });
 
   it('shows the hold command with its examples and who may use it', () => {
     const hold = section(body, 'hold');
-    expect(hold).toContain('<code>/[remove-][un]hold [cancel]</code>');
-    expect(hold).toContain('<code>/hold</code>');
-    expect(hold).toContain('<code>/hold cancel</code>');
+    expect(codes(hold)).toEqual(expect.arrayContaining(['/[remove-][un]hold [cancel]', '/hold', '/hold cancel']));
     expect(text(hold)).toContain('Anyone, on pull requests.');
     expect(hold).toMatch(/<caption>Commands of hold<\/caption>/);
   });
@@ -103,7 +120,7 @@ describe('/plugins for all repositories', () => {
 
   it('does not name hidden orgs or repositories', () => {
     const hidden = new Set(['acme/secret', 'hushed']);
-    const page = pluginHelpBody(input({ visible: (name) => !hidden.has(name), repos: ['acme/widgets'] })).body;
+    const page = pluginHelpBody(input({ visible: (name) => !hidden.has(name), repos: ['acme/widgets'], all: true })).body;
     expect(text(section(page, 'hold'))).toContain('Enabled for acme');
     expect(page).not.toContain('acme/secret');
     expect(text(section(page, 'label'))).toContain('Not enabled in plugins.yaml');
@@ -156,10 +173,10 @@ describe('/command-help', () => {
   it('has a row per command with usage, examples as code, who may use it and a link to its plugin', () => {
     const { title, body } = commandHelpBody(input());
     expect(title).toBe('Command help');
-    expect(body).toContain('<table id="commands">');
-    const hold = commandRows(body).find((row) => row.includes('<code>/[remove-][un]hold [cancel]</code>'));
+    expect(body).toContain('<table id="commands" class="commands">');
+    const hold = commandRows(body).find((row) => codes(row).includes('/[remove-][un]hold [cancel]'));
     expect(hold).toBeDefined();
-    expect(hold).toContain('<code>/hold cancel</code>');
+    expect(codes(hold!)).toContain('/hold cancel');
     expect(text(hold!)).toContain('Anyone, on pull requests.');
     expect(hold).toContain('<a href="/plugins#plugin-hold">hold</a>');
     const search = /data-search="([^"]*)"/.exec(hold!)?.[1] ?? '';
@@ -183,9 +200,25 @@ describe('/command-help', () => {
       commands: [{ usage: '/star', description: 'Star.', examples: ['/star'], who: 'Anyone.', featured: true }],
     });
     const rows = commandRows(commandHelpBody({ plugins: [plain, star], pluginConfig: undefined, repos: [] }).body);
-    expect(rows.map((row) => /<code>(\/\w+)<\/code>/.exec(row)?.[1])).toEqual(['/star', '/plain']);
+    expect(rows.map((row) => codes(row)[0])).toEqual(['/star', '/plain']);
     expect(text(rows[0]!)).toContain('(featured)');
     expect(text(rows[1]!)).not.toContain('(featured)');
+  });
+
+  it('lays the table out to read: no bold rows, usages and plugin names never broken inside a word', () => {
+    const { body } = commandHelpBody(input());
+    const rows = commandRows(body);
+    expect(rows.length).toBeGreaterThan(10);
+    for (const row of rows) {
+      // Featured rows are marked in words, not by making the whole row bold.
+      expect(row).not.toMatch(/<tr[^>]*class="featured"/);
+      expect(row).toMatch(/<td class="nowrap"><a href="[^"]+">[\w-]+<\/a><\/td><\/tr>$/);
+    }
+    const label = rows.find((row) => codes(row)[0]?.startsWith('/[remove-](area|'));
+    expect(label).toBeDefined();
+    // A long usage may break only after an alternative's bar or between words.
+    expect(label).toContain('<span class="nowrap">/[remove-](area|</span><wbr><span class="nowrap">committee|</span>');
+    expect(codes(label!)[0]).toBe('/[remove-](area|committee|kind|language|priority|sig|triage|wg) <value> [<value>…]');
   });
 
   it('for a repository, lists only the commands of the plugins enabled there', () => {
@@ -193,7 +226,7 @@ describe('/command-help', () => {
     expect(title).toBe('Commands for acme/widgets');
     const plugins = new Set(commandRows(body).map((row) => /href="\/plugins#plugin-([^"]+)"/.exec(row)?.[1]));
     expect(plugins).toEqual(new Set(['hold', 'lgtm']));
-    expect(body).not.toContain('<code>/retest</code>');
+    expect(codes(body)).not.toContain('/retest');
   });
 
   it('says so when no enabled plugin has commands', () => {
@@ -212,7 +245,7 @@ describe('escaping', () => {
 
   it('escapes help text, usage, examples and who, on both pages', () => {
     const pages = [
-      pluginHelpBody({ plugins: [hostile], pluginConfig: undefined, repos: ['<a>/<b>'] }).body,
+      pluginHelpBody({ plugins: [hostile], pluginConfig: undefined, repos: ['<a>/<b>'], all: true }).body,
       commandHelpBody({ plugins: [hostile], pluginConfig: undefined, repos: [] }).body,
     ];
     for (const page of pages) {
