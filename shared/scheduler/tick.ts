@@ -5,6 +5,7 @@ import { wakeWriters } from '../outbox/sweep';
 import type { StaleWriteWarnings } from '../outbox/writer';
 import { sweepReports, type ReporterDependencies, type SweepResult } from '../reporter/report-job';
 import { reconcileStatuses, type StatusReconcileChannels, type StatusReconcileResult } from '../statusreconciler/reconcile';
+import type { LastTick } from '../store/scheduler-tick';
 import type { Store } from '../store/store';
 import { TIDE_HISTORY_RETENTION_MS } from '../store/tide';
 import { syncTide, type TideSyncDependencies, type TideSyncResult } from '../tide/sync';
@@ -67,6 +68,7 @@ export async function runSchedulerTick(deps: TickDependencies, now: Date): Promi
     }
   };
   const { reporter, nudge } = deps;
+  const began = Date.now();
   const tideQueries = config.prow.tide?.queries ?? [];
   const tideChannels = deps.tide;
   const statusChannels = deps.statusReconcile;
@@ -89,7 +91,44 @@ export async function runSchedulerTick(deps: TickDependencies, now: Date): Promi
   ]);
   const result: TickResult = { periodicsStarted, cleanup, reports, writers, tide, statusReconcile };
   log.info('scheduler tick done', { ...summaryOf(result) });
+  // The health page's "last tick": one write per tick. A failed write only leaves the page showing an older tick.
+  await guarded('recording the tick', () => store.schedulerTicks.record(lastTickOf(result, now.getTime(), now.getTime() + (Date.now() - began))));
   return result;
+}
+
+/** Failure texts kept in the record are shortened: the whole text is in the log. */
+const RECORDED_ERROR_CHARS = 300;
+
+/** Part names as the log and the health page say them. */
+const PART_NAMES: Record<keyof TickResult, string> = {
+  periodicsStarted: 'periodics',
+  cleanup: 'cleanup',
+  reports: 'report sweep',
+  writers: 'waking GitHub writers',
+  tide: 'tide',
+  statusReconcile: 'status reconcile',
+};
+
+/** What the health page shows of a tick: one figure per part, and the parts that failed with their errors. */
+export function lastTickOf(result: TickResult, startedAt: number, finishedAt: number): LastTick {
+  const failed: LastTick['failed'] = [];
+  const figure = <T>(key: keyof TickResult, part: T | { error: string } | 'off', pick: (done: T) => number | string): number | string => {
+    if (part === 'off') return 'off';
+    if (typeof part === 'object' && part !== null && 'error' in part) {
+      failed.push({ part: PART_NAMES[key], error: part.error.slice(0, RECORDED_ERROR_CHARS) });
+      return 'failed';
+    }
+    return pick(part);
+  };
+  const summary = {
+    'periodics started': figure('periodicsStarted', result.periodicsStarted, (started) => started.length),
+    'old jobs deleted': figure('cleanup', result.cleanup, (cleanup) => cleanup.deleted),
+    'reports sent': figure('reports', result.reports, (sweep) => sweep.reported),
+    'writers woken': figure('writers', result.writers, (writers) => writers.length),
+    'pull requests merged': figure('tide', result.tide, (tide) => tide.merged),
+    'status reconcile': figure('statusReconcile', result.statusReconcile, (reconcile) => reconcile.outcome),
+  };
+  return { startedAt, finishedAt, summary, failed };
 }
 
 function summaryOf(result: TickResult): Record<string, unknown> {

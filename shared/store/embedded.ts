@@ -6,6 +6,7 @@ import { JobExistsError, JobNotFoundError } from './errors';
 import type { OutboxStore } from './outbox';
 import { EmbeddedTideState, EmbeddedTideStore, TIDE_JOURNAL_RECORDS } from './embedded-tide';
 import type { TideStore } from './tide';
+import { LastTickSchema, type LastTick, type SchedulerTickStore } from './scheduler-tick';
 import { ReconciledPresubmitsSchema, type ReconciledPresubmits, type StatusReconcilerStore } from './status-reconciler';
 import {
   applyClaim,
@@ -88,6 +89,7 @@ const JournalRecordSchema = z.discriminatedUnion('kind', [
   ...OUTBOX_JOURNAL_RECORDS,
   ...TIDE_JOURNAL_RECORDS,
   z.object({ kind: z.literal('status-reconciler'), value: ReconciledPresubmitsSchema }),
+  z.object({ kind: z.literal('scheduler-tick'), value: LastTickSchema }),
 ]);
 type JournalRecord = z.infer<typeof JournalRecordSchema>;
 
@@ -103,6 +105,7 @@ export class EmbeddedStore implements Store {
   readonly outbox: OutboxStore;
   readonly tide: TideStore;
   readonly statusReconciler: StatusReconcilerStore;
+  readonly schedulerTicks: SchedulerTickStore;
 
   private readonly state = new EmbeddedState();
 
@@ -120,6 +123,7 @@ export class EmbeddedStore implements Store {
     this.outbox = new EmbeddedOutboxStore(this.state.outbox, persist, now);
     this.tide = new EmbeddedTideStore(this.state.tide, persist);
     this.statusReconciler = new EmbeddedStatusReconcilerStore(this.state, persist);
+    this.schedulerTicks = new EmbeddedSchedulerTickStore(this.state, persist);
   }
 
   static open(options: EmbeddedStoreOptions = {}): EmbeddedStore {
@@ -259,6 +263,7 @@ class EmbeddedState {
   readonly outbox = new EmbeddedOutboxState();
   readonly tide = new EmbeddedTideState();
   statusReconciler: ReconciledPresubmits | undefined;
+  lastTick: LastTick | undefined;
   private readonly lists = new Map<string, SortedJobList>();
 
   list(key: string): SortedJobList | undefined {
@@ -316,6 +321,9 @@ class EmbeddedState {
       case 'status-reconciler':
         this.statusReconciler = record.value;
         return;
+      case 'scheduler-tick':
+        this.lastTick = record.value;
+        return;
     }
   }
 
@@ -341,7 +349,7 @@ class EmbeddedState {
 
   size(): number {
     return (
-      this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.reports.size + this.slots.size + this.outbox.size() + this.tide.size() + (this.statusReconciler ? 1 : 0)
+      this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.reports.size + this.slots.size + this.outbox.size() + this.tide.size() + (this.statusReconciler ? 1 : 0) + (this.lastTick ? 1 : 0)
     );
   }
 
@@ -357,6 +365,7 @@ class EmbeddedState {
     yield* this.outbox.records();
     yield* this.tide.records();
     if (this.statusReconciler) yield { kind: 'status-reconciler', value: this.statusReconciler };
+    if (this.lastTick) yield { kind: 'scheduler-tick', value: this.lastTick };
   }
 }
 
@@ -698,5 +707,21 @@ class EmbeddedStatusReconcilerStore implements StatusReconcilerStore {
     }
     await this.persist([{ kind: 'status-reconciler', value: ReconciledPresubmitsSchema.parse(next) }]);
     return true;
+  }
+}
+
+class EmbeddedSchedulerTickStore implements SchedulerTickStore {
+  constructor(
+    private readonly state: EmbeddedState,
+    private readonly persist: Persist,
+  ) {}
+
+  async last(): Promise<LastTick | undefined> {
+    await Promise.resolve();
+    return this.state.lastTick;
+  }
+
+  async record(tick: LastTick): Promise<void> {
+    await this.persist([{ kind: 'scheduler-tick', value: LastTickSchema.parse(tick) }]);
   }
 }

@@ -18,6 +18,8 @@ import { FirestoreTideStore, TIDE_COLLECTIONS } from './firestore-tide';
 import type { TideStore } from './tide';
 import { FirestoreStatusReconcilerStore, STATUS_RECONCILER_COLLECTION } from './firestore-status-reconciler';
 import type { StatusReconcilerStore } from './status-reconciler';
+import { FirestoreSchedulerTickStore, SCHEDULER_COLLECTION } from './firestore-scheduler-tick';
+import type { SchedulerTickStore } from './scheduler-tick';
 import {
   applyClaim,
   applyRelease,
@@ -79,7 +81,7 @@ import {
  * `periodics/{job}`, `reports/{job}`, `slots/{key}`, the outbox's four (firestore-outbox.ts,
  * optimistic too, with a document per resource that enqueues to it are conditional on), the
  * merge pool's two (firestore-tide.ts) and the status reconciler's one document
- * (firestore-status-reconciler.ts).
+ * (firestore-status-reconciler.ts), and the scheduler's last tick (firestore-scheduler-tick.ts).
  * Records that must expire carry `expireAt`, the field infra/firestore's TTL policy names.
  */
 export const COLLECTIONS = {
@@ -96,6 +98,7 @@ export const COLLECTIONS = {
   tidePools: TIDE_COLLECTIONS.pools,
   tideHistory: TIDE_COLLECTIONS.history,
   statusReconciler: STATUS_RECONCILER_COLLECTION,
+  scheduler: SCHEDULER_COLLECTION,
 } as const;
 
 /** Firestore's gRPC status codes that mean "someone else got there first". */
@@ -212,6 +215,7 @@ export class FirestoreStore implements Store {
   readonly outbox: OutboxStore;
   readonly tide: TideStore;
   readonly statusReconciler: StatusReconcilerStore;
+  readonly schedulerTicks: SchedulerTickStore;
   readonly counts: OperationCounts = { reads: 0, writes: 0, deletes: 0 };
 
   constructor(
@@ -226,6 +230,7 @@ export class FirestoreStore implements Store {
     this.outbox = new FirestoreOutboxStore(db, this.counts, now);
     this.tide = new FirestoreTideStore(db, this.counts);
     this.statusReconciler = new FirestoreStatusReconcilerStore(db, this.counts);
+    this.schedulerTicks = new FirestoreSchedulerTickStore(db, this.counts);
   }
 
   static connect(options: FirestoreStoreOptions = {}): FirestoreStore {

@@ -1,5 +1,6 @@
 import type { ProwJob, ProwJobState, ProwJobStatus, ProwJobType } from '../prowjob/schema';
 import type { OutboxStore } from './outbox';
+import type { SchedulerTickStore } from './scheduler-tick';
 import type { StatusReconcilerStore } from './status-reconciler';
 import type { TideStore } from './tide';
 
@@ -22,6 +23,8 @@ export interface Store {
   readonly tide: TideStore;
   /** The presubmits the status reconciler last acted on (shared/store/status-reconciler.ts). */
   readonly statusReconciler: StatusReconcilerStore;
+  /** The scheduler's last tick, for the health page (shared/store/scheduler-tick.ts). */
+  readonly schedulerTicks: SchedulerTickStore;
   close(): Promise<void>;
 }
 

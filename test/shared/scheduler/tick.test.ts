@@ -3,6 +3,7 @@ import { GitHubClients } from '../../../shared/github/octokit';
 import { memoryLogger } from '../../../shared/log/logger';
 import { runSchedulerTick, tickFailed } from '../../../shared/scheduler/tick';
 import { EmbeddedStore } from '../../../shared/store/embedded';
+import type { Store } from '../../../shared/store/store';
 import { buildFromFiles, expectLoaded } from '../../support/config';
 import { startFakeGitHub } from '../../support/fake-github';
 import { testHistoryRecord } from '../../support/tide-records';
@@ -65,6 +66,29 @@ describe('scheduler tick', () => {
     expect(tickFailed(changed)).toBe(false);
     expect((await runSchedulerTick({ store, config: jobs(['lint']), log: memoryLogger() }, new Date())).statusReconcile).toBe('off');
     await github.close();
+    await store.close();
+  });
+  it("records its last tick for the health page: one figure per part, and the parts that failed with their errors", async () => {
+    const store = EmbeddedStore.open();
+    const config = expectLoaded(buildFromFiles({}));
+    const at = new Date('2026-12-05T03:00:00Z');
+    await runSchedulerTick({ store, config, log: memoryLogger() }, at);
+    const first = await store.schedulerTicks.last();
+    expect(first?.startedAt).toBe(at.getTime());
+    expect(first?.finishedAt).toBeGreaterThanOrEqual(at.getTime());
+    expect(first?.summary).toMatchObject({ 'periodics started': 0, 'old jobs deleted': 0, 'reports sent': 'off', 'writers woken': 'off', 'status reconcile': 'off' });
+    expect(first?.failed).toEqual([]);
+
+    // An outbox that does not answer: waking the writers fails, the tick still records itself, naming the part.
+    const brokenOutbox = new Proxy(store.outbox, { get: () => () => Promise.reject(new Error('outbox unavailable')) });
+    const broken = new Proxy(store, { get: (target, key) => (key === 'outbox' ? brokenOutbox : Reflect.get(target, key, target) as unknown) }) as Store;
+    const later = new Date(at.getTime() + 60_000);
+    const result = await runSchedulerTick({ store: broken, config, log: memoryLogger(), nudge: () => undefined }, later);
+    expect(tickFailed(result)).toBe(true);
+    const second = await store.schedulerTicks.last();
+    expect(second?.startedAt).toBe(later.getTime());
+    expect(second?.summary['writers woken']).toBe('failed');
+    expect(second?.failed).toEqual([{ part: 'waking GitHub writers', error: 'outbox unavailable' }]);
     await store.close();
   });
 });

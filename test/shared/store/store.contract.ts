@@ -478,6 +478,27 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
       });
     });
 
+    describe("scheduler's last tick", () => {
+      it('keeps only the latest tick, with its summary and failed parts', async () => {
+        expect(await store.schedulerTicks.last()).toBeUndefined();
+        const first = { startedAt: clock.now(), finishedAt: clock.now() + 40, summary: { periodics_started: 2, reports: 'off' }, failed: [] };
+        await store.schedulerTicks.record(first);
+        expect(await store.schedulerTicks.last()).toEqual(first);
+        const second = {
+          startedAt: clock.now() + 60_000,
+          finishedAt: clock.now() + 60_900,
+          summary: { periodics_started: 0, reports: 'failed' },
+          failed: [{ part: 'report sweep', error: 'store unavailable' }],
+        };
+        await store.schedulerTicks.record(second);
+        expect(await store.schedulerTicks.last()).toEqual(second);
+        if (reopen) {
+          store = await reopen();
+          expect(await store.schedulerTicks.last()).toEqual(second);
+        }
+      });
+    });
+
     describe('concurrency slots', () => {
       it('lets at most `capacity` holders in at once, even when they race', async () => {
         const results = await Promise.all(
