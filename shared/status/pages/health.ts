@@ -3,8 +3,10 @@ import { countJobs, type Config } from '../../config/model';
 import { LOW_BUDGET_SHARE, type InstallationBudget, type PrimaryBudget } from '../../github/budget';
 import type { Logger } from '../../log/logger';
 import type { OutboxStats } from '../../store/outbox';
+import type { LastTick } from '../../store/scheduler-tick';
 import type { StoredJob, Store } from '../../store/store';
 import { html, joinHtml, type SafeHtml } from '../html';
+import { jobPageHref } from '../links';
 import { sendCompressible } from '../respond';
 import { sendPage, type StatusRequest } from '../status-request';
 import { clockTimeElement, formatDuration, timeElement } from './layout';
@@ -18,7 +20,8 @@ import { clockTimeElement, formatDuration, timeElement } from './layout';
  *
  * Gathering (I/O, each part guarded so one failing backend still leaves a page that says so),
  * judging (pure: `healthReport`) and rendering (pure: `healthBody`) are apart, so tests call the
- * last two without a server. The scheduler's last tick is not shown: nothing records it.
+ * last two without a server. The scheduler's last tick is the record each tick writes
+ * (shared/store/scheduler-tick.ts); the reporter's lag is its oldest unreported state change.
  */
 
 /**
@@ -45,9 +48,18 @@ const RUNNING_PAGE_SIZE = 1_000;
 /** Read errors are shown shortened: the whole text is in the log. */
 const ERROR_SHOWN_CHARS = 300;
 
-export type HealthState = 'ok' | 'warning' | 'failing' | 'off';
+/** The scheduler is called every minute: a last tick older than this means calls are not arriving or not finishing. */
+export const TICK_WARNING_MS = 3 * 60_000;
+/**
+ * The reporter reports a change within seconds, and its sweep retries what was missed a minute
+ * later each tick: a change still unreported after this means reporting is stuck.
+ */
+export const REPORT_LAG_WARNING_MS = 5 * 60_000;
 
-const STATE_ICON: Record<HealthState, string> = { ok: '✔', warning: '⚠', failing: '✖', off: '⊘' };
+/** `unmeasured`: a part this page has no cheap way to read; the page says why. */
+export type HealthState = 'ok' | 'warning' | 'failing' | 'off' | 'unmeasured';
+
+const STATE_ICON: Record<HealthState, string> = { ok: '✔', warning: '⚠', failing: '✖', off: '⊘', unmeasured: '?' };
 
 /** What could not be read, and why. */
 export interface Failed {
@@ -67,6 +79,10 @@ export interface HealthInput {
   /** Jobs in `pending` (running) state; `complete` false when the scan stopped at its limit. */
   running: Outcome<{ jobs: readonly StoredJob[]; complete: boolean }>;
   outbox: Outcome<{ stats: readonly OutboxStats[] }>;
+  /** The scheduler's last recorded tick; absent before the first. */
+  scheduler: Outcome<{ last?: LastTick }>;
+  /** The job whose state change has waited longest to be reported, if any. */
+  reporter: Outcome<{ oldestDue?: { job: string; state: string; changedAt: number } }>;
   /** What GitHub told this process; absent when it holds no GitHub clients. */
   budget?: readonly InstallationBudget[];
   writeLimits?: WritePace;
@@ -79,6 +95,18 @@ export interface RunnerHealth {
   /** The latest of its leases' expiries. */
   leaseExpiresAt: string;
 }
+
+export interface TickHealth {
+  startedAt: string;
+  finishedAt: string;
+  ageMs: number;
+  summary: Record<string, number | string>;
+  failed: { part: string; error: string }[];
+}
+
+/** Why webhook intake has no figures: shown on the page and in the JSON. */
+export const WEBHOOK_BACKLOG_UNMEASURED =
+  'the delivery store keeps a record per delivery (accepted, then done) but offers no count of the ones accepted and not yet done; counting them on Firestore would be a query over every recent delivery at each view of this page';
 
 export interface InstallationReads {
   /** Ledger identities joined into this row (`installation-<id>`, `token-<hash>`, `app-<id>`). */
@@ -125,6 +153,9 @@ export interface HealthReport {
     store: { state: 'ok'; readMs: number } | ({ state: 'failing' } & Failed);
     runners: { state: 'ok' | 'warning'; runners: RunnerHealth[]; runningJobs: number; jobsWithoutLiveLease: number; complete: boolean } | ({ state: 'failing' } & Failed);
     outbox: { state: 'ok' | 'warning'; installations: number; waitingWrites: number; liveWriters: number } | ({ state: 'failing' } & Failed);
+    scheduler: { state: 'ok' | 'warning'; lastTick?: TickHealth } | ({ state: 'failing' } & Failed);
+    webhooks: { state: 'unmeasured'; reason: string };
+    reporter: { state: 'ok' | 'warning'; oldestDue?: { job: string; state: string; changedAt: string; lagMs: number } } | ({ state: 'failing' } & Failed);
     github: { state: 'ok' | 'warning'; identities: number } | { state: 'off' };
   };
   installations: InstallationHealth[];
@@ -170,7 +201,7 @@ async function runningJobs(store: Store): Promise<{ jobs: StoredJob[]; complete:
 
 export async function gatherHealth(sources: HealthSources, config: Config, now: number): Promise<HealthInput> {
   const { store, log } = sources;
-  const [storeRead, running, outbox] = await Promise.all([
+  const [storeRead, running, outbox, scheduler, reporter] = await Promise.all([
     // The cheapest read there is (one document, usually absent), timed: is the store answering, and how fast.
     guarded(log, 'the store', async () => {
       const started = performance.now();
@@ -179,6 +210,15 @@ export async function gatherHealth(sources: HealthSources, config: Config, now: 
     }),
     guarded(log, 'the running jobs', () => runningJobs(store)),
     guarded(log, 'the outbox', async () => ({ stats: await store.outbox.stats() })),
+    guarded(log, "the scheduler's last tick", async () => {
+      const last = await store.schedulerTicks.last();
+      return last ? { last } : {};
+    }),
+    // Oldest change first, so one job is the whole lag.
+    guarded(log, 'the unreported jobs', async () => {
+      const [oldest] = await store.jobs.listReportDue({ updatedBefore: now + 1, limit: 1 });
+      return oldest ? { oldestDue: { job: oldest.job.metadata.name ?? '', state: oldest.job.status?.state ?? 'unknown', changedAt: oldest.updatedAt } } : {};
+    }),
   ]);
   const snapshotVersion = sources.config.version?.();
   return {
@@ -187,6 +227,8 @@ export async function gatherHealth(sources: HealthSources, config: Config, now: 
     store: storeRead,
     running,
     outbox,
+    scheduler,
+    reporter,
     ...(sources.githubBudget ? { budget: sources.githubBudget() } : {}),
     ...(sources.writeLimits ? { writeLimits: sources.writeLimits } : {}),
   };
@@ -294,7 +336,27 @@ function runnersOf(jobs: readonly StoredJob[], now: number): { runners: RunnerHe
   return { runners: sorted, withoutLiveLease };
 }
 
-const SEVERITY: Record<HealthState, number> = { off: 0, ok: 1, warning: 2, failing: 3 };
+const SEVERITY: Record<HealthState, number> = { off: 0, unmeasured: 0, ok: 1, warning: 2, failing: 3 };
+
+function schedulerOf(last: LastTick | undefined, now: number): HealthReport['components']['scheduler'] {
+  // Before the first tick there is nothing to judge by; a deployment whose scheduler never runs stays a warning.
+  if (!last) return { state: 'warning' };
+  const ageMs = Math.max(0, now - last.finishedAt);
+  const lastTick: TickHealth = {
+    startedAt: new Date(last.startedAt).toISOString(),
+    finishedAt: new Date(last.finishedAt).toISOString(),
+    ageMs,
+    summary: last.summary,
+    failed: last.failed,
+  };
+  return { state: ageMs > TICK_WARNING_MS || last.failed.length > 0 ? 'warning' : 'ok', lastTick };
+}
+
+function reporterOf(oldest: { job: string; state: string; changedAt: number } | undefined, now: number): HealthReport['components']['reporter'] {
+  if (!oldest) return { state: 'ok' };
+  const lagMs = Math.max(0, now - oldest.changedAt);
+  return { state: lagMs > REPORT_LAG_WARNING_MS ? 'warning' : 'ok', oldestDue: { job: oldest.job, state: oldest.state, changedAt: new Date(oldest.changedAt).toISOString(), lagMs } };
+}
 
 export function healthReport(input: HealthInput): HealthReport {
   const { now } = input;
@@ -348,6 +410,9 @@ export function healthReport(input: HealthInput): HealthReport {
           waitingWrites: input.outbox.stats.reduce((sum, stats) => sum + stats.depth, 0),
           liveWriters: input.outbox.stats.filter((stats) => stats.writer && stats.writer.expiresAt > now).length,
         },
+    scheduler: failed(input.scheduler) ? { state: 'failing', error: input.scheduler.error } : schedulerOf(input.scheduler.last, now),
+    webhooks: { state: 'unmeasured', reason: WEBHOOK_BACKLOG_UNMEASURED },
+    reporter: failed(input.reporter) ? { state: 'failing', error: input.reporter.error } : reporterOf(input.reporter.oldestDue, now),
     github: input.budget
       ? {
           state: installations.some((row) => row.reads?.primary.some((reading) => lowPrimary(reading, now))) ? 'warning' : 'ok',
@@ -361,7 +426,7 @@ export function healthReport(input: HealthInput): HealthReport {
 
 // ---- rendering --------------------------------------------------------------------------------
 
-const STATE_WORD: Record<HealthState, string> = { ok: 'ok', warning: 'warning', failing: 'failing', off: 'off' };
+const STATE_WORD: Record<HealthState, string> = { ok: 'ok', warning: 'warning', failing: 'failing', off: 'off', unmeasured: 'not measured' };
 
 /** The state in words and an icon, coloured by class: colour alone carries nothing. */
 function stateLabel(state: HealthState): SafeHtml {
@@ -393,13 +458,36 @@ function sourceText(source: HealthReport['components']['config']['source']): str
   return source.awaitingSnapshot ? 'the deployed config files (no usable snapshot published yet)' : 'the config files';
 }
 
+function schedulerDetails(scheduler: HealthReport['components']['scheduler'], now: number): SafeHtml {
+  if (scheduler.state === 'failing') return html`Could not read the last tick: ${scheduler.error}`;
+  const tick = scheduler.lastTick;
+  if (!tick) return html`No tick recorded yet. The scheduler is called every minute (Cloud Scheduler; a timer in local mode).`;
+  const late = tick.ageMs > TICK_WARNING_MS ? html` <span class="health-warning">Over ${formatDuration(TICK_WARNING_MS)} ago: calls are not arriving or not finishing.</span>` : '';
+  const figures = Object.entries(tick.summary).map(([part, figure]) => `${part}: ${typeof figure === 'number' ? count(figure) : figure}`);
+  const failures =
+    tick.failed.length > 0
+      ? html`<ul class="reasons">${tick.failed.map((failure) => html`<li><strong>${failure.part}</strong> failed: ${failure.error}</li>`)}</ul>`
+      : '';
+  return html`Last tick finished ${timeWithDistance(tick.finishedAt, now)}, in ${formatDuration(Date.parse(tick.finishedAt) - Date.parse(tick.startedAt))}.${late} ${figures.join('; ')}.${failures}`;
+}
+
+function reporterDetails(reporter: HealthReport['components']['reporter'], now: number): SafeHtml {
+  if (reporter.state === 'failing') return html`Could not list unreported jobs: ${reporter.error}`;
+  const oldest = reporter.oldestDue;
+  if (!oldest) return html`Every job's latest state is reported.`;
+  const stuck = reporter.state === 'warning' ? html` <span class="health-warning">Over ${formatDuration(REPORT_LAG_WARNING_MS)}: reporting is stuck.</span>` : '';
+  return html`Oldest unreported change: <a href="${jobPageHref(oldest.job)}">${oldest.job}</a> became ${oldest.state} ${timeWithDistance(oldest.changedAt, now)}; lag ${formatDuration(oldest.lagMs)}.${stuck}`;
+}
+
 function componentRows(report: HealthReport, now: number): SafeHtml[] {
-  const { config, store, runners, outbox, github } = report.components;
+  const { config, store, scheduler, runners, webhooks, reporter, outbox, github } = report.components;
   const rows: SafeHtml[] = [];
   const row = (name: string, state: HealthState, details: SafeHtml) => rows.push(html`<tr><th scope="row">${name}</th><td>${stateLabel(state)}</td><td>${details}</td></tr>`);
 
   row('Configuration', config.state, html`Loaded from ${sourceText(config.source)}: ${count(config.presubmits)} presubmits, ${count(config.postsubmits)} postsubmits, ${count(config.periodics)} periodics.`);
   row('Store', store.state, store.state === 'failing' ? html`Not answering: ${store.error}` : html`Answering: a one-document read took ${store.readMs.toFixed(1)} ms.`);
+
+  row('Scheduler', scheduler.state, schedulerDetails(scheduler, now));
 
   if (runners.state === 'failing') row('Runners', 'failing', html`Could not list running jobs: ${runners.error}`);
   else {
@@ -410,13 +498,16 @@ function componentRows(report: HealthReport, now: number): SafeHtml[] {
     const summary =
       runners.runningJobs === 0
         ? html`No job is running, so no runner is visible (an idle runner holds no lease).`
-        : html`${total} running ${runners.runningJobs === 1 ? 'job' : 'jobs'}.`;
+        : html`${total} running ${runners.runningJobs === 1 ? 'job' : 'jobs'}. Each heartbeat moves a runner's lease on; the store keeps the lease's end, not the heartbeat's time, so a lease ending soon is a runner not heard from lately.`;
     const orphans =
       runners.jobsWithoutLiveLease > 0
         ? html` ${count(runners.jobsWithoutLiveLease)} of them ${runners.jobsWithoutLiveLease === 1 ? 'has' : 'have'} no live lease: the runner stopped, and a runner of the cluster takes ${runners.jobsWithoutLiveLease === 1 ? 'it' : 'them'} over.`
         : '';
     row('Runners', runners.state, html`${summary}${orphans}${held.length > 0 ? html`<ul class="reasons">${held}</ul>` : ''}`);
   }
+
+  row('Webhook intake', webhooks.state, html`Event backlog not measured: ${webhooks.reason}. Rejected or failed deliveries are in the intake's log.`);
+  row('Reporter', reporter.state, reporterDetails(reporter, now));
 
   if (outbox.state === 'failing') row('GitHub write outbox', 'failing', html`Could not read the outbox: ${outbox.error}`);
   else {

@@ -61,6 +61,8 @@ function input(overrides: Partial<HealthInput> = {}): HealthInput {
     store: { readMs: 1.5 },
     running: { jobs: [], complete: true },
     outbox: { stats: [] },
+    scheduler: { last: { startedAt: NOW - 30_000, finishedAt: NOW - 29_000, summary: { 'periodics started': 1 }, failed: [] } },
+    reporter: {},
     budget: [],
     writeLimits: LIMITS,
     ...overrides,
@@ -223,6 +225,51 @@ describe('components', () => {
     expect(text(page)).toContain('Configuration ✔ ok');
   });
 
+  it("shows the scheduler's last tick, and warns when it is over three minutes old or a part failed", () => {
+    const recent = healthReport(input());
+    expect(recent.components.scheduler.state).toBe('ok');
+    expect(recent.state).toBe('ok');
+    expect(text(render(recent))).toContain('Scheduler ✔ ok Last tick finished 09:59:31 UTC (29s ago), in 1s. periodics started: 1.');
+
+    const last = { startedAt: NOW - 4 * 60_000, finishedAt: NOW - 4 * 60_000 + 500, summary: { 'reports sent': 'failed' }, failed: [{ part: 'report sweep', error: `store unavailable ${HOSTILE}` }] };
+    const stale = healthReport(input({ scheduler: { last } }));
+    expect(stale.components.scheduler).toMatchObject({ state: 'warning', lastTick: { ageMs: 4 * 60_000 - 500, failed: last.failed } });
+    expect(stale.state).toBe('warning');
+    const page = render(stale);
+    expect(text(page)).toContain('Scheduler ⚠ warning Last tick finished 09:56:00 UTC (4m00s ago)');
+    expect(text(page)).toContain('calls are not arriving or not finishing');
+    expect(text(page)).toContain(`report sweep failed: store unavailable ${HOSTILE}`);
+    expect(page).not.toContain('<img');
+
+    const failedPartOnly = healthReport(input({ scheduler: { last: { ...last, startedAt: NOW - 5_000, finishedAt: NOW - 4_000 } } }));
+    expect(failedPartOnly.components.scheduler.state).toBe('warning');
+    expect(text(render(failedPartOnly))).not.toContain('not arriving');
+
+    const never = healthReport(input({ scheduler: {} }));
+    expect(never.components.scheduler).toEqual({ state: 'warning' });
+    expect(text(render(never))).toContain('Scheduler ⚠ warning No tick recorded yet.');
+    const unreadable = healthReport(input({ scheduler: { error: 'permission denied' } }));
+    expect(unreadable.state).toBe('failing');
+    expect(text(render(unreadable))).toContain('Scheduler ✖ failing Could not read the last tick: permission denied');
+  });
+
+  it("shows the reporter's lag as its oldest unreported change, a warning past five minutes", () => {
+    expect(text(render(healthReport(input())))).toContain("Reporter ✔ ok Every job's latest state is reported.");
+    const behind = healthReport(input({ reporter: { oldestDue: { job: 'unit-42', state: 'failure', changedAt: NOW - 90_000 } } }));
+    expect(behind.components.reporter).toMatchObject({ state: 'ok', oldestDue: { job: 'unit-42', lagMs: 90_000 } });
+    expect(text(render(behind))).toContain('Oldest unreported change: unit-42 became failure 09:58:30 UTC (1m30s ago); lag 1m30s.');
+    const stuck = healthReport(input({ reporter: { oldestDue: { job: 'unit-43', state: 'success', changedAt: NOW - 6 * 60_000 } } }));
+    expect(stuck.components.reporter.state).toBe('warning');
+    expect(text(render(stuck))).toContain('reporting is stuck');
+  });
+
+  it('says the webhook backlog is not measured, and why, without counting it against the overall state', () => {
+    const report = healthReport(input());
+    expect(report.components.webhooks.state).toBe('unmeasured');
+    expect(report.state).toBe('ok');
+    expect(text(render(report))).toContain('Webhook intake ? not measured Event backlog not measured: the delivery store');
+  });
+
   it('says GitHub is off when this process holds no clients', () => {
     const report = healthReport(input({ budget: undefined }));
     expect(report.components.github).toEqual({ state: 'off' });
@@ -309,6 +356,8 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
     const taken = (await store.outbox.take(lease!, { limit: 10 })).entries;
     await store.outbox.settle(lease!, taken.map((entry) => ({ id: entry.id, result: 'sent' as const })), [clock]);
     await store.outbox.block(lease!, clock + 10 * 60_000, 'You have exceeded a secondary rate limit <b>now</b>');
+    // The scheduler ticked a minute before the page is read.
+    await store.schedulerTicks.record({ startedAt: clock + 60_000, finishedAt: clock + 60_200, summary: { 'periodics started': 0 }, failed: [] });
     clock += 2 * 60_000;
   });
 
@@ -360,6 +409,10 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
       runners: [{ holder: 'build-east/runner-0', cluster: 'build-east', runningJobs: 1 }],
     });
     expect(report.components.outbox).toEqual({ state: 'warning', installations: 2, waitingWrites: 2, liveWriters: 1 });
+    expect(report.components.scheduler).toMatchObject({ state: 'ok', lastTick: { finishedAt: '2026-11-20T10:01:00.200Z', ageMs: 59_800, failed: [] } });
+    // The running job's state changes were never reported (no reporter runs here): two minutes behind.
+    expect(report.components.reporter).toMatchObject({ state: 'ok', oldestDue: { job: 'nightly-1', state: 'pending', lagMs: 120_000 } });
+    expect(report.components.webhooks.state).toBe('unmeasured');
     const byKey = new Map(report.installations.map((installation) => [installation.installation, installation]));
     expect(byKey.get('4242')).toMatchObject({
       state: 'warning',
