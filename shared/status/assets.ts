@@ -40,6 +40,7 @@ caption{text-align:left;font-weight:600;padding:.25rem 0}
 .state-success{color:var(--ok)}.state-failure,.state-error{color:var(--bad)}
 .state-pending,.state-triggered,.state-scheduling{color:var(--warn)}.state-aborted{color:var(--idle)}
 .health-ok{color:var(--ok)}.health-warning{color:var(--warn)}.health-failing{color:var(--bad)}.health-off{color:var(--idle)}
+.histogram{list-style:none;padding:0;margin:.25rem 0 .75rem;max-width:36rem}.histogram li{display:grid;grid-template-columns:8rem 1fr 3.5rem;gap:.5rem;align-items:center}.histogram .track{display:block;height:.75rem}.histogram .bar{display:block;height:100%;min-width:2px;background:currentColor}.histogram .count{text-align:right;font-variant-numeric:tabular-nums}
 tr.attention{background:#fff8c5}tr.attention>:first-child{box-shadow:inset 4px 0 0 var(--warn)}tr.attention:has(+tr.why)>*{border-bottom:0}tr.why>td{padding-top:0}
 .wrapping-heads th[scope=col]{white-space:normal;min-width:4.5rem}
 td.primary{min-width:12rem}td.primary>div+div{margin-top:.25rem}

@@ -1,4 +1,4 @@
-import type { ProwJob } from '../../prowjob/schema';
+import type { ProwJob, ProwJobState } from '../../prowjob/schema';
 import { ProwJobStateSchema, ProwJobTypeSchema } from '../../prowjob/schema';
 import { InvalidQueryError } from '../../store/errors';
 import { configIndex } from '../config-index';
@@ -90,6 +90,26 @@ function jobRow(job: ProwJob, now: number): SafeHtml {
   return html`<tr><td class="state state-${state}"${description}>${stateText(state)}</td><td><a href="${jobPageHref(job.metadata.name ?? '')}">${job.spec.job}</a></td><td class="hide-narrow">${job.spec.type}</td><td>${where}</td><td class="hide-narrow">${pull?.author ?? ''}</td><td class="hide-narrow">${job.spec.cluster ?? ''}</td><td class="hide-narrow started">${agoTimeElement(job.status?.startTime, now)}</td><td>${jobDuration(job, now) || html`<span class="muted">not started</span>`}</td></tr>`;
 }
 
+/**
+ * Counts per state over the listed jobs, as bars: the state's icon and word and the count are text,
+ * so the bars (scaled to the largest count) only repeat what is written beside them.
+ */
+export function resultsHistogram(jobs: readonly ProwJob[]): SafeHtml {
+  if (jobs.length === 0) return html``;
+  const counts = new Map<ProwJobState, number>();
+  for (const job of jobs) counts.set(stateOf(job), (counts.get(stateOf(job)) ?? 0) + 1);
+  const largest = Math.max(...counts.values());
+  const bars = ProwJobStateSchema.options
+    .filter((state) => counts.has(state))
+    .map((state) => {
+      const count = counts.get(state) ?? 0;
+      const width = `width:${((count / largest) * 100).toFixed(1)}%`;
+      return html`<li><span class="state state-${state}">${stateText(state)}</span><span class="track state-${state}" aria-hidden="true"><span class="bar" style="${width}"></span></span><span class="count">${count}</span></li>`;
+    });
+  const listed = `${jobs.length} ${jobs.length === 1 ? 'job' : 'jobs'}`;
+  return html`<figure class="results"><figcaption class="muted">Results of the ${listed} listed</figcaption><ul class="histogram" aria-label="Results of the ${listed} listed">${bars}</ul></figure>`;
+}
+
 function textField(label: string, name: keyof JobListRequest, value: string | number | undefined, extra: SafeHtml = html``): SafeHtml {
   return html`<label>${label}<input type="text" name="${name}" value="${value}"${extra}></label>`;
 }
@@ -135,6 +155,7 @@ ${datalist('known-repos', input.knownRepos)}${datalist('known-jobs', input.known
 ${form}
 ${toolbar}
 ${scanNote}
+${resultsHistogram(result.jobs.map((stored) => stored.job))}
 <div class="table-wrap"><table aria-label="Jobs"><thead><tr><th scope="col">State</th><th scope="col">Job</th><th scope="col" class="hide-narrow">Type</th><th scope="col">Repository</th><th scope="col" class="hide-narrow">Author</th><th scope="col" class="hide-narrow">Cluster</th><th scope="col" class="hide-narrow">Started</th><th scope="col">Duration</th></tr></thead>
 <tbody id="job-rows">
 ${jobRows(result.jobs.map((stored) => stored.job), input.now)}

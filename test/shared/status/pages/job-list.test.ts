@@ -135,4 +135,33 @@ describe('the job list', () => {
     expect(index.shownJobNames).toEqual(['nightly', 'unit']);
     expect(index.shownClusters).toEqual(['build-eu', 'default']);
   });
+  it('sums up the listed jobs per state in a small histogram, readable as text, longest bar for the commonest state', () => {
+    const listed = [
+      job('a', 'success', {}),
+      job('b', 'failure', {}),
+      job('c', 'success', {}),
+      job('d', 'success', {}),
+      job('e', 'pending', {}),
+      job('f', 'failure', {}),
+    ];
+    const page = body(listed);
+    const histogram = /<figure class="results">[\s\S]*?<\/figure>/.exec(page)?.[0] ?? '';
+    expect(histogram).toContain('Results of the 6 jobs listed');
+    const entries = [...histogram.matchAll(/<li><span class="state state-(\w+)">([^<]*)<\/span>[\s\S]*?style="width:([\d.]+)%"[\s\S]*?<span class="count">(\d+)<\/span><\/li>/g)].map((match) => ({
+      state: match[1],
+      label: match[2],
+      width: Number(match[3]),
+      count: Number(match[4]),
+    }));
+    // States in the schema's order, only those present; the bars are decoration beside the words and numbers.
+    expect(entries).toEqual([
+      { state: 'pending', label: '◔ running', width: 33.3, count: 1 },
+      { state: 'success', label: '✔ success', width: 100, count: 3 },
+      { state: 'failure', label: '✖ failure', width: 66.7, count: 2 },
+    ]);
+    expect(histogram).toMatch(/class="track state-success" aria-hidden="true"/);
+    // Above the table, and absent when nothing is listed.
+    expect(page.indexOf('class="results"')).toBeLessThan(page.indexOf('<table'));
+    expect(body([])).not.toContain('class="results"');
+  });
 });
