@@ -11,6 +11,7 @@ import {
   jobDurationMs,
   link,
   safeHref,
+  stateBadge,
   stateOf,
   stateText,
   timeElement,
@@ -153,6 +154,28 @@ export function historyChart(runs: readonly ProwJob[], now: number): SafeHtml {
   return html`<svg class="chart" role="img" aria-label="${label}" viewBox="0 0 ${width} ${CHART_HEIGHT}" width="${width}" height="${CHART_HEIGHT}" xmlns="http://www.w3.org/2000/svg"><title>${label}</title>${bars}</svg>`;
 }
 
+/**
+ * One run makes a chart of one bar: instead, what a reader wants to know about it, in words.
+ * The chart comes back from the second run, when there is something to compare.
+ */
+export function singleRunSummary(job: ProwJob, now: number, paged = false): SafeHtml {
+  const refs = job.spec.refs;
+  const pull = refs?.pulls?.[0];
+  const where = refs ? `${refs.org}/${refs.repo}${pull ? `#${pull.number}` : refs.base_ref ? ` ${refs.base_ref}` : ''}` : '';
+  const duration = jobDuration(job, now);
+  const facts = [
+    html`<dt>Result</dt><dd>${stateBadge(stateOf(job))}</dd>`,
+    html`<dt>Build</dt><dd><a href="${jobPageHref(job.metadata.name ?? '')}">${job.status?.build_id ?? job.metadata.name ?? ''}</a></dd>`,
+    where ? html`<dt>Repository</dt><dd>${where}</dd>` : '',
+    html`<dt>Started</dt><dd>${job.status?.startTime ? timeElement(job.status.startTime) : html`<span class="muted">not started</span>`}</dd>`,
+    duration ? html`<dt>Duration</dt><dd>${duration}</dd>` : '',
+    job.status?.description ? html`<dt>Description</dt><dd>${job.status.description}</dd>` : '',
+  ];
+  return html`<section class="single-run" aria-labelledby="single-run-title"><h2 id="single-run-title">${paged ? 'The only run on this page' : 'The only run stored'}</h2>
+<dl class="facts">${facts}</dl>
+<p class="muted">A chart of results and durations appears once the job has run twice.</p></section>`;
+}
+
 export function jobHistoryBody(input: JobHistoryInput): SafeHtml {
   const finished = input.runs.filter((job) => ['success', 'failure', 'error'].includes(stateOf(job)));
   const passed = finished.filter((job) => stateOf(job) === 'success').length;
@@ -164,7 +187,7 @@ export function jobHistoryBody(input: JobHistoryInput): SafeHtml {
   ];
   return html`<h1>${input.job}</h1>
 <p class="summary-counts">${finished.length > 0 ? `${Math.round((passed / finished.length) * 100)}% passed (${passed} of ${finished.length} finished runs on this page) · median ${median}` : 'No finished runs on this page.'} · <a href="/?job=${encodeURIComponent(input.job)}">as a job list</a></p>
-${input.runs.length > 0 ? historyChart(input.runs, input.now) : ''}
+${input.runs.length >= 2 ? historyChart(input.runs, input.now) : input.runs[0] ? singleRunSummary(input.runs[0], input.now, input.olderHref !== undefined || input.newestHref !== undefined) : ''}
 <div class="table-wrap"><table aria-label="Runs"><thead><tr><th scope="col">State</th><th scope="col">Build</th><th scope="col">Repository</th><th scope="col" class="hide-narrow">Started</th><th scope="col">Duration</th></tr></thead><tbody>
 ${input.runs.length > 0 ? joinHtml(input.runs.map((job) => runRow(job, input.now, false)), html`\n`) : html`<tr><td colspan="5">No runs of this job are stored.</td></tr>`}
 </tbody></table></div>
