@@ -488,6 +488,12 @@ export class Runner {
       const censor = plan.includesArtifact(file.path) ? plan.full : plan.controlPlaneOnly;
       await artifacts.write(`${dir}${PROW_FILES.artifacts}${file.path}`, censor.censor(file.content, plan.bufferBytes));
     });
+    const podInfo = await this.options.executor.podInfo?.(name);
+    if (podInfo) {
+      await artifacts.write(`${dir}${PROW_FILES.podInfo}`, plan.full.censor(Buffer.from(`${JSON.stringify(podInfo, null, 2)}\n`), plan.bufferBytes), {
+        contentType: 'application/json',
+      });
+    }
     await artifacts.write(
       `${dir}${PROW_FILES.finished}`,
       finishedJson({ timestamp: Math.floor(this.now() / 1000), passed: state === 'success', result, ...(revision ? { revision } : {}) }),

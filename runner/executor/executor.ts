@@ -53,4 +53,10 @@ export interface Executor {
    * Throws when they cannot be read: results are not stored uncensored.
    */
   jobSecrets?(job: ProwJob): Promise<Buffer[]>;
+  /**
+   * Prow's `podinfo.json` for an ended execution: `{pod, events}`, the pod object and the
+   * Kubernetes events about it, for the podinfo lens. Undefined when there is no pod to describe
+   * (executors without pods, or the pod is gone).
+   */
+  podInfo?(jobName: string): Promise<{ pod: unknown; events: unknown[] } | undefined>;
 }

@@ -1,4 +1,4 @@
-import { CoreV1Api, type KubeConfig, type V1Pod, type V1PodSpec } from '@kubernetes/client-node';
+import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Pod, type V1PodSpec } from '@kubernetes/client-node';
 import type { ProwJob } from '../../shared/prowjob/schema';
 import type { Logger } from '../../shared/log/logger';
 import type { ExecutionStatus, Executor } from './executor';
@@ -205,6 +205,25 @@ export class KubernetesExecutor implements Executor {
       }
     }
     return values;
+  }
+
+  /**
+   * As Prow's crier writes it once a job is complete: the pod, and the events about this pod (by
+   * its uid, so an earlier pod of the same name lends none). Events that cannot be read leave an
+   * empty list rather than no file: the pod's own state is the larger part.
+   */
+  async podInfo(jobName: string): Promise<{ pod: V1Pod; events: CoreV1Event[] } | undefined> {
+    const pod = await this.readPod(jobName);
+    if (!pod) return undefined;
+    const uid = pod.metadata?.uid;
+    const fieldSelector = [`involvedObject.kind=Pod`, `involvedObject.name=${jobName}`, ...(uid ? [`involvedObject.uid=${uid}`] : [])].join(',');
+    try {
+      const list = await this.api.listNamespacedEvent({ namespace: this.namespace, fieldSelector });
+      return { pod, events: list.items };
+    } catch (error) {
+      this.logger.warn('could not read the events of the pod; podinfo.json has none', { jobName, error: failedTo(`listing events of pod ${jobName}`, error).message });
+      return { pod, events: [] };
+    }
   }
 
   private async readPod(name: string): Promise<V1Pod | undefined> {

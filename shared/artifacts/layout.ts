@@ -18,6 +18,8 @@ export const PROW_FILES = {
   cloneRecords: 'clone-records.json',
   cloneLog: 'clone-log.txt',
   latestBuild: 'latest-build.txt',
+  /** The pod and its Kubernetes events, for the podinfo lens (Kubernetes executions only). */
+  podInfo: 'podinfo.json',
   /** A directory, for whatever the job leaves in $ARTIFACTS. */
   artifacts: 'artifacts/',
 } as const;

@@ -253,7 +253,7 @@ describe('runner manifests', () => {
     expect(onlyOne(base, RoleBinding.is, 'RoleBinding').metadata?.namespace).toBe(TEST_PODS_NAMESPACE);
   });
 
-  it('grant a namespaced Role in test-pods exactly pods create/get/list/watch/delete, pods/log get and secrets get (for censoring)', () => {
+  it('grant a namespaced Role in test-pods exactly pods create/get/list/watch/delete, pods/log get, secrets get (for censoring) and events list (for podinfo.json)', () => {
     for (const [directory, rendering] of renderings()) {
       const kinds = rendering.objects.map((object) => object.kind);
       expect(kinds, directory).not.toContain('ClusterRole');
@@ -265,7 +265,7 @@ describe('runner manifests', () => {
         expect(rule.resourceNames, directory).toBeUndefined();
       }
       expect(grants(role), directory).toEqual(
-        ['/pods:create', '/pods:get', '/pods:list', '/pods:watch', '/pods:delete', '/pods/log:get', '/secrets:get'].sort(),
+        ['/pods:create', '/pods:get', '/pods:list', '/pods:watch', '/pods:delete', '/pods/log:get', '/secrets:get', '/events:list'].sort(),
       );
     }
   });

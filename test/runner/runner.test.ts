@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ArtifactStore } from '../../shared/artifacts/artifact-store';
 import { DiskArtifactStore } from '../../shared/artifacts/disk';
 import { jobArtifactsDir } from '../../shared/artifacts/layout';
+import { PodReportSchema } from '../../shared/status/lenses/podinfo';
 import { KubernetesExecutor } from '../../runner/executor/kubernetes';
 import { Runner } from '../../runner/runner';
 import { memoryLogger } from '../../shared/log/logger';
@@ -153,19 +154,26 @@ describe('runner', () => {
       kube.setPhase(NAMESPACE, name, 'Running');
       kube.appendLog(NAMESPACE, name, 'test', 'PASS: TestWidgets\n');
       kube.appendLog(NAMESPACE, name, 'artifacts', await sidecarArtifactsLog({ './junit_01.xml': '<testsuite tests="1"/>' }));
+      kube.addPodEvent(NAMESPACE, name, { reason: 'Pulled', message: 'Container image "golang:1.22" already present on machine' });
       kube.setPhase(NAMESPACE, name, 'Succeeded');
       await waitFor(async () => (await stateOf(name)) === 'success', 'success');
       const finished = (await store.jobs.get(name))?.job;
       const dir = `pr-logs/pull/acme_widgets/4/pull-widgets-unit/${finished?.status?.build_id}/`;
-      await waitFor(async () => (await artifacts.list(dir)).length === 5, 'the uploads');
+      await waitFor(async () => (await artifacts.list(dir)).length === 6, 'the uploads');
       expect((await artifacts.list(dir)).map((file) => file.path.slice(dir.length))).toEqual([
         'artifacts/junit_01.xml',
         'build-log.txt',
         'finished.json',
+        'podinfo.json',
         'prowjob.json',
         'started.json',
       ]);
       expect((await artifacts.read(`${dir}build-log.txt`))?.toString()).toBe('PASS: TestWidgets\n');
+      // Prow's podinfo.json: the pod as it ended and its events, which the podinfo lens reads.
+      const podInfo = PodReportSchema.parse(JSON.parse((await artifacts.read(`${dir}podinfo.json`))?.toString() ?? '{}'));
+      expect(podInfo.pod?.metadata?.name).toBe(name);
+      expect(podInfo.pod?.status?.phase).toBe('Succeeded');
+      expect(podInfo.events?.map((event) => event.reason)).toEqual(['Pulled']);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

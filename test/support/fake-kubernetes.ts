@@ -75,6 +75,20 @@ export interface FakeKubernetes {
    * resourceVersion then gets a 410 ERROR event.
    */
   compactHistory(): void;
+  /**
+   * A Kubernetes event about a pod (the scheduler's, the kubelet's), served by the events list with
+   * `fieldSelector` on `involvedObject.*`. Events outlive their pod, as in a cluster.
+   */
+  addPodEvent(namespace: string, name: string, event: FakePodEvent): void;
+}
+
+export interface FakePodEvent {
+  type?: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  count?: number;
+  /** Which component reported it; "kubelet" unless given. */
+  component?: string;
 }
 
 export interface FakeKubernetesOptions {
@@ -291,6 +305,7 @@ class FakeKubernetesServer implements FakeKubernetes {
   private readonly followers = new Set<LogFollower>();
   private readonly createListeners: ((pod: V1Pod) => void)[] = [];
   private readonly secrets = new Map<string, Record<string, string>>();
+  private readonly events: Record<string, unknown>[] = [];
   /** The kubeconfig context's namespace. */
   private readonly defaultNamespace: string;
 
@@ -442,6 +457,7 @@ class FakeKubernetesServer implements FakeKubernetes {
     if (resource === 'secrets' && name !== undefined && subresource === undefined) {
       return this.only(method, 'GET', response, () => this.readSecret(namespace, name, response));
     }
+    if (resource === 'events' && name === undefined) return this.only(method, 'GET', response, () => this.listEvents(namespace, query, response));
     if (resource !== 'pods') return notFoundRoute(response);
     if (name === undefined) {
       if (method === 'POST') return this.createPod(namespace, query, body, response);
@@ -452,6 +468,39 @@ class FakeKubernetesServer implements FakeKubernetes {
     if (method === 'GET') return this.readPod(namespace, name, response);
     if (method === 'DELETE') return this.deletePod(namespace, name, query, body, response);
     return methodNotAllowed(response, method);
+  }
+
+  addPodEvent(namespace: string, name: string, event: FakePodEvent): void {
+    const pod = this.records.get(podKey(namespace, name))?.pod;
+    const time = new Date().toISOString();
+    this.events.push({
+      kind: 'Event',
+      apiVersion: 'v1',
+      metadata: { name: `${name}.${(++this.resourceVersion).toString(16)}`, namespace, resourceVersion: String(this.resourceVersion) },
+      involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace, name, ...(pod?.metadata.uid ? { uid: pod.metadata.uid } : {}) },
+      type: event.type ?? 'Normal',
+      reason: event.reason,
+      message: event.message,
+      count: event.count ?? 1,
+      firstTimestamp: time,
+      lastTimestamp: time,
+      source: { component: event.component ?? 'kubelet' },
+    });
+  }
+
+  /** Only equality on `involvedObject.*` fields, which is what a search for one object's events sends. */
+  private listEvents(namespace: string, query: Record<string, string>, response: ServerResponse): void {
+    const wanted: [string, string][] = [];
+    for (const term of (query.fieldSelector ?? '').split(',').filter((part) => part !== '')) {
+      const match = /^involvedObject\.(kind|name|namespace|uid)=(.*)$/.exec(term);
+      if (!match) return sendJson(response, 400, failure(400, 'BadRequest', `fake-kubernetes: unsupported field selector "${term}"`));
+      wanted.push([match[1] ?? '', match[2] ?? '']);
+    }
+    const items = this.events.filter((event) => {
+      const involved = event.involvedObject as Record<string, string>;
+      return (event.metadata as { namespace: string }).namespace === namespace && wanted.every(([field, value]) => involved[field] === value);
+    });
+    sendJson(response, 200, { kind: 'EventList', apiVersion: 'v1', metadata: { resourceVersion: String(this.resourceVersion) }, items: structuredClone(items) });
   }
 
   private readSecret(namespace: string, name: string, response: ServerResponse): void {
@@ -1285,6 +1334,7 @@ const API_RESOURCES = {
     { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['create', 'delete', 'get', 'list', 'watch'], shortNames: ['po'] },
     { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
     { name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: ['get'] },
+    { name: 'events', singularName: 'event', namespaced: true, kind: 'Event', verbs: ['list'], shortNames: ['ev'] },
   ],
 };
 

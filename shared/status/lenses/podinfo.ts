@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROW_FILES } from '../../artifacts/layout';
 import { html, type SafeHtml } from '../html';
 import { timeElement } from '../format';
 import { fileNamed, parseJsonFile, type Lens } from './lens';
@@ -77,7 +78,7 @@ export type PodReport = z.infer<typeof PodReportSchema>;
 type ContainerStatus = z.infer<typeof ContainerStatusSchema>;
 type Container = z.infer<typeof ContainerSchema>;
 
-export const PODINFO_FILE = 'podinfo.json';
+export const PODINFO_FILE = PROW_FILES.podInfo;
 
 /** The report, or why it could not be read. */
 export function readPodReport(content: unknown): { report?: PodReport; problem?: string } {

@@ -184,6 +184,30 @@ describe('Kubernetes executor', () => {
     expect(JSON.parse(env.JOB_SPEC ?? '{}')).toMatchObject({ type: 'presubmit', job: 'unit-tests', buildid: '1790000000000000001' });
   });
 
+  it('describes an ended pod as Prow’s podinfo.json: the pod and only its own events', async () => {
+    const job = pendingJob();
+    const name = job.metadata.name!;
+    // An event about an earlier pod of the same name, and one about another pod: neither belongs.
+    fake.addPodEvent(NAMESPACE, name, { reason: 'Killing', message: 'from before' });
+    await executor.start(job);
+    fake.addPodEvent(NAMESPACE, name, { reason: 'Scheduled', message: `Successfully assigned ${NAMESPACE}/${name} to node-1`, component: 'default-scheduler' });
+    fake.addPodEvent(NAMESPACE, 'someone-else', { reason: 'Scheduled', message: 'elsewhere' });
+    fake.setPhase(NAMESPACE, name, 'Running');
+    fake.addPodEvent(NAMESPACE, name, { type: 'Warning', reason: 'BackOff', message: 'Back-off pulling image', count: 3 });
+    fake.setPhase(NAMESPACE, name, 'Failed');
+
+    const info = await executor.podInfo(name);
+    expect(info?.pod.metadata?.name).toBe(name);
+    expect(info?.pod.status?.phase).toBe('Failed');
+    expect(info?.events.map((event) => [event.type, event.reason, event.count, event.source?.component])).toEqual([
+      ['Normal', 'Scheduled', 1, 'default-scheduler'],
+      ['Warning', 'BackOff', 3, 'kubelet'],
+    ]);
+    // A pod that is gone has nothing to describe.
+    fake.vanish(NAMESPACE, name);
+    expect(await executor.podInfo(name)).toBeUndefined();
+  });
+
   it('puts a decorated job’s clone step on the configured image', async () => {
     const custom = new KubernetesExecutor({ kubeConfig: fake.kubeConfig(), namespace: NAMESPACE, cluster: CLUSTER, cloneImage: 'registry.example/git:1' });
     const job = pendingJob({ pull: 3 });
