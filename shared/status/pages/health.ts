@@ -106,7 +106,7 @@ export interface TickHealth {
 
 /** Why webhook intake has no figures: shown on the page and in the JSON. */
 export const WEBHOOK_BACKLOG_UNMEASURED =
-  'the delivery store keeps a record per delivery (accepted, then done) but offers no count of the ones accepted and not yet done; counting them on Firestore would be a query over every recent delivery at each view of this page';
+  'a delivery is marked done only by a lane that had plugins to run (most deliveries concern no plugin of a lane, and skip that write), so "accepted and not done" in the delivery store counts idle deliveries too. In the cloud, the event bus\'s own backlog (undelivered messages of the github-events topic\'s subscriptions) is in Cloud Monitoring';
 
 export interface InstallationReads {
   /** Ledger identities joined into this row (`installation-<id>`, `token-<hash>`, `app-<id>`). */
