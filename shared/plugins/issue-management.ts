@@ -1,3 +1,4 @@
+import { GitHubError } from '../github/client';
 import { normLogin } from '../owners/owners';
 import { definePlugin, type CommentContext } from './plugin';
 import { loadOwnersForPaths } from './repo-owners';
@@ -175,6 +176,10 @@ async function linkIssues(context: CommentContext, link: readonly string[], unli
   await reply(context, parts.join('\n\n'));
 }
 
+function isNotFound(error: unknown): boolean {
+  return error instanceof GitHubError && error.status === 404;
+}
+
 /** Why an issue cannot be linked: its repository or the issue is missing, or it is a pull request. */
 async function linkProblem(context: CommentContext, ref: IssueRef): Promise<string | undefined> {
   const { github, org, repo } = context;
@@ -182,14 +187,18 @@ async function linkProblem(context: CommentContext, ref: IssueRef): Promise<stri
   if (ref.org !== org || ref.repo !== repo) {
     try {
       await github.getRepository(ref.org, ref.repo);
-    } catch {
+    } catch (error) {
+      // Only GitHub's 404 means "no such repository"; anything else (a rate limit, an outage)
+      // fails the delivery so that it is tried again, instead of telling the person it is missing.
+      if (!isNotFound(error)) throw error;
       return `There is no repository **${echo(where)}** (or I cannot see it).`;
     }
   }
   try {
     const found = await github.getIssue(ref.org, ref.repo, ref.number);
     if (found.pull_request) return `**${echo(where)}#${ref.number}** is a pull request, not an issue.`;
-  } catch {
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
     return `There is no issue **#${ref.number}** in **${echo(where)}**.`;
   }
   return undefined;

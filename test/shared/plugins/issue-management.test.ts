@@ -110,6 +110,16 @@ describe('/link-issue and /unlink-issue', () => {
     expect(reply).toContain('**abc** is not an issue reference');
   });
 
+  it('fails the delivery, to be tried again, when GitHub cannot answer whether an issue exists', async () => {
+    const harness = await start();
+    harness.github.failNext('GET', /\/repos\/acme\/widgets\/issues\/12$/, { status: 500, body: { message: 'boom' } }, 10);
+    const outcome = await harness.deliver('issue_comment', issueComment({ number: 7, commenter: 'member', comment: '/link-issue 12', isPR: true }));
+    expect(outcome.failed).not.toEqual([]);
+    // Nobody is told the issue is missing, and the description is untouched.
+    expect(replies(harness, 7).join('\n')).not.toContain('There is no issue');
+    expect(harness.github.issue(REPO, 7).body).toBe('Makes widgets faster.');
+  });
+
   it('changes nothing when no reference is valid', async () => {
     const harness = await start();
     await comment(harness, { number: 7, commenter: 'member', body: '/link-issue 99' });
