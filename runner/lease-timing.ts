@@ -2,8 +2,12 @@ import { formatGoDuration } from '../shared/go/duration';
 
 /** How long a lease lasts unless renewed: a dead runner's jobs wait at most this long for another runner. */
 export const DEFAULT_LEASE_TTL_MS = 60_000;
-/** Heartbeats per lease TTL by default: a lease survives two missed renewals (a slow store, a long GC pause). */
-const HEARTBEATS_PER_TTL = 3;
+/**
+ * Heartbeats per lease TTL by default. A heartbeat renews a lease only once half of it is left
+ * (leaseNeedsRenewal), so a lease is written about twice per TTL, not at every heartbeat, and
+ * still survives two failed renewals (a slow store, a long GC pause) before it would lapse.
+ */
+const HEARTBEATS_PER_TTL = 6;
 
 export interface LeaseTiming {
   leaseTtlMs: number;
@@ -32,4 +36,14 @@ export function leaseTiming(settings: { leaseTtlMs?: number | undefined; heartbe
     );
   }
   return { leaseTtlMs, heartbeatMs };
+}
+
+/**
+ * Whether a heartbeat must renew a lease ending at `expiresAt`: once no more than half the TTL is
+ * left, or when the next heartbeat could come too late. Every renewal is a store write, the bulk
+ * of a long job's cost; renewing earlier would buy nothing.
+ */
+export function leaseNeedsRenewal(expiresAt: number, now: number, timing: LeaseTiming): boolean {
+  const left = expiresAt - now;
+  return left <= timing.leaseTtlMs / 2 || left <= 2 * timing.heartbeatMs;
 }

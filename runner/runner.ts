@@ -10,7 +10,7 @@ import { decide, timeoutsFor } from './decide';
 import type { ExecutionStatus, Executor } from './executor/executor';
 import { decidePodCleanup, needsJobLookup, podCleanupPolicy, podRemovalLogFields } from './pod-cleanup';
 import { newBuildId } from './build-id';
-import { leaseTiming } from './lease-timing';
+import { leaseNeedsRenewal, leaseTiming } from './lease-timing';
 import { censoringPlan, type CensoringPlan } from './censor';
 
 /**
@@ -130,7 +130,7 @@ export class Runner {
       { cluster, state: 'triggered' },
       (change) => {
         const name = change.job.job.metadata.name ?? '';
-        if (change.kind !== 'removed' && !this.waitingForSlot.has(name)) void this.guard(name, () => this.tryClaim(name));
+        if (change.kind !== 'removed' && !this.waitingForSlot.has(name)) void this.guard(name, () => this.tryClaim(name, change.job.job));
       },
       (error) => log.error('job change feed failed', { error }),
     );
@@ -186,23 +186,41 @@ export class Runner {
     }
   }
 
-  /** Leases a job, takes its concurrency slots, and starts (or adopts) its execution. */
-  private async tryClaim(name: string): Promise<void> {
+  /**
+   * Leases a job, takes its concurrency slots, and starts (or adopts) its execution. A triggered
+   * job the feed announced (`announced`) that needs no slot is leased and made pending in one
+   * write; one with a concurrency limit must hold its slot before it may start, so it is leased
+   * first and started once the slot is taken.
+   */
+  private async tryClaim(name: string, announced?: ProwJob): Promise<void> {
     if (this.stopped || !name || this.held.has(name) || this.starting.has(name)) return;
     this.starting.add(name);
     try {
-      const claim = await this.options.store.jobs.claim(name, {
-        cluster: this.options.cluster,
-        holder: this.options.holder,
-        ttlMs: this.leaseTtlMs,
-      });
-      if (claim) await this.begin(claim.job, claim.lease);
+      const startNow = announced?.status?.state === 'triggered' && !(await this.needsSlots(announced));
+      const start = startNow ? this.startUpdate(name) : undefined;
+      const claim = await this.options.store.jobs.claim(
+        name,
+        { cluster: this.options.cluster, holder: this.options.holder, ttlMs: this.leaseTtlMs },
+        start,
+      );
+      if (claim) await this.begin(claim.job, claim.lease, start !== undefined);
     } finally {
       this.starting.delete(name);
     }
   }
 
-  private async begin(stored: StoredJob, lease: Lease): Promise<void> {
+  /** What starting a job writes: Prow's build ID, the pod's name and the first description. */
+  private startUpdate(name: string): JobUpdate {
+    return { state: 'pending', status: { build_id: newBuildId(this.now()), pod_name: name, description: 'Job triggered.' } };
+  }
+
+  private async needsSlots(job: ProwJob): Promise<boolean> {
+    if (job.spec.max_concurrency && job.spec.max_concurrency > 0) return true;
+    const queue = job.spec.job_queue_name;
+    return queue !== undefined && (await this.options.config.current()).prow.plank?.job_queue_capacities?.[queue] !== undefined;
+  }
+
+  private async begin(stored: StoredJob, lease: Lease, startedByClaim = false): Promise<void> {
     const { store, executor, log } = this.options;
     const name = lease.jobName;
     const jobLog = log.child({ jobId: name, job: stored.job.spec.job });
@@ -223,19 +241,15 @@ export class Runner {
     }
     let job = stored.job;
     if (job.status?.state === 'triggered') {
-      const buildId = newBuildId(this.now());
-      const pending = await store.jobs.update(
-        name,
-        { state: 'pending', status: { build_id: buildId, pod_name: name, description: 'Job triggered.' } },
-        { lease },
-      );
-      job = pending.job;
+      job = (await store.jobs.update(name, this.startUpdate(name), { lease })).job;
+    }
+    if (startedByClaim || job !== stored.job) {
       // started.json only records the start; failing to store it must not hold the job back.
       await this.writeStarted(job).catch((error: unknown) => jobLog.error('could not store started.json', { error }));
     }
     this.held.set(name, { lease, job, startedAt: this.now(), slots, finishing: false });
     const execution = await executor.start(job);
-    jobLog.info(stored.job.status?.state === 'pending' ? 'adopted a running job' : 'started job', { phase: execution.phase });
+    jobLog.info(stored.job.status?.state === 'pending' && !startedByClaim ? 'adopted a running job' : 'started job', { phase: execution.phase });
     await this.onExecution(execution);
   }
 
@@ -353,8 +367,10 @@ export class Runner {
       [...this.held.entries()].map(([name, held]) =>
         this.guard(name, async () => {
           try {
-            held.lease = await this.options.store.jobs.renew(held.lease, this.leaseTtlMs);
-            for (const slot of held.slots) await this.options.store.slots.acquire(slot.key, name, slot.capacity, this.leaseTtlMs);
+            if (leaseNeedsRenewal(held.lease.expiresAt, this.now(), { leaseTtlMs: this.leaseTtlMs, heartbeatMs: this.heartbeatMs })) {
+              held.lease = await this.options.store.jobs.renew(held.lease, this.leaseTtlMs);
+              for (const slot of held.slots) await this.options.store.slots.acquire(slot.key, name, slot.capacity, this.leaseTtlMs);
+            }
             if (held.lastExecution) await this.onExecution(held.lastExecution);
           } catch (error) {
             if (!(error instanceof StaleLeaseError)) throw error;

@@ -1,6 +1,6 @@
 import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
 import { describeJobWrite } from '../../shared/reporter/firestore-event';
-import { reportJob } from '../../shared/reporter/report-job';
+import { changeNeedsReport, reportJob } from '../../shared/reporter/report-job';
 import { cloudLogger, cloudNudge, cloudStore, publishToProject } from '../../shared/runtime/cloud';
 import { configSourceFromEnv, type ConfigSource } from '../../shared/config/config-source';
 import { reportChannelsFromEnv, type ReportChannels } from '../../shared/runtime/reporting';
@@ -23,5 +23,8 @@ cloudEvent('reporter', async (event: CloudEvent<unknown>) => {
       publishReport: (project, topic, message) => publishToProject(project, topic, JSON.stringify(message)),
     }),
   };
-  await reportJob({ ...wiring.channels, store: cloudStore(), log, config: await wiring.config.current() }, write.jobName);
+  const deps = { ...wiring.channels, store: cloudStore(), log, config: await wiring.config.current() };
+  // A change the event shows in full, and that nobody would see reported, costs no read.
+  if (write.after && !changeNeedsReport(deps, write.before, write.after, log)) return;
+  await reportJob(deps, write.jobName);
 });

@@ -1,4 +1,5 @@
 import { GITHUB_REPORTER, type ProwJob, type ProwJobStatus, type ProwJobType } from '../prowjob/schema';
+import { namedForKey } from '../prowjob/names';
 import { InvalidTransitionError, JobNotFoundError } from '../store/errors';
 import type { CreateResult, JobStore, StoredJob } from '../store/store';
 
@@ -8,7 +9,7 @@ import type { CreateResult, JobStore, StoredJob } from '../store/store';
  * are out of a plugin's reach.
  */
 export interface PluginJobs {
-  /** A second create with the same key returns the first job (`created: false`). */
+  /** A second create with the same key returns the first job (`created: false`); the job is named by the key. */
   create(job: ProwJob, idempotencyKey: string): Promise<CreateResult>;
   /** Every stored job of one pull request ("org/repo", number), all pages, optionally narrowed. */
   ofPullRequest(
@@ -29,7 +30,7 @@ const PAGE_LIMIT = 1000;
 
 export function pluginJobsOf(jobs: JobStore): PluginJobs {
   return {
-    create: (job, idempotencyKey) => jobs.create(job, { idempotencyKey }),
+    create: (job, idempotencyKey) => jobs.create(namedForKey(job, idempotencyKey), { idempotencyKey }),
     ofPullRequest: async (repo, pull, narrowedTo = {}) => {
       const found: StoredJob[] = [];
       let cursor: string | undefined;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ProwJob } from './schema';
 
 /**
@@ -75,4 +76,21 @@ export function prowJobNameProblems(job: ProwJob): string[] {
     if (hasDotSegment(repo)) problems.push(`${field}.repo ${JSON.stringify(repo)} cannot have "." or ".." as a path segment`);
   }
   return problems;
+}
+
+/**
+ * The ProwJob name for a creation's idempotency key: a UUID, as Prow's names are, computed from the
+ * key. A redelivered cause names the same job, so the store's one `create` of that name is the
+ * whole duplicate check (no separate key record, one Firestore write instead of two).
+ */
+export function jobNameForKey(idempotencyKey: string): string {
+  const hex = createHash('sha256').update(`prowjob-key\u0000${idempotencyKey}`).digest('hex');
+  // RFC 9562 layout: version 8 (custom, hash-based) and the RFC variant bits.
+  const variant = ((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** `job` renamed for its idempotency key (see jobNameForKey). */
+export function namedForKey(job: ProwJob, idempotencyKey: string): ProwJob {
+  return { ...job, metadata: { ...job.metadata, name: jobNameForKey(idempotencyKey) } };
 }

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { PermanentMessageError, type ReceivedMessage } from '../bus/bus';
 import type { Config } from '../config/model';
 import type { Logger } from '../log/logger';
-import { prowJobNameProblems } from '../prowjob/names';
+import { jobNameForKey, prowJobNameProblems } from '../prowjob/names';
 import type { JobStore } from '../store/store';
 import { PUBSUB_REPORT_KEYS, type PubSubReportMessage } from '../reporter/pubsub-report';
 import { DEFAULT_TRIGGER_SOURCE, PROW_EVENT_TYPE_ATTRIBUTE, PROW_JOB_EVENT_TYPES, jobFromProwJobEvent, type TriggerSource } from './prow-job-event';
@@ -48,7 +47,7 @@ export async function handleProwJobMessage(
 ): Promise<ProwJobTriggerOutcome> {
   const { store, config } = dependencies;
   const log = dependencies.log.child({ messageId: message.id, deliveryAttempt: message.deliveryAttempt });
-  const name = randomUUID();
+  const name = jobNameForKey(idempotencyKeyOf(message));
   const result = jobFromProwJobEvent(config, message, {
     name,
     now: dependencies.now?.() ?? new Date(),

@@ -1,4 +1,6 @@
 import protobuf from 'protobufjs';
+import { isFinalState } from '../prowjob/lifecycle';
+import { ProwJobSchema, type ProwJob, type ProwJobState } from '../prowjob/schema';
 
 /**
  * In the cloud the reporter runs on Firestore's `document.written` events for `prowjobs/{name}`
@@ -38,6 +40,12 @@ export interface JobDocumentWrite {
   jobName: string;
   /** False when the write cannot have made a report due: a heartbeat, a lease, a report mark, a delete. */
   reportWorthy: boolean;
+  /**
+   * The job before and after the write, when the event carried them: enough to tell, without
+   * reading the store, whether a change of an unfinished job shows anywhere (changeNeedsReport).
+   */
+  before?: ProwJob;
+  after?: { job: ProwJob; reportDue: boolean };
 }
 
 /** The ProwJob name from the event's subject ("documents/prowjobs/<name>") or document attribute. */
@@ -62,8 +70,33 @@ export function describeJobWrite(subject: string | undefined, data: unknown): Jo
   }
   const after = event.value?.fields;
   if (!after) return { jobName, reportWorthy: false };
-  if (after.reportDue?.booleanValue !== true) return { jobName, reportWorthy: false };
   const before = event.oldValue?.fields;
-  const stateChanged = before?.state?.stringValue !== after.state?.stringValue;
-  return { jobName, reportWorthy: !before || stateChanged || before.reportDue?.booleanValue !== true };
+  const state = after.state?.stringValue ?? 'triggered';
+  const stateChanged = !before || before.state?.stringValue !== state;
+  const reportDue = after.reportDue?.booleanValue === true;
+  // A final state is owed a report until it is recorded; an unfinished one, on each change of state.
+  const reportWorthy = isFinalState(state as ProwJobState)
+    ? reportDue && (stateChanged || before?.reportDue?.booleanValue !== true)
+    : stateChanged;
+  if (!reportWorthy) return { jobName, reportWorthy };
+  const job = prowJobOf(after);
+  const earlier = before ? prowJobOf(before) : undefined;
+  return {
+    jobName,
+    reportWorthy,
+    ...(job ? { after: { job, reportDue } } : {}),
+    ...(earlier ? { before: earlier } : {}),
+  };
+}
+
+/** The ProwJob a document holds as JSON text; undefined when it does not hold a valid one. */
+function prowJobOf(fields: Record<string, DecodedValue>): ProwJob | undefined {
+  const text = fields.prowjob?.stringValue;
+  if (text === undefined) return undefined;
+  try {
+    const parsed = ProwJobSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,12 +1,14 @@
 import type { ConfigSource } from '../config/config-source';
-import type { JobWatch } from '../store/store';
-import { reportJob, type ReporterDependencies } from './report-job';
+import { isFinalState } from '../prowjob/lifecycle';
+import type { ProwJob } from '../prowjob/schema';
+import type { JobWatch, StoredJob } from '../store/store';
+import { changeNeedsReport, reportJob, type ReporterDependencies } from './report-job';
 
 /**
  * The reporter's trigger where there are no Firestore triggers (local mode, tests): the store's
- * change feed. Each job with a report due is reported; one report per job at a time, and a change
- * that arrives meanwhile is reported once the running one ends. A failure leaves the job due for the
- * sweep (reportJob has logged it).
+ * change feed, judged as the cloud's Firestore trigger judges its events (changeNeedsReport). One
+ * report per job at a time, and a change that arrives meanwhile is reported once the running one
+ * ends. A failed final report stays due for the sweep (reportJob has logged it).
  */
 export interface FollowingReporter {
   /** Resolves when the jobs already due at start have been queued. */
@@ -32,15 +34,32 @@ export function followAndReport(
   const schedule = options.schedule ?? ((report: () => Promise<void>) => report());
   const running = new Map<string, Promise<void>>();
   const again = new Set<string>();
+  /** Each unfinished job's version last heard of, to tell what a change changed. */
+  const lastSeen = new Map<string, ProwJob>();
   let stopped = false;
 
-  const run = (name: string): void => {
+  const consider = (stored: StoredJob): void => {
+    const name = stored.job.metadata.name ?? '';
+    const before = lastSeen.get(name);
+    if (isFinalState(stored.job.status?.state ?? 'triggered')) lastSeen.delete(name);
+    else lastSeen.set(name, stored.job);
+    if (stored.reportDue) run(name);
+    else if (!isFinalState(stored.job.status?.state ?? 'triggered') && before?.status?.state !== stored.job.status?.state) {
+      run(name, (loaded) => changeNeedsReport({ ...deps, config: loaded }, before, stored, deps.log));
+    }
+  };
+
+  const run = (name: string, worthIt?: (config: Awaited<ReturnType<ConfigSource['current']>>) => boolean): void => {
     if (stopped) return;
     if (running.has(name)) {
       again.add(name);
       return;
     }
-    const done = schedule(async () => void (await reportJob({ ...deps, config: await config.current() }, name)))
+    const done = schedule(async () => {
+      const loaded = await config.current();
+      if (worthIt && !worthIt(loaded)) return;
+      await reportJob({ ...deps, config: loaded }, name);
+    })
       .then(
         () => undefined,
         (error: unknown) => {
@@ -59,7 +78,8 @@ export function followAndReport(
   const watch: JobWatch = deps.store.jobs.watch(
     {},
     (change) => {
-      if (change.kind !== 'removed' && change.job.reportDue) run(change.job.job.metadata.name ?? '');
+      if (change.kind === 'removed') lastSeen.delete(change.job.job.metadata.name ?? '');
+      else consider(change.job);
     },
     (error) => deps.log.error('the reporter lost the job change feed', { error: error.message }),
   );

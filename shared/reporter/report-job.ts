@@ -16,10 +16,19 @@ import { renderReportTemplate } from './report-template';
 
 /**
  * Prow's crier: brings what GitHub, Slack and Pub/Sub show about a job up to the job's current
- * state. Each channel's last report is recorded (store.reports), so a repeated trigger is a no-op;
- * a job stays `reportDue` until every channel has its state, so the scheduler's sweep
- * (sweepReports) heals a trigger that was missed, crashed or failed. Reporting the *current*
- * state, not the transition that caused the call, makes late and out-of-order triggers harmless.
+ * state. Reporting the *current* state, not the transition that caused the call, makes late and
+ * out-of-order triggers harmless.
+ *
+ * Exactly once, for the fewest store writes:
+ * - A final state is recorded per channel in the job's own record (StoredJob.reported) in one
+ *   write that also clears `reportDue`, so a repeated trigger is a no-op, and the job stays due
+ *   until every channel has it: the scheduler's sweep (sweepReports) heals a final report that was
+ *   missed, crashed or failed.
+ * - Triggered and pending are reported from their change events (which Eventarc retries until the
+ *   report succeeds) and recorded only on channels where a repeat would show: a Slack message. A
+ *   repeated GitHub status equal to the one shown changes nothing a person sees, and Pub/Sub
+ *   report subscribers already receive every message at least once. So a job's intermediate states
+ *   cost no write, and its whole life is four: created, leased and pending, finished, reported.
  */
 
 export interface ReporterDependencies {
@@ -57,6 +66,8 @@ interface Channel {
   name: string;
   /** Identifies the content reported; a recorded report with the same fingerprint is not repeated. */
   fingerprint: string;
+  /** A second send of the same content changes nothing anyone sees, so a triggered or pending report needs no record. */
+  repeatSafe: boolean;
   send(): Promise<void>;
 }
 
@@ -64,18 +75,19 @@ interface Channel {
 export async function reportJob(deps: ReporterDependencies, name: string): Promise<ReportOutcome> {
   const stored = await deps.store.jobs.get(name);
   if (!stored) return 'gone';
-  if (!stored.reportDue) return 'up-to-date';
   const state = stored.job.status?.state ?? 'triggered';
+  const final = isFinalState(state);
+  if (final && !stored.reportDue) return 'up-to-date';
   const log = deps.log.child(logFieldsOf(stored.job));
-  const reported = await deps.store.reports.get(name);
+  const reported = stored.reported ?? {};
+  const records: Record<string, ReportedState> = {};
   const failures: Error[] = [];
   let sent = 0;
-  for (const channel of channelsFor(deps, stored, log)) {
+  for (const channel of channelsFor(deps, stored.job, log)) {
     if (reported[channel.name]?.fingerprint === channel.fingerprint) continue;
     try {
       await channel.send();
-      const record: ReportedState = { state, fingerprint: channel.fingerprint, reportedAt: deps.now() };
-      await deps.store.reports.record(name, channel.name, record);
+      if (final || !channel.repeatSafe) records[channel.name] = { state, fingerprint: channel.fingerprint, reportedAt: deps.now() };
       sent++;
       log.info(`reported ${state} to ${channel.name}`, { channel: channel.name, state });
     } catch (error) {
@@ -87,11 +99,33 @@ export async function reportJob(deps: ReporterDependencies, name: string): Promi
       });
     }
   }
+  const recorded = Object.keys(records).length > 0;
   if (failures.length > 0) {
+    // What did go out is recorded, so the retry repeats only the failed channels.
+    if (recorded) await deps.store.jobs.markReported(name, undefined, records);
     throw new AggregateError(failures, `job ${name}: ${failures.length} report(s) failed: ${failures.map((e) => e.message).join('; ')}`);
   }
-  await deps.store.jobs.markReported(name, state);
+  if (final || recorded) await deps.store.jobs.markReported(name, final ? state : undefined, records);
   return sent > 0 ? 'reported' : 'up-to-date';
+}
+
+/**
+ * Whether a change of a job can owe a report, judged from the job before and after it without
+ * reading the store: what the reporter's trigger uses to skip the read for a change nobody would
+ * see, such as triggered becoming pending when GitHub shows both alike and no other channel reports it.
+ */
+export function changeNeedsReport(
+  deps: ReporterDependencies,
+  before: ProwJob | undefined,
+  after: Pick<StoredJob, 'job' | 'reportDue'>,
+  log: Logger,
+): boolean {
+  const state = after.job.status?.state ?? 'triggered';
+  if (isFinalState(state)) return after.reportDue === true;
+  if (!before) return true;
+  if ((before.status?.state ?? 'triggered') === state) return false;
+  const earlier = new Map(channelsFor(deps, before, log).map((channel) => [channel.name, channel.fingerprint]));
+  return channelsFor(deps, after.job, log).some((channel) => earlier.get(channel.name) !== channel.fingerprint);
 }
 
 export function logFieldsOf(job: ProwJob): Record<string, string> {
@@ -107,8 +141,7 @@ function fingerprintOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }
 
-function channelsFor(deps: ReporterDependencies, stored: StoredJob, log: Logger): Channel[] {
-  const { job } = stored;
+function channelsFor(deps: ReporterDependencies, job: ProwJob, log: Logger): Channel[] {
   const state = job.status?.state ?? 'triggered';
   const name = job.metadata.name ?? '';
   const pageUrl = deps.statusUrl ? jobPageUrl(deps.statusUrl, name) : job.status?.url;
@@ -123,6 +156,7 @@ function channelsFor(deps: ReporterDependencies, stored: StoredJob, log: Logger)
         name: `github-status:${target.status.context}`,
         // The status as GitHub shows it: triggered and pending look alike, so the second is not sent.
         fingerprint: fingerprintOf([target.sha, target.status]),
+        repeatSafe: true,
         send: () =>
           tolerateGoneCommit(log, async () => {
             const client = await github(target.owner, target.repo, `report ${name}`);
@@ -134,6 +168,7 @@ function channelsFor(deps: ReporterDependencies, stored: StoredJob, log: Logger)
       channels.push({
         name: 'github-comment',
         fingerprint: state,
+        repeatSafe: false,
         send: () => updateSummaryComment(deps, job, pageUrl, log),
       });
     }
@@ -142,7 +177,7 @@ function channelsFor(deps: ReporterDependencies, stored: StoredJob, log: Logger)
   const slack = deps.slack;
   const message = slack && slackMessageFor(job, deps.config, pageUrl);
   if (slack && message) {
-    channels.push({ name: `slack:${message.channel}`, fingerprint: state, send: () => slack(message) });
+    channels.push({ name: `slack:${message.channel}`, fingerprint: state, repeatSafe: false, send: () => slack(message) });
   }
 
   const publish = deps.publishReport;
@@ -152,6 +187,7 @@ function channelsFor(deps: ReporterDependencies, stored: StoredJob, log: Logger)
     channels.push({
       name: `pubsub:${report.project}/${report.topic}`,
       fingerprint: state,
+      repeatSafe: true,
       send: () => publish(report.project, report.topic, report.message),
     });
   }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { jobNameForKey } from '../prowjob/names';
 import type { Config, Periodic } from '../config/model';
 import { decidePeriodic, periodicRunKey, type PreviousRun } from '../jobs/periodic-schedule';
 import type { Logger } from '../log/logger';
@@ -59,7 +59,7 @@ async function triggerIfDue(dependencies: PeriodicsDependencies, periodic: Perio
   const previous = await previousRunOf(store, record?.lastJobName);
   const decision = decidePeriodic(periodic, record, previous, now.getTime());
   if (decision.kind === 'wait') return undefined;
-  const jobName = randomUUID();
+  const jobName = jobNameForKey(periodicRunKey(decision.run));
   const run = decision.kind === 'start' ? { ...decision.run, lastJobName: jobName } : { ...decision.run, ...(record?.lastJobName ? { lastJobName: record.lastJobName } : {}) };
   if (!(await store.periodics.advance(run, record?.lastRunAt))) return undefined;
   if (decision.kind === 'start-counting') return undefined;

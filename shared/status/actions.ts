@@ -1,3 +1,4 @@
+import { namedForKey } from '../prowjob/names';
 import type { Config } from '../config/model';
 import type { GitHubClient } from '../github/client';
 import type { Logger } from '../log/logger';
@@ -120,7 +121,8 @@ export async function rerunJob(deps: ActionDependencies, request: RerunRequest):
   };
   const description = request.login ? `${request.login} successfully reran ${request.name}.` : `Successfully reran ${request.name}.`;
   fresh.status = { ...fresh.status, state: 'triggered', description };
-  const created = await deps.store.jobs.create(fresh, { idempotencyKey: `rerun/${request.name}/${request.requestId}` });
+  const idempotencyKey = `rerun/${request.name}/${request.requestId}`;
+  const created = await deps.store.jobs.create(namedForKey(fresh, idempotencyKey), { idempotencyKey });
   const job = created.created ? created.job.job : created.job?.job;
   if (!job) return { ok: false, status: 409, message: 'That rerun was already made and has since been deleted.' };
   deps.log.info(description, { jobId: job.metadata.name, job: job.spec.job, ...repoField(job), rerunOf: request.name, user: request.login ?? '(anonymous)' });

@@ -1,3 +1,4 @@
+import { namedForKey } from '../prowjob/names';
 import type { Config, Presubmit } from '../config/model';
 import type { CommitStatus, GitHubClient, PullRequest } from '../github/client';
 import { membershipChecks } from '../github/membership';
@@ -173,7 +174,8 @@ async function triggerOnPull(
   const refs = refsForPullRequest(pull, baseSha);
   let created = 0;
   for (const job of selected) {
-    const result = await deps.store.jobs.create(newPresubmitJob(job, refs, { now, config: deps.config }), { idempotencyKey: `${cause}/${job.name}` });
+    const idempotencyKey = `${cause}/${job.name}`;
+    const result = await deps.store.jobs.create(namedForKey(newPresubmitJob(job, refs, { now, config: deps.config }), idempotencyKey), { idempotencyKey });
     if (!result.created) continue;
     created += 1;
     deps.log.info('status reconciler: started a newly required presubmit', { repo: `${org}/${repo}`, pr: pull.number, job: job.name, prowJob: result.job.job.metadata.name });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Journal, lockDirectory } from '../journal/journal';
 import type { ProwJob, ProwJobState } from '../prowjob/schema';
+import { jobNameForKey } from '../prowjob/names';
 import { EmbeddedOutboxState, EmbeddedOutboxStore, OUTBOX_JOURNAL_RECORDS } from './embedded-outbox';
 import { JobExistsError, JobNotFoundError } from './errors';
 import type { OutboxStore } from './outbox';
@@ -54,7 +55,6 @@ import {
   type PeriodicStore,
   type ProcessingClaim,
   type ReportedState,
-  type ReportStore,
   type SlotStore,
   type Store,
   type StoredJob,
@@ -100,7 +100,6 @@ export class EmbeddedStore implements Store {
   readonly jobs: EmbeddedJobStore;
   readonly deliveries: DeliveryStore;
   readonly periodics: PeriodicStore;
-  readonly reports: ReportStore;
   readonly slots: SlotStore;
   readonly outbox: OutboxStore;
   readonly tide: TideStore;
@@ -118,7 +117,6 @@ export class EmbeddedStore implements Store {
     this.jobs = new EmbeddedJobStore(this.state, persist, now);
     this.deliveries = new EmbeddedDeliveryStore(this.state, persist, (record) => this.persistEventually(record), now);
     this.periodics = new EmbeddedPeriodicStore(this.state, persist);
-    this.reports = new EmbeddedReportStore(this.state, persist);
     this.slots = new EmbeddedSlotStore(this.state, persist, now);
     this.outbox = new EmbeddedOutboxStore(this.state.outbox, persist, now);
     this.tide = new EmbeddedTideStore(this.state.tide, persist);
@@ -256,7 +254,6 @@ class EmbeddedState {
   readonly keys = new Map<string, { name: string; expireAt: number }>();
   readonly deliveries = new Map<string, DeliveryRecord>();
   readonly periodics = new Map<string, PeriodicRun>();
-  readonly reports = new Map<string, Map<string, ReportedState>>();
   readonly slots = new Map<string, SlotHolders>();
   /** Names of the jobs with `reportDue` set. */
   readonly reportDue = new Set<string>();
@@ -283,7 +280,6 @@ class EmbeddedState {
           if (record.value.reportDue) this.reportDue.add(record.name);
         } else {
           this.jobs.delete(record.name);
-          this.reports.delete(record.name);
         }
         return { before, after: record.value ?? undefined };
       }
@@ -302,11 +298,9 @@ class EmbeddedState {
         else this.slots.delete(record.key);
         return;
       case 'report': {
-        const channels = this.reports.get(record.job) ?? new Map<string, ReportedState>();
-        if (record.value) channels.set(record.channel, record.value);
-        else channels.delete(record.channel);
-        if (channels.size > 0) this.reports.set(record.job, channels);
-        else this.reports.delete(record.job);
+        // Journals written before report records moved into the job's own record.
+        const job = this.jobs.get(record.job);
+        if (job && record.value) job.reported = { ...job.reported, [record.channel]: record.value };
         return;
       }
       case 'outbox':
@@ -349,7 +343,7 @@ class EmbeddedState {
 
   size(): number {
     return (
-      this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.reports.size + this.slots.size + this.outbox.size() + this.tide.size() + (this.statusReconciler ? 1 : 0) + (this.lastTick ? 1 : 0)
+      this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.slots.size + this.outbox.size() + this.tide.size() + (this.statusReconciler ? 1 : 0) + (this.lastTick ? 1 : 0)
     );
   }
 
@@ -359,9 +353,6 @@ class EmbeddedState {
     for (const [id, record] of this.deliveries) yield { kind: 'delivery', id, expireAt: record.expireAt, record };
     for (const [job, value] of this.periodics) yield { kind: 'periodic', job, value };
     for (const [key, holders] of this.slots) yield { kind: 'slot', key, holders };
-    for (const [job, channels] of this.reports) {
-      for (const [channel, value] of channels) yield { kind: 'report', job, channel, value };
-    }
     yield* this.outbox.records();
     yield* this.tide.records();
     if (this.statusReconciler) yield { kind: 'status-reconciler', value: this.statusReconciler };
@@ -403,9 +394,14 @@ class EmbeddedJobStore implements JobStore {
     }
     const stored = newStoredJob(job, now);
     const name = stored.job.metadata.name ?? '';
-    if (this.state.jobs.has(name)) throw new JobExistsError(name);
+    const keyed = name === jobNameForKey(options.idempotencyKey);
+    const existing = this.state.jobs.get(name);
+    if (existing) {
+      if (keyed) return { created: false, name, job: existing };
+      throw new JobExistsError(name);
+    }
     await this.persist([
-      { kind: 'key', key: options.idempotencyKey, name, expireAt: now + RECORD_RETENTION_MS.idempotencyKey },
+      ...(keyed ? [] : [{ kind: 'key' as const, key: options.idempotencyKey, name, expireAt: now + RECORD_RETENTION_MS.idempotencyKey }]),
       { kind: 'job', name, value: stored },
     ]);
     return { created: true, job: stored };
@@ -468,15 +464,15 @@ class EmbeddedJobStore implements JobStore {
     return due.slice(0, limit);
   }
 
-  async markReported(name: string, state: ProwJobState): Promise<void> {
+  async markReported(name: string, state: ProwJobState | undefined, reported?: Record<string, ReportedState>): Promise<void> {
     const current = this.state.jobs.get(name);
-    const next = current && applyReported(current, state);
+    const next = current && applyReported(current, state, reported);
     if (next) await this.persist([{ kind: 'job', name, value: next }]);
   }
 
-  async claim(name: string, request: ClaimRequest): Promise<Claim | undefined> {
+  async claim(name: string, request: ClaimRequest, start?: JobUpdate): Promise<Claim | undefined> {
     const current = this.state.jobs.get(name);
-    const claim = current && applyClaim(current, request, this.now());
+    const claim = current && applyClaim(current, request, this.now(), start);
     if (!claim) return undefined;
     await this.persist([{ kind: 'job', name, value: claim.job }]);
     return claim;
@@ -638,22 +634,6 @@ class EmbeddedPeriodicStore implements PeriodicStore {
     }
     await this.persist([{ kind: 'periodic', job: run.job, value: run }]);
     return true;
-  }
-}
-
-class EmbeddedReportStore implements ReportStore {
-  constructor(
-    private readonly state: EmbeddedState,
-    private readonly persist: Persist,
-  ) {}
-
-  async get(jobName: string): Promise<Record<string, ReportedState>> {
-    await Promise.resolve();
-    return Object.fromEntries(this.state.reports.get(jobName) ?? []);
-  }
-
-  async record(jobName: string, channel: string, reported: ReportedState): Promise<void> {
-    await this.persist([{ kind: 'report', job: jobName, channel, value: reported }]);
   }
 }
 

@@ -44,6 +44,7 @@ import {
   isDeliveryAccepted,
 } from './rules';
 import { PeriodicRunSchema, ReportedStateSchema } from './schemas';
+import { jobNameForKey } from '../prowjob/names';
 import {
   JOB_QUERY_FIELDS,
   RECORD_RETENTION_MS,
@@ -64,7 +65,6 @@ import {
   type PeriodicStore,
   type ProcessingClaim,
   type ReportedState,
-  type ReportStore,
   type SlotStore,
   type Store,
   type StoredJob,
@@ -77,8 +77,8 @@ import {
  * what makes "two writers, one winner" hold without transactions, which on Firestore take locks
  * (and on its emulator queue for seconds under contention).
  *
- * Collections: `prowjobs/{metadata.name}`, `prowjob-keys/{key}` (idempotency), `deliveries/{id}`,
- * `periodics/{job}`, `reports/{job}`, `slots/{key}`, the outbox's four (firestore-outbox.ts,
+ * Collections: `prowjobs/{metadata.name}` (with the job's report records), `prowjob-keys/{key}`
+ * (idempotency, for jobs not named by their key), `deliveries/{id}`, `periodics/{job}`, `slots/{key}`, the outbox's four (firestore-outbox.ts,
  * optimistic too, with a document per resource that enqueues to it are conditional on), the
  * merge pool's two (firestore-tide.ts) and the status reconciler's one document
  * (firestore-status-reconciler.ts), and the scheduler's last tick (firestore-scheduler-tick.ts).
@@ -89,7 +89,8 @@ export const COLLECTIONS = {
   idempotencyKeys: 'prowjob-keys',
   deliveries: 'deliveries',
   periodics: 'periodics',
-  reports: 'reports',
+  /** Report records before they moved into the job's document; kept only so the TTL policy clears them. */
+  legacyReports: 'reports',
   slots: 'slots',
   outbox: OUTBOX_COLLECTIONS.entries,
   outboxResources: OUTBOX_COLLECTIONS.resources,
@@ -139,6 +140,8 @@ const JobDocumentSchema = z.object({
   /** Mirrors lease.expiresAt (0 without a lease) so claimable jobs are one indexed range query. */
   leaseExpiresAt: z.number(),
   reportDue: z.boolean().default(false),
+  /** StoredJob.reported as JSON text, like the ProwJob: channel names are not field names. */
+  reported: z.string().optional(),
 });
 type JobDocument = z.infer<typeof JobDocumentSchema>;
 
@@ -157,6 +160,7 @@ function toJobDocument(stored: StoredJob): JobDocument {
       : null,
     leaseExpiresAt: stored.lease?.expiresAt ?? 0,
     reportDue: stored.reportDue ?? false,
+    ...(stored.reported ? { reported: JSON.stringify(stored.reported) } : {}),
   };
 }
 
@@ -174,6 +178,7 @@ function fromJobDocument(snapshot: DocumentSnapshot): StoredJob {
   };
   if (document.lease) stored.lease = { jobName: snapshot.id, ...document.lease };
   if (document.reportDue) stored.reportDue = true;
+  if (document.reported) stored.reported = z.record(z.string(), ReportedStateSchema).parse(JSON.parse(document.reported));
   return stored;
 }
 
@@ -210,7 +215,6 @@ export class FirestoreStore implements Store {
   readonly jobs: FirestoreJobStore;
   readonly deliveries: DeliveryStore;
   readonly periodics: PeriodicStore;
-  readonly reports: ReportStore;
   readonly slots: SlotStore;
   readonly outbox: OutboxStore;
   readonly tide: TideStore;
@@ -225,7 +229,6 @@ export class FirestoreStore implements Store {
     this.jobs = new FirestoreJobStore(db, this.counts, now);
     this.deliveries = new FirestoreDeliveryStore(db, this.counts, now);
     this.periodics = new FirestorePeriodicStore(db, this.counts);
-    this.reports = new FirestoreReportStore(db, this.counts, now);
     this.slots = new FirestoreSlotStore(db, this.counts, now);
     this.outbox = new FirestoreOutboxStore(db, this.counts, now);
     this.tide = new FirestoreTideStore(db, this.counts);
@@ -253,10 +256,26 @@ export class FirestoreStore implements Store {
   }
 }
 
+/** A job document's version as this process last saw it (read, heard from a listener, or written). */
+interface SeenVersion {
+  stored: StoredJob;
+  updateTime: Timestamp;
+}
+
+/** How many seen versions a process keeps: a runner's or reporter's working set, with room to spare. */
+const SEEN_VERSIONS = 5_000;
+
 class FirestoreJobStore implements JobStore {
   private readonly collection: CollectionReference;
   private readonly keys: CollectionReference;
   private readonly watches = new Set<() => void>();
+  /**
+   * The newest version of each job this process has seen. A read-decide-write starts from it
+   * instead of reading, with that version's update time as the write's precondition: when nobody
+   * wrote since (the runner's lease and state writes, the reporter's record after its own read),
+   * the write costs no read; when someone did, the precondition fails and the job is read as before.
+   */
+  private readonly seen = new Map<string, SeenVersion>();
 
   constructor(
     private readonly db: Firestore,
@@ -277,6 +296,18 @@ class FirestoreJobStore implements JobStore {
     const stored = newStoredJob(job, now);
     const name = stored.job.metadata.name ?? '';
     const jobRef = this.ref(name);
+    if (name === jobNameForKey(options.idempotencyKey)) {
+      // Named by its key: the job's own document is the key record, so one create decides.
+      try {
+        const written = await jobRef.create(toJobDocument(stored));
+        this.counts.writes += 1;
+        this.remember(name, stored, written.writeTime);
+        return { created: true, job: stored };
+      } catch (error) {
+        if (errorCode(error) !== ALREADY_EXISTS) throw error;
+        return { created: false, name, job: await this.get(name) };
+      }
+    }
     const keyRef = this.keys.doc(documentIdFor(options.idempotencyKey));
     const keyDocument = {
       key: options.idempotencyKey,
@@ -313,7 +344,24 @@ class FirestoreJobStore implements JobStore {
 
   async get(name: string): Promise<StoredJob | undefined> {
     const snapshot = await this.getCounted(this.ref(name));
-    return snapshot.exists ? fromJobDocument(snapshot) : undefined;
+    return snapshot.exists ? this.rememberSnapshot(snapshot) : undefined;
+  }
+
+  private remember(name: string, stored: StoredJob, updateTime: Timestamp): void {
+    const known = this.seen.get(name);
+    if (known && known.updateTime.toMillis() > updateTime.toMillis()) return;
+    this.seen.delete(name);
+    this.seen.set(name, { stored, updateTime });
+    if (this.seen.size > SEEN_VERSIONS) {
+      const oldest = this.seen.keys().next();
+      if (!oldest.done) this.seen.delete(oldest.value);
+    }
+  }
+
+  private rememberSnapshot(snapshot: DocumentSnapshot): StoredJob {
+    const stored = fromJobDocument(snapshot);
+    if (snapshot.updateTime) this.remember(snapshot.id, stored, snapshot.updateTime);
+    return stored;
   }
 
   async list(query: JobQuery, page: PageRequest = {}): Promise<JobPage> {
@@ -351,11 +399,9 @@ class FirestoreJobStore implements JobStore {
   }
 
   async delete(name: string): Promise<void> {
-    const batch = this.db.batch();
-    batch.delete(this.ref(name));
-    batch.delete(this.db.collection(COLLECTIONS.reports).doc(documentIdFor(name)));
-    await batch.commit();
-    this.counts.deletes += 2;
+    await this.ref(name).delete();
+    this.seen.delete(name);
+    this.counts.deletes += 1;
   }
 
   async listReportDue(options: { updatedBefore: number; limit?: number }): Promise<StoredJob[]> {
@@ -370,16 +416,16 @@ class FirestoreJobStore implements JobStore {
     return snapshot.docs.map(fromJobDocument);
   }
 
-  async markReported(name: string, state: ProwJobState): Promise<void> {
-    await this.readDecideWrite(name, (current) => applyReported(current, state), { missingIsNoop: true });
+  async markReported(name: string, state: ProwJobState | undefined, reported?: Record<string, ReportedState>): Promise<void> {
+    await this.readDecideWrite(name, (current) => applyReported(current, state, reported), { missingIsNoop: true });
   }
 
-  async claim(name: string, request: ClaimRequest): Promise<Claim | undefined> {
+  async claim(name: string, request: ClaimRequest, start?: JobUpdate): Promise<Claim | undefined> {
     let claim: Claim | undefined;
     await this.readDecideWrite(
       name,
       (current) => {
-        claim = applyClaim(current, request, this.now());
+        claim = applyClaim(current, request, this.now(), start);
         return claim?.job;
       },
       { missingIsNoop: true },
@@ -404,7 +450,7 @@ class FirestoreJobStore implements JobStore {
       for (const candidate of order) {
         if (!candidate) continue;
         const claim = applyClaim(fromJobDocument(candidate), request, this.now());
-        if (claim && (await this.writeIfUnchanged(candidate, claim.job))) return claim;
+        if (claim && (await this.writeIfUnchanged(candidate.ref, candidate.updateTime as Timestamp, claim.job))) return claim;
       }
     }
     return undefined;
@@ -438,7 +484,8 @@ class FirestoreJobStore implements JobStore {
         this.counts.reads += changes.length;
         for (const change of changes) {
           try {
-            listener({ kind: change.type, job: fromJobDocument(change.doc) });
+            const job = change.type === 'removed' ? fromJobDocument(change.doc) : this.rememberSnapshot(change.doc);
+            listener({ kind: change.type, job });
           } catch (error) {
             onError?.(error as Error);
           }
@@ -468,11 +515,12 @@ class FirestoreJobStore implements JobStore {
     return snapshot;
   }
 
-  /** Writes `next` over `read` only if the document has not changed since; false when it has. */
-  private async writeIfUnchanged(read: DocumentSnapshot, next: StoredJob): Promise<boolean> {
+  /** Writes `next` only if the document is still at `updateTime`; false when it has changed. */
+  private async writeIfUnchanged(ref: DocumentReference, updateTime: Timestamp, next: StoredJob): Promise<boolean> {
     try {
-      await read.ref.update(toJobDocument(next), { lastUpdateTime: read.updateTime as Timestamp });
+      const written = await ref.update(toJobDocument(next), { lastUpdateTime: updateTime });
       this.counts.writes += 1;
+      this.remember(ref.id, next, written.writeTime);
       return true;
     } catch (error) {
       const code = errorCode(error);
@@ -493,15 +541,28 @@ class FirestoreJobStore implements JobStore {
     options: { missingIsNoop?: boolean } = {},
   ): Promise<StoredJob | undefined> {
     const ref = this.ref(name);
+    const seen = this.seen.get(name);
+    if (seen) {
+      // Optimistically from the version last seen; anything it would refuse or skip is decided
+      // again on a fresh read below, since an old version may say "no" where the current says "yes".
+      let next: StoredJob | undefined;
+      try {
+        next = decide(seen.stored);
+      } catch {
+        next = undefined;
+      }
+      if (next && (await this.writeIfUnchanged(ref, seen.updateTime, next))) return next;
+      this.seen.delete(name);
+    }
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const snapshot = await this.getCounted(ref);
       if (!snapshot.exists) {
         if (options.missingIsNoop) return undefined;
         throw new JobNotFoundError(name);
       }
-      const next = decide(fromJobDocument(snapshot));
+      const next = decide(this.rememberSnapshot(snapshot));
       if (!next) return undefined;
-      if (await this.writeIfUnchanged(snapshot, next)) return next;
+      if (await this.writeIfUnchanged(ref, snapshot.updateTime as Timestamp, next)) return next;
     }
     throw new StoreError(`gave up writing ProwJob ${name}: too many concurrent writers`);
   }
@@ -667,37 +728,7 @@ class FirestorePeriodicStore implements PeriodicStore {
   }
 }
 
-const ReportDocumentSchema = z.object({ channels: z.record(z.string(), ReportedStateSchema).default({}) });
 
-class FirestoreReportStore implements ReportStore {
-  private readonly collection: CollectionReference;
-
-  constructor(
-    db: Firestore,
-    private readonly counts: OperationCounts,
-    private readonly now: () => number,
-  ) {
-    this.collection = db.collection(COLLECTIONS.reports);
-  }
-
-  async get(jobName: string): Promise<Record<string, ReportedState>> {
-    const snapshot = await this.collection.doc(documentIdFor(jobName)).get();
-    this.counts.reads += 1;
-    return snapshot.exists ? ReportDocumentSchema.parse(snapshot.data()).channels : {};
-  }
-
-  async record(jobName: string, channel: string, reported: ReportedState): Promise<void> {
-    await this.collection.doc(documentIdFor(jobName)).set(
-      {
-        job: jobName,
-        channels: { [channel]: reported },
-        expireAt: Timestamp.fromMillis(this.now() + RECORD_RETENTION_MS.report),
-      },
-      { merge: true },
-    );
-    this.counts.writes += 1;
-  }
-}
 
 const SlotDocumentSchema = z.object({ holders: z.record(z.string(), z.number()) });
 

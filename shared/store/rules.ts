@@ -3,7 +3,7 @@ import { canTransition, isActiveState, isFinalState } from '../prowjob/lifecycle
 import { ProwJobSchema, type ProwJob, type ProwJobState, type ProwJobType } from '../prowjob/schema';
 import { kubernetesTime } from '../prowjob/time';
 import { ConflictError, InvalidQueryError, InvalidTransitionError, StaleLeaseError } from './errors';
-import type { Claim, ClaimRequest, DeliveryRecord, JobQuery, JobUpdate, Lease, ProcessingClaim, StoredJob, WriteGuard } from './store';
+import type { Claim, ClaimRequest, DeliveryRecord, JobQuery, JobUpdate, Lease, ProcessingClaim, ReportedState, StoredJob, WriteGuard } from './store';
 
 /**
  * The store's rules as pure functions: both implementations read a job, ask these what the new
@@ -79,7 +79,9 @@ export function newStoredJob(job: ProwJob, now: number): StoredJob {
     status: { ...job.status, state: job.status?.state ?? 'triggered', startTime: job.status?.startTime ?? kubernetesTime(now) },
   };
   ProwJobSchema.parse(stored);
-  return { job: stored, revision: 1, createdAt: now, updatedAt: now, reportDue: true };
+  const created: StoredJob = { job: stored, revision: 1, createdAt: now, updatedAt: now };
+  if (isFinalState(stored.status?.state ?? 'triggered')) created.reportDue = true;
+  return created;
 }
 
 /** A lease is current while unexpired; a released or finished job's lease has `expiresAt` 0. */
@@ -106,6 +108,12 @@ export function applyUpdate(current: StoredJob, update: JobUpdate, guard: WriteG
       requireCurrentLease(current, guard.lease, now);
     }
   }
+  return applyTransition(current, update, now);
+}
+
+/** The job after `update`, the lifecycle permitting; the caller has checked who may write. */
+function applyTransition(current: StoredJob, update: JobUpdate, now: number): StoredJob {
+  const name = current.job.metadata.name ?? '';
   const from = current.job.status?.state ?? 'triggered';
   const to = update.state ?? from;
   if (!canTransition(from, to)) throw new InvalidTransitionError(name, from, to);
@@ -119,17 +127,27 @@ export function applyUpdate(current: StoredJob, update: JobUpdate, guard: WriteG
     createdAt: current.createdAt,
     updatedAt: now,
   };
-  if (to !== from || current.reportDue) next.reportDue = true;
+  // Only a final state is owed a recorded report (StoredJob.reportDue); one that is still owed
+  // stays owed through later writes, such as a description set after the fact.
+  if (isFinalState(to) && (to !== from || current.reportDue)) next.reportDue = true;
+  if (current.reported) next.reported = current.reported;
   // A finished job needs no runner: its lease ends with it.
   if (current.lease) next.lease = isFinalState(to) ? { ...current.lease, expiresAt: 0 } : current.lease;
   return next;
 }
 
-/** The job with `reportDue` cleared, or undefined when nothing changes (reported, or a newer state). */
-export function applyReported(current: StoredJob, state: ProwJobState): StoredJob | undefined {
-  if (!current.reportDue || (current.job.status?.state ?? 'triggered') !== state) return undefined;
-  const { reportDue: _reported, ...rest } = current;
-  return rest;
+/**
+ * The job with `reported` merged into its records and, if it is still in `state`, `reportDue`
+ * cleared; undefined when nothing changes.
+ */
+export function applyReported(current: StoredJob, state: ProwJobState | undefined, reported: Record<string, ReportedState> = {}): StoredJob | undefined {
+  const clears = state !== undefined && current.reportDue === true && (current.job.status?.state ?? 'triggered') === state;
+  const records = Object.entries(reported);
+  if (!clears && records.length === 0) return undefined;
+  const { reportDue, ...rest } = current;
+  const next: StoredJob = records.length > 0 ? { ...rest, reported: { ...current.reported, ...reported } } : rest;
+  if (reportDue && !clears) next.reportDue = true;
+  return next;
 }
 
 /** Why a job cannot be claimed now, or undefined when it can. */
@@ -142,8 +160,11 @@ export function unclaimableReason(current: StoredJob, request: ClaimRequest, now
   return undefined;
 }
 
-/** The job with a new lease for the claimer, or undefined when it is not claimable. */
-export function applyClaim(current: StoredJob, request: ClaimRequest, now: number): Claim | undefined {
+/**
+ * The job with a new lease for the claimer, or undefined when it is not claimable. With `start`,
+ * the update is applied in the same version (and refused as applyUpdate would refuse it).
+ */
+export function applyClaim(current: StoredJob, request: ClaimRequest, now: number, start?: JobUpdate): Claim | undefined {
   if (unclaimableReason(current, request, now) !== undefined) return undefined;
   const lease: Lease = {
     jobName: current.job.metadata.name ?? '',
@@ -151,7 +172,8 @@ export function applyClaim(current: StoredJob, request: ClaimRequest, now: numbe
     token: (current.lease?.token ?? 0) + 1,
     expiresAt: now + request.ttlMs,
   };
-  return { job: { ...current, lease, revision: current.revision + 1, updatedAt: now }, lease };
+  const started = start ? applyTransition(current, start, now) : { ...current, revision: current.revision + 1, updatedAt: now };
+  return { job: { ...started, lease }, lease };
 }
 
 export function applyRenewal(current: StoredJob, lease: Lease, ttlMs: number, now: number): StoredJob {

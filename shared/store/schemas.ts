@@ -13,6 +13,12 @@ export const LeaseSchema = z.object({
   expiresAt: z.number(),
 }) satisfies z.ZodType<Lease>;
 
+export const ReportedStateSchema = z.object({
+  state: ProwJobStateSchema,
+  fingerprint: z.string().optional(),
+  reportedAt: z.number(),
+}) satisfies z.ZodType<ReportedState>;
+
 export const StoredJobSchema = z.object({
   job: ProwJobSchema,
   revision: z.number().int().positive(),
@@ -20,6 +26,7 @@ export const StoredJobSchema = z.object({
   updatedAt: z.number(),
   lease: LeaseSchema.optional(),
   reportDue: z.boolean().optional(),
+  reported: z.record(z.string(), ReportedStateSchema).optional(),
 }) satisfies z.ZodType<StoredJob>;
 
 export const PeriodicRunSchema = z.object({
@@ -27,12 +34,6 @@ export const PeriodicRunSchema = z.object({
   lastRunAt: z.number(),
   lastJobName: z.string().optional(),
 }) satisfies z.ZodType<PeriodicRun>;
-
-export const ReportedStateSchema = z.object({
-  state: ProwJobStateSchema,
-  fingerprint: z.string().optional(),
-  reportedAt: z.number(),
-}) satisfies z.ZodType<ReportedState>;
 
 export const DeliveryRecordSchema = z.object({
   accepted: z.boolean(),

@@ -15,7 +15,6 @@ export interface Store {
   readonly jobs: JobStore;
   readonly deliveries: DeliveryStore;
   readonly periodics: PeriodicStore;
-  readonly reports: ReportStore;
   readonly slots: SlotStore;
   /** GitHub writes waiting to be sent (shared/store/outbox.ts). */
   readonly outbox: OutboxStore;
@@ -38,11 +37,18 @@ export interface StoredJob {
   updatedAt: number;
   lease?: Lease;
   /**
-   * Set by every state change (and creation), cleared by `markReported` once the reporter has
-   * reported that state everywhere: the outbox the reporter's reconcile sweep reads, written in
-   * the same write as the state, so a change can never be missed.
+   * Set by the write that makes the job finished (success, failure, aborted, error), cleared by
+   * `markReported` once the reporter has reported that state everywhere: the outbox the
+   * reporter's reconcile sweep reads, written in the same write as the state, so a final state can
+   * never go unreported. Triggered and pending are reported from their change events without a
+   * record where a repeat cannot be seen (shared/reporter/report-job.ts says why).
    */
   reportDue?: boolean;
+  /**
+   * What was last reported on each channel ("github-status:<context>", "slack:<channel>"…), kept
+   * in the job's own record so that recording a report is the write that clears `reportDue`.
+   */
+  reported?: Record<string, ReportedState>;
 }
 
 /**
@@ -144,7 +150,8 @@ export interface JobStore {
   /**
    * Stores a new ProwJob named by `metadata.name`. The `idempotencyKey` identifies the cause (a
    * webhook delivery and job, a scheduled run, a Pub/Sub message ID): a second create with the same
-   * key returns the first job instead of making another.
+   * key returns the first job instead of making another. A job named `jobNameForKey(key)` needs no
+   * separate key record (one write in Firestore): its name is the key, for as long as it exists.
    */
   create(job: ProwJob, options: { idempotencyKey: string }): Promise<CreateResult>;
   get(name: string): Promise<StoredJob | undefined>;
@@ -161,13 +168,17 @@ export interface JobStore {
    */
   listReportDue(options: { updatedBefore: number; limit?: number }): Promise<StoredJob[]>;
   /**
-   * Clears `reportDue` if the job is still in `state` (a newer state stays due). Does not count as
-   * a change of the job: revision and updatedAt stay. A no-op when the job is gone.
+   * Records what was reported (`reported`, merged over the job's records) and, with a `state`,
+   * clears `reportDue` if the job is still in it (a newer state stays due), in one write. Does not
+   * count as a change of the job: revision and updatedAt stay. A no-op when the job is gone.
    */
-  markReported(name: string, state: ProwJobState): Promise<void>;
+  markReported(name: string, state: ProwJobState | undefined, reported?: Record<string, ReportedState>): Promise<void>;
 
-  /** Leases `name` if it is active, for `request.cluster`, and not leased by anyone else. */
-  claim(name: string, request: ClaimRequest): Promise<Claim | undefined>;
+  /**
+   * Leases `name` if it is active, for `request.cluster`, and not leased by anyone else. With
+   * `start`, the same write also applies that update (the runner's "leased and pending" in one).
+   */
+  claim(name: string, request: ClaimRequest, start?: JobUpdate): Promise<Claim | undefined>;
   /** Leases the oldest claimable job for the cluster, if any. */
   claimNext(request: ClaimRequest): Promise<Claim | undefined>;
   /** Heartbeat: extends a current lease. Throws StaleLeaseError when it is no longer current. */
@@ -266,12 +277,6 @@ export interface ReportedState {
   reportedAt: number;
 }
 
-/** What was last reported for each job and channel ("github-status:<context>", "slack:<channel>"…). */
-export interface ReportStore {
-  get(jobName: string): Promise<Record<string, ReportedState>>;
-  record(jobName: string, channel: string, reported: ReportedState): Promise<void>;
-}
-
 /**
  * Counted capacity shared by every runner: a job's `max_concurrency`, a `job_queue_capacities`
  * queue. A holder (a ProwJob's name) keeps its slot by acquiring again before `ttlMs` runs out, as
@@ -291,5 +296,4 @@ export const RECORD_RETENTION_MS = {
   /** GitHub redelivers for days at most; after a week an ID may be seen as new again. */
   delivery: 7 * 24 * 3600_000,
   idempotencyKey: 30 * 24 * 3600_000,
-  report: 30 * 24 * 3600_000,
 } as const;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { namedForKey } from '../prowjob/names';
 import type { Config, Presubmit } from '../config/model';
 import type { TideQuery } from '../config/tide-schema';
 import { GitHubError, MergeBaseModifiedError, MergeHeadModifiedError, MergeRefusedError, type GitHubClient, type SearchedIssue } from '../github/client';
@@ -549,7 +550,7 @@ async function triggerRun(
     const options = { now, config: deps.config, labels: { [CREATED_BY_TIDE_LABEL]: 'true' } };
     const job = chosen.length === 1 ? newPresubmitJob(presubmit, refs, options) : newBatchJob(presubmit, refs, options);
     const idempotencyKey = `tide:${createHash('sha256').update(`${poolId(key)}|${request.baseSha}|${pullsKey}|${name}|${attempt}`).digest('hex').slice(0, 40)}`;
-    const created = await deps.store.jobs.create(job, { idempotencyKey });
+    const created = await deps.store.jobs.create(namedForKey(job, idempotencyKey), { idempotencyKey });
     if (created.created) jobs += 1;
   }
   return { jobs, pulls: chosen };

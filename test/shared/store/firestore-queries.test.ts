@@ -58,12 +58,13 @@ describe('Firestore indexes', () => {
   it('expire delivery, idempotency, report and settled outbox records, and idle outbox resources, by TTL, and keep large values out of the indexes', () => {
     const ttl = declared.fieldOverrides.filter((override) => override.ttl).map((o) => `${o.collectionGroup}.${o.fieldPath}`);
     expect(ttl.sort()).toEqual(
-      [COLLECTIONS.deliveries, COLLECTIONS.idempotencyKeys, COLLECTIONS.reports, COLLECTIONS.outbox, COLLECTIONS.outboxResources]
+      [COLLECTIONS.deliveries, COLLECTIONS.idempotencyKeys, COLLECTIONS.legacyReports, COLLECTIONS.outbox, COLLECTIONS.outboxResources]
         .map((c) => `${c}.expireAt`)
         .sort(),
     );
     for (const [collectionGroup, fieldPath] of [
       [COLLECTIONS.jobs, 'prowjob'],
+      [COLLECTIONS.jobs, 'reported'],
       // Comment bodies, and the pace window's timestamps.
       [COLLECTIONS.outbox, 'write'],
       [COLLECTIONS.outboxInstallations, 'sentAt'],
