@@ -26,6 +26,9 @@ export interface FollowOptions {
   schedule?: (report: () => Promise<void>) => Promise<void>;
 }
 
+/** Whether a change needs a report, judged under the config current when its turn comes. */
+type WorthReporting = (config: Awaited<ReturnType<ConfigSource['current']>>) => boolean;
+
 export function followAndReport(
   deps: Omit<ReporterDependencies, 'config'>,
   config: ConfigSource,
@@ -33,7 +36,8 @@ export function followAndReport(
 ): FollowingReporter {
   const schedule = options.schedule ?? ((report: () => Promise<void>) => report());
   const running = new Map<string, Promise<void>>();
-  const again = new Set<string>();
+  /** Changes heard while a job's report ran, to judge once it ends; `always` when one needs no judging. */
+  const again = new Map<string, WorthReporting | 'always'>();
   /** Each unfinished job's version last heard of, to tell what a change changed. */
   const lastSeen = new Map<string, ProwJob>();
   let stopped = false;
@@ -49,10 +53,10 @@ export function followAndReport(
     }
   };
 
-  const run = (name: string, worthIt?: (config: Awaited<ReturnType<ConfigSource['current']>>) => boolean): void => {
+  const run = (name: string, worthIt?: WorthReporting): void => {
     if (stopped) return;
     if (running.has(name)) {
-      again.add(name);
+      again.set(name, !worthIt || again.get(name) === 'always' ? 'always' : worthIt);
       return;
     }
     const done = schedule(async () => {
@@ -70,7 +74,10 @@ export function followAndReport(
       )
       .finally(() => {
         running.delete(name);
-        if (again.delete(name)) run(name);
+        const queued = again.get(name);
+        if (queued === undefined) return;
+        again.delete(name);
+        run(name, queued === 'always' ? undefined : queued);
       });
     running.set(name, done);
   };

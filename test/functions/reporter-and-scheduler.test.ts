@@ -40,6 +40,7 @@ beforeAll(async () => {
   bus = new PubSubBus({ projectId: pubsub.projectId, apiEndpoint: pubsub.host });
   await bus.declare([TOPICS.githubWrites], [{ name: GITHUB_WRITER_SUBSCRIPTION, topic: TOPICS.githubWrites, ...DEFAULT_SUBSCRIPTION_POLICY }]);
   github.addRepo('acme/widgets');
+  github.addPullRequest('acme/widgets', { number: 9, author: 'alice' });
   configDir = mkdtempSync(path.join(tmpdir(), 'cutwater-reporter-fn-'));
   writeFileSync(path.join(configDir, 'config.yaml'), 'prowjob_namespace: default\n');
   writeFileSync(
@@ -138,14 +139,16 @@ describe('the reporter Cloud Function', () => {
 
 describe('the scheduler Cloud Function', () => {
   it('starts due periodics, sweeps reports a lost trigger left behind, and deletes old finished jobs', async () => {
-    // Jobs written "earlier", by a store whose clock is behind: a report due for five minutes, and
-    // a job that finished ten days ago.
+    // Jobs written "earlier", by a store whose clock is behind: a failure whose report is due for
+    // five minutes, and a job that finished ten days ago.
     const past = (ago: number) => FirestoreStore.connect({ projectId: firestore.projectId, emulatorHost: firestore.host, now: () => Date.now() - ago });
     const fiveMinutesAgo = past(5 * 60_000);
     const tenDaysAgo = past(10 * DAY);
     const stale = testProwJob({ pull: 9, job: 'stale' });
     const old = testProwJob({ pull: 9, job: 'old' });
     await fiveMinutesAgo.jobs.create(stale, { idempotencyKey: 'stale' });
+    await fiveMinutesAgo.jobs.update(stale.metadata.name ?? '', { state: 'pending' }, 'latest');
+    await fiveMinutesAgo.jobs.update(stale.metadata.name ?? '', { state: 'failure' }, 'latest');
     await tenDaysAgo.jobs.create(old, { idempotencyKey: 'old' });
     await tenDaysAgo.jobs.update(old.metadata.name ?? '', { state: 'aborted' }, 'latest');
     await tenDaysAgo.jobs.markReported(old.metadata.name ?? '', 'aborted');
@@ -163,7 +166,7 @@ describe('the scheduler Cloud Function', () => {
     expect(nightly.map((stored) => stored.job.spec.type)).toEqual(['periodic']);
     expect(await store.jobs.get(old.metadata.name ?? '')).toBeUndefined();
     await sendWrites();
-    expect(statusPosts().map((request) => request.body)).toContainEqual(expect.objectContaining({ context: 'stale', state: 'pending' }));
+    expect(statusPosts().map((request) => request.body)).toContainEqual(expect.objectContaining({ context: 'stale', state: 'failure' }));
 
     // A second call in the same minute (Cloud Scheduler retries) starts nothing new.
     const again = (await (await fetch(`http://127.0.0.1:${port}/`, { method: 'POST' })).json()) as { periodicsStarted: string[] };

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { IssueComment } from '../../../shared/github/client';
 import type { ProwJob, ProwJobState } from '../../../shared/prowjob/schema';
 import { describeJobWrite } from '../../../shared/reporter/firestore-event';
+import { changeNeedsReport } from '../../../shared/reporter/report-job';
+import { EmbeddedStore } from '../../../shared/store/embedded';
 import { describeWithBaseSha, githubStatusFor, STATUS_DESCRIPTION_LIMIT } from '../../../shared/reporter/github-status';
 import { pubsubReportFor } from '../../../shared/reporter/pubsub-report';
 import { renderReportTemplate } from '../../../shared/reporter/report-template';
@@ -153,19 +155,45 @@ describe('Firestore write events', () => {
   const path = 'projects/p/databases/(default)/documents/prowjobs/job-1';
   const subject = 'documents/prowjobs/job-1';
 
-  it('wake the reporter for a new job and for each state change, and not for heartbeats or report marks', () => {
-    const pending = { state: 'pending', reportDue: true };
+  it('wake the reporter for a new job, each state change and a final state owed a report; not for heartbeats or report marks', () => {
     const cases: [Record<string, string | boolean> | undefined, Record<string, string | boolean> | undefined, boolean][] = [
-      [undefined, { state: 'triggered', reportDue: true }, true],
-      [{ state: 'triggered', reportDue: false }, pending, true],
-      [pending, pending, false],
-      [pending, { state: 'pending', reportDue: false }, false],
+      [undefined, { state: 'triggered', reportDue: false }, true],
+      [{ state: 'triggered', reportDue: false }, { state: 'pending', reportDue: false }, true],
       [{ state: 'pending', reportDue: false }, { state: 'pending', reportDue: false }, false],
-      [pending, undefined, false],
+      [{ state: 'pending', reportDue: false }, { state: 'success', reportDue: true }, true],
+      [{ state: 'success', reportDue: true }, { state: 'success', reportDue: true }, false],
+      [{ state: 'success', reportDue: true }, { state: 'success', reportDue: false }, false],
+      [{ state: 'pending', reportDue: false }, undefined, false],
     ];
     for (const [before, after, worthy] of cases) {
-      expect(describeJobWrite(subject, encodeJobWrite(path, before, after))).toEqual({ jobName: 'job-1', reportWorthy: worthy });
+      expect(describeJobWrite(subject, encodeJobWrite(path, before, after))).toMatchObject({ jobName: 'job-1', reportWorthy: worthy });
     }
+  });
+
+  it('carry the job before and after, so a change nobody would see costs no read', () => {
+    const triggered = jobIn('triggered');
+    const pending = jobIn('pending');
+    const write = describeJobWrite(
+      subject,
+      encodeJobWrite(path, { state: 'triggered', prowjob: JSON.stringify(triggered) }, { state: 'pending', reportDue: false, prowjob: JSON.stringify(pending) }),
+    );
+    expect(write?.before?.status?.state).toBe('triggered');
+    expect(write?.after).toEqual({ job: pending, reportDue: false });
+    const log = memoryLogger();
+    const github = async () => {
+      throw new Error('not called: judging a change sends nothing');
+    };
+    const deps = { store: EmbeddedStore.open(), config: expectLoaded(buildFromFiles({})), log, now: Date.now, github };
+    // GitHub shows triggered and pending alike, and nothing else reports this job.
+    expect(changeNeedsReport(deps, triggered, { job: pending }, log)).toBe(false);
+    // A job reporting to Pub/Sub publishes every state.
+    const published = { ...pending, metadata: { ...pending.metadata, labels: { ...pending.metadata.labels, 'prow.k8s.io/pubsub.project': 'p', 'prow.k8s.io/pubsub.topic': 't', 'prow.k8s.io/pubsub.runID': 'r' } } };
+    expect(changeNeedsReport({ ...deps, publishReport: async () => undefined }, triggered, { job: published }, log)).toBe(true);
+    // A description change GitHub would show, and a new job, are reported; a final state when owed.
+    expect(changeNeedsReport(deps, triggered, { job: { ...pending, status: { ...pending.status, state: 'pending', description: 'Building' } } }, log)).toBe(true);
+    expect(changeNeedsReport(deps, undefined, { job: triggered }, log)).toBe(true);
+    expect(changeNeedsReport(deps, pending, { job: jobIn('success'), reportDue: true }, log)).toBe(true);
+    expect(changeNeedsReport(deps, pending, { job: jobIn('success') }, log)).toBe(false);
   });
 
   it('treat undecodable data as worth a look, and ignore other collections', () => {

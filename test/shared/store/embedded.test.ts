@@ -32,7 +32,7 @@ describe('embedded store across restarts', () => {
     await first.deliveries.recordAccepted('delivery-1');
     await first.deliveries.claimProcessing('delivery-2', 'events-a', 60_000);
     await first.periodics.advance({ job: 'nightly', lastRunAt: 5_000 }, undefined);
-    await first.reports.record(job.metadata.name ?? '', 'github-status:unit', { state: 'pending', reportedAt: 1 });
+    await first.jobs.markReported(job.metadata.name ?? '', undefined, { 'github-status:unit': { state: 'pending', reportedAt: 1 } });
     await first.close();
 
     const second = EmbeddedStore.open({ dataDir: dir });
@@ -44,7 +44,7 @@ describe('embedded store across restarts', () => {
     expect(await second.deliveries.isAccepted('delivery-1')).toBe(true);
     expect((await second.deliveries.claimProcessing('delivery-2', 'events-b', 60_000)).outcome).toBe('held');
     expect((await second.periodics.get('nightly'))?.lastRunAt).toBe(5_000);
-    expect(await second.reports.get(job.metadata.name ?? '')).toEqual({ 'github-status:unit': { state: 'pending', reportedAt: 1 } });
+    expect(stored?.reported).toEqual({ 'github-status:unit': { state: 'pending', reportedAt: 1 } });
     await second.close();
   });
 

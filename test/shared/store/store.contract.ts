@@ -8,6 +8,7 @@ import {
   StaleLeaseError,
 } from '../../../shared/store/errors';
 import { RECORD_RETENTION_MS, type JobChange, type Lease, type Store, type StoredJob } from '../../../shared/store/store';
+import { jobNameForKey, namedForKey } from '../../../shared/prowjob/names';
 import { testProwJob, type TestJobOptions } from '../../support/prowjobs';
 import { waitFor } from '../../support/wait';
 
@@ -220,17 +221,42 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
         ).rejects.toBeInstanceOf(ConflictError);
       });
 
-      it('deletes jobs, and forgets what was reported for them', async () => {
+      it('deletes jobs, and what was reported for them with them', async () => {
         const name = (await createJob()).job.metadata.name ?? '';
-        await store.reports.record(name, 'github-status:unit-tests', { state: 'triggered', reportedAt: clock.now() });
+        await store.jobs.markReported(name, undefined, { 'github-status:unit-tests': { state: 'triggered', reportedAt: clock.now() } });
         await store.jobs.delete(name);
         await store.jobs.delete(name);
         expect(await store.jobs.get(name)).toBeUndefined();
-        expect(await store.reports.get(name)).toEqual({});
+      });
+
+      it('creates a job named by its idempotency key once: a repeat returns it, whatever else it carries', async () => {
+        const key = 'delivery-9/pull-unit';
+        const first = await store.jobs.create(namedForKey(testProwJob({ pull: 9 }), key), { idempotencyKey: key });
+        expect(first.created).toBe(true);
+        const name = first.created ? first.job.job.metadata.name : '';
+        expect(name).toBe(jobNameForKey(key));
+        const again = await store.jobs.create(namedForKey(testProwJob({ pull: 10 }), key), { idempotencyKey: key });
+        expect(again).toMatchObject({ created: false, name });
+        expect(again.job?.job.spec.refs?.pulls?.[0]?.number).toBe(9);
+        expect((await store.jobs.list({ repo: 'acme/widgets' })).jobs.map((j) => j.job.metadata.name)).toEqual([name]);
       });
     });
 
     describe('leases', () => {
+      it('leases a job and applies its start in one write, as applyUpdate would', async () => {
+        const name = (await createJob()).job.metadata.name ?? '';
+        const request = { cluster: 'default', holder: 'runner-a', ttlMs: LEASE_MS };
+        const claim = await store.jobs.claim(name, request, { state: 'pending', status: { pod_name: name, build_id: '42' } });
+        expect(claim?.job.job.status).toMatchObject({ state: 'pending', pod_name: name, build_id: '42' });
+        expect(claim?.job.job.status?.pendingTime).toBeDefined();
+        const stored = await store.jobs.get(name);
+        expect(stored?.revision).toBe(2);
+        expect(stored?.lease).toEqual(claim?.lease);
+        expect(stored?.job.status?.state).toBe('pending');
+        // Another runner cannot take it, started or not.
+        expect(await store.jobs.claim(name, { ...request, holder: 'runner-b' }, { state: 'pending' })).toBeUndefined();
+      });
+
       it('leases a triggered job to one runner of its cluster at a time', async () => {
         const name = (await createJob()).job.metadata.name ?? '';
         const claim = await store.jobs.claim(name, { cluster: 'default', holder: 'runner-a', ttlMs: LEASE_MS });
@@ -526,47 +552,48 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
     });
 
     describe('reported states', () => {
-      it('keeps every state change due for reporting until that state is marked reported', async () => {
+      it('owes a report for each final state until it is marked reported, and none for triggered or pending', async () => {
         const due = async () => (await store.jobs.listReportDue({ updatedBefore: clock.now() + 1 })).map((j) => j.job.metadata.name);
         const first = (await createJob()).job.metadata.name ?? '';
         const second = (await createJob()).job.metadata.name ?? '';
-        expect(await due()).toEqual([first, second]);
-        // Not yet "before" the bound: a change the trigger is probably reporting right now.
-        expect(await store.jobs.listReportDue({ updatedBefore: (await store.jobs.get(second))?.updatedAt ?? 0 })).toHaveLength(1);
+        const { lease } = await startJob(first);
+        const { lease: secondLease } = await startJob(second);
+        expect(await due()).toEqual([]);
 
-        await store.jobs.markReported(first, 'triggered');
-        expect(await due()).toEqual([second]);
-        const { job: pending, lease } = await startJob(first);
-        expect(pending.reportDue).toBe(true);
+        await store.jobs.update(second, { state: 'failure' }, { lease: secondLease });
+        clock.advance(1);
+        await store.jobs.update(first, { state: 'success' }, { lease });
         expect(await due()).toEqual([second, first]);
+        // Not yet "before" the bound: a change the trigger is probably reporting right now.
+        expect(await store.jobs.listReportDue({ updatedBefore: (await store.jobs.get(first))?.updatedAt ?? 0 })).toHaveLength(1);
 
-        // A heartbeat is not a state change; marking an older state leaves the newer one due.
-        await store.jobs.markReported(first, 'triggered');
-        await store.jobs.renew(lease, LEASE_MS);
+        // Marking an earlier state changes nothing; marking the final one clears it without a new revision.
+        await store.jobs.markReported(first, 'pending');
         expect(await due()).toEqual([second, first]);
         const before = await store.jobs.get(first);
-        await store.jobs.markReported(first, 'pending');
+        await store.jobs.markReported(first, 'success', { 'github-status:unit': { state: 'success', fingerprint: 'f1', reportedAt: 7 } });
         const after = await store.jobs.get(first);
         expect(after?.reportDue).toBeUndefined();
         expect(after?.revision).toBe(before?.revision);
-        await store.jobs.renew(lease, LEASE_MS);
+        expect(after?.reported).toEqual({ 'github-status:unit': { state: 'success', fingerprint: 'f1', reportedAt: 7 } });
         expect(await due()).toEqual([second]);
-
-        await store.jobs.update(first, { state: 'success' }, { lease });
-        expect(await due()).toEqual([second, first]);
         await store.jobs.markReported('gone', 'success');
       });
 
-
-      it('keeps the last reported state per job and channel', async () => {
-        expect(await store.reports.get('job-1')).toEqual({});
-        await store.reports.record('job-1', 'github-status:pull-unit', { state: 'pending', reportedAt: 1 });
-        await store.reports.record('job-1', 'slack:#ci', { state: 'pending', fingerprint: 'abc', reportedAt: 2 });
-        await store.reports.record('job-1', 'github-status:pull-unit', { state: 'failure', reportedAt: 3 });
-        expect(await store.reports.get('job-1')).toEqual({
+      it('keeps the last report per channel in the job, merged, through later writes', async () => {
+        const name = (await createJob()).job.metadata.name ?? '';
+        await store.jobs.markReported(name, undefined, { 'github-status:pull-unit': { state: 'pending', reportedAt: 1 } });
+        await store.jobs.markReported(name, undefined, { 'slack:#ci': { state: 'pending', fingerprint: 'abc', reportedAt: 2 } });
+        const { lease } = await startJob(name);
+        await store.jobs.update(name, { state: 'failure' }, { lease });
+        // Recorded without clearing: a channel of the final report failed and will be retried.
+        await store.jobs.markReported(name, undefined, { 'github-status:pull-unit': { state: 'failure', reportedAt: 3 } });
+        const stored = await store.jobs.get(name);
+        expect(stored?.reported).toEqual({
           'github-status:pull-unit': { state: 'failure', reportedAt: 3 },
           'slack:#ci': { state: 'pending', fingerprint: 'abc', reportedAt: 2 },
         });
+        expect(stored?.reportDue).toBe(true);
       });
     });
   });

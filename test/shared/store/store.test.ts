@@ -114,3 +114,36 @@ describe('firestore.rules on the emulator', () => {
     expect(asAdmin.status).toBe(200);
   });
 });
+
+describe('firestore: writes from the version last seen, on the emulator', () => {
+  it('cost no read while nobody else wrote, and still refuse a lease that another instance ended', async () => {
+    if (!emulator) throw new Error('the Firestore emulator did not start');
+    const runner = FirestoreStore.connect({ projectId: 'seen-versions', emulatorHost: emulator.host });
+    const statusPage = FirestoreStore.connect({ projectId: 'seen-versions', emulatorHost: emulator.host });
+    try {
+      const job = testProwJob({ pull: 5 });
+      const name = job.metadata.name ?? '';
+      await statusPage.jobs.create(job, { idempotencyKey: 'seen-1' });
+      const request = { cluster: 'default', holder: 'runner-1', ttlMs: 60_000 };
+      const claim = await runner.jobs.claim(name, request, { state: 'pending', status: { pod_name: name } });
+      if (!claim) throw new Error('claim failed');
+
+      // The runner wrote last: renewing and updating start from its own version, without a read.
+      runner.resetCounts();
+      const lease = await runner.jobs.renew(claim.lease, 60_000);
+      await runner.jobs.update(name, { status: { description: 'still running' } }, { lease });
+      expect(runner.counts).toMatchObject({ reads: 0, writes: 2 });
+
+      // Another instance aborts the job: the runner's next write finds out, at the cost of one read.
+      await statusPage.jobs.update(name, { state: 'aborted' }, 'latest');
+      runner.resetCounts();
+      await expect(runner.jobs.renew(lease, 60_000)).rejects.toThrow(/lease/i);
+      expect(runner.counts.reads).toBe(1);
+      await expect(runner.jobs.update(name, { state: 'success' }, { lease })).rejects.toThrow();
+      expect((await statusPage.jobs.get(name))?.job.status?.state).toBe('aborted');
+    } finally {
+      await runner.close();
+      await statusPage.close();
+    }
+  });
+});
