@@ -3,6 +3,7 @@ import { LANES, laneDeliveryKey } from '../../shared/plugins/lanes';
 import { SINKER_DEFAULTS } from '../../shared/config/sinker';
 import { FirestoreStore, type OperationCounts } from '../../shared/store/firestore';
 import { RECORD_RETENTION_MS } from '../../shared/store/store';
+import { OUTBOX_RETENTION_MS } from '../../shared/store/outbox';
 import { startFirestoreEmulator } from '../support/emulators';
 import { FREE_TIERS, HOURS_PER_MONTH, PRICES, READ_ON } from './cost/prices';
 import { countLifecycle, delta } from './store.bench';
@@ -145,7 +146,8 @@ interface Line {
   afterFree: number;
 }
 
-const HEARTBEAT_MS = DEFAULT_LEASE_TTL_MS / 3;
+/** How often a running job's lease is written: at half its TTL (runner/lease-timing.ts, leaseNeedsRenewal). */
+const HEARTBEAT_MS = DEFAULT_LEASE_TTL_MS / 2;
 const fmt = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
 const millions = (value: number) => (value >= 1e6 ? `${(value / 1e6).toFixed(1)} M` : value >= 1e3 ? `${(value / 1e3).toFixed(0)} k` : value.toFixed(0));
 
@@ -161,16 +163,15 @@ export function monthlyBill(ops: CountedOperations, scenario: Scenario): { cutwa
   add(firestore, scale(ops.heartbeat, jobs * heartbeatsPerJob));
   add(firestore, scale(ops.delivery, deliveries));
   add(firestore, scale(ops.githubWrite, githubWrites));
-  // TTL and sinker deletes, derived from the code: per job its document, idempotency key and report
-  // record; per delivery its two delivery records (the plugins lane shares the webhook's); per write
-  // its outbox entry.
-  firestore.deletes += jobs * 3 + deliveries * 2 + githubWrites;
+  // TTL and sinker deletes, derived from the code: per job its document (named by its idempotency
+  // key, with its report records inside); per delivery its two delivery records (the plugins lane
+  // shares the webhook's); per write its outbox entry.
+  firestore.deletes += jobs + deliveries * 2 + githubWrites;
   const days = (ms: number) => ms / (24 * 3600_000);
   const storedKiB =
     scenario.jobsPerDay * days(SINKER_DEFAULTS.maxProwJobAgeMs) * a.jobDocumentKiB +
-    scenario.jobsPerDay * days(RECORD_RETENTION_MS.idempotencyKey + RECORD_RETENTION_MS.report) * a.smallRecordKiB +
     scenario.deliveriesPerDay * days(RECORD_RETENTION_MS.delivery) * 2 * a.smallRecordKiB +
-    (githubWrites / DAYS_PER_MONTH) * days(RECORD_RETENTION_MS.report) * a.smallRecordKiB;
+    (githubWrites / DAYS_PER_MONTH) * days(OUTBOX_RETENTION_MS) * a.smallRecordKiB;
   const storedGib = (storedKiB * KIB) / GIB;
   const perDay = (value: number, free: number) => Math.max(0, value / DAYS_PER_MONTH - free) * DAYS_PER_MONTH;
 
@@ -179,7 +180,8 @@ export function monthlyBill(ops: CountedOperations, scenario: Scenario): { cutwa
   const pubsubBytes = deliveries * a.payloadKiB * KIB * (1 + a.githubEventsSubscriptions) + githubWrites * 2 * 1000;
   const pubsubGib = pubsubBytes / GIB;
 
-  // Reporter runs on every write of a ProwJob document: created, leased, pending, each heartbeat, finished.
+  // The reporter function runs on every write of a ProwJob document: created, leased and pending,
+  // each lease renewal, finished, and its own record (most return without reading anything).
   const invocations = {
     webhook: deliveries,
     events: deliveries,

@@ -3,9 +3,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EmbeddedStore } from '../../shared/store/embedded';
 import { FirestoreStore, type OperationCounts } from '../../shared/store/firestore';
-import type { Lease, Store } from '../../shared/store/store';
+import type { Lease, Store, StoredJob } from '../../shared/store/store';
 import { startFirestoreEmulator } from '../support/emulators';
 import { testProwJob } from '../support/prowjobs';
+import { startFakeGitHub } from '../support/fake-github';
+import { createGitHubClient } from '../../shared/github/octokit';
+import { memoryLogger } from '../../shared/log/logger';
+import { namedForKey } from '../../shared/prowjob/names';
+import { changeNeedsReport, reportJob, type ReporterDependencies } from '../../shared/reporter/report-job';
+import { DEFAULT_LEASE_TTL_MS } from '../../runner/lease-timing';
+import { buildFromFiles, expectLoaded } from '../support/config';
+import { waitFor } from '../support/wait';
 import { formatResults, measure } from './measure';
 
 /**
@@ -55,67 +63,108 @@ export function delta(before: OperationCounts, after: OperationCounts): Operatio
 /** One step of a presubmit's lifecycle and the document operations it cost, as counted. */
 export interface LifecycleStep {
   label: string;
-  /** The heartbeat step, which a job repeats for as long as it runs. */
+  /** The lease renewal, which a job repeats for as long as it runs. */
   heartbeat: boolean;
   counted: OperationCounts;
   ms: number;
 }
 
+const PULL = 42;
+const HEAD = 'c'.repeat(40);
+
 /**
- * Runs one presubmit's lifecycle on `store` and returns each step's counted operations: the data
- * behind the table below and behind the cost bench (test/bench/cost.bench.ts). Closes the store.
+ * Runs one presubmit's lifecycle on `store` through the code that does it in production — the
+ * store calls the trigger plugin, the runner (runner/runner.ts) and the reporter
+ * (shared/reporter/report-job.ts, judging each Firestore event as functions/reporter does) make,
+ * with the reporter talking to a fake GitHub — and returns each step's counted operations: the
+ * data behind the table below and behind the cost bench (test/bench/cost.bench.ts). Closes the store.
  */
 export async function countLifecycle(store: FirestoreStore): Promise<LifecycleStep[]> {
-  const job = testProwJob({ pull: 42, job: 'pull-unit' });
+  const github = await startFakeGitHub();
+  github.addRepo('acme/widgets');
+  github.addPullRequest('acme/widgets', { number: PULL, author: 'alice', headSha: HEAD });
+  const client = createGitHubClient({ baseUrl: github.url, auth: { token: 'bench' }, pacing: false, retryAfterBaseMs: 1 });
+  const log = memoryLogger();
+  const reporter: ReporterDependencies = {
+    store,
+    config: expectLoaded(buildFromFiles({})),
+    log,
+    now: Date.now,
+    github: async () => client,
+    statusUrl: 'https://ci.example.com',
+  };
+  const key = 'bench-delivery-1/pull-unit';
+  const job = namedForKey(testProwJob({ pull: PULL, job: 'pull-unit', author: 'alice' }), key);
+  job.spec.refs = { ...job.spec.refs!, pulls: [{ number: PULL, author: 'alice', sha: HEAD }] };
   const name = job.metadata.name ?? '';
-  const request = { cluster: 'default', holder: 'runner-1', ttlMs: 60_000 };
+  const request = { cluster: 'default', holder: 'runner-1', ttlMs: DEFAULT_LEASE_TTL_MS };
   let lease: Lease | undefined;
   const leaseOf = (): Lease => {
     if (!lease) throw new Error('no lease');
     return lease;
   };
+  /** What a Firestore event for the job's last write would carry: the versions before and after. */
+  let before: StoredJob | undefined;
+  const reporterHearsOfWrite = async (): Promise<void> => {
+    const after = await readWithoutCounting(store, name);
+    if (!after) return;
+    const wanted = changeNeedsReport(reporter, before?.job, after, log);
+    before = after;
+    if (wanted) await reportJob(reporter, name);
+  };
 
   // The runner's change feed is open throughout, as in production.
-  const feed = store.jobs.watch({ cluster: 'default', state: 'triggered' }, () => undefined);
+  const announced: string[] = [];
+  const feed = store.jobs.watch({ cluster: 'default', state: 'triggered' }, (change) => {
+    if (change.kind === 'added') announced.push(change.job.job.metadata.name ?? '');
+  });
   await feed.ready;
 
   const steps: [string, () => Promise<unknown>][] = [
+    ['created: the trigger plugin creates the ProwJob, named by its idempotency key', () => store.jobs.create(job, { idempotencyKey: key })],
     [
-      'trigger: delivery accepted and claimed, ProwJob created (idempotent), delivery done',
+      'leased and pending: the runner’s feed announces it, one write leases and starts it',
       async () => {
-        await store.deliveries.recordAccepted('bench-delivery-1');
-        await store.deliveries.claimProcessing('bench-delivery-1', 'bench', 30_000);
-        await store.jobs.create(job, { idempotencyKey: 'bench-delivery-1/pull-unit' });
-        await store.deliveries.finishProcessing('bench-delivery-1');
+        await waitFor(() => announced.includes(name), 'the runner\'s feed to announce the job');
+        lease = (await store.jobs.claim(name, request, { state: 'pending', status: { pod_name: name, build_id: '1', description: 'Job triggered.' } }))?.lease;
       },
     ],
-    ['lease: runner claims the job its feed announced', async () => (lease = (await store.jobs.claim(name, request))?.lease)],
-    ['running: pod created, job → pending', () => store.jobs.update(name, { state: 'pending', status: { pod_name: name } }, { lease: leaseOf() })],
-    ['heartbeat (one per third of the lease while running)', async () => (lease = await store.jobs.renew(leaseOf(), 60_000))],
-    ['finished: job → success', () => store.jobs.update(name, { state: 'success' }, { lease: leaseOf() })],
-    [
-      'reported: pending and success each checked and recorded',
-      async () => {
-        for (const state of ['pending', 'success'] as const) {
-          await store.reports.get(name);
-          await store.reports.record(name, 'github-status:pull-unit', { state, reportedAt: Date.now() });
-        }
-      },
-    ],
+    ['reporter, on the created and leased events: pending shown on GitHub, nothing recorded', async () => {
+      await reporterHearsOfWrite();
+      await reporterHearsOfWrite();
+    }],
+    ['heartbeat: the lease renewed (about every half lease while running)', async () => (lease = await store.jobs.renew(leaseOf(), DEFAULT_LEASE_TTL_MS))],
+    ['finished: the runner writes success under its lease', () => store.jobs.update(name, { state: 'success' }, { lease: leaseOf() })],
+    ['reported: the reporter reads it, reports success on GitHub, records that in the job', () => reporterHearsOfWrite()],
+    ['the reporter hears of its own record, and of nothing else', () => reporterHearsOfWrite()],
   ];
   const counted: LifecycleStep[] = [];
-  for (const [label, step] of steps) {
-    const before = { ...store.counts };
-    const started = performance.now();
-    await step();
-    const ms = performance.now() - started;
-    // Listener reads arrive asynchronously; give the feed a moment before reading the counters.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    counted.push({ label, heartbeat: label.startsWith('heartbeat'), counted: delta(before, store.counts), ms });
+  try {
+    for (const [label, step] of steps) {
+      const before = { ...store.counts };
+      const started = performance.now();
+      await step();
+      const ms = performance.now() - started;
+      // Listener reads arrive asynchronously; give the feed a moment before reading the counters.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      counted.push({ label, heartbeat: label.startsWith('heartbeat'), counted: delta(before, store.counts), ms });
+    }
+    const statuses = github.requests.filter((r) => r.route === 'POST /repos/{owner}/{repo}/statuses/{sha}').map((r) => (r.body as { state: string }).state);
+    if (statuses.join() !== 'pending,success') throw new Error(`the lifecycle should show pending then success on GitHub, not ${statuses.join()}`);
+  } finally {
+    feed.close();
+    await store.close();
+    await github.close();
   }
-  feed.close();
-  await store.close();
   return counted;
+}
+
+/** What Eventarc hands the reporter with each event: the document, read here outside the counters. */
+async function readWithoutCounting(store: FirestoreStore, name: string): Promise<StoredJob | undefined> {
+  const counts = { ...store.counts };
+  const stored = await store.jobs.get(name);
+  Object.assign(store.counts, counts);
+  return stored;
 }
 
 async function lifecycleCounts(store: FirestoreStore): Promise<string> {
@@ -132,6 +181,7 @@ async function lifecycleCounts(store: FirestoreStore): Promise<string> {
     '',
     'Reads include the runner’s change feed (a listener on its cluster’s triggered jobs): the new job',
     'arriving and leaving the query when it starts count one read each, as Firestore bills them.',
+    'The heartbeat row repeats about twice per lease TTL while a job runs; the total counts it once.',
   ].join('\n');
 }
 

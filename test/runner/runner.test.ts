@@ -356,8 +356,11 @@ describe('runner', () => {
     await new Promise((resolve) => setTimeout(resolve, 3 * LEASE.sweepMs));
     expect(callsAfterStop).toEqual([]);
     expect(created.get(name)).toBeUndefined();
-    // Given back, not left to expire: another runner takes it at once and runs it.
-    expect((await store.jobs.get(name))?.job.status?.state).toBe('triggered');
+    // Given back, not left to expire: leased and started in one write, it is pending with its lease
+    // ended, and another runner takes it at once and runs it.
+    const givenBack = await store.jobs.get(name);
+    expect(givenBack?.job.status?.state).toBe('pending');
+    expect(givenBack?.lease?.expiresAt).toBe(0);
     await startRunner(1);
     await waitFor(async () => (await stateOf(name)) === 'success', 'the other runner to run it', 5_000);
   });
