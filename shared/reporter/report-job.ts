@@ -251,16 +251,34 @@ async function updateSummaryComment(deps: ReporterDependencies, job: ProwJob, pa
   const pull = refs?.pulls?.[0];
   const github = deps.github;
   if (!refs || !pull || !github) return;
-  const lock = `report-comment/${refs.org}/${refs.repo}#${pull.number}`;
   const holder = job.metadata.name ?? '';
+  const client = await github(refs.org, refs.repo, `report ${holder}`);
+  const extra = renderReportTemplate(deps.config, job, log);
+  const planNow = async (summary?: { job: ProwJob; detailsUrl?: string }[]) => {
+    const [bot, comments] = await Promise.all([client.botLogin(), client.listComments(refs.org, refs.repo, pull.number)]);
+    return planSummaryComment({
+      job,
+      comments,
+      isBot: (login) => isBotAccount(bot, login),
+      ...(pageUrl ? { detailsUrl: pageUrl } : {}),
+      ...(extra ? { extra } : {}),
+      ...(summary ? { summary } : {}),
+    });
+  };
+  const summaryOnly = wantsSummaryOnly(deps.config, job);
+  // Most finished jobs have nothing to say here (a success on a PR without a report comment): look
+  // first, and take the lock, two store reads and writes, only when there is something to write.
+  if (!summaryOnly) {
+    const plan = await planNow();
+    if (plan.deleteIds.length === 0 && !plan.edit && plan.create === undefined) return;
+  }
+  const lock = `report-comment/${refs.org}/${refs.repo}#${pull.number}`;
   if (!(await deps.store.slots.acquire(lock, holder, 1, COMMENT_LOCK_MS))) {
     throw new Error(`another report is updating the test report comment on ${refs.org}/${refs.repo}#${pull.number}`);
   }
   try {
-    const client = await github(refs.org, refs.repo, `report ${holder}`);
-    const [bot, comments] = await Promise.all([client.botLogin(), client.listComments(refs.org, refs.repo, pull.number)]);
     let summary: { job: ProwJob; detailsUrl?: string }[] | undefined;
-    if (wantsSummaryOnly(deps.config, job)) {
+    if (summaryOnly) {
       const latest = await latestRunsToSummarise(deps, job);
       if (!latest) {
         log.info('other jobs of the pull request are still running; the summary comment waits for them');
@@ -272,15 +290,8 @@ async function updateSummaryComment(deps: ReporterDependencies, job: ProwJob, pa
         return url ? { job: other, detailsUrl: url } : { job: other };
       });
     }
-    const extra = renderReportTemplate(deps.config, job, log);
-    const plan = planSummaryComment({
-      job,
-      comments,
-      isBot: (login) => isBotAccount(bot, login),
-      ...(pageUrl ? { detailsUrl: pageUrl } : {}),
-      ...(extra ? { extra } : {}),
-      ...(summary ? { summary } : {}),
-    });
+    // Planned again under the lock: another job's report may have changed the comment meanwhile.
+    const plan = await planNow(summary);
     for (const id of plan.deleteIds) await client.deleteComment(refs.org, refs.repo, id);
     if (plan.edit) await client.editComment(refs.org, refs.repo, plan.edit.id, plan.edit.body);
     if (plan.create !== undefined) await client.createComment(refs.org, refs.repo, pull.number, plan.create);
