@@ -41,6 +41,7 @@ beforeAll(async () => {
   await bus.declare([TOPICS.githubWrites], [{ name: GITHUB_WRITER_SUBSCRIPTION, topic: TOPICS.githubWrites, ...DEFAULT_SUBSCRIPTION_POLICY }]);
   github.addRepo('acme/widgets');
   github.addPullRequest('acme/widgets', { number: 9, author: 'alice' });
+  github.addPullRequest('acme/widgets', { number: 3, author: 'alice' });
   configDir = mkdtempSync(path.join(tmpdir(), 'cutwater-reporter-fn-'));
   writeFileSync(path.join(configDir, 'config.yaml'), 'prowjob_namespace: default\n');
   writeFileSync(
@@ -103,24 +104,38 @@ async function sendWrites(): Promise<void> {
 const statusPosts = () => github.requests.filter((request) => request.route === 'POST /repos/{owner}/{repo}/statuses/{sha}');
 
 describe('the reporter Cloud Function', () => {
-  it('reports a state change written to Firestore, once, and ignores heartbeats', async () => {
+  it('reports each state change written to Firestore, records the final one once, and ignores heartbeats', async () => {
     const job = testProwJob({ pull: 3, job: 'unit' });
     const name = job.metadata.name ?? '';
-    await store.jobs.create(job, { idempotencyKey: name });
-    await store.jobs.update(name, { state: 'pending' }, 'latest');
+    const triggered = (await store.jobs.create(job, { idempotencyKey: name })).job;
+    const pending = await store.jobs.update(name, { state: 'pending' }, 'latest');
+    const fields = (stored: typeof pending | undefined, reportDue: boolean) =>
+      ({ state: stored?.job.status?.state ?? 'triggered', reportDue, prowjob: JSON.stringify(stored?.job) });
 
-    expect(await postWrite(name, { state: 'triggered', reportDue: false }, { state: 'pending', reportDue: true })).toBe(204);
+    expect(await postWrite(name, undefined, fields(triggered, false))).toBe(204);
     await sendWrites();
     expect(statusPosts().map((request) => request.body)).toEqual([
       expect.objectContaining({ state: 'pending', context: 'unit', target_url: `https://ci.example.com/view/${name}` }),
     ]);
-    expect((await store.jobs.get(name))?.reportDue).toBeUndefined();
+    // Pending is shown without a record: nothing is owed, nothing written.
+    expect((await store.jobs.get(name))?.reported).toBeUndefined();
 
-    // The same event again (at-least-once delivery), and a heartbeat: nothing more is said.
-    expect(await postWrite(name, { state: 'triggered', reportDue: false }, { state: 'pending', reportDue: true })).toBe(204);
-    expect(await postWrite(name, { state: 'pending', reportDue: false }, { state: 'pending', reportDue: false })).toBe(204);
+    // Leased and pending looks the same on GitHub; the same event again (at-least-once delivery)
+    // and a heartbeat say nothing more.
+    expect(await postWrite(name, fields(triggered, false), fields(pending, false))).toBe(204);
+    expect(await postWrite(name, undefined, fields(triggered, false))).toBe(204);
+    expect(await postWrite(name, fields(pending, false), fields(pending, false))).toBe(204);
     await sendWrites();
     expect(statusPosts()).toHaveLength(1);
+
+    const failed = await store.jobs.update(name, { state: 'failure' }, 'latest');
+    expect(await postWrite(name, fields(pending, false), fields(failed, true))).toBe(204);
+    expect(await postWrite(name, fields(pending, false), fields(failed, true))).toBe(204);
+    await sendWrites();
+    expect(statusPosts().map((request) => (request.body as { state: string }).state)).toEqual(['pending', 'failure']);
+    const reported = await store.jobs.get(name);
+    expect(reported?.reportDue).toBeUndefined();
+    expect(reported?.reported?.['github-status:unit']?.state).toBe('failure');
   }, 60_000);
 
   it('keeps a status GitHub fails to take in the outbox and sends it again, without the reporter retrying', async () => {
@@ -130,8 +145,7 @@ describe('the reporter Cloud Function', () => {
     const before = statusPosts().length;
     github.failNext('POST', /\/statuses\//, { status: 502, body: { message: 'Bad Gateway' } });
     // Reported once it is stored: GitHub's answer is the writer's business from here.
-    expect(await postWrite(name, undefined, { state: 'triggered', reportDue: true })).toBe(204);
-    expect((await store.jobs.get(name))?.reportDue).toBeUndefined();
+    expect(await postWrite(name, undefined, { state: 'triggered', reportDue: false })).toBe(204);
     await sendWrites();
     expect(statusPosts().slice(before).map((request) => request.status)).toEqual([502, 201]);
   }, 60_000);
