@@ -119,14 +119,14 @@ describe('cutwater runner, as a real process', () => {
 });
 
 describe('cutwater runner lease settings', () => {
-  it('defaults to a one-minute lease renewed every 20 seconds', () => {
-    expect(runnerLeaseTiming({}, {})).toEqual({ leaseTtlMs: 60_000, heartbeatMs: 20_000 });
+  it('defaults to a one-minute lease and a heartbeat every 10 seconds (which renews it at half)', () => {
+    expect(runnerLeaseTiming({}, {})).toEqual({ leaseTtlMs: 60_000, heartbeatMs: 10_000 });
   });
 
   it('takes Go durations from the flags, or else from $LEASE_TTL and $HEARTBEAT', () => {
     expect(runnerLeaseTiming({ 'lease-ttl': '2m', heartbeat: '30s' }, {})).toEqual({ leaseTtlMs: 120_000, heartbeatMs: 30_000 });
     expect(runnerLeaseTiming({}, { LEASE_TTL: '1m30s', HEARTBEAT: '15s' })).toEqual({ leaseTtlMs: 90_000, heartbeatMs: 15_000 });
-    expect(runnerLeaseTiming({ 'lease-ttl': '3m' }, { LEASE_TTL: '1h' })).toEqual({ leaseTtlMs: 180_000, heartbeatMs: 60_000 });
+    expect(runnerLeaseTiming({ 'lease-ttl': '3m' }, { LEASE_TTL: '1h' })).toEqual({ leaseTtlMs: 180_000, heartbeatMs: 30_000 });
   });
 
   it('refuses what is not a Go duration, naming where it came from', () => {
