@@ -316,6 +316,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     // One set of clients serves plugins, reporter and pages here, so the health page sees every request.
     githubBudget: () => clients.budget(),
     writeLimits: writeLimitsOfWindows(writeLimits.windows),
+    // The in-process bus counts its own backlog; the Pub/Sub emulator has no monitoring to ask.
+    ...(bus instanceof InProcessBus ? { eventBacklog: { kind: 'bus' as const, read: () => bus.backlog() } } : {}),
     jobCreationToken,
     // Without GitHub sign-in, the PR dashboard may be asked for any login's PRs: this machine's own use.
     localUserLookup: true,
