@@ -68,10 +68,10 @@ export const RUNNER_SILENCE_WARNING_MS = 3 * 60_000;
  */
 export const EVENT_BACKLOG_WARNING_MS = 5 * 60_000;
 
-/** `unmeasured`: a part this page has no cheap way to read; the page says why. */
-export type HealthState = 'ok' | 'warning' | 'failing' | 'off' | 'unmeasured';
+/** `off`: a part this process does not have (no GitHub credentials); it counts neither way. */
+export type HealthState = 'ok' | 'warning' | 'failing' | 'off';
 
-const STATE_ICON: Record<HealthState, string> = { ok: '✔', warning: '⚠', failing: '✖', off: '⊘', unmeasured: '?' };
+const STATE_ICON: Record<HealthState, string> = { ok: '✔', warning: '⚠', failing: '✖', off: '⊘' };
 
 /** What could not be read, and why. */
 export interface Failed {
@@ -509,7 +509,7 @@ function webhooksOf(input: HealthInput, now: number): WebhooksHealth {
   return { state, intake: input.intake, backlog, warnings };
 }
 
-const SEVERITY: Record<HealthState, number> = { off: 0, unmeasured: 0, ok: 1, warning: 2, failing: 3 };
+const SEVERITY: Record<HealthState, number> = { off: 0, ok: 1, warning: 2, failing: 3 };
 
 function schedulerOf(last: LastTick | undefined, now: number): HealthReport['components']['scheduler'] {
   // Before the first tick there is nothing to judge by; a deployment whose scheduler never runs stays a warning.
@@ -588,7 +588,7 @@ export function healthReport(input: HealthInput): HealthReport {
 
 // ---- rendering --------------------------------------------------------------------------------
 
-const STATE_WORD: Record<HealthState, string> = { ok: 'ok', warning: 'warning', failing: 'failing', off: 'off', unmeasured: 'not measured' };
+const STATE_WORD: Record<HealthState, string> = { ok: 'ok', warning: 'warning', failing: 'failing', off: 'off' };
 
 /** The state in words and an icon, coloured by class: colour alone carries nothing. */
 function stateLabel(state: HealthState): SafeHtml {
@@ -651,18 +651,18 @@ function attention(warnings: readonly string[]): SafeHtml | '' {
 }
 
 function runnerLine(runner: RunnerHealth, now: number): SafeHtml {
-  const version = runner.version ? html` <span class="muted">version ${runner.version}</span>` : '';
+  const version = runner.version ? html`version ${runner.version}, ` : '';
   const leases =
     runner.runningJobs > 0 && runner.leaseExpiresAt
       ? html`; leases on ${plural(runner.runningJobs, 'running job', 'running jobs')} until ${timeWithDistance(runner.leaseExpiresAt, now)}`
       : '';
-  const name = html`<strong>${runner.holder}</strong> in cluster ${runner.cluster}${version}`;
+  const name = html`<strong>${runner.holder}</strong> in cluster ${runner.cluster}`;
   if (runner.status === 'leases only' || !runner.lastHeartbeatAt) return html`<li>${name}: no presence record${leases}</li>`;
   const beat = html`last heartbeat ${timeWithDistance(runner.lastHeartbeatAt, now)}`;
   const held = html`${plural(runner.jobsHeld ?? 0, 'job', 'jobs')} held`;
   if (runner.status === 'stopped' && runner.stoppedAt) return html`<li>${name}: stopped ${timeWithDistance(runner.stoppedAt, now)}${leases}</li>`;
   const silent = runner.status === 'silent' ? html` <span class="health-warning">silent</span>` : '';
-  return html`<li>${name}:${silent} ${beat}, ${held}${leases}</li>`;
+  return html`<li>${name}:${silent} ${version}${beat}, ${held}${leases}</li>`;
 }
 
 function runnersDetails(runners: RunnersHealth, now: number): SafeHtml {
