@@ -13,6 +13,7 @@ import { openStore } from '../shared/store/open';
 import { parseFlags, UsageError } from './args';
 import type { CommandIO } from './checkconfig';
 import { RUNNER_USAGE } from './runner-usage';
+import { CUTWATER_VERSION } from '../shared/runtime/version';
 
 /** A Go duration ("90s", "1m30s") from a flag, or else from its environment variable; undefined when neither is set. */
 function durationSetting(flag: string, flagValue: string | undefined, variable: string, env: NodeJS.ProcessEnv): number | undefined {
@@ -86,6 +87,7 @@ export async function runnerCommand(argv: readonly string[], io: CommandIO): Pro
     log,
     // Whatever secrets this runner's own environment holds never reach a stored log or artifact.
     secrets: controlPlaneSecrets(process.env),
+    version: CUTWATER_VERSION,
     ...timing,
     ...(bucket ? { artifacts: new GcsArtifactStore({ bucket }) } : {}),
   });

@@ -12,6 +12,7 @@ import { decidePodCleanup, needsJobLookup, podCleanupPolicy, podRemovalLogFields
 import { newBuildId } from './build-id';
 import { leaseNeedsRenewal, leaseTiming } from './lease-timing';
 import { censoringPlan, type CensoringPlan } from './censor';
+import { RunnerPresenceBeacon } from './presence';
 
 /**
  * The runner agent (Prow's plank, per build cluster): it hears of triggered jobs for its cluster
@@ -50,6 +51,10 @@ export interface RunnerOptions {
    * status function cannot reach build clusters). 0 turns it off.
    */
   liveLogMs?: number;
+  /** This runner's release, shown on the health page. */
+  version?: string;
+  /** How often the runner records its presence for the health page (runner/presence.ts). */
+  presenceMs?: number;
   now?: () => number;
 }
 
@@ -96,11 +101,22 @@ export class Runner {
   private readonly now: () => number;
   /** For jobs this runner does not hold: the control plane's secrets only. */
   private readonly controlPlaneCensoring: CensoringPlan;
+  private readonly presence: RunnerPresenceBeacon;
 
   constructor(private readonly options: RunnerOptions) {
     ({ leaseTtlMs: this.leaseTtlMs, heartbeatMs: this.heartbeatMs } = leaseTiming(options));
     this.now = options.now ?? Date.now;
     this.controlPlaneCensoring = censoringPlan(undefined, options.secrets ?? [], []);
+    this.presence = new RunnerPresenceBeacon({
+      runners: options.store.runners,
+      cluster: options.cluster,
+      holder: options.holder,
+      ...(options.version ? { version: options.version } : {}),
+      jobsHeld: () => this.held.size,
+      log: options.log,
+      now: this.now,
+      ...(options.presenceMs ? { intervalMs: options.presenceMs } : {}),
+    });
   }
 
   /**
@@ -135,6 +151,7 @@ export class Runner {
       (error) => log.error('job change feed failed', { error }),
     );
     await this.stopWatchingJobs.ready;
+    this.presence.start();
     this.timers.push(setInterval(() => void this.heartbeat(), this.heartbeatMs));
     this.timers.push(setInterval(() => void this.track(this.sweep()), this.options.sweepMs ?? this.leaseTtlMs));
     const liveLogMs = this.options.liveLogMs ?? 5_000;
@@ -158,6 +175,9 @@ export class Runner {
       await Promise.all([...this.held.values()].map((held) => this.options.store.jobs.release(held.lease).catch(() => undefined)));
     }
     this.held.clear();
+    // A runner that goes silent (as a crashed one) says nothing: the page sees its beats stop.
+    if (options.releaseLeases ?? true) await this.presence.stop();
+    else this.presence.silence();
   }
 
   /** Runs a step for one job, logging instead of throwing: one job's trouble never stops the others. */

@@ -49,6 +49,7 @@ import { signedHeaders } from '../../shared/webhook/signing';
 import { startFakeGitHub, type FakeGitHub } from '../../shared/sandbox/github-server';
 import { Sandbox } from '../../shared/sandbox/sandbox';
 import { seedSandbox } from '../../shared/sandbox/seed';
+import { CUTWATER_VERSION } from '../../shared/runtime/version';
 
 /**
  * `cutwater local`: every function on one HTTP server, with the runner, the reporter and the
@@ -239,7 +240,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         : new LocalExecutor({ workRoot: `${workRoot}-${safeName(name)}`, stateDir: path.join(options.dataDir, 'clusters', safeName(name)), log });
     if (index > 0) mkdirSync(path.join(options.dataDir, 'clusters', safeName(name)), { recursive: true, mode: 0o700 });
     // The status pages read a running job's log from the runner itself (censored), so no live copies are needed.
-    const runner = new Runner({ cluster: name, holder: LOCAL_HOLDER, store, executor, artifacts, config, log, liveLogMs: 0, secrets: knownSecrets });
+    const runner = new Runner({ cluster: name, holder: LOCAL_HOLDER, store, executor, artifacts, config, log, liveLogMs: 0, secrets: knownSecrets, version: CUTWATER_VERSION });
     return { cluster: name, executor, runner, workRoot: index === 0 ? workRoot : `${workRoot}-${safeName(name)}` };
   });
   for (const lane of lanes) await lane.runner.start();
@@ -315,6 +316,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     // One set of clients serves plugins, reporter and pages here, so the health page sees every request.
     githubBudget: () => clients.budget(),
     writeLimits: writeLimitsOfWindows(writeLimits.windows),
+    // The in-process bus counts its own backlog; the Pub/Sub emulator has no monitoring to ask.
+    ...(bus instanceof InProcessBus ? { eventBacklog: { kind: 'bus' as const, read: () => bus.backlog() } } : {}),
     jobCreationToken,
     // Without GitHub sign-in, the PR dashboard may be asked for any login's PRs: this machine's own use.
     localUserLookup: true,

@@ -11,6 +11,7 @@ import { writeLimitsFromEnv } from '../../shared/outbox/pace';
 import { writeLimitsOfWindows } from '../../shared/status/pages/health';
 import { statusListener } from '../../shared/status/http';
 import { PLUGIN_SETTINGS } from '../../shared/plugins/registry';
+import { EVENTS_SUBSCRIPTION, TRIGGER_SUBSCRIPTION } from '../../shared/runtime/deployment';
 
 /**
  * The status pages (Prow's deck and spyglass), published through Firebase Hosting: every page
@@ -50,6 +51,8 @@ function wire(): Handler {
     ...(clients ? { githubBudget: () => clients.budget() } : {}),
     // The pace the github-writer function keeps: the same variables reach both.
     writeLimits: writeLimitsOfWindows(writeLimitsFromEnv(env).windows),
+    // Pub/Sub's backlog is in Cloud Monitoring; the page links there rather than reading it.
+    eventBacklog: { kind: 'cloud-monitoring', ...(env.GOOGLE_CLOUD_PROJECT ? { project: env.GOOGLE_CLOUD_PROJECT } : {}), subscriptions: [EVENTS_SUBSCRIPTION, TRIGGER_SUBSCRIPTION] },
     stream: { maxMs: STREAM_MAX_MS },
   });
   // Hosting passes the function one cookie, `__session`; the pages' own cookies travel inside it.

@@ -60,8 +60,8 @@ resource "google_firestore_field" "override" {
   field      = each.value.fieldPath
 
   # An empty ttl_config turns on the TTL policy: Firestore deletes a document some time after
-  # the timestamp in this field (deliveries, prowjob-keys, reports, settled outbox entries and idle
-  # outbox resources expire on expireAt).
+  # the timestamp in this field (deliveries, prowjob-keys, reports, settled outbox entries, idle
+  # outbox resources and runners not heard from for a day expire on expireAt).
   dynamic "ttl_config" {
     for_each = lookup(each.value, "ttl", false) ? [true] : []
     content {}
@@ -69,7 +69,8 @@ resource "google_firestore_field" "override" {
 
   # An empty index_config turns single-field indexing off, which is what `"indexes": []` means
   # in the file: large values (the stored ProwJob, the lease) and TTL timestamps are never
-  # queried, and indexing them costs writes and storage. An override without "indexes" keeps
+  # queried (except deliveries' expireAt, which the health page counts on, so it keeps an
+  # ascending index), and indexing them costs writes and storage. An override without "indexes" keeps
   # the inherited indexing.
   dynamic "index_config" {
     for_each = contains(keys(each.value), "indexes") ? [each.value.indexes] : []

@@ -188,3 +188,16 @@ export function checkSubscriptionSpec(spec: SubscriptionSpec): void {
   }
   if (problems.length > 0) throw new Error(`subscription "${spec.name}": ${problems.join('; ')}`);
 }
+
+/**
+ * A subscription's backlog, as Pub/Sub's monitoring metrics describe it
+ * (`subscription/num_undelivered_messages`, `subscription/oldest_unacked_message_age`): messages
+ * not yet acknowledged, including those being handled or waiting out a retry's backoff.
+ */
+export interface SubscriptionBacklog {
+  subscription: string;
+  topic: TopicName;
+  unacknowledged: number;
+  /** Publish time of the oldest unacknowledged message, ms since the epoch; absent when none waits. */
+  oldestPublishedAt?: number;
+}

@@ -15,6 +15,7 @@ import {
   type OutgoingMessage,
   type ReceivedMessage,
   type Subscriber,
+  type SubscriptionBacklog,
   type SubscriptionSpec,
   type TopicName,
 } from './bus';
@@ -176,6 +177,22 @@ export class InProcessBus implements MessageBus {
       throw error;
     }
     for (const state of this.subscriptions.values()) state.requeueAll();
+  }
+
+  /**
+   * Each subscription's backlog, for the health page: this bus holds every message, so it is
+   * counted here rather than estimated. Dead-letter subscriptions are left out: they only retain.
+   */
+  backlog(): SubscriptionBacklog[] {
+    const backlogs: SubscriptionBacklog[] = [];
+    const deadLetters = new Set([...this.subscriptions.keys()].map(deadLetterTopicOf));
+    for (const [name, state] of this.subscriptions) {
+      if (deadLetters.has(name)) continue;
+      let oldest: number | undefined;
+      for (const message of state.messages.values()) oldest = Math.min(oldest ?? Infinity, message.publishTime.getTime());
+      backlogs.push({ subscription: name, topic: state.policy.topic, unacknowledged: state.messages.size, ...(oldest === undefined ? {} : { oldestPublishedAt: oldest }) });
+    }
+    return backlogs.sort((a, b) => a.subscription.localeCompare(b.subscription));
   }
 
   async declare(topics: readonly TopicName[], subscriptions: readonly SubscriptionSpec[]): Promise<void> {

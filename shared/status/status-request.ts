@@ -11,7 +11,7 @@ import type { SessionCodec } from './auth/session';
 import type { SafeHtml } from './html';
 import type { JobLogSources } from './job-log';
 import type { StreamOptions } from './log-stream';
-import type { WritePace } from './pages/health';
+import type { EventBacklogSource, WritePace } from './pages/health';
 import { messagePage, page as renderPage, type GitHubInUse, type NavItem, type Viewer } from './pages/layout';
 import { sendHtml } from './respond';
 import type { Exchange } from './router';
@@ -46,6 +46,8 @@ export interface StatusDependencies extends JobLogSources {
   githubBudget?: () => InstallationBudget[];
   /** The content-write pace the outbox writer keeps, which the health page compares writes against. */
   writeLimits?: WritePace;
+  /** Where the health page finds the event bus's backlog: the in-process bus, or Cloud Monitoring links. */
+  eventBacklog?: EventBacklogSource;
   /**
    * Local mode only: without GitHub sign-in, the PR dashboard (`/pr?user=<login>`) may show anyone's
    * open PRs, searched with `github`. Never set in the cloud, where the dashboard needs sign-in.

@@ -7,6 +7,8 @@ import { JobExistsError, JobNotFoundError } from './errors';
 import type { OutboxStore } from './outbox';
 import { EmbeddedTideState, EmbeddedTideStore, TIDE_JOURNAL_RECORDS } from './embedded-tide';
 import type { TideStore } from './tide';
+import { EmbeddedRunnerPresenceStore, EmbeddedRunnerState, RUNNER_JOURNAL_RECORDS } from './embedded-runners';
+import type { RunnerPresenceStore } from './runners';
 import { LastTickSchema, type LastTick, type SchedulerTickStore } from './scheduler-tick';
 import { ReconciledPresubmitsSchema, type ReconciledPresubmits, type StatusReconcilerStore } from './status-reconciler';
 import {
@@ -90,6 +92,7 @@ const JournalRecordSchema = z.discriminatedUnion('kind', [
   ...TIDE_JOURNAL_RECORDS,
   z.object({ kind: z.literal('status-reconciler'), value: ReconciledPresubmitsSchema }),
   z.object({ kind: z.literal('scheduler-tick'), value: LastTickSchema }),
+  ...RUNNER_JOURNAL_RECORDS,
 ]);
 type JournalRecord = z.infer<typeof JournalRecordSchema>;
 
@@ -105,6 +108,7 @@ export class EmbeddedStore implements Store {
   readonly tide: TideStore;
   readonly statusReconciler: StatusReconcilerStore;
   readonly schedulerTicks: SchedulerTickStore;
+  readonly runners: RunnerPresenceStore;
 
   private readonly state = new EmbeddedState();
 
@@ -122,6 +126,7 @@ export class EmbeddedStore implements Store {
     this.tide = new EmbeddedTideStore(this.state.tide, persist);
     this.statusReconciler = new EmbeddedStatusReconcilerStore(this.state, persist);
     this.schedulerTicks = new EmbeddedSchedulerTickStore(this.state, persist);
+    this.runners = new EmbeddedRunnerPresenceStore(this.state.runners, persist, now);
   }
 
   static open(options: EmbeddedStoreOptions = {}): EmbeddedStore {
@@ -259,6 +264,7 @@ class EmbeddedState {
   readonly reportDue = new Set<string>();
   readonly outbox = new EmbeddedOutboxState();
   readonly tide = new EmbeddedTideState();
+  readonly runners = new EmbeddedRunnerState();
   statusReconciler: ReconciledPresubmits | undefined;
   lastTick: LastTick | undefined;
   private readonly lists = new Map<string, SortedJobList>();
@@ -318,6 +324,9 @@ class EmbeddedState {
       case 'scheduler-tick':
         this.lastTick = record.value;
         return;
+      case 'runner':
+        this.runners.apply(record);
+        return;
     }
   }
 
@@ -339,11 +348,12 @@ class EmbeddedState {
     for (const [key, entry] of this.keys) if (entry.expireAt <= now) this.keys.delete(key);
     for (const [id, record] of this.deliveries) if (record.expireAt <= now) this.deliveries.delete(id);
     this.outbox.dropExpired(now);
+    this.runners.dropExpired(now);
   }
 
   size(): number {
     return (
-      this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.slots.size + this.outbox.size() + this.tide.size() + (this.statusReconciler ? 1 : 0) + (this.lastTick ? 1 : 0)
+      this.jobs.size + this.keys.size + this.deliveries.size + this.periodics.size + this.slots.size + this.outbox.size() + this.tide.size() + (this.statusReconciler ? 1 : 0) + (this.lastTick ? 1 : 0) + this.runners.size()
     );
   }
 
@@ -357,6 +367,7 @@ class EmbeddedState {
     yield* this.tide.records();
     if (this.statusReconciler) yield { kind: 'status-reconciler', value: this.statusReconciler };
     if (this.lastTick) yield { kind: 'scheduler-tick', value: this.lastTick };
+    yield* this.runners.records();
   }
 }
 
@@ -604,6 +615,14 @@ class EmbeddedDeliveryStore implements DeliveryStore {
   async get(deliveryId: string): Promise<DeliveryRecord | undefined> {
     await Promise.resolve();
     return currentDelivery(this.state.deliveries.get(deliveryId), this.now());
+  }
+
+  async countSince(since: number): Promise<number> {
+    await Promise.resolve();
+    const bound = since + RECORD_RETENTION_MS.delivery;
+    let count = 0;
+    for (const record of this.state.deliveries.values()) if (record.expireAt >= bound) count++;
+    return count;
   }
 
   /** Decisions are made synchronously before this is called, so racing callers are ordered. */

@@ -20,6 +20,8 @@ import { FirestoreStatusReconcilerStore, STATUS_RECONCILER_COLLECTION } from './
 import type { StatusReconcilerStore } from './status-reconciler';
 import { FirestoreSchedulerTickStore, SCHEDULER_COLLECTION } from './firestore-scheduler-tick';
 import type { SchedulerTickStore } from './scheduler-tick';
+import { FirestoreRunnerPresenceStore, RUNNERS_COLLECTION } from './firestore-runners';
+import type { RunnerPresenceStore } from './runners';
 import {
   applyClaim,
   applyRelease,
@@ -81,7 +83,8 @@ import {
  * (idempotency, for jobs not named by their key), `deliveries/{id}`, `periodics/{job}`, `slots/{key}`, the outbox's four (firestore-outbox.ts,
  * optimistic too, with a document per resource that enqueues to it are conditional on), the
  * merge pool's two (firestore-tide.ts) and the status reconciler's one document
- * (firestore-status-reconciler.ts), and the scheduler's last tick (firestore-scheduler-tick.ts).
+ * (firestore-status-reconciler.ts), the scheduler's last tick (firestore-scheduler-tick.ts), and
+ * runner presence, `runners/{cluster and holder}` (firestore-runners.ts).
  * Records that must expire carry `expireAt`, the field infra/firestore's TTL policy names.
  */
 export const COLLECTIONS = {
@@ -100,6 +103,7 @@ export const COLLECTIONS = {
   tideHistory: TIDE_COLLECTIONS.history,
   statusReconciler: STATUS_RECONCILER_COLLECTION,
   scheduler: SCHEDULER_COLLECTION,
+  runners: RUNNERS_COLLECTION,
 } as const;
 
 /** Firestore's gRPC status codes that mean "someone else got there first". */
@@ -220,6 +224,7 @@ export class FirestoreStore implements Store {
   readonly tide: TideStore;
   readonly statusReconciler: StatusReconcilerStore;
   readonly schedulerTicks: SchedulerTickStore;
+  readonly runners: RunnerPresenceStore;
   readonly counts: OperationCounts = { reads: 0, writes: 0, deletes: 0 };
 
   constructor(
@@ -234,6 +239,7 @@ export class FirestoreStore implements Store {
     this.tide = new FirestoreTideStore(db, this.counts);
     this.statusReconciler = new FirestoreStatusReconcilerStore(db, this.counts);
     this.schedulerTicks = new FirestoreSchedulerTickStore(db, this.counts);
+    this.runners = new FirestoreRunnerPresenceStore(db, this.counts, now);
   }
 
   static connect(options: FirestoreStoreOptions = {}): FirestoreStore {
@@ -644,6 +650,13 @@ class FirestoreDeliveryStore implements DeliveryStore {
 
   async releaseProcessing(deliveryId: string, holder: string): Promise<void> {
     await this.change(deliveryId, (record, now) => ({ next: applyProcessingRelease(record, holder, now), result: undefined }));
+  }
+
+  async countSince(since: number): Promise<number> {
+    const answer = await this.collection.where('expireAt', '>=', Timestamp.fromMillis(since + RECORD_RETENTION_MS.delivery)).count().get();
+    const { count } = answer.data();
+    this.counts.reads += Math.max(1, Math.ceil(count / 1_000));
+    return count;
   }
 
   private async read(deliveryId: string): Promise<DeliveryRecord | undefined> {

@@ -1,5 +1,6 @@
 import type { ProwJob, ProwJobState, ProwJobStatus, ProwJobType } from '../prowjob/schema';
 import type { OutboxStore } from './outbox';
+import type { RunnerPresenceStore } from './runners';
 import type { SchedulerTickStore } from './scheduler-tick';
 import type { StatusReconcilerStore } from './status-reconciler';
 import type { TideStore } from './tide';
@@ -24,6 +25,8 @@ export interface Store {
   readonly statusReconciler: StatusReconcilerStore;
   /** The scheduler's last tick, for the health page (shared/store/scheduler-tick.ts). */
   readonly schedulerTicks: SchedulerTickStore;
+  /** Each runner's last heartbeat, for the health page (shared/store/runners.ts). */
+  readonly runners: RunnerPresenceStore;
   close(): Promise<void>;
 }
 
@@ -250,6 +253,13 @@ export interface DeliveryStore {
   releaseProcessing(deliveryId: string, holder: string): Promise<void>;
   /** The record as stored, for tests and diagnostics; undefined when absent or expired. */
   get(deliveryId: string): Promise<DeliveryRecord | undefined>;
+  /**
+   * How many deliveries were recorded at or after `since` (ms since the epoch), for the health
+   * page's intake figures: counted on `expireAt`, which is set to a retention after a delivery's
+   * latest activity, so a delivery still being processed counts at its latest claim (seconds after
+   * its acceptance). Counted, not read: Firestore bills one read per 1,000 index entries.
+   */
+  countSince(since: number): Promise<number>;
 }
 
 export interface PeriodicRun {

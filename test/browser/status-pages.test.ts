@@ -336,6 +336,12 @@ describe('the status pages in Chromium', () => {
       await page.waitForURL((url) => url.pathname === '/health');
       const components = page.getByRole('table', { name: 'Components' });
       await expect(components.getByRole('row', { name: /^Store/ }).innerText()).resolves.toMatch(/ok\s+Answering/);
+      // Local mode's runner records itself; the PR's webhook was counted, and the bus's backlog is its own.
+      const runners = await components.getByRole('row', { name: /^Runners/ }).innerText();
+      expect(runners).toMatch(/local in cluster default: version [\d.]+, last heartbeat [\d:]+ UTC \([\dms]+ ago\), \d+ jobs? held/);
+      const intake = await components.getByRole('row', { name: /^Webhook intake/ }).innerText();
+      expect(intake).toMatch(/Deliveries accepted: [\d,]+ in the last minute, [1-9][\d,]* in the last hour/);
+      expect(intake).toMatch(/events \(topic github-events\): [\d,]+ messages? not yet acknowledged/);
       const token = page.getByRole('table', { name: 'GitHub budget per installation' }).getByRole('row', { name: /^token/ });
       const cells = await token.innerText();
       // The fake GitHub reports 5000 requests an hour and counts the ones it answered.

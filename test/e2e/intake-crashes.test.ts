@@ -99,6 +99,7 @@ function crashingDeliveries(deliveries: DeliveryStore, crash: Crash): DeliverySt
       crash.at('after done');
     },
     releaseProcessing: (id, holder) => deliveries.releaseProcessing(id, holder),
+    countSince: (since) => deliveries.countSince(since),
     get: (id) => deliveries.get(id),
   };
 }

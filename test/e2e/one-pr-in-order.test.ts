@@ -125,6 +125,7 @@ function recordingDeliveries(
       steps.push(`done ${indexOf(id)}`);
     },
     releaseProcessing: (id, holder) => deliveries.releaseProcessing(id, holder),
+    countSince: (since) => deliveries.countSince(since),
     get: (id) => deliveries.get(id),
   };
 }

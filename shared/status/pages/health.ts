@@ -2,7 +2,9 @@ import type { ConfigSource } from '../../config/config-source';
 import { countJobs, type Config } from '../../config/model';
 import { LOW_BUDGET_SHARE, type InstallationBudget, type PrimaryBudget } from '../../github/budget';
 import type { Logger } from '../../log/logger';
+import type { SubscriptionBacklog } from '../../bus/bus';
 import type { OutboxStats } from '../../store/outbox';
+import type { RunnerPresence } from '../../store/runners';
 import type { LastTick } from '../../store/scheduler-tick';
 import type { StoredJob, Store } from '../../store/store';
 import { html, joinHtml, type SafeHtml } from '../html';
@@ -21,7 +23,10 @@ import { clockTimeElement, formatDuration, timeElement } from './layout';
  * Gathering (I/O, each part guarded so one failing backend still leaves a page that says so),
  * judging (pure: `healthReport`) and rendering (pure: `healthBody`) are apart, so tests call the
  * last two without a server. The scheduler's last tick is the record each tick writes
- * (shared/store/scheduler-tick.ts); the reporter's lag is its oldest unreported state change.
+ * (shared/store/scheduler-tick.ts); runners are the presence records each runner writes every
+ * minute (shared/store/runners.ts), with the leases of running jobs beside them; webhook intake is
+ * a count of the delivery records of the last minute and hour; the event backlog is the bus's own
+ * (local mode) or a link to Cloud Monitoring; the reporter's lag is its oldest unreported state change.
  */
 
 /**
@@ -55,11 +60,18 @@ export const TICK_WARNING_MS = 3 * 60_000;
  * later each tick: a change still unreported after this means reporting is stuck.
  */
 export const REPORT_LAG_WARNING_MS = 5 * 60_000;
+/** Runners beat every minute (runner/presence.ts): three minutes without one is two missed beats and more. */
+export const RUNNER_SILENCE_WARNING_MS = 3 * 60_000;
+/**
+ * The event lanes acknowledge a delivery within seconds, and retry a failed one with a backoff of a
+ * minute at most: an event still unacknowledged after this is stuck or piling up.
+ */
+export const EVENT_BACKLOG_WARNING_MS = 5 * 60_000;
 
-/** `unmeasured`: a part this page has no cheap way to read; the page says why. */
-export type HealthState = 'ok' | 'warning' | 'failing' | 'off' | 'unmeasured';
+/** `off`: a part this process does not have (no GitHub credentials); it counts neither way. */
+export type HealthState = 'ok' | 'warning' | 'failing' | 'off';
 
-const STATE_ICON: Record<HealthState, string> = { ok: '✔', warning: '⚠', failing: '✖', off: '⊘', unmeasured: '?' };
+const STATE_ICON: Record<HealthState, string> = { ok: '✔', warning: '⚠', failing: '✖', off: '⊘' };
 
 /** What could not be read, and why. */
 export interface Failed {
@@ -78,6 +90,12 @@ export interface HealthInput {
   store: Outcome<{ readMs: number }>;
   /** Jobs in `pending` (running) state; `complete` false when the scan stopped at its limit. */
   running: Outcome<{ jobs: readonly StoredJob[]; complete: boolean }>;
+  /** Every runner heard from in the last day. */
+  presence: Outcome<{ runners: readonly RunnerPresence[] }>;
+  /** Webhook deliveries recorded in the last minute and hour. */
+  intake: Outcome<{ lastMinute: number; lastHour: number }>;
+  /** Absent when this process has no way to know the event bus's backlog. */
+  backlog?: EventBacklog;
   outbox: Outcome<{ stats: readonly OutboxStats[] }>;
   /** The scheduler's last recorded tick; absent before the first. */
   scheduler: Outcome<{ last?: LastTick }>;
@@ -88,12 +106,43 @@ export interface HealthInput {
   writeLimits?: WritePace;
 }
 
+/**
+ * Where the event bus's backlog comes from: the in-process bus counts its own (local mode); in the
+ * cloud it is in Cloud Monitoring, where the page links to each subscription of github-events.
+ */
+export type EventBacklogSource = { kind: 'bus'; read: () => SubscriptionBacklog[] } | { kind: 'cloud-monitoring'; project?: string; subscriptions: readonly string[] };
+
+export type EventBacklog = { kind: 'bus'; subscriptions: readonly SubscriptionBacklog[] } | { kind: 'cloud-monitoring'; project?: string; subscriptions: readonly string[] };
+
+/**
+ * `live`: beat within RUNNER_SILENCE_WARNING_MS; `silent`: has not since; `stopped`: said it shut
+ * down; `leases only`: holds leases of running jobs but wrote no presence record (a runner from
+ * before presence records, or one whose writes fail).
+ */
+export type RunnerStatus = 'live' | 'silent' | 'stopped' | 'leases only';
+
 export interface RunnerHealth {
   holder: string;
   cluster: string;
+  status: RunnerStatus;
+  version?: string;
+  /** From its last beat. */
+  lastHeartbeatAt?: string;
+  silentMs?: number;
+  startedAt?: string;
+  stoppedAt?: string;
+  jobsHeld?: number;
+  /** Running jobs it holds a live lease on, and the latest of those leases' expiries. */
   runningJobs: number;
-  /** The latest of its leases' expiries. */
-  leaseExpiresAt: string;
+  leaseExpiresAt?: string;
+}
+
+export interface SubscriptionBacklogHealth {
+  subscription: string;
+  topic: string;
+  unacknowledged: number;
+  oldestPublishedAt?: string;
+  oldestAgeMs?: number;
 }
 
 export interface TickHealth {
@@ -103,10 +152,6 @@ export interface TickHealth {
   summary: Record<string, number | string>;
   failed: { part: string; error: string }[];
 }
-
-/** Why webhook intake has no figures: shown on the page and in the JSON. */
-export const WEBHOOK_BACKLOG_UNMEASURED =
-  'a delivery is marked done only by a lane that had plugins to run (most deliveries concern no plugin of a lane, and skip that write), so "accepted and not done" in the delivery store counts idle deliveries too. In the cloud, the event bus\'s own backlog (undelivered messages of the github-events topic\'s subscriptions) is in Cloud Monitoring';
 
 export interface InstallationReads {
   /** Ledger identities joined into this row (`installation-<id>`, `token-<hash>`, `app-<id>`). */
@@ -144,6 +189,27 @@ export interface InstallationHealth {
   writes?: InstallationWrites;
 }
 
+export interface RunnersHealth {
+  state: 'ok' | 'warning' | 'failing';
+  runners: RunnerHealth[];
+  /** Why it is a warning, in words. */
+  warnings: string[];
+  /** Absent when the running jobs could not be read. */
+  running?: { jobs: number; withoutLiveLease: number; complete: boolean };
+  /** Reads that failed: presence records, running jobs. */
+  errors: { part: string; error: string }[];
+}
+
+export interface WebhooksHealth {
+  state: 'ok' | 'warning' | 'failing';
+  intake: { lastMinute: number; lastHour: number } | Failed;
+  backlog:
+    | { kind: 'bus'; subscriptions: SubscriptionBacklogHealth[] }
+    | { kind: 'cloud-monitoring'; links: { subscription: string; url: string }[] }
+    | { kind: 'unknown' };
+  warnings: string[];
+}
+
 export interface HealthReport {
   /** The worst of the components. */
   state: HealthState;
@@ -151,10 +217,10 @@ export interface HealthReport {
   components: {
     config: { state: 'ok'; source: { kind: 'snapshot'; version: string } | { kind: 'files'; awaitingSnapshot: boolean }; presubmits: number; postsubmits: number; periodics: number };
     store: { state: 'ok'; readMs: number } | ({ state: 'failing' } & Failed);
-    runners: { state: 'ok' | 'warning'; runners: RunnerHealth[]; runningJobs: number; jobsWithoutLiveLease: number; complete: boolean } | ({ state: 'failing' } & Failed);
+    runners: RunnersHealth;
     outbox: { state: 'ok' | 'warning'; installations: number; waitingWrites: number; liveWriters: number } | ({ state: 'failing' } & Failed);
     scheduler: { state: 'ok' | 'warning'; lastTick?: TickHealth } | ({ state: 'failing' } & Failed);
-    webhooks: { state: 'unmeasured'; reason: string };
+    webhooks: WebhooksHealth;
     reporter: { state: 'ok' | 'warning'; oldestDue?: { job: string; state: string; changedAt: string; lagMs: number } } | ({ state: 'failing' } & Failed);
     github: { state: 'ok' | 'warning'; identities: number } | { state: 'off' };
   };
@@ -171,6 +237,7 @@ export interface HealthSources {
   config: ConfigSource;
   githubBudget?: () => InstallationBudget[];
   writeLimits?: WritePace;
+  eventBacklog?: EventBacklogSource;
 }
 
 function errorText(error: unknown): string {
@@ -199,9 +266,20 @@ async function runningJobs(store: Store): Promise<{ jobs: StoredJob[]; complete:
   return { jobs, complete: false };
 }
 
+function backlogOf(source: EventBacklogSource | undefined, log: Logger): EventBacklog | undefined {
+  if (!source) return undefined;
+  if (source.kind === 'cloud-monitoring') return source;
+  try {
+    return { kind: 'bus', subscriptions: source.read() };
+  } catch (error) {
+    log.error('health page: reading the event backlog failed', { error: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+}
+
 export async function gatherHealth(sources: HealthSources, config: Config, now: number): Promise<HealthInput> {
   const { store, log } = sources;
-  const [storeRead, running, outbox, scheduler, reporter] = await Promise.all([
+  const [storeRead, running, outbox, scheduler, reporter, presence, intake] = await Promise.all([
     // The cheapest read there is (one document, usually absent), timed: is the store answering, and how fast.
     guarded(log, 'the store', async () => {
       const started = performance.now();
@@ -219,7 +297,14 @@ export async function gatherHealth(sources: HealthSources, config: Config, now: 
       const [oldest] = await store.jobs.listReportDue({ updatedBefore: now + 1, limit: 1 });
       return oldest ? { oldestDue: { job: oldest.job.metadata.name ?? '', state: oldest.job.status?.state ?? 'unknown', changedAt: oldest.updatedAt } } : {};
     }),
+    guarded(log, "the runners' presence", async () => ({ runners: await store.runners.list() })),
+    // Counted, not read: a count costs one read per 1,000 deliveries.
+    guarded(log, 'the webhook intake', async () => {
+      const [lastMinute, lastHour] = await Promise.all([store.deliveries.countSince(now - 60_000), store.deliveries.countSince(now - 3_600_000)]);
+      return { lastMinute, lastHour };
+    }),
   ]);
+  const backlog = backlogOf(sources.eventBacklog, log);
   const snapshotVersion = sources.config.version?.();
   return {
     now,
@@ -229,6 +314,9 @@ export async function gatherHealth(sources: HealthSources, config: Config, now: 
     outbox,
     scheduler,
     reporter,
+    presence,
+    intake,
+    ...(backlog ? { backlog } : {}),
     ...(sources.githubBudget ? { budget: sources.githubBudget() } : {}),
     ...(sources.writeLimits ? { writeLimits: sources.writeLimits } : {}),
   };
@@ -313,30 +401,115 @@ function byInstallation(a: InstallationHealth, b: InstallationHealth): number {
   return a.installation.localeCompare(b.installation, 'en', { numeric: true });
 }
 
-function runnersOf(jobs: readonly StoredJob[], now: number): { runners: RunnerHealth[]; withoutLiveLease: number } {
-  const runners = new Map<string, RunnerHealth>();
-  let withoutLiveLease = 0;
-  for (const stored of jobs) {
-    const lease = stored.lease;
-    if (!lease || lease.expiresAt <= now) {
-      withoutLiveLease++;
-      continue;
-    }
-    const cluster = stored.job.spec.cluster ?? 'default';
-    const key = `${lease.holder}\u0000${cluster}`;
-    const expiresAt = new Date(lease.expiresAt).toISOString();
-    const runner = runners.get(key);
-    if (!runner) runners.set(key, { holder: lease.holder, cluster, runningJobs: 1, leaseExpiresAt: expiresAt });
-    else {
-      runner.runningJobs++;
-      if (expiresAt > runner.leaseExpiresAt) runner.leaseExpiresAt = expiresAt;
-    }
-  }
-  const sorted = [...runners.values()].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.holder.localeCompare(b.holder));
-  return { runners: sorted, withoutLiveLease };
+/** A runner's key: local mode runs one runner per cluster, all with the same holder. */
+function runnerKeyOf(cluster: string, holder: string): string {
+  return `${cluster}\u0000${holder}`;
 }
 
-const SEVERITY: Record<HealthState, number> = { off: 0, unmeasured: 0, ok: 1, warning: 2, failing: 3 };
+function presenceHealth(record: RunnerPresence, now: number): RunnerHealth {
+  const silentMs = Math.max(0, now - record.lastHeartbeatAt);
+  const status: RunnerStatus = record.stoppedAt !== undefined ? 'stopped' : silentMs > RUNNER_SILENCE_WARNING_MS ? 'silent' : 'live';
+  return {
+    holder: record.holder,
+    cluster: record.cluster,
+    status,
+    ...(record.version ? { version: record.version } : {}),
+    lastHeartbeatAt: new Date(record.lastHeartbeatAt).toISOString(),
+    silentMs,
+    startedAt: new Date(record.startedAt).toISOString(),
+    ...(record.stoppedAt !== undefined ? { stoppedAt: new Date(record.stoppedAt).toISOString() } : {}),
+    jobsHeld: record.jobsHeld,
+    runningJobs: 0,
+  };
+}
+
+/**
+ * Every runner from its presence record, with the live leases of running jobs joined in (a runner
+ * known only by its leases is listed too). Warnings: a runner silent for over three minutes, a
+ * cluster whose running jobs no live runner looks after, running jobs without a live lease.
+ */
+function runnersOf(input: HealthInput, now: number): RunnersHealth {
+  const runners = new Map<string, RunnerHealth>();
+  const errors: RunnersHealth['errors'] = [];
+  if (failed(input.presence)) errors.push({ part: 'presence records', error: input.presence.error });
+  else for (const record of input.presence.runners) runners.set(runnerKeyOf(record.cluster, record.holder), presenceHealth(record, now));
+
+  let running: RunnersHealth['running'];
+  /** Clusters with running jobs, and those where a runner shows it is alive by a live lease. */
+  const busyClusters = new Set<string>();
+  const leasedClusters = new Set<string>();
+  if (failed(input.running)) errors.push({ part: 'running jobs', error: input.running.error });
+  else {
+    let withoutLiveLease = 0;
+    for (const stored of input.running.jobs) {
+      const cluster = stored.job.spec.cluster ?? 'default';
+      busyClusters.add(cluster);
+      const lease = stored.lease;
+      if (!lease || lease.expiresAt <= now) {
+        withoutLiveLease++;
+        continue;
+      }
+      leasedClusters.add(cluster);
+      const key = runnerKeyOf(cluster, lease.holder);
+      const runner = runners.get(key) ?? { holder: lease.holder, cluster, status: 'leases only', runningJobs: 0 };
+      runners.set(key, runner);
+      runner.runningJobs++;
+      const expiresAt = new Date(lease.expiresAt).toISOString();
+      if (!runner.leaseExpiresAt || expiresAt > runner.leaseExpiresAt) runner.leaseExpiresAt = expiresAt;
+    }
+    running = { jobs: input.running.jobs.length, withoutLiveLease, complete: input.running.complete };
+  }
+
+  const sorted = [...runners.values()].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.holder.localeCompare(b.holder));
+  const warnings: string[] = [];
+  for (const runner of sorted) {
+    if (runner.status === 'silent') warnings.push(`${runner.holder} (cluster ${runner.cluster}) has not been heard from for ${formatDuration(runner.silentMs ?? 0)}`);
+  }
+  // Without presence records, a cluster's live leases are the only sign of its runners: no warning is made up.
+  if (!failed(input.presence)) {
+    const liveClusters = new Set([...sorted.filter((runner) => runner.status === 'live').map((runner) => runner.cluster), ...leasedClusters]);
+    for (const cluster of [...busyClusters].sort()) {
+      if (!liveClusters.has(cluster)) warnings.push(`cluster ${cluster} has running jobs and no live runner`);
+    }
+  }
+  if (running && running.withoutLiveLease > 0) {
+    warnings.push(`${count(running.withoutLiveLease)} running ${running.withoutLiveLease === 1 ? 'job has' : 'jobs have'} no live lease`);
+  }
+  const state = errors.length > 0 ? 'failing' : warnings.length > 0 ? 'warning' : 'ok';
+  return { state, runners: sorted, warnings, ...(running ? { running } : {}), errors };
+}
+
+/** Pub/Sub's page for a subscription, whose metrics tab charts its undelivered messages and oldest unacknowledged age. */
+export function subscriptionMonitoringUrl(subscription: string, project: string | undefined): string {
+  const url = new URL(`https://console.cloud.google.com/cloudpubsub/subscription/detail/${encodeURIComponent(subscription)}`);
+  url.searchParams.set('tab', 'metrics');
+  if (project) url.searchParams.set('project', project);
+  return url.toString();
+}
+
+function webhooksOf(input: HealthInput, now: number): WebhooksHealth {
+  const warnings: string[] = [];
+  let backlog: WebhooksHealth['backlog'] = { kind: 'unknown' };
+  if (input.backlog?.kind === 'cloud-monitoring') {
+    const project = input.backlog.project;
+    backlog = { kind: 'cloud-monitoring', links: input.backlog.subscriptions.map((subscription) => ({ subscription, url: subscriptionMonitoringUrl(subscription, project) })) };
+  } else if (input.backlog?.kind === 'bus') {
+    const subscriptions = input.backlog.subscriptions.map((subscription): SubscriptionBacklogHealth => {
+      const { oldestPublishedAt, ...rest } = subscription;
+      if (oldestPublishedAt === undefined) return rest;
+      const oldestAgeMs = Math.max(0, now - oldestPublishedAt);
+      if (oldestAgeMs > EVENT_BACKLOG_WARNING_MS) {
+        warnings.push(`${subscription.subscription} has ${count(subscription.unacknowledged)} unacknowledged ${subscription.unacknowledged === 1 ? 'message' : 'messages'}, the oldest ${formatDuration(oldestAgeMs)} old`);
+      }
+      return { ...rest, oldestPublishedAt: new Date(oldestPublishedAt).toISOString(), oldestAgeMs };
+    });
+    backlog = { kind: 'bus', subscriptions };
+  }
+  const state = failed(input.intake) ? 'failing' : warnings.length > 0 ? 'warning' : 'ok';
+  return { state, intake: input.intake, backlog, warnings };
+}
+
+const SEVERITY: Record<HealthState, number> = { off: 0, ok: 1, warning: 2, failing: 3 };
 
 function schedulerOf(last: LastTick | undefined, now: number): HealthReport['components']['scheduler'] {
   // Before the first tick there is nothing to judge by; a deployment whose scheduler never runs stays a warning.
@@ -390,18 +563,7 @@ export function healthReport(input: HealthInput): HealthReport {
       ...input.config.counts,
     },
     store: failed(input.store) ? { state: 'failing', error: input.store.error } : { state: 'ok', readMs: input.store.readMs },
-    runners: failed(input.running)
-      ? { state: 'failing', error: input.running.error }
-      : (() => {
-          const { runners, withoutLiveLease } = runnersOf(input.running.jobs, now);
-          return {
-            state: withoutLiveLease > 0 ? 'warning' : 'ok',
-            runners,
-            runningJobs: input.running.jobs.length,
-            jobsWithoutLiveLease: withoutLiveLease,
-            complete: input.running.complete,
-          };
-        })(),
+    runners: runnersOf(input, now),
     outbox: failed(input.outbox)
       ? { state: 'failing', error: input.outbox.error }
       : {
@@ -411,7 +573,7 @@ export function healthReport(input: HealthInput): HealthReport {
           liveWriters: input.outbox.stats.filter((stats) => stats.writer && stats.writer.expiresAt > now).length,
         },
     scheduler: failed(input.scheduler) ? { state: 'failing', error: input.scheduler.error } : schedulerOf(input.scheduler.last, now),
-    webhooks: { state: 'unmeasured', reason: WEBHOOK_BACKLOG_UNMEASURED },
+    webhooks: webhooksOf(input, now),
     reporter: failed(input.reporter) ? { state: 'failing', error: input.reporter.error } : reporterOf(input.reporter.oldestDue, now),
     github: input.budget
       ? {
@@ -426,7 +588,7 @@ export function healthReport(input: HealthInput): HealthReport {
 
 // ---- rendering --------------------------------------------------------------------------------
 
-const STATE_WORD: Record<HealthState, string> = { ok: 'ok', warning: 'warning', failing: 'failing', off: 'off', unmeasured: 'not measured' };
+const STATE_WORD: Record<HealthState, string> = { ok: 'ok', warning: 'warning', failing: 'failing', off: 'off' };
 
 /** The state in words and an icon, coloured by class: colour alone carries nothing. */
 function stateLabel(state: HealthState): SafeHtml {
@@ -474,9 +636,81 @@ function schedulerDetails(scheduler: HealthReport['components']['scheduler'], no
 function reporterDetails(reporter: HealthReport['components']['reporter'], now: number): SafeHtml {
   if (reporter.state === 'failing') return html`Could not list unreported jobs: ${reporter.error}`;
   const oldest = reporter.oldestDue;
-  if (!oldest) return html`Every job's latest state is reported.`;
+  if (!oldest) return html`Every finished job's result is reported. (Triggered and pending are reported from their change events and leave no record to measure.)`;
   const stuck = reporter.state === 'warning' ? html` <span class="health-warning">Over ${formatDuration(REPORT_LAG_WARNING_MS)}: reporting is stuck.</span>` : '';
-  return html`Oldest unreported change: <a href="${jobPageHref(oldest.job)}">${oldest.job}</a> became ${oldest.state} ${timeWithDistance(oldest.changedAt, now)}; lag ${formatDuration(oldest.lagMs)}.${stuck}`;
+  return html`Oldest unreported result: <a href="${jobPageHref(oldest.job)}">${oldest.job}</a> became ${oldest.state} ${timeWithDistance(oldest.changedAt, now)}; lag ${formatDuration(oldest.lagMs)}.${stuck}`;
+}
+
+function plural(value: number, one: string, many: string): string {
+  return `${count(value)} ${value === 1 ? one : many}`;
+}
+
+/** Reasons for a warning, in words beside the colour. */
+function attention(warnings: readonly string[]): SafeHtml | '' {
+  return warnings.length > 0 ? html` <span class="health-warning">Needs attention: ${joinHtml(warnings, html`; `)}.</span>` : '';
+}
+
+function runnerLine(runner: RunnerHealth, now: number): SafeHtml {
+  const version = runner.version ? html`version ${runner.version}, ` : '';
+  const leases =
+    runner.runningJobs > 0 && runner.leaseExpiresAt
+      ? html`; leases on ${plural(runner.runningJobs, 'running job', 'running jobs')} until ${timeWithDistance(runner.leaseExpiresAt, now)}`
+      : '';
+  const name = html`<strong>${runner.holder}</strong> in cluster ${runner.cluster}`;
+  if (runner.status === 'leases only' || !runner.lastHeartbeatAt) return html`<li>${name}: no presence record${leases}</li>`;
+  const beat = html`last heartbeat ${timeWithDistance(runner.lastHeartbeatAt, now)}`;
+  const held = html`${plural(runner.jobsHeld ?? 0, 'job', 'jobs')} held`;
+  if (runner.status === 'stopped' && runner.stoppedAt) return html`<li>${name}: stopped ${timeWithDistance(runner.stoppedAt, now)}${leases}</li>`;
+  const silent = runner.status === 'silent' ? html` <span class="health-warning">silent</span>` : '';
+  return html`<li>${name}:${silent} ${version}${beat}, ${held}${leases}</li>`;
+}
+
+function runnersDetails(runners: RunnersHealth, now: number): SafeHtml {
+  const live = runners.runners.filter((runner) => runner.status === 'live').length;
+  const heard = runners.runners.filter((runner) => runner.status !== 'leases only').length;
+  const summary =
+    heard === 0
+      ? html`No runner has been heard from in the last day.`
+      : html`${plural(heard, 'runner', 'runners')} heard from in the last day, ${count(live)} live (a runner records itself every minute).`;
+  const running = runners.running;
+  let jobs: SafeHtml | '' = '';
+  if (running) {
+    const total = `${running.complete ? '' : 'at least '}${count(running.jobs)}`;
+    const orphans =
+      running.withoutLiveLease > 0
+        ? html` ${count(running.withoutLiveLease)} of them ${running.withoutLiveLease === 1 ? 'has' : 'have'} no live lease: the runner stopped, and a runner of the cluster takes ${running.withoutLiveLease === 1 ? 'it' : 'them'} over.`
+        : '';
+    jobs = html` ${total} running ${running.jobs === 1 ? 'job' : 'jobs'}.${orphans}`;
+  }
+  const errors = runners.errors.map((failure) => html` Could not read the ${failure.part}: ${failure.error}.`);
+  const list = runners.runners.length > 0 ? html`<ul class="reasons">${runners.runners.map((runner) => runnerLine(runner, now))}</ul>` : '';
+  return html`${summary}${jobs}${errors}${attention(runners.warnings)}${list}`;
+}
+
+function backlogDetails(backlog: WebhooksHealth['backlog'], now: number): SafeHtml {
+  if (backlog.kind === 'unknown') return html`Event backlog: not known to this process.`;
+  if (backlog.kind === 'cloud-monitoring') {
+    const links = joinHtml(
+      backlog.links.map((link) => html`<a href="${link.url}">${link.subscription}</a>`),
+      html`, `,
+    );
+    return html`Event backlog: in Cloud Monitoring, not read by this page — undelivered messages and the oldest unacknowledged message's age of the github-events subscriptions ${links}.`;
+  }
+  if (backlog.subscriptions.length === 0) return html`Event backlog: the in-process bus has no subscriptions yet.`;
+  const lines = backlog.subscriptions.map((subscription) => {
+    const oldest = subscription.oldestPublishedAt ? html`, the oldest published ${timeWithDistance(subscription.oldestPublishedAt, now)}` : '';
+    return html`<li><strong>${subscription.subscription}</strong> (topic ${subscription.topic}): ${plural(subscription.unacknowledged, 'message', 'messages')} not yet acknowledged${oldest}</li>`;
+  });
+  return html`Event backlog of the in-process bus, per subscription:<ul class="reasons">${lines}</ul>`;
+}
+
+function webhooksDetails(webhooks: WebhooksHealth, now: number): SafeHtml {
+  const intake = webhooks.intake;
+  const accepted =
+    'error' in intake
+      ? html`Could not count the deliveries: ${intake.error}.`
+      : html`Deliveries accepted: ${count(intake.lastMinute)} in the last minute, ${count(intake.lastHour)} in the last hour.`;
+  return html`${accepted} Rejected or failed deliveries are in the intake's log.${attention(webhooks.warnings)} ${backlogDetails(webhooks.backlog, now)}`;
 }
 
 function componentRows(report: HealthReport, now: number): SafeHtml[] {
@@ -489,24 +723,8 @@ function componentRows(report: HealthReport, now: number): SafeHtml[] {
 
   row('Scheduler', scheduler.state, schedulerDetails(scheduler, now));
 
-  if (runners.state === 'failing') row('Runners', 'failing', html`Could not list running jobs: ${runners.error}`);
-  else {
-    const held = runners.runners.map(
-      (runner) => html`<li><strong>${runner.holder}</strong> in cluster ${runner.cluster}: ${count(runner.runningJobs)} running ${runner.runningJobs === 1 ? 'job' : 'jobs'}, lease until ${timeWithDistance(runner.leaseExpiresAt, now)}</li>`,
-    );
-    const total = `${runners.complete ? '' : 'at least '}${count(runners.runningJobs)}`;
-    const summary =
-      runners.runningJobs === 0
-        ? html`No job is running, so no runner is visible (an idle runner holds no lease).`
-        : html`${total} running ${runners.runningJobs === 1 ? 'job' : 'jobs'}. Each heartbeat moves a runner's lease on; the store keeps the lease's end, not the heartbeat's time, so a lease ending soon is a runner not heard from lately.`;
-    const orphans =
-      runners.jobsWithoutLiveLease > 0
-        ? html` ${count(runners.jobsWithoutLiveLease)} of them ${runners.jobsWithoutLiveLease === 1 ? 'has' : 'have'} no live lease: the runner stopped, and a runner of the cluster takes ${runners.jobsWithoutLiveLease === 1 ? 'it' : 'them'} over.`
-        : '';
-    row('Runners', runners.state, html`${summary}${orphans}${held.length > 0 ? html`<ul class="reasons">${held}</ul>` : ''}`);
-  }
-
-  row('Webhook intake', webhooks.state, html`Event backlog not measured: ${webhooks.reason}. Rejected or failed deliveries are in the intake's log.`);
+  row('Runners', runners.state, runnersDetails(runners, now));
+  row('Webhook intake', webhooks.state, webhooksDetails(webhooks, now));
   row('Reporter', reporter.state, reporterDetails(reporter, now));
 
   if (outbox.state === 'failing') row('GitHub write outbox', 'failing', html`Could not read the outbox: ${outbox.error}`);
@@ -614,7 +832,14 @@ ${installationsTable(report, now, limits)}`;
 async function reportFor(page: StatusRequest): Promise<HealthReport> {
   const { deps } = page;
   const input = await gatherHealth(
-    { store: deps.store, log: deps.log, config: deps.config, ...(deps.githubBudget ? { githubBudget: deps.githubBudget } : {}), ...(deps.writeLimits ? { writeLimits: deps.writeLimits } : {}) },
+    {
+      store: deps.store,
+      log: deps.log,
+      config: deps.config,
+      ...(deps.githubBudget ? { githubBudget: deps.githubBudget } : {}),
+      ...(deps.writeLimits ? { writeLimits: deps.writeLimits } : {}),
+      ...(deps.eventBacklog ? { eventBacklog: deps.eventBacklog } : {}),
+    },
     page.config,
     page.now,
   );

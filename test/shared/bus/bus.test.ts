@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { DEFAULT_SUBSCRIPTION_POLICY } from '../../../shared/bus/bus';
+import { DEFAULT_SUBSCRIPTION_POLICY, PermanentMessageError } from '../../../shared/bus/bus';
 import { InProcessBus } from '../../../shared/bus/in-process';
 import { PubSubBus } from '../../../shared/bus/pubsub';
 import { startPubSubEmulator, type RunningEmulator } from '../../support/emulators';
@@ -121,6 +121,40 @@ describe('in-process bus ordering on an existing subscription', () => {
     await waitFor(() => finished.length === 3, 'all three handled');
     expect(started).toEqual(['first', 'second', 'third']);
     expect(finished).toEqual(['first', 'second', 'third']);
+  });
+});
+
+// Beyond the contract: the backlog the health page shows in local mode (in the cloud it is Pub/Sub's metric).
+describe('in-process bus backlog', () => {
+  it('counts each subscription’s unacknowledged messages and the oldest one’s publish time, leaving dead letters out', async () => {
+    const { open } = busesInTempDir();
+    const bus = open();
+    const policy = { topic: 'github-events', ...DEFAULT_SUBSCRIPTION_POLICY };
+    await bus.declare(['github-events'], [
+      { name: 'events', ...policy },
+      { name: 'trigger', ...policy },
+    ]);
+    expect(bus.backlog()).toEqual([
+      { subscription: 'events', topic: 'github-events', unacknowledged: 0 },
+      { subscription: 'trigger', topic: 'github-events', unacknowledged: 0 },
+    ]);
+    const before = Date.now();
+    await bus.publish('github-events', { data: 'one' });
+    await bus.publish('github-events', { data: 'two' });
+    const after = Date.now();
+    // The trigger lane handles its copies; one of them is refused for good and goes to the dead letters.
+    const seen: string[] = [];
+    await bus.subscribe('trigger', async (message) => {
+      seen.push(message.data.toString());
+      if (message.data.toString() === 'two') throw new PermanentMessageError('malformed');
+    });
+    await waitFor(() => seen.length === 2 && bus.backlog().find((entry) => entry.subscription === 'trigger')?.unacknowledged === 0, 'the trigger lane to finish');
+    const [events, trigger, ...others] = bus.backlog();
+    expect(others).toEqual([]);
+    expect(trigger).toEqual({ subscription: 'trigger', topic: 'github-events', unacknowledged: 0 });
+    expect(events).toMatchObject({ subscription: 'events', topic: 'github-events', unacknowledged: 2 });
+    expect(events?.oldestPublishedAt).toBeGreaterThanOrEqual(before);
+    expect(events?.oldestPublishedAt).toBeLessThanOrEqual(after);
   });
 });
 

@@ -55,10 +55,15 @@ describe('Firestore indexes', () => {
     expect(isServed(listQueryShape({}), [], COLLECTIONS.jobs)).toBe(true);
   });
 
-  it('expire delivery, idempotency, report and settled outbox records, and idle outbox resources, by TTL, and keep large values out of the indexes', () => {
+  it('index deliveries by expiry, which the health page counts recent deliveries on', () => {
+    const override = declared.fieldOverrides.find((o) => o.collectionGroup === COLLECTIONS.deliveries && o.fieldPath === 'expireAt');
+    expect(override?.indexes).toContainEqual({ order: 'ASCENDING', queryScope: 'COLLECTION' });
+  });
+
+  it('expire delivery, idempotency, report and settled outbox records, idle outbox resources and silent runners, by TTL, and keep large values out of the indexes', () => {
     const ttl = declared.fieldOverrides.filter((override) => override.ttl).map((o) => `${o.collectionGroup}.${o.fieldPath}`);
     expect(ttl.sort()).toEqual(
-      [COLLECTIONS.deliveries, COLLECTIONS.idempotencyKeys, COLLECTIONS.legacyReports, COLLECTIONS.outbox, COLLECTIONS.outboxResources]
+      [COLLECTIONS.deliveries, COLLECTIONS.idempotencyKeys, COLLECTIONS.legacyReports, COLLECTIONS.outbox, COLLECTIONS.outboxResources, COLLECTIONS.runners]
         .map((c) => `${c}.expireAt`)
         .sort(),
     );

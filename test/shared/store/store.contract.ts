@@ -9,6 +9,7 @@ import {
 } from '../../../shared/store/errors';
 import { RECORD_RETENTION_MS, type JobChange, type Lease, type Store, type StoredJob } from '../../../shared/store/store';
 import { jobNameForKey, namedForKey } from '../../../shared/prowjob/names';
+import { RUNNER_PRESENCE_RETENTION_MS, type RunnerPresence } from '../../../shared/store/runners';
 import { testProwJob, type TestJobOptions } from '../../support/prowjobs';
 import { waitFor } from '../../support/wait';
 
@@ -439,6 +440,22 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
         expect((await store.deliveries.get(ID))?.processing).toBeUndefined();
       });
 
+      it('counts the deliveries recorded since a time, without the older ones', async () => {
+        const start = clock.now();
+        await store.deliveries.recordAccepted('early-1');
+        await store.deliveries.recordAccepted('early-2');
+        clock.advance(30 * 60_000);
+        const halfway = clock.now();
+        await store.deliveries.recordAccepted('late-1');
+        // A redelivery of an accepted delivery is no new delivery.
+        await store.deliveries.recordAccepted('early-1');
+        expect(await store.deliveries.countSince(start)).toBe(3);
+        expect(await store.deliveries.countSince(halfway)).toBe(1);
+        expect(await store.deliveries.countSince(halfway + 1)).toBe(0);
+        clock.advance(RECORD_RETENTION_MS.delivery);
+        expect(await store.deliveries.countSince(clock.now() - 60_000)).toBe(0);
+      });
+
       it('lets exactly one of several concurrent copies of a delivery claim it', async () => {
         const claims = await Promise.all(
           Array.from({ length: 5 }, (_, i) => store.deliveries.claimProcessing('delivery/with/slashes', `attempt-${i}`, 30_000)),
@@ -522,6 +539,54 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
           store = await reopen();
           expect(await store.schedulerTicks.last()).toEqual(second);
         }
+      });
+    });
+
+    describe('runner presence', () => {
+      const beat = (holder: string, cluster: string, at: number, extra: Partial<RunnerPresence> = {}): RunnerPresence => ({
+        cluster,
+        holder,
+        jobsHeld: 0,
+        startedAt: clock.now(),
+        lastHeartbeatAt: at,
+        ...extra,
+      });
+
+      it('keeps one record per runner, the latest beat, listed by cluster and holder', async () => {
+        expect(await store.runners.list()).toEqual([]);
+        const started = clock.now();
+        await store.runners.beat(beat('gke/runner-b-1', 'gke', started));
+        await store.runners.beat(beat('local', 'default', started, { version: '0.1.0' }));
+        clock.advance(60_000);
+        const latest = beat('gke/runner-b-1', 'gke', clock.now(), { jobsHeld: 3, startedAt: started });
+        await store.runners.beat(latest);
+        // Local mode runs one runner per cluster under one holder: each keeps its own record.
+        await store.runners.beat(beat('local', 'gke', clock.now()));
+        const listed = await store.runners.list();
+        expect(listed.map((runner) => `${runner.cluster} ${runner.holder}`)).toEqual(['default local', 'gke gke/runner-b-1', 'gke local']);
+        expect(listed[0]).toEqual(beat('local', 'default', started, { version: '0.1.0', startedAt: started }));
+        expect(listed[1]).toEqual(latest);
+        if (reopen) {
+          store = await reopen();
+          expect(await store.runners.list()).toEqual(listed);
+        }
+      });
+
+      it('records a clean stop, which a restart under the same identity clears', async () => {
+        await store.runners.beat(beat('local', 'default', clock.now(), { stoppedAt: clock.now() }));
+        expect((await store.runners.list())[0]?.stoppedAt).toBe(clock.now());
+        clock.advance(1_000);
+        await store.runners.beat(beat('local', 'default', clock.now()));
+        expect((await store.runners.list())[0]?.stoppedAt).toBeUndefined();
+      });
+
+      it('forgets a runner not heard from for a day', async () => {
+        await store.runners.beat(beat('gke/old', 'gke', clock.now()));
+        clock.advance(RUNNER_PRESENCE_RETENTION_MS - 60_000);
+        await store.runners.beat(beat('gke/new', 'gke', clock.now()));
+        expect((await store.runners.list()).map((runner) => runner.holder)).toEqual(['gke/new', 'gke/old']);
+        clock.advance(60_000);
+        expect((await store.runners.list()).map((runner) => runner.holder)).toEqual(['gke/new']);
       });
     });
 

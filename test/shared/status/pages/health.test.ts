@@ -18,6 +18,9 @@ import {
   type HealthReport,
 } from '../../../../shared/status/pages/health';
 import type { OutboxStats } from '../../../../shared/store/outbox';
+import type { RunnerPresence } from '../../../../shared/store/runners';
+import type { StoredJob } from '../../../../shared/store/store';
+import { testProwJob } from '../../../support/prowjobs';
 import { EmbeddedStore } from '../../../../shared/store/embedded';
 import { buildFromFiles, expectLoaded, yaml } from '../../../support/config';
 import { serveListener } from '../../../support/listener-server';
@@ -60,6 +63,8 @@ function input(overrides: Partial<HealthInput> = {}): HealthInput {
     config: { counts: { presubmits: 3, postsubmits: 1, periodics: 2 }, readsSnapshots: false },
     store: { readMs: 1.5 },
     running: { jobs: [], complete: true },
+    presence: { runners: [] },
+    intake: { lastMinute: 0, lastHour: 0 },
     outbox: { stats: [] },
     scheduler: { last: { startedAt: NOW - 30_000, finishedAt: NOW - 29_000, summary: { 'periodics started': 1 }, failed: [] } },
     reporter: {},
@@ -254,20 +259,68 @@ describe('components', () => {
   });
 
   it("shows the reporter's lag as its oldest unreported change, a warning past five minutes", () => {
-    expect(text(render(healthReport(input())))).toContain("Reporter ✔ ok Every job's latest state is reported.");
+    expect(text(render(healthReport(input())))).toContain("Reporter ✔ ok Every finished job's result is reported.");
     const behind = healthReport(input({ reporter: { oldestDue: { job: 'unit-42', state: 'failure', changedAt: NOW - 90_000 } } }));
     expect(behind.components.reporter).toMatchObject({ state: 'ok', oldestDue: { job: 'unit-42', lagMs: 90_000 } });
-    expect(text(render(behind))).toContain('Oldest unreported change: unit-42 became failure 09:58:30 UTC (1m30s ago); lag 1m30s.');
+    expect(text(render(behind))).toContain('Oldest unreported result: unit-42 became failure 09:58:30 UTC (1m30s ago); lag 1m30s.');
     const stuck = healthReport(input({ reporter: { oldestDue: { job: 'unit-43', state: 'success', changedAt: NOW - 6 * 60_000 } } }));
     expect(stuck.components.reporter.state).toBe('warning');
     expect(text(render(stuck))).toContain('reporting is stuck');
   });
 
-  it('says the webhook backlog is not measured, and why, without counting it against the overall state', () => {
-    const report = healthReport(input());
-    expect(report.components.webhooks.state).toBe('unmeasured');
-    expect(report.state).toBe('ok');
-    expect(text(render(report))).toContain('Webhook intake ? not measured Event backlog not measured: a delivery is marked done only by a lane that had plugins to run');
+  it('counts the deliveries of the last minute and hour, and shows the in-process bus backlog per subscription', () => {
+    const report = healthReport(
+      input({
+        intake: { lastMinute: 4, lastHour: 1_234 },
+        backlog: {
+          kind: 'bus',
+          subscriptions: [
+            { subscription: 'events', topic: 'github-events', unacknowledged: 2, oldestPublishedAt: NOW - 12_000 },
+            { subscription: 'trigger', topic: 'github-events', unacknowledged: 0 },
+          ],
+        },
+      }),
+    );
+    expect(report.components.webhooks).toMatchObject({
+      state: 'ok',
+      intake: { lastMinute: 4, lastHour: 1_234 },
+      backlog: { kind: 'bus', subscriptions: [{ subscription: 'events', unacknowledged: 2, oldestPublishedAt: '2026-11-20T09:59:48.000Z', oldestAgeMs: 12_000 }, { subscription: 'trigger', unacknowledged: 0 }] },
+    });
+    const page = text(render(report));
+    expect(page).toContain('Webhook intake ✔ ok Deliveries accepted: 4 in the last minute, 1,234 in the last hour.');
+    expect(page).toContain('events (topic github-events): 2 messages not yet acknowledged, the oldest published 09:59:48 UTC (12s ago)');
+    expect(page).toContain('trigger (topic github-events): 0 messages not yet acknowledged');
+    expect(page).not.toContain('not measured');
+  });
+
+  it('warns when an event has waited over five minutes, and fails when deliveries cannot be counted', () => {
+    const stuck = healthReport(
+      input({ backlog: { kind: 'bus', subscriptions: [{ subscription: 'events', topic: 'github-events', unacknowledged: 31, oldestPublishedAt: NOW - 6 * 60_000 }] } }),
+    );
+    expect(stuck.components.webhooks.state).toBe('warning');
+    expect(stuck.state).toBe('warning');
+    expect(text(render(stuck))).toContain('Needs attention: events has 31 unacknowledged messages, the oldest 6m00s old.');
+    const recent = healthReport(
+      input({ backlog: { kind: 'bus', subscriptions: [{ subscription: 'events', topic: 'github-events', unacknowledged: 31, oldestPublishedAt: NOW - 4 * 60_000 }] } }),
+    );
+    expect(recent.components.webhooks.state).toBe('ok');
+
+    const uncounted = healthReport(input({ intake: { error: `quota exceeded ${HOSTILE}` } }));
+    expect(uncounted.components.webhooks.state).toBe('failing');
+    expect(uncounted.state).toBe('failing');
+    const page = render(uncounted);
+    expect(text(page)).toContain(`Webhook intake ✖ failing Could not count the deliveries: quota exceeded ${HOSTILE}.`);
+    expect(page).not.toContain('<img');
+  });
+
+  it('links each github-events subscription to Cloud Monitoring in the cloud, saying the page does not read it', () => {
+    const report = healthReport(input({ intake: { lastMinute: 0, lastHour: 9 }, backlog: { kind: 'cloud-monitoring', project: 'cutwater-prod', subscriptions: ['events', 'trigger'] } }));
+    expect(report.components.webhooks.state).toBe('ok');
+    const page = render(report);
+    expect(text(page)).toContain('Event backlog: in Cloud Monitoring, not read by this page');
+    expect(page).toContain('<a href="https://console.cloud.google.com/cloudpubsub/subscription/detail/events?tab=metrics&#38;project=cutwater-prod">events</a>');
+    expect(page).toContain('/cloudpubsub/subscription/detail/trigger?');
+    expect(text(render(healthReport(input())))).toContain('Event backlog: not known to this process.');
   });
 
   it('says GitHub is off when this process holds no clients', () => {
@@ -275,6 +328,102 @@ describe('components', () => {
     expect(report.components.github).toEqual({ state: 'off' });
     expect(report.state).toBe('ok');
     expect(text(render(report))).toContain('This process holds no GitHub credentials');
+  });
+});
+
+describe('runners', () => {
+  function runner(holder: string, cluster: string, silentMs: number, overrides: Partial<RunnerPresence> = {}): RunnerPresence {
+    return { cluster, holder, jobsHeld: 0, startedAt: NOW - 3_600_000, lastHeartbeatAt: NOW - silentMs, ...overrides };
+  }
+
+  function running(name: string, cluster: string, lease?: { holder: string; expiresAt: number }): StoredJob {
+    const job = testProwJob({ cluster });
+    job.metadata.name = name;
+    return {
+      job,
+      revision: 3,
+      createdAt: NOW - 60_000,
+      updatedAt: NOW - 60_000,
+      ...(lease ? { lease: { jobName: name, token: 1, ...lease } } : {}),
+    };
+  }
+
+  it('lists every runner heard from with its cluster, last heartbeat (zone and distance) and jobs held', () => {
+    const report = healthReport(
+      input({
+        presence: { runners: [runner('gke-east/runner-a', 'gke-east', 20_000, { jobsHeld: 2, version: '0.4.1' }), runner('local', 'default', 5_000)] },
+        running: { jobs: [running('unit-1', 'gke-east', { holder: 'gke-east/runner-a', expiresAt: NOW + 40_000 })], complete: true },
+      }),
+    );
+    expect(report.components.runners).toMatchObject({
+      state: 'ok',
+      warnings: [],
+      running: { jobs: 1, withoutLiveLease: 0, complete: true },
+      runners: [
+        { holder: 'local', cluster: 'default', status: 'live', jobsHeld: 0, silentMs: 5_000, lastHeartbeatAt: '2026-11-20T09:59:55.000Z' },
+        { holder: 'gke-east/runner-a', cluster: 'gke-east', status: 'live', jobsHeld: 2, version: '0.4.1', runningJobs: 1, leaseExpiresAt: '2026-11-20T10:00:40.000Z' },
+      ],
+    });
+    const page = render(report);
+    expect(text(page)).toContain('Runners ✔ ok 2 runners heard from in the last day, 2 live');
+    expect(text(page)).toContain('1 running job.');
+    expect(text(page)).toContain('gke-east/runner-a in cluster gke-east: version 0.4.1, last heartbeat 09:59:40 UTC (20s ago), 2 jobs held; leases on 1 running job until 10:00:40 UTC (in 40s)');
+    expect(page).toContain('<time datetime="2026-11-20T09:59:55.000Z" data-clock>09:59:55 UTC</time> <span class="muted">(5s ago)</span>');
+  });
+
+  it('warns about a runner silent for over three minutes, and not about one that stopped cleanly', () => {
+    const report = healthReport(
+      input({
+        presence: {
+          runners: [runner('gke-east/runner-a', 'gke-east', 3 * 60_000 + 1_000, { jobsHeld: 1 }), runner('gke-east/runner-b', 'gke-east', 10 * 60_000, { stoppedAt: NOW - 10 * 60_000 }), runner('gke-east/runner-c', 'gke-east', 170_000)],
+        },
+      }),
+    );
+    expect(report.components.runners.state).toBe('warning');
+    expect(report.components.runners.warnings).toEqual(['gke-east/runner-a (cluster gke-east) has not been heard from for 3m01s']);
+    expect(report.components.runners.runners.map((entry) => entry.status)).toEqual(['silent', 'stopped', 'live']);
+    const page = text(render(report));
+    expect(page).toContain('Runners ⚠ warning 3 runners heard from in the last day, 1 live');
+    expect(page).toContain('Needs attention: gke-east/runner-a (cluster gke-east) has not been heard from for 3m01s.');
+    expect(page).toContain('gke-east/runner-a in cluster gke-east: silent last heartbeat 09:56:59 UTC (3m01s ago), 1 job held');
+    expect(page).toContain('gke-east/runner-b in cluster gke-east: stopped 09:50:00 UTC (10m00s ago)');
+  });
+
+  it('warns when a cluster has running jobs and no live runner, keeping the jobs without a live lease', () => {
+    const report = healthReport(
+      input({
+        presence: { runners: [runner('gke-west/runner-a', 'gke-west', 10_000)] },
+        running: {
+          jobs: [running('e2e-1', 'gke-east', { holder: 'gke-east/runner-z', expiresAt: NOW - 5_000 }), running('e2e-2', 'gke-east'), running('unit-3', 'gke-west')],
+          complete: true,
+        },
+      }),
+    );
+    expect(report.components.runners).toMatchObject({ state: 'warning', running: { jobs: 3, withoutLiveLease: 3 } });
+    expect(report.components.runners.warnings).toEqual(['cluster gke-east has running jobs and no live runner', '3 running jobs have no live lease']);
+    const page = text(render(report));
+    expect(page).toContain('3 running jobs. 3 of them have no live lease: the runner stopped, and a runner of the cluster takes them over.');
+    expect(page).toContain('Needs attention: cluster gke-east has running jobs and no live runner; 3 running jobs have no live lease.');
+  });
+
+  it('counts a live lease as a live runner, listing a runner known only by its leases', () => {
+    const report = healthReport(
+      input({ running: { jobs: [running('e2e-1', 'gke-east', { holder: 'gke-east/old-runner', expiresAt: NOW + 30_000 })], complete: false } }),
+    );
+    expect(report.components.runners).toMatchObject({ state: 'ok', warnings: [], runners: [{ holder: 'gke-east/old-runner', status: 'leases only', runningJobs: 1 }] });
+    const page = text(render(report));
+    expect(page).toContain('No runner has been heard from in the last day. at least 1 running job.');
+    expect(page).toContain('gke-east/old-runner in cluster gke-east: no presence record; leases on 1 running job until 10:00:30 UTC (in 30s)');
+  });
+
+  it('fails when the presence records cannot be read, still showing the running jobs', () => {
+    const report = healthReport(input({ presence: { error: `permission denied ${HOSTILE}` }, running: { jobs: [running('e2e-1', 'gke-east')], complete: true } }));
+    expect(report.components.runners).toMatchObject({ state: 'failing', errors: [{ part: 'presence records', error: `permission denied ${HOSTILE}` }], running: { jobs: 1 } });
+    expect(report.state).toBe('failing');
+    const page = render(report);
+    expect(text(page)).toContain(`Could not read the presence records: permission denied ${HOSTILE}.`);
+    expect(text(page)).not.toContain('no live runner');
+    expect(page).not.toContain('<img');
   });
 });
 
@@ -330,6 +479,7 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
       now: () => clock,
       githubBudget: () => ledger,
       writeLimits: LIMITS,
+      eventBacklog: { kind: 'bus', read: () => [{ subscription: 'events', topic: 'github-events', unacknowledged: 3, oldestPublishedAt: clock - 7_000 }] },
     });
     ({ server, base } = await serveListener(listener));
 
@@ -358,7 +508,13 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
     await store.outbox.block(lease!, clock + 10 * 60_000, 'You have exceeded a secondary rate limit <b>now</b>');
     // The scheduler ticked a minute before the page is read.
     await store.schedulerTicks.record({ startedAt: clock + 60_000, finishedAt: clock + 60_200, summary: { 'periodics started': 0 }, failed: [] });
+    // build-east's runner beat 30 s before the page is read; an idle runner of build-west has been silent for 4 minutes.
+    await store.runners.beat({ cluster: 'build-east', holder: 'build-east/runner-0', version: '0.1.0', jobsHeld: 1, startedAt: clock - 3_600_000, lastHeartbeatAt: clock + 90_000 });
+    await store.runners.beat({ cluster: 'build-west', holder: 'build-west/runner-0', jobsHeld: 0, startedAt: clock - 3_600_000, lastHeartbeatAt: clock - 2 * 60_000 });
+    // Two deliveries: one two minutes before the page is read, one just now.
+    await store.deliveries.recordAccepted('delivery-early');
     clock += 2 * 60_000;
+    await store.deliveries.recordAccepted('delivery-now');
   });
 
   afterAll(async () => {
@@ -378,7 +534,13 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
     const page = await response.text();
     expect(page).toContain('<a href="/health" aria-current="page">Health</a>');
     expect(text(page)).toMatch(/Store ✔ ok Answering: a one-document read took [\d.]+ ms\./);
-    expect(text(page)).toContain('build-east/runner-0 in cluster build-east: 1 running job');
+    expect(text(page)).toContain('Runners ⚠ warning 2 runners heard from in the last day, 1 live');
+    expect(text(page)).toContain(
+      'build-east/runner-0 in cluster build-east: version 0.1.0, last heartbeat 10:01:30 UTC (30s ago), 1 job held; leases on 1 running job until 10:10:00 UTC (in 8m00s)',
+    );
+    expect(text(page)).toContain('build-west/runner-0 in cluster build-west: silent last heartbeat 09:58:00 UTC (4m00s ago), 0 jobs held');
+    expect(text(page)).toContain('Webhook intake ✔ ok Deliveries accepted: 1 in the last minute, 2 in the last hour.');
+    expect(text(page)).toContain('events (topic github-events): 3 messages not yet acknowledged, the oldest published 10:01:53 UTC (7s ago)');
 
     const installation = text(row(page, 'installation 4242'));
     expect(installation).toContain('core 300 of 5,000 left');
@@ -404,15 +566,24 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
     expect(report.generatedAt).toBe(new Date(clock).toISOString());
     expect(report.components.store.state).toBe('ok');
     expect(report.components.runners).toMatchObject({
-      state: 'ok',
-      runningJobs: 1,
-      runners: [{ holder: 'build-east/runner-0', cluster: 'build-east', runningJobs: 1 }],
+      state: 'warning',
+      running: { jobs: 1, withoutLiveLease: 0, complete: true },
+      warnings: ['build-west/runner-0 (cluster build-west) has not been heard from for 4m00s'],
+      runners: [
+        { holder: 'build-east/runner-0', cluster: 'build-east', status: 'live', version: '0.1.0', jobsHeld: 1, silentMs: 30_000, lastHeartbeatAt: '2026-11-20T10:01:30.000Z', runningJobs: 1 },
+        { holder: 'build-west/runner-0', cluster: 'build-west', status: 'silent', jobsHeld: 0, silentMs: 240_000, runningJobs: 0 },
+      ],
     });
     expect(report.components.outbox).toEqual({ state: 'warning', installations: 2, waitingWrites: 2, liveWriters: 1 });
     expect(report.components.scheduler).toMatchObject({ state: 'ok', lastTick: { finishedAt: '2026-11-20T10:01:00.200Z', ageMs: 59_800, failed: [] } });
     // The running job's state changes were never reported (no reporter runs here): two minutes behind.
-    expect(report.components.reporter).toMatchObject({ state: 'ok', oldestDue: { job: 'nightly-1', state: 'pending', lagMs: 120_000 } });
-    expect(report.components.webhooks.state).toBe('unmeasured');
+    // The running job owes no recorded report: pending is reported from its change event.
+    expect(report.components.reporter).toEqual({ state: 'ok' });
+    expect(report.components.webhooks).toMatchObject({
+      state: 'ok',
+      intake: { lastMinute: 1, lastHour: 2 },
+      backlog: { kind: 'bus', subscriptions: [{ subscription: 'events', unacknowledged: 3, oldestAgeMs: 7_000 }] },
+    });
     const byKey = new Map(report.installations.map((installation) => [installation.installation, installation]));
     expect(byKey.get('4242')).toMatchObject({
       state: 'warning',
