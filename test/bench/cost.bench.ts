@@ -42,6 +42,8 @@ export const SCENARIOS: readonly Scenario[] = [
 export const ASSUMPTIONS = {
   /** Average time a job runs (and so holds a lease that the runner renews). */
   jobMinutes: 20,
+  /** Share of jobs that fail, and so also comment on their PR (the failure lifecycle). */
+  failureShare: 0.1,
   /** Commit statuses per job: pending, then the final state (the lifecycle's reported step). */
   githubWritesPerJob: 2,
   /** Labels, comments and other plugin writes per delivery, through the same outbox. */
@@ -99,10 +101,13 @@ export async function countOperations(): Promise<CountedOperations> {
   const emulator = await startFirestoreEmulator('cutwater-cost');
   try {
     const connect = (projectId: string) => FirestoreStore.connect({ projectId, emulatorHost: emulator.host });
-    const steps = await countLifecycle(connect('cost-lifecycle'));
     const job = zero();
     const heartbeat = zero();
-    for (const step of steps) add(step.heartbeat ? heartbeat : job, step.counted);
+    for (const [outcome, share] of [['success', 1 - ASSUMPTIONS.failureShare], ['failure', ASSUMPTIONS.failureShare]] as const) {
+      for (const step of await countLifecycle(connect(`cost-lifecycle-${outcome}`), outcome)) {
+        add(step.heartbeat ? heartbeat : job, scale(step.counted, share));
+      }
+    }
 
     const store = connect('cost-flows');
     // The path of shared/webhook/receive.ts, then shared/webhook/events.ts once per lane.
@@ -275,7 +280,8 @@ function scale(counts: OperationCounts, times: number): OperationCounts {
 }
 
 const sum = (lines: readonly Line[], key: 'usd' | 'afterFree') => lines.reduce((total, line) => total + line[key], 0);
-const opsText = (counts: OperationCounts) => `${counts.reads} reads, ${counts.writes} writes${counts.deletes ? `, ${counts.deletes} deletes` : ''}`;
+const round = (value: number) => Number(value.toFixed(2));
+const opsText = (counts: OperationCounts) => `${round(counts.reads)} reads, ${round(counts.writes)} writes${counts.deletes ? `, ${round(counts.deletes)} deletes` : ''}`;
 
 export function formatBill(ops: CountedOperations): string {
   const out: string[] = [
@@ -283,7 +289,7 @@ export function formatBill(ops: CountedOperations): string {
     '',
     '| unit of work | counted |',
     '|---|---|',
-    `| a presubmit's lifecycle, heartbeats aside (\`npm run bench -- store\`'s steps) | ${opsText(ops.job)} |`,
+    `| a presubmit's lifecycle, heartbeats aside (\`npm run bench -- store\`'s steps; ${(1 - ASSUMPTIONS.failureShare) * 100}% pass, ${ASSUMPTIONS.failureShare * 100}% fail and comment) | ${opsText(ops.job)} |`,
     `| a heartbeat (every ${HEARTBEAT_MS / 1000} s while a job runs) | ${opsText(ops.heartbeat)} |`,
     `| a webhook delivery (dedupe, then both lanes' process-once) | ${opsText(ops.delivery)} |`,
     `| a GitHub write through the outbox (enqueue, writer claim, take, settle, release) | ${opsText(ops.githubWrite)} |`,

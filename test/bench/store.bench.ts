@@ -25,7 +25,7 @@ export async function benchStore(): Promise<string> {
   const sections: string[] = [];
   try {
     const connect = (projectId: string) => FirestoreStore.connect({ projectId, emulatorHost: emulator.host });
-    sections.push(await lifecycleCounts(connect('bench-lifecycle')));
+    sections.push(await lifecycleCounts(connect));
     const rows: string[] = [];
     let project = 0;
     for (const claimers of [4, 8]) {
@@ -79,7 +79,7 @@ const HEAD = 'c'.repeat(40);
  * with the reporter talking to a fake GitHub — and returns each step's counted operations: the
  * data behind the table below and behind the cost bench (test/bench/cost.bench.ts). Closes the store.
  */
-export async function countLifecycle(store: FirestoreStore): Promise<LifecycleStep[]> {
+export async function countLifecycle(store: FirestoreStore, outcome: 'success' | 'failure' = 'success'): Promise<LifecycleStep[]> {
   const github = await startFakeGitHub();
   github.addRepo('acme/widgets');
   github.addPullRequest('acme/widgets', { number: PULL, author: 'alice', headSha: HEAD });
@@ -134,8 +134,13 @@ export async function countLifecycle(store: FirestoreStore): Promise<LifecycleSt
       await reporterHearsOfWrite();
     }],
     ['heartbeat: the lease renewed (about every half lease while running)', async () => (lease = await store.jobs.renew(leaseOf(), DEFAULT_LEASE_TTL_MS))],
-    ['finished: the runner writes success under its lease', () => store.jobs.update(name, { state: 'success' }, { lease: leaseOf() })],
-    ['reported: the reporter reads it, reports success on GitHub, records that in the job', () => reporterHearsOfWrite()],
+    [`finished: the runner writes ${outcome} under its lease`, () => store.jobs.update(name, { state: outcome }, { lease: leaseOf() })],
+    [
+      outcome === 'success'
+        ? 'reported: the reporter reads it, reports success on GitHub, records that in the job'
+        : 'reported: the reporter reads it, reports failure on GitHub, comments on the PR under the comment lock, records that in the job',
+      () => reporterHearsOfWrite(),
+    ],
     ['the reporter hears of its own record, and of nothing else', () => reporterHearsOfWrite()],
   ];
   const counted: LifecycleStep[] = [];
@@ -150,7 +155,9 @@ export async function countLifecycle(store: FirestoreStore): Promise<LifecycleSt
       counted.push({ label, heartbeat: label.startsWith('heartbeat'), counted: delta(before, store.counts), ms });
     }
     const statuses = github.requests.filter((r) => r.route === 'POST /repos/{owner}/{repo}/statuses/{sha}').map((r) => (r.body as { state: string }).state);
-    if (statuses.join() !== 'pending,success') throw new Error(`the lifecycle should show pending then success on GitHub, not ${statuses.join()}`);
+    if (statuses.join() !== `pending,${outcome}`) throw new Error(`the lifecycle should show pending then ${outcome} on GitHub, not ${statuses.join()}`);
+    const comments = github.requests.filter((r) => r.route === 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments').length;
+    if (comments !== (outcome === 'failure' ? 1 : 0)) throw new Error(`a ${outcome} should leave ${outcome === 'failure' ? 'one' : 'no'} PR comment, not ${comments}`);
   } finally {
     feed.close();
     await store.close();
@@ -167,22 +174,35 @@ async function readWithoutCounting(store: FirestoreStore, name: string): Promise
   return stored;
 }
 
-async function lifecycleCounts(store: FirestoreStore): Promise<string> {
-  const steps = await countLifecycle(store);
-  const rows = steps.map(({ label, counted, ms }) => `| ${label} | ${counted.reads} | ${counted.writes} | ${ms.toFixed(1)} |`);
-  const total = steps.reduce((sum, { counted }) => ({ reads: sum.reads + counted.reads, writes: sum.writes + counted.writes }), { reads: 0, writes: 0 });
-  return [
-    '### One presubmit’s lifecycle on the Firestore emulator (document operations, counted)',
-    '',
-    '| step | reads | writes | ms |',
-    '|---|---:|---:|---:|',
-    ...rows,
-    `| **total** | **${total.reads}** | **${total.writes}** | |`,
-    '',
-    'Reads include the runner’s change feed (a listener on its cluster’s triggered jobs): the new job',
-    'arriving and leaving the query when it starts count one read each, as Firestore bills them.',
-    'The heartbeat row repeats about twice per lease TTL while a job runs; the total counts it once.',
-  ].join('\n');
+async function lifecycleCounts(connect: (project: string) => FirestoreStore): Promise<string> {
+  const sections: string[] = [];
+  for (const outcome of ['success', 'failure'] as const) {
+    const steps = await countLifecycle(connect(`bench-lifecycle-${outcome}`), outcome);
+    const rows = steps.map(({ label, counted, ms }) => `| ${label} | ${counted.reads} | ${counted.writes} | ${ms.toFixed(1)} |`);
+    const total = steps
+      .filter((step) => !step.heartbeat)
+      .reduce((sum, { counted }) => ({ reads: sum.reads + counted.reads, writes: sum.writes + counted.writes }), { reads: 0, writes: 0 });
+    sections.push(
+      [
+        `### One presubmit’s lifecycle on the Firestore emulator, ending in ${outcome} (document operations, counted)`,
+        '',
+        '| step | reads | writes | ms |',
+        '|---|---:|---:|---:|',
+        ...rows,
+        `| **total, heartbeats aside** | **${total.reads}** | **${total.writes}** | |`,
+      ].join('\n'),
+    );
+  }
+  sections.push(
+    [
+      'Reads include the runner’s change feed (a listener on its cluster’s triggered jobs): the new job',
+      'arriving and leaving the query when it starts count one read each, as Firestore bills them.',
+      'The heartbeat row repeats about twice per lease TTL while a job runs. A failure costs two reads',
+      'and two writes more than a success: the lock that keeps two reports from rewriting the PR’s',
+      'comment at once, taken only when there is a comment to write.',
+    ].join('\n'),
+  );
+  return sections.join('\n\n');
 }
 
 async function claimThroughput(label: string, open: () => Store, claimers: number): Promise<string> {
