@@ -17,8 +17,9 @@ may run at once; leases keep each job on one runner.
   --port N                  port for /healthz (default: $PORT or 8080)
   --lease-ttl DURATION      how long a job's lease lasts unless renewed, as a Go duration: a dead
                             runner's jobs are taken over after at most this long (default: $LEASE_TTL or 60s)
-  --heartbeat DURATION      how often held leases are renewed; shorter than the lease TTL
-                            (default: $HEARTBEAT or a third of the lease TTL)
+  --heartbeat DURATION      how often held jobs are checked; a lease is renewed at the heartbeat
+                            once half of it is left. Shorter than the lease TTL
+                            (default: $HEARTBEAT or a sixth of the lease TTL)
 
 Environment: GOOGLE_CLOUD_PROJECT (and FIRESTORE_EMULATOR_HOST for the emulator).
 SIGTERM or Ctrl-C gives every lease back, so another runner adopts the running pods at once.`;
