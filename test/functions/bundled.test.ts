@@ -16,7 +16,8 @@ import { freePort, startFirestoreEmulator, startPubSubEmulator, type RunningEmul
  * scripts/build.mjs) run by the Functions Framework's own command line against the Firestore and
  * Pub/Sub emulators. The other function tests import the TypeScript sources, where the clients
  * come from node_modules; this one proves the bundled clients talk to Google's services (gRPC,
- * protos, credentials) and that a lazily loaded chunk finds the packages left installed.
+ * protos, credentials) and that the lazily loaded config loader's chunk, with the Kubernetes
+ * client and schema bundled in it, works.
  */
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const FRAMEWORK_MAIN = path.join(path.dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
@@ -124,7 +125,7 @@ describe('the bundled functions on the emulators', () => {
     }
   }, 60_000);
 
-  it('scheduler: loads the config through its lazy chunk (Kubernetes schema from node_modules) and starts a periodic in Firestore', async () => {
+  it('scheduler: loads the config through its lazy chunk (the Kubernetes client and schema bundled in it) and starts a periodic in Firestore', async () => {
     const url = await serve('scheduler');
     const response = await fetch(`${url}/`, { method: 'POST' });
     const result = (await response.json()) as { periodicsStarted: string[] };
