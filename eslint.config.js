@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.cutwater/', 'coverage/', '.dependency-cruiser.cjs'] },
+  { ignores: ['dist/', 'dist-tests/', 'node_modules/', '.cutwater/', 'coverage/', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -10,7 +10,11 @@ import path from 'node:path';
 import { build } from 'esbuild';
 
 const root = path.resolve(import.meta.dirname, '..');
-const outdir = path.join(root, 'dist');
+// CUTWATER_DIST (a directory under the checkout, so bundles still find its node_modules) lets
+// tests that build at the same time each have their own, instead of deleting each other's.
+const distName = process.env.CUTWATER_DIST ?? 'dist';
+const outdir = path.join(root, distName);
+if (path.relative(root, outdir).startsWith('..')) throw new Error(`CUTWATER_DIST must be inside the checkout, not ${distName}`);
 
 const entries = [{ name: 'cli/cutwater', file: 'cli/cutwater.ts' }];
 if (existsSync(path.join(root, 'runner/index.ts')))
@@ -94,7 +98,7 @@ const packageOf = (specifier) => specifier.split('/').slice(0, specifier.startsW
 for (const name of functionNames) {
   const dependencies = {};
   for (const [file, output] of Object.entries(outputs)) {
-    if (!file.startsWith(`dist/functions/${name}/`) || !file.endsWith('.js')) continue;
+    if (!file.startsWith(`${path.relative(root, outdir)}/functions/${name}/`) || !file.endsWith('.js')) continue;
     for (const imported of output.imports) {
       if (!imported.external || builtins.has(imported.path) || imported.path.startsWith('node:')) continue;
       const packageName = packageOf(imported.path);
@@ -115,7 +119,7 @@ for (const name of functionNames) {
     engines: { node: '>=22' },
     dependencies: Object.fromEntries(Object.entries(dependencies).sort(([a], [b]) => a.localeCompare(b))),
   };
-  writeFileSync(path.join(root, 'dist', 'functions', name, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(path.join(outdir, 'functions', name, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 // The plugin SDK (packages/plugin-sdk) as the package that is published: its code and the few
 // pure modules of shared/ it reuses in one file per entry point, npm packages left as imports,

@@ -45,8 +45,15 @@ interface Process {
   readonly stderr: string;
 }
 
+/**
+ * Where this file's build goes: a directory of its own (scripts/build.mjs, CUTWATER_DIST), so that
+ * other test files building at the same time never delete it under us, nor we theirs.
+ */
+const BUILD_DIR = 'dist-tests/checkconfig';
+
+/** The bundled CLI, as bin/cutwater.js runs it from dist/. */
 function runBinary(args: readonly string[]): Process {
-  const result = spawnSync(process.execPath, ['bin/cutwater.js', ...args], {
+  const result = spawnSync(process.execPath, [`${BUILD_DIR}/cli/cutwater.js`, ...args], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     timeout: 120_000,
@@ -340,12 +347,17 @@ describe('cutwater checkconfig --publish-snapshot', () => {
 describe('cutwater checkconfig, as a real process (bin/cutwater.js)', () => {
   beforeAll(() => {
     // Always bundle: the binary must run the code under test, not a stale dist/.
-    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 110_000 });
-    expect(existsSync(path.join(REPO_ROOT, 'dist/cli/cutwater.js'))).toBe(true);
+    execFileSync(process.execPath, ['scripts/build.mjs'], {
+      cwd: REPO_ROOT,
+      stdio: 'pipe',
+      timeout: 170_000,
+      env: { ...process.env, CUTWATER_DIST: BUILD_DIR },
+    });
+    expect(existsSync(path.join(REPO_ROOT, BUILD_DIR, 'cli/cutwater.js'))).toBe(true);
   });
 
   it('builds every Cloud Function into a bundle that loads and registers its function', () => {
-    const functionsDir = path.join(REPO_ROOT, 'dist/functions');
+    const functionsDir = path.join(REPO_ROOT, BUILD_DIR, 'functions');
     const names = readdirSync(functionsDir);
     expect(names).toEqual(expect.arrayContaining(['events', 'webhook']));
     for (const name of names) {

@@ -23,6 +23,8 @@ const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const FRAMEWORK_MAIN = path.join(path.dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
 const SECRET = 'bundled-test-secret';
 const SUBSCRIPTION = 'bundled-test-events';
+/** This file's own build (scripts/build.mjs, CUTWATER_DIST): the functions as they deploy. */
+const BUILD_DIR = 'dist-tests/bundled';
 
 let firestore: RunningEmulator;
 let pubsub: RunningEmulator;
@@ -32,8 +34,9 @@ let configDir: string;
 const running: ChildProcess[] = [];
 
 beforeAll(async () => {
-  // Always the code under test, never a stale dist/.
-  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'pipe', timeout: 170_000 });
+  // Always the code under test, never a stale dist/; in a directory of its own (CUTWATER_DIST), so
+  // other test files building at the same time never delete it under us.
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'pipe', timeout: 170_000, env: { ...process.env, CUTWATER_DIST: BUILD_DIR } });
   [firestore, pubsub] = await Promise.all([startFirestoreEmulator('bundled-fn'), startPubSubEmulator('bundled-fn')]);
   bus = new PubSubBus({ projectId: pubsub.projectId, apiEndpoint: pubsub.host });
   await bus.declare([TOPICS.githubEvents], [{ name: SUBSCRIPTION, topic: TOPICS.githubEvents, ...DEFAULT_SUBSCRIPTION_POLICY }]);
@@ -57,7 +60,7 @@ afterAll(async () => {
 /** Starts dist/functions/<name> through the Framework; resolves with its URL once it answers. */
 async function serve(name: string): Promise<string> {
   const port = await freePort();
-  const child = spawn(process.execPath, [FRAMEWORK_MAIN, `--target=${name}`, `--source=${path.join(ROOT, 'dist/functions', name)}`, `--port=${port}`], {
+  const child = spawn(process.execPath, [FRAMEWORK_MAIN, `--target=${name}`, `--source=${path.join(ROOT, BUILD_DIR, 'functions', name)}`, `--port=${port}`], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
@@ -136,7 +139,7 @@ describe('the bundled functions on the emulators', () => {
   }, 60_000);
 
   it('ships a package.json naming only what the bundle leaves to node_modules', () => {
-    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'dist/functions/webhook/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, BUILD_DIR, 'functions/webhook/package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies)).toEqual(['@google-cloud/functions-framework']);
   });
 });
