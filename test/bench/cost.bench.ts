@@ -7,6 +7,7 @@ import { OUTBOX_RETENTION_MS } from '../../shared/store/outbox';
 import { startFirestoreEmulator } from '../support/emulators';
 import { FREE_TIERS, HOURS_PER_MONTH, PRICES, READ_ON } from './cost/prices';
 import { countLifecycle, delta } from './store.bench';
+import { PRESENCE_INTERVAL_MS } from '../../runner/presence';
 
 /**
  * `npm run bench -- cost`: the monthly bill for three team sizes, from Firestore operations counted
@@ -23,6 +24,8 @@ interface Scenario {
   name: string;
   jobsPerDay: number;
   deliveriesPerDay: number;
+  /** Runner replicas (one per build cluster, as a rule): each writes its presence once a minute. */
+  runners: number;
   /** Prow's service cluster for this load: nodes of one machine type in one zonal GKE cluster. */
   prowNodes: number;
   prowNodeType: 'n1Standard4' | 'n1Standard8';
@@ -33,9 +36,9 @@ const DELIVERIES_PER_JOB = 50_000 / 15_000;
 
 export const SCENARIOS: readonly Scenario[] = [
   // Prow's getting-started-deploy.md creates its cluster with 2 × n1-standard-4.
-  { name: 'small team', jobsPerDay: 50, deliveriesPerDay: Math.round(50 * DELIVERIES_PER_JOB), prowNodes: 2, prowNodeType: 'n1Standard4' },
-  { name: 'mid-size org', jobsPerDay: 2_000, deliveriesPerDay: Math.round(2_000 * DELIVERIES_PER_JOB), prowNodes: 3, prowNodeType: 'n1Standard4' },
-  { name: 'kubernetes scale', jobsPerDay: 15_000, deliveriesPerDay: 50_000, prowNodes: 6, prowNodeType: 'n1Standard8' },
+  { name: 'small team', jobsPerDay: 50, deliveriesPerDay: Math.round(50 * DELIVERIES_PER_JOB), runners: 1, prowNodes: 2, prowNodeType: 'n1Standard4' },
+  { name: 'mid-size org', jobsPerDay: 2_000, deliveriesPerDay: Math.round(2_000 * DELIVERIES_PER_JOB), runners: 2, prowNodes: 3, prowNodeType: 'n1Standard4' },
+  { name: 'kubernetes scale', jobsPerDay: 15_000, deliveriesPerDay: 50_000, runners: 8, prowNodes: 6, prowNodeType: 'n1Standard8' },
 ];
 
 /** What is assumed rather than counted; docs/cost.md lists these beside the table. */
@@ -168,6 +171,8 @@ export function monthlyBill(ops: CountedOperations, scenario: Scenario): { cutwa
   add(firestore, scale(ops.heartbeat, jobs * heartbeatsPerJob));
   add(firestore, scale(ops.delivery, deliveries));
   add(firestore, scale(ops.githubWrite, githubWrites));
+  // Each runner's presence for the health page: one write a minute (runner/presence.ts).
+  firestore.writes += scenario.runners * (HOURS_PER_MONTH * 3_600_000) / PRESENCE_INTERVAL_MS;
   // TTL and sinker deletes, derived from the code: per job its document (named by its idempotency
   // key, with its report records inside); per delivery its two delivery records (the plugins lane
   // shares the webhook's); per write its outbox entry.
