@@ -87,6 +87,7 @@ export class Runner {
   private readonly waitingForSlot = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopWatchingJobs: JobWatch | undefined;
+  private stopWatchingAborts: JobWatch | undefined;
   private stopWatchingExecutions: (() => void) | undefined;
   private stopped = false;
   /**
@@ -150,7 +151,19 @@ export class Runner {
       },
       (error) => log.error('job change feed failed', { error }),
     );
-    await this.stopWatchingJobs.ready;
+    // Aborts (a newer push, the status page) reach the runner at once rather than at its next
+    // lease renewal: one read per aborted job of the cluster, and at start the cluster's aborted
+    // jobs the sinker has not yet removed.
+    this.stopWatchingAborts = store.jobs.watch(
+      { cluster, state: 'aborted' },
+      (change) => {
+        const name = change.job.job.metadata.name ?? '';
+        const held = this.held.get(name);
+        if (change.kind !== 'removed' && held && !held.finishing) void this.guard(name, () => this.onAborted(name, held, change.job.job));
+      },
+      (error) => log.error('abort change feed failed; aborts are noticed at lease renewal', { error }),
+    );
+    await Promise.all([this.stopWatchingJobs.ready, this.stopWatchingAborts.ready]);
     this.presence.start();
     this.timers.push(setInterval(() => void this.heartbeat(), this.heartbeatMs));
     this.timers.push(setInterval(() => void this.track(this.sweep()), this.options.sweepMs ?? this.leaseTtlMs));
@@ -168,6 +181,7 @@ export class Runner {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     this.stopWatchingJobs?.close();
+    this.stopWatchingAborts?.close();
     this.stopWatchingExecutions?.();
     // Steps started before the stop finish first (new ones return at once, as stopped).
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -403,23 +417,28 @@ export class Runner {
 
   private async onLeaseLost(name: string, held: HeldJob): Promise<void> {
     const current = await this.options.store.jobs.get(name);
-    const state = current?.job.status?.state;
-    if (state === 'aborted' && !held.finishing) {
-      held.finishing = true;
-      const config = await this.options.config.current();
-      this.options.log.info('job aborted; stopping its execution', { jobId: name });
-      await this.options.executor.abort(name, timeoutsFor(held.job, config.prow.plank).gracePeriodMs);
-      held.job = current?.job ?? held.job;
-      await held.liveLogUpload;
-      // The lease is gone, so there is no retrying later: store what can be stored now.
-      await this.writeResults(held, 'aborted').catch((error: unknown) =>
-        this.options.log.error('could not store the aborted job’s log and results', { jobId: name, error }),
-      );
-      await this.finish(name, held, 'aborted');
+    if (current?.job.status?.state === 'aborted') {
+      await this.onAborted(name, held, current.job);
       return;
     }
     // Someone else holds it now (we paused past the lease): their job, their execution.
     this.held.delete(name);
+  }
+
+  /** Stops an aborted job's execution and stores what it produced; the abort ended the lease. */
+  private async onAborted(name: string, held: HeldJob, aborted: ProwJob): Promise<void> {
+    if (held.finishing) return;
+    held.finishing = true;
+    const config = await this.options.config.current();
+    this.options.log.info('job aborted; stopping its execution', { jobId: name });
+    await this.options.executor.abort(name, timeoutsFor(held.job, config.prow.plank).gracePeriodMs);
+    held.job = aborted;
+    await held.liveLogUpload;
+    // The lease is gone, so there is no retrying later: store what can be stored now.
+    await this.writeResults(held, 'aborted').catch((error: unknown) =>
+      this.options.log.error('could not store the aborted job’s log and results', { jobId: name, error }),
+    );
+    await this.finish(name, held, 'aborted');
   }
 
   /**

@@ -269,6 +269,24 @@ describe('runner', () => {
     expect(await stateOf(name)).toBe('aborted');
   });
 
+  it('stops an aborted job at once, without waiting for its next lease renewal', async () => {
+    await setUp();
+    // Heartbeats and renewals far apart: only the abort feed can tell the runner in time.
+    const runner = new Runner({ cluster: 'default', holder: 'runner-slow-beat', store, executor: new KubernetesExecutor({ kubeConfig: kube.kubeConfig(), namespace: NAMESPACE, cluster: 'default' }), config, log, leaseTtlMs: 600_000, heartbeatMs: 300_000, sweepMs: 400 });
+    await runner.start();
+    try {
+      const name = await trigger(testProwJob());
+      await waitFor(() => kube.pods(NAMESPACE).length === 1, 'the pod');
+      kube.setPhase(NAMESPACE, name, 'Running');
+      await store.jobs.update(name, { state: 'aborted', status: { description: 'Aborted by trigger plugin.' } }, 'latest');
+      await waitFor(() => kube.pods(NAMESPACE).length === 0, 'the pod to be deleted', 10_000);
+      expect(runner.heldJobs()).toEqual([]);
+      expect(await stateOf(name)).toBe('aborted');
+    } finally {
+      await runner.stop();
+    }
+  });
+
   it('fails a job that outlives its decoration timeout, and stops its pod', async () => {
     await setUp();
     await startRunner(0);
