@@ -5,7 +5,7 @@ import { FirestoreStore, type OperationCounts } from '../../shared/store/firesto
 import { RECORD_RETENTION_MS } from '../../shared/store/store';
 import { OUTBOX_RETENTION_MS } from '../../shared/store/outbox';
 import { startFirestoreEmulator } from '../support/emulators';
-import { FREE_TIERS, HOURS_PER_MONTH, PRICES, READ_ON } from './cost/prices';
+import { FREE_TIERS, HOURS_PER_MONTH, PRICES, WRITTEN_ON } from './cost/prices';
 import { countLifecycle, delta } from './store.bench';
 import { PRESENCE_INTERVAL_MS } from '../../runner/presence';
 
@@ -313,7 +313,7 @@ export function formatBill(ops: CountedOperations): string {
       `| **Prow** | **total** | | **${fmt(sum(bill.prow, 'usd'))}** | **${fmt(sum(bill.prow, 'afterFree'))}** |`,
     );
   }
-  out.push('', `Prices: test/bench/cost/prices.ts, list prices as published (read ${READ_ON}); check before relying on them.`);
+  out.push('', `Prices: test/bench/cost/prices.ts, Google's list prices as written down on ${WRITTEN_ON}, not checked online since (no network here); check them against the linked pages before relying on them.`);
   return out.join('\n');
 }
 

@@ -1,11 +1,13 @@
 /**
  * Public list prices the cost bench (test/bench/cost.bench.ts) multiplies counted operations by.
- * Every price lives here and nowhere else, with where it was read and when: as published, 2026;
- * check before relying on it. USD, region us-central1 (Iowa), on-demand, no committed-use or
+ * Every price lives here and nowhere else, with the page that publishes it. They were written down
+ * from Google's published list prices as known when this file was written, not fetched: the
+ * machines that build Cutwater have no network. Check them against the pages before relying on them. USD, region us-central1 (Iowa), on-demand, no committed-use or
  * sustained-use discounts. A month is 730 hours, as Google's calculator counts it.
  */
 
-export const READ_ON = '2026-12-05';
+/** When these prices were written down (not checked online since). */
+export const WRITTEN_ON = '2026-12-05';
 export const HOURS_PER_MONTH = 730;
 
 export interface Price {
