@@ -1,4 +1,5 @@
 import type { ConfigSource } from '../config/config-source';
+import type { Config } from '../config/model';
 import { isFinalState } from '../prowjob/lifecycle';
 import type { ProwJob } from '../prowjob/schema';
 import type { JobWatch, StoredJob } from '../store/store';
@@ -27,7 +28,7 @@ export interface FollowOptions {
 }
 
 /** Whether a change needs a report, judged under the config current when its turn comes. */
-type WorthReporting = (config: Awaited<ReturnType<ConfigSource['current']>>) => boolean;
+type WorthReporting = (config: Config) => boolean;
 
 export function followAndReport(
   deps: Omit<ReporterDependencies, 'config'>,

@@ -268,8 +268,8 @@ interface SeenVersion {
   updateTime: Timestamp;
 }
 
-/** How many seen versions a process keeps: a runner's or reporter's working set, with room to spare. */
-const SEEN_VERSIONS = 5_000;
+/** How many seen versions a process keeps (a few KiB each): a runner's or reporter's working set, with room to spare. */
+const SEEN_VERSIONS = 2_000;
 
 class FirestoreJobStore implements JobStore {
   private readonly collection: CollectionReference;
