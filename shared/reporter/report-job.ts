@@ -154,7 +154,8 @@ function channelsFor(deps: ReporterDependencies, job: ProwJob, log: Logger): Cha
     if (target) {
       channels.push({
         name: `github-status:${target.status.context}`,
-        // The status as GitHub shows it: triggered and pending look alike, so the second is not sent.
+        // The status as GitHub shows it: triggered and pending look alike, so going from one to the
+        // other is not reported again (changeNeedsReport), and a recorded final status is not repeated.
         fingerprint: fingerprintOf([target.sha, target.status]),
         repeatSafe: true,
         send: () =>
