@@ -12,6 +12,8 @@ import { writeLimitsOfWindows } from '../../shared/status/pages/health';
 import { statusListener } from '../../shared/status/http';
 import { PLUGIN_SETTINGS } from '../../shared/plugins/registry';
 import { EVENTS_SUBSCRIPTION, TRIGGER_SUBSCRIPTION } from '../../shared/runtime/deployment';
+import { TOPICS } from '../../shared/bus/bus';
+import { monitoringBacklogFromEnv } from '../../shared/bus/monitoring-backlog';
 
 /**
  * The status pages (Prow's deck and spyglass), published through Firebase Hosting: every page
@@ -40,6 +42,7 @@ function wire(): Handler {
   const githubAuth = githubAuthFromEnv(env);
   const clients = githubAuth ? new GitHubClients({ baseUrl: githubApiUrl(env), auth: githubAuth }) : undefined;
   if (!clients) log.warn('rerun and abort cannot check GitHub org or team membership: no GitHub credentials (GITHUB_APP_ID and its key)');
+  const eventSubscriptions = [EVENTS_SUBSCRIPTION, TRIGGER_SUBSCRIPTION];
   const listener = statusListener({
     store: cloudStore(),
     artifacts: new GcsArtifactStore({ bucket }),
@@ -51,8 +54,17 @@ function wire(): Handler {
     ...(clients ? { githubBudget: () => clients.budget() } : {}),
     // The pace the github-writer function keeps: the same variables reach both.
     writeLimits: writeLimitsOfWindows(writeLimitsFromEnv(env).windows),
-    // Pub/Sub's backlog is in Cloud Monitoring; the page links there rather than reading it.
-    eventBacklog: { kind: 'cloud-monitoring', ...(env.GOOGLE_CLOUD_PROJECT ? { project: env.GOOGLE_CLOUD_PROJECT } : {}), subscriptions: [EVENTS_SUBSCRIPTION, TRIGGER_SUBSCRIPTION] },
+    // Pub/Sub's backlog is in Cloud Monitoring: the page shows its newest samples (the function's
+    // account holds monitoring.viewer) beside links to the charts there.
+    eventBacklog: {
+      kind: 'cloud-monitoring',
+      ...(env.GOOGLE_CLOUD_PROJECT ? { project: env.GOOGLE_CLOUD_PROJECT } : {}),
+      subscriptions: eventSubscriptions,
+      read: monitoringBacklogFromEnv(
+        env,
+        eventSubscriptions.map((name) => ({ name, topic: TOPICS.githubEvents })),
+      ),
+    },
     stream: { maxMs: STREAM_MAX_MS },
   });
   // Hosting passes the function one cookie, `__session`; the pages' own cookies travel inside it.

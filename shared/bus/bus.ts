@@ -200,4 +200,9 @@ export interface SubscriptionBacklog {
   unacknowledged: number;
   /** Publish time of the oldest unacknowledged message, ms since the epoch; absent when none waits. */
   oldestPublishedAt?: number;
+  /**
+   * When these figures were sampled (Cloud Monitoring's sample time), ms since the epoch; absent
+   * when they were counted as they are now (the in-process bus).
+   */
+  sampledAt?: number;
 }

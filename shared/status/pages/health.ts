@@ -3,6 +3,7 @@ import { countJobs, type Config } from '../../config/model';
 import { LOW_BUDGET_SHARE, type InstallationBudget, type PrimaryBudget } from '../../github/budget';
 import type { Logger } from '../../log/logger';
 import type { SubscriptionBacklog } from '../../bus/bus';
+import type { MeasuredBacklog } from '../../bus/monitoring-backlog';
 import type { OutboxStats } from '../../store/outbox';
 import type { RunnerPresence } from '../../store/runners';
 import type { LastTick } from '../../store/scheduler-tick';
@@ -26,7 +27,7 @@ import { clockTimeElement, formatDuration, timeElement } from './layout';
  * (shared/store/scheduler-tick.ts); runners are the presence records each runner writes every
  * minute (shared/store/runners.ts), with the leases of running jobs beside them; webhook intake is
  * a count of the delivery records of the last minute and hour; the event backlog is the bus's own
- * (local mode) or a link to Cloud Monitoring; the reporter's lag is its oldest unreported state change.
+ * (local mode) or Cloud Monitoring's newest sample of it, beside links to its charts (the cloud); the reporter's lag is its oldest unreported state change.
  */
 
 /**
@@ -108,11 +109,16 @@ export interface HealthInput {
 
 /**
  * Where the event bus's backlog comes from: the in-process bus counts its own (local mode); in the
- * cloud it is in Cloud Monitoring, where the page links to each subscription of github-events.
+ * cloud it is in Cloud Monitoring, which `read` asks (shared/bus/monitoring-backlog.ts), and the
+ * page links to each subscription of github-events there, whether or not the read worked.
  */
-export type EventBacklogSource = { kind: 'bus'; read: () => SubscriptionBacklog[] } | { kind: 'cloud-monitoring'; project?: string; subscriptions: readonly string[] };
+export type EventBacklogSource =
+  | { kind: 'bus'; read: () => SubscriptionBacklog[] }
+  | { kind: 'cloud-monitoring'; project?: string; subscriptions: readonly string[]; read?: () => Promise<MeasuredBacklog> };
 
-export type EventBacklog = { kind: 'bus'; subscriptions: readonly SubscriptionBacklog[] } | { kind: 'cloud-monitoring'; project?: string; subscriptions: readonly string[] };
+export type EventBacklog =
+  | { kind: 'bus'; subscriptions: readonly SubscriptionBacklog[] }
+  | { kind: 'cloud-monitoring'; project?: string; subscriptions: readonly string[]; measured?: Outcome<MeasuredBacklog> };
 
 /**
  * `live`: beat within RUNNER_SILENCE_WARNING_MS; `silent`: has not since; `stopped`: said it shut
@@ -142,7 +148,10 @@ export interface SubscriptionBacklogHealth {
   topic: string;
   unacknowledged: number;
   oldestPublishedAt?: string;
+  /** The oldest message's age when the figures were taken: now for the bus, the sample's time for Cloud Monitoring. */
   oldestAgeMs?: number;
+  /** Cloud Monitoring's sample time; absent for the bus, which counts live. */
+  sampledAt?: string;
 }
 
 export interface TickHealth {
@@ -205,7 +214,16 @@ export interface WebhooksHealth {
   intake: { lastMinute: number; lastHour: number } | Failed;
   backlog:
     | { kind: 'bus'; subscriptions: SubscriptionBacklogHealth[] }
-    | { kind: 'cloud-monitoring'; links: { subscription: string; url: string }[] }
+    | {
+        kind: 'cloud-monitoring';
+        links: { subscription: string; url: string }[];
+        /** Cloud Monitoring's newest samples; absent when this process does not read them or the read failed. */
+        subscriptions?: SubscriptionBacklogHealth[];
+        /** Subscriptions Cloud Monitoring had no sample for in the last five minutes. */
+        unmeasured?: string[];
+        /** Why the samples could not be read; the links are all the page has then. */
+        error?: string;
+      }
     | { kind: 'unknown' };
   warnings: string[];
 }
@@ -266,9 +284,12 @@ async function runningJobs(store: Store): Promise<{ jobs: StoredJob[]; complete:
   return { jobs, complete: false };
 }
 
-function backlogOf(source: EventBacklogSource | undefined, log: Logger): EventBacklog | undefined {
+async function backlogOf(source: EventBacklogSource | undefined, log: Logger): Promise<EventBacklog | undefined> {
   if (!source) return undefined;
-  if (source.kind === 'cloud-monitoring') return source;
+  if (source.kind === 'cloud-monitoring') {
+    const { read, ...where } = source;
+    return read ? { ...where, measured: await guarded(log, 'the event backlog in Cloud Monitoring', read) } : where;
+  }
   try {
     return { kind: 'bus', subscriptions: source.read() };
   } catch (error) {
@@ -279,7 +300,7 @@ function backlogOf(source: EventBacklogSource | undefined, log: Logger): EventBa
 
 export async function gatherHealth(sources: HealthSources, config: Config, now: number): Promise<HealthInput> {
   const { store, log } = sources;
-  const [storeRead, running, outbox, scheduler, reporter, presence, intake] = await Promise.all([
+  const [storeRead, running, outbox, scheduler, reporter, presence, intake, backlog] = await Promise.all([
     // The cheapest read there is (one document, usually absent), timed: is the store answering, and how fast.
     guarded(log, 'the store', async () => {
       const started = performance.now();
@@ -303,8 +324,8 @@ export async function gatherHealth(sources: HealthSources, config: Config, now: 
       const [lastMinute, lastHour] = await Promise.all([store.deliveries.countSince(now - 60_000), store.deliveries.countSince(now - 3_600_000)]);
       return { lastMinute, lastHour };
     }),
+    backlogOf(sources.eventBacklog, log),
   ]);
-  const backlog = backlogOf(sources.eventBacklog, log);
   const snapshotVersion = sources.config.version?.();
   return {
     now,
@@ -487,23 +508,37 @@ export function subscriptionMonitoringUrl(subscription: string, project: string 
   return url.toString();
 }
 
+/**
+ * One rule for the bus's counts and Cloud Monitoring's samples: a subscription needs attention when
+ * its oldest unacknowledged message was over EVENT_BACKLOG_WARNING_MS old when the figures were
+ * taken (judged at the sample's time, so a sample a few minutes old does not age its messages).
+ */
+function judgeBacklog(backlogs: readonly SubscriptionBacklog[], now: number, warnings: string[]): SubscriptionBacklogHealth[] {
+  return backlogs.map((subscription): SubscriptionBacklogHealth => {
+    const { oldestPublishedAt, sampledAt, ...rest } = subscription;
+    const sampled = sampledAt === undefined ? {} : { sampledAt: new Date(sampledAt).toISOString() };
+    if (oldestPublishedAt === undefined) return { ...rest, ...sampled };
+    const oldestAgeMs = Math.max(0, (sampledAt ?? now) - oldestPublishedAt);
+    if (oldestAgeMs > EVENT_BACKLOG_WARNING_MS) {
+      const when = sampledAt === undefined ? '' : ' when Cloud Monitoring last sampled it';
+      warnings.push(`${subscription.subscription} has ${count(subscription.unacknowledged)} unacknowledged ${subscription.unacknowledged === 1 ? 'message' : 'messages'}, the oldest ${formatDuration(oldestAgeMs)} old${when}`);
+    }
+    return { ...rest, oldestPublishedAt: new Date(oldestPublishedAt).toISOString(), oldestAgeMs, ...sampled };
+  });
+}
+
 function webhooksOf(input: HealthInput, now: number): WebhooksHealth {
   const warnings: string[] = [];
   let backlog: WebhooksHealth['backlog'] = { kind: 'unknown' };
   if (input.backlog?.kind === 'cloud-monitoring') {
-    const project = input.backlog.project;
-    backlog = { kind: 'cloud-monitoring', links: input.backlog.subscriptions.map((subscription) => ({ subscription, url: subscriptionMonitoringUrl(subscription, project) })) };
+    const { project, measured } = input.backlog;
+    const links = input.backlog.subscriptions.map((subscription) => ({ subscription, url: subscriptionMonitoringUrl(subscription, project) }));
+    // A failed read leaves the backlog unknown, as it is without a reader: the error says why, the state stays.
+    if (!measured) backlog = { kind: 'cloud-monitoring', links };
+    else if (failed(measured)) backlog = { kind: 'cloud-monitoring', links, error: measured.error };
+    else backlog = { kind: 'cloud-monitoring', links, subscriptions: judgeBacklog(measured.subscriptions, now, warnings), unmeasured: measured.unmeasured };
   } else if (input.backlog?.kind === 'bus') {
-    const subscriptions = input.backlog.subscriptions.map((subscription): SubscriptionBacklogHealth => {
-      const { oldestPublishedAt, ...rest } = subscription;
-      if (oldestPublishedAt === undefined) return rest;
-      const oldestAgeMs = Math.max(0, now - oldestPublishedAt);
-      if (oldestAgeMs > EVENT_BACKLOG_WARNING_MS) {
-        warnings.push(`${subscription.subscription} has ${count(subscription.unacknowledged)} unacknowledged ${subscription.unacknowledged === 1 ? 'message' : 'messages'}, the oldest ${formatDuration(oldestAgeMs)} old`);
-      }
-      return { ...rest, oldestPublishedAt: new Date(oldestPublishedAt).toISOString(), oldestAgeMs };
-    });
-    backlog = { kind: 'bus', subscriptions };
+    backlog = { kind: 'bus', subscriptions: judgeBacklog(input.backlog.subscriptions, now, warnings) };
   }
   const state = failed(input.intake) ? 'failing' : warnings.length > 0 ? 'warning' : 'ok';
   return { state, intake: input.intake, backlog, warnings };
@@ -687,20 +722,38 @@ function runnersDetails(runners: RunnersHealth, now: number): SafeHtml {
   return html`${summary}${jobs}${errors}${attention(runners.warnings)}${list}`;
 }
 
+function backlogFigures(subscription: SubscriptionBacklogHealth, now: number): SafeHtml {
+  const oldest = subscription.oldestPublishedAt ? html`, the oldest published ${timeWithDistance(subscription.oldestPublishedAt, now)}` : '';
+  const sampled = subscription.sampledAt ? html`; sampled ${timeWithDistance(subscription.sampledAt, now)}` : '';
+  return html`<strong>${subscription.subscription}</strong> (topic ${subscription.topic}): ${plural(subscription.unacknowledged, 'message', 'messages')} not yet acknowledged${oldest}${sampled}`;
+}
+
+function cloudBacklogDetails(backlog: Extract<WebhooksHealth['backlog'], { kind: 'cloud-monitoring' }>, now: number): SafeHtml {
+  const chart = (subscription: string): SafeHtml => {
+    const link = backlog.links.find((candidate) => candidate.subscription === subscription);
+    return link ? html` — <a href="${link.url}">charts</a>` : html``;
+  };
+  if (backlog.subscriptions) {
+    const lines = [
+      ...backlog.subscriptions.map((subscription) => html`<li>${backlogFigures(subscription, now)}${chart(subscription.subscription)}</li>`),
+      ...(backlog.unmeasured ?? []).map((subscription) => html`<li><strong>${subscription}</strong>: no sample in Cloud Monitoring in the last five minutes${chart(subscription)}</li>`),
+    ];
+    return html`Event backlog of the github-events subscriptions, Cloud Monitoring's newest sample:<ul class="reasons">${lines}</ul>`;
+  }
+  const links = joinHtml(
+    backlog.links.map((link) => html`<a href="${link.url}">${link.subscription}</a>`),
+    html`, `,
+  );
+  const what = html`undelivered messages and the oldest unacknowledged message's age of the github-events subscriptions ${links}`;
+  if (backlog.error) return html`Event backlog: could not read it from Cloud Monitoring: ${backlog.error}. Its charts there — ${what}.`;
+  return html`Event backlog: in Cloud Monitoring, not read by this page — ${what}.`;
+}
+
 function backlogDetails(backlog: WebhooksHealth['backlog'], now: number): SafeHtml {
   if (backlog.kind === 'unknown') return html`Event backlog: not known to this process.`;
-  if (backlog.kind === 'cloud-monitoring') {
-    const links = joinHtml(
-      backlog.links.map((link) => html`<a href="${link.url}">${link.subscription}</a>`),
-      html`, `,
-    );
-    return html`Event backlog: in Cloud Monitoring, not read by this page — undelivered messages and the oldest unacknowledged message's age of the github-events subscriptions ${links}.`;
-  }
+  if (backlog.kind === 'cloud-monitoring') return cloudBacklogDetails(backlog, now);
   if (backlog.subscriptions.length === 0) return html`Event backlog: the in-process bus has no subscriptions yet.`;
-  const lines = backlog.subscriptions.map((subscription) => {
-    const oldest = subscription.oldestPublishedAt ? html`, the oldest published ${timeWithDistance(subscription.oldestPublishedAt, now)}` : '';
-    return html`<li><strong>${subscription.subscription}</strong> (topic ${subscription.topic}): ${plural(subscription.unacknowledged, 'message', 'messages')} not yet acknowledged${oldest}</li>`;
-  });
+  const lines = backlog.subscriptions.map((subscription) => html`<li>${backlogFigures(subscription, now)}</li>`);
   return html`Event backlog of the in-process bus, per subscription:<ul class="reasons">${lines}</ul>`;
 }
 
