@@ -223,9 +223,14 @@ export function monitoringBacklogReader(options: MonitoringBacklogOptions): () =
 }
 
 /** The reader for the deployed github-events subscriptions, from the function's environment. */
-export function monitoringBacklogFromEnv(env: NodeJS.ProcessEnv, subscriptions: MonitoringBacklogOptions['subscriptions']): () => Promise<MeasuredBacklog> {
+export function monitoringBacklogFromEnv(
+  env: NodeJS.ProcessEnv,
+  subscriptions: MonitoringBacklogOptions['subscriptions'],
+  overrides: Omit<MonitoringBacklogOptions, 'subscriptions' | 'project' | 'baseUrl'> = {},
+): () => Promise<MeasuredBacklog> {
   const project = env.GOOGLE_CLOUD_PROJECT || env.GCLOUD_PROJECT;
   return monitoringBacklogReader({
+    ...overrides,
     subscriptions,
     ...(project ? { project } : {}),
     ...(env.MONITORING_API_URL ? { baseUrl: env.MONITORING_API_URL } : {}),
