@@ -1,12 +1,20 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { monitoringBacklogFromEnv, monitoringBacklogReader, type MonitoringBacklogOptions } from '../../../shared/bus/monitoring-backlog';
+import {
+  byMetric,
+  monitoringPoint,
+  OLDEST_AGE_METRIC,
+  PERMISSION_DENIED,
+  startFakeMonitoring,
+  subscriptionSeries as series,
+  UNDELIVERED_METRIC,
+  type FakeMonitoring,
+} from '../../support/fake-monitoring';
 
 /**
  * The cloud's event backlog for /health: Cloud Monitoring's time series for the github-events
- * subscriptions, asked over HTTP of a fake Monitoring API that records what it was asked and
- * answers as Google does (int64 values as strings, newest point first, Google's error JSON).
+ * subscriptions, asked over HTTP of a fake Monitoring API (test/support/fake-monitoring.ts) that
+ * records what it was asked and answers as Google does.
  */
 
 const NOW = Date.parse('2026-11-20T10:00:00Z');
@@ -15,70 +23,28 @@ const SUBSCRIPTIONS = [
   { name: 'events', topic: 'github-events' },
   { name: 'trigger', topic: 'github-events' },
 ] as const;
-const UNDELIVERED = 'pubsub.googleapis.com/subscription/num_undelivered_messages';
-const OLDEST = 'pubsub.googleapis.com/subscription/oldest_unacked_message_age';
 
-interface Asked {
-  path: string;
-  query: URLSearchParams;
-  authorization: string | undefined;
-}
+const point = (secondsAgo: number, value: number) => monitoringPoint(NOW, secondsAgo, value);
 
-type Answer = (asked: Asked) => { status: number; body: unknown; delayMs?: number };
+/** Both subscriptions, newest point first as Monitoring lists them. */
+const healthyProject = byMetric(
+  [series('events', [point(70, 12), point(130, 40)]), series('trigger', [point(70, 0)])],
+  [series('events', [point(70, 420), point(130, 360)]), series('trigger', [point(70, 0)])],
+);
 
-let server: Server;
+let monitoring: FakeMonitoring;
 let base: string;
-let asked: Asked[] = [];
-let answer: Answer = () => ({ status: 200, body: {} });
-
-function point(secondsAgo: number, value: number | string): unknown {
-  const at = new Date(NOW - secondsAgo * 1000).toISOString();
-  return { interval: { startTime: at, endTime: at }, value: { int64Value: String(value) } };
-}
-
-function series(subscription: string, points: unknown[]): unknown {
-  return {
-    metric: { type: 'ignored' },
-    resource: { type: 'pubsub_subscription', labels: { project_id: 'cutwater-prod', subscription_id: subscription } },
-    metricKind: 'GAUGE',
-    valueType: 'INT64',
-    points,
-  };
-}
-
-/** Answers as Monitoring would for a project with both subscriptions, by the metric the filter names. */
-const healthyProject: Answer = ({ query }) => {
-  const filter = query.get('filter') ?? '';
-  if (filter.includes(UNDELIVERED)) return { status: 200, body: { timeSeries: [series('events', [point(70, 12), point(130, 40)]), series('trigger', [point(70, 0)])], unit: '1' } };
-  if (filter.includes(OLDEST)) return { status: 200, body: { timeSeries: [series('events', [point(70, 420), point(130, 360)]), series('trigger', [point(70, 0)])], unit: 's' } };
-  return { status: 400, body: { error: { code: 400, message: 'unexpected filter', status: 'INVALID_ARGUMENT' } } };
-};
-
-function respond(request: IncomingMessage, response: ServerResponse): void {
-  const url = new URL(request.url ?? '/', 'http://fake');
-  const entry = { path: url.pathname, query: url.searchParams, authorization: request.headers.authorization };
-  asked.push(entry);
-  const { status, body, delayMs } = answer(entry);
-  setTimeout(() => {
-    if (response.destroyed) return;
-    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  }, delayMs ?? 0);
-}
 
 beforeAll(async () => {
-  server = createServer(respond);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  monitoring = await startFakeMonitoring();
+  base = monitoring.base;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => monitoring.close());
 
 afterEach(() => {
-  asked = [];
-  answer = () => ({ status: 200, body: {} });
+  monitoring.asked.length = 0;
+  monitoring.answer = () => ({ status: 200, body: {} });
 });
 
 function reader(overrides: Partial<MonitoringBacklogOptions> & { clock?: { now: number } } = {}) {
@@ -95,7 +61,7 @@ function reader(overrides: Partial<MonitoringBacklogOptions> & { clock?: { now: 
 
 describe('the Cloud Monitoring backlog reader', () => {
   it("asks once per metric for every subscription, signed, over the last five minutes, and takes each one's newest sample", async () => {
-    answer = healthyProject;
+    monitoring.answer = healthyProject;
     const measured = await reader()();
 
     expect(measured.unmeasured).toEqual([]);
@@ -106,8 +72,8 @@ describe('the Cloud Monitoring backlog reader', () => {
       { subscription: 'trigger', topic: 'github-events', unacknowledged: 0, sampledAt: NOW - 70_000 },
     ]);
 
-    expect(asked).toHaveLength(2);
-    for (const request of asked) {
+    expect(monitoring.asked).toHaveLength(2);
+    for (const request of monitoring.asked) {
       expect(request.path).toBe('/v3/projects/cutwater-prod/timeSeries');
       expect(request.authorization).toBe(`Bearer ${TOKEN}`);
       expect(request.query.get('interval.endTime')).toBe('2026-11-20T10:00:00.000Z');
@@ -115,13 +81,13 @@ describe('the Cloud Monitoring backlog reader', () => {
       expect(request.query.get('filter')).toContain('resource.labels.subscription_id = one_of("events", "trigger")');
       expect(request.query.get('filter')).toContain('resource.type = "pubsub_subscription"');
     }
-    expect(asked.map((request) => request.query.get('filter')?.match(/metric\.type = "([^"]+)"/)?.[1]).sort()).toEqual([UNDELIVERED, OLDEST].sort());
+    expect(monitoring.asked.map((request) => request.query.get('filter')?.match(/metric\.type = "([^"]+)"/)?.[1]).sort()).toEqual([UNDELIVERED_METRIC, OLDEST_AGE_METRIC].sort());
   });
 
   it('says which subscriptions Monitoring had no sample for', async () => {
-    answer = ({ query }) => {
+    monitoring.answer = ({ query }) => {
       const filter = query.get('filter') ?? '';
-      const value = filter.includes(UNDELIVERED) ? 3 : 30;
+      const value = filter.includes(UNDELIVERED_METRIC) ? 3 : 30;
       return { status: 200, body: { timeSeries: [series('events', [point(65, value)])] } };
     };
     const measured = await reader()();
@@ -129,30 +95,28 @@ describe('the Cloud Monitoring backlog reader', () => {
     expect(measured.unmeasured).toEqual(['trigger']);
 
     // No time series at all (Monitoring leaves the field out): every subscription is unmeasured.
-    answer = () => ({ status: 200, body: {} });
+    monitoring.answer = () => ({ status: 200, body: {} });
     expect(await reader()()).toEqual({ subscriptions: [], unmeasured: ['events', 'trigger'] });
   });
 
   it('keeps an answer for half a minute, so reloading the page does not spend quota', async () => {
-    answer = healthyProject;
+    monitoring.answer = healthyProject;
     const clock = { now: NOW };
     const read = reader({ clock });
     await Promise.all([read(), read()]);
     await read();
     clock.now += 29_000;
     await read();
-    expect(asked).toHaveLength(2);
+    expect(monitoring.asked).toHaveLength(2);
     clock.now += 1_000;
     await read();
-    expect(asked).toHaveLength(4);
+    expect(monitoring.asked).toHaveLength(4);
   });
 
   it("names the missing role and permission when Monitoring refuses with 403, keeping Google's reason and never the token", async () => {
-    answer = () => ({
-      status: 403,
-      body: { error: { code: 403, message: 'Permission monitoring.timeSeries.list denied (or the resource may not exist).', status: 'PERMISSION_DENIED' } },
-    });
-    const error = await reader()().then(
+    monitoring.answer = PERMISSION_DENIED;
+    const read = reader();
+    const error = await read().then(
       () => undefined,
       (caught: unknown) => caught as Error,
     );
@@ -160,35 +124,36 @@ describe('the Cloud Monitoring backlog reader', () => {
       "Cloud Monitoring refused the read (403 PERMISSION_DENIED): the status function's service account needs roles/monitoring.viewer on project cutwater-prod (permission monitoring.timeSeries.list): Permission monitoring.timeSeries.list denied (or the resource may not exist).",
     );
     expect(error?.message).not.toContain(TOKEN);
-    // The refusal is remembered like an answer.
-    await expect(reader()()).rejects.toThrow();
+    // The refusal is remembered like an answer: a missing role fails alike on every reload.
+    await expect(read()).rejects.toThrow(error?.message);
+    expect(monitoring.asked).toHaveLength(2);
   });
 
   it('gives up after its deadline, and says so', async () => {
-    answer = () => ({ status: 200, body: {}, delayMs: 1_000 });
+    monitoring.answer = () => ({ status: 200, body: {}, delayMs: 1_000 });
     await expect(reader({ deadlineMs: 100 })()).rejects.toThrow('Cloud Monitoring did not answer within 0.1 s');
   });
 
   it('reports an answer it cannot read, a server error and missing credentials in words', async () => {
-    answer = () => ({ status: 200, body: { timeSeries: 'not a list' } });
+    monitoring.answer = () => ({ status: 200, body: { timeSeries: 'not a list' } });
     await expect(reader()()).rejects.toThrow(/^Cloud Monitoring's answer was not a time-series list \(timeSeries: /);
 
-    answer = () => ({ status: 503, body: { error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' } } });
+    monitoring.answer = () => ({ status: 503, body: { error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' } } });
     await expect(reader()()).rejects.toThrow('Cloud Monitoring answered 503 UNAVAILABLE: The service is currently unavailable.');
 
     const noCredentials = reader({ accessToken: () => Promise.reject(new Error('Could not load the default credentials.')) });
     await expect(noCredentials()).rejects.toThrow("could not get an access token from Google's credentials: Could not load the default credentials.");
     // Two requests for each of the first two reads; none without a token.
-    expect(asked).toHaveLength(4);
+    expect(monitoring.asked).toHaveLength(4);
   });
 
   it('takes the API origin from MONITORING_API_URL and the project from GOOGLE_CLOUD_PROJECT', async () => {
-    answer = healthyProject;
+    monitoring.answer = healthyProject;
     const read = monitoringBacklogFromEnv({ MONITORING_API_URL: `${base}/`, GOOGLE_CLOUD_PROJECT: 'elsewhere' }, SUBSCRIPTIONS, {
       accessToken: () => Promise.resolve(TOKEN),
       now: () => NOW,
     });
     expect((await read()).subscriptions.map((subscription) => subscription.unacknowledged)).toEqual([12, 0]);
-    expect(asked.map((request) => request.path)).toEqual(['/v3/projects/elsewhere/timeSeries', '/v3/projects/elsewhere/timeSeries']);
+    expect(monitoring.asked.map((request) => request.path)).toEqual(['/v3/projects/elsewhere/timeSeries', '/v3/projects/elsewhere/timeSeries']);
   });
 });

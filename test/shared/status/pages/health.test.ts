@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DiskArtifactStore } from '../../../../shared/artifacts/disk';
 import { staticConfigSource } from '../../../../shared/config/config-source';
 import type { InstallationBudget } from '../../../../shared/github/budget';
@@ -24,6 +24,8 @@ import { testProwJob } from '../../../support/prowjobs';
 import { EmbeddedStore } from '../../../../shared/store/embedded';
 import { buildFromFiles, expectLoaded, yaml } from '../../../support/config';
 import { serveListener } from '../../../support/listener-server';
+import { byMetric, monitoringPoint, PERMISSION_DENIED, startFakeMonitoring, subscriptionSeries, type FakeMonitoring } from '../../../support/fake-monitoring';
+import { monitoringBacklogReader, type MeasuredBacklog } from '../../../../shared/bus/monitoring-backlog';
 
 /**
  * The health page: what someone asking "is Cutwater well, and how much GitHub budget is left?"
@@ -323,6 +325,67 @@ describe('components', () => {
     expect(text(render(healthReport(input())))).toContain('Event backlog: not known to this process.');
   });
 
+  it("shows Cloud Monitoring's newest sample per subscription beside its charts, judged at the sample's time", () => {
+    const report = healthReport(
+      input({
+        backlog: {
+          kind: 'cloud-monitoring',
+          project: 'cutwater-prod',
+          subscriptions: ['events', 'trigger', 'spare'],
+          measured: {
+            subscriptions: [
+              // Sampled two minutes ago with its oldest then six minutes old: stuck.
+              { subscription: 'events', topic: 'github-events', unacknowledged: 31, oldestPublishedAt: NOW - 8 * 60_000, sampledAt: NOW - 2 * 60_000 },
+              // Four minutes old when sampled three minutes ago: seven minutes since publishing, but it was not stuck then.
+              { subscription: 'trigger', topic: 'github-events', unacknowledged: 2, oldestPublishedAt: NOW - 7 * 60_000, sampledAt: NOW - 3 * 60_000 },
+            ],
+            unmeasured: ['spare'],
+          },
+        },
+      }),
+    );
+    expect(report.components.webhooks.state).toBe('warning');
+    expect(report.components.webhooks.warnings).toEqual(['events has 31 unacknowledged messages, the oldest 6m00s old when Cloud Monitoring last sampled it']);
+    expect(report.components.webhooks.backlog).toMatchObject({
+      kind: 'cloud-monitoring',
+      subscriptions: [
+        { subscription: 'events', unacknowledged: 31, oldestAgeMs: 6 * 60_000, sampledAt: '2026-11-20T09:58:00.000Z', oldestPublishedAt: '2026-11-20T09:52:00.000Z' },
+        { subscription: 'trigger', unacknowledged: 2, oldestAgeMs: 4 * 60_000, sampledAt: '2026-11-20T09:57:00.000Z' },
+      ],
+      unmeasured: ['spare'],
+    });
+    const page = render(report);
+    expect(text(page)).toContain("Event backlog of the github-events subscriptions, Cloud Monitoring's newest sample:");
+    expect(text(page)).toContain('events (topic github-events): 31 messages not yet acknowledged, the oldest published 09:52:00 UTC (8m00s ago); sampled 09:58:00 UTC (2m00s ago) — charts');
+    expect(text(page)).toContain('trigger (topic github-events): 2 messages not yet acknowledged, the oldest published 09:53:00 UTC (7m00s ago); sampled 09:57:00 UTC (3m00s ago) — charts');
+    expect(text(page)).toMatch(/spare ?: no sample in Cloud Monitoring in the last five minutes — charts/);
+    expect(page).toContain('<a href="https://console.cloud.google.com/cloudpubsub/subscription/detail/events?tab=metrics&#38;project=cutwater-prod">charts</a>');
+    expect(page).toContain('<a href="https://console.cloud.google.com/cloudpubsub/subscription/detail/spare?tab=metrics&#38;project=cutwater-prod">charts</a>');
+    expect(text(page)).not.toContain('not read by this page');
+  });
+
+  it('falls back to the links, saying why, when Cloud Monitoring cannot be read', () => {
+    const report = healthReport(
+      input({
+        backlog: {
+          kind: 'cloud-monitoring',
+          project: 'cutwater-prod',
+          subscriptions: ['events', 'trigger'],
+          measured: { error: `Cloud Monitoring refused the read (403 PERMISSION_DENIED): needs roles/monitoring.viewer ${HOSTILE}` },
+        },
+      }),
+    );
+    // Unknown is not bad: the component keeps its state, as it does with links only.
+    expect(report.components.webhooks.state).toBe('ok');
+    expect(report.components.webhooks.backlog).toMatchObject({ kind: 'cloud-monitoring', error: expect.stringContaining('roles/monitoring.viewer') });
+    const page = render(report);
+    expect(text(page)).toContain(
+      `Event backlog: could not read it from Cloud Monitoring: Cloud Monitoring refused the read (403 PERMISSION_DENIED): needs roles/monitoring.viewer ${HOSTILE}. Its charts there — undelivered messages and the oldest unacknowledged message's age of the github-events subscriptions events, trigger.`,
+    );
+    expect(page).toContain('<a href="https://console.cloud.google.com/cloudpubsub/subscription/detail/trigger?tab=metrics&#38;project=cutwater-prod">trigger</a>');
+    expect(page).not.toContain('<img');
+  });
+
   it('says GitHub is off when this process holds no clients', () => {
     const report = healthReport(input({ budget: undefined }));
     expect(report.components.github).toEqual({ state: 'off' });
@@ -595,5 +658,96 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
       reads: { identities: ['token-feedfacecafebeef'] },
       writes: { lastHour: 1, depth: 0, blocked: { until: '2026-11-20T10:10:00.000Z' }, writer: { holder: 'writer-1' } },
     });
+  });
+});
+
+describe('/health and /health.json in the cloud, reading the backlog from a fake Cloud Monitoring', () => {
+  const CONFIG = expectLoaded(buildFromFiles({ jobs: {} }));
+  const SUBSCRIPTIONS = [
+    { name: 'events', topic: 'github-events' },
+    { name: 'trigger', topic: 'github-events' },
+  ];
+  let monitoring: FakeMonitoring;
+  let server: Server;
+  let base: string;
+  let store: EmbeddedStore;
+  let dir: string;
+  // Each test reads through a fresh reader, so one test's cached answer is not the next one's.
+  let read: () => Promise<MeasuredBacklog>;
+
+  beforeAll(async () => {
+    monitoring = await startFakeMonitoring();
+    dir = mkdtempSync(path.join(tmpdir(), 'cutwater-health-cloud-'));
+    store = EmbeddedStore.open({ now: () => NOW });
+    const listener = statusListener({
+      store,
+      artifacts: new DiskArtifactStore(dir),
+      log: memoryLogger(),
+      config: staticConfigSource(CONFIG),
+      auth: statusAuthFromEnv({ STATUS_SESSION_SECRET: 's'.repeat(40) }, {}),
+      now: () => NOW,
+      eventBacklog: { kind: 'cloud-monitoring', project: 'cutwater-prod', subscriptions: ['events', 'trigger'], read: () => read() },
+    });
+    ({ server, base } = await serveListener(listener));
+  });
+
+  beforeEach(() => {
+    monitoring.asked.length = 0;
+    read = monitoringBacklogReader({ subscriptions: SUBSCRIPTIONS, project: 'cutwater-prod', baseUrl: monitoring.base, accessToken: () => Promise.resolve('token-1'), now: () => NOW });
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await monitoring.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("shows each subscription's undelivered messages and oldest age, warning over five minutes, with the charts beside them", async () => {
+    monitoring.answer = byMetric(
+      [subscriptionSeries('events', [monitoringPoint(NOW, 60, 31)]), subscriptionSeries('trigger', [monitoringPoint(NOW, 60, 0)])],
+      [subscriptionSeries('events', [monitoringPoint(NOW, 60, 400)]), subscriptionSeries('trigger', [monitoringPoint(NOW, 60, 0)])],
+    );
+    const page = await (await fetch(`${base}/health`)).text();
+    expect(text(page)).toContain('Webhook intake ⚠ warning');
+    expect(text(page)).toContain('Needs attention: events has 31 unacknowledged messages, the oldest 6m40s old when Cloud Monitoring last sampled it.');
+    expect(text(page)).toContain('events (topic github-events): 31 messages not yet acknowledged, the oldest published 09:52:20 UTC (7m40s ago); sampled 09:59:00 UTC (1m00s ago) — charts');
+    expect(text(page)).toContain('trigger (topic github-events): 0 messages not yet acknowledged; sampled 09:59:00 UTC (1m00s ago) — charts');
+    expect(page).toContain('<a href="https://console.cloud.google.com/cloudpubsub/subscription/detail/events?tab=metrics&#38;project=cutwater-prod">charts</a>');
+    expect(monitoring.asked.every((request) => request.authorization === 'Bearer token-1')).toBe(true);
+
+    const report = (await (await fetch(`${base}/health.json`)).json()) as HealthReport;
+    expect(report.components.webhooks).toMatchObject({
+      state: 'warning',
+      backlog: {
+        kind: 'cloud-monitoring',
+        subscriptions: [
+          { subscription: 'events', topic: 'github-events', unacknowledged: 31, oldestAgeMs: 400_000, sampledAt: '2026-11-20T09:59:00.000Z' },
+          { subscription: 'trigger', topic: 'github-events', unacknowledged: 0, sampledAt: '2026-11-20T09:59:00.000Z' },
+        ],
+        unmeasured: [],
+        links: [
+          { subscription: 'events', url: expect.stringContaining('/subscription/detail/events?') },
+          { subscription: 'trigger', url: expect.stringContaining('/subscription/detail/trigger?') },
+        ],
+      },
+    });
+    // The page and the JSON were served from one read.
+    expect(monitoring.asked).toHaveLength(2);
+  });
+
+  it('falls back to the links when Monitoring refuses, naming the role the status function lacks', async () => {
+    monitoring.answer = PERMISSION_DENIED;
+    const response = await fetch(`${base}/health`);
+    expect(response.status).toBe(200);
+    const page = text(await response.text());
+    expect(page).toContain('Webhook intake ✔ ok');
+    expect(page).toContain(
+      "Event backlog: could not read it from Cloud Monitoring: Cloud Monitoring refused the read (403 PERMISSION_DENIED): the status function's service account needs roles/monitoring.viewer on project cutwater-prod (permission monitoring.timeSeries.list)",
+    );
+    expect(page).toContain("Its charts there — undelivered messages and the oldest unacknowledged message's age of the github-events subscriptions events, trigger.");
+    expect(page).not.toContain('token-1');
+    const report = (await (await fetch(`${base}/health.json`)).json()) as HealthReport;
+    expect(report.components.webhooks.backlog).toMatchObject({ kind: 'cloud-monitoring', error: expect.stringContaining('roles/monitoring.viewer') });
   });
 });
