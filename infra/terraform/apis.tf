@@ -11,6 +11,7 @@ locals {
     "iam.googleapis.com",
     "iamcredentials.googleapis.com", # OIDC tokens for push, Scheduler and Eventarc
     "logging.googleapis.com",
+    "monitoring.googleapis.com", # the health page reads Pub/Sub's backlog metrics
     "pubsub.googleapis.com",
     "run.googleapis.com", # 2nd gen functions run as Cloud Run services
     "secretmanager.googleapis.com",

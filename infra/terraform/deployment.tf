@@ -37,6 +37,8 @@ locals {
   #                    reads no config
   #   artifacts        "read" for the status pages, which show logs and artifacts from the
   #                    artifacts bucket; "none" for the rest (the runners write it)
+  #   monitoring       (optional) "read" for the status pages, whose health page reads the
+  #                    event backlog from Cloud Monitoring; absent for the rest
   #   environment      variables for this function only, besides local.function_environment
   #   timeout_seconds  for Pub/Sub-pushed functions at most the ack deadline, or a slow delivery
   #                    would be redelivered while still running
@@ -162,6 +164,7 @@ locals {
       pubsub_reports   = false
       config_snapshots = "read"
       artifacts        = "read"
+      monitoring       = "read"
       # Live logs end each stream after 20 s (functions/status: Hosting cuts requests at 60 s and
       # buffers streamed responses) and the browser reconnects, so no request lasts long; the
       # slack is for a large artifact download.

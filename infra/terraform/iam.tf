@@ -60,6 +60,16 @@ resource "google_storage_bucket_iam_member" "function_artifacts" {
   member   = "serviceAccount:${google_service_account.function[each.key].email}"
 }
 
+# The health page shows the github-events subscriptions' backlog (undelivered messages, the
+# oldest unacknowledged age), which Pub/Sub reports only to Cloud Monitoring. Monitoring grants
+# reading per project only; monitoring.viewer reads metrics and cannot change anything.
+resource "google_project_iam_member" "function_monitoring" {
+  for_each = { for name, fn in local.functions : name => fn if lookup(fn, "monitoring", "none") == "read" }
+  project  = var.project_id
+  role     = "roles/monitoring.viewer"
+  member   = "serviceAccount:${google_service_account.function[each.key].email}"
+}
+
 resource "google_secret_manager_secret_iam_member" "function" {
   for_each  = local.function_secret_access
   project   = var.project_id

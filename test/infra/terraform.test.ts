@@ -971,6 +971,8 @@ interface Expectations {
   readonly configAccess: Readonly<Record<string, ConfigAccess>>;
   /** Functions that read logs and artifacts from the artifacts bucket (the status pages). */
   readonly artifactReaders: readonly string[];
+  /** Functions that read metrics from Cloud Monitoring (the health page's event backlog). */
+  readonly monitoringReaders: readonly string[];
   readonly reportTopics: readonly string[];
   readonly firestoreIndexes: IndexFile;
   readonly firestoreRules: string;
@@ -1145,6 +1147,7 @@ function checkFunctionAccount(
     grantKey({ role: 'roles/datastore.user', on: 'project' }),
     ...(configRole ? [grantKey({ role: configRole, on: buckets(view).config })] : []),
     ...(expected.artifactReaders.includes(spec.name) ? [grantKey({ role: 'roles/storage.objectViewer', on: buckets(view).artifacts })] : []),
+    ...(expected.monitoringReaders.includes(spec.name) ? [grantKey({ role: 'roles/monitoring.viewer', on: 'project' })] : []),
     ...Object.keys(spec.secrets).map((secret) => {
       const on = view.addressOfNamed('google_secret_manager_secret', 'secret_id', secret);
       return grantKey({ role: 'roles/secretmanager.secretAccessor', on });
@@ -1411,6 +1414,11 @@ function artifactReaders(): string[] {
   return FUNCTIONS.filter((spec) => entryFile(spec.name).includes('new GcsArtifactStore(')).map((spec) => spec.name);
 }
 
+/** Functions whose entry file reads the event backlog from Cloud Monitoring. */
+function monitoringReaders(): string[] {
+  return FUNCTIONS.filter((spec) => entryFile(spec.name).includes('monitoringBacklogFromEnv(')).map((spec) => spec.name);
+}
+
 function entryFile(name: string): string {
   return readFileSync(path.join(REPO_ROOT, 'functions', name, 'index.ts'), 'utf8');
 }
@@ -1455,6 +1463,7 @@ function expectations(indexFile: string = readFileSync(INDEX_FILE, 'utf8')): Exp
     reporting: reportingFunctions(),
     configAccess: configAccess(),
     artifactReaders: artifactReaders(),
+    monitoringReaders: monitoringReaders(),
     reportTopics: TFVARS.report_topics,
     firestoreIndexes: JSON.parse(indexFile) as IndexFile,
     firestoreRules: readFileSync(RULES_FILE, 'utf8'),
@@ -1486,6 +1495,7 @@ describe('infra/terraform', () => {
       cherrypicker: 'none',
     });
     expect(artifactReaders()).toEqual(['status']);
+    expect(monitoringReaders()).toEqual(['status']);
     expect(nudgingFunctions().sort()).toEqual(['events', 'reporter', 'scheduler', 'trigger']);
   });
 
@@ -1540,6 +1550,19 @@ describe('infra/terraform', () => {
       'function reporter: its service account lacks roles/pubsub.publisher on google_pubsub_topic.topic["github-writes"]',
       'function scheduler: its service account lacks roles/pubsub.publisher on google_pubsub_topic.topic["github-writes"]',
       'function trigger: its service account lacks roles/pubsub.publisher on google_pubsub_topic.topic["github-writes"]',
+    ]);
+  });
+
+  it("reports the status function without monitoring.viewer, which the health page's event backlog needs, and any other function holding it", () => {
+    const withoutViewer = model.instances.filter((i) => !i.address.startsWith('google_project_iam_member.function_monitoring['));
+    expect(checkTerraform({ ...model, instances: withoutViewer }, expectations())).toEqual(['function status: its service account lacks roles/monitoring.viewer on project']);
+    const viewer = model.instances.find((i) => i.address === 'google_project_iam_member.function_monitoring["status"]');
+    expect(viewer).toBeDefined();
+    // The same grant for the webhook's account, whose member is the one its datastore grant names.
+    const webhookMember = model.instances.find((i) => i.address === 'google_project_iam_member.function_datastore["webhook"]')?.attrs.member;
+    const onWebhook = { ...viewer!, address: 'google_project_iam_member.function_monitoring["webhook"]', attrs: { ...viewer!.attrs, member: webhookMember! } };
+    expect(checkTerraform({ ...model, instances: [...model.instances, onWebhook] }, expectations())).toEqual([
+      'function webhook: its service account holds roles/monitoring.viewer on project, which it does not need',
     ]);
   });
 
