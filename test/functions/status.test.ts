@@ -10,6 +10,7 @@ import { RERUN_OF_ANNOTATION } from '../../shared/status/triggered-by';
 import { FirestoreStore } from '../../shared/store/firestore';
 import { startFirestoreEmulator, type RunningEmulator } from '../support/emulators';
 import { startFakeGcs, type FakeGcs } from '../support/fake-gcs';
+import { startFakeMonitoring, type FakeMonitoring } from '../support/fake-monitoring';
 import { testProwJob } from '../support/prowjobs';
 
 /**
@@ -23,6 +24,7 @@ const LOG_LINE = 'compiled 42 widgets';
 
 let firestore: RunningEmulator;
 let gcs: FakeGcs;
+let monitoring: FakeMonitoring;
 let store: FirestoreStore;
 let server: Server;
 let base: string;
@@ -30,7 +32,7 @@ let configDir: string;
 let jobName: string;
 
 beforeAll(async () => {
-  [firestore, gcs] = await Promise.all([startFirestoreEmulator('status-fn'), startFakeGcs()]);
+  [firestore, gcs, monitoring] = await Promise.all([startFirestoreEmulator('status-fn'), startFakeGcs(), startFakeMonitoring()]);
   store = FirestoreStore.connect({ projectId: firestore.projectId, emulatorHost: firestore.host });
 
   const job = testProwJob({ pull: 5, job: 'unit' });
@@ -57,6 +59,7 @@ beforeAll(async () => {
     ARTIFACTS_BUCKET: `gs://${BUCKET}`,
     // The client's emulator setting is its JSON API base URL, which is all the status pages use.
     STORAGE_EMULATOR_HOST: `${gcs.url}/storage/v1`,
+    MONITORING_API_URL: monitoring.base,
   });
   await import('../../functions/status/index');
   const { getTestServer } = await import('@google-cloud/functions-framework/testing');
@@ -68,7 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
   await store?.close();
-  await Promise.all([firestore?.stop(), gcs?.close()]);
+  await Promise.all([firestore?.stop(), gcs?.close(), monitoring?.close()]);
   if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
@@ -118,6 +121,17 @@ describe('the status Cloud Function', () => {
     const rerun = decodeURIComponent(response.headers.get('location')?.replace(/^\/view\//, '') ?? '');
     expect(rerun).not.toBe(jobName);
     expect((await store.jobs.get(rerun))?.job.metadata.annotations?.[RERUN_OF_ANNOTATION]).toBe(jobName);
+  });
+
+  it("reads the event backlog from Cloud Monitoring for /health, and without Google credentials says so and keeps the links", async () => {
+    const response = await fetch(`${base}/health`);
+    expect(response.status).toBe(200);
+    const page = await response.text();
+    // Tests have no Application Default Credentials: the read fails in words, before asking Monitoring.
+    expect(page).toContain('Event backlog: could not read it from Cloud Monitoring: ');
+    expect(page).toContain(`/cloudpubsub/subscription/detail/events?tab=metrics&#38;project=${firestore.projectId}`);
+    expect(page).toContain('/cloudpubsub/subscription/detail/trigger?');
+    expect(monitoring.asked).toEqual([]);
   });
 
   it('answers 404 for a path the pages do not serve', async () => {
