@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,8 @@ import { newPeriodicJob } from '../../../../shared/jobs/factory';
 import { memoryLogger } from '../../../../shared/log/logger';
 import { statusAuthFromEnv } from '../../../../shared/status/auth/from-env';
 import { statusListener } from '../../../../shared/status/http';
+import type { StatusDependencies } from '../../../../shared/status/status-request';
+import type { Config } from '../../../../shared/config/model';
 import {
   healthBody,
   healthReport,
@@ -506,6 +507,38 @@ describe('escaping', () => {
   });
 });
 
+interface ServedPages {
+  base: string;
+  store: EmbeddedStore;
+  close(): Promise<void>;
+}
+
+/** The status pages over HTTP on a fresh embedded store, with `deps` for the health page. */
+async function servePages(config: Config, now: () => number, deps: Partial<StatusDependencies>): Promise<ServedPages> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cutwater-health-'));
+  const store = EmbeddedStore.open({ now });
+  const { server, base } = await serveListener(
+    statusListener({
+      store,
+      artifacts: new DiskArtifactStore(dir),
+      log: memoryLogger(),
+      config: staticConfigSource(config),
+      auth: statusAuthFromEnv({ STATUS_SESSION_SECRET: 's'.repeat(40) }, {}),
+      now,
+      ...deps,
+    }),
+  );
+  return {
+    base,
+    store,
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('/health and /health.json over HTTP, on the embedded store', () => {
   const CONFIG = expectLoaded(
     buildFromFiles({
@@ -521,30 +554,21 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
     }),
   );
   let clock = NOW;
-  let server: Server;
+  let pages: ServedPages;
   let base: string;
   let store: EmbeddedStore;
-  let dir: string;
   const ledger: InstallationBudget[] = [
     budget('installation-4242', { primary: [core(300)], requests: 1500, notModified: 640, secondaryLimited: 1, lastAnswerAt: new Date(NOW).toISOString() }),
     budget('token-feedfacecafebeef', { primary: [core(4800)], requests: 20, notModified: 5 }),
   ];
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'cutwater-health-'));
-    store = EmbeddedStore.open({ now: () => clock });
-    const listener = statusListener({
-      store,
-      artifacts: new DiskArtifactStore(dir),
-      log: memoryLogger(),
-      config: staticConfigSource(CONFIG),
-      auth: statusAuthFromEnv({ STATUS_SESSION_SECRET: 's'.repeat(40) }, {}),
-      now: () => clock,
+    pages = await servePages(CONFIG, () => clock, {
       githubBudget: () => ledger,
       writeLimits: LIMITS,
       eventBacklog: { kind: 'bus', read: () => [{ subscription: 'events', topic: 'github-events', unacknowledged: 3, oldestPublishedAt: clock - 7_000 }] },
     });
-    ({ server, base } = await serveListener(listener));
+    ({ base, store } = pages);
 
     // A running job, leased by a runner of build-east.
     const periodic = CONFIG.periodics[0]!;
@@ -580,11 +604,7 @@ describe('/health and /health.json over HTTP, on the embedded store', () => {
     await store.deliveries.recordAccepted('delivery-now');
   });
 
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => pages.close());
 
   it('is linked from every page', async () => {
     const page = await (await fetch(`${base}/plugins`)).text();
@@ -668,27 +688,17 @@ describe('/health and /health.json in the cloud, reading the backlog from a fake
     { name: 'trigger', topic: 'github-events' },
   ];
   let monitoring: FakeMonitoring;
-  let server: Server;
+  let pages: ServedPages;
   let base: string;
-  let store: EmbeddedStore;
-  let dir: string;
   // Each test reads through a fresh reader, so one test's cached answer is not the next one's.
   let read: () => Promise<MeasuredBacklog>;
 
   beforeAll(async () => {
     monitoring = await startFakeMonitoring();
-    dir = mkdtempSync(path.join(tmpdir(), 'cutwater-health-cloud-'));
-    store = EmbeddedStore.open({ now: () => NOW });
-    const listener = statusListener({
-      store,
-      artifacts: new DiskArtifactStore(dir),
-      log: memoryLogger(),
-      config: staticConfigSource(CONFIG),
-      auth: statusAuthFromEnv({ STATUS_SESSION_SECRET: 's'.repeat(40) }, {}),
-      now: () => NOW,
+    pages = await servePages(CONFIG, () => NOW, {
       eventBacklog: { kind: 'cloud-monitoring', project: 'cutwater-prod', subscriptions: ['events', 'trigger'], read: () => read() },
     });
-    ({ server, base } = await serveListener(listener));
+    ({ base } = pages);
   });
 
   beforeEach(() => {
@@ -697,10 +707,8 @@ describe('/health and /health.json in the cloud, reading the backlog from a fake
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
+    await pages.close();
     await monitoring.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("shows each subscription's undelivered messages and oldest age, warning over five minutes, with the charts beside them", async () => {
