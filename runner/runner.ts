@@ -237,7 +237,9 @@ export class Runner {
         { cluster: this.options.cluster, holder: this.options.holder, ttlMs: this.leaseTtlMs },
         start,
       );
-      if (claim) await this.begin(claim.job, claim.lease, start !== undefined);
+      // Started by this claim only if the job was still triggered: otherwise it is a peer's to adopt.
+      const startedNow = start !== undefined && claim?.job.job.status?.build_id === start.status?.build_id;
+      if (claim) await this.begin(claim.job, claim.lease, startedNow);
     } finally {
       this.starting.delete(name);
     }

@@ -162,7 +162,9 @@ export function unclaimableReason(current: StoredJob, request: ClaimRequest, now
 
 /**
  * The job with a new lease for the claimer, or undefined when it is not claimable. With `start`,
- * the update is applied in the same version (and refused as applyUpdate would refuse it).
+ * a job still triggered is started in the same version (refused as applyUpdate would refuse it);
+ * one another runner already started is only leased, so its build ID and pod name stay those of
+ * the execution the claimer is about to adopt.
  */
 export function applyClaim(current: StoredJob, request: ClaimRequest, now: number, start?: JobUpdate): Claim | undefined {
   if (unclaimableReason(current, request, now) !== undefined) return undefined;
@@ -172,7 +174,8 @@ export function applyClaim(current: StoredJob, request: ClaimRequest, now: numbe
     token: (current.lease?.token ?? 0) + 1,
     expiresAt: now + request.ttlMs,
   };
-  const started = start ? applyTransition(current, start, now) : { ...current, revision: current.revision + 1, updatedAt: now };
+  const triggered = (current.job.status?.state ?? 'triggered') === 'triggered';
+  const started = start && triggered ? applyTransition(current, start, now) : { ...current, revision: current.revision + 1, updatedAt: now };
   return { job: { ...started, lease }, lease };
 }
 

@@ -179,7 +179,8 @@ export interface JobStore {
 
   /**
    * Leases `name` if it is active, for `request.cluster`, and not leased by anyone else. With
-   * `start`, the same write also applies that update (the runner's "leased and pending" in one).
+   * `start`, a job still triggered is also started by that update in the same write (the runner's
+   * "leased and pending" in one); a job already started is only leased.
    */
   claim(name: string, request: ClaimRequest, start?: JobUpdate): Promise<Claim | undefined>;
   /** Leases the oldest claimable job for the cluster, if any. */

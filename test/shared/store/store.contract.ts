@@ -258,6 +258,18 @@ export function describeStoreContract(implementation: string, open: OpenStore): 
         expect(await store.jobs.claim(name, { ...request, holder: 'runner-b' }, { state: 'pending' })).toBeUndefined();
       });
 
+      it('only leases, with a start, a job a runner already started: its build stays the one to adopt', async () => {
+        const name = (await createJob()).job.metadata.name ?? '';
+        const request = { cluster: 'default', holder: 'runner-a', ttlMs: LEASE_MS };
+        const first = await store.jobs.claim(name, request, { state: 'pending', status: { pod_name: name, build_id: '1' } });
+        if (!first) throw new Error('claim failed');
+        await store.jobs.release(first.lease);
+        const adopted = await store.jobs.claim(name, { ...request, holder: 'runner-b' }, { state: 'pending', status: { pod_name: name, build_id: '2' } });
+        expect(adopted?.lease.holder).toBe('runner-b');
+        expect(adopted?.job.job.status?.build_id).toBe('1');
+        expect((await store.jobs.get(name))?.job.status?.build_id).toBe('1');
+      });
+
       it('leases a triggered job to one runner of its cluster at a time', async () => {
         const name = (await createJob()).job.metadata.name ?? '';
         const claim = await store.jobs.claim(name, { cluster: 'default', holder: 'runner-a', ttlMs: LEASE_MS });
